@@ -1,0 +1,105 @@
+// attention: causal multi-head attention with grouped-query heads, fp32, online softmax.
+//   o[t, h, :] = sum_{j in [s0, t]} softmax_j(q[t,h,:] . k[j,g,:] * scale) * v[j, g, :]
+//   with g = h / (H / Hkv) and s0 = (t / S) * S (each sequence of S tokens attends only to itself).
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     q  f32 [T, H * D]
+//   2 read     k  f32 [T, Hkv * D]
+//   3 read     v  f32 [T, Hkv * D]
+//   4 rw       o  f32 [T, H * D]
+// One invocation per (query token, head); a workgroup holds 64 consecutive tokens of one head and
+// shares K/V tiles of KT keys in workgroup memory. D <= 256.
+// Dispatch: (ceil(T / 64), H, 1)
+
+struct Params {
+  T: u32,
+  S: u32,
+  H: u32,
+  Hkv: u32,
+  D: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read_write> o: array<f32>;
+
+const MAXD: u32 = 256u;
+const KT: u32 = 8u;
+const WG: u32 = 64u;
+
+var<workgroup> ks: array<f32, 2048>; // [KT][MAXD]
+var<workgroup> vs: array<f32, 2048>;
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let h = wg.y;
+  let g = h / (p.H / p.Hkv);
+  let D = p.D;
+  let t0 = wg.x * WG;
+  let t = t0 + lid.x;
+  let isQuery = t < p.T;
+  let tq = min(t, p.T - 1u);
+  let s0 = (tq / p.S) * p.S;
+  // key range of the whole workgroup
+  let jStart = (t0 / p.S) * p.S;
+  let jEnd = min(t0 + WG, p.T); // exclusive
+
+  var qv: array<f32, MAXD>;
+  var acc: array<f32, MAXD>;
+  let qBase = tq * p.H * D + h * D;
+  for (var d = 0u; d < D; d++) {
+    qv[d] = q[qBase + d] * p.scale;
+    acc[d] = 0.0;
+  }
+  var mx = -3.0e38;
+  var sum = 0.0;
+  let kvStride = p.Hkv * D;
+
+  var jb = jStart;
+  loop {
+    if (jb >= jEnd) { break; }
+    // cooperative load of KT keys/values
+    for (var e = lid.x; e < KT * D; e += WG) {
+      let jj = e / D;
+      let d = e % D;
+      let j = jb + jj;
+      var kv = 0.0;
+      var vv = 0.0;
+      if (j < p.T) {
+        kv = k[j * kvStride + g * D + d];
+        vv = v[j * kvStride + g * D + d];
+      }
+      ks[jj * MAXD + d] = kv;
+      vs[jj * MAXD + d] = vv;
+    }
+    workgroupBarrier();
+    if (isQuery) {
+      for (var jj = 0u; jj < KT; jj++) {
+        let j = jb + jj;
+        if (j < s0 || j > tq) { continue; }
+        var sc = 0.0;
+        for (var d = 0u; d < D; d++) { sc = fma(qv[d], ks[jj * MAXD + d], sc); }
+        if (sc > mx) {
+          let corr = exp(mx - sc);
+          sum = sum * corr;
+          for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
+          mx = sc;
+        }
+        let pw = exp(sc - mx);
+        sum += pw;
+        for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vs[jj * MAXD + d], acc[d]); }
+      }
+    }
+    workgroupBarrier();
+    jb += KT;
+  }
+  if (isQuery) {
+    let oBase = t * p.H * D + h * D;
+    let inv = 1.0 / sum;
+    for (var d = 0u; d < D; d++) { o[oBase + d] = acc[d] * inv; }
+  }
+}

@@ -1,0 +1,30 @@
+// embedding: out[t, :] = table[ids[t] - rowStart, :] for tokens whose id falls in this table chunk.
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     ids    i32 [T]
+//   2 read     table  f32 [rows, C]   rows [rowStart, rowStart + rows) of the embedding matrix
+//   3 rw       out    f32 [T, C]
+// Dispatch: (ceil(C / 64), T, 1); T may be folded: t = wg.y + wg.z * 65535
+
+struct Params {
+  T: u32,
+  C: u32,
+  rowStart: u32,
+  rows: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> ids: array<i32>;
+@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+  let t = wg.y + wg.z * 65535u;
+  let c = gid.x;
+  if (t >= p.T || c >= p.C) { return; }
+  let id = ids[t];
+  if (id < i32(p.rowStart) || id >= i32(p.rowStart + p.rows)) { return; }
+  out[t * p.C + c] = table[(u32(id) - p.rowStart) * p.C + c];
+}

@@ -1,0 +1,43 @@
+// rmsnorm: out[t, :] = weight * (x[t, :] * inverseSqrt(mean(x[t, :]^2) + eps))   (HF LlamaRMSNorm, fp32)
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     x       f32 [T, C]
+//   2 read     weight  f32 [C]
+//   3 rw       out     f32 [T, C]
+// Dispatch: (1, T, 1) folded as t = wg.y + wg.z * 65535; one workgroup of 256 per row.
+
+struct Params {
+  T: u32,
+  C: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+  let t = wg.y + wg.z * 65535u;
+  if (t >= p.T) { return; }
+  let base = t * p.C;
+  var s = 0.0;
+  for (var c = lid.x; c < p.C; c += 256u) {
+    let v = x[base + c];
+    s += v * v;
+  }
+  partial[lid.x] = s;
+  workgroupBarrier();
+  for (var stride = 128u; stride > 0u; stride >>= 1u) {
+    if (lid.x < stride) { partial[lid.x] += partial[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  let inv = inverseSqrt(partial[0] / f32(p.C) + p.eps);
+  for (var c = lid.x; c < p.C; c += 256u) {
+    out[base + c] = weight[c] * (x[base + c] * inv);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * One typed wrapper per kernel in shaders/. Shapes use the letters of STYLE.md:
+ * T tokens, C hidden, H heads, Hkv kv heads, D head dim, F ffn, V vocab.
+ */
+import { PolyPruneError } from '../common/errors';
+import { type Gpu, type Tensor, type Binding, u32, f32 } from './device';
+
+const MAXG = 65535;
+
+/** Fold a 1-D grid of `n` items in groups of `wg` into (x, y) within the 65535 limit. */
+export function grid1d(n: number, wg: number): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= MAXG) return [Math.max(groups, 1), 1];
+  return [MAXG, Math.ceil(groups / MAXG)];
+}
+
+/** A row grid: y = rows folded into (y, z). */
+function rowGrid(x: number, rows: number): [number, number, number] {
+  if (rows <= MAXG) return [x, Math.max(rows, 1), 1];
+  return [x, MAXG, Math.ceil(rows / MAXG)];
+}
+
+/** A weight matrix [N, K] stored as row chunks, each within one storage binding. */
+export interface ChunkedMatrix {
+  readonly rows: number; // N
+  readonly cols: number; // K
+  readonly chunks: ReadonlyArray<{ tensor: Tensor; rowStart: number; rows: number }>;
+}
+
+/** out[:, colOffset..] (+)= x W^T (+ bias). x: (M, K); W: (N, K); out: (M, ldOut). */
+export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number } = {}): void {
+  const K = w.cols;
+  const ldOut = opts.ldOut ?? w.rows;
+  const colOffset = opts.colOffset ?? 0;
+  for (const ch of w.chunks) {
+    let bias: Binding = ch.tensor;
+    if (opts.bias) bias = { tensor: opts.bias, offsetElems: ch.rowStart, numElems: ch.rows };
+    if (opts.bias && ch.rowStart % 64 !== 0) throw new PolyPruneError('INTERNAL', 'bias chunk offset must be 64-aligned');
+    gpu.dispatch('nn/matmul', [true, true, true, false], {
+      params: [u32(M), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
+      bindings: [x, ch.tensor, bias, out],
+      workgroups: [Math.ceil(ch.rows / 64), Math.ceil(M / 64), 1],
+    });
+  }
+}
+
+/** out (T, C) = rows of the embedding table for ids (T). */
+export function embedding(gpu: Gpu, ids: Tensor, table: ChunkedMatrix, out: Tensor, T: number): void {
+  const C = table.cols;
+  for (const ch of table.chunks) {
+    gpu.dispatch('nn/embedding', [true, true, false], {
+      params: [u32(T), u32(C), u32(ch.rowStart), u32(ch.rows)],
+      bindings: [ids, ch.tensor, out],
+      workgroups: rowGrid(Math.ceil(C / 64), T),
+    });
+  }
+}
+
+export function rmsnorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, T: number, C: number, eps: number): void {
+  gpu.dispatch('nn/rmsnorm', [true, true, false], {
+    params: [u32(T), u32(C), f32(eps)],
+    bindings: [x, weight, out],
+    workgroups: rowGrid(1, T),
+  });
+}
+
+/** In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset. */
+export function rope(gpu: Gpu, v: Tensor, invFreq: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number; posOffset?: number } = {}): void {
+  gpu.dispatch('nn/rope', [true, false], {
+    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.posOffset ?? 0)],
+    bindings: [invFreq, v],
+    workgroups: rowGrid(Math.ceil((heads * D) / 2 / 64), T),
+  });
+}
+
+/** Causal GQA attention over T = B*S tokens (sequences of S). q (T, H*D), k/v (T, Hkv*D) -> o (T, H*D). */
+export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, T: number, S: number, H: number, Hkv: number, D: number): void {
+  if (D > 256) throw new PolyPruneError('UNSUPPORTED_MODEL', `head dim ${D} > 256 is not supported by the attention kernel`);
+  if (H % Hkv !== 0) throw new PolyPruneError('UNSUPPORTED_MODEL', `num_attention_heads ${H} is not a multiple of num_key_value_heads ${Hkv}`);
+  gpu.dispatch('nn/attention', [true, true, true, false], {
+    params: [u32(T), u32(S), u32(H), u32(Hkv), u32(D), f32(1 / Math.sqrt(D))],
+    bindings: [q, k, v, o],
+    workgroups: [Math.ceil(T / 64), H, 1],
+  });
+}
+
+export function siluMul(gpu: Gpu, gate: Tensor, up: Tensor, out: Tensor, n: number): void {
+  gpu.dispatch('nn/silu_mul', [true, true, false], { params: [u32(n)], bindings: [gate, up, out], workgroups: grid1d(n, 256) });
+}
+
+/** x += y over n elements. */
+export function addInPlace(gpu: Gpu, x: Tensor, y: Tensor, n: number): void {
+  gpu.dispatch('nn/add', [true, false], { params: [u32(n)], bindings: [y, x], workgroups: grid1d(n, 256) });
+}
+
+/** nll[rowOffset + t] for the Tc rows of a logits chunk (Tc, V). */
+export function nll(gpu: Gpu, logits: Tensor, targets: Tensor, out: Tensor, Tc: number, V: number, rowOffset: number): void {
+  gpu.dispatch('nn/nll', [true, true, false], { params: [u32(Tc), u32(V), u32(rowOffset)], bindings: [logits, targets, out], workgroups: rowGrid(1, Tc) });
+}
+
+/** f16 (mode 0) or bf16 (mode 1) packed words -> f32 (n elements). */
+export function convert16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
+  gpu.dispatch('util/convert', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(n, 256) });
+}

@@ -1,0 +1,98 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import type { Gpu } from '../../src/gpu/device';
+import * as ops from '../../src/gpu/ops';
+import { refLinear, refRmsnorm, refRope, refAttention } from '../../src/model/reference';
+import { testGpu, randn, expectClose } from '../helpers/gpu';
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await testGpu();
+});
+
+const one = (gpu: Gpu, t: ReturnType<Gpu['tensor']>, rows: number, cols: number): ops.ChunkedMatrix => ({ rows, cols, chunks: [{ tensor: t, rowStart: 0, rows }] });
+
+describe('WGSL kernels against the TypeScript reference', () => {
+  it('matmul with bias, beta and odd shapes', async () => {
+    const M = 37, K = 71, N = 130;
+    const x = randn(M * K, 1), w = randn(N * K, 2), b = randn(N, 3), y0 = randn(M * N, 4);
+    const tx = gpu.upload(x, [M, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(b, [N]), ty = gpu.upload(y0, [M, N]);
+    ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty, { bias: tb, beta: 1 });
+    const got = await gpu.readF32(ty);
+    const ref = refLinear(x, M, K, w, N, b).map((v, i) => v + y0[i]);
+    expectClose(got, ref, 1e-5, 1e-5, 'matmul');
+    [tx, tw, tb, ty].forEach((t) => t.destroy());
+  });
+
+  it('matmul over row chunks writes the right output columns', async () => {
+    const M = 5, K = 16, N = 200;
+    const x = randn(M * K, 5), w = randn(N * K, 6);
+    const tx = gpu.upload(x, [M, K]);
+    const c1 = gpu.upload(w.subarray(0, 128 * K), [128, K]);
+    const c2 = gpu.upload(w.subarray(128 * K), [72, K]);
+    const ty = gpu.tensor([M, N]);
+    ops.matmul(gpu, tx, M, { rows: N, cols: K, chunks: [{ tensor: c1, rowStart: 0, rows: 128 }, { tensor: c2, rowStart: 128, rows: 72 }] }, ty);
+    expectClose(await gpu.readF32(ty), refLinear(x, M, K, w, N), 1e-5, 1e-5, 'chunked matmul');
+    [tx, c1, c2, ty].forEach((t) => t.destroy());
+  });
+
+  it('rmsnorm', async () => {
+    const T = 9, C = 300;
+    const x = randn(T * C, 7, 3), w = randn(C, 8);
+    const tx = gpu.upload(x, [T, C]), tw = gpu.upload(w, [C]), ty = gpu.tensor([T, C]);
+    ops.rmsnorm(gpu, tx, tw, ty, T, C, 1e-5);
+    expectClose(await gpu.readF32(ty), refRmsnorm(x, T, C, w, 1e-5), 1e-6, 1e-5, 'rmsnorm');
+    [tx, tw, ty].forEach((t) => t.destroy());
+  });
+
+  it('rope (rotate_half) with positions restarting per sequence', async () => {
+    const S = 11, T = 22, heads = 3, D = 8;
+    const v = randn(T * heads * D, 9);
+    const inv = new Float32Array(D / 2).map((_, i) => 1 / 10000 ** ((2 * i) / D));
+    const tv = gpu.upload(v, [T, heads * D]), ti = gpu.upload(inv, [D / 2]);
+    ops.rope(gpu, tv, ti, T, S, heads, D);
+    const ref = v.slice();
+    refRope(ref, T, S, heads, D, inv);
+    expectClose(await gpu.readF32(tv), ref, 1e-5, 1e-5, 'rope');
+    [tv, ti].forEach((t) => t.destroy());
+  });
+
+  it('causal GQA attention over a batch of sequences', async () => {
+    const S = 70, B = 2, T = S * B, H = 4, Hkv = 2, D = 16;
+    const q = randn(T * H * D, 10), k = randn(T * Hkv * D, 11), v = randn(T * Hkv * D, 12);
+    const tq = gpu.upload(q, [T, H * D]), tk = gpu.upload(k, [T, Hkv * D]), tv = gpu.upload(v, [T, Hkv * D]), to = gpu.tensor([T, H * D]);
+    ops.attention(gpu, tq, tk, tv, to, T, S, H, Hkv, D);
+    expectClose(await gpu.readF32(to), refAttention(q, k, v, T, S, H, Hkv, D), 1e-5, 1e-4, 'attention');
+    [tq, tk, tv, to].forEach((t) => t.destroy());
+  });
+
+  it('nll from logits, skipping negative targets', async () => {
+    const T = 6, V = 1000;
+    const logits = randn(T * V, 13, 5);
+    const targets = new Int32Array([3, 999, -1, 0, 512, 7]);
+    const tl = gpu.upload(logits, [T, V]), tt = gpu.upload(targets, [T]), tn = gpu.tensor([T]);
+    ops.nll(gpu, tl, tt, tn, T, V, 0);
+    const ref = Array.from(targets, (tg, t) => {
+      if (tg < 0) return 0;
+      let mx = -Infinity, s = 0;
+      for (let c = 0; c < V; c++) mx = Math.max(mx, logits[t * V + c]);
+      for (let c = 0; c < V; c++) s += Math.exp(logits[t * V + c] - mx);
+      return mx + Math.log(s) - logits[t * V + tg];
+    });
+    expectClose(await gpu.readF32(tn), ref, 1e-5, 1e-5, 'nll');
+    [tl, tt, tn].forEach((t) => t.destroy());
+  });
+
+  it('f16 and bf16 conversion', async () => {
+    // 1.0, -2.0, 0.5 in f16 and bf16 (odd count exercises the half word)
+    const f16 = new Uint16Array([0x3c00, 0xc000, 0x3800]);
+    const bf16 = new Uint16Array([0x3f80, 0xc000, 0x3f00]);
+    for (const [bits, mode] of [[f16, 'f16'], [bf16, 'bf16']] as const) {
+      const src = gpu.uploadBytes(new Uint8Array(bits.buffer));
+      const out = gpu.tensor([3]);
+      ops.convert16(gpu, src, out, 3, mode);
+      expect(Array.from(await gpu.readF32(out))).toEqual([1, -2, 0.5]);
+      src.destroy();
+      out.destroy();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { Gpu } from '../../src/gpu/device';
+import { nodeGpu } from '../../src/gpu/node';
+
+let shared: Promise<Gpu> | undefined;
+
+/** One Dawn device for a test file. Fails (never skips) when no adapter exists: CI must have lavapipe. */
+export function testGpu(): Promise<Gpu> {
+  shared ??= (async () => Gpu.create(await nodeGpu(), { politeWait: true }))();
+  return shared;
+}
+
+/** Deterministic pseudo-random floats in [-scale, scale). */
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = ((s / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+/** Assert |a - b| <= atol + rtol*|b| everywhere; report the worst mismatches. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, what = 'values'): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} != ${expected.length}`);
+  const bad: Array<[number, number, number]> = [];
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) bad.push([i, a, e]);
+  }
+  if (bad.length) {
+    bad.sort((x, y) => Math.abs(y[1] - y[2]) - Math.abs(x[1] - x[2]));
+    const worst = bad.slice(0, 5).map(([i, a, e]) => `[${i}] got ${a} want ${e}`).join('; ');
+    throw new Error(`${what}: ${bad.length}/${expected.length} outside atol ${atol} rtol ${rtol}: ${worst}`);
+  }
+}
+
+/** max |a-b| / max |b| */
+export function relMaxErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
