@@ -84,8 +84,9 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, 
   });
 }
 
-export function siluMul(gpu: Gpu, gate: Tensor, up: Tensor, out: Tensor, n: number): void {
-  gpu.dispatch('nn/silu_mul', [true, true, false], { params: [u32(n)], bindings: [gate, up, out], workgroups: grid1d(n, 256) });
+/** gate = silu(gate) * up, in place over n elements. */
+export function siluMul(gpu: Gpu, gate: Tensor, up: Tensor, n: number): void {
+  gpu.dispatch('nn/silu_mul', [true, false], { params: [u32(n)], bindings: [up, gate], workgroups: grid1d(n, 256) });
 }
 
 /** x += y over n elements. */

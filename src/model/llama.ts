@@ -1,0 +1,404 @@
+/**
+ * Llama-family decoder (llama, mistral, qwen2) as a sequence of WGSL kernel calls.
+ *
+ * Shapes: T tokens (B sequences of S), C hidden, H heads, Hkv kv heads, D head dim, F ffn, V vocab.
+ * Weights live on the GPU in nn.Linear layout [out, in], split into row chunks that each fit one
+ * storage binding. Decoder layers are either all resident or streamed from the checkpoint one at a
+ * time (pruning streams; evaluation keeps them resident when they fit).
+ */
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
+import * as ops from '../gpu/ops';
+import type { ChunkedMatrix } from '../gpu/ops';
+import type { Checkpoint } from '../io/safetensors';
+import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
+
+export const LINEAR_NAMES = [
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.o_proj',
+  'mlp.gate_proj',
+  'mlp.up_proj',
+  'mlp.down_proj',
+] as const;
+export type LinearName = (typeof LINEAR_NAMES)[number];
+
+export interface LayerWeights {
+  inputNorm: Tensor; // (C)
+  postNorm: Tensor; // (C)
+  linears: Record<LinearName, ChunkedMatrix>;
+  biases: Partial<Record<LinearName, Tensor>>;
+}
+
+/** Called with the input of every linear layer during a forward: (rows, in_features) activations. */
+export type CaptureFn = (name: LinearName, input: Tensor, rows: number, cols: number) => void;
+
+export interface LoadOptions {
+  /** Keep every decoder layer on the GPU (default: when the whole model fits in half the adapter's maxBufferSize x 4). */
+  resident?: boolean;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+export function linearShape(cfg: ModelConfig, name: LinearName): [number, number] {
+  const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F } = cfg;
+  switch (name) {
+    case 'self_attn.q_proj':
+      return [H * D, C];
+    case 'self_attn.k_proj':
+    case 'self_attn.v_proj':
+      return [Hkv * D, C];
+    case 'self_attn.o_proj':
+      return [C, H * D];
+    case 'mlp.gate_proj':
+    case 'mlp.up_proj':
+      return [F, C];
+    case 'mlp.down_proj':
+      return [C, F];
+  }
+}
+
+export class LlamaModel {
+  private layers: (LayerWeights | null)[];
+  private destroyed = false;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly cfg: ModelConfig,
+    readonly checkpoint: Checkpoint,
+    readonly embed: ChunkedMatrix, // (V, C)
+    readonly head: ChunkedMatrix, // (V, C), the embedding when tied
+    readonly finalNorm: Tensor, // (C)
+    readonly invFreq: Tensor, // (D/2)
+    readonly resident: boolean,
+  ) {
+    this.layers = new Array(cfg.numLayers).fill(null);
+  }
+
+  /** Validate the checkpoint against config.json, check adapter limits, upload weights. */
+  static async load(gpu: Gpu, cfg: ModelConfig, checkpoint: Checkpoint, opts: LoadOptions = {}): Promise<LlamaModel> {
+    validateCheckpoint(cfg, checkpoint);
+    const maxBinding = gpu.info.limits.maxStorageBufferBindingSize;
+    const widest = Math.max(cfg.hiddenSize, cfg.intermediateSize, cfg.numHeads * cfg.headDim);
+    if (widest * 4 * 64 > maxBinding) {
+      throw new PolyPruneError('GPU_LIMITS', `This adapter's storage bindings (${fmtBytes(maxBinding)}) are too small for ${widest}-wide rows of this model.`);
+    }
+    let bytes = 0;
+    for (const n of checkpoint.names()) {
+      const i = checkpoint.info(n);
+      bytes += (i.byteLength / dtypeBytes(i.dtype)) * 4;
+    }
+    const resident = opts.resident ?? bytes <= 2 * gpu.info.limits.maxBufferSize;
+    const steps = 3 + (resident ? cfg.numLayers : 0);
+    let step = 0;
+    const progress = (message: string) => opts.onProgress?.({ kind: 'load', message, done: ++step, total: steps });
+    const embed = await uploadMatrix(gpu, checkpoint, 'model.embed_tokens.weight', cfg.vocabSize, cfg.hiddenSize);
+    progress('embeddings');
+    const head = cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize);
+    progress('lm_head');
+    const finalNorm = await uploadVector(gpu, checkpoint, 'model.norm.weight');
+    const invFreq = gpu.upload(ropeInvFreq(cfg), [cfg.headDim / 2], 'rope.inv_freq');
+    progress('final norm');
+    const model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident);
+    if (resident) {
+      for (let i = 0; i < cfg.numLayers; i++) {
+        throwIfAborted(opts.signal);
+        model.layers[i] = await model.readLayer(i);
+        progress(`layer ${i + 1}/${cfg.numLayers}`);
+      }
+      await gpu.sync();
+    }
+    return model;
+  }
+
+  private async readLayer(i: number): Promise<LayerWeights> {
+    const p = `model.layers.${i}.`;
+    const linears = {} as Record<LinearName, ChunkedMatrix>;
+    for (const n of LINEAR_NAMES) {
+      const [N, K] = linearShape(this.cfg, n);
+      linears[n] = await uploadMatrix(this.gpu, this.checkpoint, `${p}${n}.weight`, N, K);
+    }
+    const biases: LayerWeights['biases'] = {};
+    for (const n of biasedLinears(this.cfg)) biases[n] = await uploadVector(this.gpu, this.checkpoint, `${p}${n}.bias`);
+    return {
+      inputNorm: await uploadVector(this.gpu, this.checkpoint, `${p}input_layernorm.weight`),
+      postNorm: await uploadVector(this.gpu, this.checkpoint, `${p}post_attention_layernorm.weight`),
+      linears,
+      biases,
+    };
+  }
+
+  /** The weights of layer i on the GPU (loaded from the checkpoint if not resident). */
+  async layer(i: number): Promise<LayerWeights> {
+    this.checkAlive();
+    const l = this.layers[i];
+    if (l) return l;
+    const loaded = await this.readLayer(i);
+    this.layers[i] = loaded;
+    return loaded;
+  }
+
+  /** Free a streamed layer's weights (no-op for resident models unless forced). */
+  releaseLayer(i: number, force = false): void {
+    const l = this.layers[i];
+    if (!l || (this.resident && !force)) return;
+    destroyLayer(l);
+    this.layers[i] = null;
+  }
+
+  /** Replace the weights of one linear layer (e.g. after pruning). */
+  async setLinear(i: number, name: LinearName, weight: Float32Array): Promise<void> {
+    const l = await this.layer(i);
+    const m = l.linears[name];
+    for (const ch of m.chunks) this.gpu.write(ch.tensor, weight.subarray(ch.rowStart * m.cols, (ch.rowStart + ch.rows) * m.cols));
+  }
+
+  /** Read one linear layer's weights back (N, K). */
+  async readLinear(i: number, name: LinearName): Promise<Float32Array> {
+    const m = (await this.layer(i)).linears[name];
+    const out = new Float32Array(m.rows * m.cols);
+    for (const ch of m.chunks) out.set(await this.gpu.readF32(ch.tensor, 0, ch.rows * m.cols), ch.rowStart * m.cols);
+    return out;
+  }
+
+  /** Largest number of tokens one forward chunk may hold within the adapter's binding limit. */
+  maxChunkTokens(): number {
+    const { hiddenSize: C, intermediateSize: F, numHeads: H, headDim: D } = this.cfg;
+    const widest = Math.max(C, F, H * D);
+    return Math.max(1, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / (widest * 4)));
+  }
+
+  /** x (T, C) = embeddings of ids (T). */
+  embedTokens(ids: Tensor, T: number): Tensor {
+    const x = this.gpu.tensor([T, this.cfg.hiddenSize], 'f32', 'x');
+    ops.embedding(this.gpu, ids, this.embed, x, T);
+    return x;
+  }
+
+  /**
+   * One decoder layer over T = B*S tokens (B independent sequences of S). Returns a new tensor; the
+   * caller destroys `x` when done with it. `capture` sees the input of every linear layer.
+   */
+  async forwardLayer(i: number, x: Tensor, T: number, S: number, capture?: CaptureFn): Promise<Tensor> {
+    const g = this.gpu;
+    const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F, rmsNormEps: eps } = this.cfg;
+    if (T % S !== 0) throw new PolyPruneError('INTERNAL', `forwardLayer: T=${T} is not a multiple of S=${S}`);
+    if (T > this.maxChunkTokens()) throw new PolyPruneError('GPU_LIMITS', `forwardLayer: ${T} tokens exceed this adapter's per-binding limit (${this.maxChunkTokens()} tokens); split the batch.`);
+    const w = await this.layer(i);
+    const L = w.linears;
+    const hIn = g.tensor([T, C], 'f32', 'attn_in');
+    ops.rmsnorm(g, x, w.inputNorm, hIn, T, C, eps);
+    capture?.('self_attn.q_proj', hIn, T, C);
+    capture?.('self_attn.k_proj', hIn, T, C);
+    capture?.('self_attn.v_proj', hIn, T, C);
+    const q = g.tensor([T, H * D], 'f32', 'q');
+    const k = g.tensor([T, Hkv * D], 'f32', 'k');
+    const v = g.tensor([T, Hkv * D], 'f32', 'v');
+    ops.matmul(g, hIn, T, L['self_attn.q_proj'], q, { bias: w.biases['self_attn.q_proj'] });
+    ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'] });
+    ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'] });
+    hIn.destroy();
+    ops.rope(g, q, this.invFreq, T, S, H, D);
+    ops.rope(g, k, this.invFreq, T, S, Hkv, D);
+    const att = g.tensor([T, H * D], 'f32', 'attn');
+    ops.attention(g, q, k, v, att, T, S, H, Hkv, D);
+    q.destroy();
+    k.destroy();
+    v.destroy();
+    capture?.('self_attn.o_proj', att, T, H * D);
+    const h = g.tensor([T, C], 'f32', 'h');
+    g.copy(x, 0, h, 0, T * C);
+    ops.matmul(g, att, T, L['self_attn.o_proj'], h, { beta: 1, bias: w.biases['self_attn.o_proj'] });
+    att.destroy();
+    const mIn = g.tensor([T, C], 'f32', 'mlp_in');
+    ops.rmsnorm(g, h, w.postNorm, mIn, T, C, eps);
+    capture?.('mlp.gate_proj', mIn, T, C);
+    capture?.('mlp.up_proj', mIn, T, C);
+    const gate = g.tensor([T, F], 'f32', 'gate');
+    const up = g.tensor([T, F], 'f32', 'up');
+    ops.matmul(g, mIn, T, L['mlp.gate_proj'], gate, { bias: w.biases['mlp.gate_proj'] });
+    ops.matmul(g, mIn, T, L['mlp.up_proj'], up, { bias: w.biases['mlp.up_proj'] });
+    mIn.destroy();
+    ops.siluMul(g, gate, up, T * F);
+    up.destroy();
+    capture?.('mlp.down_proj', gate, T, F);
+    ops.matmul(g, gate, T, L['mlp.down_proj'], h, { beta: 1, bias: w.biases['mlp.down_proj'] });
+    gate.destroy();
+    return h;
+  }
+
+  /** Final norm + lm_head + log-softmax NLL per token: nll[t] for targets[t] (0 where target < 0). */
+  headNll(x: Tensor, targets: Tensor, T: number): Tensor {
+    const g = this.gpu;
+    const { hiddenSize: C, vocabSize: V, rmsNormEps: eps } = this.cfg;
+    const xn = g.tensor([T, C], 'f32', 'final_norm');
+    ops.rmsnorm(g, x, this.finalNorm, xn, T, C, eps);
+    const out = g.tensor([T], 'f32', 'nll');
+    const rowsPerChunk = Math.max(1, Math.min(T, Math.floor(g.info.limits.maxStorageBufferBindingSize / (V * 4)), 4096));
+    const logits = g.tensor([rowsPerChunk, V], 'f32', 'logits');
+    for (let r0 = 0; r0 < T; r0 += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, T - r0);
+      ops.matmul(g, { tensor: xn, offsetElems: r0 * C, numElems: rows * C }, rows, this.head, logits);
+      ops.nll(g, logits, targets, out, rows, V, r0);
+    }
+    logits.destroy();
+    xn.destroy();
+    return out;
+  }
+
+  /** Logits (T, V) of the final layer output; for tests and small inputs only. */
+  logits(x: Tensor, T: number): Tensor {
+    const g = this.gpu;
+    const { hiddenSize: C, vocabSize: V, rmsNormEps: eps } = this.cfg;
+    const xn = g.tensor([T, C], 'f32', 'final_norm');
+    ops.rmsnorm(g, x, this.finalNorm, xn, T, C, eps);
+    const logits = g.tensor([T, V], 'f32', 'logits');
+    ops.matmul(g, xn, T, this.head, logits);
+    xn.destroy();
+    return logits;
+  }
+
+  /** Hidden states after all layers for B sequences of S tokens (ids length B*S). */
+  async forwardHidden(ids: Int32Array, S: number, signal?: AbortSignal): Promise<Tensor> {
+    const T = ids.length;
+    const tIds = this.gpu.upload(ids, [T], 'ids');
+    let x = this.embedTokens(tIds, T);
+    tIds.destroy();
+    for (let i = 0; i < this.cfg.numLayers; i++) {
+      throwIfAborted(signal);
+      const nx = await this.forwardLayer(i, x, T, S);
+      x.destroy();
+      x = nx;
+      if (!this.resident) {
+        await this.gpu.sync();
+        this.releaseLayer(i);
+      }
+    }
+    return x;
+  }
+
+  /**
+   * NLL of tokens 1..n-1 of each sequence given its prefix. Sequences are padded to a common length
+   * within a batch (causal attention makes right padding harmless) and batched up to `maxTokens`.
+   */
+  async tokenNll(seqs: Int32Array[], opts: { maxTokens?: number; signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+    const result: Float32Array[] = new Array(seqs.length);
+    const order = seqs.map((s, i) => i).sort((a, b) => seqs[b].length - seqs[a].length);
+    const budget = Math.min(opts.maxTokens ?? 8192, this.maxChunkTokens());
+    let k = 0;
+    while (k < order.length) {
+      throwIfAborted(opts.signal);
+      const S = seqs[order[k]].length;
+      if (S < 2) {
+        result[order[k]] = new Float32Array(0);
+        k++;
+        continue;
+      }
+      if (S > budget) throw new PolyPruneError('BAD_ARGUMENT', `A sequence of ${S} tokens exceeds what one forward can hold here (${budget}); use a shorter sequence length.`);
+      const B = Math.max(1, Math.min(order.length - k, Math.floor(budget / S)));
+      const batch = order.slice(k, k + B);
+      const ids = new Int32Array(B * S);
+      const targets = new Int32Array(B * S).fill(-1);
+      batch.forEach((si, b) => {
+        const s = seqs[si];
+        ids.set(s, b * S);
+        for (let t = 0; t + 1 < s.length; t++) targets[b * S + t] = s[t + 1];
+      });
+      const x = await this.forwardHidden(ids, S, opts.signal);
+      const tT = this.gpu.upload(targets, [B * S], 'targets');
+      const nllT = this.headNll(x, tT, B * S);
+      const nll = await this.gpu.readF32(nllT);
+      x.destroy();
+      tT.destroy();
+      nllT.destroy();
+      batch.forEach((si, b) => {
+        result[si] = nll.slice(b * S, b * S + seqs[si].length - 1);
+      });
+      k += B;
+    }
+    return result;
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new PolyPruneError('INTERNAL', 'This model was unloaded; load it again.');
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i];
+      if (l) destroyLayer(l);
+      this.layers[i] = null;
+    }
+    destroyMatrix(this.embed);
+    if (this.head !== this.embed) destroyMatrix(this.head);
+    this.finalNorm.destroy();
+    this.invFreq.destroy();
+  }
+}
+
+/** Linear layers that carry a bias in this architecture (qwen2: q/k/v). */
+export function biasedLinears(cfg: ModelConfig): LinearName[] {
+  const out: LinearName[] = [];
+  if (cfg.attentionBias) out.push('self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj');
+  if (cfg.attentionOutBias) out.push('self_attn.o_proj');
+  if (cfg.mlpBias) out.push('mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj');
+  return out;
+}
+
+function destroyMatrix(m: ChunkedMatrix): void {
+  for (const c of m.chunks) c.tensor.destroy();
+}
+
+function destroyLayer(l: LayerWeights): void {
+  l.inputNorm.destroy();
+  l.postNorm.destroy();
+  for (const n of LINEAR_NAMES) destroyMatrix(l.linears[n]);
+  for (const b of Object.values(l.biases)) b?.destroy();
+}
+
+function dtypeBytes(dtype: string): number {
+  return dtype === 'F16' || dtype === 'BF16' ? 2 : dtype === 'F64' || dtype === 'I64' ? 8 : dtype === 'U8' || dtype === 'I8' || dtype === 'BOOL' ? 1 : 4;
+}
+
+/** Upload raw checkpoint bytes of `rows` x `cols` values as f32, converting 16-bit floats on the GPU. */
+async function uploadRows(gpu: Gpu, raw: Uint8Array, dtype: string, rows: number, cols: number, label: string): Promise<Tensor> {
+  const n = rows * cols;
+  if (dtype === 'F32') {
+    const t = gpu.tensor([rows, cols], 'f32', label);
+    gpu.write(t, raw);
+    return t;
+  }
+  if (dtype === 'F16' || dtype === 'BF16') {
+    const src = gpu.uploadBytes(raw, `${label}.raw`);
+    const t = gpu.tensor([rows, cols], 'f32', label);
+    ops.convert16(gpu, src, t, n, dtype === 'F16' ? 'f16' : 'bf16');
+    src.destroy();
+    return t;
+  }
+  throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor ${label} has dtype ${dtype}; weights must be F32, F16 or BF16.`);
+}
+
+/** A [rows, cols] weight matrix as row chunks within one binding each (chunk starts 64-row aligned). */
+export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number): Promise<ChunkedMatrix> {
+  const info = ckpt.info(name);
+  const raw = await ckpt.readRaw(name);
+  const eb = raw.byteLength / (rows * cols);
+  const maxRows = Math.max(64, Math.floor(gpu.info.limits.maxStorageBufferBindingSize / (cols * 4) / 64) * 64);
+  const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
+  for (let r0 = 0; r0 < rows; r0 += maxRows) {
+    const r = Math.min(maxRows, rows - r0);
+    chunks.push({ tensor: await uploadRows(gpu, raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb), info.dtype, r, cols, name), rowStart: r0, rows: r });
+  }
+  return { rows, cols, chunks };
+}
+
+async function uploadVector(gpu: Gpu, ckpt: Checkpoint, name: string): Promise<Tensor> {
+  const info = ckpt.info(name);
+  const raw = await ckpt.readRaw(name);
+  const n = info.shape.reduce((a, b) => a * b, 1);
+  return uploadRows(gpu, raw, info.dtype, 1, n, name);
+}

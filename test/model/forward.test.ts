@@ -1,0 +1,58 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import type { Gpu } from '../../src/gpu/device';
+import { LlamaModel } from '../../src/model/llama';
+import { cpuLogits } from '../../src/model/reference';
+import { testGpu, relMaxErr } from '../helpers/gpu';
+import { fixtureCheckpoint, fixtureTensors, fixtureWindows, fixtureMetrics, fixtureCpuModel } from '../helpers/fixture';
+
+let gpu: Gpu;
+let model: LlamaModel;
+beforeAll(async () => {
+  gpu = await testGpu();
+  const { cfg, ckpt } = await fixtureCheckpoint();
+  model = await LlamaModel.load(gpu, cfg, ckpt);
+});
+
+describe('Llama forward on stories260K (reference outputs of the original PyTorch code)', () => {
+  it('logits of calibration sample 0 match dense.safetensors to 1e-4 relative', async () => {
+    const { ids, seqlen } = await fixtureWindows('calib-en.safetensors');
+    const row0 = ids.slice(0, seqlen);
+    const x = await model.forwardHidden(row0, seqlen);
+    const lt = model.logits(x, seqlen);
+    const got = await gpu.readF32(lt);
+    x.destroy();
+    lt.destroy();
+    const dense = await fixtureTensors('dense.safetensors');
+    const want = await dense.readF32('logits');
+    const err = relMaxErr(got, want);
+    expect(err).toBeLessThan(1e-4);
+    // The TypeScript reference agrees too (guards the reference used by other tests).
+    const cpu = cpuLogits(await fixtureCpuModel(), row0);
+    expect(relMaxErr(cpu, want)).toBeLessThan(1e-5);
+  });
+
+  it('eval-en perplexity matches metrics.json to 1e-4 relative (batched windows)', async () => {
+    const { ids, n, seqlen } = await fixtureWindows('eval-en.safetensors');
+    const seqs = Array.from({ length: n }, (_, i) => ids.slice(i * seqlen, (i + 1) * seqlen));
+    const nll = await model.tokenNll(seqs);
+    let total = 0;
+    let count = 0;
+    for (const w of nll) for (const v of w) (total += v), count++;
+    const m = fixtureMetrics().variants.dense.eval['eval-en'];
+    expect(count).toBe(m.predicted_tokens);
+    expect(Math.abs(total / count - m.mean_nll) / m.mean_nll).toBeLessThan(1e-4);
+    expect(Math.abs(Math.exp(total / count) - m.ppl) / m.ppl).toBeLessThan(1e-4);
+    nll.forEach((w, i) => expect(Math.abs(w.reduce((a, b) => a + b, 0) - m.nll_per_window[i]) / m.nll_per_window[i]).toBeLessThan(1e-4));
+  });
+
+  it('streams layers from the checkpoint when not resident, with identical results', async () => {
+    const { cfg, ckpt } = await fixtureCheckpoint();
+    const streamed = await LlamaModel.load(gpu, cfg, ckpt, { resident: false });
+    const { ids, seqlen } = await fixtureWindows('eval-en.safetensors');
+    const seq = ids.slice(0, seqlen);
+    const [a] = await streamed.tokenNll([seq]);
+    const [b] = await model.tokenNll([seq]);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    streamed.destroy();
+  });
+});
