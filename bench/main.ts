@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: speed measured side by side in one run on this machine's adapter.
+ * Prints ratios, never pass/fail: machines here are shared and noisy.
+ */
+import path from 'node:path';
+import { Gpu } from '../src/gpu/device';
+import { nodeGpu } from '../src/gpu/node';
+import * as ops from '../src/gpu/ops';
+import { refLinear } from '../src/model/reference';
+import { LlamaModel } from '../src/model/llama';
+import { dirFolder, pathSource } from '../src/io/node';
+import { openCheckpoint, openSafetensors } from '../src/io/safetensors';
+import { loadModelConfig } from '../src/io/config';
+import { benchSections } from './sections';
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+}
+
+async function timeIt(fn: () => Promise<void>, minMs = 1500, maxReps = 50): Promise<number> {
+  await fn(); // warm-up (pipeline compilation)
+  const t0 = performance.now();
+  let reps = 0;
+  while (reps < maxReps && (reps === 0 || performance.now() - t0 < minMs)) {
+    await fn();
+    reps++;
+  }
+  return (performance.now() - t0) / reps;
+}
+
+async function benchMatmul(gpu: Gpu, n: number): Promise<void> {
+  const x = rand(n * n, 1);
+  const w = rand(n * n, 2);
+  const tx = gpu.upload(x, [n, n]);
+  const tw = gpu.upload(w, [n, n]);
+  const ty = gpu.tensor([n, n]);
+  const W = { rows: n, cols: n, chunks: [{ tensor: tw, rowStart: 0, rows: n }] };
+  const gpuMs = await timeIt(async () => {
+    ops.matmul(gpu, tx, n, W, ty);
+    await gpu.sync();
+  });
+  const cpuN = Math.min(n, 256);
+  const cpuMs = await timeIt(async () => {
+    refLinear(x.subarray(0, cpuN * cpuN), cpuN, cpuN, w.subarray(0, cpuN * cpuN), cpuN);
+  }, 500, 5);
+  const gpuGflops = (2 * n ** 3) / (gpuMs * 1e6);
+  const cpuGflops = (2 * cpuN ** 3) / (cpuMs * 1e6);
+  console.log(`matmul ${n}x${n}x${n}: WGSL ${gpuGflops.toFixed(2)} GFLOP/s | plain TypeScript (${cpuN}^3) ${cpuGflops.toFixed(2)} GFLOP/s | ratio ${(gpuGflops / cpuGflops).toFixed(1)}x`);
+  [tx, tw, ty].forEach((t) => t.destroy());
+}
+
+async function main(): Promise<void> {
+  const shared = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
+  const gpu = await Gpu.create(await nodeGpu(), { politeWait: true });
+  console.log(`adapter: ${gpu.info.description} | shader-f16 ${gpu.info.features.shaderF16} | max binding ${(gpu.info.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+  const sizes = (process.env.BENCH_MATMUL ?? '256,512').split(',').map(Number);
+  for (const n of sizes) await benchMatmul(gpu, n);
+
+  const folder = dirFolder(shared);
+  const cfg = await loadModelConfig(folder);
+  const model = await LlamaModel.load(gpu, cfg, await openCheckpoint(folder));
+  const ev = await openSafetensors(pathSource(path.join(shared, 'eval-en.safetensors')));
+  const ids = await ev.readI32('input_ids');
+  const seqs = [0, 1, 2, 3].map((i) => ids.slice(i * 64, i * 64 + 64));
+  const ms = await timeIt(async () => {
+    await model.tokenNll(seqs);
+  });
+  console.log(`forward (stories260K, 4 x 64 tokens, NLL on GPU): ${((4 * 64) / (ms / 1000)).toFixed(0)} tokens/s (${ms.toFixed(1)} ms per batch)`);
+  for (const section of benchSections) await section({ gpu, model, fixtureDir: shared, timeIt });
+  model.destroy();
+  gpu.destroy();
+}
+
+await main();

@@ -1,0 +1,12 @@
+/** Further benchmark sections (pruning, evaluation) register here. */
+import type { Gpu } from '../src/gpu/device';
+import type { LlamaModel } from '../src/model/llama';
+
+export interface BenchContext {
+  gpu: Gpu;
+  model: LlamaModel;
+  fixtureDir: string;
+  timeIt: (fn: () => Promise<void>, minMs?: number, maxReps?: number) => Promise<number>;
+}
+
+export const benchSections: Array<(ctx: BenchContext) => Promise<void>> = [];

@@ -1,0 +1,109 @@
+/**
+ * `polyprune` command line: the same engine as the web app, headless on Dawn (npm `webgpu`).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import { nodeGpu } from '../gpu/node';
+import { LocalEngine } from '../engine/engine';
+import type { ModelSpec, ModelSummary } from '../engine/api';
+import { dirFolder } from '../io/node';
+import { progressPrinter } from './progress';
+import { registerPpl } from './ppl';
+
+export const VERSION = '0.1.0';
+
+export function modelSpec(model: string): ModelSpec {
+  if (/^https?:\/\//i.test(model)) return { kind: 'url', url: model.endsWith('/') ? model : `${model}/` };
+  return { kind: 'folder', folder: dirFolder(model) };
+}
+
+export function createEngine(): LocalEngine {
+  return new LocalEngine({ gpu: nodeGpu, politeWait: true });
+}
+
+export function parseIntArg(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min} (got '${v}').`);
+    return n;
+  };
+}
+
+function fmtCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+export function describeModel(s: ModelSummary): string {
+  return [
+    `model          ${s.name} (${s.source})`,
+    `type           ${s.modelType}`,
+    `layers         ${s.numLayers}`,
+    `hidden size    ${s.hiddenSize}`,
+    `ffn size       ${s.intermediateSize}`,
+    `heads          ${s.numHeads} (head dim ${s.headDim})`,
+    `kv heads       ${s.numKvHeads}`,
+    `vocab          ${s.vocabSize}`,
+    `context        ${s.maxPositionEmbeddings}`,
+    `tied head      ${s.tieWordEmbeddings}`,
+    `parameters     ${fmtCount(s.parameters)} (${s.parameters})`,
+    `dtype          ${s.dtype}`,
+    `bytes          ${s.checkpointBytes}`,
+  ].join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('polyprune')
+    .description('Prune multilingual language models with per-language calibration, on WebGPU (Dawn in Node).')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  program
+    .command('info')
+    .description('Print a model\'s architecture (loads it on the GPU to check it).')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL (Hugging Face layout: config.json, model.safetensors, tokenizer.json)')
+    .option('--json', 'print JSON')
+    .action(async (o: { model: string; json?: boolean }) => {
+      const engine = createEngine();
+      try {
+        const s = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
+        const gpu = await engine.gpuInfo();
+        if (o.json) console.log(JSON.stringify({ ...s, adapter: gpu.description }, null, 2));
+        else console.log(`${describeModel(s)}\nadapter        ${gpu.description}`);
+      } finally {
+        await engine.dispose();
+      }
+    });
+
+  registerPpl(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      return err.exitCode ?? 1;
+    }
+    if (e instanceof PolyPruneError) {
+      console.error(`polyprune: ${e.message}`);
+      return e.code === 'BAD_ARGUMENT' || e.code === 'OUTPUT_EXISTS' ? 2 : 1;
+    }
+    console.error(`polyprune: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+if (!process.env.VITEST) {
+  const code = await runCli(process.argv);
+  process.exit(code);
+}

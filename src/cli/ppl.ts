@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import { createEngine, modelSpec, parseIntArg } from './main';
+import { progressPrinter } from './progress';
+import { decodeUtf8Strict } from './text';
+
+export function registerPpl(program: Command): void {
+  program
+    .command('ppl')
+    .description('Token perplexity, mean NLL and bits per byte of a model on a text file (tokenized without BOS).')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('-t, --text <file>', 'UTF-8 text file')
+    .option('-s, --seqlen <n>', 'window length in tokens', parseIntArg('--seqlen', 2), 2048)
+    .option('--stride <n>', 'sliding window stride (default: non-overlapping windows)', parseIntArg('--stride'))
+    .option('--max-windows <n>', 'score at most this many windows', parseIntArg('--max-windows'))
+    .option('--json', 'print JSON')
+    .action(async (o: { model: string; text: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(o.text);
+      } catch (e) {
+        throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read text file '${o.text}': ${(e as Error).message}`);
+      }
+      const text = decodeUtf8Strict(bytes, o.text);
+      const engine = createEngine();
+      try {
+        const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
+        if (o.seqlen > m.maxPositionEmbeddings) {
+          throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}).`);
+        }
+        const r = await engine.perplexity(m.id, { text, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
+        if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text, ...r }, null, 2));
+        else {
+          console.log(`perplexity     ${r.ppl.toFixed(4)}`);
+          console.log(`mean NLL       ${r.meanNll.toFixed(6)} nats/token`);
+          console.log(`bits per byte  ${r.bitsPerByte === null ? "n/a (tokenizer gives no byte lengths)" : r.bitsPerByte.toFixed(4)}`);
+          console.log(`scored         ${r.tokens} tokens, ${r.bytes} bytes, ${r.windows} windows of ${r.seqlen}${r.stride ? ` (stride ${r.stride})` : ''}`);
+        }
+      } finally {
+        await engine.dispose();
+      }
+    });
+}

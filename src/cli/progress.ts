@@ -1,0 +1,31 @@
+import type { ProgressEvent } from '../common/progress';
+
+/** Progress on stderr: one line per event, rewritten in place on a terminal. */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e: ProgressEvent) => void {
+  const tty = stream.isTTY;
+  let last = '';
+  return (e) => {
+    let line: string;
+    switch (e.kind) {
+      case 'layer':
+        line = `layer ${e.layer + 1}/${e.layers} ${e.phase}  elapsed ${(e.elapsedMs / 1000).toFixed(1)}s  ETA ${(e.etaMs / 1000).toFixed(1)}s`;
+        break;
+      case 'download':
+        line = `download ${e.file} ${e.total ? Math.round((100 * e.loaded) / e.total) : 0}%`;
+        break;
+      case 'done':
+        line = e.message;
+        break;
+      case 'prune':
+        line = `prune ${e.matrix} (${e.done}/${e.total})`;
+        break;
+      default:
+        line = `${e.kind} ${e.message} (${e.done}/${e.total})`;
+    }
+    if (line === last) return;
+    last = line;
+    if (tty) stream.write(`\r\x1b[K${line}`);
+    else stream.write(`${line}\n`);
+    if (tty && e.kind === 'done') stream.write('\n');
+  };
+}

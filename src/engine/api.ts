@@ -1,0 +1,80 @@
+/**
+ * The one public API of the engine. The React app talks to it through a Web Worker (client.ts), the
+ * CLI and tests call the in-thread implementation (engine.ts) directly. Everything crossing this API
+ * is structured-cloneable: no GPU handles, no class instances.
+ */
+import type { ProgressEvent } from '../common/progress';
+import type { GpuInfo } from '../gpu/device';
+import type { ModelFolder } from '../io/source';
+import type { PerplexityRecord } from '../eval/results';
+
+/** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
+export type ModelSpec =
+  | { kind: 'url'; url: string; name?: string }
+  | { kind: 'files'; files: File[]; name?: string }
+  | { kind: 'folder'; folder: ModelFolder; name?: string };
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  source: string;
+  modelType: string;
+  numLayers: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  parameters: number;
+  dtype: string;
+  /** Bytes of the weights in the checkpoint as stored. */
+  checkpointBytes: number;
+  /** True when every layer stays on the GPU; false when layers stream from the checkpoint. */
+  resident: boolean;
+  /** Set for models made by `prune`. */
+  prunedFrom?: string;
+}
+
+/** Options of every long operation. `opId` lets `cancel(opId)` stop it. */
+export interface OpOptions {
+  opId?: string;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface PerplexityRequest {
+  /** Raw text (tokenized without BOS) or explicit windows. */
+  text?: string;
+  /** Explicit token windows: ids (n*seqlen), each window scored on its own. */
+  windows?: { ids: Int32Array; n: number; seqlen: number };
+  seqlen: number;
+  /** Sliding window with this stride instead of non-overlapping windows. */
+  stride?: number;
+  /** Score at most this many windows (from the start of the text). */
+  maxWindows?: number;
+  language?: string;
+}
+
+/** A perplexity record (see src/eval/results.ts) plus how it was windowed. */
+export interface PerplexityResult extends PerplexityRecord {
+  totalNll: number;
+  windows: number;
+  seqlen: number;
+  stride?: number;
+}
+
+export interface Engine {
+  gpuInfo(): Promise<GpuInfo>;
+  loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
+  listModels(): Promise<ModelSummary[]>;
+  unloadModel(id: string): Promise<void>;
+  tokenize(id: string, text: string): Promise<Int32Array>;
+  perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult>;
+  /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */
+  logits(id: string, ids: Int32Array): Promise<Float32Array>;
+  /** Stop a running operation; it ends with a CANCELLED error and leaves nothing half-done. */
+  cancel(opId: string): Promise<void>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+import { PolyPruneError } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import { scorePerplexity } from '../eval/perplexity';
+import type { SequenceScorer } from '../eval/types';
+import type { LlamaModel } from '../model/llama';
+import type { PerplexityRequest, PerplexityResult } from './api';
+import type { LoadedModel } from './engine';
+
+/** The GPU model as the evaluation layer's scorer. */
+export function gpuScorer(model: LlamaModel): SequenceScorer {
+  return {
+    maxContext: model.cfg.maxPositionEmbeddings,
+    tokenNll: (seqs, signal) => model.tokenNll(seqs, { signal }),
+  };
+}
+
+/** Perplexity of text (tokenized once, without BOS) or of explicit windows. */
+export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, opts: { signal?: AbortSignal; onProgress?: ProgressCallback }): Promise<PerplexityResult> {
+  const { seqlen } = req;
+  if (!Number.isInteger(seqlen) || seqlen < 2) throw new PolyPruneError('BAD_ARGUMENT', `seqlen must be an integer >= 2 (got ${seqlen}).`);
+  if (seqlen > m.cfg.maxPositionEmbeddings) {
+    throw new PolyPruneError('BAD_ARGUMENT', `seqlen ${seqlen} is longer than the model's context (max_position_embeddings ${m.cfg.maxPositionEmbeddings}).`);
+  }
+  let streams: Int32Array[];
+  if (req.windows) {
+    const { ids, n, seqlen: wl } = req.windows;
+    if (ids.length !== n * wl) throw new PolyPruneError('BAD_ARGUMENT', `windows: ${ids.length} ids for ${n} windows of ${wl}.`);
+    streams = Array.from({ length: n }, (_, i) => ids.slice(i * wl, (i + 1) * wl));
+  } else if (typeof req.text === 'string') {
+    if (!req.text.trim()) throw new PolyPruneError('BAD_ARGUMENT', 'The text is empty.');
+    let ids = m.tokenizer.encode(req.text, { addSpecialTokens: false });
+    if (req.maxWindows) ids = ids.slice(0, req.stride ? seqlen + (req.maxWindows - 1) * req.stride : req.maxWindows * seqlen);
+    streams = [ids];
+  } else {
+    throw new PolyPruneError('BAD_ARGUMENT', 'perplexity needs `text` or `windows`.');
+  }
+  const r = await scorePerplexity(streams, gpuScorer(m.model), {
+    language: req.language ?? 'text',
+    seqLen: seqlen,
+    mode: req.stride ? 'sliding' : 'chunks',
+    stride: req.stride,
+    tokenBytes: m.tokenizer.tokenByteLengths(),
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return { ...r, seqlen, stride: req.stride };
+}

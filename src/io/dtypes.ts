@@ -1,0 +1,235 @@
+/**
+ * safetensors element types: sizes, the order the Rust `safetensors` crate writes them in, and CPU
+ * conversions of raw little-endian bytes to Float32Array / Int32Array.
+ *
+ * The GPU path uploads raw bytes and converts there; these CPU conversions serve tests, small tensors
+ * (norm weights, token ids) and the CPU reference forward.
+ */
+import { PolyPruneError } from '../common/errors';
+
+/** Every dtype the safetensors format defines (as of safetensors 0.4). */
+export type SafetensorsDtype =
+  | 'BOOL'
+  | 'U8'
+  | 'I8'
+  | 'F8_E5M2'
+  | 'F8_E4M3'
+  | 'I16'
+  | 'U16'
+  | 'F16'
+  | 'BF16'
+  | 'I32'
+  | 'U32'
+  | 'F32'
+  | 'F64'
+  | 'I64'
+  | 'U64';
+
+/**
+ * Dtypes in the declaration order of the Rust crate's `Dtype` enum. The crate writes tensors sorted by
+ * this order descending (widest alignment first), then by name, so every tensor starts at an offset
+ * aligned to its element size. The writer below reproduces that order byte for byte.
+ */
+const DTYPE_ORDER: readonly SafetensorsDtype[] = [
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
+];
+
+const DTYPE_SIZE: Readonly<Record<SafetensorsDtype, number>> = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+};
+
+export const SAFETENSORS_DTYPES: readonly SafetensorsDtype[] = DTYPE_ORDER;
+
+export function isSafetensorsDtype(s: unknown): s is SafetensorsDtype {
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, s);
+}
+
+/** Bytes per element. */
+export function dtypeSize(dtype: SafetensorsDtype): number {
+  return DTYPE_SIZE[dtype];
+}
+
+/** Position in the Rust crate's `Dtype` enum (higher = written first). */
+export function dtypeRank(dtype: SafetensorsDtype): number {
+  return DTYPE_ORDER.indexOf(dtype);
+}
+
+/** Product of a shape; 1 for a scalar (empty shape). */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+const F16_EXP_TABLE = (() => {
+  // 2^(e-15) for the 31 finite exponents, exact in float64.
+  const t = new Float64Array(32);
+  for (let e = 0; e < 32; e++) t[e] = 2 ** (e - 15);
+  return t;
+})();
+
+/** IEEE half (as its 16 bits) to a JS number; exact. */
+export function f16BitsToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // zero / subnormal
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * (1 + frac / 1024) * F16_EXP_TABLE[exp];
+}
+
+/**
+ * Buffer and byte offset at which `bytes` can be viewed as elements of `elemSize` bytes: the same
+ * memory when it is aligned, else an aligned copy.
+ */
+function aligned(bytes: Uint8Array, elemSize: number): [ArrayBuffer, number] {
+  if (bytes.byteOffset % elemSize === 0 && bytes.buffer instanceof ArrayBuffer) return [bytes.buffer, bytes.byteOffset];
+  return [bytes.slice().buffer, 0];
+}
+
+/**
+ * Converts raw little-endian tensor bytes to float32. Exact for F32, F16, BF16 and small integers;
+ * F64 and large integers are rounded to the nearest float32. F8 dtypes are not supported.
+ */
+export function bytesToF32(bytes: Uint8Array, dtype: SafetensorsDtype, what: string): Float32Array<ArrayBuffer> {
+  const size = dtypeSize(dtype);
+  if (bytes.byteLength % size !== 0) {
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each).`,
+    );
+  }
+  const n = bytes.byteLength / size;
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(...aligned(bytes, 4), n);
+    case 'F16': {
+      const src = new Uint16Array(...aligned(bytes, 2), n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = f16BitsToNumber(src[i]);
+      return out;
+    }
+    case 'BF16': {
+      const src = new Uint16Array(...aligned(bytes, 2), n);
+      const out = new Float32Array(n);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = src[i] << 16;
+      return out;
+    }
+    case 'F64':
+      return Float32Array.from(new Float64Array(...aligned(bytes, 8), n));
+    case 'I32':
+      return Float32Array.from(new Int32Array(...aligned(bytes, 4), n));
+    case 'U32':
+      return Float32Array.from(new Uint32Array(...aligned(bytes, 4), n));
+    case 'I16':
+      return Float32Array.from(new Int16Array(...aligned(bytes, 2), n));
+    case 'U16':
+      return Float32Array.from(new Uint16Array(...aligned(bytes, 2), n));
+    case 'I8':
+      return Float32Array.from(new Int8Array(...aligned(bytes, 1), n));
+    case 'U8':
+    case 'BOOL':
+      return Float32Array.from(bytes);
+    case 'I64': {
+      const src = new BigInt64Array(...aligned(bytes, 8), n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = Number(src[i]);
+      return out;
+    }
+    case 'U64': {
+      const src = new BigUint64Array(...aligned(bytes, 8), n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = Number(src[i]);
+      return out;
+    }
+    case 'F8_E4M3':
+    case 'F8_E5M2':
+      throw new PolyPruneError(
+        'UNSUPPORTED_MODEL',
+        `${what} is stored as ${dtype}; FP8 checkpoints are not supported. Use an F32, F16 or BF16 checkpoint.`,
+      );
+  }
+}
+
+/**
+ * Converts raw little-endian integer tensor bytes to int32. I64/U32/U64 values outside the int32
+ * range throw (token ids never are); float dtypes are refused.
+ */
+export function bytesToI32(bytes: Uint8Array, dtype: SafetensorsDtype, what: string): Int32Array<ArrayBuffer> {
+  const size = dtypeSize(dtype);
+  if (bytes.byteLength % size !== 0) {
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each).`,
+    );
+  }
+  const n = bytes.byteLength / size;
+  const checked = (values: ArrayLike<number | bigint>): Int32Array<ArrayBuffer> => {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      const num = typeof v === 'bigint' ? Number(v) : v;
+      if (!(num >= -2147483648 && num <= 2147483647)) {
+        throw new PolyPruneError(
+          'BAD_ARGUMENT',
+          `${what} (${dtype}) element ${i} = ${String(v)} does not fit in int32.`,
+        );
+      }
+      out[i] = num;
+    }
+    return out;
+  };
+  switch (dtype) {
+    case 'I32':
+      return new Int32Array(...aligned(bytes, 4), n);
+    case 'U32':
+      return checked(new Uint32Array(...aligned(bytes, 4), n));
+    case 'I64':
+      return checked(new BigInt64Array(...aligned(bytes, 8), n));
+    case 'U64':
+      return checked(new BigUint64Array(...aligned(bytes, 8), n));
+    case 'I16':
+      return Int32Array.from(new Int16Array(...aligned(bytes, 2), n));
+    case 'U16':
+      return Int32Array.from(new Uint16Array(...aligned(bytes, 2), n));
+    case 'I8':
+      return Int32Array.from(new Int8Array(...aligned(bytes, 1), n));
+    case 'U8':
+    case 'BOOL':
+      return Int32Array.from(bytes);
+    default:
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        `${what} is ${dtype}, not an integer tensor; read it with readF32 instead of readI32.`,
+      );
+  }
+}

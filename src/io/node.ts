@@ -1,0 +1,122 @@
+/**
+ * Node-only byte sources (local files via fs/promises). Browser code must never import this file;
+ * the CLI and tests do.
+ */
+import { open, readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PolyPruneError } from '../common/errors';
+import type { ByteSource, ModelFolder } from './source';
+
+function isNoEnt(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function notFound(path: string, e: unknown): PolyPruneError {
+  return new PolyPruneError('FILE_NOT_FOUND', `File not found: ${path}.`, { cause: e });
+}
+
+/**
+ * A local file read with positioned reads (`FileHandle.read` at an offset); the handle opens on the
+ * first use and stays open until `close()`.
+ */
+export function pathSource(path: string, displayName: string = path): ByteSource {
+  let handle: Promise<FileHandle> | null = null;
+  let sizeCache: number | undefined;
+  const getHandle = (): Promise<FileHandle> => {
+    handle ??= open(path, 'r').catch((e: unknown) => {
+      handle = null;
+      if (isNoEnt(e)) throw notFound(path, e);
+      throw new PolyPruneError('FILE_NOT_FOUND', `Cannot open ${path}: ${(e as Error).message}`, { cause: e });
+    });
+    return handle;
+  };
+  return {
+    name: displayName,
+    async size() {
+      if (sizeCache === undefined) sizeCache = (await (await getHandle()).stat()).size;
+      return sizeCache;
+    },
+    async read(offset, length) {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new PolyPruneError('BAD_ARGUMENT', `Invalid byte range offset=${offset} length=${length} for ${path}.`);
+      }
+      const fh = await getHandle();
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) {
+          throw new PolyPruneError(
+            'BAD_ARGUMENT',
+            `Cannot read bytes [${offset}, ${offset + length}) of ${path}: the file ends at byte ${offset + done}.`,
+          );
+        }
+        done += bytesRead;
+      }
+      return out;
+    },
+    async close() {
+      const h = handle;
+      handle = null;
+      if (h) await (await h.catch(() => null))?.close();
+    },
+  };
+}
+
+/** A model folder on the local disk. */
+export function dirFolder(dir: string): ModelFolder {
+  const location = resolve(dir);
+  const pathOf = (name: string): string => {
+    if (name === '' || name.startsWith('/') || name.split(/[\\/]/).includes('..')) {
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        `Invalid file name '${name}' in ${location}: expected a path relative to the model folder.`,
+      );
+    }
+    return join(location, name);
+  };
+  return {
+    location,
+    async readText(name) {
+      const p = pathOf(name);
+      try {
+        return await readFile(p, 'utf8');
+      } catch (e) {
+        if (isNoEnt(e)) {
+          throw new PolyPruneError('FILE_NOT_FOUND', `File '${name}' not found in ${location}.`, { cause: e });
+        }
+        throw e;
+      }
+    },
+    open(name) {
+      const p = pathOf(name);
+      const src = pathSource(p);
+      const wrap = async <T>(f: () => Promise<T>): Promise<T> => {
+        try {
+          return await f();
+        } catch (e) {
+          if (e instanceof PolyPruneError && e.code === 'FILE_NOT_FOUND' && isNoEnt(e.cause)) {
+            throw new PolyPruneError('FILE_NOT_FOUND', `File '${name}' not found in ${location}.`, { cause: e.cause });
+          }
+          throw e;
+        }
+      };
+      return {
+        name: p,
+        size: () => wrap(() => src.size()),
+        read: (offset, length) => wrap(() => src.read(offset, length)),
+        close: () => src.close?.() ?? Promise.resolve(),
+      };
+    },
+    async exists(name) {
+      try {
+        return (await stat(pathOf(name))).isFile();
+      } catch (e) {
+        if (isNoEnt(e)) return false;
+        throw e;
+      }
+    },
+  };
+}

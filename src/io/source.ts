@@ -1,0 +1,376 @@
+/**
+ * Byte sources and model folders that work in the browser and in Node (fetch, Blob/File). Reads are
+ * by byte range, so a multi-gigabyte checkpoint is never held in memory as a whole. Node-only sources
+ * (local paths) live in ./node.ts so browser bundles never pull in `fs`.
+ */
+import { PolyPruneError } from '../common/errors';
+
+/** Random access to the bytes of one file. */
+export interface ByteSource {
+  /** File name or URL, used in error messages. */
+  readonly name: string;
+  /** Total size in bytes. */
+  size(): Promise<number>;
+  /** Exactly `length` bytes starting at `offset`, in a fresh buffer the caller owns; throws otherwise. */
+  read(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>>;
+  /** Releases handles (local files); other sources have nothing to release. */
+  close?(): Promise<void>;
+}
+
+/** The files of one model (config.json, tokenizer.json, *.safetensors), wherever they live. */
+export interface ModelFolder {
+  /** Directory path, base URL or dropped folder name, used in error messages. */
+  readonly location: string;
+  /** Whole text file (UTF-8). Missing file -> FILE_NOT_FOUND. */
+  readText(name: string): Promise<string>;
+  /** Range access to a file; a missing file fails with FILE_NOT_FOUND at the first size()/read(). */
+  open(name: string): ByteSource;
+  exists(name: string): Promise<boolean>;
+}
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface UrlSourceOptions {
+  /** Extra request headers (e.g. `Authorization: Bearer ...` for gated Hugging Face repos). */
+  headers?: Record<string, string>;
+  /** Aborts in-flight requests. */
+  signal?: AbortSignal;
+  /**
+   * When a server ignores `Range` and answers 200 with the whole file, files up to this many bytes
+   * are downloaded once, kept, and sliced; larger ones fail with FETCH_FAILED. Default 32 MiB.
+   */
+  maxUnrangedBytes?: number;
+}
+
+const DEFAULT_MAX_UNRANGED_BYTES = 32 * 1024 * 1024;
+
+function checkRange(name: string, offset: number, length: number, size?: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new PolyPruneError('BAD_ARGUMENT', `Invalid byte range offset=${offset} length=${length} for ${name}.`);
+  }
+  if (size !== undefined && offset + length > size) {
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `Cannot read bytes [${offset}, ${offset + length}) of ${name}: the file has only ${size} bytes.`,
+    );
+  }
+}
+
+/** A Blob or File (e.g. from a drop or an <input type=file>), read by `slice()`. */
+export function blobSource(blob: Blob, name: string): ByteSource {
+  return {
+    name,
+    size: () => Promise.resolve(blob.size),
+    async read(offset, length) {
+      checkRange(name, offset, length, blob.size);
+      const buf = await blob.slice(offset, offset + length).arrayBuffer();
+      if (buf.byteLength !== length) {
+        throw new PolyPruneError(
+          'FILE_NOT_FOUND',
+          `Reading bytes [${offset}, ${offset + length}) of ${name} returned ${buf.byteLength} bytes; was the file changed or removed?`,
+        );
+      }
+      return new Uint8Array(buf);
+    },
+  };
+}
+
+const defaultFetch: FetchFn = (input, init) => fetch(input, init);
+
+function describeFetchError(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: unknown }).cause;
+    const causeMsg = cause instanceof Error ? cause.message : cause !== undefined ? String(cause) : '';
+    return causeMsg && !e.message.includes(causeMsg) ? `${e.message} (${causeMsg})` : e.message;
+  }
+  return String(e);
+}
+
+async function doFetch(fetchFn: FetchFn, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetchFn(url, init);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'AbortError') throw e;
+    throw new PolyPruneError(
+      'FETCH_FAILED',
+      `Could not reach ${url}: ${describeFetchError(e)}. Check the URL, your network connection and, in the browser, that the server allows cross-origin requests (CORS).`,
+      { cause: e },
+    );
+  }
+}
+
+/** Reads a response body, stopping (and cancelling the stream) once it exceeds `limit` bytes. */
+async function readBodyCapped(res: Response, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return concatBytes(chunks, total);
+}
+
+/** Concatenates byte chunks into one fresh buffer. */
+export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint8Array<ArrayBuffer> {
+  const n = total ?? chunks.reduce((s, c) => s + c.byteLength, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+function parseContentRangeTotal(v: string | null): number | undefined {
+  // "bytes 0-0/12345"
+  const m = v ? /^bytes\s+(?:\d+-\d+|\*)\/(\d+)\s*$/i.exec(v) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+function statusText(res: Response): string {
+  return `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+}
+
+/** Builds the error for a failed response; `onNotFound` lets folders report FILE_NOT_FOUND instead. */
+type NotFoundHook = (res: Response) => PolyPruneError;
+
+function httpError(url: string, res: Response, what: string, onNotFound?: NotFoundHook): PolyPruneError {
+  if (onNotFound && (res.status === 404 || res.status === 410)) return onNotFound(res);
+  const hint =
+    res.status === 401 || res.status === 403
+      ? ' The server refused access: the repository may be gated or private (pass an access token).'
+      : res.status === 404
+        ? ' The file does not exist at this URL.'
+        : '';
+  return new PolyPruneError('FETCH_FAILED', `${what} ${url} failed: ${statusText(res)}.${hint}`);
+}
+
+function makeUrlSource(
+  url: string,
+  fetchFn: FetchFn,
+  options: UrlSourceOptions,
+  onNotFound?: NotFoundHook,
+): ByteSource {
+  const maxUnranged = options.maxUnrangedBytes ?? DEFAULT_MAX_UNRANGED_BYTES;
+  const baseInit = (extra: Record<string, string>, method = 'GET'): RequestInit => ({
+    method,
+    headers: { ...options.headers, ...extra },
+    signal: options.signal,
+  });
+  /** The whole file, kept only when the server ignores Range and the file is small. */
+  let whole: Uint8Array<ArrayBuffer> | null = null;
+  let sizePromise: Promise<number> | null = null;
+
+  const ignoredRange = async (res: Response, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
+    const body = await readBodyCapped(res, maxUnranged);
+    if (!body) {
+      throw new PolyPruneError(
+        'FETCH_FAILED',
+        `${url} ignored the HTTP Range request (answered 200 with the whole file instead of 206 Partial Content) and the file is larger than ${maxUnranged} bytes, so it cannot be read piecewise. Serve it from a server that supports byte ranges (Hugging Face, most static servers, \`npx http-server\`).`,
+      );
+    }
+    whole = body;
+    if (offset + length > body.byteLength) {
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        `Cannot read bytes [${offset}, ${offset + length}) of ${url}: the file has only ${body.byteLength} bytes.`,
+      );
+    }
+    return body.slice(offset, offset + length);
+  };
+
+  const fetchSize = async (): Promise<number> => {
+    if (whole) return whole.byteLength;
+    const head = await doFetch(fetchFn, url, baseInit({}, 'HEAD'));
+    const len = head.headers.get('content-length');
+    const encoded = head.headers.get('content-encoding');
+    if (head.ok && len !== null && /^\d+$/.test(len) && (!encoded || encoded === 'identity')) return Number(len);
+    // No usable HEAD (405, compressed, missing length): ask for the first byte and read Content-Range.
+    const res = await doFetch(fetchFn, url, baseInit({ Range: 'bytes=0-0' }));
+    if (res.status === 206) {
+      await res.body?.cancel().catch(() => undefined);
+      const total = parseContentRangeTotal(res.headers.get('content-range'));
+      if (total === undefined) {
+        throw new PolyPruneError(
+          'FETCH_FAILED',
+          `Cannot determine the size of ${url}: neither HEAD Content-Length nor a readable Content-Range header (cross-origin servers must list Content-Range in Access-Control-Expose-Headers).`,
+        );
+      }
+      return total;
+    }
+    if (res.ok) {
+      await ignoredRange(res, 0, 0);
+      return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
+    }
+    throw httpError(url, res, 'Requesting', onNotFound);
+  };
+
+  return {
+    name: url,
+    size() {
+      sizePromise ??= fetchSize();
+      sizePromise.catch(() => {
+        sizePromise = null; // allow a retry after a transient failure
+      });
+      return sizePromise;
+    },
+    async read(offset, length) {
+      checkRange(url, offset, length, whole?.byteLength);
+      if (whole) return whole.slice(offset, offset + length);
+      if (length === 0) return new Uint8Array(0);
+      const last = offset + length - 1;
+      const res = await doFetch(fetchFn, url, baseInit({ Range: `bytes=${offset}-${last}` }));
+      if (res.status === 206) {
+        const buf = new Uint8Array(await res.arrayBuffer());
+        if (buf.byteLength !== length) {
+          throw new PolyPruneError(
+            'FETCH_FAILED',
+            `${url}: asked for bytes ${offset}-${last} (${length} bytes) but received ${buf.byteLength} bytes. The file may be shorter than expected or changed on the server.`,
+          );
+        }
+        return buf;
+      }
+      if (res.status === 200) return ignoredRange(res, offset, length);
+      if (res.status === 416) {
+        throw new PolyPruneError(
+          'FETCH_FAILED',
+          `${url}: bytes ${offset}-${last} are past the end of the file (HTTP 416 Range Not Satisfiable). The file is truncated or changed on the server.`,
+        );
+      }
+      throw httpError(url, res, `Reading bytes ${offset}-${last} of`, onNotFound);
+    },
+  };
+}
+
+/**
+ * A file on an HTTP(S) server read with Range requests (`Range: bytes=a-b`, answered by 206).
+ * The size comes from HEAD Content-Length, or from the Content-Range of a `bytes=0-0` request.
+ * If the server ignores Range (200 with the whole body), files up to `maxUnrangedBytes` are
+ * downloaded once and sliced; larger ones fail with FETCH_FAILED rather than downloading the whole
+ * file for every tensor. Network failures and HTTP errors are FETCH_FAILED naming the URL and status.
+ */
+export function urlSource(url: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): ByteSource {
+  return makeUrlSource(url, fetchFn, options);
+}
+
+function fileNotFound(name: string, location: string, extra = ''): PolyPruneError {
+  return new PolyPruneError('FILE_NOT_FOUND', `File '${name}' not found in ${location}.${extra}`);
+}
+
+function checkRelativeName(name: string, location: string): void {
+  if (name === '' || name.startsWith('/') || name.split(/[\\/]/).includes('..')) {
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `Invalid file name '${name}' in ${location}: expected a path relative to the model folder.`,
+    );
+  }
+}
+
+/**
+ * A model folder on an HTTP(S) server, e.g. `https://huggingface.co/<repo>/resolve/main`.
+ * File names are appended to the base URL (path segments URL-encoded; a query string on the base is
+ * kept). 404/410 -> FILE_NOT_FOUND, other failures -> FETCH_FAILED.
+ */
+export function urlFolder(baseUrl: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): ModelFolder {
+  const q = baseUrl.indexOf('?');
+  const path = (q < 0 ? baseUrl : baseUrl.slice(0, q)).replace(/\/+$/, '');
+  const query = q < 0 ? '' : baseUrl.slice(q);
+  const location = path;
+  const urlOf = (name: string): string => {
+    checkRelativeName(name, location);
+    return `${path}/${name.split('/').map(encodeURIComponent).join('/')}${query}`;
+  };
+  const init = (method: string, extra: Record<string, string> = {}): RequestInit => ({
+    method,
+    headers: { ...options.headers, ...extra },
+    signal: options.signal,
+  });
+  return {
+    location,
+    async readText(name) {
+      const url = urlOf(name);
+      const res = await doFetch(fetchFn, url, init('GET'));
+      if (!res.ok) {
+        throw httpError(url, res, 'Downloading', () => fileNotFound(name, location, ` (${url}: ${statusText(res)})`));
+      }
+      return res.text();
+    },
+    open(name) {
+      const url = urlOf(name);
+      return makeUrlSource(url, fetchFn, options, (res) =>
+        fileNotFound(name, location, ` (${url}: ${statusText(res)})`),
+      );
+    },
+    async exists(name) {
+      const url = urlOf(name);
+      let res = await doFetch(fetchFn, url, init('HEAD'));
+      if (res.status === 405 || res.status === 501) {
+        res = await doFetch(fetchFn, url, init('GET', { Range: 'bytes=0-0' }));
+        await res.body?.cancel().catch(() => undefined);
+      }
+      if (res.ok) return true;
+      if (res.status === 404 || res.status === 410) return false;
+      throw httpError(url, res, 'Checking', undefined);
+    },
+  };
+}
+
+type FileWithPath = File & { webkitRelativePath?: string };
+
+/**
+ * A folder the user dropped or picked in the browser. With a `File[]` from
+ * `<input webkitdirectory>` the files are keyed by `webkitRelativePath` minus the common top folder
+ * (so `stories260K/config.json` becomes `config.json`), else by `File.name`. A Map is used as given
+ * (keys are the relative names).
+ */
+export function fileListFolder(files: readonly File[] | ReadonlyMap<string, File>): ModelFolder {
+  const byName = new Map<string, File>();
+  let location = 'dropped files';
+  if (files instanceof Map) {
+    for (const [k, f] of files) byName.set(k, f);
+  } else {
+    const list = files as readonly FileWithPath[];
+    const rel = list.map((f) => (f.webkitRelativePath ? f.webkitRelativePath : f.name));
+    const tops = new Set(rel.map((r) => (r.includes('/') ? r.slice(0, r.indexOf('/')) : '')));
+    const [top] = tops;
+    const strip = tops.size === 1 && top !== '' && top !== undefined;
+    if (strip) location = `dropped folder '${top}'`;
+    list.forEach((f, i) => byName.set(strip ? rel[i].slice(top.length + 1) : rel[i], f));
+  }
+  const get = (name: string): File => {
+    const f = byName.get(name);
+    if (!f) {
+      const have = [...byName.keys()].slice(0, 12).join(', ');
+      throw fileNotFound(name, location, ` It contains: ${have || '(nothing)'}${byName.size > 12 ? ', ...' : ''}.`);
+    }
+    return f;
+  };
+  return {
+    location,
+    readText: (name) => Promise.resolve().then(() => get(name).text()),
+    open(name) {
+      let src: ByteSource | null = null;
+      const lazy = (): ByteSource => (src ??= blobSource(get(name), name));
+      return {
+        name,
+        size: () => Promise.resolve().then(() => lazy().size()),
+        read: (offset, length) => Promise.resolve().then(() => lazy().read(offset, length)),
+      };
+    },
+    exists: (name) => Promise.resolve(byName.has(name)),
+  };
+}

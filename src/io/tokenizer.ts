@@ -1,0 +1,175 @@
+/**
+ * tokenizer.json / tokenizer_config.json through @huggingface/tokenizers, plus the per-token source
+ * byte lengths that bits-per-byte needs.
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { PolyPruneError } from '../common/errors';
+import type { ModelFolder } from './source';
+
+export interface EncodeOptions {
+  /** Add the BOS/EOS tokens of the tokenizer's post-processor. Default true (as in transformers). */
+  addSpecialTokens?: boolean;
+}
+
+export interface TextTokenizer {
+  encode(text: string, opts?: EncodeOptions): Int32Array;
+  /** Token ids back to text; special tokens are kept. */
+  decode(ids: ArrayLike<number>): string;
+  /** Highest token id + 1. */
+  readonly vocabSize: number;
+  readonly bosTokenId?: number;
+  readonly eosTokenId?: number;
+  /**
+   * Per token id, how many UTF-8 bytes of the source text the token covers: byte-fallback `<0xXX>`
+   * tokens 1, `▁` one byte (a space), byte-level BPE (GPT-2 `Ġ` alphabet) one byte per character,
+   * special tokens and unk 0. Cached; do not modify.
+   */
+  tokenByteLengths(): Uint32Array;
+}
+
+function invalid(source: string, message: string, cause?: unknown): PolyPruneError {
+  return new PolyPruneError('TOKENIZER_INVALID', `${source}: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+function parseJsonObject(text: string, source: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalid(source, `not valid JSON (${(e as Error).message}). Use the tokenizer.json of a Hugging Face model (the "fast" tokenizer file).`, e);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw invalid(source, 'expected a JSON object.');
+  }
+  return json as Record<string, unknown>;
+}
+
+/** True if `node` or any nested Sequence member has `type: 'ByteLevel'`. */
+function hasByteLevel(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const n = node as Record<string, unknown>;
+  if (n.type === 'ByteLevel') return true;
+  for (const key of ['pretokenizers', 'decoders', 'processors']) {
+    const list = n[key];
+    if (Array.isArray(list) && list.some(hasByteLevel)) return true;
+  }
+  return false;
+}
+
+/** GPT-2's reversible byte -> printable character table, inverted (character -> byte). */
+function unicodeToByte(): Map<string, number> {
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const map = new Map<string, number>();
+  let next = 0;
+  for (let b = 0; b < 256; b++) {
+    const cp = printable(b) ? b : 256 + next++;
+    map.set(String.fromCodePoint(cp), b);
+  }
+  return map;
+}
+
+function tokenName(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string') {
+    return (v as { content: string }).content;
+  }
+  return undefined;
+}
+
+const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
+
+/**
+ * Builds a tokenizer from the text of tokenizer.json (and optionally tokenizer_config.json, which
+ * supplies bos/eos tokens and decode options). Bad JSON or an unsupported tokenizer ->
+ * TOKENIZER_INVALID.
+ */
+export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: string): TextTokenizer {
+  const json = parseJsonObject(tokenizerJsonText, 'tokenizer.json');
+  const config = tokenizerConfigText === undefined ? {} : parseJsonObject(tokenizerConfigText, 'tokenizer_config.json');
+  const model = json.model;
+  if (typeof model !== 'object' || model === null) {
+    throw invalid('tokenizer.json', 'has no "model" object; it is not a Hugging Face tokenizers file.');
+  }
+  if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) {
+    throw invalid('tokenizer.json', '"added_tokens" must be an array.');
+  }
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer({ ...json, added_tokens: json.added_tokens ?? [] }, config);
+  } catch (e) {
+    throw invalid('tokenizer.json', `cannot be loaded: ${(e as Error).message}`, e);
+  }
+
+  const m = model as Record<string, unknown>;
+  const special = new Set<number>();
+  for (const t of (json.added_tokens ?? []) as { id?: unknown; special?: unknown }[]) {
+    if (t.special === true && typeof t.id === 'number') special.add(t.id);
+  }
+  const vocab = tok.get_vocab(true);
+  let vocabSize = 0;
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+
+  const idOf = (v: unknown): number | undefined => {
+    const name = tokenName(v);
+    return name === undefined ? undefined : tok.token_to_id(name);
+  };
+  const cleanUp = config.clean_up_tokenization_spaces === true;
+  let byteLengths: Uint32Array | null = null;
+
+  return {
+    vocabSize,
+    bosTokenId: idOf(config.bos_token),
+    eosTokenId: idOf(config.eos_token),
+    encode(text, opts) {
+      const enc = tok.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true });
+      return Int32Array.from(enc.ids);
+    },
+    decode(ids) {
+      if (ids.length === 0) return '';
+      return tok.decode(Array.from(ids), { skip_special_tokens: false, clean_up_tokenization_spaces: cleanUp });
+    },
+    tokenByteLengths() {
+      if (byteLengths) return byteLengths;
+      const out = new Uint32Array(vocabSize);
+      const enc = new TextEncoder();
+      const unk = typeof m.unk_token === 'string' ? tok.token_to_id(m.unk_token) : undefined;
+      const byteLevel = hasByteLevel(json.pre_tokenizer) || hasByteLevel(json.decoder);
+      const charToByte = byteLevel ? unicodeToByte() : null;
+      const byteFallback = m.byte_fallback === true;
+      const prefix = typeof m.continuing_subword_prefix === 'string' ? m.continuing_subword_prefix : '';
+      const suffix = typeof m.end_of_word_suffix === 'string' ? m.end_of_word_suffix : '';
+      const added = tok.get_added_tokens_decoder();
+      for (let id = 0; id < vocabSize; id++) {
+        const piece = tok.id_to_token(id);
+        if (piece === undefined || special.has(id) || id === unk) continue;
+        if (added.has(id)) {
+          out[id] = enc.encode(piece).length; // a non-special added token matches its literal text
+          continue;
+        }
+        if (charToByte) {
+          let n = 0;
+          for (const ch of piece) n += charToByte.has(ch) ? 1 : enc.encode(ch).length;
+          out[id] = n;
+          continue;
+        }
+        if (byteFallback && BYTE_TOKEN.test(piece)) {
+          out[id] = 1;
+          continue;
+        }
+        let p = piece;
+        if (prefix && p.startsWith(prefix)) p = p.slice(prefix.length);
+        if (suffix && p.endsWith(suffix)) p = `${p.slice(0, p.length - suffix.length)} `;
+        out[id] = enc.encode(p.replaceAll('\u2581', ' ')).length;
+      }
+      byteLengths = out;
+      return out;
+    },
+  };
+}
+
+/** Loads tokenizer.json (required) and tokenizer_config.json (if present) from a model folder. */
+export async function loadTokenizerFromFolder(folder: ModelFolder): Promise<TextTokenizer> {
+  const jsonText = await folder.readText('tokenizer.json');
+  const configText = (await folder.exists('tokenizer_config.json')) ? await folder.readText('tokenizer_config.json') : undefined;
+  return loadTokenizer(jsonText, configText);
+}

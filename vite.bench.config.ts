@@ -1,0 +1,12 @@
+import { defineConfig } from 'vite';
+
+// `npm run bench`: builds bench/main.ts for Node (same shader loading as app and CLI) and runs it.
+export default defineConfig({
+  build: {
+    ssr: 'bench/main.ts',
+    outDir: 'dist-bench',
+    target: 'node20',
+    emptyOutDir: true,
+    rollupOptions: { output: { entryFileNames: 'bench.mjs' } },
+  },
+});
