@@ -9,4 +9,5 @@ if (!existsSync(bundle)) {
   console.error('polyprune: the CLI is not built yet. Run `npm run build:cli` in the project folder first.');
   process.exit(2);
 }
-await import(pathToFileURL(bundle).href);
+const { runCli } = await import(pathToFileURL(bundle).href);
+process.exitCode = await runCli(process.argv);

@@ -102,8 +102,3 @@ export async function runCli(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-if (!process.env.VITEST) {
-  const code = await runCli(process.argv);
-  process.exit(code);
-}

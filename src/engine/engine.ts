@@ -72,10 +72,10 @@ export class LocalEngine implements Engine {
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
       const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
-      const gpu = await this.device();
       const cfg = await loadModelConfig(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
       const checkpoint = await openCheckpoint(folder);
+      const gpu = await this.device();
       const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
       const id = `m${this.nextId++}`;
       const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident), cfg, folder, checkpoint, tokenizer, model };

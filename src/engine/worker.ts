@@ -1,0 +1,7 @@
+/** Web Worker entry: runs the in-thread engine off the UI thread (the page talks to it via client.ts). */
+import { expose } from 'comlink';
+import { LocalEngine } from './engine';
+import { engineEndpoint, installErrorTransfer } from './rpc';
+
+installErrorTransfer();
+expose(engineEndpoint(new LocalEngine({ gpu: async () => navigator.gpu })));

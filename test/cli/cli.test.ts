@@ -1,0 +1,79 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, cpSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIXTURE, SHARED, requireShared, fixtureMetrics } from '../helpers/fixture';
+
+const BIN = path.resolve('bin/polyprune.mjs');
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+let tmp: string;
+let evalText: string;
+beforeAll(() => {
+  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireShared(FIXTURE);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-cli-'));
+  // The fixture's eval region: en-US.txt lines 2372..2936 joined with a blank line (fixture README).
+  const lines = readFileSync(path.join(SHARED, 'data/text/debian-handbook/en-US.txt'), 'utf8').split('\n');
+  evalText = path.join(tmp, 'eval-en.txt');
+  writeFileSync(evalText, lines.slice(2371, 2936).join('\n\n'));
+});
+
+describe('polyprune CLI', () => {
+  it('--help lists the commands', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['info', 'ppl']) expect(r.stdout).toContain(c);
+  });
+
+  it('info --json prints the architecture', () => {
+    const r = cli(['info', '--model', FIXTURE, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ modelType: 'llama', numLayers: 5, hiddenSize: 64, numHeads: 8, numKvHeads: 4, vocabSize: 512, parameters: 260032, dtype: 'F32', checkpointBytes: 1040128 });
+  });
+
+  it('ppl on the fixture eval text matches the reference perplexity and bits per byte', () => {
+    const r = cli(['ppl', '--model', FIXTURE, '--text', evalText, '--seqlen', '64', '--max-windows', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const want = fixtureMetrics().variants.dense.eval['eval-en'];
+    expect(j.tokens).toBe(252);
+    expect(j.bytes).toBe(want.target_bytes);
+    expect(Math.abs(j.ppl - want.ppl) / want.ppl).toBeLessThan(1e-4);
+    expect(Math.abs(j.bitsPerByte - want.bits_per_byte) / want.bits_per_byte).toBeLessThan(1e-4);
+  });
+
+  it('bad input ends in a clear message and a non-zero exit', () => {
+    const missing = cli(['info', '--model', path.join(tmp, 'nope')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/config\.json/);
+
+    const tooLong = cli(['ppl', '--model', FIXTURE, '--text', evalText, '--seqlen', '100000']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toMatch(/longer than the model's context/);
+
+    const latin1 = path.join(tmp, 'latin1.txt');
+    writeFileSync(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x61, 0x75, 0x20, 0x6c, 0x61, 0x69, 0x74]));
+    const enc = cli(['ppl', '--model', FIXTURE, '--text', latin1, '--seqlen', '8']);
+    expect(enc.code).toBe(2);
+    expect(enc.stderr).toMatch(/not valid UTF-8/);
+
+    const bad = path.join(tmp, 'badmodel');
+    cpSync(FIXTURE, bad, { recursive: true });
+    const cfg = JSON.parse(readFileSync(path.join(bad, 'config.json'), 'utf8'));
+    writeFileSync(path.join(bad, 'config.json'), JSON.stringify({ ...cfg, model_type: 'gpt_neox' }));
+    const unsupported = cli(['info', '--model', bad]);
+    expect(unsupported.code).not.toBe(0);
+    expect(unsupported.stderr).toMatch(/Unsupported model_type 'gpt_neox'.*Supported: llama, mistral, qwen2/);
+
+    const noArg = cli(['ppl', '--model', FIXTURE]);
+    expect(noArg.code).not.toBe(0);
+    expect(noArg.stderr).toMatch(/--text/);
+  });
+});
