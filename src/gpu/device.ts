@@ -83,6 +83,11 @@ export interface GpuOptions {
   powerPreference?: GPUPowerPreference;
   /** In Node, sleep between event-loop turns while waiting for the GPU instead of spinning. */
   politeWait?: boolean;
+  /**
+   * Use at most this many bytes per storage binding and buffer, below what the device offers: bounds
+   * memory per allocation, and lets tests act out a small adapter (matrices get split accordingly).
+   */
+  maxBindingBytes?: number;
 }
 
 export class Gpu {
@@ -113,8 +118,8 @@ export class Gpu {
       description: [ai?.vendor, ai?.architecture, ai?.device, ai?.description].filter((s) => s).join(' ') || 'unknown adapter',
       features: { shaderF16: f.has('shader-f16'), subgroups: f.has('subgroups'), timestampQuery: f.has('timestamp-query') },
       limits: {
-        maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
-        maxBufferSize: device.limits.maxBufferSize,
+        maxStorageBufferBindingSize: Math.min(device.limits.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
+        maxBufferSize: Math.min(device.limits.maxBufferSize, options.maxBindingBytes ?? Infinity),
         maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
         maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
@@ -147,6 +152,7 @@ export class Gpu {
       const v = (adapter.limits as unknown as Record<string, number>)[k];
       if (typeof v === 'number') requiredLimits[k] = v;
     }
+
     const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
     let device: GPUDevice;

@@ -56,3 +56,31 @@ describe('Llama forward on stories260K (reference outputs of the original PyTorc
     streamed.destroy();
   });
 });
+
+describe('adapter limits', () => {
+  it('splits matrices over several bindings on a small adapter and gives the same NLL', async () => {
+    const { Gpu } = await import('../../src/gpu/device');
+    const { nodeGpu } = await import('../../src/gpu/node');
+    // 16 KiB per binding: the 512x64 embedding/head (128 KiB) splits into 64-row chunks, 172-wide MLP rows fit.
+    const small = await Gpu.create(await nodeGpu(), { politeWait: true, maxBindingBytes: 64 * 172 * 4 });
+    const { cfg, ckpt } = await fixtureCheckpoint();
+    const m = await LlamaModel.load(small, cfg, ckpt);
+    expect(m.embed.chunks.length).toBeGreaterThan(1);
+    const { ids, seqlen } = await fixtureWindows('eval-en.safetensors');
+    const seq = ids.slice(0, seqlen);
+    const [a] = await m.tokenNll([seq]);
+    const [b] = await model.tokenNll([seq]);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5);
+    m.destroy();
+    small.destroy();
+  });
+
+  it('refuses a model whose rows do not fit the adapter, with a clear message', async () => {
+    const { Gpu } = await import('../../src/gpu/device');
+    const { nodeGpu } = await import('../../src/gpu/node');
+    const tiny = await Gpu.create(await nodeGpu(), { politeWait: true, maxBindingBytes: 4096 });
+    const { cfg, ckpt } = await fixtureCheckpoint();
+    await expect(LlamaModel.load(tiny, cfg, ckpt)).rejects.toMatchObject({ code: 'GPU_LIMITS', message: expect.stringMatching(/too small/) });
+    tiny.destroy();
+  });
+});
