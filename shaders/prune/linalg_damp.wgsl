@@ -1,0 +1,51 @@
+// linalg_damp: resets the control block of one SparseGPT run and computes its dampening term:
+//   diag'[j] = (H[j, j] == 0) ? 1 : H[j, j]            (SparseGPT's dead columns: H[dead, dead] = 1)
+//   ctl[CTL_DAMP]   = bits(percdamp * sum_j diag'[j] / d)
+//   ctl[CTL_STATUS] = 0xFFFFFFFF  (no Cholesky failure yet; cholesky_panel lowers it to the first bad pivot)
+//   ctl[CTL_ZEROS]  = 0, ctl[CTL_HIST + b] = 0 for the 256 radix-select bins
+// The sum runs in a fixed order (strided partial sums, then a tree), so it is deterministic.
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     h     f32 [d, d]   row-major Hessian
+//   2 rw       ctl   u32 [CTL_SIZE] control block (layout in src/prune/sparsegpt.ts)
+// Dispatch: (1, 1, 1), one workgroup of WG invocations.
+
+struct Params {
+  d: u32,
+  percdamp: f32,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> h: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ctl: array<u32>;
+
+const CTL_STATUS: u32 = 0u;
+const CTL_DAMP: u32 = 1u;
+const CTL_ZEROS: u32 = 2u;
+const CTL_HIST: u32 = 16u;
+
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
+  var s = 0.0;
+  for (var j = lid.x; j < p.d; j += WG) {
+    let v = h[j * p.d + j];
+    s += select(v, 1.0, v == 0.0);
+  }
+  partial[lid.x] = s;
+  for (var b = lid.x; b < 256u; b += WG) { ctl[CTL_HIST + b] = 0u; }
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid.x < stride) { partial[lid.x] += partial[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    ctl[CTL_DAMP] = bitcast<u32>(p.percdamp * (partial[0] / f32(p.d)));
+    ctl[CTL_STATUS] = 0xFFFFFFFFu;
+    ctl[CTL_ZEROS] = 0u;
+  }
+}

@@ -1,0 +1,116 @@
+// linalg_gemm: C -= A B over a sub-block, the trailing update of the blocked factorizations and of
+// SparseGPT:
+//   c[cOff + i*ldc + j] -= sum_{k<K} A(i, k) * B(k, j)      for i < M, j < N (and j <= i when LOWER)
+//   A(i, k) = src_a[aOff + i*lda + k]
+//   B(k, j) = src_b[bOff + k*ldb + j]   or, with B_TRANS,   src_b[bOff + j*ldb + k]
+// src_a / src_b is binding 1 / 2, or binding 3 (C itself) when A_FROM_C / B_FROM_C is set: a buffer
+// bound writable may not be bound twice in one dispatch, and the factorizations read their panel from
+// the matrix they update (disjoint regions). Tiles entirely above the diagonal are skipped when LOWER.
+// Accumulation in f32 with fma, K stepped by TK through workgroup memory.
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     a     f32 [..]
+//   2 read     b     f32 [..]
+//   3 rw       c     f32 [..]
+// flags: bit 0 B_TRANS, bit 1 A_FROM_C, bit 2 B_FROM_C, bit 3 LOWER.
+// Tiling: a 64x64 tile of C per workgroup of 16x16 invocations, each computing 4x4 outputs.
+// Dispatch: (ceil(N / 64), ceil(M / 64), 1).
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  lda: u32,
+  ldb: u32,
+  ldc: u32,
+  aOff: u32,
+  bOff: u32,
+  cOff: u32,
+  flags: u32,
+}
+
+const TM: u32 = 64u;
+const TN: u32 = 64u;
+const TK: u32 = 16u;
+const B_TRANS: u32 = 1u;
+const A_FROM_C: u32 = 2u;
+const B_FROM_C: u32 = 4u;
+const LOWER: u32 = 8u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+var<workgroup> as_: array<f32, 1024>; // [TK][TM]
+var<workgroup> bs: array<f32, 1024>;  // [TK][TN]
+
+fn loadA(idx: u32) -> f32 {
+  if ((p.flags & A_FROM_C) != 0u) { return c[idx]; }
+  return a[idx];
+}
+
+fn loadB(idx: u32) -> f32 {
+  if ((p.flags & B_FROM_C) != 0u) { return c[idx]; }
+  return b[idx];
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m0 = wg.y * TM;
+  let n0 = wg.x * TN;
+  let lower = (p.flags & LOWER) != 0u;
+  if (lower && n0 > m0 + TM - 1u) { return; } // whole tile above the diagonal (uniform per workgroup)
+  let bT = (p.flags & B_TRANS) != 0u;
+  let tid = lid.y * 16u + lid.x;
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+
+  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+    for (var j = 0u; j < 4u; j++) {
+      let e = tid + j * 256u;
+      // A tile: 64 rows x 16 k, k fastest (row-major A reads along k).
+      let ar = e / TK;
+      let ak = e % TK;
+      var av = 0.0;
+      if (m0 + ar < p.M && k0 + ak < p.K) { av = loadA(p.aOff + (m0 + ar) * p.lda + k0 + ak); }
+      as_[ak * TM + ar] = av;
+      // B tile: 16 k x 64 columns; read along the contiguous index of the source.
+      var bk: u32;
+      var bn: u32;
+      if (bT) { bn = e / TK; bk = e % TK; } else { bk = e / TN; bn = e % TN; }
+      var bv = 0.0;
+      if (k0 + bk < p.K && n0 + bn < p.N) {
+        if (bT) { bv = loadB(p.bOff + (n0 + bn) * p.ldb + k0 + bk); } else { bv = loadB(p.bOff + (k0 + bk) * p.ldb + n0 + bn); }
+      }
+      bs[bk * TN + bn] = bv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var ar: array<f32, 4>;
+      var br: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        ar[i] = as_[kk * TM + lid.y * 4u + i];
+        br[i] = bs[kk * TN + lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+          acc[i * 4u + j] = fma(ar[i], br[j], acc[i * 4u + j]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var i = 0u; i < 4u; i++) {
+    let gm = m0 + lid.y * 4u + i;
+    if (gm >= p.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let gn = n0 + lid.x * 4u + j;
+      if (gn >= p.N || (lower && gn > gm)) { continue; }
+      let o = p.cOff + gm * p.ldc + gn;
+      c[o] = c[o] - acc[i * 4u + j];
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// linalg_trinv_diag: one block row of the blocked inversion of a lower-triangular L (L X = I, right-looking).
+// On entry x[k0:k0+nb, :] holds the right-hand side B (identity rows minus the updates of earlier block
+// rows, applied by linalg_gemm); this solves Lkk Y = B for the columns j < k0 + nb (columns beyond are 0
+// in a lower-triangular inverse) and stores Y there:
+//   y[i, j] = (b[i, j] - sum_{l<i} Lkk[i, l] y[l, j]) / Lkk[i, i],   i = 0..nb-1 (forward substitution)
+// with Lkk = L[k0:k0+nb, k0:k0+nb] held in workgroup memory. One invocation per column j.
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     l     f32 [d, d]   lower triangular (the Cholesky factor)
+//   2 rw       x     f32 [d, d]
+// Override constants: NB (>= nb), WG (columns per workgroup).
+// Dispatch: (ceil((k0 + nb) / WG), 1, 1).
+
+struct Params {
+  d: u32,
+  k0: u32,
+  nb: u32,
+}
+
+override NB: u32 = 32u;
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> l: array<f32>;
+@group(0) @binding(2) var<storage, read_write> x: array<f32>;
+
+var<workgroup> lkk: array<f32, NB * NB>;
+var<workgroup> ys: array<f32, WG * (NB + 1u)>;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+  let d = p.d;
+  let k0 = p.k0;
+  let nb = p.nb;
+  let t = lid.x;
+  for (var e = t; e < nb * nb; e += WG) {
+    let i = e / nb;
+    let j = e % nb;
+    var v = 0.0;
+    if (j <= i) { v = l[(k0 + i) * d + k0 + j]; }
+    lkk[i * NB + j] = v;
+  }
+  workgroupBarrier();
+  let col = wg.x * WG + t;
+  if (col >= k0 + nb) { return; }
+  let yb = t * (NB + 1u);
+  for (var i = 0u; i < nb; i++) {
+    var s = x[(k0 + i) * d + col];
+    for (var q = 0u; q < i; q++) { s -= lkk[i * NB + q] * ys[yb + q]; }
+    ys[yb + i] = s / lkk[i * NB + i];
+  }
+  for (var i = 0u; i < nb; i++) { x[(k0 + i) * d + col] = ys[yb + i]; }
+}
