@@ -9,6 +9,7 @@ import type { ModelSpec, ModelSummary } from '../engine/api';
 import { dirFolder } from '../io/node';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
+import { registerEval } from './evalTask';
 
 export const VERSION = '0.1.0';
 
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
     });
 
   registerPpl(program);
+  registerEval(program);
   return program;
 }
 

@@ -6,7 +6,11 @@
 import type { ProgressEvent } from '../common/progress';
 import type { GpuInfo } from '../gpu/device';
 import type { ModelFolder } from '../io/source';
-import type { PerplexityRecord } from '../eval/results';
+import type { PerplexityRecord, TaskResult } from '../eval/results';
+import type { TaskName } from '../eval/types';
+
+export type { TaskName, TaskResult };
+export { TASK_NAMES } from '../eval/types';
 
 /** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
 export type ModelSpec =
@@ -65,6 +69,16 @@ export interface PerplexityResult extends PerplexityRecord {
   stride?: number;
 }
 
+export interface TaskRequest {
+  task: TaskName;
+  /** The task file's text in its published format (see docs/eval-tasks.md). */
+  text: string;
+  /** Needed by tasks whose prompt depends on the language (xcopa, xnli, pawsx). */
+  language?: string;
+  /** Score only the first `limit` items. */
+  limit?: number;
+}
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
@@ -72,6 +86,8 @@ export interface Engine {
   unloadModel(id: string): Promise<void>;
   tokenize(id: string, text: string): Promise<Int32Array>;
   perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult>;
+  /** Multiple-choice task scored as lm-evaluation-harness does: acc, acc_norm, acc_bytes with stderr. */
+  evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */
   logits(id: string, ids: Int32Array): Promise<Float32Array>;
   /** Stop a running operation; it ends with a CANCELLED error and leaves nothing half-done. */

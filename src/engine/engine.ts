@@ -9,8 +9,9 @@ import { openCheckpoint, type Checkpoint } from '../io/safetensors';
 import { loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
 import { loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult } from './api';
-import { computePerplexity } from './perplexity';
+import { runTask } from '../eval/run';
+import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
+import { computePerplexity, gpuScorer } from './perplexity';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -116,6 +117,13 @@ export class LocalEngine implements Engine {
   async perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult> {
     const m = this.get(id);
     return this.op(opts, (signal) => computePerplexity(m, req, { signal, onProgress: opts?.onProgress }));
+  }
+
+  async evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult> {
+    const m = this.get(id);
+    return this.op(opts, (signal) =>
+      runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress }),
+    );
   }
 
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {

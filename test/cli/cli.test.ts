@@ -76,4 +76,37 @@ describe('polyprune CLI', () => {
     expect(noArg.code).not.toBe(0);
     expect(noArg.stderr).toMatch(/--text/);
   });
+
+  it('eval scores XCOPA from ../shared with lm-eval metrics and reports malformed lines', () => {
+    const data = requireShared(path.join(SHARED, 'data/tasks/xcopa/data/sw/val.sw.jsonl'));
+    const r = cli(['eval', '--model', FIXTURE, '--task', 'xcopa', '--language', 'sw', '--data', data, '--limit', '12', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ kind: 'task', task: 'xcopa', language: 'sw', n: 12 });
+    for (const k of ['acc', 'acc_norm', 'acc_bytes']) {
+      expect(j[k]).toBeGreaterThanOrEqual(0);
+      expect(j[k]).toBeLessThanOrEqual(1);
+      // lm-eval mean_stderr of a 0/1 variable: sqrt(p(1-p)/(n-1))
+      expect(j[`${k}_stderr`]).toBeCloseTo(Math.sqrt((j[k] * (1 - j[k])) / 11), 10);
+    }
+
+    const broken = path.join(tmp, 'broken.jsonl');
+    writeFileSync(broken, ['{"context": "The cat", "choices": [" sat", " flew"], "label": 0}', '{not json', '{"context": "A dog", "choices": [" ran"], "label": 3}', '{"context": "Once upon", "choices": [" a time", " the"], "label": 0}'].join('\n'));
+    const b = cli(['eval', '--model', FIXTURE, '--task', 'jsonl', '--data', broken, '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    const bj = JSON.parse(b.stdout);
+    expect(bj.n).toBe(2);
+    expect(bj.warnings.join('\n')).toMatch(/line 2/);
+    expect(bj.warnings.join('\n')).toMatch(/line 3/);
+
+    const unknown = cli(['eval', '--model', FIXTURE, '--task', 'nope', '--data', broken]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown task 'nope'. Supported: xcopa/);
+
+    const empty = path.join(tmp, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const e = cli(['eval', '--model', FIXTURE, '--task', 'jsonl', '--data', empty]);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/empty/i);
+  });
 });

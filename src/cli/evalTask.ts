@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import { TASK_NAMES, type TaskName } from '../engine/api';
+import { createEngine, modelSpec, parseIntArg } from './main';
+import { progressPrinter } from './progress';
+import { decodeUtf8Strict } from './text';
+
+async function readData(data: string): Promise<string> {
+  if (/^https?:\/\//i.test(data)) {
+    let res: Response;
+    try {
+      res = await fetch(data);
+    } catch (e) {
+      throw new PolyPruneError('FETCH_FAILED', `Cannot fetch '${data}': ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new PolyPruneError('FETCH_FAILED', `Cannot fetch '${data}': HTTP ${res.status} ${res.statusText}`);
+    return decodeUtf8Strict(new Uint8Array(await res.arrayBuffer()), data);
+  }
+  try {
+    return decodeUtf8Strict(await readFile(data), data);
+  } catch (e) {
+    if (e instanceof PolyPruneError) throw e;
+    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read task file '${data}': ${(e as Error).message}`);
+  }
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('Score a multiple-choice task the way lm-evaluation-harness does (acc, acc_norm, acc_bytes with standard errors).')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('--task <name>', `task format: ${TASK_NAMES.join(', ')}`)
+    .requiredOption('--data <file|url>', 'task file in its published format')
+    .option('--language <code>', 'language of the data (xcopa, xnli and pawsx prompts depend on it)')
+    .option('--limit <n>', 'score only the first N items', parseIntArg('--limit'))
+    .option('--json', 'print JSON')
+    .action(async (o: { model: string; task: string; data: string; language?: string; limit?: number; json?: boolean }) => {
+      if (!(TASK_NAMES as readonly string[]).includes(o.task)) {
+        throw new PolyPruneError('BAD_ARGUMENT', `Unknown task '${o.task}'. Supported: ${TASK_NAMES.join(', ')}.`);
+      }
+      const text = await readData(o.data);
+      const engine = createEngine();
+      try {
+        const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
+        const r = await engine.evalTask(m.id, { task: o.task as TaskName, text, language: o.language, limit: o.limit }, { onProgress: o.json ? undefined : progressPrinter() });
+        if (o.json) {
+          console.log(JSON.stringify({ model: m.source, data: o.data, ...r }, null, 2));
+          return;
+        }
+        const pm = (v: number, se: number | null) => `${v.toFixed(4)}${se === null ? '' : ` ± ${se.toFixed(4)}`}`;
+        console.log(`task       ${r.task} (${r.language}), ${r.n} items`);
+        console.log(`acc        ${pm(r.acc, r.acc_stderr)}`);
+        console.log(`acc_norm   ${pm(r.acc_norm, r.acc_norm_stderr)}`);
+        console.log(`acc_bytes  ${pm(r.acc_bytes, r.acc_bytes_stderr)}`);
+        if (r.truncated) console.log(`truncated  ${r.truncated} requests cut from the left to fit the context`);
+        for (const w of r.warnings) console.error(`warning: ${w}`);
+      } finally {
+        await engine.dispose();
+      }
+    });
+}
