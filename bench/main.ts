@@ -67,6 +67,18 @@ async function main(): Promise<void> {
     await model.tokenNll(seqs);
   });
   console.log(`forward (stories260K, 4 x 64 tokens, NLL on GPU): ${((4 * 64) / (ms / 1000)).toFixed(0)} tokens/s (${ms.toFixed(1)} ms per batch)`);
+  // Multiple-choice scoring throughput (lm-eval semantics), bundled UDHR English task, 4 choices per item.
+  const { readFileSync } = await import('node:fs');
+  const { loadTokenizerFromFolder } = await import('../src/io/tokenizer');
+  const { runTask } = await import('../src/eval/run');
+  const tokenizer = await loadTokenizerFromFolder(folder);
+  const udhr = readFileSync(path.resolve('public/data/udhr/en.json'), 'utf8');
+  const scorer = { maxContext: cfg.maxPositionEmbeddings, tokenNll: (seqs: Int32Array[], signal?: AbortSignal) => model.tokenNll(seqs, { signal }) };
+  const items = 40;
+  const taskMs = await timeIt(async () => {
+    await runTask({ task: 'udhr', text: udhr, tokenizer, scorer, limit: items });
+  }, 1500, 5);
+  console.log(`multiple choice (UDHR en, ${items} items x 4 choices): ${((items * 4) / (taskMs / 1000)).toFixed(0)} scored choices/s`);
   for (const section of benchSections) await section({ gpu, model, fixtureDir: shared, timeIt });
   model.destroy();
   gpu.destroy();
