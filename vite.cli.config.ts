@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 
 // The Node CLI, built by the same bundler as the app so shaders load the same way.
 export default defineConfig({
+  publicDir: false,
   build: {
     ssr: 'src/cli/main.ts',
     outDir: 'dist-cli',
