@@ -1,0 +1,196 @@
+/**
+ * Calibration text ingestion: UTF-8 files -> token streams -> seeded windows, with provenance.
+ *
+ * Per file:
+ * - decoded as strict UTF-8 (invalid bytes -> CALIBRATION_INVALID naming the file; a leading BOM is
+ *   dropped); empty (whitespace only) and binary files (a NUL byte, or more than 5 % control
+ *   characters other than tab/newline/carriage return/form feed) are refused;
+ * - split into paragraphs: when the file has blank lines, the blank-line-separated blocks; otherwise
+ *   every non-empty line (one paragraph per line, as the fixtures' text files); CRLF/CR become LF;
+ * - paragraphs joined with "\n\n" into ONE string, tokenized once without special tokens (no BOS).
+ *
+ * Mixing several files: file f has weight w_f (default 1). Its number of windows is
+ * nsamples * w_f / sum(w) rounded by the largest-remainder method (ties to the earlier file), and its
+ * windows are drawn from its own stream with seed `seed + f` (f = position in the list, so a single
+ * file uses `seed` itself and reproduces wanda's sampler). Windows are concatenated file by file.
+ * A file that gets k windows must have at least k * seqlen + 1 tokens, so windows never have to
+ * repeat text just to fill the batch; too little text is an error stating both numbers.
+ */
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import type { TextTokenizer } from '../io/tokenizer';
+import { sampleWindows } from './sample';
+
+export interface CalibrationText {
+  /** File name (used in errors and provenance). */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** Language tag for provenance, e.g. 'de'. */
+  readonly language?: string;
+  /** Share of the windows (relative to the other files); default 1. */
+  readonly weight?: number;
+}
+
+export interface CalibrationFileProvenance {
+  name: string;
+  language?: string;
+  weight: number;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
+  bytes: number;
+  paragraphs: number;
+  /** Tokens in the file's stream. */
+  tokens: number;
+  /** Windows drawn from this file. */
+  samples: number;
+  seed: number;
+  /** Start of each window in this file's stream. */
+  offsets: number[];
+}
+
+export interface Calibration {
+  /** nsamples * seqlen token ids, window after window (file by file). */
+  readonly ids: Int32Array;
+  readonly n: number;
+  readonly seqlen: number;
+  readonly seed: number;
+  readonly files: CalibrationFileProvenance[];
+}
+
+export interface BuildCalibrationOptions {
+  texts: readonly CalibrationText[];
+  tokenizer: TextTokenizer;
+  nsamples: number;
+  seqlen: number;
+  seed: number;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+function invalid(message: string): PolyPruneError {
+  return new PolyPruneError('CALIBRATION_INVALID', message);
+}
+
+/** Byte offset of the first byte that does not start a valid UTF-8 sequence (bytes.length if none). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // continuation bytes and the smallest code point each lead byte may encode (no overlongs)
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0) return i;
+    const min = n === 1 ? 0x80 : n === 2 ? 0x800 : 0x10000;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return i;
+}
+
+/** Strict UTF-8 decode and text checks; returns the file's paragraphs. */
+export function calibrationParagraphs(name: string, bytes: Uint8Array): string[] {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw invalid(`Calibration file '${name}' is not valid UTF-8 text (invalid byte sequence at byte offset ${at}). Save it as UTF-8 plain text.`);
+  }
+  if (text.includes('\0')) throw invalid(`Calibration file '${name}' looks binary (it contains NUL bytes). Use a plain-text (.txt) file.`);
+  let control = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) || (c >= 0x7f && c < 0xa0)) control++;
+  }
+  if (control > 0.05 * text.length) {
+    throw invalid(`Calibration file '${name}' looks binary (${control} of ${text.length} characters are control characters). Use a plain-text (.txt) file.`);
+  }
+  const lf = text.replace(/\r\n?/g, '\n');
+  const paragraphs = /\n[ \t\f]*\n/.test(lf)
+    ? lf.split(/\n(?:[ \t\f]*\n)+/).map((p) => p.replace(/^\n+|\n+$/g, ''))
+    : lf.split('\n');
+  const kept = paragraphs.filter((p) => p.trim().length > 0);
+  if (kept.length === 0) throw invalid(`Calibration file '${name}' is empty (no text). Give a file with at least a few paragraphs of text.`);
+  return kept;
+}
+
+/** Per-file window counts: nsamples * w_f / sum(w), largest remainder (ties to the earlier file). */
+export function allocateSamples(nsamples: number, weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const quotas = weights.map((w) => (nsamples * w) / total);
+  const counts = quotas.map(Math.floor);
+  let left = nsamples - counts.reduce((a, b) => a + b, 0);
+  const order = quotas.map((q, i) => i).sort((a, b) => quotas[b] - counts[b] - (quotas[a] - counts[a]) || a - b);
+  for (let k = 0; left > 0; k++, left--) counts[order[k % order.length]]++;
+  return counts;
+}
+
+/** Hex SHA-256 (WebCrypto, browser and Node). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Text files -> calibration windows (see the file comment) with provenance for pruning.json. */
+export async function buildCalibration(opts: BuildCalibrationOptions): Promise<Calibration> {
+  const { texts, tokenizer, nsamples, seqlen, seed } = opts;
+  if (!Number.isInteger(nsamples) || nsamples < 1) throw new PolyPruneError('BAD_ARGUMENT', `The number of calibration samples must be a positive integer, got ${nsamples}.`);
+  if (!Number.isInteger(seqlen) || seqlen < 1) throw new PolyPruneError('BAD_ARGUMENT', `The calibration sequence length must be a positive integer, got ${seqlen}.`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new PolyPruneError('BAD_ARGUMENT', `The calibration seed must be a non-negative integer, got ${seed}.`);
+  if (texts.length === 0) throw invalid('No calibration text given. Add at least one UTF-8 text file.');
+  const names = new Set<string>();
+  for (const t of texts) {
+    const w = t.weight ?? 1;
+    if (!(typeof w === 'number' && Number.isFinite(w) && w > 0)) throw new PolyPruneError('BAD_ARGUMENT', `Calibration file '${t.name}': weight must be a positive number, got ${t.weight}.`);
+    if (names.has(t.name)) throw new PolyPruneError('BAD_ARGUMENT', `Calibration file '${t.name}' is listed twice.`);
+    names.add(t.name);
+  }
+  const counts = allocateSamples(nsamples, texts.map((t) => t.weight ?? 1));
+  const ids = new Int32Array(nsamples * seqlen);
+  const files: CalibrationFileProvenance[] = [];
+  let row = 0;
+  for (let f = 0; f < texts.length; f++) {
+    throwIfAborted(opts.signal);
+    const t = texts[f];
+    opts.onProgress?.({ kind: 'calibrate', message: `tokenizing ${t.name}`, done: f, total: texts.length });
+    const paragraphs = calibrationParagraphs(t.name, t.bytes);
+    const stream = tokenizer.encode(paragraphs.join('\n\n'), { addSpecialTokens: false });
+    const k = counts[f];
+    const need = k * seqlen + 1;
+    if (k > 0 && stream.length < need) {
+      throw invalid(
+        `Calibration file '${t.name}' is too short: ${k} window${k === 1 ? '' : 's'} of ${seqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${stream.length.toLocaleString('en-US')}. Add more text, or lower nsamples or seqlen.`,
+      );
+    }
+    let offsets: number[] = [];
+    if (k > 0) {
+      const s = sampleWindows(stream, k, seqlen, seed + f);
+      ids.set(s.ids, row * seqlen);
+      offsets = s.offsets;
+      row += k;
+    }
+    files.push({
+      name: t.name,
+      ...(t.language !== undefined ? { language: t.language } : {}),
+      weight: t.weight ?? 1,
+      sha256: await sha256Hex(t.bytes),
+      bytes: t.bytes.byteLength,
+      paragraphs: paragraphs.length,
+      tokens: stream.length,
+      samples: k,
+      seed: seed + f,
+      offsets,
+    });
+  }
+  opts.onProgress?.({ kind: 'calibrate', message: 'calibration windows ready', done: texts.length, total: texts.length });
+  return { ids, n: nsamples, seqlen, seed, files };
+}

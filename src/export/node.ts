@@ -1,0 +1,73 @@
+/**
+ * Node output sink: files go into `<out>.partial-<pid>` beside the destination and the folder is
+ * renamed to `<out>` on commit, so a cancelled or failed run leaves nothing at `<out>` (abort removes
+ * the partial folder). An existing `<out>` is refused up front with OUTPUT_EXISTS.
+ * Node only (CLI, tests); the browser never imports this file.
+ */
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { PolyPruneError } from '../common/errors';
+import type { OutputSink } from './hf';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+function outputExists(out: string): PolyPruneError {
+  return new PolyPruneError('OUTPUT_EXISTS', `Output folder '${out}' already exists. Choose another output path or remove it first; nothing was written.`);
+}
+
+/** Throw OUTPUT_EXISTS if `out` exists (call before any long work). */
+export async function checkOutputFree(out: string): Promise<void> {
+  if (await exists(resolve(out))) throw outputExists(resolve(out));
+}
+
+/** A sink writing into a fresh folder `out` (see the file comment). */
+export async function nodeOutputSink(out: string): Promise<OutputSink & { readonly path: string; readonly partialPath: string }> {
+  const dest = resolve(out);
+  if (await exists(dest)) throw outputExists(dest);
+  await mkdir(dirname(dest), { recursive: true });
+  const partial = join(dirname(dest), `${basename(dest)}.partial-${process.pid}`);
+  await rm(partial, { recursive: true, force: true }); // a leftover of a crashed run with this pid
+  await mkdir(partial);
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+  return {
+    path: dest,
+    partialPath: partial,
+    async writeFile(name, chunks) {
+      if (state !== 'open') throw new PolyPruneError('INTERNAL', `writeFile('${name}') after ${state}`);
+      if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') throw new PolyPruneError('INTERNAL', `Invalid output file name '${name}'`);
+      const fh = await open(join(partial, name), 'wx');
+      try {
+        for (const c of chunks) {
+          let off = 0;
+          while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    },
+    async commit() {
+      if (state !== 'open') throw new PolyPruneError('INTERNAL', `commit after ${state}`);
+      if (await exists(dest)) {
+        await rm(partial, { recursive: true, force: true });
+        state = 'aborted';
+        throw outputExists(dest);
+      }
+      await rename(partial, dest);
+      state = 'committed';
+    },
+    async abort() {
+      if (state === 'committed') return;
+      state = 'aborted';
+      await rm(partial, { recursive: true, force: true });
+    },
+  };
+}

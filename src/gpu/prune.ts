@@ -1,0 +1,74 @@
+/**
+ * Typed dispatch wrappers for the pruning kernels in shaders/prune/ (statistics, selection, masks).
+ * Shapes: K in_features (columns), N out_features (rows), B windows of S tokens.
+ */
+import { PolyPruneError } from '../common/errors';
+import { type Gpu, type Tensor, u32 } from './device';
+import { grid1d } from './ops';
+
+const MAXG = 65535;
+
+function rowGrid(x: number, rows: number): [number, number, number] {
+  if (rows <= MAXG) return [x, Math.max(rows, 1), 1];
+  return [x, MAXG, Math.ceil(rows / MAXG)];
+}
+
+/** scaler (K) <- Wanda running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), n+1). */
+export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K: number, B: number, S: number, row0 = 0): void {
+  gpu.dispatch('prune/wanda_stats', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, scaler], workgroups: grid1d(K, 256) });
+}
+
+/** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
+export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0): void {
+  const tiles = Math.ceil(K / 64);
+  if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
+  gpu.dispatch('prune/hessian', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, H], workgroups: [tiles, tiles, 1] });
+}
+
+/**
+ * Per-row unstructured selection on w (rows, K) in place: score = |w| * scale[c] (scale = 1 when
+ * `scale` is null); zero the `k` lowest-scoring entries of each row, ties by lower column first.
+ */
+export function rowSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number, K: number, k: number): void {
+  if (k <= 0) return;
+  const s = scale ?? gpu.tensor([1], 'f32', 'no_scale');
+  gpu.dispatch('prune/row_select', [true, false], {
+    params: [u32(rows), u32(K), u32(k), u32(scale ? 1 : 0)],
+    bindings: [s, w],
+    workgroups: rowGrid(1, rows),
+  });
+  if (!scale) s.destroy();
+}
+
+/** N:M on w (rows, K) in place: in each group of m consecutive columns of a row zero the m-n lowest scores (ties: lower column first). */
+export function nmSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number, K: number, n: number, m: number): void {
+  if (m > 32) throw new PolyPruneError('BAD_ARGUMENT', `N:M with M = ${m} > 32 is not supported.`);
+  const groups = rows * (K / m);
+  const s = scale ?? gpu.tensor([1], 'f32', 'no_scale'); // a writable buffer may be bound only once
+  gpu.dispatch('prune/nm_select', [true, false], {
+    params: [u32(rows), u32(K), u32(n), u32(m), u32(scale ? 1 : 0)],
+    bindings: [s, w],
+    workgroups: grid1d(groups, 256),
+  });
+  if (!scale) s.destroy();
+}
+
+/** hist (256) += histogram of byte `shift` of |w| keys whose higher bytes match state.prefix. */
+export function magHistogram(gpu: Gpu, w: Tensor, n: number, state: Tensor, hist: Tensor, shift: number): void {
+  gpu.dispatch('prune/mag_histogram', [true, true, false], { params: [u32(n), u32(shift)], bindings: [w, state, hist], workgroups: grid1d(n, 256) });
+}
+
+/** Pick the bin holding rank state.remaining in hist, narrow state.prefix; clears hist. One workgroup. */
+export function magRefine(gpu: Gpu, hist: Tensor, state: Tensor, shift: number): void {
+  gpu.dispatch('prune/mag_refine', [false, false], { params: [u32(shift)], bindings: [hist, state], workgroups: [1, 1, 1] });
+}
+
+/** Zero every entry of w (n) with |w| key <= state.prefix (the selected threshold). */
+export function magApply(gpu: Gpu, w: Tensor, n: number, state: Tensor): void {
+  gpu.dispatch('prune/mag_apply', [true, false], { params: [u32(n)], bindings: [state, w], workgroups: grid1d(n, 256) });
+}
+
+/** counter[slot] += number of exact zeros in w (n). */
+export function countZeros(gpu: Gpu, w: Tensor, n: number, counter: Tensor, slot: number): void {
+  gpu.dispatch('prune/count_zeros', [true, false], { params: [u32(n), u32(slot)], bindings: [w, counter], workgroups: grid1d(n, 256) });
+}
