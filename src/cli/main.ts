@@ -10,6 +10,7 @@ import { dirFolder } from '../io/node';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
+import { registerPrune } from './prune';
 
 export const VERSION = '0.1.0';
 
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
     });
 
   registerPpl(program);
+  registerPrune(program);
   registerEval(program);
   return program;
 }

@@ -79,6 +79,20 @@ export interface TaskRequest {
   limit?: number;
 }
 
+export type { PruneRequest, CalibrationText, PruneReport, PruningRecord } from './prune';
+import type { PruneRequest, PruneReport, PruningRecord } from './prune';
+
+export interface PruneResult {
+  model: ModelSummary;
+  report: PruneReport;
+  record: PruningRecord;
+}
+
+export interface ExportedFile {
+  name: string;
+  data: Uint8Array;
+}
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
@@ -86,6 +100,13 @@ export interface Engine {
   unloadModel(id: string): Promise<void>;
   tokenize(id: string, text: string): Promise<Int32Array>;
   perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult>;
+  /**
+   * Prune a copy of a loaded model layer by layer with calibration text (Wanda, SparseGPT) or without
+   * (magnitude). The pruned copy becomes a new loaded model; the original is unchanged.
+   */
+  prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult>;
+  /** A pruned model as Hugging Face files: config.json, model.safetensors, tokenizer files, pruning.json. */
+  exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]>;
   /** Multiple-choice task scored as lm-evaluation-harness does: acc, acc_norm, acc_bytes with stderr. */
   evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */

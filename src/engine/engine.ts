@@ -12,6 +12,9 @@ import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
+import { prunedCopy, type PruneRequest } from './prune';
+import { exportHfCheckpoint, memorySink, PrunedTensors, type OutputSink, type PruningRecord } from '../export/hf';
+import type { ExportedFile, PruneResult } from './api';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -29,6 +32,8 @@ export interface LoadedModel {
   checkpoint: Checkpoint;
   tokenizer: TextTokenizer;
   model: LlamaModel;
+  /** Set for pruned models: the pruned tensors (source dtype) and the pruning record. */
+  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint };
 }
 
 export class LocalEngine implements Engine {
@@ -117,6 +122,29 @@ export class LocalEngine implements Engine {
   async perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult> {
     const m = this.get(id);
     return this.op(opts, (signal) => computePerplexity(m, req, { signal, onProgress: opts?.onProgress }));
+  }
+
+  async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
+    const base = this.get(id);
+    return this.op(opts, async (signal) => {
+      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress });
+      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint } }, out.name, id);
+      return { model: summary, report: out.report, record: out.record };
+    });
+  }
+
+  /** Write a pruned model's Hugging Face folder into `sink` (in-thread callers: the CLI writes to disk). */
+  async exportTo(id: string, sink: OutputSink, opts?: OpOptions): Promise<{ files: string[]; bytes: number }> {
+    const m = this.get(id);
+    if (!m.pruning) throw new PolyPruneError('BAD_ARGUMENT', `Model '${m.summary.name}' is not a pruned model; there is nothing new to export.`);
+    const { pruned, record, base } = m.pruning;
+    return this.op(opts, (signal) => exportHfCheckpoint({ source: m.folder, checkpoint: base, pruned, record, sink, signal }));
+  }
+
+  async exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]> {
+    const sink = memorySink();
+    await this.exportTo(id, sink, opts);
+    return [...sink.files].map(([name, data]) => ({ name, data }));
   }
 
   async evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult> {

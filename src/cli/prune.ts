@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import type { CalibrationText, PruneRequest } from '../engine/api';
+import { checkOutputFree, nodeOutputSink } from '../export/node';
+import { pathSource } from '../io/node';
+import { openSafetensors } from '../io/safetensors';
+import { createEngine, modelSpec, parseIntArg } from './main';
+import { progressPrinter } from './progress';
+
+const METHODS = ['wanda', 'sparsegpt', 'magnitude'] as const;
+
+function parseSparsity(v: string): number {
+  const x = Number(v);
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`--sparsity must be a number in (0, 1) (got '${v}').`);
+  return x;
+}
+
+function parseNm(v: string): { n: number; m: number } {
+  const m = /^(\d+):(\d+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`--nm must look like 2:4 (keep N of every M weights), got '${v}'.`);
+  const n = Number(m[1]);
+  const mm = Number(m[2]);
+  if (!(n >= 1 && n < mm)) throw new InvalidArgumentError(`--nm ${v}: N must be at least 1 and smaller than M.`);
+  return { n, m: mm };
+}
+
+async function readCalibTokens(file: string): Promise<{ ids: Int32Array; n: number; seqlen: number }> {
+  const f = await openSafetensors(pathSource(file));
+  try {
+    const info = f.tensors.get('input_ids');
+    if (!info || info.shape.length !== 2) throw new PolyPruneError('CALIBRATION_INVALID', `${file}: needs a tensor 'input_ids' of shape [n, seqlen] (I32).`);
+    const ids = await f.readI32('input_ids');
+    const [n, seqlen] = info.shape;
+    if (n === 0 || seqlen === 0) throw new PolyPruneError('BAD_ARGUMENT', `${file}: input_ids is empty ([${n}, ${seqlen}]).`);
+    return { ids, n, seqlen };
+  } finally {
+    await f.close();
+  }
+}
+
+interface PruneCliOptions {
+  model: string;
+  method: string;
+  sparsity?: number;
+  nm?: { n: number; m: number };
+  calib?: string[];
+  calibTokens?: string;
+  calibWeights?: string;
+  nsamples: number;
+  seqlen: number;
+  seed: number;
+  out: string;
+  json?: boolean;
+}
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('--method <name>', `pruning method: ${METHODS.join(', ')}`)
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', parseSparsity)
+    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', parseNm)
+    .option('--calib <files...>', 'calibration text files (UTF-8); several files are mixed')
+    .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
+    .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
+    .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
+    .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
+    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
+    .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('--json', 'print the pruning record as JSON')
+    .action(async (o: PruneCliOptions) => {
+      if (!(METHODS as readonly string[]).includes(o.method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --method '${o.method}'. Supported: ${METHODS.join(', ')}.`);
+      const method = o.method as PruneRequest['method'];
+      if ((o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>.');
+      await checkOutputFree(o.out);
+      let calibration: PruneRequest['calibration'];
+      if (method !== 'magnitude') {
+        if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
+        if (o.calibTokens) {
+          calibration = { windows: await readCalibTokens(o.calibTokens) };
+        } else {
+          const files = o.calib!;
+          const weights = o.calibWeights ? o.calibWeights.split(',').map(Number) : undefined;
+          if (weights && (weights.length !== files.length || weights.some((w) => !(w > 0)))) {
+            throw new PolyPruneError('BAD_ARGUMENT', `--calib-weights needs ${files.length} positive numbers, one per --calib file.`);
+          }
+          const texts: CalibrationText[] = [];
+          for (const [i, f] of files.entries()) {
+            let bytes: Uint8Array;
+            try {
+              bytes = await readFile(f);
+            } catch (e) {
+              throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read calibration file '${f}': ${(e as Error).message}`);
+            }
+            texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
+          }
+          calibration = { texts, nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed };
+        }
+      } else if (o.calib || o.calibTokens) {
+        throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-tokens.');
+      }
+
+      const engine = createEngine();
+      const ctrl = { opId: 'prune' };
+      const onSigint = () => {
+        process.stderr.write('\npolyprune: cancelling; nothing will be written\n');
+        void engine.cancel(ctrl.opId);
+      };
+      process.once('SIGINT', onSigint);
+      const progress = progressPrinter();
+      try {
+        const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
+          throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}).`);
+        }
+        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
+        const sink = await nodeOutputSink(o.out);
+        const written = await engine.exportTo(res.model.id, sink, ctrl);
+        if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
+        else {
+          console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
+          console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
+          console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+          console.log(`wrote          ${sink.path} (${written.files.join(', ')})`);
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        await engine.dispose();
+      }
+    });
+}

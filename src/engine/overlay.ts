@@ -1,0 +1,30 @@
+import type { Checkpoint, CheckpointTensorInfo } from '../io/safetensors';
+import { bytesToF32, bytesToI32 } from '../io/dtypes';
+import type { PrunedTensors } from '../export/hf';
+
+/**
+ * A checkpoint whose pruned tensors come from memory (in the source dtype, exactly the bytes an
+ * export writes) and everything else from the source. A pruned model is loaded from it, so what is
+ * evaluated is what is exported.
+ */
+export function overlayCheckpoint(base: Checkpoint, pruned: PrunedTensors): Checkpoint {
+  const raw = (name: string) => pruned.get(name) as Uint8Array<ArrayBuffer> | undefined;
+  return {
+    location: base.location,
+    files: base.files,
+    metadata: base.metadata,
+    names: () => base.names(),
+    has: (n) => base.has(n),
+    info: (n): CheckpointTensorInfo => base.info(n),
+    readRaw: async (n) => raw(n) ?? base.readRaw(n),
+    readF32: async (n) => {
+      const r = raw(n);
+      return r ? bytesToF32(r, base.info(n).dtype, n) : base.readF32(n);
+    },
+    readI32: async (n) => {
+      const r = raw(n);
+      return r ? bytesToI32(r, base.info(n).dtype, n) : base.readI32(n);
+    },
+    close: () => base.close(),
+  };
+}

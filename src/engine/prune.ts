@@ -1,0 +1,105 @@
+import { PolyPruneError } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import { buildCalibration, type Calibration } from '../calib/text';
+import { pruneModel, type PruneReport } from '../prune/run';
+import type { PruneMethod, NM } from '../prune/method';
+import { LlamaModel } from '../model/llama';
+import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
+import { overlayCheckpoint } from './overlay';
+import type { LoadedModel } from './engine';
+
+export type { PruneReport, PruningRecord, PruneMethod, NM };
+
+/** Calibration text: raw bytes (checked as UTF-8) or a string. */
+export interface CalibrationText {
+  name: string;
+  text?: string;
+  bytes?: Uint8Array;
+  language?: string;
+  /** Share of the windows drawn from this text, relative to the others (default 1). */
+  weight?: number;
+}
+
+export interface PruneRequest {
+  method: PruneMethod;
+  /** Unstructured ratio in (0, 1); omit with `nm`. */
+  sparsity?: number;
+  /** Keep n of every m consecutive inputs per row (2:4 = {n: 2, m: 4}). */
+  nm?: NM;
+  /** Text to sample windows from, or explicit windows; not used by magnitude. */
+  calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number } };
+  /** Name of the pruned model (default derived from the method). */
+  name?: string;
+}
+
+export interface PruneOutcome {
+  loaded: Omit<LoadedModel, 'summary'>;
+  pruned: PrunedTensors;
+  report: PruneReport;
+  record: PruningRecord;
+  name: string;
+}
+
+export const TOOL_VERSION = '0.1.0';
+
+/**
+ * Prune a fresh copy of a loaded model (the original stays as it is). The pruned weights are kept in
+ * the source dtype; the returned model is loaded from them, so evaluation sees exactly what an export
+ * writes.
+ */
+export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback }): Promise<PruneOutcome> {
+  const gpu = base.model.gpu;
+  let calib: Calibration | { ids: Int32Array; n: number; seqlen: number } | null = null;
+  if (req.method !== 'magnitude') {
+    const c = req.calibration;
+    if (!c) throw new PolyPruneError('BAD_ARGUMENT', `${req.method} needs calibration text or token windows.`);
+    if ('windows' in c) {
+      calib = c.windows;
+    } else {
+      const enc = new TextEncoder();
+      calib = await buildCalibration({
+        texts: c.texts.map((t) => ({ name: t.name, bytes: t.bytes ?? enc.encode(t.text ?? ''), language: t.language, weight: t.weight })),
+        tokenizer: base.tokenizer,
+        nsamples: c.nsamples,
+        seqlen: c.seqlen,
+        seed: c.seed ?? 0,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
+    }
+  }
+  const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal });
+  const pruned = new PrunedTensors(base.checkpoint);
+  let report: PruneReport;
+  try {
+    report = await pruneModel(work, calib, {
+      method: req.method,
+      sparsity: req.sparsity,
+      nm: req.nm,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      onMatrixPruned: (i, n, w) => pruned.add(`model.layers.${i}.${n}.weight`, w),
+    });
+  } finally {
+    work.destroy();
+  }
+  const checkpoint = overlayCheckpoint(base.checkpoint, pruned);
+  const model = await LlamaModel.load(gpu, base.cfg, checkpoint, { resident: base.model.resident, signal: opts.signal });
+  const record = await pruningRecord({
+    report,
+    options: { method: req.method, sparsity: req.sparsity, nm: req.nm },
+    calibration: calib,
+    modelSource: base.summary.source,
+    modelType: base.cfg.modelType,
+    toolVersion: TOOL_VERSION,
+  });
+  const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
+  const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
+  return {
+    loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },
+    pruned,
+    report,
+    record,
+    name: req.name ?? `${base.summary.name}-${req.method}-${structure}${req.method === 'magnitude' ? '' : langs}`,
+  };
+}

@@ -1,0 +1,109 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FIXTURE, SHARED, requireShared, fixtureMetrics, fixtureTensors } from '../helpers/fixture';
+import { openSafetensors } from '../../src/io/safetensors';
+import { pathSource } from '../../src/io/node';
+
+const BIN = path.resolve('bin/polyprune.mjs');
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+};
+
+let tmp: string;
+let evalText: string;
+let deText: string;
+beforeAll(() => {
+  requireShared(FIXTURE);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-prune-'));
+  const en = readFileSync(path.join(SHARED, 'data/text/debian-handbook/en-US.txt'), 'utf8').split('\n');
+  evalText = path.join(tmp, 'eval-en.txt');
+  writeFileSync(evalText, en.slice(2371, 2936).join('\n\n'));
+  const de = readFileSync(requireShared(path.join(SHARED, 'data/text/debian-handbook/de-DE.txt')), 'utf8').split('\n');
+  deText = path.join(tmp, 'de.txt');
+  writeFileSync(deText, de.slice(0, 400).join('\n'));
+});
+
+function ppl(model: string): number {
+  const r = cli(['ppl', '--model', model, '--text', evalText, '--seqlen', '64', '--max-windows', '4', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).ppl;
+}
+
+describe('polyprune prune', () => {
+  it('wanda 50% with the fixture windows reproduces the reference masks, record and perplexity; reruns are bitwise identical', async () => {
+    const out1 = path.join(tmp, 'wanda1');
+    const out2 = path.join(tmp, 'wanda2');
+    const calib = path.join(FIXTURE, 'calib-en.safetensors');
+    const r = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', calib, '--nsamples', '16', '--seqlen', '64', '-o', out1, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/layer 5\/5/);
+    const rec = JSON.parse(readFileSync(path.join(out1, 'pruning.json'), 'utf8'));
+    expect(rec).toMatchObject({ method: 'wanda', structure: 'unstructured', sparsity_ratio: 0.5 });
+    expect(rec.overall_sparsity).toBeCloseTo(0.5, 9);
+    const got = await openSafetensors(pathSource(path.join(out1, 'model.safetensors')));
+    const ref = await fixtureTensors('wanda-unstructured-0.5-en.safetensors');
+    let flips = 0;
+    for (const name of [...ref.tensors.keys()].filter((n) => !n.startsWith('mask.'))) {
+      const a = await got.readF32(name);
+      const b = await ref.readF32(name);
+      for (let i = 0; i < a.length; i++) if ((a[i] === 0) !== (b[i] === 0)) flips++;
+    }
+    expect(flips).toBe(0);
+    const want = fixtureMetrics().variants['wanda-unstructured-0.5-en'].eval['eval-en'].ppl;
+    expect(Math.abs(ppl(out1) - want) / want).toBeLessThan(0.01);
+    expect(cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', calib, '-o', out2]).code).toBe(0);
+    for (const f of readdirSync(out1)) expect(readFileSync(path.join(out2, f)).equals(readFileSync(path.join(out1, f))), f).toBe(true);
+  });
+
+  it('sparsegpt 2:4 with German calibration text writes a valid 2:4 model', () => {
+    const out = path.join(tmp, 'sgpt');
+    const r = cli(['prune', '-m', FIXTURE, '--method', 'sparsegpt', '--nm', '2:4', '--calib', deText, '--nsamples', '8', '--seqlen', '64', '--seed', '3', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec.structure).toBe('2:4');
+    expect(rec.calibration.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec.overall_sparsity).toBeCloseTo(0.5, 9);
+    const p = ppl(out);
+    expect(p).toBeGreaterThan(38.57); // pruning hurts...
+    expect(p).toBeLessThan(1000); // ...but the model still works
+  });
+
+  it('bad input ends in a clear message and leaves nothing behind', () => {
+    const calib = path.join(FIXTURE, 'calib-en.safetensors');
+    const base = ['prune', '-m', FIXTURE, '--method', 'wanda', '--calib-tokens', calib];
+    const cases: Array<[string[], RegExp]> = [
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '1.5', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /--sparsity must be a number in \(0, 1\)/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /--sparsity must be a number in \(0, 1\)/],
+      [[...base, '--nm', '3:5', '-o', path.join(tmp, 'x2')], /N:M 3:5 needs in_features divisible by 5/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--nsamples', '0', '-o', path.join(tmp, 'x3')], /--nsamples must be an integer >= 1/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--seqlen', '0', '-o', path.join(tmp, 'x3')], /--seqlen must be an integer >= 1/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--seqlen', '4096', '-o', path.join(tmp, 'x3')], /longer than the model's context/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--nsamples', '5000', '--seqlen', '64', '-o', path.join(tmp, 'x3')], /tokens/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '-o', path.join(tmp, 'x4')], /needs calibration/],
+      [['prune', '-m', FIXTURE, '--method', 'obs', '--sparsity', '0.5', '-o', path.join(tmp, 'x4')], /Unknown --method 'obs'/],
+    ];
+    const empty = path.join(tmp, 'empty.txt');
+    writeFileSync(empty, '');
+    cases.push([['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', empty, '--nsamples', '2', '--seqlen', '8', '-o', path.join(tmp, 'x5')], /empty/i]);
+    const binary = path.join(tmp, 'weights.bin');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)));
+    cases.push([['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', binary, '--nsamples', '2', '--seqlen', '8', '-o', path.join(tmp, 'x6')], /binary|UTF-8/i]);
+    const latin1 = path.join(tmp, 'latin1.txt');
+    writeFileSync(latin1, Buffer.from('Der Bär läuft über die Straße. '.repeat(50), 'latin1'));
+    cases.push([['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', latin1, '--nsamples', '2', '--seqlen', '8', '-o', path.join(tmp, 'x7')], /UTF-8/]);
+    const exists = path.join(tmp, 'exists');
+    mkdirSync(exists);
+    cases.push([[...base, '--sparsity', '0.5', '-o', exists], /exists/i]);
+    for (const [args, msg] of cases) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+    }
+    for (const d of ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']) expect(existsSync(path.join(tmp, d))).toBe(false);
+    expect(readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+});
