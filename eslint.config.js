@@ -38,7 +38,7 @@ export default tseslint.config(
         {
           patterns: all
             .filter((l) => l !== layer && !allowed.includes(l))
-            .map((l) => ({ group: [`**/${l.replace('src/', '')}/*`, `**/${l.replace('src/', '')}`], message: `${layer} must not import ${l} (layer order, see STYLE.md).` })),
+            .map((l) => ({ regex: `^(\\.\\./)+${l.replace('src/', '')}(/|$)`, message: `${layer} must not import ${l} (layer order, see STYLE.md).` })),
         },
       ],
     },

@@ -37,7 +37,12 @@ describe('Llama forward on stories260K (reference outputs of the original PyTorc
     const nll = await model.tokenNll(seqs);
     let total = 0;
     let count = 0;
-    for (const w of nll) for (const v of w) (total += v), count++;
+    for (const w of nll) {
+      for (const v of w) {
+        total += v;
+        count++;
+      }
+    }
     const m = fixtureMetrics().variants.dense.eval['eval-en'];
     expect(count).toBe(m.predicted_tokens);
     expect(Math.abs(total / count - m.mean_nll) / m.mean_nll).toBeLessThan(1e-4);
