@@ -79,6 +79,30 @@ async function main(): Promise<void> {
     await runTask({ task: 'udhr', text: udhr, tokenizer, scorer, limit: items });
   }, 1500, 5);
   console.log(`multiple choice (UDHR en, ${items} items x 4 choices): ${((items * 4) / (taskMs / 1000)).toFixed(0)} scored choices/s`);
+  // Pruning on the fixture: seconds per layer per method, share of time in forwards vs scoring.
+  const { pruneModel } = await import('../src/prune/run');
+  const cal = await openSafetensors(pathSource(path.join(shared, 'calib-en.safetensors')));
+  const calib = { ids: await cal.readI32('input_ids'), n: 16, seqlen: 64 };
+  for (const [method, opts] of [
+    ['magnitude', { sparsity: 0.5 }],
+    ['wanda', { sparsity: 0.5 }],
+    ['wanda', { nm: { n: 2, m: 4 } }],
+    ['sparsegpt', { sparsity: 0.5 }],
+    ['sparsegpt', { nm: { n: 2, m: 4 } }],
+  ] as const) {
+    const reps: number[] = [];
+    let last: Awaited<ReturnType<typeof pruneModel>> | undefined;
+    for (let r = 0; r < 3; r++) {
+      const work = await LlamaModel.load(gpu, cfg, await openCheckpoint(folder));
+      last = await pruneModel(work, method === 'magnitude' ? null : calib, { method, ...opts });
+      reps.push(last.timings.totalMs);
+      work.destroy();
+    }
+    const t = last!.timings;
+    const per = Math.min(...reps) / cfg.numLayers / 1000;
+    const structure = 'nm' in opts ? '2:4' : 'unstructured 0.5';
+    console.log(`prune ${method} ${structure} (stories260K, 16 x 64 calibration tokens): ${per.toFixed(3)} s/layer | forward ${((100 * t.forwardMs) / t.totalMs).toFixed(0)}% scoring ${((100 * t.scoringMs) / t.totalMs).toFixed(0)}% | peak GPU ${(last!.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+  }
   for (const section of benchSections) await section({ gpu, model, fixtureDir: shared, timeIt });
   model.destroy();
   gpu.destroy();
