@@ -89,11 +89,6 @@ export function siluMul(gpu: Gpu, gate: Tensor, up: Tensor, n: number): void {
   gpu.dispatch('nn/silu_mul', [true, false], { params: [u32(n)], bindings: [up, gate], workgroups: grid1d(n, 256) });
 }
 
-/** x += y over n elements. */
-export function addInPlace(gpu: Gpu, x: Tensor, y: Tensor, n: number): void {
-  gpu.dispatch('nn/add', [true, false], { params: [u32(n)], bindings: [y, x], workgroups: grid1d(n, 256) });
-}
-
 /** nll[rowOffset + t] for the Tc rows of a logits chunk (Tc, V). */
 export function nll(gpu: Gpu, logits: Tensor, targets: Tensor, out: Tensor, Tc: number, V: number, rowOffset: number): void {
   gpu.dispatch('nn/nll', [true, true, false], { params: [u32(Tc), u32(V), u32(rowOffset)], bindings: [logits, targets, out], workgroups: rowGrid(1, Tc) });
