@@ -1,12 +1,15 @@
 // rope: rotary position embedding in place, HF rotate_half convention:
-//   for i < D/2:  a = v[i], b = v[i + D/2], angle = pos * invFreq[i]
-//                 v[i] = a*cos - b*sin,  v[i + D/2] = b*cos + a*sin
-// pos = (t mod S) + posOffset: every sequence of the batch starts at position posOffset.
+//   for i < D/2:  a = v[i], b = v[i + D/2], c = cosT[pos, i], s = sinT[pos, i]
+//                 v[i] = a*c - b*s,  v[i + D/2] = b*c + a*s
+// pos = t mod S: every sequence of the batch starts at position 0. The cos/sin tables are computed on
+// the CPU (see ropeTables in src/gpu/ops.ts): GPU sin/cos are not accurate enough on every adapter
+// (SwiftShader's are off by ~2e-4).
 //
 // Bindings
 //   0 uniform  Params
-//   1 read     invFreq  f32 [D/2]   (llama3 / linear scaling already applied on the CPU)
-//   2 rw       v        f32 [T, heads, D] (row stride `stride` floats, head h at column colOffset + h*D)
+//   1 read     cosT  f32 [S, D/2]
+//   2 read     sinT  f32 [S, D/2]
+//   3 rw       v     f32 [T, heads, D] (row stride `stride` floats, head h at column colOffset + h*D)
 // Dispatch: (ceil(heads * D/2 / 64), T, 1) folded as t = wg.y + wg.z * 65535
 
 struct Params {
@@ -16,12 +19,12 @@ struct Params {
   D: u32,
   stride: u32,
   colOffset: u32,
-  posOffset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> invFreq: array<f32>;
-@group(0) @binding(2) var<storage, read_write> v: array<f32>;
+@group(0) @binding(1) var<storage, read> cosT: array<f32>;
+@group(0) @binding(2) var<storage, read> sinT: array<f32>;
+@group(0) @binding(3) var<storage, read_write> v: array<f32>;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -31,10 +34,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg
   if (t >= p.T || e >= p.heads * half) { return; }
   let h = e / half;
   let i = e % half;
-  let pos = f32((t % p.S) + p.posOffset);
-  let angle = pos * invFreq[i];
-  let c = cos(angle);
-  let s = sin(angle);
+  let pos = t % p.S;
+  let c = cosT[pos * half + i];
+  let s = sinT[pos * half + i];
   let base = t * p.stride + p.colOffset + h * p.D;
   let a = v[base + i];
   let b = v[base + i + half];

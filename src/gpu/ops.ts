@@ -64,11 +64,30 @@ export function rmsnorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, T: num
   });
 }
 
-/** In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset. */
-export function rope(gpu: Gpu, v: Tensor, invFreq: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number; posOffset?: number } = {}): void {
-  gpu.dispatch('nn/rope', [true, false], {
-    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.posOffset ?? 0)],
-    bindings: [invFreq, v],
+/**
+ * cos/sin tables (S, D/2) of the angles pos * invFreq[i], computed on the CPU in float64 and rounded
+ * once to float32. (transformers rounds the angle to float32 first; the float64 angle is the more
+ * accurate of the two and reproduces every stories260K reference mask, including its near-ties.)
+ */
+export function ropeTables(invFreq: Float32Array, S: number): { cos: Float32Array; sin: Float32Array } {
+  const half = invFreq.length;
+  const cos = new Float32Array(S * half);
+  const sin = new Float32Array(S * half);
+  for (let pos = 0; pos < S; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = pos * invFreq[i];
+      cos[pos * half + i] = Math.cos(angle);
+      sin[pos * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+/** In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset; tables (S, D/2). */
+export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number } = {}): void {
+  gpu.dispatch('nn/rope', [true, true, false], {
+    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0)],
+    bindings: [cosT, sinT, v],
     workgroups: rowGrid(Math.ceil((heads * D) / 2 / 64), T),
   });
 }

@@ -62,6 +62,8 @@ export function linearShape(cfg: ModelConfig, name: LinearName): [number, number
 
 export class LlamaModel {
   private layers: (LayerWeights | null)[];
+  /** RoPE cos/sin tables (S, D/2) by sequence length S. */
+  private ropeCache = new Map<number, { cos: Tensor; sin: Tensor }>();
   private destroyed = false;
 
   private constructor(
@@ -71,7 +73,7 @@ export class LlamaModel {
     readonly embed: ChunkedMatrix, // (V, C)
     readonly head: ChunkedMatrix, // (V, C), the embedding when tied
     readonly finalNorm: Tensor, // (C)
-    readonly invFreq: Tensor, // (D/2)
+    readonly invFreq: Float32Array, // (D/2)
     readonly resident: boolean,
   ) {
     this.layers = new Array(cfg.numLayers).fill(null);
@@ -99,7 +101,7 @@ export class LlamaModel {
     const head = cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize);
     progress('lm_head');
     const finalNorm = await uploadVector(gpu, checkpoint, 'model.norm.weight');
-    const invFreq = gpu.upload(ropeInvFreq(cfg), [cfg.headDim / 2], 'rope.inv_freq');
+    const invFreq = ropeInvFreq(cfg);
     progress('final norm');
     const model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident);
     if (resident) {
@@ -200,8 +202,9 @@ export class LlamaModel {
     ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'] });
     ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'] });
     hIn.destroy();
-    ops.rope(g, q, this.invFreq, T, S, H, D);
-    ops.rope(g, k, this.invFreq, T, S, Hkv, D);
+    const rt = this.ropeTables(S);
+    ops.rope(g, q, rt.cos, rt.sin, T, S, H, D);
+    ops.rope(g, k, rt.cos, rt.sin, T, S, Hkv, D);
     const att = g.tensor([T, H * D], 'f32', 'attn');
     ops.attention(g, q, k, v, att, T, S, H, Hkv, D);
     q.destroy();
@@ -227,6 +230,23 @@ export class LlamaModel {
     ops.matmul(g, gate, T, L['mlp.down_proj'], h, { beta: 1, bias: w.biases['mlp.down_proj'] });
     gate.destroy();
     return h;
+  }
+
+  private ropeTables(S: number): { cos: Tensor; sin: Tensor } {
+    let t = this.ropeCache.get(S);
+    if (!t) {
+      const { cos, sin } = ops.ropeTables(this.invFreq, S);
+      const half = this.cfg.headDim / 2;
+      t = { cos: this.gpu.upload(cos, [S, half], 'rope.cos'), sin: this.gpu.upload(sin, [S, half], 'rope.sin') };
+      if (this.ropeCache.size >= 8) {
+        const [oldS, old] = this.ropeCache.entries().next().value!;
+        old.cos.destroy();
+        old.sin.destroy();
+        this.ropeCache.delete(oldS);
+      }
+      this.ropeCache.set(S, t);
+    }
+    return t;
   }
 
   /** Final norm + lm_head + log-softmax NLL per token: nll[t] for targets[t] (0 where target < 0). */
@@ -336,7 +356,11 @@ export class LlamaModel {
     destroyMatrix(this.embed);
     if (this.head !== this.embed) destroyMatrix(this.head);
     this.finalNorm.destroy();
-    this.invFreq.destroy();
+    for (const t of this.ropeCache.values()) {
+      t.cos.destroy();
+      t.sin.destroy();
+    }
+    this.ropeCache.clear();
   }
 }
 

@@ -54,7 +54,7 @@ export function refRope(v: Float32Array, T: number, S: number, heads: number, D:
     for (let h = 0; h < heads; h++) {
       const base = t * heads * D + h * D;
       for (let i = 0; i < half; i++) {
-        const ang = Math.fround(pos * invFreq[i]);
+        const ang = pos * invFreq[i];
         const c = Math.cos(ang);
         const s = Math.sin(ang);
         const a = v[base + i];

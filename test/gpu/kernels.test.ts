@@ -48,12 +48,13 @@ describe('WGSL kernels against the TypeScript reference', () => {
     const S = 11, T = 22, heads = 3, D = 8;
     const v = randn(T * heads * D, 9);
     const inv = new Float32Array(D / 2).map((_, i) => 1 / 10000 ** ((2 * i) / D));
-    const tv = gpu.upload(v, [T, heads * D]), ti = gpu.upload(inv, [D / 2]);
-    ops.rope(gpu, tv, ti, T, S, heads, D);
+    const tables = ops.ropeTables(inv, S);
+    const tv = gpu.upload(v, [T, heads * D]), tc = gpu.upload(tables.cos, [S, D / 2]), ts = gpu.upload(tables.sin, [S, D / 2]);
+    ops.rope(gpu, tv, tc, ts, T, S, heads, D);
     const ref = v.slice();
     refRope(ref, T, S, heads, D, inv);
     expectClose(await gpu.readF32(tv), ref, 1e-5, 1e-5, 'rope');
-    [tv, ti].forEach((t) => t.destroy());
+    [tv, tc, ts].forEach((t) => t.destroy());
   });
 
   it('causal GQA attention over a batch of sequences', async () => {

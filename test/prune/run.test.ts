@@ -72,6 +72,8 @@ describe('cancellation', () => {
     it(`aborting in layer 2 restores the dense weights and frees the GPU memory (${resident ? 'resident' : 'streamed'})`, async () => {
       const model = await freshModel(resident);
       const calib = await fixtureWindows('calib-en.safetensors');
+      // The model keeps its RoPE tables per sequence length: create the one for 64 tokens first.
+      await model.tokenNll([calib.ids.slice(0, calib.seqlen)]);
       const before = gpu.memory().liveBytes;
       const ac = new AbortController();
       const events: ProgressEvent[] = [];
