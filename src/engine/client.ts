@@ -3,7 +3,7 @@
  * progress callbacks are proxied back to this thread, errors keep their `code`, arguments are
  * structured-cloned (ModelSpec `files` is fine; `folder` is not, it holds functions).
  */
-import { proxy, wrap } from 'comlink';
+import { proxy, wrap, type Endpoint } from 'comlink';
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import type { Engine } from './api';
@@ -13,7 +13,7 @@ import { installErrorTransfer, type EngineEndpoint } from './rpc';
  * Every method of Engine, forwarded to the worker. `Missing` below fails to compile while a method
  * of Engine is absent here, so a method added to api.ts has to be added to this list as well.
  */
-const ENGINE_METHODS = ['gpuInfo', 'loadModel', 'listModels', 'unloadModel', 'tokenize', 'perplexity', 'logits', 'cancel', 'dispose'] as const;
+const ENGINE_METHODS = ['gpuInfo', 'loadModel', 'listModels', 'unloadModel', 'tokenize', 'perplexity', 'prune', 'exportModel', 'evalTask', 'logits', 'cancel', 'dispose'] as const;
 type Missing = Exclude<keyof Engine, (typeof ENGINE_METHODS)[number]>;
 const everyMethodForwarded: [Missing] extends [never] ? true : { addToEngineMethods: Missing } = true;
 void everyMethodForwarded;
@@ -31,12 +31,31 @@ export interface WorkerEngineOptions {
 /** Start the engine in a module worker and return its client. */
 export function createWorkerEngine(options: WorkerEngineOptions = {}): WorkerEngine {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'polyprune-engine' });
-  installErrorTransfer();
-  const remote = wrap<EngineEndpoint>(worker);
-
+  const client = wrapEngineEndpoint(worker, () => worker.terminate());
   // Until the worker has answered once, an 'error' event means it never started (bad script, a
   // browser without module workers): then every call fails instead of waiting forever.
-  let started = false;
+  worker.addEventListener('error', (ev) => {
+    ev.preventDefault();
+    const what = ev.message || 'the worker script could not be loaded';
+    if (!client.started()) {
+      client.fail(new PolyPruneError('INTERNAL', `The engine worker failed to start: ${what}. Reload the page; if it persists, use a current Chrome or Edge.`));
+    }
+    options.onWorkerError?.(new PolyPruneError('INTERNAL', `Engine worker error: ${what}`));
+  });
+  worker.addEventListener('messageerror', () => {
+    options.onWorkerError?.(new PolyPruneError('INTERNAL', 'A message from the engine worker could not be read.'));
+  });
+  return client;
+}
+
+/** A client on any endpoint that serves {@link engineEndpoint} (a Worker; a MessagePort in tests). */
+export function wrapEngineEndpoint(
+  endpoint: Endpoint,
+  stop: () => void = () => undefined,
+): WorkerEngine & { started(): boolean; fail(e: PolyPruneError): void } {
+  installErrorTransfer();
+  const remote = wrap<EngineEndpoint>(endpoint);
+  let answered = false;
   let fatal: PolyPruneError | null = null;
   const pending = new Set<(e: PolyPruneError) => void>();
   const fail = (e: PolyPruneError): void => {
@@ -44,17 +63,6 @@ export function createWorkerEngine(options: WorkerEngineOptions = {}): WorkerEng
     for (const reject of pending) reject(e);
     pending.clear();
   };
-  worker.addEventListener('error', (ev) => {
-    ev.preventDefault();
-    const what = ev.message || 'the worker script could not be loaded';
-    if (!started) {
-      fail(new PolyPruneError('INTERNAL', `The engine worker failed to start: ${what}. Reload the page; if it persists, use a current Chrome or Edge.`));
-    }
-    options.onWorkerError?.(new PolyPruneError('INTERNAL', `Engine worker error: ${what}`));
-  });
-  worker.addEventListener('messageerror', () => {
-    options.onWorkerError?.(new PolyPruneError('INTERNAL', 'A message from the engine worker could not be read.'));
-  });
 
   const call = (method: string, args: unknown[]): Promise<unknown> => {
     if (fatal) return Promise.reject(fatal);
@@ -77,18 +85,20 @@ export function createWorkerEngine(options: WorkerEngineOptions = {}): WorkerEng
         .call(method, sent, progressArg, onProgress ? proxy(onProgress) : undefined)
         .then(resolve, reject)
         .finally(() => {
-          started = true;
+          answered = true;
           pending.delete(reject);
         });
     });
   };
 
   const client: Record<string, unknown> = {
+    started: () => answered,
+    fail,
     terminate() {
       fail(new PolyPruneError('INTERNAL', 'The engine worker was stopped.'));
-      worker.terminate();
+      stop();
     },
   };
   for (const method of ENGINE_METHODS) client[method] = (...args: unknown[]) => call(method, args);
-  return client as unknown as WorkerEngine;
+  return client as unknown as WorkerEngine & { started(): boolean; fail(e: PolyPruneError): void };
 }

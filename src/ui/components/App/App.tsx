@@ -1,0 +1,29 @@
+import { GpuStatus } from '../GpuStatus/GpuStatus';
+import { Messages } from '../Messages/Messages';
+import { ModelPanel } from '../ModelPanel/ModelPanel';
+import { PerplexityPanel } from '../PerplexityPanel/PerplexityPanel';
+import { PrunePanel } from '../PrunePanel/PrunePanel';
+import './App.css';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>PolyPrune</h1>
+        <p>Prune a multilingual language model in your browser, calibrated on the language you choose, and see what it does to every language.</p>
+      </header>
+      <Messages panel="app" />
+      <main className="app-grid">
+        <div className="app-col">
+          <GpuStatus />
+          <ModelPanel />
+        </div>
+        <div className="app-col">
+          <PerplexityPanel />
+          <PrunePanel />
+        </div>
+      </main>
+      <footer className="app-footer hint">Everything runs locally on your GPU via WebGPU; no text or model leaves this page.</footer>
+    </div>
+  );
+}

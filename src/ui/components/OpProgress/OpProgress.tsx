@@ -1,0 +1,51 @@
+import { useEffect, useState } from 'react';
+import type { ProgressEvent } from '../../../common/progress';
+import { cancelRunning } from '../../store/actions';
+import { useAppStore } from '../../store';
+import { fmtBytes, fmtDuration } from '../../format';
+import './OpProgress.css';
+
+function describe(p: ProgressEvent | null): { text: string; fraction: number | null } {
+  if (!p) return { text: 'Starting…', fraction: null };
+  switch (p.kind) {
+    case 'download':
+      return { text: `Downloading ${p.file}: ${fmtBytes(p.loaded)}${p.total ? ` of ${fmtBytes(p.total)}` : ''}`, fraction: p.total ? p.loaded / p.total : null };
+    case 'layer':
+      return {
+        text: `Layer ${p.layer + 1} of ${p.layers} (${p.phase})${p.etaMs > 0 ? `, about ${fmtDuration(p.etaMs)} left` : ''}`,
+        fraction: p.layers ? p.layer / p.layers : null,
+      };
+    case 'prune':
+      return { text: `Pruning ${p.matrix} (${p.done}/${p.total})`, fraction: p.total ? p.done / p.total : null };
+    case 'done':
+      return { text: p.message, fraction: 1 };
+    default:
+      return { text: `${p.message} (${p.done}/${p.total})`, fraction: p.total ? p.done / p.total : null };
+  }
+}
+
+/** Progress and Cancel of the running operation, shown in the panel that started it. */
+export function OpProgress({ panel }: { panel: 'model' | 'perplexity' | 'prune' }) {
+  const op = useAppStore((s) => (s.running?.panel === panel ? s.running : null));
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!op) return;
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [op]);
+  if (!op) return null;
+  const { text, fraction } = describe(op.progress);
+  return (
+    <div className="op-progress" role="status" aria-live="polite">
+      <div className="op-progress-head">
+        <strong>{op.label}</strong>
+        <span className="op-progress-elapsed">{fmtDuration(Math.max(0, now - op.startedAt))}</span>
+        <button type="button" onClick={() => void cancelRunning()} disabled={op.cancelling}>
+          {op.cancelling ? 'Cancelling…' : 'Cancel'}
+        </button>
+      </div>
+      <progress max={1} value={fraction ?? undefined} aria-label={`${op.label} progress`} />
+      <div className="op-progress-text">{text}</div>
+    </div>
+  );
+}

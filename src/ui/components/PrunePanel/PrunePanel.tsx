@@ -1,0 +1,108 @@
+import { useAppStore, type PruneMethod } from '../../store';
+import { runPrune } from '../../store/actions';
+import { Messages } from '../Messages/Messages';
+import { OpProgress } from '../OpProgress/OpProgress';
+import './PrunePanel.css';
+
+const METHODS: { value: PruneMethod; label: string; about: string }[] = [
+  { value: 'wanda', label: 'Wanda', about: 'Removes weights with the smallest |weight| × input activation norm, per output row.' },
+  { value: 'sparsegpt', label: 'SparseGPT', about: 'Second-order pruning that updates the remaining weights to compensate.' },
+  { value: 'magnitude', label: 'Magnitude', about: 'Removes the smallest weights; needs no calibration text.' },
+];
+
+/** Prune a copy of the active model; the form is the prune slice, the button calls actions.runPrune. */
+export function PrunePanel() {
+  const method = useAppStore((s) => s.pruneMethod);
+  const pattern = useAppStore((s) => s.prunePattern);
+  const calibLanguage = useAppStore((s) => s.calibLanguage);
+  const calibSamples = useAppStore((s) => s.calibSamples);
+  const languages = useAppStore((s) => s.languages);
+  const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
+  const busy = useAppStore((s) => s.running !== null);
+  const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
+  const langs = languages.state === 'ready' ? languages.languages : [];
+  const calibrated = method !== 'magnitude';
+
+  return (
+    <section className="panel prune-panel" aria-labelledby="prune-heading">
+      <h2 id="prune-heading">Prune</h2>
+      <div className="prune-grid">
+        <div className="prune-field">
+          <label htmlFor="prune-method">Method</label>
+          <select id="prune-method" aria-describedby="prune-method-about" value={method} onChange={(e) => setPruneMethod(e.target.value as PruneMethod)}>
+            {METHODS.map((m) => (
+              <option key={m.value} value={m.value}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+          <span id="prune-method-about" className="hint">
+            {METHODS.find((m) => m.value === method)?.about}
+          </span>
+        </div>
+        <fieldset>
+          <legend>Sparsity</legend>
+          <label>
+            <input
+              type="radio"
+              name="prune-pattern"
+              checked={pattern.kind === 'unstructured'}
+              onChange={() => setPrunePattern({ kind: 'unstructured', sparsity: 0.5 })}
+            />{' '}
+            unstructured
+          </label>{' '}
+          <label>
+            <span className="visually-hidden">Fraction of weights to remove</span>
+            <input
+              type="number"
+              min={0}
+              max={0.99}
+              step={0.05}
+              disabled={pattern.kind !== 'unstructured'}
+              value={pattern.kind !== 'unstructured' ? 0.5 : Number.isFinite(pattern.sparsity) ? pattern.sparsity : ''}
+              onChange={(e) => setPrunePattern({ kind: 'unstructured', sparsity: e.target.valueAsNumber })}
+            />
+          </label>
+          <br />
+          <label>
+            <input type="radio" name="prune-pattern" checked={pattern.kind === 'nm'} onChange={() => setPrunePattern({ kind: 'nm', n: 2, m: 4 })} /> 2:4
+            semi-structured
+          </label>
+        </fieldset>
+        <div className="prune-field">
+          <label htmlFor="prune-calib-lang">Calibration language</label>
+          <select id="prune-calib-lang" value={calibLanguage} disabled={!calibrated || !langs.length} onChange={(e) => setCalibLanguage(e.target.value)}>
+            {(langs.length ? langs : [calibLanguage]).map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="prune-field">
+          <label htmlFor="prune-calib-n">Calibration windows</label>
+          <input
+            id="prune-calib-n"
+            type="number"
+            min={1}
+            step={1}
+            aria-describedby="prune-calib-n-about"
+            disabled={!calibrated}
+            value={Number.isFinite(calibSamples) ? calibSamples : ''}
+            onChange={(e) => setCalibSamples(e.target.valueAsNumber)}
+          />
+          <span id="prune-calib-n-about" className="hint">
+            Each window is one sequence of the length set under Perplexity.
+          </span>
+        </div>
+      </div>
+      <div className="row actions">
+        <button type="button" className="primary" disabled={!hasModel || busy} onClick={() => void runPrune()}>
+          Prune
+        </button>
+      </div>
+      <OpProgress panel="prune" />
+      <Messages panel="prune" />
+    </section>
+  );
+}

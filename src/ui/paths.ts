@@ -1,0 +1,14 @@
+/** URLs of the bundled default model and its texts, relative to the app's base URL. */
+
+export const DEFAULT_MODEL_DIR = 'models/polyprune-ml/';
+export const DEFAULT_MODEL_NAME = 'polyprune-ml';
+
+/** Absolute URL of `rel` against the page (the worker resolves relative URLs against its own script). */
+export function appUrl(rel: string): string {
+  return new URL(rel, document.baseURI).href;
+}
+
+export const defaultModelUrl = (): string => appUrl(DEFAULT_MODEL_DIR);
+export const evalTextUrl = (lang: string): string => appUrl(`${DEFAULT_MODEL_DIR}eval/${encodeURIComponent(lang)}.txt`);
+export const calibTextUrl = (lang: string): string => appUrl(`${DEFAULT_MODEL_DIR}calib/${encodeURIComponent(lang)}.txt`);
+export const splitJsonUrl = (): string => appUrl(`${DEFAULT_MODEL_DIR}split.json`);

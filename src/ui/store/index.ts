@@ -1,0 +1,28 @@
+/**
+ * The one app store, built from typed slices (zustand slices pattern). Components read it through
+ * selectors; engine work goes through the module-level actions in ./actions.ts.
+ */
+import { create } from 'zustand';
+import { createGpuSlice } from './gpuSlice';
+import { createMessagesSlice } from './messagesSlice';
+import { createModelSlice } from './modelSlice';
+import { createOpsSlice } from './opsSlice';
+import { createPerplexitySlice } from './perplexitySlice';
+import { createPruneSlice } from './pruneSlice';
+import type { AppState } from './types';
+
+export const useAppStore = create<AppState>()((...a) => ({
+  ...createGpuSlice(...a),
+  ...createModelSlice(...a),
+  ...createPerplexitySlice(...a),
+  ...createPruneSlice(...a),
+  ...createOpsSlice(...a),
+  ...createMessagesSlice(...a),
+}));
+
+export type { AppState } from './types';
+export type { GpuStatus } from './gpuSlice';
+export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
+export type { PruneMethod, SparsityPattern } from './pruneSlice';
+export type { RunningOp } from './opsSlice';
+export type { Panel, UiMessage } from './messagesSlice';

@@ -1,0 +1,15 @@
+/**
+ * Browser tests (test/browser) open the page with `?test=1` and call the real engine client
+ * through `window.polyprune.engine`. Nothing is exposed without the parameter.
+ */
+import type { Engine } from '../engine/api';
+
+declare global {
+  interface Window {
+    polyprune?: { engine: Engine };
+  }
+}
+
+export function installTestHook(engine: Engine): void {
+  if (new URLSearchParams(location.search).get('test') === '1') window.polyprune = { engine };
+}
