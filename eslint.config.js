@@ -14,7 +14,7 @@ const layers = [
   ['src/experiment', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval']],
   ['src/export', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/experiment']],
   ['src/engine', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/experiment', 'src/export']],
-  ['src/ui', ['src/common', 'src/engine', 'src/eval']],
+  ['src/ui', ['src/common', 'src/engine', 'src/eval', 'src/experiment']],
   ['src/cli', ['src/common', 'src/engine', 'src/gpu', 'src/io', 'src/eval', 'src/export', 'src/experiment', 'src/calib']],
 ];
 const all = layers.map(([l]) => l);

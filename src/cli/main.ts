@@ -11,6 +11,7 @@ import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
+import { registerGrid } from './grid';
 
 export const VERSION = '0.1.0';
 
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
   registerPpl(program);
   registerPrune(program);
   registerEval(program);
+  registerGrid(program);
   return program;
 }
 
