@@ -145,7 +145,9 @@ export class Gpu {
     }
     const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
     if (!adapter) {
-      throw new PolyPruneError('GPU_UNAVAILABLE', 'WebGPU is present but no GPU adapter was found. Check that hardware acceleration is enabled, or install a Vulkan driver (e.g. Mesa lavapipe) for Node.');
+      throw new PolyPruneError('GPU_UNAVAILABLE', typeof window !== 'undefined'
+          ? 'WebGPU is present but the browser offers no GPU adapter. Turn on hardware acceleration in the browser settings (chrome://gpu shows WebGPU\'s status), update the graphics driver, or try another browser.'
+          : 'WebGPU is present but no GPU adapter was found. Install a Vulkan driver (on Debian: mesa-vulkan-drivers from bookworm-backports for a software adapter) or run on a machine with a GPU.');
     }
     const requiredLimits: Record<string, number> = {};
     for (const k of RAISED_LIMITS) {
