@@ -145,7 +145,7 @@ export class Gpu {
     }
     const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
     if (!adapter) {
-      throw new PolyPruneError('GPU_UNAVAILABLE', typeof window !== 'undefined'
+      throw new PolyPruneError('GPU_UNAVAILABLE', !(typeof process !== 'undefined' && process.versions?.node)
           ? 'WebGPU is present but the browser offers no GPU adapter. Turn on hardware acceleration in the browser settings (chrome://gpu shows WebGPU\'s status), update the graphics driver, or try another browser.'
           : 'WebGPU is present but no GPU adapter was found. Install a Vulkan driver (on Debian: mesa-vulkan-drivers from bookworm-backports for a software adapter) or run on a machine with a GPU.');
     }
