@@ -68,7 +68,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       });
     }
   }
-  const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal });
+  const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const pruned = new PrunedTensors(base.checkpoint);
   let report: PruneReport;
   try {
@@ -84,7 +84,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     work.destroy();
   }
   const checkpoint = overlayCheckpoint(base.checkpoint, pruned);
-  const model = await LlamaModel.load(gpu, base.cfg, checkpoint, { resident: base.model.resident, signal: opts.signal });
+  const model = await LlamaModel.load(gpu, base.cfg, checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const record = await pruningRecord({
     report,
     options: { method: req.method, sparsity: req.sparsity, nm: req.nm },

@@ -40,6 +40,8 @@ export interface LoadOptions {
   resident?: boolean;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Reuse the embeddings, lm_head and final norm of this loaded model (same config; they are never pruned). */
+  shareFrom?: LlamaModel;
 }
 
 export function linearShape(cfg: ModelConfig, name: LinearName): [number, number] {
@@ -75,7 +77,10 @@ export class LlamaModel {
     readonly finalNorm: Tensor, // (C)
     readonly invFreq: Float32Array, // (D/2)
     readonly resident: boolean,
+    /** How many live models use embed/head/finalNorm (shared through LoadOptions.shareFrom). */
+    private readonly outerRefs: { count: number },
   ) {
+    outerRefs.count++;
     this.layers = new Array(cfg.numLayers).fill(null);
   }
 
@@ -96,14 +101,18 @@ export class LlamaModel {
     const steps = 3 + (resident ? cfg.numLayers : 0);
     let step = 0;
     const progress = (message: string) => opts.onProgress?.({ kind: 'load', message, done: ++step, total: steps });
-    const embed = await uploadMatrix(gpu, checkpoint, 'model.embed_tokens.weight', cfg.vocabSize, cfg.hiddenSize);
+    const share = opts.shareFrom;
+    if (share && (share.gpu !== gpu || share.destroyed || share.cfg.vocabSize !== cfg.vocabSize || share.cfg.hiddenSize !== cfg.hiddenSize)) {
+      throw new PolyPruneError('INTERNAL', 'shareFrom must be a live model of the same architecture on the same device');
+    }
+    const embed = share ? share.embed : await uploadMatrix(gpu, checkpoint, 'model.embed_tokens.weight', cfg.vocabSize, cfg.hiddenSize);
     progress('embeddings');
-    const head = cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize);
+    const head = share ? share.head : cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize);
     progress('lm_head');
-    const finalNorm = await uploadVector(gpu, checkpoint, 'model.norm.weight');
+    const finalNorm = share ? share.finalNorm : await uploadVector(gpu, checkpoint, 'model.norm.weight');
     const invFreq = ropeInvFreq(cfg);
     progress('final norm');
-    const model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident);
+    const model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident, share ? share.outerRefs : { count: 0 });
     if (resident) {
       for (let i = 0; i < cfg.numLayers; i++) {
         throwIfAborted(opts.signal);
@@ -353,9 +362,11 @@ export class LlamaModel {
       if (l) destroyLayer(l);
       this.layers[i] = null;
     }
-    destroyMatrix(this.embed);
-    if (this.head !== this.embed) destroyMatrix(this.head);
-    this.finalNorm.destroy();
+    if (--this.outerRefs.count === 0) {
+      destroyMatrix(this.embed);
+      if (this.head !== this.embed) destroyMatrix(this.head);
+      this.finalNorm.destroy();
+    }
     for (const t of this.ropeCache.values()) {
       t.cos.destroy();
       t.sin.destroy();

@@ -89,3 +89,23 @@ describe('adapter limits', () => {
     tiny.destroy();
   });
 });
+
+describe('shared embeddings', () => {
+  it('a model loaded with shareFrom reuses the embeddings and keeps working after the other is destroyed', async () => {
+    const { cfg, ckpt } = await fixtureCheckpoint();
+    const a = await LlamaModel.load(gpu, cfg, ckpt);
+    const before = gpu.memory().liveBytes;
+    const b = await LlamaModel.load(gpu, cfg, ckpt, { shareFrom: a });
+    expect(b.embed).toBe(a.embed);
+    // Only the decoder layers were added (no second copy of the 512 x 64 embedding).
+    const layerBytes = gpu.memory().liveBytes - before;
+    expect(layerBytes).toBeLessThan(1040128 - 512 * 64 * 4 + 64 * 4 * 100);
+    const { ids, seqlen } = await fixtureWindows('eval-en.safetensors');
+    const seq = ids.slice(0, seqlen);
+    const [want] = await a.tokenNll([seq]);
+    a.destroy();
+    const [got] = await b.tokenNll([seq]);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    b.destroy();
+  });
+});
