@@ -4,33 +4,43 @@ import { PolyPruneError } from '../common/errors';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
+import { readTokenWindows } from './windows';
 
 export function registerPpl(program: Command): void {
   program
     .command('ppl')
     .description('Token perplexity, mean NLL and bits per byte of a model on a text file (tokenized without BOS).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('-t, --text <file>', 'UTF-8 text file')
+    .option('-t, --text <file>', 'UTF-8 text file')
+    .option('--windows <file.safetensors>', "explicit token windows instead of text: 'input_ids' I32 [n, seqlen], each scored on its own")
     .option('-s, --seqlen <n>', 'window length in tokens', parseIntArg('--seqlen', 2), 2048)
     .option('--stride <n>', 'sliding window stride (default: non-overlapping windows)', parseIntArg('--stride'))
     .option('--max-windows <n>', 'score at most this many windows', parseIntArg('--max-windows'))
     .option('--json', 'print JSON')
-    .action(async (o: { model: string; text: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(o.text);
-      } catch (e) {
-        throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read text file '${o.text}': ${(e as Error).message}`);
+    .action(async (o: { model: string; text?: string; windows?: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }) => {
+      if (!o.text === !o.windows) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --text <file> or --windows <file.safetensors>.');
+      let text: string | undefined;
+      let windows: { ids: Int32Array; n: number; seqlen: number } | undefined;
+      if (o.windows) {
+        windows = await readTokenWindows(o.windows);
+        o.seqlen = windows.seqlen;
+      } else {
+        let bytes: Uint8Array;
+        try {
+          bytes = await readFile(o.text!);
+        } catch (e) {
+          throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read text file '${o.text}': ${(e as Error).message}`);
+        }
+        text = decodeUtf8Strict(bytes, o.text!);
       }
-      const text = decodeUtf8Strict(bytes, o.text);
       const engine = createEngine();
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
         if (o.seqlen > m.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}).`);
         }
-        const r = await engine.perplexity(m.id, { text, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
-        if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text, ...r }, null, 2));
+        const r = await engine.perplexity(m.id, { text, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
+        if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r }, null, 2));
         else {
           console.log(`perplexity     ${r.ppl.toFixed(4)}`);
           console.log(`mean NLL       ${r.meanNll.toFixed(6)} nats/token`);

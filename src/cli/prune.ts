@@ -4,8 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
-import { pathSource } from '../io/node';
-import { openSafetensors } from '../io/safetensors';
+import { readTokenWindows } from './windows';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 
@@ -24,20 +23,6 @@ function parseNm(v: string): { n: number; m: number } {
   const mm = Number(m[2]);
   if (!(n >= 1 && n < mm)) throw new InvalidArgumentError(`--nm ${v}: N must be at least 1 and smaller than M.`);
   return { n, m: mm };
-}
-
-async function readCalibTokens(file: string): Promise<{ ids: Int32Array; n: number; seqlen: number }> {
-  const f = await openSafetensors(pathSource(file));
-  try {
-    const info = f.tensors.get('input_ids');
-    if (!info || info.shape.length !== 2) throw new PolyPruneError('CALIBRATION_INVALID', `${file}: needs a tensor 'input_ids' of shape [n, seqlen] (I32).`);
-    const ids = await f.readI32('input_ids');
-    const [n, seqlen] = info.shape;
-    if (n === 0 || seqlen === 0) throw new PolyPruneError('BAD_ARGUMENT', `${file}: input_ids is empty ([${n}, ${seqlen}]).`);
-    return { ids, n, seqlen };
-  } finally {
-    await f.close();
-  }
 }
 
 interface PruneCliOptions {
@@ -80,7 +65,7 @@ export function registerPrune(program: Command): void {
       if (method !== 'magnitude') {
         if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
         if (o.calibTokens) {
-          calibration = { windows: await readCalibTokens(o.calibTokens) };
+          calibration = { windows: await readTokenWindows(o.calibTokens) };
         } else {
           const files = o.calib!;
           const weights = o.calibWeights ? o.calibWeights.split(',').map(Number) : undefined;

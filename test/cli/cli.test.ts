@@ -49,6 +49,18 @@ describe('polyprune CLI', () => {
     expect(Math.abs(j.bitsPerByte - want.bits_per_byte) / want.bits_per_byte).toBeLessThan(1e-4);
   });
 
+  it('ppl --windows scores explicit token windows exactly like the reference', () => {
+    const r = cli(['ppl', '--model', FIXTURE, '--windows', path.join(FIXTURE, 'eval-en.safetensors'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const want = fixtureMetrics().variants.dense.eval['eval-en'];
+    expect(j).toMatchObject({ tokens: 252, bytes: 437, windows: 4, seqlen: 64 });
+    expect(Math.abs(j.meanNll - want.mean_nll) / want.mean_nll).toBeLessThan(1e-5);
+    const both = cli(['ppl', '--model', FIXTURE, '--windows', path.join(FIXTURE, 'eval-en.safetensors'), '--text', evalText]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exactly one of --text/);
+  });
+
   it('bad input ends in a clear message and a non-zero exit', () => {
     const missing = cli(['info', '--model', path.join(tmp, 'nope')]);
     expect(missing.code).not.toBe(0);
