@@ -12,3 +12,8 @@ export const defaultModelUrl = (): string => appUrl(DEFAULT_MODEL_DIR);
 export const evalTextUrl = (lang: string): string => appUrl(`${DEFAULT_MODEL_DIR}eval/${encodeURIComponent(lang)}.txt`);
 export const calibTextUrl = (lang: string): string => appUrl(`${DEFAULT_MODEL_DIR}calib/${encodeURIComponent(lang)}.txt`);
 export const splitJsonUrl = (): string => appUrl(`${DEFAULT_MODEL_DIR}split.json`);
+
+/** The bundled UDHR evaluation data (built by tools/make-eval-data). */
+export const UDHR_DIR = 'data/udhr/';
+export const udhrIndexUrl = (): string => appUrl(`${UDHR_DIR}index.json`);
+export const udhrFileUrl = (file: string): string => appUrl(`${UDHR_DIR}${encodeURIComponent(file)}`);

@@ -3,7 +3,7 @@
  * adapter: the engine behind the worker client against the stories260K golden fixtures, and the UI.
  * Needs /usr/bin/chromium and ../shared/fixtures/stories260K; fails (never skips) without them.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -11,9 +11,9 @@ import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { fixtureMetrics, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
+import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
 
 const DIST = path.resolve(process.cwd(), 'dist');
-const FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
 function requirePath(p: string, hint: string): void {
@@ -34,23 +34,6 @@ function relMaxErr(got: ArrayLike<number>, want: ArrayLike<number>): { rel: numb
     maxAbs = Math.max(maxAbs, Math.abs(want[i]));
   }
   return { rel: maxErr / maxAbs, worst, maxAbs };
-}
-
-const EVAL_TEXT: Record<string, string> = {
-  en: 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. One day she found a big red ball under a tree. '.repeat(3),
-  de: 'Es war einmal ein kleines Mädchen namens Lily. Sie spielte gern mit ihren Freunden draußen im Park. Eines Tages fand sie einen großen roten Ball unter einem Baum. '.repeat(3),
-};
-
-/**
- * A stand-in for the bundled model folder (models/polyprune-ml/): the stories260K fixture plus a
- * split.json with two languages and their eval texts, so the UI tests do not depend on the trained
- * default model. Served in place of dist/models/polyprune-ml/.
- */
-function makeBundledStandIn(dir: string): void {
-  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) copyFileSync(path.join(FIXTURE_DIR, f), path.join(dir, f));
-  writeFileSync(path.join(dir, 'split.json'), JSON.stringify({ languages: { en: {}, de: {} } }));
-  mkdirSync(path.join(dir, 'eval'));
-  for (const [lang, text] of Object.entries(EVAL_TEXT)) writeFileSync(path.join(dir, 'eval', `${lang}.txt`), text);
 }
 
 let server: StaticServer;
@@ -192,7 +175,7 @@ describe('app UI in Chromium', () => {
     const gpu = page.locator('section.gpu-status');
     await expect.poll(() => gpu.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
     await expect.poll(() => gpu.locator('.gpu-adapter').textContent()).toMatch(/\S/);
-    await expect.poll(() => page.getByLabel('Evaluation language').locator('option').allTextContents()).toEqual(['de', 'en']);
+    await expect.poll(() => page.getByLabel('Evaluation language', { exact: true }).locator('option').allTextContents()).toEqual(['de', 'en']);
 
     await page.getByRole('button', { name: 'Load the bundled model' }).click();
     await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
@@ -230,7 +213,7 @@ describe('app UI in Chromium', () => {
 
   it('prunes the active model (magnitude 50 %) into a new loaded model', async () => {
     const { page } = browser;
-    await page.getByLabel('Method', { exact: true }).selectOption('magnitude');
+    await page.locator('.prune-panel').getByLabel('Method', { exact: true }).selectOption('magnitude');
     await page.getByRole('button', { name: 'Prune', exact: true }).click();
     const note = page.locator('.prune-panel [role="status"].message-info');
     await note.waitFor({ timeout: 120_000 });

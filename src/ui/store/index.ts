@@ -9,6 +9,8 @@ import { createModelSlice } from './modelSlice';
 import { createOpsSlice } from './opsSlice';
 import { createPerplexitySlice } from './perplexitySlice';
 import { createPruneSlice } from './pruneSlice';
+import { createMatrixSlice } from './matrixSlice';
+import { createTasksSlice } from './tasksSlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -16,6 +18,8 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
   ...createPerplexitySlice(...a),
   ...createPruneSlice(...a),
+  ...createMatrixSlice(...a),
+  ...createTasksSlice(...a),
   ...createOpsSlice(...a),
   ...createMessagesSlice(...a),
 }));
@@ -24,5 +28,7 @@ export type { AppState } from './types';
 export type { GpuStatus } from './gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
 export type { PruneMethod, SparsityPattern } from './pruneSlice';
-export type { RunningOp } from './opsSlice';
+export type { MatrixMetric, MatrixRun, OwnLanguageWin } from './matrixSlice';
+export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
+export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';

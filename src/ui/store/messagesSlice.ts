@@ -1,6 +1,7 @@
+import type { OpPanel } from './opsSlice';
 import type { SliceCreator } from './types';
 
-export type Panel = 'gpu' | 'model' | 'perplexity' | 'prune' | 'app';
+export type Panel = OpPanel | 'gpu' | 'app';
 
 export interface UiMessage {
   id: number;

@@ -1,4 +1,4 @@
-import type { PruneRequest } from '../../engine/api';
+import type { PruneReport, PruneRequest } from '../../engine/api';
 import type { SliceCreator } from './types';
 
 export type PruneMethod = PruneRequest['method'];
@@ -11,10 +11,14 @@ export interface PruneSlice {
   /** Calibration language (bundled calib/<lang>.txt); ignored by magnitude. */
   calibLanguage: string;
   calibSamples: number;
+  /** Report of each pruned model made in this session, by model id (shown under the form). */
+  pruneReports: Record<string, PruneReport>;
   setPruneMethod: (m: PruneMethod) => void;
   setPrunePattern: (p: SparsityPattern) => void;
   setCalibLanguage: (l: string) => void;
   setCalibSamples: (n: number) => void;
+  setPruneReport: (modelId: string, r: PruneReport) => void;
+  clearPruneReport: (modelId: string) => void;
 }
 
 export const createPruneSlice: SliceCreator<PruneSlice> = (set) => ({
@@ -25,5 +29,12 @@ export const createPruneSlice: SliceCreator<PruneSlice> = (set) => ({
   setPruneMethod: (pruneMethod) => set({ pruneMethod }),
   setPrunePattern: (prunePattern) => set({ prunePattern }),
   setCalibLanguage: (calibLanguage) => set({ calibLanguage }),
+  pruneReports: {},
   setCalibSamples: (calibSamples) => set({ calibSamples }),
+  setPruneReport: (modelId, r) => set((s) => ({ pruneReports: { ...s.pruneReports, [modelId]: r } })),
+  clearPruneReport: (modelId) =>
+    set((s) => {
+      const { [modelId]: _gone, ...rest } = s.pruneReports;
+      return { pruneReports: rest };
+    }),
 });

@@ -3,6 +3,8 @@ import { Messages } from '../Messages/Messages';
 import { ModelPanel } from '../ModelPanel/ModelPanel';
 import { PerplexityPanel } from '../PerplexityPanel/PerplexityPanel';
 import { PrunePanel } from '../PrunePanel/PrunePanel';
+import { MatrixPanel } from '../MatrixPanel/MatrixPanel';
+import { TasksPanel } from '../TasksPanel/TasksPanel';
 import './App.css';
 
 export function App() {
@@ -21,6 +23,10 @@ export function App() {
         <div className="app-col">
           <PerplexityPanel />
           <PrunePanel />
+        </div>
+        <div className="app-wide">
+          <MatrixPanel />
+          <TasksPanel />
         </div>
       </main>
       <footer className="app-footer hint">Everything runs locally on your GPU via WebGPU; no text or model leaves this page.</footer>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ProgressEvent } from '../../../common/progress';
 import { cancelRunning } from '../../store/actions';
-import { useAppStore } from '../../store';
+import { useAppStore, type OpPanel } from '../../store';
 import { fmtBytes, fmtDuration } from '../../format';
 import './OpProgress.css';
 
@@ -25,7 +25,7 @@ function describe(p: ProgressEvent | null): { text: string; fraction: number | n
 }
 
 /** Progress and Cancel of the running operation, shown in the panel that started it. */
-export function OpProgress({ panel }: { panel: 'model' | 'perplexity' | 'prune' }) {
+export function OpProgress({ panel }: { panel: OpPanel }) {
   const op = useAppStore((s) => (s.running?.panel === panel ? s.running : null));
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -34,7 +34,9 @@ export function OpProgress({ panel }: { panel: 'model' | 'perplexity' | 'prune' 
     return () => clearInterval(t);
   }, [op]);
   if (!op) return null;
-  const { text, fraction } = describe(op.progress);
+  const inner = op.progress || !op.overall ? describe(op.progress) : null;
+  // A multi-step op shows its steps on the bar; the current engine call's progress goes below.
+  const fraction = op.overall ? (op.overall.total ? op.overall.done / op.overall.total : null) : (inner?.fraction ?? null);
   return (
     <div className="op-progress" role="status" aria-live="polite">
       <div className="op-progress-head">
@@ -45,7 +47,12 @@ export function OpProgress({ panel }: { panel: 'model' | 'perplexity' | 'prune' 
         </button>
       </div>
       <progress max={1} value={fraction ?? undefined} aria-label={`${op.label} progress`} />
-      <div className="op-progress-text">{text}</div>
+      {op.overall && (
+        <div className="op-progress-text op-progress-step">
+          Step {Math.min(op.overall.done + 1, op.overall.total)} of {op.overall.total}: {op.overall.message}
+        </div>
+      )}
+      {inner && <div className="op-progress-text">{inner.text}</div>}
     </div>
   );
 }

@@ -2,6 +2,8 @@ import { useAppStore, type PruneMethod } from '../../store';
 import { runPrune } from '../../store/actions';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
+import { PruneReportView } from '../PruneReportView/PruneReportView';
+import { SparsityField } from '../SparsityField/SparsityField';
 import './PrunePanel.css';
 
 const METHODS: { value: PruneMethod; label: string; about: string }[] = [
@@ -40,35 +42,7 @@ export function PrunePanel() {
             {METHODS.find((m) => m.value === method)?.about}
           </span>
         </div>
-        <fieldset>
-          <legend>Sparsity</legend>
-          <label>
-            <input
-              type="radio"
-              name="prune-pattern"
-              checked={pattern.kind === 'unstructured'}
-              onChange={() => setPrunePattern({ kind: 'unstructured', sparsity: 0.5 })}
-            />{' '}
-            unstructured
-          </label>{' '}
-          <label>
-            <span className="visually-hidden">Fraction of weights to remove</span>
-            <input
-              type="number"
-              min={0}
-              max={0.99}
-              step={0.05}
-              disabled={pattern.kind !== 'unstructured'}
-              value={pattern.kind !== 'unstructured' ? 0.5 : Number.isFinite(pattern.sparsity) ? pattern.sparsity : ''}
-              onChange={(e) => setPrunePattern({ kind: 'unstructured', sparsity: e.target.valueAsNumber })}
-            />
-          </label>
-          <br />
-          <label>
-            <input type="radio" name="prune-pattern" checked={pattern.kind === 'nm'} onChange={() => setPrunePattern({ kind: 'nm', n: 2, m: 4 })} /> 2:4
-            semi-structured
-          </label>
-        </fieldset>
+        <SparsityField name="prune-pattern" pattern={pattern} onChange={setPrunePattern} />
         <div className="prune-field">
           <label htmlFor="prune-calib-lang">Calibration language</label>
           <select id="prune-calib-lang" value={calibLanguage} disabled={!calibrated || !langs.length} onChange={(e) => setCalibLanguage(e.target.value)}>
@@ -103,6 +77,7 @@ export function PrunePanel() {
       </div>
       <OpProgress panel="prune" />
       <Messages panel="prune" />
+      <PruneReportView />
     </section>
   );
 }
