@@ -84,7 +84,7 @@ export async function runGrid(engine: GridEngine, modelId: string, specIn: GridS
     const out: Record<string, GridCell> = {};
     for (const l of spec.evalLanguages) {
       throwIfAborted(opts.signal);
-      out[l] = cell(await engine.perplexity(id, { text: evalTexts.get(l)!, seqlen: spec.evalSeqlen, maxWindows: spec.evalMaxWindows, language: l }, { opId: opts.opId }));
+      out[l] = cell(await engine.perplexity(id, { text: evalTexts.get(l)!, seqlen: spec.evalSeqlen, maxWindows: spec.evalMaxWindows, language: l }, { opId: opts.opId, onProgress: opts.onProgress }));
       step(`perplexity ${l}`);
     }
     return out;
