@@ -115,19 +115,21 @@ function aligned(bytes: Uint8Array, elemSize: number): [ArrayBuffer, number] {
   return [bytes.slice().buffer, 0];
 }
 
+/** Number of `dtype` elements in `bytes`; throws when the length is not a whole number of them. */
+function elementCount(bytes: Uint8Array, dtype: SafetensorsDtype, what: string): number {
+  const size = dtypeSize(dtype);
+  if (bytes.byteLength % size !== 0) {
+    throw new PolyPruneError('BAD_ARGUMENT', `${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each).`);
+  }
+  return bytes.byteLength / size;
+}
+
 /**
  * Converts raw little-endian tensor bytes to float32. Exact for F32, F16, BF16 and small integers;
  * F64 and large integers are rounded to the nearest float32. F8 dtypes are not supported.
  */
 export function bytesToF32(bytes: Uint8Array, dtype: SafetensorsDtype, what: string): Float32Array<ArrayBuffer> {
-  const size = dtypeSize(dtype);
-  if (bytes.byteLength % size !== 0) {
-    throw new PolyPruneError(
-      'BAD_ARGUMENT',
-      `${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each).`,
-    );
-  }
-  const n = bytes.byteLength / size;
+  const n = elementCount(bytes, dtype, what);
   switch (dtype) {
     case 'F32':
       return new Float32Array(...aligned(bytes, 4), n);
@@ -185,14 +187,7 @@ export function bytesToF32(bytes: Uint8Array, dtype: SafetensorsDtype, what: str
  * range throw (token ids never are); float dtypes are refused.
  */
 export function bytesToI32(bytes: Uint8Array, dtype: SafetensorsDtype, what: string): Int32Array<ArrayBuffer> {
-  const size = dtypeSize(dtype);
-  if (bytes.byteLength % size !== 0) {
-    throw new PolyPruneError(
-      'BAD_ARGUMENT',
-      `${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each).`,
-    );
-  }
-  const n = bytes.byteLength / size;
+  const n = elementCount(bytes, dtype, what);
   const checked = (values: ArrayLike<number | bigint>): Int32Array<ArrayBuffer> => {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) {
