@@ -3,6 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { PolyPruneError } from '../common/errors';
+import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
 import { LocalEngine } from '../engine/engine';
 import type { ModelSpec, ModelSummary } from '../engine/api';
@@ -13,7 +14,6 @@ import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerGrid } from './grid';
 
-export const VERSION = '0.1.0';
 
 export function modelSpec(model: string): ModelSpec {
   if (/^https?:\/\//i.test(model)) return { kind: 'url', url: model.endsWith('/') ? model : `${model}/` };

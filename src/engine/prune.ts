@@ -1,4 +1,5 @@
 import { PolyPruneError } from '../common/errors';
+import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
@@ -39,8 +40,6 @@ export interface PruneOutcome {
   record: PruningRecord;
   name: string;
 }
-
-export const TOOL_VERSION = '0.1.0';
 
 /**
  * Prune a fresh copy of a loaded model (the original stays as it is). The pruned weights are kept in
@@ -91,7 +90,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     calibration: calib,
     modelSource: base.summary.source,
     modelType: base.cfg.modelType,
-    toolVersion: TOOL_VERSION,
+    toolVersion: VERSION,
   });
   const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
   const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
