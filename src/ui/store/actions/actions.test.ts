@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gridStepLabel } from './actions';
-import { zipFileName } from '../download';
+import { gridStepLabel } from './index';
+import { zipFileName } from '../../download';
 
 describe('gridStepLabel', () => {
   it("follows runGrid's order: dense columns, then per calibration language a prune and its columns", () => {
