@@ -5,7 +5,7 @@ import { parseSourceBytes, readHead, readSource, sourceFormat } from '../../src/
 import { sharedPath } from '../helpers/shared';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const file = (name: string, data: string | Uint8Array): Blob & { name: string } => Object.assign(new Blob([typeof data === 'string' ? enc(data) : (data as Uint8Array<ArrayBuffer>)]), { name });
+const file = (name: string, data: string | Uint8Array): Blob & { name: string } => Object.assign(new Blob([(typeof data === 'string' ? enc(data) : data) as Uint8Array<ArrayBuffer>]), { name });
 
 const DE = 'Die Katze sitzt auf dem Sofa und schaut aus dem Fenster, während draußen der Regen fällt und die Kinder nach Hause laufen.';
 const EN = 'The cat sits on the sofa and looks out of the window while the rain falls outside and the children run home from school.';

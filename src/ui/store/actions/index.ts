@@ -4,9 +4,10 @@
  * messages (\`runOp\` in core.ts).
  */
 export { cancelRunning, connectEngine, errorCode, errorText, reportError } from './core';
-export { detectGpu, initApp, loadLanguageList } from './startup';
+export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
 export { loadModel, unloadModel, type ModelSource } from './models';
 export { measureAllLanguages, runPerplexity } from './perplexity';
 export { downloadModel, pruneRequest, runPrune } from './prune';
-export { gridStepLabel, runMatrix } from './matrix';
+export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';
+export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
 export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';

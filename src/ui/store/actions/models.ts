@@ -2,6 +2,7 @@
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME } from '../../paths';
 import { fetchBundled, getEngine, reportError, runOp, store } from './core';
+import { countAllTokens } from './sources';
 
 export type ModelSource = { kind: 'bundled' } | { kind: 'url'; url: string } | { kind: 'files'; files: File[]; name: string };
 
@@ -34,7 +35,10 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
     if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
     return getEngine().loadModel(spec, opts);
   });
-  if (summary) store().addModel(summary);
+  if (summary) {
+    store().addModel(summary);
+    void countAllTokens();
+  }
   return summary;
 }
 
@@ -46,7 +50,6 @@ export async function unloadModel(id: string): Promise<void> {
   try {
     await getEngine().unloadModel(id);
     store().removeModel(id);
-    store().clearPplResults(id);
     store().clearPruneReport(id);
   } catch (e) {
     reportError('model', e);

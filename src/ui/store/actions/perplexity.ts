@@ -4,7 +4,6 @@ import { evalTextUrl } from '../../paths';
 import type { Panel } from '../messagesSlice';
 import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled } from './core';
 
-
 function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | undefined {
   const { seqlen, maxWindows } = store();
   if (!Number.isInteger(seqlen) || seqlen < 2) {
@@ -21,7 +20,10 @@ function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | un
 async function measure(model: ModelSummary, text: string, label: string, language: string | undefined, opts: OpOptions): Promise<PerplexityResult> {
   const { seqlen, maxWindows } = store();
   const result = await getEngine().perplexity(model.id, { text, seqlen, maxWindows, language }, opts);
-  store().addPplResult({ modelId: model.id, label, result });
+  const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, result });
+  if (replaced) {
+    store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (${result.windows} × ${result.seqlen} tokens); its row shows the new numbers.` });
+  }
   return result;
 }
 
@@ -51,15 +53,14 @@ export async function measureAllLanguages(): Promise<void> {
     return;
   }
   await runOp('perplexity', `Perplexity, all ${langs.languages.length} languages`, async (opts, signal) => {
+    const total = langs.languages.length;
     for (const [i, lang] of langs.languages.entries()) {
       throwIfCancelled(signal);
-      const which = `${lang} (${i + 1}/${langs.languages.length})`;
-      store().setOpProgress(opts.opId, { kind: 'eval', message: `language ${which}`, done: i, total: langs.languages.length });
+      // The language counter lives in the step line; the engine's own window progress goes below it.
+      store().setOpOverall(opts.opId, { done: i, total, message: `language ${lang}` });
+      store().setOpProgress(opts.opId, null);
       const text = await bundledText(evalTextUrl(lang), `Evaluation text '${lang}'`);
-      await measure(model, text, lang, lang, {
-        ...opts,
-        onProgress: (p) => opts.onProgress?.('message' in p ? { ...p, message: `${which}: ${p.message}` } : p),
-      });
+      await measure(model, text, lang, lang, opts);
     }
   });
 }

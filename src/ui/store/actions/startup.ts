@@ -1,16 +1,31 @@
-/** Start-up: WebGPU detection and the bundled language list. */
+/** Start-up: WebGPU detection, the bundled language list, and the bundled model loading by itself. */
 import { PolyPruneError } from '../../../common/errors';
 import { DEFAULT_MODEL_DIR, splitJsonUrl } from '../../paths';
 import { errorCode, errorText, fetchBundled, getEngine, store } from './core';
-import { loadUdhrIndex } from './tasks';
+import { loadModel } from './models';
+import { addBundledSource } from './sources';
+import { loadTaskIndex, loadUdhrIndex } from './tasks';
 
+/** Whether the page should load the bundled model on open (`?autoload=0` turns it off). */
+export function autoLoadWanted(search: string): boolean {
+  const v = new URLSearchParams(search).get('autoload');
+  return v === null || !['0', 'false', 'no', 'off'].includes(v.toLowerCase());
+}
+
+/**
+ * Open and go: WebGPU check, bundled language and task lists, and (when WebGPU works and nothing is
+ * loaded yet) the bundled model, so the experiment is one click away.
+ */
 export async function initApp(): Promise<void> {
   await Promise.all([
-    detectGpu(),
+    (async () => {
+      await detectGpu();
+      if (store().gpu.state === 'ready' && !store().models.length && !store().running && autoLoadWanted(location.search)) await loadModel({ kind: 'bundled' });
+    })(),
     (async () => {
       // The UDHR defaults follow the model's languages, so the list comes first.
       await loadLanguageList();
-      await loadUdhrIndex();
+      await Promise.all([loadUdhrIndex(), loadTaskIndex()]);
     })(),
   ]);
 }
@@ -42,9 +57,14 @@ export async function loadLanguageList(): Promise<void> {
     if (!list.length) throw new PolyPruneError('FILE_NOT_FOUND', `${DEFAULT_MODEL_DIR}split.json lists no languages.`);
     store().setLanguages({ state: 'ready', languages: [...list].sort() });
     if (!list.includes(store().calibLanguage)) store().setCalibLanguage(list.includes('en') ? 'en' : list[0]);
+    // Small defaults for a first live result: up to three of the study's languages as bundled
+    // calibration sources and as evaluation languages.
     const sorted = [...list].sort();
-    if (!store().matrixCalib.length) store().setMatrixCalib(sorted);
-    if (!store().matrixEval.length) store().setMatrixEval(sorted);
+    const study = ['de', 'en', 'es', 'ru', 'zh', 'ar', 'sw'];
+    const first = study.filter((l) => sorted.includes(l)).slice(0, 3);
+    const defaults = (first.length ? first : sorted.slice(0, 3)).sort();
+    if (!store().expEvalLanguages.length) store().setExp({ expEvalLanguages: defaults });
+    if (!store().sources.length) for (const l of defaults) await addBundledSource(l);
   } catch (e) {
     store().setLanguages({ state: 'missing', message: `${errorText(e)} Bundled texts are unavailable; paste or drop your own text instead.` });
   }

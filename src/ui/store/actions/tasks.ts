@@ -1,9 +1,10 @@
 /** Scoring multiple-choice tasks: the bundled UDHR task or a task file. */
 import { PolyPruneError } from '../../../common/errors';
-import type { TaskName, TaskResult } from '../../../engine/api';
+import { TASK_NAMES, type TaskName, type TaskResult } from '../../../engine/api';
 import type { TaskRecord } from '../../../eval/results';
 import { TASKS } from '../../../eval/tasks/index';
-import { UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
+import { TASKS_DIR, tasksIndexUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
+import type { BundledTask } from '../experimentSlice';
 import { bundledText, errorText, fetchBundled, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from './core';
 
 interface UdhrIndexEntry {
@@ -93,4 +94,32 @@ export async function runTasks(): Promise<void> {
       }
     }
   });
+}
+
+/**
+ * The optional index of bundled tasks beyond UDHR (`data/tasks/index.json`: `{tasks: [{task,
+ * language, file, name?, items?}]}`, files relative to data/tasks/). Without it the experiment
+ * offers the UDHR task and task files.
+ */
+export async function loadTaskIndex(): Promise<void> {
+  let text: string;
+  try {
+    text = await fetchBundled(tasksIndexUrl(), `The task index ${TASKS_DIR}index.json`);
+  } catch {
+    store().setExp({ bundledTasks: [] });
+    return;
+  }
+  try {
+    const json = JSON.parse(text) as { tasks?: unknown };
+    const list = Array.isArray(json.tasks) ? json.tasks : Array.isArray(json) ? (json as unknown[]) : [];
+    const tasks: BundledTask[] = [];
+    for (const e of list as Record<string, unknown>[]) {
+      if (!e || typeof e.file !== 'string' || typeof e.language !== 'string' || !(TASK_NAMES as readonly string[]).includes(String(e.task))) continue;
+      tasks.push({ task: e.task as TaskName, language: e.language, file: e.file, name: typeof e.name === 'string' ? e.name : String(e.task), items: typeof e.items === 'number' ? e.items : 0 });
+    }
+    store().setExp({ bundledTasks: tasks });
+  } catch {
+    store().setExp({ bundledTasks: [] });
+    store().pushMessage({ panel: 'experiment', level: 'info', text: `${TASKS_DIR}index.json is not valid JSON; only the UDHR task and your task files are offered.` });
+  }
 }
