@@ -38,7 +38,7 @@ beforeAll(async () => {
   server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
   browser = await launchChromium({ webgpu: true });
   page = browser.page;
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/?test=1`);
 });
 
 afterAll(async () => {
@@ -182,6 +182,8 @@ describe('experiment panel', () => {
     expect(await panel().getByRole('status').allTextContents()).toEqual(expect.arrayContaining(['Cancelled.']));
     expect(await cells.count()).toBeGreaterThan(0);
     expect(await panel().getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
+    // The pruned copy in flight is unloaded too: only the dense model is left in the engine.
+    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length)).toBe(1);
     await shot('cancelled');
     expect(await alerts.count(), log()).toBe(0);
   }, 300_000);
