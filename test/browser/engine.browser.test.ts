@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 async function openTestPage(page: Page): Promise<void> {
-  await page.goto(`${server.url}/?test=1`);
+  await page.goto(`${server.url}/?test=1&autoload=0`);
   await page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
 }
 
@@ -177,7 +177,7 @@ describe('app UI in Chromium', () => {
     await expect.poll(() => gpu.locator('.gpu-adapter').textContent()).toMatch(/\S/);
     await expect.poll(() => page.getByLabel('Evaluation language', { exact: true }).locator('option').allTextContents()).toEqual(['de', 'en']);
 
-    await page.getByRole('button', { name: 'Load the bundled model' }).click();
+    // The bundled model loads by itself on open.
     await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
     expect(await page.locator('.model-summary h3').textContent()).toContain('polyprune-ml');
     await page.getByLabel('Sequence length', { exact: true }).fill('64');
