@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Measures the bundled tasks (public/data/tasks) on the default model with the `polyprune` CLI:
+// dense, after Wanda 50 % calibrated on the task's own language, and after Wanda 50 % calibrated on
+// English. Every CLI result is cached in .tmp/card-tasks/ (so a run can be resumed or split over
+// several processes); `table` writes tools/make-eval-tasks/card-tasks.json and the markdown table
+// into public/models/polyprune-ml/MODEL_CARD.md (section "Downstream tasks").
+//
+// Usage (repo root, after `npm ci`):
+//   node tools/make-eval-tasks/card-tasks.mjs run [--parts dense,en,own] [--tasks swap] [--langs ar,de,...] [--limit 60]
+//   node tools/make-eval-tasks/card-tasks.mjs table
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const MODEL = path.resolve('public/models/polyprune-ml');
+const TASKS = path.resolve('public/data/tasks');
+const CACHE = path.resolve('.tmp/card-tasks');
+const OUT = path.resolve('tools/make-eval-tasks/card-tasks.json');
+const CARD = path.join(MODEL, 'MODEL_CARD.md');
+const PRUNE = { method: 'wanda', sparsity: '0.5', nsamples: '16', seqlen: '64', seed: '0' };
+
+const index = JSON.parse(readFileSync(path.join(TASKS, 'index.json'), 'utf8'));
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : argv[i + 1];
+};
+const cli = (args) => JSON.parse(execFileSync(process.execPath, ['bin/polyprune.mjs', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }));
+const cached = (key, fn) => {
+  const f = path.join(CACHE, `${key}.json`);
+  if (existsSync(f)) return JSON.parse(readFileSync(f, 'utf8'));
+  const t0 = Date.now();
+  const r = fn();
+  r.seconds = (Date.now() - t0) / 1000;
+  writeFileSync(f, JSON.stringify(r, null, 1));
+  console.error(`${key}: ${r.acc !== undefined ? `acc ${r.acc.toFixed(3)} ± ${(r.acc_stderr ?? 0).toFixed(3)} (n ${r.n})` : 'done'} in ${r.seconds.toFixed(0)} s`);
+  return r;
+};
+
+/** A Wanda 50 % copy of the model calibrated on `lang` (cached folder under .tmp/card-tasks/). */
+function pruned(lang) {
+  const dir = path.join(CACHE, `wanda-${lang}`);
+  cached(`prune-${lang}`, () => {
+    const r = cli(['prune', '--model', MODEL, '--method', PRUNE.method, '--sparsity', PRUNE.sparsity, '--calib', path.join(MODEL, 'calib', `${lang}.txt`), '--nsamples', PRUNE.nsamples, '--seqlen', PRUNE.seqlen, '--seed', PRUNE.seed, '--out', dir]);
+    return { overall: r.report?.overall ?? r.overall ?? null };
+  });
+  return dir;
+}
+
+function evalKey(model, t, limit) {
+  return `eval-${model}-${t.id}-${limit}`;
+}
+
+function run() {
+  mkdirSync(CACHE, { recursive: true });
+  const parts = opt('parts', 'dense,en,own').split(',');
+  const kinds = opt('tasks', 'swap').split(',');
+  const langs = opt('langs', null)?.split(',');
+  const limit = opt('limit', '60');
+  const tasks = index.tasks.filter((t) => kinds.includes(t.id.split('.')[1]) && (!langs || langs.includes(t.language)));
+  const evalOn = (model, dir, t) => cached(evalKey(model, t, limit), () => cli(['eval', '--model', dir, '--task', t.task, '--data', path.join(TASKS, t.file), '--language', t.language, '--limit', limit]));
+  for (const part of parts) {
+    for (const t of tasks) {
+      if (part === 'dense') evalOn('dense', MODEL, t);
+      else if (part === 'en') evalOn('wanda-en', pruned('en'), t);
+      else if (part === 'own') evalOn(`wanda-${t.language}`, pruned(t.language), t);
+    }
+  }
+}
+
+function table() {
+  const limit = opt('limit', '60');
+  const rows = [];
+  const f = (r) => (r ? `${(100 * r.acc).toFixed(1)} ± ${(100 * r.acc_stderr).toFixed(1)}` : 'n/m');
+  const get = (key) => (existsSync(path.join(CACHE, `${key}.json`)) ? JSON.parse(readFileSync(path.join(CACHE, `${key}.json`), 'utf8')) : null);
+  for (const t of index.tasks) {
+    const dense = get(evalKey('dense', t, limit));
+    if (!dense) continue;
+    const own = get(evalKey(`wanda-${t.language}`, t, limit));
+    const en = get(evalKey('wanda-en', t, limit));
+    rows.push({ id: t.id, task: t.task, language: t.language, chance: t.chance, itemsInFile: t.items, n: dense.n, dense: pick(dense), wandaOwn: own && pick(own), wandaEn: en && pick(en) });
+  }
+  writeFileSync(OUT, JSON.stringify({ limit: Number(limit), prune: PRUNE, rows }, null, 1) + '\n');
+  const md = [
+    '| task | lang | items scored (in file) | chance | dense | Wanda 50 %, own-language calibration | Wanda 50 %, English calibration |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.id.split('.')[1]} | ${r.language} | ${r.n} (${r.itemsInFile}) | ${(100 * r.chance).toFixed(0)} | ${f(r.dense)} | ${f(r.wandaOwn)} | ${f(r.wandaEn)} |`),
+  ].join('\n');
+  const section = `## Downstream tasks
+
+Accuracy in % (\`acc\`, ± standard error) on the bundled tasks in \`public/data/tasks\` (built by
+\`tools/make-eval-tasks/make-tasks.mjs\` from held-out eval text; construction in docs/eval-tasks.md),
+scored by the \`polyprune\` CLI on Dawn/lavapipe (\`node tools/make-eval-tasks/card-tasks.mjs run\`, then
+\`table\`). To fit the time of a shared two-core machine, only the first ${limit} items of each file are
+scored (one item per sentence; sw has fewer). Pruning: Wanda 50 % unstructured, ${PRUNE.nsamples} windows of ${PRUNE.seqlen}
+tokens (seed ${PRUNE.seed}) from \`calib/<lang>.txt\` of the own language or of English (for en both columns are the
+same model). n/m: not measured.
+
+${md}
+`;
+  let card = readFileSync(CARD, 'utf8');
+  const start = card.indexOf('## Downstream tasks');
+  if (start >= 0) {
+    const end = card.indexOf('\n## ', start + 1);
+    card = card.slice(0, start) + section + (end >= 0 ? card.slice(end + 1) : '');
+  } else {
+    const at = card.indexOf('## Reproduce');
+    card = card.slice(0, at) + section + '\n' + card.slice(at);
+  }
+  writeFileSync(CARD, card);
+  console.log(md);
+}
+
+function pick(r) {
+  return { acc: r.acc, acc_stderr: r.acc_stderr, acc_norm: r.acc_norm, n: r.n, seconds: r.seconds };
+}
+
+if (argv[0] === 'run') run();
+else if (argv[0] === 'table') table();
+else {
+  console.error('Usage: card-tasks.mjs run [--parts dense,en,own] [--tasks swap] [--langs ...] [--limit 60] | table [--limit 60]');
+  process.exit(2);
+}
