@@ -11,9 +11,10 @@ const layers = [
   ['src/calib', ['src/common', 'src/gpu', 'src/io', 'src/model']],
   ['src/prune', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib']],
   ['src/eval', ['src/common', 'src/gpu', 'src/io', 'src/model']],
-  ['src/experiment', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval']],
-  ['src/export', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/experiment']],
-  ['src/engine', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/experiment', 'src/export']],
+  ['src/export', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval']],
+  ['src/engine', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/export']],
+  // The experiment layer sits above the engine: it drives any Engine with the engine's own request types.
+  ['src/experiment', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/export', 'src/engine']],
   ['src/ui', ['src/common', 'src/engine', 'src/eval', 'src/experiment']],
   ['src/cli', ['src/common', 'src/engine', 'src/gpu', 'src/io', 'src/eval', 'src/export', 'src/experiment', 'src/calib']],
 ];

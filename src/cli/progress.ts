@@ -19,6 +19,16 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       case 'prune':
         line = `prune ${e.matrix} (${e.done}/${e.total})`;
         break;
+      case 'step':
+        line = `[${e.done}/${e.total}] ${e.message}${e.etaMs !== null ? `  ETA ${(e.etaMs / 1000).toFixed(1)}s` : ''}`;
+        break;
+      case 'layerDone':
+        line = `layer ${e.layer + 1}/${e.layers} pruned${e.recon.some((x) => x !== null) ? `, reconstruction error ${e.recon.map((x) => (x === null ? '-' : x.toExponential(2))).join(' ')}` : ''}`;
+        break;
+      case 'cell':
+      case 'rowDone':
+      case 'maskOverlap':
+        return;
       default:
         line = `${e.kind} ${e.message} (${e.done}/${e.total})`;
     }

@@ -40,6 +40,18 @@ export interface ModelSummary {
   resident: boolean;
   /** Set for models made by `prune`. */
   prunedFrom?: string;
+  /**
+   * Content hash (SHA-256 hex) of config.json, the tensor listing (names, dtypes, shapes, offsets)
+   * and the first bytes of a few tensors: the model's identity in result records, stable across
+   * reloads and machines (see modelContentHash in engine.ts).
+   */
+  sha256: string;
+}
+
+/** Mask overlap of two pruned models: iou[layer][matrix] (null where neither prunes anything). */
+export interface MaskOverlap {
+  matrices: string[];
+  iou: (number | null)[][];
 }
 
 /** Options of every long operation. `opId` lets `cancel(opId)` stop it. */
@@ -97,7 +109,15 @@ export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
   listModels(): Promise<ModelSummary[]>;
-  unloadModel(id: string): Promise<void>;
+  /**
+   * Free a model. `keepMask` (pruned models): keep its pruning mask (1 bit per weight) for
+   * `maskOverlap` until `releaseMask(id)` or dispose.
+   */
+  unloadModel(id: string, opts?: { keepMask?: boolean }): Promise<void>;
+  /** Per layer and matrix IoU of the pruned positions of two pruned models (loaded or with kept masks). */
+  maskOverlap(idA: string, idB: string): Promise<MaskOverlap>;
+  /** Drop a mask kept by `unloadModel(id, { keepMask: true })`; no-op when there is none. */
+  releaseMask(id: string): Promise<void>;
   tokenize(id: string, text: string): Promise<Int32Array>;
   perplexity(id: string, req: PerplexityRequest, opts?: OpOptions): Promise<PerplexityResult>;
   /**

@@ -14,7 +14,9 @@ import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, Per
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, memorySink, PrunedTensors, type OutputSink, type PruningRecord } from '../export/hf';
-import type { ExportedFile, PruneResult } from './api';
+import type { ExportedFile, MaskOverlap, PruneResult } from './api';
+import { sha256Hex } from '../calib/text';
+import { modelMaskIou, type ModelMask } from '../prune/mask';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -32,8 +34,41 @@ export interface LoadedModel {
   checkpoint: Checkpoint;
   tokenizer: TextTokenizer;
   model: LlamaModel;
-  /** Set for pruned models: the pruned tensors (source dtype) and the pruning record. */
-  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint };
+  /** Set for pruned models: the pruned tensors (source dtype), the pruning record and the mask. */
+  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; mask?: ModelMask };
+}
+
+/**
+ * The model's content identity: SHA-256 over config.json, the canonical tensor listing (name, dtype,
+ * shape, byte length, file, offset) and the first 64 bytes of up to 8 tensors spread over the
+ * listing (so two checkpoints with the same shapes but different weights differ, without reading
+ * gigabytes). Stable across reloads, sessions and machines.
+ */
+export async function modelContentHash(folder: ModelFolder, checkpoint: Checkpoint): Promise<string> {
+  const enc = new TextEncoder();
+  const names = checkpoint.names().sort();
+  const listing = names.map((n) => {
+    const i = checkpoint.info(n);
+    return [n, i.dtype, i.shape.join('x'), i.byteLength, i.file, i.byteOffset].join(' ');
+  });
+  const parts: Uint8Array[] = [enc.encode(await folder.readText('config.json')), enc.encode('\n--tensors--\n' + listing.join('\n'))];
+  const picks = names.length <= 8 ? names : Array.from({ length: 8 }, (_, k) => names[Math.floor((k * (names.length - 1)) / 7)]);
+  for (const n of picks) {
+    const i = checkpoint.info(n);
+    const src = folder.open(i.file);
+    try {
+      parts.push(await src.read(i.byteOffset, Math.min(64, i.byteLength)));
+    } finally {
+      await src.close?.();
+    }
+  }
+  const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.byteLength;
+  }
+  return sha256Hex(all);
 }
 
 export class LocalEngine implements Engine {
@@ -41,6 +76,8 @@ export class LocalEngine implements Engine {
   private models = new Map<string, LoadedModel>();
   private ops = new Map<string, AbortController>();
   private nextId = 1;
+  /** Masks of unloaded pruned models kept for maskOverlap. */
+  private keptMasks = new Map<string, ModelMask>();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -83,8 +120,15 @@ export class LocalEngine implements Engine {
       const checkpoint = await openCheckpoint(folder);
       const gpu = await this.device();
       const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
+      let sha: string;
+      try {
+        sha = await modelContentHash(folder, checkpoint);
+      } catch (e) {
+        model.destroy();
+        throw e;
+      }
       const id = `m${this.nextId++}`;
-      const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident), cfg, folder, checkpoint, tokenizer, model };
+      const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha), cfg, folder, checkpoint, tokenizer, model };
       this.models.set(id, loaded);
       return loaded.summary;
     });
@@ -102,17 +146,36 @@ export class LocalEngine implements Engine {
   }
 
   /** Register a model built in-thread (e.g. a pruned copy). */
-  register(loaded: Omit<LoadedModel, 'summary'>, name: string, prunedFrom?: string): ModelSummary {
+  register(loaded: Omit<LoadedModel, 'summary'>, name: string, sha256: string, prunedFrom?: string): ModelSummary {
     const id = `m${this.nextId++}`;
-    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident), prunedFrom };
+    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom };
     this.models.set(id, { ...loaded, summary });
     return summary;
   }
 
-  async unloadModel(id: string): Promise<void> {
+  async unloadModel(id: string, opts?: { keepMask?: boolean }): Promise<void> {
     const m = this.get(id);
     m.model.destroy();
     this.models.delete(id);
+    if (opts?.keepMask && m.pruning?.mask) this.keptMasks.set(id, m.pruning.mask);
+  }
+
+  private maskOf(id: string): ModelMask {
+    const kept = this.keptMasks.get(id);
+    if (kept) return kept;
+    const m = this.get(id);
+    if (!m.pruning?.mask) throw new PolyPruneError('BAD_ARGUMENT', `Model '${m.summary.name}' is not a pruned model; it has no mask to compare.`);
+    return m.pruning.mask;
+  }
+
+  async maskOverlap(idA: string, idB: string): Promise<MaskOverlap> {
+    const a = this.maskOf(idA);
+    const b = this.maskOf(idB);
+    return { matrices: [...a.matrices], iou: modelMaskIou(a, b) };
+  }
+
+  async releaseMask(id: string): Promise<void> {
+    this.keptMasks.delete(id);
   }
 
   async tokenize(id: string, text: string): Promise<Int32Array> {
@@ -128,7 +191,9 @@ export class LocalEngine implements Engine {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
       const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress });
-      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint } }, out.name, id);
+      // The pruned model's identity: the base's hash and what pruning did to it.
+      const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
+      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, mask: out.mask } }, out.name, sha, id);
       return { model: summary, report: out.report, record: out.record };
     });
   }
@@ -168,6 +233,7 @@ export class LocalEngine implements Engine {
 
   async dispose(): Promise<void> {
     for (const id of [...this.models.keys()]) await this.unloadModel(id);
+    this.keptMasks.clear();
     if (this.gpuPromise) (await this.gpuPromise).destroy();
     this.gpuPromise = null;
   }
@@ -178,7 +244,7 @@ function nameOf(location: string): string {
   return parts[parts.length - 1] || location;
 }
 
-export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean): ModelSummary {
+export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
   const dtypes = new Set<string>();
   let bytes = 0;
   for (const n of ckpt.names()) {
@@ -204,5 +270,6 @@ export function summarize(id: string, name: string, source: string, cfg: ModelCo
     dtype: [...dtypes].sort().join('+'),
     checkpointBytes: bytes,
     resident,
+    sha256,
   };
 }

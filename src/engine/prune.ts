@@ -7,6 +7,8 @@ import type { PruneMethod, NM } from '../prune/method';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
+import { packMask, type ModelMask } from '../prune/mask';
+import { LINEAR_NAMES } from '../model/llama';
 import type { LoadedModel } from './engine';
 
 export type { PruneReport, PruningRecord, PruneMethod, NM };
@@ -31,10 +33,17 @@ export interface PruneRequest {
   calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number } };
   /** Name of the pruned model (default derived from the method). */
   name?: string;
+  /**
+   * Measure each matrix's relative reconstruction error ||WX - W'X||^2 / ||WX||^2 on the calibration
+   * activations (reported per matrix and in `layerDone` events). Costs one K x K Gram matrix per
+   * input group and layer (Wanda: extra work; SparseGPT has it anyway). Default false.
+   */
+  reconstructionError?: boolean;
 }
 
 export interface PruneOutcome {
   loaded: Omit<LoadedModel, 'summary'>;
+  mask: ModelMask;
   pruned: PrunedTensors;
   report: PruneReport;
   record: PruningRecord;
@@ -69,6 +78,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   }
   const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const pruned = new PrunedTensors(base.checkpoint);
+  const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
   let report: PruneReport;
   try {
     report = await pruneModel(work, calib, {
@@ -77,7 +87,11 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       nm: req.nm,
       signal: opts.signal,
       onProgress: opts.onProgress,
-      onMatrixPruned: (i, n, w) => pruned.add(`model.layers.${i}.${n}.weight`, w),
+      reconstructionError: req.reconstructionError,
+      onMatrixPruned: (i, n, w) => {
+        (mask.layers[i] ??= [])[LINEAR_NAMES.indexOf(n)] = packMask(w);
+        return pruned.add(`model.layers.${i}.${n}.weight`, w);
+      },
     });
   } finally {
     work.destroy();
@@ -96,6 +110,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
   return {
     loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },
+    mask,
     pruned,
     report,
     record,

@@ -4,7 +4,7 @@
  */
 import { PolyPruneError } from '../common/errors';
 import { type Gpu, type Tensor, u32 } from './device';
-import { grid1d } from './ops';
+import { grid1d, matmul } from './ops';
 
 const MAXG = 65535;
 
@@ -71,4 +71,56 @@ export function magApply(gpu: Gpu, w: Tensor, n: number, state: Tensor): void {
 /** counter[slot] += number of exact zeros in w (n). */
 export function countZeros(gpu: Gpu, w: Tensor, n: number, counter: Tensor, slot: number): void {
   gpu.dispatch('prune/count_zeros', [true, false], { params: [u32(n), u32(slot)], bindings: [w, counter], workgroups: grid1d(n, 256) });
+}
+
+/** d (n) = a - b. */
+export function reconDiff(gpu: Gpu, a: Tensor, b: Tensor, d: Tensor, n: number): void {
+  gpu.dispatch('prune/recon_diff', [true, true, false], { params: [u32(n)], bindings: [a, b, d], workgroups: grid1d(n, 256) });
+}
+
+/** partial (ceil(n / 1024)) = per-workgroup sums of x * y; returns the number of partials. */
+export function dotPartial(gpu: Gpu, x: Tensor, y: Tensor, partial: Tensor, n: number): number {
+  const groups = Math.ceil(n / 1024);
+  if (partial.numel < groups) throw new PolyPruneError('INTERNAL', `dot_partial: ${partial.numel} partial slots for ${groups} groups`);
+  gpu.dispatch('prune/dot_partial', [true, true, false], { params: [u32(n)], bindings: [x, y, partial], workgroups: grid1d(Math.ceil(n / 4), 256) });
+  return groups;
+}
+
+/**
+ * Relative reconstruction error of a pruned matrix on the calibration inputs X, from their Gram
+ * matrix H ∝ X^T X (K, K, symmetric): ||(W - W')X||^2 / ||WX||^2 = sum_r d_r^T H d_r / sum_r w_r^T H w_r.
+ * `dense` and `pruned` are the same row chunks ({tensor, rows}) of W and W' (K columns). Null when
+ * ||WX|| = 0.
+ */
+export async function reconstructionError(gpu: Gpu, dense: readonly { tensor: Tensor; rows: number }[], pruned: readonly { tensor: Tensor; rows: number }[], H: Tensor, K: number): Promise<number | null> {
+  const hm = { rows: K, cols: K, chunks: [{ tensor: H, rowStart: 0, rows: K }] };
+  let num = 0;
+  let den = 0;
+  for (let c = 0; c < dense.length; c++) {
+    const rows = dense[c].rows;
+    const n = rows * K;
+    const d = gpu.tensor([rows, K], 'f32', 'recon.diff');
+    const prod = gpu.tensor([rows, K], 'f32', 'recon.prod');
+    const partD = gpu.tensor([Math.ceil(n / 1024)], 'f32', 'recon.partial.diff');
+    const partW = gpu.tensor([Math.ceil(n / 1024)], 'f32', 'recon.partial.dense');
+    try {
+      reconDiff(gpu, dense[c].tensor, pruned[c].tensor, d, n);
+      matmul(gpu, d, rows, hm, prod);
+      const g = dotPartial(gpu, d, prod, partD, n);
+      matmul(gpu, dense[c].tensor, rows, hm, prod);
+      dotPartial(gpu, dense[c].tensor, prod, partW, n);
+      const pd = await gpu.readF32(partD, 0, g);
+      const pw = await gpu.readF32(partW, 0, g);
+      for (let i = 0; i < g; i++) {
+        num += pd[i];
+        den += pw[i];
+      }
+    } finally {
+      d.destroy();
+      prod.destroy();
+      partD.destroy();
+      partW.destroy();
+    }
+  }
+  return den > 0 ? Math.max(0, num) / den : null;
 }

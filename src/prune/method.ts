@@ -58,3 +58,70 @@ export function validatePruneOptions(opts: PruneOptions, inFeatures?: number, wh
     throw new PolyPruneError('BAD_ARGUMENT', `Sparsity must be a number strictly between 0 and 1 (e.g. 0.5 for 50 %), got ${sparsity}.`);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The registry: the ONE list of methods and the ONE rule for what a valid pruning pattern is. The
+// engine (validatePruneArgs), the study, the CLI (prune, grid) and the page all use these.
+
+export interface PruneMethodInfo {
+  readonly id: PruneMethod;
+  readonly label: string;
+  /** True when the method needs calibration text (Wanda, SparseGPT). */
+  readonly calibrated: boolean;
+  readonly description: string;
+}
+
+export const PRUNE_METHOD_INFO: readonly PruneMethodInfo[] = [
+  { id: 'wanda', label: 'Wanda', calibrated: true, description: 'weight magnitude x input activation norm, per output row (Sun et al. 2023)' },
+  { id: 'sparsegpt', label: 'SparseGPT', calibrated: true, description: 'layer-wise OBS pruning with weight updates from the Hessian of the calibration inputs (Frantar & Alistarh 2023)' },
+  { id: 'magnitude', label: 'Magnitude', calibrated: false, description: 'smallest absolute weights per matrix; no calibration' },
+];
+
+/** The method named `name`, or BAD_ARGUMENT listing the supported ones. */
+export function parsePruneMethod(name: unknown): PruneMethod {
+  if (typeof name === 'string' && (PRUNE_METHODS as readonly string[]).includes(name)) return name as PruneMethod;
+  throw new PolyPruneError('BAD_ARGUMENT', `Unknown pruning method '${String(name)}'. Supported: ${PRUNE_METHODS.join(', ')}.`);
+}
+
+/** Parse 'N:M' (e.g. '2:4') and validate it; BAD_ARGUMENT otherwise. */
+export function parseNm(text: string): NM {
+  const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new PolyPruneError('BAD_ARGUMENT', `An N:M pattern looks like 2:4 (keep N of every M weights), got '${text}'.`);
+  const nm = { n: Number(m[1]), m: Number(m[2]) };
+  validatePruneOptions({ nm });
+  return nm;
+}
+
+/** Parse a sparsity ratio ('0.5', or '50%'); BAD_ARGUMENT unless strictly between 0 and 1. */
+export function parseSparsity(text: string): number {
+  const t = text.trim();
+  const pct = /%$/.test(t);
+  const x = t === '' ? NaN : Number(pct ? t.slice(0, -1) : t) / (pct ? 100 : 1);
+  validatePruneOptions({ sparsity: x });
+  return x;
+}
+
+/**
+ * The one validator of a pruning pattern: exactly one of sparsity / N:M (N:M with a matching
+ * sparsity is accepted), each valid. Returns the normalized pattern (sparsity resolved for N:M).
+ */
+export function resolvePattern(opts: { sparsity?: number; nm?: NM }): { sparsity: number; nm?: NM } {
+  if (opts.sparsity === undefined && opts.nm === undefined) {
+    throw new PolyPruneError('BAD_ARGUMENT', 'Give a sparsity ratio in (0, 1) (e.g. 0.5) or an N:M pattern (e.g. 2:4); there is no default.');
+  }
+  validatePruneOptions(opts);
+  return opts.nm ? { sparsity: targetSparsity(opts), nm: { n: opts.nm.n, m: opts.nm.m } } : { sparsity: opts.sparsity as number };
+}
+
+/**
+ * Duplicates in a list of names/languages are an error (pruning twice with the same calibration
+ * measures nothing new). `what` names the list in the message.
+ */
+export function assertNoDuplicates(items: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  for (const x of items) {
+    const k = x.trim().toLowerCase();
+    if (seen.has(k)) throw new PolyPruneError('BAD_ARGUMENT', `${what} lists '${x}' twice; give each one once.`);
+    seen.add(k);
+  }
+}

@@ -20,7 +20,7 @@
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import type { Tensor } from '../gpu/device';
-import { countZeros } from '../gpu/prune';
+import { countZeros, reconstructionError } from '../gpu/prune';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type NM, type PruneMethod, PRUNE_METHODS, validatePruneOptions } from './method';
 import { WandaAccumulator, HessianAccumulator } from './stats';
@@ -51,6 +51,12 @@ export interface PruneModelOptions {
   signal?: AbortSignal;
   /** Called once per matrix, right after it was pruned, with its pruned weights (N, K) (a copy). */
   onMatrixPruned?: (layer: number, name: LinearName, weight: Float32Array) => void | Promise<void>;
+  /**
+   * Measure each matrix's relative reconstruction error ||WX - W'X||^2 / ||WX||^2 on its calibration
+   * inputs X (the dense layer's inputs in the sequential run), via the Gram matrix of X (calibrated
+   * methods only; reported in MatrixReport.reconError and `layerDone` events).
+   */
+  reconstructionError?: boolean;
   /** Wanda only: the in-run statistic scaler_row (K) of each linear (wanda `WrappedGPT.scaler_row`). */
   onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -65,6 +71,8 @@ export interface MatrixReport {
   zeros: number;
   numel: number;
   sparsity: number;
+  /** Relative reconstruction error on the calibration inputs; null/absent when not measured. */
+  reconError?: number | null;
 }
 
 export interface PruneReport {
@@ -156,7 +164,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   };
   const modified: number[] = [];
   const acts: { x: Tensor; windows: number }[] = [];
-  const live: { free(): void }[] = [];
+  const live: ({ free(): void } | { destroy(): void })[] = [];
+  const measure = !!opts.reconstructionError && opts.method !== 'magnitude';
   const counter = gpu.tensor([LINEAR_NAMES.length], 'u32', 'prune.zero_counts');
   const progress = (layer: number, phase: 'forward' | 'prune' | 'recompute', frac: number): void => {
     if (!opts.onProgress) return;
@@ -174,6 +183,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
       const tl = now();
       // 1. dense forward with statistics
       const stats = new Map<LinearName, WandaAccumulator | HessianAccumulator>();
+      // Gram matrices of the inputs for the reconstruction error (SparseGPT's Hessian is one already).
+      const grams = new Map<LinearName, HessianAccumulator>();
       if (sequential) {
         progress(i, 'forward', 0);
         const tf = now();
@@ -182,11 +193,19 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           const acc = opts.method === 'wanda' ? new WandaAccumulator(gpu, K) : new HessianAccumulator(gpu, K);
           stats.set(name, acc);
           live.push(acc);
+          if (measure) {
+            const g = acc instanceof HessianAccumulator ? acc : new HessianAccumulator(gpu, K);
+            grams.set(name, g);
+            if (g !== acc) live.push(g);
+          }
         }
         for (const a of acts) {
           const T = a.windows * S;
           const out = await model.forwardLayer(i, a.x, T, S, (name, input, rows) => {
-            if (INPUT_GROUP[name] === name) stats.get(name)!.addBatch(input, rows, rows / S);
+            if (INPUT_GROUP[name] !== name) return;
+            stats.get(name)!.addBatch(input, rows, rows / S);
+            const g = grams.get(name);
+            if (g && g !== stats.get(name)) g.addBatch(input, rows, rows / S);
           });
           out.destroy();
           await gpu.sync();
@@ -200,11 +219,22 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
       const layer = await model.layer(i);
       gpu.write(counter, new Uint32Array(LINEAR_NAMES.length));
       modified.push(i);
+      const recon: (number | null)[] = LINEAR_NAMES.map(() => null);
       for (let j = 0; j < LINEAR_NAMES.length; j++) {
         throwIfAborted(opts.signal);
         const name = LINEAR_NAMES[j];
         const W = layer.linears[name];
         const acc = stats.get(INPUT_GROUP[name]);
+        const gram = grams.get(INPUT_GROUP[name]);
+        // the dense weights, kept until the reconstruction error is measured
+        const dense = gram
+          ? W.chunks.map((ch) => {
+              const t = gpu.tensor([ch.rows, W.cols], 'f32', 'recon.dense');
+              gpu.copy(ch.tensor, 0, t, 0, ch.rows * W.cols);
+              live.push(t);
+              return { tensor: t, rows: ch.rows };
+            })
+          : null;
         if (opts.method === 'wanda') {
           const scaler = (acc as WandaAccumulator).scaler;
           if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
@@ -213,7 +243,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           const H = (acc as HessianAccumulator).H;
           // q/k (gate) share their Hessian with v (up); give all but the last user a copy in case
           // the solver works in place.
-          const lastUser = name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj';
+          // With the reconstruction error measured, H must stay intact for every user.
+          const lastUser = !gram && (name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj');
           let Huse = H;
           if (!lastUser) {
             Huse = gpu.tensor(H.shape, 'f32', 'sparsegpt.H.copy');
@@ -225,17 +256,32 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           await magnitudePrune(gpu, W, null, { sparsity: opts.sparsity, nm: opts.nm });
         }
         for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, j);
+        if (gram && dense) {
+          recon[j] = await reconstructionError(gpu, dense, W.chunks, gram.H, W.cols);
+          for (const d of dense) {
+            d.tensor.destroy();
+            live.splice(live.indexOf(d.tensor), 1);
+          }
+        }
         opts.onProgress?.({ kind: 'prune', matrix: `model.layers.${i}.${name}.weight`, done: i * LINEAR_NAMES.length + j + 1, total: L * LINEAR_NAMES.length });
       }
       const zeros = await gpu.read(counter);
       report.timings.scoringMs += now() - tp;
-      for (const acc of stats.values()) {
+      for (const acc of new Set([...stats.values(), ...grams.values()])) {
         acc.free();
         live.splice(live.indexOf(acc), 1);
       }
       LINEAR_NAMES.forEach((name, j) => {
         const [N, K] = linearShape(model.cfg, name);
-        report.perMatrix.push({ layer: i, name, tensor: `model.layers.${i}.${name}.weight`, shape: [N, K], zeros: zeros[j], numel: N * K, sparsity: zeros[j] / (N * K) });
+        report.perMatrix.push({ layer: i, name, tensor: `model.layers.${i}.${name}.weight`, shape: [N, K], zeros: zeros[j], numel: N * K, sparsity: zeros[j] / (N * K), ...(measure ? { reconError: recon[j] } : {}) });
+      });
+      opts.onProgress?.({
+        kind: 'layerDone',
+        layer: i,
+        layers: L,
+        matrices: [...LINEAR_NAMES],
+        sparsity: LINEAR_NAMES.map((name, j) => zeros[j] / linearShape(model.cfg, name).reduce((a, b) => a * b, 1)),
+        recon,
       });
       if (opts.onMatrixPruned) {
         for (const name of LINEAR_NAMES) {
@@ -263,7 +309,10 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   } catch (e) {
     for (const a of acts) a.x.destroy();
     acts.length = 0;
-    for (const s of live) s.free();
+    for (const s of live) {
+      if ('free' in s) s.free();
+      else s.destroy();
+    }
     counter.destroy();
     await restoreLayers(model, modified);
     throw e;

@@ -19,6 +19,14 @@ function describe(p: ProgressEvent | null): { text: string; fraction: number | n
       return { text: `Pruning ${p.matrix} (${p.done}/${p.total})`, fraction: p.total ? p.done / p.total : null };
     case 'done':
       return { text: p.message, fraction: 1 };
+    case 'step':
+      return { text: `${p.message} (${p.done}/${p.total})${p.etaMs ? `, about ${fmtDuration(p.etaMs)} left` : ''}`, fraction: p.total ? p.done / p.total : null };
+    case 'layerDone':
+      return { text: `Layer ${p.layer + 1} of ${p.layers} pruned`, fraction: p.layers ? (p.layer + 1) / p.layers : null };
+    case 'cell':
+    case 'rowDone':
+    case 'maskOverlap':
+      return { text: 'Measuring', fraction: null };
     default:
       return { text: `${p.message} (${p.done}/${p.total})`, fraction: p.total ? p.done / p.total : null };
   }

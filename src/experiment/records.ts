@@ -1,0 +1,270 @@
+/**
+ * THE result record: one versioned, zod-validated shape for every kind of run (perplexity, prune,
+ * task, experiment). Charts, `polyprune ... --json`, history and share links all read this, and
+ * nothing else.
+ *
+ * Contract (keep the exported names stable; bump RECORD_VERSION on any incompatible change):
+ * - Every record: `format: 'polyprune-result'`, `version` (this build writes and reads
+ *   RECORD_VERSION), `kind`, `created` (ISO 8601), `tool.version` (PolyPrune), `adapter` (the
+ *   WebGPU adapter description), `model` ({source, name, sha256}: sha256 is the model's CONTENT hash
+ *   from {@link modelContentHash}, stable across reloads and machines, never a session id).
+ * - Text inputs (calibration sources, held-out text, task files) appear as {@link SourceRef}:
+ *   name, language (null when unknown), UTF-8 bytes, SHA-256 of the bytes, and for calibration mixes
+ *   the relative weight.
+ * - `experiment` (the study's grid), compact for share links (arrays, short keys):
+ *     rows[r]     = dense (r = 0, `sources: []`) or one pruned model per calibration source / mix;
+ *     columns[c]  = an evaluation language with its held-out text and zero or more tasks;
+ *     cells[r][c] = { ppl[s], bpb[s], acc[t][s], se[t][s] } with s = seed index (spec.seeds), t = task
+ *                   index of columns[c].tasks; `null` = not measured (yet). The dense row does not
+ *                   depend on the seed: its arrays have ONE entry.
+ *     rows[r].sparsity[s], rows[r].recon[s][layer][matrix] (relative reconstruction error
+ *                   ||WX - W'X||^2 / ||WX||^2 on the calibration activations; matrix order = `matrices`),
+ *     iou[k]      = { a, b, s, v[layer][matrix] }: mask IoU between rows a and b for seed index s.
+ *   `complete: false` plus `note` marks a run stopped early (cancelled, error): what is there was
+ *   measured, the rest is null.
+ * - {@link parseResultRecord} validates untrusted input and says when a record is newer than this build.
+ */
+import { z } from 'zod';
+import { PolyPruneError } from '../common/errors';
+import { VERSION } from '../common/version';
+import { taskResultSchema } from '../eval/results';
+import { TASK_NAMES } from '../eval/types';
+import { PRUNE_METHODS } from '../prune/method';
+
+export const RECORD_FORMAT = 'polyprune-result';
+/** The record version this build writes; it reads this and every older one it knows. */
+export const RECORD_VERSION = 1;
+
+const num = z.number().finite();
+const nnum = num.nullable();
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 hex digest');
+const int = z.number().int();
+
+/** A text input: calibration source, held-out text or task file. */
+export const sourceRefSchema = z.object({
+  name: z.string().min(1),
+  language: z.string().min(1).nullable(),
+  bytes: int.nonnegative(),
+  sha256,
+  /** Relative share of the calibration windows (mixes only; default 1). */
+  weight: num.positive().optional(),
+});
+export type SourceRef = z.infer<typeof sourceRefSchema>;
+
+export const modelRefSchema = z.object({
+  /** Where it was loaded from (URL, folder path or file names). */
+  source: z.string(),
+  name: z.string(),
+  /** Content hash, see modelContentHash. */
+  sha256,
+  modelType: z.string().optional(),
+  parameters: int.nonnegative().optional(),
+  layers: int.nonnegative().optional(),
+});
+export type ModelRef = z.infer<typeof modelRefSchema>;
+
+const header = {
+  format: z.literal(RECORD_FORMAT),
+  version: z.literal(RECORD_VERSION),
+  created: z.string().min(1),
+  tool: z.object({ version: z.string() }),
+  adapter: z.string(),
+  model: modelRefSchema,
+};
+
+const nmSchema = z.object({ n: int.min(1), m: int.min(2) });
+const methodSchema = z.enum(PRUNE_METHODS as unknown as [string, ...string[]]);
+
+export const perplexityResultRecordSchema = z.object({
+  ...header,
+  kind: z.literal('perplexity'),
+  settings: z.object({ seqlen: int.min(2), stride: int.min(1).nullable(), maxWindows: int.min(1).nullable() }),
+  text: sourceRefSchema,
+  result: z.object({
+    language: z.string().min(1),
+    ppl: num.positive(),
+    meanNll: num.nonnegative(),
+    bpb: nnum,
+    tokens: int.positive(),
+    bytes: int.nonnegative(),
+    windows: int.nonnegative(),
+  }),
+});
+
+export const taskResultRecordSchema = z.object({
+  ...header,
+  kind: z.literal('task'),
+  settings: z.object({ task: z.enum(TASK_NAMES), language: z.string().min(1), limit: int.min(1).nullable() }),
+  file: sourceRefSchema,
+  result: taskResultSchema,
+});
+
+export const pruneSpecSchema = z.object({
+  method: methodSchema,
+  /** Resolved target: the ratio, or (m - n) / m for N:M. */
+  sparsity: num.gt(0).lt(1),
+  nm: nmSchema.nullable(),
+  nsamples: int.min(1).nullable(),
+  seqlen: int.min(1).nullable(),
+  seed: int.min(0).nullable(),
+});
+export type PruneSpecRecord = z.infer<typeof pruneSpecSchema>;
+
+export const pruneResultRecordSchema = z.object({
+  ...header,
+  kind: z.literal('prune'),
+  spec: pruneSpecSchema,
+  calibration: z.array(sourceRefSchema),
+  overall: num.min(0).max(1),
+  /** Matrix names (wanda find_layers order), the inner index of sparsity/recon. */
+  matrices: z.array(z.string()),
+  /** sparsity[layer][matrix] */
+  sparsity: z.array(z.array(num.min(0).max(1))),
+  /** recon[layer][matrix]: relative reconstruction error; null when not measured (magnitude). */
+  recon: z.array(z.array(nnum)).nullable(),
+});
+
+export const experimentSpecSchema = z.object({
+  method: methodSchema,
+  sparsity: num.gt(0).lt(1),
+  nm: nmSchema.nullable(),
+  nsamples: int.min(1),
+  seqlen: int.min(2),
+  seeds: z.array(int.min(0)).min(1),
+  evalSeqlen: int.min(2),
+  evalMaxWindows: int.min(1).nullable(),
+  taskLimit: int.min(1).nullable(),
+});
+export type ExperimentSpecRecord = z.infer<typeof experimentSpecSchema>;
+
+export const experimentRowSchema = z.object({
+  label: z.string().min(1),
+  /** Calibration sources of this row (several = a mix); [] for the dense row. */
+  sources: z.array(sourceRefSchema),
+  /** Overall sparsity reached, per seed ([] for dense). */
+  sparsity: z.array(nnum),
+  /** recon[seed][layer][matrix], null per seed when not measured. */
+  recon: z.array(z.array(z.array(nnum)).nullable()),
+});
+export type ExperimentRow = z.infer<typeof experimentRowSchema>;
+
+export const experimentTaskSchema = z.object({
+  task: z.enum(TASK_NAMES),
+  /** What the user called it (file name or lm-eval name, e.g. xcopa_it). */
+  label: z.string().min(1),
+  file: sourceRefSchema,
+  /** Items scored. */
+  n: int.nonnegative().nullable(),
+});
+
+export const experimentColumnSchema = z.object({
+  language: z.string().min(1),
+  /** Held-out text for perplexity; null when this column has tasks only. */
+  text: sourceRefSchema.nullable(),
+  tasks: z.array(experimentTaskSchema),
+});
+export type ExperimentColumn = z.infer<typeof experimentColumnSchema>;
+
+export const experimentCellSchema = z.object({
+  ppl: z.array(nnum),
+  bpb: z.array(nnum),
+  /** acc[task][seed] */
+  acc: z.array(z.array(nnum)),
+  /** se[task][seed]: acc_stderr */
+  se: z.array(z.array(nnum)),
+});
+export type ExperimentCell = z.infer<typeof experimentCellSchema>;
+
+export const maskIouSchema = z.object({ a: int.min(0), b: int.min(0), s: int.min(0), v: z.array(z.array(nnum)) });
+export type MaskIou = z.infer<typeof maskIouSchema>;
+
+export const experimentRecordSchema = z.object({
+  ...header,
+  kind: z.literal('experiment'),
+  spec: experimentSpecSchema,
+  matrices: z.array(z.string()),
+  rows: z.array(experimentRowSchema).min(1),
+  columns: z.array(experimentColumnSchema).min(1),
+  cells: z.array(z.array(experimentCellSchema)),
+  iou: z.array(maskIouSchema),
+  complete: z.boolean(),
+  note: z.string().optional(),
+});
+export type ExperimentRecord = z.infer<typeof experimentRecordSchema>;
+
+export const resultRecordSchema = z.discriminatedUnion('kind', [perplexityResultRecordSchema, taskResultRecordSchema, pruneResultRecordSchema, experimentRecordSchema]);
+export type ResultRecord = z.infer<typeof resultRecordSchema>;
+export type PerplexityResultRecord = z.infer<typeof perplexityResultRecordSchema>;
+export type TaskResultRecord = z.infer<typeof taskResultRecordSchema>;
+export type PruneResultRecord = z.infer<typeof pruneResultRecordSchema>;
+
+/** The fields every record starts with. */
+export function recordHeader(model: ModelRef, adapter: string, created = new Date()): { format: typeof RECORD_FORMAT; version: typeof RECORD_VERSION; created: string; tool: { version: string }; adapter: string; model: ModelRef } {
+  return { format: RECORD_FORMAT, version: RECORD_VERSION, created: created.toISOString(), tool: { version: VERSION }, adapter, model };
+}
+
+/**
+ * Validate an untrusted record (share link, history entry, a file). Throws BAD_ARGUMENT with one
+ * line saying what is wrong; a record from a newer PolyPrune is named as such.
+ */
+export function parseResultRecord(value: unknown): ResultRecord {
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new PolyPruneError('BAD_ARGUMENT', 'This is not a PolyPrune result: it is not valid JSON.');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PolyPruneError('BAD_ARGUMENT', 'This is not a PolyPrune result: expected a JSON object.');
+  const v = value as { format?: unknown; version?: unknown; kind?: unknown };
+  if (v.format !== RECORD_FORMAT) throw new PolyPruneError('BAD_ARGUMENT', `This is not a PolyPrune result (format is ${JSON.stringify(v.format) ?? 'missing'}, expected '${RECORD_FORMAT}').`);
+  if (typeof v.version !== 'number' || !Number.isInteger(v.version) || v.version < 1) throw new PolyPruneError('BAD_ARGUMENT', `This PolyPrune result has no valid version (got ${JSON.stringify(v.version) ?? 'nothing'}).`);
+  if (v.version > RECORD_VERSION) {
+    throw new PolyPruneError('BAD_ARGUMENT', `This result was made by a newer PolyPrune (record version ${v.version}; this build ${VERSION} reads up to version ${RECORD_VERSION}). Update PolyPrune to open it.`);
+  }
+  const r = resultRecordSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(top level)';
+    throw new PolyPruneError('BAD_ARGUMENT', `Invalid PolyPrune ${typeof v.kind === 'string' ? `${v.kind} ` : ''}result at '${where}': ${issue?.message ?? r.error.message}.`);
+  }
+  const rec = r.data;
+  if (rec.kind === 'experiment') checkExperimentShape(rec);
+  return rec;
+}
+
+/** Cross-field checks zod cannot express: the cells grid matches rows x columns x seeds x tasks. */
+function checkExperimentShape(e: ExperimentRecord): void {
+  const bad = (msg: string): never => {
+    throw new PolyPruneError('BAD_ARGUMENT', `Invalid PolyPrune experiment result: ${msg}.`);
+  };
+  const S = e.spec.seeds.length;
+  if (e.cells.length !== e.rows.length) bad(`${e.rows.length} rows but ${e.cells.length} rows of cells`);
+  e.cells.forEach((row, r) => {
+    if (row.length !== e.columns.length) bad(`row ${r} has ${row.length} cells for ${e.columns.length} columns`);
+    const seeds = r === 0 ? 1 : S;
+    row.forEach((c, k) => {
+      const T = e.columns[k].tasks.length;
+      if (c.ppl.length !== seeds || c.bpb.length !== seeds) bad(`cell [${r}][${k}] has ${c.ppl.length} perplexities for ${seeds} seed(s)`);
+      if (c.acc.length !== T || c.se.length !== T) bad(`cell [${r}][${k}] has ${c.acc.length} task results for ${T} task(s)`);
+      for (const a of [...c.acc, ...c.se]) if (a.length !== seeds) bad(`cell [${r}][${k}] has a task result with ${a.length} values for ${seeds} seed(s)`);
+    });
+  });
+  for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
+}
+
+/** Mean and sample standard deviation of the measured (non-null) values; null when none. */
+export function meanSpread(values: readonly (number | null)[]): { mean: number; sd: number | null; n: number } | null {
+  const xs = values.filter((x): x is number => x !== null);
+  if (!xs.length) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return { mean, sd: null, n: 1 };
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
+  return { mean, sd: Math.sqrt(v), n: xs.length };
+}
+
+/** Round to `digits` significant digits (records keep 6 for metrics, 4 for chart-only detail). */
+export function sig(x: number | null, digits: number): number | null {
+  if (x === null || !Number.isFinite(x) || x === 0) return x === null || Number.isFinite(x) ? x : null;
+  return Number(x.toPrecision(digits));
+}

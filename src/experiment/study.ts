@@ -1,0 +1,398 @@
+/**
+ * The study, as one run: rows = the dense model plus one pruned model per calibration source (or
+ * mix of sources), columns = evaluation languages; per cell and seed: perplexity and bits per byte
+ * on held-out text, and accuracy (with standard error) on each task of the column. Also per pruned
+ * row and seed: per-layer/per-matrix relative reconstruction error, and the mask IoU between rows.
+ *
+ * Contract (keep the exported names stable):
+ *   runStudy(engine, baseModelId, spec, inputs, { signal, onEvent, resume }) => ExperimentRecord
+ * - Works against any implementation of the few Engine calls it needs (in-thread LocalEngine in the
+ *   CLI, the worker client in the page); requests are the engine's own types.
+ * - Order: the dense row (column by column), then for each seed, each pruned row: prune, then its
+ *   cells column by column, then the mask overlaps of that seed. A `cell` event is emitted the moment
+ *   a value is measured (values so far, plus mean/spread over seeds), `step` events carry done/total
+ *   and a time estimate, `layerDone` events (with row/seed) come from the engine as layers finish.
+ * - Cancel (signal) or a failure in the middle: the record comes back with what was measured,
+ *   `complete: false` and a `note`; it never throws after validation. Bad input throws BAD_ARGUMENT
+ *   before anything runs.
+ * - `resume`: a record of the same experiment (same model hash, spec, sources, columns): measured
+ *   cells are kept and not measured again. Mask overlaps need both masks of one run, so pairs whose
+ *   rows were finished earlier are only kept if the resumed record has them.
+ */
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import type { ProgressCallback, ProgressEvent } from '../common/progress';
+import type { CalibrationText, Engine, TaskRequest } from '../engine/api';
+import { sha256Hex } from '../calib/text';
+import { LINEAR_NAMES } from '../model/llama';
+import { assertNoDuplicates, parsePruneMethod, resolvePattern, type NM, type PruneMethod } from '../prune/method';
+import { meanSpread, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
+
+/** What the study needs from an engine. */
+export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask'>;
+
+export interface StudySpec {
+  method: PruneMethod;
+  /** Unstructured ratio in (0, 1); omit with `nm`. */
+  sparsity?: number;
+  nm?: NM;
+  nsamples: number;
+  seqlen: number;
+  /** Calibration sampler seeds; several give mean and spread per cell. Default [0]. */
+  seeds?: number[];
+  evalSeqlen: number;
+  evalMaxWindows?: number;
+  /** Score at most this many items per task. */
+  taskLimit?: number;
+  /** Per-layer reconstruction error while pruning (default true). */
+  reconstructionError?: boolean;
+  /** Mask IoU between the pruned rows of each seed (default true). */
+  maskOverlap?: boolean;
+}
+
+/** A row: one calibration source, or a mix of several (each text with its `weight`). */
+export interface StudySource {
+  label: string;
+  texts: CalibrationText[];
+}
+
+export interface StudyTask {
+  /** How the user named it (file name, lm-eval name). */
+  label: string;
+  /** The engine's own task request (task format, text, language); `limit` comes from the spec. */
+  request: Omit<TaskRequest, 'limit'>;
+  /** File name for the record (default: label). */
+  fileName?: string;
+}
+
+/** A column: an evaluation language with held-out text (perplexity) and/or tasks. */
+export interface StudyColumn {
+  language: string;
+  text?: { name: string; text: string };
+  tasks?: StudyTask[];
+}
+
+export interface StudyInputs {
+  sources: StudySource[];
+  columns: StudyColumn[];
+}
+
+export interface StudyOptions {
+  signal?: AbortSignal;
+  onEvent?: ProgressCallback;
+  resume?: ExperimentRecord;
+}
+
+const enc = new TextEncoder();
+
+async function ref(name: string, data: { text?: string; bytes?: Uint8Array }, language: string | null, weight?: number): Promise<SourceRef> {
+  const bytes = data.bytes ?? enc.encode(data.text ?? '');
+  return { name, language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(weight !== undefined ? { weight } : {}) };
+}
+
+/** Check the experiment and build its empty record (no engine calls except the model's identity). */
+export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs): Promise<ExperimentRecord> {
+  const method = parsePruneMethod(specIn.method);
+  const pattern = resolvePattern({ sparsity: specIn.sparsity, nm: specIn.nm });
+  const int = (v: unknown, name: string, min: number) => {
+    if (!Number.isInteger(v) || (v as number) < min) throw new PolyPruneError('BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(v)}.`);
+    return v as number;
+  };
+  const seeds = specIn.seeds ?? [0];
+  if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one seed.');
+  seeds.forEach((s) => int(s, 'A seed', 0));
+  assertNoDuplicates(seeds.map(String), 'The seed list');
+  const spec = {
+    method,
+    sparsity: pattern.sparsity,
+    nm: pattern.nm ?? null,
+    nsamples: int(specIn.nsamples, 'The number of calibration windows', 1),
+    seqlen: int(specIn.seqlen, 'The calibration window length', 2),
+    seeds: [...seeds],
+    evalSeqlen: int(specIn.evalSeqlen, 'The evaluation window length', 2),
+    evalMaxWindows: specIn.evalMaxWindows === undefined ? null : int(specIn.evalMaxWindows, 'The number of evaluation windows', 1),
+    taskLimit: specIn.taskLimit === undefined ? null : int(specIn.taskLimit, 'The task item limit', 1),
+  };
+  if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
+  assertNoDuplicates(
+    inputs.columns.map((c) => c.language),
+    'The evaluation languages',
+  );
+  const calibrated = method !== 'magnitude';
+  if (calibrated && !inputs.sources.length) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs at least one calibration source (one row per source).`);
+  const rows: ExperimentRecord['rows'] = [{ label: 'dense', sources: [], sparsity: [], recon: [] }];
+  if (calibrated) {
+    assertNoDuplicates(
+      inputs.sources.map((s) => s.label),
+      'The calibration sources',
+    );
+    const seen = new Map<string, string>();
+    for (const s of inputs.sources) {
+      if (!s.label.trim()) throw new PolyPruneError('BAD_ARGUMENT', 'A calibration source has no name.');
+      if (!s.texts.length) throw new PolyPruneError('BAD_ARGUMENT', `Calibration source '${s.label}' has no text.`);
+      const refs: SourceRef[] = [];
+      for (const t of s.texts) {
+        const r = await ref(t.name, t, t.language ?? null, s.texts.length > 1 ? (t.weight ?? 1) : t.weight);
+        if (r.bytes === 0) throw new PolyPruneError('BAD_ARGUMENT', `Calibration text '${t.name}' is empty.`);
+        if (t.weight !== undefined && !(t.weight > 0 && Number.isFinite(t.weight))) throw new PolyPruneError('BAD_ARGUMENT', `The weight of '${t.name}' must be a positive number, got ${t.weight}.`);
+        refs.push(r);
+      }
+      const key = refs.map((r) => `${r.sha256}*${r.weight ?? 1}`).sort().join('+');
+      const dup = seen.get(key);
+      if (dup) throw new PolyPruneError('BAD_ARGUMENT', `Calibration sources '${dup}' and '${s.label}' have the same text; give each source once.`);
+      seen.set(key, s.label);
+      rows.push({ label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
+    }
+  } else {
+    rows.push({ label: 'magnitude', sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
+  }
+  const columns: ExperimentRecord['columns'] = [];
+  for (const c of inputs.columns) {
+    if (!c.language.trim()) throw new PolyPruneError('BAD_ARGUMENT', 'An evaluation column has no language.');
+    const tasks = c.tasks ?? [];
+    if (!c.text && !tasks.length) throw new PolyPruneError('BAD_ARGUMENT', `Evaluation language '${c.language}' has neither held-out text nor a task.`);
+    if (c.text && !c.text.text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `The held-out text for '${c.language}' (${c.text.name}) is empty.`);
+    assertNoDuplicates(
+      tasks.map((t) => t.label),
+      `The tasks of '${c.language}'`,
+    );
+    const trefs = [];
+    for (const t of tasks) {
+      if (!t.request.text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `Task file '${t.fileName ?? t.label}' is empty.`);
+      trefs.push({ task: t.request.task, label: t.label, file: await ref(t.fileName ?? t.label, { text: t.request.text }, t.request.language ?? c.language), n: null });
+    }
+    columns.push({ language: c.language, text: c.text ? await ref(c.text.name, { text: c.text.text }, c.language) : null, tasks: trefs });
+  }
+  const emptyCell = (seedsN: number, T: number): ExperimentCell => ({
+    ppl: Array(seedsN).fill(null),
+    bpb: Array(seedsN).fill(null),
+    acc: Array.from({ length: T }, () => Array(seedsN).fill(null)),
+    se: Array.from({ length: T }, () => Array(seedsN).fill(null)),
+  });
+  return {
+    ...recordHeader(model, adapter),
+    kind: 'experiment',
+    spec,
+    matrices: [...LINEAR_NAMES],
+    rows,
+    columns,
+    cells: rows.map((_, r) => columns.map((c) => emptyCell(r === 0 ? 1 : seeds.length, c.tasks.length))),
+    iou: [],
+    complete: false,
+  };
+}
+
+/** The same experiment? (model, spec, rows' sources, columns); returns why not, or null. */
+export function resumeMismatch(a: ExperimentRecord, b: ExperimentRecord): string | null {
+  if (a.model.sha256 !== b.model.sha256) return 'it was run on a different model';
+  if (JSON.stringify(a.spec) !== JSON.stringify(b.spec)) return 'its settings differ';
+  const rowKey = (r: ExperimentRecord['rows'][number]) => `${r.label}:${r.sources.map((s) => `${s.sha256}*${s.weight ?? 1}`).join('+')}`;
+  if (a.rows.map(rowKey).join('|') !== b.rows.map(rowKey).join('|')) return 'its calibration sources differ';
+  const colKey = (c: ExperimentRecord['columns'][number]) => `${c.language}:${c.text?.sha256 ?? '-'}:${c.tasks.map((t) => `${t.task}/${t.file.sha256}`).join(',')}`;
+  if (a.columns.map(colKey).join('|') !== b.columns.map(colKey).join('|')) return 'its evaluation languages or tasks differ';
+  return null;
+}
+
+const isCancel = (e: unknown) => e instanceof PolyPruneError && e.code === 'CANCELLED';
+
+/** Run (or resume) the experiment; see the file comment. */
+export async function runStudy(engine: StudyEngine, baseModelId: string, specIn: StudySpec, inputs: StudyInputs, opts: StudyOptions = {}): Promise<ExperimentRecord> {
+  const base = (await engine.listModels()).find((m) => m.id === baseModelId);
+  if (!base) throw new PolyPruneError('BAD_ARGUMENT', `No loaded model '${baseModelId}'.`);
+  const model: ModelRef = { source: base.source, name: base.name, sha256: base.sha256, modelType: base.modelType, parameters: base.parameters, layers: base.numLayers };
+  const adapter = (await engine.gpuInfo()).description;
+  const rec = await planStudy(model, adapter, specIn, inputs);
+  if (opts.resume) {
+    const why = resumeMismatch(rec, opts.resume);
+    if (why) throw new PolyPruneError('BAD_ARGUMENT', `Cannot resume from that result: ${why}.`);
+    rec.cells = structuredClone(opts.resume.cells);
+    rec.rows = structuredClone(opts.resume.rows);
+    rec.iou = structuredClone(opts.resume.iou);
+    rec.columns.forEach((c, k) => c.tasks.forEach((t, j) => (t.n = opts.resume!.columns[k].tasks[j].n)));
+    rec.created = opts.resume.created;
+  }
+  const spec = rec.spec;
+  const S = spec.seeds.length;
+  const R = rec.rows.length;
+  const emit = (e: ProgressEvent) => opts.onEvent?.(e);
+  const signal = opts.signal;
+  let opSeq = 0;
+  let currentOp: string | null = null;
+  const opId = () => (currentOp = `study-${Date.now().toString(36)}-${++opSeq}`);
+  const onAbort = () => {
+    if (currentOp) void engine.cancel(currentOp);
+  };
+  signal?.addEventListener('abort', onAbort);
+
+  // steps: dense cells + per seed and pruned row: one prune + its cells, + mask pairs per seed
+  const measures = (r: number, s: number) => rec.columns.reduce((n, c, k) => n + (c.text && rec.cells[r][k].ppl[s] === null ? 1 : 0) + c.tasks.filter((_, j) => rec.cells[r][k].acc[j][s] === null).length, 0);
+  const rowDone = (r: number, s: number) => measures(r, s) === 0 && rec.rows[r].sparsity[s] !== null;
+  let total = measures(0, 0);
+  for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) total += 1 + measures(r, s);
+  const wantIou = specIn.maskOverlap !== false && R > 2;
+  if (wantIou) for (let s = 0; s < S; s++) total += ((R - 1) * (R - 2)) / 2 - rec.iou.filter((m) => m.s === s).length;
+  let done = 0;
+  const t0 = performance.now();
+  const spent = { prune: [0, 0], measure: [0, 0] };
+  let remaining = { prune: 0, measure: 0 };
+  for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) remaining.prune++;
+  remaining.measure = total - remaining.prune;
+  const step = (kind: 'prune' | 'measure', ms: number, message: string, where: { row?: number; col?: number; seed?: number }) => {
+    done++;
+    spent[kind][0] += ms;
+    spent[kind][1]++;
+    remaining = { ...remaining, [kind]: Math.max(0, remaining[kind] - 1) };
+    const avg = (k: 'prune' | 'measure') => (spent[k][1] ? spent[k][0] / spent[k][1] : spent[k === 'prune' ? 'measure' : 'prune'][1] ? spent[k === 'prune' ? 'measure' : 'prune'][0] / spent[k === 'prune' ? 'measure' : 'prune'][1] : null);
+    const ap = avg('prune');
+    const am = avg('measure');
+    const etaMs = (remaining.prune && ap === null) || (remaining.measure && am === null) ? null : remaining.prune * (ap ?? 0) + remaining.measure * (am ?? 0);
+    emit({ kind: 'step', message, done, total, elapsedMs: performance.now() - t0, etaMs, ...where });
+  };
+  const cellEvent = (r: number, k: number, s: number) => {
+    const c = rec.cells[r][k];
+    emit({
+      kind: 'cell',
+      row: r,
+      col: k,
+      seed: s,
+      values: { ppl: c.ppl[s], bpb: c.bpb[s], acc: c.acc.map((a) => a[s]), se: c.se.map((a) => a[s]) },
+      summary: { ppl: meanSpread(c.ppl), bpb: meanSpread(c.bpb), acc: c.acc.map((a) => meanSpread(a)) },
+    });
+  };
+
+  const measureRow = async (id: string, r: number, s: number) => {
+    for (let k = 0; k < rec.columns.length; k++) {
+      const col = rec.columns[k];
+      const input = inputs.columns[k];
+      const cell = rec.cells[r][k];
+      if (col.text && input.text && cell.ppl[s] === null) {
+        throwIfAborted(signal);
+        const t = performance.now();
+        const p = await engine.perplexity(id, { text: input.text.text, seqlen: spec.evalSeqlen, maxWindows: spec.evalMaxWindows ?? undefined, language: col.language }, { opId: opId(), onProgress: opts.onEvent });
+        if (!Number.isFinite(p.ppl)) throw new PolyPruneError('INTERNAL', `Perplexity of row '${rec.rows[r].label}' on '${col.language}' is not a finite number.`);
+        cell.ppl[s] = sig(p.ppl, 6);
+        cell.bpb[s] = sig(p.bitsPerByte, 6);
+        cellEvent(r, k, s);
+        step('measure', performance.now() - t, `${rec.rows[r].label} → ${col.language}: perplexity`, { row: r, col: k, seed: s });
+      }
+      const tasks = input.tasks ?? [];
+      for (let j = 0; j < tasks.length; j++) {
+        if (cell.acc[j][s] !== null) continue;
+        throwIfAborted(signal);
+        const t = performance.now();
+        const res = await engine.evalTask(id, { ...tasks[j].request, language: tasks[j].request.language ?? col.language, limit: spec.taskLimit ?? undefined }, { opId: opId(), onProgress: opts.onEvent });
+        cell.acc[j][s] = sig(res.acc, 6);
+        cell.se[j][s] = sig(res.acc_stderr, 6);
+        col.tasks[j].n = res.n;
+        cellEvent(r, k, s);
+        step('measure', performance.now() - t, `${rec.rows[r].label} → ${col.language}: ${tasks[j].label}`, { row: r, col: k, seed: s });
+      }
+    }
+  };
+
+  const masks = new Map<number, string>(); // row -> pruned model id whose mask the engine keeps
+  const loaded = new Set<string>();
+  try {
+    await measureRow(baseModelId, 0, 0);
+    for (let s = 0; s < S; s++) {
+      for (let r = 1; r < R; r++) {
+        if (rowDone(r, s)) continue;
+        throwIfAborted(signal);
+        const src = inputs.sources[r - 1];
+        const t = performance.now();
+        const pruned = await engine.prune(
+          baseModelId,
+          {
+            method: spec.method as PruneMethod,
+            ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
+            calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[s] },
+            reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude',
+          },
+          {
+            opId: opId(),
+            onProgress: (e) => emit(e.kind === 'layerDone' ? { ...e, row: r, seed: s } : e),
+          },
+        );
+        loaded.add(pruned.model.id);
+        const row = rec.rows[r];
+        row.sparsity[s] = sig(pruned.report.overall, 6);
+        const L = pruned.report.perMatrix.reduce((n, m) => Math.max(n, m.layer + 1), 0);
+        const recon = Array.from({ length: L }, () => rec.matrices.map(() => null as number | null));
+        let any = false;
+        for (const m of pruned.report.perMatrix) {
+          const e = m.reconError ?? null;
+          if (e !== null) any = true;
+          recon[m.layer][rec.matrices.indexOf(m.name)] = sig(e, 4);
+        }
+        row.recon[s] = any ? recon : null;
+        emit({ kind: 'rowDone', row: r, seed: s, sparsity: pruned.report.overall });
+        step('prune', performance.now() - t, `pruned '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
+        try {
+          await measureRow(pruned.model.id, r, s);
+        } finally {
+          loaded.delete(pruned.model.id);
+          await engine.unloadModel(pruned.model.id, { keepMask: wantIou });
+          if (wantIou) masks.set(r, pruned.model.id);
+        }
+      }
+      if (wantIou) {
+        for (let a = 1; a < R; a++)
+          for (let b = a + 1; b < R; b++) {
+            if (rec.iou.some((m) => m.a === a && m.b === b && m.s === s)) continue;
+            const ia = masks.get(a);
+            const ib = masks.get(b);
+            if (!ia || !ib) continue;
+            throwIfAborted(signal);
+            const t = performance.now();
+            const o = await engine.maskOverlap(ia, ib);
+            const v = o.iou.map((layer) => layer.map((x) => sig(x, 4)));
+            rec.iou.push({ a, b, s, v });
+            emit({ kind: 'maskOverlap', a, b, seed: s, matrices: o.matrices, iou: v });
+            step('measure', performance.now() - t, `mask overlap '${rec.rows[a].label}' / '${rec.rows[b].label}'`, { seed: s });
+          }
+        for (const id of masks.values()) await engine.releaseMask(id);
+        masks.clear();
+      }
+    }
+    rec.complete = true;
+    delete rec.note;
+  } catch (e) {
+    rec.complete = false;
+    rec.note = isCancel(e) || signal?.aborted ? 'Cancelled; the cells measured before are kept.' : `Stopped by an error: ${(e as Error).message ?? String(e)}`;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    for (const id of loaded) await engine.unloadModel(id).catch(() => undefined);
+    for (const id of masks.values()) await engine.releaseMask(id).catch(() => undefined);
+  }
+  return rec;
+}
+
+/** A markdown table of one metric: rows = dense + calibration sources, columns = evaluation languages; mean over seeds (± sd). */
+export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { task: number }): string {
+  const cols = rec.columns.map((c, k) => ({ c, k })).filter(({ c }) => (typeof metric === 'object' ? metric.task < c.tasks.length : c.text !== null));
+  const name = (c: ExperimentRecord['columns'][number]) => (typeof metric === 'object' ? `${c.language} (${c.tasks[metric.task].label})` : c.language);
+  const vals = (r: number, k: number) => {
+    const c = rec.cells[r][k];
+    return typeof metric === 'object' ? c.acc[metric.task] : c[metric];
+  };
+  const higherBetter = typeof metric === 'object';
+  const fmt = (r: number, k: number) => {
+    const m = meanSpread(vals(r, k));
+    if (!m) return '—';
+    const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
+    return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
+  };
+  const best = (k: number) => {
+    let bi = -1;
+    let bv = 0;
+    for (let r = 1; r < rec.rows.length; r++) {
+      const m = meanSpread(vals(r, k));
+      if (m && (bi < 0 || (higherBetter ? m.mean > bv : m.mean < bv))) [bi, bv] = [r, m.mean];
+    }
+    return bi;
+  };
+  const lines = [`| calibration \\ eval | ${cols.map(({ c }) => name(c)).join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
+  rec.rows.forEach((row, r) => {
+    lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (r > 0 && best(k) === r && rec.rows.length > 2 ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
+  });
+  return lines.join('\n');
+}
