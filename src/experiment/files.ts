@@ -3,6 +3,7 @@
  * dropped): they are named by name, size and SHA-256, and only files with those hashes are accepted.
  */
 import { PolyPruneError } from '../common/errors';
+import { sha256Hex } from '../calib/text';
 
 export interface NeededFile {
   name: string;
@@ -15,11 +16,6 @@ export interface NeededFile {
 export interface GivenFile {
   name: string;
   bytes: Uint8Array;
-}
-
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { unzlibSync, zlibSync, strFromU8, strToU8 } from 'fflate';
 import { PolyPruneError } from '../common/errors';
+import { parseResultRecord, type ResultRecord } from './records';
 
 /** Format of the fragment itself (encoding and compression), not of the record inside it. */
 export const SHARE_FORMAT = 1;
@@ -135,4 +136,71 @@ export function decodeShareLink<R>(input: string, parse: RecordParser<R>): R {
     throw new PolyPruneError('SHARE_INVALID', `${BROKEN}it does not hold JSON.`);
   }
   return parse(value);
+}
+
+// ------------------------------------------------------------------ result records
+
+/**
+ * What a link carries: `{ record, omitted }`. Per-layer detail (reconstruction error per matrix,
+ * mask overlap between rows) can be far larger than the results themselves; when the whole record
+ * does not fit in {@link SHARE_MAX_CHARS}, the link leaves it out (mask overlap first, then
+ * reconstruction error) and says so in `omitted`, so the page can tell the reader.
+ */
+export type OmittedDetail = 'iou' | 'recon';
+
+export interface SharedResult {
+  record: ResultRecord;
+  /** Detail left out of the link to fit it (shown as such on the page). */
+  omitted: OmittedDetail[];
+}
+
+export const OMITTED_TEXT: Record<OmittedDetail, string> = {
+  iou: 'mask overlap between rows',
+  recon: 'per-layer reconstruction error',
+};
+
+function withoutDetail(rec: ResultRecord, omit: readonly OmittedDetail[]): ResultRecord {
+  if (!omit.length) return rec;
+  if (rec.kind === 'experiment') {
+    return {
+      ...rec,
+      iou: omit.includes('iou') ? [] : rec.iou,
+      rows: omit.includes('recon') ? rec.rows.map((r) => ({ ...r, recon: r.recon.map(() => null) })) : rec.rows,
+    };
+  }
+  if (rec.kind === 'prune' && omit.includes('recon')) return { ...rec, recon: null };
+  return rec;
+}
+
+/**
+ * The share link of a record: the whole record when it fits, else without mask overlap, else also
+ * without per-layer reconstruction error. SHARE_TOO_LARGE when even that does not fit.
+ */
+export function recordShareLink(rec: ResultRecord, base: string): { link: string; omitted: OmittedDetail[] } {
+  const tries: OmittedDetail[][] = [[], ['iou'], ['iou', 'recon']];
+  let last: unknown;
+  for (const omitted of tries) {
+    try {
+      return { link: shareLink({ record: withoutDetail(rec, omitted), ...(omitted.length ? { omitted } : {}) }, base), omitted };
+    } catch (e) {
+      if (!(e instanceof PolyPruneError && e.code === 'SHARE_TOO_LARGE')) throw e;
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** Decode a link made by {@link recordShareLink}; errors as {@link decodeShareLink}. */
+export function decodeRecordLink(input: string): SharedResult {
+  return decodeShareLink(input, (value) => {
+    const env = value as { record?: unknown; omitted?: unknown } | null;
+    if (typeof env !== 'object' || env === null || !('record' in env)) throw new PolyPruneError('SHARE_INVALID', 'This share link holds no PolyPrune result.');
+    const omitted = Array.isArray(env.omitted) ? env.omitted.filter((x): x is OmittedDetail => x === 'iou' || x === 'recon') : [];
+    try {
+      return { record: parseResultRecord(env.record), omitted };
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new PolyPruneError(/newer PolyPrune/.test(msg) ? 'SHARE_NEWER' : 'SHARE_INVALID', `This share link holds no valid result. ${msg}`);
+    }
+  });
 }

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
-import { matchNeededFiles, missingFiles, sha256Hex } from '../../src/experiment/files';
+import { matchNeededFiles, missingFiles } from '../../src/experiment/files';
+import { sha256Hex } from '../../src/calib/text';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
