@@ -19,7 +19,8 @@
  *                   depend on the seed: its arrays have ONE entry.
  *     rows[r].sparsity[s], rows[r].recon[s][layer][matrix] (relative reconstruction error
  *                   ||WX - W'X||^2 / ||WX||^2 on the calibration activations; matrix order = `matrices`),
- *     iou[k]      = { a, b, s, v[layer][matrix] }: mask IoU between rows a and b for seed index s.
+ *     iou[k]      = { a, b, s, v[layer][matrix] }: mask IoU between rows a and b for seed index s
+ *                   (runStudy measures it for the first seed only).
  *   `complete: false` plus `note` marks a run stopped early (cancelled, error): what is there was
  *   measured, the rest is null.
  * - {@link parseResultRecord} validates untrusted input and says when a record is newer than this build.

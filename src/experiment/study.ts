@@ -45,7 +45,7 @@ export interface StudySpec {
   taskLimit?: number;
   /** Per-layer reconstruction error while pruning (default true). */
   reconstructionError?: boolean;
-  /** Mask IoU between the pruned rows of each seed (default true). */
+  /** Mask IoU between the pruned rows, for the first seed (default true). */
   maskOverlap?: boolean;
 }
 
@@ -229,7 +229,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   let total = measures(0, 0);
   for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) total += 1 + measures(r, s);
   const wantIou = specIn.maskOverlap !== false && R > 2;
-  if (wantIou) for (let s = 0; s < S; s++) total += ((R - 1) * (R - 2)) / 2 - rec.iou.filter((m) => m.s === s).length;
+  // Mask overlaps for the first seed only (they vary little with the seed; keeps the record small).
+  if (wantIou) total += ((R - 1) * (R - 2)) / 2 - rec.iou.filter((m) => m.s === 0).length;
   let done = 0;
   const t0 = performance.now();
   const spent = { prune: [0, 0], measure: [0, 0] };
@@ -330,11 +331,11 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
           await measureRow(pruned.model.id, r, s);
         } finally {
           loaded.delete(pruned.model.id);
-          await engine.unloadModel(pruned.model.id, { keepMask: wantIou });
-          if (wantIou) masks.set(r, pruned.model.id);
+          await engine.unloadModel(pruned.model.id, { keepMask: wantIou && s === 0 });
+          if (wantIou && s === 0) masks.set(r, pruned.model.id);
         }
       }
-      if (wantIou) {
+      if (wantIou && s === 0) {
         for (let a = 1; a < R; a++)
           for (let b = a + 1; b < R; b++) {
             if (rec.iou.some((m) => m.a === a && m.b === b && m.s === s)) continue;
