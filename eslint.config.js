@@ -15,7 +15,7 @@ const layers = [
   ['src/engine', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/export']],
   // The experiment layer sits above the engine: it drives any Engine with the engine's own request types.
   ['src/experiment', ['src/common', 'src/gpu', 'src/io', 'src/model', 'src/calib', 'src/prune', 'src/eval', 'src/export', 'src/engine']],
-  ['src/ui', ['src/common', 'src/engine', 'src/eval', 'src/experiment']],
+  ['src/ui', ['src/common', 'src/engine', 'src/eval', 'src/experiment', 'src/calib']],
   ['src/cli', ['src/common', 'src/engine', 'src/gpu', 'src/io', 'src/eval', 'src/export', 'src/experiment', 'src/calib']],
 ];
 const all = layers.map(([l]) => l);

@@ -40,28 +40,23 @@ export interface LoadedModel {
 
 /**
  * The model's content identity: SHA-256 over config.json, the canonical tensor listing (name, dtype,
- * shape, byte length, file, offset) and the first 64 bytes of up to 8 tensors spread over the
- * listing (so two checkpoints with the same shapes but different weights differ, without reading
- * gigabytes). Stable across reloads, sessions and machines.
+ * shape, byte length, file name, offset) and the bytes of up to 8 small tensors (<= 64 KiB, e.g.
+ * norm weights) spread over the listing, so that two checkpoints with the same shapes but different
+ * weights differ in practice, without reading gigabytes. Stable across reloads, sessions and machines.
  */
 export async function modelContentHash(folder: ModelFolder, checkpoint: Checkpoint): Promise<string> {
   const enc = new TextEncoder();
   const names = checkpoint.names().sort();
+  const base = (f: string) => f.split(/[\\/]/).pop() ?? f;
   const listing = names.map((n) => {
     const i = checkpoint.info(n);
-    return [n, i.dtype, i.shape.join('x'), i.byteLength, i.file, i.byteOffset].join(' ');
+    return [n, i.dtype, i.shape.join('x'), i.byteLength, base(i.file), i.byteOffset].join(' ');
   });
   const parts: Uint8Array[] = [enc.encode(await folder.readText('config.json')), enc.encode('\n--tensors--\n' + listing.join('\n'))];
-  const picks = names.length <= 8 ? names : Array.from({ length: 8 }, (_, k) => names[Math.floor((k * (names.length - 1)) / 7)]);
-  for (const n of picks) {
-    const i = checkpoint.info(n);
-    const src = folder.open(i.file);
-    try {
-      parts.push(await src.read(i.byteOffset, Math.min(64, i.byteLength)));
-    } finally {
-      await src.close?.();
-    }
-  }
+  // Up to 8 small tensors (norm weights and the like, <= 64 KiB) spread over the listing, whole.
+  const small = names.filter((n) => checkpoint.info(n).byteLength <= 65536);
+  const picks = small.length <= 8 ? small : Array.from({ length: 8 }, (_, k) => small[Math.floor((k * (small.length - 1)) / 7)]);
+  for (const n of picks) parts.push(await checkpoint.readRaw(n));
   const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
   let o = 0;
   for (const p of parts) {
