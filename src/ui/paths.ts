@@ -17,3 +17,8 @@ export const splitJsonUrl = (): string => appUrl(`${DEFAULT_MODEL_DIR}split.json
 export const UDHR_DIR = 'data/udhr/';
 export const udhrIndexUrl = (): string => appUrl(`${UDHR_DIR}index.json`);
 export const udhrFileUrl = (file: string): string => appUrl(`${UDHR_DIR}${encodeURIComponent(file)}`);
+
+/** Bundled multiple-choice tasks beyond UDHR (index.json lists them; optional). */
+export const TASKS_DIR = 'data/tasks/';
+export const tasksIndexUrl = (): string => appUrl(`${TASKS_DIR}index.json`);
+export const taskFileUrl = (file: string): string => appUrl(`${TASKS_DIR}${file.split('/').map(encodeURIComponent).join('/')}`);

@@ -9,7 +9,7 @@ import { createModelSlice } from './modelSlice';
 import { createOpsSlice } from './opsSlice';
 import { createPerplexitySlice } from './perplexitySlice';
 import { createPruneSlice } from './pruneSlice';
-import { createMatrixSlice } from './matrixSlice';
+import { createExperimentSlice } from './experimentSlice';
 import { createTasksSlice } from './tasksSlice';
 import type { AppState } from './types';
 
@@ -18,7 +18,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
   ...createPerplexitySlice(...a),
   ...createPruneSlice(...a),
-  ...createMatrixSlice(...a),
+  ...createExperimentSlice(...a),
   ...createTasksSlice(...a),
   ...createOpsSlice(...a),
   ...createMessagesSlice(...a),
@@ -28,7 +28,7 @@ export type { AppState } from './types';
 export type { GpuStatus } from './gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
 export type { PruneMethod, SparsityPattern } from './pruneSlice';
-export type { MatrixMetric, MatrixRun, OwnLanguageWin } from './matrixSlice';
+export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, LayerTrace, TaskScore } from './experimentSlice';
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';

@@ -6,10 +6,10 @@ import type { PerplexitySlice } from './perplexitySlice';
 import type { PruneSlice } from './pruneSlice';
 import type { OpsSlice } from './opsSlice';
 import type { MessagesSlice } from './messagesSlice';
-import type { MatrixSlice } from './matrixSlice';
+import type { ExperimentSlice } from './experimentSlice';
 import type { TasksSlice } from './tasksSlice';
 
-export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & MatrixSlice & TasksSlice & OpsSlice & MessagesSlice;
+export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice;
 
 /** A slice creator with access to the whole state (zustand "slices pattern"). */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

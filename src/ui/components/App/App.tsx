@@ -3,11 +3,13 @@ import { Messages } from '../Messages/Messages';
 import { ModelPanel } from '../ModelPanel/ModelPanel';
 import { PerplexityPanel } from '../PerplexityPanel/PerplexityPanel';
 import { PrunePanel } from '../PrunePanel/PrunePanel';
-import { MatrixPanel } from '../MatrixPanel/MatrixPanel';
+import { ExperimentPanel } from '../ExperimentPanel/ExperimentPanel';
+import { useWindowDrop } from './useWindowDrop';
 import { TasksPanel } from '../TasksPanel/TasksPanel';
 import './App.css';
 
 export function App() {
+  useWindowDrop();
   return (
     <div className="app">
       <header className="app-header">
@@ -24,8 +26,9 @@ export function App() {
           <PerplexityPanel />
           <PrunePanel />
         </div>
+        {/* Full width: the experiment (its heatmaps need the room), then the single-task panel; room for more panels below. */}
         <div className="app-wide">
-          <MatrixPanel />
+          <ExperimentPanel />
           <TasksPanel />
         </div>
       </main>

@@ -32,6 +32,12 @@ function describe(p: ProgressEvent | null): { text: string; fraction: number | n
   }
 }
 
+/** Time left of a multi-step operation from the time so far and the fraction done (null: too early to tell). */
+export function etaMs(elapsedMs: number, fraction: number | null): number | null {
+  if (fraction === null || fraction < 0.02 || elapsedMs < 2000) return null;
+  return (elapsedMs * (1 - fraction)) / fraction;
+}
+
 /** Progress and Cancel of the running operation, shown in the panel that started it. */
 export function OpProgress({ panel }: { panel: OpPanel }) {
   const op = useAppStore((s) => (s.running?.panel === panel ? s.running : null));
@@ -43,13 +49,17 @@ export function OpProgress({ panel }: { panel: OpPanel }) {
   }, [op]);
   if (!op) return null;
   const inner = op.progress || !op.overall ? describe(op.progress) : null;
-  // A multi-step op shows its steps on the bar; the current engine call's progress goes below.
-  const fraction = op.overall ? (op.overall.total ? op.overall.done / op.overall.total : null) : (inner?.fraction ?? null);
+  // A multi-step op shows its steps on the bar (moving inside a step with the engine call's own
+  // progress); the current engine call's progress goes below.
+  const within = inner?.fraction ?? 0;
+  const fraction = op.overall ? (op.overall.total ? Math.min(1, (op.overall.done + Math.min(0.99, within)) / op.overall.total) : null) : (inner?.fraction ?? null);
+  const elapsed = Math.max(0, now - op.startedAt);
+  const eta = op.overall ? etaMs(elapsed, fraction) : null;
   return (
     <div className="op-progress" role="status" aria-live="polite">
       <div className="op-progress-head">
         <strong>{op.label}</strong>
-        <span className="op-progress-elapsed">{fmtDuration(Math.max(0, now - op.startedAt))}</span>
+        <span className="op-progress-elapsed">{fmtDuration(elapsed)}</span>
         <button type="button" onClick={() => void cancelRunning()} disabled={op.cancelling}>
           {op.cancelling ? 'Cancelling…' : 'Cancel'}
         </button>
@@ -58,6 +68,7 @@ export function OpProgress({ panel }: { panel: OpPanel }) {
       {op.overall && (
         <div className="op-progress-text op-progress-step">
           Step {Math.min(op.overall.done + 1, op.overall.total)} of {op.overall.total}: {op.overall.message}
+          {eta !== null && <span className="op-progress-eta"> · about {fmtDuration(eta)} left</span>}
         </div>
       )}
       {inner && <div className="op-progress-text">{inner.text}</div>}

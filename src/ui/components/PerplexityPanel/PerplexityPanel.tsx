@@ -41,24 +41,21 @@ function TextChooser() {
   const customText = useAppStore((s) => s.customText);
   const customName = useAppStore((s) => s.customTextName);
   const setCustomText = useAppStore((s) => s.setCustomText);
+  const ownTexts = useAppStore((s) => s.ownTexts);
+  const addOwnTexts = useAppStore((s) => s.addOwnTexts);
   const [dragging, setDragging] = useState(false);
   const ready = languages.state === 'ready' ? languages.languages : [];
   const bundledLang = source.kind === 'bundled' ? source.language : (ready.includes('en') ? 'en' : ready[0]);
 
-  const readFile = (f: File | undefined): void => {
-    if (!f) return;
-    f.text().then(
-      (t) => {
-        setCustomText(t, f.name);
-        setSource({ kind: 'custom' });
-      },
-      (e: unknown) => reportError('perplexity', e),
-    );
+  // Every file is kept as an own text; the first goes into the text area, the others are one choice away.
+  const readFiles = (files: File[]): void => {
+    if (!files.length) return;
+    Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))).then(addOwnTexts, (e: unknown) => reportError('perplexity', e));
   };
   const onDrop = (e: DragEvent): void => {
     e.preventDefault();
     setDragging(false);
-    readFile(e.dataTransfer.files[0]);
+    readFiles([...e.dataTransfer.files]);
   };
 
   return (
@@ -96,14 +93,35 @@ function TextChooser() {
           Open .txt…
           <input
             type="file"
-            accept=".txt,text/plain"
+            multiple
+            accept=".txt,.md,text/plain"
             className="visually-hidden"
             onChange={(e) => {
-              readFile(e.target.files?.[0]);
+              readFiles([...(e.target.files ?? [])]);
               e.target.value = '';
             }}
           />
         </label>
+        {ownTexts.length > 1 && (
+          <select
+            aria-label="Own text file"
+            value={ownTexts.some((t) => t.name === customName) ? customName : ''}
+            onChange={(e) => {
+              const t = ownTexts.find((x) => x.name === e.target.value);
+              if (t) {
+                setCustomText(t.text, t.name);
+                setSource({ kind: 'custom' });
+              }
+            }}
+          >
+            {!ownTexts.some((t) => t.name === customName) && <option value="">{customName}</option>}
+            {ownTexts.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        )}
         {source.kind === 'custom' && customText && (
           <span className="hint">
             {customName}: {customText.length.toLocaleString()} characters
@@ -117,7 +135,7 @@ function TextChooser() {
         id="ppl-custom"
         className={dragging ? 'dragging' : undefined}
         rows={4}
-        placeholder="Paste text here, or drop a .txt file"
+        placeholder="Paste text here, or drop .txt files (each is kept)"
         value={customText}
         onChange={(e) => {
           setCustomText(e.target.value, 'pasted text');
@@ -155,26 +173,26 @@ function Sizes() {
 }
 
 function Results() {
-  const modelId = useAppStore((s) => s.activeModelId);
   const models = useAppStore((s) => s.models);
-  const all = useAppStore((s) => s.pplResults);
-  const results = all.filter((r) => r.modelId === modelId);
-  // The chart compares every loaded model on the texts measured for the active one.
-  const labels = new Set(results.map((r) => r.label));
-  const nameOf = (id: string): string => models.find((m) => m.id === id)?.name ?? id;
-  const chart = all.flatMap((r) =>
-    r.result.bitsPerByte === null || !labels.has(r.label) || !models.some((m) => m.id === r.modelId)
-      ? []
-      : [{ label: r.label, model: nameOf(r.modelId), bitsPerByte: r.result.bitsPerByte }],
-  );
-  const chartModels = new Set(chart.map((d) => d.model)).size;
-  if (!modelId || !results.length) return null;
+  const results = useAppStore((s) => s.pplResults);
+  const clear = useAppStore((s) => s.clearPplResults);
+  if (!results.length) return null;
+  // Every model's results side by side, labelled; a series is a model (plus its window settings
+  // when one model was measured with several).
+  const settingsOf = (r: (typeof results)[number]): string => `${r.result.windows} × ${r.result.seqlen}${r.result.stride ? ` s${r.result.stride}` : ''}`;
+  const perModel = new Map<string, Set<string>>();
+  for (const r of results) perModel.set(r.modelId, (perModel.get(r.modelId) ?? new Set()).add(settingsOf(r)));
+  const series = (r: (typeof results)[number]): string => `${r.modelName}${(perModel.get(r.modelId)?.size ?? 0) > 1 ? ` (${settingsOf(r)})` : ''}`;
+  const chart = results.flatMap((r) => (r.result.bitsPerByte === null ? [] : [{ label: r.label, model: series(r), bitsPerByte: r.result.bitsPerByte }]));
+  const nSeries = new Set(chart.map((d) => d.model)).size;
+  const nLabels = new Set(chart.map((d) => d.label)).size;
   return (
     <div className="ppl-results">
       <table>
-        <caption className="visually-hidden">Perplexity results of the active model</caption>
+        <caption className="visually-hidden">Perplexity results of every model</caption>
         <thead>
           <tr>
+            <th scope="col">model</th>
             <th scope="col">text</th>
             <th scope="col">perplexity</th>
             <th scope="col">
@@ -182,28 +200,39 @@ function Results() {
             </th>
             <th scope="col">bits per byte</th>
             <th scope="col">tokens</th>
-            <th scope="col">bytes</th>
             <th scope="col">windows</th>
           </tr>
         </thead>
         <tbody>
-          {results.map(({ label, result: r }) => (
-            <tr key={label} data-label={label}>
-              <th scope="row">{label}</th>
-              <td className="ppl-value">{fmtNum(r.ppl)}</td>
-              <td>{fmtNum(r.meanNll)}</td>
-              <td>{r.bitsPerByte === null ? '—' : fmtNum(r.bitsPerByte)}</td>
-              <td>{r.tokens.toLocaleString()}</td>
-              <td>{r.bytes ? r.bytes.toLocaleString() : '—'}</td>
-              <td>
-                {r.windows} × {r.seqlen}
-                {r.stride ? ` (stride ${r.stride})` : ''}
-              </td>
-            </tr>
-          ))}
+          {results.map((rec) => {
+            const r = rec.result;
+            const loaded = models.some((m) => m.id === rec.modelId);
+            return (
+              <tr key={`${rec.modelId}|${rec.label}|${settingsOf(rec)}`} data-label={rec.label} data-model={rec.modelName}>
+                <td className="text">
+                  {rec.modelName}
+                  {!loaded && <span className="hint"> (unloaded)</span>}
+                </td>
+                <th scope="row">{rec.label}</th>
+                <td className="ppl-value">{fmtNum(r.ppl)}</td>
+                <td>{fmtNum(r.meanNll)}</td>
+                <td>{r.bitsPerByte === null ? '—' : fmtNum(r.bitsPerByte)}</td>
+                <td>{r.tokens.toLocaleString()}</td>
+                <td>
+                  {r.windows} × {r.seqlen}
+                  {r.stride ? ` (stride ${r.stride})` : ''}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
-      {(labels.size > 1 || chartModels > 1) && chart.length > 1 && <BitsPerByteChart data={chart} />}
+      <div className="row">
+        <button type="button" className="small" onClick={() => clear()}>
+          Clear results
+        </button>
+      </div>
+      {(nLabels > 1 || nSeries > 1) && chart.length > 1 && <BitsPerByteChart data={chart} />}
     </div>
   );
 }

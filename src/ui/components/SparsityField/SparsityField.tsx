@@ -1,16 +1,19 @@
 import type { SparsityPattern } from '../../store';
 import './SparsityField.css';
 
-/** Unstructured sparsity (a fraction) or 2:4 semi-structured, as a fieldset of two radios. */
-export function SparsityField({ name, pattern, onChange }: { name: string; pattern: SparsityPattern; onChange: (p: SparsityPattern) => void }) {
+/**
+ * Unstructured sparsity (a fraction) or 2:4 semi-structured, as a fieldset of two radios. `context`
+ * (e.g. "Experiment") prefixes the legend and the number field's name, so two panels never share a label.
+ */
+export function SparsityField({ name, pattern, onChange, context }: { name: string; pattern: SparsityPattern; onChange: (p: SparsityPattern) => void; context?: string }) {
   return (
     <fieldset className="sparsity-field">
-      <legend>Sparsity</legend>
+      <legend>{context ? `${context} sparsity` : 'Sparsity'}</legend>
       <label>
-        <input type="radio" name={name} checked={pattern.kind === 'unstructured'} onChange={() => onChange({ kind: 'unstructured', sparsity: 0.5 })} /> unstructured
+        <input type="radio" name={name} aria-label={context ? `${context}: unstructured` : undefined} checked={pattern.kind === 'unstructured'} onChange={() => onChange({ kind: 'unstructured', sparsity: 0.5 })} /> unstructured
       </label>{' '}
       <label>
-        <span className="visually-hidden">Fraction of weights to remove</span>
+        <span className="visually-hidden">{context ? `${context}: fraction` : 'Fraction'} of weights to remove</span>
         <input
           type="number"
           min={0}
@@ -23,7 +26,7 @@ export function SparsityField({ name, pattern, onChange }: { name: string; patte
       </label>
       <br />
       <label>
-        <input type="radio" name={name} checked={pattern.kind === 'nm'} onChange={() => onChange({ kind: 'nm', n: 2, m: 4 })} /> 2:4 semi-structured
+        <input type="radio" name={name} aria-label={context ? `${context}: 2:4 semi-structured` : undefined} checked={pattern.kind === 'nm'} onChange={() => onChange({ kind: 'nm', n: 2, m: 4 })} /> 2:4 semi-structured
       </label>
     </fieldset>
   );

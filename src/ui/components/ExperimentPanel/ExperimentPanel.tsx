@@ -1,0 +1,182 @@
+import { useShallow } from 'zustand/react/shallow';
+import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { useAppStore, type PruneMethod } from '../../store';
+import { addExpTaskFiles, runExperiment } from '../../store/actions';
+import { fmtBytes } from '../../format';
+import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
+import { Messages } from '../Messages/Messages';
+import { OpProgress } from '../OpProgress/OpProgress';
+import { SparsityField } from '../SparsityField/SparsityField';
+import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
+import { SourceList } from './SourceList';
+import './ExperimentPanel.css';
+
+const METHODS: { value: PruneMethod; label: string }[] = [
+  { value: 'wanda', label: 'Wanda' },
+  { value: 'sparsegpt', label: 'SparseGPT' },
+  { value: 'magnitude', label: 'Magnitude (no calibration)' },
+];
+
+const num = (x: number): number | '' => (Number.isFinite(x) ? x : '');
+
+/**
+ * The study's experiment, live: rows = the dense model and one pruned model per calibration source,
+ * columns = evaluation languages, cells = perplexity, bits per byte and task accuracy.
+ */
+export function ExperimentPanel() {
+  const s = useAppStore(
+    useShallow((st) => ({
+      languages: st.languages,
+      method: st.expMethod,
+      pattern: st.expPattern,
+      nsamples: st.expNsamples,
+      seqlen: st.expSeqlen,
+      evalWindows: st.expEvalWindows,
+      seeds: st.expSeedCount,
+      evalLanguages: st.expEvalLanguages,
+      udhr: st.expUdhr,
+      taskLimit: st.expTaskLimit,
+      udhrList: st.udhr,
+      selected: st.sources.filter((x) => x.selected).length,
+    })),
+  );
+  const model = useAppStore((st) => st.models.find((m) => m.id === st.activeModelId));
+  const busy = useAppStore((st) => st.running !== null);
+  const setExp = useAppStore((st) => st.setExp);
+  const langs = s.languages.state === 'ready' ? s.languages.languages : [];
+  const udhrLangs = new Set(s.udhrList.state === 'ready' ? s.udhrList.languages.map((l) => l.language) : []);
+  const evl = langs.filter((l) => s.evalLanguages.includes(l));
+  const rows = s.method === 'magnitude' ? 1 : s.selected;
+  const prunes = rows * (s.method === 'magnitude' ? 1 : s.seeds);
+
+  return (
+    <section className="panel exp-panel" aria-labelledby="exp-heading">
+      <h2 id="exp-heading">Experiment</h2>
+      <p className="hint exp-intro">
+        What does calibrating in one language do to perplexity and task accuracy in every language? Each calibration source prunes its own copy of the active model;
+        every copy and the dense model are measured on the held-out text and tasks of each evaluation language. Cells appear as they are measured.
+      </p>
+      {s.languages.state === 'missing' && (
+        <p className="notice" role="note">
+          {s.languages.message}
+        </p>
+      )}
+      <div className="exp-form">
+        <SourceList />
+        <div className="exp-eval">
+          <LanguagePicker legend="Evaluation languages (columns)" options={langs.map((code) => ({ code, title: udhrLangs.has(code) ? 'has the bundled UDHR task' : undefined }))} selected={s.evalLanguages} onChange={(l) => setExp({ expEvalLanguages: l })} disabled={busy} />
+          <TaskChooser />
+        </div>
+      </div>
+      <details className="exp-settings">
+        <summary>
+          Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
+          {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
+          , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
+        </summary>
+        <div className="exp-settings-grid">
+          <div className="field">
+            <label htmlFor="exp-method">Pruning method</label>
+            <select id="exp-method" value={s.method} disabled={busy} onChange={(e) => setExp({ expMethod: e.target.value as PruneMethod })}>
+              {METHODS.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <SparsityField name="exp-pattern" context="Experiment" pattern={s.pattern} onChange={(p) => setExp({ expPattern: p })} />
+          <div className="field">
+            <label htmlFor="exp-nsamples">Windows per calibration source</label>
+            <input id="exp-nsamples" type="number" min={1} step={1} disabled={s.method === 'magnitude'} value={num(s.nsamples)} onChange={(e) => setExp({ expNsamples: e.target.valueAsNumber })} />
+          </div>
+          <div className="field">
+            <label htmlFor="exp-seqlen">Window length (tokens)</label>
+            <input id="exp-seqlen" type="number" min={2} max={model?.maxPositionEmbeddings} step={1} value={num(s.seqlen)} onChange={(e) => setExp({ expSeqlen: e.target.valueAsNumber })} />
+          </div>
+          <div className="field">
+            <label htmlFor="exp-evalwin">Evaluation windows per language</label>
+            <input id="exp-evalwin" type="number" min={1} step={1} value={num(s.evalWindows)} onChange={(e) => setExp({ expEvalWindows: e.target.valueAsNumber })} />
+          </div>
+          <div className="field">
+            <label htmlFor="exp-seeds">Seeds</label>
+            <input id="exp-seeds" type="number" min={1} max={10} step={1} disabled={s.method === 'magnitude'} value={num(s.seeds)} onChange={(e) => setExp({ expSeedCount: e.target.valueAsNumber })} />
+          </div>
+          <div className="field">
+            <label htmlFor="exp-limit">Task items per cell</label>
+            <input id="exp-limit" type="number" min={1} step={1} placeholder="all" value={num(s.taskLimit)} onChange={(e) => setExp({ expTaskLimit: e.target.valueAsNumber })} />
+          </div>
+        </div>
+      </details>
+      <div className="row actions">
+        <button type="button" className="primary" disabled={!model || busy} onClick={() => void runExperiment()}>
+          Run experiment
+        </button>
+        <span className="hint">
+          {model ? `${prunes} prune${prunes === 1 ? '' : 's'} of ${model.name}, ${(prunes + 1) * evl.length} perplexity measurements.` : 'Load a model first (the bundled one loads by itself).'}
+        </span>
+      </div>
+      <OpProgress panel="experiment" />
+      <Messages panel="experiment" />
+      <ExperimentResults />
+    </section>
+  );
+}
+
+/** Tasks per evaluation language: the bundled UDHR task and task files tagged with a language. */
+function TaskChooser() {
+  const udhr = useAppStore((s) => s.expUdhr);
+  const files = useAppStore((s) => s.expTaskFiles);
+  const languages = useAppStore((s) => s.languages);
+  const busy = useAppStore((s) => s.running !== null);
+  const setExp = useAppStore((s) => s.setExp);
+  const update = useAppStore((s) => s.updateExpTaskFile);
+  const remove = useAppStore((s) => s.removeExpTaskFile);
+  const langs = languages.state === 'ready' ? languages.languages : [];
+  return (
+    <fieldset className="exp-tasks">
+      <legend>Tasks</legend>
+      <label>
+        <input type="checkbox" checked={udhr} disabled={busy} onChange={(e) => setExp({ expUdhr: e.target.checked })} /> UDHR sentence continuation (bundled)
+      </label>
+      <div className="row">
+        <label className="button-like small">
+          Experiment task files
+          <input
+            type="file"
+            multiple
+            accept=".jsonl,.json,.txt,.tsv"
+            className="visually-hidden"
+            onChange={(e) => {
+              if (e.target.files?.length) void addExpTaskFiles([...e.target.files], langs[0] ?? '');
+              e.target.value = '';
+            }}
+          />
+        </label>
+        <span className="hint">XCOPA, XStoryCloze, XNLI, PAWS-X, XWinograd, Belebele, JSONL; tag each with its language.</span>
+      </div>
+      {files.length > 0 && (
+        <ul className="exp-task-files" aria-label="Experiment task files">
+          {files.map((f) => (
+            <li key={f.id}>
+              <span>
+                {f.name} <span className="hint">({fmtBytes(f.bytes)})</span>
+              </span>
+              <select aria-label={`Format of ${f.name}`} value={f.format} disabled={busy} onChange={(e) => update(f.id, { format: e.target.value as TaskName })}>
+                {TASK_NAMES.map((t) => (
+                  <option key={t} value={t}>
+                    {t}
+                  </option>
+                ))}
+              </select>
+              <input aria-label={`Language of task ${f.name}`} value={f.language} size={5} disabled={busy} onChange={(e) => update(f.id, { language: e.target.value.trim() })} />
+              <button type="button" className="small" disabled={busy} onClick={() => remove(f.id)} aria-label={`Remove task ${f.name}`}>
+                ✕
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </fieldset>
+  );
+}

@@ -1,0 +1,181 @@
+import { useState } from 'react';
+import { useAppStore, type ExperimentRun, type LayerTrace } from '../../store';
+import { experimentCsv, experimentTable } from '../../store/actions';
+import { fmtDuration, fmtNum } from '../../format';
+import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
+import './ExperimentResults.css';
+
+/** The live results of the last experiment: heatmaps, layers finishing, the table of every number. */
+export function ExperimentResults() {
+  const run = useAppStore((s) => s.expRun);
+  const metric = useAppStore((s) => s.expMetric);
+  const taskShown = useAppStore((s) => s.expTaskShown);
+  const setExp = useAppStore((s) => s.setExp);
+  if (!run) return null;
+  const tasks = new Map<string, string>();
+  for (const l of run.settings.evalLanguages) for (const t of run.tasks[l] ?? []) tasks.set(t.key, t.label);
+  const taskKey = taskShown && tasks.has(taskShown) ? taskShown : ([...tasks.keys()][0] ?? null);
+  const cells = run.rows.length * run.settings.evalLanguages.length;
+  const filled = Object.values(run.cells).reduce((a, r) => a + Object.values(r).filter((c) => c.ppl.length).length, 0);
+  const p = run.settings.pattern;
+  return (
+    <div className="exp-results" aria-label="Experiment results" role="region">
+      <p className="hint exp-facts">
+        {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${(p.sparsity * 100).toFixed(0)} % unstructured`}
+        {run.settings.method === 'magnitude' ? '' : `, ${run.settings.nsamples} calibration windows`} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
+        language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
+        <span className="exp-status" data-status={run.status}>
+          {run.status === 'running' ? `Measuring: ${filled} of ${cells} cells done.` : run.status === 'done' ? `Done in ${fmtDuration(run.elapsedMs)}.` : `${run.status === 'cancelled' ? 'Cancelled' : 'Stopped by an error'}: ${filled} of ${cells} cells measured.`}
+        </span>
+      </p>
+      <div className="exp-heat-head">
+        <h3>Perplexity</h3>
+        <fieldset className="exp-metric">
+          <legend className="visually-hidden">Language-model metric</legend>
+          <label>
+            <input type="radio" name="exp-metric" checked={metric === 'ppl'} onChange={() => setExp({ expMetric: 'ppl' })} /> perplexity
+          </label>
+          <label>
+            <input type="radio" name="exp-metric" checked={metric === 'bpb'} onChange={() => setExp({ expMetric: 'bpb' })} /> bits per byte
+          </label>
+        </fieldset>
+      </div>
+      <ExperimentHeatmap run={run} metric={{ kind: metric }} />
+      {taskKey && (
+        <>
+          <div className="exp-heat-head">
+            <h3>Task accuracy</h3>
+            {tasks.size > 1 && (
+              <label>
+                Task shown{' '}
+                <select value={taskKey} onChange={(e) => setExp({ expTaskShown: e.target.value })}>
+                  {[...tasks].map(([k, label]) => (
+                    <option key={k} value={k}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+          </div>
+          <ExperimentHeatmap run={run} metric={{ kind: 'task', key: taskKey, label: tasks.get(taskKey)! } satisfies HeatMetric} />
+        </>
+      )}
+      <div className="heatmap-legend" aria-hidden="true">
+        <span>pale: like dense · red: worse than dense · green: better</span>
+        <span>★ best calibration for the column · ≈ within the standard error (or the spread over seeds) of the best · outlined: own language · ⋯ measuring · · pending</span>
+      </div>
+      <LayerChart traces={run.layerTraces} rows={run.rows} />
+      <ResultTable run={run} />
+    </div>
+  );
+}
+
+/** Layers finishing while each model is pruned: time per layer, one strip per prune. */
+function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRun['rows'] }) {
+  if (!traces.length) return null;
+  const label = (t: LayerTrace): string => `${rows.find((r) => r.id === t.rowId)?.label ?? t.rowId}${traces.some((x) => x.seed > 0) ? ` seed ${t.seed}` : ''}`;
+  const perLayer = (t: LayerTrace): number[] => Array.from({ length: t.layers }, (_, i) => (t.finishedAt[i] === undefined ? NaN : t.finishedAt[i] - (i > 0 ? (t.finishedAt[i - 1] ?? 0) : 0)));
+  const max = Math.max(1, ...traces.flatMap((t) => perLayer(t).filter(Number.isFinite)));
+  return (
+    <figure className="exp-layers" aria-label="Layers finishing while pruning">
+      <figcaption>
+        Pruning: time per layer (each bar one decoder layer, in order; empty: not reached yet). Reconstruction error per layer needs the engine to report it and is not shown yet.
+      </figcaption>
+      {traces.map((t, k) => {
+        const ms = perLayer(t);
+        const done = ms.filter(Number.isFinite).length;
+        return (
+          <div key={k} className="exp-layer-row" role="img" aria-label={`${label(t)}: ${done} of ${t.layers} layers pruned`}>
+            <span className="exp-layer-name">{label(t)}</span>
+            <span className="exp-layer-bars" aria-hidden="true">
+              {ms.map((x, i) => (
+                <span key={i} className="exp-layer-bar" title={Number.isFinite(x) ? `layer ${i}: ${fmtDuration(x)}` : `layer ${i}: pending`} style={{ height: Number.isFinite(x) ? `${Math.max(8, (100 * x) / max)}%` : '4%' }} data-done={Number.isFinite(x) || undefined} />
+              ))}
+            </span>
+            <span className="hint">
+              {done}/{t.layers}
+            </span>
+          </div>
+        );
+      })}
+    </figure>
+  );
+}
+
+type SortKey = 'source' | 'language' | 'metric' | 'value' | 'change';
+
+/** Every number of the experiment, sortable, copyable as CSV. */
+function ResultTable({ run }: { run: ExperimentRun }) {
+  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'source', dir: 1 });
+  const [copied, setCopied] = useState<string | null>(null);
+  const rows = experimentTable(run);
+  const order = run.rows.map((r) => r.label);
+  const cmp = (a: (typeof rows)[number], b: (typeof rows)[number]): number => {
+    const k = sort.key;
+    if (k === 'source') return order.indexOf(a.source) - order.indexOf(b.source) || a.language.localeCompare(b.language) || a.metric.localeCompare(b.metric);
+    if (k === 'value' || k === 'change') return (a[k] ?? -Infinity) - (b[k] ?? -Infinity);
+    return a[k].localeCompare(b[k]);
+  };
+  const sorted = [...rows].sort((a, b) => sort.dir * cmp(a, b));
+  const header = (key: SortKey, text: string) => (
+    <th scope="col" aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" className="link-button" onClick={() => setSort({ key, dir: sort.key === key ? (-sort.dir as 1 | -1) : 1 })}>
+        {text}
+        {sort.key === key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
+      </button>
+    </th>
+  );
+  const copy = async (): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(experimentCsv(run));
+      setCopied('Copied as CSV.');
+    } catch {
+      setCopied('The browser refused the clipboard; select the table and copy it instead.');
+    }
+  };
+  if (!rows.length) return null;
+  return (
+    <details className="exp-table">
+      <summary>Every number ({rows.length} rows)</summary>
+      <div className="row">
+        <button type="button" className="small" onClick={() => void copy()}>
+          Copy as CSV
+        </button>
+        {copied && (
+          <span className="hint" role="status">
+            {copied}
+          </span>
+        )}
+      </div>
+      <div className="table-scroll">
+        <table className="data-table" aria-label="Every number of the experiment">
+          <thead>
+            <tr>
+              {header('source', 'calibration source')}
+              {header('language', 'evaluation language')}
+              {header('metric', 'metric')}
+              {header('value', 'value')}
+              <th scope="col">± stderr / sd</th>
+              <th scope="col">seeds</th>
+              {header('change', 'change vs dense')}
+            </tr>
+          </thead>
+          <tbody>
+            {sorted.map((r) => (
+              <tr key={`${r.source}|${r.language}|${r.metric}`}>
+                <td className="text">{r.source}</td>
+                <td className="text">{r.language}</td>
+                <td className="text">{r.metric}</td>
+                <td>{fmtNum(r.value)}</td>
+                <td>{r.stderr === null ? '—' : fmtNum(r.stderr, 3)}</td>
+                <td>{r.seeds}</td>
+                <td>{r.change === null ? '—' : `${r.change >= 0 ? '+' : ''}${fmtNum(r.change, 3)}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}

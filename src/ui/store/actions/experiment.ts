@@ -1,0 +1,262 @@
+/**
+ * The experiment: the dense model plus one pruned model per calibration source (and seed), each
+ * measured in every evaluation language (perplexity, bits per byte, task accuracy). Every cell goes
+ * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
+ * the finished cells.
+ */
+import type { CalibrationText, PruneRequest, TaskName } from '../../../engine/api';
+import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask } from '../experimentSlice';
+import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from './core';
+
+/** A message when the pattern is not a valid sparsity or N:M, else null. */
+export function patternProblem(p: ExperimentSettings['pattern']): string | null {
+  if (p.kind === 'unstructured') return p.sparsity > 0 && p.sparsity < 1 ? null : 'Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).';
+  return Number.isInteger(p.n) && Number.isInteger(p.m) && p.n >= 1 && p.m > p.n ? null : `N:M needs whole numbers with 1 ≤ N < M (e.g. 2:4), got ${p.n}:${p.m}.`;
+}
+
+/** Calibration texts of a source (a mix: its parts with their weights). */
+export function calibrationTexts(src: CalibSource, all: CalibSource[]): CalibrationText[] {
+  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}) }];
+  return (src.parts ?? []).map((p) => {
+    const part = all.find((x) => x.id === p.id)!;
+    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}) };
+  });
+}
+
+/** Mean of the non-null numbers (null when there are none). */
+export function mean(xs: readonly (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/** Sample standard deviation (null for fewer than two values). */
+export function spread(xs: readonly (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (v.length < 2) return null;
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tokens: 0, tasks: {} });
+
+function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: ExpCell) => ExpCell): ExperimentRun {
+  const row = run.cells[rowId] ?? {};
+  return { ...run, cells: { ...run.cells, [rowId]: { ...row, [language]: f(row[language] ?? emptyCell()) } } };
+}
+
+let runCounter = 0;
+
+/** Run the experiment panel's experiment on the active model. */
+export async function runExperiment(): Promise<void> {
+  const model = activeModel('experiment');
+  if (!model) return;
+  const s = store();
+  const bad = (text: string, code = 'BAD_ARGUMENT'): void => s.pushMessage({ panel: 'experiment', level: 'error', code, text });
+  s.clearMessages('experiment');
+  if (s.languages.state !== 'ready') return bad('This build has no bundled held-out texts, so there is nothing to evaluate on.', 'FILE_NOT_FOUND');
+  const heldOut = s.languages.languages;
+  const evalLangs = heldOut.filter((l) => s.expEvalLanguages.includes(l));
+  if (!evalLangs.length) return bad('Choose at least one evaluation language.');
+  const problem = patternProblem(s.expPattern);
+  if (problem) return bad(problem);
+  if (!wholeAtLeast('experiment', s.expSeqlen, 2, 'Window length')) return;
+  if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
+  if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
+  if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
+  const magnitude = s.expMethod === 'magnitude';
+  if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
+  const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
+  if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
+
+  const chosen = s.sources.filter((x) => x.selected);
+  if (!magnitude && !chosen.length) return bad('Add or select at least one calibration source: drop text files on the page, pick "Calibration files", or add a bundled text.');
+  if (!magnitude) {
+    const unknown = chosen.filter((x) => !x.language);
+    if (unknown.length) return bad(`The language of ${unknown.map((x) => `'${x.name}'`).join(', ')} could not be identified: choose it in the list of calibration sources.`);
+    for (const src of chosen) {
+      for (const t of calibrationTexts(src, s.sources)) {
+        const part = src.origin === 'mix' ? s.sources.find((x) => x.name === t.name) : src;
+        const share = src.origin === 'mix' ? (t.weight ?? 1) / (src.parts ?? []).reduce((a, p) => a + p.weight, 0) : 1;
+        const windows = Math.ceil(s.expNsamples * share);
+        const need = windows * s.expSeqlen + 1;
+        if (part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
+          return bad(
+            `'${part.name}' is too short: ${windows} calibration window${windows === 1 ? '' : 's'} of ${s.expSeqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the calibration windows or the window length.`,
+            'CALIBRATION_INVALID',
+          );
+        }
+      }
+    }
+  }
+  for (const f of s.expTaskFiles) {
+    if (!heldOut.includes(f.language)) {
+      return bad(`Task file '${f.name}' is tagged '${f.language || '(none)'}', a language without held-out text in this build, so it has no column. Tag it with one of: ${heldOut.join(', ')}.`, 'TASK_INVALID');
+    }
+  }
+
+  // Tasks per evaluation language: the bundled UDHR task where it exists, and the task files tagged with it.
+  const udhr = s.udhr.state === 'ready' ? s.udhr.languages : [];
+  const tasks: Record<string, ExpTask[]> = {};
+  const taskText = new Map<string, () => Promise<string>>();
+  for (const l of evalLangs) {
+    tasks[l] = [];
+    const u = udhr.find((x) => x.language === l);
+    if (s.expUdhr && u) {
+      tasks[l].push({ key: 'udhr', label: 'UDHR', task: 'udhr' });
+      taskText.set(`udhr:${l}`, () => bundledText(udhrFileUrl(u.file), `UDHR task '${l}'`));
+    }
+    if (s.expUdhr) {
+      for (const b of s.bundledTasks.filter((x) => x.language === l)) {
+        const key = `bundled:${b.task}:${b.name}`;
+        tasks[l].push({ key, label: b.name, task: b.task });
+        taskText.set(`${key}:${l}`, () => bundledText(taskFileUrl(b.file), `Bundled task ${b.name} '${l}'`));
+      }
+    }
+    for (const f of s.expTaskFiles.filter((x) => x.language === l)) {
+      tasks[l].push({ key: f.id, label: f.name, task: f.format });
+      taskText.set(`${f.id}:${l}`, async () => f.text);
+    }
+  }
+  const unscored = s.expTaskFiles.filter((f) => !evalLangs.includes(f.language));
+  if (unscored.length) s.pushMessage({ panel: 'experiment', level: 'info', text: `Not scored: ${unscored.map((f) => `'${f.name}' (${f.language})`).join(', ')}, whose language is not among the evaluation languages.` });
+
+  const seeds = Array.from({ length: s.expSeedCount }, (_, i) => i);
+  const settings: ExperimentSettings = {
+    method: s.expMethod,
+    pattern: s.expPattern,
+    nsamples: s.expNsamples,
+    seqlen: s.expSeqlen,
+    evalWindows: s.expEvalWindows,
+    seeds: magnitude ? [0] : seeds,
+    evalLanguages: evalLangs,
+    taskLimit: limit,
+  };
+  const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
+    ? [{ row: { id: 'magnitude', label: 'magnitude (no calibration)', language: null, sparsity: [] }, src: null }]
+    : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [] }, src }));
+  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...prunedRows.map((r) => r.row)];
+  const id = ++runCounter;
+  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], startedAt: Date.now(), elapsedMs: 0 };
+  s.setExpRun(run);
+  const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
+
+  const perModel = evalLangs.reduce((a, l) => a + 1 + tasks[l].length, 0);
+  const total = perModel * (1 + prunedRows.length * settings.seeds.length) + prunedRows.length * settings.seeds.length;
+  const t0 = performance.now();
+  const what = `${rows.length - 1} pruned model${rows.length === 2 ? '' : 's'} × ${evalLangs.length} language${evalLangs.length === 1 ? '' : 's'}`;
+  let ok = false;
+  await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
+    let done = 0;
+    const step = (message: string): void => store().setOpOverall(opts.opId, { done, total, message });
+    const evalTexts = new Map<string, string>();
+    for (const l of evalLangs) evalTexts.set(l, await bundledText(evalTextUrl(l), `Evaluation text '${l}'`));
+
+    const measure = async (modelId: string, rowId: string, rowLabel: string, seed: number): Promise<void> => {
+      for (const l of evalLangs) {
+        throwIfCancelled(signal);
+        update((r) => ({ ...r, current: { rowId, language: l, seed } }));
+        step(`${rowLabel}: perplexity ${l}`);
+        store().setOpProgress(opts.opId, null);
+        const p = await getEngine().perplexity(modelId, { text: evalTexts.get(l)!, seqlen: settings.seqlen, maxWindows: settings.evalWindows, language: l }, opts);
+        update((r) => withCell(r, rowId, l, (c) => ({ ...c, ppl: [...c.ppl, p.ppl], bpb: [...c.bpb, p.bitsPerByte], tokens: p.tokens })));
+        done++;
+        for (const t of tasks[l]) {
+          throwIfCancelled(signal);
+          step(`${rowLabel}: ${t.label} ${l}`);
+          store().setOpProgress(opts.opId, null);
+          const text = await taskText.get(`${t.key}:${l}`)!();
+          const res = await getEngine().evalTask(modelId, { task: t.task as TaskName, text, language: l, limit: limit ?? undefined }, opts);
+          update((r) => withCell(r, rowId, l, (c) => ({ ...c, tasks: { ...c.tasks, [t.key]: [...(c.tasks[t.key] ?? []), { acc: res.acc, stderr: res.acc_stderr, n: res.n }] } })));
+          done++;
+        }
+      }
+    };
+
+    await measure(model.id, 'dense', 'dense model', 0);
+    for (const { row, src } of prunedRows) {
+      for (const seed of settings.seeds) {
+        throwIfCancelled(signal);
+        const seedText = settings.seeds.length > 1 ? ` (seed ${seed})` : '';
+        step(`pruning with ${row.label}${seedText}`);
+        store().setOpProgress(opts.opId, null);
+        update((r) => ({ ...r, current: { rowId: row.id, seed }, layerTraces: [...r.layerTraces, { rowId: row.id, seed, layers: model.numLayers, finishedAt: [] }] }));
+        const req: PruneRequest = {
+          method: settings.method,
+          ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),
+          ...(src ? { calibration: { texts: calibrationTexts(src, store().sources), nsamples: settings.nsamples, seqlen: settings.seqlen, seed } } : {}),
+          name: `${model.name} ${settings.method} ${row.label}${seedText}`,
+        };
+        const pruned = await getEngine().prune(model.id, req, {
+          ...opts,
+          onProgress: (e) => {
+            opts.onProgress?.(e);
+            if (e.kind === 'layer') {
+              update((r) => ({
+                ...r,
+                layerTraces: r.layerTraces.map((tr, i) => {
+                  if (i !== r.layerTraces.length - 1) return tr;
+                  const finishedAt = [...tr.finishedAt];
+                  finishedAt[e.layer] = e.elapsedMs;
+                  return { ...tr, layers: e.layers, finishedAt };
+                }),
+              }));
+            }
+          },
+        });
+        done++;
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === row.id ? { ...x, sparsity: [...x.sparsity, pruned.report.overall] } : x)) }));
+        try {
+          await measure(pruned.model.id, row.id, `${row.label}${seedText}`, seed);
+        } finally {
+          await getEngine().unloadModel(pruned.model.id);
+        }
+      }
+    }
+    step('finished');
+    ok = true;
+  });
+  const cancelled = store().messages.some((m) => m.panel === 'experiment' && m.text === 'Cancelled.');
+  update((r) => ({ ...r, status: ok ? 'done' : cancelled ? 'cancelled' : 'failed', current: null, elapsedMs: performance.now() - t0 }));
+  if (!ok && !store().running) {
+    const filled = Object.values(store().expRun?.cells ?? {}).reduce((a, row) => a + Object.keys(row).length, 0);
+    if (filled) store().pushMessage({ panel: 'experiment', level: 'info', text: `The ${filled} finished cell${filled === 1 ? ' is' : 's are'} kept below.` });
+  }
+}
+
+/** Rows of the table of every number: one per (row, language, metric). */
+export function experimentTable(run: ExperimentRun): { source: string; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
+  const out: ReturnType<typeof experimentTable> = [];
+  for (const row of run.rows) {
+    for (const l of run.settings.evalLanguages) {
+      const c = run.cells[row.id]?.[l];
+      if (!c) continue;
+      const dense = run.cells.dense?.[l];
+      const push = (metric: string, xs: (number | null)[], denseXs: (number | null)[] | undefined, stderr: number | null = null): void => {
+        const v = mean(xs);
+        if (v === null) return;
+        const d = denseXs ? mean(denseXs) : null;
+        out.push({ source: row.label, language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.length, change: row.id === 'dense' || d === null ? null : v - d });
+      };
+      push('perplexity', c.ppl, dense?.ppl);
+      push('bits per byte', c.bpb, dense?.bpb);
+      for (const t of run.tasks[l] ?? []) {
+        const scores = c.tasks[t.key];
+        if (!scores?.length) continue;
+        const accs = scores.map((x) => x.acc);
+        const se = scores.length > 1 ? spread(accs) : scores[0].stderr;
+        push(`${t.label} accuracy`, accs, dense?.tasks[t.key]?.map((x) => x.acc), se);
+      }
+    }
+  }
+  return out;
+}
+
+/** CSV of `experimentTable` (RFC 4180 quoting). */
+export function experimentCsv(run: ExperimentRun): string {
+  const q = (v: string | number | null): string => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = ['calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense'];
+  for (const r of experimentTable(run)) lines.push([r.source, r.language, r.metric, r.value, r.stderr, r.seeds, r.change].map(q).join(','));
+  return `${lines.join('\n')}\n`;
+}
+

@@ -1,0 +1,13 @@
+/**
+ * Module-level actions: the only place where the UI calls the engine, one file per feature. Each
+ * action runs one engine operation, feeds its progress into the store and turns its errors into
+ * messages (\`runOp\` in core.ts).
+ */
+export { cancelRunning, connectEngine, errorCode, errorText, reportError } from './core';
+export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
+export { loadModel, unloadModel, type ModelSource } from './models';
+export { measureAllLanguages, runPerplexity } from './perplexity';
+export { downloadModel, pruneRequest, runPrune } from './prune';
+export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';
+export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
+export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';

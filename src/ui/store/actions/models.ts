@@ -1,0 +1,57 @@
+/** Loading and unloading models. */
+import type { ModelSpec, ModelSummary } from '../../../engine/api';
+import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME } from '../../paths';
+import { fetchBundled, getEngine, reportError, runOp, store } from './core';
+import { countAllTokens } from './sources';
+
+export type ModelSource = { kind: 'bundled' } | { kind: 'url'; url: string } | { kind: 'files'; files: File[]; name: string };
+
+export async function loadModel(source: ModelSource): Promise<ModelSummary | undefined> {
+  let spec: ModelSpec;
+  let label: string;
+  if (source.kind === 'bundled') {
+    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME };
+    label = `Loading ${DEFAULT_MODEL_NAME}`;
+  } else if (source.kind === 'url') {
+    const raw = source.url.trim();
+    if (!raw) {
+      store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: 'Enter the URL of a model folder (the folder that holds config.json).' });
+      return undefined;
+    }
+    let url: string;
+    try {
+      url = new URL(raw, document.baseURI).href;
+    } catch {
+      store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
+      return undefined;
+    }
+    spec = { kind: 'url', url };
+    label = `Loading ${url}`;
+  } else {
+    spec = { kind: 'files', files: source.files, name: source.name };
+    label = `Loading ${source.name}`;
+  }
+  const summary = await runOp('model', label, async (opts) => {
+    if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
+    return getEngine().loadModel(spec, opts);
+  });
+  if (summary) {
+    store().addModel(summary);
+    void countAllTokens();
+  }
+  return summary;
+}
+
+export async function unloadModel(id: string): Promise<void> {
+  if (store().running) {
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Wait for the running operation to finish, or cancel it.' });
+    return;
+  }
+  try {
+    await getEngine().unloadModel(id);
+    store().removeModel(id);
+    store().clearPruneReport(id);
+  } catch (e) {
+    reportError('model', e);
+  }
+}

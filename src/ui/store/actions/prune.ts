@@ -1,0 +1,67 @@
+/** Pruning a copy of the active model, and downloading a pruned model. */
+import type { PruneRequest } from '../../../engine/api';
+import { calibTextUrl } from '../../paths';
+import { fmtBytes } from '../../format';
+import { saveBlob, zipFileName } from '../../download';
+import type { PruneMethod, SparsityPattern } from '../pruneSlice';
+import { activeModel, bundledText, getEngine, runOp, store } from './core';
+
+/** The engine request for the prune form's settings and calibration text (null text: magnitude). */
+export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { language: string; text: string; nsamples: number; seqlen: number } | null): PruneRequest {
+  return {
+    method,
+    ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
+    calibration: calib ? { texts: [{ name: `calib/${calib.language}.txt`, text: calib.text, language: calib.language }], nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
+  };
+}
+
+/** Prune a copy of the active model with the form's settings; the copy becomes the active model. */
+export async function runPrune(): Promise<void> {
+  const model = activeModel('prune');
+  if (!model) return;
+  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen } = store();
+  if (prunePattern.kind === 'unstructured' && !(prunePattern.sparsity > 0 && prunePattern.sparsity < 1)) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).' });
+    return;
+  }
+  if (pruneMethod !== 'magnitude' && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Calibration windows must be a whole number of at least 1.' });
+    return;
+  }
+  const result = await runOp('prune', `Pruning ${model.name} (${pruneMethod})`, async (opts) => {
+    const calib =
+      pruneMethod === 'magnitude'
+        ? null
+        : { language: calibLanguage, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), nsamples: calibSamples, seqlen };
+    return getEngine().prune(model.id, pruneRequest(pruneMethod, prunePattern, calib), opts);
+  });
+  if (!result) return;
+  store().addModel(result.model);
+  store().setPruneReport(result.model.id, result.report);
+  store().pushMessage({
+    panel: 'prune',
+    level: 'info',
+    text: `Made ${result.model.name}: ${(result.report.overall * 100).toFixed(1)} % of the prunable weights are zero. It is now the active model.`,
+  });
+}
+
+/** Export the active (pruned) model and save it as <model name>.zip. */
+export async function downloadModel(): Promise<void> {
+  const model = activeModel('prune');
+  if (!model) return;
+  if (!model.prunedFrom) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: `${model.name} is not a pruned model; prune it first, then download the pruned copy.` });
+    return;
+  }
+  const name = zipFileName(model.name);
+  const saved = await runOp('prune', `Exporting ${model.name}`, async (opts) => {
+    const files = await getEngine().exportModel(model.id, opts);
+    store().setOpProgress(opts.opId, { kind: 'done', message: `Zipping ${files.length} files` });
+    const { zipSync } = await import('fflate');
+    // Weights are stored, not deflated: deflating hundreds of MB here would freeze the page.
+    const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, [f.data, { level: f.name.endsWith('.safetensors') ? 0 : 6 }] as const])));
+    saveBlob(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), name);
+    return { files: files.map((f) => f.name), bytes: zip.byteLength };
+  });
+  if (saved) store().pushMessage({ panel: 'prune', level: 'info', text: `Saved ${name} (${fmtBytes(saved.bytes)}: ${saved.files.join(', ')}).` });
+}

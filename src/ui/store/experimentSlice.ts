@@ -1,0 +1,194 @@
+import type { TaskName } from '../../engine/api';
+import type { PruneMethod, SparsityPattern } from './pruneSlice';
+import type { SliceCreator } from './types';
+
+/**
+ * A calibration source: a file the user gave, a bundled calibration text, or a mix of other sources
+ * in given proportions. Each selected source is one row (one pruned model) of the experiment.
+ */
+export interface CalibSource {
+  id: string;
+  name: string;
+  origin: 'file' | 'bundled' | 'mix';
+  /** Format of a file ('text', 'jsonl', 'json', 'csv'). */
+  format?: string;
+  /** Field or column the text came from. */
+  field?: string;
+  /** Size of the whole file (bundled: of the text). */
+  fileBytes: number;
+  /** UTF-8 bytes of the text used. */
+  bytes: number;
+  /** Only the start of a large file is used. */
+  capped: boolean;
+  /** The text used for calibration ('' for a mix). */
+  text: string;
+  preview: string;
+  /** Tokens of `text` with the active model's tokenizer; null until counted. */
+  tokens: number | null;
+  /** Language, detected or set by the user; null: not identified, the user has to say. */
+  language: string | null;
+  /** What language ID said (null: could not tell). */
+  detected: string | null;
+  /** Records skipped while parsing (malformed JSON lines, rows without text). */
+  skipped: number;
+  /** Mix: the parts and their weights (proportions). */
+  parts?: { id: string; weight: number }[];
+  /** Part of the next experiment. */
+  selected: boolean;
+}
+
+/** A task file for the experiment, tagged with the evaluation language it belongs to. */
+/** A bundled task from data/tasks/index.json. */
+export interface BundledTask {
+  task: TaskName;
+  language: string;
+  file: string;
+  name: string;
+  items: number;
+}
+
+export interface ExpTaskFile {
+  id: string;
+  name: string;
+  bytes: number;
+  text: string;
+  format: TaskName;
+  language: string;
+}
+
+/** A task column group of the experiment: a bundled task or a task file, in one language. */
+export interface ExpTask {
+  key: string;
+  /** Short name, e.g. "UDHR" or the file name. */
+  label: string;
+  task: TaskName;
+}
+
+export interface TaskScore {
+  acc: number;
+  stderr: number | null;
+  n: number;
+}
+
+/** One cell: a row's measurements in one evaluation language, one entry per seed. */
+export interface ExpCell {
+  ppl: number[];
+  bpb: (number | null)[];
+  tokens: number;
+  /** Task key -> scores (one per seed). */
+  tasks: Record<string, TaskScore[]>;
+}
+
+export interface ExpRow {
+  /** 'dense' or the source id. */
+  id: string;
+  label: string;
+  language: string | null;
+  /** Overall sparsity reached per seed. */
+  sparsity: number[];
+}
+
+/** Layer timings of one prune, for the chart of layers finishing. */
+export interface LayerTrace {
+  rowId: string;
+  seed: number;
+  layers: number;
+  /** Milliseconds from the start of the prune at which layer i finished. */
+  finishedAt: number[];
+}
+
+export interface ExperimentSettings {
+  method: PruneMethod;
+  pattern: SparsityPattern;
+  nsamples: number;
+  seqlen: number;
+  evalWindows: number;
+  seeds: number[];
+  evalLanguages: string[];
+  taskLimit: number | null;
+}
+
+export interface ExperimentRun {
+  id: number;
+  modelName: string;
+  settings: ExperimentSettings;
+  rows: ExpRow[];
+  /** Tasks per evaluation language (task key list). */
+  tasks: Record<string, ExpTask[]>;
+  /** cells[rowId][language] */
+  cells: Record<string, Record<string, ExpCell>>;
+  status: 'running' | 'done' | 'cancelled' | 'failed';
+  /** What is being measured now. */
+  current: { rowId: string; language?: string; seed?: number } | null;
+  layerTraces: LayerTrace[];
+  startedAt: number;
+  elapsedMs: number;
+}
+
+export type ExpMetric = 'ppl' | 'bpb';
+
+export interface ExperimentSlice {
+  sources: CalibSource[];
+  expTaskFiles: ExpTaskFile[];
+  /** Bundled tasks beyond UDHR (data/tasks/index.json), scored in their languages. */
+  bundledTasks: BundledTask[];
+  expMethod: PruneMethod;
+  expPattern: SparsityPattern;
+  expNsamples: number;
+  expSeqlen: number;
+  expEvalWindows: number;
+  /** How many seeds (0, 1, ... k-1). */
+  expSeedCount: number;
+  expEvalLanguages: string[];
+  /** Score the bundled UDHR task in every evaluation language that has it. */
+  expUdhr: boolean;
+  /** Items per task (NaN: all). */
+  expTaskLimit: number;
+  expMetric: ExpMetric;
+  expTaskShown: string | null;
+  expRun: ExperimentRun | null;
+  addSource: (s: CalibSource) => void;
+  updateSource: (id: string, patch: Partial<CalibSource>) => void;
+  removeSource: (id: string) => void;
+  addExpTaskFile: (f: ExpTaskFile) => void;
+  updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
+  removeExpTaskFile: (id: string) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExpRun: (run: ExperimentRun | null) => void;
+  /** Apply `f` to the run with this id (ignored when another run replaced it). */
+  updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
+}
+
+export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
+  sources: [],
+  expTaskFiles: [],
+  bundledTasks: [],
+  expMethod: 'wanda',
+  expPattern: { kind: 'unstructured', sparsity: 0.5 },
+  expNsamples: 16,
+  expSeqlen: 64,
+  expEvalWindows: 4,
+  expSeedCount: 1,
+  expEvalLanguages: [],
+  expUdhr: true,
+  expTaskLimit: 20,
+  expMetric: 'ppl',
+  expTaskShown: null,
+  expRun: null,
+  addSource: (src) => set((s) => ({ sources: [...s.sources, src] })),
+  updateSource: (id, patch) => set((s) => ({ sources: s.sources.map((x) => (x.id === id ? { ...x, ...patch } : x)) })),
+  removeSource: (id) =>
+    set((s) => ({
+      // A mix that loses a part keeps the others; a mix left with fewer than two parts goes too.
+      sources: s.sources
+        .filter((x) => x.id !== id)
+        .map((x) => (x.parts ? { ...x, parts: x.parts.filter((p) => p.id !== id) } : x))
+        .filter((x) => !x.parts || x.parts.length >= 2),
+    })),
+  addExpTaskFile: (f) => set((s) => ({ expTaskFiles: [...s.expTaskFiles, f] })),
+  updateExpTaskFile: (id, patch) => set((s) => ({ expTaskFiles: s.expTaskFiles.map((x) => (x.id === id ? { ...x, ...patch } : x)) })),
+  removeExpTaskFile: (id) => set((s) => ({ expTaskFiles: s.expTaskFiles.filter((x) => x.id !== id) })),
+  setExp: (patch) => set(patch),
+  setExpRun: (expRun) => set({ expRun }),
+  updateExpRun: (id, f) => set((s) => (s.expRun?.id === id ? { expRun: f(s.expRun) } : {})),
+});
