@@ -65,7 +65,7 @@ describe('resume an interrupted experiment', () => {
       const resumed = await runStudy(engine, m.id, spec, inputs, { resume: stored, onEvent: (e) => e.kind === 'step' && steps.push(e.total) });
       expect(resumed.complete).toBe(true);
       // Only the 7 missing cells and the 3 prunes (row en again: half measured) ran, plus the overlaps.
-      expect(steps[0]).toBe(7 + 3 + 1);
+      expect(steps[0]).toBe(7 + 3 + 2); // 7 missing cells, 3 prunes (row en again: half measured), 1 mask overlap per seed
       expect(resumed.cells).toEqual(whole.cells);
       expect(resumed.rows.map((r) => r.sparsity)).toEqual(whole.rows.map((r) => r.sparsity));
       expect(resumed.rows.map((r) => r.recon)).toEqual(whole.rows.map((r) => r.recon));
