@@ -13,6 +13,7 @@ import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerGrid } from './grid';
+import { registerShare } from './share';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerEval(program);
   registerGrid(program);
+  registerShare(program);
   return program;
 }
 

@@ -22,7 +22,15 @@ export type ErrorCode =
   | 'TASK_INVALID'
   | 'OUTPUT_EXISTS'
   | 'CANCELLED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // Share links, history, resume (src/experiment/share.ts, history.ts)
+  | 'SHARE_INVALID'
+  | 'SHARE_NEWER'
+  | 'SHARE_TOO_LARGE'
+  | 'HISTORY_INVALID'
+  | 'STORAGE_FULL'
+  | 'STORAGE_UNAVAILABLE'
+  | 'HASH_MISMATCH';
 
 export class PolyPruneError extends Error {
   readonly code: ErrorCode;
