@@ -40,6 +40,8 @@ export interface ModelSummary {
   resident: boolean;
   /** Set for models made by `prune`. */
   prunedFrom?: string;
+  /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
+  warnings?: string[];
 }
 
 /** Options of every long operation. `opId` lets `cancel(opId)` stop it. */
@@ -63,6 +65,8 @@ export interface PerplexityRequest {
 
 /** A perplexity record (see src/eval/results.ts) plus how it was windowed. */
 export interface PerplexityResult extends PerplexityRecord {
+  /** E.g. a text shorter than one full window. */
+  warnings?: string[];
   totalNll: number;
   windows: number;
   seqlen: number;

@@ -5,9 +5,9 @@
 import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
-import { openCheckpoint, type Checkpoint } from '../io/safetensors';
-import { loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
-import { loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
+import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
+import { checkpointWarnings, loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
+import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
@@ -23,6 +23,8 @@ export interface EngineOptions {
   politeWait?: boolean;
   /** Force resident (true) or streamed (false) layers; default decides by size. */
   resident?: boolean;
+  /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
+  stallTimeoutMs?: number;
 }
 
 export interface LoadedModel {
@@ -41,6 +43,8 @@ export class LocalEngine implements Engine {
   private models = new Map<string, LoadedModel>();
   private ops = new Map<string, AbortController>();
   private nextId = 1;
+  /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
+  private checkpointRefs = new Map<Checkpoint, number>();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -77,16 +81,29 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+      const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
       const cfg = await loadModelConfig(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
+      checkTokenizerFits(tokenizer, cfg.vocabSize, folder.location);
       const checkpoint = await openCheckpoint(folder);
-      const gpu = await this.device();
-      const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
-      const id = `m${this.nextId++}`;
-      const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident), cfg, folder, checkpoint, tokenizer, model };
-      this.models.set(id, loaded);
-      return loaded.summary;
+      try {
+        const warnings = [...checkpointWarnings(cfg, checkpoint)];
+        if (!checkpoint.files.some((f) => /(^|[\\/])model\.safetensors$/.test(f)) && (await folder.exists(SAFETENSORS_SINGLE_FILE).catch(() => false))) {
+          warnings.push(`${folder.location} has both ${SAFETENSORS_INDEX_FILE} and ${SAFETENSORS_SINGLE_FILE}; the shards listed in the index are used and ${SAFETENSORS_SINGLE_FILE} is ignored. Remove one of them if that is not what you want.`);
+        }
+        const gpu = await this.device();
+        const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
+        const id = `m${this.nextId++}`;
+        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident);
+        if (warnings.length) summary.warnings = warnings;
+        const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model };
+        this.models.set(id, loaded);
+        this.checkpointRefs.set(checkpoint, 1);
+        return loaded.summary;
+      } catch (e) {
+        await checkpoint.close().catch(() => undefined);
+        throw e;
+      }
     });
   }
 
@@ -106,6 +123,8 @@ export class LocalEngine implements Engine {
     const id = `m${this.nextId++}`;
     const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident), prunedFrom };
     this.models.set(id, { ...loaded, summary });
+    const root = loaded.pruning?.base ?? loaded.checkpoint;
+    this.checkpointRefs.set(root, (this.checkpointRefs.get(root) ?? 0) + 1);
     return summary;
   }
 
@@ -113,6 +132,13 @@ export class LocalEngine implements Engine {
     const m = this.get(id);
     m.model.destroy();
     this.models.delete(id);
+    const root = m.pruning?.base ?? m.checkpoint;
+    const refs = (this.checkpointRefs.get(root) ?? 1) - 1;
+    if (refs > 0) this.checkpointRefs.set(root, refs);
+    else {
+      this.checkpointRefs.delete(root);
+      await root.close().catch(() => undefined);
+    }
   }
 
   async tokenize(id: string, text: string): Promise<Int32Array> {
@@ -156,6 +182,7 @@ export class LocalEngine implements Engine {
 
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {
     const { model } = this.get(id);
+    checkTokenIds(ids, model.cfg.vocabSize, 'logits');
     const x = await model.forwardHidden(ids, ids.length);
     const lt = model.logits(x, ids.length);
     x.destroy();

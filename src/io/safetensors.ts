@@ -20,7 +20,7 @@ import {
   SAFETENSORS_DTYPES,
   type SafetensorsDtype,
 } from './dtypes';
-import { concatBytes, type ByteSource, type ModelFolder } from './source';
+import { concatBytes, looksLikeHtml, type ByteSource, type ModelFolder } from './source';
 
 export type { SafetensorsDtype } from './dtypes';
 
@@ -178,6 +178,9 @@ export async function openSafetensors(src: ByteSource): Promise<SafetensorsFile>
     throw formatError(file, `file is ${size} bytes, shorter than the 8-byte header-length prefix.`);
   }
   const prefix = await src.read(0, 8);
+  if (looksLikeHtml(prefix)) {
+    throw formatError(file, 'is an HTML page, not a safetensors file (a web server answered with a page in place of the file; check the URL).');
+  }
   const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const lo = dv.getUint32(0, true);
   const hi = dv.getUint32(4, true);
