@@ -25,6 +25,8 @@ export interface EngineOptions {
   resident?: boolean;
   /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
   stallTimeoutMs?: number;
+  /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
+  gpuMemoryBytes?: number;
 }
 
 export interface LoadedModel {
@@ -153,7 +155,7 @@ export class LocalEngine implements Engine {
   async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
-      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress });
+      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
       const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint } }, out.name, id);
       return { model: summary, report: out.report, record: out.record };
     });

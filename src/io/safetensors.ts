@@ -172,6 +172,15 @@ function parseMetadata(file: string, v: unknown): Record<string, string> {
  * the tensor and the numbers involved.
  */
 export async function openSafetensors(src: ByteSource): Promise<SafetensorsFile> {
+  try {
+    return await readSafetensorsHeader(src);
+  } catch (e) {
+    await src.close?.().catch(() => undefined); // a bad file never leaves its handle open
+    throw e;
+  }
+}
+
+async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsFile> {
   const file = src.name;
   const size = await src.size();
   if (size < 8) {

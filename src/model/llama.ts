@@ -331,8 +331,11 @@ export class LlamaModel {
     return logits;
   }
 
-  /** Hidden states after all layers for B sequences of S tokens (ids length B*S). */
-  async forwardHidden(ids: Int32Array, S: number, signal?: AbortSignal): Promise<Tensor> {
+  /**
+   * Hidden states after all layers for B sequences of S tokens (ids length B*S). With `check`, every
+   * layer's output is added to it (item `model.layers.i output`) for a NaN/Inf diagnosis.
+   */
+  async forwardHidden(ids: Int32Array, S: number, signal?: AbortSignal, check?: FiniteCheck): Promise<Tensor> {
     const T = ids.length;
     const tIds = this.gpu.upload(ids, [T], 'ids');
     let x = this.embedTokens(tIds, T);
@@ -342,6 +345,7 @@ export class LlamaModel {
       const nx = await this.forwardLayer(i, x, T, S);
       x.destroy();
       x = nx;
+      check?.add(`model.layers.${i} output`, x, T * this.cfg.hiddenSize, { cols: this.cfg.hiddenSize });
       if (!this.resident) {
         await this.gpu.sync();
         this.releaseLayer(i);
@@ -377,13 +381,20 @@ export class LlamaModel {
         ids.set(s, b * S);
         for (let t = 0; t + 1 < s.length; t++) targets[b * S + t] = s[t + 1];
       });
-      const x = await this.forwardHidden(ids, S, opts.signal);
-      const tT = this.gpu.upload(targets, [B * S], 'targets');
-      const nllT = this.headNll(x, tT, B * S);
-      const nll = await this.gpu.readF32(nllT);
-      x.destroy();
-      tT.destroy();
-      nllT.destroy();
+      const check = new FiniteCheck(this.gpu);
+      let nll: Float32Array;
+      try {
+        const x = await this.forwardHidden(ids, S, opts.signal, check);
+        const tT = this.gpu.upload(targets, [B * S], 'targets');
+        const nllT = this.headNll(x, tT, B * S);
+        nll = await this.gpu.readF32(nllT);
+        x.destroy();
+        tT.destroy();
+        nllT.destroy();
+        if (!nll.every(Number.isFinite)) throwNonFiniteActivations(await check.read(), nll, S);
+      } finally {
+        check.dispose();
+      }
       batch.forEach((si, b) => {
         result[si] = nll.slice(b * S, b * S + seqs[si].length - 1);
       });
@@ -457,6 +468,28 @@ async function uploadRows(gpu: Gpu, raw: Uint8Array, dtype: string, rows: number
     return t;
   }
   throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor ${label} has dtype ${dtype}; weights must be F32, F16 or BF16.`);
+}
+
+/**
+ * NON_FINITE for a forward whose losses came out NaN/Inf: names the first decoder layer whose output
+ * held NaN/Inf (from the per-layer check), or the final norm and output head when every layer was finite.
+ */
+export function throwNonFiniteActivations(layers: NonFinite[], nll: Float32Array, S: number): never {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < nll.length; i++) {
+    if (!Number.isFinite(nll[i])) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  const where = layers.length
+    ? `the output of decoder layer ${layers[0].what.replace(/^model\.layers\.(\d+) output$/, '$1')} (${layers[0].count} values, first at token ${Math.floor(layers[0].first / (layers[0].cols ?? 1)) % S} of its window, channel ${layers[0].first % (layers[0].cols ?? 1)})`
+    : 'the final norm or output head (logits), every decoder layer output was finite';
+  throw new PolyPruneError(
+    'NON_FINITE',
+    `Non-finite values (NaN/Inf) appeared in ${where}; ${bad} token loss${bad === 1 ? '' : 'es'} came out non-finite (first at token ${first % S + 1} of its window). The activations overflow float32 with these weights, so no score is reported.`,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { useState, type DragEvent } from 'react';
 import { useAppStore } from '../../store';
 import { measureAllLanguages, reportError, runPerplexity } from '../../store/actions';
 import { fmtNum } from '../../format';
+import { decodeTextFile } from '../../../common/text';
 import { BitsPerByteChart } from '../../charts/BitsPerByteChart/LazyBitsPerByteChart';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -47,13 +48,13 @@ function TextChooser() {
 
   const readFile = (f: File | undefined): void => {
     if (!f) return;
-    f.text().then(
-      (t) => {
+    f.arrayBuffer()
+      .then((buf) => {
+        const t = decodeTextFile(f.name, new Uint8Array(buf), { what: 'Text file' });
         setCustomText(t, f.name);
         setSource({ kind: 'custom' });
-      },
-      (e: unknown) => reportError('perplexity', e),
-    );
+      })
+      .catch((e: unknown) => reportError('perplexity', e));
   };
   const onDrop = (e: DragEvent): void => {
     e.preventDefault();
