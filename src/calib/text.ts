@@ -17,6 +17,7 @@
  * repeat text just to fill the batch; too little text is an error stating both numbers.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { decodeTextFile, firstInvalidUtf8 } from '../common/text';
 import type { ProgressCallback } from '../common/progress';
 import type { TextTokenizer } from '../io/tokenizer';
 import { sampleWindows } from './sample';
@@ -71,49 +72,11 @@ function invalid(message: string): PolyPruneError {
   return new PolyPruneError('CALIBRATION_INVALID', message);
 }
 
-/** Byte offset of the first byte that does not start a valid UTF-8 sequence (bytes.length if none). */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    // continuation bytes and the smallest code point each lead byte may encode (no overlongs)
-    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
-    if (n === 0) return i;
-    const min = n === 1 ? 0x80 : n === 2 ? 0x800 : 0x10000;
-    let cp = c & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const d = b[i + k];
-      if (d === undefined || (d & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return i;
-}
+export { firstInvalidUtf8 };
 
-/** Strict UTF-8 decode and text checks; returns the file's paragraphs. */
+/** Strict UTF-8 decode and text checks (src/common/text.ts); returns the file's paragraphs. */
 export function calibrationParagraphs(name: string, bytes: Uint8Array): string[] {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const at = firstInvalidUtf8(bytes);
-    throw invalid(`Calibration file '${name}' is not valid UTF-8 text (invalid byte sequence at byte offset ${at}). Save it as UTF-8 plain text.`);
-  }
-  if (text.includes('\0')) throw invalid(`Calibration file '${name}' looks binary (it contains NUL bytes). Use a plain-text (.txt) file.`);
-  let control = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) || (c >= 0x7f && c < 0xa0)) control++;
-  }
-  if (control > 0.05 * text.length) {
-    throw invalid(`Calibration file '${name}' looks binary (${control} of ${text.length} characters are control characters). Use a plain-text (.txt) file.`);
-  }
+  const text = decodeTextFile(name, bytes, { what: 'Calibration file', code: 'CALIBRATION_INVALID', allowEmpty: true });
   const lf = text.replace(/\r\n?/g, '\n');
   const paragraphs = /\n[ \t\f]*\n/.test(lf)
     ? lf.split(/\n(?:[ \t\f]*\n)+/).map((p) => p.replace(/^\n+|\n+$/g, ''))

@@ -6,8 +6,8 @@ import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
 import { LocalEngine } from '../engine/engine';
-import type { ModelSpec, ModelSummary } from '../engine/api';
-import { dirFolder } from '../io/node';
+import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
+import { checkedDirFolder } from '../io/node';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -18,11 +18,32 @@ import { registerShare } from './share';
 
 export function modelSpec(model: string): ModelSpec {
   if (/^https?:\/\//i.test(model)) return { kind: 'url', url: model.endsWith('/') ? model : `${model}/` };
-  return { kind: 'folder', folder: dirFolder(model) };
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(model);
+  if (scheme) throw new PolyPruneError('BAD_ARGUMENT', `--model ${model}: '${scheme[1]}://' URLs are not supported; give a local folder or an http(s):// URL.`);
+  if (model.trim() === '') throw new PolyPruneError('BAD_ARGUMENT', '--model is empty; give a model folder or an http(s):// URL.');
+  return { kind: 'folder', folder: checkedDirFolder(model) };
+}
+
+/** Settings of the global options (set before a command runs). */
+const cliSettings = { stallTimeoutMs: undefined as number | undefined };
+
+/** The engine with the CLI's habits: load warnings printed on stderr (stdout stays clean for --json). */
+class CliEngine extends LocalEngine {
+  override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
+    const s = await super.loadModel(spec, opts);
+    for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
+    return s;
+  }
 }
 
 export function createEngine(): LocalEngine {
-  return new LocalEngine({ gpu: nodeGpu, politeWait: true });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs });
+}
+
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--stall-timeout must be a number of seconds >= 0 (got '${v}').`);
+  return n;
 }
 
 export function parseIntArg(name: string, min = 1) {
@@ -64,7 +85,11 @@ export function buildProgram(): Command {
     .name('polyprune')
     .description('Prune multilingual language models with per-language calibration, on WebGPU (Dawn in Node).')
     .version(VERSION)
-    .showHelpAfterError();
+    .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
+    .hook('preAction', (cmd) => {
+      const t = cmd.opts<{ stallTimeout?: number }>().stallTimeout;
+      cliSettings.stallTimeoutMs = t === undefined ? undefined : t * 1000;
+    });
 
   program
     .command('info')
@@ -88,6 +113,9 @@ export function buildProgram(): Command {
   registerEval(program);
   registerGrid(program);
   registerShare(program);
+  // An option error prints one line and where to look, not the whole help.
+  program.showHelpAfterError('hint: polyprune --help');
+  for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);
   return program;
 }
 

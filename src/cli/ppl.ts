@@ -4,6 +4,7 @@ import { PolyPruneError } from '../common/errors';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
+import { fsError } from '../io/node';
 import { readTokenWindows } from './windows';
 
 export function registerPpl(program: Command): void {
@@ -17,7 +18,8 @@ export function registerPpl(program: Command): void {
     .option('--stride <n>', 'sliding window stride (default: non-overlapping windows)', parseIntArg('--stride'))
     .option('--max-windows <n>', 'score at most this many windows', parseIntArg('--max-windows'))
     .option('--json', 'print JSON')
-    .action(async (o: { model: string; text?: string; windows?: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }) => {
+    .action(async (o: { model: string; text?: string; windows?: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }, cmd: Command) => {
+      const seqlenDefault = cmd.getOptionValueSource('seqlen') === 'default';
       if (!o.text === !o.windows) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --text <file> or --windows <file.safetensors>.');
       let text: string | undefined;
       let windows: { ids: Int32Array; n: number; seqlen: number } | undefined;
@@ -29,7 +31,7 @@ export function registerPpl(program: Command): void {
         try {
           bytes = await readFile(o.text!);
         } catch (e) {
-          throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read text file '${o.text}': ${(e as Error).message}`);
+          throw fsError(o.text!, e);
         }
         text = decodeUtf8Strict(bytes, o.text!);
       }
@@ -37,9 +39,11 @@ export function registerPpl(program: Command): void {
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
         if (o.seqlen > m.maxPositionEmbeddings) {
-          throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}).`);
+          const what = o.windows ? `The windows in ${o.windows} (${o.seqlen} tokens each) are` : `${seqlenDefault ? 'The default --seqlen' : '--seqlen'} ${o.seqlen} is`;
+          throw new PolyPruneError('BAD_ARGUMENT', `${what} longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}); ${o.windows ? 'use shorter windows' : `give --seqlen ${m.maxPositionEmbeddings} or less`}.`);
         }
-        const r = await engine.perplexity(m.id, { text, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
+        const r = await engine.perplexity(m.id, { text, textName: o.text, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
+        for (const w of r.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
         if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r }, null, 2));
         else {
           console.log(`perplexity     ${r.ppl.toFixed(4)}`);

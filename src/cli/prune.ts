@@ -7,6 +7,7 @@ import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { readTokenWindows } from './windows';
+import { fsError } from '../io/node';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 
@@ -41,7 +42,7 @@ export function registerPrune(program: Command): void {
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the pruning record as JSON')
-    .action(async (o: PruneCliOptions) => {
+    .action(async (o: PruneCliOptions, cmd: Command) => {
       const method = methodArg(o.method);
       patternArgs(o);
       await checkOutputFree(o.out);
@@ -62,7 +63,7 @@ export function registerPrune(program: Command): void {
             try {
               bytes = await readFile(f);
             } catch (e) {
-              throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read calibration file '${f}': ${(e as Error).message}`);
+              throw fsError(f, e);
             }
             texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
           }
@@ -83,7 +84,7 @@ export function registerPrune(program: Command): void {
       try {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
-          throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}).`);
+          throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
         const sink = await nodeOutputSink(o.out);

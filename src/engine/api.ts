@@ -46,6 +46,8 @@ export interface ModelSummary {
    * reloads and machines (see modelContentHash in engine.ts).
    */
   sha256: string;
+  /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
+  warnings?: string[];
 }
 
 /** Mask overlap of two pruned models: iou[layer][matrix] (null where neither prunes anything). */
@@ -63,6 +65,8 @@ export interface OpOptions {
 export interface PerplexityRequest {
   /** Raw text (tokenized without BOS) or explicit windows. */
   text?: string;
+  /** File name of the text, for messages (binary or empty text is refused naming it). */
+  textName?: string;
   /** Explicit token windows: ids (n*seqlen), each window scored on its own. */
   windows?: { ids: Int32Array; n: number; seqlen: number };
   seqlen: number;
@@ -75,6 +79,8 @@ export interface PerplexityRequest {
 
 /** A perplexity record (see src/eval/results.ts) plus how it was windowed. */
 export interface PerplexityResult extends PerplexityRecord {
+  /** E.g. a text shorter than one full window. */
+  warnings?: string[];
   totalNll: number;
   windows: number;
   seqlen: number;

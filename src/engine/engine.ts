@@ -5,9 +5,9 @@
 import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
-import { openCheckpoint, type Checkpoint } from '../io/safetensors';
-import { loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
-import { loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
+import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
+import { checkpointWarnings, loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
+import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
@@ -25,6 +25,10 @@ export interface EngineOptions {
   politeWait?: boolean;
   /** Force resident (true) or streamed (false) layers; default decides by size. */
   resident?: boolean;
+  /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
+  stallTimeoutMs?: number;
+  /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
+  gpuMemoryBytes?: number;
 }
 
 export interface LoadedModel {
@@ -73,6 +77,8 @@ export class LocalEngine implements Engine {
   private nextId = 1;
   /** Masks of unloaded pruned models kept for maskOverlap. */
   private keptMasks = new Map<string, ModelMask>();
+  /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
+  private checkpointRefs = new Map<Checkpoint, number>();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -109,23 +115,36 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+      const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
       const cfg = await loadModelConfig(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
+      checkTokenizerFits(tokenizer, cfg.vocabSize, folder.location);
       const checkpoint = await openCheckpoint(folder);
-      const gpu = await this.device();
-      const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
-      let sha: string;
       try {
-        sha = await modelContentHash(folder, checkpoint);
+        const warnings = [...checkpointWarnings(cfg, checkpoint)];
+        if (!checkpoint.files.some((f) => /(^|[\\/])model\.safetensors$/.test(f)) && (await folder.exists(SAFETENSORS_SINGLE_FILE).catch(() => false))) {
+          warnings.push(`${folder.location} has both ${SAFETENSORS_INDEX_FILE} and ${SAFETENSORS_SINGLE_FILE}; the shards listed in the index are used and ${SAFETENSORS_SINGLE_FILE} is ignored. Remove one of them if that is not what you want.`);
+        }
+        const gpu = await this.device();
+        const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
+        let sha: string;
+        try {
+          sha = await modelContentHash(folder, checkpoint);
+        } catch (e) {
+          model.destroy();
+          throw e;
+        }
+        const id = `m${this.nextId++}`;
+        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha);
+        if (warnings.length) summary.warnings = warnings;
+        const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model };
+        this.models.set(id, loaded);
+        this.checkpointRefs.set(checkpoint, 1);
+        return loaded.summary;
       } catch (e) {
-        model.destroy();
+        await checkpoint.close().catch(() => undefined);
         throw e;
       }
-      const id = `m${this.nextId++}`;
-      const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha), cfg, folder, checkpoint, tokenizer, model };
-      this.models.set(id, loaded);
-      return loaded.summary;
     });
   }
 
@@ -145,6 +164,8 @@ export class LocalEngine implements Engine {
     const id = `m${this.nextId++}`;
     const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom };
     this.models.set(id, { ...loaded, summary });
+    const root = loaded.pruning?.base ?? loaded.checkpoint;
+    this.checkpointRefs.set(root, (this.checkpointRefs.get(root) ?? 0) + 1);
     return summary;
   }
 
@@ -153,6 +174,13 @@ export class LocalEngine implements Engine {
     m.model.destroy();
     this.models.delete(id);
     if (opts?.keepMask && m.pruning?.mask) this.keptMasks.set(id, m.pruning.mask);
+    const root = m.pruning?.base ?? m.checkpoint;
+    const refs = (this.checkpointRefs.get(root) ?? 1) - 1;
+    if (refs > 0) this.checkpointRefs.set(root, refs);
+    else {
+      this.checkpointRefs.delete(root);
+      await root.close().catch(() => undefined);
+    }
   }
 
   private maskOf(id: string): ModelMask {
@@ -185,7 +213,7 @@ export class LocalEngine implements Engine {
   async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
-      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress });
+      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
       // The pruned model's identity: the base's hash and what pruning did to it.
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
       const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, mask: out.mask } }, out.name, sha, id);
@@ -216,6 +244,7 @@ export class LocalEngine implements Engine {
 
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {
     const { model } = this.get(id);
+    checkTokenIds(ids, model.cfg.vocabSize, 'logits');
     const x = await model.forwardHidden(ids, ids.length);
     const lt = model.logits(x, ids.length);
     x.destroy();

@@ -1,6 +1,8 @@
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { scorePerplexity } from '../eval/perplexity';
+import { checkTokenIds } from '../io/tokenizer';
+import { checkTextContent } from '../common/text';
 import type { SequenceScorer } from '../eval/types';
 import type { LlamaModel } from '../model/llama';
 import type { PerplexityRequest, PerplexityResult } from './api';
@@ -22,15 +24,20 @@ export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, 
     throw new PolyPruneError('BAD_ARGUMENT', `seqlen ${seqlen} is longer than the model's context (max_position_embeddings ${m.cfg.maxPositionEmbeddings}).`);
   }
   let streams: Int32Array[];
+  const warnings: string[] = [];
   if (req.windows) {
     const { ids, n, seqlen: wl } = req.windows;
     if (ids.length !== n * wl) throw new PolyPruneError('BAD_ARGUMENT', `windows: ${ids.length} ids for ${n} windows of ${wl}.`);
+    checkTokenIds(ids, m.cfg.vocabSize, 'Token windows');
     streams = Array.from({ length: n }, (_, i) => ids.slice(i * wl, (i + 1) * wl));
   } else if (typeof req.text === 'string') {
-    if (!req.text.trim()) throw new PolyPruneError('BAD_ARGUMENT', 'The text is empty.');
+    checkTextContent(req.textName ?? 'text', req.text, { what: 'Text' });
     let ids = m.tokenizer.encode(req.text, { addSpecialTokens: false });
     if (req.maxWindows) ids = ids.slice(0, req.stride ? seqlen + (req.maxWindows - 1) * req.stride : req.maxWindows * seqlen);
     streams = [ids];
+    if (ids.length < seqlen) {
+      warnings.push(`The text has only ${ids.length} tokens, fewer than one full window of ${seqlen}; the perplexity comes from ${Math.max(0, ids.length - 1)} predicted tokens of one short window. Give more text or a shorter --seqlen for a comparable number.`);
+    }
   } else {
     throw new PolyPruneError('BAD_ARGUMENT', 'perplexity needs `text` or `windows`.');
   }
@@ -43,5 +50,5 @@ export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, 
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
-  return { ...r, seqlen, stride: req.stride };
+  return { ...r, seqlen, stride: req.stride, ...(warnings.length ? { warnings } : {}) };
 }

@@ -55,8 +55,36 @@ export interface PruneOutcome {
  * the source dtype; the returned model is loaded from them, so evaluation sees exactly what an export
  * writes.
  */
-export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback }): Promise<PruneOutcome> {
+/** Default GPU memory assumed for calibration activations when the engine is given no figure (WebGPU does not report it). */
+export const DEFAULT_GPU_MEMORY_BYTES = 16 * 2 ** 30;
+
+const GiB = (b: number): string => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
+
+/**
+ * Refuses a calibration request too large to hold before any work: the token ids must fit one
+ * typed array in this process (< 2 GiB) and the activations (n x seqlen x hidden f32, kept on the
+ * GPU for the whole run) must fit `gpuMemoryBytes`. The message gives both numbers.
+ */
+export function checkCalibrationMemory(n: number, seqlen: number, hidden: number, gpuMemoryBytes = DEFAULT_GPU_MEMORY_BYTES): void {
+  if (!(Number.isSafeInteger(n) && n >= 1 && Number.isSafeInteger(seqlen) && seqlen >= 1)) return; // validated later with its own message
+  const idBytes = n * seqlen * 4;
+  const actBytes = n * seqlen * hidden * 4;
+  if (idBytes >= 2 ** 31 || actBytes > gpuMemoryBytes) {
+    const maxN = Math.max(1, Math.floor(Math.min((2 ** 31 - 1) / (seqlen * 4), gpuMemoryBytes / (seqlen * hidden * 4))));
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `${n} calibration windows of ${seqlen} tokens need ${GiB(actBytes)} of GPU memory for the activations (${n} x ${seqlen} x ${hidden} floats)${idBytes >= 2 ** 31 ? ` and ${GiB(idBytes)} of token ids in this process (at most 2 GiB)` : ''}; this engine allows ${GiB(gpuMemoryBytes)}. Use at most ${maxN} samples (--nsamples) at this sequence length.`,
+    );
+  }
+}
+
+export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
+  const c0 = req.calibration;
+  if (req.method !== 'magnitude' && c0) {
+    if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
+    else checkCalibrationMemory(c0.nsamples, c0.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
+  }
   let calib: Calibration | { ids: Int32Array; n: number; seqlen: number } | null = null;
   if (req.method !== 'magnitude') {
     const c = req.calibration;

@@ -23,9 +23,39 @@ function outputExists(out: string): PolyPruneError {
   return new PolyPruneError('OUTPUT_EXISTS', `Output folder '${out}' already exists. Choose another output path or remove it first; nothing was written.`);
 }
 
-/** Throw OUTPUT_EXISTS if `out` exists (call before any long work). */
+/**
+ * Throw OUTPUT_EXISTS if `out` exists, and BAD_ARGUMENT if it cannot be created: an empty path, a
+ * parent that is a regular file, or a folder that cannot be written (read-only, /proc, no permission).
+ * Call before any long work, so a long prune never ends in a write error.
+ */
 export async function checkOutputFree(out: string): Promise<void> {
-  if (await exists(resolve(out))) throw outputExists(resolve(out));
+  if (out.trim() === '') throw new PolyPruneError('BAD_ARGUMENT', 'The output path is empty; give a folder name that does not exist yet (e.g. --out pruned-model).');
+  const dest = resolve(out);
+  if (await exists(dest).catch(() => true)) throw outputExists(dest);
+  // the nearest existing ancestor must be a folder we can create entries in
+  let dir = dirname(dest);
+  for (;;) {
+    let st;
+    try {
+      st = await stat(dir);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if ((code === 'ENOENT') && dirname(dir) !== dir) {
+        dir = dirname(dir);
+        continue;
+      }
+      throw new PolyPruneError('BAD_ARGUMENT', `Cannot write the output folder '${dest}': ${dir} is not accessible (${code ?? (e as Error).message}); nothing was run.`);
+    }
+    if (!st.isDirectory()) throw new PolyPruneError('BAD_ARGUMENT', `Cannot write the output folder '${dest}': ${dir} is a file, not a folder; nothing was run.`);
+    break;
+  }
+  const probe = join(dir, `.polyprune-write-test-${process.pid}`);
+  try {
+    await mkdir(probe);
+    await rm(probe, { recursive: true, force: true });
+  } catch (e) {
+    throw new PolyPruneError('BAD_ARGUMENT', `Cannot write the output folder '${dest}': creating a folder in ${dir} fails (${(e as { code?: string }).code ?? (e as Error).message}); choose a writable place. Nothing was run.`);
+  }
 }
 
 /** A sink writing into a fresh folder `out` (see the file comment). */

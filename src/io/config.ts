@@ -407,7 +407,11 @@ export function validateCheckpoint(
       }
     } else if (!WEIGHT_DTYPES.has(info.dtype)) {
       problems.push(`tensor '${t.name}': dtype ${info.dtype}, expected F32, F16 or BF16`);
-      hints.add('Quantized checkpoints are not supported; use the original F32/F16/BF16 weights.');
+      hints.add(
+        info.dtype === 'F64'
+          ? 'F64 weights are not supported; convert them to F32 (e.g. model.float() in PyTorch) and save again.'
+          : 'Quantized or integer checkpoints are not supported; use the original F32/F16/BF16 weights.',
+      );
     }
   }
   if (problems.length === 0) return;
@@ -417,4 +421,37 @@ export function validateCheckpoint(
     'CHECKPOINT_MISMATCH',
     `The weights in ${ckpt.location} do not match config.json (${cfg.modelType}, ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ffn ${cfg.intermediateSize}, heads ${cfg.numHeads}/${cfg.numKvHeads}, head_dim ${cfg.headDim}, vocab ${cfg.vocabSize}): ${problems.length} problem(s):\n${shown.join('\n')}\n${[...hints].join(' ')}`,
   );
+}
+
+/** Tensors some exporters add that the forward pass never needs (not worth a warning). */
+const HARMLESS_EXTRA = /(^|\.)rotary_emb\.inv_freq$|^lm_head\.weight$/;
+
+/**
+ * Things about a checkpoint that do not stop a run but that the user should see: tensors of decoder
+ * layers beyond config.json's num_hidden_layers (unused: config.json may be cut short) and other
+ * unknown tensors. One line each.
+ */
+export function checkpointWarnings(cfg: ModelConfig, ckpt: Pick<Checkpoint, 'location' | 'names'>): string[] {
+  const expected = new Set(expectedTensors(cfg).map((t) => t.name));
+  const extraLayers = new Set<number>();
+  const unknown: string[] = [];
+  for (const n of ckpt.names()) {
+    if (expected.has(n) || HARMLESS_EXTRA.test(n)) continue;
+    const m = /^model\.layers\.(\d+)\./.exec(n);
+    if (m && Number(m[1]) >= cfg.numLayers) extraLayers.add(Number(m[1]));
+    else unknown.push(n);
+  }
+  const out: string[] = [];
+  if (extraLayers.size) {
+    const ls = [...extraLayers].sort((a, b) => a - b);
+    out.push(
+      `config.json says num_hidden_layers ${cfg.numLayers}, but the checkpoint also holds layer${ls.length > 1 ? 's' : ''} ${ls.length > 4 ? `${ls[0]}..${ls[ls.length - 1]}` : ls.join(', ')}; ${ls.length > 1 ? 'they are' : 'it is'} not used. Check that config.json belongs to these weights.`,
+    );
+  }
+  if (unknown.length) {
+    out.push(
+      `The checkpoint holds ${unknown.length} tensor${unknown.length > 1 ? 's' : ''} this ${cfg.modelType} model does not use (${unknown.slice(0, 3).map((x) => `'${x}'`).join(', ')}${unknown.length > 3 ? ', ...' : ''}); ${unknown.length > 1 ? 'they are' : 'it is'} ignored.`,
+    );
+  }
+  return out;
 }

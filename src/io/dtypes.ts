@@ -224,7 +224,7 @@ export function bytesToI32(bytes: Uint8Array, dtype: SafetensorsDtype, what: str
     default:
       throw new PolyPruneError(
         'BAD_ARGUMENT',
-        `${what} is ${dtype}, not an integer tensor; read it with readF32 instead of readI32.`,
+        `${what} is ${dtype}, not an integer tensor (token ids must be stored as I32 or I64).`,
       );
   }
 }

@@ -2,6 +2,7 @@
  * Node-only byte sources (local files via fs/promises). Browser code must never import this file;
  * the CLI and tests do.
  */
+import { statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,24 @@ function notFound(path: string, e: unknown): PolyPruneError {
   return new PolyPruneError('FILE_NOT_FOUND', `File not found: ${path}.`, { cause: e });
 }
 
+/** A one-line message for a file-system error on `path` (no stack, no internal function names). */
+export function fsError(path: string, e: unknown): PolyPruneError {
+  const code = (e as { code?: unknown } | null)?.code;
+  const why =
+    code === 'ELOOP'
+      ? 'it is a symbolic link loop (a link that points back to itself)'
+      : code === 'EISDIR'
+        ? 'it is a folder, not a file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is a file, not a folder'
+            : code === 'ENOENT'
+              ? 'it does not exist'
+              : `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error)?.message ?? String(e)}`;
+  return new PolyPruneError('FILE_NOT_FOUND', `Cannot read ${path}: ${why}.`, { cause: e });
+}
+
 /**
  * A local file read with positioned reads (`FileHandle.read` at an offset); the handle opens on the
  * first use and stays open until `close()`.
@@ -27,8 +46,8 @@ export function pathSource(path: string, displayName: string = path): ByteSource
   const getHandle = (): Promise<FileHandle> => {
     handle ??= open(path, 'r').catch((e: unknown) => {
       handle = null;
-      if (isNoEnt(e)) throw notFound(path, e);
-      throw new PolyPruneError('FILE_NOT_FOUND', `Cannot open ${path}: ${(e as Error).message}`, { cause: e });
+      if ((e as { code?: unknown }).code === 'ENOENT') throw notFound(path, e);
+      throw fsError(path, e);
     });
     return handle;
   };
@@ -87,7 +106,7 @@ export function dirFolder(dir: string): ModelFolder {
         if (isNoEnt(e)) {
           throw new PolyPruneError('FILE_NOT_FOUND', `File '${name}' not found in ${location}.`, { cause: e });
         }
-        throw e;
+        throw fsError(p, e);
       }
     },
     open(name) {
@@ -111,12 +130,33 @@ export function dirFolder(dir: string): ModelFolder {
       };
     },
     async exists(name) {
+      const p = pathOf(name);
+      let st;
       try {
-        return (await stat(pathOf(name))).isFile();
+        st = await stat(p);
       } catch (e) {
         if (isNoEnt(e)) return false;
-        throw e;
+        throw fsError(p, e);
       }
+      if (st.isDirectory()) throw new PolyPruneError('FILE_NOT_FOUND', `${p} is a folder, not a file; the model folder needs ${name} as a file.`);
+      return st.isFile();
     },
   };
+}
+
+/**
+ * A local model folder, checked up front: it must exist and be a folder (a missing path, a file, a
+ * symbolic link loop or an unreadable folder each get their own one-line message).
+ */
+export function checkedDirFolder(dir: string): ModelFolder {
+  const p = resolve(dir);
+  let st;
+  try {
+    st = statSync(p);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') throw new PolyPruneError('FILE_NOT_FOUND', `Model folder ${p} does not exist.`, { cause: e });
+    throw fsError(p, e);
+  }
+  if (!st.isDirectory()) throw new PolyPruneError('BAD_ARGUMENT', `${p} is a file; --model needs the model's folder (config.json, model.safetensors, tokenizer.json) or an http(s) URL.`);
+  return dirFolder(p);
 }

@@ -20,7 +20,7 @@ import {
   SAFETENSORS_DTYPES,
   type SafetensorsDtype,
 } from './dtypes';
-import { concatBytes, type ByteSource, type ModelFolder } from './source';
+import { concatBytes, looksLikeHtml, type ByteSource, type ModelFolder } from './source';
 
 export type { SafetensorsDtype } from './dtypes';
 
@@ -172,12 +172,24 @@ function parseMetadata(file: string, v: unknown): Record<string, string> {
  * the tensor and the numbers involved.
  */
 export async function openSafetensors(src: ByteSource): Promise<SafetensorsFile> {
+  try {
+    return await readSafetensorsHeader(src);
+  } catch (e) {
+    await src.close?.().catch(() => undefined); // a bad file never leaves its handle open
+    throw e;
+  }
+}
+
+async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsFile> {
   const file = src.name;
   const size = await src.size();
   if (size < 8) {
     throw formatError(file, `file is ${size} bytes, shorter than the 8-byte header-length prefix.`);
   }
   const prefix = await src.read(0, 8);
+  if (looksLikeHtml(prefix)) {
+    throw formatError(file, 'is an HTML page, not a safetensors file (a web server answered with a page in place of the file; check the URL).');
+  }
   const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const lo = dv.getUint32(0, true);
   const hi = dv.getUint32(4, true);

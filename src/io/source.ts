@@ -40,9 +40,15 @@ export interface UrlSourceOptions {
    * are downloaded once, kept, and sliced; larger ones fail with FETCH_FAILED. Default 32 MiB.
    */
   maxUnrangedBytes?: number;
+  /** A request that receives no bytes (headers or body) for this long fails with FETCH_FAILED. Default 30 s; 0 = never. */
+  stallTimeoutMs?: number;
+  /** How often a range read whose connection broke mid-body is resumed with a new Range request. Default 3. */
+  retries?: number;
 }
 
 const DEFAULT_MAX_UNRANGED_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRIES = 3;
 
 function checkRange(name: string, offset: number, length: number, size?: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
@@ -86,11 +92,82 @@ function describeFetchError(e: unknown): string {
   return String(e);
 }
 
-async function doFetch(fetchFn: FetchFn, url: string, init: RequestInit): Promise<Response> {
+function fmtSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * One HTTP request with a stall watchdog: it aborts when no bytes (headers or body) arrive for
+ * `stallMs`, and follows the caller's signal. `done()` must be called when the request is finished.
+ */
+class Guard {
+  readonly ctrl = new AbortController();
+  stalled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onOuter = (): void => this.ctrl.abort(this.outer?.reason);
+
+  constructor(
+    private readonly stallMs: number,
+    private readonly outer?: AbortSignal,
+  ) {
+    if (outer?.aborted) this.ctrl.abort(outer.reason);
+    else outer?.addEventListener('abort', this.onOuter, { once: true });
+    this.kick();
+  }
+
+  /** Bytes arrived: restart the stall timer. */
+  kick(): void {
+    clearTimeout(this.timer);
+    if (this.stallMs > 0 && Number.isFinite(this.stallMs)) {
+      this.timer = setTimeout(() => {
+        this.stalled = true;
+        this.ctrl.abort();
+      }, this.stallMs);
+    }
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuter);
+  }
+
+  get outerAborted(): boolean {
+    return this.outer?.aborted ?? false;
+  }
+}
+
+function stallError(url: string, stallMs: number, received: number, expected?: number): PolyPruneError {
+  const of = expected !== undefined ? ` of ${expected}` : '';
+  return new PolyPruneError(
+    'FETCH_FAILED',
+    `Download of ${url} stalled: no data for ${fmtSeconds(stallMs)} after ${received}${of} bytes. The server stopped sending; try again later, or allow more time (CLI: --stall-timeout <seconds>).`,
+  );
+}
+
+/** The connection closed in the middle of a body; `received` bytes of it arrived. Retried by range reads. */
+class BodyBroken extends Error {
+  constructor(
+    readonly received: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function abortError(): Error {
+  return new DOMException('The operation was aborted.', 'AbortError');
+}
+
+async function guardedFetch(fetchFn: FetchFn, url: string, init: RequestInit, stallMs: number, outer?: AbortSignal): Promise<{ res: Response; guard: Guard }> {
+  const guard = new Guard(stallMs, outer);
   try {
-    return await fetchFn(url, init);
+    const res = await fetchFn(url, { ...init, signal: guard.ctrl.signal });
+    guard.kick();
+    return { res, guard };
   } catch (e) {
-    if (e instanceof Error && e.name === 'AbortError') throw e;
+    guard.done();
+    if (guard.stalled) throw stallError(url, stallMs, 0);
+    if (guard.outerAborted || (e instanceof Error && e.name === 'AbortError')) throw e instanceof Error && e.name === 'AbortError' ? e : abortError();
     throw new PolyPruneError(
       'FETCH_FAILED',
       `Could not reach ${url}: ${describeFetchError(e)}. Check the URL, your network connection and, in the browser, that the server allows cross-origin requests (CORS).`,
@@ -99,28 +176,66 @@ async function doFetch(fetchFn: FetchFn, url: string, init: RequestInit): Promis
   }
 }
 
-/** Reads a response body, stopping (and cancelling the stream) once it exceeds `limit` bytes. */
-async function readBodyCapped(res: Response, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+/**
+ * Reads a response body chunk by chunk (each chunk restarts the stall timer), handing chunks to
+ * `sink`; `sink` returns false to stop early (the stream is cancelled). Throws the stall error, an
+ * AbortError, or BodyBroken with the bytes that arrived.
+ */
+async function pumpBody(res: Response, guard: Guard, url: string, stallMs: number, sink: (chunk: Uint8Array) => boolean, expected?: number): Promise<number> {
+  let received = 0;
+  if (!res.body) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    sink(buf);
+    return buf.byteLength;
+  }
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return received;
+      guard.kick();
+      received += value.byteLength;
+      if (!sink(value)) {
+        await reader.cancel().catch(() => undefined);
+        return received;
+      }
+    }
+  } catch (e) {
+    if (guard.stalled) throw stallError(url, stallMs, received, expected);
+    if (guard.outerAborted) throw abortError();
+    throw new BodyBroken(received, describeFetchError(e));
+  } finally {
+    reader.releaseLock?.();
+  }
+}
+
+/** The whole body, or null once it exceeds `limit` bytes. */
+async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs: number, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel().catch(() => undefined);
     return null;
   }
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
+  let over = false;
+  try {
+    await pumpBody(res, guard, url, stallMs, (c) => {
+      total += c.byteLength;
+      if (total > limit) {
+        over = true;
+        return false;
+      }
+      chunks.push(c);
+      return true;
+    }, Number.isFinite(declared) && res.headers.get('content-length') !== null ? declared : undefined);
+  } catch (e) {
+    if (e instanceof BodyBroken) {
+      throw new PolyPruneError('FETCH_FAILED', `Download of ${url} broke off: the server closed the connection after ${e.received} bytes (${e.reason}). Try again.`);
     }
-    chunks.push(value);
+    throw e;
   }
-  return concatBytes(chunks, total);
+  return over ? null : concatBytes(chunks, total);
 }
 
 /** Concatenates byte chunks into one fresh buffer. */
@@ -145,6 +260,29 @@ function statusText(res: Response): string {
   return `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
 }
 
+/**
+ * True when a server answered a request for `name` with an HTML page: static hosts with an app
+ * fallback (vite preview, most SPA hosts) answer every missing path with index.html and 200.
+ */
+export function isHtmlAnswer(res: Response, name: string): boolean {
+  if (/\.html?$/i.test(name)) return false;
+  return /^\s*text\/html\b/i.test(res.headers.get('content-type') ?? '');
+}
+
+/** True when bytes look like the start of an HTML page (`<!doctype html`, `<html`). */
+export function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  if (head.length < 5) return false;
+  return ['<!doctype html', '<html', '<head', '<!--'].some((c) => head.startsWith(c) || c.startsWith(head));
+}
+
+function htmlNotFile(url: string): PolyPruneError {
+  return new PolyPruneError(
+    'FILE_NOT_FOUND',
+    `${url} answered with an HTML page instead of the file: the server has no such file and serves its app page in its place (an app fallback). Check the model URL.`,
+  );
+}
+
 /** Builds the error for a failed response; `onNotFound` lets folders report FILE_NOT_FOUND instead. */
 type NotFoundHook = (res: Response) => PolyPruneError;
 
@@ -166,23 +304,23 @@ function makeUrlSource(
   onNotFound?: NotFoundHook,
 ): ByteSource {
   const maxUnranged = options.maxUnrangedBytes ?? DEFAULT_MAX_UNRANGED_BYTES;
-  const baseInit = (extra: Record<string, string>, method = 'GET'): RequestInit => ({
-    method,
-    headers: { ...options.headers, ...extra },
-    signal: options.signal,
-  });
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  const request = (extra: Record<string, string>, method = 'GET') =>
+    guardedFetch(fetchFn, url, { method, headers: { ...options.headers, ...extra } }, stallMs, options.signal);
   /** The whole file, kept only when the server ignores Range and the file is small. */
   let whole: Uint8Array<ArrayBuffer> | null = null;
   let sizePromise: Promise<number> | null = null;
 
-  const ignoredRange = async (res: Response, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
-    const body = await readBodyCapped(res, maxUnranged);
+  const ignoredRange = async (res: Response, guard: Guard, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
+    const body = await readBodyCapped(res, guard, url, stallMs, maxUnranged);
     if (!body) {
       throw new PolyPruneError(
         'FETCH_FAILED',
         `${url} ignored the HTTP Range request (answered 200 with the whole file instead of 206 Partial Content) and the file is larger than ${maxUnranged} bytes, so it cannot be read piecewise. Serve it from a server that supports byte ranges (Hugging Face, most static servers, \`npx http-server\`).`,
       );
     }
+    if (looksLikeHtml(body)) throw htmlNotFile(url);
     whole = body;
     if (offset + length > body.byteLength) {
       throw new PolyPruneError(
@@ -195,28 +333,107 @@ function makeUrlSource(
 
   const fetchSize = async (): Promise<number> => {
     if (whole) return whole.byteLength;
-    const head = await doFetch(fetchFn, url, baseInit({}, 'HEAD'));
-    const len = head.headers.get('content-length');
-    const encoded = head.headers.get('content-encoding');
-    if (head.ok && len !== null && /^\d+$/.test(len) && (!encoded || encoded === 'identity')) return Number(len);
+    {
+      const { res: head, guard } = await request({}, 'HEAD');
+      guard.done();
+      if (head.ok && isHtmlAnswer(head, url)) throw htmlNotFile(url);
+      const len = head.headers.get('content-length');
+      const encoded = head.headers.get('content-encoding');
+      if (head.ok && len !== null && /^\d+$/.test(len) && (!encoded || encoded === 'identity')) return Number(len);
+    }
     // No usable HEAD (405, compressed, missing length): ask for the first byte and read Content-Range.
-    const res = await doFetch(fetchFn, url, baseInit({ Range: 'bytes=0-0' }));
-    if (res.status === 206) {
-      await res.body?.cancel().catch(() => undefined);
-      const total = parseContentRangeTotal(res.headers.get('content-range'));
-      if (total === undefined) {
-        throw new PolyPruneError(
-          'FETCH_FAILED',
-          `Cannot determine the size of ${url}: neither HEAD Content-Length nor a readable Content-Range header (cross-origin servers must list Content-Range in Access-Control-Expose-Headers).`,
-        );
+    const { res, guard } = await request({ Range: 'bytes=0-0' });
+    try {
+      if (res.ok && isHtmlAnswer(res, url)) {
+        await res.body?.cancel().catch(() => undefined);
+        throw htmlNotFile(url);
       }
-      return total;
+      if (res.status === 206) {
+        await res.body?.cancel().catch(() => undefined);
+        const total = parseContentRangeTotal(res.headers.get('content-range'));
+        if (total === undefined) {
+          throw new PolyPruneError(
+            'FETCH_FAILED',
+            `Cannot determine the size of ${url}: neither HEAD Content-Length nor a readable Content-Range header (cross-origin servers must list Content-Range in Access-Control-Expose-Headers).`,
+          );
+        }
+        return total;
+      }
+      if (res.ok) {
+        await ignoredRange(res, guard, 0, 0);
+        return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
+      }
+      await res.body?.cancel().catch(() => undefined);
+      throw httpError(url, res, 'Requesting', onNotFound);
+    } finally {
+      guard.done();
     }
-    if (res.ok) {
-      await ignoredRange(res, 0, 0);
-      return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
+  };
+
+  /** Bytes [offset, offset + length) with Range requests; a body cut off mid-way is resumed. */
+  const readRange = async (offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
+    const out = new Uint8Array(length);
+    const last = offset + length - 1;
+    let got = 0;
+    let breaks = 0;
+    let lastReason = '';
+    while (got < length) {
+      const from = offset + got;
+      const { res, guard } = await request({ Range: `bytes=${from}-${last}` });
+      try {
+        if (res.ok && isHtmlAnswer(res, url)) {
+          await res.body?.cancel().catch(() => undefined);
+          throw htmlNotFile(url);
+        }
+        if (res.status === 206) {
+          let overflow = false;
+          const n = await pumpBody(res, guard, url, stallMs, (c) => {
+            if (got + c.byteLength > length) {
+              overflow = true;
+              return false;
+            }
+            out.set(c, got);
+            got += c.byteLength;
+            return true;
+          }, length - got).catch((e: unknown) => {
+            if (e instanceof BodyBroken) return -1;
+            throw e;
+          });
+          if (n >= 0 && !overflow && got < length) {
+            throw new PolyPruneError(
+              'FETCH_FAILED',
+              `${url}: asked for bytes ${offset}-${last} (${length} bytes) but received ${got} bytes. The file may be shorter than expected or changed on the server.`,
+            );
+          }
+          if (overflow) {
+            throw new PolyPruneError('FETCH_FAILED', `${url}: asked for bytes ${from}-${last} but the server sent more. The server's Range support is broken; try another host.`);
+          }
+          if (n < 0) {
+            breaks++;
+            lastReason = 'the server closed the connection mid-transfer';
+            if (breaks > retries) {
+              throw new PolyPruneError(
+                'FETCH_FAILED',
+                `Download of ${url} broke off ${breaks} times (${lastReason}); received ${got} of ${length} bytes (bytes ${offset}-${last}). Try again later or from another host.`,
+              );
+            }
+          }
+          continue;
+        }
+        if (res.status === 200 && got === 0) return await ignoredRange(res, guard, offset, length);
+        await res.body?.cancel().catch(() => undefined);
+        if (res.status === 416) {
+          throw new PolyPruneError(
+            'FETCH_FAILED',
+            `${url}: bytes ${from}-${last} are past the end of the file (HTTP 416 Range Not Satisfiable). The file is truncated or changed on the server.`,
+          );
+        }
+        throw httpError(url, res, `Reading bytes ${from}-${last} of`, onNotFound);
+      } finally {
+        guard.done();
+      }
     }
-    throw httpError(url, res, 'Requesting', onNotFound);
+    return out;
   };
 
   return {
@@ -232,26 +449,7 @@ function makeUrlSource(
       checkRange(url, offset, length, whole?.byteLength);
       if (whole) return whole.slice(offset, offset + length);
       if (length === 0) return new Uint8Array(0);
-      const last = offset + length - 1;
-      const res = await doFetch(fetchFn, url, baseInit({ Range: `bytes=${offset}-${last}` }));
-      if (res.status === 206) {
-        const buf = new Uint8Array(await res.arrayBuffer());
-        if (buf.byteLength !== length) {
-          throw new PolyPruneError(
-            'FETCH_FAILED',
-            `${url}: asked for bytes ${offset}-${last} (${length} bytes) but received ${buf.byteLength} bytes. The file may be shorter than expected or changed on the server.`,
-          );
-        }
-        return buf;
-      }
-      if (res.status === 200) return ignoredRange(res, offset, length);
-      if (res.status === 416) {
-        throw new PolyPruneError(
-          'FETCH_FAILED',
-          `${url}: bytes ${offset}-${last} are past the end of the file (HTTP 416 Range Not Satisfiable). The file is truncated or changed on the server.`,
-        );
-      }
-      throw httpError(url, res, `Reading bytes ${offset}-${last} of`, onNotFound);
+      return readRange(offset, length);
     },
   };
 }
@@ -261,7 +459,10 @@ function makeUrlSource(
  * The size comes from HEAD Content-Length, or from the Content-Range of a `bytes=0-0` request.
  * If the server ignores Range (200 with the whole body), files up to `maxUnrangedBytes` are
  * downloaded once and sliced; larger ones fail with FETCH_FAILED rather than downloading the whole
- * file for every tensor. Network failures and HTTP errors are FETCH_FAILED naming the URL and status.
+ * file for every tensor. Network failures and HTTP errors are FETCH_FAILED naming the URL and status;
+ * a request that receives nothing for `stallTimeoutMs` fails naming the bytes received; a body cut
+ * off mid-way is resumed from where it stopped (`retries` times). An HTML page answered in place of
+ * the file (an app fallback) is FILE_NOT_FOUND.
  */
 export function urlSource(url: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): ByteSource {
   return makeUrlSource(url, fetchFn, options);
@@ -283,31 +484,43 @@ function checkRelativeName(name: string, location: string): void {
 /**
  * A model folder on an HTTP(S) server, e.g. `https://huggingface.co/<repo>/resolve/main`.
  * File names are appended to the base URL (path segments URL-encoded; a query string on the base is
- * kept). 404/410 -> FILE_NOT_FOUND, other failures -> FETCH_FAILED.
+ * kept). 404/410 -> FILE_NOT_FOUND, other failures -> FETCH_FAILED. An HTML page served for a file
+ * that is not .html counts as missing (static hosts answer missing paths with their app page).
  */
 export function urlFolder(baseUrl: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): ModelFolder {
   const q = baseUrl.indexOf('?');
   const path = (q < 0 ? baseUrl : baseUrl.slice(0, q)).replace(/\/+$/, '');
   const query = q < 0 ? '' : baseUrl.slice(q);
   const location = path;
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const urlOf = (name: string): string => {
     checkRelativeName(name, location);
     return `${path}/${name.split('/').map(encodeURIComponent).join('/')}${query}`;
   };
-  const init = (method: string, extra: Record<string, string> = {}): RequestInit => ({
-    method,
-    headers: { ...options.headers, ...extra },
-    signal: options.signal,
-  });
+  const request = (url: string, method: string, extra: Record<string, string> = {}) =>
+    guardedFetch(fetchFn, url, { method, headers: { ...options.headers, ...extra } }, stallMs, options.signal);
+  const htmlMissing = (name: string, url: string): PolyPruneError =>
+    fileNotFound(name, location, ` (${url} answered with an HTML page, the server's app fallback, not the file)`);
   return {
     location,
     async readText(name) {
       const url = urlOf(name);
-      const res = await doFetch(fetchFn, url, init('GET'));
-      if (!res.ok) {
-        throw httpError(url, res, 'Downloading', () => fileNotFound(name, location, ` (${url}: ${statusText(res)})`));
+      const { res, guard } = await request(url, 'GET');
+      try {
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => undefined);
+          throw httpError(url, res, 'Downloading', () => fileNotFound(name, location, ` (${url}: ${statusText(res)})`));
+        }
+        if (isHtmlAnswer(res, name)) {
+          await res.body?.cancel().catch(() => undefined);
+          throw htmlMissing(name, url);
+        }
+        const body = await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER);
+        if (body && looksLikeHtml(body) && !/\.html?$/i.test(name)) throw htmlMissing(name, url);
+        return new TextDecoder().decode(body ?? new Uint8Array(0));
+      } finally {
+        guard.done();
       }
-      return res.text();
     },
     open(name) {
       const url = urlOf(name);
@@ -317,12 +530,14 @@ export function urlFolder(baseUrl: string, fetchFn: FetchFn = defaultFetch, opti
     },
     async exists(name) {
       const url = urlOf(name);
-      let res = await doFetch(fetchFn, url, init('HEAD'));
+      let { res, guard } = await request(url, 'HEAD');
+      guard.done();
       if (res.status === 405 || res.status === 501) {
-        res = await doFetch(fetchFn, url, init('GET', { Range: 'bytes=0-0' }));
+        ({ res, guard } = await request(url, 'GET', { Range: 'bytes=0-0' }));
+        guard.done();
         await res.body?.cancel().catch(() => undefined);
       }
-      if (res.ok) return true;
+      if (res.ok) return !isHtmlAnswer(res, name);
       if (res.status === 404 || res.status === 410) return false;
       throw httpError(url, res, 'Checking', undefined);
     },

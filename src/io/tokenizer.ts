@@ -173,3 +173,32 @@ export async function loadTokenizerFromFolder(folder: ModelFolder): Promise<Text
   const configText = (await folder.exists('tokenizer_config.json')) ? await folder.readText('tokenizer_config.json') : undefined;
   return loadTokenizer(jsonText, configText);
 }
+
+/**
+ * The one check for token ids, however they come in (text tokenized here, explicit windows, calibration
+ * token files): every id must index the model's embedding table, 0 <= id < vocabSize.
+ */
+export function checkTokenIds(ids: ArrayLike<number>, vocabSize: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        `${what}: token id ${id} at position ${i} is outside the model's vocabulary (0..${vocabSize - 1}); were the ids made with this model's tokenizer?`,
+      );
+    }
+  }
+}
+
+/**
+ * Refuses a tokenizer that can produce ids the model has no embedding for (a tokenizer of another
+ * model). A tokenizer with fewer ids than vocab_size is fine (padded embedding tables are common).
+ */
+export function checkTokenizerFits(tok: Pick<TextTokenizer, 'vocabSize'>, vocabSize: number, location: string): void {
+  if (tok.vocabSize > vocabSize) {
+    throw new PolyPruneError(
+      'TOKENIZER_INVALID',
+      `The tokenizer in ${location} has ${tok.vocabSize} token ids, but config.json's vocab_size is ${vocabSize}: ids ${vocabSize}..${tok.vocabSize - 1} have no embedding, so every score would be meaningless. Use the tokenizer.json published with these weights.`,
+    );
+  }
+}

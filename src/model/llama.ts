@@ -11,6 +11,7 @@ import type { ProgressCallback } from '../common/progress';
 import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
 import * as ops from '../gpu/ops';
 import type { ChunkedMatrix } from '../gpu/ops';
+import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import type { Checkpoint } from '../io/safetensors';
 import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
 
@@ -105,48 +106,89 @@ export class LlamaModel {
     if (share && (share.gpu !== gpu || share.destroyed || share.cfg.vocabSize !== cfg.vocabSize || share.cfg.hiddenSize !== cfg.hiddenSize)) {
       throw new PolyPruneError('INTERNAL', 'shareFrom must be a live model of the same architecture on the same device');
     }
-    const embed = share ? share.embed : await uploadMatrix(gpu, checkpoint, 'model.embed_tokens.weight', cfg.vocabSize, cfg.hiddenSize);
-    progress('embeddings');
-    const head = share ? share.head : cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize);
-    progress('lm_head');
-    const finalNorm = share ? share.finalNorm : await uploadVector(gpu, checkpoint, 'model.norm.weight');
-    const invFreq = ropeInvFreq(cfg);
-    progress('final norm');
-    const model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident, share ? share.outerRefs : { count: 0 });
-    if (resident) {
-      for (let i = 0; i < cfg.numLayers; i++) {
-        throwIfAborted(opts.signal);
-        model.layers[i] = await model.readLayer(i);
-        progress(`layer ${i + 1}/${cfg.numLayers}`);
+    const check = new FiniteCheck(gpu);
+    const owned: ChunkedMatrix[] = [];
+    let finalNorm: Tensor | null = null;
+    let model: LlamaModel | null = null;
+    try {
+      const embed = share ? share.embed : await uploadMatrix(gpu, checkpoint, 'model.embed_tokens.weight', cfg.vocabSize, cfg.hiddenSize, check);
+      if (!share) owned.push(embed);
+      progress('embeddings');
+      const head = share ? share.head : cfg.tieWordEmbeddings ? embed : await uploadMatrix(gpu, checkpoint, 'lm_head.weight', cfg.vocabSize, cfg.hiddenSize, check);
+      if (!share && head !== embed) owned.push(head);
+      progress('lm_head');
+      finalNorm = share ? share.finalNorm : await uploadVector(gpu, checkpoint, 'model.norm.weight', check);
+      const invFreq = ropeInvFreq(cfg);
+      progress('final norm');
+      model = new LlamaModel(gpu, cfg, checkpoint, embed, head, finalNorm, invFreq, resident, share ? share.outerRefs : { count: 0 });
+      if (resident) {
+        for (let i = 0; i < cfg.numLayers; i++) {
+          throwIfAborted(opts.signal);
+          model.layers[i] = await model.readLayer(i, check);
+          progress(`layer ${i + 1}/${cfg.numLayers}`);
+        }
       }
+      throwNonFiniteWeights(await check.read(), checkpoint);
       await gpu.sync();
+    } catch (e) {
+      check.dispose();
+      if (model) model.destroy();
+      else {
+        for (const m of owned) destroyMatrix(m);
+        if (!share) finalNorm?.destroy();
+      }
+      throw e;
     }
     return model;
   }
 
-  private async readLayer(i: number): Promise<LayerWeights> {
+  /** Upload layer i's weights, adding each to `check` (the caller reads it). Frees what it made on error. */
+  private async readLayer(i: number, check: FiniteCheck): Promise<LayerWeights> {
     const p = `model.layers.${i}.`;
-    const linears = {} as Record<LinearName, ChunkedMatrix>;
-    for (const n of LINEAR_NAMES) {
-      const [N, K] = linearShape(this.cfg, n);
-      linears[n] = await uploadMatrix(this.gpu, this.checkpoint, `${p}${n}.weight`, N, K);
-    }
-    const biases: LayerWeights['biases'] = {};
-    for (const n of biasedLinears(this.cfg)) biases[n] = await uploadVector(this.gpu, this.checkpoint, `${p}${n}.bias`);
-    return {
-      inputNorm: await uploadVector(this.gpu, this.checkpoint, `${p}input_layernorm.weight`),
-      postNorm: await uploadVector(this.gpu, this.checkpoint, `${p}post_attention_layernorm.weight`),
-      linears,
-      biases,
+    const made: { m?: ChunkedMatrix; t?: Tensor }[] = [];
+    const vec = async (name: string): Promise<Tensor> => {
+      const t = await uploadVector(this.gpu, this.checkpoint, name, check);
+      made.push({ t });
+      return t;
     };
+    try {
+      const linears = {} as Record<LinearName, ChunkedMatrix>;
+      for (const n of LINEAR_NAMES) {
+        const [N, K] = linearShape(this.cfg, n);
+        linears[n] = await uploadMatrix(this.gpu, this.checkpoint, `${p}${n}.weight`, N, K, check);
+        made.push({ m: linears[n] });
+      }
+      const biases: LayerWeights['biases'] = {};
+      for (const n of biasedLinears(this.cfg)) biases[n] = await vec(`${p}${n}.bias`);
+      return { inputNorm: await vec(`${p}input_layernorm.weight`), postNorm: await vec(`${p}post_attention_layernorm.weight`), linears, biases };
+    } catch (e) {
+      for (const x of made) {
+        if (x.m) destroyMatrix(x.m);
+        x.t?.destroy();
+      }
+      throw e;
+    }
   }
 
-  /** The weights of layer i on the GPU (loaded from the checkpoint if not resident). */
+  /** The weights of layer i on the GPU (loaded from the checkpoint and checked for NaN/Inf if not resident). */
   async layer(i: number): Promise<LayerWeights> {
     this.checkAlive();
     const l = this.layers[i];
     if (l) return l;
-    const loaded = await this.readLayer(i);
+    const check = new FiniteCheck(this.gpu);
+    let loaded: LayerWeights;
+    try {
+      loaded = await this.readLayer(i, check);
+    } catch (e) {
+      check.dispose();
+      throw e;
+    }
+    try {
+      throwNonFiniteWeights(await check.read(), this.checkpoint);
+    } catch (e) {
+      destroyLayer(loaded);
+      throw e;
+    }
     this.layers[i] = loaded;
     return loaded;
   }
@@ -289,8 +331,11 @@ export class LlamaModel {
     return logits;
   }
 
-  /** Hidden states after all layers for B sequences of S tokens (ids length B*S). */
-  async forwardHidden(ids: Int32Array, S: number, signal?: AbortSignal): Promise<Tensor> {
+  /**
+   * Hidden states after all layers for B sequences of S tokens (ids length B*S). With `check`, every
+   * layer's output is added to it (item `model.layers.i output`) for a NaN/Inf diagnosis.
+   */
+  async forwardHidden(ids: Int32Array, S: number, signal?: AbortSignal, check?: FiniteCheck): Promise<Tensor> {
     const T = ids.length;
     const tIds = this.gpu.upload(ids, [T], 'ids');
     let x = this.embedTokens(tIds, T);
@@ -300,6 +345,7 @@ export class LlamaModel {
       const nx = await this.forwardLayer(i, x, T, S);
       x.destroy();
       x = nx;
+      check?.add(`model.layers.${i} output`, x, T * this.cfg.hiddenSize, { cols: this.cfg.hiddenSize });
       if (!this.resident) {
         await this.gpu.sync();
         this.releaseLayer(i);
@@ -335,13 +381,20 @@ export class LlamaModel {
         ids.set(s, b * S);
         for (let t = 0; t + 1 < s.length; t++) targets[b * S + t] = s[t + 1];
       });
-      const x = await this.forwardHidden(ids, S, opts.signal);
-      const tT = this.gpu.upload(targets, [B * S], 'targets');
-      const nllT = this.headNll(x, tT, B * S);
-      const nll = await this.gpu.readF32(nllT);
-      x.destroy();
-      tT.destroy();
-      nllT.destroy();
+      const check = new FiniteCheck(this.gpu);
+      let nll: Float32Array;
+      try {
+        const x = await this.forwardHidden(ids, S, opts.signal, check);
+        const tT = this.gpu.upload(targets, [B * S], 'targets');
+        const nllT = this.headNll(x, tT, B * S);
+        nll = await this.gpu.readF32(nllT);
+        x.destroy();
+        tT.destroy();
+        nllT.destroy();
+        if (!nll.every(Number.isFinite)) throwNonFiniteActivations(await check.read(), nll, S);
+      } finally {
+        check.dispose();
+      }
       batch.forEach((si, b) => {
         result[si] = nll.slice(b * S, b * S + seqs[si].length - 1);
       });
@@ -417,8 +470,44 @@ async function uploadRows(gpu: Gpu, raw: Uint8Array, dtype: string, rows: number
   throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor ${label} has dtype ${dtype}; weights must be F32, F16 or BF16.`);
 }
 
+/**
+ * NON_FINITE for a forward whose losses came out NaN/Inf: names the first decoder layer whose output
+ * held NaN/Inf (from the per-layer check), or the final norm and output head when every layer was finite.
+ */
+export function throwNonFiniteActivations(layers: NonFinite[], nll: Float32Array, S: number): never {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < nll.length; i++) {
+    if (!Number.isFinite(nll[i])) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  const where = layers.length
+    ? `the output of decoder layer ${layers[0].what.replace(/^model\.layers\.(\d+) output$/, '$1')} (${layers[0].count} values, first at token ${Math.floor(layers[0].first / (layers[0].cols ?? 1)) % S} of its window, channel ${layers[0].first % (layers[0].cols ?? 1)})`
+    : 'the final norm or output head (logits), every decoder layer output was finite';
+  throw new PolyPruneError(
+    'NON_FINITE',
+    `Non-finite values (NaN/Inf) appeared in ${where}; ${bad} token loss${bad === 1 ? '' : 'es'} came out non-finite (first at token ${first % S + 1} of its window). The activations overflow float32 with these weights, so no score is reported.`,
+  );
+}
+
+/**
+ * CHECKPOINT non-finite weights: NON_FINITE naming the first bad tensor (count, first index) and how
+ * many others there are. Nothing runs on such a model: every output would be NaN.
+ */
+export function throwNonFiniteWeights(bad: NonFinite[], ckpt: Checkpoint): void {
+  if (bad.length === 0) return;
+  const [b] = bad;
+  const more = bad.length > 1 ? ` ${bad.length - 1} more tensor${bad.length > 2 ? 's' : ''} hold NaN/Inf too (${bad.slice(1, 4).map((x) => `'${x.what}'`).join(', ')}${bad.length > 4 ? ', ...' : ''}).` : '';
+  throw new PolyPruneError(
+    'NON_FINITE',
+    `Tensor '${b.what}' in ${ckpt.has(b.what) ? ckpt.info(b.what).file : ckpt.location} holds ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf), the first at ${describeIndex(b)}.${more} The checkpoint is corrupt (or saved from a diverged run); every result computed from it would be NaN, so nothing was run.`,
+  );
+}
+
 /** A [rows, cols] weight matrix as row chunks within one binding each (chunk starts 64-row aligned). */
-export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number): Promise<ChunkedMatrix> {
+export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number, check?: FiniteCheck): Promise<ChunkedMatrix> {
   const info = ckpt.info(name);
   const raw = await ckpt.readRaw(name);
   const eb = raw.byteLength / (rows * cols);
@@ -426,14 +515,23 @@ export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, row
   const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
   for (let r0 = 0; r0 < rows; r0 += maxRows) {
     const r = Math.min(maxRows, rows - r0);
-    chunks.push({ tensor: await uploadRows(gpu, raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb), info.dtype, r, cols, name), rowStart: r0, rows: r });
+    try {
+      const tensor = await uploadRows(gpu, raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb), info.dtype, r, cols, name);
+      chunks.push({ tensor, rowStart: r0, rows: r });
+      check?.add(name, tensor, r * cols, { base: r0 * cols, cols });
+    } catch (e) {
+      for (const c of chunks) c.tensor.destroy();
+      throw e;
+    }
   }
   return { rows, cols, chunks };
 }
 
-async function uploadVector(gpu: Gpu, ckpt: Checkpoint, name: string): Promise<Tensor> {
+async function uploadVector(gpu: Gpu, ckpt: Checkpoint, name: string, check?: FiniteCheck): Promise<Tensor> {
   const info = ckpt.info(name);
   const raw = await ckpt.readRaw(name);
   const n = info.shape.reduce((a, b) => a * b, 1);
-  return uploadRows(gpu, raw, info.dtype, 1, n, name);
+  const t = await uploadRows(gpu, raw, info.dtype, 1, n, name);
+  check?.add(name, t, n);
+  return t;
 }

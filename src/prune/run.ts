@@ -21,6 +21,8 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import type { Tensor } from '../gpu/device';
 import { countZeros, reconstructionError } from '../gpu/prune';
+import { checkTokenIds } from '../io/tokenizer';
+import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type NM, type PruneMethod, PRUNE_METHODS, validatePruneOptions } from './method';
 import { WandaAccumulator, HessianAccumulator } from './stats';
@@ -136,10 +138,7 @@ export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | n
     throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${seqlen} exceeds what one forward can hold on this GPU (${model.maxChunkTokens()} tokens); use a shorter sequence length.`);
   }
   if (ids.length !== n * seqlen) throw new PolyPruneError('BAD_ARGUMENT', `Calibration ids hold ${ids.length} tokens, expected nsamples x seqlen = ${n} x ${seqlen} = ${n * seqlen}.`);
-  const V = model.cfg.vocabSize;
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] < 0 || ids[i] >= V) throw new PolyPruneError('BAD_ARGUMENT', `Calibration token id ${ids[i]} at position ${i} is outside the vocabulary (0..${V - 1}); was it tokenized with this model's tokenizer?`);
-  }
+  checkTokenIds(ids, model.cfg.vocabSize, 'Calibration windows');
 }
 
 /**
@@ -167,6 +166,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   const live: ({ free(): void } | { destroy(): void })[] = [];
   const measure = !!opts.reconstructionError && opts.method !== 'magnitude';
   const counter = gpu.tensor([LINEAR_NAMES.length], 'u32', 'prune.zero_counts');
+  const check = new FiniteCheck(gpu);
   const progress = (layer: number, phase: 'forward' | 'prune' | 'recompute', frac: number): void => {
     if (!opts.onProgress) return;
     const elapsedMs = now() - t0;
@@ -212,6 +212,12 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           throwIfAborted(opts.signal);
         }
         report.timings.forwardMs += now() - tf;
+        for (const [name, acc] of stats) {
+          const t = acc instanceof WandaAccumulator ? acc.scaler : acc.H;
+          const K = linearShape(model.cfg, name)[1];
+          check.add(`${opts.method === 'wanda' ? 'Wanda input norms' : 'SparseGPT Hessian'} of layer ${i} ${name}${name === 'self_attn.q_proj' ? ' (shared by q/k/v)' : name === 'mlp.gate_proj' ? ' (shared by gate/up)' : ''}`, t, t.numel, t.numel === K * K ? { cols: K } : {});
+        }
+        throwNonFiniteRun(await check.read(), i);
       }
       // 2. prune the 7 linears
       progress(i, 'prune', sequential ? 0.4 : 0);
@@ -255,7 +261,10 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         } else {
           await magnitudePrune(gpu, W, null, { sparsity: opts.sparsity, nm: opts.nm });
         }
-        for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, j);
+        for (const ch of W.chunks) {
+          countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, j);
+          check.add(`pruned weights of layer ${i} ${name}`, ch.tensor, ch.rows * W.cols, { base: ch.rowStart * W.cols, cols: W.cols });
+        }
         if (gram && dense) {
           recon[j] = await reconstructionError(gpu, dense, W.chunks, gram.H, W.cols);
           for (const d of dense) {
@@ -266,6 +275,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         opts.onProgress?.({ kind: 'prune', matrix: `model.layers.${i}.${name}.weight`, done: i * LINEAR_NAMES.length + j + 1, total: L * LINEAR_NAMES.length });
       }
       const zeros = await gpu.read(counter);
+      throwNonFiniteRun(await check.read(), i);
       report.timings.scoringMs += now() - tp;
       for (const acc of new Set([...stats.values(), ...grams.values()])) {
         acc.free();
@@ -298,8 +308,9 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           const nx = await model.forwardLayer(i, a.x, a.windows * S, S);
           a.x.destroy();
           a.x = nx;
+          check.add(`output of layer ${i} (input of layer ${i + 1})`, nx, nx.numel, { cols: model.cfg.hiddenSize });
         }
-        await gpu.sync();
+        throwNonFiniteRun(await check.read(), i);
         report.timings.forwardMs += now() - tr;
       }
       model.releaseLayer(i);
@@ -307,6 +318,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     }
     await gpu.sync();
   } catch (e) {
+    check.dispose();
     for (const a of acts) a.x.destroy();
     acts.length = 0;
     for (const s of live) {
@@ -329,6 +341,16 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   report.timings.totalMs = now() - t0;
   report.peakGpuBytes = gpu.memory().peakBytes;
   return report;
+}
+
+/** NON_FINITE naming where NaN/Inf first appeared in a pruning run (statistics, updated weights, activations). */
+function throwNonFiniteRun(bad: NonFinite[], layer: number): void {
+  if (bad.length === 0) return;
+  const [b] = bad;
+  throw new PolyPruneError(
+    'NON_FINITE',
+    `Pruning stopped at layer ${layer}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model (or its Hessian is degenerate); nothing was written.`,
+  );
 }
 
 /** Upload the calibration ids and embed them, in chunks of whole windows. */

@@ -25,6 +25,8 @@ export interface StaticServerOptions {
   noHead?: boolean;
   /** Extra headers on every response (e.g. COOP/COEP for cross-origin isolation). */
   headers?: Record<string, string>;
+  /** Answer missing paths with this file (200, its own content type), like `vite preview` and SPA hosts do with index.html. */
+  fallback?: string;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -122,7 +124,9 @@ export async function startStaticServer(
         st = await stat(file);
       }
     } catch {
-      return send(res, 404, `Not found: ${rawPath}\n`);
+      if (!options.fallback) return send(res, 404, `Not found: ${rawPath}\n`);
+      file = options.fallback;
+      st = await stat(file);
     }
     if (!st.isFile()) return send(res, 404, `Not found: ${rawPath}\n`);
     const size = st.size;

@@ -2,6 +2,7 @@ import { useState, type DragEvent } from 'react';
 import { useAppStore } from '../../store';
 import { measureAllLanguages, reportError, runPerplexity } from '../../store/actions';
 import { fmtNum } from '../../format';
+import { decodeTextFile } from '../../../common/text';
 import { BitsPerByteChart } from '../../charts/BitsPerByteChart/LazyBitsPerByteChart';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -48,9 +49,10 @@ function TextChooser() {
   const bundledLang = source.kind === 'bundled' ? source.language : (ready.includes('en') ? 'en' : ready[0]);
 
   // Every file is kept as an own text; the first goes into the text area, the others are one choice away.
+  // Binary, empty or non-UTF-8 files are refused with the same check the CLI uses.
   const readFiles = (files: File[]): void => {
     if (!files.length) return;
-    Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))).then(addOwnTexts, (e: unknown) => reportError('perplexity', e));
+    Promise.all(files.map(async (f) => ({ name: f.name, text: decodeTextFile(f.name, new Uint8Array(await f.arrayBuffer()), { what: 'Text file' }) }))).then(addOwnTexts, (e: unknown) => reportError('perplexity', e));
   };
   const onDrop = (e: DragEvent): void => {
     e.preventDefault();

@@ -1,3 +1,4 @@
+import { decodeTextFile } from '../../../common/text';
 import { useMemo, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { TASK_NAMES, type TaskName } from '../../../engine/api';
@@ -106,10 +107,9 @@ function TaskFileChooser() {
 
   const readFile = (f: File | undefined): void => {
     if (!f) return;
-    f.text().then(
-      (text) => setTaskFile({ name: f.name, bytes: f.size, text }),
-      (e: unknown) => reportError('tasks', e),
-    );
+    f.arrayBuffer()
+      .then((buf) => setTaskFile({ name: f.name, bytes: f.size, text: decodeTextFile(f.name, new Uint8Array(buf), { what: 'Task file' }) }))
+      .catch((e: unknown) => reportError('tasks', e));
   };
   const onDrop = (e: DragEvent): void => {
     e.preventDefault();

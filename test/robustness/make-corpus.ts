@@ -1,0 +1,172 @@
+/**
+ * The malformed-input corpus: generated from the stories260K fixture by code (no binary blobs in the
+ * repository), into a fresh folder per test run. Each case is one thing a careful user can get
+ * wrong, with the command that must refuse it (or warn) and what the message must name.
+ *
+ * Run by test/robustness/corpus.test.ts (CLI and engine API) and, for what a browser user can reach,
+ * test/browser/refuse.browser.test.ts.
+ */
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSafetensors, serializeSafetensors, type TensorToWrite } from '../../src/io/safetensors';
+import { pathSource } from '../../src/io/node';
+
+const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+
+/** The fixture's tensors as F32 arrays (name -> shape, data), in file order. */
+async function fixtureWeights(fixture: string): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+  const f = await openSafetensors(pathSource(join(fixture, 'model.safetensors')));
+  try {
+    const out = [];
+    for (const [name, info] of f.tensors) out.push({ name, shape: [...info.shape], data: await f.readF32(name) });
+    return out;
+  } finally {
+    await f.close();
+  }
+}
+
+function writeSafetensors(path: string, tensors: TensorToWrite[]): void {
+  const chunks = serializeSafetensors(tensors);
+  writeFileSync(path, Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
+}
+
+/** A copy of the fixture folder whose weights are `edit`ed (F32). */
+async function modelVariant(fixture: string, dir: string, edit: (w: Map<string, Float32Array>) => void, extra: TensorToWrite[] = []): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  for (const f of MODEL_FILES) copyFileSync(join(fixture, f), join(dir, f));
+  const weights = await fixtureWeights(fixture);
+  const byName = new Map(weights.map((w) => [w.name, w.data]));
+  edit(byName);
+  writeSafetensors(join(dir, 'model.safetensors'), [...weights.map((w) => ({ name: w.name, dtype: 'F32' as const, shape: w.shape, data: w.data })), ...extra]);
+  return dir;
+}
+
+function plainCopy(fixture: string, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const f of [...MODEL_FILES, 'model.safetensors']) copyFileSync(join(fixture, f), join(dir, f));
+  return dir;
+}
+
+function windowsFile(path: string, ids: number[][], dtype: 'I32' | 'F32' = 'I32'): string {
+  const n = ids.length;
+  const s = ids[0].length;
+  const flat = ids.flat();
+  const data = dtype === 'I32' ? Int32Array.from(flat) : Float32Array.from(flat);
+  writeSafetensors(path, [{ name: 'input_ids', dtype, shape: [n, s], data }]);
+  return path;
+}
+
+export interface Corpus {
+  dir: string;
+  models: Record<
+    'nanWeight' | 'infRow' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
+    string
+  >;
+  texts: Record<'nul' | 'random' | 'png' | 'latin1' | 'short' | 'good', string>;
+  windows: Record<'outOfVocab' | 'negative' | 'float', string>;
+  /** A regular file, to put --out under. */
+  regularFile: string;
+}
+
+/** Writes every case into `dir` (which must exist and be empty). */
+export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> {
+  const m = (name: string): string => join(dir, 'models', name);
+  mkdirSync(join(dir, 'models'), { recursive: true });
+  mkdirSync(join(dir, 'texts'), { recursive: true });
+  mkdirSync(join(dir, 'windows'), { recursive: true });
+
+  const models = {
+    good: plainCopy(fixture, m('good')),
+    // one NaN in a decoder layer's matrix: row 7, column 3
+    nanWeight: await modelVariant(fixture, m('nan-weight'), (w) => {
+      w.get('model.layers.2.mlp.up_proj.weight')![7 * 64 + 3] = NaN;
+    }),
+    // a row of +Inf
+    infRow: await modelVariant(fixture, m('inf-row'), (w) => {
+      w.get('model.layers.0.self_attn.q_proj.weight')!.fill(Infinity, 5 * 64, 6 * 64);
+    }),
+    // NaN embeddings of token 42 (the head is tied, so the logits would be NaN too)
+    nanEmbedding: await modelVariant(fixture, m('nan-embedding'), (w) => {
+      w.get('model.embed_tokens.weight')!.fill(NaN, 42 * 64, 43 * 64);
+    }),
+    // a tokenizer with ids past the model's vocab_size (512): an added token with id 700
+    tokenizerTooBig: (() => {
+      const d = plainCopy(fixture, m('tokenizer-too-big'));
+      const tok = JSON.parse(readFileSync(join(d, 'tokenizer.json'), 'utf8'));
+      tok.added_tokens = [...(tok.added_tokens ?? []), { id: 700, content: '<extra_700>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }];
+      writeFileSync(join(d, 'tokenizer.json'), JSON.stringify(tok));
+      return d;
+    })(),
+    // config.json with 4 layers; the checkpoint has 5 (layer 4 unused): a warning
+    fewerLayers: (() => {
+      const d = plainCopy(fixture, m('fewer-layers'));
+      const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+      cfg.num_hidden_layers = 4;
+      writeFileSync(join(d, 'config.json'), JSON.stringify(cfg, null, 2));
+      return d;
+    })(),
+    // an unknown extra tensor: a warning
+    extraTensor: await modelVariant(fixture, m('extra-tensor'), () => undefined, [{ name: 'model.vision_tower.proj.weight', dtype: 'F32', shape: [2, 2], data: new Float32Array(4) }]),
+    // an index and a single model.safetensors: the index wins, with a warning
+    indexAndSingle: (() => {
+      const d = plainCopy(fixture, m('index-and-single'));
+      copyFileSync(join(d, 'model.safetensors'), join(d, 'model-00001-of-00001.safetensors'));
+      return d;
+    })(),
+    symlinkLoop: (() => {
+      const p = m('symlink-loop');
+      symlinkSync(p, p);
+      return p;
+    })(),
+    // config.json as a symbolic link to itself
+    configLoop: (() => {
+      const d = plainCopy(fixture, m('config-loop'));
+      rmSync(join(d, 'config.json'));
+      symlinkSync(join(d, 'config.json'), join(d, 'config.json'));
+      return d;
+    })(),
+    safetensorsIsFolder: (() => {
+      const d = m('safetensors-is-folder');
+      mkdirSync(join(d, 'model.safetensors'), { recursive: true });
+      for (const f of MODEL_FILES) copyFileSync(join(fixture, f), join(d, f));
+      return d;
+    })(),
+  };
+  // the index lists every tensor in the shard
+  {
+    const d = models.indexAndSingle;
+    const names = (await fixtureWeights(fixture)).map((w) => w.name);
+    writeFileSync(join(d, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: Object.fromEntries(names.map((n) => [n, 'model-00001-of-00001.safetensors'])) }));
+  }
+
+  const t = (name: string, bytes: Uint8Array | string): string => {
+    const p = join(dir, 'texts', name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  let seed = 12345;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed >>> 24;
+  };
+  const english = readFileSync(join(fixture, '..', '..', 'data', 'text', 'debian-handbook', 'en-US.txt'), 'utf8').slice(0, 20000);
+  const texts = {
+    good: t('good.txt', english),
+    nul: t('nul.txt', new Uint8Array(4096)),
+    random: t('random.txt', Uint8Array.from({ length: 4096 }, rand)),
+    // the 8-byte PNG signature, an IHDR chunk and noise, renamed .txt
+    png: t('image.txt', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...Array.from({ length: 600 }, rand)])),
+    // "Größe, Übung, café" in Latin-1 (ö = 0xF6, not UTF-8)
+    latin1: t('latin1.txt', Buffer.from('Die Größe der Übung im Café ist schön. '.repeat(50), 'latin1')),
+    short: t('short.txt', 'Once upon a'),
+  };
+  const w = (name: string, ids: number[][], dtype?: 'I32' | 'F32'): string => windowsFile(join(dir, 'windows', name), ids, dtype);
+  const row = (k: number): number[] => Array.from({ length: 16 }, (_, i) => 10 + i + k);
+  const windows = {
+    outOfVocab: w('out-of-vocab.safetensors', [row(0), [...row(1).slice(0, 15), 9999]]),
+    negative: w('negative.safetensors', [row(0), [-3, ...row(1).slice(1)]]),
+    float: w('float.safetensors', [row(0), row(1)], 'F32'),
+  };
+  const regularFile = t('regular-file', 'not a folder');
+  return { dir, models, texts, windows, regularFile };
+}
