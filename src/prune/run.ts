@@ -27,6 +27,7 @@ import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
 import { sparsegptPrune } from './sparsegpt';
+import { copyPanels, destroyPanels } from './panels';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -210,17 +211,16 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
           await wandaPrune(gpu, W, scaler, { sparsity: opts.sparsity, nm: opts.nm });
         } else if (opts.method === 'sparsegpt') {
-          const H = (acc as HessianAccumulator).H;
+          const H = (acc as HessianAccumulator).matrix;
           // q/k (gate) share their Hessian with v (up); give all but the last user a copy in case
           // the solver works in place.
           const lastUser = name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj';
-          let Huse = H;
-          if (!lastUser) {
-            Huse = gpu.tensor(H.shape, 'f32', 'sparsegpt.H.copy');
-            gpu.copy(H, 0, Huse, 0, H.numel);
+          const Huse = lastUser ? H : copyPanels(gpu, H, 'sparsegpt.H.copy');
+          try {
+            await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
+          } finally {
+            if (Huse !== H) destroyPanels(Huse);
           }
-          await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
-          if (Huse !== H) Huse.destroy();
         } else {
           await magnitudePrune(gpu, W, null, { sparsity: opts.sparsity, nm: opts.nm });
         }
