@@ -1,6 +1,7 @@
-// rope: rotary position embedding in place, HF rotate_half convention:
-//   for i < D/2:  a = v[i], b = v[i + D/2], c = cosT[pos, i], s = sinT[pos, i]
-//                 v[i] = a*c - b*s,  v[i + D/2] = b*c + a*s
+// rope: rotary position embedding in place. For i < D/2, with c = cosT[pos, i], s = sinT[pos, i]:
+//   interleaved = 0 (HF Llama rotate_half, halves):  ia = i,   ib = i + D/2
+//   interleaved = 1 (HF Cohere rotate_half, pairs):  ia = 2i,  ib = 2i + 1
+//   a = v[ia], b = v[ib];  v[ia] = a*c - b*s,  v[ib] = b*c + a*s
 // pos = t mod S: every sequence of the batch starts at position 0. The cos/sin tables are computed on
 // the CPU (see ropeTables in src/gpu/ops.ts): GPU sin/cos are not accurate enough on every adapter
 // (SwiftShader's are off by ~2e-4).
@@ -19,6 +20,7 @@ struct Params {
   D: u32,
   stride: u32,
   colOffset: u32,
+  interleaved: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -38,8 +40,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg
   let c = cosT[pos * half + i];
   let s = sinT[pos * half + i];
   let base = t * p.stride + p.colOffset + h * p.D;
-  let a = v[base + i];
-  let b = v[base + i + half];
-  v[base + i] = a * c - b * s;
-  v[base + i + half] = b * c + a * s;
+  var ia = i;
+  var ib = i + half;
+  if (p.interleaved != 0u) {
+    ia = 2u * i;
+    ib = 2u * i + 1u;
+  }
+  let a = v[base + ia];
+  let b = v[base + ib];
+  v[base + ia] = a * c - b * s;
+  v[base + ib] = b * c + a * s;
 }

@@ -8,8 +8,11 @@
 //
 // Bindings
 //   0 uniform  Params
-//   1 rw       a     f32 [d, d]        row-major
+//   1 rw       a     f32 [d, d]        row-major; with split storage the row panel of A that starts at row
+//                                      rowBase and holds rows k0 .. k0 + nb (rowBase = 0: whole matrix)
 //   2 rw       ctl   atomic<u32> [..]  ctl[0] = first failing pivot
+//   3 rw       lkk   f32 [NB, NB]      a copy of the factored block (lower triangle, row stride NB) for
+//                                      cholesky_panel, which may run on other row panels
 // Override constants: NB (>= nb), WG (invocations).
 // Dispatch: (1, 1, 1).
 
@@ -17,6 +20,7 @@ struct Params {
   d: u32,
   k0: u32,
   nb: u32,
+  rowBase: u32,
 }
 
 override NB: u32 = 32u;
@@ -25,6 +29,7 @@ override WG: u32 = 256u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read_write> lkkOut: array<f32>;
 
 var<workgroup> lkk: array<f32, NB * NB>; // [NB][NB], lower triangle
 
@@ -44,7 +49,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
     let i = e / nb;
     let j = e % nb;
     var v = 0.0;
-    if (j <= i) { v = a[(k0 + i) * d + k0 + j]; }
+    if (j <= i) { v = a[(k0 + i - p.rowBase) * d + k0 + j]; }
     lkk[i * NB + j] = v;
   }
   workgroupBarrier();
@@ -70,6 +75,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   for (var e = t; e < nb * nb; e += WG) {
     let i = e / nb;
     let j = e % nb;
-    if (j <= i) { a[(k0 + i) * d + k0 + j] = lkk[i * NB + j]; }
+    if (j <= i) { a[(k0 + i - p.rowBase) * d + k0 + j] = lkk[i * NB + j]; }
+    lkkOut[i * NB + j] = lkk[i * NB + j];
   }
 }

@@ -7,17 +7,24 @@
 //   0 uniform  Params
 //   1 read     x     f32 [>= row0 + B*S, K]  activations; window j = rows row0 + j*S .. + S
 //   2 read     coef  f32 [2*B]      per-window (decay factor, input scale)
-//   3 rw       H     f32 [K, K]     running Hessian, updated in place
+//   3 rw       H     f32 [K, K]     running Hessian, updated in place (split: [hRows, K])
 // Tiling: a 64x64 tile of H per workgroup of 16x16 invocations (4x4 outputs each), tokens stepped by
 // 16 through workgroup memory; windows are processed in order inside the workgroup.
 // H is symmetric: only workgroups with x >= y work; each writes its tile and the mirrored one.
 // Dispatch: (ceil(K / 64), ceil(K / 64), 1); workgroup (x, y) owns H[y*64 .., x*64 ..] and its transpose
+// Split storage (panel = 1): H is the row panel with rows hRow0 .. hRow0 + hRows (hRow0 a multiple of
+// 64); every workgroup works (no mirroring across panels), owning H[hRow0 + y*64 .., x*64 ..].
+// Dispatch then (ceil(K / 64), ceil(hRows / 64), 1). The products are the same (fma(x_a, x_b) and
+// fma(x_b, x_a) round alike), so both layouts hold bitwise the same Hessian.
 
 struct Params {
   K: u32,
   B: u32,
   S: u32,
   row0: u32,
+  panel: u32,
+  hRow0: u32,
+  hRows: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,8 +40,10 @@ var<workgroup> bs_: array<f32, 1024>; // [TT][TILE] columns of H (columns b of x
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (wg.x < wg.y) { return; }
-  let a0 = wg.y * TILE;
+  let split = p.panel != 0u;
+  if (!split && wg.x < wg.y) { return; }
+  let a0 = p.hRow0 + wg.y * TILE;
+  let aEnd = select(p.K, min(p.K, p.hRow0 + p.hRows), split);
   let b0 = wg.x * TILE;
   let tid = lid.y * 16u + lid.x;
   var h: array<f32, 16>;
@@ -43,7 +52,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let a = a0 + lid.y * 4u + i;
       let b = b0 + lid.x * 4u + j;
       var v = 0.0;
-      if (a < p.K && b < p.K) { v = H[a * p.K + b]; }
+      if (a < aEnd && b < p.K) { v = H[(a - p.hRow0) * p.K + b]; }
       h[i * 4u + j] = v;
     }
   }
@@ -96,9 +105,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j = 0u; j < 4u; j++) {
       let a = a0 + lid.y * 4u + i;
       let b = b0 + lid.x * 4u + j;
-      if (a < p.K && b < p.K) {
-        H[a * p.K + b] = h[i * 4u + j];
-        H[b * p.K + a] = h[i * 4u + j];
+      if (a < aEnd && b < p.K) {
+        H[(a - p.hRow0) * p.K + b] = h[i * 4u + j];
+        if (!split) { H[b * p.K + a] = h[i * 4u + j]; }
       }
     }
   }

@@ -5,16 +5,24 @@
 // With J the reversal permutation, chol_lower(J H J) = J V J where H = V V^T, V upper; the upper Cholesky
 // factor of H^-1 is then U = V^-1 = J chol_lower(J H J)^-1 J (see src/prune/sparsegpt.ts).
 //
+// Split storage: h is the row panel of H with rows hRow0 .. hRow0 + hRows, a and x the row panels of A
+// and X with rows aRow0 .. aRow0 + aRows; a dispatch writes the rows i of its a/x panel whose source
+// row d-1-i lies in its h panel (one dispatch per overlapping pair). Whole matrices: 0, d, 0, d.
+//
 // Bindings
 //   0 uniform  Params
-//   1 read     h     f32 [d, d]
+//   1 read     h     f32 [hRows, d]
 //   2 read     ctl   u32 [CTL_SIZE]   ctl[1] = bits of damp (from linalg_damp)
-//   3 rw       a     f32 [d, d]
-//   4 rw       x     f32 [d, d]
-// Dispatch: (ceil(d / TILE), ceil(d / TILE), 1) with TILE x TILE invocations; i = row (y), j = column (x).
+//   3 rw       a     f32 [aRows, d]
+//   4 rw       x     f32 [aRows, d]
+// Dispatch: (ceil(d / TILE), ceil(aRows / TILE), 1) with TILE x TILE invocations; i = aRow0 + row (y), j = column (x).
 
 struct Params {
   d: u32,
+  hRow0: u32,
+  hRows: u32,
+  aRow0: u32,
+  aRows: u32,
 }
 
 override TILE: u32 = 16u;
@@ -27,15 +35,18 @@ override TILE: u32 = 16u;
 
 @compute @workgroup_size(TILE, TILE, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y;
+  let i = p.aRow0 + gid.y;
   let j = gid.x;
   let d = p.d;
-  if (i >= d || j >= d) { return; }
-  var v = h[(d - 1u - i) * d + (d - 1u - j)];
+  if (gid.y >= p.aRows || i >= d || j >= d) { return; }
+  let src = d - 1u - i;
+  if (src < p.hRow0 || src >= p.hRow0 + p.hRows) { return; }
+  var v = h[(src - p.hRow0) * d + (d - 1u - j)];
   if (i == j) {
     if (v == 0.0) { v = 1.0; }
     v += bitcast<f32>(ctl[1]);
   }
-  a[i * d + j] = v;
-  x[i * d + j] = select(0.0, 1.0, i == j);
+  let o = (i - p.aRow0) * d + j;
+  a[o] = v;
+  x[o] = select(0.0, 1.0, i == j);
 }

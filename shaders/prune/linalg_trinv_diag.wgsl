@@ -9,6 +9,8 @@
 //   0 uniform  Params
 //   1 read     l     f32 [d, d]   lower triangular (the Cholesky factor)
 //   2 rw       x     f32 [d, d]
+// Split storage: l and x are the row panels (of L and X) that start at row rowBase and hold rows
+// k0 .. k0 + nb; rowBase = 0 for whole matrices.
 // Override constants: NB (>= nb), WG (columns per workgroup).
 // Dispatch: (ceil((k0 + nb) / WG), 1, 1).
 
@@ -16,6 +18,7 @@ struct Params {
   d: u32,
   k0: u32,
   nb: u32,
+  rowBase: u32,
 }
 
 override NB: u32 = 32u;
@@ -38,7 +41,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     let i = e / nb;
     let j = e % nb;
     var v = 0.0;
-    if (j <= i) { v = l[(k0 + i) * d + k0 + j]; }
+    if (j <= i) { v = l[(k0 + i - p.rowBase) * d + k0 + j]; }
     lkk[i * NB + j] = v;
   }
   workgroupBarrier();
@@ -46,9 +49,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   if (col >= k0 + nb) { return; }
   let yb = t * (NB + 1u);
   for (var i = 0u; i < nb; i++) {
-    var s = x[(k0 + i) * d + col];
+    var s = x[(k0 + i - p.rowBase) * d + col];
     for (var q = 0u; q < i; q++) { s -= lkk[i * NB + q] * ys[yb + q]; }
     ys[yb + i] = s / lkk[i * NB + i];
   }
-  for (var i = 0u; i < nb; i++) { x[(k0 + i) * d + col] = ys[yb + i]; }
+  for (var i = 0u; i < nb; i++) { x[(k0 + i - p.rowBase) * d + col] = ys[yb + i]; }
 }

@@ -14,7 +14,8 @@
 //
 // Bindings
 //   0 uniform  Params
-//   1 read     u       f32 [d, d]            upper Cholesky factor of H^-1
+//   1 read     u       f32 [d, d]            upper Cholesky factor of H^-1, or its row panel that starts at
+//                                            row uRow0 and holds the block's rows (split storage)
 //   2 read     tmp     u32 [allRows, count]  bit patterns of the scores (mode 0; any buffer in mode 1)
 //   3 read     ctl     u32 [CTL_SIZE]        ctl[CTL_PREFIX] = threshold key (mode 0)
 //   4 rw       w       f32 [rows, d]         one row chunk of W, updated in place
@@ -31,6 +32,7 @@ struct Params {
   mode: u32,
   m: u32,
   prune: u32,
+  uRow0: u32,
 }
 
 override R: u32 = 16u;
@@ -87,7 +89,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
             for (var j = 0u; j < glen; j++) {
               if ((groupMask & (1u << j)) != 0u) { continue; }
               let v = ws[r * BS + i + j];
-              let dg = u[(i1 + i + j) * d + i1 + i + j];
+              let dg = u[(i1 + i + j - p.uRow0) * d + i1 + i + j];
               let sc = (v * v) / (dg * dg);
               if (best == 0xFFFFFFFFu || sc < bestScore) { best = j; bestScore = sc; }
             }
@@ -99,7 +101,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
         pruned = tmp[(p.rowStart + row) * count + i] <= thresh;
       }
       let q = select(wi, 0.0, pruned);
-      let err = (wi - q) / u[(i1 + i) * d + i1 + i];
+      let err = (wi - q) / u[(i1 + i - p.uRow0) * d + i1 + i];
       es[r] = err;
       if (row < p.rows) {
         w[row * d + i1 + i] = q;
@@ -107,7 +109,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
       }
     }
     workgroupBarrier();
-    let urow = (i1 + i) * d + i1;
+    let urow = (i1 + i - p.uRow0) * d + i1;
     for (var t = i + 1u + t0; t < count; t += WG) {
       let h = u[urow + t];
       for (var r = 0u; r < R; r++) {

@@ -5,7 +5,8 @@
 //
 // Bindings
 //   0 uniform  Params
-//   1 read     u     f32 [d, d]          upper Cholesky factor of H^-1
+//   1 read     u     f32 [d, d]          upper Cholesky factor of H^-1, or the row panel of it that starts
+//                                        at row uRow0 and holds rows i1 .. i1 + count (split storage)
 //   2 read     w     f32 [rows, d]       one row chunk of W
 //   3 rw       tmp   f32 [allRows, count]
 // Dispatch: grid1d(rows * count, 256) = (x, y) with x <= 65535; flat index = (y * 65535 + x) * 256 + lid.
@@ -16,6 +17,7 @@ struct Params {
   i1: u32,
   count: u32,
   rowStart: u32,
+  uRow0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,6 +32,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let r = e / p.count;
   let c = e % p.count;
   let v = w[r * p.d + p.i1 + c];
-  let dg = u[(p.i1 + c) * p.d + p.i1 + c];
+  let dg = u[(p.i1 + c - p.uRow0) * p.d + p.i1 + c];
   tmp[(p.rowStart + r) * p.count + c] = (v * v) / (dg * dg);
 }

@@ -65,6 +65,23 @@ export function rmsnorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, T: num
 }
 
 /**
+ * Mean-centred LayerNorm with weight only (Cohere) over `rows` rows of n; weight (groups, n) applies
+ * row r's group r mod groups (groups = heads for the per-head q/k norm, viewing (T, heads*D) as (T*heads, D)).
+ */
+export function layernorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, rows: number, n: number, eps: number, groups = 1): void {
+  gpu.dispatch('nn/layernorm', [true, true, false], {
+    params: [u32(rows), u32(n), u32(groups), f32(eps)],
+    bindings: [x, weight, out],
+    workgroups: rowGrid(1, rows),
+  });
+}
+
+/** x[0..n) *= s in place. */
+export function scale(gpu: Gpu, x: Tensor, n: number, s: number): void {
+  gpu.dispatch('nn/scale', [false], { params: [u32(n), f32(s)], bindings: [x], workgroups: grid1d(n, 256) });
+}
+
+/**
  * cos/sin tables (S, D/2) of the angles pos * invFreq[i], computed on the CPU in float64 and rounded
  * once to float32. (transformers rounds the angle to float32 first; the float64 angle is the more
  * accurate of the two and reproduces every stories260K reference mask, including its near-ties.)
@@ -84,9 +101,9 @@ export function ropeTables(invFreq: Float32Array, S: number): { cos: Float32Arra
 }
 
 /** In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset; tables (S, D/2). */
-export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number } = {}): void {
+export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number; interleaved?: boolean } = {}): void {
   gpu.dispatch('nn/rope', [true, true, false], {
-    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0)],
+    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.interleaved ? 1 : 0)],
     bindings: [cosT, sinT, v],
     workgroups: rowGrid(Math.ceil((heads * D) / 2 / 64), T),
   });

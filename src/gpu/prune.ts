@@ -19,10 +19,15 @@ export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K:
 }
 
 /** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
-export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0): void {
+export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);
   if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
-  gpu.dispatch('prune/hessian', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, H], workgroups: [tiles, tiles, 1] });
+  const rowTiles = panel ? Math.ceil(panel.hRows / 64) : tiles;
+  gpu.dispatch('prune/hessian', [true, true, false], {
+    params: [u32(K), u32(B), u32(S), u32(row0), u32(panel ? 1 : 0), u32(panel?.hRow0 ?? 0), u32(panel?.hRows ?? K)],
+    bindings: [x, coef, H],
+    workgroups: [tiles, rowTiles, 1],
+  });
 }
 
 /**
@@ -92,8 +97,15 @@ export function dotPartial(gpu: Gpu, x: Tensor, y: Tensor, partial: Tensor, n: n
  * `dense` and `pruned` are the same row chunks ({tensor, rows}) of W and W' (K columns). Null when
  * ||WX|| = 0.
  */
-export async function reconstructionError(gpu: Gpu, dense: readonly { tensor: Tensor; rows: number }[], pruned: readonly { tensor: Tensor; rows: number }[], H: Tensor, K: number): Promise<number | null> {
-  const hm = { rows: K, cols: K, chunks: [{ tensor: H, rowStart: 0, rows: K }] };
+export async function reconstructionError(
+  gpu: Gpu,
+  dense: readonly { tensor: Tensor; rows: number }[],
+  pruned: readonly { tensor: Tensor; rows: number }[],
+  H: Tensor | readonly { tensor: Tensor; rowStart: number; rows: number }[],
+  K: number,
+): Promise<number | null> {
+  // H (K, K) symmetric: one tensor, or row panels (a large Hessian split over several bindings).
+  const hm = { rows: K, cols: K, chunks: 'shape' in H ? [{ tensor: H, rowStart: 0, rows: K }] : [...H] };
   let num = 0;
   let den = 0;
   for (let c = 0; c < dense.length; c++) {

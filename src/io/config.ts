@@ -1,5 +1,5 @@
 /**
- * config.json of Llama-family models, parsed once into a readonly normalised config; the expected
+ * config.json of Llama-family models (llama, mistral, qwen2) and Cohere (Aya-23), parsed once into a readonly normalised config; the expected
  * tensor names and shapes of the HF `*ForCausalLM` layout; checkpoint validation against them.
  *
  * Shape letters: C hidden, F ffn, L layers, H heads, Hkv kv heads, D head dim, V vocab.
@@ -49,6 +49,16 @@ export interface ModelConfig {
   /** The first EOS id (configs may list several). */
   readonly eosTokenId: number | null;
   readonly eosTokenIds: readonly number[];
+  /** 'rms': RMSNorm (Llama); 'layer': mean-centred LayerNorm with weight only (Cohere). Eps is rmsNormEps. */
+  readonly normType: 'rms' | 'layer';
+  /** One input norm feeding attention and MLP in parallel: x + attn(ln(x)) + mlp(ln(x)) (Cohere). */
+  readonly parallelBlock: boolean;
+  /** Logits are multiplied by this (Cohere `logit_scale`; 1 elsewhere). */
+  readonly logitScale: number;
+  /** RoPE rotates adjacent pairs (2i, 2i+1) instead of halves (i, i + D/2) (Cohere). */
+  readonly ropeInterleaved: boolean;
+  /** Per-head LayerNorm of q and k before RoPE, weights (H, D) and (Hkv, D) (Cohere use_qk_norm). */
+  readonly qkNorm: boolean;
 }
 
 /** What differs between model types that share the Llama decoder block. */
@@ -61,6 +71,10 @@ export interface ArchitectureSpec {
   readonly defaultMaxPositions: number;
   /** Whether `sliding_window` applies (qwen2 only with use_sliding_window). */
   readonly slidingWindow: (raw: RawConfig) => number | null;
+  /** The Cohere block (LayerNorm, parallel attention + MLP, logit_scale, interleaved RoPE, q/k norm). */
+  readonly cohere?: boolean;
+  /** transformers' default of `tie_word_embeddings` for this type (false unless given). */
+  readonly defaultTied?: boolean;
 }
 
 const posInt = z.number().int().positive();
@@ -91,6 +105,9 @@ const rawConfigSchema = z.looseObject({
   dtype: z.string().nullish(),
   bos_token_id: tokenId.nullish(),
   eos_token_id: z.union([tokenId, z.array(tokenId)]).nullish(),
+  layer_norm_eps: z.number().positive().optional(),
+  logit_scale: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
+  use_qk_norm: z.boolean().optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
@@ -128,6 +145,20 @@ export const ARCHITECTURES: ReadonlyMap<string, ArchitectureSpec> = new Map<stri
       mlpBias: () => false,
       defaultMaxPositions: 32768,
       slidingWindow: (r) => (r.use_sliding_window ? (r.sliding_window ?? null) : null),
+    },
+  ],
+  [
+    // CohereForCausalLM (Command-R, Aya-23): transformers models/cohere/configuration_cohere.py defaults.
+    'cohere',
+    {
+      modelType: 'cohere',
+      qkvBias: (r) => r.attention_bias ?? false,
+      outBias: (r) => r.attention_bias ?? false,
+      mlpBias: () => false,
+      defaultMaxPositions: 8192,
+      slidingWindow: () => null,
+      cohere: true,
+      defaultTied: true,
     },
   ],
 ]);
@@ -272,10 +303,10 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     numKvHeads,
     headDim,
     vocabSize: r.vocab_size,
-    rmsNormEps: r.rms_norm_eps ?? 1e-6,
+    rmsNormEps: arch.cohere ? (r.layer_norm_eps ?? 1e-5) : (r.rms_norm_eps ?? 1e-6),
     ropeTheta,
     ropeScaling: ropeScaling ? Object.freeze(ropeScaling) : null,
-    tieWordEmbeddings: r.tie_word_embeddings ?? false,
+    tieWordEmbeddings: r.tie_word_embeddings ?? arch.defaultTied ?? false,
     attentionBias: arch.qkvBias(r),
     attentionOutBias: arch.outBias(r),
     mlpBias: arch.mlpBias(r),
@@ -285,6 +316,11 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     bosTokenId: r.bos_token_id ?? null,
     eosTokenId: eos[0] ?? null,
     eosTokenIds: Object.freeze([...eos]),
+    normType: arch.cohere ? 'layer' : 'rms',
+    parallelBlock: arch.cohere ?? false,
+    logitScale: arch.cohere ? (r.logit_scale ?? 0.0625) : 1,
+    ropeInterleaved: arch.cohere ?? false,
+    qkNorm: arch.cohere ? (r.use_qk_norm ?? false) : false,
   });
 }
 
@@ -352,7 +388,11 @@ export function expectedTensors(cfg: ModelConfig): ExpectedTensor[] {
     linear(`${p}.self_attn.k_proj`, Hkv * D, C, cfg.attentionBias);
     linear(`${p}.self_attn.v_proj`, Hkv * D, C, cfg.attentionBias);
     linear(`${p}.self_attn.o_proj`, C, H * D, cfg.attentionOutBias);
-    out.push({ name: `${p}.post_attention_layernorm.weight`, shape: [C] });
+    if (cfg.qkNorm) {
+      out.push({ name: `${p}.self_attn.q_norm.weight`, shape: [H, D] });
+      out.push({ name: `${p}.self_attn.k_norm.weight`, shape: [Hkv, D] });
+    }
+    if (!cfg.parallelBlock) out.push({ name: `${p}.post_attention_layernorm.weight`, shape: [C] });
     linear(`${p}.mlp.gate_proj`, F, C, cfg.mlpBias);
     linear(`${p}.mlp.up_proj`, F, C, cfg.mlpBias);
     linear(`${p}.mlp.down_proj`, C, F, cfg.mlpBias);

@@ -1,5 +1,9 @@
 /**
- * Llama-family decoder (llama, mistral, qwen2) as a sequence of WGSL kernel calls.
+ * Llama-family decoder (llama, mistral, qwen2) and the Cohere decoder (Aya-23) as a sequence of WGSL
+ * kernel calls. Cohere (transformers models/cohere/modeling_cohere.py) differs in: LayerNorm with weight
+ * only instead of RMSNorm, one input norm feeding attention and MLP in parallel
+ * (x + attn(ln(x)) + mlp(ln(x))), optional per-head q/k LayerNorm before RoPE, RoPE on adjacent pairs,
+ * and logits multiplied by logit_scale.
  *
  * Shapes: T tokens (B sequences of S), C hidden, H heads, Hkv kv heads, D head dim, F ffn, V vocab.
  * Weights live on the GPU in nn.Linear layout [out, in], split into row chunks that each fit one
@@ -28,7 +32,11 @@ export type LinearName = (typeof LINEAR_NAMES)[number];
 
 export interface LayerWeights {
   inputNorm: Tensor; // (C)
-  postNorm: Tensor; // (C)
+  /** null in the parallel (Cohere) block, which has one norm per layer. */
+  postNorm: Tensor | null; // (C)
+  /** Cohere use_qk_norm: per-head LayerNorm weights of q (H, D) and k (Hkv, D). */
+  qNorm: Tensor | null;
+  kNorm: Tensor | null;
   linears: Record<LinearName, ChunkedMatrix>;
   biases: Partial<Record<LinearName, Tensor>>;
 }
@@ -160,7 +168,15 @@ export class LlamaModel {
       }
       const biases: LayerWeights['biases'] = {};
       for (const n of biasedLinears(this.cfg)) biases[n] = await vec(`${p}${n}.bias`);
-      return { inputNorm: await vec(`${p}input_layernorm.weight`), postNorm: await vec(`${p}post_attention_layernorm.weight`), linears, biases };
+      const opt = (name: string, on: boolean): Promise<Tensor | null> => (on ? vec(`${p}${name}`) : Promise.resolve(null));
+      return {
+        inputNorm: await vec(`${p}input_layernorm.weight`),
+        postNorm: await opt('post_attention_layernorm.weight', !this.cfg.parallelBlock),
+        qNorm: await opt('self_attn.q_norm.weight', this.cfg.qkNorm),
+        kNorm: await opt('self_attn.k_norm.weight', this.cfg.qkNorm),
+        linears,
+        biases,
+      };
     } catch (e) {
       for (const x of made) {
         if (x.m) destroyMatrix(x.m);
@@ -223,6 +239,22 @@ export class LlamaModel {
     return Math.max(1, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / (widest * 4)));
   }
 
+  /** The model's norm (RMSNorm or Cohere LayerNorm) of x (T, C) into out (T, C). */
+  private norm(x: Tensor, weight: Tensor, out: Tensor, T: number): void {
+    const { hiddenSize: C, rmsNormEps: eps } = this.cfg;
+    if (this.cfg.normType === 'layer') ops.layernorm(this.gpu, x, weight, out, T, C, eps);
+    else ops.rmsnorm(this.gpu, x, weight, out, T, C, eps);
+  }
+
+  /** Cohere's per-head q/k LayerNorm: a new (T, heads*D) tensor; destroys v. */
+  private headNorm(v: Tensor, weight: Tensor, T: number, heads: number): Tensor {
+    const D = this.cfg.headDim;
+    const out = this.gpu.tensor([T, heads * D], 'f32', 'qk_norm');
+    ops.layernorm(this.gpu, v, weight, out, T * heads, D, this.cfg.rmsNormEps, heads);
+    v.destroy();
+    return out;
+  }
+
   /** x (T, C) = embeddings of ids (T). */
   embedTokens(ids: Tensor, T: number): Tensor {
     const x = this.gpu.tensor([T, this.cfg.hiddenSize], 'f32', 'x');
@@ -236,26 +268,32 @@ export class LlamaModel {
    */
   async forwardLayer(i: number, x: Tensor, T: number, S: number, capture?: CaptureFn): Promise<Tensor> {
     const g = this.gpu;
-    const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F, rmsNormEps: eps } = this.cfg;
+    const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F, parallelBlock } = this.cfg;
     if (T % S !== 0) throw new PolyPruneError('INTERNAL', `forwardLayer: T=${T} is not a multiple of S=${S}`);
     if (T > this.maxChunkTokens()) throw new PolyPruneError('GPU_LIMITS', `forwardLayer: ${T} tokens exceed this adapter's per-binding limit (${this.maxChunkTokens()} tokens); split the batch.`);
     const w = await this.layer(i);
     const L = w.linears;
     const hIn = g.tensor([T, C], 'f32', 'attn_in');
-    ops.rmsnorm(g, x, w.inputNorm, hIn, T, C, eps);
+    this.norm(x, w.inputNorm, hIn, T);
     capture?.('self_attn.q_proj', hIn, T, C);
     capture?.('self_attn.k_proj', hIn, T, C);
     capture?.('self_attn.v_proj', hIn, T, C);
-    const q = g.tensor([T, H * D], 'f32', 'q');
-    const k = g.tensor([T, Hkv * D], 'f32', 'k');
+    let q = g.tensor([T, H * D], 'f32', 'q');
+    let k = g.tensor([T, Hkv * D], 'f32', 'k');
     const v = g.tensor([T, Hkv * D], 'f32', 'v');
     ops.matmul(g, hIn, T, L['self_attn.q_proj'], q, { bias: w.biases['self_attn.q_proj'] });
     ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'] });
     ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'] });
-    hIn.destroy();
+    // The parallel block feeds the same normed input to the MLP: keep it until then.
+    if (!parallelBlock) hIn.destroy();
+    if (w.qNorm && w.kNorm) {
+      q = this.headNorm(q, w.qNorm, T, H);
+      k = this.headNorm(k, w.kNorm, T, Hkv);
+    }
     const rt = this.ropeTables(S);
-    ops.rope(g, q, rt.cos, rt.sin, T, S, H, D);
-    ops.rope(g, k, rt.cos, rt.sin, T, S, Hkv, D);
+    const interleaved = this.cfg.ropeInterleaved;
+    ops.rope(g, q, rt.cos, rt.sin, T, S, H, D, { interleaved });
+    ops.rope(g, k, rt.cos, rt.sin, T, S, Hkv, D, { interleaved });
     const att = g.tensor([T, H * D], 'f32', 'attn');
     ops.attention(g, q, k, v, att, T, S, H, Hkv, D);
     q.destroy();
@@ -266,8 +304,12 @@ export class LlamaModel {
     g.copy(x, 0, h, 0, T * C);
     ops.matmul(g, att, T, L['self_attn.o_proj'], h, { beta: 1, bias: w.biases['self_attn.o_proj'] });
     att.destroy();
-    const mIn = g.tensor([T, C], 'f32', 'mlp_in');
-    ops.rmsnorm(g, h, w.postNorm, mIn, T, C, eps);
+    // Llama: mlp_in = norm(x + attn); Cohere (parallel): mlp_in = the attention's input norm(x).
+    let mIn = hIn;
+    if (!parallelBlock) {
+      mIn = g.tensor([T, C], 'f32', 'mlp_in');
+      this.norm(h, w.postNorm!, mIn, T);
+    }
     capture?.('mlp.gate_proj', mIn, T, C);
     capture?.('mlp.up_proj', mIn, T, C);
     const gate = g.tensor([T, F], 'f32', 'gate');
@@ -303,15 +345,16 @@ export class LlamaModel {
   /** Final norm + lm_head + log-softmax NLL per token: nll[t] for targets[t] (0 where target < 0). */
   headNll(x: Tensor, targets: Tensor, T: number): Tensor {
     const g = this.gpu;
-    const { hiddenSize: C, vocabSize: V, rmsNormEps: eps } = this.cfg;
+    const { hiddenSize: C, vocabSize: V, logitScale } = this.cfg;
     const xn = g.tensor([T, C], 'f32', 'final_norm');
-    ops.rmsnorm(g, x, this.finalNorm, xn, T, C, eps);
+    this.norm(x, this.finalNorm, xn, T);
     const out = g.tensor([T], 'f32', 'nll');
     const rowsPerChunk = Math.max(1, Math.min(T, Math.floor(g.info.limits.maxStorageBufferBindingSize / (V * 4)), 4096));
     const logits = g.tensor([rowsPerChunk, V], 'f32', 'logits');
     for (let r0 = 0; r0 < T; r0 += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, T - r0);
       ops.matmul(g, { tensor: xn, offsetElems: r0 * C, numElems: rows * C }, rows, this.head, logits);
+      if (logitScale !== 1) ops.scale(g, logits, rows * V, logitScale);
       ops.nll(g, logits, targets, out, rows, V, r0);
     }
     logits.destroy();
@@ -322,11 +365,12 @@ export class LlamaModel {
   /** Logits (T, V) of the final layer output; for tests and small inputs only. */
   logits(x: Tensor, T: number): Tensor {
     const g = this.gpu;
-    const { hiddenSize: C, vocabSize: V, rmsNormEps: eps } = this.cfg;
+    const { hiddenSize: C, vocabSize: V, logitScale } = this.cfg;
     const xn = g.tensor([T, C], 'f32', 'final_norm');
-    ops.rmsnorm(g, x, this.finalNorm, xn, T, C, eps);
+    this.norm(x, this.finalNorm, xn, T);
     const logits = g.tensor([T, V], 'f32', 'logits');
     ops.matmul(g, xn, T, this.head, logits);
+    if (logitScale !== 1) ops.scale(g, logits, T * V, logitScale);
     xn.destroy();
     return logits;
   }
@@ -443,7 +487,9 @@ function destroyMatrix(m: ChunkedMatrix): void {
 
 function destroyLayer(l: LayerWeights): void {
   l.inputNorm.destroy();
-  l.postNorm.destroy();
+  l.postNorm?.destroy();
+  l.qNorm?.destroy();
+  l.kNorm?.destroy();
   for (const n of LINEAR_NAMES) destroyMatrix(l.linears[n]);
   for (const b of Object.values(l.biases)) b?.destroy();
 }

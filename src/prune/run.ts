@@ -29,6 +29,7 @@ import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
 import { sparsegptPrune } from './sparsegpt';
+import { copyPanels, destroyPanels, panelRows, panelStart } from './panels';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -246,18 +247,17 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
           await wandaPrune(gpu, W, scaler, { sparsity: opts.sparsity, nm: opts.nm });
         } else if (opts.method === 'sparsegpt') {
-          const H = (acc as HessianAccumulator).H;
+          const H = (acc as HessianAccumulator).matrix;
           // q/k (gate) share their Hessian with v (up); give all but the last user a copy in case
           // the solver works in place.
           // With the reconstruction error measured, H must stay intact for every user.
           const lastUser = !gram && (name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj');
-          let Huse = H;
-          if (!lastUser) {
-            Huse = gpu.tensor(H.shape, 'f32', 'sparsegpt.H.copy');
-            gpu.copy(H, 0, Huse, 0, H.numel);
+          const Huse = lastUser ? H : copyPanels(gpu, H, 'sparsegpt.H.copy');
+          try {
+            await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
+          } finally {
+            if (Huse !== H) destroyPanels(Huse);
           }
-          await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
-          if (Huse !== H) Huse.destroy();
         } else {
           await magnitudePrune(gpu, W, null, { sparsity: opts.sparsity, nm: opts.nm });
         }
@@ -266,7 +266,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           check.add(`pruned weights of layer ${i} ${name}`, ch.tensor, ch.rows * W.cols, { base: ch.rowStart * W.cols, cols: W.cols });
         }
         if (gram && dense) {
-          recon[j] = await reconstructionError(gpu, dense, W.chunks, gram.H, W.cols);
+          recon[j] = await reconstructionError(gpu, dense, W.chunks, gram.matrix.panels.map((t, p) => ({ tensor: t, rowStart: panelStart(gram.matrix, p), rows: panelRows(gram.matrix, p) })), W.cols);
           for (const d of dense) {
             d.tensor.destroy();
             live.splice(live.indexOf(d.tensor), 1);

@@ -25,8 +25,9 @@
  * Scratch: two (d, d) f32 matrices and two (rows, blocksize) f32 buffers.
  */
 import { PolyPruneError, assertArg } from '../common/errors';
-import { type Gpu, type Tensor, u32, f32, fmtBytes } from '../gpu/device';
+import { type Gpu, Tensor, u32, f32, fmtBytes } from '../gpu/device';
 import { type ChunkedMatrix, grid1d } from '../gpu/ops';
+import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
 
 /** SparseGPT options; defaults as in the reference (blocksize 128, percdamp 0.01, sparsity 0.5). */
 export interface SparseGptOptions {
@@ -39,7 +40,8 @@ export interface SparseGptOptions {
 }
 
 /** Control block layout (u32 words), shared by the prune/ kernels. */
-export const CTL = { STATUS: 0, DAMP: 1, ZEROS: 2, PREFIX: 4, K: 5, HIST: 16, SIZE: 272 } as const;
+/** PARTIAL: linalg_damp's per-invocation partial sums carried across the panels of a split Hessian. */
+export const CTL = { STATUS: 0, DAMP: 1, ZEROS: 2, PREFIX: 4, K: 5, HIST: 16, PARTIAL: 272, SIZE: 528 } as const;
 const STATUS_OK = 0xffffffff;
 
 /** Panel width of the blocked factorizations (workgroup memory: NB^2 + WG (NB + 1) floats). */
@@ -79,45 +81,88 @@ export function gemmSub(
   });
 }
 
-/**
- * In place: the lower Cholesky factor L of the SPD matrix a (d, d) (only the lower triangle is read and
- * written). A non-positive or non-finite pivot lowers ctl[STATUS] to its index (checkCholeskyStatus).
- * 3 ceil(d / 32) - 2 dispatches (factor the diagonal block, solve the panel, update the trailing matrix).
- */
-export function choleskyLower(gpu: Gpu, a: Tensor, d: number, ctl: Tensor): void {
-  for (let k0 = 0; k0 < d; k0 += NB) {
-    const nb = Math.min(NB, d - k0);
-    const rest = d - k0 - nb;
-    gpu.dispatch('prune/cholesky_diag', [false, false], { params: [u32(d), u32(k0), u32(nb)], bindings: [a, ctl], workgroups: [1, 1, 1], constants: { NB, WG: 256 } });
-    if (rest > 0) {
-      gpu.dispatch('prune/cholesky_panel', [false], {
-        params: [u32(d), u32(k0), u32(nb)],
-        bindings: [a],
-        workgroups: [Math.ceil(rest / PANEL_WG), 1, 1],
-        constants: { NB, WG: PANEL_WG },
-      });
-    }
-    const t0 = k0 + nb;
-    gemmSub(gpu, 'c', 'c', a, { M: rest, N: rest, K: nb, lda: d, ldb: d, ldc: d, aOff: t0 * d + k0, bOff: t0 * d + k0, cOff: t0 * d + t0, bTrans: true, lower: true }, ctl);
+/** A (d, d) tensor or a row-panel matrix, as a row-panel matrix (no copy). */
+function panelsOf(a: Tensor | PanelMatrix, d: number): PanelMatrix {
+  return a instanceof Tensor ? asPanels(a, d) : a;
+}
+
+/** Panels q whose rows intersect [r0, d), with the intersection's first row. */
+function* panelsFrom(m: PanelMatrix, r0: number): Generator<{ q: number; start: number; lo: number; hi: number }> {
+  for (let q = panelOf(m, r0); q < m.panels.length && r0 < m.d; q++) {
+    const start = panelStart(m, q);
+    yield { q, start, lo: Math.max(r0, start), hi: start + panelRows(m, q) };
   }
 }
 
 /**
- * x <- L^-1 for a lower-triangular l (d, d); x must hold the identity on entry. The strict upper triangle
- * of x stays 0. 2 ceil(d / 32) - 1 dispatches.
+ * In place: the lower Cholesky factor L of the SPD matrix a (d, d) (only the lower triangle is read and
+ * written). A non-positive or non-finite pivot lowers ctl[STATUS] to its index (checkCholeskyStatus).
+ * One panel: 3 ceil(d / 32) - 2 dispatches (factor the diagonal block, solve the panel, update the
+ * trailing matrix). Row panels (rowsPer a multiple of 32): the same operations per element in the same
+ * order, split into one dispatch per panel (solve) and per pair of panels (update), so the factor is
+ * bitwise the same.
  */
-export function triangularInverseLower(gpu: Gpu, l: Tensor, x: Tensor, d: number): void {
+export function choleskyLower(gpu: Gpu, a: Tensor | PanelMatrix, d: number, ctl: Tensor): void {
+  const m = panelsOf(a, d);
+  if (m.panels.length > 1 && m.rowsPer % NB !== 0) throw new PolyPruneError('INTERNAL', `choleskyLower: ${m.rowsPer} rows per panel is not a multiple of ${NB}`);
+  const lkk = gpu.tensor([NB * NB], 'f32', 'cholesky.lkk');
   for (let k0 = 0; k0 < d; k0 += NB) {
     const nb = Math.min(NB, d - k0);
+    const pk = panelOf(m, k0);
+    gpu.dispatch('prune/cholesky_diag', [false, false, false], {
+      params: [u32(d), u32(k0), u32(nb), u32(panelStart(m, pk))],
+      bindings: [m.panels[pk], ctl, lkk],
+      workgroups: [1, 1, 1],
+      constants: { NB, WG: 256 },
+    });
+    const t0 = k0 + nb;
+    for (const { q, start, lo, hi } of panelsFrom(m, t0)) {
+      gpu.dispatch('prune/cholesky_panel', [false, true], {
+        params: [u32(d), u32(k0), u32(nb), u32(start), u32(lo), u32(hi)],
+        bindings: [m.panels[q], lkk],
+        workgroups: [Math.ceil((hi - lo) / PANEL_WG), 1, 1],
+        constants: { NB, WG: PANEL_WG },
+      });
+    }
+    // A[t0:, t0:] -= A[t0:, k0:t0] A[t0:, k0:t0]^T (lower): rows of panel q against columns of panel p <= q.
+    for (const r of panelsFrom(m, t0)) {
+      const M = r.hi - r.lo;
+      for (const c of panelsFrom(m, t0)) {
+        if (c.q > r.q) break;
+        const base = { M, K: nb, lda: d, ldb: d, ldc: d, aOff: (r.lo - r.start) * d + k0, bTrans: true };
+        if (c.q === r.q) gemmSub(gpu, 'c', 'c', m.panels[r.q], { ...base, N: M, bOff: base.aOff, cOff: (r.lo - r.start) * d + r.lo, lower: true }, ctl);
+        else gemmSub(gpu, 'c', m.panels[c.q], m.panels[r.q], { ...base, N: c.hi - c.lo, bOff: (c.lo - c.start) * d + k0, cOff: (r.lo - r.start) * d + c.lo });
+      }
+    }
+  }
+  lkk.destroy();
+}
+
+/**
+ * x <- L^-1 for a lower-triangular l (d, d); x must hold the identity on entry. The strict upper triangle
+ * of x stays 0. One panel: 2 ceil(d / 32) - 1 dispatches; row panels (same layout for l and x, rowsPer a
+ * multiple of 32): one update dispatch per panel, bitwise the same result.
+ */
+export function triangularInverseLower(gpu: Gpu, l: Tensor | PanelMatrix, x: Tensor | PanelMatrix, d: number): void {
+  const L = panelsOf(l, d);
+  const X = panelsOf(x, d);
+  if (L.rowsPer !== X.rowsPer || (L.panels.length > 1 && L.rowsPer % NB !== 0)) throw new PolyPruneError('INTERNAL', 'triangularInverseLower: l and x need the same panels of a multiple of 32 rows');
+  for (let k0 = 0; k0 < d; k0 += NB) {
+    const nb = Math.min(NB, d - k0);
+    const pk = panelOf(L, k0);
+    const base = panelStart(L, pk);
     gpu.dispatch('prune/linalg_trinv_diag', [true, false], {
-      params: [u32(d), u32(k0), u32(nb)],
-      bindings: [l, x],
+      params: [u32(d), u32(k0), u32(nb), u32(base)],
+      bindings: [L.panels[pk], X.panels[pk]],
       workgroups: [Math.ceil((k0 + nb) / PANEL_WG), 1, 1],
       constants: { NB, WG: PANEL_WG },
     });
     const t0 = k0 + nb;
     // X[t0:, 0:t0] -= L[t0:, k0:t0] X[k0:t0, 0:t0]
-    gemmSub(gpu, l, 'c', x, { M: d - t0, N: t0, K: nb, lda: d, ldb: d, ldc: d, aOff: t0 * d + k0, bOff: k0 * d, cOff: t0 * d });
+    for (const { q, start, lo, hi } of panelsFrom(L, t0)) {
+      const g = { M: hi - lo, N: t0, K: nb, lda: d, ldb: d, ldc: d, aOff: (lo - start) * d + k0, bOff: (k0 - base) * d, cOff: (lo - start) * d };
+      gemmSub(gpu, L.panels[q], q === pk ? 'c' : X.panels[pk], X.panels[q], g);
+    }
   }
 }
 
@@ -135,27 +180,61 @@ export async function checkCholeskyStatus(gpu: Gpu, ctl: Tensor, what: string): 
 
 /**
  * U (d, d), the upper Cholesky factor of (dampened H)^-1 with dead columns handled as in SparseGPT.
- * Leaves ctl[DAMP] = damp. The caller destroys the returned tensor. Throws BAD_ARGUMENT if the dampened H
- * is not positive definite.
+ * Leaves ctl[DAMP] = damp. The caller destroys the result. Throws BAD_ARGUMENT if the dampened H is not
+ * positive definite. A tensor H gives a tensor U; a row-panel H gives U in row panels of `rowsPer` rows
+ * (a multiple of 32; default: as many as one binding holds), computed with the same arithmetic.
  */
-export async function inverseHessianFactor(gpu: Gpu, h: Tensor, d: number, percdamp: number, ctl: Tensor, what = 'SparseGPT'): Promise<Tensor> {
-  const a = gpu.tensor([d, d], 'f32', 'sparsegpt.chol');
-  const x = gpu.tensor([d, d], 'f32', 'sparsegpt.trinv');
+export async function inverseHessianFactor(gpu: Gpu, h: Tensor, d: number, percdamp: number, ctl: Tensor, what?: string): Promise<Tensor>;
+export async function inverseHessianFactor(gpu: Gpu, h: PanelMatrix, d: number, percdamp: number, ctl: Tensor, what?: string, rowsPer?: number): Promise<PanelMatrix>;
+export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d: number, percdamp: number, ctl: Tensor, what = 'SparseGPT', rowsPer?: number): Promise<Tensor | PanelMatrix> {
+  const H = panelsOf(h, d);
+  const rp = h instanceof Tensor ? d : (rowsPer ?? panelRowsFor(gpu, d, NB, `${what}: the Hessian's Cholesky factor`));
+  const a = allocPanels(gpu, d, rp, 'sparsegpt.chol');
+  let x: PanelMatrix | undefined;
   try {
-    gpu.dispatch('prune/linalg_damp', [true, false], { params: [u32(d), f32(percdamp)], bindings: [h, ctl], workgroups: [1, 1, 1], constants: { WG: 256 } });
+    x = allocPanels(gpu, d, rp, 'sparsegpt.trinv');
+    H.panels.forEach((t, p) => {
+      const flags = (p === 0 ? 1 : 0) | (p === H.panels.length - 1 ? 2 : 0);
+      gpu.dispatch('prune/linalg_damp', [true, false], { params: [u32(d), f32(percdamp), u32(panelStart(H, p)), u32(panelRows(H, p)), u32(flags)], bindings: [t, ctl], workgroups: [1, 1, 1], constants: { WG: 256 } });
+    });
     const tiles = Math.ceil(d / 16);
-    gpu.dispatch('prune/linalg_prep', [true, true, false, false], { params: [u32(d)], bindings: [h, ctl, a, x], workgroups: [tiles, tiles, 1], constants: { TILE: 16 } });
+    // a = J H J + damp I (reversed order), x = I; then a = L, x = L^-1, a = U = J L^-1 J.
+    forReversedPairs(H, a, (hp, ap) => {
+      gpu.dispatch('prune/linalg_prep', [true, true, false, false], {
+        params: [u32(d), u32(panelStart(H, hp)), u32(panelRows(H, hp)), u32(panelStart(a, ap)), u32(panelRows(a, ap))],
+        bindings: [H.panels[hp], ctl, a.panels[ap], x!.panels[ap]],
+        workgroups: [tiles, Math.ceil(panelRows(a, ap) / 16), 1],
+        constants: { TILE: 16 },
+      });
+    });
     choleskyLower(gpu, a, d, ctl);
     await checkCholeskyStatus(gpu, ctl, what);
     triangularInverseLower(gpu, a, x, d);
-    gpu.dispatch('prune/linalg_reverse', [true, false], { params: [u32(d)], bindings: [x, a], workgroups: [tiles, tiles, 1], constants: { TILE: 16 } });
+    forReversedPairs(x, a, (xp, ap) => {
+      gpu.dispatch('prune/linalg_reverse', [true, false], {
+        params: [u32(d), u32(panelStart(x!, xp)), u32(panelRows(x!, xp)), u32(panelStart(a, ap)), u32(panelRows(a, ap))],
+        bindings: [x!.panels[xp], a.panels[ap]],
+        workgroups: [tiles, Math.ceil(panelRows(a, ap) / 16), 1],
+        constants: { TILE: 16 },
+      });
+    });
   } catch (e) {
-    a.destroy();
-    x.destroy();
+    destroyPanels(a);
+    destroyPanels(x);
     throw e;
   }
-  x.destroy();
-  return a;
+  destroyPanels(x);
+  return h instanceof Tensor ? a.panels[0] : a;
+}
+
+/** Calls f(sp, dp) for every source panel sp holding a row d-1-i for some row i of destination panel dp. */
+function forReversedPairs(src: PanelMatrix, dst: PanelMatrix, f: (sp: number, dp: number) => void): void {
+  const d = dst.d;
+  for (let dp = 0; dp < dst.panels.length; dp++) {
+    const lo = d - (panelStart(dst, dp) + panelRows(dst, dp));
+    const hi = d - 1 - panelStart(dst, dp);
+    for (let sp = panelOf(src, lo); sp <= panelOf(src, hi); sp++) f(sp, dp);
+  }
 }
 
 /**
@@ -170,13 +249,14 @@ export function selectKth(gpu: Gpu, keys: Tensor, n: number, k: number, ctl: Ten
   }
 }
 
-function validate(W: ChunkedMatrix, H: Tensor, opts: SparseGptOptions): { sparsity: number; nm?: { n: number; m: number }; blocksize: number; percdamp: number } {
+function validate(W: ChunkedMatrix, H: PanelMatrix, opts: SparseGptOptions): { sparsity: number; nm?: { n: number; m: number }; blocksize: number; percdamp: number } {
   const sparsity = opts.sparsity ?? 0.5;
   const blocksize = opts.blocksize ?? 128;
   const percdamp = opts.percdamp ?? 0.01;
   const d = W.cols;
-  assertArg(H.shape.length === 2 && H.shape[0] === d && H.shape[1] === d, `SparseGPT: Hessian shape [${H.shape}] does not match the weight's ${d} input columns; expected [${d}, ${d}].`);
-  assertArg(H.dtype === 'f32', `SparseGPT: the Hessian must be f32, got ${H.dtype}.`);
+  const rowsSeen = H.panels.reduce((n, t) => n + (t.shape.length === 2 && t.shape[1] === H.d ? t.shape[0] : NaN), 0);
+  assertArg(H.d === d && rowsSeen === d, `SparseGPT: Hessian shape [${H.panels.length > 1 ? `${rowsSeen} rows in ${H.panels.length} panels` : H.panels[0].shape}] does not match the weight's ${d} input columns; expected [${d}, ${d}].`);
+  assertArg(H.panels.every((t) => t.dtype === 'f32'), `SparseGPT: the Hessian must be f32, got ${H.panels[0].dtype}.`);
   assertArg(Number.isInteger(blocksize) && blocksize >= 1, `SparseGPT: blocksize must be a positive integer, got ${blocksize}.`);
   assertArg(Number.isFinite(percdamp) && percdamp >= 0, `SparseGPT: percdamp must be a finite number >= 0, got ${percdamp}.`);
   if (opts.nm) {
@@ -197,21 +277,20 @@ function validate(W: ChunkedMatrix, H: Tensor, opts: SparseGptOptions): { sparsi
 /**
  * Prune W (rows, d) in place with SparseGPT, given its Hessian H (d, d) = (2/N) sum_j X_j^T X_j (f32).
  * Kept weights receive the OBS compensation, pruned ones are exactly 0. Returns the number of zeros in W.
- * Limits: d * d * 4 bytes and rows * blocksize * 4 bytes must each fit one storage binding
- * (maxStorageBufferBindingSize; d <= 5792 at the WebGPU default of 128 MiB) - else GPU_LIMITS.
+ * H may be one (d, d) tensor or row panels (src/prune/panels.ts). When d * d * 4 bytes exceed one storage
+ * binding (d > 5792 at the WebGPU default of 128 MiB), the Cholesky factor, the inverse and U are kept in
+ * row panels of a multiple of lcm(32, blocksize) rows, each within one binding, and every kernel runs per
+ * panel (or pair of panels) with the same arithmetic: masks and weights are bitwise those of the one-binding
+ * path. rows * blocksize * 4 bytes must fit one binding - else GPU_LIMITS.
  */
-export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts: SparseGptOptions = {}): Promise<{ zeros: number }> {
-  const { sparsity, nm, blocksize, percdamp } = validate(W, H, opts);
+export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | PanelMatrix, opts: SparseGptOptions = {}): Promise<{ zeros: number }> {
+  const Hm = panelsOf(H, W.cols);
+  const { sparsity, nm, blocksize, percdamp } = validate(W, Hm, opts);
   const d = W.cols;
   const rows = W.rows;
   const maxBind = gpu.info.limits.maxStorageBufferBindingSize;
-  if (d * d * 4 > maxBind) {
-    throw new PolyPruneError(
-      'GPU_LIMITS',
-      `SparseGPT on a weight with ${d} input columns needs ${fmtBytes(d * d * 4)} matrices (Hessian and its inverse factor) in one storage binding, but this adapter allows ${fmtBytes(maxBind)} (maxStorageBufferBindingSize). Use Wanda or magnitude pruning for this model, or a GPU with larger binding limits.`,
-    );
-  }
   const bs = Math.min(blocksize, d);
+  const rowsPer = panelRowsFor(gpu, d, lcm(NB, bs), `SparseGPT on a weight with ${d} input columns: the inverse Hessian factor`);
   if (rows * bs * 4 > maxBind) {
     throw new PolyPruneError('GPU_LIMITS', `SparseGPT: ${rows} rows x block ${bs} scratch (${fmtBytes(rows * bs * 4)}) exceeds maxStorageBufferBindingSize ${fmtBytes(maxBind)}; use a smaller blocksize.`);
   }
@@ -222,11 +301,13 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
 
   const ctl = controlBlock(gpu);
   const scratch: Tensor[] = [];
-  let U: Tensor | undefined;
+  let U: PanelMatrix | undefined;
   try {
-    U = await inverseHessianFactor(gpu, H, d, percdamp, ctl);
+    U = await inverseHessianFactor(gpu, Hm, d, percdamp, ctl, 'SparseGPT', rowsPer);
     for (const ch of W.chunks) {
-      gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d)], bindings: [H, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows) });
+      Hm.panels.forEach((hp, p) => {
+        gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows) });
+      });
     }
     const tmp = gpu.tensor([rows, bs], 'f32', 'sparsegpt.scores');
     const err = gpu.tensor([rows, bs], 'f32', 'sparsegpt.err');
@@ -234,11 +315,15 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
     for (let i1 = 0; i1 < d; i1 += bs) {
       const i2 = Math.min(i1 + bs, d);
       const count = i2 - i1;
+      // The block's rows of U lie in one panel (rowsPer is a multiple of bs).
+      const pu = panelOf(U, i1);
+      const uRow0 = panelStart(U, pu);
+      const Up = U.panels[pu];
       if (!nm) {
         for (const ch of W.chunks) {
           gpu.dispatch('prune/sparsegpt_score', [true, true, false], {
-            params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart)],
-            bindings: [U, ch.tensor, tmp],
+            params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(uRow0)],
+            bindings: [Up, ch.tensor, tmp],
             workgroups: grid1d(ch.rows * count, 256),
           });
         }
@@ -247,8 +332,8 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
       }
       for (const ch of W.chunks) {
         gpu.dispatch('prune/sparsegpt_block', [true, true, true, false, false], {
-          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0)],
-          bindings: [U, tmp, ctl, ch.tensor, err],
+          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0), u32(uRow0)],
+          bindings: [Up, tmp, ctl, ch.tensor, err],
           workgroups: grid1dSlabs(Math.ceil(ch.rows / R)),
           constants: { R, BS: bs, WG: BLOCK_WG },
         });
@@ -256,7 +341,7 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
       if (i2 < d) {
         for (const ch of W.chunks) {
           // W[:, i2:] -= Err1 @ U[i1:i2, i2:]
-          gemmSub(gpu, err, U, ch.tensor, { M: ch.rows, N: d - i2, K: count, lda: count, ldb: d, ldc: d, aOff: ch.rowStart * count, bOff: i1 * d + i2, cOff: i2 });
+          gemmSub(gpu, err, Up, ch.tensor, { M: ch.rows, N: d - i2, K: count, lda: count, ldb: d, ldc: d, aOff: ch.rowStart * count, bOff: (i1 - uRow0) * d + i2, cOff: i2 });
         }
       }
     }
@@ -267,7 +352,7 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
     const zeros = (await gpu.read(ctl, CTL.ZEROS, 1))[0];
     return { zeros };
   } finally {
-    U?.destroy();
+    destroyPanels(U);
     for (const t of scratch) t.destroy();
     ctl.destroy();
   }
@@ -277,6 +362,13 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor, opts
 function foldRows(x: number, rows: number): [number, number, number] {
   if (rows <= 65535) return [x, Math.max(rows, 1), 1];
   return [x, 65535, Math.ceil(rows / 65535)];
+}
+
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y) [x, y] = [y, x % y];
+  return (a / x) * b;
 }
 
 function grid1dSlabs(n: number): [number, number] {

@@ -11,6 +11,7 @@
 import { PolyPruneError } from '../common/errors';
 import type { Gpu, Tensor } from '../gpu/device';
 import { wandaStats, hessianUpdate } from '../gpu/prune';
+import { type PanelMatrix, allocPanels, destroyPanels, panelRows, panelRowsFor, panelStart, zeroPanels } from './panels';
 
 function checkBatch(what: string, cols: number, x: Tensor, rows: number, windows: number, rowOffset: number): void {
   if (!Number.isInteger(windows) || windows <= 0 || rows % windows !== 0) {
@@ -57,10 +58,14 @@ export class WandaAccumulator {
   }
 }
 
-/** SparseGPT's Hessian H = (2/N) sum_j X_j^T X_j for one linear layer with `cols` inputs. */
+/**
+ * SparseGPT's Hessian H = (2/N) sum_j X_j^T X_j for one linear layer with `cols` inputs. H is one
+ * (K, K) tensor when it fits one storage binding, else row panels that each fit one (bitwise the same
+ * values; src/prune/panels.ts).
+ */
 export class HessianAccumulator {
-  /** H (K, K), symmetric. */
-  readonly H: Tensor;
+  /** H (K, K), symmetric, in row panels. */
+  readonly matrix: PanelMatrix;
   /** Windows seen so far. */
   nsamples = 0;
 
@@ -68,8 +73,14 @@ export class HessianAccumulator {
     private readonly gpu: Gpu,
     readonly cols: number,
   ) {
-    this.H = gpu.tensor([cols, cols], 'f32', 'sparsegpt.H');
-    gpu.write(this.H, new Float32Array(cols * cols));
+    this.matrix = allocPanels(gpu, cols, panelRowsFor(gpu, cols, 1, 'SparseGPT: the Hessian'), 'sparsegpt.H');
+    zeroPanels(gpu, this.matrix);
+  }
+
+  /** H as one (K, K) tensor; only when it fits one binding (see `matrix`). */
+  get H(): Tensor {
+    if (this.matrix.panels.length !== 1) throw new PolyPruneError('INTERNAL', `The ${this.cols}x${this.cols} Hessian is split into ${this.matrix.panels.length} panels; use .matrix`);
+    return this.matrix.panels[0];
   }
 
   /**
@@ -85,13 +96,15 @@ export class HessianAccumulator {
       coef[2 * j + 1] = Math.sqrt(2 / (n + 1));
     }
     const tc = this.gpu.upload(coef, [2 * windows], 'hessian.coef');
-    hessianUpdate(this.gpu, x, tc, this.H, this.cols, windows, rows / windows, rowOffset);
+    const m = this.matrix;
+    if (m.panels.length === 1) hessianUpdate(this.gpu, x, tc, m.panels[0], this.cols, windows, rows / windows, rowOffset);
+    else m.panels.forEach((t, p) => hessianUpdate(this.gpu, x, tc, t, this.cols, windows, rows / windows, rowOffset, { hRow0: panelStart(m, p), hRows: panelRows(m, p) }));
     tc.destroy();
     this.nsamples += windows;
   }
 
   free(): void {
-    this.H.destroy();
+    destroyPanels(this.matrix);
   }
 }
 

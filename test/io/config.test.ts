@@ -92,8 +92,8 @@ describe('parseModelConfig', () => {
   it('unsupported model_type lists the supported ones', () => {
     const e = thrown(() => parseModelConfig(with_({ model_type: 'gpt2' }), 'config.json in ./m'));
     expect(e.code).toBe('UNSUPPORTED_MODEL');
-    expect(e.message).toBe("Unsupported model_type 'gpt2' in config.json in ./m. Supported: llama, mistral, qwen2.");
-    expect([...ARCHITECTURES.keys()]).toEqual(['llama', 'mistral', 'qwen2']);
+    expect(e.message).toBe("Unsupported model_type 'gpt2' in config.json in ./m. Supported: llama, mistral, qwen2, cohere.");
+    expect([...ARCHITECTURES.keys()]).toEqual(['llama', 'mistral', 'qwen2', 'cohere']);
   });
 
   it('missing or invalid fields are CONFIG_INVALID naming the field', () => {
