@@ -103,7 +103,7 @@ export function registerPrune(program: Command): void {
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
         const sink = await nodeOutputSink(o.out);
-        const written = await engine.exportTo(res.model.id, sink, ctrl);
+        const written = await engine.exportTo(res.model.id, sink, { format: 'hf' }, ctrl);
         if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CALIBRATION_INVALID'
   | 'TASK_INVALID'
   | 'OUTPUT_EXISTS'
+  | 'OUTPUT_FAILED'
   | 'CANCELLED'
   | 'INTERNAL';
 

@@ -6,6 +6,7 @@ export type ProgressEvent =
   | { kind: 'layer'; layer: number; layers: number; phase: 'forward' | 'prune' | 'recompute'; elapsedMs: number; etaMs: number }
   | { kind: 'prune'; matrix: string; done: number; total: number }
   | { kind: 'eval'; message: string; done: number; total: number }
+  | { kind: 'export'; message: string; done: number; total: number }
   | { kind: 'done'; message: string };
 
 export type ProgressCallback = (e: ProgressEvent) => void;
