@@ -149,3 +149,43 @@ describe('ONNX export', () => {
     expect(relErr(got, await engine.logits(prunedId, ids))).toBeLessThan(1e-4);
   });
 });
+
+describe('transformers.js', () => {
+  it('AutoModelForCausalLM + AutoTokenizer load the exported folder (no network): same logits and greedy continuation as PolyPrune', async () => {
+    const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = tmp;
+    env.useBrowserCache = false;
+    env.useFSCache = false;
+    const tokenizer = await AutoTokenizer.from_pretrained('onnx-out');
+    const model = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp32', device: 'cpu' });
+    const prompt = 'Debian is a free operating system';
+    const ids = await engine.tokenize(prunedId, prompt);
+    const enc = tokenizer(prompt, { add_special_tokens: false });
+    expect(Array.from(enc.input_ids.data as BigInt64Array, Number)).toEqual(Array.from(ids));
+
+    const out = await model(enc);
+    const want = await engine.logits(prunedId, ids);
+    const err = relErr(out.logits.data as Float32Array, want);
+    console.log(`transformers.js vs PolyPrune logits: ${err.toExponential(2)} of max |logit|`);
+    expect(err).toBeLessThan(1e-4);
+
+    const steps = 6;
+    const gen = (await model.generate({ ...enc, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
+    const tjs = gen.tolist()[0].map(Number).slice(ids.length);
+    const ours: number[] = [];
+    let seq = Array.from(ids);
+    const V = (await engine.listModels()).find((x) => x.id === prunedId)!.vocabSize;
+    for (let s = 0; s < steps; s++) {
+      const l = await engine.logits(prunedId, Int32Array.from(seq));
+      let best = 0;
+      for (let c = 1; c < V; c++) if (l[(seq.length - 1) * V + c] > l[(seq.length - 1) * V + best]) best = c;
+      ours.push(best);
+      seq = [...seq, best];
+    }
+    console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
+    expect(tjs).toEqual(ours);
+    await model.dispose();
+  });
+});
