@@ -13,6 +13,7 @@ import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerGrid } from './grid';
+import { registerExport, describePruning } from './export';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -76,7 +77,7 @@ export function buildProgram(): Command {
         const s = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
         const gpu = await engine.gpuInfo();
         if (o.json) console.log(JSON.stringify({ ...s, adapter: gpu.description }, null, 2));
-        else console.log(`${describeModel(s)}\nadapter        ${gpu.description}`);
+        else console.log(`${describeModel(s)}\nadapter        ${gpu.description}${s.pruning ? `\n${describePruning(s)}` : ''}`);
       } finally {
         await engine.dispose();
       }
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerEval(program);
   registerGrid(program);
+  registerExport(program);
   return program;
 }
 

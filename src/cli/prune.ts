@@ -3,7 +3,8 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
-import { checkOutputFree, nodeOutputSink } from '../export/node';
+import { checkOutputFree } from '../export/node';
+import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
@@ -37,6 +38,7 @@ interface PruneCliOptions {
   seqlen: number;
   seed: number;
   out: string;
+  format?: string;
   json?: boolean;
 }
 
@@ -55,11 +57,13 @@ export function registerPrune(program: Command): void {
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--json', 'print the pruning record as JSON')
     .action(async (o: PruneCliOptions) => {
       if (!(METHODS as readonly string[]).includes(o.method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --method '${o.method}'. Supported: ${METHODS.join(', ')}.`);
       const method = o.method as PruneRequest['method'];
       if ((o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>.');
+      const format = parseFormat(o.format);
       await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
@@ -102,14 +106,13 @@ export function registerPrune(program: Command): void {
           throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}).`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
-        const sink = await nodeOutputSink(o.out);
-        const written = await engine.exportTo(res.model.id, sink, { format: 'hf' }, ctrl);
-        if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
+        const written = await exportToFolder(engine, res.model.id, o.out, { format }, { ...ctrl, onProgress: progress });
+        if (o.json) console.log(JSON.stringify({ out: written.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
           console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
-          console.log(`wrote          ${sink.path} (${written.files.join(', ')})`);
+          console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
         }
       } finally {
         process.off('SIGINT', onSigint);

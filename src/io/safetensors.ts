@@ -443,6 +443,9 @@ export async function openCheckpoint(folder: ModelFolder): Promise<Checkpoint> {
     const [f] = await openAll(folder, [SAFETENSORS_SINGLE_FILE]);
     return makeCheckpoint(folder.location, [f], new Map([...f.tensors.keys()].map((n) => [n, f])));
   }
+  if (await folder.exists('onnx/model.onnx').catch(() => false)) {
+    throw new PolyPruneError('FILE_NOT_FOUND', `${folder.location} holds an ONNX export (onnx/model.onnx), which runs in onnxruntime and transformers.js; PolyPrune loads safetensors weights: use the Hugging Face export of the model (polyprune export --format hf).`);
+  }
   const hasBin = await folder.exists('pytorch_model.bin').catch(() => false);
   throw new PolyPruneError(
     'FILE_NOT_FOUND',
