@@ -142,7 +142,7 @@ describe('export failures leave nothing that looks complete', () => {
         },
       });
       const run = format === 'hf' ? exportHfCheckpoint({ source: folder, checkpoint, sink }) : exportOnnx({ source: folder, cfg, checkpoint, sink });
-      const err = await run.catch((e: unknown) => e as Error & { code: string });
+      const err = (await run.then(() => null, (e: unknown) => e)) as Error & { code: string };
       await checkpoint.close();
       expect(err).toMatchObject({ code: 'OUTPUT_FAILED' });
       expect(err.message).toMatch(/^Cannot write '(model\.safetensors|onnx\/model\.onnx)' in '.*': no space left on the device \(free some space or choose another disk\)\. Nothing was kept\.$/);
@@ -154,7 +154,7 @@ describe('export failures leave nothing that looks complete', () => {
 
   it('a folder without write permission: OUTPUT_FAILED before any work', async () => {
     // /sys refuses new entries for every user, root included (a chmod'ed folder does not stop root).
-    const err = await nodeOutputSink('/sys/polyprune-test/out').catch((e: unknown) => e as Error & { code: string });
+    const err = (await nodeOutputSink('/sys/polyprune-test/out').then(() => null, (e: unknown) => e)) as Error & { code: string };
     expect(err).toMatchObject({ code: 'OUTPUT_FAILED' });
     expect(err.message).toMatch(/^Cannot write into '\/sys\/polyprune-test': permission denied \(choose a folder you can write to\)\. Nothing was kept\.$/);
   });
