@@ -4,7 +4,7 @@
  * PolyPrune's own forward on the GPU (lavapipe).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -187,5 +187,50 @@ describe('transformers.js', () => {
     console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
     expect(tjs).toEqual(ours);
     await model.dispose();
+  });
+});
+
+describe('provenance survives a round trip', () => {
+  it('a PolyPrune HF export loaded back from a folder, dropped files, a zip and a URL is recognised as pruned', async () => {
+    const { startStaticServer } = await import('../helpers/httpServer');
+    const { unzipSync } = await import('fflate');
+    const hf = path.join(tmp, 'hf-out');
+    await engine.exportTo(prunedId, await nodeOutputSink(hf), { format: 'hf' });
+    const want = { method: 'wanda', structure: 'unstructured', sparsityRatio: 0.5, overallSparsity: 0.5, baseModel: FIXTURE, nsamples: 16, seqlen: 64 };
+    expect((await engine.listModels()).find((x) => x.id === prunedId)!.pruning).toMatchObject(want);
+
+    const fromDir = await engine.loadModel({ kind: 'folder', folder: dirFolder(hf) });
+    expect(fromDir.pruning).toMatchObject(want);
+    const files = readdirSync(hf).map((f) => new File([readFileSync(path.join(hf, f))], f));
+    const fromFiles = await engine.loadModel({ kind: 'files', files });
+    expect(fromFiles.pruning).toMatchObject(want);
+    const zip = unzipSync(new Uint8Array(await (await engine.exportZip(prunedId, { format: 'hf' })).arrayBuffer()));
+    const fromZip = await engine.loadModel({ kind: 'files', files: Object.entries(zip).map(([n, d]) => new File([d as Uint8Array<ArrayBuffer>], n)) });
+    expect(fromZip.pruning).toMatchObject(want);
+    const server = await startStaticServer({ '/': tmp });
+    try {
+      const fromUrl = await engine.loadModel({ kind: 'url', url: `${server.url}/hf-out/` });
+      expect(fromUrl.pruning).toMatchObject(want);
+    } finally {
+      await server.close();
+    }
+    // An unpruned model has no pruning summary; a re-export keeps pruning.json.
+    expect((await engine.listModels()).find((x) => x.id === baseId)!.pruning).toBeUndefined();
+    const again = path.join(tmp, 'hf-again');
+    await engine.exportTo(fromDir.id, await nodeOutputSink(again), { format: 'hf' });
+    expect(readFileSync(path.join(again, 'pruning.json'))).toEqual(readFileSync(path.join(hf, 'pruning.json')));
+    for (const m of [fromDir, fromFiles, fromZip]) await engine.unloadModel(m.id);
+  });
+
+  it('a malformed pruning.json is reported (CONFIG_INVALID), not ignored', async () => {
+    const bad = path.join(tmp, 'hf-bad');
+    await engine.exportTo(prunedId, await nodeOutputSink(bad), { format: 'hf' });
+    const rec = JSON.parse(readFileSync(path.join(bad, 'pruning.json'), 'utf8'));
+    rec.sparsity_ratio = 'half';
+    writeFileSync(path.join(bad, 'pruning.json'), JSON.stringify(rec));
+    await expect(engine.loadModel({ kind: 'folder', folder: dirFolder(bad) })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^pruning\.json in .*hf-bad is not a valid PolyPrune pruning record: field "sparsity_ratio": /),
+    });
   });
 });
