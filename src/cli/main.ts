@@ -14,6 +14,7 @@ import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerGrid } from './grid';
 import { registerShare } from './share';
+import { registerExport, describePruning } from './export';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
         const s = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
         const gpu = await engine.gpuInfo();
         if (o.json) console.log(JSON.stringify({ ...s, adapter: gpu.description }, null, 2));
-        else console.log(`${describeModel(s)}\nadapter        ${gpu.description}`);
+        else console.log(`${describeModel(s)}\nadapter        ${gpu.description}${s.pruning ? `\n${describePruning(s)}` : ''}`);
       } finally {
         await engine.dispose();
       }
@@ -113,6 +114,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerGrid(program);
   registerShare(program);
+  registerExport(program);
   // An option error prints one line and where to look, not the whole help.
   program.showHelpAfterError('hint: polyprune --help');
   for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);

@@ -5,7 +5,8 @@ import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
 import { PRUNE_METHODS } from '../engine/api';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
-import { checkOutputFree, nodeOutputSink } from '../export/node';
+import { checkOutputFree } from '../export/node';
+import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
 import { fsError } from '../io/node';
 import { createEngine, modelSpec, parseIntArg } from './main';
@@ -23,6 +24,7 @@ interface PruneCliOptions {
   seqlen: number;
   seed: number;
   out: string;
+  format?: string;
   json?: boolean;
 }
 
@@ -41,10 +43,12 @@ export function registerPrune(program: Command): void {
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--json', 'print the pruning record as JSON')
     .action(async (o: PruneCliOptions, cmd: Command) => {
       const method = methodArg(o.method);
       patternArgs(o);
+      const format = parseFormat(o.format);
       await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
@@ -87,14 +91,13 @@ export function registerPrune(program: Command): void {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
-        const sink = await nodeOutputSink(o.out);
-        const written = await engine.exportTo(res.model.id, sink, ctrl);
-        if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
+        const written = await exportToFolder(engine, res.model.id, o.out, { format }, { ...ctrl, onProgress: progress });
+        if (o.json) console.log(JSON.stringify({ out: written.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
           console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
-          console.log(`wrote          ${sink.path} (${written.files.join(', ')})`);
+          console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
         }
       } finally {
         process.off('SIGINT', onSigint);

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'CALIBRATION_INVALID'
   | 'TASK_INVALID'
   | 'OUTPUT_EXISTS'
+  | 'OUTPUT_FAILED'
   | 'CANCELLED'
   | 'INTERNAL'
   // Share links, history, resume (src/experiment/share.ts, history.ts)

@@ -31,6 +31,7 @@ export type ProgressEvent =
   | { kind: 'layer'; layer: number; layers: number; phase: 'forward' | 'prune' | 'recompute'; elapsedMs: number; etaMs: number }
   | { kind: 'prune'; matrix: string; done: number; total: number }
   | { kind: 'eval'; message: string; done: number; total: number }
+  | { kind: 'export'; message: string; done: number; total: number }
   | { kind: 'done'; message: string }
   | { kind: 'step'; message: string; done: number; total: number; elapsedMs: number; etaMs: number | null; row?: number; col?: number; seed?: number }
   | { kind: 'cell'; row: number; col: number; seed: number; values: CellValues; summary: { ppl: SeedSummary | null; bpb: SeedSummary | null; acc: (SeedSummary | null)[] } }

@@ -48,12 +48,36 @@ export interface ModelSummary {
   sha256: string;
   /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
   warnings?: string[];
+  /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
+  pruning?: PruningSummary;
 }
 
 /** Mask overlap of two pruned models: iou[layer][matrix] (null where neither prunes anything). */
 export interface MaskOverlap {
   matrices: string[];
   iou: (number | null)[][];
+}
+
+export type { PruningSummary } from '../export/provenance';
+import type { PruningSummary } from '../export/provenance';
+
+/** Export formats: a Hugging Face folder, or ONNX in the layout transformers.js loads. */
+export type ExportFormat = 'hf' | 'onnx';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['hf', 'onnx'];
+
+export interface ExportRequest {
+  format: ExportFormat;
+  /** ONNX graphs to write (default both: onnx/model.onnx and onnx/model_fp16.onnx). */
+  onnxVariants?: ('fp32' | 'fp16')[];
+  /** HF: shard the weights above this many bytes (default 5 GB, as the Hub). */
+  maxShardBytes?: number;
+  /** ONNX: weights above this many bytes go to external data files (default 2 GB). */
+  externalDataThreshold?: number;
+}
+
+export interface ExportSummary {
+  files: string[];
+  bytes: number;
 }
 
 /** Options of every long operation. `opId` lets `cancel(opId)` stop it. */
@@ -134,8 +158,12 @@ export interface Engine {
    * (magnitude). The pruned copy becomes a new loaded model; the original is unchanged.
    */
   prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult>;
-  /** A pruned model as Hugging Face files: config.json, model.safetensors, tokenizer files, pruning.json. */
+  /** A model as Hugging Face files held in memory (small models, tests): config.json, model.safetensors, tokenizer files, pruning.json. */
   exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]>;
+  /** A model exported as a zip, streamed into a Blob one tensor at a time (browser downloads; under 4 GiB). */
+  exportZip(id: string, req: ExportRequest, opts?: OpOptions): Promise<Blob>;
+  /** A model exported into a new subfolder `name` of a folder the user picked (File System Access API). */
+  exportToDirectory(id: string, dir: FileSystemDirectoryHandle, name: string, req: ExportRequest, opts?: OpOptions): Promise<ExportSummary>;
   /** Multiple-choice task scored as lm-evaluation-harness does: acc, acc_norm, acc_bytes with stderr. */
   evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */

@@ -13,8 +13,12 @@ import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
-import { exportHfCheckpoint, memorySink, PrunedTensors, type OutputSink, type PruningRecord } from '../export/hf';
-import type { ExportedFile, MaskOverlap, PruneResult } from './api';
+import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
+import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
+import { exportOnnx } from '../export/onnx';
+import { directorySink } from '../export/fsaccess';
+import { readPruningRecord, summarizePruning } from '../export/provenance';
+import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResult } from './api';
 import { sha256Hex } from '../calib/text';
 import { modelMaskIou, type ModelMask } from '../prune/mask';
 
@@ -40,6 +44,8 @@ export interface LoadedModel {
   model: LlamaModel;
   /** Set for pruned models: the pruned tensors (source dtype), the pruning record and the mask. */
   pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; mask?: ModelMask };
+  /** pruning.json of a model loaded from a PolyPrune export (carried into its re-exports). */
+  record?: PruningRecord;
 }
 
 /**
@@ -117,6 +123,7 @@ export class LocalEngine implements Engine {
     return this.op(opts, async (signal) => {
       const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
       const cfg = await loadModelConfig(folder);
+      const record = await readPruningRecord(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
       checkTokenizerFits(tokenizer, cfg.vocabSize, folder.location);
       const checkpoint = await openCheckpoint(folder);
@@ -137,7 +144,8 @@ export class LocalEngine implements Engine {
         const id = `m${this.nextId++}`;
         const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha);
         if (warnings.length) summary.warnings = warnings;
-        const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model };
+        if (record) summary.pruning = summarizePruning(record);
+        const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model, ...(record ? { record } : {}) };
         this.models.set(id, loaded);
         this.checkpointRefs.set(checkpoint, 1);
         return loaded.summary;
@@ -162,7 +170,8 @@ export class LocalEngine implements Engine {
   /** Register a model built in-thread (e.g. a pruned copy). */
   register(loaded: Omit<LoadedModel, 'summary'>, name: string, sha256: string, prunedFrom?: string): ModelSummary {
     const id = `m${this.nextId++}`;
-    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom };
+    const record = loaded.pruning?.record ?? loaded.record;
+    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
     this.models.set(id, { ...loaded, summary });
     const root = loaded.pruning?.base ?? loaded.checkpoint;
     this.checkpointRefs.set(root, (this.checkpointRefs.get(root) ?? 0) + 1);
@@ -221,18 +230,45 @@ export class LocalEngine implements Engine {
     });
   }
 
-  /** Write a pruned model's Hugging Face folder into `sink` (in-thread callers: the CLI writes to disk). */
-  async exportTo(id: string, sink: OutputSink, opts?: OpOptions): Promise<{ files: string[]; bytes: number }> {
-    const m = this.get(id);
-    if (!m.pruning) throw new PolyPruneError('BAD_ARGUMENT', `Model '${m.summary.name}' is not a pruned model; there is nothing new to export.`);
-    const { pruned, record, base } = m.pruning;
-    return this.op(opts, (signal) => exportHfCheckpoint({ source: m.folder, checkpoint: base, pruned, record, sink, signal }));
+  /**
+   * Stream a loaded model (pruned or not) into `sink` as a Hugging Face folder or ONNX (in-thread
+   * callers: the CLI writes to disk). One tensor is in memory at a time; cancel with opts.opId.
+   */
+  async exportTo(id: string, sink: ExportSink, req: ExportRequest = { format: 'hf' }, opts?: OpOptions): Promise<ExportSummary> {
+    let m: LoadedModel;
+    try {
+      m = this.get(id);
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    const record = m.pruning?.record ?? m.record ?? null;
+    return this.op(opts, (signal) => {
+      if (req.format === 'onnx') {
+        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
+      }
+      if (req.format !== 'hf') throw new PolyPruneError('BAD_ARGUMENT', `Unknown export format '${String(req.format)}'. Supported: hf, onnx.`);
+      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
+    });
   }
 
   async exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]> {
     const sink = memorySink();
-    await this.exportTo(id, sink, opts);
+    await this.exportTo(id, sink, { format: 'hf' }, opts);
     return [...sink.files].map(([name, data]) => ({ name, data }));
+  }
+
+  async exportZip(id: string, req: ExportRequest, opts?: OpOptions): Promise<Blob> {
+    this.get(id);
+    const sink = blobZipSink();
+    await this.exportTo(id, sink, req, opts);
+    return sink.result();
+  }
+
+  async exportToDirectory(id: string, dir: FileSystemDirectoryHandle, name: string, req: ExportRequest, opts?: OpOptions): Promise<ExportSummary> {
+    this.get(id);
+    const sink = await directorySink(dir, name);
+    return this.exportTo(id, sink, req, opts);
   }
 
   async evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult> {

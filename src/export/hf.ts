@@ -1,36 +1,33 @@
 /**
- * A pruned checkpoint in Hugging Face layout, written through an {@link OutputSink}:
- *   config.json          the source's, byte for byte
+ * A model in Hugging Face layout, streamed through an {@link ExportSink}:
  *   tokenizer files      copied byte for byte when the source has them (tokenizer.json, ...)
- *   model.safetensors    every tensor of the source checkpoint (one file even for sharded sources),
- *                        same names, shapes and dtypes, the pruned linears replaced; f32 results are
- *                        rounded to the source dtype on the CPU (BF16/F16: round to nearest even)
+ *   model.safetensors    every tensor of the checkpoint, same names, shapes and dtypes, the pruned
+ *                        linears replaced; f32 results are rounded to the source dtype on the CPU
+ *                        (BF16/F16: round to nearest even). Above `maxShardBytes` (5 GB by default,
+ *                        as the Hub) the weights are split into model-0000k-of-0000n.safetensors
+ *                        plus model.safetensors.index.json.
  *   pruning.json         method, structure, ratio, per-matrix sparsity, calibration provenance
  *                        (seed, nsamples, seqlen, SHA-256 of every text file and of the windows),
- *                        model source, tool version.
+ *                        model source, tool version (see ./provenance.ts for reading it back).
+ *   config.json          the source's, byte for byte, written last.
  * The same inputs give bitwise identical files: no timestamps unless `createdAt` is given, fixed
  * key order, the Rust crate's safetensors layout.
  *
- * Memory: the pruned linears are kept in the source dtype (PrunedTensors) until the export, and the
- * file is assembled from views without further copies (about one model size of CPU memory).
+ * Memory: the pruned linears are kept in the source dtype (PrunedTensors) while the pruned model is
+ * loaded; the export itself reads and writes one tensor at a time.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { dtypeSize, numel, type SafetensorsDtype } from '../io/dtypes';
-import { serializeSafetensors, type Checkpoint, type TensorToWrite } from '../io/safetensors';
+import { safetensorsLayout, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
+import type { ProgressCallback } from '../common/progress';
+import type { ExportSink } from './sink';
 import type { ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
 import type { NM, PruneMethod } from '../prune/method';
 
-/** Where exported files go. Nothing is visible at the destination before `commit()`. */
-export interface OutputSink {
-  /** Write one file (a flat name such as 'model.safetensors') from consecutive byte chunks. */
-  writeFile(name: string, chunks: readonly Uint8Array[]): Promise<void>;
-  /** Make everything written visible at the destination at once. */
-  commit(): Promise<void>;
-  /** Discard everything written; the destination is left as it was. */
-  abort(): Promise<void>;
-}
+export type { ExportSink } from './sink';
+export { memorySink } from './sink';
 
 /** Files copied verbatim from the source folder when present. */
 export const COPIED_FILES = [
@@ -195,18 +192,31 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
 // ---------------------------------------------------------------------------------------------
 // the export
 
+/** transformers' default `max_shard_size` of save_pretrained / push_to_hub. */
+export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
+
 export interface HfExportOptions {
   /** The source model folder (config.json and tokenizer files are copied from it). */
   source: ModelFolder;
-  /** The source checkpoint: every tensor is written, pruned ones replaced. */
+  /** The checkpoint to write: every tensor is written (a pruned model's overlay, or the source's). */
   checkpoint: Checkpoint;
-  pruned: PrunedTensors;
-  record: PruningRecord;
-  sink: OutputSink;
+  /** Pruned tensors replacing the checkpoint's (optional: `checkpoint` may already be an overlay). */
+  pruned?: PrunedTensors;
+  /** pruning.json; omitted for a model that was never pruned. */
+  record?: PruningRecord | null;
+  sink: ExportSink;
   signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  /** Split the weights into `model-0000k-of-0000n.safetensors` shards of at most this many bytes (default 5 GB, as the Hub). */
+  maxShardBytes?: number;
 }
 
-async function readAll(folder: ModelFolder, name: string): Promise<Uint8Array> {
+export interface ExportResult {
+  files: string[];
+  bytes: number;
+}
+
+export async function readAll(folder: ModelFolder, name: string): Promise<Uint8Array> {
   const src = folder.open(name);
   try {
     return await src.read(0, await src.size());
@@ -215,38 +225,45 @@ async function readAll(folder: ModelFolder, name: string): Promise<Uint8Array> {
   }
 }
 
+/** Counts what goes through a sink, for the result and for progress. */
+export class ExportWriter {
+  readonly files: string[] = [];
+  bytes = 0;
+  constructor(
+    readonly sink: ExportSink,
+    private readonly signal?: AbortSignal,
+  ) {}
+  async begin(name: string, size?: number): Promise<void> {
+    throwIfAborted(this.signal);
+    await this.sink.beginFile(name, size);
+    this.files.push(name);
+  }
+  async write(chunk: Uint8Array): Promise<void> {
+    throwIfAborted(this.signal);
+    await this.sink.write(chunk);
+    this.bytes += chunk.byteLength;
+  }
+  async end(): Promise<void> {
+    await this.sink.endFile();
+  }
+  async whole(name: string, chunks: readonly Uint8Array[]): Promise<void> {
+    await this.begin(name, chunks.reduce((a, c) => a + c.byteLength, 0));
+    for (const c of chunks) await this.write(c);
+    await this.end();
+  }
+  json(name: string, value: unknown): Promise<void> {
+    return this.whole(name, [new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n')]);
+  }
+}
+
 /**
- * Write the pruned model through `sink` and commit it; on any error or cancellation the sink is
- * aborted (nothing is left at the destination) and the error rethrown. Returns the files written.
+ * Run `body` against `sink` and commit; on any error or cancellation the sink is aborted (nothing is
+ * left at the destination) and the error rethrown.
  */
-export async function exportHfCheckpoint(opts: HfExportOptions): Promise<{ files: string[]; bytes: number }> {
-  const { source, checkpoint, pruned, record, sink, signal } = opts;
-  const files: string[] = [];
-  let bytes = 0;
-  const write = async (name: string, chunks: readonly Uint8Array[]): Promise<void> => {
-    throwIfAborted(signal);
-    await sink.writeFile(name, chunks);
-    files.push(name);
-    for (const c of chunks) bytes += c.byteLength;
-  };
+export async function withSink(sink: ExportSink, signal: AbortSignal | undefined, body: (w: ExportWriter) => Promise<void>): Promise<ExportResult> {
+  const w = new ExportWriter(sink, signal);
   try {
-    for (const name of pruned.names()) {
-      if (!checkpoint.has(name)) throw new PolyPruneError('INTERNAL', `Pruned tensor '${name}' is not in the source checkpoint`);
-    }
-    await write('config.json', [await readAll(source, 'config.json')]);
-    for (const name of COPIED_FILES) {
-      if (await source.exists(name)) await write(name, [await readAll(source, name)]);
-    }
-    const tensors: TensorToWrite[] = [];
-    for (const name of checkpoint.names()) {
-      throwIfAborted(signal);
-      const info = checkpoint.info(name);
-      const data = pruned.get(name) ?? (await checkpoint.readRaw(name));
-      if (data.byteLength !== numel(info.shape) * dtypeSize(info.dtype)) throw new PolyPruneError('INTERNAL', `tensor '${name}': ${data.byteLength} bytes for ${info.dtype} [${info.shape.join(', ')}]`);
-      tensors.push({ name, dtype: info.dtype, shape: info.shape, data });
-    }
-    await write('model.safetensors', serializeSafetensors(tensors, { format: 'pt' }));
-    await write('pruning.json', [new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n')]);
+    await body(w);
     throwIfAborted(signal);
     await sink.commit();
   } catch (e) {
@@ -257,35 +274,81 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<{ files
     }
     throw e;
   }
-  return { files, bytes };
+  return { files: w.files, bytes: w.bytes };
 }
 
-/** An in-memory sink (tests, browser downloads): `files` fills on commit. */
-export function memorySink(): OutputSink & { files: Map<string, Uint8Array>; state: 'open' | 'committed' | 'aborted' } {
-  const pending = new Map<string, Uint8Array>();
-  const sink = {
-    files: new Map<string, Uint8Array>(),
-    state: 'open' as 'open' | 'committed' | 'aborted',
-    async writeFile(name: string, chunks: readonly Uint8Array[]) {
-      if (sink.state !== 'open') throw new PolyPruneError('INTERNAL', `write after ${sink.state}`);
-      const total = chunks.reduce((a, c) => a + c.byteLength, 0);
-      const out = new Uint8Array(total);
-      let o = 0;
-      for (const c of chunks) {
-        out.set(c, o);
-        o += c.byteLength;
+/** Tensors split into shards of at most `max` bytes each (a larger tensor gets a shard of its own), in name order. */
+export function planShards(tensors: readonly TensorMeta[], max: number): TensorMeta[][] {
+  const shards: TensorMeta[][] = [];
+  let cur: TensorMeta[] = [];
+  let size = 0;
+  for (const t of tensors) {
+    const b = numel(t.shape) * dtypeSize(t.dtype);
+    if (cur.length && size + b > max) {
+      shards.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(t);
+    size += b;
+  }
+  if (cur.length || !shards.length) shards.push(cur);
+  return shards;
+}
+
+/** Stream one safetensors file: header, then each tensor read from `read` (one tensor in memory). */
+async function writeSafetensorsFile(w: ExportWriter, name: string, tensors: readonly TensorMeta[], read: (n: string) => Promise<Uint8Array>, progress: () => void): Promise<number> {
+  const { header, order } = safetensorsLayout(tensors, { format: 'pt' });
+  const total = header.byteLength + order.reduce((a, o) => a + o.byteLength, 0);
+  await w.begin(name, total);
+  await w.write(header);
+  for (const o of order) {
+    const data = await read(o.name);
+    if (data.byteLength !== o.byteLength) throw new PolyPruneError('INTERNAL', `tensor '${o.name}': ${data.byteLength} bytes, expected ${o.byteLength}`);
+    await w.write(data);
+    progress();
+  }
+  await w.end();
+  return total - header.byteLength;
+}
+
+/**
+ * Write a model in Hugging Face layout through `sink` and commit it: config.json, tokenizer files,
+ * model.safetensors (or shards plus model.safetensors.index.json), pruning.json. Tensors are read
+ * one at a time, so peak memory is about the largest tensor. Returns the files written.
+ */
+export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportResult> {
+  const { source, checkpoint, pruned, record, sink, signal, onProgress } = opts;
+  return withSink(sink, signal, async (w) => {
+    if (pruned) {
+      for (const name of pruned.names()) {
+        if (!checkpoint.has(name)) throw new PolyPruneError('INTERNAL', `Pruned tensor '${name}' is not in the source checkpoint`);
       }
-      pending.set(name, out);
-    },
-    async commit() {
-      for (const [k, v] of pending) sink.files.set(k, v);
-      pending.clear();
-      sink.state = 'committed';
-    },
-    async abort() {
-      pending.clear();
-      sink.state = 'aborted';
-    },
-  };
-  return sink;
+    }
+    const read = async (name: string): Promise<Uint8Array> => pruned?.get(name) ?? (await checkpoint.readRaw(name));
+    const metas: TensorMeta[] = checkpoint.names().map((name) => ({ name, dtype: checkpoint.info(name).dtype, shape: checkpoint.info(name).shape }));
+    let done = 0;
+    const progress = () => onProgress?.({ kind: 'export', message: 'writing tensors', done: ++done, total: metas.length });
+    for (const name of COPIED_FILES) {
+      if (await source.exists(name)) await w.whole(name, [await readAll(source, name)]);
+    }
+    const shards = planShards([...metas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES);
+    if (shards.length === 1) {
+      await writeSafetensorsFile(w, SAFETENSORS_SINGLE_FILE, metas, read, progress);
+    } else {
+      const n = shards.length;
+      const weightMap: Record<string, string> = {};
+      let totalSize = 0;
+      for (const [k, shard] of shards.entries()) {
+        const file = `model-${String(k + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`;
+        totalSize += await writeSafetensorsFile(w, file, shard, read, progress);
+        for (const t of shard) weightMap[t.name] = file;
+      }
+      const sorted = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]]));
+      await w.json(SAFETENSORS_INDEX_FILE, { metadata: { total_size: totalSize }, weight_map: sorted });
+    }
+    if (record) await w.json('pruning.json', record);
+    // config.json last: a folder without it is never mistaken for a complete model.
+    await w.whole('config.json', [await readAll(source, 'config.json')]);
+  });
 }

@@ -1,13 +1,14 @@
 /**
- * Node output sink: files go into `<out>.partial-<pid>` beside the destination and the folder is
+ * Node export sink: files stream into `<out>.partial-<pid>` beside the destination and the folder is
  * renamed to `<out>` on commit, so a cancelled or failed run leaves nothing at `<out>` (abort removes
- * the partial folder). An existing `<out>` is refused up front with OUTPUT_EXISTS.
+ * the partial folder). An existing `<out>` is refused up front with OUTPUT_EXISTS; file system errors
+ * (no permission, disk full) become OUTPUT_FAILED with a one-line message.
  * Node only (CLI, tests); the browser never imports this file.
  */
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PolyPruneError } from '../common/errors';
-import type { OutputSink } from './hf';
+import { SinkState, type ExportSink } from './sink';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -21,6 +22,21 @@ async function exists(p: string): Promise<boolean> {
 
 function outputExists(out: string): PolyPruneError {
   return new PolyPruneError('OUTPUT_EXISTS', `Output folder '${out}' already exists. Choose another output path or remove it first; nothing was written.`);
+}
+
+/** A file system error as a one-line OUTPUT_FAILED message. */
+export function outputError(e: unknown, what: string): PolyPruneError {
+  if (e instanceof PolyPruneError) return e;
+  const code = (e as { code?: string }).code;
+  const why =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? 'permission denied (choose a folder you can write to)'
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'no space left on the device (free some space or choose another disk)'
+        : code === 'EFBIG'
+          ? 'the file is larger than this file system allows'
+          : ((e as Error)?.message ?? String(e));
+  return new PolyPruneError('OUTPUT_FAILED', `Cannot write ${what}: ${why}. Nothing was kept.`, { cause: e });
 }
 
 /**
@@ -58,46 +74,84 @@ export async function checkOutputFree(out: string): Promise<void> {
   }
 }
 
+export interface NodeSinkOptions {
+  /** Called after each chunk is written (tests simulate a full disk by throwing an ENOSPC error here). */
+  afterWrite?: (file: string, written: number) => void;
+}
+
 /** A sink writing into a fresh folder `out` (see the file comment). */
-export async function nodeOutputSink(out: string): Promise<OutputSink & { readonly path: string; readonly partialPath: string }> {
+export async function nodeOutputSink(out: string, options: NodeSinkOptions = {}): Promise<ExportSink & { readonly path: string; readonly partialPath: string }> {
   const dest = resolve(out);
   if (await exists(dest)) throw outputExists(dest);
-  await mkdir(dirname(dest), { recursive: true });
   const partial = join(dirname(dest), `${basename(dest)}.partial-${process.pid}`);
-  await rm(partial, { recursive: true, force: true }); // a leftover of a crashed run with this pid
-  await mkdir(partial);
-  let state: 'open' | 'committed' | 'aborted' = 'open';
-  return {
+  try {
+    await mkdir(dirname(dest), { recursive: true });
+    await rm(partial, { recursive: true, force: true }); // a leftover of a crashed run with this pid
+    await mkdir(partial);
+  } catch (e) {
+    throw outputError(e, `into '${dirname(dest)}'`);
+  }
+  const st = new SinkState();
+  let fh: FileHandle | null = null;
+  const fail = async (e: unknown, what: string): Promise<never> => {
+    const err = outputError(e, what);
+    await sink.abort();
+    throw err;
+  };
+  const sink = {
     path: dest,
     partialPath: partial,
-    async writeFile(name, chunks) {
-      if (state !== 'open') throw new PolyPruneError('INTERNAL', `writeFile('${name}') after ${state}`);
-      if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') throw new PolyPruneError('INTERNAL', `Invalid output file name '${name}'`);
-      const fh = await open(join(partial, name), 'wx');
+    async beginFile(name: string, size?: number) {
+      st.begin(name, size);
       try {
-        for (const c of chunks) {
-          let off = 0;
-          while (off < c.byteLength) off += (await fh.write(c, off, c.byteLength - off)).bytesWritten;
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
+        const p = join(partial, ...name.split('/'));
+        await mkdir(dirname(p), { recursive: true });
+        fh = await open(p, 'wx');
+      } catch (e) {
+        await fail(e, `'${name}' in '${dirname(dest)}'`);
+      }
+    },
+    async write(chunk: Uint8Array) {
+      const name = st.wrote(chunk.byteLength);
+      try {
+        let off = 0;
+        while (off < chunk.byteLength) off += (await fh!.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+        options.afterWrite?.(name, st.file!.written);
+      } catch (e) {
+        await fail(e, `'${name}' in '${dirname(dest)}'`);
+      }
+    },
+    async endFile() {
+      const name = st.end();
+      try {
+        await fh!.sync();
+        await fh!.close();
+        fh = null;
+      } catch (e) {
+        await fail(e, `'${name}' in '${dirname(dest)}'`);
       }
     },
     async commit() {
-      if (state !== 'open') throw new PolyPruneError('INTERNAL', `commit after ${state}`);
+      st.commitCheck();
       if (await exists(dest)) {
-        await rm(partial, { recursive: true, force: true });
-        state = 'aborted';
+        await sink.abort();
         throw outputExists(dest);
       }
-      await rename(partial, dest);
-      state = 'committed';
+      try {
+        await rename(partial, dest);
+      } catch (e) {
+        await fail(e, `'${dest}'`);
+      }
+      st.state = 'committed';
     },
     async abort() {
-      if (state === 'committed') return;
-      state = 'aborted';
+      if (st.state === 'committed') return;
+      st.state = 'aborted';
+      const h = fh;
+      fh = null;
+      await h?.close().catch(() => undefined);
       await rm(partial, { recursive: true, force: true });
     },
   };
+  return sink;
 }

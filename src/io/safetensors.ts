@@ -455,6 +455,9 @@ export async function openCheckpoint(folder: ModelFolder): Promise<Checkpoint> {
     const [f] = await openAll(folder, [SAFETENSORS_SINGLE_FILE]);
     return makeCheckpoint(folder.location, [f], new Map([...f.tensors.keys()].map((n) => [n, f])));
   }
+  if (await folder.exists('onnx/model.onnx').catch(() => false)) {
+    throw new PolyPruneError('FILE_NOT_FOUND', `${folder.location} holds an ONNX export (onnx/model.onnx), which runs in onnxruntime and transformers.js; PolyPrune loads safetensors weights: use the Hugging Face export of the model (polyprune export --format hf).`);
+  }
   const hasBin = await folder.exists('pytorch_model.bin').catch(() => false);
   throw new PolyPruneError(
     'FILE_NOT_FOUND',
@@ -494,6 +497,40 @@ export function serializeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array<ArrayBuffer>[] {
+  const byName = new Map<string, Uint8Array<ArrayBuffer>>();
+  for (const t of tensors) {
+    if (!isSafetensorsDtype(t.dtype) || !t.shape.every(isIndex)) continue; // reported by safetensorsLayout
+    const expected = numel(t.shape) * dtypeSize(t.dtype);
+    if (t.data.byteLength !== expected) {
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        `Tensor '${t.name}': ${t.dtype} ${show(t.shape)} needs ${expected} bytes, but the data has ${t.data.byteLength}.`,
+      );
+    }
+    const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    // Chunks must be plain ArrayBuffer-backed to go into a Blob; copy only SharedArrayBuffer data.
+    byName.set(t.name, view.buffer instanceof ArrayBuffer ? (view as Uint8Array<ArrayBuffer>) : view.slice());
+  }
+  const layout = safetensorsLayout(tensors, metadata);
+  return [layout.header, ...layout.order.map((o) => byName.get(o.name)!)];
+}
+
+/** A tensor's name, dtype and shape, without data. */
+export interface TensorMeta {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+}
+
+/**
+ * The layout {@link serializeSafetensors} writes, computed from names, dtypes and shapes only, so a
+ * file can be streamed one tensor at a time: `header` (8-byte length plus JSON) and the tensors in
+ * file order with their byte lengths. Total file size: header.length + sum of byteLength.
+ */
+export function safetensorsLayout(
+  tensors: readonly TensorMeta[],
+  metadata?: Readonly<Record<string, string>>,
+): { header: Uint8Array<ArrayBuffer>; order: { name: string; byteLength: number }[] } {
   const enc = new TextEncoder();
   const seen = new Set<string>();
   const items = tensors.map((t) => {
@@ -507,17 +544,7 @@ export function serializeSafetensors(
     if (!t.shape.every(isIndex)) {
       throw new PolyPruneError('BAD_ARGUMENT', `Tensor '${t.name}': shape ${show(t.shape)} is not a list of non-negative integers.`);
     }
-    const expected = numel(t.shape) * dtypeSize(t.dtype);
-    if (t.data.byteLength !== expected) {
-      throw new PolyPruneError(
-        'BAD_ARGUMENT',
-        `Tensor '${t.name}': ${t.dtype} ${show(t.shape)} needs ${expected} bytes, but the data has ${t.data.byteLength}.`,
-      );
-    }
-    const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    // Chunks must be plain ArrayBuffer-backed to go into a Blob; copy only SharedArrayBuffer data.
-    const bytes = view.buffer instanceof ArrayBuffer ? (view as Uint8Array<ArrayBuffer>) : view.slice();
-    return { t, key: enc.encode(t.name), bytes };
+    return { t, key: enc.encode(t.name), byteLength: numel(t.shape) * dtypeSize(t.dtype) };
   });
   items.sort((a, b) => dtypeRank(b.t.dtype) - dtypeRank(a.t.dtype) || compareUtf8(a.key, b.key));
 
@@ -531,8 +558,8 @@ export function serializeSafetensors(
     parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
   let offset = 0;
-  for (const { t, bytes } of items) {
-    const end = offset + bytes.byteLength;
+  for (const { t, byteLength } of items) {
+    const end = offset + byteLength;
     parts.push(
       `${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
     );
@@ -544,7 +571,7 @@ export function serializeSafetensors(
   new DataView(head.buffer).setUint32(0, n, true);
   head.set(json, 8);
   head.fill(0x20, 8 + json.length);
-  return [head, ...items.map((i) => i.bytes)];
+  return { header: head, order: items.map((i) => ({ name: i.t.name, byteLength: i.byteLength })) };
 }
 
 /** {@link serializeSafetensors} concatenated into one buffer. */

@@ -8,6 +8,7 @@ import { LlamaModel } from '../../src/model/llama';
 import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
 import { exportHfCheckpoint, PrunedTensors, pruningRecord, f32ToBf16Bits, f32ToF16Bits, memorySink, COPIED_FILES } from '../../src/export/hf';
 import { nodeOutputSink, checkOutputFree } from '../../src/export/node';
+import { writeWholeFile } from '../../src/export/sink';
 import { f16BitsToNumber } from '../../src/io/dtypes';
 import { dirFolder, pathSource } from '../../src/io/node';
 import { openCheckpoint, openSafetensors, safetensorsBytes } from '../../src/io/safetensors';
@@ -173,7 +174,7 @@ describe('HF export', () => {
 
   it('memorySink only shows files after commit', async () => {
     const s = memorySink();
-    await s.writeFile('a', [new Uint8Array([1, 2]), new Uint8Array([3])]);
+    await writeWholeFile(s, 'a', [new Uint8Array([1, 2]), new Uint8Array([3])]);
     expect(s.files.size).toBe(0);
     await s.commit();
     expect(Array.from(s.files.get('a')!)).toEqual([1, 2, 3]);

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ModelSummary } from '../engine/api';
+import type { LocalEngine } from '../engine/engine';
+import { checkOutputFree, nodeOutputSink } from '../export/node';
+import { createEngine, modelSpec } from './main';
+import { progressPrinter } from './progress';
+
+/** --format value, checked. */
+export function parseFormat(v: string | undefined): ExportFormat {
+  const f = (v ?? 'hf') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(f)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --format '${v}'. Supported: ${EXPORT_FORMATS.join(', ')}.`);
+  return f;
+}
+
+/**
+ * Export model `id` of `engine` into `out` (streamed into `<out>.partial-<pid>`, renamed at the end);
+ * Ctrl-C cancels and removes the partial folder.
+ */
+export async function exportToFolder(engine: LocalEngine, id: string, out: string, req: ExportRequest, opts: { opId: string; onProgress?: (e: import('../common/progress').ProgressEvent) => void }): Promise<{ path: string; files: string[]; bytes: number }> {
+  const sink = await nodeOutputSink(out);
+  const r = await engine.exportTo(id, sink, req, opts);
+  return { path: sink.path, ...r };
+}
+
+/** The pruning provenance lines of `info` (empty for an unpruned model). */
+export function describePruning(s: ModelSummary): string {
+  const p = s.pruning;
+  if (!p) return '';
+  const calib = p.calibrationSources.length ? p.calibrationSources.map((c) => (c.language ? `${c.name} (${c.language})` : c.name)).join(', ') : 'none recorded';
+  return [
+    `pruned         ${p.method} ${p.structure}, target ${p.sparsityRatio}, overall sparsity ${p.overallSparsity.toFixed(6)}`,
+    `calibration    ${calib}${p.nsamples !== null ? `; ${p.nsamples} x ${p.seqlen} tokens, seed ${p.seed ?? 'n/a'}` : ''}`,
+    `base model     ${p.baseModel}`,
+    `pruned by      ${p.tool}`,
+  ].join('\n');
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('Export a model as a Hugging Face folder (sharded above 5 GB) or as ONNX in the layout transformers.js loads; streamed, one tensor in memory at a time.')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .option('--format <hf|onnx>', `output format: ${EXPORT_FORMATS.join(', ')}`, 'hf')
+    .option('--onnx-variants <list>', 'ONNX graphs: fp32,fp16 (default both)')
+    .option('--max-shard-bytes <n>', 'hf: split the weights into shards of at most this many bytes', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new PolyPruneError('BAD_ARGUMENT', `--max-shard-bytes must be a positive integer (got '${v}').`);
+      return n;
+    })
+    .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('--json', 'print JSON')
+    .action(async (o: { model: string; format?: string; onnxVariants?: string; maxShardBytes?: number; out: string; json?: boolean }) => {
+      const format = parseFormat(o.format);
+      const variants = o.onnxVariants?.split(',').map((s) => s.trim());
+      if (variants && (!variants.length || variants.some((v) => v !== 'fp32' && v !== 'fp16'))) throw new PolyPruneError('BAD_ARGUMENT', `--onnx-variants takes fp32, fp16 or fp32,fp16 (got '${o.onnxVariants}').`);
+      await checkOutputFree(o.out);
+      const engine = createEngine();
+      const ctrl = { opId: 'export' };
+      const onSigint = () => {
+        process.stderr.write('\npolyprune: cancelling; nothing will be written\n');
+        void engine.cancel(ctrl.opId);
+      };
+      process.once('SIGINT', onSigint);
+      const progress = o.json ? undefined : progressPrinter();
+      try {
+        const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        const r = await exportToFolder(engine, m.id, o.out, { format, onnxVariants: variants as ExportRequest['onnxVariants'], maxShardBytes: o.maxShardBytes }, { ...ctrl, onProgress: progress });
+        if (o.json) console.log(JSON.stringify({ out: r.path, format, files: r.files, bytes: r.bytes, pruning: m.pruning ?? null }, null, 2));
+        else console.log(`wrote          ${r.path} (${format}: ${r.files.join(', ')}; ${r.bytes} bytes)`);
+      } finally {
+        process.off('SIGINT', onSigint);
+        await engine.dispose();
+      }
+    });
+}

@@ -1,0 +1,437 @@
+/**
+ * ONNX export of a Llama-family model (llama, mistral, qwen2) in the layout transformers.js loads:
+ *   onnx/model.onnx            fp32 weights, fp32 compute
+ *   onnx/model_fp16.onnx       fp16 weights (Cast to fp32 inside the graph), fp32 compute and I/O, so
+ *                              it runs on every backend, with or without shader-f16
+ *   onnx/<name>.onnx_data[_k]  external data, when the weights pass `externalDataThreshold` (2 GB
+ *                              by default: protobuf messages cannot be larger), in chunks of at most
+ *                              `maxChunkBytes` as transformers.js expects
+ *   config.json                the source's plus `transformers.js_config` (dtype, external data)
+ *   generation_config.json     the source's, or one made from config.json's bos/eos ids
+ *   tokenizer files, pruning.json
+ *
+ * Graph (opset 18, standard operators only), names as Optimum's Llama export:
+ *   inputs   input_ids int64 (B, S), attention_mask int64 (B, P+S), position_ids int64 (B, S),
+ *            past_key_values.{i}.key / .value float32 (B, Hkv, P, D)  [Hkv and D are numbers, so
+ *            transformers.js can build the empty cache from the input metadata]
+ *   outputs  logits float32 (B, S, V), present.{i}.key / .value float32 (B, Hkv, P+S, D)
+ * The decoder is the one src/model/llama.ts runs: RMSNorm (eps from config), RoPE rotate_half with
+ * theta and linear/llama3 scaling baked into inv_freq, causal GQA attention with the padding mask,
+ * SwiGLU MLP, biases where the config has them, tied or separate head. Linear weights are stored
+ * transposed ([in, out], as Optimum does) so MatMul needs no Transpose; pruned zeros stay zeros.
+ * Sliding-window attention is not applied (PolyPrune's forward does not apply it either).
+ *
+ * The protobuf is written with the ONNX definitions of `onnx-proto` (protobufjs). Weights are
+ * streamed one tensor at a time: the graph without weights is encoded once, then each weight
+ * initializer is encoded and written (field framing with protobufjs' Writer), so peak memory is about
+ * one tensor whatever the model size.
+ */
+import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs/minimal.js';
+import { PolyPruneError } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import { VERSION } from '../common/version';
+import { ropeInvFreq, type ModelConfig } from '../io/config';
+import { numel } from '../io/dtypes';
+import type { Checkpoint } from '../io/safetensors';
+import type { ModelFolder } from '../io/source';
+import { COPIED_FILES, f32ToF16Bits, readAll, withSink, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
+import type { ExportSink } from './sink';
+
+const { onnx } = onnxProto;
+type DataType = onnxProto.onnx.TensorProto.DataType;
+const DT = onnx.TensorProto.DataType;
+const AT = onnx.AttributeProto.AttributeType;
+
+export const ONNX_OPSET = 18;
+export const ONNX_IR_VERSION = 8;
+
+export type OnnxVariant = 'fp32' | 'fp16';
+
+export interface OnnxExportOptions {
+  source: ModelFolder;
+  cfg: ModelConfig;
+  /** The weights to write (a pruned model's overlay checkpoint, or the source's). */
+  checkpoint: Checkpoint;
+  record?: PruningRecord | null;
+  sink: ExportSink;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  /** Which graphs to write (default both). */
+  variants?: readonly OnnxVariant[];
+  /** Weights above this many bytes go to external data files (default 2e9). */
+  externalDataThreshold?: number;
+  /** Largest external data file (default 2e9). */
+  maxChunkBytes?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// graph building
+
+/** A weight initializer: the HF tensor it comes from and how (transposed to [in, out] or not). */
+interface WeightRef {
+  onnxName: string;
+  tensor: string;
+  dims: number[];
+  transpose: boolean;
+  dataType: DataType;
+}
+
+type Attr = number | number[] | { float: number };
+
+class GraphBuilder {
+  readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  readonly consts: onnxProto.onnx.ITensorProto[] = [];
+  readonly weights: WeightRef[] = [];
+  private readonly constNames = new Map<string, string>();
+  private k = 0;
+
+  constructor(private readonly fp16: boolean) {}
+
+  node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: string[]): string[] {
+    const id = this.k++;
+    const outputs = outNames ?? Array.from({ length: nOut }, (_, j) => `/${op}_${id}/out${j}`);
+    const attribute = Object.entries(attrs).map(([name, v]) =>
+      Array.isArray(v) ? { name, type: AT.INTS, ints: v } : typeof v === 'number' ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v.float },
+    );
+    this.nodes.push({ name: `/${op}_${id}`, opType: op, input: inputs, output: outputs, attribute });
+    return outputs;
+  }
+  op(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string): string {
+    return this.node(op, inputs, attrs, 1, outName ? [outName] : undefined)[0];
+  }
+
+  i64(values: number[], scalar = false): string {
+    const key = `i64:${scalar ? 's' : ''}${values.join(',')}`;
+    let name = this.constNames.get(key);
+    if (!name) {
+      name = `const_i64_${this.constNames.size}`;
+      const raw = new BigInt64Array(values.map((v) => BigInt(v)));
+      this.consts.push({ name, dims: scalar ? [] : [values.length], dataType: DT.INT64, rawData: new Uint8Array(raw.buffer) });
+      this.constNames.set(key, name);
+    }
+    return name;
+  }
+  f32(values: Float32Array | number[], dims: number[], label?: string): string {
+    const arr = values instanceof Float32Array ? values : Float32Array.from(values);
+    const key = label ?? `f32:${dims.join('x')}:${Array.from(arr).join(',')}`;
+    let name = this.constNames.get(key);
+    if (!name) {
+      name = label ?? `const_f32_${this.constNames.size}`;
+      this.consts.push({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).slice() });
+      this.constNames.set(key, name);
+    }
+    return name;
+  }
+
+  /** A weight from the checkpoint; fp16 variant: matrices stored as FLOAT16 and Cast to fp32. */
+  weight(tensor: string, shape: readonly number[], transpose: boolean): string {
+    const dims = transpose ? [shape[1], shape[0]] : [...shape];
+    const name = transpose ? `${tensor}.T` : tensor;
+    const half = this.fp16 && dims.length === 2;
+    this.weights.push({ onnxName: half ? `${name}_fp16` : name, tensor, dims, transpose, dataType: half ? DT.FLOAT16 : DT.FLOAT });
+    return half ? this.op('Cast', [`${name}_fp16`], { to: DT.FLOAT }, name) : name;
+  }
+}
+
+function dim(d: number | string): onnxProto.onnx.TensorShapeProto.IDimension {
+  return typeof d === 'number' ? { dimValue: d } : { dimParam: d };
+}
+
+function valueInfo(name: string, elemType: DataType, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType, shape: { dim: dims.map(dim) } } } };
+}
+
+/** Build the decoder graph (without weight data) for `cfg`; weight shapes come from `ckpt`. */
+function buildGraph(cfg: ModelConfig, ckpt: Checkpoint, fp16: boolean): { g: GraphBuilder; inputs: onnxProto.onnx.IValueInfoProto[]; outputs: onnxProto.onnx.IValueInfoProto[] } {
+  const g = new GraphBuilder(fp16);
+  const { numLayers: L, numHeads: H, numKvHeads: Hkv, headDim: D, vocabSize: V, rmsNormEps: eps } = cfg;
+  const rep = H / Hkv;
+  const shape = (n: string) => ckpt.info(n).shape;
+  const linear = (x: string, p: string, bias: boolean): string => {
+    let y = g.op('MatMul', [x, g.weight(`${p}.weight`, shape(`${p}.weight`), true)]);
+    if (bias) y = g.op('Add', [y, g.weight(`${p}.bias`, shape(`${p}.bias`), false)]);
+    return y;
+  };
+  const epsName = g.f32([eps], [], 'rms_norm_eps');
+  const rms = (x: string, w: string): string => {
+    const ms = g.op('ReduceMean', [g.op('Mul', [x, x]), g.i64([-1])], { keepdims: 1 });
+    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, epsName])])]);
+    return g.op('Mul', [g.op('Mul', [x, inv]), g.weight(w, shape(w), false)]);
+  };
+
+  const inputs = [
+    valueInfo('input_ids', DT.INT64, ['batch_size', 'sequence_length']),
+    valueInfo('attention_mask', DT.INT64, ['batch_size', 'total_sequence_length']),
+    valueInfo('position_ids', DT.INT64, ['batch_size', 'sequence_length']),
+  ];
+  const outputs = [valueInfo('logits', DT.FLOAT, ['batch_size', 'sequence_length', V])];
+  for (let i = 0; i < L; i++) {
+    for (const kv of ['key', 'value']) {
+      inputs.push(valueInfo(`past_key_values.${i}.${kv}`, DT.FLOAT, ['batch_size', Hkv, 'past_sequence_length', D]));
+      outputs.push(valueInfo(`present.${i}.${kv}`, DT.FLOAT, ['batch_size', Hkv, 'total_sequence_length', D]));
+    }
+  }
+
+  // Additive attention bias (B, 1, 1, S, T): 0 where key j <= query position and not padding.
+  const S = g.op('Gather', [g.op('Shape', ['input_ids']), g.i64([1], true)], { axis: 0 });
+  const T = g.op('Gather', [g.op('Shape', ['attention_mask']), g.i64([1], true)], { axis: 0 });
+  const P = g.op('Sub', [T, S]);
+  const one = g.i64([1], true);
+  const qpos = g.op('Range', [P, T, one]); // (S)
+  const kpos = g.op('Range', [g.i64([0], true), T, one]); // (T)
+  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kpos, g.i64([0])]), g.op('Unsqueeze', [qpos, g.i64([1])])]); // (S, T)
+  const pad = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], { to: DT.BOOL }), g.i64([1, 2])]); // (B, 1, 1, T)
+  const allowed = g.op('And', [causal, pad]); // (B, 1, S, T)
+  const negMax = g.f32([-3.4028234663852886e38], [], 'mask_min');
+  const bias = g.op('Unsqueeze', [g.op('Where', [allowed, g.f32([0], [], 'mask_zero'), negMax]), g.i64([2])]); // (B, 1, 1, S, T)
+
+  // RoPE tables (B, 1, S, D), rotate_half convention.
+  const invFreq = g.f32(ropeInvFreq(cfg), [D / 2], 'rope_inv_freq');
+  const pos = g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: DT.FLOAT }), g.i64([2])]); // (B, S, 1)
+  const freqs = g.op('Mul', [pos, invFreq]); // (B, S, D/2)
+  const emb = g.op('Concat', [freqs, freqs], { axis: -1 }); // (B, S, D)
+  const cos = g.op('Unsqueeze', [g.op('Cos', [emb]), g.i64([1])]);
+  const sin = g.op('Unsqueeze', [g.op('Sin', [emb]), g.i64([1])]);
+  const rope = (x: string): string => {
+    const x1 = g.op('Slice', [x, g.i64([0]), g.i64([D / 2]), g.i64([-1])]);
+    const x2 = g.op('Slice', [x, g.i64([D / 2]), g.i64([D]), g.i64([-1])]);
+    const rot = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
+    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rot, sin])]);
+  };
+  const scale = g.f32([1 / Math.sqrt(D)], [], 'attn_scale');
+
+  let x = g.op('Gather', [g.weight('model.embed_tokens.weight', shape('model.embed_tokens.weight'), false), 'input_ids'], { axis: 0 }); // (B, S, C)
+  for (let i = 0; i < L; i++) {
+    const p = `model.layers.${i}`;
+    const h = rms(x, `${p}.input_layernorm.weight`);
+    const heads = (y: string, n: number): string => g.op('Transpose', [g.op('Reshape', [y, g.i64([0, 0, n, D])])], { perm: [0, 2, 1, 3] }); // (B, n, S, D)
+    const q = rope(heads(linear(h, `${p}.self_attn.q_proj`, cfg.attentionBias), H));
+    const k = rope(heads(linear(h, `${p}.self_attn.k_proj`, cfg.attentionBias), Hkv));
+    const v = heads(linear(h, `${p}.self_attn.v_proj`, cfg.attentionBias), Hkv);
+    const kAll = g.op('Concat', [`past_key_values.${i}.key`, k], { axis: 2 }, `present.${i}.key`); // (B, Hkv, T, D)
+    const vAll = g.op('Concat', [`past_key_values.${i}.value`, v], { axis: 2 }, `present.${i}.value`);
+    // GQA without copies: queries (B, Hkv, rep, S, D) against keys (B, Hkv, 1, T, D), broadcast by MatMul.
+    const q5 = g.op('Reshape', [q, g.i64([0, Hkv, rep, -1, D])]);
+    const kT = g.op('Transpose', [g.op('Unsqueeze', [kAll, g.i64([2])])], { perm: [0, 1, 2, 4, 3] }); // (B, Hkv, 1, D, T)
+    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q5, kT]), scale]), bias]); // (B, Hkv, rep, S, T)
+    const probs = g.op('Softmax', [scores], { axis: -1 });
+    const o5 = g.op('MatMul', [probs, g.op('Unsqueeze', [vAll, g.i64([2])])]); // (B, Hkv, rep, S, D)
+    const o = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [o5, g.i64([0, H, -1, D])])], { perm: [0, 2, 1, 3] }), g.i64([0, 0, H * D])]); // (B, S, H*D)
+    x = g.op('Add', [x, linear(o, `${p}.self_attn.o_proj`, cfg.attentionOutBias)]);
+    const h2 = rms(x, `${p}.post_attention_layernorm.weight`);
+    const gate = linear(h2, `${p}.mlp.gate_proj`, cfg.mlpBias);
+    const up = linear(h2, `${p}.mlp.up_proj`, cfg.mlpBias);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    x = g.op('Add', [x, linear(act, `${p}.mlp.down_proj`, cfg.mlpBias)]);
+  }
+  const hN = rms(x, 'model.norm.weight');
+  let headT: string;
+  if (cfg.tieWordEmbeddings) {
+    // The embedding matrix once in the file; the head is its transpose (folded by the runtime).
+    headT = g.op('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] });
+  } else {
+    headT = g.weight('lm_head.weight', shape('lm_head.weight'), true);
+  }
+  g.op('MatMul', [hN, headT], {}, 'logits');
+  return { g, inputs, outputs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// weights
+
+/** A weight's bytes as stored in the ONNX file (f32 or f16, transposed when asked). */
+async function weightBytes(ckpt: Checkpoint, w: WeightRef): Promise<Uint8Array> {
+  const src = await ckpt.readF32(w.tensor);
+  let v = src;
+  if (w.transpose) {
+    const [rows, cols] = ckpt.info(w.tensor).shape; // (out, in) -> (in, out)
+    v = new Float32Array(src.length);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c * rows + r] = src[r * cols + c];
+  }
+  for (let j = 0; j < v.length; j++) {
+    if (!Number.isFinite(v[j])) throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor '${w.tensor}' has a non-finite value at element ${j}; refusing to export it.`);
+  }
+  if (w.dataType === DT.FLOAT16) {
+    const h = new Uint16Array(v.length);
+    for (let j = 0; j < v.length; j++) h[j] = f32ToF16Bits(v[j]);
+    return new Uint8Array(h.buffer);
+  }
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function weightByteLength(w: WeightRef): number {
+  return numel(w.dims) * (w.dataType === DT.FLOAT16 ? 2 : 4);
+}
+
+function varintSize(n: number): number {
+  let s = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    s++;
+  }
+  return s;
+}
+
+/** Field `field` as a length-delimited protobuf frame header (tag + length), written by protobufjs. */
+function frame(field: number, length: number): Uint8Array {
+  return protobuf.Writer.create().uint32((field << 3) | 2).uint32(length).finish();
+}
+
+const GRAPH_FIELD = 7; // ModelProto.graph
+const INITIALIZER_FIELD = 5; // GraphProto.initializer
+const RAW_DATA_FIELD = 9; // TensorProto.raw_data
+
+interface ExternalPlan {
+  files: { name: string; bytes: number }[];
+  at: Map<string, { file: string; offset: number }>;
+}
+
+function planExternal(weights: readonly WeightRef[], base: string, maxChunk: number): ExternalPlan {
+  const files: { name: string; bytes: number }[] = [];
+  const at = new Map<string, { file: string; offset: number }>();
+  for (const w of weights) {
+    const n = weightByteLength(w);
+    let cur = files[files.length - 1];
+    if (!cur || (cur.bytes > 0 && cur.bytes + n > maxChunk)) {
+      cur = { name: `${base}_data${files.length ? `_${files.length}` : ''}`, bytes: 0 };
+      files.push(cur);
+    }
+    const offset = Math.ceil(cur.bytes / 64) * 64; // aligned for memory mapping
+    at.set(w.onnxName, { file: cur.name, offset });
+    cur.bytes = offset + n;
+  }
+  return { files, at };
+}
+
+/** Write one ONNX model file (and its external data files). Returns the number of data chunks. */
+async function writeOnnxModel(
+  w: ExportWriter,
+  opts: OnnxExportOptions,
+  fileBase: string,
+  variant: OnnxVariant,
+  progress: (message: string, done: number, total: number) => void,
+): Promise<number> {
+  const { cfg, checkpoint: ckpt } = opts;
+  const { g, inputs, outputs } = buildGraph(cfg, ckpt, variant === 'fp16');
+  const weightBytesTotal = g.weights.reduce((a, x) => a + weightByteLength(x), 0);
+  const external = weightBytesTotal > (opts.externalDataThreshold ?? 2e9);
+  const dir = fileBase.slice(0, fileBase.lastIndexOf('/') + 1);
+  const plan = external ? planExternal(g.weights, fileBase.slice(dir.length), opts.maxChunkBytes ?? 2e9) : null;
+  let done = 0;
+  const tick = (what: string) => progress(`writing ${fileBase}: ${what}`, ++done, g.weights.length);
+  const meta = (x: WeightRef): onnxProto.onnx.ITensorProto => {
+    const t: onnxProto.onnx.ITensorProto = { name: x.onnxName, dims: x.dims, dataType: x.dataType };
+    if (plan) {
+      const a = plan.at.get(x.onnxName)!;
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [
+        { key: 'location', value: a.file },
+        { key: 'offset', value: String(a.offset) },
+        { key: 'length', value: String(weightByteLength(x)) },
+      ];
+    }
+    return t;
+  };
+  const metadataProps = [{ key: 'producer', value: `polyprune ${VERSION}` }];
+  if (opts.record) {
+    const r = opts.record;
+    metadataProps.push({ key: 'polyprune.pruning', value: JSON.stringify({ method: r.method, structure: r.structure, sparsity_ratio: r.sparsity_ratio, overall_sparsity: r.overall_sparsity, base_model: r.model.source }) });
+  }
+  const graphHead = onnx.GraphProto.encode({
+    name: 'main_graph',
+    node: g.nodes,
+    initializer: [...g.consts, ...(plan ? g.weights.map(meta) : [])],
+    input: inputs,
+    output: outputs,
+  }).finish();
+  // Embedded weights: each initializer is meta fields + raw_data (field 9), the order protobufjs encodes in.
+  const embedded = plan
+    ? []
+    : g.weights.map((x) => {
+        const m = onnx.TensorProto.encode(meta(x)).finish();
+        const n = weightByteLength(x);
+        const rawHead = frame(RAW_DATA_FIELD, n);
+        const len = m.byteLength + rawHead.byteLength + n;
+        return { x, head: [frame(INITIALIZER_FIELD, len), m, rawHead], len: varintSize(len) + 1 + len };
+      });
+  const graphLen = graphHead.byteLength + embedded.reduce((a, e) => a + e.len, 0);
+  const modelHead = onnx.ModelProto.encode({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'polyprune',
+    producerVersion: VERSION,
+    docString: `${cfg.modelType} decoder exported by PolyPrune (${variant}${variant === 'fp16' ? ' weights, fp32 compute' : ''})`,
+    metadataProps,
+  }).finish();
+  const graphFrame = frame(GRAPH_FIELD, graphLen);
+  const total = modelHead.byteLength + graphFrame.byteLength + graphLen;
+  if (!plan && total >= 2 ** 31) throw new PolyPruneError('INTERNAL', `${fileBase} would be ${total} bytes, over protobuf's 2 GiB; lower externalDataThreshold.`);
+  await w.begin(fileBase, total);
+  await w.write(modelHead);
+  await w.write(graphFrame);
+  await w.write(graphHead);
+  for (const e of embedded) {
+    for (const b of e.head) await w.write(b);
+    const data = await weightBytes(ckpt, e.x);
+    await w.write(data);
+    tick(e.x.tensor);
+  }
+  await w.end();
+  if (plan) {
+    for (const f of plan.files) {
+      await w.begin(`${dir}${f.name}`, f.bytes);
+      let pos = 0;
+      for (const x of g.weights) {
+        const a = plan.at.get(x.onnxName)!;
+        if (a.file !== f.name) continue;
+        if (a.offset > pos) await w.write(new Uint8Array(a.offset - pos));
+        const data = await weightBytes(ckpt, x);
+        await w.write(data);
+        pos = a.offset + data.byteLength;
+        tick(x.tensor);
+      }
+      await w.end();
+    }
+  }
+  return plan ? plan.files.length : 0;
+}
+
+/**
+ * Write the ONNX export (see the file comment) through `sink` and commit it; on error or cancel
+ * the sink is aborted and nothing is left.
+ */
+export async function exportOnnx(opts: OnnxExportOptions): Promise<ExportResult> {
+  const { source, cfg, sink, signal, onProgress } = opts;
+  const variants = opts.variants ?? ['fp32', 'fp16'];
+  if (!['llama', 'mistral', 'qwen2'].includes(cfg.modelType)) {
+    throw new PolyPruneError('UNSUPPORTED_MODEL', `ONNX export supports llama, mistral and qwen2, not '${cfg.modelType}'.`);
+  }
+  return withSink(sink, signal, async (w) => {
+    for (const name of COPIED_FILES) {
+      if (name === 'generation_config.json') continue;
+      if (await source.exists(name)) await w.whole(name, [await readAll(source, name)]);
+    }
+    const genConfig = (await source.exists('generation_config.json'))
+      ? await readAll(source, 'generation_config.json')
+      : new TextEncoder().encode(
+          JSON.stringify({ ...(cfg.bosTokenId !== null ? { bos_token_id: cfg.bosTokenId } : {}), ...(cfg.eosTokenIds.length ? { eos_token_id: cfg.eosTokenIds.length === 1 ? cfg.eosTokenIds[0] : cfg.eosTokenIds } : {}) }, null, 2) + '\n',
+        );
+    await w.whole('generation_config.json', [genConfig]);
+    if (opts.record) await w.json('pruning.json', opts.record);
+    const progress = (message: string, done: number, total: number) => onProgress?.({ kind: 'export', message, done, total });
+    const chunks: Record<string, number> = {};
+    for (const v of variants) {
+      const file = v === 'fp32' ? 'model.onnx' : 'model_fp16.onnx';
+      const n = await writeOnnxModel(w, opts, `onnx/${file}`, v, progress);
+      if (n) chunks[file] = n;
+    }
+    const config = JSON.parse(await source.readText('config.json')) as Record<string, unknown>;
+    const prev = (config['transformers.js_config'] ?? {}) as Record<string, unknown>;
+    const tjs: Record<string, unknown> = { ...prev, dtype: variants.includes('fp32') ? 'fp32' : 'fp16' };
+    if (Object.keys(chunks).length) tjs.use_external_data_format = chunks;
+    else delete tjs.use_external_data_format;
+    config['transformers.js_config'] = tjs;
+    await w.json('config.json', config);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Reading pruning.json back: a folder, dropped files, a zip's contents or a URL that PolyPrune wrote
+ * is recognised as a pruned model. The file is validated with zod (format 'polyprune-pruning/1');
+ * a malformed one is reported, never guessed at.
+ */
+import { z } from 'zod';
+import { PolyPruneError } from '../common/errors';
+import type { ModelFolder } from '../io/source';
+import type { PruningRecord } from './hf';
+
+export const PRUNING_FILE = 'pruning.json';
+
+const calibrationFile = z.looseObject({
+  name: z.string(),
+  language: z.string().optional(),
+  weight: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  paragraphs: z.number().int().nonnegative(),
+  tokens: z.number().int().nonnegative(),
+  samples: z.number().int().nonnegative(),
+  seed: z.number(),
+  offsets: z.array(z.number().int().nonnegative()),
+});
+
+const pruningSchema = z.looseObject({
+  format: z.literal('polyprune-pruning/1'),
+  tool: z.looseObject({ name: z.string(), version: z.string() }),
+  model: z.looseObject({ source: z.string(), model_type: z.string().optional() }),
+  method: z.enum(['wanda', 'sparsegpt', 'magnitude']),
+  structure: z.string(),
+  sparsity_ratio: z.number().min(0).max(1),
+  nm: z.object({ n: z.number().int().positive(), m: z.number().int().positive() }).nullable(),
+  sparsegpt: z.object({ blocksize: z.number(), percdamp: z.number() }).optional(),
+  overall_sparsity: z.number().min(0).max(1),
+  calibration: z
+    .looseObject({
+      seed: z.number().nullable(),
+      nsamples: z.number().int().nonnegative(),
+      seqlen: z.number().int().nonnegative(),
+      ids_sha256: z.string(),
+      files: z.array(calibrationFile),
+    })
+    .nullable(),
+  per_matrix: z.array(
+    z.object({ tensor: z.string(), shape: z.tuple([z.number(), z.number()]), zeros: z.number(), numel: z.number(), sparsity: z.number() }),
+  ),
+  created_at: z.string().optional(),
+});
+
+/** What the page and `polyprune info` show about a pruned model. */
+export interface PruningSummary {
+  method: string;
+  structure: string;
+  sparsityRatio: number;
+  overallSparsity: number;
+  /** Calibration text files (name and language when known); empty for magnitude or explicit windows. */
+  calibrationSources: { name: string; language?: string }[];
+  nsamples: number | null;
+  seqlen: number | null;
+  seed: number | null;
+  /** Where the unpruned model came from (path, URL or Hub id). */
+  baseModel: string;
+  tool: string;
+}
+
+export function summarizePruning(rec: PruningRecord): PruningSummary {
+  return {
+    method: rec.method,
+    structure: rec.structure,
+    sparsityRatio: rec.sparsity_ratio,
+    overallSparsity: rec.overall_sparsity,
+    calibrationSources: (rec.calibration?.files ?? []).map((f) => ({ name: f.name, ...(f.language ? { language: f.language } : {}) })),
+    nsamples: rec.calibration?.nsamples ?? null,
+    seqlen: rec.calibration?.seqlen ?? null,
+    seed: rec.calibration?.seed ?? null,
+    baseModel: rec.model.source,
+    tool: `${rec.tool.name} ${rec.tool.version}`,
+  };
+}
+
+/** Validate parsed pruning.json; `where` names the file in messages. */
+export function parsePruningRecord(json: unknown, where: string): PruningRecord {
+  const r = pruningSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new PolyPruneError('CONFIG_INVALID', `${where} is not a valid PolyPrune pruning record: field "${i.path.map(String).join('.') || '(root)'}": ${i.message}. Re-export the model or remove the file.`);
+  }
+  return r.data as unknown as PruningRecord;
+}
+
+/** The folder's pruning.json, validated; null when the folder has none. */
+export async function readPruningRecord(folder: ModelFolder): Promise<PruningRecord | null> {
+  if (!(await folder.exists(PRUNING_FILE).catch(() => false))) return null;
+  const where = `${PRUNING_FILE} in ${folder.location}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(await folder.readText(PRUNING_FILE));
+  } catch (e) {
+    if (e instanceof PolyPruneError) throw e;
+    throw new PolyPruneError('CONFIG_INVALID', `${where} is not valid JSON: ${(e as Error).message}.`);
+  }
+  return parsePruningRecord(json, where);
+}

@@ -1,0 +1,236 @@
+/**
+ * ONNX round trips: prune the stories260K fixture with Wanda (reference windows), export ONNX, run it
+ * with onnxruntime-node and with transformers.js (local folder, no network), and compare with
+ * PolyPrune's own forward on the GPU (lavapipe).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { LocalEngine } from '../../src/engine/engine';
+import { nodeGpu } from '../../src/gpu/node';
+import { dirFolder } from '../../src/io/node';
+import { nodeOutputSink } from '../../src/export/node';
+import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
+
+let engine: LocalEngine;
+let tmp: string;
+let prunedId: string;
+let baseId: string;
+let out: string;
+const { onnx } = onnxProto;
+
+beforeAll(async () => {
+  requireShared(FIXTURE);
+  tmp = mkdtempSync(path.join(tmpdir(), 'polyprune-onnx-'));
+  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
+  const base = await engine.loadModel({ kind: 'folder', folder: dirFolder(FIXTURE) });
+  baseId = base.id;
+  const windows = await fixtureWindows('calib-en.safetensors');
+  const res = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { windows } });
+  prunedId = res.model.id;
+  out = path.join(tmp, 'onnx-out');
+  await engine.exportTo(prunedId, await nodeOutputSink(out), { format: 'onnx' });
+});
+afterAll(async () => {
+  await engine?.dispose();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Max |a-b| relative to max |b| (logits are compared as a whole sequence). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, D: number): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(file);
+  const S = ids.length;
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, S]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
+  };
+  for (let i = 0; i < L; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, Hkv, 0, D]);
+  const r = await session.run(feeds);
+  await session.release();
+  return r.logits.data as Float32Array;
+}
+
+describe('ONNX export', () => {
+  it('writes the transformers.js layout and nothing partial', () => {
+    const files = readdirSync(out, { recursive: true }).map(String).sort();
+    expect(files).toEqual(['LICENSE', 'config.json', 'generation_config.json', 'onnx', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
+    const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(cfg['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    expect(cfg.num_key_value_heads).toBe(4);
+    const m = onnx.ModelProto.decode(readFileSync(path.join(out, 'onnx/model.onnx')));
+    expect(Number(m.opsetImport[0].version)).toBeGreaterThanOrEqual(18);
+    const names = (vs: onnxProto.onnx.IValueInfoProto[]) => vs.map((v) => v.name);
+    expect(names(m.graph!.input!).slice(0, 5)).toEqual(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value']);
+    expect(names(m.graph!.output!).slice(0, 3)).toEqual(['logits', 'present.0.key', 'present.0.value']);
+    const pkv = m.graph!.input![3].type!.tensorType!.shape!.dim!;
+    expect(pkv.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)))).toEqual(['batch_size', 4, 'past_sequence_length', 8]);
+  });
+
+  it('onnxruntime-node gives PolyPrune logits (fp32 within 1e-4 relative; fp16 weights within 5e-3), and the pruned zeros are zeros', async () => {
+    const s = (await engine.listModels()).find((x) => x.id === prunedId)!;
+    const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 64);
+    const want = await engine.logits(prunedId, ids);
+    const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
+    const e32 = relErr(got, want);
+    const g16 = await ortLogits(path.join(out, 'onnx/model_fp16.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
+    const e16 = relErr(g16, want);
+    console.log(`ONNX vs PolyPrune logits, max abs error / max |logit|: fp32 ${e32.toExponential(2)}, fp16 weights ${e16.toExponential(2)}`);
+    expect(e32).toBeLessThan(1e-4);
+    expect(e16).toBeLessThan(5e-3);
+    // Dense and pruned differ, so the comparison above sees the pruned weights.
+    expect(relErr(await engine.logits(baseId, ids), want)).toBeGreaterThan(1e-2);
+
+    // Every pruned matrix's zeros are in the ONNX initializer (stored transposed).
+    const m = onnx.ModelProto.decode(readFileSync(path.join(out, 'onnx/model.onnx')));
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    let checked = 0;
+    for (const pm of rec.per_matrix as { tensor: string; zeros: number; shape: [number, number] }[]) {
+      const t = m.graph!.initializer!.find((x) => x.name === `${pm.tensor}.T`)!;
+      expect(t.dims!.map(Number)).toEqual([pm.shape[1], pm.shape[0]]);
+      const raw = t.rawData!;
+      const v = new Float32Array(Uint8Array.from(raw).buffer);
+      expect(v.filter((x) => x === 0).length).toBe(pm.zeros);
+      checked++;
+    }
+    expect(checked).toBe(35);
+  });
+
+  it('incremental decoding with past_key_values matches the full forward', async () => {
+    const s = (await engine.listModels()).find((x) => x.id === prunedId)!;
+    const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 12);
+    const want = await engine.logits(prunedId, ids);
+    const session = await ort.InferenceSession.create(path.join(out, 'onnx/model.onnx'));
+    const V = s.vocabSize;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < s.numLayers; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, s.numKvHeads, 0, s.headDim]);
+    const got = new Float32Array(ids.length * V);
+    // 8 tokens at once, then one at a time with the cache.
+    let t = 0;
+    for (const n of [8, 1, 1, 1, 1]) {
+      const r = await session.run({
+        ...feeds,
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.slice(t, t + n), (x) => BigInt(x)), [1, n]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(t + n).fill(1n), [1, t + n]),
+        position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(t + i)), [1, n]),
+      });
+      got.set(r.logits.data as Float32Array, t * V);
+      for (let i = 0; i < s.numLayers; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = r[`present.${i}.${kv}`];
+      t += n;
+    }
+    await session.release();
+    expect(relErr(got, want)).toBeLessThan(1e-4);
+  });
+
+  it('external data files (forced small threshold) load in onnxruntime-node', async () => {
+    const ext = path.join(tmp, 'onnx-ext');
+    await engine.exportTo(prunedId, await nodeOutputSink(ext), { format: 'onnx', onnxVariants: ['fp32'], externalDataThreshold: 1 });
+    expect(existsSync(path.join(ext, 'onnx/model.onnx_data'))).toBe(true);
+    const cfg = JSON.parse(readFileSync(path.join(ext, 'config.json'), 'utf8'));
+    expect(cfg['transformers.js_config'].use_external_data_format).toEqual({ 'model.onnx': 1 });
+    const s = (await engine.listModels()).find((x) => x.id === prunedId)!;
+    const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 32);
+    const got = await ortLogits(path.join(ext, 'onnx/model.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
+    expect(relErr(got, await engine.logits(prunedId, ids))).toBeLessThan(1e-4);
+  });
+});
+
+describe('transformers.js', () => {
+  it('AutoModelForCausalLM + AutoTokenizer load the exported folder (no network): same logits and greedy continuation as PolyPrune', async () => {
+    const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = tmp;
+    env.useBrowserCache = false;
+    env.useFSCache = false;
+    const tokenizer = await AutoTokenizer.from_pretrained('onnx-out');
+    const model = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp32', device: 'cpu' });
+    const prompt = 'Debian is a free operating system';
+    const ids = await engine.tokenize(prunedId, prompt);
+    const enc = tokenizer(prompt, { add_special_tokens: false });
+    expect(Array.from(enc.input_ids.data as BigInt64Array, Number)).toEqual(Array.from(ids));
+
+    const out = await model(enc);
+    const want = await engine.logits(prunedId, ids);
+    const err = relErr(out.logits.data as Float32Array, want);
+    console.log(`transformers.js vs PolyPrune logits: ${err.toExponential(2)} of max |logit|`);
+    expect(err).toBeLessThan(1e-4);
+
+    const steps = 6;
+    const gen = (await model.generate({ ...enc, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
+    const tjs = gen.tolist()[0].map(Number).slice(ids.length);
+    const ours: number[] = [];
+    let seq = Array.from(ids);
+    const V = (await engine.listModels()).find((x) => x.id === prunedId)!.vocabSize;
+    for (let s = 0; s < steps; s++) {
+      const l = await engine.logits(prunedId, Int32Array.from(seq));
+      let best = 0;
+      for (let c = 1; c < V; c++) if (l[(seq.length - 1) * V + c] > l[(seq.length - 1) * V + best]) best = c;
+      ours.push(best);
+      seq = [...seq, best];
+    }
+    console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
+    expect(tjs).toEqual(ours);
+    await model.dispose();
+  });
+});
+
+describe('provenance survives a round trip', () => {
+  it('a PolyPrune HF export loaded back from a folder, dropped files, a zip and a URL is recognised as pruned', async () => {
+    const { startStaticServer } = await import('../helpers/httpServer');
+    const { unzipSync } = await import('fflate');
+    const hf = path.join(tmp, 'hf-out');
+    await engine.exportTo(prunedId, await nodeOutputSink(hf), { format: 'hf' });
+    const want = { method: 'wanda', structure: 'unstructured', sparsityRatio: 0.5, overallSparsity: 0.5, baseModel: FIXTURE, nsamples: 16, seqlen: 64 };
+    expect((await engine.listModels()).find((x) => x.id === prunedId)!.pruning).toMatchObject(want);
+
+    const fromDir = await engine.loadModel({ kind: 'folder', folder: dirFolder(hf) });
+    expect(fromDir.pruning).toMatchObject(want);
+    const files = readdirSync(hf).map((f) => new File([readFileSync(path.join(hf, f))], f));
+    const fromFiles = await engine.loadModel({ kind: 'files', files });
+    expect(fromFiles.pruning).toMatchObject(want);
+    const zip = unzipSync(new Uint8Array(await (await engine.exportZip(prunedId, { format: 'hf' })).arrayBuffer()));
+    const fromZip = await engine.loadModel({ kind: 'files', files: Object.entries(zip).map(([n, d]) => new File([d as Uint8Array<ArrayBuffer>], n)) });
+    expect(fromZip.pruning).toMatchObject(want);
+    const server = await startStaticServer({ '/': tmp });
+    try {
+      const fromUrl = await engine.loadModel({ kind: 'url', url: `${server.url}/hf-out/` });
+      expect(fromUrl.pruning).toMatchObject(want);
+    } finally {
+      await server.close();
+    }
+    // An unpruned model has no pruning summary; a re-export keeps pruning.json.
+    expect((await engine.listModels()).find((x) => x.id === baseId)!.pruning).toBeUndefined();
+    const again = path.join(tmp, 'hf-again');
+    await engine.exportTo(fromDir.id, await nodeOutputSink(again), { format: 'hf' });
+    expect(readFileSync(path.join(again, 'pruning.json'))).toEqual(readFileSync(path.join(hf, 'pruning.json')));
+    for (const m of [fromDir, fromFiles, fromZip]) await engine.unloadModel(m.id);
+  });
+
+  it('a malformed pruning.json is reported (CONFIG_INVALID), not ignored', async () => {
+    const bad = path.join(tmp, 'hf-bad');
+    await engine.exportTo(prunedId, await nodeOutputSink(bad), { format: 'hf' });
+    const rec = JSON.parse(readFileSync(path.join(bad, 'pruning.json'), 'utf8'));
+    rec.sparsity_ratio = 'half';
+    writeFileSync(path.join(bad, 'pruning.json'), JSON.stringify(rec));
+    await expect(engine.loadModel({ kind: 'folder', folder: dirFolder(bad) })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^pruning\.json in .*hf-bad is not a valid PolyPrune pruning record: field "sparsity_ratio": /),
+    });
+  });
+});
