@@ -41,6 +41,6 @@ export function resolveTaskName(name: string): ResolvedTaskName {
   }
   throw new PolyPruneError(
     'BAD_ARGUMENT',
-    `Unknown task '${n}'. Give a format (${TASK_NAMES.join(', ')}) or an lm-eval task name such as xcopa_it, xnli_de, belebele_deu_Latn, pawsx_de, xstorycloze_es, xwinograd_en.`,
+    `Unknown task '${n}'. Supported: ${TASK_NAMES.join(', ')}, or an lm-eval task name such as xcopa_it, xnli_de, belebele_deu_Latn, pawsx_de, xstorycloze_es, xwinograd_en.`,
   );
 }

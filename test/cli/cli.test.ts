@@ -114,6 +114,9 @@ describe('polyprune CLI', () => {
     const unknown = cli(['eval', '--model', FIXTURE, '--task', 'nope', '--data', broken]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown task 'nope'. Supported: xcopa/);
+    const named = cli(['eval', '--model', FIXTURE, '--task', 'xcopa_sw', '--data', data, '--limit', '4', '--json']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ task: 'xcopa', language: 'sw', n: 4 });
 
     const empty = path.join(tmp, 'empty.jsonl');
     writeFileSync(empty, '');
