@@ -82,7 +82,8 @@ export function ExperimentHeatmap({ run, metric }: { run: ExperimentRun; metric:
     const s = stat(rowId, l)!;
     const t = stat(b, l)!;
     const err = Math.max(s.err ?? 0, t.err ?? 0);
-    return err > 0 && Math.abs(s.value - t.value) < err;
+    // A tie is no real difference either.
+    return s.value === t.value || (err > 0 && Math.abs(s.value - t.value) < err);
   };
 
   return (
