@@ -84,6 +84,23 @@ describe('experiment panel', () => {
         .map((el) => el.outerHTML.slice(0, 80)),
     );
     expect(unlabelled).toEqual([]);
+    const shared = await page.evaluate(() => {
+      const owner = new Map<string, string>();
+      const out: string[] = [];
+      for (const sec of document.querySelectorAll('section.panel')) {
+        const names = new Set<string>();
+        for (const el of sec.querySelectorAll<HTMLInputElement>('input:not([type=checkbox]), select, textarea')) {
+          const n = el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent?.trim();
+          if (n) names.add(n);
+        }
+        for (const n of names) {
+          if (owner.has(n)) out.push(`${n} (${owner.get(n)} and ${sec.className})`);
+          owner.set(n, sec.className);
+        }
+      }
+      return out;
+    });
+    expect(shared, 'form fields with the same label in two panels').toEqual([]);
     await shot('open');
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
