@@ -1,29 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
+import { PRUNE_METHODS } from '../engine/api';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { readTokenWindows } from './windows';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
-
-const METHODS = ['wanda', 'sparsegpt', 'magnitude'] as const;
-
-function parseSparsity(v: string): number {
-  const x = Number(v);
-  if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`--sparsity must be a number in (0, 1) (got '${v}').`);
-  return x;
-}
-
-function parseNm(v: string): { n: number; m: number } {
-  const m = /^(\d+):(\d+)$/.exec(v);
-  if (!m) throw new InvalidArgumentError(`--nm must look like 2:4 (keep N of every M weights), got '${v}'.`);
-  const n = Number(m[1]);
-  const mm = Number(m[2]);
-  if (!(n >= 1 && n < mm)) throw new InvalidArgumentError(`--nm ${v}: N must be at least 1 and smaller than M.`);
-  return { n, m: mm };
-}
 
 interface PruneCliOptions {
   model: string;
@@ -45,9 +30,9 @@ export function registerPrune(program: Command): void {
     .command('prune')
     .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `pruning method: ${METHODS.join(', ')}`)
-    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', parseSparsity)
-    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', parseNm)
+    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.join(', ')}`)
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
+    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
     .option('--calib <files...>', 'calibration text files (UTF-8); several files are mixed')
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
@@ -57,9 +42,8 @@ export function registerPrune(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the pruning record as JSON')
     .action(async (o: PruneCliOptions) => {
-      if (!(METHODS as readonly string[]).includes(o.method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --method '${o.method}'. Supported: ${METHODS.join(', ')}.`);
-      const method = o.method as PruneRequest['method'];
-      if ((o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>.');
+      const method = methodArg(o.method);
+      patternArgs(o);
       await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
