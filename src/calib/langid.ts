@@ -47,3 +47,13 @@ export function identifyLanguage(text: string, sampleChars = 6000): LanguageGues
   if (margin < 0.01) return { language: null, iso3: best[0], margin };
   return { language: ISO1[best[0]] ?? best[0], iso3: best[0], margin };
 }
+
+/**
+ * Interim (branch i9): the CLI's `grid` (i8core) identifies files from their bytes; i8core and i8ui
+ * each wrote this file, and their merge is pending. Same contract as i8core's: null when unknown.
+ */
+export function identifyLanguageOfBytes(bytes: Uint8Array, maxBytes = 4 << 20): { language: string } | null {
+  const head = bytes.byteLength > maxBytes ? bytes.subarray(0, maxBytes) : bytes;
+  const g = identifyLanguage(new TextDecoder('utf-8', { fatal: false }).decode(head));
+  return g.language ? { language: g.language } : null;
+}
