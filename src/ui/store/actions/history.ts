@@ -98,6 +98,7 @@ export async function saveRecord(rec: ResultRecord, name = recordTitle(rec)): Pr
     store().pushMessage({ panel: 'history', level: 'error', code: 'STORAGE_UNAVAILABLE', text: 'History is not available in this browser, so this result was not kept.' });
     return undefined;
   }
+  store().clearMessages('history');
   try {
     const entry = await db.add(rec, name);
     if (!persistAsked) {
