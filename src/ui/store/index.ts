@@ -11,6 +11,7 @@ import { createPerplexitySlice } from './perplexitySlice';
 import { createPruneSlice } from './pruneSlice';
 import { createExperimentSlice } from './experimentSlice';
 import { createTasksSlice } from './tasksSlice';
+import { createHistorySlice } from './historySlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -22,6 +23,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createTasksSlice(...a),
   ...createOpsSlice(...a),
   ...createMessagesSlice(...a),
+  ...createHistorySlice(...a),
 }));
 
 export type { AppState } from './types';
@@ -32,3 +34,4 @@ export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
+export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from './historySlice';

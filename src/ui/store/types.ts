@@ -8,8 +8,9 @@ import type { OpsSlice } from './opsSlice';
 import type { MessagesSlice } from './messagesSlice';
 import type { ExperimentSlice } from './experimentSlice';
 import type { TasksSlice } from './tasksSlice';
+import type { HistorySlice } from './historySlice';
 
-export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice;
+export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice;
 
 /** A slice creator with access to the whole state (zustand "slices pattern"). */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

@@ -6,6 +6,8 @@ import { PrunePanel } from '../PrunePanel/PrunePanel';
 import { ExperimentPanel } from '../ExperimentPanel/ExperimentPanel';
 import { useWindowDrop } from './useWindowDrop';
 import { TasksPanel } from '../TasksPanel/TasksPanel';
+import { HistoryBanner } from '../HistoryPanel/HistoryBanner';
+import { HistoryPanel } from '../HistoryPanel/HistoryPanel';
 import './App.css';
 
 export function App() {
@@ -17,6 +19,7 @@ export function App() {
         <p>Prune a multilingual language model in your browser, calibrated on the language you choose, and see what it does to every language.</p>
       </header>
       <Messages panel="app" />
+      <HistoryBanner />
       <main className="app-grid">
         <div className="app-col">
           <GpuStatus />
@@ -30,6 +33,7 @@ export function App() {
         <div className="app-wide">
           <ExperimentPanel />
           <TasksPanel />
+          <HistoryPanel />
         </div>
       </main>
       <footer className="app-footer hint">Everything runs locally on your GPU via WebGPU; no text or model leaves this page.</footer>

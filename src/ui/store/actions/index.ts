@@ -11,3 +11,4 @@ export { downloadModel, pruneRequest, runPrune } from './prune';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';
 export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
 export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';
+export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from './history';

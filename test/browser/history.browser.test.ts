@@ -1,0 +1,277 @@
+/**
+ * Results that outlive the tab, in the built app (dist/) in headless Chromium (SwiftShader WebGPU):
+ * CLI grid -> `polyprune share` -> link opened in a fresh profile shows the same numbers; re-run of
+ * that result, reload in the middle, resume, and the same numbers as an uninterrupted re-run; history
+ * survives a reload; export then import in another profile gives the same list; and the bad input:
+ * damaged / edited / newer / oversized links, HTML in a record's strings, an import file of the wrong
+ * shape, storage quota exceeded, a re-run given a file with the wrong hash.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
+import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
+import { recordShareLink } from '../../src/experiment/share';
+import { sha256Hex } from '../../src/calib/text';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const SHOTS = path.resolve(process.cwd(), '.tmp');
+const BIN = path.resolve('bin/polyprune.mjs');
+
+let server: StaticServer;
+let work: { dir: string; remove: () => Promise<void> };
+let standIn: string;
+let cliRecord: ExperimentRecord;
+let link: string;
+const browsers: Browser[] = [];
+
+/** The CLI, asynchronously (it fetches the model from this process's server). */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function browser(): Promise<Browser> {
+  const b = await launchChromium({ webgpu: true });
+  browsers.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli`.');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  mkdirSync(SHOTS, { recursive: true });
+  work = await tempDir('polyprune-history-');
+  standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  // The experiment headless (lavapipe), on the model the page bundles, with its bundled texts.
+  const grid = await cli([
+    'grid', '--model', `${server.url}/models/polyprune-ml/`, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en',
+    '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json',
+  ]);
+  if (grid.code !== 0) throw new Error(`polyprune grid failed: ${grid.stderr}`);
+  cliRecord = parseResultRecord(grid.stdout) as ExperimentRecord;
+  writeFileSync(path.join(work.dir, 'grid.json'), grid.stdout);
+  const share = await cli(['share', path.join(work.dir, 'grid.json'), '--base', `${server.url}/`]);
+  if (share.code !== 0) throw new Error(`polyprune share failed: ${share.stderr}`);
+  link = share.stdout.trim();
+}, 600_000);
+
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await server?.close();
+  await work?.remove();
+});
+
+/** data-value of every measured cell of a heatmap, by row id and column. */
+async function heatValues(page: Page, scope: string, metric: string): Promise<Record<string, number>> {
+  return page.locator(`${scope} table[data-metric="${metric}"] td[data-state="done"]`).evaluateAll((tds) =>
+    Object.fromEntries(tds.map((td) => [`${td.closest('tr')!.getAttribute('data-row')}|${td.getAttribute('data-col')}`, Number(td.getAttribute('data-value'))])),
+  );
+}
+
+function expected(rec: ExperimentRecord, metric: 'ppl' | 'bpb'): Record<string, number> {
+  const out: Record<string, number> = {};
+  rec.rows.forEach((_, r) => rec.columns.forEach((c, k) => (out[`${r === 0 ? 'dense' : `row${r}`}|${c.language}`] = rec.cells[r][k][metric][0]!)));
+  return out;
+}
+
+async function modelReady(page: Page): Promise<void> {
+  await page.getByLabel('Model architecture').waitFor({ timeout: 120_000 });
+}
+
+async function exportedHistory(page: Page): Promise<{ entries: { id: string; name: string; savedAt: string; record: ExperimentRecord }[] }> {
+  const download = page.waitForEvent('download');
+  await page.locator('.history-panel').getByRole('button', { name: 'Export all' }).click();
+  const d = await download;
+  return JSON.parse(readFileSync((await d.path())!, 'utf8'));
+}
+
+const alertIn = (page: Page, scope: string) => page.locator(`${scope} [role="alert"]`);
+
+let pageA: Page;
+let exported: Awaited<ReturnType<typeof exportedHistory>>;
+
+describe('share links, history and resume in the page', () => {
+  it('CLI grid -> polyprune share -> the link in a fresh profile shows the same numbers, marked as shared with provenance', async () => {
+    expect(link.length).toBeLessThanOrEqual(16 * 1024);
+    const a = await browser();
+    pageA = a.page;
+    await pageA.goto(link);
+    const shared = pageA.locator('.history-shared');
+    await shared.waitFor({ timeout: 60_000 });
+    expect(await shared.locator('.history-badge').textContent()).toBe('Shared result');
+    expect(await shared.locator('[data-field="model-sha256"]').getAttribute('title')).toBe(cliRecord.model.sha256);
+    expect(await shared.locator('[data-field="model-source"]').textContent()).toBe(cliRecord.model.source);
+    expect(await shared.locator('[data-field="tool-version"]').textContent()).toBe(cliRecord.tool.version);
+    expect(await shared.locator('[data-field="seeds"]').textContent()).toBe('0');
+    expect(await heatValues(pageA, '.history-shared', 'ppl')).toEqual(expected(cliRecord, 'ppl'));
+    await shared.getByLabel('bits per byte').check();
+    expect(await heatValues(pageA, '.history-shared', 'bpb')).toEqual(expected(cliRecord, 'bpb'));
+    await shared.getByLabel('perplexity').check();
+    await pageA.screenshot({ path: path.join(SHOTS, 'history-shared.png'), fullPage: false });
+    expect(await alertIn(pageA, 'body').count(), a.log.join('\n')).toBe(0);
+  });
+
+  it('re-runs the shared experiment; a reload in the middle resumes and ends with the same numbers as an uninterrupted re-run', async () => {
+    const page = pageA;
+    await modelReady(page);
+    const shared = page.locator('.history-shared');
+    // Uninterrupted re-run: bundled texts are found by their SHA-256, nothing to give.
+    await shared.getByRole('button', { name: 'Re-run' }).click();
+    const setup = page.getByRole('region', { name: 'Re-run' });
+    await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
+    await setup.getByRole('button', { name: 'Start re-run' }).click();
+    await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
+    expect(await page.locator('.history-table tbody tr').count()).toBe(1);
+
+    // Again, reloading the page once three values are measured.
+    await shared.getByRole('button', { name: 'Re-run' }).click();
+    await setup.getByRole('button', { name: 'Start re-run' }).click();
+    await expect.poll(async () => Number(/Step (\d+) of/.exec((await page.locator('.op-progress-step').textContent().catch(() => '')) ?? '')?.[1] ?? 0), { timeout: 300_000 }).toBeGreaterThanOrEqual(5);
+    await page.reload();
+    const offer = page.getByRole('region', { name: 'Interrupted experiment' });
+    await offer.waitFor({ timeout: 60_000 });
+    expect(await offer.textContent()).toMatch(/Re-run of .* [3-5] of 6 values measured/);
+    await page.screenshot({ path: path.join(SHOTS, 'history-resume-offer.png') });
+    await modelReady(page);
+    await offer.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
+    expect(await offer.count()).toBe(0);
+
+    exported = await exportedHistory(page);
+    expect(exported.entries).toHaveLength(2);
+    const [resumed, whole] = exported.entries.map((e) => e.record);
+    expect(resumed.complete && whole.complete).toBe(true);
+    expect(resumed.cells).toEqual(whole.cells);
+    expect(resumed.rows.map((r) => r.sparsity)).toEqual(whole.rows.map((r) => r.sparsity));
+    // SwiftShader in the page and lavapipe in the CLI: the same experiment, float-for-float close.
+    cliRecord.cells.forEach((row, r) => row.forEach((c, k) => expect(Math.abs(whole.cells[r][k].ppl[0]! - c.ppl[0]!) / c.ppl[0]!).toBeLessThan(1e-3)));
+    // The opened run shows the same numbers as its record.
+    expect(await heatValues(page, '.history-view', 'ppl')).toEqual(expected(resumed, 'ppl'));
+    await page.screenshot({ path: path.join(SHOTS, 'history-panel.png'), fullPage: true });
+  });
+
+  it('history survives a reload; compare shows two runs side by side; export then import in another profile gives the same list', async () => {
+    const page = pageA;
+    await page.goto(`${server.url}/?autoload=0`);
+    await expect.poll(() => page.locator('.history-table tbody tr').count(), { timeout: 60_000 }).toBe(2);
+    const names = await page.locator('.history-table .history-name').allTextContents();
+    await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
+    await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
+    expect(await page.locator('.history-compare-2 .history-view').count()).toBe(2);
+    await page.locator('.history-panel').screenshot({ path: path.join(SHOTS, 'history-compare.png') });
+    // Rename one; the name survives a reload.
+    await page.locator('.history-table tbody tr').nth(0).getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('New name').fill('resumed <i>run</i>');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.reload();
+    await expect.poll(() => page.locator('.history-table .history-name').allTextContents(), { timeout: 60_000 }).toEqual(['resumed <i>run</i>', names[1]]);
+    const file = path.join(work.dir, 'history.json');
+    const before = await exportedHistory(page);
+    writeFileSync(file, JSON.stringify(before));
+
+    const b = await browser();
+    await b.page.goto(`${server.url}/?autoload=0`);
+    await b.page.locator('.history-panel').waitFor();
+    expect(await b.page.locator('.history-table').count()).toBe(0);
+    await b.page.getByLabel('Import history file').setInputFiles(file);
+    await expect.poll(() => b.page.locator('.history-table tbody tr').count(), { timeout: 30_000 }).toBe(2);
+    expect((await exportedHistory(b.page)).entries).toEqual(before.entries);
+    // Delete needs a second click.
+    await b.page.locator('.history-table tbody tr').nth(1).getByRole('button', { name: 'Delete' }).click();
+    await b.page.getByRole('button', { name: 'Really delete?' }).click();
+    await expect.poll(() => b.page.locator('.history-table tbody tr').count()).toBe(1);
+  });
+
+  it('bad input: damaged, edited, newer and oversized links, HTML in a record, a wrong import file, a full quota, a file with the wrong hash', async () => {
+    const b = browsers[1] ?? (await browser());
+    const page = b.page;
+    const base = `${server.url}/?autoload=0`;
+    const appAlert = async (): Promise<{ code: string | null; text: string }> => {
+      const el = page.locator('.app > .messages [role="alert"]').last();
+      await el.waitFor({ timeout: 30_000 });
+      return { code: await el.getAttribute('data-code'), text: (await el.locator('.message-text').textContent()) ?? '' };
+    };
+    const payload = link.slice(link.indexOf('#'));
+    await page.goto(`${base}${payload.slice(0, -25)}`);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID', text: expect.stringContaining('damaged') });
+    expect(await page.locator('.history-shared').count()).toBe(0);
+    // The page still works: the history list is there and the link below opens.
+    expect(await page.locator('.history-table tbody tr').count()).toBe(1);
+    const mid = Math.floor(payload.length / 2);
+    await page.goto(`${base}${payload.slice(0, mid)}${payload[mid] === 'A' ? 'B' : 'A'}${payload.slice(mid + 1)}`);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID' });
+    await page.goto(`${base}${payload.replace('#r=1.', '#r=2.')}`);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_NEWER', text: expect.stringContaining('newer PolyPrune') });
+    await page.goto(`${base}#r=1.${'A'.repeat(17000)}`);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_TOO_LARGE' });
+    await page.goto(`${base}${payload}`);
+    await page.locator('.history-shared').waitFor();
+    expect(await page.locator('.app > .messages [role="alert"]').count()).toBe(0);
+
+    // Strings of a record are text, never HTML.
+    const evil = structuredClone(cliRecord);
+    evil.model.name = '<img src=x onerror="window.__xss=1">';
+    evil.rows[1].label = '<script>window.__xss=2</script>';
+    evil.adapter = '<b id="bold">bold</b>';
+    await page.goto(recordShareLink(evil, base).link);
+    await expect.poll(() => page.locator('.history-shared [data-field="model-name"]').textContent()).toBe(evil.model.name);
+    expect(await page.locator('.history-shared [data-field="adapter"]').textContent()).toBe('<b id="bold">bold</b>');
+    expect(await page.locator('.history-shared').textContent()).toContain('<script>window.__xss=2</script>');
+    expect(await page.locator('.history-shared img, .history-shared script, #bold').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+
+    // An import file of the wrong shape: refused, nothing changes.
+    await page.getByLabel('Import history file').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ format: 'polyprune-history', version: 1, entries: [{ id: 'x', name: 'x', savedAt: 'now', record: { format: 'polyprune-result' } }] })) });
+    const histAlert = page.locator('.history-panel [role="alert"]');
+    await histAlert.waitFor();
+    expect(await histAlert.getAttribute('data-code')).toBe('HISTORY_INVALID');
+    expect(await page.locator('.history-table tbody tr').count()).toBe(1);
+
+    // Storage quota exceeded (Chromium's quota for this origin set to what is used now): clear message, nothing lost.
+    const cdp = await b.context.newCDPSession(page);
+    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 1 });
+    await page.locator('.history-shared').getByRole('button', { name: 'Save to History' }).click();
+    await expect.poll(() => histAlert.first().getAttribute('data-code'), { timeout: 30_000 }).toBe('STORAGE_FULL');
+    expect(await histAlert.first().textContent()).toMatch(/full.*Everything saved before is kept/);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+    await page.reload();
+    await expect.poll(() => page.locator('.history-table tbody tr').count(), { timeout: 30_000 }).toBe(1);
+
+    // A re-run that needs a file the app does not bundle: named by name, size and SHA-256; a file with another hash is refused.
+    const mine = 'My own calibration text, which is not part of the app. '.repeat(20);
+    const other = structuredClone(cliRecord);
+    other.rows[1].sources = [{ name: 'mine.txt', language: 'en', bytes: Buffer.byteLength(mine), sha256: await sha256Hex(new TextEncoder().encode(mine)) }];
+    other.rows[1].label = 'mine.txt';
+    await page.goto(recordShareLink(other, base).link);
+    await page.locator('.history-shared').getByRole('button', { name: 'Re-run' }).click();
+    const setup = page.getByRole('region', { name: 'Re-run' });
+    await setup.locator('table.history-needed').waitFor();
+    expect(await setup.locator('table.history-needed tbody tr').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-sha256')))).toEqual([other.rows[1].sources[0].sha256]);
+    expect(await setup.locator('table.history-needed').textContent()).toContain('mine.txt');
+    await page.getByLabel('Files for the re-run').setInputFiles({ name: 'mine.txt', mimeType: 'text/plain', buffer: Buffer.from(mine.replace('own', 'OWN')) });
+    await histAlert.waitFor();
+    expect(await histAlert.getAttribute('data-code')).toBe('HASH_MISMATCH');
+    expect(await setup.getByRole('button', { name: 'Start re-run' }).isDisabled()).toBe(true);
+    await page.getByLabel('Files for the re-run').setInputFiles({ name: 'renamed.txt', mimeType: 'text/plain', buffer: Buffer.from(mine) });
+    await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
+    expect(await setup.getByRole('button', { name: 'Start re-run' }).isDisabled()).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'history-rerun-files.png') });
+  });
+});
