@@ -22,7 +22,7 @@ export function connectEngine(e: Engine): void {
   engine = e;
 }
 
-function getEngine(): Engine {
+export function getEngine(): Engine {
   if (!engine) throw new PolyPruneError('INTERNAL', 'The engine is not started yet.');
   return engine;
 }
@@ -52,7 +52,7 @@ const controllers = new Map<string, AbortController>();
  * error in `panel`. Returns undefined when it failed or another op is running. `signal` is aborted by
  * Cancel, for operations that make several engine calls (each call also gets the op's `opId`).
  */
-async function runOp<T>(panel: OpPanel, label: string, fn: (opts: OpOptions & { opId: string }, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+export async function runOp<T>(panel: OpPanel, label: string, fn: (opts: OpOptions & { opId: string }, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   const s = store();
   if (s.running) {
     s.pushMessage({ panel, level: 'info', text: `Wait for "${s.running.label}" to finish, or cancel it.` });
