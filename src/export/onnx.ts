@@ -16,7 +16,8 @@
  *            transformers.js can build the empty cache from the input metadata]
  *   outputs  logits float32 (B, S, V), present.{i}.key / .value float32 (B, Hkv, P+S, D)
  * The decoder is the one src/model/llama.ts runs: RMSNorm (eps from config), RoPE rotate_half with
- * theta and linear/llama3 scaling baked into inv_freq, causal GQA attention with the padding mask,
+ * cos/sin tables for every position up to max_position_embeddings (theta and linear/llama3 scaling
+ * applied on the CPU, gathered by position_ids), causal GQA attention with the padding mask,
  * SwiGLU MLP, biases where the config has them, tied or separate head. Linear weights are stored
  * transposed ([in, out], as Optimum does) so MatMul needs no Transpose; pruned zeros stay zeros.
  * Sliding-window attention is not applied (PolyPrune's forward does not apply it either).
@@ -33,6 +34,7 @@ import type { ProgressCallback } from '../common/progress';
 import { VERSION } from '../common/version';
 import { ropeInvFreq, type ModelConfig } from '../io/config';
 import { numel } from '../io/dtypes';
+import { ropeTables } from '../gpu/ops';
 import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
 import { COPIED_FILES, f32ToF16Bits, readAll, withSink, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
@@ -186,13 +188,18 @@ function buildGraph(cfg: ModelConfig, ckpt: Checkpoint, fp16: boolean): { g: Gra
   const negMax = g.f32([-3.4028234663852886e38], [], 'mask_min');
   const bias = g.op('Unsqueeze', [g.op('Where', [allowed, g.f32([0], [], 'mask_zero'), negMax]), g.i64([2])]); // (B, 1, 1, S, T)
 
-  // RoPE tables (B, 1, S, D), rotate_half convention.
-  const invFreq = g.f32(ropeInvFreq(cfg), [D / 2], 'rope_inv_freq');
-  const pos = g.op('Unsqueeze', [g.op('Cast', ['position_ids'], { to: DT.FLOAT }), g.i64([2])]); // (B, S, 1)
-  const freqs = g.op('Mul', [pos, invFreq]); // (B, S, D/2)
-  const emb = g.op('Concat', [freqs, freqs], { axis: -1 }); // (B, S, D)
-  const cos = g.op('Unsqueeze', [g.op('Cos', [emb]), g.i64([1])]);
-  const sin = g.op('Unsqueeze', [g.op('Sin', [emb]), g.i64([1])]);
+  // RoPE tables (B, 1, S, D), rotate_half convention. cos/sin are computed on the CPU for every
+  // position (as PolyPrune's forward does) and gathered by position_ids: GPU sin/cos are not
+  // accurate enough on every adapter (SwiftShader's are off by ~1e-4 for angles of tens of radians).
+  const tables = ropeTables(ropeInvFreq(cfg), cfg.maxPositionEmbeddings);
+  const cosT = g.f32(tables.cos, [cfg.maxPositionEmbeddings, D / 2], 'rope_cos');
+  const sinT = g.f32(tables.sin, [cfg.maxPositionEmbeddings, D / 2], 'rope_sin');
+  const half = (t: string): string => {
+    const x = g.op('Gather', [t, 'position_ids'], { axis: 0 }); // (B, S, D/2)
+    return g.op('Unsqueeze', [g.op('Concat', [x, x], { axis: -1 }), g.i64([1])]); // (B, 1, S, D)
+  };
+  const cos = half(cosT);
+  const sin = half(sinT);
   const rope = (x: string): string => {
     const x1 = g.op('Slice', [x, g.i64([0]), g.i64([D / 2]), g.i64([-1])]);
     const x2 = g.op('Slice', [x, g.i64([D / 2]), g.i64([D]), g.i64([-1])]);

@@ -1,6 +1,7 @@
 import { useAppStore } from '../../store';
 import { unloadModel } from '../../store/actions';
 import { fmtBytes, fmtCount } from '../../format';
+import { PruningProvenance } from '../ExportPanel/PruningProvenance';
 import './ModelSummaryView.css';
 
 /** Loaded models (pick the active one) and the architecture of the active model. */
@@ -35,6 +36,7 @@ export function ModelSummaryView() {
             </button>
           </div>
           <p className="hint model-source-text">{m.source}</p>
+          <PruningProvenance model={m} />
           <dl className="facts" aria-label="Model architecture">
             <dt>parameters</dt>
             <dd>{fmtCount(m.parameters)}</dd>

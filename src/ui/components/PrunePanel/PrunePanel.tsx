@@ -3,6 +3,7 @@ import { runPrune } from '../../store/actions';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
 import { PruneReportView } from '../PruneReportView/PruneReportView';
+import { ExportPanel } from '../ExportPanel/ExportPanel';
 import { SparsityField } from '../SparsityField/SparsityField';
 import './PrunePanel.css';
 
@@ -78,6 +79,7 @@ export function PrunePanel() {
       <OpProgress panel="prune" />
       <Messages panel="prune" />
       <PruneReportView />
+      <ExportPanel />
     </section>
   );
 }

@@ -12,3 +12,4 @@ export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, sp
 export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
 export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';
 export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from './history';
+export { canSaveToFolder, exportActiveModel } from './export';
