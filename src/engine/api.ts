@@ -53,7 +53,7 @@ export interface OpOptions {
 export interface PerplexityRequest {
   /** Raw text (tokenized without BOS) or explicit windows. */
   text?: string;
-  /** File name of the text, for messages (binary or empty text is refused naming it). */
+  /** File name of the text or windows, for messages (binary text or bad ids are refused naming it). */
   textName?: string;
   /** Explicit token windows: ids (n*seqlen), each window scored on its own. */
   windows?: { ids: Int32Array; n: number; seqlen: number };
