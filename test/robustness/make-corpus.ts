@@ -59,7 +59,7 @@ function windowsFile(path: string, ids: number[][], dtype: 'I32' | 'F32' = 'I32'
 export interface Corpus {
   dir: string;
   models: Record<
-    'nanWeight' | 'infRow' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
+    'nanWeight' | 'infRow' | 'overflow' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
     string
   >;
   texts: Record<'nul' | 'random' | 'png' | 'latin1' | 'short' | 'good', string>;
@@ -80,6 +80,12 @@ export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> 
     // one NaN in a decoder layer's matrix: row 7, column 3
     nanWeight: await modelVariant(fixture, m('nan-weight'), (w) => {
       w.get('model.layers.2.mlp.up_proj.weight')![7 * 64 + 3] = NaN;
+    }),
+    // finite weights so large that layer 1's MLP output overflows float32 (activations become Inf/NaN)
+    overflow: await modelVariant(fixture, m('overflow'), (w) => {
+      const d = w.get('model.layers.1.mlp.down_proj.weight')!;
+      const scale = 3e38 / d.reduce((a, x) => Math.max(a, Math.abs(x)), 0); // largest weight 3e38, still finite
+      for (let i = 0; i < d.length; i++) d[i] *= scale;
     }),
     // a row of +Inf
     infRow: await modelVariant(fixture, m('inf-row'), (w) => {
