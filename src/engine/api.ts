@@ -14,7 +14,7 @@ export { TASK_NAMES } from '../eval/types';
 
 /** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
 export type ModelSpec =
-  | { kind: 'url'; url: string; name?: string }
+  | { kind: 'url'; url: string; name?: string; /** Fail a download that receives nothing for this long (default: the engine's, 30 s). */ stallTimeoutMs?: number }
   | { kind: 'files'; files: File[]; name?: string }
   | { kind: 'folder'; folder: ModelFolder; name?: string };
 

@@ -17,3 +17,13 @@ export const splitJsonUrl = (): string => appUrl(`${DEFAULT_MODEL_DIR}split.json
 export const UDHR_DIR = 'data/udhr/';
 export const udhrIndexUrl = (): string => appUrl(`${UDHR_DIR}index.json`);
 export const udhrFileUrl = (file: string): string => appUrl(`${UDHR_DIR}${encodeURIComponent(file)}`);
+
+/**
+ * `?stallTimeout=<seconds>` on the page URL: how long a model download may receive nothing before it
+ * fails (default: the engine's 30 s). For slow links (raise it) and tests (lower it).
+ */
+export function stallTimeoutMs(): number | undefined {
+  const v = new URLSearchParams(document.location.search).get('stallTimeout');
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : undefined;
+}

@@ -7,7 +7,7 @@ import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityResult, Prun
 import type { TaskRecord } from '../../eval/results';
 import { TASKS } from '../../eval/tasks/index';
 import type { GridSpec } from '../../experiment/grid';
-import { calibTextUrl, defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, evalTextUrl, splitJsonUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../paths';
+import { calibTextUrl, defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, evalTextUrl, splitJsonUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl, stallTimeoutMs } from '../paths';
 import { fmtBytes } from '../format';
 import { saveBlob, zipFileName } from '../download';
 import { useAppStore } from './index';
@@ -163,7 +163,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   let spec: ModelSpec;
   let label: string;
   if (source.kind === 'bundled') {
-    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME };
+    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME, stallTimeoutMs: stallTimeoutMs() };
     label = `Loading ${DEFAULT_MODEL_NAME}`;
   } else if (source.kind === 'url') {
     const raw = source.url.trim();
@@ -178,7 +178,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
       store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
       return undefined;
     }
-    spec = { kind: 'url', url };
+    spec = { kind: 'url', url, stallTimeoutMs: stallTimeoutMs() };
     label = `Loading ${url}`;
   } else {
     spec = { kind: 'files', files: source.files, name: source.name };
@@ -243,8 +243,9 @@ function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | un
 
 async function measure(model: ModelSummary, text: string, label: string, language: string | undefined, opts: OpOptions): Promise<PerplexityResult> {
   const { seqlen, maxWindows } = store();
-  const result = await getEngine().perplexity(model.id, { text, seqlen, maxWindows, language }, opts);
+  const result = await getEngine().perplexity(model.id, { text, textName: label, seqlen, maxWindows, language }, opts);
   store().addPplResult({ modelId: model.id, label, result });
+  for (const w of result.warnings ?? []) store().pushMessage({ panel: 'perplexity', level: 'info', text: `Warning (${label}): ${w}` });
   return result;
 }
 
