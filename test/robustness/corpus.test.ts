@@ -165,6 +165,10 @@ describe('corpus through the CLI', () => {
     expectRefused(cli(['info', '--model', c.models.safetensorsIsFolder]), [path.join(c.models.safetensorsIsFolder, 'model.safetensors'), 'is a folder'], 1);
     expectRefused(cli(['info', '--model', 'ftp://example.org/model']), ["'ftp://'"], 2);
     expectRefused(cli(['info', '--model', '']), ['--model is empty'], 2);
+    const f64 = cli(['info', '--model', c.models.f64]);
+    expect(f64.stderr).toContain("'model.layers.0.mlp.up_proj.weight': dtype F64");
+    expect(f64.stderr).toContain('F64 weights are not supported; convert them to F32');
+    expect(f64.stderr).not.toMatch(/quantized/i);
   });
 
   it('--out that cannot be written and a huge --nsamples are refused before any work, with the numbers', () => {
