@@ -1,28 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { TASK_NAMES } from '../engine/api';
+import { TASK_NAMES, type TaskName } from '../engine/api';
 import { resolveTaskName } from '../eval/lmEvalNames';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
+import { downloadBytes } from '../io/source';
+import { fsError } from '../io/node';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
 
 async function readData(data: string): Promise<string> {
   if (/^https?:\/\//i.test(data)) {
-    let res: Response;
-    try {
-      res = await fetch(data);
-    } catch (e) {
-      throw new PolyPruneError('FETCH_FAILED', `Cannot fetch '${data}': ${(e as Error).message}`);
-    }
-    if (!res.ok) throw new PolyPruneError('FETCH_FAILED', `Cannot fetch '${data}': HTTP ${res.status} ${res.statusText}`);
-    return decodeUtf8Strict(new Uint8Array(await res.arrayBuffer()), data);
+    return decodeUtf8Strict(await downloadBytes(data, undefined, { stallTimeoutMs: cliStallTimeoutMs() }), data, 'Task file');
   }
   try {
-    return decodeUtf8Strict(await readFile(data), data);
+    return decodeUtf8Strict(await readFile(data), data, 'Task file');
   } catch (e) {
     if (e instanceof PolyPruneError) throw e;
-    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read task file '${data}': ${(e as Error).message}`);
+    throw fsError(data, e);
   }
 }
 

@@ -28,6 +28,11 @@ export function modelSpec(model: string): ModelSpec {
 /** Settings of the global options (set before a command runs). */
 const cliSettings = { stallTimeoutMs: undefined as number | undefined };
 
+/** --stall-timeout in milliseconds (undefined: the default). */
+export function cliStallTimeoutMs(): number | undefined {
+  return cliSettings.stallTimeoutMs;
+}
+
 /** The engine with the CLI's habits: load warnings printed on stderr (stdout stays clean for --json). */
 class CliEngine extends LocalEngine {
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {

@@ -42,7 +42,7 @@ export function registerPpl(program: Command): void {
           const what = o.windows ? `The windows in ${o.windows} (${o.seqlen} tokens each) are` : `${seqlenDefault ? 'The default --seqlen' : '--seqlen'} ${o.seqlen} is`;
           throw new PolyPruneError('BAD_ARGUMENT', `${what} longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}); ${o.windows ? 'use shorter windows' : `give --seqlen ${m.maxPositionEmbeddings} or less`}.`);
         }
-        const r = await engine.perplexity(m.id, { text, textName: o.text, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
+        const r = await engine.perplexity(m.id, { text, textName: o.text ?? o.windows, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
         for (const w of r.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
         if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r }, null, 2));
         else {

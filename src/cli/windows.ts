@@ -9,7 +9,7 @@ const ID_DTYPES = new Set(['I32', 'I64', 'U32', 'I16', 'U16', 'U8', 'I8']);
  * is checked here; the ids are checked against the model's vocabulary by the engine (one check for
  * every way ids come in). The file is closed on every path.
  */
-export async function readTokenWindows(file: string): Promise<{ ids: Int32Array; n: number; seqlen: number }> {
+export async function readTokenWindows(file: string): Promise<{ ids: Int32Array; n: number; seqlen: number; name: string }> {
   const src = pathSource(file);
   let f;
   try {
@@ -25,7 +25,7 @@ export async function readTokenWindows(file: string): Promise<{ ids: Int32Array;
     const [n, seqlen] = info.shape;
     if (n === 0 || seqlen === 0) throw new PolyPruneError('BAD_ARGUMENT', `${file}: input_ids is empty ([${n}, ${seqlen}]).`);
     const ids = await f.readI32('input_ids');
-    return { ids, n, seqlen };
+    return { ids, n, seqlen, name: file };
   } finally {
     await f.close();
   }

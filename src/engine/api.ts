@@ -14,7 +14,7 @@ export { TASK_NAMES } from '../eval/types';
 
 /** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
 export type ModelSpec =
-  | { kind: 'url'; url: string; name?: string }
+  | { kind: 'url'; url: string; name?: string; /** Fail a download that receives nothing for this long (default: the engine's, 30 s). */ stallTimeoutMs?: number }
   | { kind: 'files'; files: File[]; name?: string }
   | { kind: 'folder'; folder: ModelFolder; name?: string };
 
@@ -89,7 +89,7 @@ export interface OpOptions {
 export interface PerplexityRequest {
   /** Raw text (tokenized without BOS) or explicit windows. */
   text?: string;
-  /** File name of the text, for messages (binary or empty text is refused naming it). */
+  /** File name of the text or windows, for messages (binary text or bad ids are refused naming it). */
   textName?: string;
   /** Explicit token windows: ids (n*seqlen), each window scored on its own. */
   windows?: { ids: Int32Array; n: number; seqlen: number };

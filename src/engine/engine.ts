@@ -121,7 +121,7 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+      const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
       const cfg = await loadModelConfig(folder);
       const record = await readPruningRecord(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);

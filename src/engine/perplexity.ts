@@ -28,7 +28,7 @@ export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, 
   if (req.windows) {
     const { ids, n, seqlen: wl } = req.windows;
     if (ids.length !== n * wl) throw new PolyPruneError('BAD_ARGUMENT', `windows: ${ids.length} ids for ${n} windows of ${wl}.`);
-    checkTokenIds(ids, m.cfg.vocabSize, 'Token windows');
+    checkTokenIds(ids, m.cfg.vocabSize, req.textName ? `Token windows ${req.textName}` : 'Token windows');
     streams = Array.from({ length: n }, (_, i) => ids.slice(i * wl, (i + 1) * wl));
   } else if (typeof req.text === 'string') {
     checkTextContent(req.textName ?? 'text', req.text, { what: 'Text' });

@@ -30,7 +30,7 @@ export interface PruneRequest {
   /** Keep n of every m consecutive inputs per row (2:4 = {n: 2, m: 4}). */
   nm?: NM;
   /** Text to sample windows from, or explicit windows; not used by magnitude. */
-  calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number } };
+  calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number; name?: string } };
   /** Name of the pruned model (default derived from the method). */
   name?: string;
   /**

@@ -47,7 +47,14 @@ export function outputError(e: unknown, what: string): PolyPruneError {
 export async function checkOutputFree(out: string): Promise<void> {
   if (out.trim() === '') throw new PolyPruneError('BAD_ARGUMENT', 'The output path is empty; give a folder name that does not exist yet (e.g. --out pruned-model).');
   const dest = resolve(out);
-  if (await exists(dest).catch(() => true)) throw outputExists(dest);
+  try {
+    await stat(dest);
+    throw outputExists(dest);
+  } catch (e) {
+    if (e instanceof PolyPruneError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new PolyPruneError('BAD_ARGUMENT', `Cannot use '${dest}' as the output folder (${code ?? (e as Error).message}); nothing was run.`);
+  }
   // the nearest existing ancestor must be a folder we can create entries in
   let dir = dirname(dest);
   for (;;) {
@@ -56,7 +63,11 @@ export async function checkOutputFree(out: string): Promise<void> {
       st = await stat(dir);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if ((code === 'ENOENT') && dirname(dir) !== dir) {
+      if (code === 'ENOENT' && dirname(dir) !== dir) {
+        dir = dirname(dir);
+        continue;
+      }
+      if (code === 'ENOTDIR') {
         dir = dirname(dir);
         continue;
       }

@@ -154,7 +154,7 @@ export function checkedDirFolder(dir: string): ModelFolder {
   try {
     st = statSync(p);
   } catch (e) {
-    if ((e as { code?: unknown }).code === 'ENOENT') throw new PolyPruneError('FILE_NOT_FOUND', `Model folder ${p} does not exist.`, { cause: e });
+    if ((e as { code?: unknown }).code === 'ENOENT') throw new PolyPruneError('FILE_NOT_FOUND', `Model folder ${p} does not exist (a model folder holds config.json, tokenizer.json and *.safetensors).`, { cause: e });
     throw fsError(p, e);
   }
   if (!st.isDirectory()) throw new PolyPruneError('BAD_ARGUMENT', `${p} is a file; --model needs the model's folder (config.json, model.safetensors, tokenizer.json) or an http(s) URL.`);

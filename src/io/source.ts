@@ -376,7 +376,6 @@ function makeUrlSource(
     const last = offset + length - 1;
     let got = 0;
     let breaks = 0;
-    let lastReason = '';
     while (got < length) {
       const from = offset + got;
       const { res, guard } = await request({ Range: `bytes=${from}-${last}` });
@@ -410,11 +409,10 @@ function makeUrlSource(
           }
           if (n < 0) {
             breaks++;
-            lastReason = 'the server closed the connection mid-transfer';
             if (breaks > retries) {
               throw new PolyPruneError(
                 'FETCH_FAILED',
-                `Download of ${url} broke off ${breaks} times (${lastReason}); received ${got} of ${length} bytes (bytes ${offset}-${last}). Try again later or from another host.`,
+                `Download of ${url} broke off ${breaks} times (the server closed the connection mid-transfer); received ${got} of ${length} bytes (bytes ${offset}-${last}). Try again later or from another host.`,
               );
             }
           }
@@ -466,6 +464,28 @@ function makeUrlSource(
  */
 export function urlSource(url: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): ByteSource {
   return makeUrlSource(url, fetchFn, options);
+}
+
+/**
+ * A whole small file over HTTP(S) (task files, texts) with the same stall timeout and messages as
+ * model downloads; an HTML page in place of a non-HTML file is FILE_NOT_FOUND.
+ */
+export async function downloadBytes(url: string, fetchFn: FetchFn = defaultFetch, options: UrlSourceOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+  const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  const { res, guard } = await guardedFetch(fetchFn, url, { method: 'GET', headers: { ...options.headers } }, stallMs, options.signal);
+  try {
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw httpError(url, res, 'Downloading');
+    }
+    if (isHtmlAnswer(res, url.split('?')[0])) {
+      await res.body?.cancel().catch(() => undefined);
+      throw htmlNotFile(url);
+    }
+    return (await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER)) ?? new Uint8Array(0);
+  } finally {
+    guard.done();
+  }
 }
 
 function fileNotFound(name: string, location: string, extra = ''): PolyPruneError {

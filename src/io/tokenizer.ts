@@ -184,7 +184,7 @@ export function checkTokenIds(ids: ArrayLike<number>, vocabSize: number, what: s
     if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) {
       throw new PolyPruneError(
         'BAD_ARGUMENT',
-        `${what}: token id ${id} at position ${i} is outside the model's vocabulary (0..${vocabSize - 1}); were the ids made with this model's tokenizer?`,
+        `${what}: token id ${id} at position ${i} is outside the vocabulary (0..${vocabSize - 1}) of this model; were the ids made with its tokenizer?`,
       );
     }
   }

@@ -36,6 +36,8 @@ export interface CalibrationBatch {
   readonly ids: Int32Array;
   readonly n: number;
   readonly seqlen: number;
+  /** Where the windows came from (a file name), for messages. */
+  readonly name?: string;
 }
 
 export interface PruneModelOptions {
@@ -137,7 +139,7 @@ export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | n
     throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${seqlen} exceeds what one forward can hold on this GPU (${model.maxChunkTokens()} tokens); use a shorter sequence length.`);
   }
   if (ids.length !== n * seqlen) throw new PolyPruneError('BAD_ARGUMENT', `Calibration ids hold ${ids.length} tokens, expected nsamples x seqlen = ${n} x ${seqlen} = ${n * seqlen}.`);
-  checkTokenIds(ids, model.cfg.vocabSize, 'Calibration windows');
+  checkTokenIds(ids, model.cfg.vocabSize, calib.name ? `Calibration windows ${calib.name}` : 'Calibration windows');
 }
 
 /**

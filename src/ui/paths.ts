@@ -22,3 +22,12 @@ export const udhrFileUrl = (file: string): string => appUrl(`${UDHR_DIR}${encode
 export const TASKS_DIR = 'data/tasks/';
 export const tasksIndexUrl = (): string => appUrl(`${TASKS_DIR}index.json`);
 export const taskFileUrl = (file: string): string => appUrl(`${TASKS_DIR}${file.split('/').map(encodeURIComponent).join('/')}`);
+/**
+ * `?stallTimeout=<seconds>` on the page URL: how long a model download may receive nothing before it
+ * fails (default: the engine's 30 s). For slow links (raise it) and tests (lower it).
+ */
+export function stallTimeoutMs(): number | undefined {
+  const v = new URLSearchParams(document.location.search).get('stallTimeout');
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : undefined;
+}

@@ -62,6 +62,14 @@ export async function startFaultyServer(dir: string, opts: FaultyServerOptions):
     // 'stall': nothing more; close() below ends the socket
   };
   const server = createServer((req, res) => {
+    // CORS, so that a page on another port can be pointed at this server
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS', 'Access-Control-Allow-Headers': 'Range, Authorization, Content-Type' });
+      res.end();
+      return;
+    }
     serve(req.method ?? 'GET', (req.url ?? '/').split('?')[0], req.headers.range, res).catch(() => res.destroy());
   });
   server.on('connection', (s) => {

@@ -31,13 +31,15 @@ function writeSafetensors(path: string, tensors: TensorToWrite[]): void {
 }
 
 /** A copy of the fixture folder whose weights are `edit`ed (F32). */
-async function modelVariant(fixture: string, dir: string, edit: (w: Map<string, Float32Array>) => void, extra: TensorToWrite[] = []): Promise<string> {
+async function modelVariant(fixture: string, dir: string, edit: (w: Map<string, Float32Array>) => void, extra: TensorToWrite[] = [], f64: string[] = []): Promise<string> {
   mkdirSync(dir, { recursive: true });
   for (const f of MODEL_FILES) copyFileSync(join(fixture, f), join(dir, f));
   const weights = await fixtureWeights(fixture);
   const byName = new Map(weights.map((w) => [w.name, w.data]));
   edit(byName);
-  writeSafetensors(join(dir, 'model.safetensors'), [...weights.map((w) => ({ name: w.name, dtype: 'F32' as const, shape: w.shape, data: w.data })), ...extra]);
+  const asWritten = (w: { name: string; shape: number[]; data: Float32Array }): TensorToWrite =>
+    f64.includes(w.name) ? { name: w.name, dtype: 'F64', shape: w.shape, data: Float64Array.from(w.data) } : { name: w.name, dtype: 'F32', shape: w.shape, data: w.data };
+  writeSafetensors(join(dir, 'model.safetensors'), [...weights.map(asWritten), ...extra]);
   return dir;
 }
 
@@ -59,7 +61,7 @@ function windowsFile(path: string, ids: number[][], dtype: 'I32' | 'F32' = 'I32'
 export interface Corpus {
   dir: string;
   models: Record<
-    'nanWeight' | 'infRow' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
+    'nanWeight' | 'infRow' | 'overflow' | 'f64' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
     string
   >;
   texts: Record<'nul' | 'random' | 'png' | 'latin1' | 'short' | 'good', string>;
@@ -81,6 +83,14 @@ export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> 
     nanWeight: await modelVariant(fixture, m('nan-weight'), (w) => {
       w.get('model.layers.2.mlp.up_proj.weight')![7 * 64 + 3] = NaN;
     }),
+    // finite weights so large that layer 1's MLP output overflows float32 (activations become Inf/NaN)
+    overflow: await modelVariant(fixture, m('overflow'), (w) => {
+      const d = w.get('model.layers.1.mlp.down_proj.weight')!;
+      const scale = 3e38 / d.reduce((a, x) => Math.max(a, Math.abs(x)), 0); // largest weight 3e38, still finite
+      for (let i = 0; i < d.length; i++) d[i] *= scale;
+    }),
+    // one F64 tensor (not quantized: just a dtype the engine does not take)
+    f64: await modelVariant(fixture, m('f64'), () => undefined, [], ['model.layers.0.mlp.up_proj.weight']),
     // a row of +Inf
     infRow: await modelVariant(fixture, m('inf-row'), (w) => {
       w.get('model.layers.0.self_attn.q_proj.weight')!.fill(Infinity, 5 * 64, 6 * 64);

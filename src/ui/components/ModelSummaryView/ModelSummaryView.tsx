@@ -37,6 +37,13 @@ export function ModelSummaryView() {
           </div>
           <p className="hint model-source-text">{m.source}</p>
           <PruningProvenance model={m} />
+          {m.warnings && m.warnings.length > 0 && (
+            <ul className="model-warnings" aria-label="Warnings about this model">
+              {m.warnings.map((w) => (
+                <li key={w}>Warning: {w}</li>
+              ))}
+            </ul>
+          )}
           <dl className="facts" aria-label="Model architecture">
             <dt>parameters</dt>
             <dd>{fmtCount(m.parameters)}</dd>

@@ -1,6 +1,6 @@
 /** Loading and unloading models. */
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
-import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME } from '../../paths';
+import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, stallTimeoutMs } from '../../paths';
 import { fetchBundled, getEngine, reportError, runOp, store } from './core';
 import { countAllTokens } from './sources';
 
@@ -10,7 +10,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   let spec: ModelSpec;
   let label: string;
   if (source.kind === 'bundled') {
-    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME };
+    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME, stallTimeoutMs: stallTimeoutMs() };
     label = `Loading ${DEFAULT_MODEL_NAME}`;
   } else if (source.kind === 'url') {
     const raw = source.url.trim();
@@ -25,7 +25,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
       store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
       return undefined;
     }
-    spec = { kind: 'url', url };
+    spec = { kind: 'url', url, stallTimeoutMs: stallTimeoutMs() };
     label = `Loading ${url}`;
   } else {
     spec = { kind: 'files', files: source.files, name: source.name };
