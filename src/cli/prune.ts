@@ -7,6 +7,8 @@ import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { readTokenWindows } from './windows';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
+import { totalmem } from 'node:os';
+import { describePlan } from '../engine/plan';
 
 const METHODS = ['wanda', 'sparsegpt', 'magnitude'] as const;
 
@@ -38,6 +40,14 @@ interface PruneCliOptions {
   seed: number;
   out: string;
   json?: boolean;
+  plan?: boolean;
+  gpuMemory?: number;
+}
+
+function parseGiB(v: string): number {
+  const x = Number(v);
+  if (!(x > 0 && Number.isFinite(x))) throw new InvalidArgumentError(`--gpu-memory must be a positive number of GiB (got '${v}').`);
+  return x * 1024 ** 3;
 }
 
 export function registerPrune(program: Command): void {
@@ -54,13 +64,16 @@ export function registerPrune(program: Command): void {
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
-    .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('-o, --out <dir>', 'output folder (must not exist; required unless --plan)')
     .option('--json', 'print the pruning record as JSON')
+    .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
+    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
     .action(async (o: PruneCliOptions) => {
+      if (!o.out && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       if (!(METHODS as readonly string[]).includes(o.method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --method '${o.method}'. Supported: ${METHODS.join(', ')}.`);
       const method = o.method as PruneRequest['method'];
       if ((o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>.');
-      await checkOutputFree(o.out);
+      if (o.out) await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
         if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
@@ -97,12 +110,24 @@ export function registerPrune(program: Command): void {
       process.once('SIGINT', onSigint);
       const progress = progressPrinter();
       try {
-        const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        // What the run needs, from config.json and the checkpoint headers only: refuse before downloading.
+        const spec = modelSpec(o.model);
+        const windows = calibration && 'windows' in calibration ? calibration.windows : undefined;
+        const plan = await engine.plan(spec, { method, nsamples: windows?.n ?? o.nsamples, seqlen: windows?.seqlen ?? o.seqlen, gpuMemoryBytes: o.gpuMemory, hostMemoryBytes: totalmem() });
+        if (o.plan) {
+          if (o.json) console.log(JSON.stringify(plan, null, 2));
+          else console.log(describePlan(plan).join('\n'));
+          if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This run cannot work here: ${plan.problems.join(' ')}`);
+          return;
+        }
+        if (!o.json) process.stderr.write(`${describePlan(plan).join('\n')}\n`);
+        if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `Refused before loading the weights: ${plan.problems.join(' ')}`);
+        const base = await engine.loadModel(spec, { onProgress: progress });
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}).`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
-        const sink = await nodeOutputSink(o.out);
+        const sink = await nodeOutputSink(o.out!);
         const written = await engine.exportTo(res.model.id, sink, ctrl);
         if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
         else {

@@ -6,11 +6,13 @@ import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
 import { openCheckpoint, type Checkpoint } from '../io/safetensors';
-import { loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
+import { loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
+import { dtypeSize } from '../io/dtypes';
+import { planRun, type RunPlan } from '../prune/plan';
 import { loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
+import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, memorySink, PrunedTensors, type OutputSink, type PruningRecord } from '../export/hf';
@@ -73,6 +75,34 @@ export class LocalEngine implements Engine {
 
   async cancel(opId: string): Promise<void> {
     this.ops.get(opId)?.abort();
+  }
+
+  async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
+    const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+    const cfg = await loadModelConfig(folder);
+    const checkpoint = await openCheckpoint(folder);
+    try {
+      validateCheckpoint(cfg, checkpoint);
+      let stored = 0;
+      let asF32 = 0;
+      for (const n of checkpoint.names()) {
+        const i = checkpoint.info(n);
+        stored += i.byteLength;
+        asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+      }
+      const gpu = await this.device();
+      return planRun(cfg, query, {
+        limits: gpu.info.limits,
+        checkpointBytes: stored,
+        f32Bytes: asF32,
+        remote: spec.kind === 'url',
+        gpuMemoryBytes: query.gpuMemoryBytes,
+        hostMemoryBytes: query.hostMemoryBytes,
+        resident: this.options.resident,
+      });
+    } finally {
+      await checkpoint.close();
+    }
   }
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
