@@ -8,6 +8,8 @@ import { nodeGpu } from '../gpu/node';
 import { LocalEngine } from '../engine/engine';
 import type { ModelSpec, ModelSummary } from '../engine/api';
 import { dirFolder } from '../io/node';
+import { isHubId } from '../io/hub';
+import { existsSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -16,6 +18,10 @@ import { registerGrid } from './grid';
 
 
 export function modelSpec(model: string): ModelSpec {
+  // A Hugging Face id (org/name[@rev], hf:org/name) unless a local folder of that name exists.
+  if (isHubId(model) && (model.startsWith('hf:') || model.startsWith('https://huggingface.co/') || !existsSync(model))) {
+    return { kind: 'hub', id: model, token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined };
+  }
   if (/^https?:\/\//i.test(model)) return { kind: 'url', url: model.endsWith('/') ? model : `${model}/` };
   return { kind: 'folder', folder: dirFolder(model) };
 }

@@ -15,6 +15,8 @@ export { TASK_NAMES } from '../eval/types';
 /** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
 export type ModelSpec =
   | { kind: 'url'; url: string; name?: string }
+  /** A Hugging Face Hub id `org/name[@revision]`; `endpoint` defaults to https://huggingface.co. */
+  | { kind: 'hub'; id: string; token?: string; endpoint?: string; name?: string }
   | { kind: 'files'; files: File[]; name?: string }
   | { kind: 'folder'; folder: ModelFolder; name?: string };
 

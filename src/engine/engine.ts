@@ -5,6 +5,7 @@
 import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
+import { hubFolder } from '../io/hub';
 import { openCheckpoint, type Checkpoint } from '../io/safetensors';
 import { loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
@@ -78,7 +79,7 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+    const folder = await folderOf(spec);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
@@ -95,7 +96,7 @@ export class LocalEngine implements Engine {
         limits: gpu.info.limits,
         checkpointBytes: stored,
         f32Bytes: asF32,
-        remote: spec.kind === 'url',
+        remote: spec.kind === 'url' || spec.kind === 'hub',
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,
         resident: this.options.resident,
@@ -107,7 +108,7 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = spec.kind === 'url' ? urlFolder(spec.url) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+      const folder = await folderOf(spec, signal);
       const cfg = await loadModelConfig(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
       const checkpoint = await openCheckpoint(folder);
@@ -206,6 +207,20 @@ export class LocalEngine implements Engine {
 function nameOf(location: string): string {
   const parts = location.replace(/\/+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || location;
+}
+
+/** The files behind a model spec (Hub ids are probed first for a clear message when unreachable). */
+async function folderOf(spec: ModelSpec, signal?: AbortSignal): Promise<ModelFolder> {
+  switch (spec.kind) {
+    case 'url':
+      return urlFolder(spec.url);
+    case 'hub':
+      return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal });
+    case 'files':
+      return fileListFolder(spec.files);
+    case 'folder':
+      return spec.folder;
+  }
 }
 
 export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean): ModelSummary {

@@ -3,6 +3,7 @@
  * operation, feeds its progress into the store and turns its errors into messages.
  */
 import { PolyPruneError } from '../../common/errors';
+import { isHubId } from '../../engine/hub';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityResult, PruneRequest, TaskName, TaskResult } from '../../engine/api';
 import type { TaskRecord } from '../../eval/results';
 import { TASKS } from '../../eval/tasks/index';
@@ -171,15 +172,20 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
       store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: 'Enter the URL of a model folder (the folder that holds config.json).' });
       return undefined;
     }
-    let url: string;
-    try {
-      url = new URL(raw, document.baseURI).href;
-    } catch {
-      store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
-      return undefined;
+    if (isHubId(raw) && !raw.startsWith('.') && !raw.startsWith('/')) {
+      spec = { kind: 'hub', id: raw };
+      label = `Loading ${raw} from the Hugging Face Hub`;
+    } else {
+      let url: string;
+      try {
+        url = new URL(raw, document.baseURI).href;
+      } catch {
+        store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
+        return undefined;
+      }
+      spec = { kind: 'url', url };
+      label = `Loading ${url}`;
     }
-    spec = { kind: 'url', url };
-    label = `Loading ${url}`;
   } else {
     spec = { kind: 'files', files: source.files, name: source.name };
     label = `Loading ${source.name}`;
