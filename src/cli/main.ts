@@ -8,6 +8,8 @@ import { nodeGpu } from '../gpu/node';
 import { LocalEngine } from '../engine/engine';
 import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
 import { checkedDirFolder } from '../io/node';
+import { isHubId } from '../io/hub';
+import { existsSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -18,6 +20,10 @@ import { registerExport, describePruning } from './export';
 
 
 export function modelSpec(model: string): ModelSpec {
+  // A Hugging Face id (org/name[@rev], hf:org/name) unless a local folder of that name exists.
+  if (isHubId(model) && (model.startsWith('hf:') || model.startsWith('https://huggingface.co/') || !existsSync(model))) {
+    return { kind: 'hub', id: model, token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined };
+  }
   if (/^https?:\/\//i.test(model)) return { kind: 'url', url: model.endsWith('/') ? model : `${model}/` };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(model);
   if (scheme) throw new PolyPruneError('BAD_ARGUMENT', `--model ${model}: '${scheme[1]}://' URLs are not supported; give a local folder or an http(s):// URL.`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
 import { PRUNE_METHODS } from '../engine/api';
 import { PolyPruneError } from '../common/errors';
@@ -11,6 +11,8 @@ import { readTokenWindows } from './windows';
 import { fsError } from '../io/node';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
+import { totalmem } from 'node:os';
+import { describePlan } from '../engine/plan';
 
 interface PruneCliOptions {
   model: string;
@@ -26,6 +28,14 @@ interface PruneCliOptions {
   out: string;
   format?: string;
   json?: boolean;
+  plan?: boolean;
+  gpuMemory?: number;
+}
+
+function parseGiB(v: string): number {
+  const x = Number(v);
+  if (!(x > 0 && Number.isFinite(x))) throw new InvalidArgumentError(`--gpu-memory must be a positive number of GiB (got '${v}').`);
+  return x * 1024 ** 3;
 }
 
 export function registerPrune(program: Command): void {
@@ -42,14 +52,17 @@ export function registerPrune(program: Command): void {
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
-    .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('-o, --out <dir>', 'output folder (must not exist; required unless --plan)')
     .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--json', 'print the pruning record as JSON')
+    .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
+    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
     .action(async (o: PruneCliOptions, cmd: Command) => {
+      if (!o.out && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       patternArgs(o);
       const format = parseFormat(o.format);
-      await checkOutputFree(o.out);
+      if (o.out) await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
         if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
@@ -86,12 +99,24 @@ export function registerPrune(program: Command): void {
       process.once('SIGINT', onSigint);
       const progress = progressPrinter();
       try {
-        const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        // What the run needs, from config.json and the checkpoint headers only: refuse before downloading.
+        const spec = modelSpec(o.model);
+        const windows = calibration && 'windows' in calibration ? calibration.windows : undefined;
+        const plan = await engine.plan(spec, { method, nsamples: windows?.n ?? o.nsamples, seqlen: windows?.seqlen ?? o.seqlen, gpuMemoryBytes: o.gpuMemory, hostMemoryBytes: totalmem() });
+        if (o.plan) {
+          if (o.json) console.log(JSON.stringify(plan, null, 2));
+          else console.log(describePlan(plan).join('\n'));
+          if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This run cannot work here: ${plan.problems.join(' ')}`);
+          return;
+        }
+        if (!o.json) process.stderr.write(`${describePlan(plan).join('\n')}\n`);
+        if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `Refused before loading the weights: ${plan.problems.join(' ')}`);
+        const base = await engine.loadModel(spec, { onProgress: progress });
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
-        const written = await exportToFolder(engine, res.model.id, o.out, { format }, { ...ctrl, onProgress: progress });
+        const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) console.log(JSON.stringify({ out: written.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);

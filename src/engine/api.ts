@@ -15,6 +15,8 @@ export { TASK_NAMES } from '../eval/types';
 /** Where a model comes from. `folder` is for in-thread use (CLI, tests); it cannot cross a worker. */
 export type ModelSpec =
   | { kind: 'url'; url: string; name?: string; /** Fail a download that receives nothing for this long (default: the engine's, 30 s). */ stallTimeoutMs?: number }
+  /** A Hugging Face Hub id `org/name[@revision]`; `endpoint` defaults to https://huggingface.co. */
+  | { kind: 'hub'; id: string; token?: string; endpoint?: string; name?: string; stallTimeoutMs?: number }
   | { kind: 'files'; files: File[]; name?: string }
   | { kind: 'folder'; folder: ModelFolder; name?: string };
 
@@ -138,8 +140,29 @@ export interface ExportedFile {
   data: Uint8Array;
 }
 
+export type { RunPlan, PlanItem } from '../prune/plan';
+import type { RunPlan } from '../prune/plan';
+
+/** What `plan` is asked about: a pruning run (method, calibration size) or evaluation only. */
+export interface PlanQuery {
+  method: 'wanda' | 'sparsegpt' | 'magnitude' | 'evaluate';
+  nsamples?: number;
+  seqlen?: number;
+  blocksize?: number;
+  /** GPU memory available, if the caller knows it (WebGPU does not report it). */
+  gpuMemoryBytes?: number;
+  /** Host memory available (the CLI passes os.totalmem()). */
+  hostMemoryBytes?: number;
+}
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
+  /**
+   * What a run on this model would need (GPU memory per buffer kind, biggest binding, bytes to
+   * download) against this adapter's limits, from config.json and the checkpoint headers only: no
+   * weights are read. `problems` lists what cannot work; callers refuse the run when it is not empty.
+   */
+  plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
   listModels(): Promise<ModelSummary[]>;
   /**

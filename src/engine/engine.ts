@@ -5,12 +5,15 @@
 import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
+import { hubFolder } from '../io/hub';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
-import { checkpointWarnings, loadModelConfig, parameterCount, type ModelConfig } from '../io/config';
+import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
+import { dtypeSize } from '../io/dtypes';
+import { planRun, type RunPlan } from '../prune/plan';
 import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
+import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
@@ -119,9 +122,37 @@ export class LocalEngine implements Engine {
     this.ops.get(opId)?.abort();
   }
 
+  async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
+    const folder = await folderOf(spec);
+    const cfg = await loadModelConfig(folder);
+    const checkpoint = await openCheckpoint(folder);
+    try {
+      validateCheckpoint(cfg, checkpoint);
+      let stored = 0;
+      let asF32 = 0;
+      for (const n of checkpoint.names()) {
+        const i = checkpoint.info(n);
+        stored += i.byteLength;
+        asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+      }
+      const gpu = await this.device();
+      return planRun(cfg, query, {
+        limits: gpu.info.limits,
+        checkpointBytes: stored,
+        f32Bytes: asF32,
+        remote: spec.kind === 'url' || spec.kind === 'hub',
+        gpuMemoryBytes: query.gpuMemoryBytes,
+        hostMemoryBytes: query.hostMemoryBytes,
+        resident: this.options.resident,
+      });
+    } finally {
+      await checkpoint.close();
+    }
+  }
+
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = spec.kind === 'url' ? urlFolder(spec.url, undefined, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs }) : spec.kind === 'files' ? fileListFolder(spec.files) : spec.folder;
+      const folder = await folderOf(spec, signal, this.options.stallTimeoutMs);
       const cfg = await loadModelConfig(folder);
       const record = await readPruningRecord(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
@@ -302,6 +333,20 @@ export class LocalEngine implements Engine {
 function nameOf(location: string): string {
   const parts = location.replace(/\/+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || location;
+}
+
+/** The files behind a model spec (Hub ids are probed first for a clear message when unreachable). */
+async function folderOf(spec: ModelSpec, signal?: AbortSignal, stallTimeoutMs?: number): Promise<ModelFolder> {
+  switch (spec.kind) {
+    case 'url':
+      return urlFolder(spec.url, undefined, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? stallTimeoutMs });
+    case 'hub':
+      return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal });
+    case 'files':
+      return fileListFolder(spec.files);
+    case 'folder':
+      return spec.folder;
+  }
 }
 
 export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {

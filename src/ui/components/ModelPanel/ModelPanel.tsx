@@ -57,9 +57,9 @@ export function ModelPanel() {
           <div className="row">
             <input
               id="model-url"
-              type="url"
+              type="text"
               inputMode="url"
-              placeholder="https://huggingface.co/<repo>/resolve/main"
+              placeholder="https://.../model/ or a Hugging Face id: org/name[@revision]"
               value={modelUrl}
               onChange={(e) => setModelUrl(e.target.value)}
               spellCheck={false}
@@ -68,7 +68,7 @@ export function ModelPanel() {
               Load from URL
             </button>
           </div>
-          <p className="hint">The folder that holds config.json, tokenizer.json and *.safetensors; the server must allow CORS.</p>
+          <p className="hint">The folder that holds config.json, tokenizer.json and *.safetensors (the server must allow CORS), or a public Hugging Face model id such as CohereForAI/aya-23-8B.</p>
         </form>
         <div
           className={`model-source drop-zone${dragging ? ' dragging' : ''}`}

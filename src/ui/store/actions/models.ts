@@ -1,5 +1,6 @@
 /** Loading and unloading models. */
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
+import { isHubId } from '../../../engine/hub';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, stallTimeoutMs } from '../../paths';
 import { fetchBundled, getEngine, reportError, runOp, store } from './core';
 import { countAllTokens } from './sources';
@@ -18,15 +19,20 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
       store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: 'Enter the URL of a model folder (the folder that holds config.json).' });
       return undefined;
     }
-    let url: string;
-    try {
-      url = new URL(raw, document.baseURI).href;
-    } catch {
-      store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
-      return undefined;
+    if (isHubId(raw) && !raw.startsWith('.') && !raw.startsWith('/')) {
+      spec = { kind: 'hub', id: raw, stallTimeoutMs: stallTimeoutMs() };
+      label = `Loading ${raw} from the Hugging Face Hub`;
+    } else {
+      let url: string;
+      try {
+        url = new URL(raw, document.baseURI).href;
+      } catch {
+        store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
+        return undefined;
+      }
+      spec = { kind: 'url', url, stallTimeoutMs: stallTimeoutMs() };
+      label = `Loading ${url}`;
     }
-    spec = { kind: 'url', url, stallTimeoutMs: stallTimeoutMs() };
-    label = `Loading ${url}`;
   } else {
     spec = { kind: 'files', files: source.files, name: source.name };
     label = `Loading ${source.name}`;

@@ -1,0 +1,178 @@
+/**
+ * What a run needs, computed from config.json and the checkpoint's headers before any weight is read:
+ * GPU memory per buffer kind, the biggest buffer that cannot be split, and the bytes to download,
+ * against what this adapter allows (maxStorageBufferBindingSize, maxBufferSize) and, when known, the
+ * GPU memory and host memory available. `problems` lists, one line each, what cannot work; callers
+ * refuse the run when it is not empty (before downloading anything).
+ *
+ * The figures follow the code: LlamaModel (resident layers or one streamed layer, 64-row weight chunks,
+ * forward temporaries of one chunk of whole windows), pruneModel (calibration activations, statistics
+ * of the four input groups, a resident pruned copy beside the base model) and sparsegptPrune (Cholesky
+ * and inverse scratch of the widest matrix, panels of lcm(32, blocksize) rows). They are estimates of
+ * live bytes, not of allocator overhead.
+ *
+ * Shape letters: C hidden, F ffn, H heads, Hkv kv heads, D head dim, V vocab, L layers.
+ */
+import type { ModelConfig } from '../io/config';
+import type { GpuInfo } from '../gpu/device';
+import type { PruneMethod } from './method';
+
+export interface PlanRequest {
+  /** 'evaluate': load and score only (perplexity, tasks); otherwise the pruning method. */
+  method: PruneMethod | 'evaluate';
+  nsamples?: number;
+  seqlen?: number;
+  blocksize?: number;
+  /** Tokens per forward chunk (default 4096, as pruneModel). */
+  maxChunkTokens?: number;
+}
+
+export interface PlanEnvironment {
+  limits: Pick<GpuInfo['limits'], 'maxStorageBufferBindingSize' | 'maxBufferSize'>;
+  /** Bytes of the checkpoint's tensors as stored (what a URL or Hub source downloads). */
+  checkpointBytes: number;
+  /** Bytes of the checkpoint's tensors once converted to f32 on the GPU. */
+  f32Bytes: number;
+  /** Whether the weights come over the network (URL, Hub) rather than from local files. */
+  remote: boolean;
+  /** GPU memory available, when the caller knows it (WebGPU does not tell); checked when given. */
+  gpuMemoryBytes?: number;
+  /** Host memory available (CLI: os.totalmem()); checked when given. */
+  hostMemoryBytes?: number;
+  /** Force resident layers (default: as LlamaModel.load decides). */
+  resident?: boolean;
+}
+
+export interface PlanItem {
+  kind: string;
+  bytes: number;
+  note: string;
+}
+
+export interface RunPlan {
+  /** GPU buffers alive at the peak, by kind. */
+  gpu: PlanItem[];
+  gpuPeakBytes: number;
+  /** The largest buffer that cannot be split across bindings, and what it is. */
+  biggestBinding: { what: string; bytes: number };
+  downloadBytes: number;
+  /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
+  hostBytes: number;
+  resident: boolean;
+  limits: { maxBindingBytes: number; maxBufferBytes: number; gpuMemoryBytes?: number; hostMemoryBytes?: number };
+  /** One line per thing that cannot work; empty when the run can go ahead. */
+  problems: string[];
+}
+
+const f32 = 4;
+
+function gib(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y) [x, y] = [y, x % y];
+  return (a / x) * b;
+}
+
+/** The plan of one run; pure, no I/O. */
+export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment): RunPlan {
+  const { hiddenSize: C, intermediateSize: F, numHeads: H, numKvHeads: Hkv, headDim: D, vocabSize: V, numLayers: L } = cfg;
+  const maxBind = env.limits.maxStorageBufferBindingSize;
+  const maxBuf = env.limits.maxBufferSize;
+  const cap = Math.min(maxBind, maxBuf);
+  const problems: string[] = [];
+  const items: PlanItem[] = [];
+  const widest = Math.max(C, F, H * D);
+  const headBytes = (cfg.tieWordEmbeddings ? 1 : 2) * V * C * f32;
+  const layerBytes = (2 * C * H * D + 2 * C * Hkv * D + 3 * C * F) * f32 + 2 * C * f32;
+  const resident = env.resident ?? env.f32Bytes <= 2 * maxBuf;
+  const pruning = req.method !== 'evaluate';
+  const sequential = req.method === 'wanda' || req.method === 'sparsegpt';
+
+  items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? 'embed_tokens (tied head), f32' : 'embed_tokens and lm_head, f32' });
+  items.push({
+    kind: 'decoder layers',
+    bytes: (resident ? L * (pruning ? 2 : 1) : 1) * layerBytes,
+    note: resident ? `${L} resident layers${pruning ? ' x 2 (the model and its pruned copy)' : ''}` : 'one layer at a time, streamed from the checkpoint',
+  });
+
+  // Forward chunk: whole windows of seqlen tokens, at most maxChunkTokens and what one binding holds.
+  const seqlen = req.seqlen ?? 2048;
+  const perTokenWidest = widest * f32;
+  const chunkCap = Math.max(1, Math.floor(maxBind / perTokenWidest));
+  if (seqlen > chunkCap) problems.push(`One window of ${seqlen} tokens needs ${gib(seqlen * perTokenWidest)} per activation buffer (${widest} wide); this adapter's bindings hold ${chunkCap} tokens. Use --seqlen ${chunkCap} or less.`);
+  const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap) / seqlen) * seqlen);
+  items.push({ kind: 'forward temporaries', bytes: chunkTokens * (3 * C + 2 * H * D + 2 * Hkv * D + 2 * F) * f32, note: `one chunk of ${chunkTokens} tokens` });
+
+  let biggest = { what: `64 rows of the widest weight (${widest} columns)`, bytes: 64 * widest * f32 };
+  const consider = (what: string, bytes: number) => {
+    if (bytes > biggest.bytes) biggest = { what, bytes };
+  };
+  consider(`one window's activations (${seqlen} x ${widest})`, seqlen * widest * f32);
+
+  if (sequential) {
+    const n = req.nsamples ?? 128;
+    items.push({ kind: 'calibration activations', bytes: n * seqlen * C * f32, note: `${n} x ${seqlen} tokens x ${C} hidden, f32` });
+  }
+  if (req.method === 'wanda') {
+    items.push({ kind: 'statistics', bytes: (2 * C + H * D + F) * f32, note: 'Wanda scaler_row of the four input groups' });
+  } else if (req.method === 'sparsegpt') {
+    const hess = (2 * C * C + H * D * H * D + F * F) * f32;
+    items.push({ kind: 'statistics', bytes: hess, note: 'SparseGPT Hessians of the four input groups (q/k/v, o, gate/up, down)' });
+    const bs = Math.min(req.blocksize ?? 128, widest);
+    const rows = Math.max(H * D, F, C);
+    items.push({ kind: 'SparseGPT scratch', bytes: 2 * F * F * f32 + C * C * f32 + 2 * rows * bs * f32, note: `Cholesky and inverse of the widest Hessian (${F}^2 x 2), a shared-Hessian copy, block buffers` });
+    // Panels of lcm(32, bs) rows must fit a binding; H itself may be split by single rows.
+    const align = lcm(32, bs);
+    for (const d of new Set([C, H * D, F])) {
+      if (d * d * f32 <= cap) continue;
+      consider(`SparseGPT panel of ${align} rows x ${d} columns`, align * d * f32);
+      if (align * d * f32 > cap) problems.push(`SparseGPT on ${d}-wide inputs needs panels of ${align} rows (${gib(align * d * f32)}) in one binding; this adapter allows ${gib(cap)}. Use a smaller --blocksize or Wanda.`);
+    }
+    consider(`SparseGPT block scratch (${rows} rows x ${bs})`, rows * bs * f32);
+    if (rows * bs * f32 > maxBind) problems.push(`SparseGPT block scratch of ${rows} rows x ${bs} columns (${gib(rows * bs * f32)}) exceeds one binding (${gib(maxBind)}); use a smaller --blocksize.`);
+  }
+  if (!pruning) {
+    const logitRows = Math.max(1, Math.min(chunkTokens, Math.floor(maxBind / (V * f32)), 4096));
+    items.push({ kind: 'logits', bytes: logitRows * V * f32, note: `${logitRows} rows x ${V} vocab per chunk` });
+  }
+  consider(`one row of logits (${V} vocab)`, V * f32);
+  if (64 * widest * f32 > maxBind) problems.push(`This adapter's storage bindings (${gib(maxBind)}) are too small for 64 rows of ${widest}-wide weights (${gib(64 * widest * f32)}).`);
+  if (V * f32 > maxBind) problems.push(`One row of logits (${V} x 4 bytes) exceeds this adapter's binding limit (${gib(maxBind)}).`);
+
+  const gpuPeakBytes = items.reduce((s, i) => s + i.bytes, 0);
+  if (env.gpuMemoryBytes !== undefined && gpuPeakBytes > env.gpuMemoryBytes) {
+    problems.push(`The run needs about ${gib(gpuPeakBytes)} of GPU memory; ${gib(env.gpuMemoryBytes)} are available. ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
+  }
+  const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
+  const hostBytes = pruning ? Math.round(linearBytes) : 0;
+  if (env.hostMemoryBytes !== undefined && hostBytes > env.hostMemoryBytes) {
+    problems.push(`Exporting holds the pruned matrices in memory (about ${gib(hostBytes)}); this machine has ${gib(env.hostMemoryBytes)}.`);
+  }
+  return {
+    gpu: items,
+    gpuPeakBytes,
+    biggestBinding: biggest,
+    downloadBytes: env.remote ? env.checkpointBytes : 0,
+    hostBytes,
+    resident,
+    limits: { maxBindingBytes: maxBind, maxBufferBytes: maxBuf, gpuMemoryBytes: env.gpuMemoryBytes, hostMemoryBytes: env.hostMemoryBytes },
+    problems,
+  };
+}
+
+/** The plan as lines for a terminal or a panel. */
+export function describePlan(p: RunPlan): string[] {
+  const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${gib(i.bytes).padStart(11)}  ${i.note}`);
+  lines.unshift('GPU memory at the peak (estimate):');
+  lines.push(`  ${'total'.padEnd(26)} ${gib(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${gib(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
+  lines.push(`biggest binding: ${gib(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${gib(p.limits.maxBindingBytes)} per binding, ${gib(p.limits.maxBufferBytes)} per buffer`);
+  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''}`);
+  for (const pr of p.problems) lines.push(`cannot run: ${pr}`);
+  return lines;
+}

@@ -1,0 +1,99 @@
+/**
+ * `polyprune prune --plan` and the plan every prune run starts with: what the run needs against this
+ * adapter, from config.json and the checkpoint headers only, and refusals before any weight is read.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURE, requireShared } from '../helpers/fixture';
+import { tempDir } from '../helpers/shared';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { LLAMA3_8B_CONFIG, writeSparseCheckpoint } from '../helpers/bigCheckpoint';
+import { planRun } from '../../src/prune/plan';
+import { parseModelConfig } from '../../src/io/config';
+
+const BIN = path.resolve('bin/polyprune.mjs');
+/** Runs the CLI without blocking this process (the test's HTTP server answers it). */
+const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((done) => {
+    const p = spawn(process.execPath, [BIN, ...args], { timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+
+let tmp: { dir: string; remove: () => Promise<void> };
+let big: string;
+let bigBytes: number;
+let server: StaticServer;
+beforeAll(async () => {
+  tmp = await tempDir('polyprune-plan-');
+  big = path.join(tmp.dir, 'llama3-8b');
+  bigBytes = writeSparseCheckpoint(big, LLAMA3_8B_CONFIG);
+  server = await startStaticServer({ '/': tmp.dir });
+});
+afterAll(async () => {
+  await server?.close();
+  await tmp?.remove();
+});
+
+describe('planRun', () => {
+  const cfg = parseModelConfig(LLAMA3_8B_CONFIG, 'config.json');
+  const env = { limits: { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 2 ** 31 }, checkpointBytes: 16e9, f32Bytes: 32e9, remote: true };
+  it('Llama-3-8B, SparseGPT, 128 x 2048 on 128 MiB bindings: streamed, panels, about 12 GiB, nothing refused', () => {
+    const p = planRun(cfg, { method: 'sparsegpt', nsamples: 128, seqlen: 2048 }, env);
+    expect(p.resident).toBe(false);
+    expect(p.problems).toEqual([]);
+    const kinds = Object.fromEntries(p.gpu.map((i) => [i.kind, i.bytes]));
+    expect(kinds['calibration activations']).toBe(128 * 2048 * 4096 * 4);
+    expect(kinds['embeddings + head']).toBe(2 * 128256 * 4096 * 4);
+    expect(kinds.statistics).toBe((2 * 4096 * 4096 + 4096 * 4096 + 14336 * 14336) * 4);
+    expect(p.gpuPeakBytes / 2 ** 30).toBeGreaterThan(10);
+    expect(p.gpuPeakBytes / 2 ** 30).toBeLessThan(16);
+    expect(p.biggestBinding.bytes).toBe(2048 * 14336 * 4);
+    expect(p.downloadBytes).toBe(16e9);
+  });
+  it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
+    expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
+    expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 2048 }, { ...env, gpuMemoryBytes: 8 * 2 ** 30 }).problems.join(' ')).toMatch(/needs about .* GiB of GPU memory; 8.00 GiB are available/);
+    const tiny = { ...env, limits: { maxStorageBufferBindingSize: 4 * 2 ** 20, maxBufferSize: 4 * 2 ** 20 } };
+    expect(planRun(cfg, { method: 'sparsegpt', nsamples: 8, seqlen: 64, blocksize: 128 }, tiny).problems.join(' ')).toMatch(/SparseGPT on 14336-wide inputs needs panels of 128 rows/);
+  });
+});
+
+describe('polyprune prune --plan', () => {
+  it('prints the needs of a fixture run and exits 0', async () => {
+    const r = await cli(['prune', '--model', requireShared(FIXTURE), '--method', 'sparsegpt', '--sparsity', '0.5', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/GPU memory at the peak/);
+    expect(r.stdout).toMatch(/calibration activations +\d/);
+    expect(r.stdout).toMatch(/download: nothing \(local files\)/);
+  });
+
+  it('an 8B model over HTTP: the plan reads only headers; a too-long window and a too-small GPU are refused before any weight is downloaded', async () => {
+    const url = `${server.url}/llama3-8b/`;
+    const text = path.join(tmp.dir, 'calib.txt');
+    cpSync(path.join(FIXTURE, 'config.json'), text); // any UTF-8 text; never read that far
+    const ok = await cli(['prune', '--model', url, '--method', 'wanda', '--sparsity', '0.5', '--calib', text, '--nsamples', '128', '--seqlen', '2048', '--plan', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const plan = JSON.parse(ok.stdout);
+    expect(plan.downloadBytes).toBeGreaterThan(16e9);
+    expect(plan.downloadBytes).toBeLessThan(bigBytes);
+    const long = await cli(['prune', '--model', url, '--method', 'wanda', '--sparsity', '0.5', '--calib', text, '--seqlen', '4096', '--out', path.join(tmp.dir, 'x')]);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toMatch(/polyprune: Refused before loading the weights: One window of 4096 tokens/);
+    const small = await cli(['prune', '--model', url, '--method', 'sparsegpt', '--sparsity', '0.5', '--calib', text, '--gpu-memory', '8', '--out', path.join(tmp.dir, 'y')]);
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(/GiB of GPU memory; 8.00 GiB are available/);
+    // Only config.json, tokenizer probes and the safetensors header were fetched.
+    const ranges = server.requests.filter((q) => q.path.endsWith('model.safetensors') && q.method === 'GET');
+    for (const q of ranges) {
+      const m = /bytes=(\d+)-(\d+)/.exec(q.range ?? '');
+      expect(m, `whole-file GET of ${q.path}`).not.toBeNull();
+      expect(Number(m![2])).toBeLessThan(1 << 20);
+    }
+  });
+});
