@@ -13,7 +13,7 @@
  * See tools/make-eval-tasks/README.md.
  *
  * Usage: node tools/make-eval-tasks/make-tasks.mjs [--out public/data/tasks] [--langs en,de,...]
- *        [--tasks swap,replace,nextsent] [--skip-tokens 2048]
+ *        [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -42,11 +42,11 @@ const LANG_NAMES = {
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swap', 'replace'], skipTokens: 2048 };
-  const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)) };
+  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swap', 'replace'], skipTokens: 2048, trainCorpus: null };
+  const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
   for (let i = 0; i < a.length; i += 2) {
     if (!set[a[i]] || a[i + 1] === undefined) {
-      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,nextsent] [--skip-tokens 2048]`);
+      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
       process.exit(2);
     }
     set[a[i]](a[i + 1]);
@@ -247,7 +247,15 @@ async function main() {
     const held = heldOutParagraphs(tok, text, o.skipTokens);
     const freq = frequencyTable(lang, text);
     const paraSents = held.paras.map((p) => sentencesOf(lang, p));
-    const sents = paraSents.flat().filter((s) => usable(lang, s));
+    let sents = paraSents.flat().filter((s) => usable(lang, s));
+    if (o.trainCorpus) {
+      // The training text (corpus/<lang>.train.txt of tools/train-default-model/prepare_data.py):
+      // a sentence that also occurs there is not used.
+      const train = (await readFile(join(o.trainCorpus, `${lang}.train.txt`), 'utf8')).replace(/\s+/g, ' ');
+      const before = sents.length;
+      sents = sents.filter((s) => !train.includes(s));
+      console.error(`${lang}: ${before - sents.length} of ${before} usable sentences occur in the training text; dropped.`);
+    }
     for (const name of o.tasks) {
       const def = TASKS[name];
       if (!def) throw new Error(`Unknown task '${name}'`);
