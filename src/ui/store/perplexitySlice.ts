@@ -33,6 +33,8 @@ export interface PerplexitySlice {
   setMaxWindows: (n: number) => void;
   addPplResult: (r: PplRecord) => void;
   clearPplResults: (modelId: string) => void;
+  /** Remove one result row (model, label). */
+  removePplResult: (modelId: string, label: string) => void;
 }
 
 export const createPerplexitySlice: SliceCreator<PerplexitySlice> = (set) => ({
@@ -59,4 +61,5 @@ export const createPerplexitySlice: SliceCreator<PerplexitySlice> = (set) => ({
   addPplResult: (r) =>
     set((s) => ({ pplResults: [...s.pplResults.filter((x) => !(x.modelId === r.modelId && x.label === r.label)), r] })),
   clearPplResults: (modelId) => set((s) => ({ pplResults: s.pplResults.filter((x) => x.modelId !== modelId) })),
+  removePplResult: (modelId, label) => set((s) => ({ pplResults: s.pplResults.filter((x) => !(x.modelId === modelId && x.label === label)) })),
 });

@@ -159,6 +159,7 @@ function Results() {
   const modelId = useAppStore((s) => s.activeModelId);
   const models = useAppStore((s) => s.models);
   const all = useAppStore((s) => s.pplResults);
+  const removeResult = useAppStore((s) => s.removePplResult);
   const results = all.filter((r) => r.modelId === modelId);
   // The chart compares every loaded model on the texts measured for the active one.
   const labels = new Set(results.map((r) => r.label));
@@ -185,6 +186,9 @@ function Results() {
             <th scope="col">tokens</th>
             <th scope="col">bytes</th>
             <th scope="col">windows</th>
+            <th scope="col">
+              <span className="visually-hidden">remove</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -199,6 +203,11 @@ function Results() {
               <td>
                 {r.windows} × {r.seqlen}
                 {r.stride ? ` (stride ${r.stride})` : ''}
+              </td>
+              <td>
+                <button type="button" className="ppl-remove" aria-label={`Remove the row ${label}`} onClick={() => removeResult(modelId, label)}>
+                  ×
+                </button>
               </td>
             </tr>
           ))}
