@@ -49,7 +49,7 @@ export function registerPpl(program: Command): void {
           console.log(`perplexity     ${r.ppl.toFixed(4)}`);
           console.log(`mean NLL       ${r.meanNll.toFixed(6)} nats/token`);
           console.log(`bits per byte  ${r.bitsPerByte === null ? "n/a (tokenizer gives no byte lengths)" : r.bitsPerByte.toFixed(4)}`);
-          console.log(`scored         ${r.tokens} tokens, ${r.bytes} bytes, ${r.windows} windows of ${r.seqlen}${r.stride ? ` (stride ${r.stride})` : ''}`);
+          console.log(`scored         ${r.tokens} tokens, ${r.bytes} bytes, ${r.windows} window${r.windows === 1 ? '' : 's'} of ${r.seqlen}${r.stride ? ` (stride ${r.stride})` : ''}`);
         }
       } finally {
         await engine.dispose();

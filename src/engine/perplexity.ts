@@ -36,7 +36,7 @@ export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, 
     if (req.maxWindows) ids = ids.slice(0, req.stride ? seqlen + (req.maxWindows - 1) * req.stride : req.maxWindows * seqlen);
     streams = [ids];
     if (ids.length < seqlen) {
-      warnings.push(`The text has only ${ids.length} tokens, fewer than one full window of ${seqlen}; the perplexity comes from ${Math.max(0, ids.length - 1)} predicted tokens of one short window. Give more text or a shorter --seqlen for a comparable number.`);
+      warnings.push(`The text has only ${ids.length} tokens, fewer than one full window of ${seqlen}; the perplexity comes from ${Math.max(0, ids.length - 1)} predicted tokens of one short window. Give more text or a shorter sequence length for a comparable number.`);
     }
   } else {
     throw new PolyPruneError('BAD_ARGUMENT', 'perplexity needs `text` or `windows`.');

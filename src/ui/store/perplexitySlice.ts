@@ -42,6 +42,8 @@ export interface PerplexitySlice {
   /** Returns true when it replaced an earlier row with the same model, text and settings. */
   addPplResult: (r: PplRecord) => boolean;
   clearPplResults: (modelId?: string) => void;
+  /** Remove one result row (same model, text and settings). */
+  removePplResult: (r: PplRecord) => void;
 }
 
 const sameRun = (a: PplRecord, b: PplRecord): boolean =>
@@ -82,4 +84,5 @@ export const createPerplexitySlice: SliceCreator<PerplexitySlice> = (set, get) =
     return replaced;
   },
   clearPplResults: (modelId) => set((s) => ({ pplResults: modelId === undefined ? [] : s.pplResults.filter((x) => x.modelId !== modelId) })),
+  removePplResult: (r) => set((s) => ({ pplResults: s.pplResults.filter((x) => !sameRun(x, r)) })),
 });

@@ -188,6 +188,7 @@ function Results() {
   const chart = results.flatMap((r) => (r.result.bitsPerByte === null ? [] : [{ label: r.label, model: series(r), bitsPerByte: r.result.bitsPerByte }]));
   const nSeries = new Set(chart.map((d) => d.model)).size;
   const nLabels = new Set(chart.map((d) => d.label)).size;
+  const removeResult = useAppStore((s) => s.removePplResult);
   return (
     <div className="ppl-results">
       <table>
@@ -203,6 +204,9 @@ function Results() {
             <th scope="col">bits per byte</th>
             <th scope="col">tokens</th>
             <th scope="col">windows</th>
+            <th scope="col">
+              <span className="visually-hidden">remove</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -223,6 +227,11 @@ function Results() {
                 <td>
                   {r.windows} × {r.seqlen}
                   {r.stride ? ` (stride ${r.stride})` : ''}
+                </td>
+                <td>
+                  <button type="button" className="ppl-remove" aria-label={`Remove the row ${rec.label} (${rec.modelName})`} onClick={() => removeResult(rec)}>
+                    ×
+                  </button>
                 </td>
               </tr>
             );

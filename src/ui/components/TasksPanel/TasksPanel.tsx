@@ -108,7 +108,7 @@ function TaskFileChooser() {
   const readFile = (f: File | undefined): void => {
     if (!f) return;
     f.arrayBuffer()
-      .then((buf) => setTaskFile({ name: f.name, bytes: f.size, text: decodeTextFile(f.name, new Uint8Array(buf), { what: 'Task file' }) }))
+      .then((buf) => setTaskFile({ name: f.name, bytes: f.size, text: decodeTextFile(f.name, new Uint8Array(buf), { what: 'Task file', allowEmpty: true }) }))
       .catch((e: unknown) => reportError('tasks', e));
   };
   const onDrop = (e: DragEvent): void => {
