@@ -3,7 +3,7 @@
  * operation, feeds its progress into the store and turns its errors into messages.
  */
 import { PolyPruneError } from '../../common/errors';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PerplexityResult, PruneRequest, TaskName, TaskResult } from '../../engine/api';
+import { resolvePattern, type Engine, type ModelSpec, type ModelSummary, type OpOptions, type PerplexityResult, type PruneRequest, type TaskName, type TaskResult } from '../../engine/api';
 import type { TaskRecord } from '../../eval/results';
 import { TASKS } from '../../eval/tasks/index';
 import type { GridSpec } from '../../experiment/grid';
@@ -298,13 +298,24 @@ export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, cali
   };
 }
 
+/** The one rule for sparsity / N:M (src/prune/method.ts via the engine API): the message, or null when valid. */
+function checkPattern(p: { kind: 'unstructured'; sparsity: number } | { kind: 'nm'; n: number; m: number }): string | null {
+  try {
+    resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Prune a copy of the active model with the form's settings; the copy becomes the active model. */
 export async function runPrune(): Promise<void> {
   const model = activeModel('prune');
   if (!model) return;
   const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen } = store();
-  if (prunePattern.kind === 'unstructured' && !(prunePattern.sparsity > 0 && prunePattern.sparsity < 1)) {
-    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).' });
+  const patternError = checkPattern(prunePattern);
+  if (patternError) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;
   }
   if (pruneMethod !== 'magnitude' && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
@@ -386,7 +397,8 @@ export async function runMatrix(): Promise<void> {
   if (!calib.length) return bad('Choose at least one calibration language.');
   if (!evl.length) return bad('Choose at least one evaluation language.');
   const pattern = s.matrixPattern;
-  if (pattern.kind === 'unstructured' && !(pattern.sparsity > 0 && pattern.sparsity < 1)) return bad('Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).');
+  const patternError = checkPattern(pattern);
+  if (patternError) return bad(patternError);
   if (!wholeAtLeast('matrix', s.matrixSeqlen, 2, 'Sequence length')) return;
   if (s.matrixSeqlen > model.maxPositionEmbeddings) return bad(`Sequence length ${s.matrixSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('matrix', s.matrixEvalWindows, 1, 'Evaluation windows')) return;

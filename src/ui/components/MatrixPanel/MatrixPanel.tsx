@@ -6,13 +6,11 @@ import { MatrixHeatmap } from '../MatrixHeatmap/MatrixHeatmap';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
 import { SparsityField } from '../SparsityField/SparsityField';
+import { PRUNE_METHOD_INFO } from '../../../engine/api';
 import './MatrixPanel.css';
 
-const METHODS: { value: PruneMethod; label: string }[] = [
-  { value: 'wanda', label: 'Wanda' },
-  { value: 'sparsegpt', label: 'SparseGPT' },
-  { value: 'magnitude', label: 'Magnitude (no calibration)' },
-];
+// the one registry of pruning methods (src/prune/method.ts)
+const METHODS: { value: PruneMethod; label: string; about: string }[] = PRUNE_METHOD_INFO.map((m) => ({ value: m.id, label: m.calibrated ? m.label : `${m.label} (no calibration)`, about: m.description }));
 
 const num = (x: number): number | '' => (Number.isFinite(x) ? x : '');
 
