@@ -89,6 +89,9 @@ async function main(): Promise<void> {
     ['wanda', { nm: { n: 2, m: 4 } }],
     ['sparsegpt', { sparsity: 0.5 }],
     ['sparsegpt', { nm: { n: 2, m: 4 } }],
+    // the same runs with the per-matrix reconstruction error measured (issue 8): its cost side by side
+    ['wanda', { sparsity: 0.5, reconstructionError: true }],
+    ['sparsegpt', { sparsity: 0.5, reconstructionError: true }],
   ] as const) {
     const reps: number[] = [];
     let last: Awaited<ReturnType<typeof pruneModel>> | undefined;
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
     }
     const t = last!.timings;
     const per = Math.min(...reps) / cfg.numLayers / 1000;
-    const structure = 'nm' in opts ? '2:4' : 'unstructured 0.5';
+    const structure = ('nm' in opts ? '2:4' : 'unstructured 0.5') + ('reconstructionError' in opts ? ' + reconstruction error' : '');
     console.log(`prune ${method} ${structure} (stories260K, 16 x 64 calibration tokens): ${per.toFixed(3)} s/layer | forward ${((100 * t.forwardMs) / t.totalMs).toFixed(0)}% scoring ${((100 * t.scoringMs) / t.totalMs).toFixed(0)}% | peak GPU ${(last!.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
   }
   for (const section of benchSections) await section({ gpu, model, fixtureDir: shared, timeIt });

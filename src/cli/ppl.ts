@@ -6,6 +6,9 @@ import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
 import { fsError } from '../io/node';
 import { readTokenWindows } from './windows';
+import { modelRefOf, perplexityResultRecord, recordHeader } from '../experiment/records';
+import { sha256Hex } from '../calib/text';
+import path from 'node:path';
 
 export function registerPpl(program: Command): void {
   program
@@ -22,6 +25,7 @@ export function registerPpl(program: Command): void {
       const seqlenDefault = cmd.getOptionValueSource('seqlen') === 'default';
       if (!o.text === !o.windows) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --text <file> or --windows <file.safetensors>.');
       let text: string | undefined;
+      let source: Uint8Array | undefined;
       let windows: { ids: Int32Array; n: number; seqlen: number } | undefined;
       if (o.windows) {
         windows = await readTokenWindows(o.windows);
@@ -34,6 +38,7 @@ export function registerPpl(program: Command): void {
           throw fsError(o.text!, e);
         }
         text = decodeUtf8Strict(bytes, o.text!);
+        source = bytes;
       }
       const engine = createEngine();
       try {
@@ -44,7 +49,13 @@ export function registerPpl(program: Command): void {
         }
         const r = await engine.perplexity(m.id, { text, textName: o.text ?? o.windows, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
         for (const w of r.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
-        if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r }, null, 2));
+        if (o.json) {
+          // `result`: the versioned result record (src/experiment/records.ts) the page and history read
+          const file = o.text ?? o.windows!;
+          const bytes = source ?? (await readFile(file));
+          const result = perplexityResultRecord(recordHeader(modelRefOf(m), (await engine.gpuInfo()).description), { name: path.basename(file), language: null, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }, { seqlen: r.seqlen, stride: r.stride, maxWindows: o.maxWindows }, r);
+          console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r, result }, null, 2));
+        }
         else {
           console.log(`perplexity     ${r.ppl.toFixed(4)}`);
           console.log(`mean NLL       ${r.meanNll.toFixed(6)} nats/token`);

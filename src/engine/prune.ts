@@ -8,7 +8,7 @@ import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
 import { packMask, type ModelMask } from '../prune/mask';
-import { LINEAR_NAMES } from '../model/llama';
+import { LINEAR_NAMES } from '../model/names';
 import type { LoadedModel } from './engine';
 
 export type { PruneReport, PruningRecord, PruneMethod, NM };

@@ -12,7 +12,7 @@ import { PRUNE_METHODS, assertNoDuplicates, resolvePattern, type PruneMethod } f
 export const gridSpecSchema = z.object({
   method: z.enum(PRUNE_METHODS as unknown as [PruneMethod, ...PruneMethod[]]),
   /** Checked by resolvePattern (src/prune/method.ts), the one validator. */
-  sparsity: z.number().optional(),
+  sparsity: z.custom<number>((v) => typeof v === 'number', 'expected a number').optional(),
   nm: z.object({ n: z.number(), m: z.number() }).optional(),
   /** Calibration languages (rows of the matrix). */
   calibLanguages: z.array(z.string().min(1)).min(1),

@@ -23,7 +23,7 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, Engine, TaskRequest } from '../engine/api';
 import { sha256Hex } from '../calib/text';
-import { LINEAR_NAMES } from '../model/llama';
+import { LINEAR_NAMES } from '../model/names';
 import { assertNoDuplicates, parsePruneMethod, resolvePattern, type NM, type PruneMethod } from '../prune/method';
 import { meanSpread, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 

@@ -19,16 +19,9 @@ import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import type { Checkpoint } from '../io/safetensors';
 import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
 
-export const LINEAR_NAMES = [
-  'self_attn.q_proj',
-  'self_attn.k_proj',
-  'self_attn.v_proj',
-  'self_attn.o_proj',
-  'mlp.gate_proj',
-  'mlp.up_proj',
-  'mlp.down_proj',
-] as const;
-export type LinearName = (typeof LINEAR_NAMES)[number];
+import { LINEAR_NAMES, type LinearName } from './names';
+
+export { LINEAR_NAMES, type LinearName } from './names';
 
 export interface LayerWeights {
   inputNorm: Tensor; // (C)

@@ -6,10 +6,11 @@ import type { Engine } from '../engine/api';
 
 declare global {
   interface Window {
-    polyprune?: { engine: Engine };
+    polyprune?: { engine: Engine; study?: () => Promise<typeof import('../experiment/study')> };
   }
 }
 
 export function installTestHook(engine: Engine): void {
-  if (new URLSearchParams(location.search).get('test') === '1') window.polyprune = { engine };
+  // `study`: the experiment runner, loaded on demand (it is not part of the page's first bundle)
+  if (new URLSearchParams(location.search).get('test') === '1') window.polyprune = { engine, study: () => import('../experiment/study') };
 }

@@ -5,13 +5,11 @@ import { OpProgress } from '../OpProgress/OpProgress';
 import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../ExportPanel/ExportPanel';
 import { SparsityField } from '../SparsityField/SparsityField';
+import { PRUNE_METHOD_INFO } from '../../../engine/api';
 import './PrunePanel.css';
 
-const METHODS: { value: PruneMethod; label: string; about: string }[] = [
-  { value: 'wanda', label: 'Wanda', about: 'Removes weights with the smallest |weight| × input activation norm, per output row.' },
-  { value: 'sparsegpt', label: 'SparseGPT', about: 'Second-order pruning that updates the remaining weights to compensate.' },
-  { value: 'magnitude', label: 'Magnitude', about: 'Removes the smallest weights; needs no calibration text.' },
-];
+// the one registry of pruning methods (src/prune/method.ts)
+const METHODS: { value: PruneMethod; label: string; about: string }[] = PRUNE_METHOD_INFO.map((m) => ({ value: m.id, label: m.calibrated ? m.label : `${m.label} (no calibration)`, about: m.description }));
 
 /** Prune a copy of the active model; the form is the prune slice, the button calls actions.runPrune. */
 export function PrunePanel() {

@@ -54,7 +54,7 @@ describe('experiment table', () => {
     expect(patternProblem({ kind: 'unstructured', sparsity: 0.5 })).toBeNull();
     expect(patternProblem({ kind: 'unstructured', sparsity: 1 })).toMatch(/between 0 and 1/);
     expect(patternProblem({ kind: 'unstructured', sparsity: NaN })).toMatch(/between 0 and 1/);
-    expect(patternProblem({ kind: 'nm', n: 4, m: 4 })).toMatch(/1 ≤ N < M/);
+    expect(patternProblem({ kind: 'nm', n: 4, m: 4 })).toMatch(/smaller than M/);
     expect(mean([1, null, 3])).toBe(2);
     expect(mean([null])).toBeNull();
     expect(spread([2])).toBeNull();

@@ -4,6 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
+import { resolvePattern } from '../../../engine/api';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText } from '../../../engine/api';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
@@ -13,8 +14,13 @@ import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from 
 
 /** A message when the pattern is not a valid sparsity or N:M, else null. */
 export function patternProblem(p: ExperimentSettings['pattern']): string | null {
-  if (p.kind === 'unstructured') return p.sparsity > 0 && p.sparsity < 1 ? null : 'Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).';
-  return Number.isInteger(p.n) && Number.isInteger(p.m) && p.n >= 1 && p.m > p.n ? null : `N:M needs whole numbers with 1 ≤ N < M (e.g. 2:4), got ${p.n}:${p.m}.`;
+  // The one rule for sparsity / N:M (src/prune/method.ts through the engine API).
+  try {
+    resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** Calibration texts of a source (a mix: its parts with their weights). */

@@ -1,4 +1,5 @@
 /** Pruning a copy of the active model, and downloading a pruned model. */
+import { patternProblem } from './experiment';
 import type { PruneRequest } from '../../../engine/api';
 import { calibTextUrl } from '../../paths';
 import { fmtBytes } from '../../format';
@@ -20,8 +21,9 @@ export async function runPrune(): Promise<void> {
   const model = activeModel('prune');
   if (!model) return;
   const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen } = store();
-  if (prunePattern.kind === 'unstructured' && !(prunePattern.sparsity > 0 && prunePattern.sparsity < 1)) {
-    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Sparsity must be between 0 and 1 (e.g. 0.5 removes half of the weights).' });
+  const patternError = patternProblem(prunePattern);
+  if (patternError) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;
   }
   if (pruneMethod !== 'magnitude' && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
