@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { TASK_NAMES, type TaskName } from '../engine/api';
+import { TASK_NAMES } from '../engine/api';
+import { resolveTaskName } from '../eval/lmEvalNames';
+import { modelRefOf, recordHeader, taskResultRecord } from '../experiment/records';
+import { sha256Hex } from '../calib/text';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
@@ -30,22 +33,27 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('Score a multiple-choice task the way lm-evaluation-harness does (acc, acc_norm, acc_bytes with standard errors).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--task <name>', `task format: ${TASK_NAMES.join(', ')}`)
+    .requiredOption('--task <name>', `task format (${TASK_NAMES.join(', ')}) or an lm-eval task name (xcopa_it, xnli_de, belebele_deu_Latn, pawsx_de, xstorycloze_es, xwinograd_en)`)
     .requiredOption('--data <file|url>', 'task file in its published format')
     .option('--language <code>', 'language of the data (xcopa, xnli and pawsx prompts depend on it)')
     .option('--limit <n>', 'score only the first N items', parseIntArg('--limit'))
     .option('--json', 'print JSON')
     .action(async (o: { model: string; task: string; data: string; language?: string; limit?: number; json?: boolean }) => {
-      if (!(TASK_NAMES as readonly string[]).includes(o.task)) {
-        throw new PolyPruneError('BAD_ARGUMENT', `Unknown task '${o.task}'. Supported: ${TASK_NAMES.join(', ')}.`);
+      const named = resolveTaskName(o.task);
+      if (named.language && o.language && o.language !== named.language) {
+        throw new PolyPruneError('BAD_ARGUMENT', `--task ${o.task} is in '${named.language}' but --language says '${o.language}'; give one of them.`);
       }
+      const language = o.language ?? named.language;
       const text = await readData(o.data);
       const engine = createEngine();
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
-        const r = await engine.evalTask(m.id, { task: o.task as TaskName, text, language: o.language, limit: o.limit }, { onProgress: o.json ? undefined : progressPrinter() });
+        const r = await engine.evalTask(m.id, { task: named.task, text, language, limit: o.limit }, { onProgress: o.json ? undefined : progressPrinter() });
         if (o.json) {
-          console.log(JSON.stringify({ model: m.source, data: o.data, ...r }, null, 2));
+          const bytes = new TextEncoder().encode(text);
+          const file = { name: o.data.split(/[\\/]/).pop() || o.data, language: r.language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+          const result = taskResultRecord(recordHeader(modelRefOf(m), (await engine.gpuInfo()).description), file, o.limit, r);
+          console.log(JSON.stringify({ model: m.source, data: o.data, ...r, result }, null, 2));
           return;
         }
         const pm = (v: number, se: number | null) => `${v.toFixed(4)}${se === null ? '' : ` ± ${se.toFixed(4)}`}`;

@@ -1,71 +1,252 @@
-import { readFile } from 'node:fs/promises';
+/**
+ * `polyprune grid`: the study's experiment headless, through the same runStudy and the same
+ * experiment record as the page. Rows: dense + one pruned model per calibration source (own files
+ * with --calib, or bundled languages with --data/--calib-langs); columns: evaluation languages with
+ * held-out text (--data/--eval-langs or --eval files) and tasks (--task name:file[:lang]). Ctrl-C
+ * stops cleanly: what was measured is printed (and written with --out), marked incomplete.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { runGrid, gridMarkdown, ownLanguageWins, type GridSpec } from '../experiment/grid';
+import { identifyLanguageOfBytes } from '../calib/langid';
+import { resolveTaskName } from '../eval/lmEvalNames';
+import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
+import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
+import { assertNoDuplicates, type NM } from '../engine/api';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
+import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
+
+interface GridCliOptions {
+  model: string;
+  data?: string;
+  calibLangs?: string;
+  calib?: string[];
+  evalLangs?: string;
+  eval?: string[];
+  task?: string[];
+  method: string;
+  sparsity?: number;
+  nm?: NM;
+  nsamples: number;
+  seqlen: number;
+  seeds?: string;
+  seed?: number;
+  evalSeqlen: number;
+  evalMaxWindows?: number;
+  taskLimit?: number;
+  recon: boolean;
+  maskOverlap: boolean;
+  json?: boolean;
+  out?: string;
+  resume?: string;
+}
+
+const LANG_SUFFIX = /^(.*):([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?)$/;
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** 'file.txt:de' -> file and language; a path that exists as given is a file without language. */
+function fileAndLanguage(arg: string): { file: string; language?: string } {
+  const m = LANG_SUFFIX.exec(arg);
+  if (m && !existsSync(arg)) return { file: m[1], language: m[2] };
+  return { file: arg };
+}
+
+async function readText(file: string, what: string): Promise<{ bytes: Uint8Array; text: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read ${what} '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+  }
+  const text = decodeUtf8Strict(bytes, file);
+  if (!text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `The ${what} '${file}' is empty.`);
+  return { bytes, text };
+}
+
+/** Language given with `:lang`, or identified (franc-min); one clear message when it cannot be told. */
+function languageOf(file: string, bytes: Uint8Array, given: string | undefined, flag: string): string {
+  if (given) return given;
+  const g = identifyLanguageOfBytes(bytes);
+  if (!g) throw new PolyPruneError('BAD_ARGUMENT', `Cannot identify the language of '${file}'; give it as ${flag} ${file}:<lang> (e.g. ${file}:de).`);
+  return g.language;
+}
+
+/** Unique row/column labels: base names, or the paths where base names collide. */
+function labels(files: string[]): string[] {
+  const base = files.map((f) => path.basename(f));
+  return base.map((b, i) => (base.indexOf(b) === base.lastIndexOf(b) ? b : files[i]));
+}
 
 export function registerGrid(program: Command): void {
   program
     .command('grid')
-    .description('The study\'s matrix: prune once per calibration language, measure held-out perplexity in every evaluation language.')
+    .description("The study's experiment: prune once per calibration source, measure perplexity, bits per byte and task accuracy in every evaluation language, per seed.")
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
-    .requiredOption('--calib-langs <l,...>', 'calibration languages (rows)')
-    .option('--eval-langs <l,...>', 'evaluation languages (columns; default: the calibration languages)')
-    .option('--method <name>', 'wanda, sparsegpt or magnitude', 'wanda')
-    .option('--sparsity <ratio>', 'unstructured sparsity', Number)
-    .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4')
+    .option('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
+    .option('--calib-langs <l,...>', 'calibration languages from --data (one row each)')
+    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'")
+    .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
+    .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]'")
+    .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn)')
+    .requiredOption('--method <name>', 'wanda, sparsegpt or magnitude')
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
+    .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'calibration window length', parseIntArg('--seqlen', 2), 128)
-    .option('--seed <n>', 'sampler seed', parseIntArg('--seed', 0), 0)
+    .option('--seeds <s,...>', 'calibration sampler seeds; several give mean and spread per cell (default 0)')
+    .option('--seed <n>', 'one sampler seed (same as --seeds n)', parseIntArg('--seed', 0))
     .option('--eval-seqlen <n>', 'evaluation window length', parseIntArg('--eval-seqlen', 2), 128)
     .option('--eval-max-windows <n>', 'evaluation windows per language', parseIntArg('--eval-max-windows'))
-    .option('--json', 'print JSON')
-    .action(async (o: { model: string; data: string; calibLangs: string; evalLangs?: string; method: string; sparsity?: number; nm?: string; nsamples: number; seqlen: number; seed: number; evalSeqlen: number; evalMaxWindows?: number; json?: boolean }) => {
-      const nm = o.nm ? /^(\d+):(\d+)$/.exec(o.nm) : null;
-      if (o.nm && !nm) throw new PolyPruneError('BAD_ARGUMENT', `--nm must look like 2:4, got '${o.nm}'.`);
-      const calibLanguages = o.calibLangs.split(',').map((s) => s.trim()).filter(Boolean);
-      const spec: GridSpec = {
-        method: o.method as GridSpec['method'],
-        sparsity: o.sparsity ?? (nm ? undefined : 0.5),
-        nm: nm ? { n: Number(nm[1]), m: Number(nm[2]) } : undefined,
-        calibLanguages,
-        evalLanguages: o.evalLangs ? o.evalLangs.split(',').map((s) => s.trim()).filter(Boolean) : calibLanguages,
+    .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
+    .option('--no-recon', 'skip the per-layer reconstruction error')
+    .option('--no-mask-overlap', 'skip the mask IoU between rows')
+    .option('--json', 'print the experiment record as JSON')
+    .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
+    .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept')
+    .action(async (o: GridCliOptions) => {
+      const method = methodArg(o.method);
+      const pattern = patternArgs(o);
+      if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
+      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseIntArg('--seeds', 0)(s)) : [o.seed ?? 0];
+      if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
+      assertNoDuplicates(seeds.map(String), '--seeds');
+      if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');
+      const calibrated = method !== 'magnitude';
+      if (calibrated && !o.calibLangs && !o.calib) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <files...> or --data <dir> with --calib-langs <l,...>.`);
+      if (!calibrated && (o.calib || o.calibLangs)) throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-langs.');
+
+      const bundled = async (kind: 'calib' | 'eval', lang: string) => {
+        const f = path.join(o.data!, kind, `${lang}.txt`);
+        if (!existsSync(f)) throw new PolyPruneError('FILE_NOT_FOUND', `No ${kind === 'calib' ? 'calibration' : 'evaluation'} text for '${lang}': ${f} is missing.`);
+        return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text')).text;
+      };
+
+      // rows
+      const sources: StudySource[] = [];
+      const calibLangs = o.calibLangs ? list(o.calibLangs) : [];
+      assertNoDuplicates(calibLangs, '--calib-langs');
+      for (const l of calibLangs) sources.push({ label: l, texts: [{ name: `${l}.txt`, text: await bundled('calib', l), language: l }] });
+      if (o.calib) {
+        const parsed = o.calib.map(fileAndLanguage);
+        assertNoDuplicates(
+          parsed.map((p) => path.resolve(p.file)),
+          '--calib',
+        );
+        const names = labels(parsed.map((p) => p.file));
+        for (const [i, p] of parsed.entries()) {
+          const { bytes } = await readText(p.file, 'calibration file');
+          const language = languageOf(p.file, bytes, p.language, '--calib');
+          sources.push({ label: names[i], texts: [{ name: path.basename(p.file), bytes, language }] });
+        }
+      }
+
+      // columns
+      const columns: StudyColumn[] = [];
+      const evalLangs = o.evalLangs ? list(o.evalLangs) : o.eval ? [] : o.data ? (calibLangs.length ? calibLangs : [...new Set(sources.map((s) => s.texts[0].language!))]) : [];
+      for (const l of evalLangs) columns.push({ language: l, text: { name: `${l}.txt`, text: await bundled('eval', l) }, tasks: [] });
+      if (o.eval) {
+        for (const arg of o.eval) {
+          const p = fileAndLanguage(arg);
+          const { bytes, text } = await readText(p.file, 'evaluation text');
+          const language = languageOf(p.file, bytes, p.language, '--eval');
+          if (columns.some((c) => c.language === language)) throw new PolyPruneError('BAD_ARGUMENT', `Two evaluation texts are in '${language}' (${p.file}); give one per language.`);
+          columns.push({ language, text: { name: path.basename(p.file), text }, tasks: [] });
+        }
+      }
+      for (const spec of o.task ?? []) {
+        const m = /^([^:]+):(.+?)(?::([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?))?$/.exec(spec);
+        if (!m) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec}: expected name:file[:lang], e.g. xcopa_it:val.it.jsonl or xwinograd:xwinograd.en.jsonl:en.`);
+        const [, name, file, lang] = m;
+        const named = resolveTaskName(name);
+        if (named.language && lang && named.language !== lang) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec}: ${name} is in '${named.language}', not '${lang}'.`);
+        const language = lang || named.language;
+        if (!language) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec}: which language? Give it as ${name}:${file}:<lang> or use an lm-eval name such as ${name}_${columns[0]?.language ?? 'en'}.`);
+        const col = columns.find((c) => c.language === language);
+        if (!col) {
+          throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec} is in '${language}', but there is no held-out text in '${language}' (evaluation languages: ${columns.map((c) => c.language).join(', ') || 'none'}); add it with --eval-langs or --eval.`);
+        }
+        const { text } = await readText(file, 'task file');
+        (col.tasks ??= []).push({ label: name === named.task && lang ? `${name}_${lang}` : name, fileName: path.basename(file), request: { task: named.task, text, language } });
+      }
+      if (!columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'No evaluation language: give --data with --eval-langs, or --eval <files...>.');
+
+      const spec: StudySpec = {
+        method,
+        ...pattern,
         nsamples: o.nsamples,
         seqlen: o.seqlen,
-        seed: o.seed,
+        seeds,
         evalSeqlen: o.evalSeqlen,
         evalMaxWindows: o.evalMaxWindows,
+        taskLimit: o.taskLimit,
+        reconstructionError: o.recon,
+        maskOverlap: o.maskOverlap,
       };
-      const read = async (kind: 'calib' | 'eval', lang: string) => {
-        const f = path.join(o.data, kind, `${lang}.txt`);
-        let bytes: Uint8Array;
-        try {
-          bytes = await readFile(f);
-        } catch {
-          throw new PolyPruneError('FILE_NOT_FOUND', `No ${kind === 'calib' ? 'calibration' : 'evaluation'} text for '${lang}': ${f} is missing.`);
-        }
-        return decodeUtf8Strict(bytes, f);
-      };
+      const inputs: StudyInputs = { sources, columns };
+      let resume: ExperimentRecord | undefined;
+      if (o.resume) {
+        const r = parseResultRecord((await readText(o.resume, 'experiment record')).text);
+        if (r.kind !== 'experiment') throw new PolyPruneError('BAD_ARGUMENT', `--resume ${o.resume} is a ${r.kind} record, not an experiment.`);
+        resume = r;
+      }
+
       const engine = createEngine();
+      const ctrl = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        process.stderr.write('\npolyprune: stopping; the cells measured so far will be printed (Ctrl-C again to quit at once)\n');
+        ctrl.abort();
+      };
+      process.on('SIGINT', onSigint);
       try {
-        const progress = o.json ? undefined : progressPrinter();
+        // progress goes to stderr even with --json: stdout holds only the record
+        const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
-        const g = await runGrid(engine, m.id, spec, { calib: (l) => read('calib', l), eval: (l) => read('eval', l) }, { onProgress: progress });
-        if (o.json) console.log(JSON.stringify({ model: m.source, ...g, ownLanguage: ownLanguageWins(g) }, null, 2));
-        else {
-          console.log(`perplexity after ${spec.method} ${spec.nm ? `${spec.nm.n}:${spec.nm.m}` : spec.sparsity} (rows: calibration language, columns: evaluation language; bold = best calibration for that column)\n`);
-          console.log(gridMarkdown(g));
-          console.log('\nbits per byte\n');
-          console.log(gridMarkdown(g, 'bitsPerByte'));
-          const own = ownLanguageWins(g);
-          console.log(`\nown-language calibration gives the lowest perplexity for ${own.filter((w) => w.wins).length} of ${own.length} languages`);
+        if (ctrl.signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
+        const rec = await runStudy(engine, m.id, spec, inputs, { signal: ctrl.signal, onEvent: progress, resume });
+        if (o.out) await writeFile(o.out, `${JSON.stringify(rec)}\n`);
+        if (o.json) console.log(JSON.stringify(rec, null, 2));
+        else printTables(rec);
+        if (!rec.complete) {
+          const total = rec.cells.flat().reduce((n, c) => n + c.ppl.length + c.acc.flat().length, 0);
+          const measured = rec.cells.flat().reduce((n, c) => n + c.ppl.filter((x) => x !== null).length + c.acc.flat().filter((x) => x !== null).length, 0);
+          throw new PolyPruneError(ctrl.signal.aborted ? 'CANCELLED' : 'INTERNAL', `${rec.note ?? 'Stopped early.'} ${measured} of ${total} values were measured; the record above is marked incomplete${o.out ? ` (written to ${o.out}; continue with --resume ${o.out})` : ''}.`);
         }
       } finally {
+        process.off('SIGINT', onSigint);
         await engine.dispose();
       }
     });
+}
+
+function printTables(rec: ExperimentRecord): void {
+  const s = rec.spec;
+  console.log(`${s.method} ${s.nm ? `${s.nm.n}:${s.nm.m}` : s.sparsity}, seeds ${s.seeds.join(',')} (rows: calibration source, columns: evaluation language; mean ± sd over seeds; bold = best calibration)${rec.complete ? '' : '  [INCOMPLETE]'}\n`);
+  if (rec.columns.some((c) => c.text)) {
+    console.log('perplexity\n');
+    console.log(studyMarkdown(rec, 'ppl'));
+    console.log('\nbits per byte\n');
+    console.log(studyMarkdown(rec, 'bpb'));
+  }
+  const maxTasks = Math.max(0, ...rec.columns.map((c) => c.tasks.length));
+  for (let t = 0; t < maxTasks; t++) {
+    console.log(`\ntask accuracy${maxTasks > 1 ? ` (task ${t + 1} of each language)` : ''}\n`);
+    console.log(studyMarkdown(rec, { task: t }));
+  }
+  if (rec.iou.length) {
+    console.log('\nmask overlap (IoU of the pruned positions, mean over layers and matrices, seed ' + s.seeds[0] + ')\n');
+    for (const m of rec.iou) {
+      const v = m.v.flat().filter((x): x is number => x !== null);
+      console.log(`${rec.rows[m.a].label} / ${rec.rows[m.b].label}: ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}`);
+    }
+  }
 }

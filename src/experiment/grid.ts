@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import type { PerplexityRecord } from '../eval/results';
+import { PRUNE_METHODS, assertNoDuplicates, resolvePattern, type PruneMethod } from '../prune/method';
 
 export const gridSpecSchema = z.object({
-  method: z.enum(['wanda', 'sparsegpt', 'magnitude']),
-  sparsity: z.number().gt(0).lt(1).optional(),
-  nm: z.object({ n: z.number().int().min(1), m: z.number().int().min(2) }).optional(),
+  method: z.enum(PRUNE_METHODS as unknown as [PruneMethod, ...PruneMethod[]]),
+  /** Checked by resolvePattern (src/prune/method.ts), the one validator. */
+  sparsity: z.number().optional(),
+  nm: z.object({ n: z.number(), m: z.number() }).optional(),
   /** Calibration languages (rows of the matrix). */
   calibLanguages: z.array(z.string().min(1)).min(1),
   /** Evaluation languages (columns). */
@@ -70,7 +72,10 @@ export async function runGrid(engine: GridEngine, modelId: string, specIn: GridS
   const parsed = gridSpecSchema.safeParse(specIn);
   if (!parsed.success) throw new PolyPruneError('BAD_ARGUMENT', `Invalid grid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const spec = parsed.data;
-  if ((spec.sparsity === undefined) === (spec.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of sparsity or nm.');
+  // the one rule (src/prune/method.ts): exactly one of sparsity / N:M, each valid; no duplicates
+  resolvePattern({ sparsity: spec.sparsity, nm: spec.nm });
+  assertNoDuplicates(spec.calibLanguages, 'The calibration languages');
+  assertNoDuplicates(spec.evalLanguages, 'The evaluation languages');
   const evalTexts = new Map<string, string>();
   for (const l of spec.evalLanguages) {
     const t = await texts.eval(l);

@@ -22,7 +22,7 @@ import type { ProgressCallback } from '../common/progress';
 import type { Tensor } from '../gpu/device';
 import { countZeros, reconstructionError } from '../gpu/prune';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
-import { type NM, type PruneMethod, PRUNE_METHODS, validatePruneOptions } from './method';
+import { type NM, type PruneMethod, parsePruneMethod, resolvePattern, validatePruneOptions } from './method';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
@@ -109,10 +109,8 @@ const INPUT_GROUP: Record<LinearName, LinearName> = {
 
 /** Throw BAD_ARGUMENT for options that cannot work with this model and calibration batch. */
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): void {
-  if (!PRUNE_METHODS.includes(opts.method)) {
-    throw new PolyPruneError('BAD_ARGUMENT', `Unknown pruning method '${String(opts.method)}'. Supported: ${PRUNE_METHODS.join(', ')}.`);
-  }
-  validatePruneOptions(opts);
+  parsePruneMethod(opts.method);
+  resolvePattern(opts);
   for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
   if (opts.blocksize !== undefined && (!Number.isInteger(opts.blocksize) || opts.blocksize < 1)) {
     throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size must be a positive integer, got ${opts.blocksize}.`);
