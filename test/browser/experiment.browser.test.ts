@@ -3,7 +3,7 @@
  * stories260K stand-in for the bundled model (languages de and en): open and go (the model loads by
  * itself), calibration files dropped anywhere with their detected languages, bad files, a live 2 x 2
  * Wanda grid with perplexity and the UDHR task (an intermediate state with filled and pending cells,
- * final numbers equal to `polyprune grid --json`), bad experiment input and Cancel. Kept small: tiny
+ * final numbers (perplexity and UDHR accuracy) equal to `polyprune grid --json`), bad experiment input and Cancel. Kept small: tiny
  * windows. Screenshots go to .tmp/ (ignored).
  */
 import { execFile } from 'node:child_process';
@@ -188,24 +188,26 @@ describe('experiment panel', () => {
     expect(await panel().getByRole('cell', { name: /^calibration bundled en, evaluation de, UDHR accuracy [\d.]+ %/ }).count()).toBe(1);
     // One star per column of each heatmap.
     expect(await panel().locator('table.exp-heatmap[data-metric="ppl"] td.heatmap-best').count()).toBe(2);
-    const value = async (row: string, col: string): Promise<number> => Number(await panel().locator(`table.exp-heatmap[data-metric="ppl"] tr[data-row="${row}"] td[data-col="${col}"]`).getAttribute('data-value'));
+    const value = async (metric: string, row: string, col: string): Promise<number> =>
+      Number(await panel().locator(`table.exp-heatmap[data-metric="${metric}"] tr[data-row="${row}"] td[data-col="${col}"]`).getAttribute('data-value'));
     const rowId = async (label: string): Promise<string> => (await panel().locator('table.exp-heatmap[data-metric="ppl"] tbody tr', { hasText: label }).getAttribute('data-row'))!;
-    const ui: Record<string, Record<string, number>> = { dense: {}, de: {}, en: {} };
-    for (const l of ['de', 'en']) {
-      ui.dense[l] = await value('dense', l);
-      ui.de[l] = await value(await rowId('bundled de'), l);
-      ui.en[l] = await value(await rowId('bundled en'), l);
-    }
+    const uiRows = ['dense', await rowId('bundled de'), await rowId('bundled en')];
+    // The same experiment headless: polyprune grid with the bundled texts and the UDHR files the page used.
+    const udhr = (l: string) => `udhr:${path.join(DIST, 'data/udhr', `${l}.json`)}:${l}`;
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [CLI, 'grid', '--model', standIn, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en', '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json'],
+      [CLI, 'grid', '--model', standIn, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en', '--task', udhr('de'), udhr('en'), '--task-limit', '2', '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json'],
       { maxBuffer: 1 << 24 },
     );
-    const cli = JSON.parse(stdout) as { dense: Record<string, { ppl: number }>; rows: Record<string, Record<string, { ppl: number }>> };
-    for (const l of ['de', 'en']) {
-      expect(Math.abs(ui.dense[l] / cli.dense[l].ppl - 1), `dense ${l}`).toBeLessThan(1e-3);
-      expect(Math.abs(ui.de[l] / cli.rows.de[l].ppl - 1), `de -> ${l}`).toBeLessThan(1e-3);
-      expect(Math.abs(ui.en[l] / cli.rows.en[l].ppl - 1), `en -> ${l}`).toBeLessThan(1e-3);
+    const rec = JSON.parse(stdout) as { rows: { label: string }[]; columns: { language: string }[]; cells: { ppl: (number | null)[]; acc: (number | null)[][] }[][] };
+    expect(rec.rows.map((r) => r.label)).toEqual(['dense', 'de', 'en']);
+    expect(rec.columns.map((c) => c.language)).toEqual(['de', 'en']);
+    for (let r = 0; r < 3; r++) {
+      for (const [c, l] of ['de', 'en'].entries()) {
+        const cli = rec.cells[r][c];
+        expect(Math.abs((await value('ppl', uiRows[r], l)) / cli.ppl[0]! - 1), `perplexity ${rec.rows[r].label} -> ${l}`).toBeLessThan(1e-3);
+        expect(await value('udhr', uiRows[r], l), `UDHR accuracy ${rec.rows[r].label} -> ${l}`).toBeCloseTo(cli.acc[0][0]!, 6);
+      }
     }
     // The table of every number, sortable.
     await panel().getByText(/^Every number/).click();
