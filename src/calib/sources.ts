@@ -19,7 +19,7 @@ export type SourceFormat = 'text' | 'jsonl' | 'json' | 'csv';
 export const SOURCE_EXTENSIONS = ['.txt', '.md', '.text', '.jsonl', '.ndjson', '.json', '.csv', '.tsv'] as const;
 
 /** Default cap on the bytes read from one file: far more text than calibration windows ever need. */
-export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 
 /** Field and column names tried, in order, for the text of a JSON record or a CSV row. */
 const TEXT_FIELDS = ['text', 'content', 'sentence', 'passage', 'document', 'body', 'premise', 'flores_passage'];
@@ -161,9 +161,12 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
 
 /** A short one-line preview of a text. */
 export function previewOf(text: string, chars = 160): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  // Only the start is looked at: a regex over megabytes of text would stall the page.
+  const t = text.slice(0, chars * 8).replace(/\s+/g, ' ').trim();
   return t.length <= chars ? t : `${t.slice(0, chars - 1)}…`;
 }
+
+const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Read, check and parse a dropped or picked file into a calibration source (no tokenizing). */
 export async function readSource(file: Blob & { name: string }, maxBytes = DEFAULT_MAX_SOURCE_BYTES): Promise<ParsedSource> {
@@ -174,6 +177,10 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
   }
   const { bytes, capped } = await readHead(file, maxBytes);
   const { text, field, skipped } = parseSourceBytes(file.name, format, bytes);
+  // Let the page draw between the heavier steps (a browser page runs this on its main thread).
+  await yieldToPage();
+  const guess = confidentGuess(text);
+  await yieldToPage();
   return {
     name: file.name,
     format,
@@ -185,7 +192,7 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
     ...(field ? { field } : {}),
     skipped,
     preview: previewOf(text),
-    guess: confidentGuess(text),
+    guess,
   };
 }
 

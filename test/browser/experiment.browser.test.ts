@@ -136,7 +136,12 @@ describe('experiment panel', () => {
   it('reads a large file from its start only, without freezing the page', async () => {
     // 200 MB made in the page (nothing crosses from Node), dropped on the page.
     await page.evaluate(() => {
-      const para = 'Der Hund läuft jeden Morgen mit Tom zum Fluss, und sie schauen den Enten zu, bis die Sonne hoch am Himmel steht.\n\n';
+      const para = [
+        'Der Hund läuft jeden Morgen mit Tom zum Fluss, und sie schauen den Enten zu, bis die Sonne hoch am Himmel steht.',
+        'Im Winter ist das Wasser kalt, aber die Kinder spielen trotzdem gern am Ufer und werfen kleine Steine.',
+        'Am Abend erzählt die Großmutter Geschichten von früher, als es im Dorf noch keine Straßen und keinen Strom gab.',
+        'Wenn es regnet, bleiben alle im Haus, trinken Tee und lesen Bücher über ferne Länder und alte Zeiten.',
+      ].join('\n\n') + '\n\n';
       const chunk = new Blob([para.repeat(Math.ceil((1 << 20) / para.length))]);
       const file = new File(Array.from({ length: 200 }, () => chunk), 'huge-de.txt', { type: 'text/plain' });
       const d = new DataTransfer();

@@ -5,7 +5,7 @@
  * the engine with the active model's tokenizer.
  */
 import { TASK_NAMES, type TaskName } from '../../../engine/api';
-import { readSource } from '../../../calib/sources';
+import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experimentSlice';
 import { bundledText, errorText, getEngine, store } from './core';
@@ -83,7 +83,7 @@ export async function addBundledSource(language: string): Promise<void> {
       bytes,
       capped: false,
       text,
-      preview: text.replace(/\s+/g, ' ').trim().slice(0, 159),
+      preview: previewOf(text),
       tokens: null,
       language,
       detected: language,
