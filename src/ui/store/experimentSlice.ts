@@ -29,6 +29,10 @@ export interface CalibSource {
   language: string | null;
   /** What language ID said (null: could not tell). */
   detected: string | null;
+  /** How clearly the detected language won (1 - the runner-up's score); below 0.1 the page says it is unsure. */
+  confidence?: number;
+  /** Next candidates of language ID, best first. */
+  alternatives?: string[];
   /** Records skipped while parsing (malformed JSON lines, rows without text). */
   skipped: number;
   /** Mix: the parts and their weights (proportions). */

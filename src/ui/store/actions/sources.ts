@@ -53,6 +53,7 @@ export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
         tokens: null,
         language: p.guess?.language ?? null,
         detected: p.guess?.language ?? null,
+        ...(p.guess ? { confidence: p.guess.confidence, alternatives: p.guess.alternatives } : {}),
         skipped: p.skipped,
         selected: true,
       };
