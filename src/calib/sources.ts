@@ -37,7 +37,7 @@ export interface ParsedSource {
   format: SourceFormat;
   /** Size of the whole file. */
   fileBytes: number;
-  /** UTF-8 bytes of the text used. */
+  /** Bytes of the file that were read and used (the whole file unless `capped`). */
   bytes: number;
   /** True when only the first part of the file was read (the file is larger than the cap). */
   capped: boolean;
@@ -110,16 +110,12 @@ function fromRecords(name: string, records: unknown[], what: string): { texts: s
   return { texts, field, skipped };
 }
 
-function decode(name: string, bytes: Uint8Array): string {
-  // The checks of text.ts: strict UTF-8 with the offset of the first bad byte, binary, empty.
-  return calibrationParagraphs(name, bytes).join('\n\n');
-}
-
 /** Extract the calibration text of a file's (capped) bytes in the given format. */
-export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint8Array): { text: string; field?: string; skipped: number } {
+export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint8Array): { text: string; field?: string; skipped: number; paragraphs: number } {
   if (bytes.length === 0) throw bad(`'${name}' is empty. Give a file with at least a few paragraphs of text.`);
-  const raw = decode(name, bytes);
-  if (format === 'text') return { text: raw, skipped: 0 };
+  const paragraphs = calibrationParagraphs(name, bytes);
+  const raw = paragraphs.join('\n\n');
+  if (format === 'text') return { text: raw, skipped: 0, paragraphs: paragraphs.length };
   if (format === 'jsonl') {
     const records: unknown[] = [];
     let skipped = 0;
@@ -132,7 +128,7 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
       }
     }
     const r = fromRecords(name, records, 'JSON line');
-    return { ...r, text: r.texts.join('\n\n'), skipped: r.skipped + skipped };
+    return { field: r.field, text: r.texts.join('\n\n'), skipped: r.skipped + skipped, paragraphs: r.texts.length };
   }
   if (format === 'json') {
     let json: unknown;
@@ -143,7 +139,7 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
     }
     const list = Array.isArray(json) ? json : json && typeof json === 'object' ? (Object.values(json).find(Array.isArray) ?? [json]) : [json];
     const r = fromRecords(name, list as unknown[], 'record');
-    return { ...r, text: r.texts.join('\n\n') };
+    return { field: r.field, text: r.texts.join('\n\n'), skipped: r.skipped, paragraphs: r.texts.length };
   }
   const parsed = Papa.parse<Record<string, string>>(raw, { header: true, skipEmptyLines: true });
   const cols = parsed.meta.fields ?? [];
@@ -156,7 +152,7 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
   }
   const texts = parsed.data.map((row) => row[col!] ?? '').filter((t) => t.trim());
   if (!texts.length) throw bad(`'${name}' has no text in its column '${col}'.`);
-  return { text: texts.join('\n\n'), field: col, skipped: parsed.data.length - texts.length };
+  return { text: texts.join('\n\n'), field: col, skipped: parsed.data.length - texts.length, paragraphs: texts.length };
 }
 
 /** A short one-line preview of a text. */
@@ -176,7 +172,8 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
     throw bad(`'${file.name}' is ${(file.size / 2 ** 20).toFixed(0)} MB of JSON, which would have to be read whole. Use JSON Lines (.jsonl), one record per line; large files are then read from the start.`);
   }
   const { bytes, capped } = await readHead(file, maxBytes);
-  const { text, field, skipped } = parseSourceBytes(file.name, format, bytes);
+  // The checks of text.ts: strict UTF-8 with the offset of the first bad byte, binary, empty.
+  const { text, field, skipped, paragraphs } = parseSourceBytes(file.name, format, bytes);
   // Let the page draw between the heavier steps (a browser page runs this on its main thread).
   await yieldToPage();
   const guess = confidentGuess(text);
@@ -185,10 +182,10 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
     name: file.name,
     format,
     fileBytes: file.size,
-    bytes: new TextEncoder().encode(text).length,
+    bytes: bytes.length,
     capped,
     text,
-    paragraphs: text.split('\n\n').length,
+    paragraphs,
     ...(field ? { field } : {}),
     skipped,
     preview: previewOf(text),

@@ -25,6 +25,8 @@ export interface CalibSource {
   preview: string;
   /** Tokens of `text` with the active model's tokenizer; null until counted. */
   tokens: number | null;
+  /** `tokens` was extrapolated from the start of a long text. */
+  tokensEstimated?: boolean;
   /** Language, detected or set by the user; null: not identified, the user has to say. */
   language: string | null;
   /** What language ID said (null: could not tell). */

@@ -88,7 +88,7 @@ function SourceItem({ src, all, options, disabled }: { src: CalibSource; all: Ca
           <span className="hint">
             {src.origin === 'mix'
               ? parts
-              : `${fmtBytes(src.bytes)}${src.capped ? ` used of ${fmtBytes(src.fileBytes)} (start of the file)` : ''} · ${src.tokens === null ? '… tokens' : `${src.tokens.toLocaleString('en-US')} tokens`}${src.field ? ` · field "${src.field}"` : ''}${src.skipped ? ` · ${src.skipped} records skipped` : ''}`}
+              : `${fmtBytes(src.bytes)}${src.capped ? ` used of ${fmtBytes(src.fileBytes)} (start of the file)` : ''} · ${src.tokens === null ? '… tokens' : `${src.tokensEstimated ? '≈ ' : ''}${src.tokens.toLocaleString('en-US')} tokens`}${src.field ? ` · field "${src.field}"` : ''}${src.skipped ? ` · ${src.skipped} records skipped` : ''}`}
           </span>
         </div>
         {src.origin !== 'mix' && <p className="exp-source-preview">{src.preview}</p>}
