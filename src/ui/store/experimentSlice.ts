@@ -163,6 +163,8 @@ export interface ExperimentSlice {
   expEvalLanguages: string[];
   /** Score the bundled UDHR task in every evaluation language that has it. */
   expUdhr: boolean;
+  /** Score the bundled tasks of data/tasks/index.json in their languages. */
+  expBundled: boolean;
   /** Items per task (NaN: all). */
   expTaskLimit: number;
   expMetric: ExpMetric;
@@ -174,7 +176,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -192,6 +194,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expSeedCount: 1,
   expEvalLanguages: [],
   expUdhr: true,
+  expBundled: true,
   expTaskLimit: 20,
   expMetric: 'ppl',
   expTaskShown: null,
