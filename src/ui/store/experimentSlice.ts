@@ -25,10 +25,16 @@ export interface CalibSource {
   preview: string;
   /** Tokens of `text` with the active model's tokenizer; null until counted. */
   tokens: number | null;
+  /** `tokens` was extrapolated from the start of a long text. */
+  tokensEstimated?: boolean;
   /** Language, detected or set by the user; null: not identified, the user has to say. */
   language: string | null;
   /** What language ID said (null: could not tell). */
   detected: string | null;
+  /** How clearly the detected language won (1 - the runner-up's score); below 0.1 the page says it is unsure. */
+  confidence?: number;
+  /** Next candidates of language ID, best first. */
+  alternatives?: string[];
   /** Records skipped while parsing (malformed JSON lines, rows without text). */
   skipped: number;
   /** Mix: the parts and their weights (proportions). */
@@ -157,6 +163,8 @@ export interface ExperimentSlice {
   expEvalLanguages: string[];
   /** Score the bundled UDHR task in every evaluation language that has it. */
   expUdhr: boolean;
+  /** Score the bundled tasks of data/tasks/index.json in their languages. */
+  expBundled: boolean;
   /** Items per task (NaN: all). */
   expTaskLimit: number;
   expMetric: ExpMetric;
@@ -168,7 +176,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -186,6 +194,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expSeedCount: 1,
   expEvalLanguages: [],
   expUdhr: true,
+  expBundled: true,
   expTaskLimit: 20,
   expMetric: 'ppl',
   expTaskShown: null,

@@ -126,6 +126,8 @@ export function ExperimentPanel() {
 /** Tasks per evaluation language: the bundled UDHR task and task files tagged with a language. */
 function TaskChooser() {
   const udhr = useAppStore((s) => s.expUdhr);
+  const bundledOn = useAppStore((s) => s.expBundled);
+  const bundled = useAppStore((s) => s.bundledTasks);
   const files = useAppStore((s) => s.expTaskFiles);
   const languages = useAppStore((s) => s.languages);
   const busy = useAppStore((s) => s.running !== null);
@@ -139,6 +141,12 @@ function TaskChooser() {
       <label>
         <input type="checkbox" checked={udhr} disabled={busy} onChange={(e) => setExp({ expUdhr: e.target.checked })} /> UDHR sentence continuation (bundled)
       </label>
+      {bundled.length > 0 && (
+        <label>
+          <input type="checkbox" checked={bundledOn} disabled={busy} onChange={(e) => setExp({ expBundled: e.target.checked })} /> Bundled tasks: {[...new Set(bundled.map((b) => b.name))].join(', ')} (in{' '}
+          {new Set(bundled.map((b) => b.language)).size} languages)
+        </label>
+      )}
       <div className="row">
         <label className="button-like small">
           Experiment task files

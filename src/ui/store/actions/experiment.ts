@@ -114,7 +114,7 @@ export async function runExperiment(): Promise<void> {
       tasks[l].push({ key: 'udhr', label: 'UDHR', task: 'udhr' });
       taskText.set(`udhr:${l}`, () => bundledText(udhrFileUrl(u.file), `UDHR task '${l}'`));
     }
-    if (s.expUdhr) {
+    if (s.expBundled) {
       for (const b of s.bundledTasks.filter((x) => x.language === l)) {
         const key = `bundled:${b.task}:${b.name}`;
         tasks[l].push({ key, label: b.name, task: b.task });
@@ -244,7 +244,7 @@ export async function runExperiment(): Promise<void> {
   if (outcome && !outcome.record.complete) {
     const note = outcome.record.note ?? 'The experiment stopped before the end.';
     if (outcome.aborted) store().pushMessage({ panel: 'experiment', level: 'info', text: 'Cancelled.' });
-    else store().pushMessage({ panel: 'experiment', level: 'error', code: 'EXPERIMENT_STOPPED', text: note });
+    else store().pushMessage({ panel: 'experiment', level: 'error', text: note });
   }
   if (status !== 'done') {
     const filled = Object.values(store().expRun?.cells ?? {}).reduce((a, row) => a + Object.values(row).filter((c) => c.ppl.some((x) => x !== null)).length, 0);

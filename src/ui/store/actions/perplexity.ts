@@ -21,9 +21,9 @@ async function measure(model: ModelSummary, text: string, label: string, languag
   const { seqlen, maxWindows } = store();
   const result = await getEngine().perplexity(model.id, { text, textName: label, seqlen, maxWindows, language }, opts);
   for (const w of result.warnings ?? []) store().pushMessage({ panel: 'perplexity', level: 'info', text: `Warning (${label}): ${w}` });
-  const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, result });
+  const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, maxWindows, result });
   if (replaced) {
-    store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (${result.windows} × ${result.seqlen} tokens); its row shows the new numbers.` });
+    store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (at most ${maxWindows} windows of ${result.seqlen} tokens); its row shows the new numbers.` });
   }
   return result;
 }

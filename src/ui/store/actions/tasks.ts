@@ -97,7 +97,7 @@ export async function runTasks(): Promise<void> {
 }
 
 /**
- * The optional index of bundled tasks beyond UDHR (`data/tasks/index.json`: `{tasks: [{task,
+ * The optional index of bundled tasks beyond UDHR (`data/tasks/index.json`: `{tasks: [{id?, task,
  * language, file, name?, items?}]}`, files relative to data/tasks/). Without it the experiment
  * offers the UDHR task and task files.
  */
@@ -115,7 +115,10 @@ export async function loadTaskIndex(): Promise<void> {
     const tasks: BundledTask[] = [];
     for (const e of list as Record<string, unknown>[]) {
       if (!e || typeof e.file !== 'string' || typeof e.language !== 'string' || !(TASK_NAMES as readonly string[]).includes(String(e.task))) continue;
-      tasks.push({ task: e.task as TaskName, language: e.language, file: e.file, name: typeof e.name === 'string' ? e.name : String(e.task), items: typeof e.items === 'number' ? e.items : 0 });
+      // A short name shared by the same kind of task across languages ("ar.swap" -> "swap"): one heatmap per name.
+      const id = typeof e.id === 'string' ? e.id.replace(new RegExp(`^${e.language}[._-]`), '') : '';
+      const name = typeof e.name === 'string' ? e.name : id ? `${id} (${String(e.task)})` : String(e.task);
+      tasks.push({ task: e.task as TaskName, language: e.language, file: e.file, name, items: typeof e.items === 'number' ? e.items : 0 });
     }
     store().setExp({ bundledTasks: tasks });
   } catch {
