@@ -66,8 +66,8 @@ function run() {
   for (const part of parts) {
     for (const t of tasks) {
       if (part === 'dense') evalOn('dense', MODEL, t);
-      else if (part === 'en') done('wanda-en', t) || evalOn('wanda-en', pruned('en'), t);
-      else if (part === 'own') done(`wanda-${t.language}`, t) || evalOn(`wanda-${t.language}`, pruned(t.language), t);
+      else if (part === 'en' && !done('wanda-en', t)) evalOn('wanda-en', pruned('en'), t);
+      else if (part === 'own' && !done(`wanda-${t.language}`, t)) evalOn(`wanda-${t.language}`, pruned(t.language), t);
     }
   }
 }
