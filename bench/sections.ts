@@ -10,3 +10,6 @@ export interface BenchContext {
 }
 
 export const benchSections: Array<(ctx: BenchContext) => Promise<void>> = [];
+
+import { benchBig } from './big';
+benchSections.push(benchBig);
