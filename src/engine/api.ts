@@ -42,6 +42,16 @@ export interface ModelSummary {
   resident: boolean;
   /** Set for models made by `prune`. */
   prunedFrom?: string;
+  /** Set when downloaded weights could not be cached in the browser (storage full). */
+  cacheNote?: string;
+}
+
+/** What the browser's cache of downloaded weights holds. */
+export interface WeightCacheInfo {
+  /** False where there is no cache (Node, insecure pages). */
+  available: boolean;
+  entries: number;
+  bytes: number;
 }
 
 /** Options of every long operation. `opId` lets `cancel(opId)` stop it. */
@@ -118,6 +128,9 @@ export interface Engine {
    * weights are read. `problems` lists what cannot work; callers refuse the run when it is not empty.
    */
   plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan>;
+  /** The browser cache of downloaded weights (URL and Hub models): size, and a way to empty it. */
+  cacheInfo(): Promise<WeightCacheInfo>;
+  clearCache(): Promise<void>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
   listModels(): Promise<ModelSummary[]>;
   unloadModel(id: string): Promise<void>;

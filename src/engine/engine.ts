@@ -6,6 +6,7 @@ import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
+import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, type Checkpoint } from '../io/safetensors';
 import { loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
@@ -13,7 +14,7 @@ import { planRun, type RunPlan } from '../prune/plan';
 import { loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
+import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, memorySink, PrunedTensors, type OutputSink, type PruningRecord } from '../export/hf';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   politeWait?: boolean;
   /** Force resident (true) or streamed (false) layers; default decides by size. */
   resident?: boolean;
+  /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
+  weightCache?: WeightCache;
 }
 
 export interface LoadedModel {
@@ -78,8 +81,34 @@ export class LocalEngine implements Engine {
     this.ops.get(opId)?.abort();
   }
 
+  async cacheInfo(): Promise<WeightCacheInfo> {
+    const c = this.options.weightCache;
+    if (!c) return { available: false, entries: 0, bytes: 0 };
+    return { available: true, ...(await c.info()) };
+  }
+
+  async clearCache(): Promise<void> {
+    await this.options.weightCache?.clear();
+  }
+
+  /** The files behind a model spec; URL and Hub reads go through the weight cache when there is one. */
+  private async folderOf(spec: ModelSpec, signal?: AbortSignal, onCacheFull?: () => void): Promise<ModelFolder> {
+    const cache = this.options.weightCache;
+    const fetchFn = cache ? cachingFetch((input, init) => fetch(input, init), cache, () => onCacheFull?.()) : undefined;
+    switch (spec.kind) {
+      case 'url':
+        return urlFolder(spec.url, fetchFn);
+      case 'hub':
+        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn });
+      case 'files':
+        return fileListFolder(spec.files);
+      case 'folder':
+        return spec.folder;
+    }
+  }
+
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = await folderOf(spec);
+    const folder = await this.folderOf(spec);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
@@ -108,14 +137,17 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = await folderOf(spec, signal);
+      let cacheFull = false;
+      const folder = await this.folderOf(spec, signal, () => (cacheFull = true));
       const cfg = await loadModelConfig(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
       const checkpoint = await openCheckpoint(folder);
       const gpu = await this.device();
       const model = await LlamaModel.load(gpu, cfg, checkpoint, { resident: this.options.resident, onProgress: opts?.onProgress, signal });
       const id = `m${this.nextId++}`;
-      const loaded: LoadedModel = { summary: summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident), cfg, folder, checkpoint, tokenizer, model };
+      const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident);
+      if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached weights in the Model panel to make room.";
+      const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model };
       this.models.set(id, loaded);
       return loaded.summary;
     });
@@ -207,20 +239,6 @@ export class LocalEngine implements Engine {
 function nameOf(location: string): string {
   const parts = location.replace(/\/+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || location;
-}
-
-/** The files behind a model spec (Hub ids are probed first for a clear message when unreachable). */
-async function folderOf(spec: ModelSpec, signal?: AbortSignal): Promise<ModelFolder> {
-  switch (spec.kind) {
-    case 'url':
-      return urlFolder(spec.url);
-    case 'hub':
-      return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal });
-    case 'files':
-      return fileListFolder(spec.files);
-    case 'folder':
-      return spec.folder;
-  }
 }
 
 export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean): ModelSummary {

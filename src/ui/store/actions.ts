@@ -194,8 +194,29 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
     if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
     return getEngine().loadModel(spec, opts);
   });
-  if (summary) store().addModel(summary);
+  if (summary) {
+    store().addModel(summary);
+    if (summary.cacheNote) store().pushMessage({ panel: 'model', level: 'info', text: summary.cacheNote });
+  }
   return summary;
+}
+
+/** The browser cache of downloaded weights (null while the engine is unavailable). */
+export async function weightCacheInfo(): Promise<{ available: boolean; entries: number; bytes: number } | null> {
+  try {
+    return await getEngine().cacheInfo();
+  } catch {
+    return null;
+  }
+}
+
+export async function clearWeightCache(): Promise<void> {
+  try {
+    await getEngine().clearCache();
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached weights cleared: the next load downloads them again.' });
+  } catch (e) {
+    reportError('model', e);
+  }
 }
 
 export async function unloadModel(id: string): Promise<void> {
