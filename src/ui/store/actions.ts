@@ -192,6 +192,14 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   }
   const summary = await runOp('model', label, async (opts) => {
     if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
+    if (spec.kind === 'url' || spec.kind === 'hub') {
+      // What loading needs against this adapter, from config.json and the headers only: refuse before downloading.
+      const plan = await getEngine().plan(spec, { method: 'evaluate' });
+      if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
+      if (plan.downloadBytes > 256 * 2 ** 20) {
+        store().pushMessage({ panel: 'model', level: 'info', text: `Downloading ${fmtBytes(plan.downloadBytes)} of weights; the GPU will hold about ${fmtBytes(plan.gpuPeakBytes)} (largest buffer ${fmtBytes(plan.biggestBinding.bytes)}, this GPU allows ${fmtBytes(plan.limits.maxBindingBytes)} per buffer).` });
+      }
+    }
     return getEngine().loadModel(spec, opts);
   });
   if (summary) {
