@@ -140,7 +140,8 @@ async function oneLayer(gpu: Gpu): Promise<void> {
   }
 }
 
-export async function benchBig(ctx: BenchContext): Promise<void> {
-  await roofline(ctx.gpu);
-  if (process.env.BENCH_LAYER !== 'off') await oneLayer(ctx.gpu);
+export async function benchBig(ctx: BenchContext | Gpu): Promise<void> {
+  const gpu = 'gpu' in ctx ? ctx.gpu : ctx;
+  await roofline(gpu);
+  if (process.env.BENCH_LAYER !== 'off') await oneLayer(gpu);
 }

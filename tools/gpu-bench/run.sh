@@ -58,4 +58,4 @@ for run in $RUNS; do
   ' "$WORK/$method-${structure/:/of}.json" "$method" "$structure" "$(( (end - start) / 1000000 ))" "$smi_peak"
 done
 
-BENCH_LAYER=8b npm run bench
+BENCH_ONLY=big BENCH_LAYER=8b npm run bench
