@@ -12,6 +12,7 @@ import { dirFolder, pathSource } from '../src/io/node';
 import { openCheckpoint, openSafetensors } from '../src/io/safetensors';
 import { loadModelConfig } from '../src/io/config';
 import { benchSections } from './sections';
+import { benchBig } from './big';
 
 function rand(n: number, seed: number): Float32Array {
   let s = seed;
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
   const shared = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
   const gpu = await Gpu.create(await nodeGpu(), { politeWait: true });
   console.log(`adapter: ${gpu.info.description} | shader-f16 ${gpu.info.features.shaderF16} | max binding ${(gpu.info.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+  if (process.env.BENCH_ONLY === 'big') {
+    // tools/gpu-bench: only the roofline and the 8B layer (no ../shared fixtures needed).
+    await benchBig(gpu);
+    gpu.destroy();
+    return;
+  }
   const sizes = (process.env.BENCH_MATMUL ?? '256,512').split(',').map(Number);
   for (const n of sizes) await benchMatmul(gpu, n);
 

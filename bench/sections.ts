@@ -13,3 +13,5 @@ export const benchSections: Array<(ctx: BenchContext) => Promise<void>> = [];
 
 import { benchOnnx } from './onnx';
 benchSections.push(benchOnnx);
+import { benchBig } from './big';
+benchSections.push(benchBig);

@@ -52,6 +52,8 @@ export interface ModelSummary {
   warnings?: string[];
   /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
   pruning?: PruningSummary;
+  /** Set when downloaded weights could not be cached in the browser (storage full). */
+  cacheNote?: string;
 }
 
 /** Mask overlap of two pruned models: iou[layer][matrix] (null where neither prunes anything). */
@@ -79,6 +81,14 @@ export interface ExportRequest {
 
 export interface ExportSummary {
   files: string[];
+  bytes: number;
+}
+
+/** What the browser's cache of downloaded weights holds. */
+export interface WeightCacheInfo {
+  /** False where there is no cache (Node, insecure pages). */
+  available: boolean;
+  entries: number;
   bytes: number;
 }
 
@@ -165,6 +175,9 @@ export interface Engine {
    * weights are read. `problems` lists what cannot work; callers refuse the run when it is not empty.
    */
   plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan>;
+  /** The browser cache of downloaded weights (URL and Hub models): size, and a way to empty it. */
+  cacheInfo(): Promise<WeightCacheInfo>;
+  clearCache(): Promise<void>;
   loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary>;
   listModels(): Promise<ModelSummary[]>;
   /**

@@ -6,6 +6,7 @@ import { PolyPruneError } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
+import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
@@ -13,7 +14,7 @@ import { planRun, type RunPlan } from '../prune/plan';
 import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
-import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
+import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
@@ -36,6 +37,8 @@ export interface EngineOptions {
   stallTimeoutMs?: number;
   /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
   gpuMemoryBytes?: number;
+  /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
+  weightCache?: WeightCache;
 }
 
 export interface LoadedModel {
@@ -122,8 +125,34 @@ export class LocalEngine implements Engine {
     this.ops.get(opId)?.abort();
   }
 
+  async cacheInfo(): Promise<WeightCacheInfo> {
+    const c = this.options.weightCache;
+    if (!c) return { available: false, entries: 0, bytes: 0 };
+    return { available: true, ...(await c.info()) };
+  }
+
+  async clearCache(): Promise<void> {
+    await this.options.weightCache?.clear();
+  }
+
+  /** The files behind a model spec; URL and Hub reads go through the weight cache when there is one. */
+  private async folderOf(spec: ModelSpec, signal?: AbortSignal, onCacheFull?: () => void): Promise<ModelFolder> {
+    const cache = this.options.weightCache;
+    const fetchFn = cache ? cachingFetch((input, init) => fetch(input, init), cache, () => onCacheFull?.()) : undefined;
+    switch (spec.kind) {
+      case 'url':
+        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs });
+      case 'hub':
+        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn });
+      case 'files':
+        return fileListFolder(spec.files);
+      case 'folder':
+        return spec.folder;
+    }
+  }
+
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = await folderOf(spec);
+    const folder = await this.folderOf(spec);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
@@ -152,7 +181,8 @@ export class LocalEngine implements Engine {
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     return this.op(opts, async (signal) => {
-      const folder = await folderOf(spec, signal, this.options.stallTimeoutMs);
+      let cacheFull = false;
+      const folder = await this.folderOf(spec, signal, () => (cacheFull = true));
       const cfg = await loadModelConfig(folder);
       const record = await readPruningRecord(folder);
       const tokenizer = await loadTokenizerFromFolder(folder);
@@ -176,6 +206,7 @@ export class LocalEngine implements Engine {
         const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha);
         if (warnings.length) summary.warnings = warnings;
         if (record) summary.pruning = summarizePruning(record);
+        if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached weights in the Model panel to make room.";
         const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model, ...(record ? { record } : {}) };
         this.models.set(id, loaded);
         this.checkpointRefs.set(checkpoint, 1);
@@ -333,20 +364,6 @@ export class LocalEngine implements Engine {
 function nameOf(location: string): string {
   const parts = location.replace(/\/+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || location;
-}
-
-/** The files behind a model spec (Hub ids are probed first for a clear message when unreachable). */
-async function folderOf(spec: ModelSpec, signal?: AbortSignal, stallTimeoutMs?: number): Promise<ModelFolder> {
-  switch (spec.kind) {
-    case 'url':
-      return urlFolder(spec.url, undefined, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? stallTimeoutMs });
-    case 'hub':
-      return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal });
-    case 'files':
-      return fileListFolder(spec.files);
-    case 'folder':
-      return spec.folder;
-  }
 }
 
 export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {

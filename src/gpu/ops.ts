@@ -134,3 +134,8 @@ export function nll(gpu: Gpu, logits: Tensor, targets: Tensor, out: Tensor, Tc: 
 export function convert16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
   gpu.dispatch('util/convert', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(n, 256) });
 }
+
+/** The FMA throughput kernel (shaders/util/fma_peak.wgsl): 16 * iters flops per invocation, 256 per workgroup. */
+export function fmaPeak(gpu: Gpu, out: Tensor, groups: number, iters: number): void {
+  gpu.dispatch('util/fma_peak', [false], { params: [u32(iters), f32(0.999), f32(0.001)], bindings: [out], workgroups: [groups, 1, 1], constants: { WG: 256 } });
+}

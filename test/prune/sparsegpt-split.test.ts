@@ -150,6 +150,7 @@ describe('stories260K pruned with split Hessians', () => {
       const weights = new Map<string, Float32Array>();
       await pruneModel(model, calib, { method: 'sparsegpt', nm: { n: 2, m: 4 }, onMatrixPruned: (i, n, w) => void weights.set(`${i}.${n}`, w) });
       model.destroy();
+      await ckpt.close();
       return weights;
     };
     const a = await run(big);

@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_DIR } from '../../paths';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
 import { ModelSummaryView } from '../ModelSummaryView/ModelSummaryView';
+import { WeightCachePanel } from '../WeightCachePanel/WeightCachePanel';
 import { checkModelFiles, filesFromDrop, filesFromInput, type PickedFiles } from './dropFiles';
 import './ModelPanel.css';
 
@@ -114,6 +115,7 @@ export function ModelPanel() {
       </div>
       <OpProgress panel="model" />
       <Messages panel="model" />
+      <WeightCachePanel />
       <ModelSummaryView />
     </section>
   );

@@ -5,7 +5,7 @@
  */
 export { cancelRunning, connectEngine, errorCode, errorText, reportError } from './core';
 export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
-export { loadModel, unloadModel, type ModelSource } from './models';
+export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from './models';
 export { measureAllLanguages, runPerplexity } from './perplexity';
 export { downloadModel, pruneRequest, runPrune } from './prune';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';

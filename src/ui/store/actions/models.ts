@@ -1,5 +1,7 @@
 /** Loading and unloading models. */
+import { PolyPruneError } from '../../../common/errors';
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
+import { fmtBytes } from '../../format';
 import { isHubId } from '../../../engine/hub';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, stallTimeoutMs } from '../../paths';
 import { fetchBundled, getEngine, reportError, runOp, store } from './core';
@@ -39,10 +41,19 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   }
   const summary = await runOp('model', label, async (opts) => {
     if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
+    if (spec.kind === 'url' || spec.kind === 'hub') {
+      // What loading needs against this adapter, from config.json and the headers only: refuse before downloading.
+      const plan = await getEngine().plan(spec, { method: 'evaluate' });
+      if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
+      if (plan.downloadBytes > 256 * 2 ** 20) {
+        store().pushMessage({ panel: 'model', level: 'info', text: `Downloading ${fmtBytes(plan.downloadBytes)} of weights; the GPU will hold about ${fmtBytes(plan.gpuPeakBytes)} (largest buffer ${fmtBytes(plan.biggestBinding.bytes)}, this GPU allows ${fmtBytes(plan.limits.maxBindingBytes)} per buffer).` });
+      }
+    }
     return getEngine().loadModel(spec, opts);
   });
   if (summary) {
     store().addModel(summary);
+    if (summary.cacheNote) store().pushMessage({ panel: 'model', level: 'info', text: summary.cacheNote });
     void countAllTokens();
   }
   return summary;
@@ -57,6 +68,24 @@ export async function unloadModel(id: string): Promise<void> {
     await getEngine().unloadModel(id);
     store().removeModel(id);
     store().clearPruneReport(id);
+  } catch (e) {
+    reportError('model', e);
+  }
+}
+
+/** The browser cache of downloaded weights (null while the engine is unavailable). */
+export async function weightCacheInfo(): Promise<{ available: boolean; entries: number; bytes: number } | null> {
+  try {
+    return await getEngine().cacheInfo();
+  } catch {
+    return null;
+  }
+}
+
+export async function clearWeightCache(): Promise<void> {
+  try {
+    await getEngine().clearCache();
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached weights cleared: the next load downloads them again.' });
   } catch (e) {
     reportError('model', e);
   }

@@ -1,0 +1,86 @@
+/**
+ * A browser cache of downloaded weights (Cache API), so that loading the same model again reads no
+ * weights from the network. Reads from checkpoints are byte ranges of fixed tensors, so every ranged GET
+ * is cached under its URL plus the range (`?polyprune-range=a-b`, a synthetic key: the Cache API does
+ * not store 206 answers) and answered from the cache next time. A full cache (QuotaExceededError) never
+ * fails a load: the data is used uncached and `onFull` is told once per load.
+ */
+import type { FetchFn } from './source';
+
+export interface WeightCacheInfo {
+  entries: number;
+  bytes: number;
+}
+
+export interface WeightCache {
+  get(key: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentRange: string } | undefined>;
+  put(key: string, bytes: Uint8Array<ArrayBuffer>, contentRange: string): Promise<void>;
+  info(): Promise<WeightCacheInfo>;
+  clear(): Promise<void>;
+}
+
+export const WEIGHT_CACHE_NAME = 'polyprune-weights';
+
+/** The Cache API store, or null where there is none (Node, insecure contexts). */
+export function cacheApiWeightCache(name = WEIGHT_CACHE_NAME): WeightCache | null {
+  const cs = (globalThis as { caches?: CacheStorage }).caches;
+  if (!cs) return null;
+  return {
+    async get(key) {
+      const res = await (await cs.open(name)).match(key);
+      if (!res) return undefined;
+      return { bytes: new Uint8Array(await res.arrayBuffer()), contentRange: res.headers.get('x-polyprune-content-range') ?? '' };
+    },
+    async put(key, bytes, contentRange) {
+      const res = new Response(bytes, { status: 200, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.byteLength), 'x-polyprune-content-range': contentRange } });
+      await (await cs.open(name)).put(key, res);
+    },
+    async info() {
+      const c = await cs.open(name);
+      let bytes = 0;
+      const keys = await c.keys();
+      for (const k of keys) {
+        const r = await c.match(k);
+        bytes += Number(r?.headers.get('Content-Length') ?? 0);
+      }
+      return { entries: keys.length, bytes };
+    },
+    async clear() {
+      await cs.delete(name);
+    },
+  };
+}
+
+function isQuotaError(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'QuotaExceededError';
+}
+
+/**
+ * `fetchFn` with ranged GETs served from and stored in `cache`. Other requests (HEAD, whole files)
+ * pass through. `onFull` is called when the cache refuses an entry for lack of space.
+ */
+export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: unknown) => void): FetchFn {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    const range = headers.get('Range');
+    const m = range ? /^bytes=(\d+)-(\d+)$/.exec(range) : null;
+    if ((init?.method ?? 'GET') !== 'GET' || !m) return fetchFn(input, init);
+    const key = `${input}${input.includes('?') ? '&' : '?'}polyprune-range=${m[1]}-${m[2]}`;
+    try {
+      const hit = await cache.get(key);
+      if (hit) return new Response(hit.bytes, { status: 206, headers: { 'Content-Range': hit.contentRange, 'Content-Length': String(hit.bytes.byteLength) } });
+    } catch {
+      /* an unreadable cache is a cache miss */
+    }
+    const res = await fetchFn(input, init);
+    if (res.status !== 206) return res;
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const contentRange = res.headers.get('Content-Range') ?? '';
+    try {
+      await cache.put(key, bytes, contentRange);
+    } catch (e) {
+      if (isQuotaError(e)) onFull(e);
+    }
+    return new Response(bytes, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The browser cache of downloaded weights in the built app (Chromium): a model loaded by URL a second
+ * time reads no weights from the server; the Model panel shows what is cached and clears it.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { launchChromium, type Browser } from './chromium';
+import { FIXTURE_DIR } from './standIn';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const SCREENSHOTS = path.resolve('.tmp');
+
+let server: StaticServer;
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build.');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K.');
+  server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': FIXTURE_DIR });
+  browser = await launchChromium({ webgpu: true });
+  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('weight cache (Cache API)', () => {
+  it('the second load of a URL model downloads no weights; the panel shows the cache and clears it', async () => {
+    const { page } = browser;
+    const url = `${server.url}/fixtures/stories260K/`;
+    const weightGets = () => server.requests.filter((r) => r.path.endsWith('/model.safetensors') && r.method === 'GET').length;
+    await page.getByLabel('Model folder URL').fill(url);
+    await page.getByRole('button', { name: 'Load from URL' }).click();
+    await expect.poll(() => page.locator('.model-summary h3').textContent(), { timeout: 60_000 }).toContain('stories260K');
+    const first = weightGets();
+    expect(first).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/[1-9]/);
+    // Load again: every ranged read comes from the cache.
+    await page.getByRole('button', { name: 'Load from URL' }).click();
+    await expect.poll(() => page.locator('.model-list label').count(), { timeout: 60_000 }).toBe(2);
+    expect(weightGets()).toBe(first);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'polyprune-ui-cache.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Clear cached weights' }).click();
+    await expect.poll(() => page.locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
+    const info = await page.evaluate(() => window.polyprune!.engine.cacheInfo());
+    expect(info).toMatchObject({ available: true, entries: 0, bytes: 0 });
+    expect(await page.locator('.model-panel [role="alert"]').count(), browser.log.join('\n')).toBe(0);
+  });
+});
