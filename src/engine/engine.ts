@@ -37,7 +37,7 @@ export interface LoadedModel {
   tokenizer: TextTokenizer;
   model: LlamaModel;
   /** Set for pruned models: the pruned tensors (source dtype) and the pruning record. */
-  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint };
+  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; calibration: { ids: Int32Array; n: number; seqlen: number } | null };
   /** pruning.json of a model loaded from a PolyPrune export (carried into its re-exports). */
   record?: PruningRecord;
 }
@@ -138,7 +138,7 @@ export class LocalEngine implements Engine {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
       const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress });
-      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint } }, out.name, id);
+      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration } }, out.name, id);
       return { model: summary, report: out.report, record: out.record };
     });
   }
@@ -156,12 +156,13 @@ export class LocalEngine implements Engine {
       throw e;
     }
     const record = m.pruning?.record ?? m.record ?? null;
+    const calibration = m.pruning ? m.pruning.calibration : undefined;
     return this.op(opts, (signal) => {
       if (req.format === 'onnx') {
-        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
+        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
       }
       if (req.format !== 'hf') throw new PolyPruneError('BAD_ARGUMENT', `Unknown export format '${String(req.format)}'. Supported: hf, onnx.`);
-      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
+      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
     });
   }
 

@@ -11,7 +11,8 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import { dirFolder, pathSource } from '../../src/io/node';
+import { openSafetensors } from '../../src/io/safetensors';
 import { nodeOutputSink } from '../../src/export/node';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 
@@ -66,12 +67,19 @@ async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, 
 }
 
 describe('ONNX export', () => {
-  it('writes the transformers.js layout and nothing partial', () => {
+  it('writes the transformers.js layout, recipe.yaml and the calibration windows, and nothing partial', async () => {
     const files = readdirSync(out, { recursive: true }).map(String).sort();
-    expect(files).toEqual(['LICENSE', 'config.json', 'generation_config.json', 'onnx', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(files).toEqual(['LICENSE', 'calibration.safetensors', 'config.json', 'generation_config.json', 'onnx', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'recipe.yaml', 'tokenizer.json', 'tokenizer_config.json']);
     expect(readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
     const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(cfg['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    // The llm-compressor recipe (field names as in its SparsityModifierBase / WandaPruningModifier) and the exact windows.
+    expect(readFileSync(path.join(out, 'recipe.yaml'), 'utf8')).toContain('    WandaPruningModifier:\n      sparsity: 0.5\n      mask_structure: "0:0"\n      targets: ["Linear"]\n      ignore: ["re:.*lm_head"]\n');
+    const windows = await fixtureWindows('calib-en.safetensors');
+    const cal = await openSafetensors(pathSource(path.join(out, 'calibration.safetensors')));
+    expect(cal.tensors.get('input_ids')!.shape).toEqual([16, 64]);
+    expect(Array.from(await cal.readI32('input_ids'))).toEqual(Array.from(windows.ids));
+    await cal.close();
     expect(cfg.num_key_value_heads).toBe(4);
     const m = onnx.ModelProto.decode(readFileSync(path.join(out, 'onnx/model.onnx')));
     expect(Number(m.opsetImport[0].version)).toBeGreaterThanOrEqual(18);

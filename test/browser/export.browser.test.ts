@@ -1,0 +1,86 @@
+/**
+ * The page's export panel on the built app (dist/) in headless Chromium: prune the stories260K
+ * stand-in of the bundled model (magnitude), export it as ONNX through "Download zip" (streamed
+ * zip in the worker), and check the archive: transformers.js layout, pruning.json, and the
+ * pruning provenance shown in the model summary after loading the HF zip's files back.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
+import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
+
+let server: StaticServer;
+let browser: Browser;
+let work: { dir: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  work = await tempDir('polyprune-export-ui-');
+  const standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  browser = await launchChromium({ webgpu: true });
+  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.getByRole('button', { name: 'Load the bundled model' }).click();
+  await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await work?.remove();
+});
+
+const log = (): string => browser.log.join('\n');
+
+async function download(format: 'hf' | 'onnx'): Promise<Record<string, Uint8Array>> {
+  const panel = browser.page.locator('.prune-panel');
+  await panel.getByLabel('Export format').selectOption(format);
+  const [dl] = await Promise.all([browser.page.waitForEvent('download', { timeout: 120_000 }), panel.getByRole('button', { name: 'Download zip' }).click()]);
+  const file = path.join(work.dir, `${format}.zip`);
+  await dl.saveAs(file);
+  return unzipSync(new Uint8Array(await readFile(file)));
+}
+
+describe('export panel', () => {
+  it('downloads the pruned model as ONNX and as HF; the HF zip loaded back shows its pruning provenance', async () => {
+    const { page } = browser;
+    const panel = page.locator('.prune-panel');
+    await panel.getByLabel('Method', { exact: true }).selectOption('magnitude');
+    await panel.getByRole('button', { name: 'Prune', exact: true }).click();
+    await panel.getByLabel('Pruning report').waitFor({ timeout: 120_000 });
+
+    const onnxZip = await download('onnx');
+    expect(Object.keys(onnxZip).sort()).toEqual(expect.arrayContaining(['config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'tokenizer.json']));
+    const cfg = JSON.parse(new TextDecoder().decode(onnxZip['config.json']));
+    expect(cfg['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    expect(JSON.parse(new TextDecoder().decode(onnxZip['pruning.json'])).method).toBe('magnitude');
+    await expect.poll(() => panel.locator('.message-info').last().textContent()).toMatch(/Saved .*-onnx\.zip/);
+
+    const hfZip = await download('hf');
+    expect(Object.keys(hfZip)).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'pruning.json']));
+    // Load the unzipped HF export back as dropped files: the summary shows it is a pruned model.
+    const dir = path.join(work.dir, 'hf-files');
+    mkdirSync(dir);
+    for (const [n, d] of Object.entries(hfZip)) writeFileSync(path.join(dir, n), d);
+    const files = Object.keys(hfZip).map((n) => path.join(dir, n));
+    const input = page.locator('.drop-zone input[type="file"][multiple]');
+    await input.setInputFiles(files);
+    const prov = page.getByLabel('Pruning provenance');
+    await expect.poll(() => prov.count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await prov.first().textContent()).toContain('magnitude, unstructured');
+    await page.locator('.model-summary').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-provenance.png') });
+    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-export.png') });
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+  });
+});
