@@ -83,4 +83,29 @@ describe('export panel', () => {
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-export.png') });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
+
+  it('exports into a folder handle through the worker (File System Access sink, on the origin private file system); an existing folder is refused', async () => {
+    const out = (await browser.page.evaluate(`(async () => {
+      const engine = window.polyprune.engine;
+      const m = (await engine.listModels()).find((x) => x.prunedFrom);
+      const root = await navigator.storage.getDirectory();
+      const r = await engine.exportToDirectory(m.id, root, 'opfs-export', { format: 'onnx', onnxVariants: ['fp32'] });
+      const names = [];
+      for await (const k of root.keys()) names.push(k);
+      const dir = await root.getDirectoryHandle('opfs-export');
+      const files = [];
+      for await (const k of dir.keys()) files.push(k);
+      const onnx = await (await (await dir.getDirectoryHandle('onnx')).getFileHandle('model.onnx')).getFile();
+      const rec = JSON.parse(await (await (await dir.getFileHandle('pruning.json')).getFile()).text());
+      let again = null;
+      try { await engine.exportToDirectory(m.id, root, 'opfs-export', { format: 'hf' }); } catch (e) { again = { code: e.code, message: e.message }; }
+      return { files: r.files, names, listed: files.sort(), onnxBytes: onnx.size, method: rec.method, again };
+    })()`)) as { files: string[]; names: string[]; listed: string[]; onnxBytes: number; method: string; again: { code: string; message: string } | null };
+    expect(out.files).toContain('onnx/model.onnx');
+    expect(out.listed).toEqual(expect.arrayContaining(['config.json', 'onnx', 'pruning.json']));
+    expect(out.names.filter((n) => n.includes('partial'))).toEqual([]);
+    expect(out.onnxBytes).toBeGreaterThan(100_000);
+    expect(out.method).toBe('magnitude');
+    expect(out.again?.code).toBe('OUTPUT_EXISTS');
+  });
 });
