@@ -195,6 +195,13 @@ describe('transformers.js', () => {
     console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
     expect(tjs).toEqual(ours);
     await model.dispose();
+
+    // dtype 'fp16' picks onnx/model_fp16.onnx (fp16 weights, fp32 compute).
+    const m16 = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp16', device: 'cpu' });
+    const e16 = relErr((await m16(enc)).logits.data as Float32Array, want);
+    console.log(`transformers.js fp16 weights vs PolyPrune logits: ${e16.toExponential(2)} of max |logit|`);
+    expect(e16).toBeLessThan(5e-3);
+    await m16.dispose();
   });
 });
 
