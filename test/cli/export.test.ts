@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
@@ -49,7 +49,11 @@ describe('polyprune export / prune --format onnx', () => {
     const ex = cli(['export', '-m', FIXTURE, '--format', 'onnx', '-o', exists]);
     expect(ex.code).toBe(2);
     expect(ex.stderr).toMatch(/^polyprune: Output folder '.*exists' already exists\./);
-    const onnxDir = path.join(tmp, 'pruned-onnx');
+    // A folder in the ONNX export layout (no safetensors) is explained, not reported as "no weights".
+    const onnxDir = path.join(tmp, 'onnx-like');
+    mkdirSync(path.join(onnxDir, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(FIXTURE, f), path.join(onnxDir, f));
+    writeFileSync(path.join(onnxDir, 'onnx/model.onnx'), '');
     const back = cli(['export', '-m', onnxDir, '--format', 'hf', '-o', out]);
     expect(back.code).toBe(1);
     expect(back.stderr).toMatch(/holds an ONNX export \(onnx\/model\.onnx\).*polyprune export --format hf/);
