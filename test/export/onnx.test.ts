@@ -249,3 +249,37 @@ describe('provenance survives a round trip', () => {
     });
   });
 });
+
+describe('other Llama-family layouts', () => {
+  it('qwen2 (q/k/v biases, untied head, GQA 4/2, head_dim 16, linear RoPE scaling) and llama with attention and MLP biases: onnxruntime-node matches PolyPrune', async () => {
+    const { mkdirSync, copyFileSync, writeFileSync: write } = await import('node:fs');
+    const { safetensorsBytes } = await import('../../src/io/safetensors');
+    const { expectedTensors, parseModelConfig } = await import('../../src/io/config');
+    const { numel } = await import('../../src/io/dtypes');
+    const { randn } = await import('../helpers/gpu');
+    const configs = [
+      { model_type: 'qwen2', hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, vocab_size: 512, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 1000000, rope_scaling: { type: 'linear', factor: 2 }, tie_word_embeddings: false },
+      { model_type: 'llama', hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4, vocab_size: 512, max_position_embeddings: 128, rms_norm_eps: 1e-5, attention_bias: true, mlp_bias: true, tie_word_embeddings: true },
+    ];
+    for (const [k, config] of configs.entries()) {
+      const dir = path.join(tmp, `family-${k}`);
+      mkdirSync(dir);
+      write(path.join(dir, 'config.json'), JSON.stringify(config));
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+      const cfg = parseModelConfig(config, 'test');
+      const tensors = expectedTensors(cfg).map((t, i) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: t.name.includes('norm') ? Float32Array.from(randn(numel(t.shape), i + 7, 0.2), (x) => 1 + x) : randn(numel(t.shape), i + 7, 0.15) }));
+      write(path.join(dir, 'model.safetensors'), safetensorsBytes(tensors));
+      const m = await engine.loadModel({ kind: 'folder', folder: dirFolder(dir) });
+      const out = path.join(tmp, `family-${k}-onnx`);
+      await engine.exportTo(m.id, await nodeOutputSink(out), { format: 'onnx', onnxVariants: ['fp32'] });
+      const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37 + 5) % 512);
+      const want = await engine.logits(m.id, ids);
+      const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, cfg.numLayers, cfg.numKvHeads, cfg.headDim);
+      const err = relErr(got, want);
+      console.log(`${config.model_type}${k ? ' with biases, tied' : ''}: ONNX vs PolyPrune ${err.toExponential(2)} of max |logit|`);
+      expect(err).toBeLessThan(1e-4);
+      expect(existsSync(path.join(out, 'pruning.json'))).toBe(false);
+      await engine.unloadModel(m.id);
+    }
+  });
+});
