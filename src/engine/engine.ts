@@ -48,8 +48,8 @@ export interface LoadedModel {
   checkpoint: Checkpoint;
   tokenizer: TextTokenizer;
   model: LlamaModel;
-  /** Set for pruned models: the pruned tensors (source dtype), the pruning record and the mask. */
-  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; mask?: ModelMask };
+  /** Set for pruned models: the pruned tensors (source dtype), the pruning record, the calibration windows and the mask. */
+  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; calibration: { ids: Int32Array; n: number; seqlen: number } | null; mask?: ModelMask };
   /** pruning.json of a model loaded from a PolyPrune export (carried into its re-exports). */
   record?: PruningRecord;
 }
@@ -287,7 +287,7 @@ export class LocalEngine implements Engine {
       const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
       // The pruned model's identity: the base's hash and what pruning did to it.
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
-      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, mask: out.mask } }, out.name, sha, id);
+      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration, mask: out.mask } }, out.name, sha, id);
       return { model: summary, report: out.report, record: out.record };
     });
   }
@@ -305,12 +305,13 @@ export class LocalEngine implements Engine {
       throw e;
     }
     const record = m.pruning?.record ?? m.record ?? null;
+    const calibration = m.pruning ? m.pruning.calibration : undefined;
     return this.op(opts, (signal) => {
       if (req.format === 'onnx') {
-        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
+        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
       }
       if (req.format !== 'hf') throw new PolyPruneError('BAD_ARGUMENT', `Unknown export format '${String(req.format)}'. Supported: hf, onnx.`);
-      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
+      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
     });
   }
 

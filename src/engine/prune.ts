@@ -47,6 +47,8 @@ export interface PruneOutcome {
   pruned: PrunedTensors;
   report: PruneReport;
   record: PruningRecord;
+  /** The calibration windows used (null for magnitude). */
+  calibration: { ids: Int32Array; n: number; seqlen: number } | null;
   name: string;
 }
 
@@ -142,6 +144,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     pruned,
     report,
     record,
+    calibration: calib ? { ids: calib.ids, n: calib.n, seqlen: calib.seqlen } : null,
     name: req.name ?? `${base.summary.name}-${req.method}-${structure}${req.method === 'magnitude' ? '' : langs}`,
   };
 }

@@ -18,7 +18,8 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { dtypeSize, numel, type SafetensorsDtype } from '../io/dtypes';
-import { safetensorsLayout, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
+import { CALIBRATION_FILE, llmCompressorRecipe, RECIPE_FILE } from './recipe';
+import { safetensorsLayout, serializeSafetensors, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
 import type { ProgressCallback } from '../common/progress';
 import type { ExportSink } from './sink';
 import type { ModelFolder } from '../io/source';
@@ -209,6 +210,30 @@ export interface HfExportOptions {
   onProgress?: ProgressCallback;
   /** Split the weights into `model-0000k-of-0000n.safetensors` shards of at most this many bytes (default 5 GB, as the Hub). */
   maxShardBytes?: number;
+  /** The calibration windows of this pruning (written as calibration.safetensors beside recipe.yaml). */
+  calibration?: CalibrationWindows | null;
+}
+
+export interface CalibrationWindows {
+  ids: Int32Array; // (n * seqlen)
+  n: number;
+  seqlen: number;
+}
+
+/**
+ * pruning.json, the llm-compressor recipe.yaml and calibration.safetensors (the exact windows). With
+ * `calibration` undefined (a pruning loaded from the source folder) the source's file is copied.
+ */
+export async function writeProvenanceFiles(w: ExportWriter, source: ModelFolder, record: PruningRecord | null | undefined, calibration: CalibrationWindows | null | undefined): Promise<void> {
+  if (!record) return;
+  await w.json('pruning.json', record);
+  const recipe = llmCompressorRecipe(record);
+  if (recipe) await w.whole(RECIPE_FILE, [new TextEncoder().encode(recipe)]);
+  if (calibration) {
+    await w.whole(CALIBRATION_FILE, serializeSafetensors([{ name: 'input_ids', dtype: 'I32', shape: [calibration.n, calibration.seqlen], data: calibration.ids }]));
+  } else if (calibration === undefined && (await source.exists(CALIBRATION_FILE).catch(() => false))) {
+    await w.whole(CALIBRATION_FILE, [await readAll(source, CALIBRATION_FILE)]);
+  }
 }
 
 export interface ExportResult {
@@ -347,7 +372,7 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
       const sorted = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]]));
       await w.json(SAFETENSORS_INDEX_FILE, { metadata: { total_size: totalSize }, weight_map: sorted });
     }
-    if (record) await w.json('pruning.json', record);
+    await writeProvenanceFiles(w, source, record, opts.calibration);
     // config.json last: a folder without it is never mistaken for a complete model.
     await w.whole('config.json', [await readAll(source, 'config.json')]);
   });

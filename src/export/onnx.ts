@@ -37,7 +37,7 @@ import { numel } from '../io/dtypes';
 import { ropeTables } from '../gpu/ops';
 import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
-import { COPIED_FILES, f32ToF16Bits, readAll, withSink, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
+import { COPIED_FILES, f32ToF16Bits, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
 import type { ExportSink } from './sink';
 
 const { onnx } = onnxProto;
@@ -56,6 +56,8 @@ export interface OnnxExportOptions {
   /** The weights to write (a pruned model's overlay checkpoint, or the source's). */
   checkpoint: Checkpoint;
   record?: PruningRecord | null;
+  /** The calibration windows of this pruning (calibration.safetensors beside recipe.yaml). */
+  calibration?: CalibrationWindows | null;
   sink: ExportSink;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -425,7 +427,7 @@ export async function exportOnnx(opts: OnnxExportOptions): Promise<ExportResult>
           JSON.stringify({ ...(cfg.bosTokenId !== null ? { bos_token_id: cfg.bosTokenId } : {}), ...(cfg.eosTokenIds.length ? { eos_token_id: cfg.eosTokenIds.length === 1 ? cfg.eosTokenIds[0] : cfg.eosTokenIds } : {}) }, null, 2) + '\n',
         );
     await w.whole('generation_config.json', [genConfig]);
-    if (opts.record) await w.json('pruning.json', opts.record);
+    await writeProvenanceFiles(w, source, opts.record, opts.calibration);
     const progress = (message: string, done: number, total: number) => onProgress?.({ kind: 'export', message, done, total });
     const chunks: Record<string, number> = {};
     for (const v of variants) {

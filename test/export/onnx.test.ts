@@ -11,7 +11,8 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import { dirFolder, pathSource } from '../../src/io/node';
+import { openSafetensors } from '../../src/io/safetensors';
 import { nodeOutputSink } from '../../src/export/node';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 
@@ -66,12 +67,19 @@ async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, 
 }
 
 describe('ONNX export', () => {
-  it('writes the transformers.js layout and nothing partial', () => {
+  it('writes the transformers.js layout, recipe.yaml and the calibration windows, and nothing partial', async () => {
     const files = readdirSync(out, { recursive: true }).map(String).sort();
-    expect(files).toEqual(['LICENSE', 'config.json', 'generation_config.json', 'onnx', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(files).toEqual(['LICENSE', 'calibration.safetensors', 'config.json', 'generation_config.json', 'onnx', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'pruning.json', 'recipe.yaml', 'tokenizer.json', 'tokenizer_config.json']);
     expect(readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
     const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(cfg['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    // The llm-compressor recipe (field names as in its SparsityModifierBase / WandaPruningModifier) and the exact windows.
+    expect(readFileSync(path.join(out, 'recipe.yaml'), 'utf8')).toContain('    WandaPruningModifier:\n      sparsity: 0.5\n      mask_structure: "0:0"\n      targets: ["Linear"]\n      ignore: ["re:.*lm_head"]\n');
+    const windows = await fixtureWindows('calib-en.safetensors');
+    const cal = await openSafetensors(pathSource(path.join(out, 'calibration.safetensors')));
+    expect(cal.tensors.get('input_ids')!.shape).toEqual([16, 64]);
+    expect(Array.from(await cal.readI32('input_ids'))).toEqual(Array.from(windows.ids));
+    await cal.close();
     expect(cfg.num_key_value_heads).toBe(4);
     const m = onnx.ModelProto.decode(readFileSync(path.join(out, 'onnx/model.onnx')));
     expect(Number(m.opsetImport[0].version)).toBeGreaterThanOrEqual(18);
@@ -187,6 +195,13 @@ describe('transformers.js', () => {
     console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
     expect(tjs).toEqual(ours);
     await model.dispose();
+
+    // dtype 'fp16' picks onnx/model_fp16.onnx (fp16 weights, fp32 compute).
+    const m16 = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp16', device: 'cpu' });
+    const e16 = relErr((await m16(enc)).logits.data as Float32Array, want);
+    console.log(`transformers.js fp16 weights vs PolyPrune logits: ${e16.toExponential(2)} of max |logit|`);
+    expect(e16).toBeLessThan(5e-3);
+    await m16.dispose();
   });
 });
 
@@ -232,5 +247,39 @@ describe('provenance survives a round trip', () => {
       code: 'CONFIG_INVALID',
       message: expect.stringMatching(/^pruning\.json in .*hf-bad is not a valid PolyPrune pruning record: field "sparsity_ratio": /),
     });
+  });
+});
+
+describe('other Llama-family layouts', () => {
+  it('qwen2 (q/k/v biases, untied head, GQA 4/2, head_dim 16, linear RoPE scaling) and llama with attention and MLP biases: onnxruntime-node matches PolyPrune', async () => {
+    const { mkdirSync, copyFileSync, writeFileSync: write } = await import('node:fs');
+    const { safetensorsBytes } = await import('../../src/io/safetensors');
+    const { expectedTensors, parseModelConfig } = await import('../../src/io/config');
+    const { numel } = await import('../../src/io/dtypes');
+    const { randn } = await import('../helpers/gpu');
+    const configs = [
+      { model_type: 'qwen2', hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, vocab_size: 512, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 1000000, rope_scaling: { type: 'linear', factor: 2 }, tie_word_embeddings: false },
+      { model_type: 'llama', hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4, vocab_size: 512, max_position_embeddings: 128, rms_norm_eps: 1e-5, attention_bias: true, mlp_bias: true, tie_word_embeddings: true },
+    ];
+    for (const [k, config] of configs.entries()) {
+      const dir = path.join(tmp, `family-${k}`);
+      mkdirSync(dir);
+      write(path.join(dir, 'config.json'), JSON.stringify(config));
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+      const cfg = parseModelConfig(config, 'test');
+      const tensors = expectedTensors(cfg).map((t, i) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: t.name.includes('norm') ? Float32Array.from(randn(numel(t.shape), i + 7, 0.2), (x) => 1 + x) : randn(numel(t.shape), i + 7, 0.15) }));
+      write(path.join(dir, 'model.safetensors'), safetensorsBytes(tensors));
+      const m = await engine.loadModel({ kind: 'folder', folder: dirFolder(dir) });
+      const out = path.join(tmp, `family-${k}-onnx`);
+      await engine.exportTo(m.id, await nodeOutputSink(out), { format: 'onnx', onnxVariants: ['fp32'] });
+      const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37 + 5) % 512);
+      const want = await engine.logits(m.id, ids);
+      const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, cfg.numLayers, cfg.numKvHeads, cfg.headDim);
+      const err = relErr(got, want);
+      console.log(`${config.model_type}${k ? ' with biases, tied' : ''}: ONNX vs PolyPrune ${err.toExponential(2)} of max |logit|`);
+      expect(err).toBeLessThan(1e-4);
+      expect(existsSync(path.join(out, 'pruning.json'))).toBe(false);
+      await engine.unloadModel(m.id);
+    }
   });
 });

@@ -99,7 +99,7 @@ describe('HF export', () => {
     await pruneAndExport(FIXTURE, a, { method: 'wanda', sparsity: 0.5 });
     await pruneAndExport(FIXTURE, b, { method: 'wanda', sparsity: 0.5 });
     expect(digestDir(a)).toEqual(digestDir(b));
-    expect(readdirSync(a).sort()).toEqual(['config.json', 'pruning.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'LICENSE'].sort());
+    expect(readdirSync(a).sort()).toEqual(['config.json', 'pruning.json', 'recipe.yaml', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'LICENSE'].sort());
     expect(readdirSync(tmp).filter((f) => f.includes('.partial-'))).toEqual([]);
     expect(readFileSync(path.join(a, 'config.json'))).toEqual(readFileSync(path.join(FIXTURE, 'config.json')));
     expect(readFileSync(path.join(a, 'tokenizer.json'))).toEqual(readFileSync(path.join(FIXTURE, 'tokenizer.json')));

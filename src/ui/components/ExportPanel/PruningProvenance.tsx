@@ -1,4 +1,5 @@
 import type { ModelSummary } from '../../../engine/api';
+import './ExportPanel.css';
 
 /** What pruning.json says about a pruned model (made here or loaded from a PolyPrune export). */
 export function PruningProvenance({ model }: { model: ModelSummary }) {

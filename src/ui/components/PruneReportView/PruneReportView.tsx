@@ -1,5 +1,5 @@
 import { useAppStore } from '../../store';
-import { downloadModel } from '../../store/actions';
+import { exportActiveModel } from '../../store/actions';
 import { fmtBytes, fmtDuration, fmtNum } from '../../format';
 import { zipFileName } from '../../download';
 import './PruneReportView.css';
@@ -19,7 +19,7 @@ export function PruneReportView() {
     <div className="prune-report" aria-label="Pruning report">
       <div className="prune-report-head">
         <h3>{model.name}</h3>
-        <button type="button" className="primary" disabled={busy} onClick={() => void downloadModel()} title={`Saves ${zipFileName(model.name)}: config.json, model.safetensors, tokenizer files, pruning.json`}>
+        <button type="button" className="primary" disabled={busy} onClick={() => void exportActiveModel('hf', 'zip')} title={`Saves ${zipFileName(model.name)}: config.json, model.safetensors, tokenizer files, pruning.json`}>
           Download pruned model
         </button>
       </div>
