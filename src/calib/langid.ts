@@ -1,59 +1,79 @@
 /**
- * Language identification of calibration text with franc-min (trigram profiles of 82 languages,
- * ISO 639-3 codes), mapped to the ISO 639-1 codes the rest of PolyPrune uses ('de', 'sw', 'zh').
- * Text too short or too mixed to tell gives `language: null`: the caller asks the user.
+ * Language identification of calibration and evaluation text, shared by the page and the CLI:
+ * npm `franc-min` (trigram model of the ~80 most spoken languages, ISO 639-3 codes), reported as
+ * the ISO 639-1 code the rest of PolyPrune uses (`de`, `zh`, `sw`) where one exists.
+ *
+ * Only a sample of a large text is looked at (a few slices spread over the first megabytes), so a
+ * file of hundreds of MB is identified without reading or scanning all of it.
  */
 import { francAll } from 'franc-min';
 
-/** ISO 639-3 (as franc-min returns) -> ISO 639-1 where one exists. */
-const ISO1: Record<string, string> = {
-  arb: 'ar', ben: 'bn', bul: 'bg', ces: 'cs', cmn: 'zh', dan: 'da', deu: 'de', ell: 'el', eng: 'en', fra: 'fr', hau: 'ha', hin: 'hi', hrv: 'hr', hun: 'hu',
-  ibo: 'ig', ind: 'id', ita: 'it', jpn: 'ja', kor: 'ko', mar: 'mr', nld: 'nl', pes: 'fa', pol: 'pl', por: 'pt', ron: 'ro', rus: 'ru', slk: 'sk', som: 'so',
-  spa: 'es', srp: 'sr', swe: 'sv', swh: 'sw', tam: 'ta', tel: 'te', tha: 'th', tur: 'tr', ukr: 'uk', urd: 'ur', uzn: 'uz', vie: 'vi', yor: 'yo', zlm: 'ms',
-  amh: 'am', azj: 'az', bel: 'be', fin: 'fi', guj: 'gu', kan: 'kn', mal: 'ml', mya: 'my', npi: 'ne', pan: 'pa', sin: 'si', uig: 'ug', zul: 'zu', xho: 'xh',
-  kin: 'rw', nya: 'ny', sna: 'sn', tgl: 'tl', ory: 'or', kaz: 'kk', khm: 'km', ckb: 'ku', cat: 'ca', glg: 'gl', lit: 'lt', lav: 'lv', est: 'et', slv: 'sl',
-  mkd: 'mk', aka: 'ak', ful: 'ff', ilo: 'ilo', jav: 'jv', sun: 'su', ceb: 'ceb', mad: 'mad', mai: 'mai', bho: 'bho', mag: 'mag', hat: 'ht', plt: 'mg',
-  nso: 'nso', qug: 'qu', run: 'rn', skr: 'skr', tir: 'ti', tuk: 'tk', tzm: 'tzm', zyb: 'za', hne: 'hne', hil: 'hil', koi: 'koi', hms: 'hms', nan: 'nan',
-  yue: 'yue', knc: 'kr', suk: 'suk', hye: 'hy', kat: 'ka',
+/** ISO 639-3 (franc-min's codes) to ISO 639-1 where there is one. */
+const TO_639_1: Record<string, string> = {
+  arb: 'ar', ben: 'bn', bel: 'be', bos: 'bs', bul: 'bg', ces: 'cs', cmn: 'zh', deu: 'de', eng: 'en', fra: 'fr', hau: 'ha',
+  hin: 'hi', hrv: 'hr', hun: 'hu', ibo: 'ig', ind: 'id', ita: 'it', jav: 'jv', jpn: 'ja', kaz: 'kk', kin: 'rw', kor: 'ko',
+  lin: 'ln', mar: 'mr', nld: 'nl', nya: 'ny', pes: 'fa', pol: 'pl', por: 'pt', ron: 'ro', run: 'rn', rus: 'ru', som: 'so',
+  spa: 'es', srp: 'sr', sun: 'su', swe: 'sv', swh: 'sw', tam: 'ta', tel: 'te', tgl: 'tl', tha: 'th', tur: 'tr', ukr: 'uk',
+  urd: 'ur', uzn: 'uz', vie: 'vi', yor: 'yo', zlm: 'ms', zul: 'zu', azj: 'az', ckb: 'ku', npi: 'ne', plt: 'mg', pbu: 'ps',
+  guj: 'gu', kan: 'kn', mal: 'ml', pan: 'pa', amh: 'am', ell: 'el', heb: 'he', ory: 'or', sin: 'si', mya: 'my', khm: 'km',
+  aka: 'ak', ewe: 'ee', ful: 'ff', fuv: 'ff', kat: 'ka', hye: 'hy', uig: 'ug', tat: 'tt', kir: 'ky', tuk: 'tk', tgk: 'tg',
 };
 
 export interface LanguageGuess {
-  /** ISO 639-1 code (or the 639-3 code when there is none); null when the text cannot be identified. */
-  language: string | null;
-  /** franc-min's ISO 639-3 code ('und' when undetermined). */
-  iso3: string;
-  /** franc's score of the best guess relative to the runner-up: 1 = clear, near 0 = ambiguous. */
-  margin: number;
+  /** ISO 639-1 where one exists (`de`), otherwise franc's ISO 639-3 code. */
+  language: string;
+  /** franc's ISO 639-3 code. */
+  iso6393: string;
+  /**
+   * How clearly the best guess wins, in [0, 1]: 1 - (second best score). Low values (< 0.1) mean
+   * closely related candidates (e.g. Bulgarian vs Russian) and deserve a look from the user.
+   */
+  confidence: number;
+  /** The next candidates, best first. */
+  alternatives: string[];
 }
 
-/** Fewer letters than this are not identified (franc's own minimum is 10 characters). */
-export const MIN_LANGID_CHARS = 20;
+/** Characters looked at, at most (in a few slices spread over the text). */
+export const LANGID_SAMPLE_CHARS = 12_000;
+/** Fewer letters than this: no guess. */
+export const LANGID_MIN_CHARS = 20;
 
-/**
- * Identify the language of `text` from a sample of at most `sampleChars` characters taken from the
- * start, the middle and the end (so a title or a licence header does not decide alone).
- */
-export function identifyLanguage(text: string, sampleChars = 6000): LanguageGuess {
-  const t = text.replace(/\s+/g, ' ').trim();
-  const letters = t.replace(/[\s\d\p{P}\p{S}]/gu, '').length;
-  if (letters < MIN_LANGID_CHARS) return { language: null, iso3: 'und', margin: 0 };
-  const third = Math.floor(sampleChars / 3);
-  const sample = t.length <= sampleChars ? t : `${t.slice(0, third)} ${t.slice(Math.floor(t.length / 2) - third / 2, Math.floor(t.length / 2) + third / 2)} ${t.slice(-third)}`;
-  const ranked = francAll(sample, { minLength: MIN_LANGID_CHARS });
-  const [best, second] = ranked;
-  if (!best || best[0] === 'und') return { language: null, iso3: 'und', margin: 0 };
-  // francAll scores the best as 1 and the others relative to it; a runner-up close to 1 is a coin toss.
-  const margin = second ? 1 - second[1] : 1;
-  if (margin < 0.01) return { language: null, iso3: best[0], margin };
-  return { language: ISO1[best[0]] ?? best[0], iso3: best[0], margin };
+function sample(text: string): string {
+  if (text.length <= LANGID_SAMPLE_CHARS) return text;
+  const k = 4;
+  const len = LANGID_SAMPLE_CHARS / k;
+  const parts: string[] = [];
+  for (let i = 0; i < k; i++) {
+    const start = Math.floor(((text.length - len) * i) / (k - 1));
+    parts.push(text.slice(start, start + len));
+  }
+  return parts.join('\n');
+}
+
+/** ISO 639-1 (or 639-3) code for a franc code. */
+export function toIso6391(code: string): string {
+  return TO_639_1[code] ?? code;
 }
 
 /**
- * Interim (branch i9): the CLI's `grid` (i8core) identifies files from their bytes; i8core and i8ui
- * each wrote this file, and their merge is pending. Same contract as i8core's: null when unknown.
+ * The most likely language of `text`, or null when it cannot be told (too short, no letters, or
+ * franc answers 'und').
  */
-export function identifyLanguageOfBytes(bytes: Uint8Array, maxBytes = 4 << 20): { language: string } | null {
+export function identifyLanguage(text: string): LanguageGuess | null {
+  const s = sample(text);
+  if (s.replace(/[\s\p{P}\p{N}\p{S}]/gu, '').length < LANGID_MIN_CHARS) return null;
+  const all = francAll(s, { minLength: LANGID_MIN_CHARS });
+  if (!all.length || all[0][0] === 'und') return null;
+  const [best] = all[0];
+  const second = all[1]?.[1] ?? 0;
+  return { language: toIso6391(best), iso6393: best, confidence: Math.max(0, Math.min(1, 1 - second)), alternatives: all.slice(1, 4).map(([c]) => toIso6391(c)) };
+}
+
+/**
+ * Sample the first `maxBytes` of a large byte buffer as text for identification without decoding
+ * all of it (invalid UTF-8 at the cut is tolerated).
+ */
+export function identifyLanguageOfBytes(bytes: Uint8Array, maxBytes = 4 << 20): LanguageGuess | null {
   const head = bytes.byteLength > maxBytes ? bytes.subarray(0, maxBytes) : bytes;
-  const g = identifyLanguage(new TextDecoder('utf-8', { fatal: false }).decode(head));
-  return g.language ? { language: g.language } : null;
+  return identifyLanguage(new TextDecoder('utf-8', { fatal: false }).decode(head));
 }

@@ -10,6 +10,9 @@ import { PolyPruneError } from '../common/errors';
 import { calibrationParagraphs } from './text';
 import { identifyLanguage, type LanguageGuess } from './langid';
 
+/** Below this confidence (1 - the runner-up's score) a guess is not taken: the user is asked. */
+export const MIN_LANGID_CONFIDENCE = 0.01;
+
 export type SourceFormat = 'text' | 'jsonl' | 'json' | 'csv';
 
 /** Extensions read as calibration sources, for file pickers (`accept`). */
@@ -46,7 +49,8 @@ export interface ParsedSource {
   /** Records skipped (malformed JSON lines, rows without text). */
   skipped: number;
   preview: string;
-  guess: LanguageGuess;
+  /** The identified language, or null when it cannot be told (the user is asked). */
+  guess: LanguageGuess | null;
 }
 
 const bad = (message: string): PolyPruneError => new PolyPruneError('CALIBRATION_INVALID', message);
@@ -181,6 +185,12 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
     ...(field ? { field } : {}),
     skipped,
     preview: previewOf(text),
-    guess: identifyLanguage(text),
+    guess: confidentGuess(text),
   };
+}
+
+/** `identifyLanguage`, but null when the best guess barely beats the runner-up (random letters, mixed text). */
+export function confidentGuess(text: string): LanguageGuess | null {
+  const g = identifyLanguage(text);
+  return g && g.confidence >= MIN_LANGID_CONFIDENCE ? g : null;
 }

@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 async function openTestPage(page: Page): Promise<void> {
-  await page.goto(`${server.url}/?test=1`);
+  await page.goto(`${server.url}/?test=1&autoload=0`);
   await page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
 }
 
@@ -177,7 +177,7 @@ describe('app UI in Chromium', () => {
     await expect.poll(() => gpu.locator('.gpu-adapter').textContent()).toMatch(/\S/);
     await expect.poll(() => page.getByLabel('Evaluation language', { exact: true }).locator('option').allTextContents()).toEqual(['de', 'en']);
 
-    await page.getByRole('button', { name: 'Load the bundled model' }).click();
+    // The bundled model loads by itself on open.
     await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
     expect(await page.locator('.model-summary h3').textContent()).toContain('polyprune-ml');
     await page.getByLabel('Sequence length', { exact: true }).fill('64');
@@ -185,6 +185,8 @@ describe('app UI in Chromium', () => {
     for (const lang of ['en', 'de']) await page.locator(`.ppl-results tbody tr[data-label="${lang}"] .ppl-value`).waitFor({ timeout: 60_000 });
     await page.locator('figure.chart svg.recharts-surface').waitFor({ timeout: 30_000 });
     expect(await page.locator('figure.chart .recharts-bar-rectangle').count()).toBe(2);
+    // The chart adds no tab stops (the table holds its numbers).
+    expect(await page.locator('figure.chart').evaluate((f) => [...f.querySelectorAll<HTMLElement>('*')].filter((el) => el.tabIndex >= 0).length)).toBe(0);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-languages.png'), fullPage: true });
     expect(await page.getByRole('alert').count(), browser.log.join('\n')).toBe(0);
   });
@@ -220,10 +222,12 @@ describe('app UI in Chromium', () => {
     expect(await note.textContent()).toMatch(/50\.0 %/);
     expect(await page.locator('.model-list label').count()).toBe(3);
     expect(await page.locator('.prune-panel [role="alert"]').count()).toBe(0);
-    // The chart compares the pruned model with the dense bundled one on every language.
+    // Results of every model stay side by side, labelled; the chart compares the pruned model with the dense ones.
+    const pruned = (await page.locator('.model-list label').last().textContent())!.trim();
     await page.getByRole('button', { name: 'Measure all languages' }).click();
-    for (const lang of ['en', 'de']) await page.locator(`.ppl-results tbody tr[data-label="${lang}"] .ppl-value`).waitFor({ timeout: 60_000 });
-    await expect.poll(() => page.locator('figure.chart .recharts-bar-rectangle').count(), { timeout: 30_000 }).toBe(4);
+    for (const lang of ['en', 'de']) await expect.poll(() => page.locator(`.ppl-results tbody tr[data-label="${lang}"]`).count(), { timeout: 60_000 }).toBe(2);
+    expect(await page.locator('.ppl-results tbody tr[data-label="pasted text"]').count()).toBe(1);
+    await expect.poll(() => page.locator('figure.chart .recharts-legend-item-text').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringContaining('polyprune-ml'), expect.stringContaining(pruned.split(/\s/)[0])]));
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-pruned.png'), fullPage: true });
   });
 

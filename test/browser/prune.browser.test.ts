@@ -19,7 +19,7 @@ beforeAll(async () => {
   requireShared(path.join(DIST, 'index.html'));
   server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': requireShared(FIXTURE) });
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.goto(`${server.url}/?test=1&autoload=0`);
   await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
 });
 

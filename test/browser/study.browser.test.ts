@@ -1,7 +1,7 @@
 /**
- * The study panels of the built app (dist/) in headless Chromium with SwiftShader WebGPU: the
- * language matrix (a 2 x 2 grid with Wanda on the stories260K stand-in), the Tasks panel (bundled
- * UDHR and a dropped JSONL file), and the pruning report with its zip download. Kept small: tiny
+ * The study panels of the built app (dist/) in headless Chromium with SwiftShader WebGPU: the Tasks
+ * panel (bundled UDHR and a dropped JSONL file) and the pruning report with its zip download (the
+ * experiment has its own file, experiment.browser.test.ts). Kept small: tiny
  * calibration and evaluation windows.
  */
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
   browser = await launchChromium({ webgpu: true });
   await browser.page.goto(`${server.url}/?test=1`);
-  await browser.page.getByRole('button', { name: 'Load the bundled model' }).click();
+  // The bundled model loads by itself on open.
   await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
 });
 
@@ -43,54 +43,6 @@ afterAll(async () => {
 });
 
 const log = (): string => browser.log.join('\n');
-
-describe('language matrix panel', () => {
-  it('fills the languages of the bundled model and cancels a grid while it prunes, leaving no model behind', async () => {
-    const { page } = browser;
-    const panel = page.locator('.matrix-panel');
-    await panel.getByLabel('Calibration windows').fill('4');
-    await panel.getByLabel('Window length (tokens)').fill('32');
-    await panel.getByLabel('Evaluation windows per language').fill('2');
-    await panel.getByLabel('Method', { exact: true }).selectOption('wanda');
-    expect(await panel.locator('.lang-picker input[type="checkbox"]:checked').count()).toBe(4);
-    await panel.getByRole('button', { name: 'Run matrix' }).click();
-    // Cancel while the first calibrated copy is being pruned (an engine call in flight, by opId).
-    await expect.poll(() => panel.locator('.op-progress-step').textContent(), { timeout: 60_000 }).toContain('pruning with de calibration');
-    await panel.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => panel.locator('.message-info').textContent(), { timeout: 60_000 }).toContain('Cancelled');
-    expect(await panel.locator('[role="alert"]').count(), log()).toBe(0);
-    // The grid unloads the pruned copy it made, also when cancelled.
-    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length)).toBe(1);
-  });
-
-  it('runs a 2 x 2 Wanda grid and shows the heatmap with a dense row and the best calibration per column', async () => {
-    const { page } = browser;
-    const panel = page.locator('.matrix-panel');
-    await panel.getByRole('button', { name: 'Run matrix' }).click();
-    await expect.poll(() => panel.locator('.op-progress-step').textContent(), { timeout: 60_000 }).toMatch(/Step [2-8] of 8: /);
-    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-matrix-running.png') });
-    const table = panel.locator('table.heatmap');
-    await table.waitFor({ timeout: 240_000 });
-    expect(await panel.locator('[role="alert"]').count(), log()).toBe(0);
-    expect(await table.locator('thead th').allTextContents()).toEqual([expect.stringContaining('calibration'), 'de', 'en', 'sparsity']);
-    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-row')))).toEqual(['dense', 'de', 'en']);
-    const ppl = await table.locator('tbody td[data-col] .heatmap-value').allTextContents();
-    expect(ppl).toHaveLength(4);
-    for (const v of ppl) expect(Number(v.replace('★', '').trim())).toBeGreaterThan(1);
-    // One best calibration per evaluation language.
-    expect(await table.locator('td.heatmap-best').count()).toBe(2);
-    expect(await table.locator('td.heatmap-own').count()).toBe(2);
-    await expect.poll(() => panel.locator('.matrix-summary').textContent()).toMatch(/Own-language calibration is best for [0-2] of 2 languages/);
-    expect(await table.locator('tbody tr[data-row="en"] td.heatmap-sparsity').textContent()).toBe('50.0 %');
-    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-matrix.png') });
-
-    await panel.getByRole('radio', { name: 'bits per byte' }).check();
-    const bpb = await table.locator('tbody tr[data-row="dense"] td[data-col]').allTextContents();
-    for (const v of bpb) expect(v).toMatch(/^\d+\.\d{3}$/);
-    await panel.getByRole('radio', { name: 'perplexity' }).check();
-    expect(await page.evaluate(async () => (await window.polyprune!.engine.listModels()).length)).toBe(1);
-  });
-});
 
 describe('tasks panel', () => {
   it('scores the bundled UDHR task in the model languages (2 items each)', async () => {

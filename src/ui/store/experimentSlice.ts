@@ -70,13 +70,12 @@ export interface TaskScore {
   n: number;
 }
 
-/** One cell: a row's measurements in one evaluation language, one entry per seed. */
+/** One cell: a row's measurements in one evaluation language, indexed by seed (null: not yet). */
 export interface ExpCell {
-  ppl: number[];
+  ppl: (number | null)[];
   bpb: (number | null)[];
-  tokens: number;
-  /** Task key -> scores (one per seed). */
-  tasks: Record<string, TaskScore[]>;
+  /** Task key -> scores per seed. */
+  tasks: Record<string, (TaskScore | null)[]>;
 }
 
 export interface ExpRow {
@@ -88,13 +87,26 @@ export interface ExpRow {
   sparsity: number[];
 }
 
-/** Layer timings of one prune, for the chart of layers finishing. */
+/** Layers of one prune as they finish: time and per-matrix relative reconstruction error. */
 export interface LayerTrace {
   rowId: string;
   seed: number;
   layers: number;
   /** Milliseconds from the start of the prune at which layer i finished. */
   finishedAt: number[];
+  /** Matrix names of `recon`'s inner index. */
+  matrices: string[];
+  /** recon[layer][matrix]: ||WX - W'X||^2 / ||WX||^2 on the calibration activations (null: not measured). */
+  recon: ((number | null)[] | undefined)[];
+}
+
+/** Mask overlap of two pruned rows (first seed): iou[layer][matrix]. */
+export interface ExpMaskOverlap {
+  a: string;
+  b: string;
+  seed: number;
+  matrices: string[];
+  iou: (number | null)[][];
 }
 
 export interface ExperimentSettings {
@@ -121,6 +133,9 @@ export interface ExperimentRun {
   /** What is being measured now. */
   current: { rowId: string; language?: string; seed?: number } | null;
   layerTraces: LayerTrace[];
+  masks: ExpMaskOverlap[];
+  /** The versioned result record (src/experiment/records.ts) once the run has ended. */
+  record: unknown | null;
   startedAt: number;
   elapsedMs: number;
 }

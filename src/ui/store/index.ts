@@ -30,7 +30,7 @@ export type { AppState } from './types';
 export type { GpuStatus } from './gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
 export type { PruneMethod, SparsityPattern } from './pruneSlice';
-export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, LayerTrace, TaskScore } from './experimentSlice';
+export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from './experimentSlice';
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';

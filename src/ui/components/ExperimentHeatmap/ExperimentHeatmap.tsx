@@ -30,8 +30,8 @@ export function cellStat(run: ExperimentRun, rowId: string, language: string, me
   const c = run.cells[rowId]?.[language];
   if (!c) return null;
   if (metric.kind === 'task') {
-    const scores = c.tasks[metric.key];
-    if (!scores?.length) return null;
+    const scores = (c.tasks[metric.key] ?? []).filter((x): x is NonNullable<typeof x> => !!x);
+    if (!scores.length) return null;
     const accs = scores.map((s) => s.acc);
     return { value: mean(accs)!, err: scores.length > 1 ? spread(accs) : scores[0].stderr, seeds: scores.length };
   }
@@ -78,11 +78,12 @@ export function ExperimentHeatmap({ run, metric }: { run: ExperimentRun; metric:
   }
   const withinError = (rowId: string, l: string): boolean => {
     const b = best[l];
-    if (!b || b === rowId) return false;
+    if (!b || b === rowId || rowId === 'dense') return false;
     const s = stat(rowId, l)!;
     const t = stat(b, l)!;
     const err = Math.max(s.err ?? 0, t.err ?? 0);
-    return err > 0 && Math.abs(s.value - t.value) < err;
+    // A tie is no real difference either.
+    return s.value === t.value || (err > 0 && Math.abs(s.value - t.value) < err);
   };
 
   return (

@@ -1,5 +1,5 @@
 import { useState, type DragEvent } from 'react';
-import { SOURCE_EXTENSIONS } from '../../../engine/sources';
+import { SOURCE_EXTENSIONS } from '../../../calib/sources';
 import { useAppStore, type CalibSource } from '../../store';
 import { addBundledSource, addMixSource, addSourceFiles } from '../../store/actions';
 import { fmtBytes } from '../../format';

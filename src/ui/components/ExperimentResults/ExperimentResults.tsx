@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useAppStore, type ExperimentRun, type LayerTrace } from '../../store';
 import { experimentCsv, experimentTable } from '../../store/actions';
 import { fmtDuration, fmtNum } from '../../format';
+import { saveBlob } from '../../download';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import './ExperimentResults.css';
 
@@ -66,32 +67,46 @@ export function ExperimentResults() {
         <span>★ best calibration for the column · ≈ within the standard error (or the spread over seeds) of the best · outlined: own language · ⋯ measuring · · pending</span>
       </div>
       <LayerChart traces={run.layerTraces} rows={run.rows} />
+      <MaskChart run={run} />
       <ResultTable run={run} />
     </div>
   );
 }
 
-/** Layers finishing while each model is pruned: time per layer, one strip per prune. */
-function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRun['rows'] }) {
+const mean0 = (xs: readonly (number | null)[] | undefined): number | null => {
+  const v = (xs ?? []).filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((p, q) => p + q, 0) / v.length : null;
+};
+
+/**
+ * Layers finishing while each model is pruned: one strip per prune (calibration source and seed),
+ * one bar per decoder layer, its height the mean relative reconstruction error of the layer's
+ * matrices on the calibration activations (per matrix in the bar's label).
+ */
+export function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRun['rows'] }) {
   if (!traces.length) return null;
   const label = (t: LayerTrace): string => `${rows.find((r) => r.id === t.rowId)?.label ?? t.rowId}${traces.some((x) => x.seed > 0) ? ` seed ${t.seed}` : ''}`;
-  const perLayer = (t: LayerTrace): number[] => Array.from({ length: t.layers }, (_, i) => (t.finishedAt[i] === undefined ? NaN : t.finishedAt[i] - (i > 0 ? (t.finishedAt[i - 1] ?? 0) : 0)));
-  const max = Math.max(1, ...traces.flatMap((t) => perLayer(t).filter(Number.isFinite)));
+  const max = Math.max(1e-12, ...traces.flatMap((t) => t.recon.map((r) => mean0(r) ?? 0)));
   return (
-    <figure className="exp-layers" aria-label="Layers finishing while pruning">
+    <figure className="exp-layers" aria-label="Reconstruction error per layer while pruning">
       <figcaption>
-        Pruning: time per layer (each bar one decoder layer, in order; empty: not reached yet). Reconstruction error per layer needs the engine to report it and is not shown yet.
+        Pruning, layer by layer: relative reconstruction error ‖WX − W′X‖² / ‖WX‖² on the calibration activations (bar: mean over the layer&apos;s matrices, scale up to{' '}
+        {max.toPrecision(2)}; grey: not pruned yet).
       </figcaption>
       {traces.map((t, k) => {
-        const ms = perLayer(t);
-        const done = ms.filter(Number.isFinite).length;
+        const done = t.finishedAt.filter((x) => x !== undefined).length;
         return (
-          <div key={k} className="exp-layer-row" role="img" aria-label={`${label(t)}: ${done} of ${t.layers} layers pruned`}>
+          <div key={k} className="exp-layer-row" data-row={t.rowId}>
             <span className="exp-layer-name">{label(t)}</span>
-            <span className="exp-layer-bars" aria-hidden="true">
-              {ms.map((x, i) => (
-                <span key={i} className="exp-layer-bar" title={Number.isFinite(x) ? `layer ${i}: ${fmtDuration(x)}` : `layer ${i}: pending`} style={{ height: Number.isFinite(x) ? `${Math.max(8, (100 * x) / max)}%` : '4%' }} data-done={Number.isFinite(x) || undefined} />
-              ))}
+            <span className="exp-layer-bars">
+              {Array.from({ length: t.layers }, (_, i) => {
+                const r = t.recon[i];
+                const m = mean0(r);
+                const text = r
+                  ? `${label(t)}, layer ${i}: mean reconstruction error ${m === null ? 'not measured' : m.toPrecision(3)} (${t.matrices.map((name, j) => `${name.replace(/^(self_attn|mlp)\./, '')} ${r[j] === null ? '–' : r[j]!.toPrecision(3)}`).join(', ')})`
+                  : `${label(t)}, layer ${i}: not pruned yet`;
+                return <span key={i} role="img" aria-label={text} title={text} className="exp-layer-bar" data-done={r ? true : undefined} style={{ height: r && m !== null ? `${Math.max(6, (100 * m) / max)}%` : '4%' }} />;
+              })}
             </span>
             <span className="hint">
               {done}/{t.layers}
@@ -103,10 +118,58 @@ function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRu
   );
 }
 
+/** Mask overlap (IoU of the pruned positions) between calibration sources, per layer and matrix type. */
+export function MaskChart({ run }: { run: ExperimentRun }) {
+  if (!run.masks.length) return null;
+  const name = (id: string): string => run.rows.find((r) => r.id === id)?.label ?? id;
+  return (
+    <figure className="exp-masks" aria-label="Mask overlap between calibration sources">
+      <figcaption>Masks across calibration sources: IoU of the pruned weights per layer and matrix (1 = the same weights removed; seed {run.masks[0].seed}).</figcaption>
+      <div className="exp-mask-grid">
+        {run.masks.map((m, k) => (
+          <div key={k} className="table-scroll">
+            <table className="heatmap exp-mask" aria-label={`Mask IoU, ${name(m.a)} vs ${name(m.b)}`}>
+              <caption>
+                {name(m.a)} vs {name(m.b)}: mean IoU {(mean0(m.iou.flat()) ?? 0).toFixed(3)}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">layer</th>
+                  {m.matrices.map((x) => (
+                    <th key={x} scope="col">
+                      {x.replace(/^(self_attn|mlp)\./, '')}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {m.iou.map((row, layer) => (
+                  <tr key={layer}>
+                    <th scope="row">{layer}</th>
+                    {row.map((v, j) => (
+                      <td
+                        key={j}
+                        aria-label={`${name(m.a)} vs ${name(m.b)}, layer ${layer}, ${m.matrices[j]}: IoU ${v === null ? 'n/a' : v.toFixed(3)}`}
+                        style={v === null ? undefined : { background: `hsl(215 70% ${96 - 50 * v}%)`, color: v > 0.7 ? '#fff' : 'var(--text)' }}
+                      >
+                        {v === null ? '–' : v.toFixed(2)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
+      </div>
+    </figure>
+  );
+}
+
 type SortKey = 'source' | 'language' | 'metric' | 'value' | 'change';
 
 /** Every number of the experiment, sortable, copyable as CSV. */
-function ResultTable({ run }: { run: ExperimentRun }) {
+export function ResultTable({ run }: { run: ExperimentRun }) {
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'source', dir: 1 });
   const [copied, setCopied] = useState<string | null>(null);
   const rows = experimentTable(run);
@@ -142,6 +205,11 @@ function ResultTable({ run }: { run: ExperimentRun }) {
         <button type="button" className="small" onClick={() => void copy()}>
           Copy as CSV
         </button>
+        {run.record !== null && (
+          <button type="button" className="small" onClick={() => saveBlob(new Blob([JSON.stringify(run.record, null, 2)], { type: 'application/json' }), `polyprune-experiment-${run.id}.json`)}>
+            Download the result record (JSON)
+          </button>
+        )}
         {copied && (
           <span className="hint" role="status">
             {copied}

@@ -4,6 +4,7 @@ import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';
 import { fmtBytes, fmtNum } from '../../format';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
+import { LayerChart, MaskChart, ResultTable } from '../ExperimentResults/ExperimentResults';
 import { recordTasks, recordToRun } from './recordRun';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
@@ -132,6 +133,17 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
   );
 }
 
+function ExperimentCharts({ rec }: { rec: ExperimentRecord }) {
+  const run = recordToRun(rec);
+  return (
+    <>
+      <LayerChart traces={run.layerTraces} rows={run.rows} />
+      <MaskChart run={run} />
+      <ResultTable run={run} />
+    </>
+  );
+}
+
 /** A result record's charts and tables: the experiment's heatmaps, or the numbers of a single run. */
 export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?: OmittedDetail[] }) {
   const [metric, setMetric] = useState<'ppl' | 'bpb'>('ppl');
@@ -155,6 +167,7 @@ export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?:
               <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: 'task', key: t.key, label: t.label }} />
             </div>
           ))}
+          <ExperimentCharts rec={rec} />
           <p className="hint">
             Sparsity reached:{' '}
             {rec.rows

@@ -36,14 +36,14 @@ export function LanguagePicker({
         {legend} <span className="lang-picker-count">({count} of {codes.length})</span>
       </legend>
       <div className="lang-picker-quick">
-        <button type="button" className="small" onClick={() => onChange(codes)}>
+        <button type="button" className="small" aria-label={`All: ${legend}`} onClick={() => onChange(codes)}>
           All
         </button>
-        <button type="button" className="small" onClick={() => onChange([])}>
+        <button type="button" className="small" aria-label={`None: ${legend}`} onClick={() => onChange([])}>
           None
         </button>
         {presets.map((p) => (
-          <button key={p.label} type="button" className="small" onClick={() => onChange(codes.filter((c) => p.languages.includes(c)))}>
+          <button key={p.label} type="button" className="small" aria-label={`${p.label}: ${legend}`} onClick={() => onChange(codes.filter((c) => p.languages.includes(c)))}>
             {p.label}
           </button>
         ))}

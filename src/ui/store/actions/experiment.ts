@@ -4,10 +4,13 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import type { CalibrationText, PruneRequest, TaskName } from '../../../engine/api';
+import type { ProgressEvent } from '../../../common/progress';
+import type { CalibrationText } from '../../../engine/api';
+import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
-import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask } from '../experimentSlice';
-import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from './core';
+import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from '../experimentSlice';
+import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from './core';
+import { trackStudy } from './history';
 
 /** A message when the pattern is not a valid sparsity or N:M, else null. */
 export function patternProblem(p: ExperimentSettings['pattern']): string | null {
@@ -38,7 +41,7 @@ export function spread(xs: readonly (number | null)[]): number | null {
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
-const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tokens: 0, tasks: {} });
+const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tasks: {} });
 
 function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: ExpCell) => ExpCell): ExperimentRun {
   const row = run.cells[rowId] ?? {};
@@ -133,93 +136,115 @@ export async function runExperiment(): Promise<void> {
     taskLimit: limit,
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
-    ? [{ row: { id: 'magnitude', label: 'magnitude (no calibration)', language: null, sparsity: [] }, src: null }]
+    ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
     : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [] }, src }));
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...prunedRows.map((r) => r.row)];
   const id = ++runCounter;
-  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], startedAt: Date.now(), elapsedMs: 0 };
+  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
   const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
+  const rowId = (r: number | undefined): string | undefined => (r === undefined ? undefined : rows[r]?.id);
 
-  const perModel = evalLangs.reduce((a, l) => a + 1 + tasks[l].length, 0);
-  const total = perModel * (1 + prunedRows.length * settings.seeds.length) + prunedRows.length * settings.seeds.length;
   const t0 = performance.now();
   const what = `${rows.length - 1} pruned model${rows.length === 2 ? '' : 's'} × ${evalLangs.length} language${evalLangs.length === 1 ? '' : 's'}`;
-  let ok = false;
-  await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
-    let done = 0;
-    const step = (message: string): void => store().setOpOverall(opts.opId, { done, total, message });
-    const evalTexts = new Map<string, string>();
-    for (const l of evalLangs) evalTexts.set(l, await bundledText(evalTextUrl(l), `Evaluation text '${l}'`));
-
-    const measure = async (modelId: string, rowId: string, rowLabel: string, seed: number): Promise<void> => {
-      for (const l of evalLangs) {
-        throwIfCancelled(signal);
-        update((r) => ({ ...r, current: { rowId, language: l, seed } }));
-        step(`${rowLabel}: perplexity ${l}`);
-        store().setOpProgress(opts.opId, null);
-        const p = await getEngine().perplexity(modelId, { text: evalTexts.get(l)!, seqlen: settings.seqlen, maxWindows: settings.evalWindows, language: l }, opts);
-        update((r) => withCell(r, rowId, l, (c) => ({ ...c, ppl: [...c.ppl, p.ppl], bpb: [...c.bpb, p.bitsPerByte], tokens: p.tokens })));
-        done++;
-        for (const t of tasks[l]) {
-          throwIfCancelled(signal);
-          step(`${rowLabel}: ${t.label} ${l}`);
+  const outcome = await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
+    const columns: StudyColumn[] = [];
+    for (const l of evalLangs) {
+      const text = await bundledText(evalTextUrl(l), `Evaluation text '${l}'`);
+      const ts: StudyColumn['tasks'] = [];
+      for (const t of tasks[l]) ts.push({ label: t.label, request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
+      columns.push({ language: l, text: { name: `eval/${l}.txt`, text }, tasks: ts });
+    }
+    const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
+    const { runStudy } = await import('../../../experiment/study');
+    const pruneStart = new Map<string, number>();
+    const onEvent = (e: ProgressEvent): void => {
+      switch (e.kind) {
+        case 'step': {
+          store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
           store().setOpProgress(opts.opId, null);
-          const text = await taskText.get(`${t.key}:${l}`)!();
-          const res = await getEngine().evalTask(modelId, { task: t.task as TaskName, text, language: l, limit: limit ?? undefined }, opts);
-          update((r) => withCell(r, rowId, l, (c) => ({ ...c, tasks: { ...c.tasks, [t.key]: [...(c.tasks[t.key] ?? []), { acc: res.acc, stderr: res.acc_stderr, n: res.n }] } })));
-          done++;
+          const rid = rowId(e.row);
+          // A step on a pruned row without a column is its prune: the layer chart times layers from here.
+          if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
+          update((r) => ({ ...r, current: rid ? { rowId: rid, language: e.col === undefined ? undefined : evalLangs[e.col], seed: e.seed } : r.current }));
+          return;
         }
+        case 'cell': {
+          const rid = rowId(e.row)!;
+          const lang = evalLangs[e.col];
+          const keys = tasks[lang].map((t) => t.key);
+          update((r) =>
+            withCell(r, rid, lang, (c) => {
+              const put = <T>(xs: T[], v: T): T[] => {
+                const out = [...xs];
+                out[e.seed] = v;
+                return out;
+              };
+              const ts = { ...c.tasks };
+              keys.forEach((k, j) => {
+                const acc = e.values.acc[j];
+                if (acc !== null && acc !== undefined) ts[k] = put(ts[k] ?? [], { acc, stderr: e.values.se[j] ?? null, n: 0 });
+              });
+              return { ppl: e.values.ppl === null ? c.ppl : put(c.ppl, e.values.ppl), bpb: e.values.ppl === null ? c.bpb : put(c.bpb, e.values.bpb), tasks: ts };
+            }),
+          );
+          return;
+        }
+        case 'layerDone': {
+          const rid = rowId(e.row)!;
+          const seed = e.seed ?? 0;
+          const key = `${rid}|${seed}`;
+          if (!pruneStart.has(key)) pruneStart.set(key, performance.now());
+          const at = performance.now() - pruneStart.get(key)!;
+          update((r) => {
+            const i = r.layerTraces.findIndex((t) => t.rowId === rid && t.seed === seed);
+            const tr: LayerTrace = i >= 0 ? r.layerTraces[i] : { rowId: rid, seed, layers: e.layers, finishedAt: [], matrices: e.matrices, recon: [] };
+            const finishedAt = [...tr.finishedAt];
+            finishedAt[e.layer] = at;
+            const recon = [...tr.recon];
+            recon[e.layer] = e.recon;
+            const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon };
+            return { ...r, layerTraces: i >= 0 ? r.layerTraces.map((t, k) => (k === i ? next : t)) : [...r.layerTraces, next] };
+          });
+          opts.onProgress?.(e);
+          return;
+        }
+        case 'rowDone': {
+          const rid = rowId(e.row)!;
+          update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity] } : x)) }));
+          return;
+        }
+        case 'maskOverlap':
+          update((r) => ({ ...r, masks: [...r.masks, { a: rowId(e.a)!, b: rowId(e.b)!, seed: e.seed, matrices: e.matrices, iou: e.iou }] }));
+          return;
+        default:
+          opts.onProgress?.(e);
       }
     };
-
-    await measure(model.id, 'dense', 'dense model', 0);
-    for (const { row, src } of prunedRows) {
-      for (const seed of settings.seeds) {
-        throwIfCancelled(signal);
-        const seedText = settings.seeds.length > 1 ? ` (seed ${seed})` : '';
-        step(`pruning with ${row.label}${seedText}`);
-        store().setOpProgress(opts.opId, null);
-        update((r) => ({ ...r, current: { rowId: row.id, seed }, layerTraces: [...r.layerTraces, { rowId: row.id, seed, layers: model.numLayers, finishedAt: [] }] }));
-        const req: PruneRequest = {
-          method: settings.method,
-          ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),
-          ...(src ? { calibration: { texts: calibrationTexts(src, store().sources), nsamples: settings.nsamples, seqlen: settings.seqlen, seed } } : {}),
-          name: `${model.name} ${settings.method} ${row.label}${seedText}`,
-        };
-        const pruned = await getEngine().prune(model.id, req, {
-          ...opts,
-          onProgress: (e) => {
-            opts.onProgress?.(e);
-            if (e.kind === 'layer') {
-              update((r) => ({
-                ...r,
-                layerTraces: r.layerTraces.map((tr, i) => {
-                  if (i !== r.layerTraces.length - 1) return tr;
-                  const finishedAt = [...tr.finishedAt];
-                  finishedAt[e.layer] = e.elapsedMs;
-                  return { ...tr, layers: e.layers, finishedAt };
-                }),
-              }));
-            }
-          },
-        });
-        done++;
-        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === row.id ? { ...x, sparsity: [...x.sparsity, pruned.report.overall] } : x)) }));
-        try {
-          await measure(pruned.model.id, row.id, `${row.label}${seedText}`, seed);
-        } finally {
-          await getEngine().unloadModel(pruned.model.id);
-        }
-      }
-    }
-    step('finished');
-    ok = true;
+    const spec: StudySpec = {
+      method: settings.method,
+      ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),
+      nsamples: settings.nsamples,
+      seqlen: settings.seqlen,
+      seeds: settings.seeds,
+      evalSeqlen: settings.seqlen,
+      evalMaxWindows: settings.evalWindows,
+      ...(limit !== null ? { taskLimit: limit } : {}),
+    };
+    const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
+    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
+    await track.finish(record);
+    return { record, aborted: signal.aborted };
   });
-  const cancelled = store().messages.some((m) => m.panel === 'experiment' && m.text === 'Cancelled.');
-  update((r) => ({ ...r, status: ok ? 'done' : cancelled ? 'cancelled' : 'failed', current: null, elapsedMs: performance.now() - t0 }));
-  if (!ok && !store().running) {
-    const filled = Object.values(store().expRun?.cells ?? {}).reduce((a, row) => a + Object.keys(row).length, 0);
+  const status: ExperimentRun['status'] = outcome?.record.complete ? 'done' : outcome?.aborted ? 'cancelled' : 'failed';
+  update((r) => ({ ...r, record: outcome?.record ?? null, status, current: null, elapsedMs: performance.now() - t0 }));
+  if (outcome && !outcome.record.complete) {
+    const note = outcome.record.note ?? 'The experiment stopped before the end.';
+    if (outcome.aborted) store().pushMessage({ panel: 'experiment', level: 'info', text: 'Cancelled.' });
+    else store().pushMessage({ panel: 'experiment', level: 'error', code: 'EXPERIMENT_STOPPED', text: note });
+  }
+  if (status !== 'done') {
+    const filled = Object.values(store().expRun?.cells ?? {}).reduce((a, row) => a + Object.values(row).filter((c) => c.ppl.some((x) => x !== null)).length, 0);
     if (filled) store().pushMessage({ panel: 'experiment', level: 'info', text: `The ${filled} finished cell${filled === 1 ? ' is' : 's are'} kept below.` });
   }
 }
@@ -236,16 +261,16 @@ export function experimentTable(run: ExperimentRun): { source: string; language:
         const v = mean(xs);
         if (v === null) return;
         const d = denseXs ? mean(denseXs) : null;
-        out.push({ source: row.label, language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.length, change: row.id === 'dense' || d === null ? null : v - d });
+        out.push({ source: row.label, language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
       };
       push('perplexity', c.ppl, dense?.ppl);
       push('bits per byte', c.bpb, dense?.bpb);
       for (const t of run.tasks[l] ?? []) {
-        const scores = c.tasks[t.key];
-        if (!scores?.length) continue;
+        const scores = (c.tasks[t.key] ?? []).filter((x): x is TaskScore => !!x);
+        if (!scores.length) continue;
         const accs = scores.map((x) => x.acc);
         const se = scores.length > 1 ? spread(accs) : scores[0].stderr;
-        push(`${t.label} accuracy`, accs, dense?.tasks[t.key]?.map((x) => x.acc), se);
+        push(`${t.label} accuracy`, accs, dense?.tasks[t.key]?.flatMap((x) => (x ? [x.acc] : [])), se);
       }
     }
   }

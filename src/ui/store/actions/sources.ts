@@ -5,7 +5,7 @@
  * the engine with the active model's tokenizer.
  */
 import { TASK_NAMES, type TaskName } from '../../../engine/api';
-import { readSource } from '../../../engine/sources';
+import { readSource } from '../../../calib/sources';
 import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experimentSlice';
 import { bundledText, errorText, getEngine, store } from './core';
@@ -51,8 +51,8 @@ export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
         text: p.text,
         preview: p.preview,
         tokens: null,
-        language: p.guess.language,
-        detected: p.guess.language,
+        language: p.guess?.language ?? null,
+        detected: p.guess?.language ?? null,
         skipped: p.skipped,
         selected: true,
       };

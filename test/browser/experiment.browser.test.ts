@@ -1,0 +1,207 @@
+/**
+ * The Experiment panel of the built app (dist/) in headless Chromium with SwiftShader WebGPU, on the
+ * stories260K stand-in for the bundled model (languages de and en): open and go (the model loads by
+ * itself), calibration files dropped anywhere with their detected languages, bad files, a live 2 x 2
+ * Wanda grid with perplexity and the UDHR task (an intermediate state with filled and pending cells,
+ * final numbers equal to `polyprune grid --json`), bad experiment input and Cancel. Kept small: tiny
+ * windows. Screenshots go to .tmp/ (ignored).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
+import { CALIB_TEXT, FIXTURE_DIR, makeBundledStandIn } from './standIn';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const CLI = path.resolve(process.cwd(), 'bin/polyprune.mjs');
+const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+let work: { dir: string; remove: () => Promise<void> };
+let standIn: string;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  mkdirSync(SHOTS, { recursive: true });
+  work = await tempDir('polyprune-experiment-');
+  standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  browser = await launchChromium({ webgpu: true });
+  page = browser.page;
+  await page.goto(`${server.url}/?test=1`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await work?.remove();
+});
+
+const log = (): string => browser.log.join('\n');
+const panel = () => page.locator('section.exp-panel');
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `experiment-${name}.png`), fullPage: true });
+
+/** Drop files on the page body, outside every drop zone, as a user dragging from the desktop. */
+async function dropOnPage(files: { name: string; text?: string; bytes?: number[] }[]): Promise<void> {
+  const dt = await page.evaluateHandle((fs) => {
+    const d = new DataTransfer();
+    for (const f of fs) d.items.add(new File([f.bytes ? new Uint8Array(f.bytes) : (f.text ?? '')], f.name, { type: 'text/plain' }));
+    return d;
+  }, files);
+  await page.dispatchEvent('header.app-header', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('header.app-header', 'drop', { dataTransfer: dt });
+}
+
+async function settings(p: { windows: number; seqlen: number; evalWindows: number; items: number }): Promise<void> {
+  const s = panel().locator('details.exp-settings');
+  if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+  await panel().getByLabel('Windows per calibration source').fill(String(p.windows));
+  await panel().getByLabel('Window length (tokens)').fill(String(p.seqlen));
+  await panel().getByLabel('Evaluation windows per language').fill(String(p.evalWindows));
+  await panel().getByLabel('Task items per cell').fill(String(p.items));
+}
+
+describe('experiment panel', () => {
+  it('opens with the bundled model loading by itself and the experiment one click away', async () => {
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await expect.poll(() => panel().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(2);
+    expect(await panel().getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
+    // No label is shared by two panels, and the page has no unlabelled tab stops.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')]
+        .filter((el) => el.tabIndex >= 0 && !(el as HTMLInputElement).disabled && el.offsetParent !== null)
+        .filter((el) => !(el.getAttribute('aria-label') || (el as HTMLInputElement).labels?.length || el.textContent?.trim() || el.getAttribute('title')))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    const shared = await page.evaluate(() => {
+      const owner = new Map<string, string>();
+      const out: string[] = [];
+      for (const sec of document.querySelectorAll('section.panel')) {
+        const names = new Set<string>();
+        for (const el of sec.querySelectorAll<HTMLInputElement>('input:not([type=checkbox]), select, textarea')) {
+          const n = el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent?.trim();
+          if (n) names.add(n);
+        }
+        for (const n of names) {
+          if (owner.has(n)) out.push(`${n} (${owner.get(n)} and ${sec.className})`);
+          owner.set(n, sec.className);
+        }
+      }
+      return out;
+    });
+    expect(shared, 'form fields with the same label in two panels').toEqual([]);
+    await shot('open');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+  });
+
+  it('takes two calibration files dropped anywhere, keeps both and shows their detected languages; bad files get a message', async () => {
+    await dropOnPage([
+      { name: 'notes-de.txt', text: CALIB_TEXT.de },
+      { name: 'notes-en.jsonl', text: CALIB_TEXT.en.split('. ').map((t) => JSON.stringify({ text: t })).join('\n') },
+    ]);
+    expect(page.url()).toContain(server.url);
+    await expect.poll(() => panel().getByLabel('Language of notes-de.txt').inputValue()).toBe('de');
+    expect(await panel().getByLabel('Language of notes-en.jsonl').inputValue()).toBe('en');
+    const input = panel().getByLabel('Calibration files');
+    await input.setInputFiles([
+      { name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) },
+      { name: 'archive.txt', mimeType: 'text/plain', buffer: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a]) },
+      { name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from('Caf\xe9 au lait, s\'il vous pla\xeet, et une cr\xeape.', 'latin1') },
+      { name: 'numbers.txt', mimeType: 'text/plain', buffer: Buffer.from('1234 5678 90 -- 42 17 3.14 2718 1618 '.repeat(3)) },
+    ]);
+    const alerts = panel().getByRole('alert');
+    await expect.poll(() => alerts.allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/'empty\.txt' is empty/), expect.stringMatching(/'archive\.txt' looks binary/), expect.stringMatching(/'latin1\.txt' is not valid UTF-8 text \(invalid byte sequence at byte offset 3\)/)]),
+    );
+    await expect.poll(() => panel().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Could not identify the language of 'numbers\.txt'/)]));
+    expect(await panel().getByLabel('Language of numbers.txt').inputValue()).toBe('');
+    await shot('sources');
+    // An unidentified language blocks the run until the user chooses it.
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/language of 'numbers\.txt' could not be identified/)]);
+    for (const n of ['numbers.txt', 'notes-de.txt', 'notes-en.jsonl']) await panel().getByRole('button', { name: `Remove ${n}` }).click();
+  });
+
+  it('runs a 2 x 2 Wanda grid live (cells fill in while others are pending) with the numbers of polyprune grid --json', async () => {
+    await settings({ windows: 4, seqlen: 32, evalWindows: 2, items: 2 });
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    const cells = panel().locator('table.exp-heatmap[data-metric="ppl"] td[data-col]');
+    // Intermediate: some cells measured, others pending.
+    await expect.poll(async () => {
+      const states = await cells.evaluateAll((tds) => tds.map((td) => td.getAttribute('data-state')));
+      return states.includes('done') && states.includes('pending');
+    }, { timeout: 120_000, interval: 100 }).toBe(true);
+    await shot('running');
+    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 300_000 }).toBe('done');
+    await shot('done');
+    expect(await panel().getByRole('alert').count(), log()).toBe(0);
+    // Accessible names: source, language, metric, value.
+    const cell = panel().getByRole('cell', { name: /^calibration bundled de, evaluation en, perplexity [\d.]+/ });
+    expect(await cell.count()).toBe(1);
+    expect(await panel().getByRole('cell', { name: /^calibration bundled en, evaluation de, UDHR accuracy [\d.]+ %/ }).count()).toBe(1);
+    // One star per column of each heatmap.
+    expect(await panel().locator('table.exp-heatmap[data-metric="ppl"] td.heatmap-best').count()).toBe(2);
+    const value = async (row: string, col: string): Promise<number> => Number(await panel().locator(`table.exp-heatmap[data-metric="ppl"] tr[data-row="${row}"] td[data-col="${col}"]`).getAttribute('data-value'));
+    const rowId = async (label: string): Promise<string> => (await panel().locator('table.exp-heatmap[data-metric="ppl"] tbody tr', { hasText: label }).getAttribute('data-row'))!;
+    const ui: Record<string, Record<string, number>> = { dense: {}, de: {}, en: {} };
+    for (const l of ['de', 'en']) {
+      ui.dense[l] = await value('dense', l);
+      ui.de[l] = await value(await rowId('bundled de'), l);
+      ui.en[l] = await value(await rowId('bundled en'), l);
+    }
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'grid', '--model', standIn, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en', '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json'],
+      { maxBuffer: 1 << 24 },
+    );
+    const cli = JSON.parse(stdout) as { dense: Record<string, { ppl: number }>; rows: Record<string, Record<string, { ppl: number }>> };
+    for (const l of ['de', 'en']) {
+      expect(Math.abs(ui.dense[l] / cli.dense[l].ppl - 1), `dense ${l}`).toBeLessThan(1e-3);
+      expect(Math.abs(ui.de[l] / cli.rows.de[l].ppl - 1), `de -> ${l}`).toBeLessThan(1e-3);
+      expect(Math.abs(ui.en[l] / cli.rows.en[l].ppl - 1), `en -> ${l}`).toBeLessThan(1e-3);
+    }
+    // The table of every number, sortable.
+    await panel().getByText(/^Every number/).click();
+    expect(await panel().getByRole('table', { name: 'Every number of the experiment' }).locator('tbody tr').count()).toBe(3 * 2 * 3);
+  }, 600_000);
+
+  it('says what is wrong with bad experiment input and keeps finished cells on Cancel', async () => {
+    const alerts = panel().getByRole('alert');
+    // A task file in a language without held-out text.
+    await panel().getByLabel('Experiment task files').setInputFiles({ name: 'xcopa-qu.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('{"premise":"a","choice1":"b","choice2":"c","question":"cause","label":0}\n') });
+    await panel().getByLabel('Language of task xcopa-qu.jsonl').fill('qu');
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/tagged 'qu', a language without held-out text.*de, en/)]);
+    await panel().getByRole('button', { name: 'Remove task xcopa-qu.jsonl' }).click();
+    // Text too short for the windows asked for.
+    await panel().getByLabel('Calibration files').setInputFiles({ name: 'short-de.txt', mimeType: 'text/plain', buffer: Buffer.from('Die Katze sitzt auf dem Sofa und schaut aus dem Fenster, während der Regen fällt.') });
+    await expect.poll(() => panel().locator('li[data-source="short-de.txt"]').textContent()).toMatch(/\d+ tokens/);
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/'short-de\.txt' is too short: 4 calibration windows of 32 tokens need at least 129 tokens/)]);
+    await panel().getByRole('button', { name: 'Remove short-de.txt' }).click();
+    // Cancel in the middle: finished cells stay, the page stays usable.
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    const cells = panel().locator('table.exp-heatmap[data-metric="ppl"] td[data-state="done"]');
+    await expect.poll(() => cells.count(), { timeout: 120_000, interval: 100 }).toBeGreaterThan(0);
+    await panel().getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 120_000 }).toBe('cancelled');
+    expect(await panel().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Cancelled\./), expect.stringMatching(/finished cells? (is|are) kept/)]));
+    expect(await cells.count()).toBeGreaterThan(0);
+    expect(await panel().getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
+    // The pruned copy in flight is unloaded too: only the dense model is left in the engine.
+    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length)).toBe(1);
+    await shot('cancelled');
+    expect(await alerts.count(), log()).toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,59 @@
+/**
+ * The README's first command, exactly: `npm start` (vite build + vite preview on 127.0.0.1:4173),
+ * then the first load in Chromium as a new user sees it: the bundled model loads by itself, with no
+ * error. `vite preview` answers a missing file with index.html (200, text/html), so this is the test
+ * that catches an HTML page taken for a model file. Needs port 4173 free.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Browser } from './chromium';
+
+const URL = 'http://127.0.0.1:4173/';
+let server: ChildProcess | undefined;
+let output = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  server = spawn('npm', ['start'], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const append = (b: Buffer): void => {
+    output += b.toString();
+  };
+  server.stdout!.on('data', append);
+  server.stderr!.on('data', append);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not serve ${URL} within 5 minutes:\n${output}`)), 300_000);
+    const check = (): void => {
+      if (output.includes('127.0.0.1:4173')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    server!.stdout!.on('data', check);
+    server!.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with code ${code}:\n${output}`));
+    });
+  });
+  browser = await launchChromium({ webgpu: true });
+}, 320_000);
+
+afterAll(async () => {
+  await browser?.close();
+  // npm start runs vite under npm: end the whole process group it leads.
+  if (server?.pid && server.exitCode === null) process.kill(-server.pid, 'SIGTERM');
+});
+
+describe('npm start (README)', () => {
+  it('serves the app and the bundled model loads by itself on first open', async () => {
+    const { page } = browser;
+    await page.goto(URL);
+    const model = page.locator('section.model-panel');
+    const state = async (): Promise<string> => ((await model.getByLabel('Model architecture').count()) ? 'loaded' : ((await model.getByRole('alert').allTextContents()).join(' ') || 'waiting'));
+    // Ends at the first error message instead of waiting for the timeout.
+    await expect.poll(state, { timeout: 180_000, interval: 500 }).not.toBe('waiting');
+    expect(await state()).toBe('loaded');
+    expect(await page.getByRole('alert').allTextContents(), browser.log.join('\n')).toEqual([]);
+    expect(await page.getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
+    await page.screenshot({ path: '.tmp/screenshots/start-first-load.png', fullPage: true });
+  }, 240_000);
+});
