@@ -120,9 +120,9 @@ describe('share links, history and resume in the page', () => {
     expect(await shared.locator('[data-field="tool-version"]').textContent()).toBe(cliRecord.tool.version);
     expect(await shared.locator('[data-field="seeds"]').textContent()).toBe('0');
     expect(await heatValues(pageA, '.history-shared', 'ppl')).toEqual(expected(cliRecord, 'ppl'));
-    await shared.getByLabel('bits per byte').check();
+    await shared.getByLabel('Show bits per byte (shared result)').check();
     expect(await heatValues(pageA, '.history-shared', 'bpb')).toEqual(expected(cliRecord, 'bpb'));
-    await shared.getByLabel('perplexity').check();
+    await shared.getByLabel('Show perplexity (shared result)').check();
     await pageA.screenshot({ path: path.join(SHOTS, 'history-shared.png'), fullPage: false });
     expect(await alertIn(pageA, 'body').count(), a.log.join('\n')).toBe(0);
   });

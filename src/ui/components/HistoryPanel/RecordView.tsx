@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { ExperimentRecord, ResultRecord, SourceRef } from '../../../experiment/records';
 import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';
@@ -145,8 +145,9 @@ function ExperimentCharts({ rec }: { rec: ExperimentRecord }) {
 }
 
 /** A result record's charts and tables: the experiment's heatmaps, or the numbers of a single run. */
-export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?: OmittedDetail[] }) {
+export function RecordView({ rec, omitted = [], name }: { rec: ResultRecord; omitted?: OmittedDetail[]; name: string }) {
   const [metric, setMetric] = useState<'ppl' | 'bpb'>('ppl');
+  const group = useId();
   return (
     <div className="rec-view" data-kind={rec.kind}>
       <Provenance rec={rec} omitted={omitted} />
@@ -154,10 +155,10 @@ export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?:
         <>
           <div className="row rec-metric">
             <label>
-              <input type="radio" checked={metric === 'ppl'} onChange={() => setMetric('ppl')} /> perplexity
+              <input type="radio" name={group} aria-label={`Show perplexity (${name})`} checked={metric === 'ppl'} onChange={() => setMetric('ppl')} /> perplexity
             </label>
             <label>
-              <input type="radio" checked={metric === 'bpb'} onChange={() => setMetric('bpb')} /> bits per byte
+              <input type="radio" name={group} aria-label={`Show bits per byte (${name})`} checked={metric === 'bpb'} onChange={() => setMetric('bpb')} /> bits per byte
             </label>
           </div>
           <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: metric } as HeatMetric} />
