@@ -415,6 +415,7 @@ export async function trackStudy(model: ModelSummary, spec: StudySpec, inputs: S
       }
       const id = await saveRecord(rec, label);
       await discardPartial(partialId);
+      await findResumable(); // an older interrupted run, if any, is offered again
       if (id) info(`Finished: saved to History as '${label}'.`);
       return id;
     },
