@@ -19,7 +19,7 @@ export type SourceFormat = 'text' | 'jsonl' | 'json' | 'csv';
 export const SOURCE_EXTENSIONS = ['.txt', '.md', '.text', '.jsonl', '.ndjson', '.json', '.csv', '.tsv'] as const;
 
 /** Default cap on the bytes read from one file: far more text than calibration windows ever need. */
-export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 
 /** Field and column names tried, in order, for the text of a JSON record or a CSV row. */
 const TEXT_FIELDS = ['text', 'content', 'sentence', 'passage', 'document', 'body', 'premise', 'flores_passage'];
@@ -37,7 +37,7 @@ export interface ParsedSource {
   format: SourceFormat;
   /** Size of the whole file. */
   fileBytes: number;
-  /** UTF-8 bytes of the text used. */
+  /** Bytes of the file that were read and used (the whole file unless `capped`). */
   bytes: number;
   /** True when only the first part of the file was read (the file is larger than the cap). */
   capped: boolean;
@@ -110,16 +110,12 @@ function fromRecords(name: string, records: unknown[], what: string): { texts: s
   return { texts, field, skipped };
 }
 
-function decode(name: string, bytes: Uint8Array): string {
-  // The checks of text.ts: strict UTF-8 with the offset of the first bad byte, binary, empty.
-  return calibrationParagraphs(name, bytes).join('\n\n');
-}
-
 /** Extract the calibration text of a file's (capped) bytes in the given format. */
-export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint8Array): { text: string; field?: string; skipped: number } {
+export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint8Array): { text: string; field?: string; skipped: number; paragraphs: number } {
   if (bytes.length === 0) throw bad(`'${name}' is empty. Give a file with at least a few paragraphs of text.`);
-  const raw = decode(name, bytes);
-  if (format === 'text') return { text: raw, skipped: 0 };
+  const paragraphs = calibrationParagraphs(name, bytes);
+  const raw = paragraphs.join('\n\n');
+  if (format === 'text') return { text: raw, skipped: 0, paragraphs: paragraphs.length };
   if (format === 'jsonl') {
     const records: unknown[] = [];
     let skipped = 0;
@@ -132,7 +128,7 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
       }
     }
     const r = fromRecords(name, records, 'JSON line');
-    return { ...r, text: r.texts.join('\n\n'), skipped: r.skipped + skipped };
+    return { field: r.field, text: r.texts.join('\n\n'), skipped: r.skipped + skipped, paragraphs: r.texts.length };
   }
   if (format === 'json') {
     let json: unknown;
@@ -143,7 +139,7 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
     }
     const list = Array.isArray(json) ? json : json && typeof json === 'object' ? (Object.values(json).find(Array.isArray) ?? [json]) : [json];
     const r = fromRecords(name, list as unknown[], 'record');
-    return { ...r, text: r.texts.join('\n\n') };
+    return { field: r.field, text: r.texts.join('\n\n'), skipped: r.skipped, paragraphs: r.texts.length };
   }
   const parsed = Papa.parse<Record<string, string>>(raw, { header: true, skipEmptyLines: true });
   const cols = parsed.meta.fields ?? [];
@@ -156,14 +152,17 @@ export function parseSourceBytes(name: string, format: SourceFormat, bytes: Uint
   }
   const texts = parsed.data.map((row) => row[col!] ?? '').filter((t) => t.trim());
   if (!texts.length) throw bad(`'${name}' has no text in its column '${col}'.`);
-  return { text: texts.join('\n\n'), field: col, skipped: parsed.data.length - texts.length };
+  return { text: texts.join('\n\n'), field: col, skipped: parsed.data.length - texts.length, paragraphs: texts.length };
 }
 
 /** A short one-line preview of a text. */
 export function previewOf(text: string, chars = 160): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  // Only the start is looked at: a regex over megabytes of text would stall the page.
+  const t = text.slice(0, chars * 8).replace(/\s+/g, ' ').trim();
   return t.length <= chars ? t : `${t.slice(0, chars - 1)}…`;
 }
+
+const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Read, check and parse a dropped or picked file into a calibration source (no tokenizing). */
 export async function readSource(file: Blob & { name: string }, maxBytes = DEFAULT_MAX_SOURCE_BYTES): Promise<ParsedSource> {
@@ -173,19 +172,24 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
     throw bad(`'${file.name}' is ${(file.size / 2 ** 20).toFixed(0)} MB of JSON, which would have to be read whole. Use JSON Lines (.jsonl), one record per line; large files are then read from the start.`);
   }
   const { bytes, capped } = await readHead(file, maxBytes);
-  const { text, field, skipped } = parseSourceBytes(file.name, format, bytes);
+  // The checks of text.ts: strict UTF-8 with the offset of the first bad byte, binary, empty.
+  const { text, field, skipped, paragraphs } = parseSourceBytes(file.name, format, bytes);
+  // Let the page draw between the heavier steps (a browser page runs this on its main thread).
+  await yieldToPage();
+  const guess = confidentGuess(text);
+  await yieldToPage();
   return {
     name: file.name,
     format,
     fileBytes: file.size,
-    bytes: new TextEncoder().encode(text).length,
+    bytes: bytes.length,
     capped,
     text,
-    paragraphs: text.split('\n\n').length,
+    paragraphs,
     ...(field ? { field } : {}),
     skipped,
     preview: previewOf(text),
-    guess: confidentGuess(text),
+    guess,
   };
 }
 

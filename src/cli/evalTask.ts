@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { TASK_NAMES } from '../engine/api';
 import { resolveTaskName } from '../eval/lmEvalNames';
+import { modelRefOf, recordHeader, taskResultRecord } from '../experiment/records';
+import { sha256Hex } from '../calib/text';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
@@ -48,7 +50,10 @@ export function registerEval(program: Command): void {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
         const r = await engine.evalTask(m.id, { task: named.task, text, language, limit: o.limit }, { onProgress: o.json ? undefined : progressPrinter() });
         if (o.json) {
-          console.log(JSON.stringify({ model: m.source, data: o.data, ...r }, null, 2));
+          const bytes = new TextEncoder().encode(text);
+          const file = { name: o.data.split(/[\\/]/).pop() || o.data, language: r.language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+          const result = taskResultRecord(recordHeader(modelRefOf(m), (await engine.gpuInfo()).description), file, o.limit, r);
+          console.log(JSON.stringify({ model: m.source, data: o.data, ...r, result }, null, 2));
           return;
         }
         const pm = (v: number, se: number | null) => `${v.toFixed(4)}${se === null ? '' : ` ± ${se.toFixed(4)}`}`;

@@ -208,7 +208,8 @@ export function registerGrid(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        const progress = o.json ? undefined : progressPrinter();
+        // progress goes to stderr even with --json: stdout holds only the record
+        const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         if (ctrl.signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
         const rec = await runStudy(engine, m.id, spec, inputs, { signal: ctrl.signal, onEvent: progress, resume });

@@ -5,6 +5,9 @@ import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
 import { readTokenWindows } from './windows';
+import { modelRefOf, perplexityResultRecord, recordHeader } from '../experiment/records';
+import { sha256Hex } from '../calib/text';
+import path from 'node:path';
 
 export function registerPpl(program: Command): void {
   program
@@ -20,6 +23,7 @@ export function registerPpl(program: Command): void {
     .action(async (o: { model: string; text?: string; windows?: string; seqlen: number; stride?: number; maxWindows?: number; json?: boolean }) => {
       if (!o.text === !o.windows) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --text <file> or --windows <file.safetensors>.');
       let text: string | undefined;
+      let source: Uint8Array | undefined;
       let windows: { ids: Int32Array; n: number; seqlen: number } | undefined;
       if (o.windows) {
         windows = await readTokenWindows(o.windows);
@@ -32,6 +36,7 @@ export function registerPpl(program: Command): void {
           throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read text file '${o.text}': ${(e as Error).message}`);
         }
         text = decodeUtf8Strict(bytes, o.text!);
+        source = bytes;
       }
       const engine = createEngine();
       try {
@@ -40,7 +45,13 @@ export function registerPpl(program: Command): void {
           throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${m.maxPositionEmbeddings}).`);
         }
         const r = await engine.perplexity(m.id, { text, windows, seqlen: o.seqlen, stride: o.stride, maxWindows: o.maxWindows }, { onProgress: o.json ? undefined : progressPrinter() });
-        if (o.json) console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r }, null, 2));
+        if (o.json) {
+          // `result`: the versioned result record (src/experiment/records.ts) the page and history read
+          const file = o.text ?? o.windows!;
+          const bytes = source ?? (await readFile(file));
+          const result = perplexityResultRecord(recordHeader(modelRefOf(m), (await engine.gpuInfo()).description), { name: path.basename(file), language: null, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) }, { seqlen: r.seqlen, stride: r.stride, maxWindows: o.maxWindows }, r);
+          console.log(JSON.stringify({ model: m.source, text: o.text ?? o.windows, ...r, result }, null, 2));
+        }
         else {
           console.log(`perplexity     ${r.ppl.toFixed(4)}`);
           console.log(`mean NLL       ${r.meanNll.toFixed(6)} nats/token`);

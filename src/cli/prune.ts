@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
-import { PRUNE_METHODS } from '../engine/api';
+import { PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
+import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
+import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneRequest } from '../engine/api';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
@@ -23,6 +25,7 @@ interface PruneCliOptions {
   seed: number;
   out: string;
   json?: boolean;
+  recon?: boolean;
 }
 
 export function registerPrune(program: Command): void {
@@ -40,6 +43,7 @@ export function registerPrune(program: Command): void {
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
+    .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
     .option('--json', 'print the pruning record as JSON')
     .action(async (o: PruneCliOptions) => {
       const method = methodArg(o.method);
@@ -85,15 +89,28 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}).`);
         }
-        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration }, { ...ctrl, onProgress: progress });
+        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon }, { ...ctrl, onProgress: progress });
         const sink = await nodeOutputSink(o.out);
         const written = await engine.exportTo(res.model.id, sink, ctrl);
-        if (o.json) console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
+        if (o.json) {
+          const texts = calibration && 'texts' in calibration ? calibration.texts : [];
+          const refs = [];
+          for (const t of texts) refs.push({ name: t.name, language: t.language ?? null, bytes: t.bytes!.byteLength, sha256: await sha256Hex(t.bytes!), ...(t.weight !== undefined ? { weight: t.weight } : {}) });
+          const result = pruneResultRecord(recordHeader(modelRefOf(base), (await engine.gpuInfo()).description), { method, sparsity: o.sparsity, nm: o.nm, calibration }, refs, res.report, LINEAR_MATRICES);
+          console.log(JSON.stringify({ out: sink.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes, result }, null, 2));
+        }
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
           console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
           console.log(`wrote          ${sink.path} (${written.files.join(', ')})`);
+          if (o.recon) {
+            console.log('reconstruction error ||WX - W\'X||^2 / ||WX||^2 on the calibration activations, mean over layers:');
+            for (const name of LINEAR_MATRICES) {
+              const v = res.report.perMatrix.filter((m) => m.name === name && m.reconError != null).map((m) => m.reconError!);
+              if (v.length) console.log(`  ${name.padEnd(18)} ${(v.reduce((a, b) => a + b, 0) / v.length).toExponential(3)}`);
+            }
+          }
         }
       } finally {
         process.off('SIGINT', onSigint);

@@ -95,6 +95,8 @@ export type { PruneRequest, CalibrationText, PruneReport, PruningRecord } from '
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
 export type { NM, PruneMethod, PruneMethodInfo } from '../prune/method';
+/** The pruned matrices of a decoder layer, in wanda's find_layers order (the inner index of per-matrix results). */
+export { LINEAR_NAMES as LINEAR_MATRICES } from '../model/llama';
 import type { PruneRequest, PruneReport, PruningRecord } from './prune';
 
 export interface PruneResult {

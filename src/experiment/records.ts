@@ -269,3 +269,61 @@ export function sig(x: number | null, digits: number): number | null {
   if (x === null || !Number.isFinite(x) || x === 0) return x === null || Number.isFinite(x) ? x : null;
   return Number(x.toPrecision(digits));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Builders: the record of a single run, from what the engine returns.
+
+/** The model identity of a record from the engine's ModelSummary. */
+export function modelRefOf(m: { source: string; name: string; sha256: string; modelType?: string; parameters?: number; numLayers?: number }): ModelRef {
+  return { source: m.source, name: m.name, sha256: m.sha256, modelType: m.modelType, parameters: m.parameters, layers: m.numLayers };
+}
+
+/** A perplexity run (engine.perplexity) on `text`. */
+export function perplexityResultRecord(
+  header: ReturnType<typeof recordHeader>,
+  text: SourceRef,
+  settings: { seqlen: number; stride?: number; maxWindows?: number },
+  r: { language?: string; ppl: number; meanNll: number; bitsPerByte: number | null; tokens: number; bytes: number; windows: number },
+): PerplexityResultRecord {
+  return perplexityResultRecordSchema.parse({
+    ...header,
+    kind: 'perplexity',
+    settings: { seqlen: settings.seqlen, stride: settings.stride ?? null, maxWindows: settings.maxWindows ?? null },
+    text,
+    result: { language: r.language ?? text.language ?? 'und', ppl: r.ppl, meanNll: r.meanNll, bpb: r.bitsPerByte, tokens: r.tokens, bytes: r.bytes, windows: r.windows },
+  });
+}
+
+/** A task run (engine.evalTask) on `file`; per-item detail is dropped. */
+export function taskResultRecord(header: ReturnType<typeof recordHeader>, file: SourceRef, limit: number | undefined, r: z.input<typeof taskResultSchema> & { perItem?: unknown }): TaskResultRecord {
+  const { perItem: _perItem, ...result } = r;
+  return taskResultRecordSchema.parse({ ...header, kind: 'task', settings: { task: r.task, language: r.language, limit: limit ?? null }, file, result });
+}
+
+/** A prune run (engine.prune): spec, calibration sources, per-matrix sparsity and reconstruction error. */
+export function pruneResultRecord(
+  header: ReturnType<typeof recordHeader>,
+  req: { method: string; sparsity?: number; nm?: { n: number; m: number }; calibration?: { nsamples: number; seqlen: number; seed?: number } | { windows: { n: number; seqlen: number } } },
+  calibration: SourceRef[],
+  report: { overall: number; perMatrix: { layer: number; name: string; sparsity: number; reconError?: number | null }[] },
+  matrices: readonly string[],
+): PruneResultRecord {
+  const L = report.perMatrix.reduce((n, m) => Math.max(n, m.layer + 1), 0);
+  const grid = <T>(f: (m: (typeof report.perMatrix)[number]) => T, empty: T): T[][] => {
+    const out = Array.from({ length: L }, () => matrices.map(() => empty));
+    for (const m of report.perMatrix) out[m.layer][matrices.indexOf(m.name)] = f(m);
+    return out;
+  };
+  const measured = report.perMatrix.some((m) => m.reconError !== undefined && m.reconError !== null);
+  const c = !req.calibration ? null : 'windows' in req.calibration ? { nsamples: req.calibration.windows.n, seqlen: req.calibration.windows.seqlen, seed: null } : { ...req.calibration, seed: req.calibration.seed ?? 0 };
+  return pruneResultRecordSchema.parse({
+    ...header,
+    kind: 'prune',
+    spec: { method: req.method, sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : req.sparsity, nm: req.nm ?? null, nsamples: c?.nsamples ?? null, seqlen: c?.seqlen ?? null, seed: c?.seed ?? null },
+    calibration,
+    overall: report.overall,
+    matrices: [...matrices],
+    sparsity: grid((m) => sig(m.sparsity, 6) as number, 0),
+    recon: measured ? grid((m) => sig(m.reconError ?? null, 4), null as number | null) : null,
+  });
+}

@@ -1,3 +1,4 @@
+import { parseResultRecord } from '../../src/experiment/records';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, cpSync, existsSync } from 'node:fs';
@@ -44,6 +45,7 @@ describe('polyprune CLI', () => {
     const j = JSON.parse(r.stdout);
     const want = fixtureMetrics().variants.dense.eval['eval-en'];
     expect(j.tokens).toBe(252);
+    expect(parseResultRecord(j.result)).toMatchObject({ kind: 'perplexity', text: { name: 'eval-en.txt' }, settings: { seqlen: 64, maxWindows: 4 }, result: { ppl: j.ppl, tokens: 252 } });
     expect(j.bytes).toBe(want.target_bytes);
     expect(Math.abs(j.ppl - want.ppl) / want.ppl).toBeLessThan(1e-4);
     expect(Math.abs(j.bitsPerByte - want.bits_per_byte) / want.bits_per_byte).toBeLessThan(1e-4);
@@ -95,6 +97,7 @@ describe('polyprune CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ kind: 'task', task: 'xcopa', language: 'sw', n: 12 });
+    expect(parseResultRecord(j.result)).toMatchObject({ kind: 'task', settings: { task: 'xcopa', language: 'sw', limit: 12 }, file: { name: 'val.sw.jsonl' }, result: { acc: j.acc, n: 12 } });
     for (const k of ['acc', 'acc_norm', 'acc_bytes']) {
       expect(j[k]).toBeGreaterThanOrEqual(0);
       expect(j[k]).toBeLessThanOrEqual(1);
@@ -114,6 +117,9 @@ describe('polyprune CLI', () => {
     const unknown = cli(['eval', '--model', FIXTURE, '--task', 'nope', '--data', broken]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown task 'nope'. Supported: xcopa/);
+    const named = cli(['eval', '--model', FIXTURE, '--task', 'xcopa_sw', '--data', data, '--limit', '4', '--json']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ task: 'xcopa', language: 'sw', n: 4 });
 
     const empty = path.join(tmp, 'empty.jsonl');
     writeFileSync(empty, '');

@@ -1,3 +1,4 @@
+import { parseResultRecord } from '../../src/experiment/records';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -41,6 +42,10 @@ describe('polyprune prune', () => {
     const r = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', calib, '--nsamples', '16', '--seqlen', '64', '-o', out1, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/layer 5\/5/);
+    // the versioned result record the page and history read
+    const result = parseResultRecord(JSON.parse(r.stdout).result);
+    expect(result).toMatchObject({ kind: 'prune', spec: { method: 'wanda', sparsity: 0.5, nm: null, nsamples: 16, seqlen: 64 }, calibration: [], recon: null });
+    expect(result.kind === 'prune' && result.sparsity.length).toBe(5);
     const rec = JSON.parse(readFileSync(path.join(out1, 'pruning.json'), 'utf8'));
     expect(rec).toMatchObject({ method: 'wanda', structure: 'unstructured', sparsity_ratio: 0.5 });
     expect(rec.overall_sparsity).toBeCloseTo(0.5, 9);

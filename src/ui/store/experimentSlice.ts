@@ -25,10 +25,16 @@ export interface CalibSource {
   preview: string;
   /** Tokens of `text` with the active model's tokenizer; null until counted. */
   tokens: number | null;
+  /** `tokens` was extrapolated from the start of a long text. */
+  tokensEstimated?: boolean;
   /** Language, detected or set by the user; null: not identified, the user has to say. */
   language: string | null;
   /** What language ID said (null: could not tell). */
   detected: string | null;
+  /** How clearly the detected language won (1 - the runner-up's score); below 0.1 the page says it is unsure. */
+  confidence?: number;
+  /** Next candidates of language ID, best first. */
+  alternatives?: string[];
   /** Records skipped while parsing (malformed JSON lines, rows without text). */
   skipped: number;
   /** Mix: the parts and their weights (proportions). */

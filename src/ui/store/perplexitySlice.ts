@@ -16,6 +16,8 @@ export interface PplRecord {
   modelName: string;
   /** Language code for bundled text, or a label for custom text. */
   label: string;
+  /** The window limit asked for (the windows scored depend on the text's length too). */
+  maxWindows: number;
   result: PerplexityResult;
 }
 
@@ -45,7 +47,7 @@ export interface PerplexitySlice {
 }
 
 const sameRun = (a: PplRecord, b: PplRecord): boolean =>
-  a.modelId === b.modelId && a.label === b.label && a.result.seqlen === b.result.seqlen && a.result.windows === b.result.windows && a.result.stride === b.result.stride;
+  a.modelId === b.modelId && a.label === b.label && a.result.seqlen === b.result.seqlen && a.maxWindows === b.maxWindows && a.result.stride === b.result.stride;
 
 export const createPerplexitySlice: SliceCreator<PerplexitySlice> = (set, get) => ({
   languages: { state: 'loading' },

@@ -88,10 +88,16 @@ function SourceItem({ src, all, options, disabled }: { src: CalibSource; all: Ca
           <span className="hint">
             {src.origin === 'mix'
               ? parts
-              : `${fmtBytes(src.bytes)}${src.capped ? ` used of ${fmtBytes(src.fileBytes)} (start of the file)` : ''} · ${src.tokens === null ? '… tokens' : `${src.tokens.toLocaleString('en-US')} tokens`}${src.field ? ` · field "${src.field}"` : ''}${src.skipped ? ` · ${src.skipped} records skipped` : ''}`}
+              : `${fmtBytes(src.bytes)}${src.capped ? ` used of ${fmtBytes(src.fileBytes)} (start of the file)` : ''} · ${src.tokens === null ? '… tokens' : `${src.tokensEstimated ? '≈ ' : ''}${src.tokens.toLocaleString('en-US')} tokens`}${src.field ? ` · field "${src.field}"` : ''}${src.skipped ? ` · ${src.skipped} records skipped` : ''}`}
           </span>
         </div>
         {src.origin !== 'mix' && <p className="exp-source-preview">{src.preview}</p>}
+        {src.origin === 'file' && src.detected && src.language === src.detected && src.confidence !== undefined && src.confidence < 0.1 && (
+          <p className="hint exp-source-unsure">
+            Language detected as {src.detected}, but not clearly{src.alternatives?.length ? ` (also possible: ${src.alternatives.join(', ')})` : ''}: check it.
+          </p>
+        )}
+        {src.origin === 'file' && !src.language && <p className="hint exp-source-unsure">The language could not be identified: choose it.</p>}
       </div>
       {src.origin === 'mix' ? (
         <span className="badge">{src.language}</span>

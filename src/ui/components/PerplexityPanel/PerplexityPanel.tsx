@@ -179,7 +179,7 @@ function Results() {
   if (!results.length) return null;
   // Every model's results side by side, labelled; a series is a model (plus its window settings
   // when one model was measured with several).
-  const settingsOf = (r: (typeof results)[number]): string => `${r.result.windows} × ${r.result.seqlen}${r.result.stride ? ` s${r.result.stride}` : ''}`;
+  const settingsOf = (r: (typeof results)[number]): string => `≤ ${r.maxWindows} × ${r.result.seqlen}${r.result.stride ? ` stride ${r.result.stride}` : ''}`;
   const perModel = new Map<string, Set<string>>();
   for (const r of results) perModel.set(r.modelId, (perModel.get(r.modelId) ?? new Set()).add(settingsOf(r)));
   const series = (r: (typeof results)[number]): string => `${r.modelName}${(perModel.get(r.modelId)?.size ?? 0) > 1 ? ` (${settingsOf(r)})` : ''}`;

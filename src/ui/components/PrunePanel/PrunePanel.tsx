@@ -19,6 +19,7 @@ export function PrunePanel() {
   const calibLanguage = useAppStore((s) => s.calibLanguage);
   const calibSamples = useAppStore((s) => s.calibSamples);
   const languages = useAppStore((s) => s.languages);
+  const sources = useAppStore((s) => s.sources);
   const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
   const busy = useAppStore((s) => s.running !== null);
   const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
@@ -44,13 +45,25 @@ export function PrunePanel() {
         </div>
         <SparsityField name="prune-pattern" pattern={pattern} onChange={setPrunePattern} />
         <div className="prune-field">
-          <label htmlFor="prune-calib-lang">Calibration language</label>
-          <select id="prune-calib-lang" value={calibLanguage} disabled={!calibrated || !langs.length} onChange={(e) => setCalibLanguage(e.target.value)}>
-            {(langs.length ? langs : [calibLanguage]).map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
+          <label htmlFor="prune-calib-lang">Calibration text</label>
+          <select id="prune-calib-lang" value={calibLanguage} disabled={!calibrated || (!langs.length && !sources.length)} onChange={(e) => setCalibLanguage(e.target.value)}>
+            <optgroup label="Bundled text">
+              {(langs.length ? langs : calibLanguage.startsWith('src:') ? [] : [calibLanguage]).map((l) => (
+                <option key={l} value={l}>
+                  {l}
+                </option>
+              ))}
+            </optgroup>
+            {sources.length > 0 && (
+              <optgroup label="Calibration sources (Experiment panel)">
+                {sources.map((x) => (
+                  <option key={x.id} value={`src:${x.id}`}>
+                    {x.name}
+                    {x.language ? ` (${x.language})` : ''}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
         </div>
         <div className="prune-field">

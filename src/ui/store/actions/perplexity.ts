@@ -20,9 +20,9 @@ function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | un
 async function measure(model: ModelSummary, text: string, label: string, language: string | undefined, opts: OpOptions): Promise<PerplexityResult> {
   const { seqlen, maxWindows } = store();
   const result = await getEngine().perplexity(model.id, { text, seqlen, maxWindows, language }, opts);
-  const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, result });
+  const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, maxWindows, result });
   if (replaced) {
-    store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (${result.windows} × ${result.seqlen} tokens); its row shows the new numbers.` });
+    store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (at most ${maxWindows} windows of ${result.seqlen} tokens); its row shows the new numbers.` });
   }
   return result;
 }

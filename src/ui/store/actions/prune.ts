@@ -1,5 +1,7 @@
 /** Pruning a copy of the active model, and downloading a pruned model. */
-import type { PruneRequest } from '../../../engine/api';
+import { PolyPruneError } from '../../../common/errors';
+import type { CalibrationText, PruneRequest } from '../../../engine/api';
+import { calibrationTexts } from './experiment';
 import { calibTextUrl } from '../../paths';
 import { fmtBytes } from '../../format';
 import { saveBlob, zipFileName } from '../../download';
@@ -7,11 +9,11 @@ import type { PruneMethod, SparsityPattern } from '../pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from './core';
 
 /** The engine request for the prune form's settings and calibration text (null text: magnitude). */
-export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { language: string; text: string; nsamples: number; seqlen: number } | null): PruneRequest {
+export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null): PruneRequest {
   return {
     method,
     ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
-    calibration: calib ? { texts: [{ name: `calib/${calib.language}.txt`, text: calib.text, language: calib.language }], nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
+    calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
   };
 }
 
@@ -29,10 +31,13 @@ export async function runPrune(): Promise<void> {
     return;
   }
   const result = await runOp('prune', `Pruning ${model.name} (${pruneMethod})`, async (opts) => {
-    const calib =
-      pruneMethod === 'magnitude'
-        ? null
-        : { language: calibLanguage, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), nsamples: calibSamples, seqlen };
+    // `src:<id>`: a calibration source of the Experiment panel (a file, bundled text or mix); else a bundled language.
+    const src = calibLanguage.startsWith('src:') ? store().sources.find((x) => `src:${x.id}` === calibLanguage) : undefined;
+    if (calibLanguage.startsWith('src:') && !src) throw new PolyPruneError('BAD_ARGUMENT', 'That calibration source was removed; choose another one.');
+    const texts: CalibrationText[] = src
+      ? calibrationTexts(src, store().sources)
+      : [{ name: `calib/${calibLanguage}.txt`, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), language: calibLanguage }];
+    const calib = pruneMethod === 'magnitude' ? null : { texts, nsamples: calibSamples, seqlen };
     return getEngine().prune(model.id, pruneRequest(pruneMethod, prunePattern, calib), opts);
   });
   if (!result) return;

@@ -5,7 +5,7 @@
  * the engine with the active model's tokenizer.
  */
 import { TASK_NAMES, type TaskName } from '../../../engine/api';
-import { readSource } from '../../../calib/sources';
+import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experimentSlice';
 import { bundledText, errorText, getEngine, store } from './core';
@@ -14,15 +14,23 @@ import { loadModel } from './models';
 let sourceCounter = 0;
 const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
 
-/** Count a source's tokens with the active model's tokenizer (when a model is loaded). */
+/** Characters tokenized to count a source's tokens; a longer text's count is extrapolated from them. */
+export const TOKEN_COUNT_CHARS = 256 * 1024;
+
+/**
+ * Count a source's tokens with the active model's tokenizer (when a model is loaded). Only the first
+ * TOKEN_COUNT_CHARS characters are tokenized (tokenizing megabytes would hold up the engine for
+ * everything else); a longer text's count is an estimate, shown with "≈".
+ */
 export async function countTokens(id: string): Promise<void> {
   const s = store();
   const src = s.sources.find((x) => x.id === id);
   const modelId = s.activeModelId;
   if (!src || !modelId || src.origin === 'mix' || !src.text) return;
   try {
-    const ids = await getEngine().tokenize(modelId, src.text);
-    store().updateSource(id, { tokens: ids.length });
+    const long = src.text.length > TOKEN_COUNT_CHARS;
+    const ids = await getEngine().tokenize(modelId, long ? src.text.slice(0, TOKEN_COUNT_CHARS) : src.text);
+    store().updateSource(id, { tokens: long ? Math.round((ids.length * src.text.length) / TOKEN_COUNT_CHARS) : ids.length, tokensEstimated: long });
   } catch {
     // The count is informative; calibration reports real problems with the text itself.
   }
@@ -53,6 +61,7 @@ export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
         tokens: null,
         language: p.guess?.language ?? null,
         detected: p.guess?.language ?? null,
+        ...(p.guess ? { confidence: p.guess.confidence, alternatives: p.guess.alternatives } : {}),
         skipped: p.skipped,
         selected: true,
       };
@@ -83,7 +92,7 @@ export async function addBundledSource(language: string): Promise<void> {
       bytes,
       capped: false,
       text,
-      preview: text.replace(/\s+/g, ' ').trim().slice(0, 159),
+      preview: previewOf(text),
       tokens: null,
       language,
       detected: language,

@@ -1,0 +1,106 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
+import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+
+/** `polyprune grid` with own files on the stories260K fixture (small settings). */
+const BIN = path.resolve('bin/polyprune.mjs');
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+let tmp: string;
+let base: string[];
+beforeAll(() => {
+  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireShared(FIXTURE);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-grid-'));
+  const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');
+  const en = book('en-US');
+  const de = book('de-DE');
+  writeFileSync(path.join(tmp, 'handbook-en.txt'), en.slice(0, 600).join('\n'));
+  writeFileSync(path.join(tmp, 'handbuch.txt'), de.slice(0, 600).join('\n'));
+  writeFileSync(path.join(tmp, 'held-out-en.txt'), en.slice(2371, 2600).join('\n\n'));
+  writeFileSync(path.join(tmp, 'wino.jsonl'), readFileSync(requireShared(path.join(SHARED, 'data/tasks/xwinograd/xwinograd.en.jsonl')), 'utf8').split('\n').slice(0, 20).join('\n'));
+  base = ['grid', '-m', FIXTURE, '--calib', path.join(tmp, 'handbook-en.txt'), path.join(tmp, 'handbuch.txt'), '--eval', path.join(tmp, 'held-out-en.txt'), '--task', `xwinograd_en:${path.join(tmp, 'wino.jsonl')}`, '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '64', '--eval-seqlen', '64', '--eval-max-windows', '2', '--task-limit', '4'];
+});
+
+describe('polyprune grid', () => {
+  it('two own calibration files (languages detected) and one task: --json prints the experiment record', () => {
+    const r = cli([...base, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = parseResultRecord(JSON.parse(r.stdout)) as ExperimentRecord;
+    expect(rec.kind).toBe('experiment');
+    expect(rec.complete).toBe(true);
+    expect(rec.rows.map((x) => [x.label, x.sources[0]?.language ?? null])).toEqual([
+      ['dense', null],
+      ['handbook-en.txt', 'en'],
+      ['handbuch.txt', 'de'],
+    ]);
+    expect(rec.rows[1].sources[0].bytes).toBe(readFileSync(path.join(tmp, 'handbook-en.txt')).byteLength);
+    expect(rec.columns).toMatchObject([{ language: 'en', text: { name: 'held-out-en.txt' }, tasks: [{ task: 'xwinograd', label: 'xwinograd_en', n: 4 }] }]);
+    for (const row of rec.cells) {
+      expect(row[0].ppl[0]).toBeGreaterThan(1);
+      expect(row[0].acc[0][0]).toBeGreaterThanOrEqual(0);
+    }
+    expect(rec.rows[2].recon[0]).toHaveLength(5);
+    expect(rec.iou).toHaveLength(1);
+  }, 600_000);
+
+  it('refuses unclear input with one line, before loading anything', () => {
+    const cases: [string[], RegExp][] = [
+      [[...base.slice(0, base.indexOf('--sparsity')), '--nsamples', '4'], /exactly one of --sparsity <ratio> or --nm <N:M>; there is no default/],
+      [['grid', '-m', FIXTURE, '--data', path.join(tmp, 'nodata'), '--calib-langs', 'en,en', '--method', 'wanda', '--sparsity', '0.5'], /--calib-langs lists 'en' twice/],
+      [[...base, '--calib', path.join(tmp, 'handbook-en.txt'), path.join(tmp, 'handbook-en.txt')], /--calib lists .* twice/],
+      [[...base.slice(0, 6), '--eval', path.join(tmp, 'held-out-en.txt'), '--task', `xcopa_it:${path.join(tmp, 'wino.jsonl')}`, '--method', 'wanda', '--sparsity', '0.5'], /is in 'it', but there is no held-out text in 'it' \(evaluation languages: en\)/],
+      [[...base, '--seeds', '0,0'], /--seeds lists '0' twice/],
+    ];
+    const short = path.join(tmp, 'short.txt');
+    writeFileSync(short, '12 34 56');
+    cases.push([['grid', '-m', FIXTURE, '--calib', short, '--eval', path.join(tmp, 'held-out-en.txt'), '--method', 'wanda', '--sparsity', '0.5'], /Cannot identify the language of '.*short.txt'; give it as --calib .*short.txt:<lang>/]);
+    for (const [args, msg] of cases) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 300_000);
+
+  it('Ctrl-C keeps what was measured (record marked incomplete), --resume finishes it', async () => {
+    const out = path.join(tmp, 'partial.json');
+    const child = spawn(process.execPath, [BIN, ...base, '--seeds', '0,1', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // interrupt once the first pruned row has been measured
+      if (!sent && /\] handbook-en\.txt → en: xwinograd_en/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(sent, stderr).toBe(true);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/polyprune: Cancelled; .* values were measured; the record above is marked incomplete \(written to .*partial\.json; continue with --resume/);
+    const rec = parseResultRecord(JSON.parse(stdout)) as ExperimentRecord;
+    expect(rec.complete).toBe(false);
+    expect(rec.cells[1][0].ppl[0]).not.toBeNull();
+    expect(rec.cells[2][0].ppl[1]).toBeNull();
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(rec);
+
+    const r = cli([...base, '--seeds', '0,1', '--json', '--resume', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const done = parseResultRecord(JSON.parse(r.stdout)) as ExperimentRecord;
+    expect(done.complete).toBe(true);
+    expect(done.cells[1][0].ppl[0]).toBe(rec.cells[1][0].ppl[0]);
+    expect(done.cells[2][0].ppl[1]).not.toBeNull();
+  }, 600_000);
+});
