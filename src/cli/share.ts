@@ -22,7 +22,17 @@ async function readRecordFile(file: string): Promise<ResultRecord> {
     throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read '${file}'. Give a result file written by a polyprune command with --json.`);
   }
   try {
-    return parseResultRecord(decodeUtf8Strict(bytes, file));
+    const text = decodeUtf8Strict(bytes, file);
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* parseResultRecord says it is not JSON */
+    }
+    // ppl / eval / prune --json print their numbers with the record under `result`.
+    const inner = (json as { format?: unknown; result?: { format?: unknown } } | null)?.result;
+    if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format === undefined && inner?.format === 'polyprune-result') json = inner;
+    return parseResultRecord(json);
   } catch (e) {
     throw new PolyPruneError('BAD_ARGUMENT', `'${file}': ${(e as Error).message}`);
   }

@@ -120,9 +120,9 @@ describe('share links, history and resume in the page', () => {
     expect(await shared.locator('[data-field="tool-version"]').textContent()).toBe(cliRecord.tool.version);
     expect(await shared.locator('[data-field="seeds"]').textContent()).toBe('0');
     expect(await heatValues(pageA, '.history-shared', 'ppl')).toEqual(expected(cliRecord, 'ppl'));
-    await shared.getByLabel('bits per byte').check();
+    await shared.getByLabel('Show bits per byte (shared result)').check();
     expect(await heatValues(pageA, '.history-shared', 'bpb')).toEqual(expected(cliRecord, 'bpb'));
-    await shared.getByLabel('perplexity').check();
+    await shared.getByLabel('Show perplexity (shared result)').check();
     await pageA.screenshot({ path: path.join(SHOTS, 'history-shared.png'), fullPage: false });
     expect(await alertIn(pageA, 'body').count(), a.log.join('\n')).toBe(0);
   });
@@ -208,11 +208,15 @@ describe('share links, history and resume in the page', () => {
       return { code: await el.getAttribute('data-code'), text: (await el.locator('.message-text').textContent()) ?? '' };
     };
     const payload = link.slice(link.indexOf('#'));
+    const rows = page.locator('.history-table tbody tr');
+    await page.goto(base);
+    await page.locator('.history-panel').waitFor();
+    const n0 = await rows.count();
     await page.goto(`${base}${payload.slice(0, -25)}`);
     expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID', text: expect.stringContaining('damaged') });
     expect(await page.locator('.history-shared').count()).toBe(0);
     // The page still works: the history list is there and the link below opens.
-    expect(await page.locator('.history-table tbody tr').count()).toBe(1);
+    expect(await rows.count()).toBe(n0);
     const mid = Math.floor(payload.length / 2);
     await page.goto(`${base}${payload.slice(0, mid)}${payload[mid] === 'A' ? 'B' : 'A'}${payload.slice(mid + 1)}`);
     expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID' });
@@ -241,18 +245,19 @@ describe('share links, history and resume in the page', () => {
     const histAlert = page.locator('.history-panel [role="alert"]');
     await histAlert.waitFor();
     expect(await histAlert.getAttribute('data-code')).toBe('HISTORY_INVALID');
-    expect(await page.locator('.history-table tbody tr').count()).toBe(1);
+    expect(await rows.count()).toBe(n0);
 
-    // Storage quota exceeded (Chromium's quota for this origin set to what is used now): clear message, nothing lost.
-    const cdp = await b.context.newCDPSession(page);
-    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 1 });
+    // Storage quota exceeded, simulated: every IndexedDB write fails the way a full origin fails. A clear message, nothing lost.
+    await page.evaluate(() => {
+      IDBObjectStore.prototype.put = function () {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    });
     await page.locator('.history-shared').getByRole('button', { name: 'Save to History' }).click();
-    await expect.poll(() => histAlert.first().getAttribute('data-code'), { timeout: 30_000 }).toBe('STORAGE_FULL');
-    expect(await histAlert.first().textContent()).toMatch(/full.*Everything saved before is kept/);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+    await expect.poll(() => histAlert.getAttribute('data-code'), { timeout: 30_000 }).toBe('STORAGE_FULL');
+    expect(await histAlert.textContent()).toMatch(/full.*Everything saved before is kept/);
     await page.reload();
-    await expect.poll(() => page.locator('.history-table tbody tr').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(n0);
 
     // A re-run that needs a file the app does not bundle: named by name, size and SHA-256; a file with another hash is refused.
     const mine = 'My own calibration text, which is not part of the app. '.repeat(20);
@@ -273,5 +278,35 @@ describe('share links, history and resume in the page', () => {
     await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
     expect(await setup.getByRole('button', { name: 'Start re-run' }).isDisabled()).toBe(false);
     await page.screenshot({ path: path.join(SHOTS, 'history-rerun-files.png') });
+  });
+  it('an experiment of the Experiment panel interrupted by a reload is offered for resume, finishes and lands in History', async () => {
+    const b = await browser();
+    const page = b.page;
+    await page.goto(`${server.url}/`);
+    await modelReady(page);
+    const panel = page.locator('section.exp-panel');
+    await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 60_000 }).toBe(2);
+    const s = panel.locator('details.exp-settings');
+    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await panel.getByLabel('Windows per calibration source').fill('4');
+    await panel.getByLabel('Window length (tokens)').fill('32');
+    await panel.getByLabel('Evaluation windows per language').fill('2');
+    await panel.getByLabel('Task items per cell').fill('2');
+    await panel.getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(async () => Number(/Step (\d+) of/.exec((await panel.locator('.op-progress-step').textContent().catch(() => '')) ?? '')?.[1] ?? 0), { timeout: 300_000 }).toBeGreaterThanOrEqual(4);
+    await page.reload();
+    const offer = page.getByRole('region', { name: 'Interrupted experiment' });
+    await offer.waitFor({ timeout: 60_000 });
+    expect(await offer.textContent()).toMatch(/Experiment .* on polyprune-ml, [1-9]\d* of \d+ values measured/);
+    await modelReady(page);
+    await offer.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 400_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
+    const h = await exportedHistory(page);
+    expect(h.entries).toHaveLength(1);
+    const rec = h.entries[0].record;
+    expect(rec.complete).toBe(true);
+    expect(rec.rows.map((r) => r.label)).toHaveLength(3);
+    for (const row of rec.cells) for (const c of row) expect(c.ppl.every((x) => x !== null && x > 1)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'history-experiment-resumed.png'), fullPage: true });
   });
 });

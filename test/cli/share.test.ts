@@ -42,6 +42,9 @@ describe('polyprune share / show', () => {
     expect(s.stdout).toContain('| de | **11.00** | **11.10** |');
     expect(s.stdout).toContain('bits per byte');
     expect(cli(['show', path.join(tmp, 'grid.json')]).stdout).toBe(s.stdout);
+    // ppl / eval / prune --json put the record under `result`.
+    writeFileSync(path.join(tmp, 'wrapped.json'), JSON.stringify({ model: 'x', ppl: 1, result: rec }));
+    expect(cli(['share', path.join(tmp, 'wrapped.json'), '--base', 'https://lab.example/polyprune/']).stdout).toBe(r.stdout);
     // Default base: the app served by `npm start`.
     expect(cli(['share', path.join(tmp, 'grid.json')]).stdout).toMatch(/^http:\/\/127\.0\.0\.1:4173\/#r=1\./);
   });

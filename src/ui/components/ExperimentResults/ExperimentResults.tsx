@@ -83,7 +83,7 @@ const mean0 = (xs: readonly (number | null)[] | undefined): number | null => {
  * one bar per decoder layer, its height the mean relative reconstruction error of the layer's
  * matrices on the calibration activations (per matrix in the bar's label).
  */
-function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRun['rows'] }) {
+export function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRun['rows'] }) {
   if (!traces.length) return null;
   const label = (t: LayerTrace): string => `${rows.find((r) => r.id === t.rowId)?.label ?? t.rowId}${traces.some((x) => x.seed > 0) ? ` seed ${t.seed}` : ''}`;
   const max = Math.max(1e-12, ...traces.flatMap((t) => t.recon.map((r) => mean0(r) ?? 0)));
@@ -119,7 +119,7 @@ function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: ExperimentRu
 }
 
 /** Mask overlap (IoU of the pruned positions) between calibration sources, per layer and matrix type. */
-function MaskChart({ run }: { run: ExperimentRun }) {
+export function MaskChart({ run }: { run: ExperimentRun }) {
   if (!run.masks.length) return null;
   const name = (id: string): string => run.rows.find((r) => r.id === id)?.label ?? id;
   return (
@@ -169,7 +169,7 @@ function MaskChart({ run }: { run: ExperimentRun }) {
 type SortKey = 'source' | 'language' | 'metric' | 'value' | 'change';
 
 /** Every number of the experiment, sortable, copyable as CSV. */
-function ResultTable({ run }: { run: ExperimentRun }) {
+export function ResultTable({ run }: { run: ExperimentRun }) {
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'source', dir: 1 });
   const [copied, setCopied] = useState<string | null>(null);
   const rows = experimentTable(run);

@@ -109,7 +109,7 @@ export function HistoryBanner() {
             </h2>
           </header>
           <p className="hint">Opened from a link: these numbers were measured elsewhere and are shown as they were, not recomputed. Re-run measures them again here.</p>
-          <RecordView rec={shared.record} omitted={shared.omitted} />
+          <RecordView rec={shared.record} omitted={shared.omitted} name="shared result" />
           <div className="row actions">
             <button type="button" onClick={() => void saveRecord(shared.record)}>
               Save to History

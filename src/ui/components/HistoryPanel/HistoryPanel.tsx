@@ -208,7 +208,7 @@ export function HistoryPanel() {
                       Close
                     </button>
                   </header>
-                  <RecordView rec={e.record} />
+                  <RecordView rec={e.record} name={e.name} />
                 </article>
               ))}
             </div>

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { ExperimentRecord, ResultRecord, SourceRef } from '../../../experiment/records';
 import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';
 import { fmtBytes, fmtNum } from '../../format';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
+import { LayerChart, MaskChart, ResultTable } from '../ExperimentResults/ExperimentResults';
 import { recordTasks, recordToRun } from './recordRun';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
@@ -132,9 +133,21 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
   );
 }
 
+function ExperimentCharts({ rec }: { rec: ExperimentRecord }) {
+  const run = recordToRun(rec);
+  return (
+    <>
+      <LayerChart traces={run.layerTraces} rows={run.rows} />
+      <MaskChart run={run} />
+      <ResultTable run={run} />
+    </>
+  );
+}
+
 /** A result record's charts and tables: the experiment's heatmaps, or the numbers of a single run. */
-export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?: OmittedDetail[] }) {
+export function RecordView({ rec, omitted = [], name }: { rec: ResultRecord; omitted?: OmittedDetail[]; name: string }) {
   const [metric, setMetric] = useState<'ppl' | 'bpb'>('ppl');
+  const group = useId();
   return (
     <div className="rec-view" data-kind={rec.kind}>
       <Provenance rec={rec} omitted={omitted} />
@@ -142,10 +155,10 @@ export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?:
         <>
           <div className="row rec-metric">
             <label>
-              <input type="radio" checked={metric === 'ppl'} onChange={() => setMetric('ppl')} /> perplexity
+              <input type="radio" name={group} aria-label={`Show perplexity (${name})`} checked={metric === 'ppl'} onChange={() => setMetric('ppl')} /> perplexity
             </label>
             <label>
-              <input type="radio" checked={metric === 'bpb'} onChange={() => setMetric('bpb')} /> bits per byte
+              <input type="radio" name={group} aria-label={`Show bits per byte (${name})`} checked={metric === 'bpb'} onChange={() => setMetric('bpb')} /> bits per byte
             </label>
           </div>
           <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: metric } as HeatMetric} />
@@ -155,6 +168,7 @@ export function RecordView({ rec, omitted = [] }: { rec: ResultRecord; omitted?:
               <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: 'task', key: t.key, label: t.label }} />
             </div>
           ))}
+          <ExperimentCharts rec={rec} />
           <p className="hint">
             Sparsity reached:{' '}
             {rec.rows

@@ -26,12 +26,12 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
     cells[id] = {};
     rec.columns.forEach((col, k) => {
       const c = rec.cells[r][k];
-      const cell: ExpCell = { ppl: nums(c.ppl), bpb: c.bpb.filter((x) => x !== null), tokens: 0, tasks: {} };
+      const cell: ExpCell = { ppl: [...c.ppl], bpb: [...c.bpb], tasks: {} };
       col.tasks.forEach((t, j) => {
-        const scores = c.acc[j].map((acc, si) => (acc === null ? null : { acc, stderr: c.se[j][si], n: t.n ?? 0 })).filter((x) => x !== null);
-        if (scores.length) cell.tasks[taskKey(t.task, j)] = scores;
+        const scores = c.acc[j].map((acc, si) => (acc === null ? null : { acc, stderr: c.se[j][si], n: t.n ?? 0 }));
+        if (scores.some((x) => x !== null)) cell.tasks[taskKey(t.task, j)] = scores;
       });
-      if (cell.ppl.length || Object.keys(cell.tasks).length) cells[id][col.language] = cell;
+      if (cell.ppl.some((x) => x !== null) || Object.keys(cell.tasks).length) cells[id][col.language] = cell;
     });
   });
   const languageOf = (r: number): string | null => {
@@ -56,7 +56,11 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
     cells,
     status: rec.complete ? 'done' : 'cancelled',
     current: null,
-    layerTraces: [],
+    layerTraces: rec.rows.flatMap((row, r) =>
+      row.recon.flatMap((recon, seed) => (recon ? [{ rowId: rowId(r), seed, layers: recon.length, finishedAt: recon.map(() => 0), matrices: rec.matrices, recon }] : [])),
+    ),
+    masks: rec.iou.map((m) => ({ a: rowId(m.a), b: rowId(m.b), seed: m.s, matrices: rec.matrices, iou: m.v })),
+    record: rec,
     startedAt: Date.parse(rec.created) || 0,
     elapsedMs: 0,
   };

@@ -11,6 +11,7 @@ import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/st
 import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from '../experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from './core';
+import { trackStudy } from './history';
 
 /** A message when the pattern is not a valid sparsity or N:M, else null. */
 export function patternProblem(p: ExperimentSettings['pattern']): string | null {
@@ -236,7 +237,9 @@ export async function runExperiment(): Promise<void> {
       evalMaxWindows: settings.evalWindows,
       ...(limit !== null ? { taskLimit: limit } : {}),
     };
-    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent });
+    const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
+    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
+    await track.finish(record);
     return { record, aborted: signal.aborted };
   });
   const status: ExperimentRun['status'] = outcome?.record.complete ? 'done' : outcome?.aborted ? 'cancelled' : 'failed';

@@ -344,52 +344,82 @@ export async function startRerun(): Promise<void> {
  */
 async function runTracked(model: ModelSummary, spec: StudySpec, inputs: StudyInputs, label: string, partialId: string, resume: ExperimentRecord | undefined): Promise<void> {
   const engine = getEngine();
-  const planned = resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await engine.gpuInfo()).description, spec, inputs));
-  const cp = new StudyCheckpoint(planned);
-  let saving: Promise<void> = Promise.resolve();
-  const save = (): void => {
-    const data: PartialData = { label, record: structuredClone(cp.record) };
-    saving = saving.then(() => db?.savePartial(partialId, data)).catch((e) => reportError('history', e));
-  };
-  if (db && !resume) {
-    const texts: Record<string, string> = {};
-    for (const src of inputs.sources) for (const t of src.texts) if (t.text !== undefined) texts[await sha256Hex(new TextEncoder().encode(t.text))] = t.text;
-    for (const c of inputs.columns) {
-      if (c.text) texts[await sha256Hex(new TextEncoder().encode(c.text.text))] = c.text.text;
-      for (const t of c.tasks ?? []) texts[await sha256Hex(new TextEncoder().encode(t.request.text))] = t.request.text;
-    }
-    try {
-      await db.savePartial(`texts:${partialId}`, texts);
-    } catch (e) {
-      reportError('history', e);
-    }
-    save();
-  }
-  store().setHistory({ resumeOffer: null });
+  const track = await trackStudy(model, spec, inputs, label, { partialId, resume });
   const rec = await runOp('history', label, async (opts, signal) =>
     runStudy(engine, model.id, spec, inputs, {
       signal,
       resume,
-      onEvent: (e: ProgressEvent) => {
+      onEvent: track.onEvent((e: ProgressEvent) => {
         if (e.kind === 'step') store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
         else opts.onProgress?.(e);
-        if (cp.apply(e)) save();
-      },
+      }),
     }),
   );
-  await saving;
-  if (!rec) return;
-  if (!rec.complete) {
-    await findResumable();
-    info(`${rec.note ?? 'Stopped.'} Resume it below, or discard it.`);
-    return;
+  const id = await track.finish(rec);
+  if (id) store().setHistory({ historyShown: [id] });
+}
+
+export interface StudyTracker {
+  /** Wraps the run's own event handler: every finished cell is also stored for resume. */
+  onEvent(inner?: (e: ProgressEvent) => void): (e: ProgressEvent) => void;
+  /** After runStudy: a complete record goes to history (returns its id), an incomplete one stays resumable. */
+  finish(rec: ExperimentRecord | undefined): Promise<string | undefined>;
+}
+
+/**
+ * Keep an experiment resumable while it runs: the planned record and its texts are stored now, the
+ * record rebuilt from the events after every finished cell. Used by re-runs, resumes and the
+ * Experiment panel's runs.
+ */
+export async function trackStudy(model: ModelSummary, spec: StudySpec, inputs: StudyInputs, label: string, opts: { partialId?: string; resume?: ExperimentRecord } = {}): Promise<StudyTracker> {
+  const partialId = opts.partialId ?? newId();
+  let cp: StudyCheckpoint | null = null;
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): void => {
+    if (!cp) return;
+    const data: PartialData = { label, record: structuredClone(cp.record) };
+    saving = saving.then(() => db?.savePartial(partialId, data)).catch((e) => reportError('history', e));
+  };
+  try {
+    const planned = opts.resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await getEngine().gpuInfo()).description, spec, inputs));
+    cp = new StudyCheckpoint(planned);
+    if (db && !opts.resume) {
+      const texts: Record<string, string> = {};
+      const keep = async (t: string) => (texts[await sha256Hex(new TextEncoder().encode(t))] = t);
+      for (const src of inputs.sources) for (const t of src.texts) if (t.text !== undefined) await keep(t.text);
+      for (const c of inputs.columns) {
+        if (c.text) await keep(c.text.text);
+        for (const t of c.tasks ?? []) await keep(t.request.text);
+      }
+      await db.savePartial(`texts:${partialId}`, texts);
+      save();
+    }
+  } catch (e) {
+    // Bad input is reported by runStudy itself; storage trouble only costs resumability.
+    if (e instanceof PolyPruneError && (e.code === 'STORAGE_FULL' || e.code === 'STORAGE_UNAVAILABLE')) reportError('history', e);
+    cp = null;
   }
-  const id = await saveRecord(rec, label);
-  await discardPartial(partialId);
-  if (id) {
-    store().setHistory({ historyShown: [id] });
-    info(`Finished: saved to History as '${label}'.`);
-  }
+  store().setHistory({ resumeOffer: null });
+  return {
+    onEvent: (inner) => (e) => {
+      inner?.(e);
+      if (cp?.apply(e)) save();
+    },
+    finish: async (rec) => {
+      await saving;
+      if (!rec) return undefined;
+      if (!rec.complete) {
+        await findResumable();
+        info(`${rec.note ?? 'Stopped.'} Resume it above, or discard it.`);
+        return undefined;
+      }
+      const id = await saveRecord(rec, label);
+      await discardPartial(partialId);
+      await findResumable(); // an older interrupted run, if any, is offered again
+      if (id) info(`Finished: saved to History as '${label}'.`);
+      return id;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ resume
