@@ -7,7 +7,7 @@ export { cancelRunning, connectEngine, errorCode, errorText, reportError } from 
 export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
 export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from './models';
 export { measureAllLanguages, runPerplexity } from './perplexity';
-export { downloadModel, pruneRequest, runPrune } from './prune';
+export { pruneRequest, runPrune } from './prune';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';
 export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
 export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';

@@ -1,10 +1,8 @@
-/** Pruning a copy of the active model, and downloading a pruned model. */
+/** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
 import type { CalibrationText, PruneRequest } from '../../../engine/api';
 import { calibrationTexts, patternProblem } from './experiment';
 import { calibTextUrl } from '../../paths';
-import { fmtBytes } from '../../format';
-import { saveBlob, zipFileName } from '../../download';
 import type { PruneMethod, SparsityPattern } from '../pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from './core';
 
@@ -49,25 +47,4 @@ export async function runPrune(): Promise<void> {
     level: 'info',
     text: `Made ${result.model.name}: ${(result.report.overall * 100).toFixed(1)} % of the prunable weights are zero. It is now the active model.`,
   });
-}
-
-/** Export the active (pruned) model and save it as <model name>.zip. */
-export async function downloadModel(): Promise<void> {
-  const model = activeModel('prune');
-  if (!model) return;
-  if (!model.prunedFrom) {
-    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: `${model.name} is not a pruned model; prune it first, then download the pruned copy.` });
-    return;
-  }
-  const name = zipFileName(model.name);
-  const saved = await runOp('prune', `Exporting ${model.name}`, async (opts) => {
-    const files = await getEngine().exportModel(model.id, opts);
-    store().setOpProgress(opts.opId, { kind: 'done', message: `Zipping ${files.length} files` });
-    const { zipSync } = await import('fflate');
-    // Weights are stored, not deflated: deflating hundreds of MB here would freeze the page.
-    const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, [f.data, { level: f.name.endsWith('.safetensors') ? 0 : 6 }] as const])));
-    saveBlob(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), name);
-    return { files: files.map((f) => f.name), bytes: zip.byteLength };
-  });
-  if (saved) store().pushMessage({ panel: 'prune', level: 'info', text: `Saved ${name} (${fmtBytes(saved.bytes)}: ${saved.files.join(', ')}).` });
 }
