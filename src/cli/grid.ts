@@ -92,7 +92,7 @@ export function registerGrid(program: Command): void {
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
     .option('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
     .option('--calib-langs <l,...>', 'calibration languages from --data (one row each)')
-    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'")
+    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'")
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]'")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn)')
@@ -135,22 +135,38 @@ export function registerGrid(program: Command): void {
       assertNoDuplicates(calibLangs, '--calib-langs');
       for (const l of calibLangs) sources.push({ label: l, texts: [{ name: `${l}.txt`, text: await bundled('calib', l), language: l }] });
       if (o.calib) {
-        const parsed = o.calib.map(fileAndLanguage);
+        // each argument is one row: a file, or a mix 'a.txt*2+b.txt:de' (weights default 1)
+        const rows = o.calib.map((arg) => {
+          const parts = existsSync(arg) || !arg.includes('+') ? [arg] : arg.split('+');
+          return parts.map((part) => {
+            const w = /^(.*)\*([0-9.]+)$/.exec(part);
+            const weight = w ? Number(w[2]) : undefined;
+            if (w && !(weight! > 0 && Number.isFinite(weight))) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${arg}: the weight of '${w[1]}' must be a positive number.`);
+            return { ...fileAndLanguage(w ? w[1] : part), weight };
+          });
+        });
         assertNoDuplicates(
-          parsed.map((p) => path.resolve(p.file)),
+          rows.map((parts) => parts.map((p) => `${path.resolve(p.file)}*${p.weight ?? 1}`).join('+')),
           '--calib',
         );
-        const names = labels(parsed.map((p) => p.file));
-        for (const [i, p] of parsed.entries()) {
-          const { bytes } = await readText(p.file, 'calibration file');
-          const language = languageOf(p.file, bytes, p.language, '--calib');
-          sources.push({ label: names[i], texts: [{ name: path.basename(p.file), bytes, language }] });
+        // single files are labelled by base name (the path where base names collide), mixes by their parts
+        const singles = rows.filter((parts) => parts.length === 1).map((parts) => parts[0].file);
+        const singleNames = labels(singles);
+        const names = rows.map((parts) => (parts.length === 1 ? singleNames[singles.indexOf(parts[0].file)] : ''));
+        for (const [i, parts] of rows.entries()) {
+          const texts = [];
+          for (const p of parts) {
+            const { bytes } = await readText(p.file, 'calibration file');
+            const language = languageOf(p.file, bytes, p.language, '--calib');
+            texts.push({ name: path.basename(p.file), bytes, language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
+          }
+          sources.push({ label: parts.length > 1 ? parts.map((p, k) => `${path.basename(p.file)}${(p.weight ?? 1) !== 1 ? `*${p.weight}` : ''}${k < parts.length - 1 ? '+' : ''}`).join('') : names[i], texts });
         }
       }
 
       // columns
       const columns: StudyColumn[] = [];
-      const evalLangs = o.evalLangs ? list(o.evalLangs) : o.eval ? [] : o.data ? (calibLangs.length ? calibLangs : [...new Set(sources.map((s) => s.texts[0].language!))]) : [];
+      const evalLangs = o.evalLangs ? list(o.evalLangs) : o.eval ? [] : o.data ? (calibLangs.length ? calibLangs : [...new Set(sources.flatMap((s) => s.texts.map((t) => t.language!)))]) : [];
       for (const l of evalLangs) columns.push({ language: l, text: { name: `${l}.txt`, text: await bundled('eval', l) }, tasks: [] });
       if (o.eval) {
         for (const arg of o.eval) {

@@ -31,8 +31,10 @@ beforeAll(() => {
 });
 
 describe('polyprune grid', () => {
-  it('two own calibration files (languages detected) and one task: --json prints the experiment record', () => {
-    const r = cli([...base, '--json']);
+  it('two own calibration files (languages detected), a mix, and one task: --json prints the experiment record', () => {
+    const mix = `${path.join(tmp, 'handbook-en.txt')}*2+${path.join(tmp, 'handbuch.txt')}`;
+    const i = base.indexOf('--eval');
+    const r = cli([...base.slice(0, i), mix, ...base.slice(i), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rec = parseResultRecord(JSON.parse(r.stdout)) as ExperimentRecord;
     expect(rec.kind).toBe('experiment');
@@ -41,6 +43,11 @@ describe('polyprune grid', () => {
       ['dense', null],
       ['handbook-en.txt', 'en'],
       ['handbuch.txt', 'de'],
+      ['handbook-en.txt*2+handbuch.txt', 'en'],
+    ]);
+    expect(rec.rows[3].sources.map((x) => [x.language, x.weight])).toEqual([
+      ['en', 2],
+      ['de', 1],
     ]);
     expect(rec.rows[1].sources[0].bytes).toBe(readFileSync(path.join(tmp, 'handbook-en.txt')).byteLength);
     expect(rec.columns).toMatchObject([{ language: 'en', text: { name: 'held-out-en.txt' }, tasks: [{ task: 'xwinograd', label: 'xwinograd_en', n: 4 }] }]);
@@ -49,7 +56,7 @@ describe('polyprune grid', () => {
       expect(row[0].acc[0][0]).toBeGreaterThanOrEqual(0);
     }
     expect(rec.rows[2].recon[0]).toHaveLength(5);
-    expect(rec.iou).toHaveLength(1);
+    expect(rec.iou).toHaveLength(3);
   }, 600_000);
 
   it('refuses unclear input with one line, before loading anything', () => {
@@ -59,6 +66,7 @@ describe('polyprune grid', () => {
       [[...base, '--calib', path.join(tmp, 'handbook-en.txt'), path.join(tmp, 'handbook-en.txt')], /--calib lists .* twice/],
       [[...base.slice(0, 6), '--eval', path.join(tmp, 'held-out-en.txt'), '--task', `xcopa_it:${path.join(tmp, 'wino.jsonl')}`, '--method', 'wanda', '--sparsity', '0.5'], /is in 'it', but there is no held-out text in 'it' \(evaluation languages: en\)/],
       [[...base, '--seeds', '0,0'], /--seeds lists '0' twice/],
+      [[...base.slice(0, 4), `${path.join(tmp, 'handbook-en.txt')}*0+${path.join(tmp, 'handbuch.txt')}`, ...base.slice(5)], /the weight of '.*handbook-en.txt' must be a positive number/],
     ];
     const short = path.join(tmp, 'short.txt');
     writeFileSync(short, '12 34 56');
