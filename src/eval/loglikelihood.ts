@@ -49,7 +49,7 @@ export function resolvePrefixToken(tok: EvalTokenizer, override?: number): numbe
   if (id === undefined || !Number.isInteger(id) || id < 0) {
     throw new PolyPruneError(
       'BAD_ARGUMENT',
-      'Requests with an empty context need a prefix token, but the tokenizer has neither a BOS nor an EOS token id. Pass prefixTokenId.',
+      "This task has items with an empty context (minimal pairs such as the bundled swap/replace tasks or CLAMS), which need a BOS or EOS token to start from, but this model's tokenizer defines neither. Score tasks with a context instead (XCOPA, UDHR, ...), or use a tokenizer with a BOS token.",
     );
   }
   return id;
