@@ -62,11 +62,11 @@ export function registerPrune(program: Command): void {
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
     .action(async (o: PruneCliOptions, cmd: Command) => {
-      if (!o.out && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
+      if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       patternArgs(o);
       const format = parseFormat(o.format);
-      if (o.out) await checkOutputFree(o.out);
+      if (o.out !== undefined) await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
       if (method !== 'magnitude') {
         if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);

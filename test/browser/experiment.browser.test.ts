@@ -122,7 +122,7 @@ describe('experiment panel', () => {
     ]);
     const alerts = panel().getByRole('alert');
     await expect.poll(() => alerts.allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringMatching(/'empty\.txt' is empty/), expect.stringMatching(/'archive\.txt' looks binary/), expect.stringMatching(/'latin1\.txt' is not valid UTF-8 text \(invalid byte sequence at byte offset 3\)/)]),
+      expect.arrayContaining([expect.stringMatching(/'empty\.txt' is empty/), expect.stringMatching(/'archive\.txt' is a ZIP archive/), expect.stringMatching(/'latin1\.txt' is not valid UTF-8 text \(invalid byte sequence at byte offset 3\)/)]),
     );
     await expect.poll(() => panel().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Could not identify the language of 'numbers\.txt'/)]));
     expect(await panel().getByLabel('Language of numbers.txt').inputValue()).toBe('');
