@@ -214,9 +214,11 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         }
         report.timings.forwardMs += now() - tf;
         for (const [name, acc] of stats) {
-          const t = acc instanceof WandaAccumulator ? acc.scaler : acc.H;
           const K = linearShape(model.cfg, name)[1];
-          check.add(`${opts.method === 'wanda' ? 'Wanda input norms' : 'SparseGPT Hessian'} of layer ${i} ${name}${name === 'self_attn.q_proj' ? ' (shared by q/k/v)' : name === 'mlp.gate_proj' ? ' (shared by gate/up)' : ''}`, t, t.numel, t.numel === K * K ? { cols: K } : {});
+          const what = `${opts.method === 'wanda' ? 'Wanda input norms' : 'SparseGPT Hessian'} of layer ${i} ${name}${name === 'self_attn.q_proj' ? ' (shared by q/k/v)' : name === 'mlp.gate_proj' ? ' (shared by gate/up)' : ''}`;
+          if (acc instanceof WandaAccumulator) check.add(what, acc.scaler, acc.scaler.numel, {});
+          // A Hessian too wide for one binding is in row panels: check each, with its row offset.
+          else acc.matrix.panels.forEach((t, p) => check.add(what, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
         }
         throwNonFiniteRun(await check.read(), i);
       }

@@ -22,7 +22,7 @@ describe('encodePair (lm-eval _encode_pair)', () => {
     expect(Array.from(e.context)).toEqual([1]);
     expect(Array.from(e.continuation)).toEqual(Array.from(tok.encode(' the author laughs', { addSpecialTokens: false })));
     expect(resolvePrefixToken({ encode: () => [], eosTokenId: 7 })).toBe(7);
-    expect(() => resolvePrefixToken({ encode: () => [] })).toThrow(/prefix token/);
+    expect(() => resolvePrefixToken({ encode: () => [] })).toThrow(/BOS or EOS token/);
     expect(Array.from(encodePair(tok, '', 'x', { prefixTokenId: 2 }).context)).toEqual([2]);
     // A whitespace-only context becomes empty after the move.
     const w = encodePair(tok, '  ', 'hi');
