@@ -178,6 +178,7 @@ function Results() {
   const models = useAppStore((s) => s.models);
   const results = useAppStore((s) => s.pplResults);
   const clear = useAppStore((s) => s.clearPplResults);
+  const removeResult = useAppStore((s) => s.removePplResult);
   if (!results.length) return null;
   // Every model's results side by side, labelled; a series is a model (plus its window settings
   // when one model was measured with several).
@@ -188,7 +189,6 @@ function Results() {
   const chart = results.flatMap((r) => (r.result.bitsPerByte === null ? [] : [{ label: r.label, model: series(r), bitsPerByte: r.result.bitsPerByte }]));
   const nSeries = new Set(chart.map((d) => d.model)).size;
   const nLabels = new Set(chart.map((d) => d.label)).size;
-  const removeResult = useAppStore((s) => s.removePplResult);
   return (
     <div className="ppl-results">
       <table>
