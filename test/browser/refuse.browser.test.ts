@@ -32,7 +32,7 @@ beforeAll(async () => {
   stall = await startFaultyServer(FIXTURE, { mode: 'stall', faulty: ['model.safetensors'], after: 1000 });
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?stallTimeout=2`);
+  await browser.page.goto(`${server.url}/?stallTimeout=2&autoload=0`);
   await browser.page.getByRole('heading', { name: 'Model' }).waitFor({ timeout: 60_000 });
 });
 

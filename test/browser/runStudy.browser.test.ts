@@ -36,7 +36,7 @@ beforeAll(async () => {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
   server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': requireShared(FIXTURE) });
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.goto(`${server.url}/?test=1&autoload=0`);
   await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
 });
 
