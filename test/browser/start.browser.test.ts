@@ -20,20 +20,23 @@ beforeAll(async () => {
   };
   server.stdout!.on('data', append);
   server.stderr!.on('data', append);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not serve ${URL} within 5 minutes:\n${output}`)), 300_000);
-    const check = (): void => {
-      if (output.includes('127.0.0.1:4173')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    server!.stdout!.on('data', check);
-    server!.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with code ${code}:\n${output}`));
-    });
+  // Wait for the server by asking it, not by reading its output: vite colours the URL it prints
+  // (escape codes inside "127.0.0.1:4173" when colour is forced, as on CI).
+  const deadline = Date.now() + 300_000;
+  let exited: number | null | undefined;
+  server.on('exit', (code) => {
+    exited = code;
   });
+  for (;;) {
+    if (exited !== undefined) throw new Error(`npm start exited with code ${exited}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not serve ${URL} within 5 minutes:\n${output}`);
+    const ok = await fetch(URL).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   browser = await launchChromium({ webgpu: true });
 }, 320_000);
 
