@@ -7,44 +7,32 @@
  * windows. Screenshots go to .tmp/ (ignored).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { CALIB_TEXT, FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { CALIB_TEXT, DIST, serveStandInApp, type StandInApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const CLI = path.resolve(process.cwd(), 'bin/polyprune.mjs');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
-let server: StaticServer;
 let browser: Browser;
 let page: Page;
-let work: { dir: string; remove: () => Promise<void> };
-let standIn: string;
+let work: StandInApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   mkdirSync(SHOTS, { recursive: true });
-  work = await tempDir('polyprune-experiment-');
-  standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-experiment-');
   browser = await launchChromium({ webgpu: true });
   page = browser.page;
-  await page.goto(`${server.url}/?test=1`);
+  await page.goto(`${work.server.url}/?test=1`);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 const log = (): string => browser.log.join('\n');
@@ -110,7 +98,7 @@ describe('experiment panel', () => {
       { name: 'notes-de.txt', text: CALIB_TEXT.de },
       { name: 'notes-en.jsonl', text: CALIB_TEXT.en.split('. ').map((t) => JSON.stringify({ text: t })).join('\n') },
     ]);
-    expect(page.url()).toContain(server.url);
+    expect(page.url()).toContain(work.server.url);
     await expect.poll(() => panel().getByLabel('Language of notes-de.txt').inputValue()).toBe('de');
     expect(await panel().getByLabel('Language of notes-en.jsonl').inputValue()).toBe('en');
     const input = panel().getByLabel('Calibration files');
@@ -204,7 +192,7 @@ describe('experiment panel', () => {
     const udhr = (l: string) => `udhr:${path.join(DIST, 'data/udhr', `${l}.json`)}:${l}`;
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [CLI, 'grid', '--model', standIn, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en', '--task', udhr('de'), udhr('en'), '--task-limit', '2', '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json'],
+      [CLI, 'grid', '--model', work.standIn, '--data', work.standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en', '--task', udhr('de'), udhr('en'), '--task-limit', '2', '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json'],
       { maxBuffer: 1 << 24 },
     );
     const rec = JSON.parse(stdout) as { rows: { label: string }[]; columns: { language: string }[]; cells: { ppl: (number | null)[]; acc: (number | null)[][] }[][] };

@@ -4,41 +4,30 @@
  * zip in the worker), and check the archive: transformers.js layout, pruning.json, and the
  * pruning provenance shown in the model summary after loading the HF zip's files back.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { serveStandInApp, type StandInApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
-let server: StaticServer;
+let work: StandInApp;
 let browser: Browser;
-let work: { dir: string; remove: () => Promise<void> };
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
-  work = await tempDir('polyprune-export-ui-');
-  const standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-export-ui-');
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.goto(`${work.server.url}/?test=1`);
   await browser.page.getByRole('button', { name: 'Load the bundled model' }).click();
   await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 const log = (): string => browser.log.join('\n');

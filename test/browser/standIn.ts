@@ -3,8 +3,10 @@
  * split.json with two languages and their calibration and evaluation texts, so the UI tests do not
  * depend on the trained default model. Serve it in place of dist/models/polyprune-ml/.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
 
 export const FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
 
@@ -28,4 +30,40 @@ export function makeBundledStandIn(dir: string): void {
     mkdirSync(path.join(dir, sub));
     for (const [lang, text] of Object.entries(texts)) writeFileSync(path.join(dir, sub, `${lang}.txt`), text);
   }
+}
+
+/** The production build the browser tests serve. */
+export const DIST = path.resolve(process.cwd(), 'dist');
+
+/** The built app and a stand-in bundled model served together, in a temp dir removed by close(). */
+export interface StandInApp {
+  server: StaticServer;
+  /** The temp dir: tests may write downloads here. */
+  dir: string;
+  /** The stand-in model folder, served at /models/polyprune-ml/. */
+  standIn: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Check the build and the fixture, make a stand-in bundled model in a fresh temp dir and serve dist/
+ * with it (plus `routes`, URL prefix -> folder). Fails loudly when dist/ or ../shared is missing.
+ */
+export async function serveStandInApp(prefix: string, routes: Record<string, string> = {}): Promise<StandInApp> {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  const work = await tempDir(prefix);
+  const standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  const server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn, ...routes });
+  return {
+    server,
+    dir: work.dir,
+    standIn,
+    close: async () => {
+      await server.close();
+      await work.remove();
+    },
+  };
 }

@@ -4,42 +4,29 @@
  * experiment has its own file, experiment.browser.test.ts). Kept small: tiny
  * calibration and evaluation windows.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { serveStandInApp, type StandInApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
-let server: StaticServer;
+let work: StandInApp;
 let browser: Browser;
-let work: { dir: string; remove: () => Promise<void> };
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
-  work = await tempDir('polyprune-study-');
-  const standIn = path.join(work.dir, 'model');
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-study-');
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.goto(`${work.server.url}/?test=1`);
   // The bundled model loads by itself on open.
   await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 const log = (): string => browser.log.join('\n');

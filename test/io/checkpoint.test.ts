@@ -13,19 +13,9 @@ import {
 import { fileListFolder, urlFolder } from '../../src/io/source';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { sharedPath, STORIES_DIR_REL, tempDir } from '../helpers/shared';
+import { rejection } from '../helpers/errors';
 
 const STORIES = sharedPath(STORIES_DIR_REL);
-
-async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(PolyPruneError);
-  return e as PolyPruneError;
-}
 
 async function writeSafetensors(path: string, tensors: TensorToWrite[], metadata?: Record<string, string>): Promise<void> {
   await writeFile(path, serializeSafetensors(tensors, metadata));

@@ -7,27 +7,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolyPruneError } from '../../src/common/errors';
 import { urlFolder, urlSource } from '../../src/io/source';
 import { openCheckpoint } from '../../src/io/safetensors';
 import { loadModelConfig } from '../../src/io/config';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { startFaultyServer } from '../helpers/faultyServer';
 import { sharedPath, STORIES_DIR_REL } from '../helpers/shared';
+import { rejection } from '../helpers/errors';
 
 const STORIES = sharedPath(STORIES_DIR_REL);
 const MODEL_BYTES = new Uint8Array(readFileSync(join(STORIES, 'model.safetensors')));
-
-async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(PolyPruneError);
-  return e as PolyPruneError;
-}
 
 describe('a static host with an app fallback (vite preview, SPA hosts)', () => {
   let server: StaticServer;

@@ -2,26 +2,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolyPruneError } from '../../src/common/errors';
 import { dirFolder, pathSource } from '../../src/io/node';
 import { blobSource, fileListFolder, urlFolder, urlSource } from '../../src/io/source';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { sharedPath, STORIES_DIR_REL } from '../helpers/shared';
+import { rejection } from '../helpers/errors';
 
 const STORIES = sharedPath(STORIES_DIR_REL);
 const MODEL = join(STORIES, 'model.safetensors');
 const MODEL_BYTES = new Uint8Array(readFileSync(MODEL));
-
-async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(PolyPruneError);
-  return e as PolyPruneError;
-}
 
 /** A port nothing listens on: bind an ephemeral port, then release it. */
 async function closedPort(): Promise<number> {

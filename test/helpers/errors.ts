@@ -1,0 +1,15 @@
+/** Assertions on the engine's typed errors. */
+import { expect } from 'vitest';
+import { PolyPruneError } from '../../src/common/errors';
+
+/** The PolyPruneError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
+  const e = await p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(PolyPruneError);
+  return e as PolyPruneError;
+}
