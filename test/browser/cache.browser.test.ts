@@ -2,25 +2,19 @@
  * The browser cache of downloaded weights in the built app (Chromium): a model loaded by URL a second
  * time reads no weights from the server; the Model panel shows what is cached and clears it.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR } from './standIn';
+import type { StaticServer } from '../helpers/httpServer';
+import { openWithEngine, type Browser } from './chromium';
+import { FIXTURE_DIR, serveApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SCREENSHOTS = path.resolve('.tmp');
 
 let server: StaticServer;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build.');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K.');
-  server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': FIXTURE_DIR });
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
-  await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+  server = await serveApp({ '/fixtures/stories260K/': FIXTURE_DIR });
+  browser = await openWithEngine(`${server.url}/?test=1`);
 });
 afterAll(async () => {
   await browser?.close();

@@ -61,3 +61,16 @@ export async function launchChromium(opts: { webgpu: boolean }): Promise<Browser
     },
   };
 }
+
+/** Chromium (WebGPU) on `url`, a page of the app opened with ?test=1, once its test hook holds the worker engine. */
+export async function openWithEngine(url: string): Promise<Browser> {
+  const b = await launchChromium({ webgpu: true });
+  try {
+    await b.page.goto(url);
+    await b.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+  } catch (e) {
+    await b.close();
+    throw e;
+  }
+  return b;
+}

@@ -3,22 +3,16 @@
  * adapter: the engine behind the worker client against the stories260K golden fixtures, and the UI.
  * Needs /usr/bin/chromium and ../shared/fixtures/stories260K; fails (never skips) without them.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import type { StaticServer } from '../helpers/httpServer';
 import { fixtureMetrics, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { FIXTURE_DIR, makeBundledStandIn, serveApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
-
-function requirePath(p: string, hint: string): void {
-  if (!existsSync(p)) throw new Error(`Missing ${p}. ${hint}`);
-}
 
 /** max |a - b| / max |b|, and where the worst element is. */
 function relMaxErr(got: ArrayLike<number>, want: ArrayLike<number>): { rel: number; worst: number; maxAbs: number } {
@@ -41,12 +35,10 @@ let fixtureUrl: string;
 let removeStandIn: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  requirePath(path.join(DIST, 'index.html'), 'Build the app first: npm run build (npm test does it before vitest).');
-  requirePath(path.join(FIXTURE_DIR, 'config.json'), 'The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   const standIn = await tempDir('polyprune-bundled-');
   removeStandIn = standIn.remove;
   makeBundledStandIn(standIn.dir);
-  server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': FIXTURE_DIR, '/models/polyprune-ml/': standIn.dir });
+  server = await serveApp({ '/fixtures/stories260K/': FIXTURE_DIR, '/models/polyprune-ml/': standIn.dir });
   fixtureUrl = `${server.url}/fixtures/stories260K/`;
 });
 

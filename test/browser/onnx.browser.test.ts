@@ -9,16 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 import { ORT_DIST, runOrtInPage } from '../helpers/ortPage';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder } from '../../src/io/node';
 import { nodeOutputSink } from '../../src/export/node';
-import { launchChromium, type Browser } from './chromium';
+import { openWithEngine, type Browser } from './chromium';
+import { DIST, serveApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 let server: StaticServer;
 let browser: Browser;
 let tmp: string;
@@ -36,10 +36,8 @@ beforeAll(async () => {
   } finally {
     await engine.dispose();
   }
-  server = await startStaticServer({ '/': DIST, '/exports/': tmp, '/ort/': ORT_DIST });
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
-  await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+  server = await serveApp({ '/exports/': tmp, '/ort/': ORT_DIST });
+  browser = await openWithEngine(`${server.url}/?test=1`);
 });
 
 afterAll(async () => {

@@ -3,24 +3,20 @@
  * Wanda 50 % with the fixture's calibration windows must reproduce the reference perplexity, and the
  * exported model.safetensors must carry the reference masks.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, requireShared, fixtureMetrics, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
-import { launchChromium, type Browser } from './chromium';
+import { openWithEngine, type Browser } from './chromium';
+import { serveApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 let server: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  requireShared(path.join(DIST, 'index.html'));
-  server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': requireShared(FIXTURE) });
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1&autoload=0`);
-  await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+  server = await serveApp({ '/fixtures/stories260K/': requireShared(FIXTURE) });
+  browser = await openWithEngine(`${server.url}/?test=1&autoload=0`);
 });
 
 afterAll(async () => {

@@ -4,19 +4,19 @@
  * numbers equal those of the in-thread engine in Node (lavapipe) within 1e-3 relative.
  * Needs the built app (dist/), /usr/bin/chromium and ../shared; fails (never skips) without them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
-import { launchChromium, type Browser } from './chromium';
+import { openWithEngine, type Browser } from './chromium';
+import { serveApp } from './standIn';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder } from '../../src/io/node';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 let server: StaticServer;
 let browser: Browser;
 
@@ -33,11 +33,8 @@ const inputs: StudyInputs = {
 const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 2, seqlen: 32, seeds: [0], evalSeqlen: 32, evalMaxWindows: 2 };
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  server = await startStaticServer({ '/': DIST, '/fixtures/stories260K/': requireShared(FIXTURE) });
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1&autoload=0`);
-  await browser.page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 30_000 });
+  server = await serveApp({ '/fixtures/stories260K/': requireShared(FIXTURE) });
+  browser = await openWithEngine(`${server.url}/?test=1&autoload=0`);
 });
 
 afterAll(async () => {

@@ -35,6 +35,16 @@ export function makeBundledStandIn(dir: string): void {
 /** The production build the browser tests serve. */
 export const DIST = path.resolve(process.cwd(), 'dist');
 
+/**
+ * Serve the production build at / with `routes` (URL prefix -> folder). Fails loudly when dist/ was
+ * not built or ../shared/fixtures is missing (every browser test needs the fixture).
+ */
+export async function serveApp(routes: Record<string, string> = {}): Promise<StaticServer> {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  return startStaticServer({ '/': DIST, ...routes });
+}
+
 /** The built app and a stand-in bundled model served together, in a temp dir removed by close(). */
 export interface StandInApp {
   server: StaticServer;
@@ -50,13 +60,11 @@ export interface StandInApp {
  * with it (plus `routes`, URL prefix -> folder). Fails loudly when dist/ or ../shared is missing.
  */
 export async function serveStandInApp(prefix: string, routes: Record<string, string> = {}): Promise<StandInApp> {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   const work = await tempDir(prefix);
   const standIn = path.join(work.dir, 'model');
   mkdirSync(standIn);
   makeBundledStandIn(standIn);
-  const server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn, ...routes });
+  const server = await serveApp({ '/models/polyprune-ml/': standIn, ...routes });
   return {
     server,
     dir: work.dir,

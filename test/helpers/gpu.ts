@@ -1,4 +1,5 @@
 import { Gpu } from '../../src/gpu/device';
+import type { ChunkedMatrix } from '../../src/gpu/ops';
 import { nodeGpu } from '../../src/gpu/node';
 
 let shared: Promise<Gpu> | undefined;
@@ -49,4 +50,28 @@ export function relMaxErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(b[i]));
   }
   return d / m;
+}
+
+/**
+ * W (rows x cols, row-major) uploaded as row chunks, as the model holds big matrices: `sizes` lists
+ * each chunk's rows (they must add up to `rows`), or one number gives chunks of that many rows.
+ */
+export function uploadRowChunks(gpu: Gpu, w: Float32Array, rows: number, cols: number, sizes: number[] | number): ChunkedMatrix {
+  const per = typeof sizes === 'number' ? Array.from({ length: Math.ceil(rows / sizes) }, (_, i) => Math.min(sizes, rows - i * sizes)) : sizes;
+  if (per.reduce((a, b) => a + b, 0) !== rows) throw new Error(`chunk sizes ${per.join('+')} do not add up to ${rows} rows`);
+  const chunks = [];
+  let r0 = 0;
+  for (const n of per) {
+    chunks.push({ tensor: gpu.upload(w.slice(r0 * cols, (r0 + n) * cols), [n, cols], `w${r0}`), rowStart: r0, rows: n });
+    r0 += n;
+  }
+  return { rows, cols, chunks };
+}
+
+/** Read a chunked matrix back (rows x cols); `destroy` frees its chunks afterwards. */
+export async function readRowChunks(gpu: Gpu, m: ChunkedMatrix, opts: { destroy?: boolean } = {}): Promise<Float32Array> {
+  const out = new Float32Array(m.rows * m.cols);
+  for (const ch of m.chunks) out.set(await gpu.readF32(ch.tensor, 0, ch.rows * m.cols), ch.rowStart * m.cols);
+  if (opts.destroy) for (const ch of m.chunks) ch.tensor.destroy();
+  return out;
 }

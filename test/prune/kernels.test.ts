@@ -5,7 +5,7 @@ import { countZeros } from '../../src/gpu/prune';
 import { WandaAccumulator, HessianAccumulator, refWandaScaler, refHessian } from '../../src/prune/stats';
 import { wandaPrune, refRowMask, refWandaScore } from '../../src/prune/wanda';
 import { magnitudePrune, refMagnitudeMask } from '../../src/prune/magnitude';
-import { testGpu, randn, expectClose } from '../helpers/gpu';
+import { testGpu, randn, expectClose, uploadRowChunks, readRowChunks } from '../helpers/gpu';
 
 let gpu: Gpu;
 beforeAll(async () => {
@@ -13,21 +13,8 @@ beforeAll(async () => {
 });
 
 /** A matrix split into row chunks of `chunkRows` (to exercise multi-chunk paths). */
-function chunked(w: Float32Array, rows: number, cols: number, chunkRows: number): ChunkedMatrix {
-  const chunks = [];
-  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-    const r = Math.min(chunkRows, rows - r0);
-    chunks.push({ tensor: gpu.upload(w.slice(r0 * cols, (r0 + r) * cols), [r, cols], 'w'), rowStart: r0, rows: r });
-  }
-  return { rows, cols, chunks };
-}
-
-async function readChunked(m: ChunkedMatrix): Promise<Float32Array> {
-  const out = new Float32Array(m.rows * m.cols);
-  for (const ch of m.chunks) out.set(await gpu.readF32(ch.tensor), ch.rowStart * m.cols);
-  for (const ch of m.chunks) ch.tensor.destroy();
-  return out;
-}
+const chunked = (w: Float32Array, rows: number, cols: number, chunkRows: number): ChunkedMatrix => uploadRowChunks(gpu, w, rows, cols, chunkRows);
+const readChunked = (m: ChunkedMatrix): Promise<Float32Array> => readRowChunks(gpu, m, { destroy: true });
 
 function maskOf(w: Float32Array): Uint8Array {
   return Uint8Array.from(w, (v) => (v === 0 ? 0 : 1));

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { Gpu, Tensor } from '../../src/gpu/device';
+import type { Gpu } from '../../src/gpu/device';
 import type { ChunkedMatrix } from '../../src/gpu/ops';
 import { refEmbed, refLayer, type CpuModel, type RefLayerInputs } from '../../src/model/reference';
 import { sparsegptPrune } from '../../src/prune/sparsegpt';
-import { testGpu } from '../helpers/gpu';
+import { testGpu, uploadRowChunks } from '../helpers/gpu';
 import { fixtureCpuModel, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 
 /**
@@ -51,16 +51,7 @@ beforeAll(async () => {
   for (const [key, a] of acc) hessians.set(key, { h: Float32Array.from(a.h, (v) => (2 / n) * v), d: a.d });
 });
 
-function upload(w: Float32Array, rows: number, cols: number, sizes: number[]): ChunkedMatrix {
-  const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
-  let r0 = 0;
-  for (const n of sizes) {
-    chunks.push({ tensor: gpu.upload(w.slice(r0 * cols, (r0 + n) * cols), [n, cols], `w${r0}`), rowStart: r0, rows: n });
-    r0 += n;
-  }
-  expect(r0).toBe(rows);
-  return { rows, cols, chunks };
-}
+const upload = (w: Float32Array, rows: number, cols: number, sizes: number[]): ChunkedMatrix => uploadRowChunks(gpu, w, rows, cols, sizes);
 
 async function runVariant(file: string, opts: { sparsity?: number; nm?: { n: number; m: number } }): Promise<void> {
   const ref = await fixtureTensors(file);

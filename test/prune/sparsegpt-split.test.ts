@@ -6,7 +6,7 @@
  * whole stories260K run.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { Gpu, type Tensor } from '../../src/gpu/device';
+import { Gpu } from '../../src/gpu/device';
 import { nodeGpu } from '../../src/gpu/node';
 import type { ChunkedMatrix } from '../../src/gpu/ops';
 import { sparsegptPrune, inverseHessianFactor, controlBlock } from '../../src/prune/sparsegpt';
@@ -14,7 +14,7 @@ import { HessianAccumulator } from '../../src/prune/stats';
 import { allocPanels, destroyPanels, panelRows, panelStart, readPanels, type PanelMatrix } from '../../src/prune/panels';
 import { LlamaModel, LINEAR_NAMES } from '../../src/model/llama';
 import { pruneModel } from '../../src/prune/run';
-import { testGpu, randn } from '../helpers/gpu';
+import { testGpu, randn, uploadRowChunks, readRowChunks } from '../helpers/gpu';
 import { fixtureCheckpoint, fixtureWindows } from '../helpers/fixture';
 import { sparsegptRef64, randomHessian } from './sparsegpt-ref';
 
@@ -33,21 +33,8 @@ function seeded(seed: number): (k: number) => Float32Array {
   return (k) => randn(k, ++s, 1);
 }
 
-function uploadChunked(gpu: Gpu, w: Float32Array, rows: number, cols: number, per: number): ChunkedMatrix {
-  const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const n = Math.min(per, rows - r0);
-    chunks.push({ tensor: gpu.upload(w.slice(r0 * cols, (r0 + n) * cols), [n, cols], 'w'), rowStart: r0, rows: n });
-  }
-  return { rows, cols, chunks };
-}
-
-async function readChunked(gpu: Gpu, W: ChunkedMatrix): Promise<Float32Array> {
-  const out = new Float32Array(W.rows * W.cols);
-  for (const ch of W.chunks) out.set(await gpu.readF32(ch.tensor, 0, ch.rows * W.cols), ch.rowStart * W.cols);
-  W.chunks.forEach((ch) => ch.tensor.destroy());
-  return out;
-}
+const uploadChunked = uploadRowChunks;
+const readChunked = (gpu: Gpu, W: ChunkedMatrix): Promise<Float32Array> => readRowChunks(gpu, W, { destroy: true });
 
 function uploadPanels(gpu: Gpu, h: Float32Array, d: number, rowsPer: number): PanelMatrix {
   const m = allocPanels(gpu, d, rowsPer, 'H');

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { Gpu, Tensor } from '../../src/gpu/device';
+import type { Gpu } from '../../src/gpu/device';
 import type { ChunkedMatrix } from '../../src/gpu/ops';
 import { PolyPruneError } from '../../src/common/errors';
 import { choleskyLower, controlBlock, checkCholeskyStatus, triangularInverseLower, inverseHessianFactor, selectKth, gemmSub, sparsegptPrune, CTL } from '../../src/prune/sparsegpt';
-import { testGpu, randn, expectClose } from '../helpers/gpu';
+import { testGpu, randn, expectClose, uploadRowChunks, readRowChunks } from '../helpers/gpu';
 import { cholLower64, triInvLower64, dampen64, hinvUpper64, sparsegptRef64, randomHessian } from './sparsegpt-ref';
 
 let gpu: Gpu;
@@ -32,22 +32,8 @@ function maxAbs(a: ArrayLike<number>): number {
 }
 
 /** W split into row chunks of the given sizes. */
-function uploadChunked(w: Float32Array, rows: number, cols: number, sizes: number[]): ChunkedMatrix {
-  const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
-  let r0 = 0;
-  for (const n of sizes) {
-    chunks.push({ tensor: gpu.upload(w.slice(r0 * cols, (r0 + n) * cols), [n, cols], `w${r0}`), rowStart: r0, rows: n });
-    r0 += n;
-  }
-  expect(r0).toBe(rows);
-  return { rows, cols, chunks };
-}
-
-async function readChunked(m: ChunkedMatrix): Promise<Float32Array> {
-  const out = new Float32Array(m.rows * m.cols);
-  for (const ch of m.chunks) out.set(await gpu.readF32(ch.tensor, 0, ch.rows * m.cols), ch.rowStart * m.cols);
-  return out;
-}
+const uploadChunked = (w: Float32Array, rows: number, cols: number, sizes: number[]): ChunkedMatrix => uploadRowChunks(gpu, w, rows, cols, sizes);
+const readChunked = (m: ChunkedMatrix): Promise<Float32Array> => readRowChunks(gpu, m);
 
 function destroyChunked(m: ChunkedMatrix): void {
   for (const ch of m.chunks) ch.tensor.destroy();
