@@ -16,7 +16,8 @@ function RerunSetup() {
   return (
     <div className="notice history-rerun" role="region" aria-label="Re-run">
       <p>
-        Re-run: the same experiment on the same model ({rerun.record.model.name}), measured again on this device.
+        Re-run: the same {rerun.record.kind === 'experiment' ? 'experiment' : rerun.record.kind === 'prune' ? 'pruning (settings and calibration)' : rerun.record.kind === 'task' ? 'task' : 'perplexity measurement'} on the same model ({rerun.record.model.name}), measured
+        again on this device.
       </p>
       {rerun.needed.length > 0 ? (
         <>
@@ -80,7 +81,8 @@ export function HistoryBanner() {
   const shared = useAppStore((s) => s.shared);
   const offer = useAppStore((s) => s.resumeOffer);
   const busy = useAppStore((s) => s.running !== null);
-  const running = useAppStore((s) => s.running?.panel === 'history');
+  // A resumed experiment runs in the Experiment panel; the offer comes back if it stops again.
+  const running = useAppStore((s) => s.running?.panel === 'history' || s.running?.panel === 'experiment');
   return (
     <>
       {offer && !running && (
@@ -117,11 +119,9 @@ export function HistoryBanner() {
             <button type="button" onClick={() => void copyShareLink('shared', shared.record)}>
               Copy share link
             </button>
-            {shared.record.kind === 'experiment' && (
-              <button type="button" disabled={busy} onClick={() => void prepareRerun(shared.record, 'shared')}>
-                Re-run
-              </button>
-            )}
+            <button type="button" disabled={busy} onClick={() => void prepareRerun(shared.record, 'shared')}>
+              Re-run
+            </button>
             <button type="button" onClick={() => closeShared()}>
               Close
             </button>
