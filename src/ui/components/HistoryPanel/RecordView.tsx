@@ -236,43 +236,47 @@ function TaskTable({ rec }: { rec: TaskResultRecord }) {
   );
 }
 
-/** A prune record's report: overall sparsity, then sparsity (and reconstruction error) per layer and matrix. */
+/** One value per layer and matrix (rows = layers, columns = the matrices in wanda's order). */
+function LayerGrid({ label, matrices, values, fmt }: { label: string; matrices: string[]; values: (number | null)[][]; fmt: (v: number) => string }) {
+  return (
+    <div className="table-scroll">
+      <table className="data-table rec-table" aria-label={label}>
+        <thead>
+          <tr>
+            <th scope="col">layer</th>
+            {matrices.map((m) => (
+              <th key={m} scope="col">
+                {m.replace(/^(self_attn|mlp)\./, '')}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {values.map((layer, l) => (
+            <tr key={l}>
+              <th scope="row">{l}</th>
+              {layer.map((v, j) => (
+                <td key={j} data-value={v ?? ''}>
+                  {v === null ? '—' : fmt(v)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A prune record's report: overall sparsity, then sparsity (and reconstruction error, when measured) per layer and matrix. */
 function PruneTable({ rec }: { rec: PruneResultRecord }) {
   return (
     <>
       <p className="rec-numbers">
         Overall sparsity <strong data-value={rec.overall}>{pct(rec.overall)}</strong> over {rec.sparsity.length} layers × {rec.matrices.length} matrices.
       </p>
-      <div className="table-scroll">
-        <table className="data-table rec-table" aria-label="Sparsity per matrix">
-          <thead>
-            <tr>
-              <th scope="col">layer</th>
-              <th scope="col" className="text">
-                matrix
-              </th>
-              <th scope="col">sparsity</th>
-              {rec.recon && (
-                <th scope="col">
-                  <abbr title="relative reconstruction error on the calibration activations, ||WX - W'X||² / ||WX||²">recon. error</abbr>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {rec.sparsity.flatMap((layer, l) =>
-              layer.map((v, j) => (
-                <tr key={`${l}|${j}`}>
-                  <td>{l}</td>
-                  <th scope="row">{rec.matrices[j]}</th>
-                  <td data-value={v}>{fmtNum(v * 100)} %</td>
-                  {rec.recon && <td>{rec.recon[l]?.[j] === null || rec.recon[l]?.[j] === undefined ? '—' : fmtNum(rec.recon[l][j]!, 3)}</td>}
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-      </div>
+      <LayerGrid label="Sparsity per matrix" matrices={rec.matrices} values={rec.sparsity} fmt={(v) => `${fmtNum(v * 100, 3)} %`} />
+      {rec.recon && <LayerGrid label="Reconstruction error per matrix" matrices={rec.matrices} values={rec.recon} fmt={(v) => fmtNum(v, 3)} />}
     </>
   );
 }
