@@ -335,13 +335,20 @@ async function ensureModel(rec: ResultRecord): Promise<ModelSummary | undefined>
     });
     return undefined;
   }
+  // A pruned copy carries its base's source: the base loaded from there has another hash.
+  const copyHint = rec.kind === 'perplexity' || rec.kind === 'task' ? ` If it was measured on a pruned copy, re-run that prune from History first (it makes the same copy, with this hash), then press Re-run again.` : '';
+  const sameSource = store().models.find((m) => m.source === rec.model.source && !m.prunedFrom);
+  if (sameSource) {
+    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The loaded model from ${rec.model.source} is not the one of this result (content SHA-256 ${sameSource.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).${copyHint}` });
+    return undefined;
+  }
   const loaded = await loadModel({ kind: 'url', url: rec.model.source });
   if (!loaded) {
     store().pushMessage({ panel: 'history', level: 'error', code: 'FETCH_FAILED', text: `Could not load the model from ${rec.model.source}; see the Model panel.` });
     return undefined;
   }
   if (loaded.sha256 !== rec.model.sha256) {
-    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The model at ${rec.model.source} is not the one of this result any more (content SHA-256 ${loaded.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).` });
+    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The model at ${rec.model.source} is not the one of this result (content SHA-256 ${loaded.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).${copyHint}` });
     return undefined;
   }
   return loaded;
