@@ -1,8 +1,8 @@
 /**
  * Every run is kept in History, not only experiment grids, in the built app (dist/) in headless
- * Chromium (SwiftShader WebGPU), on the stand-in bundled model: a single perplexity measurement and a
- * prune become result records as they finish, survive a reload, open with the same numbers as the
- * panel showed, and re-run (bundled texts found again by SHA-256) to the same numbers.
+ * Chromium (SwiftShader WebGPU), on the stand-in bundled model: a single perplexity measurement, a
+ * prune and task scores become result records as they finish, survive a reload, open with the same
+ * numbers as the panel showed, and re-run (bundled texts found again by SHA-256) to the same numbers.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -132,6 +132,39 @@ describe('History keeps single runs', () => {
     expect(a.sparsity).toEqual(b.sparsity);
     expect(a.overall).toBe(b.overall);
     await page.locator('.history-panel').screenshot({ path: path.join(SHOTS, 'history-runs-prune.png') });
+    expect(await page.locator('[role="alert"]').count(), browser.log.join('\n')).toBe(0);
+  });
+
+  it('task scores are kept per model and language, open beside another run, and re-run on the pruned copy they were scored on', async () => {
+    const { page } = browser;
+    const rows = page.locator('.history-table tbody tr');
+    const tasks = page.locator('section.tasks-panel');
+    // The active model is the pruned copy; UDHR in the model's languages (de, en), two items each.
+    await tasks.getByLabel('Max items per task').fill('2');
+    await tasks.getByRole('button', { name: 'Score', exact: true }).click();
+    await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(6);
+    const taskRows = rows.filter({ has: page.locator('td', { hasText: /^task$/ }) });
+    expect(await taskRows.count()).toBe(2);
+    const panelAcc = await page.locator('.task-results tr[data-language="en"] .task-acc').textContent();
+    const en = taskRows.filter({ hasText: 'udhr en on polyprune-ml-wanda' });
+    expect(await en.locator('.history-headline').textContent()).toBe(`acc ${(Number(panelAcc!.split(' ')[0]) * 100).toFixed(0)} % (2 items)`);
+    await en.getByRole('button', { name: 'Open' }).click();
+    // Opened beside the prune report shown before: compare side by side.
+    expect(await page.locator('.history-compare-2 .history-view').count()).toBe(2);
+    expect(await page.locator('.history-view .rec-view[data-kind="task"] .task-acc').textContent()).toBe(panelAcc);
+
+    await en.getByRole('button', { name: 'Re-run' }).click();
+    const setup = page.getByRole('region', { name: 'Re-run' });
+    await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
+    await setup.getByRole('button', { name: 'Start re-run' }).click();
+    await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(7);
+    const all = await exportedRecords(page);
+    const scored = all.flatMap((e) => (e.record.kind === 'task' && e.record.result.language === 'en' ? [e.record] : []));
+    expect(scored).toHaveLength(2);
+    expect(scored[0].model.sha256).toBe(scored[1].model.sha256);
+    expect(scored[0].file).toEqual(scored[1].file);
+    expect(scored[0].result).toEqual(scored[1].result);
+    await page.locator('.history-panel').screenshot({ path: path.join(SHOTS, 'history-runs-task.png') });
     expect(await page.locator('[role="alert"]').count(), browser.log.join('\n')).toBe(0);
   });
 });
