@@ -2,7 +2,6 @@ import { useRef } from 'react';
 import { useAppStore } from '../../store';
 import { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, discardResume, prepareRerun, resumeRun, saveRecord, startRerun } from '../../store/actions';
 import { fmtBytes } from '../../format';
-import { OpProgress } from '../OpProgress/OpProgress';
 import { LinkBox } from './HistoryPanel';
 import { RecordView } from './RecordView';
 import './HistoryPanel.css';
@@ -75,14 +74,15 @@ function RerunSetup() {
 
 /**
  * Top of the page: the result of a share link (shown at once, marked as shared, with provenance),
- * an interrupted experiment to resume or discard, the re-run set-up and its progress.
+ * an interrupted experiment to resume or discard, the re-run set-up. Re-runs and resumes show their
+ * progress in the panel of their kind (an experiment in the Experiment panel).
  */
 export function HistoryBanner() {
   const shared = useAppStore((s) => s.shared);
   const offer = useAppStore((s) => s.resumeOffer);
   const busy = useAppStore((s) => s.running !== null);
   // A resumed experiment runs in the Experiment panel; the offer comes back if it stops again.
-  const running = useAppStore((s) => s.running?.panel === 'history' || s.running?.panel === 'experiment');
+  const running = useAppStore((s) => s.running?.panel === 'experiment');
   return (
     <>
       {offer && !running && (
@@ -102,7 +102,6 @@ export function HistoryBanner() {
         </div>
       )}
       <RerunSetup />
-      <OpProgress panel="history" />
       {shared && (
         <section className="panel history-shared" aria-labelledby="shared-heading">
           <header className="row">

@@ -453,6 +453,7 @@ async function runTracked(model: ModelSummary, spec: StudySpec, inputs: StudyInp
   if (track.planned) store().setExpRun({ ...recordToRun(track.planned, model.name), id: runId, status: 'running', record: null, startedAt: Date.now() });
   const t0 = performance.now();
   let aborted = false;
+  if (!store().running) info(`'${label}' runs in the Experiment panel, where its heatmaps fill in.`);
   const rec = await runOp('experiment', label, async (opts, signal) => {
     if (resume) {
       const m = new StudyCheckpoint(resume).measured();
