@@ -16,8 +16,9 @@
  *   `complete: false` and a `note`; it never throws after validation. Bad input throws BAD_ARGUMENT
  *   before anything runs.
  * - `resume`: a record of the same experiment (same model hash, spec, sources, columns): measured
- *   cells are kept and not measured again. Mask overlaps need both masks of one run, so pairs whose
- *   rows were finished earlier are only kept if the resumed record has them.
+ *   cells are kept and not measured again. Mask overlaps need both masks in the engine, which an
+ *   interruption loses: rows of the first seed finished earlier are pruned again (same seed, so the
+ *   same mask; no reconstruction error, no measuring) for the overlaps still missing.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback, ProgressEvent } from '../common/progress';
@@ -231,11 +232,19 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const wantIou = specIn.maskOverlap !== false && R > 2;
   // Mask overlaps for the first seed only (they vary little with the seed; keeps the record small).
   if (wantIou) total += ((R - 1) * (R - 2)) / 2 - rec.iou.filter((m) => m.s === 0).length;
+  // Rows of the first seed finished before a resume have no mask any more (masks live in the engine,
+  // not in the record): they are pruned again, cheaply (no reconstruction error, no measuring), for
+  // the overlaps still missing. Pruning is deterministic for a given seed, so the IoU is the same.
+  const hasIou = (a: number, b: number) => rec.iou.some((m) => m.s === 0 && ((m.a === a && m.b === b) || (m.a === b && m.b === a)));
+  const remask = new Set<number>();
+  if (wantIou) for (let r = 1; r < R; r++) if (rowDone(r, 0) && rec.rows.some((_, b) => b > 0 && b !== r && !hasIou(r, b))) remask.add(r);
+  total += remask.size;
   let done = 0;
   const t0 = performance.now();
   const spent = { prune: [0, 0], measure: [0, 0] };
   let remaining = { prune: 0, measure: 0 };
   for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) remaining.prune++;
+  remaining.prune += remask.size;
   remaining.measure = total - remaining.prune;
   const step = (kind: 'prune' | 'measure', ms: number, message: string, where: { row?: number; col?: number; seed?: number }) => {
     done++;
@@ -336,6 +345,28 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         }
       }
       if (wantIou && s === 0) {
+        for (const r of remask) {
+          if (masks.has(r)) continue;
+          throwIfAborted(signal);
+          const src = inputs.sources[r - 1];
+          const t = performance.now();
+          const again = await engine.prune(
+            baseModelId,
+            {
+              method: spec.method as PruneMethod,
+              ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
+              calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[0] },
+              reconstructionError: false,
+            },
+            // Its layers were reported in the first run: only the op's own progress goes on.
+            { opId: opId(), onProgress: (e) => e.kind !== 'layerDone' && emit(e) },
+          );
+          loaded.add(again.model.id);
+          await engine.unloadModel(again.model.id, { keepMask: true });
+          loaded.delete(again.model.id);
+          masks.set(r, again.model.id);
+          step('prune', performance.now() - t, `pruned '${rec.rows[r].label}' again for its mask (seed ${spec.seeds[0]}; masks do not survive an interruption)`, { row: r, seed: 0 });
+        }
         for (let a = 1; a < R; a++)
           for (let b = a + 1; b < R; b++) {
             if (rec.iou.some((m) => m.a === a && m.b === b && m.s === s)) continue;

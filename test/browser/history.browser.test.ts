@@ -150,6 +150,8 @@ describe('share links, history and resume in the page', () => {
     await page.screenshot({ path: path.join(SHOTS, 'history-resume-offer.png') });
     await modelReady(page);
     await offer.getByRole('button', { name: 'Resume' }).click();
+    // The resumed run is the Experiment panel's, which says what it resumes.
+    await expect.poll(() => page.locator('section.exp-panel .message-info').allTextContents(), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/Resuming 'Re-run of .*': [3-5] of 6 values were measured/));
     await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     expect(await offer.count()).toBe(0);
 
@@ -159,6 +161,13 @@ describe('share links, history and resume in the page', () => {
     expect(resumed.complete && whole.complete).toBe(true);
     expect(resumed.cells).toEqual(whole.cells);
     expect(resumed.rows.map((r) => r.sparsity)).toEqual(whole.rows.map((r) => r.sparsity));
+    // Row 1 was finished before the reload; its mask is re-derived, so the IoU table is the uninterrupted one.
+    expect(whole.iou).toHaveLength(1);
+    expect(resumed.iou).toEqual(whole.iou);
+    // The Experiment panel shows the resumed run as a live one: all cells, the mask IoU table, done.
+    expect(await page.locator('.exp-results .exp-status').getAttribute('data-status')).toBe('done');
+    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(resumed, 'ppl'));
+    expect(await page.locator('.exp-results table.exp-mask tbody td').allTextContents()).toEqual(whole.iou[0].v.flat().map((v) => (v === null ? '–' : v.toFixed(2))));
     // SwiftShader in the page and lavapipe in the CLI: the same experiment, float-for-float close.
     cliRecord.cells.forEach((row, r) => row.forEach((c, k) => expect(Math.abs(whole.cells[r][k].ppl[0]! - c.ppl[0]!) / c.ppl[0]!).toBeLessThan(1e-3)));
     // The opened run shows the same numbers as its record.
@@ -311,6 +320,10 @@ describe('share links, history and resume in the page', () => {
     expect(rec.complete).toBe(true);
     expect(rec.rows.map((r) => r.label)).toHaveLength(3);
     for (const row of rec.cells) for (const c of row) expect(c.ppl.every((x) => x !== null && x > 1)).toBe(true);
+    expect(rec.iou).toHaveLength(1);
+    expect(rec.iou[0].v.flat().every((x) => x !== null && x > 0 && x <= 1)).toBe(true);
+    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(rec, 'ppl'));
+    expect(await page.locator('.exp-results table.exp-mask').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'history-experiment-resumed.png'), fullPage: true });
   });
 });

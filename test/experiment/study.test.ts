@@ -124,6 +124,39 @@ describe('runStudy', () => {
     await expect(runStudy(engine, base, { ...spec, seeds: [0, 2] }, inputs, { resume: part })).rejects.toThrow(/Cannot resume from that result: its settings differ/);
   }, 600_000);
 
+  it('a row finished before the interruption is pruned again for its mask: the resumed IoU equals the uninterrupted one', async () => {
+    const ctrl = new AbortController();
+    const part = await runStudy(engine, base, { ...spec, seeds: [0] }, inputs, {
+      signal: ctrl.signal,
+      onEvent: (e) => {
+        // Row 1 (seed 0) is pruned and measured; stop when row 2 starts measuring.
+        if (e.kind === 'cell' && e.row === 2) ctrl.abort();
+      },
+    });
+    expect(part.complete).toBe(false);
+    expect(part.rows[1].sparsity[0]).not.toBeNull();
+    expect(part.iou).toEqual([]);
+    const steps: string[] = [];
+    const layerRows: number[] = [];
+    const resumed = await runStudy(engine, base, { ...spec, seeds: [0] }, inputs, {
+      resume: part,
+      onEvent: (e) => {
+        if (e.kind === 'step') steps.push(e.message);
+        if (e.kind === 'layerDone') layerRows.push(e.row!);
+      },
+    });
+    expect(resumed.complete).toBe(true);
+    expect(steps.some((m) => /pruned 'en.txt' again for its mask/.test(m))).toBe(true);
+    // The re-prune reports no layers (its reconstruction errors are in the record already).
+    expect(new Set(layerRows)).toEqual(new Set([2]));
+    expect(resumed.rows[1].recon).toEqual(part.rows[1].recon);
+    expect(resumed.iou).toHaveLength(1);
+    expect(resumed.iou[0]).toMatchObject({ a: 1, b: 2, s: 0 });
+    // full ran seeds [0, 1]; its overlap is of seed 0, the same pruned models.
+    expect(resumed.iou[0].v).toEqual(full.iou[0].v);
+    expect((await engine.listModels()).map((m) => m.id)).toEqual([base]);
+  }, 600_000);
+
   it('refuses bad experiments before running anything', async () => {
     const bad = async (s: Partial<StudySpec>, i: Partial<StudyInputs> = {}) => runStudy(engine, base, { ...spec, ...s } as StudySpec, { ...inputs, ...i });
     await expect(bad({ sparsity: undefined })).rejects.toThrow(/there is no default/);

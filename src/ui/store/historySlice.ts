@@ -1,4 +1,4 @@
-import type { ExperimentRecord, ResultRecord } from '../../experiment/records';
+import type { ResultRecord } from '../../experiment/records';
 import type { HistoryEntry, StorageInfo } from '../../experiment/history';
 import type { NeededFile } from '../../experiment/files';
 import type { OmittedDetail } from '../../experiment/share';
@@ -17,7 +17,8 @@ export interface SharedView {
 }
 
 export interface RerunState {
-  record: ExperimentRecord;
+  /** Any kind: an experiment, a perplexity or task measurement, a prune. */
+  record: ResultRecord;
   /** Where the result came from: 'shared' link or a history entry id. */
   from: string;
   /** Files that neither the bundle nor earlier drops provided (name, size, SHA-256). */

@@ -2,7 +2,6 @@ import { useRef } from 'react';
 import { useAppStore } from '../../store';
 import { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, discardResume, prepareRerun, resumeRun, saveRecord, startRerun } from '../../store/actions';
 import { fmtBytes } from '../../format';
-import { OpProgress } from '../OpProgress/OpProgress';
 import { LinkBox } from './HistoryPanel';
 import { RecordView } from './RecordView';
 import './HistoryPanel.css';
@@ -16,7 +15,8 @@ function RerunSetup() {
   return (
     <div className="notice history-rerun" role="region" aria-label="Re-run">
       <p>
-        Re-run: the same experiment on the same model ({rerun.record.model.name}), measured again on this device.
+        Re-run: the same {rerun.record.kind === 'experiment' ? 'experiment' : rerun.record.kind === 'prune' ? 'pruning (settings and calibration)' : rerun.record.kind === 'task' ? 'task' : 'perplexity measurement'} on the same model ({rerun.record.model.name}), measured
+        again on this device.
       </p>
       {rerun.needed.length > 0 ? (
         <>
@@ -74,13 +74,15 @@ function RerunSetup() {
 
 /**
  * Top of the page: the result of a share link (shown at once, marked as shared, with provenance),
- * an interrupted experiment to resume or discard, the re-run set-up and its progress.
+ * an interrupted experiment to resume or discard, the re-run set-up. Re-runs and resumes show their
+ * progress in the panel of their kind (an experiment in the Experiment panel).
  */
 export function HistoryBanner() {
   const shared = useAppStore((s) => s.shared);
   const offer = useAppStore((s) => s.resumeOffer);
   const busy = useAppStore((s) => s.running !== null);
-  const running = useAppStore((s) => s.running?.panel === 'history');
+  // A resumed experiment runs in the Experiment panel; the offer comes back if it stops again.
+  const running = useAppStore((s) => s.running?.panel === 'experiment');
   return (
     <>
       {offer && !running && (
@@ -100,7 +102,6 @@ export function HistoryBanner() {
         </div>
       )}
       <RerunSetup />
-      <OpProgress panel="history" />
       {shared && (
         <section className="panel history-shared" aria-labelledby="shared-heading">
           <header className="row">
@@ -117,11 +118,9 @@ export function HistoryBanner() {
             <button type="button" onClick={() => void copyShareLink('shared', shared.record)}>
               Copy share link
             </button>
-            {shared.record.kind === 'experiment' && (
-              <button type="button" disabled={busy} onClick={() => void prepareRerun(shared.record, 'shared')}>
-                Re-run
-              </button>
-            )}
+            <button type="button" disabled={busy} onClick={() => void prepareRerun(shared.record, 'shared')}>
+              Re-run
+            </button>
             <button type="button" onClick={() => closeShared()}>
               Close
             </button>

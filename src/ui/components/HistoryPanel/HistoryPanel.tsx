@@ -18,7 +18,7 @@ function methodOf(rec: ResultRecord): { method: string; sparsity: string } {
 function sourcesOf(rec: ResultRecord): string {
   if (rec.kind === 'experiment') return rec.rows.slice(1).map((r) => r.label).join(', ') || '—';
   if (rec.kind === 'prune') return rec.calibration.map((c) => c.language ?? c.name).join(', ') || '—';
-  return '—';
+  return '—'; // perplexity and task runs measure a model; they calibrate nothing
 }
 
 /** The numbers a row of the list shows: mean perplexity over the languages, dense and pruned. */
@@ -33,9 +33,9 @@ export function headline(rec: ResultRecord): string {
       return parts.join(', ');
     }
     case 'perplexity':
-      return `ppl ${fmtNum(rec.result.ppl)}`;
+      return `ppl ${fmtNum(rec.result.ppl)} on ${rec.text.language ?? rec.text.name}`;
     case 'task':
-      return `acc ${fmtNum(rec.result.acc * 100, 3)} %`;
+      return `acc ${fmtNum(rec.result.acc * 100, 3)} % (${rec.result.n} items)`;
     case 'prune':
       return `${fmtNum(rec.overall * 100, 3)} % zeros`;
   }
@@ -87,11 +87,9 @@ function EntryRow({ e }: { e: HistoryEntry<ResultRecord> }) {
         <button type="button" className="small" onClick={() => void copyShareLink(e.id, rec)}>
           Copy share link
         </button>
-        {rec.kind === 'experiment' && (
-          <button type="button" className="small" disabled={busy} onClick={() => void prepareRerun(rec, e.id)}>
-            Re-run
-          </button>
-        )}
+        <button type="button" className="small" disabled={busy} onClick={() => void prepareRerun(rec, e.id)}>
+          Re-run
+        </button>
         <button type="button" className="small" onClick={() => setEditing(e.name)}>
           Rename
         </button>
@@ -170,7 +168,7 @@ export function HistoryPanel() {
           <Messages panel="history" />
           {lastKey && entries.some((e) => e.id === lastKey) && <LinkBox k={lastKey} />}
           {entries.length === 0 ? (
-            <p className="hint">No runs yet. Finished experiments are kept here, in this browser only.</p>
+            <p className="hint">No runs yet. Every finished run (perplexity, tasks, prune, experiment) is kept here, in this browser only.</p>
           ) : (
             <div className="table-scroll">
               <table className="history-table" aria-label="Runs">

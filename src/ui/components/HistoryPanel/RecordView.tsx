@@ -1,11 +1,11 @@
 import { useId, useState } from 'react';
-import type { ExperimentRecord, ResultRecord, SourceRef } from '../../../experiment/records';
+import type { ExperimentRecord, PerplexityResultRecord, PruneResultRecord, ResultRecord, SourceRef, TaskResultRecord } from '../../../experiment/records';
 import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';
 import { fmtBytes, fmtNum } from '../../format';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerChart, MaskChart, ResultTable } from '../ExperimentResults/ExperimentResults';
-import { recordTasks, recordToRun } from './recordRun';
+import { recordTasks, recordToRun } from '../../store/recordRun';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 const pct = (x: number): string => `${fmtNum(x * 100, 3)} %`;
@@ -133,6 +133,154 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
   );
 }
 
+/** A perplexity record as the Perplexity panel's results table shows a row. */
+function PerplexityTable({ rec }: { rec: PerplexityResultRecord }) {
+  const r = rec.result;
+  return (
+    <div className="table-scroll">
+      <table className="data-table rec-table" aria-label="Perplexity result">
+        <thead>
+          <tr>
+            <th scope="col" className="text">
+              model
+            </th>
+            <th scope="col">text</th>
+            <th scope="col">perplexity</th>
+            <th scope="col">
+              <abbr title="mean negative log-likelihood per predicted token, in nats">mean NLL</abbr>
+            </th>
+            <th scope="col">bits per byte</th>
+            <th scope="col">tokens</th>
+            <th scope="col">windows</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr data-label={r.language}>
+            <td className="text">{rec.model.name}</td>
+            <th scope="row">{rec.text.language ?? rec.text.name}</th>
+            <td className="ppl-value" data-value={r.ppl}>
+              {fmtNum(r.ppl)}
+            </td>
+            <td>{fmtNum(r.meanNll)}</td>
+            <td data-value={r.bpb ?? ''}>{r.bpb === null ? '—' : fmtNum(r.bpb)}</td>
+            <td>{r.tokens.toLocaleString()}</td>
+            <td>
+              {r.windows} × {rec.settings.seqlen}
+              {rec.settings.stride ? ` (stride ${rec.settings.stride})` : ''}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const fmtAcc = (x: number, se: number | null): string => `${x.toFixed(3)}${se === null ? '' : ` ± ${se.toFixed(3)}`}`;
+
+/** A task record as the Tasks panel's results table shows a row, with its warnings. */
+function TaskTable({ rec }: { rec: TaskResultRecord }) {
+  const r = rec.result;
+  return (
+    <>
+      <div className="table-scroll">
+        <table className="data-table rec-table" aria-label="Task result">
+          <thead>
+            <tr>
+              <th scope="col" className="text">
+                task
+              </th>
+              <th scope="col" className="text">
+                language
+              </th>
+              <th scope="col" className="text">
+                model
+              </th>
+              <th scope="col">items</th>
+              <th scope="col">acc</th>
+              <th scope="col">acc_norm</th>
+              <th scope="col">acc_bytes</th>
+              <th scope="col">
+                <abbr title="requests cut from the left to fit the model's context">truncated</abbr>
+              </th>
+              <th scope="col">warnings</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr data-task={r.task} data-language={r.language}>
+              <td className="text">{r.task}</td>
+              <td className="text">{r.language}</td>
+              <td className="text">{rec.model.name}</td>
+              <td>{r.n}</td>
+              <td className="task-acc" data-value={r.acc}>
+                {fmtAcc(r.acc, r.acc_stderr)}
+              </td>
+              <td>{fmtAcc(r.acc_norm, r.acc_norm_stderr)}</td>
+              <td>{fmtAcc(r.acc_bytes, r.acc_bytes_stderr)}</td>
+              <td>{r.truncated}</td>
+              <td>{r.warnings.length}</td>
+            </tr>
+          </tbody>
+        </table>
+      </div>
+      {r.warnings.length > 0 && (
+        <details>
+          <summary>{r.warnings.length} warnings</summary>
+          <ul>
+            {r.warnings.slice(0, 50).map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </>
+  );
+}
+
+/** One value per layer and matrix (rows = layers, columns = the matrices in wanda's order). */
+function LayerGrid({ label, matrices, values, fmt }: { label: string; matrices: string[]; values: (number | null)[][]; fmt: (v: number) => string }) {
+  return (
+    <div className="table-scroll">
+      <table className="data-table rec-table" aria-label={label}>
+        <thead>
+          <tr>
+            <th scope="col">layer</th>
+            {matrices.map((m) => (
+              <th key={m} scope="col">
+                {m.replace(/^(self_attn|mlp)\./, '')}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {values.map((layer, l) => (
+            <tr key={l}>
+              <th scope="row">{l}</th>
+              {layer.map((v, j) => (
+                <td key={j} data-value={v ?? ''}>
+                  {v === null ? '—' : fmt(v)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A prune record's report: overall sparsity, then sparsity (and reconstruction error, when measured) per layer and matrix. */
+function PruneTable({ rec }: { rec: PruneResultRecord }) {
+  return (
+    <>
+      <p className="rec-numbers">
+        Overall sparsity <strong data-value={rec.overall}>{pct(rec.overall)}</strong> over {rec.sparsity.length} layers × {rec.matrices.length} matrices.
+      </p>
+      <LayerGrid label="Sparsity per matrix" matrices={rec.matrices} values={rec.sparsity} fmt={(v) => `${fmtNum(v * 100, 3)} %`} />
+      {rec.recon && <LayerGrid label="Reconstruction error per matrix" matrices={rec.matrices} values={rec.recon} fmt={(v) => fmtNum(v, 3)} />}
+    </>
+  );
+}
+
 function ExperimentCharts({ rec }: { rec: ExperimentRecord }) {
   const run = recordToRun(rec);
   return (
@@ -179,21 +327,9 @@ export function RecordView({ rec, omitted = [], name }: { rec: ResultRecord; omi
           </p>
         </>
       )}
-      {rec.kind === 'perplexity' && (
-        <p className="rec-numbers">
-          Perplexity <strong>{fmtNum(rec.result.ppl)}</strong>, bits per byte {rec.result.bpb === null ? 'n/a' : rec.result.bpb.toFixed(4)}, mean NLL {rec.result.meanNll.toFixed(4)} ({rec.result.tokens} tokens, {rec.result.windows} windows)
-        </p>
-      )}
-      {rec.kind === 'task' && (
-        <p className="rec-numbers">
-          acc <strong>{pct(rec.result.acc)}</strong> ± {pct(rec.result.acc_stderr ?? 0)} ({rec.result.n} items)
-        </p>
-      )}
-      {rec.kind === 'prune' && (
-        <p className="rec-numbers">
-          Overall sparsity <strong>{pct(rec.overall)}</strong> over {rec.sparsity.length} layers × {rec.matrices.length} matrices.
-        </p>
-      )}
+      {rec.kind === 'perplexity' && <PerplexityTable rec={rec} />}
+      {rec.kind === 'task' && <TaskTable rec={rec} />}
+      {rec.kind === 'prune' && <PruneTable rec={rec} />}
     </div>
   );
 }

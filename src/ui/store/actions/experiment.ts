@@ -6,7 +6,7 @@
  */
 import { resolvePattern } from '../../../engine/api';
 import type { ProgressEvent } from '../../../common/progress';
-import type { CalibrationText } from '../../../engine/api';
+import type { CalibrationText, OpOptions } from '../../../engine/api';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from '../experimentSlice';
@@ -55,6 +55,95 @@ function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: Ex
 }
 
 let runCounter = 0;
+
+/**
+ * The Experiment panel's live view of a running study: each event of runStudy goes into the run
+ * with this id (cells, layers finishing, sparsity, mask overlaps), so its heatmaps and table fill in
+ * as cells finish. Used by the panel's own runs and by re-runs and resumes (history.ts). Rows and
+ * languages are read from the run (row r of the study = run.rows[r], column k = evalLanguages[k]).
+ */
+export function experimentEvents(id: number, opts: OpOptions & { opId: string }): (e: ProgressEvent) => void {
+  const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
+  const current = (): ExperimentRun | undefined => (store().expRun?.id === id ? store().expRun! : undefined);
+  const rowId = (r: number | undefined): string | undefined => (r === undefined ? undefined : current()?.rows[r]?.id);
+  const langOf = (k: number | undefined): string | undefined => (k === undefined ? undefined : current()?.settings.evalLanguages[k]);
+  const pruneStart = new Map<string, number>();
+  return (e: ProgressEvent): void => {
+    switch (e.kind) {
+      case 'step': {
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
+        store().setOpProgress(opts.opId, null);
+        const rid = rowId(e.row);
+        // A step on a pruned row without a column is its prune: the layer chart times layers from here.
+        if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
+        update((r) => ({ ...r, current: rid ? { rowId: rid, language: langOf(e.col), seed: e.seed } : r.current }));
+        return;
+      }
+      case 'cell': {
+        const rid = rowId(e.row);
+        const lang = langOf(e.col);
+        if (!rid || !lang) return;
+        const keys = (current()?.tasks[lang] ?? []).map((t) => t.key);
+        update((r) =>
+          withCell(r, rid, lang, (c) => {
+            const put = <T>(xs: T[], v: T): T[] => {
+              const out = [...xs];
+              out[e.seed] = v;
+              return out;
+            };
+            const ts = { ...c.tasks };
+            keys.forEach((k, j) => {
+              const acc = e.values.acc[j];
+              if (acc !== null && acc !== undefined) ts[k] = put(ts[k] ?? [], { acc, stderr: e.values.se[j] ?? null, n: 0 });
+            });
+            return { ppl: e.values.ppl === null ? c.ppl : put(c.ppl, e.values.ppl), bpb: e.values.ppl === null ? c.bpb : put(c.bpb, e.values.bpb), tasks: ts };
+          }),
+        );
+        return;
+      }
+      case 'layerDone': {
+        const rid = rowId(e.row);
+        if (!rid) return;
+        const seed = e.seed ?? 0;
+        const key = `${rid}|${seed}`;
+        if (!pruneStart.has(key)) pruneStart.set(key, performance.now());
+        const at = performance.now() - pruneStart.get(key)!;
+        update((r) => {
+          const i = r.layerTraces.findIndex((t) => t.rowId === rid && t.seed === seed);
+          const tr: LayerTrace = i >= 0 ? r.layerTraces[i] : { rowId: rid, seed, layers: e.layers, finishedAt: [], matrices: e.matrices, recon: [] };
+          const finishedAt = [...tr.finishedAt];
+          finishedAt[e.layer] = at;
+          const recon = [...tr.recon];
+          recon[e.layer] = e.recon;
+          const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon };
+          return { ...r, layerTraces: i >= 0 ? r.layerTraces.map((t, k) => (k === i ? next : t)) : [...r.layerTraces, next] };
+        });
+        opts.onProgress?.(e);
+        return;
+      }
+      case 'rowDone': {
+        const rid = rowId(e.row);
+        if (!rid) return;
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity] } : x)) }));
+        return;
+      }
+      case 'maskOverlap': {
+        const a = rowId(e.a);
+        const b = rowId(e.b);
+        if (!a || !b) return;
+        update((r) => ({ ...r, masks: [...r.masks, { a, b, seed: e.seed, matrices: e.matrices, iou: e.iou }] }));
+        return;
+      }
+      default:
+        opts.onProgress?.(e);
+    }
+  };
+}
+
+/** A new id for a run shown in the Experiment panel (updates to an older run are then ignored). */
+export function nextRunId(): number {
+  return ++runCounter;
+}
 
 /** Run the experiment panel's experiment on the active model. */
 export async function runExperiment(): Promise<void> {
@@ -145,11 +234,10 @@ export async function runExperiment(): Promise<void> {
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
     : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [] }, src }));
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...prunedRows.map((r) => r.row)];
-  const id = ++runCounter;
+  const id = nextRunId();
   const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
   const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
-  const rowId = (r: number | undefined): string | undefined => (r === undefined ? undefined : rows[r]?.id);
 
   const t0 = performance.now();
   const what = `${rows.length - 1} pruned model${rows.length === 2 ? '' : 's'} × ${evalLangs.length} language${evalLangs.length === 1 ? '' : 's'}`;
@@ -163,70 +251,7 @@ export async function runExperiment(): Promise<void> {
     }
     const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
     const { runStudy } = await import('../../../experiment/study');
-    const pruneStart = new Map<string, number>();
-    const onEvent = (e: ProgressEvent): void => {
-      switch (e.kind) {
-        case 'step': {
-          store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
-          store().setOpProgress(opts.opId, null);
-          const rid = rowId(e.row);
-          // A step on a pruned row without a column is its prune: the layer chart times layers from here.
-          if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
-          update((r) => ({ ...r, current: rid ? { rowId: rid, language: e.col === undefined ? undefined : evalLangs[e.col], seed: e.seed } : r.current }));
-          return;
-        }
-        case 'cell': {
-          const rid = rowId(e.row)!;
-          const lang = evalLangs[e.col];
-          const keys = tasks[lang].map((t) => t.key);
-          update((r) =>
-            withCell(r, rid, lang, (c) => {
-              const put = <T>(xs: T[], v: T): T[] => {
-                const out = [...xs];
-                out[e.seed] = v;
-                return out;
-              };
-              const ts = { ...c.tasks };
-              keys.forEach((k, j) => {
-                const acc = e.values.acc[j];
-                if (acc !== null && acc !== undefined) ts[k] = put(ts[k] ?? [], { acc, stderr: e.values.se[j] ?? null, n: 0 });
-              });
-              return { ppl: e.values.ppl === null ? c.ppl : put(c.ppl, e.values.ppl), bpb: e.values.ppl === null ? c.bpb : put(c.bpb, e.values.bpb), tasks: ts };
-            }),
-          );
-          return;
-        }
-        case 'layerDone': {
-          const rid = rowId(e.row)!;
-          const seed = e.seed ?? 0;
-          const key = `${rid}|${seed}`;
-          if (!pruneStart.has(key)) pruneStart.set(key, performance.now());
-          const at = performance.now() - pruneStart.get(key)!;
-          update((r) => {
-            const i = r.layerTraces.findIndex((t) => t.rowId === rid && t.seed === seed);
-            const tr: LayerTrace = i >= 0 ? r.layerTraces[i] : { rowId: rid, seed, layers: e.layers, finishedAt: [], matrices: e.matrices, recon: [] };
-            const finishedAt = [...tr.finishedAt];
-            finishedAt[e.layer] = at;
-            const recon = [...tr.recon];
-            recon[e.layer] = e.recon;
-            const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon };
-            return { ...r, layerTraces: i >= 0 ? r.layerTraces.map((t, k) => (k === i ? next : t)) : [...r.layerTraces, next] };
-          });
-          opts.onProgress?.(e);
-          return;
-        }
-        case 'rowDone': {
-          const rid = rowId(e.row)!;
-          update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity] } : x)) }));
-          return;
-        }
-        case 'maskOverlap':
-          update((r) => ({ ...r, masks: [...r.masks, { a: rowId(e.a)!, b: rowId(e.b)!, seed: e.seed, matrices: e.matrices, iou: e.iou }] }));
-          return;
-        default:
-          opts.onProgress?.(e);
-      }
-    };
+    const onEvent = experimentEvents(id, opts);
     const spec: StudySpec = {
       method: settings.method,
       ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),

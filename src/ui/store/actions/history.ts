@@ -5,12 +5,18 @@
  *   lists, opens, compares, renames, deletes, exports and imports them.
  * - Share links: `#r=...` in the page's URL is decoded on open (and on hashchange) and shown at once;
  *   "Copy share link" makes one from any record.
- * - Re-run: a record's experiment runs again through runStudy: the model is the loaded one with the
- *   same content hash, or fetched again from its URL; bundled texts are fetched and checked by
- *   SHA-256; any other file the record names must be given by the user and must have that hash.
- * - Resume: while a re-run runs, the record rebuilt from its events (StudyCheckpoint) is stored after
- *   every finished cell, with the texts it needs; after a reload, a closed tab or a lost device the page
- *   offers to resume it (runStudy's `resume`: only missing cells are measured) or to discard it.
+ * - Every run is kept: experiments (trackStudy), and single perplexity, task and prune runs of the
+ *   page (keepRecord, called by their actions as each finishes).
+ * - Re-run, for every kind of record: the model is the loaded one with the same content hash, or
+ *   fetched again from its URL; bundled texts are fetched and checked by SHA-256; any other file the
+ *   record names must be given by the user and must have that hash. An experiment runs again through
+ *   runStudy (shown live in the Experiment panel), a perplexity or task record through its panel's
+ *   action with the record's settings, a prune record re-prunes the same base with the same settings
+ *   and calibration.
+ * - Resume: while an experiment runs, the record rebuilt from its events (StudyCheckpoint) is stored
+ *   after every finished cell, with the texts it needs; after a reload, a closed tab or a lost device
+ *   the page offers to resume it (runStudy's `resume`: only missing cells are measured; shown in the
+ *   Experiment panel, filling in as an uninterrupted run) or to discard it.
  */
 import { PolyPruneError } from '../../../common/errors';
 import type { ProgressEvent } from '../../../common/progress';
@@ -19,13 +25,18 @@ import { sha256Hex } from '../../../calib/text';
 import { StudyCheckpoint } from '../../../experiment/checkpoint';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
 import { newId, requestPersistence, RunHistory, storageInfo } from '../../../experiment/history';
-import { parseResultRecord, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';
+import { parseResultRecord, recordHeader, modelRefOf, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';
 import { decodeRecordLink, recordShareLink, sharePayload } from '../../../experiment/share';
 import { planStudy, runStudy, type StudyInputs, type StudySpec } from '../../../experiment/study';
 import { saveBlob } from '../../download';
-import { calibTextUrl, evalTextUrl, udhrFileUrl } from '../../paths';
-import { bundledText, errorText, getEngine, reportError, runOp, store } from './core';
+import { calibTextUrl, evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import { recordToRun } from '../recordRun';
+import { bundledText, errorCode, errorText, getEngine, reportError, runOp, store } from './core';
+import { experimentEvents, nextRunId } from './experiment';
 import { loadModel } from './models';
+import { rerunPerplexity } from './perplexity';
+import { rerunPrune } from './prune';
+import { rerunTask } from './tasks';
 
 let db: RunHistory<ResultRecord> | null = null;
 let persistAsked = false;
@@ -114,6 +125,36 @@ export async function saveRecord(rec: ResultRecord, name = recordTitle(rec)): Pr
   }
 }
 
+let adapterDescription: string | null = null;
+
+/** The header of a record of a run on `model` (adapter asked once per page). */
+export async function runHeader(model: ModelSummary): Promise<ReturnType<typeof recordHeader>> {
+  adapterDescription ??= (await getEngine().gpuInfo()).description;
+  return recordHeader(modelRefOf(model), adapterDescription);
+}
+
+/** A text input as a record names it: name, language, UTF-8 size and SHA-256. */
+export async function textRef(name: string, text: string | Uint8Array, language: string | null, weight?: number): Promise<SourceRef> {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
+  return { name, language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(weight !== undefined ? { weight } : {}) };
+}
+
+/**
+ * Keep a finished single run (perplexity, task, prune) in History. Never fails the run: a record that
+ * cannot be built or stored is reported in the History panel. Returns the entry id.
+ */
+export async function keepRecord(build: () => Promise<ResultRecord>): Promise<string | undefined> {
+  if (!db) return undefined; // History unavailable: the panel says so once (historyStatus).
+  let rec: ResultRecord;
+  try {
+    rec = await build();
+  } catch (e) {
+    store().pushMessage({ panel: 'history', level: 'error', code: errorCode(e), text: `This run was not kept in History: ${errorText(e)}` });
+    return undefined;
+  }
+  return saveRecord(rec);
+}
+
 export async function renameEntry(id: string, name: string): Promise<void> {
   try {
     await db?.rename(id, name);
@@ -187,41 +228,60 @@ export async function copyShareLink(key: string, rec: ResultRecord): Promise<voi
 
 interface TextRef {
   ref: SourceRef;
-  /** Where a bundled copy may be (checked by hash). */
-  bundled: (() => Promise<string>) | null;
+  /** Where bundled copies may be (each checked by hash; the first that matches is used). */
+  bundled: (() => Promise<string>)[];
 }
 
-function textRefs(rec: ExperimentRecord): TextRef[] {
-  const out: TextRef[] = [];
-  for (const row of rec.rows.slice(1)) for (const s of row.sources) out.push({ ref: s, bundled: s.language ? () => bundledText(calibTextUrl(s.language!), `Calibration text '${s.language}'`) : null });
-  for (const c of rec.columns) {
-    if (c.text) out.push({ ref: c.text, bundled: () => bundledText(evalTextUrl(c.language), `Evaluation text '${c.language}'`) });
-    for (const t of c.tasks) {
-      const lang = t.file.language ?? c.language;
-      const udhr = t.task === 'udhr' && store().udhr.state === 'ready' ? (store().udhr as { languages: { language: string; file: string }[] }).languages.find((u) => u.language === lang) : undefined;
-      out.push({ ref: t.file, bundled: udhr ? () => bundledText(udhrFileUrl(udhr.file), `UDHR task '${lang}'`) : null });
-    }
-  }
+/** Bundled candidates of a task file: the UDHR file of its language, bundled tasks of that format and language. */
+function bundledTaskFiles(task: string, language: string | null): (() => Promise<string>)[] {
+  const out: (() => Promise<string>)[] = [];
+  const s = store();
+  if (!language) return out;
+  const udhr = task === 'udhr' && s.udhr.state === 'ready' ? s.udhr.languages.find((u) => u.language === language) : undefined;
+  if (udhr) out.push(() => bundledText(udhrFileUrl(udhr.file), `UDHR task '${language}'`));
+  for (const b of s.bundledTasks.filter((x) => x.task === task && x.language === language)) out.push(() => bundledText(taskFileUrl(b.file), `Bundled task ${b.name} '${language}'`));
   return out;
 }
 
-/** Get ready to re-run a record: find the bundled texts it used, list the files the user must give. */
+const calibCopy = (s: SourceRef) => (s.language ? [() => bundledText(calibTextUrl(s.language!), `Calibration text '${s.language}'`)] : []);
+
+/** Every text a record names, with where the app may have it. */
+function textRefs(rec: ResultRecord): TextRef[] {
+  switch (rec.kind) {
+    case 'perplexity': {
+      const l = rec.text.language;
+      return [{ ref: rec.text, bundled: l ? [() => bundledText(evalTextUrl(l), `Evaluation text '${l}'`)] : [] }];
+    }
+    case 'task':
+      return [{ ref: rec.file, bundled: bundledTaskFiles(rec.settings.task, rec.file.language ?? rec.settings.language) }];
+    case 'prune':
+      return rec.calibration.map((c) => ({ ref: c, bundled: calibCopy(c) }));
+    case 'experiment': {
+      const out: TextRef[] = [];
+      for (const row of rec.rows.slice(1)) for (const c of row.sources) out.push({ ref: c, bundled: calibCopy(c) });
+      for (const c of rec.columns) {
+        if (c.text) out.push({ ref: c.text, bundled: [() => bundledText(evalTextUrl(c.language), `Evaluation text '${c.language}'`)] });
+        for (const t of c.tasks) out.push({ ref: t.file, bundled: bundledTaskFiles(t.task, t.file.language ?? c.language) });
+      }
+      return out;
+    }
+  }
+}
+
+/** Get ready to re-run a record (any kind): find the bundled texts it used, list the files the user must give. */
 export async function prepareRerun(rec: ResultRecord, from: string): Promise<void> {
   store().clearMessages('history');
-  if (rec.kind !== 'experiment') {
-    store().pushMessage({ panel: 'history', level: 'error', code: 'BAD_ARGUMENT', text: `Re-run is for experiments; this is a ${rec.kind} result. Run it again from its panel.` });
-    return;
-  }
   const needed = new Map<string, NeededFile>();
   for (const { ref, bundled } of textRefs(rec)) {
     if (rerunTexts.has(ref.sha256) || needed.has(ref.sha256)) continue;
     let found = false;
-    if (bundled) {
+    for (const get of bundled) {
       try {
-        const text = await bundled();
+        const text = await get();
         if ((await sha256Hex(new TextEncoder().encode(text))) === ref.sha256) {
           rerunTexts.set(ref.sha256, text);
           found = true;
+          break;
         }
       } catch {
         /* not bundled here: the user gives it */
@@ -258,17 +318,28 @@ export function cancelRerunSetup(): void {
   store().setHistory({ rerun: null });
 }
 
-/** The loaded model with the record's content hash, or the record's URL loaded again. */
-async function ensureModel(rec: ExperimentRecord): Promise<ModelSummary | undefined> {
-  const have = store().models.find((m) => m.sha256 === rec.model.sha256 && !m.prunedFrom);
+/**
+ * The loaded model with the record's content hash (a pruned copy counts: a perplexity or task record
+ * may be of one), or the record's URL loaded again.
+ */
+async function ensureModel(rec: ResultRecord): Promise<ModelSummary | undefined> {
+  const loadedNow = store().models.filter((m) => m.sha256 === rec.model.sha256);
+  const have = loadedNow.find((m) => !m.prunedFrom) ?? loadedNow[0];
   if (have) return have;
   if (!/^https?:\/\//i.test(rec.model.source)) {
     store().pushMessage({
       panel: 'history',
       level: 'error',
       code: 'BAD_ARGUMENT',
-      text: `This result was made with '${rec.model.name}' from ${rec.model.source} (content SHA-256 ${rec.model.sha256.slice(0, 12)}…), which this page cannot fetch. Load that model (folder or files), then press Re-run again.`,
+      text: `This result was made with '${rec.model.name}' from ${rec.model.source} (content SHA-256 ${rec.model.sha256.slice(0, 12)}…), which this page cannot fetch. Load that model (folder or files${rec.kind === 'perplexity' || rec.kind === 'task' ? ', or prune it again: re-run its prune result' : ''}), then press Re-run again.`,
     });
+    return undefined;
+  }
+  // A pruned copy carries its base's source: the base loaded from there has another hash.
+  const copyHint = rec.kind === 'perplexity' || rec.kind === 'task' ? ` If it was measured on a pruned copy, re-run that prune from History first (it makes the same copy, with this hash), then press Re-run again.` : '';
+  const sameSource = store().models.find((m) => m.source === rec.model.source && !m.prunedFrom);
+  if (sameSource) {
+    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The loaded model from ${rec.model.source} is not the one of this result (content SHA-256 ${sameSource.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).${copyHint}` });
     return undefined;
   }
   const loaded = await loadModel({ kind: 'url', url: rec.model.source });
@@ -277,7 +348,7 @@ async function ensureModel(rec: ExperimentRecord): Promise<ModelSummary | undefi
     return undefined;
   }
   if (loaded.sha256 !== rec.model.sha256) {
-    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The model at ${rec.model.source} is not the one of this result any more (content SHA-256 ${loaded.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).` });
+    store().pushMessage({ panel: 'history', level: 'error', code: 'HASH_MISMATCH', text: `The model at ${rec.model.source} is not the one of this result (content SHA-256 ${loaded.sha256.slice(0, 12)}…, the result needs ${rec.model.sha256.slice(0, 12)}…).${copyHint}` });
     return undefined;
   }
   return loaded;
@@ -323,7 +394,7 @@ interface PartialData {
   record: ExperimentRecord;
 }
 
-/** Re-run the prepared record (all its files present). */
+/** Re-run the prepared record (all its files present), through the same action as a first run of its kind. */
 export async function startRerun(): Promise<void> {
   const r = store().rerun;
   if (!r) return;
@@ -331,35 +402,77 @@ export async function startRerun(): Promise<void> {
     store().pushMessage({ panel: 'history', level: 'error', code: 'BAD_ARGUMENT', text: `Give the ${r.needed.length} missing file${r.needed.length === 1 ? '' : 's'} first.` });
     return;
   }
-  const model = await ensureModel(r.record);
+  const rec = r.record;
+  const model = await ensureModel(rec);
   if (!model) return;
-  const { spec, inputs } = studyFromRecord(r.record, rerunTexts);
+  const text = (ref: SourceRef): string => {
+    const t = rerunTexts.get(ref.sha256);
+    if (t === undefined) throw new PolyPruneError('HASH_MISMATCH', `The text '${ref.name}' (SHA-256 ${ref.sha256.slice(0, 12)}…) is missing.`);
+    return t;
+  };
   store().setHistory({ rerun: null });
-  await runTracked(model, spec, inputs, `Re-run of ${recordTitle(r.record)}`, newId(), undefined);
+  const label = `Re-run of ${recordTitle(rec)}`;
+  let id: string | undefined;
+  try {
+    switch (rec.kind) {
+      case 'experiment': {
+        const { spec, inputs } = studyFromRecord(rec, rerunTexts);
+        await runTracked(model, spec, inputs, label, newId(), undefined);
+        return;
+      }
+      case 'perplexity':
+        id = await rerunPerplexity(model, rec, text(rec.text));
+        break;
+      case 'task':
+        id = await rerunTask(model, rec, text(rec.file));
+        break;
+      case 'prune':
+        id = await rerunPrune(model, rec, rec.calibration.map((c) => ({ name: c.name, text: text(c), ...(c.language ? { language: c.language } : {}), ...(c.weight !== undefined ? { weight: c.weight } : {}) })));
+        break;
+    }
+  } catch (e) {
+    reportError('history', e);
+    return;
+  }
+  if (id) {
+    await renameEntry(id, label);
+    store().setHistory({ historyShown: [id] });
+    info(`Finished: saved to History as '${label}'.`);
+  }
 }
 
 /**
  * Run the study with a checkpoint stored after every finished cell (and the texts it needs, stored
- * once beside it), so a reload can resume it. A finished run goes to history and is shown.
+ * once beside it), so a reload can resume it. It is shown live in the Experiment panel (from the
+ * cells measured before, when resuming); a finished run goes to history and is shown there too.
  */
 async function runTracked(model: ModelSummary, spec: StudySpec, inputs: StudyInputs, label: string, partialId: string, resume: ExperimentRecord | undefined): Promise<void> {
   const engine = getEngine();
   const track = await trackStudy(model, spec, inputs, label, { partialId, resume });
-  const rec = await runOp('history', label, async (opts, signal) =>
-    runStudy(engine, model.id, spec, inputs, {
-      signal,
-      resume,
-      onEvent: track.onEvent((e: ProgressEvent) => {
-        if (e.kind === 'step') store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
-        else opts.onProgress?.(e);
-      }),
-    }),
-  );
+  const runId = nextRunId();
+  if (track.planned) store().setExpRun({ ...recordToRun(track.planned, model.name), id: runId, status: 'running', record: null, startedAt: Date.now() });
+  const t0 = performance.now();
+  let aborted = false;
+  if (!store().running) info(`'${label}' runs in the Experiment panel, where its heatmaps fill in.`);
+  const rec = await runOp('experiment', label, async (opts, signal) => {
+    if (resume) {
+      const m = new StudyCheckpoint(resume).measured();
+      store().pushMessage({ panel: 'experiment', level: 'info', text: `Resuming '${label}': ${m.done} of ${m.total} values were measured before the interruption; measuring the rest.` });
+    }
+    const show = experimentEvents(runId, opts);
+    const out = await runStudy(engine, model.id, spec, inputs, { signal, resume, onEvent: track.onEvent(show) });
+    aborted = signal.aborted;
+    return out;
+  });
+  store().updateExpRun(runId, (r) => ({ ...r, record: rec ?? null, status: rec?.complete ? 'done' : aborted ? 'cancelled' : 'failed', current: null, elapsedMs: performance.now() - t0 }));
+  if (rec && !rec.complete) store().pushMessage({ panel: 'experiment', level: aborted ? 'info' : 'error', text: rec.note ?? 'The experiment stopped before the end.' });
   const id = await track.finish(rec);
   if (id) store().setHistory({ historyShown: [id] });
 }
 
 export interface StudyTracker {
+  /** The record being filled (planned, or the one resumed); null when the experiment could not be planned. */
+  planned: ExperimentRecord | null;
   /** Wraps the run's own event handler: every finished cell is also stored for resume. */
   onEvent(inner?: (e: ProgressEvent) => void): (e: ProgressEvent) => void;
   /** After runStudy: a complete record goes to history (returns its id), an incomplete one stays resumable. */
@@ -401,6 +514,7 @@ export async function trackStudy(model: ModelSummary, spec: StudySpec, inputs: S
   }
   store().setHistory({ resumeOffer: null });
   return {
+    planned: cp ? structuredClone(cp.record) : null,
     onEvent: (inner) => (e) => {
       inner?.(e);
       if (cp?.apply(e)) save();

@@ -1,8 +1,10 @@
 /** Perplexity of the active model on bundled or own text. */
 import type { ModelSummary, OpOptions, PerplexityResult } from '../../../engine/api';
+import { perplexityResultRecord, type PerplexityResultRecord } from '../../../experiment/records';
 import { evalTextUrl } from '../../paths';
 import type { Panel } from '../messagesSlice';
 import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled } from './core';
+import { keepRecord, runHeader, textRef } from './history';
 
 function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | undefined {
   const { seqlen, maxWindows } = store();
@@ -17,15 +19,39 @@ function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | un
   return { seqlen, maxWindows };
 }
 
-async function measure(model: ModelSummary, text: string, label: string, language: string | undefined, opts: OpOptions): Promise<PerplexityResult> {
-  const { seqlen, maxWindows } = store();
-  const result = await getEngine().perplexity(model.id, { text, textName: label, seqlen, maxWindows, language }, opts);
+/**
+ * Measure, add the row to the table and keep the result record in History. `settings` defaults to
+ * the form's; a re-run passes the record's. Returns the History entry id (undefined when not kept).
+ */
+async function measure(
+  model: ModelSummary,
+  text: string,
+  label: string,
+  language: string | undefined,
+  opts: OpOptions,
+  settings: { seqlen: number; maxWindows?: number; stride?: number } = { seqlen: store().seqlen, maxWindows: store().maxWindows },
+): Promise<{ result: PerplexityResult; entry: string | undefined }> {
+  const result = await getEngine().perplexity(model.id, { text, textName: label, ...settings, language }, opts);
   for (const w of result.warnings ?? []) store().pushMessage({ panel: 'perplexity', level: 'info', text: `Warning (${label}): ${w}` });
+  const maxWindows = settings.maxWindows ?? result.windows;
   const replaced = store().addPplResult({ modelId: model.id, modelName: model.name, label, maxWindows, result });
   if (replaced) {
     store().pushMessage({ panel: 'perplexity', level: 'info', text: `Measured ${model.name} on ${label} again with the same settings (at most ${maxWindows} windows of ${result.seqlen} tokens); its row shows the new numbers.` });
   }
-  return result;
+  // Bundled text is named as the experiment names it (eval/<lang>.txt), so a re-run finds it by hash.
+  const entry = await keepRecord(async () =>
+    perplexityResultRecord(await runHeader(model), await textRef(language ? `eval/${language}.txt` : label, text, language ?? null), { seqlen: result.seqlen, stride: result.stride, maxWindows: settings.maxWindows }, result),
+  );
+  return { result, entry };
+}
+
+/** Measure a perplexity record again (History's Re-run): same text (checked by hash), same windows. */
+export async function rerunPerplexity(model: ModelSummary, rec: PerplexityResultRecord, text: string): Promise<string | undefined> {
+  const language = rec.text.language ?? undefined;
+  const label = language ?? rec.text.name;
+  const settings = { seqlen: rec.settings.seqlen, ...(rec.settings.maxWindows !== null ? { maxWindows: rec.settings.maxWindows } : {}), ...(rec.settings.stride !== null ? { stride: rec.settings.stride } : {}) };
+  const out = await runOp('perplexity', `Re-run: perplexity (${label}) on ${model.name}`, (opts) => measure(model, text, label, language, opts, settings));
+  return out?.entry;
 }
 
 /** Perplexity of the active model on the selected text. */

@@ -1,11 +1,13 @@
 /** Scoring multiple-choice tasks: the bundled UDHR task or a task file. */
 import { PolyPruneError } from '../../../common/errors';
-import { TASK_NAMES, type TaskName, type TaskResult } from '../../../engine/api';
+import { TASK_NAMES, type ModelSummary, type OpOptions, type TaskName, type TaskResult } from '../../../engine/api';
+import { taskResultRecord, type TaskResultRecord } from '../../../experiment/records';
 import type { TaskRecord } from '../../../eval/results';
 import { TASKS } from '../../../eval/tasks/index';
 import { TASKS_DIR, tasksIndexUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
 import type { BundledTask } from '../experimentSlice';
 import { bundledText, errorText, fetchBundled, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from './core';
+import { keepRecord, runHeader, textRef } from './history';
 
 interface UdhrIndexEntry {
   language: string;
@@ -61,13 +63,14 @@ export async function runTasks(): Promise<void> {
   const limit = Number.isNaN(s.taskLimit) ? undefined : s.taskLimit;
   if (limit !== undefined && !wholeAtLeast('tasks', limit, 1, 'Max items')) return;
 
-  type Job = { language: string; source: string; task: TaskName; text: () => Promise<string> };
+  /** `fileName`: how the record names the file (the UDHR file as bundled, or the user's file). */
+  type Job = { language: string; source: string; fileName: string; task: TaskName; text: () => Promise<string> };
   let jobs: Job[];
   if (s.taskSource === 'udhr') {
     if (s.udhr.state !== 'ready') return bad('FILE_NOT_FOUND', 'The bundled UDHR task is not in this build; score a task file instead.');
     const chosen = s.udhr.languages.filter((l) => s.udhrSelected.includes(l.language));
     if (!chosen.length) return bad('BAD_ARGUMENT', 'Choose at least one UDHR language.');
-    jobs = chosen.map((l) => ({ language: l.language, source: 'UDHR (bundled)', task: 'udhr', text: () => bundledText(udhrFileUrl(l.file), `UDHR task '${l.language}'`) }));
+    jobs = chosen.map((l) => ({ language: l.language, source: 'UDHR (bundled)', fileName: l.file, task: 'udhr', text: () => bundledText(udhrFileUrl(l.file), `UDHR task '${l.language}'`) }));
   } else {
     const file = s.taskFile;
     if (!file) return bad('BAD_ARGUMENT', 'Choose or drop a task file first.');
@@ -75,7 +78,7 @@ export async function runTasks(): Promise<void> {
     const language = s.taskLanguage.trim();
     const supported = taskLanguages(task);
     if (supported && !supported.includes(language)) return bad('BAD_ARGUMENT', `${task} needs the file's language. Supported: ${supported.join(', ')}.`);
-    jobs = [{ language, source: file.name, task, text: async () => file.text }];
+    jobs = [{ language, source: file.name, fileName: file.name, task, text: async () => file.text }];
   }
 
   const total = jobs.length * models.length;
@@ -88,12 +91,25 @@ export async function runTasks(): Promise<void> {
         throwIfCancelled(signal);
         store().setOpOverall(opts.opId, { done, total, message: `${job.task}${job.language ? ` ${job.language}` : ''} on ${m.name}` });
         store().setOpProgress(opts.opId, null);
-        const result = await getEngine().evalTask(m.id, { task: job.task, text, language: job.language || undefined, limit }, opts);
-        store().addTaskRow({ modelId: m.id, modelName: m.name, source: job.source, result: record(result) });
+        await score(m, job.task, text, { name: job.fileName, language: job.language || null }, job.source, limit, opts);
         done++;
       }
     }
   });
+}
+
+/** Score one task on one model, add its row to the table and keep its record in History (entry id). */
+async function score(model: ModelSummary, task: TaskName, text: string, file: { name: string; language: string | null }, source: string, limit: number | undefined, opts: OpOptions): Promise<string | undefined> {
+  const result = await getEngine().evalTask(model.id, { task, text, language: file.language ?? undefined, limit }, opts);
+  store().addTaskRow({ modelId: model.id, modelName: model.name, source, result: record(result) });
+  return keepRecord(async () => taskResultRecord(await runHeader(model), await textRef(file.name, text, file.language), limit, result));
+}
+
+/** Score a task record again (History's Re-run): same file (checked by hash), language and item limit. */
+export async function rerunTask(model: ModelSummary, rec: TaskResultRecord, text: string): Promise<string | undefined> {
+  const source = rec.settings.task === 'udhr' ? 'UDHR (bundled)' : rec.file.name;
+  const file = { name: rec.file.name, language: rec.file.language };
+  return runOp('tasks', `Re-run: ${rec.settings.task} ${rec.settings.language} on ${model.name}`, (opts) => score(model, rec.settings.task, text, file, source, rec.settings.limit ?? undefined, opts));
 }
 
 /**

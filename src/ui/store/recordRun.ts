@@ -2,8 +2,8 @@
  * An experiment record as the experiment panel's view model (ExperimentRun), so a stored or shared
  * result is drawn by the same heatmaps as a live run: same rows, columns, per-seed values.
  */
-import type { ExperimentRecord } from '../../../experiment/records';
-import type { ExpCell, ExperimentRun, ExpTask } from '../../store';
+import type { ExperimentRecord } from '../../experiment/records';
+import type { ExpCell, ExperimentRun, ExpTask } from './experimentSlice';
 
 const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
 
