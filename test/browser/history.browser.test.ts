@@ -11,21 +11,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { serveStandInApp, type StandInApp } from './standIn';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 import { recordShareLink } from '../../src/experiment/share';
 import { sha256Hex } from '../../src/calib/text';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp');
 const BIN = path.resolve('bin/polyprune.mjs');
 
-let server: StaticServer;
-let work: { dir: string; remove: () => Promise<void> };
-let standIn: string;
+let work: StandInApp;
 let cliRecord: ExperimentRecord;
 let link: string;
 const browsers: Browser[] = [];
@@ -49,32 +44,25 @@ async function browser(): Promise<Browser> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
   if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli`.');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   mkdirSync(SHOTS, { recursive: true });
-  work = await tempDir('polyprune-history-');
-  standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-history-');
   // The experiment headless (lavapipe), on the model the page bundles, with its bundled texts.
   const grid = await cli([
-    'grid', '--model', `${server.url}/models/polyprune-ml/`, '--data', standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en',
+    'grid', '--model', `${work.server.url}/models/polyprune-ml/`, '--data', work.standIn, '--calib-langs', 'de,en', '--eval-langs', 'de,en',
     '--method', 'wanda', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--json',
   ]);
   if (grid.code !== 0) throw new Error(`polyprune grid failed: ${grid.stderr}`);
   cliRecord = parseResultRecord(grid.stdout) as ExperimentRecord;
   writeFileSync(path.join(work.dir, 'grid.json'), grid.stdout);
-  const share = await cli(['share', path.join(work.dir, 'grid.json'), '--base', `${server.url}/`]);
+  const share = await cli(['share', path.join(work.dir, 'grid.json'), '--base', `${work.server.url}/`]);
   if (share.code !== 0) throw new Error(`polyprune share failed: ${share.stderr}`);
   link = share.stdout.trim();
 }, 600_000);
 
 afterAll(async () => {
   for (const b of browsers) await b.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 /** data-value of every measured cell of a heatmap, by row id and column. */
@@ -177,7 +165,7 @@ describe('share links, history and resume in the page', () => {
 
   it('history survives a reload; compare shows two runs side by side; export then import in another profile gives the same list', async () => {
     const page = pageA;
-    await page.goto(`${server.url}/?autoload=0`);
+    await page.goto(`${work.server.url}/?autoload=0`);
     await expect.poll(() => page.locator('.history-table tbody tr').count(), { timeout: 60_000 }).toBe(2);
     const names = await page.locator('.history-table .history-name').allTextContents();
     await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
@@ -195,7 +183,7 @@ describe('share links, history and resume in the page', () => {
     writeFileSync(file, JSON.stringify(before));
 
     const b = await browser();
-    await b.page.goto(`${server.url}/?autoload=0`);
+    await b.page.goto(`${work.server.url}/?autoload=0`);
     await b.page.locator('.history-panel').waitFor();
     expect(await b.page.locator('.history-table').count()).toBe(0);
     await b.page.getByLabel('Import history file').setInputFiles(file);
@@ -210,7 +198,7 @@ describe('share links, history and resume in the page', () => {
   it('bad input: damaged, edited, newer and oversized links, HTML in a record, a wrong import file, a full quota, a file with the wrong hash', async () => {
     const b = browsers[1] ?? (await browser());
     const page = b.page;
-    const base = `${server.url}/?autoload=0`;
+    const base = `${work.server.url}/?autoload=0`;
     const appAlert = async (): Promise<{ code: string | null; text: string }> => {
       const el = page.locator('.app > .messages [role="alert"]').last();
       await el.waitFor({ timeout: 30_000 });
@@ -291,7 +279,7 @@ describe('share links, history and resume in the page', () => {
   it('an experiment of the Experiment panel interrupted by a reload is offered for resume, finishes and lands in History', async () => {
     const b = await browser();
     const page = b.page;
-    await page.goto(`${server.url}/`);
+    await page.goto(`${work.server.url}/`);
     await modelReady(page);
     const panel = page.locator('section.exp-panel');
     await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 60_000 }).toBe(2);

@@ -4,39 +4,28 @@
  * prune and task scores become result records as they finish, survive a reload, open with the same
  * numbers as the panel showed, and re-run (bundled texts found again by SHA-256) to the same numbers.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { serveStandInApp, type StandInApp } from './standIn';
 import { parseResultRecord, type ResultRecord } from '../../src/experiment/records';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
-let server: StaticServer;
-let work: { dir: string; remove: () => Promise<void> };
+let work: StandInApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   mkdirSync(SHOTS, { recursive: true });
-  work = await tempDir('polyprune-history-runs-');
-  const standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-history-runs-');
   browser = await launchChromium({ webgpu: true });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 async function exportedRecords(page: Page): Promise<{ name: string; record: ResultRecord }[]> {
@@ -52,7 +41,7 @@ const finished = (page: Page) => page.locator('.history-panel .message-info').al
 describe('History keeps single runs', () => {
   it('a perplexity run appears in History, survives a reload, reopens with the same numbers and re-runs to them', async () => {
     const { page } = browser;
-    await page.goto(`${server.url}/`);
+    await page.goto(`${work.server.url}/`);
     await page.getByLabel('Model architecture').waitFor({ timeout: 120_000 });
     const ppl = page.locator('section.ppl-panel');
     await ppl.getByLabel('Evaluation language').selectOption('en');
