@@ -100,22 +100,42 @@ export function ropeTables(invFreq: Float32Array, S: number): { cos: Float32Arra
   return { cos, sin };
 }
 
-/** In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset; tables (S, D/2). */
-export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number; interleaved?: boolean } = {}): void {
-  gpu.dispatch('nn/rope', [true, true, false], {
-    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.interleaved ? 1 : 0)],
-    bindings: [cosT, sinT, v],
+/**
+ * In-place RoPE on v (T, stride) for `heads` heads of size D starting at column colOffset; tables
+ * (positions, D/2). With `meta` (u32 (T / S, 2), see {@link PrefixKv}) sequence b starts at position
+ * meta[2b + 1] instead of 0.
+ */
+export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number, S: number, heads: number, D: number, opts: { stride?: number; colOffset?: number; interleaved?: boolean; meta?: Tensor } = {}): void {
+  gpu.dispatch('nn/rope', [true, true, false, true], {
+    params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.interleaved ? 1 : 0), u32(opts.meta ? 1 : 0)],
+    bindings: [cosT, sinT, v, opts.meta ?? cosT],
     workgroups: rowGrid(Math.ceil((heads * D) / 2 / 64), T),
   });
 }
 
-/** Causal GQA attention over T = B*S tokens (sequences of S). q (T, H*D), k/v (T, Hkv*D) -> o (T, H*D). */
-export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, T: number, S: number, H: number, Hkv: number, D: number): void {
+/**
+ * Keys and values of already-run prefixes (context sharing): query sequence b of an attention call
+ * attends rows meta[2b] .. meta[2b] + meta[2b + 1] of k/v first, then its own tokens, and its RoPE
+ * positions start at meta[2b + 1].
+ */
+export interface PrefixKv {
+  k: Tensor; // (rows, Hkv*D) after RoPE
+  v: Tensor; // (rows, Hkv*D)
+  meta: Tensor; // u32 (B, 2): first cached row, prefix length
+  /** Longest prefix (the RoPE tables must cover S + maxPrefix positions). */
+  maxPrefix: number;
+}
+
+/**
+ * Causal GQA attention over T = B*S tokens (sequences of S). q (T, H*D), k/v (T, Hkv*D) -> o (T, H*D).
+ * With `prefix`, each sequence first attends its cached prefix rows (see {@link PrefixKv}).
+ */
+export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, T: number, S: number, H: number, Hkv: number, D: number, prefix?: PrefixKv): void {
   if (D > 256) throw new PolyPruneError('UNSUPPORTED_MODEL', `head dim ${D} > 256 is not supported by the attention kernel`);
   if (H % Hkv !== 0) throw new PolyPruneError('UNSUPPORTED_MODEL', `num_attention_heads ${H} is not a multiple of num_key_value_heads ${Hkv}`);
-  gpu.dispatch('nn/attention', [true, true, true, false], {
-    params: [u32(T), u32(S), u32(H), u32(Hkv), u32(D), f32(1 / Math.sqrt(D))],
-    bindings: [q, k, v, o],
+  gpu.dispatch('nn/attention', [true, true, true, false, true, true, true], {
+    params: [u32(T), u32(S), u32(H), u32(Hkv), u32(D), f32(1 / Math.sqrt(D)), u32(prefix ? 1 : 0)],
+    bindings: [q, k, v, o, prefix?.k ?? k, prefix?.v ?? v, prefix?.meta ?? q],
     workgroups: [Math.ceil(T / 64), H, 1],
   });
 }
