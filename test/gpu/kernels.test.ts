@@ -23,6 +23,33 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tx, tw, tb, ty].forEach((t) => t.destroy());
   });
 
+  it('matmul tunings (vec4 loads, tile sizes from override constants) give bitwise the same result', async () => {
+    // K % 4 == 0: the vec4 path; odd M and N; x read at a row offset (a binding range, as headNll does).
+    const M = 45, K = 132, N = 77, off = 16; // 16 rows of 132 floats: a 256-byte aligned offset
+    const x = randn((M + off) * K, 11), w = randn(N * K, 12), b = randn(N, 13);
+    const tx = gpu.upload(x, [M + off, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(b, [N]);
+    const xs = { tensor: tx, offsetElems: off * K, numElems: M * K };
+    const ref = refLinear(x.subarray(off * K), M, K, w, N, b);
+    const run = async (tuning?: ops.MatmulTuning) => {
+      const ty = gpu.tensor([M, N]);
+      ops.matmul(gpu, xs, M, one(gpu, tw, N, K), ty, { bias: tb, tuning });
+      const out = await gpu.readF32(ty);
+      ty.destroy();
+      return out;
+    };
+    expect(ops.matmulTuning(gpu, K, off * K).VEC4).toBe(true);
+    expect(ops.matmulTuning(gpu, 71, 0).VEC4).toBe(false);
+    const scalar = await run(ops.MATMUL_SCALAR);
+    expectClose(scalar, ref, 1e-5, 1e-5, 'matmul scalar');
+    for (const t of [undefined, { WGX: 16, WGY: 16, TK: 16, VEC4: true }, { WGX: 8, WGY: 8, TK: 16, VEC4: true }, { WGX: 8, WGY: 16, TK: 16, VEC4: false }, { WGX: 16, WGY: 8, TK: 16, VEC4: true }]) {
+      const got = await run(t);
+      expect(Array.from(got), JSON.stringify(t ?? 'default')).toEqual(Array.from(scalar));
+    }
+    // Another K step: same values (the padding may only flip the sign of a zero).
+    expectClose(await run({ WGX: 16, WGY: 16, TK: 32, VEC4: true }), scalar, 0, 0, 'matmul TK 32');
+    [tx, tw, tb].forEach((t) => t.destroy());
+  });
+
   it('matmul over row chunks writes the right output columns', async () => {
     const M = 5, K = 16, N = 200;
     const x = randn(M * K, 5), w = randn(N * K, 6);
