@@ -9,7 +9,8 @@
 //   4 rw       out   f32 [M, ldOut]      row-major
 //   5 read     x4    vec4<f32> view of binding 1 (the same buffer range), read when VEC4
 //   6 read     w4    vec4<f32> view of binding 2, read when VEC4
-// Override constants (set at pipeline creation, src/gpu/ops.ts matmulTuning):
+// uses: common/gemm_core
+// Override constants (set at pipeline creation, src/gpu/ops.ts matmulTuning; declared in the core):
 //   WGX, WGY  workgroup of WGX x WGY invocations, each computing 4x4 outputs: a TM x TN = 4*WGY x 4*WGX
 //             output tile per workgroup (default 16 x 16: 64 x 64)
 //   TK        K step through workgroup memory (default 16; a multiple of 4 with VEC4)
@@ -29,9 +30,6 @@ struct Params {
   beta: f32,
 }
 
-override WGX: u32 = 16u;
-override WGY: u32 = 16u;
-override TK: u32 = 16u;
 override VEC4: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -42,10 +40,7 @@ override VEC4: bool = false;
 @group(0) @binding(5) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> w4: array<vec4<f32>>;
 
-var<workgroup> xs: array<f32, TK * WGY * 4u>; // [TK][TM]
-var<workgroup> ws: array<f32, TK * WGX * 4u>; // [TK][TN]
-
-/** Load rows r0.. of `rows` (TM or TN) x TK k-values into workgroup memory (x when isX, else w). */
+/** Load rows r0.. of `rows` (TM or TN) x TK k-values into the core's tiles (x into gemmA, w into gemmB). */
 fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
   let threads = WGX * WGY;
   if (VEC4) {
@@ -60,7 +55,7 @@ fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
         if (isX) { v = x4[(gr * p.K + gk) / 4u]; } else { v = w4[(gr * p.K + gk) / 4u]; }
       }
       for (var i = 0u; i < 4u; i++) {
-        if (isX) { xs[(c + i) * rows + r] = v[i]; } else { ws[(c + i) * rows + r] = v[i]; }
+        if (isX) { gemmA[(c + i) * rows + r] = v[i]; } else { gemmB[(c + i) * rows + r] = v[i]; }
       }
     }
   } else {
@@ -73,7 +68,7 @@ fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
       if (gr < limit && gk < p.K) {
         if (isX) { v = x[gr * p.K + gk]; } else { v = w[gr * p.K + gk]; }
       }
-      if (isX) { xs[c * rows + r] = v; } else { ws[c * rows + r] = v; }
+      if (isX) { gemmA[c * rows + r] = v; } else { gemmB[c * rows + r] = v; }
     }
   }
 }
@@ -94,19 +89,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     loadTile(true, m0, TM, p.M, k0, tid);
     loadTile(false, n0, TN, p.N, k0, tid);
     workgroupBarrier();
-    for (var c = 0u; c < TK; c++) {
-      var xr: array<f32, 4>;
-      var wr: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        xr[i] = xs[c * TM + lid.y * 4u + i];
-        wr[i] = ws[c * TN + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(xr[i], wr[j], acc[i * 4u + j]);
-        }
-      }
-    }
+    gemmTile(&acc, lid.x, lid.y);
     workgroupBarrier();
     k0 += TK;
   }
