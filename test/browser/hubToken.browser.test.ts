@@ -112,5 +112,11 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await open();
     expect(await field.inputValue()).toBe('');
     expect(await remember.isChecked()).toBe(false);
+    // Emptying the field forgets a remembered token too.
+    await field.fill(GOOD);
+    await remember.check();
+    await field.fill('');
+    expect(JSON.parse(await stored())[KEY]).toBeUndefined();
+    expect(await remember.isChecked()).toBe(false);
   });
 });

@@ -22,7 +22,7 @@ export function ModelPanel() {
   const [storeFailed, setStoreFailed] = useState(false);
   const updateToken = (value: string, keep: boolean): void => {
     setToken(value);
-    setRemember(keep);
+    setRemember(keep && value.trim() !== '');
     setStoreFailed(!setHubToken(value, keep));
   };
   const dirInput = useRef<HTMLInputElement>(null);
