@@ -93,6 +93,57 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tq, tk, tv, to].forEach((t) => t.destroy());
   });
 
+  it('cached prefixes (context sharing): RoPE offsets and attention to cached keys equal the full-sequence run bitwise', async () => {
+    const H = 4, Hkv = 2, D = 16, KD = Hkv * D;
+    // Two sequences: a prefix of P tokens (cached) and n own tokens; own tokens padded to Sq.
+    const seqs = [{ P: 50, n: 9 }, { P: 23, n: 14 }];
+    const Pc = 50, Sq = 14;
+    const inv = new Float32Array(D / 2).map((_, i) => 1 / 10000 ** ((2 * i) / D));
+    const tables = ops.ropeTables(inv, 128);
+    const tc = gpu.upload(tables.cos, [128, D / 2]), ts = gpu.upload(tables.sin, [128, D / 2]);
+    const full = seqs.map(({ P, n }, b) => {
+      const L = P + n;
+      return { L, q: randn(L * H * D, 20 + b), k: randn(L * KD, 30 + b), v: randn(L * KD, 40 + b) };
+    });
+    // Reference: each whole sequence through RoPE and attention.
+    const want: Float32Array[] = [];
+    const wantK: Float32Array[] = [];
+    for (const f of full) {
+      const tq = gpu.upload(f.q, [f.L, H * D]), tk = gpu.upload(f.k, [f.L, KD]), tv = gpu.upload(f.v, [f.L, KD]), to = gpu.tensor([f.L, H * D]);
+      ops.rope(gpu, tq, tc, ts, f.L, f.L, H, D);
+      ops.rope(gpu, tk, tc, ts, f.L, f.L, Hkv, D);
+      ops.attention(gpu, tq, tk, tv, to, f.L, f.L, H, Hkv, D);
+      want.push(await gpu.readF32(to));
+      wantK.push(await gpu.readF32(tk));
+      expectClose(want[want.length - 1], refAttention(await gpu.readF32(tq), wantK[wantK.length - 1], f.v, f.L, f.L, H, Hkv, D), 1e-5, 1e-4, 'full attention');
+      [tq, tk, tv, to].forEach((t) => t.destroy());
+    }
+    // Prefix run: cached keys (after RoPE) and values of the prefixes, (2, Pc) rows; own tokens (2, Sq).
+    const kc = new Float32Array(2 * Pc * KD), vc = new Float32Array(2 * Pc * KD);
+    const q = randn(2 * Sq * H * D, 50), k = randn(2 * Sq * KD, 51), v = randn(2 * Sq * KD, 52); // padding rows stay random
+    seqs.forEach(({ P, n }, b) => {
+      kc.set(wantK[b].subarray(0, P * KD), b * Pc * KD);
+      vc.set(full[b].v.subarray(0, P * KD), b * Pc * KD);
+      q.set(full[b].q.subarray(P * H * D, (P + n) * H * D), b * Sq * H * D);
+      k.set(full[b].k.subarray(P * KD, (P + n) * KD), b * Sq * KD);
+      v.set(full[b].v.subarray(P * KD, (P + n) * KD), b * Sq * KD);
+    });
+    const meta = new Uint32Array([0, seqs[0].P, Pc, seqs[1].P]);
+    const tm = gpu.upload(meta, [4]);
+    const tkc = gpu.upload(kc, [2 * Pc, KD]), tvc = gpu.upload(vc, [2 * Pc, KD]);
+    const tq = gpu.upload(q, [2 * Sq, H * D]), tk = gpu.upload(k, [2 * Sq, KD]), tv = gpu.upload(v, [2 * Sq, KD]), to = gpu.tensor([2 * Sq, H * D]);
+    ops.rope(gpu, tq, tc, ts, 2 * Sq, Sq, H, D, { meta: tm });
+    ops.rope(gpu, tk, tc, ts, 2 * Sq, Sq, Hkv, D, { meta: tm });
+    ops.attention(gpu, tq, tk, tv, to, 2 * Sq, Sq, H, Hkv, D, { k: tkc, v: tvc, meta: tm, maxPrefix: Pc });
+    const got = await gpu.readF32(to);
+    const gotK = await gpu.readF32(tk);
+    seqs.forEach(({ P, n }, b) => {
+      expect(Array.from(gotK.subarray(b * Sq * KD, (b * Sq + n) * KD)), `keys of sequence ${b}`).toEqual(Array.from(wantK[b].subarray(P * KD, (P + n) * KD)));
+      expect(Array.from(got.subarray(b * Sq * H * D, (b * Sq + n) * H * D)), `attention of sequence ${b}`).toEqual(Array.from(want[b].subarray(P * H * D, (P + n) * H * D)));
+    });
+    [tc, ts, tm, tkc, tvc, tq, tk, tv, to].forEach((t) => t.destroy());
+  });
+
   it('nll from logits, skipping negative targets', async () => {
     const T = 6, V = 1000;
     const logits = randn(T * V, 13, 5);
