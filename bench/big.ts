@@ -8,7 +8,8 @@
  *    row-panel path on adapters with 128 MiB bindings.
  * Knobs (environment): BENCH_LAYER=8b|quarter (default: 8b on hardware adapters, quarter = C 1024,
  * F 3584, H 8, Hkv 2 on software ones, where the full shape takes hours), BENCH_LAYER_TOKENS=NxS
- * (default 128x2048 on hardware, 2x128 on software), BENCH_LAYER_METHODS=wanda,sparsegpt.
+ * (default 128x2048 on hardware, 2x128 on software), BENCH_LAYER_METHODS=wanda,sparsegpt,
+ * BENCH_MATMUL_TUNING=WGX,WGY,TK,VEC4 (the roofline's "after" configuration; default: the engine's).
  */
 import { PolyPruneError } from '../src/common/errors';
 import type { Gpu } from '../src/gpu/device';
@@ -46,10 +47,18 @@ async function roofline(gpu: Gpu): Promise<void> {
   const w = gpu.upload(new Float32Array(n * n).map((_, i) => ((i * 104729) % 997) / 997 - 0.5), [n, n]);
   const y = gpu.tensor([n, n]);
   const W = { rows: n, cols: n, chunks: [{ tensor: w, rowStart: 0, rows: n }] };
-  const mmS = await perCall(gpu, () => ops.matmul(gpu, x, n, W, y));
-  const mm = (2 * n ** 3) / mmS / 1e9;
+  // The scalar 64x64x16 kernel (before tuning) and the configuration the engine uses, side by side.
+  // BENCH_MATMUL_TUNING=WGX,WGY,TK,VEC4 (e.g. 8,8,32,1) measures another configuration as "after".
+  const knob = process.env.BENCH_MATMUL_TUNING ? process.env.BENCH_MATMUL_TUNING.split(',').map(Number) : undefined;
+  const tuned = knob ? { WGX: knob[0], WGY: knob[1], TK: knob[2], VEC4: knob[3] === 1 } : ops.matmulTuning(gpu, n, 0);
+  const rate = async (tuning: ops.MatmulTuning) => (2 * n ** 3) / (await perCall(gpu, () => ops.matmul(gpu, x, n, W, y, { tuning }))) / 1e9;
+  const before = await rate(ops.MATMUL_SCALAR);
+  const mm = await rate(tuned);
   [x, w, y].forEach((t) => t.destroy());
-  console.log(`roofline: FMA peak ${peak.toFixed(1)} GFLOP/s | matmul ${n}^3 ${mm.toFixed(1)} GFLOP/s | ratio ${(mm / peak).toFixed(2)} of peak`);
+  const cfg = `${4 * tuned.WGY}x${4 * tuned.WGX} tile, TK ${tuned.TK}${tuned.VEC4 ? ', vec4 loads' : ''}`;
+  console.log(
+    `roofline: FMA peak ${peak.toFixed(1)} GFLOP/s | matmul ${n}^3 ${mm.toFixed(1)} GFLOP/s (${cfg}) | ratio ${(mm / peak).toFixed(2)} of peak | before tuning (scalar loads) ${before.toFixed(1)} GFLOP/s, ratio ${(before / peak).toFixed(2)}`,
+  );
 }
 
 /** xorshift32 BF16 values in [-scale, scale). */

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: speed measured side by side in one run on this machine's adapter.
  * Prints ratios, never pass/fail: machines here are shared and noisy.
+ * BENCH_ONLY=big: only the roofline and the 8B layer (bench/big.ts); BENCH_ONLY=eval: only the
+ * matmul, forward and multiple-choice lines (context sharing before/after among them).
  */
 import path from 'node:path';
 import { Gpu } from '../src/gpu/device';
@@ -80,12 +82,41 @@ async function main(): Promise<void> {
   const { runTask } = await import('../src/eval/run');
   const tokenizer = await loadTokenizerFromFolder(folder);
   const udhr = readFileSync(path.resolve('public/data/udhr/en.json'), 'utf8');
-  const scorer = { maxContext: cfg.maxPositionEmbeddings, tokenNll: (seqs: Int32Array[], signal?: AbortSignal) => model.tokenNll(seqs, { signal }) };
+  const { gpuScorer } = await import('../src/engine/perplexity');
+  const scorer = gpuScorer(model);
   const items = 40;
   const taskMs = await timeIt(async () => {
     await runTask({ task: 'udhr', text: udhr, tokenizer, scorer, limit: items });
   }, 1500, 5);
   console.log(`multiple choice (UDHR en, ${items} items x 4 choices): ${((items * 4) / (taskMs / 1000)).toFixed(0)} scored choices/s`);
+  // Context sharing (issue 12): the same requests scored whole and with each shared context run once.
+  // tokens/s counts the tokens of the whole sequences (the work lm-eval asks for) in both columns.
+  const { parseTask } = await import('../src/eval/tasks/index');
+  const { computeLoglikelihoods } = await import('../src/eval/loglikelihood');
+  for (const [name, task, text, language] of [
+    ['UDHR en', 'udhr', udhr, undefined],
+    ['XCOPA it', 'xcopa', readFileSync(path.resolve(shared, '../../data/tasks/xcopa/data/it/test.it.jsonl'), 'utf8'), 'it'],
+  ] as const) {
+    const reqs = parseTask(task, text, { language }).items.slice(0, items).flatMap((it) => it.requests);
+    const runs: Record<string, Awaited<ReturnType<typeof computeLoglikelihoods>>> = {};
+    const ms: Record<string, number> = {};
+    for (const share of [false, true]) {
+      ms[String(share)] = await timeIt(async () => {
+        runs[String(share)] = await computeLoglikelihoods(reqs, tokenizer, scorer, { shareContext: share });
+      }, 1500, 5);
+    }
+    const work = runs.false.forwardTokens;
+    const rate = (share: boolean) => (work / (ms[String(share)] / 1000)).toFixed(0);
+    console.log(
+      `forward tokens/s before/after context sharing (${name}, ${items} items, ${reqs.length} requests): ${rate(false)} -> ${rate(true)} tokens/s (${(ms.false / ms.true).toFixed(2)}x) | tokens run ${work} -> ${runs.true.forwardTokens} (${runs.true.sharedContexts} shared contexts)`,
+    );
+  }
+  if (process.env.BENCH_ONLY === 'eval') {
+    // Only the matmul, forward and scoring lines above.
+    model.destroy();
+    gpu.destroy();
+    return;
+  }
   // Pruning on the fixture: seconds per layer per method, share of time in forwards vs scoring.
   const { pruneModel } = await import('../src/prune/run');
   const cal = await openSafetensors(pathSource(path.join(shared, 'calib-en.safetensors')));

@@ -1,6 +1,10 @@
 // attention: causal multi-head attention with grouped-query heads, fp32, online softmax.
 //   o[t, h, :] = sum_{j in [s0, t]} softmax_j(q[t,h,:] . k[j,g,:] * scale) * v[j, g, :]
 //   with g = h / (H / Hkv) and s0 = (t / S) * S (each sequence of S tokens attends only to itself).
+// With prefix == 1 (context sharing: a context run once, its keys/values kept), query sequence
+// b = t / S first attends the cached rows kc/vc[seqInfo[2b] .. seqInfo[2b] + seqInfo[2b+1]) (its prefix, in
+// order), then its own tokens as above; the keys are visited in the same order as when the prefix and
+// the sequence run as one, so the arithmetic (and the result) is the same.
 //
 // Bindings
 //   0 uniform  Params
@@ -8,6 +12,9 @@
 //   2 read     k  f32 [T, Hkv * D]
 //   3 read     v  f32 [T, Hkv * D]
 //   4 rw       o  f32 [T, H * D]
+//   5 read     kc    f32 [rows, Hkv * D]  cached prefix keys (after RoPE); any buffer when prefix == 0
+//   6 read     vc    f32 [rows, Hkv * D]  cached prefix values
+//   7 read     seqInfo  u32 [T / S, 2]       per query sequence: first cached row, prefix length
 // One invocation per (query token, head); a workgroup holds 64 consecutive tokens of one head and
 // shares K/V tiles of KT keys in workgroup memory. D <= 256.
 // Dispatch: (ceil(T / 64), H, 1)
@@ -19,6 +26,7 @@ struct Params {
   Hkv: u32,
   D: u32,
   scale: f32,
+  prefix: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,6 +34,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read_write> o: array<f32>;
+@group(0) @binding(5) var<storage, read> kc: array<f32>;
+@group(0) @binding(6) var<storage, read> vc: array<f32>;
+@group(0) @binding(7) var<storage, read> seqInfo: array<u32>;
 
 const MAXD: u32 = 256u;
 const KT: u32 = 8u;
@@ -58,6 +69,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   var mx = -3.0e38;
   var sum = 0.0;
   let kvStride = p.Hkv * D;
+
+  // The cached prefix of this query's sequence (no workgroup memory: queries of one workgroup may
+  // belong to sequences with different prefixes).
+  if (isQuery && p.prefix != 0u) {
+    let b = tq / p.S;
+    let r0 = seqInfo[2u * b];
+    let pl = seqInfo[2u * b + 1u];
+    for (var j = 0u; j < pl; j++) {
+      let kb = (r0 + j) * kvStride + g * D;
+      var sc = 0.0;
+      for (var d = 0u; d < D; d++) { sc = fma(qv[d], kc[kb + d], sc); }
+      if (sc > mx) {
+        let corr = exp(mx - sc);
+        sum = sum * corr;
+        for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
+        mx = sc;
+      }
+      let pw = exp(sc - mx);
+      sum += pw;
+      for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vc[kb + d], acc[d]); }
+    }
+  }
 
   var jb = jStart;
   loop {

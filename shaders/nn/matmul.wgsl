@@ -7,9 +7,18 @@
 //   2 read     w     f32 [N, K]          row-major (rows of this chunk)
 //   3 read     bias  f32 [N] or [1]      used when hasBias == 1
 //   4 rw       out   f32 [M, ldOut]      row-major
-// Tiling: a 64x64 output tile per workgroup of 16x16 invocations, each computing 4x4 outputs,
-// K stepped by 16 through workgroup memory.
-// Dispatch: (ceil(N / 64), ceil(M / 64), 1)
+//   5 read     x4    vec4<f32> view of binding 1 (the same buffer range), read when VEC4
+//   6 read     w4    vec4<f32> view of binding 2, read when VEC4
+// uses: common/gemm_core
+// Override constants (set at pipeline creation, src/gpu/ops.ts matmulTuning; declared in the core):
+//   WGX, WGY  workgroup of WGX x WGY invocations, each computing 4x4 outputs: a TM x TN = 4*WGY x 4*WGX
+//             output tile per workgroup (default 16 x 16: 64 x 64)
+//   TK        K step through workgroup memory (default 16; a multiple of 4 with VEC4)
+//   VEC4      load x and w as vec4<f32> (needs K % 4 == 0 and 16-byte aligned bindings)
+// Every output is one fma chain over k = 0, 1, ..., K-1 in order (then fma(0, 0, acc) for the padding
+// of the last K step), whatever the tile sizes and loads: the result is the same for every choice of
+// the constants (bitwise for the same TK; another TK may only turn a -0 into +0).
+// Dispatch: (ceil(N / TN), ceil(M / TM), 1)
 
 struct Params {
   M: u32,
@@ -21,59 +30,66 @@ struct Params {
   beta: f32,
 }
 
+override VEC4: bool = false;
+
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> w4: array<vec4<f32>>;
 
-const TM: u32 = 64u;
-const TN: u32 = 64u;
-const TK: u32 = 16u;
+/** Load rows r0.. of `rows` (TM or TN) x TK k-values into the core's tiles (x into gemmA, w into gemmB). */
+fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
+  let threads = WGX * WGY;
+  if (VEC4) {
+    let quads = TK / 4u;
+    for (var e = tid; e < rows * quads; e += threads) {
+      let r = e / quads;
+      let c = (e % quads) * 4u;
+      let gr = r0 + r;
+      let gk = k0 + c;
+      var v = vec4<f32>(0.0);
+      if (gr < limit && gk < p.K) {
+        if (isX) { v = x4[(gr * p.K + gk) / 4u]; } else { v = w4[(gr * p.K + gk) / 4u]; }
+      }
+      for (var i = 0u; i < 4u; i++) {
+        if (isX) { gemmA[(c + i) * rows + r] = v[i]; } else { gemmB[(c + i) * rows + r] = v[i]; }
+      }
+    }
+  } else {
+    for (var e = tid; e < rows * TK; e += threads) {
+      let r = e / TK;
+      let c = e % TK;
+      let gr = r0 + r;
+      let gk = k0 + c;
+      var v = 0.0;
+      if (gr < limit && gk < p.K) {
+        if (isX) { v = x[gr * p.K + gk]; } else { v = w[gr * p.K + gk]; }
+      }
+      if (isX) { gemmA[c * rows + r] = v; } else { gemmB[c * rows + r] = v; }
+    }
+  }
+}
 
-var<workgroup> xs: array<f32, 1024>; // [TK][TM]
-var<workgroup> ws: array<f32, 1024>; // [TK][TN]
-
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let TM = 4u * WGY;
+  let TN = 4u * WGX;
   let m0 = wg.y * TM;
   let n0 = wg.x * TN;
-  let tid = lid.y * 16u + lid.x;
+  let tid = lid.y * WGX + lid.x;
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
 
   var k0 = 0u;
   loop {
     if (k0 >= p.K) { break; }
-    // Each of the 256 invocations loads 4 elements of each tile (64 rows x 16 k).
-    for (var j = 0u; j < 4u; j++) {
-      let e = tid + j * 256u;      // 0..1023
-      let r = e / TK;              // tile row 0..63
-      let c = e % TK;              // k within tile
-      let gk = k0 + c;
-      let gm = m0 + r;
-      let gn = n0 + r;
-      var xv = 0.0;
-      if (gm < p.M && gk < p.K) { xv = x[gm * p.K + gk]; }
-      var wv = 0.0;
-      if (gn < p.N && gk < p.K) { wv = w[gn * p.K + gk]; }
-      xs[c * TM + r] = xv;
-      ws[c * TN + r] = wv;
-    }
+    loadTile(true, m0, TM, p.M, k0, tid);
+    loadTile(false, n0, TN, p.N, k0, tid);
     workgroupBarrier();
-    for (var c = 0u; c < TK; c++) {
-      var xr: array<f32, 4>;
-      var wr: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        xr[i] = xs[c * TM + lid.y * 4u + i];
-        wr[i] = ws[c * TN + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(xr[i], wr[j], acc[i * 4u + j]);
-        }
-      }
-    }
+    gemmTile(&acc, lid.x, lid.y);
     workgroupBarrier();
     k0 += TK;
   }

@@ -9,7 +9,9 @@
 //   2 read     coef  f32 [2*B]      per-window (decay factor, input scale)
 //   3 rw       H     f32 [K, K]     running Hessian, updated in place (split: [hRows, K])
 // Tiling: a 64x64 tile of H per workgroup of 16x16 invocations (4x4 outputs each), tokens stepped by
-// 16 through workgroup memory; windows are processed in order inside the workgroup.
+// 16 through workgroup memory; windows are processed in order inside the workgroup. The inner product
+// is common/gemm_core's gemmTile (default constants: TK = 16 tokens per step).
+// uses: common/gemm_core
 // H is symmetric: only workgroups with x >= y work; each writes its tile and the mirrored one.
 // Dispatch: (ceil(K / 64), ceil(K / 64), 1); workgroup (x, y) owns H[y*64 .., x*64 ..] and its transpose
 // Split storage (panel = 1): H is the row panel with rows hRow0 .. hRow0 + hRows (hRow0 a multiple of
@@ -33,10 +35,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> H: array<f32>;
 
 const TILE: u32 = 64u;
-const TT: u32 = 16u;
-
-var<workgroup> as_: array<f32, 1024>; // [TT][TILE] rows of H (columns a of x)
-var<workgroup> bs_: array<f32, 1024>; // [TT][TILE] columns of H (columns b of x)
+// gemmA [TK][TILE]: rows of H (columns a of x); gemmB [TK][TILE]: columns of H (columns b of x).
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -76,25 +75,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
           if (a0 + cc < p.K) { av = scale * x[row + a0 + cc]; }
           if (b0 + cc < p.K) { bv = scale * x[row + b0 + cc]; }
         }
-        as_[tt * TILE + cc] = av;
-        bs_[tt * TILE + cc] = bv;
+        gemmA[tt * TILE + cc] = av;
+        gemmB[tt * TILE + cc] = bv;
       }
       workgroupBarrier();
-      for (var tt = 0u; tt < TT; tt++) {
-        var ar: array<f32, 4>;
-        var br: array<f32, 4>;
-        for (var i = 0u; i < 4u; i++) {
-          ar[i] = as_[tt * TILE + lid.y * 4u + i];
-          br[i] = bs_[tt * TILE + lid.x * 4u + i];
-        }
-        for (var i = 0u; i < 4u; i++) {
-          for (var j = 0u; j < 4u; j++) {
-            acc[i * 4u + j] = fma(ar[i], br[j], acc[i * 4u + j]);
-          }
-        }
-      }
+      gemmTile(&acc, lid.x, lid.y);
       workgroupBarrier();
-      t0 += TT;
+      t0 += TK;
     }
     for (var i = 0u; i < 16u; i++) {
       let decayed = h[i] * decay;

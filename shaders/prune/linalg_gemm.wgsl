@@ -14,7 +14,9 @@
 //   2 read     b     f32 [..]
 //   3 rw       c     f32 [..]
 // flags: bit 0 B_TRANS, bit 1 A_FROM_C, bit 2 B_FROM_C, bit 3 LOWER.
-// Tiling: a 64x64 tile of C per workgroup of 16x16 invocations, each computing 4x4 outputs.
+// Tiling: a 64x64 tile of C per workgroup of 16x16 invocations, each computing 4x4 outputs (the
+// inner product is common/gemm_core's gemmTile, with its default constants).
+// uses: common/gemm_core
 // Dispatch: (ceil(N / 64), ceil(M / 64), 1).
 
 struct Params {
@@ -32,7 +34,6 @@ struct Params {
 
 const TM: u32 = 64u;
 const TN: u32 = 64u;
-const TK: u32 = 16u;
 const B_TRANS: u32 = 1u;
 const A_FROM_C: u32 = 2u;
 const B_FROM_C: u32 = 4u;
@@ -42,9 +43,6 @@ const LOWER: u32 = 8u;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-
-var<workgroup> as_: array<f32, 1024>; // [TK][TM]
-var<workgroup> bs: array<f32, 1024>;  // [TK][TN]
 
 fn loadA(idx: u32) -> f32 {
   if ((p.flags & A_FROM_C) != 0u) { return c[idx]; }
@@ -75,7 +73,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let ak = e % TK;
       var av = 0.0;
       if (m0 + ar < p.M && k0 + ak < p.K) { av = loadA(p.aOff + (m0 + ar) * p.lda + k0 + ak); }
-      as_[ak * TM + ar] = av;
+      gemmA[ak * TM + ar] = av;
       // B tile: 16 k x 64 columns; read along the contiguous index of the source.
       var bk: u32;
       var bn: u32;
@@ -84,22 +82,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       if (k0 + bk < p.K && n0 + bn < p.N) {
         if (bT) { bv = loadB(p.bOff + (n0 + bn) * p.ldb + k0 + bk); } else { bv = loadB(p.bOff + (k0 + bk) * p.ldb + n0 + bn); }
       }
-      bs[bk * TN + bn] = bv;
+      gemmB[bk * TN + bn] = bv;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var ar: array<f32, 4>;
-      var br: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        ar[i] = as_[kk * TM + lid.y * 4u + i];
-        br[i] = bs[kk * TN + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(ar[i], br[j], acc[i * 4u + j]);
-        }
-      }
-    }
+    gemmTile(&acc, lid.x, lid.y);
     workgroupBarrier();
   }
 

@@ -13,6 +13,7 @@ export function gpuScorer(model: LlamaModel): SequenceScorer {
   return {
     maxContext: model.cfg.maxPositionEmbeddings,
     tokenNll: (seqs, signal) => model.tokenNll(seqs, { signal }),
+    tokenNllShared: (groups, signal) => model.tokenNllShared(groups, { signal }),
   };
 }
 

@@ -20,9 +20,17 @@
  * Batching: requests are encoded, identical token sequences are scored once (this happens when
  * several requests share context and continuation, e.g. repeated items, or several choices whose
  * texts tokenize alike), and the unique sequences are sorted longest first (lm-eval's Collator
- * order) and cut into batches of at most `batchTokens` padded tokens. Choices that share a context
- * are still scored as separate full sequences: reusing the context's activations would need a KV
- * cache in the scorer, and lm-eval's one-token-continuation logits cache needs full logits.
+ * order) and cut into batches of at most `batchTokens` padded tokens.
+ *
+ * Context sharing: when the scorer offers `tokenNllShared`, sequences that start with the same
+ * context tokens (the choices of an XCOPA, XStoryCloze, XNLI, Belebele or UDHR item: lm-eval sends
+ * one request per choice with the same context) are scored as one group, the context run once and
+ * its keys/values reused by every choice. The result is the same as the full run (the same
+ * arithmetic in the same order). Only a shared context is shared: the two options of an XWinograd
+ * item differ in the context and share the continuation (lm-eval's partial evaluation), so they are
+ * not grouped with each other (the schema's twin sentences, which start alike, do give the same
+ * context to two items, and those are grouped); contexts of one token have nothing to save.
+ * `shareContext: false` turns it off.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { EvalTokenizer, LlRequest, SequenceScorer } from './types';
@@ -113,6 +121,8 @@ export interface LoglikelihoodOptions extends EncodeOptions {
   /** Padded tokens per scorer call (longest sequence x count). Default max(4096, maxContext + 1). */
   batchTokens?: number;
   signal?: AbortSignal;
+  /** Run a context shared by several choices once, when the scorer can (default true). */
+  shareContext?: boolean;
   /** Called after each scorer call with unique sequences done / total. */
   onBatch?: (done: number, total: number) => void;
 }
@@ -124,6 +134,10 @@ export interface LoglikelihoodRun {
   /** Unique sequences sent to the scorer (<= requests). */
   sequences: number;
   scorerCalls: number;
+  /** Groups of sequences scored with their shared context run once (0 without sharing). */
+  sharedContexts: number;
+  /** Tokens the model ran on, padding not counted (a shared context counts once). */
+  forwardTokens: number;
 }
 
 /** Score many requests; results are in request order. */
@@ -163,11 +177,73 @@ export async function computeLoglikelihoods(
     uniqueOf.push(u);
   }
 
-  // Longest first, then batches bounded by padded tokens.
-  const order = unique.map((_, i) => i).sort((a, b) => unique[b].length - unique[a].length || a - b);
+  // Every request of a unique sequence is covered when its context split is the one with the longest continuation.
+  const maxScored = new Array<number>(unique.length).fill(0);
+  prepared.forEach((p, r) => {
+    if (uniqueOf[r] >= 0) maxScored[uniqueOf[r]] = Math.max(maxScored[uniqueOf[r]], p.scored);
+  });
   const nll: Float32Array[] = new Array(unique.length);
   let done = 0;
   let calls = 0;
+  let forwardTokens = 0;
+
+  // Context sharing: group sequences by their context tokens.
+  const groups: { prefixLen: number; members: number[] }[] = [];
+  const inGroup = new Array<boolean>(unique.length).fill(false);
+  if ((opts.shareContext ?? true) && scorer.tokenNllShared) {
+    const byPrefix = new Map<string, number[]>();
+    unique.forEach((t, u) => {
+      const P = t.length - maxScored[u];
+      if (P < 2) return; // the last context token runs with each choice anyway: nothing to share
+      const key = t.subarray(0, P).join(',');
+      const m = byPrefix.get(key);
+      if (m) m.push(u);
+      else byPrefix.set(key, [u]);
+    });
+    for (const members of byPrefix.values()) {
+      if (members.length < 2) continue;
+      groups.push({ prefixLen: unique[members[0]].length - maxScored[members[0]], members });
+      for (const u of members) inGroup[u] = true;
+    }
+  }
+  const groupTokens = (gr: { prefixLen: number; members: number[] }) => gr.prefixLen + gr.members.reduce((a, u) => a + maxScored[u], 0);
+  groups.sort((a, b) => groupTokens(b) - groupTokens(a));
+  for (let i = 0; i < groups.length; ) {
+    throwIfAborted(opts.signal);
+    let end = i + 1;
+    let tokens = groupTokens(groups[i]);
+    while (end < groups.length && tokens + groupTokens(groups[end]) <= batchTokens) tokens += groupTokens(groups[end++]);
+    const batch = groups.slice(i, end);
+    const out = await scorer.tokenNllShared!(
+      batch.map((gr) => ({
+        prefix: unique[gr.members[0]].slice(0, gr.prefixLen),
+        suffixes: gr.members.map((u) => unique[u].slice(gr.prefixLen)),
+      })),
+      opts.signal,
+    );
+    calls++;
+    if (out.length !== batch.length) throw new PolyPruneError('INTERNAL', `Scorer returned ${out.length} groups for ${batch.length}.`);
+    batch.forEach((gr, j) => {
+      if (out[j].length !== gr.members.length) throw new PolyPruneError('INTERNAL', `Scorer returned ${out[j].length} suffixes for ${gr.members.length}.`);
+      gr.members.forEach((u, m) => {
+        if (out[j][m].length !== maxScored[u]) throw new PolyPruneError('INTERNAL', `Scorer returned ${out[j][m].length} NLLs for a suffix of ${maxScored[u]} tokens.`);
+        // Entry j of a full result is the NLL of token j + 1: the suffix starts at entry prefixLen - 1.
+        const v = new Float32Array(unique[u].length - 1);
+        v.set(out[j][m], gr.prefixLen - 1);
+        nll[u] = v;
+      });
+      forwardTokens += groupTokens(gr) - 1;
+      done += gr.members.length;
+    });
+    i = end;
+    opts.onBatch?.(done, unique.length);
+  }
+
+  // The rest whole: longest first, then batches bounded by padded tokens.
+  const order = unique
+    .map((_, i) => i)
+    .filter((u) => !inGroup[u])
+    .sort((a, b) => unique[b].length - unique[a].length || a - b);
   for (let i = 0; i < order.length; ) {
     throwIfAborted(opts.signal);
     const longest = unique[order[i]].length;
@@ -186,10 +262,11 @@ export async function computeLoglikelihoods(
         throw new PolyPruneError('INTERNAL', `Scorer returned ${out[j].length} NLLs for a sequence of ${unique[u].length} tokens (want n-1).`);
       }
       nll[u] = out[j];
+      forwardTokens += unique[u].length - 1;
     });
     i += batch.length;
     done += batch.length;
-    opts.onBatch?.(done, order.length);
+    opts.onBatch?.(done, unique.length);
   }
 
   let truncated = 0;
@@ -204,5 +281,5 @@ export async function computeLoglikelihoods(
     for (let j = n - 1 - p.scored; j < n - 1; j++) s += v[j];
     return { logLikelihood: -s, tokens: p.scored, truncated: p.truncated };
   });
-  return { results, truncated, sequences: unique.length, scorerCalls: calls };
+  return { results, truncated, sequences: unique.length, scorerCalls: calls, sharedContexts: groups.length, forwardTokens };
 }

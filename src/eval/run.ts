@@ -25,6 +25,8 @@ export interface RunTaskOptions {
   /** Encode with special tokens (lm-eval add_bos_token=True). */
   addSpecialTokens?: boolean;
   batchTokens?: number;
+  /** Run a context shared by several choices once (default true). */
+  shareContext?: boolean;
 }
 
 /** Parse and score a multiple-choice task. Malformed lines become `warnings`; an unusable file throws TASK_INVALID. */
@@ -38,5 +40,6 @@ export async function runTask(o: RunTaskOptions): Promise<TaskResult> {
     prefixTokenId: o.prefixTokenId,
     addSpecialTokens: o.addSpecialTokens,
     batchTokens: o.batchTokens,
+    shareContext: o.shareContext,
   });
 }

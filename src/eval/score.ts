@@ -24,6 +24,8 @@ export interface ScoreOptions extends EncodeOptions {
   perItem?: boolean;
   /** Padded tokens per scorer call; see computeLoglikelihoods. */
   batchTokens?: number;
+  /** Run a context shared by several choices once (default true); see computeLoglikelihoods. */
+  shareContext?: boolean;
 }
 
 /** lm-eval `mean_stderr`: sample stddev (n - 1) / sqrt(n). Null when n < 2. */
@@ -78,6 +80,7 @@ export async function scoreMultipleChoice(
     prefixTokenId: opts.prefixTokenId,
     addSpecialTokens: opts.addSpecialTokens,
     batchTokens: opts.batchTokens,
+    shareContext: opts.shareContext,
     signal: opts.signal,
     onBatch: (done, all) =>
       opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}`, done: Math.floor((done / all) * total), total }),

@@ -15,6 +15,19 @@
 export interface SequenceScorer {
   readonly maxContext: number;
   tokenNll(seqs: Int32Array[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * Optional context sharing: for each group, the NLLs of each suffix's tokens given the group's
+   * prefix and the suffix tokens before it, with the prefix run once (result[g][i] has
+   * suffixes[i].length entries and equals the last suffixes[i].length entries of
+   * tokenNll([prefix ++ suffixes[i]])). prefix.length + suffix.length <= maxContext + 1.
+   */
+  tokenNllShared?(groups: SharedPrefixGroup[], signal?: AbortSignal): Promise<Float32Array[][]>;
+}
+
+/** Token sequences that start with the same prefix (several choices after one context). */
+export interface SharedPrefixGroup {
+  prefix: Int32Array;
+  suffixes: Int32Array[];
 }
 
 /**

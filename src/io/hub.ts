@@ -58,7 +58,7 @@ export interface HubOptions {
 function hubError(id: HubId, res: Response, endpoint: string, hasToken: boolean): PolyPruneError {
   const code = res.headers.get('x-error-code') ?? '';
   const page = `${endpoint.replace(/\/+$/, '')}/${id.repo}`;
-  const tokenHint = 'give an access token (for the CLI in the HF_TOKEN environment variable)';
+  const tokenHint = "paste an access token into the page's \"Hugging Face access token\" field (for the CLI: set the HF_TOKEN environment variable)";
   if (code === 'GatedRepo' || ((res.status === 401 || res.status === 403) && code === '')) {
     return new PolyPruneError(
       'FETCH_FAILED',

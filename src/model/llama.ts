@@ -14,7 +14,7 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
 import * as ops from '../gpu/ops';
-import type { ChunkedMatrix } from '../gpu/ops';
+import type { ChunkedMatrix, PrefixKv } from '../gpu/ops';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import type { Checkpoint } from '../io/safetensors';
 import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
@@ -260,7 +260,24 @@ export class LlamaModel {
    * caller destroys `x` when done with it. `capture` sees the input of every linear layer.
    */
   async forwardLayer(i: number, x: Tensor, T: number, S: number, capture?: CaptureFn): Promise<Tensor> {
+    return (await this.layerPass(i, x, T, S, { capture })).h!;
+  }
+
+  /**
+   * One decoder layer (see forwardLayer). `prefix`: every sequence also attends its cached prefix
+   * keys/values and starts at the prefix's position. `keepKv`: also return this layer's keys (after
+   * RoPE) and values (T, Hkv*D), for later tokens to attend to; with `kvOnly` the layer stops there
+   * (h is null).
+   */
+  private async layerPass(
+    i: number,
+    x: Tensor,
+    T: number,
+    S: number,
+    o: { capture?: CaptureFn; prefix?: PrefixKv; keepKv?: boolean; kvOnly?: boolean },
+  ): Promise<{ h: Tensor | null; k?: Tensor; v?: Tensor }> {
     const g = this.gpu;
+    const capture = o.capture;
     const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F, parallelBlock } = this.cfg;
     if (T % S !== 0) throw new PolyPruneError('INTERNAL', `forwardLayer: T=${T} is not a multiple of S=${S}`);
     if (T > this.maxChunkTokens()) throw new PolyPruneError('GPU_LIMITS', `forwardLayer: ${T} tokens exceed this adapter's per-binding limit (${this.maxChunkTokens()} tokens); split the batch.`);
@@ -278,20 +295,27 @@ export class LlamaModel {
     ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'] });
     ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'] });
     // The parallel block feeds the same normed input to the MLP: keep it until then.
-    if (!parallelBlock) hIn.destroy();
+    if (!parallelBlock || o.kvOnly) hIn.destroy();
     if (w.qNorm && w.kNorm) {
       q = this.headNorm(q, w.qNorm, T, H);
       k = this.headNorm(k, w.kNorm, T, Hkv);
     }
-    const rt = this.ropeTables(S);
-    const interleaved = this.cfg.ropeInterleaved;
-    ops.rope(g, q, rt.cos, rt.sin, T, S, H, D, { interleaved });
-    ops.rope(g, k, rt.cos, rt.sin, T, S, Hkv, D, { interleaved });
+    // Prefix runs round the table length up to 64 positions so that the cache keeps hitting.
+    const rt = this.ropeTables(o.prefix ? Math.ceil((S + o.prefix.maxPrefix) / 64) * 64 : S);
+    const ropeOpts = { interleaved: this.cfg.ropeInterleaved, meta: o.prefix?.meta };
+    ops.rope(g, k, rt.cos, rt.sin, T, S, Hkv, D, ropeOpts);
+    if (o.kvOnly) {
+      q.destroy();
+      return { h: null, k, v };
+    }
+    ops.rope(g, q, rt.cos, rt.sin, T, S, H, D, ropeOpts);
     const att = g.tensor([T, H * D], 'f32', 'attn');
-    ops.attention(g, q, k, v, att, T, S, H, Hkv, D);
+    ops.attention(g, q, k, v, att, T, S, H, Hkv, D, o.prefix);
     q.destroy();
-    k.destroy();
-    v.destroy();
+    if (!o.keepKv) {
+      k.destroy();
+      v.destroy();
+    }
     capture?.('self_attn.o_proj', att, T, H * D);
     const h = g.tensor([T, C], 'f32', 'h');
     g.copy(x, 0, h, 0, T * C);
@@ -315,7 +339,7 @@ export class LlamaModel {
     capture?.('mlp.down_proj', gate, T, F);
     ops.matmul(g, gate, T, L['mlp.down_proj'], h, { beta: 1, bias: w.biases['mlp.down_proj'] });
     gate.destroy();
-    return h;
+    return o.keepKv ? { h, k, v } : { h };
   }
 
   private ropeTables(S: number): { cos: Tensor; sin: Tensor } {
@@ -438,6 +462,158 @@ export class LlamaModel {
       k += B;
     }
     return result;
+  }
+
+  /**
+   * Context sharing: NLLs of continuations that share a prefix, with the prefix run once. For group g
+   * and suffix i the result is the NLL of each token of suffixes[i] given prefix + the suffix tokens
+   * before it: the last |suffix| entries of tokenNll([prefix ++ suffix]), computed the same way.
+   *
+   * How: prefix tokens 0..P-2 run once per group (the "context pass") and each layer keeps their
+   * keys/values; then every suffix runs as [prefix[P-1], suffix[0..n-2]] from position P-1 (the
+   * "continuation pass"), attending the cached rows before its own tokens. Both passes go through a
+   * layer before the next layer is touched, so streamed models load each layer once per batch and
+   * only one layer's cache is alive. Groups with a one-token prefix have nothing to share and run
+   * whole; so do groups too long for one forward (tokenNll then says why).
+   */
+  async tokenNllShared(
+    groups: { prefix: Int32Array; suffixes: Int32Array[] }[],
+    opts: { maxTokens?: number; signal?: AbortSignal } = {},
+  ): Promise<Float32Array[][]> {
+    const budget = Math.min(opts.maxTokens ?? 8192, this.maxChunkTokens());
+    const result: Float32Array[][] = groups.map((gr) => new Array<Float32Array>(gr.suffixes.length));
+    // Units: (group, a run of its suffixes) small enough for one continuation pass.
+    interface Unit { g: number; from: number; to: number; ctx: number; sq: number }
+    const units: Unit[] = [];
+    const whole: { g: number; i: number }[] = [];
+    groups.forEach((gr, g) => {
+      if (gr.suffixes.some((x) => x.length < 1)) throw new PolyPruneError('INTERNAL', 'tokenNllShared: every suffix needs at least one token');
+      const ctx = gr.prefix.length - 1;
+      const longest = Math.max(...gr.suffixes.map((x) => x.length));
+      if (ctx < 1 || ctx > budget || longest > budget) {
+        gr.suffixes.forEach((_, i) => whole.push({ g, i }));
+        return;
+      }
+      const per = Math.max(1, Math.floor(budget / longest));
+      for (let from = 0; from < gr.suffixes.length; from += per) {
+        const to = Math.min(gr.suffixes.length, from + per);
+        units.push({ g, from, to, ctx, sq: Math.max(...gr.suffixes.slice(from, to).map((x) => x.length)) });
+      }
+    });
+    if (whole.length) {
+      const seqs = whole.map(({ g, i }) => {
+        const { prefix, suffixes } = groups[g];
+        const seq = new Int32Array(prefix.length + suffixes[i].length);
+        seq.set(prefix);
+        seq.set(suffixes[i], prefix.length);
+        return seq;
+      });
+      const out = await this.tokenNll(seqs, opts);
+      whole.forEach(({ g, i }, j) => (result[g][i] = out[j].slice(out[j].length - groups[g].suffixes[i].length)));
+    }
+    units.sort((a, b) => b.ctx - a.ctx || b.sq - a.sq);
+    for (let k = 0; k < units.length; ) {
+      throwIfAborted(opts.signal);
+      // Greedy batch: both passes stay within the budget (padded tokens).
+      let Pc = 0;
+      let Sq = 0;
+      let Bq = 0;
+      let end = k;
+      while (end < units.length) {
+        const u = units[end];
+        const pc = Math.max(Pc, u.ctx);
+        const sq = Math.max(Sq, u.sq);
+        const bq = Bq + (u.to - u.from);
+        if (end > k && (pc * (end - k + 1) > budget || sq * bq > budget)) break;
+        Pc = pc;
+        Sq = sq;
+        Bq = bq;
+        end++;
+      }
+      await this.sharedBatch(groups, units.slice(k, end), Pc, Sq, Bq, result, opts.signal);
+      k = end;
+    }
+    return result;
+  }
+
+  /** One batch of tokenNllShared: Bc = units.length contexts of Pc tokens, Bq continuations of Sq. */
+  private async sharedBatch(
+    groups: { prefix: Int32Array; suffixes: Int32Array[] }[],
+    units: { g: number; from: number; to: number; ctx: number }[],
+    Pc: number,
+    Sq: number,
+    Bq: number,
+    result: Float32Array[][],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const g = this.gpu;
+    const Bc = units.length;
+    const ctxIds = new Int32Array(Bc * Pc); // (Bc, Pc) right-padded with token 0
+    const ids = new Int32Array(Bq * Sq); // (Bq, Sq)
+    const targets = new Int32Array(Bq * Sq).fill(-1);
+    const meta = new Uint32Array(Bq * 2); // per continuation: first cached row, prefix length
+    const where: { g: number; i: number; b: number }[] = [];
+    let b = 0;
+    units.forEach((u, c) => {
+      const { prefix, suffixes } = groups[u.g];
+      ctxIds.set(prefix.subarray(0, u.ctx), c * Pc);
+      for (let i = u.from; i < u.to; i++, b++) {
+        const sfx = suffixes[i];
+        ids[b * Sq] = prefix[u.ctx];
+        ids.set(sfx.subarray(0, sfx.length - 1), b * Sq + 1);
+        targets.set(sfx, b * Sq);
+        meta[2 * b] = c * Pc;
+        meta[2 * b + 1] = u.ctx;
+        where.push({ g: u.g, i, b });
+      }
+    });
+    const check = new FiniteCheck(g);
+    const live: Tensor[] = [];
+    const own = <T extends Tensor>(t: T): T => (live.push(t), t);
+    const drop = (t: Tensor) => {
+      t.destroy();
+      live.splice(live.indexOf(t), 1);
+    };
+    let nll: Float32Array;
+    try {
+      const tCtx = own(g.upload(ctxIds, [Bc * Pc], 'ctx_ids'));
+      let xc: Tensor | null = own(this.embedTokens(tCtx, Bc * Pc));
+      drop(tCtx);
+      const tIds = own(g.upload(ids, [Bq * Sq], 'ids'));
+      let xq = own(this.embedTokens(tIds, Bq * Sq));
+      drop(tIds);
+      const tMeta = own(g.upload(meta, [Bq * 2], 'prefix_meta'));
+      const last = this.cfg.numLayers - 1;
+      for (let i = 0; i <= last; i++) {
+        throwIfAborted(signal);
+        // The context's output after the last layer is never used: only its keys/values are needed there.
+        const c = await this.layerPass(i, xc!, Bc * Pc, Pc, { keepKv: true, kvOnly: i === last });
+        own(c.k!);
+        own(c.v!);
+        drop(xc!);
+        xc = c.h ? own(c.h) : null;
+        const q = await this.layerPass(i, xq, Bq * Sq, Sq, { prefix: { k: c.k!, v: c.v!, meta: tMeta, maxPrefix: Pc } });
+        own(q.h!);
+        drop(c.k!);
+        drop(c.v!);
+        drop(xq);
+        xq = q.h!;
+        check.add(`model.layers.${i} output`, xq, Bq * Sq * this.cfg.hiddenSize, { cols: this.cfg.hiddenSize });
+        if (!this.resident) {
+          await g.sync();
+          this.releaseLayer(i);
+        }
+      }
+      drop(tMeta);
+      const tT = own(g.upload(targets, [Bq * Sq], 'targets'));
+      const nllT = own(this.headNll(xq, tT, Bq * Sq));
+      nll = await g.readF32(nllT);
+      if (!nll.every(Number.isFinite)) throwNonFiniteActivations(await check.read(), nll, Sq);
+    } finally {
+      check.dispose();
+      for (const t of live) t.destroy();
+    }
+    for (const { g: gi, i, b: bi } of where) result[gi][i] = nll.slice(bi * Sq, bi * Sq + groups[gi].suffixes[i].length);
   }
 
   private checkAlive(): void {

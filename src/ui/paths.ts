@@ -31,3 +31,18 @@ export function stallTimeoutMs(): number | undefined {
   const n = v === null ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? n * 1000 : undefined;
 }
+
+/**
+ * `?hfEndpoint=<url>` on the page URL: the Hugging Face Hub (or a mirror) that `org/name` model ids
+ * are read from, as HF_ENDPOINT for the CLI (default https://huggingface.co).
+ */
+export function hubEndpoint(): string | undefined {
+  const v = new URLSearchParams(document.location.search).get('hfEndpoint');
+  if (!v) return undefined;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href.replace(/\/+$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}

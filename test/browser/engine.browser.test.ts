@@ -10,6 +10,8 @@ import type { StaticServer } from '../helpers/httpServer';
 import { fixtureMetrics, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
+import { runTask } from '../../src/eval/run';
+import { cpuScorer, fixtureModel, fixtureTokenizer, sharedText } from '../eval/helpers';
 import { FIXTURE_DIR, makeBundledStandIn, serveApp } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
@@ -105,6 +107,15 @@ describe('engine in Chromium (worker client, SwiftShader WebGPU)', () => {
       { id: modelId, ids: Array.from(w.ids), n: w.n, seqlen: w.seqlen },
     );
     expect(Math.abs(res.ppl - want) / want, `ppl ${res.ppl}, want ${want}`).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('multiple-choice scoring with shared contexts (prefix attention) in the worker agrees with the CPU reference', async () => {
+    const text = sharedText('data/tasks/xcopa/data/it/test.it.jsonl');
+    const limit = 10;
+    const got = await browser.page.evaluate(async ({ id, text, limit }) => window.polyprune!.engine.evalTask(id, { task: 'xcopa', language: 'it', text, limit }), { id: modelId, text, limit });
+    const want = await runTask({ task: 'xcopa', language: 'it', text, limit, tokenizer: fixtureTokenizer(), scorer: cpuScorer(await fixtureModel(), 512) });
+    expect(got.n).toBe(limit);
+    expect({ acc: got.acc, acc_norm: got.acc_norm, acc_bytes: got.acc_bytes }).toEqual({ acc: want.acc, acc_norm: want.acc_norm, acc_bytes: want.acc_bytes });
   });
 
   it('cancel(opId) from the page stops a running operation in the worker with CANCELLED', async () => {

@@ -101,6 +101,26 @@ export function fakeScorer(maxContext: number): SequenceScorer & { calls: Int32A
   };
 }
 
+/** fakeScorer that also offers context sharing (tokenNllShared), recording each group it is given. */
+export function sharingFakeScorer(maxContext: number): ReturnType<typeof fakeScorer> & { groups: { prefix: number[]; suffixes: number[][] }[][] } {
+  const base = fakeScorer(maxContext);
+  const groups: { prefix: number[]; suffixes: number[][] }[][] = [];
+  return {
+    ...base,
+    groups,
+    async tokenNllShared(gs) {
+      groups.push(gs.map((g) => ({ prefix: Array.from(g.prefix), suffixes: g.suffixes.map((x) => Array.from(x)) })));
+      return gs.map((g) =>
+        g.suffixes.map((sfx) => {
+          const out = new Float32Array(sfx.length);
+          for (let j = 0; j < sfx.length; j++) out[j] = bigramNll(j === 0 ? g.prefix[g.prefix.length - 1] : sfx[j - 1], sfx[j]);
+          return out;
+        }),
+      );
+    },
+  };
+}
+
 /** A character-level tokenizer for unit tests: one token per UTF-16 unit, BOS 1, EOS 2. */
 export function charTokenizer(): EvalTokenizer & { encode(text: string, opts?: { addSpecialTokens?: boolean }): Int32Array } {
   return {

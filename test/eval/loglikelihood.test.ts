@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeLoglikelihoods, encodePair, prepareSequence, resolvePrefixToken } from '../../src/eval/loglikelihood';
-import { bigramNll, charTokenizer, cpuScorer, fakeScorer, fixtureModel, fixtureTokenizer, referenceLogLikelihood } from './helpers';
+import { bigramNll, charTokenizer, cpuScorer, fakeScorer, fixtureModel, fixtureTokenizer, referenceLogLikelihood, sharingFakeScorer } from './helpers';
 
 describe('encodePair (lm-eval _encode_pair)', () => {
   const tok = fixtureTokenizer();
@@ -78,6 +78,48 @@ describe('computeLoglikelihoods', () => {
     expect(run.results.map((r) => r.tokens)).toEqual([3, 3, 5, 1]);
     // Longest first, and no call exceeds 12 padded tokens (8-token sequence alone, then 6 + 2).
     expect(scorer.calls.map((c) => c.map((s) => s.length))).toEqual([[8], [6, 2]]);
+  });
+
+  it('context sharing: choices after the same context go to tokenNllShared as one group, with the same results', async () => {
+    const tok = charTokenizer();
+    const reqs = [
+      { context: 'abc', continuation: ' de' },
+      { context: 'abc', continuation: ' xyz!' },
+      { context: 'abc ', continuation: 'de' }, // the same sequence as request 0: deduplicated
+      { context: 'hello', continuation: ' w' },
+      { context: 'hello', continuation: ' there' },
+      { context: 'hello', continuation: ' you' },
+      { context: 'q', continuation: ' r' }, // one-token context: nothing to share
+      { context: 'q', continuation: ' s' },
+      { context: 'lonely', continuation: ' one' }, // no other choice: runs whole
+      { context: '', continuation: 'x' },
+    ];
+    const scorer = sharingFakeScorer(64);
+    const shared = await computeLoglikelihoods(reqs, tok, scorer, { batchTokens: 24 });
+    const plain = await computeLoglikelihoods(reqs, tok, fakeScorer(64));
+    shared.results.forEach((r, i) => {
+      expect(r.tokens).toBe(plain.results[i].tokens);
+      expect(r.logLikelihood).toBeCloseTo(plain.results[i].logLikelihood, 5);
+    });
+    expect(shared.sharedContexts).toBe(2);
+    expect(plain.sharedContexts).toBe(0);
+    const enc = (s: string) => Array.from(tok.encode(s));
+    // Two calls: 'hello' (5 + 2 + 6 + 4 = 17 tokens) fills the 24-token budget before 'abc' (3 + 3 + 5 = 11).
+    expect(scorer.groups).toEqual([
+      [{ prefix: enc('hello'), suffixes: [enc(' w'), enc(' there'), enc(' you')] }],
+      [{ prefix: enc('abc'), suffixes: [enc(' de'), enc(' xyz!')] }],
+    ]);
+    // The rest whole: the one-token contexts, the lonely one and the empty context.
+    expect(scorer.calls.flat().map((s) => s.length).sort((a, b) => a - b)).toEqual([2, 3, 3, 10]);
+    // Tokens the model runs on (the last token of a sequence is only a target): each shared group
+    // once (17 - 1, 11 - 1), then n - 1 per whole sequence.
+    expect(shared.forwardTokens).toBe(16 + 10 + (2 + 2 + 9 + 1));
+    expect(plain.forwardTokens).toBe(5 + 7 + 6 + 10 + 8 + 2 + 2 + 9 + 1);
+    // Turned off: the same scorer is only asked for whole sequences.
+    const off = sharingFakeScorer(64);
+    const r = await computeLoglikelihoods(reqs, tok, off, { shareContext: false });
+    expect(off.groups).toEqual([]);
+    expect(r.results.map((x) => x.logLikelihood)).toEqual(plain.results.map((x) => x.logLikelihood));
   });
 
   it('counts truncated requests and reports zero-token continuations', async () => {

@@ -23,6 +23,33 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tx, tw, tb, ty].forEach((t) => t.destroy());
   });
 
+  it('matmul tunings (vec4 loads, tile sizes from override constants) give bitwise the same result', async () => {
+    // K % 4 == 0: the vec4 path; odd M and N; x read at a row offset (a binding range, as headNll does).
+    const M = 45, K = 132, N = 77, off = 16; // 16 rows of 132 floats: a 256-byte aligned offset
+    const x = randn((M + off) * K, 11), w = randn(N * K, 12), b = randn(N, 13);
+    const tx = gpu.upload(x, [M + off, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(b, [N]);
+    const xs = { tensor: tx, offsetElems: off * K, numElems: M * K };
+    const ref = refLinear(x.subarray(off * K), M, K, w, N, b);
+    const run = async (tuning?: ops.MatmulTuning) => {
+      const ty = gpu.tensor([M, N]);
+      ops.matmul(gpu, xs, M, one(gpu, tw, N, K), ty, { bias: tb, tuning });
+      const out = await gpu.readF32(ty);
+      ty.destroy();
+      return out;
+    };
+    expect(ops.matmulTuning(gpu, K, off * K).VEC4).toBe(true);
+    expect(ops.matmulTuning(gpu, 71, 0).VEC4).toBe(false);
+    const scalar = await run(ops.MATMUL_SCALAR);
+    expectClose(scalar, ref, 1e-5, 1e-5, 'matmul scalar');
+    for (const t of [undefined, { WGX: 16, WGY: 16, TK: 16, VEC4: true }, { WGX: 8, WGY: 8, TK: 16, VEC4: true }, { WGX: 8, WGY: 16, TK: 16, VEC4: false }, { WGX: 16, WGY: 8, TK: 16, VEC4: true }]) {
+      const got = await run(t);
+      expect(Array.from(got), JSON.stringify(t ?? 'default')).toEqual(Array.from(scalar));
+    }
+    // Another K step: same values (the padding may only flip the sign of a zero).
+    expectClose(await run({ WGX: 16, WGY: 16, TK: 32, VEC4: true }), scalar, 0, 0, 'matmul TK 32');
+    [tx, tw, tb].forEach((t) => t.destroy());
+  });
+
   it('matmul over row chunks writes the right output columns', async () => {
     const M = 5, K = 16, N = 200;
     const x = randn(M * K, 5), w = randn(N * K, 6);
@@ -64,6 +91,57 @@ describe('WGSL kernels against the TypeScript reference', () => {
     ops.attention(gpu, tq, tk, tv, to, T, S, H, Hkv, D);
     expectClose(await gpu.readF32(to), refAttention(q, k, v, T, S, H, Hkv, D), 1e-5, 1e-4, 'attention');
     [tq, tk, tv, to].forEach((t) => t.destroy());
+  });
+
+  it('cached prefixes (context sharing): RoPE offsets and attention to cached keys equal the full-sequence run bitwise', async () => {
+    const H = 4, Hkv = 2, D = 16, KD = Hkv * D;
+    // Two sequences: a prefix of P tokens (cached) and n own tokens; own tokens padded to Sq.
+    const seqs = [{ P: 50, n: 9 }, { P: 23, n: 14 }];
+    const Pc = 50, Sq = 14;
+    const inv = new Float32Array(D / 2).map((_, i) => 1 / 10000 ** ((2 * i) / D));
+    const tables = ops.ropeTables(inv, 128);
+    const tc = gpu.upload(tables.cos, [128, D / 2]), ts = gpu.upload(tables.sin, [128, D / 2]);
+    const full = seqs.map(({ P, n }, b) => {
+      const L = P + n;
+      return { L, q: randn(L * H * D, 20 + b), k: randn(L * KD, 30 + b), v: randn(L * KD, 40 + b) };
+    });
+    // Reference: each whole sequence through RoPE and attention.
+    const want: Float32Array[] = [];
+    const wantK: Float32Array[] = [];
+    for (const f of full) {
+      const tq = gpu.upload(f.q, [f.L, H * D]), tk = gpu.upload(f.k, [f.L, KD]), tv = gpu.upload(f.v, [f.L, KD]), to = gpu.tensor([f.L, H * D]);
+      ops.rope(gpu, tq, tc, ts, f.L, f.L, H, D);
+      ops.rope(gpu, tk, tc, ts, f.L, f.L, Hkv, D);
+      ops.attention(gpu, tq, tk, tv, to, f.L, f.L, H, Hkv, D);
+      want.push(await gpu.readF32(to));
+      wantK.push(await gpu.readF32(tk));
+      expectClose(want[want.length - 1], refAttention(await gpu.readF32(tq), wantK[wantK.length - 1], f.v, f.L, f.L, H, Hkv, D), 1e-5, 1e-4, 'full attention');
+      [tq, tk, tv, to].forEach((t) => t.destroy());
+    }
+    // Prefix run: cached keys (after RoPE) and values of the prefixes, (2, Pc) rows; own tokens (2, Sq).
+    const kc = new Float32Array(2 * Pc * KD), vc = new Float32Array(2 * Pc * KD);
+    const q = randn(2 * Sq * H * D, 50), k = randn(2 * Sq * KD, 51), v = randn(2 * Sq * KD, 52); // padding rows stay random
+    seqs.forEach(({ P, n }, b) => {
+      kc.set(wantK[b].subarray(0, P * KD), b * Pc * KD);
+      vc.set(full[b].v.subarray(0, P * KD), b * Pc * KD);
+      q.set(full[b].q.subarray(P * H * D, (P + n) * H * D), b * Sq * H * D);
+      k.set(full[b].k.subarray(P * KD, (P + n) * KD), b * Sq * KD);
+      v.set(full[b].v.subarray(P * KD, (P + n) * KD), b * Sq * KD);
+    });
+    const meta = new Uint32Array([0, seqs[0].P, Pc, seqs[1].P]);
+    const tm = gpu.upload(meta, [4]);
+    const tkc = gpu.upload(kc, [2 * Pc, KD]), tvc = gpu.upload(vc, [2 * Pc, KD]);
+    const tq = gpu.upload(q, [2 * Sq, H * D]), tk = gpu.upload(k, [2 * Sq, KD]), tv = gpu.upload(v, [2 * Sq, KD]), to = gpu.tensor([2 * Sq, H * D]);
+    ops.rope(gpu, tq, tc, ts, 2 * Sq, Sq, H, D, { meta: tm });
+    ops.rope(gpu, tk, tc, ts, 2 * Sq, Sq, Hkv, D, { meta: tm });
+    ops.attention(gpu, tq, tk, tv, to, 2 * Sq, Sq, H, Hkv, D, { k: tkc, v: tvc, meta: tm, maxPrefix: Pc });
+    const got = await gpu.readF32(to);
+    const gotK = await gpu.readF32(tk);
+    seqs.forEach(({ P, n }, b) => {
+      expect(Array.from(gotK.subarray(b * Sq * KD, (b * Sq + n) * KD)), `keys of sequence ${b}`).toEqual(Array.from(wantK[b].subarray(P * KD, (P + n) * KD)));
+      expect(Array.from(got.subarray(b * Sq * H * D, (b * Sq + n) * H * D)), `attention of sequence ${b}`).toEqual(Array.from(want[b].subarray(P * H * D, (P + n) * H * D)));
+    });
+    [tc, ts, tm, tkc, tvc, tq, tk, tv, to].forEach((t) => t.destroy());
   });
 
   it('nll from logits, skipping negative targets', async () => {

@@ -5,6 +5,7 @@
  * and the Hub's refusals with their X-Error-Code header: unknown repository 401 RepoNotFound (404 with
  * a token), gated repository without a token 401 GatedRepo, with a token that has no access 403
  * GatedRepo, unknown revision 404 RevisionNotFound, missing file 404 EntryNotFound.
+ * Every answer carries CORS headers (as the Hub's do), so a page on another origin can read it.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
@@ -34,6 +35,12 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
     const auth = req.headers.authorization;
     requests.push({ method: req.method ?? 'GET', path, range: req.headers.range, auth });
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, X-Error-Code');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Headers': 'Authorization, Range', 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Max-Age': '600' });
+      return res.end();
+    }
     const cdn = /^\/cdn\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
     if (cdn) {
       const file = join(repos[cdn[1]].dir, cdn[2]);

@@ -90,9 +90,9 @@ describe('loading from the (imitated) Hub', () => {
 
   it('missing, gated, private, revision and non-model repositories each get a message that says what to do', async () => {
     const cases: Array<[string, string | undefined, string, RegExp]> = [
-      ['polyprune/nope', undefined, 'FILE_NOT_FOUND', /There is no Hugging Face model polyprune\/nope \(or it is private\)\. Check the spelling on .*\/models, or give an access token \(for the CLI in the HF_TOKEN environment variable\) if it is private\./],
+      ['polyprune/nope', undefined, 'FILE_NOT_FOUND', /There is no Hugging Face model polyprune\/nope \(or it is private\)\. Check the spelling on .*\/models, or paste an access token into the page's "Hugging Face access token" field \(for the CLI: set the HF_TOKEN environment variable\) if it is private\./],
       ['polyprune/nope', 'hf_good', 'FILE_NOT_FOUND', /There is no Hugging Face model polyprune\/nope\. Check the spelling/],
-      ['polyprune/gated', undefined, 'FETCH_FAILED', /polyprune\/gated is gated or private \(HTTP 401\)\. Accept its licence on .*\/polyprune\/gated and give an access token/],
+      ['polyprune/gated', undefined, 'FETCH_FAILED', /polyprune\/gated is gated or private \(HTTP 401\)\. Accept its licence on .*\/polyprune\/gated and paste an access token into the page's "Hugging Face access token" field \(for the CLI: set the HF_TOKEN environment variable\)\./],
       ['polyprune/gated', 'hf_other', 'FETCH_FAILED', /this token has no access \(HTTP 403\)\. Accept its licence on .* with the account that owns the token/],
       ['polyprune/stories260K@v9', undefined, 'FILE_NOT_FOUND', /has no revision 'v9'\. Use a branch, tag or commit listed on/],
       ['polyprune/dataset', undefined, 'FILE_NOT_FOUND', /polyprune\/dataset@main has no config\.json; PolyPrune needs a transformers checkpoint/],

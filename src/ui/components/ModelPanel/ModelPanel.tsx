@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useAppStore } from '../../store';
-import { loadModel, reportError } from '../../store/actions';
+import { hubToken, hubTokenRemembered, loadModel, reportError, setHubToken } from '../../store/actions';
 import { DEFAULT_MODEL_DIR } from '../../paths';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -16,6 +16,15 @@ export function ModelPanel() {
   const setModelUrl = useAppStore((s) => s.setModelUrl);
   const pushMessage = useAppStore((s) => s.pushMessage);
   const [dragging, setDragging] = useState(false);
+  // The Hub token is held outside the store (see store/actions/hubToken.ts); this mirrors it for the inputs.
+  const [token, setToken] = useState(hubToken);
+  const [remember, setRemember] = useState(hubTokenRemembered);
+  const [storeFailed, setStoreFailed] = useState(false);
+  const updateToken = (value: string, keep: boolean): void => {
+    setToken(value);
+    setRemember(keep && value.trim() !== '');
+    setStoreFailed(!setHubToken(value, keep));
+  };
   const dirInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -69,7 +78,28 @@ export function ModelPanel() {
               Load from URL
             </button>
           </div>
-          <p className="hint">The folder that holds config.json, tokenizer.json and *.safetensors (the server must allow CORS), or a public Hugging Face model id such as CohereForAI/aya-23-8B.</p>
+          <p className="hint">The folder that holds config.json, tokenizer.json and *.safetensors (the server must allow CORS), or a Hugging Face model id such as CohereForAI/aya-23-8B.</p>
+          <label htmlFor="hf-token">Hugging Face access token (optional, for gated or private models)</label>
+          <div className="row">
+            <input
+              id="hf-token"
+              type="password"
+              autoComplete="off"
+              placeholder="hf_..."
+              value={token}
+              onChange={(e) => updateToken(e.target.value, remember)}
+              spellCheck={false}
+            />
+            <label className="inline-check">
+              <input type="checkbox" checked={remember} disabled={token.trim() === ''} onChange={(e) => updateToken(token, e.target.checked)} />
+              Remember in this browser
+            </label>
+          </div>
+          <p className="hint">
+            Sent only to the Hugging Face Hub, with the downloads of a model id. It is kept in this tab&apos;s memory and never written into history, share links or result records.
+            {remember ? ' Remembered: stored in this browser’s localStorage, readable by anyone who uses this browser profile, until you untick the box.' : ''}
+            {storeFailed ? ' This browser refused to store it; it is kept for this tab only.' : ''}
+          </p>
         </form>
         <div
           className={`model-source drop-zone${dragging ? ' dragging' : ''}`}

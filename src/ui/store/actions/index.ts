@@ -6,6 +6,7 @@
 export { cancelRunning, connectEngine, errorCode, errorText, reportError } from './core';
 export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
 export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from './models';
+export { hubToken, hubTokenRemembered, setHubToken } from './hubToken';
 export { measureAllLanguages, runPerplexity } from './perplexity';
 export { pruneRequest, runPrune } from './prune';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';

@@ -3,7 +3,8 @@ import { PolyPruneError } from '../../../common/errors';
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
 import { fmtBytes } from '../../format';
 import { isHubId } from '../../../engine/hub';
-import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, stallTimeoutMs } from '../../paths';
+import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
+import { hubToken } from './hubToken';
 import { fetchBundled, getEngine, reportError, runOp, store } from './core';
 import { countAllTokens } from './sources';
 
@@ -22,7 +23,8 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
       return undefined;
     }
     if (isHubId(raw) && !raw.startsWith('.') && !raw.startsWith('/')) {
-      spec = { kind: 'hub', id: raw, stallTimeoutMs: stallTimeoutMs() };
+      // The access token (if any) travels only inside this spec; summaries and records name the repository.
+      spec = { kind: 'hub', id: raw, token: hubToken() || undefined, endpoint: hubEndpoint(), stallTimeoutMs: stallTimeoutMs() };
       label = `Loading ${raw} from the Hugging Face Hub`;
     } else {
       let url: string;
