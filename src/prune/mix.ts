@@ -28,7 +28,7 @@ import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, wandaMix, wandaWindowNorms } from '../gpu/prune';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { wandaPrune } from './wanda';
+import { wandaSelect } from './wanda';
 
 /** The input groups (linears that share one input and so one statistic) and their members. */
 export const INPUT_GROUPS: readonly { lead: LinearName; members: readonly LinearName[] }[] = [
@@ -223,16 +223,22 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
       gpu.write(counter, new Uint32Array(LINEAR_NAMES.length));
       for (const g of INPUT_GROUPS) {
         const scaler = mixedStatistic(gpu, stats, i, g.lead, mix);
+        // sqrt once per group, on the CPU as wandaPrune does (the correctly rounded f32 sqrt torch computes)
+        const s = await gpu.readF32(scaler);
+        scaler.destroy();
+        const sq = new Float32Array(s.length);
+        for (let c = 0; c < s.length; c++) sq[c] = Math.sqrt(s[c]);
+        const scale = gpu.upload(sq, [sq.length], 'mix.sqrt_scaler');
         try {
           for (const name of g.members) {
             const W = dst.linears[name];
             const D = src.linears[name];
             W.chunks.forEach((ch, k) => gpu.copy(D.chunks[k].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
-            await wandaPrune(gpu, W, scaler, { sparsity: opts.sparsity, nm: opts.nm });
+            wandaSelect(gpu, W, scale, { sparsity: opts.sparsity, nm: opts.nm });
             for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, LINEAR_NAMES.indexOf(name));
           }
         } finally {
-          scaler.destroy();
+          scale.destroy();
         }
       }
       zeros.push([...(await gpu.read(counter))]);
