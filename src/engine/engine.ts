@@ -94,6 +94,8 @@ export class LocalEngine implements Engine {
   private nextId = 1;
   /** Masks of unloaded pruned models kept for maskOverlap. */
   private keptMasks = new Map<string, ModelMask>();
+  /** Mixer models whose masks and pruned tensors are still only on the GPU: how to read them back. */
+  private pendingReadback = new Map<string, () => Promise<void>>();
   /** Calibration mixer statistics handles (collectStats). */
   private statsHandles = new Map<string, StatsHandle>();
   private nextStatsId = 1;
@@ -252,6 +254,8 @@ export class LocalEngine implements Engine {
   }
 
   async unloadModel(id: string, opts?: { keepMask?: boolean }): Promise<void> {
+    if (opts?.keepMask && this.models.has(id)) await this.materialize(id);
+    this.pendingReadback.delete(id);
     const m = this.get(id);
     m.model.destroy();
     this.models.delete(id);
@@ -266,7 +270,16 @@ export class LocalEngine implements Engine {
     }
   }
 
-  private maskOf(id: string): ModelMask {
+  /** Read a mixer model's masks and pruned tensors back from the GPU if not done yet. */
+  private async materialize(id: string): Promise<void> {
+    const f = this.pendingReadback.get(id);
+    if (!f) return;
+    await f();
+    this.pendingReadback.delete(id);
+  }
+
+  private async maskOf(id: string): Promise<ModelMask> {
+    if (!this.keptMasks.has(id) && this.models.has(id)) await this.materialize(id);
     const kept = this.keptMasks.get(id);
     if (kept) return kept;
     const m = this.get(id);
@@ -275,8 +288,8 @@ export class LocalEngine implements Engine {
   }
 
   async maskOverlap(idA: string, idB: string): Promise<MaskOverlap> {
-    const a = this.maskOf(idA);
-    const b = this.maskOf(idB);
+    const a = await this.maskOf(idA);
+    const b = await this.maskOf(idB);
     return { matrices: [...a.matrices], iou: modelMaskIou(a, b) };
   }
 
@@ -384,21 +397,26 @@ export class LocalEngine implements Engine {
         }
         throw e;
       }
-      const pruned = new PrunedTensors(base.checkpoint);
-      const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
-      for (let i = 0; i < base.cfg.numLayers; i++) {
-        for (const [j, name] of LINEAR_NAMES.entries()) {
-          const w = await slotModel.readLinear(i, name);
-          (mask.layers[i] ??= [])[j] = packMask(w);
-          pruned.add(`model.layers.${i}.${name}.weight`, w);
-        }
-      }
       const { record, windows } = await instantRecord(base, h, weights, r, { sparsity: req.sparsity, nm: req.nm });
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...record, created_at: undefined })}`));
-      const checkpoint = overlayCheckpoint(base.checkpoint, pruned);
       const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
       const name = `${base.summary.name}-wanda-${structure}-mix`;
-      const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned, record, base: base.checkpoint, calibration: windows, mask } }, name, sha, h.summary.modelId, h.slotId);
+      // The masks and the pruned tensors (for maskOverlap and export) are read back from the GPU only
+      // when asked for (materialize): a slider move reads nothing but the zero counts.
+      const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows } }, name, sha, h.summary.modelId, h.slotId);
+      this.pendingReadback.set(summary.id, async () => {
+        const pruned = new PrunedTensors(base.checkpoint);
+        const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
+        for (let i = 0; i < base.cfg.numLayers; i++) {
+          for (const [j, n] of LINEAR_NAMES.entries()) {
+            const w = await slotModel.readLinear(i, n);
+            (mask.layers[i] ??= [])[j] = packMask(w);
+            pruned.add(`model.layers.${i}.${n}.weight`, w);
+          }
+        }
+        const m = this.get(summary.id);
+        this.models.set(summary.id, { ...m, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
+      });
       h.slotId = summary.id;
       return {
         model: summary,
@@ -441,6 +459,7 @@ export class LocalEngine implements Engine {
   async exportTo(id: string, sink: ExportSink, req: ExportRequest = { format: 'hf' }, opts?: OpOptions): Promise<ExportSummary> {
     let m: LoadedModel;
     try {
+      if (this.models.has(id)) await this.materialize(id);
       m = this.get(id);
     } catch (e) {
       await sink.abort();

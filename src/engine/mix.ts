@@ -85,7 +85,7 @@ export interface MixResult {
   overall: number;
   /** sparsity[layer][matrix] (LINEAR_MATRICES order). */
   sparsity: number[][];
-  /** Engine time of this update: restoring dense weights, mixing, masking, reading masks back (ms). */
+  /** Engine time of this update: mixing the statistics, restoring dense weights, masking, counting zeros (ms); masks are read back only for maskOverlap and export. */
   updateMs: number;
   record: MixedPruningRecord;
   mix: MixInfo;

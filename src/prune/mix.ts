@@ -180,15 +180,25 @@ export function mixCoefficients(counts: readonly number[], weights: readonly num
 
 /** The mixed statistic (K) of one layer and input group into a new tensor (the caller destroys it). */
 export function mixedStatistic(gpu: Gpu, stats: DenseStats, layer: number, group: LinearName, mix: { idx: Uint32Array; coef: Float32Array }): Tensor {
+  const up = uploadMix(gpu, mix);
+  try {
+    return mixInto(gpu, stats, layer, group, up);
+  } finally {
+    up.idx.destroy();
+    up.coef.destroy();
+  }
+}
+
+function uploadMix(gpu: Gpu, mix: { idx: Uint32Array; coef: Float32Array }): { idx: Tensor; coef: Tensor; U: number } {
+  return { idx: gpu.upload(mix.idx, [mix.idx.length], 'mix.idx'), coef: gpu.upload(mix.coef, [mix.coef.length], 'mix.coef'), U: mix.idx.length };
+}
+
+function mixInto(gpu: Gpu, stats: DenseStats, layer: number, group: LinearName, up: { idx: Tensor; coef: Tensor; U: number }): Tensor {
   const v = stats.perWindow[layer].get(group);
   if (!v) throw new PolyPruneError('INTERNAL', `No statistic for layer ${layer} ${group}`);
   const K = v.shape[1];
   const out = gpu.tensor([K], 'f32', 'mix.scaler');
-  const idx = gpu.upload(mix.idx, [mix.idx.length], 'mix.idx');
-  const coef = gpu.upload(mix.coef, [mix.coef.length], 'mix.coef');
-  wandaMix(gpu, v, idx, coef, out, K, mix.idx.length);
-  idx.destroy();
-  coef.destroy();
+  wandaMix(gpu, v, up.idx, up.coef, out, K, up.U);
   return out;
 }
 
@@ -213,38 +223,61 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   const mix = mixCoefficients(stats.counts, weights);
   const t0 = performance.now();
   const L = slot.cfg.numLayers;
-  const counter = gpu.tensor([LINEAR_NAMES.length], 'u32', 'mix.zero_counts');
-  const zeros: number[][] = [];
+  const G = INPUT_GROUPS.length;
+  const widths = INPUT_GROUPS.map((g) => linearShape(slot.cfg, g.lead)[1]);
+  const per = widths.reduce((a, b) => a + b, 0);
+  // 1. every mixed statistic (L x groups) into one buffer, ONE readback; sqrt on the CPU as wandaPrune
+  //    does (the correctly rounded f32 sqrt that torch computes; WGSL's may be off by an ulp)
+  const packed = gpu.tensor([L * per], 'f32', 'mix.scalers');
+  const counter = gpu.tensor([L * LINEAR_NAMES.length], 'u32', 'mix.zero_counts');
+  const scales: Tensor[] = [];
+  const up = uploadMix(gpu, mix);
+  let zeros: number[][];
   try {
+    for (let i = 0; i < L; i++) {
+      let o = i * per;
+      for (const [k, g] of INPUT_GROUPS.entries()) {
+        const t = mixInto(gpu, stats, i, g.lead, up);
+        gpu.copy(t, 0, packed, o, widths[k]);
+        t.destroy();
+        o += widths[k];
+      }
+    }
+    const s = await gpu.readF32(packed);
+    throwIfAborted(opts.signal);
+    for (let i = 0; i < L; i++) {
+      let o = i * per;
+      for (let k = 0; k < G; k++) {
+        const sq = new Float32Array(widths[k]);
+        for (let c = 0; c < sq.length; c++) sq[c] = Math.sqrt(s[o + c]);
+        scales.push(gpu.upload(sq, [sq.length], 'mix.sqrt_scaler'));
+        o += widths[k];
+      }
+    }
+    // 2. restore each linear's dense weights on the GPU, select, count zeros; ONE readback of the counts
+    gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
     for (let i = 0; i < L; i++) {
       throwIfAborted(opts.signal);
       const src = await dense.layer(i);
       const dst = await slot.layer(i);
-      gpu.write(counter, new Uint32Array(LINEAR_NAMES.length));
-      for (const g of INPUT_GROUPS) {
-        const scaler = mixedStatistic(gpu, stats, i, g.lead, mix);
-        // sqrt once per group, on the CPU as wandaPrune does (the correctly rounded f32 sqrt torch computes)
-        const s = await gpu.readF32(scaler);
-        scaler.destroy();
-        const sq = new Float32Array(s.length);
-        for (let c = 0; c < s.length; c++) sq[c] = Math.sqrt(s[c]);
-        const scale = gpu.upload(sq, [sq.length], 'mix.sqrt_scaler');
-        try {
-          for (const name of g.members) {
-            const W = dst.linears[name];
-            const D = src.linears[name];
-            W.chunks.forEach((ch, k) => gpu.copy(D.chunks[k].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
-            wandaSelect(gpu, W, scale, { sparsity: opts.sparsity, nm: opts.nm });
-            for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, LINEAR_NAMES.indexOf(name));
-          }
-        } finally {
-          scale.destroy();
+      for (const [k, g] of INPUT_GROUPS.entries()) {
+        for (const name of g.members) {
+          const W = dst.linears[name];
+          const D = src.linears[name];
+          W.chunks.forEach((ch, c) => gpu.copy(D.chunks[c].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
+          wandaSelect(gpu, W, scales[i * G + k], { sparsity: opts.sparsity, nm: opts.nm });
+          for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
         }
       }
-      zeros.push([...(await gpu.read(counter))]);
     }
+    const counts = await gpu.read(counter);
+    zeros = Array.from({ length: L }, (_, i) => [...counts.subarray(i * LINEAR_NAMES.length, (i + 1) * LINEAR_NAMES.length)]);
   } finally {
+    packed.destroy();
     counter.destroy();
+    up.idx.destroy();
+    up.coef.destroy();
+    for (const t of scales) t.destroy();
   }
   const numel = LINEAR_NAMES.map((n) => linearShape(slot.cfg, n).reduce((a, b) => a * b, 1));
   let z = 0;

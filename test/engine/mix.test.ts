@@ -8,6 +8,8 @@ import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder } from '../../src/io/node';
 import { PolyPruneError } from '../../src/common/errors';
+import { openSafetensors } from '../../src/io/safetensors';
+import { blobSource } from '../../src/io/source';
 import type { StatsSummary } from '../../src/engine/api';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
 
@@ -67,6 +69,14 @@ describe('engine: calibration mixer', () => {
     expect(ppl[0]).not.toBe(ppl[3]);
     // one pruned model for the mixer, besides the dense one
     expect((await engine.listModels()).length).toBe(2);
+    // its export is the current mix (masks read back on demand): de only, 50 % zeros, the mix in pruning.json
+    const files = await engine.exportModel(id);
+    const rec = JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data));
+    expect(rec.mix).toMatchObject({ mode: 'instant', weights: [0, 1], windows: [0, 16] });
+    expect(rec.calibration.nsamples).toBe(16);
+    const st = await openSafetensors(blobSource(new Blob([files.find((f) => f.name === 'model.safetensors')!.data as Uint8Array<ArrayBuffer>]), 'model.safetensors'));
+    const w = await st.readF32('model.layers.2.mlp.up_proj.weight');
+    expect(w.filter((x) => x === 0).length).toBe(w.length / 2);
     console.log(`mixer update on stories260K (lavapipe): ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
   });
 
