@@ -144,6 +144,23 @@ describe('calibration mixer: per-window dense statistics mixed with weights', ()
     }
   });
 
+  it('window shares give unit window weights (the reference update), other mixes weighted running means', () => {
+    const shares = mixCoefficients([3, 7], [0.3, 0.7]);
+    expect([...shares.idx]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let u = 0; u < 10; u++) {
+      expect(shares.coef[2 * u]).toBe(Math.fround(u / (u + 1)));
+      expect(shares.coef[2 * u + 1]).toBe(u + 1);
+    }
+    // one source alone: its windows only, unit weights
+    const one = mixCoefficients([3, 7], [0, 1]);
+    expect([...one.idx]).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(one.coef[13]).toBe(7);
+    // 0.5/0.5 of 2 + 6 windows: the 2 windows weigh 2 each, the 6 weigh 2/3: sum 8
+    const half = mixCoefficients([2, 6], [1, 1]);
+    expect(half.coef[3]).toBe(2); // W_1 / a_1 = 4 / 2
+    expect(half.coef[15]).toBeCloseTo(8 / (2 / 3), 5);
+  });
+
   it('refuses bad weights with a message', () => {
     const bad = (w: number[]) => {
       try {
