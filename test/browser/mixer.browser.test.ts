@@ -103,6 +103,11 @@ describe('calibration mixer in Chromium', () => {
       { calib: CALIB_TEXT.en, text: EVAL_TEXT.en },
     );
     expect(exactEn).toBe(direct.toFixed(3));
+    // collecting again replaces the statistics and their mixer model: the dense model plus one mixer model
+    await panel().getByRole('button', { name: 'Collect again' }).click();
+    await expect.poll(() => counters().then((c) => c.calibrationRuns), { timeout: 120_000 }).toBe(c2.calibrationRuns + 2);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(2);
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

@@ -13,6 +13,8 @@ export interface MixStatsView {
 
 /** The latest instant update: weights, masks' sparsity, perplexity per evaluation language, timings. */
 export interface MixUpdateView {
+  /** The engine's mixer model (re-masked on every update). */
+  modelId: string;
   weights: number[];
   pattern: SparsityPattern;
   overall: number;

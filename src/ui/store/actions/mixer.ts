@@ -37,14 +37,16 @@ async function perplexities(modelId: string, langs: readonly string[]): Promise<
 export async function collectMixStats(): Promise<void> {
   const model = activeModel('mixer');
   if (!model) return;
-  const { mixSources, mixEvalLangs, mixSamples, seqlen, mixStats } = store();
+  const { mixSources, mixEvalLangs, mixSamples, seqlen, mixStats, mixUpdate } = store();
   if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
   if (mixSources.length < 1) {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration language to mix.' });
     return;
   }
   const ok = await runOp('mixer', `Collecting calibration statistics (${mixSources.join(', ')})`, async (opts) => {
+    // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
+    if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
     store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null });
     const sources = [];
     for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
@@ -103,7 +105,7 @@ async function updateOnce(): Promise<void> {
   try {
     const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
     const ppl = await perplexities(r.model.id, mixEvalLangs);
-    store().setMixState({ mixUpdate: { weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl } });
+    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl } });
   } catch (e) {
     reportError('mixer', e);
   } finally {
