@@ -84,7 +84,7 @@ describe('engine: calibration mixer', () => {
     const c0 = await engine.counters();
     const r = await engine.confirmMix(stats.id, { weights: [1, 0], sparsity: 0.5 });
     const c1 = await engine.counters();
-    expect(c1.calibrationRuns).toBe(c0.calibrationRuns + 1);
+    expect(c1).toEqual({ calibrationRuns: c0.calibrationRuns + 1, calibrationForwards: c0.calibrationForwards + stats.layers });
     expect(r.windows).toEqual([16, 0]);
     expect((r.exact.record as { mix?: unknown }).mix).toMatchObject({ mode: 'confirm', windows: [16, 0] });
     // layer 0 sees the embeddings in both: the masks are identical; later layers may differ
