@@ -15,3 +15,5 @@ import { benchOnnx } from './onnx';
 benchSections.push(benchOnnx);
 import { benchBig } from './big';
 benchSections.push(benchBig);
+import { benchMix } from './mix';
+benchSections.push(benchMix);

@@ -15,6 +15,7 @@ import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerGrid } from './grid';
+import { registerMix } from './mix';
 import { registerShare } from './share';
 import { registerExport, describePruning } from './export';
 
@@ -124,6 +125,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerEval(program);
   registerGrid(program);
+  registerMix(program);
   registerShare(program);
   registerExport(program);
   // An option error prints one line and where to look, not the whole help.

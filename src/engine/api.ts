@@ -167,6 +167,9 @@ export interface PlanQuery {
   hostMemoryBytes?: number;
 }
 
+export type { MixSourceRequest, CollectStatsRequest, StatsSummary, StatsSourceSummary, MixRequest, MixResult, MixInfo, ConfirmMixResult, EngineCounters, MixedPruningRecord } from './mix';
+import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters } from './mix';
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   /**
@@ -196,6 +199,28 @@ export interface Engine {
    * (magnitude). The pruned copy becomes a new loaded model; the original is unchanged.
    */
   prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult>;
+  /**
+   * The calibration mixer (docs/mixer.md), step 1: ONE dense forward pass over the windows of every
+   * source collects Wanda's statistic per window, layer and input group, kept on the GPU until
+   * `releaseStats`. Wanda only (SparseGPT is refused with a message).
+   */
+  collectStats(id: string, req: CollectStatsRequest, opts?: OpOptions): Promise<StatsSummary>;
+  /**
+   * Step 2, instant: masks from the statistics mixed with `weights` (no forward pass), in the
+   * handle's one pruned model (the same model id on every call; its dense weights are restored on the
+   * GPU and re-masked). Needs a model resident on the GPU.
+   */
+  mixPrune(statsId: string, req: MixRequest, opts?: OpOptions): Promise<MixResult>;
+  /**
+   * Step 3, confirm: the exact sequential prune of that mix (windows drawn in its proportions from the
+   * collected ones, as many as one source's), a new pruned model, and the per-layer mask IoU against
+   * the instant masks.
+   */
+  confirmMix(statsId: string, req: MixRequest, opts?: OpOptions): Promise<ConfirmMixResult>;
+  /** Free a statistics handle's GPU memory (its mixer model stays loaded until unloaded). */
+  releaseStats(statsId: string): Promise<void>;
+  /** Calibration passes and layer forwards done so far (the mixer does none). */
+  counters(): Promise<EngineCounters>;
   /** A model as Hugging Face files held in memory (small models, tests): config.json, model.safetensors, tokenizer files, pruning.json. */
   exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]>;
   /** A model exported as a zip, streamed into a Blob one tensor at a time (browser downloads; under 4 GiB). */

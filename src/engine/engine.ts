@@ -24,7 +24,12 @@ import { directorySink } from '../export/fsaccess';
 import { readPruningRecord, summarizePruning } from '../export/provenance';
 import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResult } from './api';
 import { sha256Hex } from '../calib/text';
-import { modelMaskIou, type ModelMask } from '../prune/mask';
+import { modelMaskIou, packMask, type ModelMask } from '../prune/mask';
+import { collectDenseStats, freeDenseStats, mixPruneModel, normaliseWeights, denseStatsBytes } from '../prune/mix';
+import { LINEAR_NAMES } from '../model/names';
+import { overlayCheckpoint } from './overlay';
+import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
+import { mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters } from './mix';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -89,6 +94,12 @@ export class LocalEngine implements Engine {
   private nextId = 1;
   /** Masks of unloaded pruned models kept for maskOverlap. */
   private keptMasks = new Map<string, ModelMask>();
+  /** Mixer models whose masks and pruned tensors are still only on the GPU: how to read them back. */
+  private pendingReadback = new Map<string, () => Promise<void>>();
+  /** Calibration mixer statistics handles (collectStats). */
+  private statsHandles = new Map<string, StatsHandle>();
+  private nextStatsId = 1;
+  private counts: EngineCounters = { calibrationRuns: 0, calibrationForwards: 0 };
   /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
   private checkpointRefs = new Map<Checkpoint, number>();
 
@@ -230,20 +241,25 @@ export class LocalEngine implements Engine {
   }
 
   /** Register a model built in-thread (e.g. a pruned copy). */
-  register(loaded: Omit<LoadedModel, 'summary'>, name: string, sha256: string, prunedFrom?: string): ModelSummary {
-    const id = `m${this.nextId++}`;
+  register(loaded: Omit<LoadedModel, 'summary'>, name: string, sha256: string, prunedFrom?: string, reuseId?: string): ModelSummary {
+    const existed = reuseId !== undefined && this.models.has(reuseId);
+    const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
     const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
     this.models.set(id, { ...loaded, summary });
+    if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
     this.checkpointRefs.set(root, (this.checkpointRefs.get(root) ?? 0) + 1);
     return summary;
   }
 
   async unloadModel(id: string, opts?: { keepMask?: boolean }): Promise<void> {
+    if (opts?.keepMask && this.models.has(id)) await this.materialize(id);
+    this.pendingReadback.delete(id);
     const m = this.get(id);
     m.model.destroy();
     this.models.delete(id);
+    for (const [sid, h] of this.statsHandles) if (h.summary.modelId === id) await this.releaseStats(sid);
     if (opts?.keepMask && m.pruning?.mask) this.keptMasks.set(id, m.pruning.mask);
     const root = m.pruning?.base ?? m.checkpoint;
     const refs = (this.checkpointRefs.get(root) ?? 1) - 1;
@@ -254,7 +270,16 @@ export class LocalEngine implements Engine {
     }
   }
 
-  private maskOf(id: string): ModelMask {
+  /** Read a mixer model's masks and pruned tensors back from the GPU if not done yet. */
+  private async materialize(id: string): Promise<void> {
+    const f = this.pendingReadback.get(id);
+    if (!f) return;
+    await f();
+    this.pendingReadback.delete(id);
+  }
+
+  private async maskOf(id: string): Promise<ModelMask> {
+    if (!this.keptMasks.has(id) && this.models.has(id)) await this.materialize(id);
     const kept = this.keptMasks.get(id);
     if (kept) return kept;
     const m = this.get(id);
@@ -263,8 +288,8 @@ export class LocalEngine implements Engine {
   }
 
   async maskOverlap(idA: string, idB: string): Promise<MaskOverlap> {
-    const a = this.maskOf(idA);
-    const b = this.maskOf(idB);
+    const a = await this.maskOf(idA);
+    const b = await this.maskOf(idB);
     return { matrices: [...a.matrices], iou: modelMaskIou(a, b) };
   }
 
@@ -284,12 +309,147 @@ export class LocalEngine implements Engine {
   async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
-      const out = await prunedCopy(base, req, { signal, onProgress: opts?.onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
+      if (req.method !== 'magnitude') this.counts.calibrationRuns++;
+      const onProgress = (e: Parameters<NonNullable<OpOptions['onProgress']>>[0]): void => {
+        if (e.kind === 'layer' && e.phase === 'forward') this.counts.calibrationForwards++;
+        opts?.onProgress?.(e);
+      };
+      const out = await prunedCopy(base, req, { signal, onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
       // The pruned model's identity: the base's hash and what pruning did to it.
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
       const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration, mask: out.mask } }, out.name, sha, id);
       return { model: summary, report: out.report, record: out.record };
     });
+  }
+
+  async counters(): Promise<EngineCounters> {
+    return { ...this.counts };
+  }
+
+  async collectStats(id: string, req: CollectStatsRequest, opts?: OpOptions): Promise<StatsSummary> {
+    const base = this.get(id);
+    return this.op(opts, async (signal) => {
+      const t0 = performance.now();
+      const calib = await mixCalibration(base, req, signal);
+      const n = calib.counts.reduce((a, b) => a + b, 0);
+      const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
+      checkCalibrationMemory(n, req.seqlen, base.cfg.hiddenSize, budget);
+      const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
+      if (need > budget) {
+        throw new PolyPruneError('BAD_ARGUMENT', `The mixer's per-window statistics of ${n} windows (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`);
+      }
+      const model = base.model;
+      if (req.seqlen > model.cfg.maxPositionEmbeddings || req.seqlen > model.maxChunkTokens()) {
+        throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${req.seqlen} exceeds what this model takes (${Math.min(model.cfg.maxPositionEmbeddings, model.maxChunkTokens())} tokens); use a shorter one.`);
+      }
+      this.counts.calibrationRuns++;
+      const stats = await collectDenseStats(model, calib.ids, calib.counts, req.seqlen, { signal, onProgress: opts?.onProgress, onLayerForward: () => void this.counts.calibrationForwards++ });
+      const sid = `s${this.nextStatsId++}`;
+      const summary: StatsSummary = {
+        id: sid,
+        modelId: id,
+        method: 'wanda',
+        sources: req.sources.map((s, k) => ({ name: s.name, language: s.language ?? null, windows: calib.counts[k], bytes: calib.files[k].bytes, sha256: calib.files[k].sha256 })),
+        nsamples: Math.max(...calib.counts),
+        seqlen: req.seqlen,
+        seed: req.sources.some((s) => !s.windows) ? (req.seed ?? 0) : null,
+        layers: model.cfg.numLayers,
+        gpuBytes: stats.bytes,
+        collectMs: performance.now() - t0,
+      };
+      this.statsHandles.set(sid, { summary, stats, ids: calib.ids, files: calib.files });
+      return summary;
+    });
+  }
+
+  private statsHandle(statsId: string): StatsHandle {
+    const h = this.statsHandles.get(statsId);
+    if (!h) throw new PolyPruneError('BAD_ARGUMENT', `No calibration statistics '${statsId}' (released, or their model was unloaded). Held: ${[...this.statsHandles.keys()].join(', ') || 'none'}; collect them again.`);
+    return h;
+  }
+
+  async releaseStats(statsId: string): Promise<void> {
+    const h = this.statsHandles.get(statsId);
+    if (!h) return;
+    this.statsHandles.delete(statsId);
+    freeDenseStats(h.stats);
+  }
+
+  async mixPrune(statsId: string, req: MixRequest, opts?: OpOptions): Promise<MixResult> {
+    const h = this.statsHandle(statsId);
+    const base = this.get(h.summary.modelId);
+    return this.op(opts, async (signal) => {
+      const t0 = performance.now();
+      const weights = normaliseWeights(req.weights, h.stats.counts, h.summary.sources.map((s) => s.name));
+      if (!base.model.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential prune) instead.');
+      const gpu = base.model.gpu;
+      const slot = h.slotId ? this.models.get(h.slotId) : undefined;
+      const slotModel = slot ? slot.model : await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: true, signal, shareFrom: base.model });
+      let r;
+      try {
+        r = await mixPruneModel(slotModel, base.model, h.stats, weights, { sparsity: req.sparsity, nm: req.nm, signal });
+      } catch (e) {
+        if (!slot) slotModel.destroy();
+        else {
+          // the slot's weights are half re-masked: drop it rather than show a wrong model
+          await this.unloadModel(h.slotId!);
+          h.slotId = undefined;
+        }
+        throw e;
+      }
+      const { record, windows } = await instantRecord(base, h, weights, r, { sparsity: req.sparsity, nm: req.nm });
+      const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...record, created_at: undefined })}`));
+      const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
+      const name = `${base.summary.name}-wanda-${structure}-mix`;
+      // The masks and the pruned tensors (for maskOverlap and export) are read back from the GPU only
+      // when asked for (materialize): a slider move reads nothing but the zero counts.
+      const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows } }, name, sha, h.summary.modelId, h.slotId);
+      this.pendingReadback.set(summary.id, async () => {
+        const pruned = new PrunedTensors(base.checkpoint);
+        const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
+        for (let i = 0; i < base.cfg.numLayers; i++) {
+          for (const [j, n] of LINEAR_NAMES.entries()) {
+            const w = await slotModel.readLinear(i, n);
+            (mask.layers[i] ??= [])[j] = packMask(w);
+            pruned.add(`model.layers.${i}.${n}.weight`, w);
+          }
+        }
+        const m = this.get(summary.id);
+        this.models.set(summary.id, { ...m, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
+      });
+      h.slotId = summary.id;
+      return {
+        model: summary,
+        weights,
+        overall: r.overall,
+        sparsity: r.zeros.map((row) => row.map((z, j) => z / r.numel[j])),
+        updateMs: performance.now() - t0,
+        record,
+        mix: record.mix!,
+      };
+    });
+  }
+
+  async confirmMix(statsId: string, req: MixRequest, opts?: OpOptions): Promise<ConfirmMixResult> {
+    const h = this.statsHandle(statsId);
+    const instant = await this.mixPrune(statsId, req, opts);
+    const total = h.summary.nsamples;
+    const { ids, counts } = confirmWindows(h, instant.weights, total);
+    const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
+    const base = this.get(h.summary.modelId);
+    const exact = await this.prune(
+      h.summary.modelId,
+      { method: 'wanda', sparsity: req.sparsity, nm: req.nm, calibration: { windows: { ids, n: total, seqlen: h.summary.seqlen, name: 'the mixed calibration windows' } }, name: `${base.summary.name}-wanda-${structure}-mix-exact` },
+      opts,
+    );
+    const mix = mixInfo(h, 'confirm', instant.weights, counts);
+    (exact.record as typeof exact.record & { mix?: typeof mix }).mix = mix;
+    const overlap = await this.maskOverlap(instant.model.id, exact.model.id);
+    const layerIou = overlap.iou.map((row) => {
+      const v = row.filter((x): x is number => x !== null);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+    });
+    return { instant, exact, windows: counts, overlap, layerIou };
   }
 
   /**
@@ -299,6 +459,7 @@ export class LocalEngine implements Engine {
   async exportTo(id: string, sink: ExportSink, req: ExportRequest = { format: 'hf' }, opts?: OpOptions): Promise<ExportSummary> {
     let m: LoadedModel;
     try {
+      if (this.models.has(id)) await this.materialize(id);
       m = this.get(id);
     } catch (e) {
       await sink.abort();
@@ -355,6 +516,7 @@ export class LocalEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
+    for (const sid of [...this.statsHandles.keys()]) await this.releaseStats(sid);
     for (const id of [...this.models.keys()]) await this.unloadModel(id);
     this.keptMasks.clear();
     if (this.gpuPromise) (await this.gpuPromise).destroy();

@@ -111,9 +111,26 @@ export const pruneSpecSchema = z.object({
 });
 export type PruneSpecRecord = z.infer<typeof pruneSpecSchema>;
 
+/** A calibration mixer run (docs/mixer.md): weights per calibration source (same order as `calibration`). */
+export const mixSpecSchema = z.object({
+  /** 'instant': masks from the mixed dense statistics (one pass); 'confirm': the sequential prune of the mix. */
+  mode: z.enum(['instant', 'confirm']),
+  /** Normalised weights (sum 1), one per calibration source. */
+  weights: z.array(num.min(0).max(1)),
+  /** Windows per source: collected and used (instant) or drawn for the mix (confirm). */
+  windows: z.array(int.min(0)),
+  /** Engine time of one instant update (ms); absent for confirm. */
+  updateMs: num.min(0).optional(),
+  /** confirm: mean mask IoU per layer against the instant masks of the same mix. */
+  layerIou: z.array(nnum).optional(),
+});
+export type MixSpecRecord = z.infer<typeof mixSpecSchema>;
+
 export const pruneResultRecordSchema = z.object({
   ...header,
   kind: z.literal('prune'),
+  /** Set for calibration mixer runs. */
+  mix: mixSpecSchema.optional(),
   spec: pruneSpecSchema,
   calibration: z.array(sourceRefSchema),
   overall: num.min(0).max(1),
@@ -307,6 +324,7 @@ export function pruneResultRecord(
   calibration: SourceRef[],
   report: { overall: number; perMatrix: { layer: number; name: string; sparsity: number; reconError?: number | null }[] },
   matrices: readonly string[],
+  mix?: MixSpecRecord,
 ): PruneResultRecord {
   const L = report.perMatrix.reduce((n, m) => Math.max(n, m.layer + 1), 0);
   const grid = <T>(f: (m: (typeof report.perMatrix)[number]) => T, empty: T): T[][] => {
@@ -319,6 +337,7 @@ export function pruneResultRecord(
   return pruneResultRecordSchema.parse({
     ...header,
     kind: 'prune',
+    ...(mix ? { mix } : {}),
     spec: { method: req.method, sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : req.sparsity, nm: req.nm ?? null, nsamples: c?.nsamples ?? null, seqlen: c?.seqlen ?? null, seed: c?.seed ?? null },
     calibration,
     overall: report.overall,

@@ -18,6 +18,16 @@ export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K:
   gpu.dispatch('prune/wanda_stats', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, scaler], workgroups: grid1d(K, 256) });
 }
 
+/** out (.., K) rows w0 .. w0+B <- Wanda's per-window statistic sqrt(sum_t x^2)^2 of B windows of S rows of x (.., K) from row row0. */
+export function wandaWindowNorms(gpu: Gpu, x: Tensor, out: Tensor, K: number, B: number, S: number, row0: number, w0: number): void {
+  gpu.dispatch('prune/wanda_window_norms', [true, false], { params: [u32(K), u32(B), u32(S), u32(row0), u32(w0)], bindings: [x, out], workgroups: grid1d(K, 256) });
+}
+
+/** scaler (K) <- weighted running mean of rows idx[u] of v (.., K), u < U; coef (2U) = (decay, divisor) per used window. */
+export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler: Tensor, K: number, U: number): void {
+  gpu.dispatch('prune/wanda_mix', [true, true, true, false], { params: [u32(K), u32(U)], bindings: [v, idx, coef, scaler], workgroups: grid1d(K, 256) });
+}
+
 /** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
 export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);

@@ -18,11 +18,16 @@ export async function wandaPrune(gpu: Gpu, W: ChunkedMatrix, scaler: Tensor, opt
   const sq = new Float32Array(W.cols);
   for (let c = 0; c < W.cols; c++) sq[c] = Math.sqrt(s[c]);
   const scale = gpu.upload(sq, [W.cols], 'wanda.sqrt_scaler');
-  for (const ch of W.chunks) {
-    if (opts.nm) nmSelect(gpu, ch.tensor, scale, ch.rows, W.cols, opts.nm.n, opts.nm.m);
-    else rowSelect(gpu, ch.tensor, scale, ch.rows, W.cols, Math.floor(W.cols * (opts.sparsity as number)));
-  }
+  wandaSelect(gpu, W, scale, opts);
   scale.destroy();
+}
+
+/** Wanda's selection on W (N, K) in place from sqrt(scaler) (K) already on the GPU (the mixer computes it once per input group). */
+export function wandaSelect(gpu: Gpu, W: ChunkedMatrix, sqrtScaler: Tensor, opts: PruneOptions): void {
+  for (const ch of W.chunks) {
+    if (opts.nm) nmSelect(gpu, ch.tensor, sqrtScaler, ch.rows, W.cols, opts.nm.n, opts.nm.m);
+    else rowSelect(gpu, ch.tensor, sqrtScaler, ch.rows, W.cols, Math.floor(W.cols * (opts.sparsity as number)));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { createPruneSlice } from './pruneSlice';
 import { createExperimentSlice } from './experimentSlice';
 import { createTasksSlice } from './tasksSlice';
 import { createHistorySlice } from './historySlice';
+import { createMixerSlice } from './mixerSlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -24,6 +25,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createOpsSlice(...a),
   ...createMessagesSlice(...a),
   ...createHistorySlice(...a),
+  ...createMixerSlice(...a),
 }));
 
 export type { AppState } from './types';
@@ -34,4 +36,5 @@ export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
+export type { MixStatsView, MixUpdateView, MixConfirmView } from './mixerSlice';
 export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from './historySlice';

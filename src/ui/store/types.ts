@@ -9,8 +9,9 @@ import type { MessagesSlice } from './messagesSlice';
 import type { ExperimentSlice } from './experimentSlice';
 import type { TasksSlice } from './tasksSlice';
 import type { HistorySlice } from './historySlice';
+import type { MixerSlice } from './mixerSlice';
 
-export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice;
+export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice & MixerSlice;
 
 /** A slice creator with access to the whole state (zustand "slices pattern"). */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

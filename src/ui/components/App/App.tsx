@@ -8,6 +8,7 @@ import { useWindowDrop } from './useWindowDrop';
 import { TasksPanel } from '../TasksPanel/TasksPanel';
 import { HistoryBanner } from '../HistoryPanel/HistoryBanner';
 import { HistoryPanel } from '../HistoryPanel/HistoryPanel';
+import { MixerPanel } from '../MixerPanel/MixerPanel';
 import './App.css';
 
 export function App() {
@@ -32,6 +33,7 @@ export function App() {
         {/* Full width: the experiment (its heatmaps need the room), then the single-task panel; room for more panels below. */}
         <div className="app-wide">
           <ExperimentPanel />
+          <MixerPanel />
           <TasksPanel />
           <HistoryPanel />
         </div>

@@ -1,0 +1,155 @@
+/**
+ * `polyprune mix`: the calibration mixer on the command line (docs/mixer.md). One calibration pass
+ * collects Wanda's statistics per source; each `--mix w1,w2,...` re-masks from the mixed statistics
+ * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
+ * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { PolyPruneError } from '../common/errors';
+import { LINEAR_MATRICES, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine/api';
+import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
+import { fsError } from '../io/node';
+import { createEngine, modelSpec, parseIntArg } from './main';
+import { nmArg, patternArgs, sparsityArg } from './pattern';
+import { progressPrinter } from './progress';
+import { decodeUtf8Strict } from './text';
+
+interface MixCliOptions {
+  model: string;
+  calib: string[];
+  mix: string[];
+  sparsity?: number;
+  nm?: { n: number; m: number };
+  nsamples: number;
+  seqlen: number;
+  seed: number;
+  eval?: string[];
+  evalWindows: number;
+  confirm?: boolean;
+  json?: boolean;
+}
+
+/** 'file.txt:de' -> file and language (a path that exists as given has no language suffix). */
+function fileAndLanguage(arg: string): { file: string; language?: string } {
+  const m = /^(.*):([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)$/.exec(arg);
+  if (m && !existsSync(arg)) return { file: m[1], language: m[2] };
+  return { file: arg };
+}
+
+async function read(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw fsError(file, e);
+  }
+}
+
+/** '0.7,0.3' or 'de=0.7,en=0.3' -> one weight per source, in source order. */
+export function parseMix(arg: string, labels: readonly string[]): number[] {
+  const parts = arg.split(',').map((s) => s.trim());
+  const named = parts.every((p) => p.includes('='));
+  let w: number[];
+  if (named) {
+    w = labels.map(() => 0);
+    for (const p of parts) {
+      const [k, v] = p.split('=');
+      const i = labels.indexOf(k.trim());
+      if (i < 0) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: no calibration source '${k.trim()}'. Sources: ${labels.join(', ')}.`);
+      w[i] = Number(v);
+    }
+  } else {
+    if (parts.length !== labels.length) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: give ${labels.length} weights (one per --calib source: ${labels.join(', ')}), or name them as ${labels[0]}=0.5,...`);
+    w = parts.map(Number);
+  }
+  if (w.some((x) => !(Number.isFinite(x) && x >= 0)) || !w.some((x) => x > 0)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: weights must be numbers >= 0, not all 0.`);
+  return w;
+}
+
+export function registerMix(program: Command): void {
+  program
+    .command('mix')
+    .description('Calibration mixer: collect Wanda statistics per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
+    .requiredOption('--mix <weights>', "weights per source, e.g. 0.7,0.3 or de=0.7,en=0.3 (normalised to sum 1); repeat for several mixes", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
+    .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
+    .option('--nsamples <n>', 'calibration windows drawn from EACH source', parseIntArg('--nsamples'), 32)
+    .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 256)
+    .option('--seed <n>', 'seed of the window sampler', parseIntArg('--seed', 0), 0)
+    .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
+    .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
+    .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
+    .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON')
+    .action(async (o: MixCliOptions) => {
+      const pattern = patternArgs(o);
+      const sources = [];
+      for (const a of o.calib) {
+        const { file, language } = fileAndLanguage(a);
+        sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
+      }
+      const labels = sources.map((s) => s.name);
+      const mixes = o.mix.map((m) => parseMix(m, labels));
+      const evals: { label: string; text: string; name: string; language?: string }[] = [];
+      for (const a of o.eval ?? []) {
+        const { file, language } = fileAndLanguage(a);
+        evals.push({ label: language ?? path.basename(file), text: decodeUtf8Strict(await read(file), file, 'Evaluation text'), name: path.basename(file), language });
+      }
+      const engine = createEngine();
+      const progress = o.json ? undefined : progressPrinter();
+      try {
+        const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        const stats: StatsSummary = await engine.collectStats(base.id, { method: 'wanda', sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+        const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
+        const refs: SourceRef[] = stats.sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes, sha256: s.sha256 }));
+        const ppl = async (id: string): Promise<Record<string, number>> => {
+          const out: Record<string, number> = {};
+          for (const e of evals) out[e.label] = (await engine.perplexity(id, { text: e.text, textName: e.name, seqlen: o.seqlen, maxWindows: o.evalWindows, language: e.language })).ppl;
+          return out;
+        };
+        const record = (r: MixResult | PruneResult, mix: PruneResultRecord['mix'], weights: number[]): PruneResultRecord => {
+          const report = 'report' in r ? r.report : { overall: r.overall, perMatrix: r.sparsity.flatMap((row, i) => row.map((s, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: s }))) };
+          return pruneResultRecord(
+            header,
+            { method: 'wanda', ...pattern, calibration: { nsamples: mix!.windows.reduce((a, b) => a + b, 0), seqlen: o.seqlen, seed: o.seed } },
+            refs.map((s, k) => ({ ...s, ...(weights[k] > 0 ? { weight: weights[k] } : {}) })),
+            report,
+            LINEAR_MATRICES,
+            mix,
+          );
+        };
+        const dense = await ppl(base.id);
+        const out = [];
+        for (const w of mixes) {
+          const req: MixRequest = { weights: w, ...pattern };
+          const r = await engine.mixPrune(stats.id, req);
+          const p = await ppl(r.model.id);
+          const item: Record<string, unknown> = { weights: r.weights, updateMs: r.updateMs, ppl: p, result: record(r, { mode: 'instant', weights: r.weights, windows: r.mix.windows, updateMs: r.updateMs }, r.weights) };
+          if (!o.json) {
+            console.log(`mix ${labels.map((l, k) => `${l}=${r.weights[k].toFixed(3)}`).join(' ')}: instant (no forward pass) ${r.updateMs.toFixed(0)} ms, sparsity ${r.overall.toFixed(4)}`);
+            for (const e of evals) console.log(`  ppl ${e.label.padEnd(8)} dense ${dense[e.label].toFixed(3)}  instant ${p[e.label].toFixed(3)}`);
+          }
+          if (o.confirm) {
+            const c = await engine.confirmMix(stats.id, req, { onProgress: progress });
+            const pe = await ppl(c.exact.model.id);
+            item.confirm = { windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, ppl: pe, result: record(c.exact, { mode: 'confirm', weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou }, c.instant.weights) };
+            if (!o.json) {
+              console.log(`  confirm: exact sequential prune on ${c.windows.map((n, k) => `${n} ${labels[k]}`).join(' + ')} windows`);
+              console.log(`  mask IoU instant vs exact, per layer: ${c.layerIou.map((v) => (v === null ? '-' : v.toFixed(4))).join(' ')}`);
+              for (const e of evals) console.log(`  ppl ${e.label.padEnd(8)} instant ${p[e.label].toFixed(3)}  exact ${pe[e.label].toFixed(3)}  (difference ${(p[e.label] - pe[e.label]).toFixed(3)})`);
+            }
+            await engine.unloadModel(c.exact.model.id);
+          }
+          out.push(item);
+        }
+        const counters = await engine.counters();
+        if (o.json) console.log(JSON.stringify({ stats, dense, mixes: out, counters }, null, 2));
+        else console.log(`calibration passes ${counters.calibrationRuns} (${stats.collectMs.toFixed(0)} ms for the statistics of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows)`);
+      } finally {
+        await engine.dispose();
+      }
+    });
+}

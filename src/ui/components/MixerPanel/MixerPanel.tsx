@@ -1,0 +1,138 @@
+import { useAppStore } from '../../store';
+import { collectMixStats, confirmCurrentMix, setMixWeight } from '../../store/actions';
+import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
+import { Messages } from '../Messages/Messages';
+import { OpProgress } from '../OpProgress/OpProgress';
+import { LINEAR_MATRICES } from '../../../engine/api';
+import './MixerPanel.css';
+
+const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
+const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+
+/**
+ * Calibration mixer: one calibration pass per set of sources, then sliders (weights summing to 1)
+ * re-derive the Wanda masks from the mixed statistics without a forward pass; perplexity per
+ * evaluation language follows. Confirm runs the exact sequential prune and shows per-layer IoU.
+ */
+export function MixerPanel() {
+  const languages = useAppStore((s) => s.languages);
+  const sources = useAppStore((s) => s.mixSources);
+  const evalLangs = useAppStore((s) => s.mixEvalLangs);
+  const samples = useAppStore((s) => s.mixSamples);
+  const weights = useAppStore((s) => s.mixWeights);
+  const stats = useAppStore((s) => s.mixStats);
+  const dense = useAppStore((s) => s.mixDense);
+  const update = useAppStore((s) => s.mixUpdate);
+  const confirm = useAppStore((s) => s.mixConfirm);
+  const busy = useAppStore((s) => s.mixBusy);
+  const pattern = useAppStore((s) => s.prunePattern);
+  const seqlen = useAppStore((s) => s.seqlen);
+  const running = useAppStore((s) => s.running !== null);
+  const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
+  const { setMixSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
+  const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
+  const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
+  const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
+
+  return (
+    <section className="panel mixer-panel" aria-labelledby="mixer-heading">
+      <h2 id="mixer-heading">Calibration mixer</h2>
+      <p className="hint">
+        Wanda with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model, then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
+      </p>
+      <div className="mixer-setup">
+        <LanguagePicker legend="Calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
+        <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
+        <label className="mixer-field">
+          Windows per source
+          <input type="number" min={1} step={1} value={Number.isFinite(samples) ? samples : ''} disabled={running} onChange={(e) => setMixSamples(e.target.valueAsNumber)} />
+        </label>
+      </div>
+      <div className="row actions">
+        <button type="button" className="primary" disabled={!hasModel || running} onClick={() => void collectMixStats()}>
+          {stats ? 'Collect again' : 'Collect statistics'}
+        </button>
+        <button type="button" disabled={!stats || running} onClick={() => void confirmCurrentMix()}>
+          Confirm (exact sequential prune)
+        </button>
+      </div>
+      <OpProgress panel="mixer" />
+      <Messages panel="mixer" />
+      {stats && (
+        <>
+          <p className="hint" data-testid="mixer-stats">
+            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, collected in {(stats.collectMs / 1000).toFixed(1)} s.
+          </p>
+          <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
+            {stats.sources.map((s, i) => (
+              <div className="mixer-slider" key={s.name}>
+                <label htmlFor={`mix-range-${s.name}`}>{s.name}</label>
+                <input id={`mix-range-${s.name}`} type="range" min={0} max={1} step={0.01} value={weights[i] ?? 0} disabled={running} onChange={(e) => setMixWeight(i, e.target.valueAsNumber)} />
+                <input type="number" aria-label={`weight of ${s.name}`} min={0} max={1} step={0.01} value={Number((weights[i] ?? 0).toFixed(4))} disabled={running} onChange={(e) => setMixWeight(i, e.target.valueAsNumber)} />
+              </div>
+            ))}
+          </div>
+          <p className="hint" aria-live="polite" data-testid="mixer-timing">
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %.` : ''}
+          </p>
+          <table className="mixer-table" data-testid="mixer-ppl">
+            <caption>Perplexity per evaluation language</caption>
+            <thead>
+              <tr>
+                <th scope="col">Language</th>
+                <th scope="col">Dense</th>
+                <th scope="col">Instant mix</th>
+                {confirm && <th scope="col">Confirmed: instant</th>}
+                {confirm && <th scope="col">Confirmed: exact</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {evalLangs.map((l) => (
+                <tr key={l}>
+                  <th scope="row">{l}</th>
+                  <td>{fmt(dense[l])}</td>
+                  <td data-lang={l}>{fmt(update?.ppl[l])}</td>
+                  {confirm && <td>{fmt(confirm.instantPpl[l])}</td>}
+                  {confirm && <td>{fmt(confirm.exactPpl[l])}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {confirm && (
+            <div data-testid="mixer-confirm">
+              <p className="hint">
+                Confirmed mix {stats.sources.map((s, i) => `${s.name} ${pct(confirm.weights[i])}`).join(', ')}: the sequential prune on {confirm.windows.map((n, i) => `${n} ${stats.sources[i].name}`).join(' + ')} windows.
+                {confirmStale ? ' The sliders have moved since; confirm again for the current mix.' : ''}
+              </p>
+              <table className="mixer-table mixer-iou">
+                <caption>Mask IoU, instant vs exact (1 = the same pruned weights)</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Layer</th>
+                    <th scope="col">Mean</th>
+                    {LINEAR_MATRICES.map((m) => (
+                      <th scope="col" key={m}>
+                        {m.split('.')[1]}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {confirm.layerIou.map((v, i) => (
+                    <tr key={i}>
+                      <th scope="row">{i}</th>
+                      <td>{v === null ? '–' : v.toFixed(4)}</td>
+                      {confirm.iou[i].map((x, j) => (
+                        <td key={j}>{x === null ? '–' : x.toFixed(3)}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * The Calibration mixer (docs/mixer.md): collect per-source statistics once (engine.collectStats),
+ * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
+ * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
+ */
+import type { MixRequest } from '../../../engine/api';
+import { calibTextUrl, evalTextUrl } from '../../paths';
+import type { SparsityPattern } from '../pruneSlice';
+import { activeModel, bundledText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
+import { patternProblem } from './experiment';
+
+const DEBOUNCE_MS = 120;
+
+/** Move source i's weight to v (0..1); the others share the rest in their current proportions. */
+export function rebalance(weights: readonly number[], i: number, v: number): number[] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0));
+  const rest = weights.reduce((a, w, k) => a + (k === i ? 0 : w), 0);
+  const n = weights.length;
+  return weights.map((w, k) => (k === i ? x : n === 1 ? 1 : rest > 0 ? (w / rest) * (1 - x) : (1 - x) / (n - 1)));
+}
+
+function mixRequest(weights: number[], pattern: SparsityPattern): MixRequest {
+  return { weights, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }) };
+}
+
+async function perplexities(modelId: string, langs: readonly string[]): Promise<Record<string, number>> {
+  const { seqlen, maxWindows } = store();
+  const out: Record<string, number> = {};
+  for (const lang of langs) {
+    const text = await bundledText(evalTextUrl(lang), `Evaluation text '${lang}'`);
+    out[lang] = (await getEngine().perplexity(modelId, { text, textName: `eval/${lang}.txt`, seqlen, maxWindows, language: lang })).ppl;
+  }
+  return out;
+}
+
+/** Collect the statistics of the chosen sources (one calibration pass) and show the first mix. */
+export async function collectMixStats(): Promise<void> {
+  const model = activeModel('mixer');
+  if (!model) return;
+  const { mixSources, mixEvalLangs, mixSamples, seqlen, mixStats, mixUpdate } = store();
+  if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
+  if (mixSources.length < 1) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration language to mix.' });
+    return;
+  }
+  const ok = await runOp('mixer', `Collecting calibration statistics (${mixSources.join(', ')})`, async (opts) => {
+    // the previous statistics and their mixer model are replaced
+    if (mixStats) await getEngine().releaseStats(mixStats.id);
+    if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
+    store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null });
+    const sources = [];
+    for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
+    const s = await getEngine().collectStats(model.id, { method: 'wanda', sources, nsamples: mixSamples, seqlen }, opts);
+    const dense = await perplexities(model.id, mixEvalLangs);
+    store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows })), seqlen: s.seqlen, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense });
+    store().setMixWeights(mixSources.map(() => 1 / mixSources.length));
+    return true;
+  });
+  if (ok) await updateMix();
+}
+
+let timer: ReturnType<typeof setTimeout> | null = null;
+let inFlight: Promise<void> | null = null;
+let again = false;
+
+/** A slider or number moved: new weights now, the masks and perplexity after a short pause. */
+export function setMixWeight(i: number, v: number): void {
+  store().setMixWeights(rebalance(store().mixWeights, i, v));
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = null;
+    void updateMix();
+  }, DEBOUNCE_MS);
+}
+
+/** Re-mask from the current weights and re-measure perplexity (one at a time; the latest weights win). */
+export async function updateMix(): Promise<void> {
+  if (inFlight) {
+    again = true;
+    return inFlight;
+  }
+  inFlight = (async () => {
+    do {
+      again = false;
+      await updateOnce();
+    } while (again);
+  })().finally(() => (inFlight = null));
+  return inFlight;
+}
+
+async function updateOnce(): Promise<void> {
+  const { mixStats, mixWeights, prunePattern, mixEvalLangs } = store();
+  if (!mixStats) return;
+  const problem = patternProblem(prunePattern);
+  if (problem) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: problem });
+    return;
+  }
+  if (store().running) {
+    store().pushMessage({ panel: 'mixer', level: 'info', text: `Wait for "${store().running!.label}" to finish; the mix is updated after it.` });
+    return;
+  }
+  store().setMixState({ mixBusy: true });
+  const t0 = performance.now();
+  try {
+    const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
+    const ppl = await perplexities(r.model.id, mixEvalLangs);
+    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl } });
+  } catch (e) {
+    reportError('mixer', e);
+  } finally {
+    store().setMixState({ mixBusy: false });
+  }
+}
+
+/** The exact sequential prune of the current mix: per-layer IoU against the instant masks, perplexity of both. */
+export async function confirmCurrentMix(): Promise<void> {
+  const { mixStats, mixWeights, prunePattern, mixEvalLangs } = store();
+  if (!mixStats) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Collect the statistics first.' });
+    return;
+  }
+  if (inFlight) await inFlight;
+  await runOp('mixer', 'Confirm: exact sequential prune of this mix', async (opts) => {
+    const c = await getEngine().confirmMix(mixStats.id, mixRequest(mixWeights, prunePattern), opts);
+    try {
+      const instantPpl = await perplexities(c.instant.model.id, mixEvalLangs);
+      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs);
+      store().setMixState({ mixConfirm: { weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, matrices: c.overlap.matrices, instantPpl, exactPpl } });
+    } finally {
+      // the exact model was made for the comparison only
+      await getEngine().unloadModel(c.exact.model.id);
+    }
+  });
+}

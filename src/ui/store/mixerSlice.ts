@@ -1,0 +1,73 @@
+import type { SparsityPattern } from './pruneSlice';
+import type { SliceCreator } from './types';
+
+/** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
+export interface MixStatsView {
+  id: string;
+  modelId: string;
+  sources: { name: string; windows: number }[];
+  seqlen: number;
+  collectMs: number;
+  gpuBytes: number;
+}
+
+/** The latest instant update: weights, masks' sparsity, perplexity per evaluation language, timings. */
+export interface MixUpdateView {
+  /** The engine's mixer model (re-masked on every update). */
+  modelId: string;
+  weights: number[];
+  pattern: SparsityPattern;
+  overall: number;
+  /** Engine time for the masks (restore, mix, select, read back). */
+  maskMs: number;
+  /** Masks plus perplexity on every evaluation language, as the page waited for it. */
+  totalMs: number;
+  ppl: Record<string, number>;
+}
+
+export interface MixConfirmView {
+  weights: number[];
+  windows: number[];
+  layerIou: (number | null)[];
+  /** iou[layer][matrix]. */
+  iou: (number | null)[][];
+  matrices: string[];
+  instantPpl: Record<string, number>;
+  exactPpl: Record<string, number>;
+}
+
+/** The Calibration mixer panel: sources, weights (sum 1), and what the engine last reported. */
+export interface MixerSlice {
+  mixSources: string[];
+  mixEvalLangs: string[];
+  mixSamples: number;
+  mixWeights: number[];
+  mixStats: MixStatsView | null;
+  mixDense: Record<string, number>;
+  mixUpdate: MixUpdateView | null;
+  mixConfirm: MixConfirmView | null;
+  /** An instant update is being computed. */
+  mixBusy: boolean;
+  setMixSources: (langs: string[]) => void;
+  setMixEvalLangs: (langs: string[]) => void;
+  setMixSamples: (n: number) => void;
+  setMixWeights: (w: number[]) => void;
+  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy'>>) => void;
+}
+
+export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
+  mixSources: ['de', 'en'],
+  mixEvalLangs: ['de', 'en'],
+  mixSamples: 16,
+  mixWeights: [0.5, 0.5],
+  mixStats: null,
+  mixDense: {},
+  mixUpdate: null,
+  mixConfirm: null,
+  mixBusy: false,
+  setMixSources: (mixSources) => set({ mixSources }),
+  setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
+  setMixSamples: (mixSamples) => set({ mixSamples }),
+  setMixWeights: (mixWeights) => set({ mixWeights }),
+  setMixState: (p) => set(p),
+});

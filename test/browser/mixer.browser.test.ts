@@ -1,0 +1,113 @@
+/**
+ * The Calibration mixer panel of the built app (dist/) in headless Chromium with SwiftShader WebGPU,
+ * on the stories260K stand-in for the bundled model (de, en): collect once, move the sliders (range
+ * and number), masks and perplexity update with NO calibration forward pass (the engine's counters),
+ * and Confirm gives the exact sequential prune (the same perplexity as engine.prune on the same
+ * windows) with layer 0 identical to the instant masks. Screenshots go to .tmp/screenshots.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
+import { CALIB_TEXT, EVAL_TEXT, FIXTURE_DIR, makeBundledStandIn } from './standIn';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+let work: { dir: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npx vite build.');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  mkdirSync(SHOTS, { recursive: true });
+  work = await tempDir('polyprune-mixer-');
+  const standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  browser = await launchChromium({ webgpu: true });
+  page = browser.page;
+  await page.goto(`${server.url}/?test=1`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await work?.remove();
+});
+
+const log = (): string => browser.log.join('\n');
+const panel = () => page.locator('section.mixer-panel');
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `mixer-${name}.png`), fullPage: true });
+const counters = () => page.evaluate(() => window.polyprune!.engine.counters());
+const instantPpl = async (): Promise<string[]> => [await panel().locator('td[data-lang="de"]').innerText(), await panel().locator('td[data-lang="en"]').innerText()];
+
+describe('calibration mixer in Chromium', () => {
+  it('sliders re-mask and re-measure without a calibration forward; Confirm is the exact sequential prune', async () => {
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await page.getByLabel('Sequence length').fill('32');
+    await page.getByLabel('Max windows').fill('2');
+    await panel().getByLabel('Windows per source').fill('4');
+    const c0 = await counters();
+    await panel().getByRole('button', { name: 'Collect statistics' }).click();
+    await expect.poll(() => panel().locator('td[data-lang="en"]').count(), { timeout: 120_000 }).toBe(1);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    const c1 = await counters();
+    expect(c1.calibrationRuns, log()).toBe(c0.calibrationRuns + 1);
+    expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows/);
+    const first = await instantPpl();
+
+    // the range slider: de to 0.9 -> en follows to 0.1; masks and perplexity change
+    await panel().getByRole('slider', { name: 'de' }).fill('0.9');
+    await expect.poll(() => panel().getByLabel('weight of en').inputValue()).toBe('0.1');
+    await expect.poll(async () => (await instantPpl()).join(), { timeout: 60_000 }).not.toBe(first.join());
+    await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 60_000 }).toMatch(/Last update: masks \d+ ms, with perplexity \d+ ms/);
+    const second = await instantPpl();
+    // the number field: en to 1 (de follows to 0)
+    await panel().getByLabel('weight of en').fill('1');
+    await expect.poll(() => panel().getByLabel('weight of de').inputValue()).toBe('0');
+    await expect.poll(async () => (await instantPpl()).join(), { timeout: 60_000 }).not.toBe(second.join());
+    await shot('instant');
+    // no calibration pass and no layer forward over calibration text since the collection
+    expect(await counters()).toEqual(c1);
+    const timing = await panel().getByTestId('mixer-timing').innerText();
+    console.log(`mixer in Chromium (SwiftShader, stories260K): ${timing}`);
+
+    // Confirm with en = 1: the exact sequential prune on the 4 en windows
+    await panel().getByRole('button', { name: 'Confirm (exact sequential prune)' }).click();
+    await panel().getByTestId('mixer-confirm').waitFor({ timeout: 180_000 });
+    expect(await panel().getByTestId('mixer-confirm').innerText()).toMatch(/the sequential prune on 0 de \+ 4 en windows/);
+    const c2 = await counters();
+    expect(c2.calibrationRuns).toBe(c1.calibrationRuns + 1);
+    const iouRows = panel().locator('table.mixer-iou tbody tr');
+    expect(await iouRows.count()).toBe(5);
+    expect(await iouRows.nth(0).locator('td').first().innerText()).toBe('1.0000');
+    const exactEn = await panel().locator('table[data-testid="mixer-ppl"] tbody tr').nth(1).locator('td').nth(3).innerText();
+    await shot('confirm');
+    // the same prune through the engine API: en text, 4 windows of 32, seed 0
+    const direct = await page.evaluate(
+      async ({ calib, text }) => {
+        const engine = window.polyprune!.engine;
+        const base = (await engine.listModels())[0];
+        const r = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { texts: [{ name: 'en', text: calib, language: 'en' }], nsamples: 4, seqlen: 32, seed: 0 } });
+        const p = await engine.perplexity(r.model.id, { text, seqlen: 32, maxWindows: 2, language: 'en' });
+        await engine.unloadModel(r.model.id);
+        return p.ppl;
+      },
+      { calib: CALIB_TEXT.en, text: EVAL_TEXT.en },
+    );
+    expect(exactEn).toBe(direct.toFixed(3));
+    // collecting again replaces the statistics and their mixer model: the dense model plus one mixer model
+    await panel().getByRole('button', { name: 'Collect again' }).click();
+    await expect.poll(() => counters().then((c) => c.calibrationRuns), { timeout: 120_000 }).toBe(c2.calibrationRuns + 2);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(2);
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+  });
+});

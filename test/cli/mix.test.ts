@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseResultRecord } from '../../src/experiment/records';
+
+const BIN = path.resolve('bin/polyprune.mjs');
+const M = path.resolve('public/models/polyprune-ml');
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe('polyprune mix', () => {
+  it('one calibration pass for several mixes; each mix a valid prune record with its weights; perplexity per eval text', () => {
+    const r = cli(['mix', '--model', M, '--calib', `${M}/calib/de.txt:de`, `${M}/calib/en.txt:en`, '--mix', 'de=1', '--mix', '0.7,0.3', '--sparsity', '0.5', '--nsamples', '4', '--seqlen', '64', '--eval', `${M}/eval/de.txt:de`, '--eval-windows', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.counters.calibrationRuns).toBe(1);
+    expect(out.stats.sources.map((s: { name: string; windows: number }) => [s.name, s.windows])).toEqual([['de', 4], ['en', 4]]);
+    expect(out.mixes.map((m: { weights: number[] }) => m.weights)).toEqual([[1, 0], [0.7, 0.3]]);
+    for (const m of out.mixes) {
+      const rec = parseResultRecord(m.result);
+      expect(rec.kind).toBe('prune');
+      if (rec.kind !== 'prune') continue;
+      expect(rec.mix?.mode).toBe('instant');
+      expect(rec.mix?.weights).toEqual(m.weights);
+      expect(Math.abs(rec.overall - 0.5)).toBeLessThan(0.01);
+      expect(m.ppl.de).toBeGreaterThan(out.dense.de);
+    }
+    expect(out.mixes[0].ppl.de).not.toBe(out.mixes[1].ppl.de);
+  });
+
+  it('refuses a mix that does not fit the sources, and a missing sparsity', () => {
+    const a = cli(['mix', '--model', M, '--calib', `${M}/calib/de.txt:de`, `${M}/calib/en.txt:en`, '--mix', '0.7,0.2,0.1', '--sparsity', '0.5']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--mix 0.7,0.2,0.1: give 2 weights/);
+    const b = cli(['mix', '--model', M, '--calib', `${M}/calib/de.txt:de`, '--mix', 'fr=1', '--sparsity', '0.5']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/no calibration source 'fr'. Sources: de/);
+    const c = cli(['mix', '--model', M, '--calib', `${M}/calib/de.txt:de`, '--mix', '1']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/exactly one of --sparsity/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The calibration mixer through the Engine API (in-thread engine on lavapipe, the stories260K
+ * fixture): one collection pass, slider moves that run no calibration forward, the same model slot,
+ * perplexity that follows the weights, and confirm = the exact sequential prune.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { LocalEngine } from '../../src/engine/engine';
+import { nodeGpu } from '../../src/gpu/node';
+import { dirFolder } from '../../src/io/node';
+import { PolyPruneError } from '../../src/common/errors';
+import { openSafetensors } from '../../src/io/safetensors';
+import { blobSource } from '../../src/io/source';
+import type { StatsSummary } from '../../src/engine/api';
+import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+
+let engine: LocalEngine;
+let baseId: string;
+let stats: StatsSummary;
+let en: { ids: Int32Array; n: number; seqlen: number };
+let de: { ids: Int32Array; n: number; seqlen: number };
+let evalWin: { ids: Int32Array; n: number; seqlen: number };
+
+beforeAll(async () => {
+  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
+  baseId = (await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+  en = await fixtureWindows('calib-en.safetensors');
+  de = await fixtureWindows('calib-de.safetensors');
+  evalWin = await fixtureWindows('eval-en.safetensors');
+});
+
+afterAll(async () => {
+  await engine.dispose();
+});
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PolyPruneError);
+    return `${(e as PolyPruneError).code}: ${(e as PolyPruneError).message}`;
+  }
+  return 'accepted';
+}
+
+describe('engine: calibration mixer', () => {
+  it('collects once, then every slider move re-masks the same model without a calibration forward', async () => {
+    const c0 = await engine.counters();
+    stats = await engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', language: 'en', windows: en }, { name: 'de', language: 'de', windows: de }], nsamples: 16, seqlen: en.seqlen });
+    const c1 = await engine.counters();
+    const L = stats.layers;
+    expect(c1).toEqual({ calibrationRuns: c0.calibrationRuns + 1, calibrationForwards: c0.calibrationForwards + L });
+    expect(stats.sources.map((s) => s.windows)).toEqual([16, 16]);
+    const ppl: number[] = [];
+    const times: number[] = [];
+    let id = '';
+    for (const w of [[1, 0], [0.7, 0.3], [0.5, 0.5], [0, 1]]) {
+      const r = await engine.mixPrune(stats.id, { weights: w, sparsity: 0.5 });
+      if (id) expect(r.model.id).toBe(id);
+      id = r.model.id;
+      expect(Math.abs(r.overall - 0.5)).toBeLessThan(0.01);
+      expect(r.record.mix).toMatchObject({ mode: 'instant', weights: w });
+      times.push(r.updateMs);
+      const p = await engine.perplexity(id, { windows: evalWin, seqlen: evalWin.seqlen });
+      expect(Number.isFinite(p.ppl)).toBe(true);
+      ppl.push(p.ppl);
+    }
+    expect(await engine.counters()).toEqual(c1);
+    // perplexity follows the mix: en-only and de-only masks score the English text differently
+    expect(ppl[0]).not.toBe(ppl[3]);
+    // one pruned model for the mixer, besides the dense one
+    expect((await engine.listModels()).length).toBe(2);
+    // its export is the current mix (masks read back on demand): de only, 50 % zeros, the mix in pruning.json
+    const files = await engine.exportModel(id);
+    const rec = JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data));
+    expect(rec.mix).toMatchObject({ mode: 'instant', weights: [0, 1], windows: [0, 16] });
+    expect(rec.calibration.nsamples).toBe(16);
+    const st = await openSafetensors(blobSource(new Blob([files.find((f) => f.name === 'model.safetensors')!.data as Uint8Array<ArrayBuffer>]), 'model.safetensors'));
+    const w = await st.readF32('model.layers.2.mlp.up_proj.weight');
+    expect(w.filter((x) => x === 0).length).toBe(w.length / 2);
+    console.log(`mixer update on stories260K (lavapipe): ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+  });
+
+  it('confirm runs the exact sequential prune: equal to prune() on the same windows, layer 0 identical to the instant masks', async () => {
+    const c0 = await engine.counters();
+    const r = await engine.confirmMix(stats.id, { weights: [1, 0], sparsity: 0.5 });
+    const c1 = await engine.counters();
+    expect(c1).toEqual({ calibrationRuns: c0.calibrationRuns + 1, calibrationForwards: c0.calibrationForwards + stats.layers });
+    expect(r.windows).toEqual([16, 0]);
+    expect((r.exact.record as { mix?: unknown }).mix).toMatchObject({ mode: 'confirm', windows: [16, 0] });
+    // layer 0 sees the embeddings in both: the masks are identical; later layers may differ
+    expect(r.overlap.iou[0].every((v) => v === 1)).toBe(true);
+    expect(r.layerIou[0]).toBe(1);
+    expect(r.layerIou.slice(1).some((v) => v !== null && v < 1)).toBe(true);
+    // the exact run is prune() on those windows
+    const direct = await engine.prune(baseId, { method: 'wanda', sparsity: 0.5, calibration: { windows: en } });
+    const o = await engine.maskOverlap(direct.model.id, r.exact.model.id);
+    expect(o.iou.flat().every((v) => v === 1)).toBe(true);
+    const a = await engine.perplexity(direct.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    const b = await engine.perplexity(r.exact.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    expect(b.ppl).toBe(a.ppl);
+    // a 0.7/0.3 confirm draws 11 + 5 windows
+    const r2 = await engine.confirmMix(stats.id, { weights: [0.7, 0.3], sparsity: 0.5 });
+    expect(r2.windows).toEqual([11, 5]);
+    for (const m of [direct.model.id, r.exact.model.id, r2.exact.model.id]) await engine.unloadModel(m);
+  });
+
+  it('an unloaded mixer model is made again; bad requests end in messages', async () => {
+    const r = await engine.mixPrune(stats.id, { weights: [0.5, 0.5], nm: { n: 2, m: 4 } });
+    await engine.unloadModel(r.model.id);
+    const r2 = await engine.mixPrune(stats.id, { weights: [0.5, 0.5], nm: { n: 2, m: 4 } });
+    expect(r2.model.id).not.toBe(r.model.id);
+    expect(r2.overall).toBe(0.5);
+    expect(await code(engine.mixPrune(stats.id, { weights: [0, 0], sparsity: 0.5 }))).toMatch(/BAD_ARGUMENT: The mix weights are all 0/);
+    expect(await code(engine.mixPrune(stats.id, { weights: [1], sparsity: 0.5 }))).toMatch(/one mix weight per calibration source/);
+    expect(await code(engine.mixPrune(stats.id, { weights: [1, 1] }))).toMatch(/BAD_ARGUMENT: Give a sparsity/);
+    expect(await code(engine.mixPrune('s999', { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics 's999'/);
+    expect(await code(engine.collectStats(baseId, { method: 'sparsegpt', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: en.seqlen }))).toMatch(/BAD_ARGUMENT: The instant mixer supports Wanda only/);
+    expect(await code(engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: 32 }))).toMatch(/windows must be n x 32 tokens/);
+    await engine.releaseStats(stats.id);
+    expect(await code(engine.mixPrune(stats.id, { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics/);
+  });
+});
