@@ -5,41 +5,30 @@
  * and Confirm gives the exact sequential prune (the same perplexity as engine.prune on the same
  * windows) with layer 0 identical to the instant masks. Screenshots go to .tmp/screenshots.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { CALIB_TEXT, EVAL_TEXT, FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { CALIB_TEXT, EVAL_TEXT, serveStandInApp, type StandInApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
-let server: StaticServer;
 let browser: Browser;
 let page: Page;
-let work: { dir: string; remove: () => Promise<void> };
+let work: StandInApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npx vite build.');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   mkdirSync(SHOTS, { recursive: true });
-  work = await tempDir('polyprune-mixer-');
-  const standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-mixer-');
   browser = await launchChromium({ webgpu: true });
   page = browser.page;
-  await page.goto(`${server.url}/?test=1`);
+  await page.goto(`${work.server.url}/?test=1`);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 const log = (): string => browser.log.join('\n');
