@@ -147,6 +147,14 @@ export interface PruningRecord {
     files: CalibrationFileProvenance[];
   };
   per_matrix: { tensor: string; shape: [number, number]; zeros: number; numel: number; sparsity: number }[];
+  /**
+   * Present when the sparsity differs per layer (OWL): the profile, its M and lambda, the outlier
+   * ratio (%) of each decoder layer, the sparsity each layer was pruned at (`target`, mean = sparsity_ratio)
+   * and the sparsity it reached (`achieved`, zeros / weights of its seven linears).
+   */
+  layer_sparsity?: { profile: 'owl'; m: number; lambda: number; outlier_ratio: number[]; target: number[]; achieved: number[] };
+  /** wanda-lang: beta and the calibration sources whose statistics were combined (name, language, windows). */
+  language_aware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
   created_at?: string;
 }
 
@@ -161,6 +169,17 @@ export interface PruningRecordInput {
   toolVersion: string;
   /** ISO time to record; omitted by default so identical runs give identical files. */
   createdAt?: string;
+}
+
+/** Zeros / weights of each decoder layer's pruned matrices, layer by layer. */
+export function achievedLayerSparsity(report: Pick<PruneReport, 'perMatrix'>): number[] {
+  const z: number[] = [];
+  const n: number[] = [];
+  for (const m of report.perMatrix) {
+    z[m.layer] = (z[m.layer] ?? 0) + m.zeros;
+    n[m.layer] = (n[m.layer] ?? 0) + m.numel;
+  }
+  return n.map((k, i) => (k ? z[i] / k : 0));
 }
 
 export async function pruningRecord(input: PruningRecordInput): Promise<PruningRecord> {
@@ -186,6 +205,11 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
       : null,
     per_matrix: report.perMatrix.map((m) => ({ tensor: m.tensor, shape: m.shape, zeros: m.zeros, numel: m.numel, sparsity: m.sparsity })),
   };
+  const lp = report.layerProfile;
+  if (lp && lp.profile === 'owl') {
+    rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: achievedLayerSparsity(report) };
+  }
+  if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
   if (input.createdAt) rec.created_at = input.createdAt;
   return rec;
 }

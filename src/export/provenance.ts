@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
 import type { ModelFolder } from '../io/source';
 import type { PruningRecord } from './hf';
+import { PRUNE_METHODS } from '../prune/method';
 
 export const PRUNING_FILE = 'pruning.json';
 
@@ -27,7 +28,7 @@ const pruningSchema = z.looseObject({
   format: z.literal('polyprune-pruning/1'),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
   model: z.looseObject({ source: z.string(), model_type: z.string().optional() }),
-  method: z.enum(['wanda', 'sparsegpt', 'magnitude']),
+  method: z.enum(PRUNE_METHODS as unknown as [string, ...string[]]),
   structure: z.string(),
   sparsity_ratio: z.number().min(0).max(1),
   nm: z.object({ n: z.number().int().positive(), m: z.number().int().positive() }).nullable(),
@@ -45,6 +46,17 @@ const pruningSchema = z.looseObject({
   per_matrix: z.array(
     z.object({ tensor: z.string(), shape: z.tuple([z.number(), z.number()]), zeros: z.number(), numel: z.number(), sparsity: z.number() }),
   ),
+  layer_sparsity: z
+    .looseObject({
+      profile: z.literal('owl'),
+      m: z.number(),
+      lambda: z.number(),
+      outlier_ratio: z.array(z.number()),
+      target: z.array(z.number().min(0).max(1)),
+      achieved: z.array(z.number().min(0).max(1)),
+    })
+    .optional(),
+  language_aware: z.looseObject({ beta: z.number(), sources: z.array(z.looseObject({ name: z.string(), language: z.string().optional(), samples: z.number().int().nonnegative() })) }).optional(),
   created_at: z.string().optional(),
 });
 
