@@ -26,6 +26,7 @@ import type { ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
 import type { NM, PruneMethod } from '../prune/method';
+import { layerAchieved } from '../prune/owl';
 
 export type { ExportSink } from './sink';
 export { memorySink } from './sink';
@@ -171,17 +172,6 @@ export interface PruningRecordInput {
   createdAt?: string;
 }
 
-/** Zeros / weights of each decoder layer's pruned matrices, layer by layer. */
-export function achievedLayerSparsity(report: Pick<PruneReport, 'perMatrix'>): number[] {
-  const z: number[] = [];
-  const n: number[] = [];
-  for (const m of report.perMatrix) {
-    z[m.layer] = (z[m.layer] ?? 0) + m.zeros;
-    n[m.layer] = (n[m.layer] ?? 0) + m.numel;
-  }
-  return n.map((k, i) => (k ? z[i] / k : 0));
-}
-
 export async function pruningRecord(input: PruningRecordInput): Promise<PruningRecord> {
   const { report, options: o, calibration: c } = input;
   const rec: PruningRecord = {
@@ -207,7 +197,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
   };
   const lp = report.layerProfile;
   if (lp && lp.profile === 'owl') {
-    rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: achievedLayerSparsity(report) };
+    rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: layerAchieved(report.perMatrix) };
   }
   if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
   if (input.createdAt) rec.created_at = input.createdAt;

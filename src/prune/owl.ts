@@ -168,3 +168,15 @@ export function sourceRanges(samples: readonly number[]): { start: number; end: 
     return r;
   });
 }
+
+/** Sparsity reached per decoder layer: zeros over weights of its matrices (the mean of the matrix sparsities where counts are missing). */
+export function layerAchieved(perMatrix: readonly { layer: number; sparsity: number; zeros?: number; numel?: number }[]): number[] {
+  const z: number[] = [];
+  const n: number[] = [];
+  for (const m of perMatrix) {
+    const numel = m.numel ?? 1;
+    z[m.layer] = (z[m.layer] ?? 0) + (m.zeros ?? m.sparsity * numel);
+    n[m.layer] = (n[m.layer] ?? 0) + numel;
+  }
+  return Array.from(n, (k, i) => (k ? z[i] / k : 0));
+}
