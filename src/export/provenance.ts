@@ -74,6 +74,10 @@ export interface PruningSummary {
   /** Where the unpruned model came from (path, URL or Hub id). */
   baseModel: string;
   tool: string;
+  /** OWL: M, lambda and the sparsity each decoder layer was pruned at; absent for a uniform profile. */
+  layerSparsity?: { profile: 'owl'; m: number; lambda: number; target: number[] };
+  /** wanda-lang: beta of the per-source spread. */
+  langBeta?: number;
 }
 
 export function summarizePruning(rec: PruningRecord): PruningSummary {
@@ -88,6 +92,8 @@ export function summarizePruning(rec: PruningRecord): PruningSummary {
     seed: rec.calibration?.seed ?? null,
     baseModel: rec.model.source,
     tool: `${rec.tool.name} ${rec.tool.version}`,
+    ...(rec.layer_sparsity ? { layerSparsity: { profile: 'owl' as const, m: rec.layer_sparsity.m, lambda: rec.layer_sparsity.lambda, target: [...rec.layer_sparsity.target] } } : {}),
+    ...(rec.language_aware ? { langBeta: rec.language_aware.beta } : {}),
   };
 }
 
