@@ -25,7 +25,7 @@ import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type NM, type PruneMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, validatePruneOptions } from './method';
-import { OutlierCounter, langAwareScaler, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
+import { OutlierCounter, langAwareScaler, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
@@ -373,6 +373,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         matrices: [...LINEAR_NAMES],
         sparsity: LINEAR_NAMES.map((name, j) => zeros[j] / linearShape(model.cfg, name).reduce((a, b) => a * b, 1)),
         recon,
+        layerSparsity: layerAchieved(report.perMatrix.filter((m) => m.layer === i))[i],
       });
       if (opts.onMatrixPruned) {
         for (const name of LINEAR_NAMES) {

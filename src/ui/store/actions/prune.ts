@@ -1,15 +1,16 @@
 /** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
 import type { CalibrationText, PruneRequest } from '../../../engine/api';
-import { calibrationTexts, patternProblem } from './experiment';
+import { calibrationTexts, patternProblem, profileProblem } from './experiment';
 import { calibTextUrl } from '../../paths';
-import type { PruneMethod, SparsityPattern } from '../pruneSlice';
+import type { LayerProfileSetting, PruneMethod, SparsityPattern } from '../pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from './core';
 
 /** The engine request for the prune form's settings and calibration text (null text: magnitude). */
-export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null): PruneRequest {
+export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null, profile?: LayerProfileSetting): PruneRequest {
   return {
     method,
+    ...(profile?.profile === 'owl' ? { profile: 'owl' as const, owlM: profile.owlM, owlLambda: profile.owlLambda } : {}),
     ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
     calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
   };
@@ -19,8 +20,8 @@ export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, cali
 export async function runPrune(): Promise<void> {
   const model = activeModel('prune');
   if (!model) return;
-  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen } = store();
-  const patternError = patternProblem(prunePattern);
+  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen, layerProfile } = store();
+  const patternError = patternProblem(prunePattern) ?? profileProblem(pruneMethod, prunePattern, layerProfile);
   if (patternError) {
     store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;
@@ -37,7 +38,7 @@ export async function runPrune(): Promise<void> {
       ? calibrationTexts(src, store().sources)
       : [{ name: `calib/${calibLanguage}.txt`, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), language: calibLanguage }];
     const calib = pruneMethod === 'magnitude' ? null : { texts, nsamples: calibSamples, seqlen };
-    return getEngine().prune(model.id, pruneRequest(pruneMethod, prunePattern, calib), opts);
+    return getEngine().prune(model.id, pruneRequest(pruneMethod, prunePattern, calib, layerProfile), opts);
   });
   if (!result) return;
   store().addModel(result.model);
