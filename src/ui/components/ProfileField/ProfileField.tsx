@@ -12,10 +12,10 @@ export function ProfileField({ context, disabled }: { context: string; disabled?
   const id = context.toLowerCase();
   return (
     <fieldset className="profile-field">
-      <legend>{context} layer-wise sparsity</legend>
+      <legend>Layer-wise sparsity</legend>
       <select id={`${id}-profile`} aria-label={`${context}: layer-wise sparsity`} value={p.profile} disabled={disabled} onChange={(e) => set({ profile: e.target.value as 'uniform' | 'owl' })}>
-        <option value="uniform">uniform (every layer at the target)</option>
-        <option value="owl">OWL (outlier-weighed, Yin et al. 2023)</option>
+        <option value="uniform">uniform</option>
+        <option value="owl">OWL (outlier-weighed)</option>
       </select>
       {p.profile === 'owl' && (
         <>
@@ -27,7 +27,7 @@ export function ProfileField({ context, disabled }: { context: string; disabled?
             λ{' '}
             <input type="number" aria-label={`${context}: OWL lambda`} min={0.01} max={0.24} step={0.01} disabled={disabled} value={num(p.owlLambda)} onChange={(e) => set({ owlLambda: e.target.valueAsNumber })} />
           </label>
-          <span className="hint">Layers with more outliers (|W|·‖x‖ above M × the layer mean) are pruned less; the sparsities spread over 2λ, their mean stays at the target. Unstructured only.</span>
+          <span className="hint">OWL (Yin et al. 2023): layers with more outliers (|W|·‖x‖ above M × the layer mean) are pruned less; the sparsities spread over 2λ, their mean stays at the target. Unstructured only.</span>
         </>
       )}
     </fieldset>
