@@ -70,4 +70,27 @@ describe('OWL in the Prune panel', () => {
     expect(targets.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(50, 1);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-report.png') });
   });
+
+  it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
+    const { page } = browser;
+    const panel = page.locator('section.exp-panel');
+    await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
+    const s = panel.locator('details.exp-settings');
+    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await panel.getByLabel('Pruning method').selectOption('wanda-lang');
+    // one setting for both panels: OWL is still chosen from the Prune panel
+    expect(await panel.getByLabel('Experiment: layer-wise sparsity').inputValue()).toBe('owl');
+    await panel.getByLabel('Windows per calibration source').fill('2');
+    await panel.getByLabel('Window length (tokens)').fill('32');
+    await panel.getByLabel('Evaluation windows per language').fill('1');
+    await panel.getByLabel('Task items per cell').fill('1');
+    await panel.getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).toBe('done');
+    expect(await panel.locator('.exp-facts').textContent()).toMatch(/wanda-lang, 50 % unstructured, OWL layer-wise \(M 5, λ 0.08\)/);
+    const chart = panel.locator('.exp-owl').getByRole('figure', { name: 'Sparsity per layer' });
+    await chart.locator('.recharts-line').first().waitFor({ timeout: 30_000 });
+    expect(await chart.locator('.recharts-line').count()).toBe(2);
+    expect(await panel.getByRole('alert').count()).toBe(0);
+    await panel.locator('.exp-owl').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-experiment.png') });
+  }, 500_000);
 });
