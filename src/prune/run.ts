@@ -447,7 +447,7 @@ async function owlOutlierRatios(
   for (let i = 0; i < L; i++) {
     throwIfAborted(opts.signal);
     const t = now();
-    opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs: 0, etaMs: 0 });
+    opts.onProgress?.({ kind: 'calibrate', message: `OWL: outlier ratio of layer ${i + 1} of ${L} (dense pass)`, done: i, total: L });
     const stats = new Map<LinearName, WandaAccumulator>();
     for (const name of new Set(Object.values(INPUT_GROUP))) {
       const acc = new WandaAccumulator(gpu, linearShape(model.cfg, name)[1]);
