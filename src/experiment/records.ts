@@ -267,6 +267,9 @@ function checkExperimentShape(e: ExperimentRecord): void {
       for (const a of [...c.acc, ...c.se]) if (a.length !== seeds) bad(`cell [${r}][${k}] has a task result with ${a.length} values for ${seeds} seed(s)`);
     });
   });
+  e.rows.forEach((row, r) => {
+    if (row.layerSparsity && row.layerSparsity.length !== S) bad(`row ${r} has per-layer sparsity for ${row.layerSparsity.length} seed(s), expected ${S}`);
+  });
   for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
 }
 

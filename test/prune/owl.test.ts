@@ -248,3 +248,35 @@ describe('language-aware Wanda on the fixture (GPU): two calibration languages',
     expect(report.overall).toBe(0.5);
   });
 });
+
+describe('experiment records with a layer profile', () => {
+  it('an experiment row whose per-layer sparsity does not match the seeds is refused in one line', async () => {
+    const model = { source: 'm', name: 'm', sha256: 'a'.repeat(64), modelType: 'llama', parameters: 1, layers: 2 };
+    const src = { name: 'a.txt', language: 'en', bytes: 1, sha256: 'b'.repeat(64) };
+    const cell = (seeds: number) => ({ ppl: Array(seeds).fill(2), bpb: Array(seeds).fill(1), acc: [], se: [] });
+    const rec = {
+      ...recordHeader(model, 'test'),
+      kind: 'experiment',
+      spec: { method: 'wanda-lang', sparsity: 0.5, nm: null, nsamples: 2, seqlen: 8, seeds: [0, 1], evalSeqlen: 8, evalMaxWindows: null, taskLimit: null, profile: 'owl', owl: { m: 5, lambda: 0.08 }, langBeta: 1 },
+      matrices: [...LINEAR_NAMES],
+      rows: [
+        { label: 'dense', sources: [], sparsity: [], recon: [] },
+        { label: 'a.txt', sources: [src], sparsity: [0.5, 0.5], recon: [null, null], layerSparsity: [[0.45, 0.55], [0.46, 0.54]] },
+      ],
+      columns: [{ language: 'en', text: src, tasks: [] }],
+      cells: [[cell(1)], [cell(2)]],
+      iou: [],
+      complete: true,
+    };
+    expect(parseResultRecord(JSON.stringify(rec)).kind).toBe('experiment');
+    const bad = { ...rec, rows: [rec.rows[0], { ...rec.rows[1], layerSparsity: [[0.45, 0.55]] }] };
+    let err: unknown;
+    try {
+      parseResultRecord(JSON.stringify(bad));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PolyPruneError);
+    expect((err as Error).message).toMatch(/row 1 has per-layer sparsity for 1 seed\(s\), expected 2/);
+  });
+});
