@@ -31,6 +31,8 @@ export function describePruning(s: ModelSummary): string {
   return [
     `pruned         ${p.method} ${p.structure}, target ${p.sparsityRatio}, overall sparsity ${p.overallSparsity.toFixed(6)}`,
     `calibration    ${calib}${p.nsamples !== null ? `; ${p.nsamples} x ${p.seqlen} tokens, seed ${p.seed ?? 'n/a'}` : ''}`,
+    ...(p.layerSparsity ? [`layer profile  OWL (M ${p.layerSparsity.m}, lambda ${p.layerSparsity.lambda}): ${p.layerSparsity.target.map((t) => t.toFixed(4)).join(', ')}`] : []),
+    ...(p.langBeta !== undefined ? [`language-aware beta ${p.langBeta}: one statistic per calibration source`] : []),
     `base model     ${p.baseModel}`,
     `pruned by      ${p.tool}`,
   ].join('\n');

@@ -14,11 +14,11 @@ import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
-import { assertNoDuplicates, type NM } from '../engine/api';
+import { PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
-import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
+import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 
 interface GridCliOptions {
   model: string;
@@ -43,6 +43,10 @@ interface GridCliOptions {
   json?: boolean;
   out?: string;
   resume?: string;
+  profile?: string;
+  owlM?: number;
+  owlLambda?: number;
+  langBeta?: number;
 }
 
 const LANG_SUFFIX = /^(.*):([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?)$/;
@@ -86,7 +90,7 @@ function labels(files: string[]): string[] {
 }
 
 export function registerGrid(program: Command): void {
-  program
+  const cmd = program
     .command('grid')
     .description("The study's experiment: prune once per calibration source, measure perplexity, bits per byte and task accuracy in every evaluation language, per seed.")
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
@@ -96,7 +100,7 @@ export function registerGrid(program: Command): void {
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]'")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn)')
-    .requiredOption('--method <name>', 'wanda, sparsegpt or magnitude')
+    .requiredOption('--method <name>', PRUNE_METHODS.join(', '))
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
@@ -110,10 +114,11 @@ export function registerGrid(program: Command): void {
     .option('--no-mask-overlap', 'skip the mask IoU between rows')
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
-    .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept')
-    .action(async (o: GridCliOptions) => {
+    .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
+  addProfileOptions(cmd).action(async (o: GridCliOptions) => {
       const method = methodArg(o.method);
       const pattern = patternArgs(o);
+      const profile = profileArgs(o, method, pattern);
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
       const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseIntArg('--seeds', 0)(s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
@@ -205,6 +210,7 @@ export function registerGrid(program: Command): void {
         taskLimit: o.taskLimit,
         reconstructionError: o.recon,
         maskOverlap: o.maskOverlap,
+        ...profile,
       };
       const inputs: StudyInputs = { sources, columns };
       let resume: ExperimentRecord | undefined;

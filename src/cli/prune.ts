@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { methodArg, nmArg, patternArgs, sparsityArg } from './pattern';
+import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 import { PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
@@ -33,6 +33,10 @@ interface PruneCliOptions {
   plan?: boolean;
   gpuMemory?: number;
   recon?: boolean;
+  profile?: string;
+  owlM?: number;
+  owlLambda?: number;
+  langBeta?: number;
 }
 
 function parseGiB(v: string): number {
@@ -42,7 +46,7 @@ function parseGiB(v: string): number {
 }
 
 export function registerPrune(program: Command): void {
-  program
+  const cmd = program
     .command('prune')
     .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
@@ -60,11 +64,12 @@ export function registerPrune(program: Command): void {
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
     .option('--json', 'print the pruning record as JSON')
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
-    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
-    .action(async (o: PruneCliOptions, cmd: Command) => {
+    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
+  addProfileOptions(cmd).action(async (o: PruneCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       patternArgs(o);
+      const profile = profileArgs(o, method, o);
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
@@ -119,19 +124,25 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
-        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon }, { ...ctrl, onProgress: progress });
+        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {
           const texts = calibration && 'texts' in calibration ? calibration.texts : [];
           const refs = [];
           for (const t of texts) refs.push({ name: t.name, language: t.language ?? null, bytes: t.bytes!.byteLength, sha256: await sha256Hex(t.bytes!), ...(t.weight !== undefined ? { weight: t.weight } : {}) });
-          const result = pruneResultRecord(recordHeader(modelRefOf(base), (await engine.gpuInfo()).description), { method, sparsity: o.sparsity, nm: o.nm, calibration }, refs, res.report, LINEAR_MATRICES);
+          const result = pruneResultRecord(recordHeader(modelRefOf(base), (await engine.gpuInfo()).description), { method, sparsity: o.sparsity, nm: o.nm, calibration, langBeta: o.langBeta }, refs, res.report, LINEAR_MATRICES);
           console.log(JSON.stringify({ out: written.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes, result }, null, 2));
         }
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
           console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+          const lp = res.report.layerProfile;
+          if (lp.profile === 'owl') {
+            console.log(`OWL            M ${lp.m}, lambda ${lp.lambda}; per layer: outlier ratio %, target sparsity`);
+            lp.target.forEach((t, i) => console.log(`  layer ${String(i).padEnd(4)} ${lp.outlierRatio[i].toFixed(4).padStart(9)}  ${t.toFixed(6)}`));
+          }
+          if (res.report.languageAware) console.log(`wanda-lang     beta ${res.report.languageAware.beta}, sources ${res.report.languageAware.sources.map((s) => `${s.name} (${s.samples})`).join(', ')}`);
           console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
           if (o.recon) {
             console.log('reconstruction error ||WX - W\'X||^2 / ||WX||^2 on the calibration activations, mean over layers:');

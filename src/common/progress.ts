@@ -7,7 +7,8 @@
  * - `cell`: a finished cell of an experiment, with the values just measured (per seed index) and the
  *   mean/spread over the seeds measured so far. `row`/`col` index the experiment record's rows/columns.
  * - `layerDone`: a decoder layer finished pruning: per-matrix sparsity and relative reconstruction
- *   error ||WX - W'X||^2 / ||WX||^2 on the calibration activations (null when not measured).
+ *   error ||WX - W'X||^2 / ||WX||^2 on the calibration activations (null when not measured), and
+ *   `layerSparsity`, the zeros over the weights of the whole layer (differs per layer with OWL).
  */
 export interface CellValues {
   ppl: number | null;
@@ -35,7 +36,7 @@ export type ProgressEvent =
   | { kind: 'done'; message: string }
   | { kind: 'step'; message: string; done: number; total: number; elapsedMs: number; etaMs: number | null; row?: number; col?: number; seed?: number }
   | { kind: 'cell'; row: number; col: number; seed: number; values: CellValues; summary: { ppl: SeedSummary | null; bpb: SeedSummary | null; acc: (SeedSummary | null)[] } }
-  | { kind: 'layerDone'; layer: number; layers: number; matrices: string[]; sparsity: number[]; recon: (number | null)[]; row?: number; seed?: number }
+  | { kind: 'layerDone'; layer: number; layers: number; matrices: string[]; sparsity: number[]; recon: (number | null)[]; row?: number; seed?: number; layerSparsity?: number }
   | { kind: 'rowDone'; row: number; seed: number; sparsity: number }
   | { kind: 'maskOverlap'; a: number; b: number; seed: number; matrices: string[]; iou: (number | null)[][] };
 

@@ -136,7 +136,11 @@ export interface TaskRequest {
 export type { PruneRequest, CalibrationText, PruneReport, PruningRecord } from './prune';
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
-export type { NM, PruneMethod, PruneMethodInfo } from '../prune/method';
+export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec } from '../prune/method';
+import type { PruneMethod } from '../prune/method';
+export { SPARSITY_PROFILES, OWL_DEFAULT_M, OWL_DEFAULT_LAMBDA, LANG_DEFAULT_BETA, parseSparsityProfile } from '../prune/owl';
+export type { SparsityProfile } from '../prune/owl';
+export { resolveLayerProfile } from '../prune/method';
 /** The pruned matrices of a decoder layer, in wanda's find_layers order (the inner index of per-matrix results). */
 export { LINEAR_NAMES as LINEAR_MATRICES } from '../model/names';
 import type { PruneRequest, PruneReport, PruningRecord } from './prune';
@@ -157,7 +161,7 @@ import type { RunPlan } from '../prune/plan';
 
 /** What `plan` is asked about: a pruning run (method, calibration size) or evaluation only. */
 export interface PlanQuery {
-  method: 'wanda' | 'sparsegpt' | 'magnitude' | 'evaluate';
+  method: PruneMethod | 'evaluate';
   nsamples?: number;
   seqlen?: number;
   blocksize?: number;

@@ -216,7 +216,7 @@ export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: 
       perMatrix.push({ layer: i, name, tensor: `model.layers.${i}.${name}.weight`, shape, zeros: row[j], numel: r.numel[j], sparsity: row[j] / r.numel[j] });
     }),
   );
-  const report: PruneReport = { method: 'wanda', structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
+  const report: PruneReport = { method: 'wanda', structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', layerProfile: { profile: 'uniform' }, perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
   const files = h.files.flatMap((f, s) => (weights[s] > 0 ? [{ ...f, weight: weights[s] }] : []));
   const rec: MixedPruningRecord = await pruningRecord({
     report,

@@ -3,7 +3,8 @@ import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
-import type { PruneMethod, NM } from '../prune/method';
+import { parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
+import type { SparsityProfile } from '../prune/owl';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
@@ -39,6 +40,17 @@ export interface PruneRequest {
    * input group and layer (Wanda: extra work; SparseGPT has it anyway). Default false.
    */
   reconstructionError?: boolean;
+  /**
+   * Layer-wise sparsity: 'uniform' (default) or 'owl' (outlier-weighed layer-wise sparsity, Yin et
+   * al. 2023; Wanda, wanda-lang and SparseGPT, unstructured only). See src/prune/owl.ts.
+   */
+  profile?: SparsityProfile;
+  /** OWL's outlier threshold M (default 5). */
+  owlM?: number;
+  /** OWL's lambda (default 0.08). */
+  owlLambda?: number;
+  /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
+  langBeta?: number;
 }
 
 export interface PruneOutcome {
@@ -82,12 +94,15 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
+  // Settings first, before any text is read or weights are copied.
+  parsePruneMethod(req.method);
+  resolveLayerProfile({ ...req, ...resolvePattern(req) });
   const c0 = req.calibration;
   if (req.method !== 'magnitude' && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
     else checkCalibrationMemory(c0.nsamples, c0.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
   }
-  let calib: Calibration | { ids: Int32Array; n: number; seqlen: number } | null = null;
+  let calib: Calibration | { ids: Int32Array; n: number; seqlen: number; name?: string } | null = null;
   if (req.method !== 'magnitude') {
     const c = req.calibration;
     if (!c) throw new PolyPruneError('BAD_ARGUMENT', `${req.method} needs calibration text or token windows.`);
@@ -111,10 +126,15 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
   let report: PruneReport;
   try {
-    report = await pruneModel(work, calib, {
+    const sources = calib && 'files' in calib ? calib.files.map((f) => ({ name: f.name, ...(f.language !== undefined ? { language: f.language } : {}), samples: f.samples })) : undefined;
+    report = await pruneModel(work, calib ? { ...calib, ...(sources ? { sources } : {}) } : null, {
       method: req.method,
       sparsity: req.sparsity,
       nm: req.nm,
+      profile: req.profile,
+      owlM: req.owlM,
+      owlLambda: req.owlLambda,
+      langBeta: req.langBeta,
       signal: opts.signal,
       onProgress: opts.onProgress,
       reconstructionError: req.reconstructionError,
@@ -136,7 +156,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     modelType: base.cfg.modelType,
     toolVersion: VERSION,
   });
-  const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
+  const structure = (req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`) + (report.layerProfile.profile === 'owl' ? '-owl' : '');
   const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
   return {
     loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },

@@ -32,7 +32,7 @@ export interface GridEngine {
   prune(
     id: string,
     req: {
-      method: 'wanda' | 'sparsegpt' | 'magnitude';
+      method: PruneMethod;
       sparsity?: number;
       nm?: { n: number; m: number };
       calibration?: { texts: { name: string; text?: string; language?: string }[]; nsamples: number; seqlen: number; seed?: number };

@@ -31,6 +31,7 @@ import { VERSION } from '../common/version';
 import { taskResultSchema } from '../eval/results';
 import { TASK_NAMES } from '../eval/types';
 import { PRUNE_METHODS } from '../prune/method';
+import { SPARSITY_PROFILES, layerAchieved } from '../prune/owl';
 
 export const RECORD_FORMAT = 'polyprune-result';
 /** The record version this build writes; it reads this and every older one it knows. */
@@ -75,6 +76,15 @@ const header = {
 
 const nmSchema = z.object({ n: int.min(1), m: int.min(2) });
 const methodSchema = z.enum(PRUNE_METHODS as unknown as [string, ...string[]]);
+/**
+ * Optional spec fields (absent = the defaults, so older records stay valid and equal): `profile`
+ * 'owl' with its `owl` {m, lambda} (layer-wise sparsity), and `langBeta` for wanda-lang.
+ */
+const profileFields = {
+  profile: z.enum(SPARSITY_PROFILES as unknown as [string, ...string[]]).optional(),
+  owl: z.object({ m: num.positive(), lambda: num.positive() }).optional(),
+  langBeta: num.min(0).optional(),
+};
 
 export const perplexityResultRecordSchema = z.object({
   ...header,
@@ -108,6 +118,7 @@ export const pruneSpecSchema = z.object({
   nsamples: int.min(1).nullable(),
   seqlen: int.min(1).nullable(),
   seed: int.min(0).nullable(),
+  ...profileFields,
 });
 export type PruneSpecRecord = z.infer<typeof pruneSpecSchema>;
 
@@ -140,6 +151,8 @@ export const pruneResultRecordSchema = z.object({
   sparsity: z.array(z.array(num.min(0).max(1))),
   /** recon[layer][matrix]: relative reconstruction error; null when not measured (magnitude). */
   recon: z.array(z.array(nnum)).nullable(),
+  /** OWL: per decoder layer the outlier ratio (%), the sparsity it was pruned at and the one it reached. */
+  layerSparsity: z.object({ outlierRatio: z.array(nnum), target: z.array(num.min(0).max(1)), achieved: z.array(num.min(0).max(1)) }).optional(),
 });
 
 export const experimentSpecSchema = z.object({
@@ -152,6 +165,7 @@ export const experimentSpecSchema = z.object({
   evalSeqlen: int.min(2),
   evalMaxWindows: int.min(1).nullable(),
   taskLimit: int.min(1).nullable(),
+  ...profileFields,
 });
 export type ExperimentSpecRecord = z.infer<typeof experimentSpecSchema>;
 
@@ -163,6 +177,8 @@ export const experimentRowSchema = z.object({
   sparsity: z.array(nnum),
   /** recon[seed][layer][matrix], null per seed when not measured. */
   recon: z.array(z.array(z.array(nnum)).nullable()),
+  /** OWL: layerSparsity[seed][layer], the sparsity each decoder layer reached (null until pruned). */
+  layerSparsity: z.array(z.array(nnum).nullable()).optional(),
 });
 export type ExperimentRow = z.infer<typeof experimentRowSchema>;
 
@@ -268,6 +284,9 @@ function checkExperimentShape(e: ExperimentRecord): void {
       for (const a of [...c.acc, ...c.se]) if (a.length !== seeds) bad(`cell [${r}][${k}] has a task result with ${a.length} values for ${seeds} seed(s)`);
     });
   });
+  e.rows.forEach((row, r) => {
+    if (row.layerSparsity && row.layerSparsity.length !== S) bad(`row ${r} has per-layer sparsity for ${row.layerSparsity.length} seed(s), expected ${S}`);
+  });
   for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
 }
 
@@ -320,9 +339,14 @@ export function taskResultRecord(header: ReturnType<typeof recordHeader>, file: 
 /** A prune run (engine.prune): spec, calibration sources, per-matrix sparsity and reconstruction error. */
 export function pruneResultRecord(
   header: ReturnType<typeof recordHeader>,
-  req: { method: string; sparsity?: number; nm?: { n: number; m: number }; calibration?: { nsamples: number; seqlen: number; seed?: number } | { windows: { n: number; seqlen: number } } },
+  req: { method: string; sparsity?: number; nm?: { n: number; m: number }; calibration?: { nsamples: number; seqlen: number; seed?: number } | { windows: { n: number; seqlen: number } }; langBeta?: number },
   calibration: SourceRef[],
-  report: { overall: number; perMatrix: { layer: number; name: string; sparsity: number; reconError?: number | null }[] },
+  report: {
+    overall: number;
+    perMatrix: { layer: number; name: string; sparsity: number; zeros?: number; numel?: number; reconError?: number | null }[];
+    layerProfile?: { profile: 'uniform' } | { profile: 'owl'; m: number; lambda: number; outlierRatio: number[]; target: number[] };
+    languageAware?: { beta: number };
+  },
   matrices: readonly string[],
   mix?: MixSpecRecord,
 ): PruneResultRecord {
@@ -332,17 +356,36 @@ export function pruneResultRecord(
     for (const m of report.perMatrix) out[m.layer][matrices.indexOf(m.name)] = f(m);
     return out;
   };
+  const lp = report.layerProfile;
   const measured = report.perMatrix.some((m) => m.reconError !== undefined && m.reconError !== null);
   const c = !req.calibration ? null : 'windows' in req.calibration ? { nsamples: req.calibration.windows.n, seqlen: req.calibration.windows.seqlen, seed: null } : { ...req.calibration, seed: req.calibration.seed ?? 0 };
   return pruneResultRecordSchema.parse({
     ...header,
     kind: 'prune',
     ...(mix ? { mix } : {}),
-    spec: { method: req.method, sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : req.sparsity, nm: req.nm ?? null, nsamples: c?.nsamples ?? null, seqlen: c?.seqlen ?? null, seed: c?.seed ?? null },
+    spec: {
+      method: req.method,
+      sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : req.sparsity,
+      nm: req.nm ?? null,
+      nsamples: c?.nsamples ?? null,
+      seqlen: c?.seqlen ?? null,
+      seed: c?.seed ?? null,
+      ...profileSpec(req.method, lp, report.languageAware?.beta ?? req.langBeta),
+    },
     calibration,
     overall: report.overall,
     matrices: [...matrices],
     sparsity: grid((m) => sig(m.sparsity, 6) as number, 0),
     recon: measured ? grid((m) => sig(m.reconError ?? null, 4), null as number | null) : null,
+    ...(lp?.profile === 'owl' ? { layerSparsity: { outlierRatio: lp.outlierRatio.map((v) => sig(v, 6)), target: lp.target.map((v) => sig(v, 6)), achieved: layerAchieved(report.perMatrix).map((v) => sig(v, 6)) } } : {}),
   });
 }
+
+/** The optional spec fields for a layer profile and wanda-lang's beta (absent for the defaults' uniform profile). */
+export function profileSpec(method: string, lp: { profile: string; m?: number; lambda?: number } | undefined, langBeta: number | undefined): { profile?: string; owl?: { m: number; lambda: number }; langBeta?: number } {
+  return {
+    ...(lp && lp.profile === 'owl' ? { profile: 'owl', owl: { m: lp.m as number, lambda: lp.lambda as number } } : {}),
+    ...(method === 'wanda-lang' ? { langBeta: langBeta ?? 1 } : {}),
+  };
+}
+

@@ -25,8 +25,9 @@ import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, Engine, TaskRequest } from '../engine/api';
 import { sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
-import { assertNoDuplicates, parsePruneMethod, resolvePattern, type NM, type PruneMethod } from '../prune/method';
-import { meanSpread, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
+import { assertNoDuplicates, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
+import { layerAchieved, type SparsityProfile } from '../prune/owl';
+import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 
 /** What the study needs from an engine. */
 export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask'>;
@@ -48,6 +49,12 @@ export interface StudySpec {
   reconstructionError?: boolean;
   /** Mask IoU between the pruned rows, for the first seed (default true). */
   maskOverlap?: boolean;
+  /** Layer-wise sparsity profile: 'uniform' (default) or 'owl' (src/prune/owl.ts), with OWL's M and lambda. */
+  profile?: SparsityProfile;
+  owlM?: number;
+  owlLambda?: number;
+  /** wanda-lang: weight of the spread across a mix's sources (default 1). */
+  langBeta?: number;
 }
 
 /** A row: one calibration source, or a mix of several (each text with its `weight`). */
@@ -94,6 +101,7 @@ async function ref(name: string, data: { text?: string; bytes?: Uint8Array }, la
 export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs): Promise<ExperimentRecord> {
   const method = parsePruneMethod(specIn.method);
   const pattern = resolvePattern({ sparsity: specIn.sparsity, nm: specIn.nm });
+  const prof = resolveLayerProfile({ method, ...pattern, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: specIn.langBeta });
   const int = (v: unknown, name: string, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) throw new PolyPruneError('BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(v)}.`);
     return v as number;
@@ -112,7 +120,9 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     evalSeqlen: int(specIn.evalSeqlen, 'The evaluation window length', 2),
     evalMaxWindows: specIn.evalMaxWindows === undefined ? null : int(specIn.evalMaxWindows, 'The number of evaluation windows', 1),
     taskLimit: specIn.taskLimit === undefined ? null : int(specIn.taskLimit, 'The task item limit', 1),
+    ...profileSpec(method, prof.owl ? { profile: 'owl', ...prof.owl } : undefined, prof.langBeta),
   };
+  const owl = prof.profile === 'owl';
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
   assertNoDuplicates(
     inputs.columns.map((c) => c.language),
@@ -141,7 +151,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       const dup = seen.get(key);
       if (dup) throw new PolyPruneError('BAD_ARGUMENT', `Calibration sources '${dup}' and '${s.label}' have the same text; give each source once.`);
       seen.set(key, s.label);
-      rows.push({ label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
+      rows.push({ label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null), ...(owl ? { layerSparsity: seeds.map(() => null) } : {}) });
     }
   } else {
     rows.push({ label: 'magnitude', sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
@@ -316,6 +326,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
             ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
             calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[s] },
             reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude',
+            ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
+            ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
           },
           {
             opId: opId(),
@@ -334,6 +346,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
           recon[m.layer][rec.matrices.indexOf(m.name)] = sig(e, 4);
         }
         row.recon[s] = any ? recon : null;
+        if (row.layerSparsity) row.layerSparsity[s] = layerAchieved(pruned.report.perMatrix).map((v) => sig(v, 6) as number);
         emit({ kind: 'rowDone', row: r, seed: s, sparsity: pruned.report.overall });
         step('prune', performance.now() - t, `pruned '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
         try {

@@ -26,6 +26,7 @@ import type { ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
 import type { NM, PruneMethod } from '../prune/method';
+import { layerAchieved } from '../prune/owl';
 
 export type { ExportSink } from './sink';
 export { memorySink } from './sink';
@@ -147,6 +148,14 @@ export interface PruningRecord {
     files: CalibrationFileProvenance[];
   };
   per_matrix: { tensor: string; shape: [number, number]; zeros: number; numel: number; sparsity: number }[];
+  /**
+   * Present when the sparsity differs per layer (OWL): the profile, its M and lambda, the outlier
+   * ratio (%) of each decoder layer, the sparsity each layer was pruned at (`target`, mean = sparsity_ratio)
+   * and the sparsity it reached (`achieved`, zeros / weights of its seven linears).
+   */
+  layer_sparsity?: { profile: 'owl'; m: number; lambda: number; outlier_ratio: number[]; target: number[]; achieved: number[] };
+  /** wanda-lang: beta and the calibration sources whose statistics were combined (name, language, windows). */
+  language_aware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
   created_at?: string;
 }
 
@@ -186,6 +195,11 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
       : null,
     per_matrix: report.perMatrix.map((m) => ({ tensor: m.tensor, shape: m.shape, zeros: m.zeros, numel: m.numel, sparsity: m.sparsity })),
   };
+  const lp = report.layerProfile;
+  if (lp && lp.profile === 'owl') {
+    rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: layerAchieved(report.perMatrix) };
+  }
+  if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
   if (input.createdAt) rec.created_at = input.createdAt;
   return rec;
 }

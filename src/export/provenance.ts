@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
 import type { ModelFolder } from '../io/source';
 import type { PruningRecord } from './hf';
+import { PRUNE_METHODS } from '../prune/method';
 
 export const PRUNING_FILE = 'pruning.json';
 
@@ -27,7 +28,7 @@ const pruningSchema = z.looseObject({
   format: z.literal('polyprune-pruning/1'),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
   model: z.looseObject({ source: z.string(), model_type: z.string().optional() }),
-  method: z.enum(['wanda', 'sparsegpt', 'magnitude']),
+  method: z.enum(PRUNE_METHODS as unknown as [string, ...string[]]),
   structure: z.string(),
   sparsity_ratio: z.number().min(0).max(1),
   nm: z.object({ n: z.number().int().positive(), m: z.number().int().positive() }).nullable(),
@@ -45,6 +46,17 @@ const pruningSchema = z.looseObject({
   per_matrix: z.array(
     z.object({ tensor: z.string(), shape: z.tuple([z.number(), z.number()]), zeros: z.number(), numel: z.number(), sparsity: z.number() }),
   ),
+  layer_sparsity: z
+    .looseObject({
+      profile: z.literal('owl'),
+      m: z.number(),
+      lambda: z.number(),
+      outlier_ratio: z.array(z.number()),
+      target: z.array(z.number().min(0).max(1)),
+      achieved: z.array(z.number().min(0).max(1)),
+    })
+    .optional(),
+  language_aware: z.looseObject({ beta: z.number(), sources: z.array(z.looseObject({ name: z.string(), language: z.string().optional(), samples: z.number().int().nonnegative() })) }).optional(),
   created_at: z.string().optional(),
 });
 
@@ -62,6 +74,10 @@ export interface PruningSummary {
   /** Where the unpruned model came from (path, URL or Hub id). */
   baseModel: string;
   tool: string;
+  /** OWL: M, lambda and the sparsity each decoder layer was pruned at; absent for a uniform profile. */
+  layerSparsity?: { profile: 'owl'; m: number; lambda: number; target: number[] };
+  /** wanda-lang: beta of the per-source spread. */
+  langBeta?: number;
 }
 
 export function summarizePruning(rec: PruningRecord): PruningSummary {
@@ -76,6 +92,8 @@ export function summarizePruning(rec: PruningRecord): PruningSummary {
     seed: rec.calibration?.seed ?? null,
     baseModel: rec.model.source,
     tool: `${rec.tool.name} ${rec.tool.version}`,
+    ...(rec.layer_sparsity ? { layerSparsity: { profile: 'owl' as const, m: rec.layer_sparsity.m, lambda: rec.layer_sparsity.lambda, target: [...rec.layer_sparsity.target] } } : {}),
+    ...(rec.language_aware ? { langBeta: rec.language_aware.beta } : {}),
   };
 }
 

@@ -18,7 +18,8 @@ export const CALIBRATION_FILE = 'calibration.safetensors';
 
 /** recipe.yaml for `record`, or null for magnitude pruning. */
 export function llmCompressorRecipe(record: PruningRecord): string | null {
-  if (record.method === 'magnitude') return null;
+  // Magnitude needs no oneshot modifier; language-aware Wanda has no llm-compressor equivalent.
+  if (record.method === 'magnitude' || record.method === 'wanda-lang') return null;
   const modifier = record.method === 'sparsegpt' ? 'SparseGPTModifier' : 'WandaPruningModifier';
   const mask = record.nm ? `${record.nm.m - record.nm.n}:${record.nm.m}` : '0:0';
   const sparsity = record.nm ? (record.nm.m - record.nm.n) / record.nm.m : record.sparsity_ratio;
@@ -35,6 +36,9 @@ export function llmCompressorRecipe(record: PruningRecord): string | null {
     '      targets: ["Linear"]',
     '      ignore: ["re:.*lm_head"]',
   ];
+  if (record.layer_sparsity?.profile === 'owl') {
+    lines.push('      sparsity_profile: "owl"', `      owl_m: ${record.layer_sparsity.m}`, `      owl_lmbda: ${record.layer_sparsity.lambda}`);
+  }
   if (record.method === 'sparsegpt') {
     lines.push(`      block_size: ${record.sparsegpt?.blocksize ?? 128}`, `      dampening_frac: ${record.sparsegpt?.percdamp ?? 0.01}`);
   }

@@ -92,7 +92,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const layerBytes = (2 * C * H * D + 2 * C * Hkv * D + 3 * C * F) * f32 + 2 * C * f32;
   const resident = env.resident ?? env.f32Bytes <= 2 * maxBuf;
   const pruning = req.method !== 'evaluate';
-  const sequential = req.method === 'wanda' || req.method === 'sparsegpt';
+  const sequential = req.method !== 'evaluate' && req.method !== 'magnitude';
 
   items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? 'embed_tokens (tied head), f32' : 'embed_tokens and lm_head, f32' });
   items.push({
@@ -119,7 +119,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     const n = req.nsamples ?? 128;
     items.push({ kind: 'calibration activations', bytes: n * seqlen * C * f32, note: `${n} x ${seqlen} tokens x ${C} hidden, f32` });
   }
-  if (req.method === 'wanda') {
+  if (req.method === 'wanda' || req.method === 'wanda-lang') {
     items.push({ kind: 'statistics', bytes: (2 * C + H * D + F) * f32, note: 'Wanda scaler_row of the four input groups' });
   } else if (req.method === 'sparsegpt') {
     const hess = (2 * C * C + H * D * H * D + F * F) * f32;

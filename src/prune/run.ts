@@ -24,7 +24,8 @@ import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
-import { type NM, type PruneMethod, parsePruneMethod, resolvePattern, validatePruneOptions } from './method';
+import { type NM, type PruneMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, validatePruneOptions } from './method';
+import { OutlierCounter, langAwareScaler, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
@@ -38,6 +39,11 @@ export interface CalibrationBatch {
   readonly seqlen: number;
   /** Where the windows came from (a file name), for messages. */
   readonly name?: string;
+  /**
+   * The calibration sources (the texts of a mix) in window order: source g owns the next
+   * `samples` windows. Language-aware Wanda keeps one statistic per source; absent = one source.
+   */
+  readonly sources?: readonly { name: string; language?: string; samples: number }[];
 }
 
 export interface PruneModelOptions {
@@ -62,6 +68,14 @@ export interface PruneModelOptions {
    * methods only; reported in MatrixReport.reconError and `layerDone` events).
    */
   reconstructionError?: boolean;
+  /** Layer-wise sparsity profile (default 'uniform'); 'owl' for outlier-weighed layer-wise sparsity (src/prune/owl.ts). */
+  profile?: SparsityProfile;
+  /** OWL's outlier threshold M (default 5). */
+  owlM?: number;
+  /** OWL's lambda (default 0.08): the layer sparsities spread over 2 lambda. */
+  owlLambda?: number;
+  /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
+  langBeta?: number;
   /** Wanda only: the in-run statistic scaler_row (K) of each linear (wanda `WrappedGPT.scaler_row`). */
   onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -97,6 +111,10 @@ export interface PruneReport {
   };
   /** Peak GPU bytes allocated through the Gpu during the run. */
   peakGpuBytes: number;
+  /** The layer-wise profile used: 'uniform', or OWL with its outlier ratios (%) and the target sparsity of each layer. */
+  layerProfile: { profile: 'uniform' } | { profile: 'owl'; m: number; lambda: number; outlierRatio: number[]; target: number[] };
+  /** wanda-lang: beta and the sources whose statistics were combined (name, language, windows). */
+  languageAware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
 }
 
 const now = (): number => performance.now();
@@ -116,6 +134,7 @@ const INPUT_GROUP: Record<LinearName, LinearName> = {
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): void {
   parsePruneMethod(opts.method);
   resolvePattern(opts);
+  resolveLayerProfile(opts);
   for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
   if (opts.blocksize !== undefined && (!Number.isInteger(opts.blocksize) || opts.blocksize < 1)) {
     throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size must be a positive integer, got ${opts.blocksize}.`);
@@ -140,6 +159,18 @@ export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | n
   }
   if (ids.length !== n * seqlen) throw new PolyPruneError('BAD_ARGUMENT', `Calibration ids hold ${ids.length} tokens, expected nsamples x seqlen = ${n} x ${seqlen} = ${n * seqlen}.`);
   checkTokenIds(ids, model.cfg.vocabSize, calib.name ? `Calibration windows ${calib.name}` : 'Calibration windows');
+  if (calib.sources) {
+    const total = calib.sources.reduce((a, s) => a + s.samples, 0);
+    if (total !== n || calib.sources.some((s) => !Number.isInteger(s.samples) || s.samples < 0)) {
+      throw new PolyPruneError('BAD_ARGUMENT', `The calibration sources own ${total} windows in all, but there are ${n}.`);
+    }
+  }
+}
+
+/** The calibration sources that own windows (one unnamed source when none are given). */
+function windowSources(calib: CalibrationBatch): { name: string; language?: string; samples: number }[] {
+  const all = calib.sources ?? [{ name: calib.name ?? 'calibration windows', samples: calib.n }];
+  return all.filter((s) => s.samples > 0);
 }
 
 /**
@@ -161,7 +192,15 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     overall: 0,
     timings: { forwardMs: 0, scoringMs: 0, perLayerMs: [], totalMs: 0 },
     peakGpuBytes: 0,
+    layerProfile: { profile: 'uniform' },
   };
+  const prof = resolveLayerProfile(opts);
+  const target = resolvePattern(opts).sparsity;
+  /** The sparsity of each layer (unstructured; N:M ignores it). */
+  let layerSparsity: number[] = Array.from({ length: L }, () => target);
+  const lang = opts.method === 'wanda-lang' && calib ? windowSources(calib) : null;
+  if (lang) report.languageAware = { beta: prof.langBeta as number, sources: lang.map((s) => ({ ...s })) };
+  const usesWandaStats = opts.method === 'wanda' || opts.method === 'wanda-lang';
   const modified: number[] = [];
   const acts: { x: Tensor; windows: number }[] = [];
   const live: ({ free(): void } | { destroy(): void })[] = [];
@@ -179,11 +218,22 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     const sequential = opts.method !== 'magnitude';
     if (sequential) embedCalibration(model, calib!, opts, acts);
     const S = calib?.seqlen ?? 1;
+    if (prof.owl) {
+      // OWL's first pass over the dense model, then the calibration windows again from the start.
+      const outlierRatio = await owlOutlierRatios(model, acts, S, prof.owl.m, opts, check, live, report);
+      for (const a of acts) a.x.destroy();
+      acts.length = 0;
+      embedCalibration(model, calib!, opts, acts);
+      layerSparsity = owlLayerSparsity(outlierRatio, target, prof.owl.lambda);
+      report.layerProfile = { profile: 'owl', m: prof.owl.m, lambda: prof.owl.lambda, outlierRatio, target: layerSparsity };
+    }
     for (let i = 0; i < L; i++) {
       throwIfAborted(opts.signal);
       const tl = now();
       // 1. dense forward with statistics
       const stats = new Map<LinearName, WandaAccumulator | HessianAccumulator>();
+      // wanda-lang: one more Wanda statistic per calibration source and input group
+      const perSource = new Map<LinearName, WandaAccumulator[]>();
       // Gram matrices of the inputs for the reconstruction error (SparseGPT's Hessian is one already).
       const grams = new Map<LinearName, HessianAccumulator>();
       if (sequential) {
@@ -191,23 +241,38 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         const tf = now();
         for (const name of new Set(Object.values(INPUT_GROUP))) {
           const K = linearShape(model.cfg, name)[1];
-          const acc = opts.method === 'wanda' ? new WandaAccumulator(gpu, K) : new HessianAccumulator(gpu, K);
+          const acc = usesWandaStats ? new WandaAccumulator(gpu, K) : new HessianAccumulator(gpu, K);
           stats.set(name, acc);
           live.push(acc);
+          if (lang && lang.length > 1) {
+            const accs = lang.map(() => new WandaAccumulator(gpu, K));
+            perSource.set(name, accs);
+            live.push(...accs);
+          }
           if (measure) {
             const g = acc instanceof HessianAccumulator ? acc : new HessianAccumulator(gpu, K);
             grams.set(name, g);
             if (g !== acc) live.push(g);
           }
         }
+        const ranges = lang ? sourceRanges(lang.map((s) => s.samples)) : [];
+        let w0 = 0;
         for (const a of acts) {
           const T = a.windows * S;
+          const first = w0;
           const out = await model.forwardLayer(i, a.x, T, S, (name, input, rows) => {
             if (INPUT_GROUP[name] !== name) return;
             stats.get(name)!.addBatch(input, rows, rows / S);
             const g = grams.get(name);
             if (g && g !== stats.get(name)) g.addBatch(input, rows, rows / S);
+            // the windows of this chunk that belong to each source, in window order
+            perSource.get(name)?.forEach((acc, k) => {
+              const lo = Math.max(ranges[k].start, first);
+              const hi = Math.min(ranges[k].end, first + a.windows);
+              if (hi > lo) acc.addBatch(input, (hi - lo) * S, hi - lo, (lo - first) * S);
+            });
           });
+          w0 += a.windows;
           out.destroy();
           await gpu.sync();
           throwIfAborted(opts.signal);
@@ -215,7 +280,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         report.timings.forwardMs += now() - tf;
         for (const [name, acc] of stats) {
           const K = linearShape(model.cfg, name)[1];
-          const what = `${opts.method === 'wanda' ? 'Wanda input norms' : 'SparseGPT Hessian'} of layer ${i} ${name}${name === 'self_attn.q_proj' ? ' (shared by q/k/v)' : name === 'mlp.gate_proj' ? ' (shared by gate/up)' : ''}`;
+          const what = `${usesWandaStats ? 'Wanda input norms' : 'SparseGPT Hessian'} of layer ${i} ${name}${name === 'self_attn.q_proj' ? ' (shared by q/k/v)' : name === 'mlp.gate_proj' ? ' (shared by gate/up)' : ''}`;
           if (acc instanceof WandaAccumulator) check.add(what, acc.scaler, acc.scaler.numel, {});
           // A Hessian too wide for one binding is in row panels: check each, with its row offset.
           else acc.matrix.panels.forEach((t, p) => check.add(what, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
@@ -244,10 +309,24 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
               return { tensor: t, rows: ch.rows };
             })
           : null;
-        if (opts.method === 'wanda') {
-          const scaler = (acc as WandaAccumulator).scaler;
-          if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
-          await wandaPrune(gpu, W, scaler, { sparsity: opts.sparsity, nm: opts.nm });
+        const ratio = opts.nm ? undefined : layerSparsity[i];
+        if (usesWandaStats) {
+          const accs = perSource.get(INPUT_GROUP[name]);
+          let scaler = (acc as WandaAccumulator).scaler;
+          if (accs) {
+            const combined = langAwareScaler(await Promise.all(accs.map((x) => gpu.readF32(x.scaler))), prof.langBeta as number);
+            scaler = gpu.upload(combined, [combined.length], 'wanda_lang.scaler');
+            live.push(scaler);
+          }
+          try {
+            if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
+            await wandaPrune(gpu, W, scaler, { sparsity: ratio, nm: opts.nm });
+          } finally {
+            if (accs) {
+              scaler.destroy();
+              live.splice(live.indexOf(scaler), 1);
+            }
+          }
         } else if (opts.method === 'sparsegpt') {
           const H = (acc as HessianAccumulator).matrix;
           // q/k (gate) share their Hessian with v (up); give all but the last user a copy in case
@@ -256,7 +335,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           const lastUser = !gram && (name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj');
           const Huse = lastUser ? H : copyPanels(gpu, H, 'sparsegpt.H.copy');
           try {
-            await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
+            await sparsegptPrune(gpu, W, Huse, { sparsity: ratio, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
           } finally {
             if (Huse !== H) destroyPanels(Huse);
           }
@@ -279,7 +358,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
       const zeros = await gpu.read(counter);
       throwNonFiniteRun(await check.read(), i);
       report.timings.scoringMs += now() - tp;
-      for (const acc of new Set([...stats.values(), ...grams.values()])) {
+      for (const acc of new Set([...stats.values(), ...grams.values(), ...[...perSource.values()].flat()])) {
         acc.free();
         live.splice(live.indexOf(acc), 1);
       }
@@ -294,6 +373,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         matrices: [...LINEAR_NAMES],
         sparsity: LINEAR_NAMES.map((name, j) => zeros[j] / linearShape(model.cfg, name).reduce((a, b) => a * b, 1)),
         recon,
+        layerSparsity: layerAchieved(report.perMatrix.filter((m) => m.layer === i))[i],
       });
       if (opts.onMatrixPruned) {
         for (const name of LINEAR_NAMES) {
@@ -343,6 +423,68 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   report.timings.totalMs = now() - t0;
   report.peakGpuBytes = gpu.memory().peakBytes;
   return report;
+}
+
+/**
+ * OWL's first pass (src/prune/owl.ts): every layer over the DENSE activations of the calibration
+ * windows (each layer's output is the next layer's input, nothing pruned), Wanda's statistic of
+ * its four input groups, and the outlier ratio of the Wanda scores of its seven linears. `acts`
+ * hold the embeddings on entry and the last layer's outputs on return.
+ */
+async function owlOutlierRatios(
+  model: LlamaModel,
+  acts: { x: Tensor; windows: number }[],
+  S: number,
+  m: number,
+  opts: PruneModelOptions,
+  check: FiniteCheck,
+  live: ({ free(): void } | { destroy(): void })[],
+  report: PruneReport,
+): Promise<number[]> {
+  const gpu = model.gpu;
+  const L = model.cfg.numLayers;
+  const ratios: number[] = [];
+  for (let i = 0; i < L; i++) {
+    throwIfAborted(opts.signal);
+    const t = now();
+    opts.onProgress?.({ kind: 'calibrate', message: `OWL: outlier ratio of layer ${i + 1} of ${L} (dense pass)`, done: i, total: L });
+    const stats = new Map<LinearName, WandaAccumulator>();
+    for (const name of new Set(Object.values(INPUT_GROUP))) {
+      const acc = new WandaAccumulator(gpu, linearShape(model.cfg, name)[1]);
+      stats.set(name, acc);
+      live.push(acc);
+    }
+    for (const a of acts) {
+      const nx = await model.forwardLayer(i, a.x, a.windows * S, S, (name, input, rows) => {
+        if (INPUT_GROUP[name] === name) stats.get(name)!.addBatch(input, rows, rows / S);
+      });
+      a.x.destroy();
+      a.x = nx;
+      check.add(`dense output of layer ${i} (OWL's first pass)`, nx, nx.numel, { cols: model.cfg.hiddenSize });
+      await gpu.sync();
+      throwIfAborted(opts.signal);
+    }
+    for (const [name, acc] of stats) check.add(`Wanda input norms of layer ${i} ${name} (OWL's first pass)`, acc.scaler, acc.scaler.numel, {});
+    throwNonFiniteRun(await check.read(), i);
+    const scalers = new Map<LinearName, Float32Array>();
+    for (const [name, acc] of stats) {
+      scalers.set(name, await gpu.readF32(acc.scaler));
+      acc.free();
+      live.splice(live.indexOf(acc), 1);
+    }
+    report.timings.forwardMs += now() - t;
+    // The layer's mean score needs every matrix, so each is read twice (one matrix on the CPU at a time).
+    const counter = new OutlierCounter(m);
+    for (const pass of ['sum', 'count'] as const) {
+      for (const name of LINEAR_NAMES) {
+        const K = linearShape(model.cfg, name)[1];
+        counter[pass](await model.readLinear(i, name), scalers.get(INPUT_GROUP[name])!, K);
+      }
+    }
+    ratios.push(counter.ratio);
+    model.releaseLayer(i);
+  }
+  return ratios;
 }
 
 /** NON_FINITE naming where NaN/Inf first appeared in a pruning run (statistics, updated weights, activations). */

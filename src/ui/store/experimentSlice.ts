@@ -104,6 +104,8 @@ export interface LayerTrace {
   matrices: string[];
   /** recon[layer][matrix]: ||WX - W'X||^2 / ||WX||^2 on the calibration activations (null: not measured). */
   recon: ((number | null)[] | undefined)[];
+  /** Zeros over weights of each finished layer (differs per layer with the OWL profile). */
+  layerSparsity?: number[];
 }
 
 /** Mask overlap of two pruned rows (first seed): iou[layer][matrix]. */
@@ -124,6 +126,8 @@ export interface ExperimentSettings {
   seeds: number[];
   evalLanguages: string[];
   taskLimit: number | null;
+  /** The layer profile (absent: uniform). */
+  owl?: { m: number; lambda: number };
 }
 
 export interface ExperimentRun {

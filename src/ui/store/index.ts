@@ -31,7 +31,7 @@ export const useAppStore = create<AppState>()((...a) => ({
 export type { AppState } from './types';
 export type { GpuStatus } from './gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
-export type { PruneMethod, SparsityPattern } from './pruneSlice';
+export type { PruneMethod, SparsityPattern, LayerProfileSetting } from './pruneSlice';
 export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from './experimentSlice';
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';

@@ -3,6 +3,12 @@ import type { SliceCreator } from './types';
 
 export type PruneMethod = PruneRequest['method'];
 export type SparsityPattern = { kind: 'unstructured'; sparsity: number } | { kind: 'nm'; n: number; m: number };
+/** Layer-wise sparsity (shared by the Prune and Experiment panels): uniform, or OWL with M and lambda. */
+export interface LayerProfileSetting {
+  profile: 'uniform' | 'owl';
+  owlM: number;
+  owlLambda: number;
+}
 
 /** The prune form. Only settings; running it goes through actions.runPrune. */
 export interface PruneSlice {
@@ -11,6 +17,8 @@ export interface PruneSlice {
   /** Calibration language (bundled calib/<lang>.txt); ignored by magnitude. */
   calibLanguage: string;
   calibSamples: number;
+  layerProfile: LayerProfileSetting;
+  setLayerProfile: (p: Partial<LayerProfileSetting>) => void;
   /** Report of each pruned model made in this session, by model id (shown under the form). */
   pruneReports: Record<string, PruneReport>;
   setPruneMethod: (m: PruneMethod) => void;
@@ -26,6 +34,8 @@ export const createPruneSlice: SliceCreator<PruneSlice> = (set) => ({
   prunePattern: { kind: 'unstructured', sparsity: 0.5 },
   calibLanguage: 'en',
   calibSamples: 128,
+  layerProfile: { profile: 'uniform', owlM: 5, owlLambda: 0.08 },
+  setLayerProfile: (p) => set((s) => ({ layerProfile: { ...s.layerProfile, ...p } })),
   setPruneMethod: (pruneMethod) => set({ pruneMethod }),
   setPrunePattern: (prunePattern) => set({ prunePattern }),
   setCalibLanguage: (calibLanguage) => set({ calibLanguage }),

@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
-import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { PRUNE_METHOD_INFO, TASK_NAMES, type TaskName } from '../../../engine/api';
+import { ProfileField } from '../ProfileField/ProfileField';
 import { useAppStore, type PruneMethod } from '../../store';
 import { addExpTaskFiles, runExperiment } from '../../store/actions';
 import { fmtBytes } from '../../format';
@@ -11,11 +12,8 @@ import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
 import { SourceList } from './SourceList';
 import './ExperimentPanel.css';
 
-const METHODS: { value: PruneMethod; label: string }[] = [
-  { value: 'wanda', label: 'Wanda' },
-  { value: 'sparsegpt', label: 'SparseGPT' },
-  { value: 'magnitude', label: 'Magnitude (no calibration)' },
-];
+// the one registry of pruning methods (src/prune/method.ts)
+const METHODS: { value: PruneMethod; label: string; about: string }[] = PRUNE_METHOD_INFO.map((m) => ({ value: m.id, label: m.calibrated ? m.label : `${m.label} (no calibration)`, about: m.description }));
 
 const num = (x: number): number | '' => (Number.isFinite(x) ? x : '');
 
@@ -38,6 +36,7 @@ export function ExperimentPanel() {
       taskLimit: st.expTaskLimit,
       udhrList: st.udhr,
       selected: st.sources.filter((x) => x.selected).length,
+      owl: st.layerProfile.profile === 'owl',
     })),
   );
   const model = useAppStore((st) => st.models.find((m) => m.id === st.activeModelId));
@@ -71,21 +70,26 @@ export function ExperimentPanel() {
       <details className="exp-settings">
         <summary>
           Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
+          {s.owl && s.method !== 'magnitude' ? ' (OWL layer-wise)' : ''}
           {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
           , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
         </summary>
         <div className="exp-settings-grid">
           <div className="field">
             <label htmlFor="exp-method">Pruning method</label>
-            <select id="exp-method" value={s.method} disabled={busy} onChange={(e) => setExp({ expMethod: e.target.value as PruneMethod })}>
+            <select id="exp-method" aria-describedby="exp-method-about" value={s.method} disabled={busy} onChange={(e) => setExp({ expMethod: e.target.value as PruneMethod })}>
               {METHODS.map((m) => (
                 <option key={m.value} value={m.value}>
                   {m.label}
                 </option>
               ))}
             </select>
+            <span id="exp-method-about" className="hint">
+              {METHODS.find((m) => m.value === s.method)?.about}
+            </span>
           </div>
           <SparsityField name="exp-pattern" context="Experiment" pattern={s.pattern} onChange={(p) => setExp({ expPattern: p })} />
+          <ProfileField context="Experiment" disabled={busy || s.method === 'magnitude' || s.pattern.kind === 'nm'} />
           <div className="field">
             <label htmlFor="exp-nsamples">Windows per calibration source</label>
             <input id="exp-nsamples" type="number" min={1} step={1} disabled={s.method === 'magnitude'} value={num(s.nsamples)} onChange={(e) => setExp({ expNsamples: e.target.valueAsNumber })} />

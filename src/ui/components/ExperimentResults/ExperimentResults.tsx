@@ -4,6 +4,7 @@ import { experimentCsv, experimentTable } from '../../store/actions';
 import { fmtDuration, fmtNum } from '../../format';
 import { saveBlob } from '../../download';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
+import { LayerSparsityChart } from '../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import './ExperimentResults.css';
 
 /** The live results of the last experiment: heatmaps, layers finishing, the table of every number. */
@@ -23,6 +24,7 @@ export function ExperimentResults() {
     <div className="exp-results" aria-label="Experiment results" role="region">
       <p className="hint exp-facts">
         {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${(p.sparsity * 100).toFixed(0)} % unstructured`}
+        {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
         {run.settings.method === 'magnitude' ? '' : `, ${run.settings.nsamples} calibration windows`} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
         <span className="exp-status" data-status={run.status}>
@@ -67,6 +69,7 @@ export function ExperimentResults() {
         <span>★ best calibration for the column · ≈ within the standard error (or the spread over seeds) of the best · outlined: own language · ⋯ measuring · · pending</span>
       </div>
       <LayerChart traces={run.layerTraces} rows={run.rows} />
+      {run.settings.owl && p.kind === 'unstructured' && <OwlChart run={run} target={p.sparsity} />}
       <MaskChart run={run} />
       <ResultTable run={run} />
     </div>
@@ -245,5 +248,21 @@ export function ResultTable({ run }: { run: ExperimentRun }) {
         </table>
       </div>
     </details>
+  );
+}
+
+/** OWL: the sparsity each decoder layer reached, per pruned row (first seed), live as layers finish. */
+function OwlChart({ run, target }: { run: ExperimentRun; target: number }) {
+  const series = run.rows
+    .filter((r) => r.id !== 'dense')
+    .map((r) => ({ name: r.label, values: run.layerTraces.find((t) => t.rowId === r.id && t.seed === run.settings.seeds[0])?.layerSparsity ?? [] }))
+    .filter((x) => x.values.length > 0);
+  if (!series.length) return null;
+  return (
+    <div className="exp-owl">
+      <h3>Sparsity per layer (OWL)</h3>
+      <p className="hint">Each calibration source gives its own outlier ratios and so its own layer-wise sparsities; the mean over layers stays at the target.</p>
+      <LayerSparsityChart series={series} target={target} />
+    </div>
   );
 }

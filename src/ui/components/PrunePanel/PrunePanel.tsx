@@ -5,6 +5,7 @@ import { OpProgress } from '../OpProgress/OpProgress';
 import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../ExportPanel/ExportPanel';
 import { SparsityField } from '../SparsityField/SparsityField';
+import { ProfileField } from '../ProfileField/ProfileField';
 import { PRUNE_METHOD_INFO } from '../../../engine/api';
 import './PrunePanel.css';
 
@@ -43,6 +44,7 @@ export function PrunePanel() {
           </span>
         </div>
         <SparsityField name="prune-pattern" pattern={pattern} onChange={setPrunePattern} />
+        <ProfileField context="Prune" disabled={!calibrated || pattern.kind === 'nm'} />
         <div className="prune-field">
           <label htmlFor="prune-calib-lang">Calibration text</label>
           <select id="prune-calib-lang" value={calibLanguage} disabled={!calibrated || (!langs.length && !sources.length)} onChange={(e) => setCalibLanguage(e.target.value)}>

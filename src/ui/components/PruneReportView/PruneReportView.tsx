@@ -2,6 +2,7 @@ import { useAppStore } from '../../store';
 import { exportActiveModel } from '../../store/actions';
 import { fmtBytes, fmtDuration, fmtNum } from '../../format';
 import { zipFileName } from '../../download';
+import { LayerSparsityChart } from '../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import './PruneReportView.css';
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
@@ -15,6 +16,9 @@ export function PruneReportView() {
   if (!model?.prunedFrom) return null;
   const layers = report?.timings.perLayerMs ?? [];
   const meanLayer = layers.length ? layers.reduce((a, b) => a + b, 0) / layers.length : 0;
+  const lp = report?.layerProfile?.profile === 'owl' ? report.layerProfile : null;
+  const achieved = report ? layerSparsityOf(report.perMatrix) : [];
+  const target = lp ? lp.target.reduce((a, b) => a + b, 0) / lp.target.length : 0;
   return (
     <div className="prune-report" aria-label="Pruning report">
       <div className="prune-report-head">
@@ -48,7 +52,51 @@ export function PruneReportView() {
             )}
             <dt>peak GPU memory</dt>
             <dd>{fmtBytes(report.peakGpuBytes)}</dd>
+            {lp && (
+              <>
+                <dt>layer-wise sparsity</dt>
+                <dd className="prune-report-owl">
+                  OWL, M {lp.m}, λ {lp.lambda}: {pct(Math.min(...lp.target))} to {pct(Math.max(...lp.target))}
+                </dd>
+              </>
+            )}
+            {report.languageAware && (
+              <>
+                <dt>language-aware</dt>
+                <dd>
+                  β {report.languageAware.beta}, one statistic per source: {report.languageAware.sources.map((x) => `${x.name}${x.language ? ` (${x.language})` : ''}, ${x.samples} windows`).join('; ')}
+                </dd>
+              </>
+            )}
           </dl>
+          {lp && (
+            <>
+              <LayerSparsityChart series={[{ name: 'reached', values: achieved }, { name: 'OWL target', values: lp.target }]} target={target} />
+              <details className="prune-report-layers">
+                <summary>Sparsity per layer ({lp.target.length})</summary>
+                <table className="data-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">layer</th>
+                      <th scope="col">outlier ratio</th>
+                      <th scope="col">OWL target</th>
+                      <th scope="col">reached</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {lp.target.map((t, i) => (
+                      <tr key={i}>
+                        <th scope="row">{i}</th>
+                        <td>{fmtNum(lp.outlierRatio[i])} %</td>
+                        <td>{fmtNum(t * 100)} %</td>
+                        <td>{fmtNum((achieved[i] ?? NaN) * 100)} %</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </details>
+            </>
+          )}
           <details className="prune-report-matrices">
             <summary>Sparsity per matrix ({report.perMatrix.length})</summary>
             <div className="table-scroll">
@@ -86,4 +134,15 @@ export function PruneReportView() {
       )}
     </div>
   );
+}
+
+/** Zeros over weights of each decoder layer. */
+function layerSparsityOf(perMatrix: readonly { layer: number; zeros: number; numel: number }[]): number[] {
+  const z: number[] = [];
+  const n: number[] = [];
+  for (const m of perMatrix) {
+    z[m.layer] = (z[m.layer] ?? 0) + m.zeros;
+    n[m.layer] = (n[m.layer] ?? 0) + m.numel;
+  }
+  return Array.from(n, (k, i) => (k ? z[i] / k : NaN));
 }

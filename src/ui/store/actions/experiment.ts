@@ -4,7 +4,8 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { resolvePattern } from '../../../engine/api';
+import { resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import type { LayerProfileSetting } from '../pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
@@ -18,6 +19,17 @@ export function patternProblem(p: ExperimentSettings['pattern']): string | null 
   // The one rule for sparsity / N:M (src/prune/method.ts through the engine API).
   try {
     resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** A message when the layer profile cannot be used with this method and pattern (OWL with N:M, magnitude, a bad M or lambda), else null. */
+export function profileProblem(method: PruneMethod, p: ExperimentSettings['pattern'], lp: LayerProfileSetting): string | null {
+  try {
+    const pattern = resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    resolveLayerProfile({ method, ...pattern, ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -115,7 +127,9 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
           finishedAt[e.layer] = at;
           const recon = [...tr.recon];
           recon[e.layer] = e.recon;
-          const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon };
+          const layerSparsity = [...(tr.layerSparsity ?? [])];
+          if (e.layerSparsity !== undefined) layerSparsity[e.layer] = e.layerSparsity;
+          const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon, layerSparsity };
           return { ...r, layerTraces: i >= 0 ? r.layerTraces.map((t, k) => (k === i ? next : t)) : [...r.layerTraces, next] };
         });
         opts.onProgress?.(e);
@@ -158,6 +172,9 @@ export async function runExperiment(): Promise<void> {
   if (!evalLangs.length) return bad('Choose at least one evaluation language.');
   const problem = patternProblem(s.expPattern);
   if (problem) return bad(problem);
+  const profileError = profileProblem(s.expMethod, s.expPattern, s.layerProfile);
+  if (profileError) return bad(profileError);
+  const owl = s.layerProfile.profile === 'owl' ? { m: s.layerProfile.owlM, lambda: s.layerProfile.owlLambda } : undefined;
   if (!wholeAtLeast('experiment', s.expSeqlen, 2, 'Window length')) return;
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
@@ -229,6 +246,7 @@ export async function runExperiment(): Promise<void> {
     seeds: magnitude ? [0] : seeds,
     evalLanguages: evalLangs,
     taskLimit: limit,
+    ...(owl ? { owl } : {}),
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
@@ -261,6 +279,7 @@ export async function runExperiment(): Promise<void> {
       evalSeqlen: settings.seqlen,
       evalMaxWindows: settings.evalWindows,
       ...(limit !== null ? { taskLimit: limit } : {}),
+      ...(settings.owl ? { profile: 'owl' as const, owlM: settings.owl.m, owlLambda: settings.owl.lambda } : {}),
     };
     const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
     const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });

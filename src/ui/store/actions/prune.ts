@@ -2,16 +2,17 @@
 import { PolyPruneError } from '../../../common/errors';
 import { LINEAR_MATRICES, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine/api';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
-import { calibrationTexts, patternProblem } from './experiment';
+import { calibrationTexts, patternProblem, profileProblem } from './experiment';
 import { calibTextUrl } from '../../paths';
-import type { PruneMethod, SparsityPattern } from '../pruneSlice';
+import type { LayerProfileSetting, PruneMethod, SparsityPattern } from '../pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from './core';
 import { keepRecord, runHeader, textRef } from './history';
 
 /** The engine request for the prune form's settings and calibration text (null text: magnitude). */
-export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null): PruneRequest {
+export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null, profile?: LayerProfileSetting): PruneRequest {
   return {
     method,
+    ...(profile?.profile === 'owl' ? { profile: 'owl' as const, owlM: profile.owlM, owlLambda: profile.owlLambda } : {}),
     ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
     calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
   };
@@ -21,8 +22,8 @@ export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, cali
 export async function runPrune(): Promise<void> {
   const model = activeModel('prune');
   if (!model) return;
-  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen } = store();
-  const patternError = patternProblem(prunePattern);
+  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen, layerProfile } = store();
+  const patternError = patternProblem(prunePattern) ?? profileProblem(pruneMethod, prunePattern, layerProfile);
   if (patternError) {
     store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;
@@ -39,7 +40,7 @@ export async function runPrune(): Promise<void> {
       ? calibrationTexts(src, store().sources)
       : [{ name: `calib/${calibLanguage}.txt`, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), language: calibLanguage }];
     const calib = pruneMethod === 'magnitude' ? null : { texts, nsamples: calibSamples, seqlen };
-    return pruneAndKeep(model, pruneRequest(pruneMethod, prunePattern, calib), opts);
+    return pruneAndKeep(model, pruneRequest(pruneMethod, prunePattern, calib, layerProfile), opts);
   });
 }
 
@@ -76,6 +77,8 @@ export async function rerunPrune(model: ModelSummary, rec: PruneResultRecord, te
   const req: PruneRequest = {
     method: s.method as PruneMethod,
     ...(s.nm ? { nm: s.nm } : { sparsity: s.sparsity }),
+    ...(s.profile === 'owl' && s.owl ? { profile: 'owl' as const, owlM: s.owl.m, owlLambda: s.owl.lambda } : {}),
+    ...(s.langBeta !== undefined ? { langBeta: s.langBeta } : {}),
     calibration: calibrated ? { texts, nsamples: s.nsamples!, seqlen: s.seqlen!, seed: s.seed ?? 0 } : undefined,
   };
   return runOp('prune', `Re-run: pruning ${model.name} (${s.method})`, (opts) => pruneAndKeep(model, req, opts));

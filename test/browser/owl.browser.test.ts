@@ -1,0 +1,100 @@
+/**
+ * OWL layer-wise sparsity from the page (built app, headless Chromium, SwiftShader WebGPU): the Prune
+ * panel's layer-wise setting, the refusal of OWL with 2:4, and the prune report's per-layer
+ * sparsity chart and table. Tiny: the stories260K stand-in, 2 calibration windows of 32 tokens.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
+import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+
+const DIST = path.resolve(process.cwd(), 'dist');
+const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
+
+let server: StaticServer;
+let browser: Browser;
+let work: { dir: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
+  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  work = await tempDir('polyprune-owl-');
+  const standIn = path.join(work.dir, 'model');
+  mkdirSync(standIn);
+  makeBundledStandIn(standIn);
+  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  browser = await launchChromium({ webgpu: true });
+  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await work?.remove();
+});
+
+describe('OWL in the Prune panel', () => {
+  it('refuses OWL with 2:4, then prunes with OWL and draws the sparsity of every layer', async () => {
+    const { page } = browser;
+    const panel = page.locator('.prune-panel');
+    await page.locator('.ppl-sizes').getByLabel('Sequence length').fill('32');
+    await panel.getByLabel('Calibration windows').fill('2');
+    await panel.getByLabel('Method', { exact: true }).selectOption('wanda');
+    await panel.getByLabel('Prune: layer-wise sparsity').selectOption('owl');
+    expect(await panel.getByLabel('Prune: OWL outlier threshold M').inputValue()).toBe('5');
+    expect(await panel.getByLabel('Prune: OWL lambda').inputValue()).toBe('0.08');
+    // the select is disabled for 2:4, and the rule is also enforced on run
+    await panel.getByRole('radio', { name: '2:4 semi-structured' }).check();
+    expect(await panel.getByLabel('Prune: layer-wise sparsity').isDisabled()).toBe(true);
+    await panel.getByRole('button', { name: 'Prune', exact: true }).click();
+    await expect.poll(() => panel.getByRole('alert').last().textContent(), { timeout: 30_000 }).toMatch(/one N:M pattern \(2:4\) cannot express/);
+    await panel.getByRole('radio', { name: 'unstructured' }).check();
+    await panel.getByRole('button', { name: 'Prune', exact: true }).click();
+    const report = panel.getByLabel('Pruning report');
+    await report.locator('.prune-report-owl').waitFor({ timeout: 120_000 });
+    expect(await report.locator('.prune-report-owl').textContent()).toMatch(/^OWL, M 5, λ 0.08: \d+\.\d % to \d+\.\d %$/);
+    const chart = report.getByRole('figure', { name: 'Sparsity per layer' });
+    await chart.locator('.recharts-line').first().waitFor({ timeout: 30_000 });
+    expect(await chart.locator('.recharts-line').count()).toBe(2); // reached, OWL target
+    expect(await chart.locator('.recharts-line-dot').count()).toBe(10); // 5 layers each
+    const layers = report.locator('details.prune-report-layers');
+    await layers.locator('summary').click();
+    expect(await layers.locator('tbody tr').count()).toBe(5);
+    const targets = (await layers.locator('tbody tr td:nth-child(3)').allTextContents()).map((t) => parseFloat(t));
+    expect(Math.max(...targets) - Math.min(...targets)).toBeCloseTo(16, 1);
+    expect(targets.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(50, 1);
+    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-report.png') });
+  });
+
+  it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
+    const { page } = browser;
+    const panel = page.locator('section.exp-panel');
+    await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
+    const s = panel.locator('details.exp-settings');
+    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await panel.getByLabel('Pruning method').selectOption('wanda-lang');
+    // one setting for both panels: OWL is still chosen from the Prune panel
+    expect(await panel.getByLabel('Experiment: layer-wise sparsity').inputValue()).toBe('owl');
+    await panel.getByLabel('Windows per calibration source').fill('2');
+    await panel.getByLabel('Window length (tokens)').fill('32');
+    await panel.getByLabel('Evaluation windows per language').fill('1');
+    await panel.getByLabel('Task items per cell').fill('1');
+    // UDHR only: the bundled minimal pairs need a BOS token, which the stand-in's tokenizer lacks
+    const more = panel.getByRole('checkbox', { name: /^Bundled tasks:/ });
+    if (await more.count()) await more.uncheck();
+    await panel.getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
+    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    expect(await panel.locator('.exp-facts').textContent()).toMatch(/wanda-lang, 50 % unstructured, OWL layer-wise \(M 5, λ 0.08\)/);
+    const chart = panel.locator('.exp-owl').getByRole('figure', { name: 'Sparsity per layer' });
+    await chart.locator('.recharts-line').first().waitFor({ timeout: 30_000 });
+    expect(await chart.locator('.recharts-line').count()).toBe(2);
+    expect(await panel.getByRole('alert').count()).toBe(0);
+    await panel.locator('.exp-owl').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-experiment.png') });
+  }, 500_000);
+});
