@@ -3,39 +3,28 @@
  * panel's layer-wise setting, the refusal of OWL with 2:4, and the prune report's per-layer
  * sparsity chart and table. Tiny: the stories260K stand-in, 2 calibration windows of 32 tokens.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
-import { tempDir } from '../helpers/shared';
 import { launchChromium, type Browser } from './chromium';
-import { FIXTURE_DIR, makeBundledStandIn } from './standIn';
+import { serveStandInApp, type StandInApp } from './standIn';
 
-const DIST = path.resolve(process.cwd(), 'dist');
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
-let server: StaticServer;
 let browser: Browser;
-let work: { dir: string; remove: () => Promise<void> };
+let work: StandInApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  work = await tempDir('polyprune-owl-');
-  const standIn = path.join(work.dir, 'model');
-  mkdirSync(standIn);
-  makeBundledStandIn(standIn);
-  server = await startStaticServer({ '/': DIST, '/models/polyprune-ml/': standIn });
+  work = await serveStandInApp('polyprune-owl-');
   browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${server.url}/?test=1`);
+  await browser.page.goto(`${work.server.url}/?test=1`);
   await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await work?.remove();
+  await work?.close();
 });
 
 describe('OWL in the Prune panel', () => {
