@@ -173,6 +173,34 @@ function makeSwap(lang, sents, rand) {
   return items;
 }
 
+/**
+ * Two plain words at least FAR_GAP positions apart exchange places (a stronger perturbation than
+ * the adjacent swap: more word pairs of the sentence change).
+ */
+const FAR_GAP = 3;
+function makeSwapFar(lang, sents, rand) {
+  const items = [];
+  for (const s of sents) {
+    const p = pieces(lang, s);
+    const idx = [];
+    for (let i = CJK.has(lang) ? 0 : 1; i < p.parts.length; i++) if (p.parts[i].word) idx.push(i);
+    const pairs = [];
+    for (const i of idx) for (const j of idx) if (j - i >= FAR_GAP && p.parts[i].text.toLowerCase() !== p.parts[j].text.toLowerCase()) pairs.push([i, j]);
+    const used = new Set();
+    let round = 0;
+    for (const [i, j] of shuffle(rand, pairs)) {
+      if (round >= PER_SENTENCE || used.has(i) || used.has(j)) continue;
+      const texts = p.parts.map((x) => x.text);
+      [texts[i], texts[j]] = [texts[j], texts[i]];
+      const bad = render(p, texts);
+      if (bad === s) continue;
+      items.push({ good: s, bad, round: round++ });
+      used.add(i).add(j);
+    }
+  }
+  return items;
+}
+
 function makeReplace(lang, sents, freq, rand) {
   const items = [];
   for (const s of sents) {
@@ -225,6 +253,10 @@ const TASKS = {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: 'Minimal pairs: a held-out sentence against the same sentence with two adjacent words swapped (zh/ja: ICU word segments); the original should score higher.',
   },
+  swapfar: {
+    task: 'clams', chance: 0.5, ext: 'txt',
+    description: `Minimal pairs: a held-out sentence against the same sentence with two words at least ${FAR_GAP} positions apart exchanged (zh/ja: ICU word segments); the original should score higher.`,
+  },
   replace: {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: 'Minimal pairs: a held-out sentence against the same sentence with one word replaced by a word of about the same frequency from elsewhere in the text; the original should score higher.',
@@ -260,7 +292,7 @@ async function main() {
       const def = TASKS[name];
       if (!def) throw new Error(`Unknown task '${name}'`);
       const rand = rng(fnv1a(`${SEED_SALT}:${lang}:${name}`));
-      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
+      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'swapfar' ? makeSwapFar(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
       items = spread(rand, items, MAX_ITEMS);
       if (def.task === 'clams') items = [...items.filter((it) => it.round === 0), ...items.filter((it) => it.round > 0)];
       const file = `${lang}.${name}.${def.ext}`;
