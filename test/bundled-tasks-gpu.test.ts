@@ -20,14 +20,26 @@ import { testGpu } from './helpers/gpu';
 
 const MODEL = resolve(process.cwd(), 'public/models/polyprune-ml');
 const TASKS = resolve(process.cwd(), 'public/data/tasks');
-const ITEMS = 6;
-/** Pooled over all languages: at least chance + 20 points (the aim of the bundled tasks). */
+/**
+ * Items per language (9: the test stays near 40 s on lavapipe). The margins follow from the dense
+ * accuracies in the model card ("Downstream tasks", swap, first 200 items per language: 68.5 to
+ * 94.5 %, 81.9 % averaged over the ten asserted languages): on 10 x 9 items the pooled standard
+ * error is about sqrt(0.82 * 0.18 / 90) = 4.1 points, so chance + 20 (70 %) lies 3 standard errors
+ * below the expected pooled accuracy and this subset's sampling error does not fail a healthy model,
+ * while a model that loses 20 of its ~32 points above chance fails. 9 items of one language have a
+ * standard error of 12 to 15 points, too many for a per-language bar of chance + 20; each language
+ * must still be at least at chance on its subset.
+ */
+const ITEMS = 9;
+/** Pooled over the asserted languages: at least chance + 20 points (the aim of the bundled tasks). */
 const POOLED_MARGIN = 0.2;
-/** Every single language: at least chance on its subset (6 items are too few for more). */
+/** Every asserted language: at least chance on its items (see ITEMS). */
 const LANGUAGE_MARGIN = 0.0;
 /**
- * Swahili is left out of both checks: the model saw only 4 kB of Swahili (UDHR) and is near chance
- * there (62.5 ± 7.8 % on 40 items, MODEL_CARD.md); its file is shipped and scored, not asserted.
+ * Swahili is left out of both checks: its held-out text (UDHR articles 23..30) gives only 21 usable
+ * sentences and the model saw only 4 kB of Swahili; it stays below the aim on every construction
+ * measured (docs/eval-tasks.md, "Swahili").
+ * Its files are shipped and scored by the card, not asserted here.
  */
 const NOT_ASSERTED = new Set(['sw']);
 

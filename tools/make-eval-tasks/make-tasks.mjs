@@ -149,7 +149,11 @@ function frequencyTable(lang, text) {
 
 const matchCase = (src, w) => (src[0] !== src[0].toLowerCase() ? w[0].toUpperCase() + w.slice(1) : w);
 
-function makeSwap(lang, sents, rand) {
+/**
+ * Swaps of disjoint adjacent word pairs: `k` = 1 is the shipped `swap` task; `k` = 3 (`swap3`) swaps
+ * three pairs in the same sentence, a stronger perturbation for weak languages.
+ */
+function makeSwap(lang, sents, rand, k = 1) {
   const items = [];
   for (const s of sents) {
     const p = pieces(lang, s);
@@ -159,16 +163,33 @@ function makeSwap(lang, sents, rand) {
       const b = p.parts[i + 1];
       if (a.word && b.word && a.text.toLowerCase() !== b.text.toLowerCase()) cands.push(i);
     }
-    const used = new Set();
-    shuffle(rand, cands).forEach((i) => {
-      if (used.size >= 2 * PER_SENTENCE || used.has(i) || used.has(i + 1)) return;
+    if (k === 1) {
+      const used = new Set();
+      shuffle(rand, cands).forEach((i) => {
+        if (used.size >= 2 * PER_SENTENCE || used.has(i) || used.has(i + 1)) return;
+        const texts = p.parts.map((x) => x.text);
+        [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+        const bad = render(p, texts);
+        if (bad === s) return;
+        items.push({ good: s, bad, round: used.size / 2 });
+        used.add(i).add(i + 1);
+      });
+      continue;
+    }
+    // k > 1: each item swaps k disjoint pairs; the items of a sentence differ in their pairs.
+    for (let round = 0; round < PER_SENTENCE; round++) {
+      const used = new Set();
       const texts = p.parts.map((x) => x.text);
-      [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+      let swaps = 0;
+      for (const i of shuffle(rand, cands)) {
+        if (swaps >= k || used.has(i) || used.has(i + 1)) continue;
+        [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+        used.add(i).add(i + 1);
+        swaps++;
+      }
       const bad = render(p, texts);
-      if (bad === s) return;
-      items.push({ good: s, bad, round: used.size / 2 });
-      used.add(i).add(i + 1);
-    });
+      if (swaps === k && bad !== s && !items.some((it) => it.good === s && it.bad === bad)) items.push({ good: s, bad, round });
+    }
   }
   return items;
 }
@@ -253,6 +274,10 @@ const TASKS = {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: 'Minimal pairs: a held-out sentence against the same sentence with two adjacent words swapped (zh/ja: ICU word segments); the original should score higher.',
   },
+  swap3: {
+    task: 'clams', chance: 0.5, ext: 'txt',
+    description: 'Minimal pairs: a held-out sentence against the same sentence with three disjoint pairs of adjacent words swapped (zh/ja: ICU word segments); the original should score higher.',
+  },
   swapfar: {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: `Minimal pairs: a held-out sentence against the same sentence with two words at least ${FAR_GAP} positions apart exchanged (zh/ja: ICU word segments); the original should score higher.`,
@@ -292,7 +317,7 @@ async function main() {
       const def = TASKS[name];
       if (!def) throw new Error(`Unknown task '${name}'`);
       const rand = rng(fnv1a(`${SEED_SALT}:${lang}:${name}`));
-      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'swapfar' ? makeSwapFar(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
+      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'swap3' ? makeSwap(lang, sents, rand, 3) : name === 'swapfar' ? makeSwapFar(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
       items = spread(rand, items, MAX_ITEMS);
       if (def.task === 'clams') items = [...items.filter((it) => it.round === 0), ...items.filter((it) => it.round > 0)];
       const file = `${lang}.${name}.${def.ext}`;
