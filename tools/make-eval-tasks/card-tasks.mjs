@@ -105,14 +105,22 @@ function paired(a, b) {
   return { diff: mean(d), se: stderr(d), n };
 }
 
-/** The two scorers on the same items: the CLI's acc on its first n against numpy's first n. */
+/**
+ * The two scorers on the same items: the CLI's acc on its first n against numpy's first n. CLI
+ * results come from the cache and from card-tasks-cli.json (an earlier CLI-only run of this script,
+ * first 25 to 60 items, same pruning settings).
+ */
+const CLI_JSON = path.resolve('tools/make-eval-tasks/card-tasks-cli.json');
 function verify() {
   const lines = [];
+  const old = existsSync(CLI_JSON) ? JSON.parse(readFileSync(CLI_JSON, 'utf8')).rows : [];
   for (const t of index.tasks) {
-    for (const model of ['dense', 'wanda-en', `wanda-${t.language}`]) {
+    const row = old.find((r) => r.id === t.id);
+    for (const model of new Set(['dense', 'wanda-en', `wanda-${t.language}`])) {
       const rs = results(model, t);
       const npr = rs.find((r) => r.scorer === 'np');
-      for (const c of rs.filter((r) => r.scorer === 'cli')) {
+      const col = model === 'dense' ? row?.dense : model === 'wanda-en' ? row?.wandaEn : row?.wandaOwn;
+      for (const c of [...rs.filter((r) => r.scorer === 'cli'), ...(col ? [col] : [])]) {
         if (!npr || npr.correct.length < c.n) continue;
         const acc = mean(npr.correct.slice(0, c.n));
         lines.push(`${model} ${t.id} first ${c.n}: cli ${c.acc.toFixed(4)} np ${acc.toFixed(4)} ${Math.abs(acc - c.acc) < 1e-9 ? 'same' : 'DIFFERENT'}`);
