@@ -157,7 +157,19 @@ function table() {
     const rs = rows.filter((r) => r.id.endsWith(`.${kind}`));
     const reach = rs.filter((r) => r.dense.acc - r.chance >= 0.2).map((r) => `${r.language} (+${pts(r)})`);
     const miss = rs.filter((r) => r.dense.acc - r.chance < 0.2).map((r) => `${r.language} (+${pts(r)})`);
-    return `- ${kind}: dense at least 20 points above chance in ${reach.join(', ') || 'none'}; below that aim: ${miss.join(', ') || 'none'}.`;
+    // What pruning costs: paired differences pruned - dense, averaged over the languages (se of the mean).
+    const cost = (col) => {
+      const ds = rs.map((r) => paired(r.dense, r[col])).filter(Boolean);
+      if (!ds.length) return 'n/m';
+      const m = mean(ds.map((d) => d.diff));
+      const se = Math.sqrt(ds.reduce((a, d) => a + d.se ** 2, 0)) / ds.length;
+      return `${m >= 0 ? '+' : '−'}${(100 * Math.abs(m)).toFixed(1)} ± ${(100 * se).toFixed(1)} points`;
+    };
+    const oe = rs.filter((r) => r.ownMinusEn);
+    const oeMean = oe.length ? mean(oe.map((r) => r.ownMinusEn.diff)) : null;
+    const oeSe = oe.length ? Math.sqrt(oe.reduce((a, r) => a + r.ownMinusEn.se ** 2, 0)) / oe.length : null;
+    const oeText = oe.length ? `${oeMean >= 0 ? '+' : '−'}${(100 * Math.abs(oeMean)).toFixed(1)} ± ${(100 * oeSe).toFixed(1)} points over ${oe.length} languages` : 'n/m';
+    return `- ${kind}: dense at least 20 points above chance in ${reach.join(', ') || 'none'}; below that aim: ${miss.join(', ') || 'none'}. Wanda 50 % minus dense, paired, mean over the languages: own-language calibration ${cost('wandaOwn')}, English calibration ${cost('wandaEn')}; own-language minus English calibration ${oeText}.`;
   }).join('\n');
   const scorers = [...new Set(rows.flatMap((r) => [r.dense, r.wandaOwn, r.wandaEn]).filter(Boolean).map((r) => r.scorer))];
   const section = `## Downstream tasks
