@@ -10,7 +10,7 @@
 // table into public/models/polyprune-ml/MODEL_CARD.md (section "Downstream tasks") and prints it.
 //
 // Usage (repo root, after `npm ci`):
-//   node tools/make-eval-tasks/card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own] [--tasks swap,replace] [--langs ar,de,...] [--limit 200] [--reverse]
+//   node tools/make-eval-tasks/card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own,en70] [--tasks swap,replace] [--langs ar,de,...] [--limit 200] [--reverse]
 //   node tools/make-eval-tasks/card-tasks.mjs verify
 //   node tools/make-eval-tasks/card-tasks.mjs table
 import { execFileSync } from 'node:child_process';
@@ -42,16 +42,23 @@ const cached = (key, fn) => {
   return r;
 };
 
-/** A Wanda 50 % copy of the model calibrated on `lang` (cached folder under .tmp/card-tasks/). */
-function pruned(lang) {
-  const dir = path.join(CACHE, `wanda-${lang}`);
+/**
+ * A Wanda copy of the model calibrated on `lang` (cached folder under .tmp/card-tasks/): 50 % as in
+ * the table's main columns, or another sparsity for the extra column (folder wanda<percent>-<lang>).
+ */
+function pruned(lang, sparsity = PRUNE.sparsity) {
+  const name = sparsity === PRUNE.sparsity ? `wanda-${lang}` : `wanda${Math.round(100 * Number(sparsity))}-${lang}`;
+  const dir = path.join(CACHE, name);
   if (existsSync(path.join(dir, 'model.safetensors'))) return dir;
-  cached(`prune-${lang}`, () => {
-    const r = cli(['prune', '--model', MODEL, '--method', PRUNE.method, '--sparsity', PRUNE.sparsity, '--calib', path.join(MODEL, 'calib', `${lang}.txt`), '--nsamples', PRUNE.nsamples, '--seqlen', PRUNE.seqlen, '--seed', PRUNE.seed, '--out', dir]);
+  cached(`prune-${name}`, () => {
+    const r = cli(['prune', '--model', MODEL, '--method', PRUNE.method, '--sparsity', sparsity, '--calib', path.join(MODEL, 'calib', `${lang}.txt`), '--nsamples', PRUNE.nsamples, '--seqlen', PRUNE.seqlen, '--seed', PRUNE.seed, '--out', dir]);
     return { overall: r.report?.overall ?? r.overall ?? null };
   });
   return dir;
 }
+
+/** Extra column: English calibration at a higher sparsity (part `en70` of `run`), shown when measured. */
+const EXTRA = { part: 'en70', tag: 'wanda70-en', sparsity: '0.7', title: 'Wanda 70 %, English calibration' };
 
 function evalKey(model, t, limit) {
   return `eval-${model}-${t.id}-${limit}`;
@@ -76,6 +83,7 @@ function run() {
       if (part === 'dense') evalOn('dense', MODEL, t);
       else if (part === 'en') evalOn('wanda-en', pruned('en'), t);
       else if (part === 'own') evalOn(`wanda-${t.language}`, pruned(t.language), t);
+      else if (part === EXTRA.part) evalOn(EXTRA.tag, pruned('en', EXTRA.sparsity), t);
     }
   }
 }
@@ -139,18 +147,20 @@ function table() {
     if (!dense) continue;
     const own = results(`wanda-${t.language}`, t)[0] ?? null;
     const en = results('wanda-en', t)[0] ?? null;
+    const extra = results(EXTRA.tag, t)[0] ?? null;
     rows.push({
       id: t.id, task: t.task, language: t.language, chance: t.chance, itemsInFile: t.items,
-      dense: pick(dense), wandaOwn: own && pick(own), wandaEn: en && pick(en),
+      dense: pick(dense), wandaOwn: own && pick(own), wandaEn: en && pick(en), [EXTRA.tag]: extra && pick(extra),
       ownMinusEn: t.language === 'en' ? null : paired(en, own),
     });
   }
   const strip = (r) => r && { acc: r.acc, acc_stderr: r.acc_stderr, n: r.n, scorer: r.scorer };
-  writeFileSync(OUT, JSON.stringify({ prune: PRUNE, rows: rows.map((r) => ({ ...r, dense: strip(r.dense), wandaOwn: strip(r.wandaOwn), wandaEn: strip(r.wandaEn) })) }, null, 1) + '\n');
+  writeFileSync(OUT, JSON.stringify({ prune: PRUNE, rows: rows.map((r) => ({ ...r, dense: strip(r.dense), wandaOwn: strip(r.wandaOwn), wandaEn: strip(r.wandaEn), [EXTRA.tag]: strip(r[EXTRA.tag]) })) }, null, 1) + '\n');
+  const withExtra = rows.some((r) => r[EXTRA.tag]);
   const md = [
-    '| task | lang | items in file | chance | dense | Wanda 50 %, own-language calibration | Wanda 50 %, English calibration | own − English (paired) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.id.split('.')[1]} | ${r.language} | ${r.itemsInFile} | ${(100 * r.chance).toFixed(0)} | ${cell(r.dense)} | ${cell(r.wandaOwn)} | ${cell(r.wandaEn)} | ${r.language === 'en' ? 'same model' : dcell(r.ownMinusEn)} |`),
+    `| task | lang | items in file | chance | dense | Wanda 50 %, own-language calibration | Wanda 50 %, English calibration | own − English (paired) |${withExtra ? ` ${EXTRA.title} |` : ''}`,
+    `|---|---|---:|---:|---:|---:|---:|---:|${withExtra ? '---:|' : ''}`,
+    ...rows.map((r) => `| ${r.id.split('.')[1]} | ${r.language} | ${r.itemsInFile} | ${(100 * r.chance).toFixed(0)} | ${cell(r.dense)} | ${cell(r.wandaOwn)} | ${cell(r.wandaEn)} | ${r.language === 'en' ? 'same model' : dcell(r.ownMinusEn)} |${withExtra ? ` ${cell(r[EXTRA.tag])} |` : ''}`),
   ].join('\n');
   const pts = (r) => (100 * (r.dense.acc - r.chance)).toFixed(0);
   const summary = [...new Set(rows.map((r) => r.id.split('.')[1]))].map((kind) => {
@@ -169,7 +179,8 @@ function table() {
     const oeMean = oe.length ? mean(oe.map((r) => r.ownMinusEn.diff)) : null;
     const oeSe = oe.length ? Math.sqrt(oe.reduce((a, r) => a + r.ownMinusEn.se ** 2, 0)) / oe.length : null;
     const oeText = oe.length ? `${oeMean >= 0 ? '+' : '−'}${(100 * Math.abs(oeMean)).toFixed(1)} ± ${(100 * oeSe).toFixed(1)} points over ${oe.length} languages` : 'n/m';
-    return `- ${kind}: dense at least 20 points above chance in ${reach.join(', ') || 'none'}; below that aim: ${miss.join(', ') || 'none'}. Wanda 50 % minus dense, paired, mean over the languages: own-language calibration ${cost('wandaOwn')}, English calibration ${cost('wandaEn')}; own-language minus English calibration ${oeText}.`;
+    const extraText = rs.some((r) => r[EXTRA.tag]) ? ` ${EXTRA.title} minus dense: ${cost(EXTRA.tag)}.` : '';
+    return `- ${kind}: dense at least 20 points above chance in ${reach.join(', ') || 'none'}; below that aim: ${miss.join(', ') || 'none'}. Wanda 50 % minus dense, paired, mean over the languages: own-language calibration ${cost('wandaOwn')}, English calibration ${cost('wandaEn')}; own-language minus English calibration ${oeText}.${extraText}`;
   }).join('\n');
   const scorers = [...new Set(rows.flatMap((r) => [r.dense, r.wandaOwn, r.wandaEn]).filter(Boolean).map((r) => r.scorer))];
   const section = `## Downstream tasks
