@@ -7,10 +7,11 @@ causal attention, SwiGLU MLP, tied or separate LM head), the log-likelihood of e
 log p of its continuation tokens after the BOS prefix, acc = share of items whose choice 0 scores
 highest (first index on ties), stderr = sample sd / sqrt(n).
 
-Why a second implementation: on the shared two-core machine the WGSL engine runs on Mesa lavapipe at
-well under 1 GFLOP/s, too slow to score thousands of items for several pruned models; numpy does
-the same forward about 15x faster. `--check` compares its per-token NLLs with the engine's
-(`polyprune` CLI is not needed for that: see card-tasks.mjs `verify`).
+Why a second implementation: on the shared two-core machine the WGSL engine runs on Mesa lavapipe
+at 0.1 to 0.4 items per second, too slow to score thousands of items for several pruned models;
+numpy does the same forward pass 10 to 20 times faster. Its accuracy equals the engine's on every
+item set both scored (`node tools/make-eval-tasks/card-tasks.mjs verify`: 20 earlier CLI results,
+dense and Wanda 50 %, 25 to 60 items each; and test/bundled-tasks-gpu.test.ts's items).
 
 Usage: python3 tools/make-eval-tasks/np_score.py <model dir> <task file>... [--limit N]
            [--cache <dir> --tag <model tag>]
