@@ -7,13 +7,15 @@
  *   - replace:  minimal pairs (CLAMS format): a held-out sentence vs the same sentence with one word
  *               replaced by a word of about the same frequency taken from elsewhere in the text.
  *               2 choices, chance 0.5.
+ *   - swapfar, swap3 (candidates, not shipped): two words >= 3 positions apart exchanged; three
+ *               disjoint adjacent pairs swapped. Measured in docs/eval-tasks.md.
  *   - nextsent: generic JSONL: a held-out sentence as context, its true next sentence against 3
  *               sentences of about the same length from other paragraphs. 4 choices, chance 0.25.
  * Deterministic (seeded; same Node/ICU version and inputs give byte-identical files).
  * See tools/make-eval-tasks/README.md.
  *
  * Usage: node tools/make-eval-tasks/make-tasks.mjs [--out public/data/tasks] [--langs en,de,...]
- *        [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
+ *        [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
