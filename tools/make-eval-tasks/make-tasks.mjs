@@ -48,7 +48,7 @@ function args() {
   const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
   for (let i = 0; i < a.length; i += 2) {
     if (!set[a[i]] || a[i + 1] === undefined) {
-      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
+      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
       process.exit(2);
     }
     set[a[i]](a[i + 1]);
@@ -317,7 +317,10 @@ async function main() {
     }
     for (const name of o.tasks) {
       const def = TASKS[name];
-      if (!def) throw new Error(`Unknown task '${name}'`);
+      if (!def) {
+        console.error(`Unknown task '${name}'; known: ${Object.keys(TASKS).join(', ')}.`);
+        process.exit(2);
+      }
       const rand = rng(fnv1a(`${SEED_SALT}:${lang}:${name}`));
       let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'swap3' ? makeSwap(lang, sents, rand, 3) : name === 'swapfar' ? makeSwapFar(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
       items = spread(rand, items, MAX_ITEMS);
