@@ -10,7 +10,7 @@
 // table into public/models/polyprune-ml/MODEL_CARD.md (section "Downstream tasks") and prints it.
 //
 // Usage (repo root, after `npm ci`):
-//   node tools/make-eval-tasks/card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own,en70] [--tasks swap,replace] [--langs ar,de,...] [--limit 200] [--reverse]
+//   node tools/make-eval-tasks/card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own,en70] [--tasks swapfar,replace] [--langs ar,de,...] [--limit 200] [--reverse]
 //   node tools/make-eval-tasks/card-tasks.mjs verify
 //   node tools/make-eval-tasks/card-tasks.mjs table
 import { execFileSync } from 'node:child_process';
@@ -67,7 +67,7 @@ function evalKey(model, t, limit) {
 function run() {
   mkdirSync(CACHE, { recursive: true });
   const parts = opt('parts', 'dense,en,own').split(',');
-  const kinds = opt('tasks', 'swap').split(',');
+  const kinds = opt('tasks', 'swapfar,replace').split(',');
   const langs = opt('langs', null)?.split(',');
   const reverse = argv.includes('--reverse');
   const limit = opt('limit', '200');
@@ -122,7 +122,9 @@ const CLI_JSON = path.resolve('tools/make-eval-tasks/card-tasks-cli.json');
 function verify() {
   const lines = [];
   const old = existsSync(CLI_JSON) ? JSON.parse(readFileSync(CLI_JSON, 'utf8')).rows : [];
-  for (const t of index.tasks) {
+  // The shipped tasks and those of the earlier CLI run (its `swap` files are no longer shipped).
+  const tasks = [...index.tasks, ...old.filter((r) => !index.tasks.some((t) => t.id === r.id))];
+  for (const t of tasks) {
     const row = old.find((r) => r.id === t.id);
     for (const model of new Set(['dense', 'wanda-en', `wanda-${t.language}`])) {
       const rs = results(model, t);
@@ -228,6 +230,6 @@ if (argv[0] === 'run') run();
 else if (argv[0] === 'verify') verify();
 else if (argv[0] === 'table') table();
 else {
-  console.error('Usage: card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own] [--tasks swap,replace] [--langs ...] [--limit 200] | verify | table');
+  console.error('Usage: card-tasks.mjs run [--scorer cli|np] [--parts dense,en,own,en70] [--tasks swapfar,replace] [--langs ...] [--limit 200] | verify | table');
   process.exit(2);
 }

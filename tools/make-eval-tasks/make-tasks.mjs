@@ -44,7 +44,7 @@ const LANG_NAMES = {
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swap', 'replace'], skipTokens: 2048, trainCorpus: null };
+  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swapfar', 'replace'], skipTokens: 2048, trainCorpus: null };
   const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
   for (let i = 0; i < a.length; i += 2) {
     if (!set[a[i]] || a[i + 1] === undefined) {

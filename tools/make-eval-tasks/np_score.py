@@ -10,7 +10,7 @@ highest (first index on ties), stderr = sample sd / sqrt(n).
 Why a second implementation: on the shared two-core machine the WGSL engine runs on Mesa lavapipe
 at 0.1 to 0.4 items per second, too slow to score thousands of items for several pruned models;
 numpy does the same forward pass 10 to 20 times faster. Its accuracy equals the engine's on every
-item set both scored (`node tools/make-eval-tasks/card-tasks.mjs verify`: 20 earlier CLI results,
+item set both scored (`node tools/make-eval-tasks/card-tasks.mjs verify`: 26 earlier CLI results,
 dense and Wanda 50 %, 25 to 60 items each; and test/bundled-tasks-gpu.test.ts's items).
 
 Usage: python3 tools/make-eval-tasks/np_score.py <model dir> <task file>... [--limit N]
