@@ -2,7 +2,8 @@
  * The shipped default model must stay clearly above chance on the shipped downstream tasks
  * (public/data/tasks): the test scores the task files with the model on the WGSL engine, nothing is
  * hard-coded but the margins. To stay quick on a software adapter it scores a stated subset: the first
- * ITEMS items (one per sentence) of every language's `swap` file except Swahili's (see NOT_ASSERTED).
+ * ITEMS items (one per sentence) of every language's `swapfar` file (the default bundled task) except
+ * Swahili's (see NOT_ASSERTED).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,14 +21,26 @@ import { testGpu } from './helpers/gpu';
 
 const MODEL = resolve(process.cwd(), 'public/models/polyprune-ml');
 const TASKS = resolve(process.cwd(), 'public/data/tasks');
-const ITEMS = 6;
-/** Pooled over all languages: at least chance + 20 points (the aim of the bundled tasks). */
+/**
+ * Items per language (9: the test stays near 40 s on lavapipe). The margins follow from the dense
+ * accuracies in the model card ("Downstream tasks", swapfar, 168 to 218 items per language: 75.2 to
+ * 93.0 %, about 85.5 % averaged over the ten asserted languages): on 10 x 9 items the pooled
+ * standard error is about sqrt(0.855 * 0.145 / 90) = 3.7 points, so chance + 20 (70 %) lies 4 standard errors
+ * below the expected pooled accuracy and this subset's sampling error does not fail a healthy model,
+ * while a model that loses 20 of its ~35 points above chance fails. 9 items of one language have a
+ * standard error of 8 to 14 points, too many for a per-language bar of chance + 20; each language
+ * must still be at least at chance on its subset.
+ */
+const ITEMS = 9;
+/** Pooled over the asserted languages: at least chance + 20 points (the aim of the bundled tasks). */
 const POOLED_MARGIN = 0.2;
-/** Every single language: at least chance on its subset (6 items are too few for more). */
+/** Every asserted language: at least chance on its items (see ITEMS). */
 const LANGUAGE_MARGIN = 0.0;
 /**
- * Swahili is left out of both checks: the model saw only 4 kB of Swahili (UDHR) and is near chance
- * there (62.5 ± 7.8 % on 40 items, MODEL_CARD.md); its file is shipped and scored, not asserted.
+ * Swahili is left out of both checks: its held-out text (UDHR articles 23..30) gives only 21 usable
+ * sentences and the model saw only 4 kB of Swahili; it stays below the aim on every construction
+ * measured (docs/eval-tasks.md, "Swahili").
+ * Its files are shipped and scored by the card, not asserted here.
  */
 const NOT_ASSERTED = new Set(['sw']);
 
@@ -35,15 +48,15 @@ describe('bundled tasks on the shipped default model', () => {
   let model: LlamaModel | undefined;
   afterAll(() => model?.destroy());
 
-  it(`dense model: swap minimal pairs (first ${ITEMS} items per language) clearly above chance`, { timeout: 1_800_000 }, async () => {
+  it(`dense model: swapfar minimal pairs (first ${ITEMS} items per language) clearly above chance`, { timeout: 1_800_000 }, async () => {
     const index = parseTaskIndex(readFileSync(join(TASKS, 'index.json'), 'utf8'));
     const folder = dirFolder(MODEL);
     const gpu = await testGpu();
     model = await LlamaModel.load(gpu, await loadModelConfig(folder), await openCheckpoint(folder));
     const tok = await loadTokenizerFromFolder(folder);
     const scorer = gpuScorer(model);
-    expect(index.tasks.filter((t) => t.id.endsWith('.swap'))).toHaveLength(11);
-    const swap = index.tasks.filter((t) => t.id.endsWith('.swap') && !NOT_ASSERTED.has(t.language));
+    expect(index.tasks.filter((t) => t.id.endsWith('.swapfar'))).toHaveLength(11);
+    const swap = index.tasks.filter((t) => t.id.endsWith('.swapfar') && !NOT_ASSERTED.has(t.language));
     let correct = 0;
     let n = 0;
     let chance = 0;
@@ -60,7 +73,7 @@ describe('bundled tasks on the shipped default model', () => {
       chance += t.chance * r.n;
     }
     const pooled = correct / n;
-    console.log(`bundled swap tasks, dense, first ${ITEMS} items: pooled ${pooled.toFixed(3)}; ${report.join(', ')}`);
+    console.log(`bundled swapfar tasks, dense, first ${ITEMS} items: pooled ${pooled.toFixed(3)}; ${report.join(', ')}`);
     expect(pooled, `pooled ${pooled.toFixed(3)} (${report.join(', ')}), chance ${(chance / n).toFixed(2)}`).toBeGreaterThanOrEqual(chance / n + POOLED_MARGIN);
   });
 });

@@ -21,7 +21,7 @@ describe('bundled task index (public/data/tasks/index.json)', () => {
   const index: TaskIndex = parseTaskIndex(readFileSync(path.join(DIR, 'index.json'), 'utf8'));
 
   it('has a swap and a replace task for every language of the default model', () => {
-    for (const l of LANGS) expect(tasksForLanguage(index, l).map((t) => t.id.split('.')[1]).sort(), l).toEqual(['replace', 'swap']);
+    for (const l of LANGS) expect(tasksForLanguage(index, l).map((t) => t.id.split('.')[1]).sort(), l).toEqual(['replace', 'swapfar']);
   });
 
   it('every file parses with its engine task, with the stated item count and chance level', () => {
@@ -46,7 +46,7 @@ describe('bundled task index (public/data/tasks/index.json)', () => {
         expect(calibText.includes(good), `${t.id} ${it.id}: in calib/${t.language}.txt`).toBe(false);
         expect(bad, `${t.id} ${it.id}`).not.toBe(good);
         // A swap keeps every character; a replacement changes exactly one word.
-        if (t.id.endsWith('.swap')) expect(sorted(bad), `${t.id} ${it.id}`).toBe(sorted(good));
+        if (t.id.endsWith('.swapfar')) expect(sorted(bad), `${t.id} ${it.id}`).toBe(sorted(good));
       }
     }
   });

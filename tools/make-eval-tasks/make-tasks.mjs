@@ -7,13 +7,15 @@
  *   - replace:  minimal pairs (CLAMS format): a held-out sentence vs the same sentence with one word
  *               replaced by a word of about the same frequency taken from elsewhere in the text.
  *               2 choices, chance 0.5.
+ *   - swapfar, swap3 (candidates, not shipped): two words >= 3 positions apart exchanged; three
+ *               disjoint adjacent pairs swapped. Measured in docs/eval-tasks.md.
  *   - nextsent: generic JSONL: a held-out sentence as context, its true next sentence against 3
  *               sentences of about the same length from other paragraphs. 4 choices, chance 0.25.
  * Deterministic (seeded; same Node/ICU version and inputs give byte-identical files).
  * See tools/make-eval-tasks/README.md.
  *
  * Usage: node tools/make-eval-tasks/make-tasks.mjs [--out public/data/tasks] [--langs en,de,...]
- *        [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
+ *        [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -42,11 +44,11 @@ const LANG_NAMES = {
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swap', 'replace'], skipTokens: 2048, trainCorpus: null };
+  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swapfar', 'replace'], skipTokens: 2048, trainCorpus: null };
   const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
   for (let i = 0; i < a.length; i += 2) {
     if (!set[a[i]] || a[i + 1] === undefined) {
-      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
+      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
       process.exit(2);
     }
     set[a[i]](a[i + 1]);
@@ -149,7 +151,11 @@ function frequencyTable(lang, text) {
 
 const matchCase = (src, w) => (src[0] !== src[0].toLowerCase() ? w[0].toUpperCase() + w.slice(1) : w);
 
-function makeSwap(lang, sents, rand) {
+/**
+ * Swaps of disjoint adjacent word pairs: `k` = 1 is the shipped `swap` task; `k` = 3 (`swap3`) swaps
+ * three pairs in the same sentence, a stronger perturbation for weak languages.
+ */
+function makeSwap(lang, sents, rand, k = 1) {
   const items = [];
   for (const s of sents) {
     const p = pieces(lang, s);
@@ -159,16 +165,61 @@ function makeSwap(lang, sents, rand) {
       const b = p.parts[i + 1];
       if (a.word && b.word && a.text.toLowerCase() !== b.text.toLowerCase()) cands.push(i);
     }
-    const used = new Set();
-    shuffle(rand, cands).forEach((i) => {
-      if (used.size >= 2 * PER_SENTENCE || used.has(i) || used.has(i + 1)) return;
+    if (k === 1) {
+      const used = new Set();
+      shuffle(rand, cands).forEach((i) => {
+        if (used.size >= 2 * PER_SENTENCE || used.has(i) || used.has(i + 1)) return;
+        const texts = p.parts.map((x) => x.text);
+        [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+        const bad = render(p, texts);
+        if (bad === s) return;
+        items.push({ good: s, bad, round: used.size / 2 });
+        used.add(i).add(i + 1);
+      });
+      continue;
+    }
+    // k > 1: each item swaps k disjoint pairs; the items of a sentence differ in their pairs.
+    for (let round = 0; round < PER_SENTENCE; round++) {
+      const used = new Set();
       const texts = p.parts.map((x) => x.text);
-      [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+      let swaps = 0;
+      for (const i of shuffle(rand, cands)) {
+        if (swaps >= k || used.has(i) || used.has(i + 1)) continue;
+        [texts[i], texts[i + 1]] = [texts[i + 1], texts[i]];
+        used.add(i).add(i + 1);
+        swaps++;
+      }
       const bad = render(p, texts);
-      if (bad === s) return;
-      items.push({ good: s, bad, round: used.size / 2 });
-      used.add(i).add(i + 1);
-    });
+      if (swaps === k && bad !== s && !items.some((it) => it.good === s && it.bad === bad)) items.push({ good: s, bad, round });
+    }
+  }
+  return items;
+}
+
+/**
+ * Two plain words at least FAR_GAP positions apart exchange places (a stronger perturbation than
+ * the adjacent swap: more word pairs of the sentence change).
+ */
+const FAR_GAP = 3;
+function makeSwapFar(lang, sents, rand) {
+  const items = [];
+  for (const s of sents) {
+    const p = pieces(lang, s);
+    const idx = [];
+    for (let i = CJK.has(lang) ? 0 : 1; i < p.parts.length; i++) if (p.parts[i].word) idx.push(i);
+    const pairs = [];
+    for (const i of idx) for (const j of idx) if (j - i >= FAR_GAP && p.parts[i].text.toLowerCase() !== p.parts[j].text.toLowerCase()) pairs.push([i, j]);
+    const used = new Set();
+    let round = 0;
+    for (const [i, j] of shuffle(rand, pairs)) {
+      if (round >= PER_SENTENCE || used.has(i) || used.has(j)) continue;
+      const texts = p.parts.map((x) => x.text);
+      [texts[i], texts[j]] = [texts[j], texts[i]];
+      const bad = render(p, texts);
+      if (bad === s) continue;
+      items.push({ good: s, bad, round: round++ });
+      used.add(i).add(j);
+    }
   }
   return items;
 }
@@ -225,6 +276,14 @@ const TASKS = {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: 'Minimal pairs: a held-out sentence against the same sentence with two adjacent words swapped (zh/ja: ICU word segments); the original should score higher.',
   },
+  swap3: {
+    task: 'clams', chance: 0.5, ext: 'txt',
+    description: 'Minimal pairs: a held-out sentence against the same sentence with three disjoint pairs of adjacent words swapped (zh/ja: ICU word segments); the original should score higher.',
+  },
+  swapfar: {
+    task: 'clams', chance: 0.5, ext: 'txt',
+    description: `Minimal pairs: a held-out sentence against the same sentence with two words at least ${FAR_GAP} positions apart exchanged (zh/ja: ICU word segments); the original should score higher.`,
+  },
   replace: {
     task: 'clams', chance: 0.5, ext: 'txt',
     description: 'Minimal pairs: a held-out sentence against the same sentence with one word replaced by a word of about the same frequency from elsewhere in the text; the original should score higher.',
@@ -258,9 +317,12 @@ async function main() {
     }
     for (const name of o.tasks) {
       const def = TASKS[name];
-      if (!def) throw new Error(`Unknown task '${name}'`);
+      if (!def) {
+        console.error(`Unknown task '${name}'; known: ${Object.keys(TASKS).join(', ')}.`);
+        process.exit(2);
+      }
       const rand = rng(fnv1a(`${SEED_SALT}:${lang}:${name}`));
-      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
+      let items = name === 'swap' ? makeSwap(lang, sents, rand) : name === 'swap3' ? makeSwap(lang, sents, rand, 3) : name === 'swapfar' ? makeSwapFar(lang, sents, rand) : name === 'replace' ? makeReplace(lang, sents, freq, rand) : makeNextSent(lang, paraSents, rand);
       items = spread(rand, items, MAX_ITEMS);
       if (def.task === 'clams') items = [...items.filter((it) => it.round === 0), ...items.filter((it) => it.round > 0)];
       const file = `${lang}.${name}.${def.ext}`;
