@@ -32,6 +32,11 @@ export async function fixtureWindows(file: string): Promise<{ ids: Int32Array; n
   return { ids, n: info.shape[0], seqlen: info.shape[1] };
 }
 
+/** The fixture's model config alone (opens no checkpoint). */
+export async function fixtureConfig() {
+  return loadModelConfig(dirFolder(requireShared(FIXTURE)));
+}
+
 export async function fixtureCheckpoint() {
   const folder = dirFolder(requireShared(FIXTURE));
   const cfg = await loadModelConfig(folder);

@@ -23,7 +23,7 @@ import { parsePruningRecord } from '../../src/export/provenance';
 import { pruneResultRecord, recordHeader, parseResultRecord } from '../../src/experiment/records';
 import { PolyPruneError } from '../../src/common/errors';
 import { testGpu } from '../helpers/gpu';
-import { FIXTURE, fixtureCheckpoint, fixtureTensors, fixtureWindows, requireShared } from '../helpers/fixture';
+import { FIXTURE, fixtureCheckpoint, fixtureConfig, fixtureTensors, fixtureWindows, requireShared } from '../helpers/fixture';
 
 function errorOf(f: () => unknown): PolyPruneError {
   try {
@@ -137,6 +137,7 @@ describe('OWL on the stories260K fixture (GPU) against a float64 numpy reference
       return await pruneModel(model, await fixtureWindows('calib-en.safetensors'), { method: 'wanda', sparsity: 0.5, profile: 'owl', ...opts });
     } finally {
       model.destroy();
+      await ckpt.close();
     }
   }
 
@@ -168,7 +169,7 @@ describe('OWL on the stories260K fixture (GPU) against a float64 numpy reference
       expect(Math.max(...lp.target) - Math.min(...lp.target)).toBeCloseTo(2 * lambda, 12);
       expect(lp.target.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(target, 12);
       // every layer pruned at its own ratio, exactly as wanda's per-row selection does
-      const { cfg } = await fixtureCheckpoint();
+      const cfg = await fixtureConfig();
       const achieved = layerAchieved(report.perMatrix);
       const layerNumel = LINEAR_NAMES.reduce((n, name) => n + linearShape(cfg, name).reduce((a, b) => a * b, 1), 0);
       for (let i = 0; i < 5; i++) {
@@ -226,6 +227,7 @@ describe('language-aware Wanda on the fixture (GPU): two calibration languages',
       report = await pruneModel(model, calib, { method: 'wanda-lang', sparsity: 0.5, maxChunkTokens: 5 * 64, onMatrixPruned: (i, name, w) => void (i === 0 && pruned.set(name, w)) });
     } finally {
       model.destroy();
+      await ckpt.close();
     }
     expect(report.languageAware).toEqual({ beta: 1, sources: calib.sources });
     // layer 0 sees dense activations: its per-language statistics are the fixture's (dense: en; the de run's in-run stats at layer 0: de)
