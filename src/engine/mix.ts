@@ -103,6 +103,28 @@ export interface ConfirmMixResult {
   layerIou: (number | null)[];
 }
 
+/**
+ * A statistics handle as host arrays (`readStats`), to keep (the page stores it in IndexedDB) and to
+ * load again without a calibration pass (`loadStats`). Structured-cloneable.
+ */
+export interface StatsData {
+  format: 'polyprune-mix-stats';
+  version: 1;
+  /** Content hash of the model the statistics were collected on (ModelSummary.sha256). */
+  modelSha256: string;
+  method: 'wanda';
+  sources: StatsSourceSummary[];
+  nsamples: number;
+  seqlen: number;
+  seed: number | null;
+  layers: number;
+  /** All windows, source after source (n x seqlen). */
+  ids: Int32Array;
+  files: CalibrationFileProvenance[];
+  /** values[layer * 4 + group] = (N, K) per-window sums of squares (groups: q/k/v, o, gate/up, down). */
+  values: Float32Array[];
+}
+
 /** Calibration forward work the engine has done since it started (the mixer's "no new pass" check). */
 export interface EngineCounters {
   /** Calibration passes (a calibrated `prune`, a `collectStats`). */

@@ -134,6 +134,47 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
   return { counts: [...counts], seqlen, perWindow, bytes: denseStatsBytes(model, n) };
 }
 
+/** Every window statistic back to the host: values[layer * groups + group] = (N, K) (INPUT_GROUPS order). */
+export async function readDenseStats(gpu: Gpu, stats: DenseStats): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const m of stats.perWindow) for (const g of INPUT_GROUPS) out.push(await gpu.readF32(m.get(g.lead)!));
+  return out;
+}
+
+/**
+ * Statistics read back earlier (`readDenseStats`, e.g. from the browser's storage) onto the GPU again:
+ * no forward pass. Checks every array's length against the model (BAD_ARGUMENT) and every value
+ * (finite, >= 0: NON_FINITE / BAD_ARGUMENT).
+ */
+export function uploadDenseStats(model: LlamaModel, counts: readonly number[], seqlen: number, values: readonly Float32Array[]): DenseStats {
+  const gpu = model.gpu;
+  const L = model.cfg.numLayers;
+  const G = INPUT_GROUPS.length;
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (!Array.isArray(values) || values.length !== L * G) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics hold ${Array.isArray(values) ? values.length : 0} arrays; this model needs ${L * G} (${L} layers x ${G} input groups). They were collected for another model; collect them again.`);
+  values.forEach((v, k) => {
+    const g = INPUT_GROUPS[k % G];
+    const K = linearShape(model.cfg, g.lead)[1];
+    if (!(v instanceof Float32Array) || v.length !== n * K) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead}: expected ${n} x ${K} floats, got ${v instanceof Float32Array ? v.length : typeof v}. Collect them again.`);
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) throw new PolyPruneError('NON_FINITE', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead} hold a non-finite value (${v[i]}) at window ${Math.floor(i / K)}, input ${i % K}; the stored copy is damaged. Collect them again.`);
+      if (v[i] < 0) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead} hold a negative sum of squares (${v[i]}) at window ${Math.floor(i / K)}, input ${i % K}; the stored copy is damaged. Collect them again.`);
+    }
+  });
+  const perWindow: Map<LinearName, Tensor>[] = [];
+  try {
+    for (let i = 0; i < L; i++) {
+      const m = new Map<LinearName, Tensor>();
+      perWindow.push(m);
+      for (const [k, g] of INPUT_GROUPS.entries()) m.set(g.lead, gpu.upload(values[i * G + k], [n, linearShape(model.cfg, g.lead)[1]], `mix.v.${i}.${g.lead}`));
+    }
+  } catch (e) {
+    for (const m of perWindow) for (const t of m.values()) t.destroy();
+    throw e;
+  }
+  return { counts: [...counts], seqlen, perWindow, bytes: denseStatsBytes(model, n) };
+}
+
 /**
  * Normalised mix weights: one per source, finite and >= 0, not all 0 (BAD_ARGUMENT otherwise), scaled
  * to sum 1. A source with no windows must have weight 0.

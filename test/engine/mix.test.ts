@@ -104,6 +104,40 @@ describe('engine: calibration mixer', () => {
     for (const m of [direct.model.id, r.exact.model.id, r2.exact.model.id]) await engine.unloadModel(m);
   });
 
+  it('readStats -> loadStats: the same statistics again without a calibration pass; foreign or damaged data is refused', async () => {
+    const data = await engine.readStats(stats.id);
+    expect(data.values.length).toBe(stats.layers * 4);
+    expect(data.ids.length).toBe(32 * en.seqlen);
+    // through a structured clone, as the page's IndexedDB and the worker boundary see it
+    const copy = structuredClone(data);
+    const c0 = await engine.counters();
+    const loaded = await engine.loadStats(baseId, copy);
+    expect(await engine.counters()).toEqual(c0);
+    expect(loaded.id).not.toBe(stats.id);
+    expect(loaded.sources).toEqual(stats.sources);
+    const a = await engine.mixPrune(stats.id, { weights: [0.3, 0.7], sparsity: 0.5 });
+    const b = await engine.mixPrune(loaded.id, { weights: [0.3, 0.7], sparsity: 0.5 });
+    expect(b.model.id).not.toBe(a.model.id);
+    expect(b.sparsity).toEqual(a.sparsity);
+    expect((await engine.maskOverlap(a.model.id, b.model.id)).iou.flat().every((v) => v === 1)).toBe(true);
+    const pa = await engine.perplexity(a.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    const pb = await engine.perplexity(b.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    expect(pb.ppl).toBe(pa.ppl);
+    expect(await engine.counters()).toEqual(c0);
+    await engine.unloadModel(b.model.id);
+    await engine.releaseStats(loaded.id);
+    // refused: another model's hash, a short array, a NaN, a token id past the vocabulary
+    expect(await code(engine.loadStats(baseId, { ...data, modelSha256: 'f'.repeat(64) }))).toMatch(/BAD_ARGUMENT: These statistics were collected on another model/);
+    expect(await code(engine.loadStats(baseId, { ...data, values: [data.values[0].subarray(1), ...data.values.slice(1)] }))).toMatch(/BAD_ARGUMENT: Stored statistics of layer 0 self_attn.q_proj: expected 32 x/);
+    const nan = data.values.map((v) => v.slice());
+    nan[5][7] = Number.NaN;
+    expect(await code(engine.loadStats(baseId, { ...data, values: nan }))).toMatch(/NON_FINITE: Stored statistics of layer 1 self_attn.o_proj hold a non-finite value/);
+    const ids = data.ids.slice();
+    ids[3] = 1 << 20;
+    expect(await code(engine.loadStats(baseId, { ...data, ids }))).toMatch(/BAD_ARGUMENT/);
+    expect(await code(engine.loadStats(baseId, { ...data, format: 'x' as 'polyprune-mix-stats' }))).toMatch(/BAD_ARGUMENT: Not mixer statistics/);
+  });
+
   it('an unloaded mixer model is made again; bad requests end in messages', async () => {
     const r = await engine.mixPrune(stats.id, { weights: [0.5, 0.5], nm: { n: 2, m: 4 } });
     await engine.unloadModel(r.model.id);
