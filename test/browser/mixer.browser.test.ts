@@ -3,7 +3,8 @@
  * on the stories260K stand-in for the bundled model (de, en): collect once, move the sliders (range
  * and number), masks and perplexity update with NO calibration forward pass (the engine's counters),
  * and Confirm gives the exact sequential prune (the same perplexity as engine.prune on the same
- * windows) with layer 0 identical to the instant masks. Screenshots go to .tmp/screenshots.
+ * windows) with layer 0 identical to the instant masks; after a reload the statistics kept in IndexedDB
+ * are reused without a calibration pass and give the same perplexity. Screenshots go to .tmp/screenshots.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -97,6 +98,24 @@ describe('calibration mixer in Chromium', () => {
     await expect.poll(() => counters().then((c) => c.calibrationRuns), { timeout: 120_000 }).toBe(c2.calibrationRuns + 2);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
     await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(2);
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+    const beforeReload = await instantPpl();
+
+    // the statistics were kept in IndexedDB: after a reload the mixer reuses them without a calibration pass
+    await page.reload();
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await page.getByLabel('Sequence length').fill('32');
+    await page.getByLabel('Max windows').fill('2');
+    const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
+    await reuse.waitFor({ timeout: 60_000 });
+    expect(await reuse.count()).toBe(1);
+    await reuse.click();
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows.*loaded from the browser's storage.*no calibration pass/);
+    expect(await counters()).toEqual({ calibrationRuns: 0, calibrationForwards: 0 });
+    expect(await panel().getByLabel('weight of de').inputValue()).toBe('0.5');
+    expect(await instantPpl()).toEqual(beforeReload);
+    await shot('reused');
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import type { SparsityPattern } from './pruneSlice';
 import type { SliceCreator } from './types';
+import type { StoredStatsMeta } from '../mixStatsCache';
 
 /** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
 export interface MixStatsView {
@@ -48,11 +49,15 @@ export interface MixerSlice {
   mixConfirm: MixConfirmView | null;
   /** An instant update is being computed. */
   mixBusy: boolean;
+  /** Statistics of the active model kept in the browser's storage (newest first), offered for reuse. */
+  mixStored: StoredStatsMeta[];
+  /** Where the current statistics came from: a calibration pass, or the browser's storage. */
+  mixStatsOrigin: 'collected' | 'stored' | null;
   setMixSources: (langs: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
   setMixWeights: (w: number[]) => void;
-  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy'>>) => void;
+  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
 
 export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
@@ -65,6 +70,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixUpdate: null,
   mixConfirm: null,
   mixBusy: false,
+  mixStored: [],
+  mixStatsOrigin: null,
   setMixSources: (mixSources) => set({ mixSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),

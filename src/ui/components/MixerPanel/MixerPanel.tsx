@@ -1,5 +1,6 @@
+import { useEffect } from 'react';
 import { useAppStore } from '../../store';
-import { collectMixStats, confirmCurrentMix, setMixWeight } from '../../store/actions';
+import { collectMixStats, confirmCurrentMix, forgetMixStats, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -29,6 +30,12 @@ export function MixerPanel() {
   const seqlen = useAppStore((s) => s.seqlen);
   const running = useAppStore((s) => s.running !== null);
   const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
+  const activeSha = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId)?.sha256 ?? null);
+  const stored = useAppStore((s) => s.mixStored);
+  const origin = useAppStore((s) => s.mixStatsOrigin);
+  useEffect(() => {
+    void refreshStoredMixStats();
+  }, [activeSha]);
   const { setMixSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
@@ -56,12 +63,33 @@ export function MixerPanel() {
           Confirm (exact sequential prune)
         </button>
       </div>
+      {stored.length > 0 && (
+        <div className="mixer-stored" data-testid="mixer-stored">
+          <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
+          <ul>
+            {stored.map((m) => {
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens`;
+              return (
+                <li key={m.key}>
+                  {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
+                  <button type="button" disabled={!hasModel || running} aria-label={`Reuse stored statistics: ${what}`} onClick={() => void reuseMixStats(m.key)}>
+                    Reuse
+                  </button>{' '}
+                  <button type="button" disabled={running} aria-label={`Delete stored statistics: ${what}`} onClick={() => void forgetMixStats(m.key)}>
+                    Delete
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      )}
       <OpProgress panel="mixer" />
       <Messages panel="mixer" />
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, collected in {(stats.collectMs / 1000).toFixed(1)} s.
+            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (

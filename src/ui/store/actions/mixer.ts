@@ -3,10 +3,11 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import type { MixRequest } from '../../../engine/api';
+import type { MixRequest, StatsSummary } from '../../../engine/api';
+import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from '../../mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
 import type { SparsityPattern } from '../pruneSlice';
-import { activeModel, bundledText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
+import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
 import { patternProblem } from './experiment';
 
 const DEBOUNCE_MS = 120;
@@ -37,7 +38,7 @@ async function perplexities(modelId: string, langs: readonly string[]): Promise<
 export async function collectMixStats(): Promise<void> {
   const model = activeModel('mixer');
   if (!model) return;
-  const { mixSources, mixEvalLangs, mixSamples, seqlen, mixStats, mixUpdate } = store();
+  const { mixSources, mixSamples, seqlen, mixStats, mixUpdate } = store();
   if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
   if (mixSources.length < 1) {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration language to mix.' });
@@ -51,12 +52,72 @@ export async function collectMixStats(): Promise<void> {
     const sources = [];
     for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
     const s = await getEngine().collectStats(model.id, { method: 'wanda', sources, nsamples: mixSamples, seqlen }, opts);
-    const dense = await perplexities(model.id, mixEvalLangs);
-    store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows })), seqlen: s.seqlen, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense });
-    store().setMixWeights(mixSources.map(() => 1 / mixSources.length));
+    await keepStats(s);
+    await showStats(s, 'collected');
     return true;
   });
   if (ok) await updateMix();
+}
+
+/** The statistics' summary in the store, the dense perplexities, equal weights. */
+async function showStats(s: StatsSummary, origin: 'collected' | 'stored'): Promise<void> {
+  const dense = await perplexities(s.modelId, store().mixEvalLangs);
+  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows })), seqlen: s.seqlen, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
+  store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
+}
+
+/** Keep freshly collected statistics in the browser's storage; a full quota is a message, the statistics stay usable. */
+async function keepStats(s: StatsSummary): Promise<void> {
+  try {
+    const data = await getEngine().readStats(s.id);
+    await saveMixStats(data);
+  } catch (e) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: errorCode(e), text: errorText(e) });
+  }
+  await refreshStoredMixStats();
+}
+
+/** The stored statistics of the active model (the mixer offers them for reuse). */
+export async function refreshStoredMixStats(): Promise<void> {
+  const s = store();
+  const model = s.models.find((x) => x.id === s.activeModelId);
+  if (!model) {
+    store().setMixState({ mixStored: [] });
+    return;
+  }
+  try {
+    store().setMixState({ mixStored: await listMixStats(model.sha256) });
+  } catch {
+    // no IndexedDB (private window): nothing to offer; saving says why
+    store().setMixState({ mixStored: [] });
+  }
+}
+
+/** Reuse statistics stored on an earlier visit: no calibration pass, the same masks as when they were collected. */
+export async function reuseMixStats(key: string): Promise<void> {
+  const model = activeModel('mixer');
+  if (!model) return;
+  const { mixStats, mixUpdate } = store();
+  const ok = await runOp('mixer', 'Loading stored calibration statistics', async (opts) => {
+    if (mixStats) await getEngine().releaseStats(mixStats.id);
+    if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
+    store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null, mixStatsOrigin: null });
+    const data = await loadMixStats(key);
+    const s = await getEngine().loadStats(model.id, data, opts);
+    await showStats(s, 'stored');
+    return true;
+  });
+  if (ok) await updateMix();
+}
+
+/** Remove stored statistics from the browser's storage. */
+export async function forgetMixStats(key: string): Promise<void> {
+  try {
+    await deleteMixStats(key);
+  } catch (e) {
+    reportError('mixer', e);
+  }
+  await refreshStoredMixStats();
 }
 
 let timer: ReturnType<typeof setTimeout> | null = null;
