@@ -106,6 +106,7 @@ describe('calibration mixer in Chromium', () => {
     await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
     await page.getByLabel('Sequence length').fill('32');
     await page.getByLabel('Max windows').fill('2');
+    await panel().getByLabel('Windows per source').fill('4');
     const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
     await reuse.waitFor({ timeout: 60_000 });
     expect(await reuse.count()).toBe(1);
@@ -116,6 +117,22 @@ describe('calibration mixer in Chromium', () => {
     expect(await panel().getByLabel('weight of de').inputValue()).toBe('0.5');
     expect(await instantPpl()).toEqual(beforeReload);
     await shot('reused');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+
+    // the user's own calibration file (Experiment panel) is a mixer source too
+    await page.getByLabel('Calibration files').setInputFiles({ name: 'mine-en.txt', mimeType: 'text/plain', buffer: Buffer.from(CALIB_TEXT.en.split('').reverse().join('')) });
+    const mine = panel().getByRole('checkbox', { name: /mine-en\.txt/ });
+    await mine.waitFor({ timeout: 30_000 });
+    await mine.check();
+    await panel().getByRole('group', { name: /^Bundled calibration languages to mix/ }).getByRole('checkbox', { name: 'en' }).uncheck();
+    await panel().getByRole('button', { name: 'Collect again' }).click();
+    const statsText = () => panel().getByTestId('mixer-stats').innerText({ timeout: 1000 }).catch(() => '');
+    const collected = await expect.poll(statsText, { timeout: 180_000 }).toMatch(/4 de \+ 4 mine-en\.txt windows.*collected in/).then(() => true, () => false);
+    expect(collected, `${await panel().innerText()}\n${log()}`).toBe(true);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    expect(await panel().getByRole('slider', { name: 'mine-en.txt' }).count()).toBe(1);
+    expect((await counters()).calibrationRuns).toBe(1);
+    await shot('own-source');
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

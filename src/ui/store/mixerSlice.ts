@@ -40,6 +40,8 @@ export interface MixConfirmView {
 /** The Calibration mixer panel: sources, weights (sum 1), and what the engine last reported. */
 export interface MixerSlice {
   mixSources: string[];
+  /** The user's own calibration sources (Experiment panel's `sources`, by id) to mix as well. */
+  mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
   mixWeights: number[];
@@ -54,6 +56,7 @@ export interface MixerSlice {
   /** Where the current statistics came from: a calibration pass, or the browser's storage. */
   mixStatsOrigin: 'collected' | 'stored' | null;
   setMixSources: (langs: string[]) => void;
+  setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
   setMixWeights: (w: number[]) => void;
@@ -62,6 +65,7 @@ export interface MixerSlice {
 
 export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixSources: ['de', 'en'],
+  mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
   mixWeights: [0.5, 0.5],
@@ -73,6 +77,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixStored: [],
   mixStatsOrigin: null,
   setMixSources: (mixSources) => set({ mixSources }),
+  setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
   setMixWeights: (mixWeights) => set({ mixWeights }),

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useAppStore } from '../../store';
-import { collectMixStats, confirmCurrentMix, forgetMixStats, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
+import { collectMixStats, confirmCurrentMix, forgetMixStats, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -32,11 +32,14 @@ export function MixerPanel() {
   const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
   const activeSha = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId)?.sha256 ?? null);
   const stored = useAppStore((s) => s.mixStored);
+  const expSources = useAppStore((s) => s.sources);
+  const ownChosen = useAppStore((s) => s.mixOwnSources);
+  const own = mixableSources(expSources);
   const origin = useAppStore((s) => s.mixStatsOrigin);
   useEffect(() => {
     void refreshStoredMixStats();
   }, [activeSha]);
-  const { setMixSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
+  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
@@ -48,7 +51,20 @@ export function MixerPanel() {
         Wanda with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model, then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
       </p>
       <div className="mixer-setup">
-        <LanguagePicker legend="Calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
+        <LanguagePicker legend="Bundled calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
+        <fieldset className="mixer-own">
+          <legend>Your calibration sources</legend>
+          {own.length === 0 ? (
+            <p className="hint">Add files in the Experiment panel (Calibration files, or drop them on the page) to mix them here.</p>
+          ) : (
+            own.map((x) => (
+              <label key={x.id}>
+                <input type="checkbox" checked={ownChosen.includes(x.id)} disabled={running} onChange={(e) => setMixOwnSources(e.target.checked ? [...ownChosen, x.id] : ownChosen.filter((id) => id !== x.id))} /> {x.name}
+                {x.language ? ` (${x.language})` : ''}
+              </label>
+            ))
+          )}
+        </fieldset>
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
           Windows per source

@@ -7,6 +7,7 @@ import type { MixRequest, StatsSummary } from '../../../engine/api';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from '../../mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
 import type { SparsityPattern } from '../pruneSlice';
+import type { CalibSource } from '../experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
 import { patternProblem } from './experiment';
 
@@ -34,23 +35,36 @@ async function perplexities(modelId: string, langs: readonly string[]): Promise<
   return out;
 }
 
+/** The Experiment panel's sources the mixer takes besides the bundled languages: the user's files (with text). */
+export function mixableSources(sources: readonly CalibSource[] = store().sources): CalibSource[] {
+  return sources.filter((x) => x.origin === 'file' && x.text.length > 0);
+}
+
 /** Collect the statistics of the chosen sources (one calibration pass) and show the first mix. */
 export async function collectMixStats(): Promise<void> {
   const model = activeModel('mixer');
   if (!model) return;
   const { mixSources, mixSamples, seqlen, mixStats, mixUpdate } = store();
   if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
-  if (mixSources.length < 1) {
-    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration language to mix.' });
+  const own = mixableSources().filter((x) => store().mixOwnSources.includes(x.id));
+  if (mixSources.length + own.length < 1) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration source to mix: a bundled language, or one of your own sources.' });
     return;
   }
-  const ok = await runOp('mixer', `Collecting calibration statistics (${mixSources.join(', ')})`, async (opts) => {
+  const names = [...mixSources, ...own.map((x) => x.name)];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
+    return;
+  }
+  const ok = await runOp('mixer', `Collecting calibration statistics (${names.join(', ')})`, async (opts) => {
     // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
     if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
     store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null });
     const sources = [];
     for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
+    for (const x of own) sources.push({ name: x.name, ...(x.language ? { language: x.language } : {}), text: x.text });
     const s = await getEngine().collectStats(model.id, { method: 'wanda', sources, nsamples: mixSamples, seqlen }, opts);
     await keepStats(s);
     await showStats(s, 'collected');
