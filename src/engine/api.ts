@@ -221,6 +221,11 @@ export interface Engine {
    * the instant masks.
    */
   confirmMix(statsId: string, req: MixRequest, opts?: OpOptions): Promise<ConfirmMixResult>;
+  /**
+   * Keep the handle's current mixer model (the last `mixPrune`) as an ordinary pruned model: it is not
+   * re-masked again (the next `mixPrune` makes a new one), so it can be exported or measured as is.
+   */
+  keepMix(statsId: string): Promise<ModelSummary>;
   /** A statistics handle's numbers as host arrays (one read-back), to keep them (the page's IndexedDB). */
   readStats(statsId: string): Promise<StatsData>;
   /**

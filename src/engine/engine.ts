@@ -362,6 +362,14 @@ export class LocalEngine implements Engine {
     });
   }
 
+  async keepMix(statsId: string): Promise<ModelSummary> {
+    const h = this.statsHandle(statsId);
+    const id = h.slotId;
+    if (!id || !this.models.has(id)) throw new PolyPruneError('BAD_ARGUMENT', 'There is no mix to keep: derive the masks of a mix first (mixPrune, a slider move).');
+    h.slotId = undefined;
+    return this.get(id).summary;
+  }
+
   async readStats(statsId: string): Promise<StatsData> {
     const h = this.statsHandle(statsId);
     const base = this.get(h.summary.modelId);

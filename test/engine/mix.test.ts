@@ -124,7 +124,17 @@ describe('engine: calibration mixer', () => {
     const pb = await engine.perplexity(b.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
     expect(pb.ppl).toBe(pa.ppl);
     expect(await engine.counters()).toEqual(c0);
-    await engine.unloadModel(b.model.id);
+    // keepMix: the loaded handle's model stays as it is; the next mix makes a new model
+    const kept = await engine.keepMix(loaded.id);
+    expect(kept.id).toBe(b.model.id);
+    const c = await engine.mixPrune(loaded.id, { weights: [1, 0], sparsity: 0.5 });
+    expect(c.model.id).not.toBe(kept.id);
+    expect((await engine.perplexity(kept.id, { windows: evalWin, seqlen: evalWin.seqlen })).ppl).toBe(pb.ppl);
+    const files = await engine.exportModel(kept.id);
+    expect(JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data)).mix).toMatchObject({ mode: 'instant', weights: [0.3, 0.7] });
+    await engine.keepMix(loaded.id);
+    expect(await code(engine.keepMix(loaded.id))).toMatch(/BAD_ARGUMENT: There is no mix to keep/);
+    for (const m of [kept.id, c.model.id]) await engine.unloadModel(m);
     await engine.releaseStats(loaded.id);
     // refused: another model's hash, a short array, a NaN, a token id past the vocabulary
     expect(await code(engine.loadStats(baseId, { ...data, modelSha256: 'f'.repeat(64) }))).toMatch(/BAD_ARGUMENT: These statistics were collected on another model/);
