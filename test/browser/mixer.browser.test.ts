@@ -134,5 +134,36 @@ describe('calibration mixer in Chromium', () => {
     expect((await counters()).calibrationRuns).toBe(1);
     await shot('own-source');
     expect(await page.getByRole('alert').count(), log()).toBe(0);
+
+    // keep this mix as the active model: History keeps its prune record with `mix`; the next slider move makes a new model
+    await panel().getByRole('button', { name: 'Make this mix the active model' }).click();
+    await expect.poll(() => panel().locator('.message-info').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('the active model'));
+    type Rec = { kind: string; mix?: unknown; calibration: { name: string; weight?: number }[] };
+    const records = () =>
+      page.evaluate(
+        () =>
+          new Promise<Rec[]>((resolve, reject) => {
+            const r = indexedDB.open('polyprune');
+            r.onerror = () => reject(r.error);
+            r.onsuccess = () => {
+              const q = r.result.transaction('runs').objectStore('runs').getAll();
+              q.onerror = () => reject(q.error);
+              q.onsuccess = () => resolve(q.result.map((e: { record: Rec }) => e.record));
+            };
+          }),
+      );
+    await expect.poll(async () => (await records()).filter((r) => r.kind === 'prune' && r.mix).length, { timeout: 30_000 }).toBe(1);
+    const kept = (await records()).find((r) => r.kind === 'prune' && r.mix)!;
+    expect(kept).toMatchObject({ mix: { mode: 'instant', weights: [0.5, 0.5], windows: [4, 4] }, calibration: [{ name: 'de', weight: 0.5 }, { name: 'mine-en.txt', weight: 0.5 }] });
+    const mixModels = () => page.evaluate(async () => (await window.polyprune!.engine.listModels()).filter((m) => m.name.endsWith('-mix')).map((m) => m.id));
+    const [keptId] = await mixModels();
+    await panel().getByLabel('weight of de').fill('0.8');
+    await expect.poll(async () => (await mixModels()).length, { timeout: 120_000 }).toBe(2);
+    const keptMix = await page.evaluate(async (id) => {
+      const files = await window.polyprune!.engine.exportModel(id);
+      return JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data)).mix;
+    }, keptId);
+    expect(keptMix).toMatchObject({ mode: 'instant', weights: [0.5, 0.5] });
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

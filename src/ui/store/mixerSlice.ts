@@ -6,8 +6,9 @@ import type { StoredStatsMeta } from '../mixStatsCache';
 export interface MixStatsView {
   id: string;
   modelId: string;
-  sources: { name: string; windows: number }[];
+  sources: { name: string; windows: number; language: string | null; bytes: number; sha256: string }[];
   seqlen: number;
+  seed: number | null;
   collectMs: number;
   gpuBytes: number;
 }
@@ -24,6 +25,10 @@ export interface MixUpdateView {
   /** Masks plus perplexity on every evaluation language, as the page waited for it. */
   totalMs: number;
   ppl: Record<string, number>;
+  /** sparsity[layer][matrix] (LINEAR_MATRICES order). */
+  sparsity: number[][];
+  /** Windows per source the masks used. */
+  windows: number[];
 }
 
 export interface MixConfirmView {

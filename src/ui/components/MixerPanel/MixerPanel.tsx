@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useAppStore } from '../../store';
-import { collectMixStats, confirmCurrentMix, forgetMixStats, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
+import { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -119,6 +119,11 @@ export function MixerPanel() {
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
             {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %.` : ''}
           </p>
+          <div className="row actions">
+            <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>
+              Make this mix the active model
+            </button>
+          </div>
           <table className="mixer-table" data-testid="mixer-ppl">
             <caption>Perplexity per evaluation language</caption>
             <thead>

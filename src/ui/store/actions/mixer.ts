@@ -3,13 +3,15 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import type { MixRequest, StatsSummary } from '../../../engine/api';
+import { LINEAR_MATRICES, type MixRequest, type StatsSummary } from '../../../engine/api';
+import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from '../../mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
 import type { SparsityPattern } from '../pruneSlice';
 import type { CalibSource } from '../experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
 import { patternProblem } from './experiment';
+import { keepRecord, runHeader } from './history';
 
 const DEBOUNCE_MS = 120;
 
@@ -76,7 +78,7 @@ export async function collectMixStats(): Promise<void> {
 /** The statistics' summary in the store, the dense perplexities, equal weights. */
 async function showStats(s: StatsSummary, origin: 'collected' | 'stored'): Promise<void> {
   const dense = await perplexities(s.modelId, store().mixEvalLangs);
-  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows })), seqlen: s.seqlen, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
+  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
   store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
 }
 
@@ -180,7 +182,7 @@ async function updateOnce(): Promise<void> {
   try {
     const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
     const ppl = await perplexities(r.model.id, mixEvalLangs);
-    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl } });
+    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows } });
   } catch (e) {
     reportError('mixer', e);
   } finally {
@@ -207,4 +209,41 @@ export async function confirmCurrentMix(): Promise<void> {
       await getEngine().unloadModel(c.exact.model.id);
     }
   });
+}
+
+/**
+ * Make the current instant mix the active model (Export panel, Perplexity, Tasks use it) and keep its
+ * prune record, with the `mix` field, in History. The engine stops re-masking it; the next slider
+ * move makes a new mixer model.
+ */
+export async function keepCurrentMix(): Promise<void> {
+  if (inFlight) await inFlight;
+  const { mixStats, mixUpdate, models } = store();
+  if (!mixStats || !mixUpdate) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'There is no mix yet: collect the statistics and set the weights first.' });
+    return;
+  }
+  const base = models.find((m) => m.id === mixStats.modelId);
+  let kept;
+  try {
+    kept = await getEngine().keepMix(mixStats.id);
+  } catch (e) {
+    reportError('mixer', e);
+    return;
+  }
+  store().addModel(kept);
+  store().setMixState({ mixUpdate: null });
+  const pattern = mixUpdate.pattern;
+  store().pushMessage({ panel: 'mixer', level: 'info', text: `Made ${kept.name} (${mixStats.sources.map((x, i) => `${x.name} ${(mixUpdate.weights[i] * 100).toFixed(0)} %`).join(', ')}) the active model: export it in the Export panel. Moving a slider now makes a new mixer model.` });
+  if (!base) return;
+  await keepRecord(async () =>
+    pruneResultRecord(
+      await runHeader(base),
+      { method: 'wanda', ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
+      mixStats.sources.map((x, k) => ({ name: x.name, language: x.language, bytes: x.bytes, sha256: x.sha256, ...(mixUpdate.weights[k] > 0 ? { weight: mixUpdate.weights[k] } : {}) })),
+      { overall: mixUpdate.overall, perMatrix: mixUpdate.sparsity.flatMap((row, i) => row.map((v, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: v }))) },
+      LINEAR_MATRICES,
+      { mode: 'instant', weights: mixUpdate.weights, windows: mixUpdate.windows, updateMs: mixUpdate.maskMs },
+    ),
+  );
 }
