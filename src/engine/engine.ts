@@ -460,12 +460,14 @@ export class LocalEngine implements Engine {
         this.models.set(summary.id, { ...m, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
       });
       h.slotId = summary.id;
+      const tEnd = performance.now();
       return {
         model: summary,
         weights,
         overall: r.overall,
         sparsity: r.zeros.map((row) => row.map((z, j) => z / r.numel[j])),
-        updateMs: performance.now() - t0,
+        updateMs: tEnd - t0,
+        phases: { ...r.phases, recordMs: tEnd - t0 - r.ms },
         record,
         mix: record.mix!,
       };

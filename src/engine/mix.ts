@@ -87,6 +87,8 @@ export interface MixResult {
   sparsity: number[][];
   /** Engine time of this update: mixing the statistics, restoring dense weights, masking, counting zeros (ms); masks are read back only for maskOverlap and export. */
   updateMs: number;
+  /** Where updateMs went (ms): mixing + read-back of the statistics, sqrt + upload, restore + select + zero counts, the record (hashes) and bookkeeping. */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number; recordMs: number };
   record: MixedPruningRecord;
   mix: MixInfo;
 }

@@ -250,6 +250,8 @@ export interface MixPruneReport {
   overall: number;
   /** Restoring dense weights, mixing statistics and selecting masks (ms). */
   ms: number;
+  /** Where `ms` went: mixing + read-back of the statistics, sqrt + upload on the CPU, restore + select + zero counts (each up to its sync point). */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number };
 }
 
 /**
@@ -274,6 +276,8 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   const scales: Tensor[] = [];
   const up = uploadMix(gpu, mix);
   let zeros: number[][];
+  let tMix = t0;
+  let tSqrt = t0;
   try {
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -285,6 +289,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
       }
     }
     const s = await gpu.readF32(packed);
+    tMix = performance.now();
     throwIfAborted(opts.signal);
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -295,6 +300,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
         o += widths[k];
       }
     }
+    tSqrt = performance.now();
     // 2. restore each linear's dense weights on the GPU, select, count zeros; ONE readback of the counts
     gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
     for (let i = 0; i < L; i++) {
@@ -324,7 +330,8 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   let z = 0;
   let all = 0;
   for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
-  return { zeros, numel, overall: all ? z / all : 0, ms: performance.now() - t0 };
+  const t1 = performance.now();
+  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs: tMix - t0, sqrtMs: tSqrt - tMix, selectMs: t1 - tSqrt } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,6 +60,8 @@ describe('engine: calibration mixer', () => {
       expect(Math.abs(r.overall - 0.5)).toBeLessThan(0.01);
       expect(r.record.mix).toMatchObject({ mode: 'instant', weights: w });
       times.push(r.updateMs);
+      expect(r.phases.mixMs + r.phases.sqrtMs + r.phases.selectMs + r.phases.recordMs).toBeCloseTo(r.updateMs, 3);
+      console.log(`  phases: mix+readback ${r.phases.mixMs.toFixed(0)} ms, sqrt ${r.phases.sqrtMs.toFixed(0)} ms, restore+select ${r.phases.selectMs.toFixed(0)} ms, record ${r.phases.recordMs.toFixed(0)} ms`);
       const p = await engine.perplexity(id, { windows: evalWin, seqlen: evalWin.seqlen });
       expect(Number.isFinite(p.ppl)).toBe(true);
       ppl.push(p.ppl);

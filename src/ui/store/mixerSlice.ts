@@ -29,6 +29,8 @@ export interface MixUpdateView {
   sparsity: number[][];
   /** Windows per source the masks used. */
   windows: number[];
+  /** Where maskMs went (engine phases, ms). */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number; recordMs: number };
 }
 
 export interface MixConfirmView {

@@ -117,7 +117,7 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %.` : ''}
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : ''}
           </p>
           <div className="row actions">
             <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>

@@ -182,7 +182,7 @@ async function updateOnce(): Promise<void> {
   try {
     const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
     const ppl = await perplexities(r.model.id, mixEvalLangs);
-    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows } });
+    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows, phases: r.phases } });
   } catch (e) {
     reportError('mixer', e);
   } finally {
