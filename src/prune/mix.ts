@@ -276,8 +276,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   const scales: Tensor[] = [];
   const up = uploadMix(gpu, mix);
   let zeros: number[][];
-  let tMix = t0;
-  let tSqrt = t0;
+  const at = { mix: t0, sqrt: t0 };
   try {
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -289,7 +288,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
       }
     }
     const s = await gpu.readF32(packed);
-    tMix = performance.now();
+    at.mix = performance.now();
     throwIfAborted(opts.signal);
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -300,7 +299,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
         o += widths[k];
       }
     }
-    tSqrt = performance.now();
+    at.sqrt = performance.now();
     // 2. restore each linear's dense weights on the GPU, select, count zeros; ONE readback of the counts
     gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
     for (let i = 0; i < L; i++) {
@@ -331,7 +330,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   let all = 0;
   for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
   const t1 = performance.now();
-  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs: tMix - t0, sqrtMs: tSqrt - tMix, selectMs: t1 - tSqrt } };
+  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs: at.mix - t0, sqrtMs: at.sqrt - at.mix, selectMs: t1 - at.sqrt } };
 }
 
 // ---------------------------------------------------------------------------------------------
