@@ -161,6 +161,11 @@ export function uploadDenseStats(model: LlamaModel, counts: readonly number[], s
       if (v[i] < 0) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead} hold a negative sum of squares (${v[i]}) at window ${Math.floor(i / K)}, input ${i % K}; the stored copy is damaged. Collect them again.`);
     }
   });
+  const maxBinding = gpu.info.limits.maxStorageBufferBindingSize;
+  for (const g of INPUT_GROUPS) {
+    const K = linearShape(model.cfg, g.lead)[1];
+    if (n * K * 4 > maxBinding) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics of ${n} windows x ${K} inputs of ${g.lead} need ${n * K * 4} bytes in one binding, more than this adapter's ${maxBinding}; collect at most ${Math.floor(maxBinding / (K * 4))} windows in all on this machine.`);
+  }
   const perWindow: Map<LinearName, Tensor>[] = [];
   try {
     for (let i = 0; i < L; i++) {
