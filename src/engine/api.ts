@@ -171,8 +171,8 @@ export interface PlanQuery {
   hostMemoryBytes?: number;
 }
 
-export type { MixSourceRequest, CollectStatsRequest, StatsSummary, StatsSourceSummary, MixRequest, MixResult, MixInfo, ConfirmMixResult, EngineCounters, MixedPruningRecord } from './mix';
-import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters } from './mix';
+export type { MixSourceRequest, CollectStatsRequest, StatsSummary, StatsSourceSummary, MixRequest, MixResult, MixInfo, ConfirmMixResult, EngineCounters, MixedPruningRecord, StatsData } from './mix';
+import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData } from './mix';
 
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
@@ -221,6 +221,19 @@ export interface Engine {
    * the instant masks.
    */
   confirmMix(statsId: string, req: MixRequest, opts?: OpOptions): Promise<ConfirmMixResult>;
+  /**
+   * Keep the handle's current mixer model (the last `mixPrune`) as an ordinary pruned model: it is not
+   * re-masked again (the next `mixPrune` makes a new one), so it can be exported or measured as is.
+   */
+  keepMix(statsId: string): Promise<ModelSummary>;
+  /** A statistics handle's numbers as host arrays (one read-back), to keep them (the page's IndexedDB). */
+  readStats(statsId: string): Promise<StatsData>;
+  /**
+   * Statistics from `readStats` (e.g. stored in the browser) onto the GPU as a new handle for the
+   * loaded model `id`, WITHOUT a calibration pass. Refused (BAD_ARGUMENT) when they belong to another
+   * model (content hash) or do not fit it; damaged values end in NON_FINITE.
+   */
+  loadStats(id: string, data: StatsData, opts?: OpOptions): Promise<StatsSummary>;
   /** Free a statistics handle's GPU memory (its mixer model stays loaded until unloaded). */
   releaseStats(statsId: string): Promise<void>;
   /** Calibration passes and layer forwards done so far (the mixer does none). */

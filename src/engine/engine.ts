@@ -25,11 +25,11 @@ import { readPruningRecord, summarizePruning } from '../export/provenance';
 import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResult } from './api';
 import { sha256Hex } from '../calib/text';
 import { modelMaskIou, packMask, type ModelMask } from '../prune/mask';
-import { collectDenseStats, freeDenseStats, mixPruneModel, normaliseWeights, denseStatsBytes } from '../prune/mix';
+import { collectDenseStats, freeDenseStats, mixPruneModel, normaliseWeights, denseStatsBytes, readDenseStats, uploadDenseStats } from '../prune/mix';
 import { LINEAR_NAMES } from '../model/names';
 import { overlayCheckpoint } from './overlay';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
-import { mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters } from './mix';
+import { mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters, type StatsData } from './mix';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -362,6 +362,48 @@ export class LocalEngine implements Engine {
     });
   }
 
+  async keepMix(statsId: string): Promise<ModelSummary> {
+    const h = this.statsHandle(statsId);
+    const id = h.slotId;
+    if (!id || !this.models.has(id)) throw new PolyPruneError('BAD_ARGUMENT', 'There is no mix to keep: derive the masks of a mix first (mixPrune, a slider move).');
+    h.slotId = undefined;
+    return this.get(id).summary;
+  }
+
+  async readStats(statsId: string): Promise<StatsData> {
+    const h = this.statsHandle(statsId);
+    const base = this.get(h.summary.modelId);
+    const values = await readDenseStats(base.model.gpu, h.stats);
+    const { sources, nsamples, seqlen, seed, layers } = h.summary;
+    return { format: 'polyprune-mix-stats', version: 1, modelSha256: base.summary.sha256, method: 'wanda', sources: sources.map((s) => ({ ...s })), nsamples, seqlen, seed, layers, ids: h.ids.slice(), files: h.files.map((f) => ({ ...f })), values };
+  }
+
+  async loadStats(id: string, data: StatsData, opts?: OpOptions): Promise<StatsSummary> {
+    const base = this.get(id);
+    return this.op(opts, async () => {
+      const t0 = performance.now();
+      if (!data || data.format !== 'polyprune-mix-stats' || data.version !== 1) throw new PolyPruneError('BAD_ARGUMENT', `Not mixer statistics of a version this PolyPrune reads (format ${String(data?.format)}, version ${String(data?.version)}); collect them again.`);
+      if (data.method !== 'wanda') throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: wanda.`);
+      if (data.modelSha256 !== base.summary.sha256) throw new PolyPruneError('BAD_ARGUMENT', `These statistics were collected on another model (content hash ${String(data.modelSha256).slice(0, 12)}…, this one is ${base.summary.sha256.slice(0, 12)}…); load that model or collect them again.`);
+      if (data.layers !== base.cfg.numLayers) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have ${data.layers} layers, the model ${base.cfg.numLayers}; collect them again.`);
+      const S = data.seqlen;
+      if (!Number.isInteger(S) || S < 1 || S > base.cfg.maxPositionEmbeddings) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have window length ${S}; this model takes 1..${base.cfg.maxPositionEmbeddings}.`);
+      if (!Array.isArray(data.sources) || data.sources.length < 1 || !Array.isArray(data.files) || data.files.length !== data.sources.length) throw new PolyPruneError('BAD_ARGUMENT', 'Stored statistics list no calibration sources (or their provenance does not match); collect them again.');
+      const counts = data.sources.map((s) => s.windows);
+      if (counts.some((n) => !Number.isInteger(n) || n < 0)) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have invalid window counts ${counts.join(', ')}; collect them again.`);
+      const n = counts.reduce((a, b) => a + b, 0);
+      if (!(data.ids instanceof Int32Array) || data.ids.length !== n * S) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics: ${n} windows of ${S} tokens need ${n * S} token ids, got ${data.ids instanceof Int32Array ? data.ids.length : typeof data.ids}; collect them again.`);
+      checkTokenIds(data.ids, base.cfg.vocabSize, 'Stored calibration windows');
+      const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
+      if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
+      const stats = uploadDenseStats(base.model, counts, S, data.values);
+      const sid = `s${this.nextStatsId++}`;
+      const summary: StatsSummary = { id: sid, modelId: id, method: 'wanda', sources: data.sources.map((s) => ({ ...s })), nsamples: data.nsamples, seqlen: S, seed: data.seed, layers: data.layers, gpuBytes: stats.bytes, collectMs: performance.now() - t0 };
+      this.statsHandles.set(sid, { summary, stats, ids: data.ids.slice(), files: data.files.map((f) => ({ ...f })) });
+      return summary;
+    });
+  }
+
   private statsHandle(statsId: string): StatsHandle {
     const h = this.statsHandles.get(statsId);
     if (!h) throw new PolyPruneError('BAD_ARGUMENT', `No calibration statistics '${statsId}' (released, or their model was unloaded). Held: ${[...this.statsHandles.keys()].join(', ') || 'none'}; collect them again.`);
@@ -418,12 +460,14 @@ export class LocalEngine implements Engine {
         this.models.set(summary.id, { ...m, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
       });
       h.slotId = summary.id;
+      const tEnd = performance.now();
       return {
         model: summary,
         weights,
         overall: r.overall,
         sparsity: r.zeros.map((row) => row.map((z, j) => z / r.numel[j])),
-        updateMs: performance.now() - t0,
+        updateMs: tEnd - t0,
+        phases: { ...r.phases, recordMs: tEnd - t0 - r.ms },
         record,
         mix: record.mix!,
       };

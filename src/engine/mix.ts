@@ -87,6 +87,8 @@ export interface MixResult {
   sparsity: number[][];
   /** Engine time of this update: mixing the statistics, restoring dense weights, masking, counting zeros (ms); masks are read back only for maskOverlap and export. */
   updateMs: number;
+  /** Where updateMs went (ms): mixing + read-back of the statistics, sqrt + upload, restore + select + zero counts, the record (hashes) and bookkeeping. */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number; recordMs: number };
   record: MixedPruningRecord;
   mix: MixInfo;
 }
@@ -101,6 +103,28 @@ export interface ConfirmMixResult {
   overlap: import('./api').MaskOverlap;
   /** Mean IoU over the matrices of each layer. */
   layerIou: (number | null)[];
+}
+
+/**
+ * A statistics handle as host arrays (`readStats`), to keep (the page stores it in IndexedDB) and to
+ * load again without a calibration pass (`loadStats`). Structured-cloneable.
+ */
+export interface StatsData {
+  format: 'polyprune-mix-stats';
+  version: 1;
+  /** Content hash of the model the statistics were collected on (ModelSummary.sha256). */
+  modelSha256: string;
+  method: 'wanda';
+  sources: StatsSourceSummary[];
+  nsamples: number;
+  seqlen: number;
+  seed: number | null;
+  layers: number;
+  /** All windows, source after source (n x seqlen). */
+  ids: Int32Array;
+  files: CalibrationFileProvenance[];
+  /** values[layer * 4 + group] = (N, K) per-window sums of squares (groups: q/k/v, o, gate/up, down). */
+  values: Float32Array[];
 }
 
 /** Calibration forward work the engine has done since it started (the mixer's "no new pass" check). */

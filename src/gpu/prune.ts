@@ -40,6 +40,9 @@ export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: n
   });
 }
 
+/** Rows up to this many columns are selected by row_select_short.wgsl. */
+export const ROW_SELECT_SHORT_MAX_K = 256;
+
 /**
  * Per-row unstructured selection on w (rows, K) in place: score = |w| * scale[c] (scale = 1 when
  * `scale` is null); zero the `k` lowest-scoring entries of each row, ties by lower column first.
@@ -47,7 +50,8 @@ export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: n
 export function rowSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number, K: number, k: number): void {
   if (k <= 0) return;
   const s = scale ?? gpu.tensor([1], 'f32', 'no_scale');
-  gpu.dispatch('prune/row_select', [true, false], {
+  // short rows: rank by counting after one barrier (row_select_short.wgsl), the same masks
+  gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], {
     params: [u32(rows), u32(K), u32(k), u32(scale ? 1 : 0)],
     bindings: [s, w],
     workgroups: rowGrid(1, rows),

@@ -134,6 +134,52 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
   return { counts: [...counts], seqlen, perWindow, bytes: denseStatsBytes(model, n) };
 }
 
+/** Every window statistic back to the host: values[layer * groups + group] = (N, K) (INPUT_GROUPS order). */
+export async function readDenseStats(gpu: Gpu, stats: DenseStats): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const m of stats.perWindow) for (const g of INPUT_GROUPS) out.push(await gpu.readF32(m.get(g.lead)!));
+  return out;
+}
+
+/**
+ * Statistics read back earlier (`readDenseStats`, e.g. from the browser's storage) onto the GPU again:
+ * no forward pass. Checks every array's length against the model (BAD_ARGUMENT) and every value
+ * (finite, >= 0: NON_FINITE / BAD_ARGUMENT).
+ */
+export function uploadDenseStats(model: LlamaModel, counts: readonly number[], seqlen: number, values: readonly Float32Array[]): DenseStats {
+  const gpu = model.gpu;
+  const L = model.cfg.numLayers;
+  const G = INPUT_GROUPS.length;
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (!Array.isArray(values) || values.length !== L * G) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics hold ${Array.isArray(values) ? values.length : 0} arrays; this model needs ${L * G} (${L} layers x ${G} input groups). They were collected for another model; collect them again.`);
+  values.forEach((v, k) => {
+    const g = INPUT_GROUPS[k % G];
+    const K = linearShape(model.cfg, g.lead)[1];
+    if (!(v instanceof Float32Array) || v.length !== n * K) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead}: expected ${n} x ${K} floats, got ${v instanceof Float32Array ? v.length : typeof v}. Collect them again.`);
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) throw new PolyPruneError('NON_FINITE', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead} hold a non-finite value (${v[i]}) at window ${Math.floor(i / K)}, input ${i % K}; the stored copy is damaged. Collect them again.`);
+      if (v[i] < 0) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics of layer ${Math.floor(k / G)} ${g.lead} hold a negative sum of squares (${v[i]}) at window ${Math.floor(i / K)}, input ${i % K}; the stored copy is damaged. Collect them again.`);
+    }
+  });
+  const maxBinding = gpu.info.limits.maxStorageBufferBindingSize;
+  for (const g of INPUT_GROUPS) {
+    const K = linearShape(model.cfg, g.lead)[1];
+    if (n * K * 4 > maxBinding) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics of ${n} windows x ${K} inputs of ${g.lead} need ${n * K * 4} bytes in one binding, more than this adapter's ${maxBinding}; collect at most ${Math.floor(maxBinding / (K * 4))} windows in all on this machine.`);
+  }
+  const perWindow: Map<LinearName, Tensor>[] = [];
+  try {
+    for (let i = 0; i < L; i++) {
+      const m = new Map<LinearName, Tensor>();
+      perWindow.push(m);
+      for (const [k, g] of INPUT_GROUPS.entries()) m.set(g.lead, gpu.upload(values[i * G + k], [n, linearShape(model.cfg, g.lead)[1]], `mix.v.${i}.${g.lead}`));
+    }
+  } catch (e) {
+    for (const m of perWindow) for (const t of m.values()) t.destroy();
+    throw e;
+  }
+  return { counts: [...counts], seqlen, perWindow, bytes: denseStatsBytes(model, n) };
+}
+
 /**
  * Normalised mix weights: one per source, finite and >= 0, not all 0 (BAD_ARGUMENT otherwise), scaled
  * to sum 1. A source with no windows must have weight 0.
@@ -209,6 +255,8 @@ export interface MixPruneReport {
   overall: number;
   /** Restoring dense weights, mixing statistics and selecting masks (ms). */
   ms: number;
+  /** Where `ms` went: mixing + read-back of the statistics, sqrt + upload on the CPU, restore + select + zero counts (each up to its sync point). */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number };
 }
 
 /**
@@ -233,6 +281,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   const scales: Tensor[] = [];
   const up = uploadMix(gpu, mix);
   let zeros: number[][];
+  const at = { mix: t0, sqrt: t0 };
   try {
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -244,6 +293,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
       }
     }
     const s = await gpu.readF32(packed);
+    at.mix = performance.now();
     throwIfAborted(opts.signal);
     for (let i = 0; i < L; i++) {
       let o = i * per;
@@ -254,6 +304,7 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
         o += widths[k];
       }
     }
+    at.sqrt = performance.now();
     // 2. restore each linear's dense weights on the GPU, select, count zeros; ONE readback of the counts
     gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
     for (let i = 0; i < L; i++) {
@@ -283,7 +334,8 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
   let z = 0;
   let all = 0;
   for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
-  return { zeros, numel, overall: all ? z / all : 0, ms: performance.now() - t0 };
+  const t1 = performance.now();
+  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs: at.mix - t0, sqrtMs: at.sqrt - at.mix, selectMs: t1 - at.sqrt } };
 }
 
 // ---------------------------------------------------------------------------------------------

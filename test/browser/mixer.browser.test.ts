@@ -3,7 +3,8 @@
  * on the stories260K stand-in for the bundled model (de, en): collect once, move the sliders (range
  * and number), masks and perplexity update with NO calibration forward pass (the engine's counters),
  * and Confirm gives the exact sequential prune (the same perplexity as engine.prune on the same
- * windows) with layer 0 identical to the instant masks. Screenshots go to .tmp/screenshots.
+ * windows) with layer 0 identical to the instant masks; after a reload the statistics kept in IndexedDB
+ * are reused without a calibration pass and give the same perplexity. Screenshots go to .tmp/screenshots.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -97,6 +98,72 @@ describe('calibration mixer in Chromium', () => {
     await expect.poll(() => counters().then((c) => c.calibrationRuns), { timeout: 120_000 }).toBe(c2.calibrationRuns + 2);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
     await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(2);
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+    const beforeReload = await instantPpl();
+
+    // the statistics were kept in IndexedDB: after a reload the mixer reuses them without a calibration pass
+    await page.reload();
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await page.getByLabel('Sequence length').fill('32');
+    await page.getByLabel('Max windows').fill('2');
+    await panel().getByLabel('Windows per source').fill('4');
+    const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
+    await reuse.waitFor({ timeout: 60_000 });
+    expect(await reuse.count()).toBe(1);
+    await reuse.click();
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows.*loaded from the browser's storage.*no calibration pass/);
+    expect(await counters()).toEqual({ calibrationRuns: 0, calibrationForwards: 0 });
+    expect(await panel().getByLabel('weight of de').inputValue()).toBe('0.5');
+    expect(await instantPpl()).toEqual(beforeReload);
+    await shot('reused');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+
+    // the user's own calibration file (Experiment panel) is a mixer source too
+    await page.getByLabel('Calibration files').setInputFiles({ name: 'mine-en.txt', mimeType: 'text/plain', buffer: Buffer.from(CALIB_TEXT.en.split('').reverse().join('')) });
+    const mine = panel().getByRole('checkbox', { name: /mine-en\.txt/ });
+    await mine.waitFor({ timeout: 30_000 });
+    await mine.check();
+    await panel().getByRole('group', { name: /^Bundled calibration languages to mix/ }).getByRole('checkbox', { name: 'en' }).uncheck();
+    await panel().getByRole('button', { name: 'Collect again' }).click();
+    const statsText = () => panel().getByTestId('mixer-stats').innerText({ timeout: 1000 }).catch(() => '');
+    const collected = await expect.poll(statsText, { timeout: 180_000 }).toMatch(/4 de \+ 4 mine-en\.txt windows.*collected in/).then(() => true, () => false);
+    expect(collected, `${await panel().innerText()}\n${log()}`).toBe(true);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
+    expect(await panel().getByRole('slider', { name: 'mine-en.txt' }).count()).toBe(1);
+    expect((await counters()).calibrationRuns).toBe(1);
+    await shot('own-source');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+
+    // keep this mix as the active model: History keeps its prune record with `mix`; the next slider move makes a new model
+    await panel().getByRole('button', { name: 'Make this mix the active model' }).click();
+    await expect.poll(() => panel().locator('.message-info').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('the active model'));
+    type Rec = { kind: string; mix?: unknown; calibration: { name: string; weight?: number }[] };
+    const records = () =>
+      page.evaluate(
+        () =>
+          new Promise<Rec[]>((resolve, reject) => {
+            const r = indexedDB.open('polyprune');
+            r.onerror = () => reject(r.error);
+            r.onsuccess = () => {
+              const q = r.result.transaction('runs').objectStore('runs').getAll();
+              q.onerror = () => reject(q.error);
+              q.onsuccess = () => resolve(q.result.map((e: { record: Rec }) => e.record));
+            };
+          }),
+      );
+    await expect.poll(async () => (await records()).filter((r) => r.kind === 'prune' && r.mix).length, { timeout: 30_000 }).toBe(1);
+    const kept = (await records()).find((r) => r.kind === 'prune' && r.mix)!;
+    expect(kept).toMatchObject({ mix: { mode: 'instant', weights: [0.5, 0.5], windows: [4, 4] }, calibration: [{ name: 'de', weight: 0.5 }, { name: 'mine-en.txt', weight: 0.5 }] });
+    const mixModels = () => page.evaluate(async () => (await window.polyprune!.engine.listModels()).filter((m) => m.name.endsWith('-mix')).map((m) => m.id));
+    const [keptId] = await mixModels();
+    await panel().getByLabel('weight of de').fill('0.8');
+    await expect.poll(async () => (await mixModels()).length, { timeout: 120_000 }).toBe(2);
+    const keptMix = await page.evaluate(async (id) => {
+      const files = await window.polyprune!.engine.exportModel(id);
+      return JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data)).mix;
+    }, keptId);
+    expect(keptMix).toMatchObject({ mode: 'instant', weights: [0.5, 0.5] });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

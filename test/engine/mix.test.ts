@@ -60,6 +60,8 @@ describe('engine: calibration mixer', () => {
       expect(Math.abs(r.overall - 0.5)).toBeLessThan(0.01);
       expect(r.record.mix).toMatchObject({ mode: 'instant', weights: w });
       times.push(r.updateMs);
+      expect(r.phases.mixMs + r.phases.sqrtMs + r.phases.selectMs + r.phases.recordMs).toBeCloseTo(r.updateMs, 3);
+      console.log(`  phases: mix+readback ${r.phases.mixMs.toFixed(0)} ms, sqrt ${r.phases.sqrtMs.toFixed(0)} ms, restore+select ${r.phases.selectMs.toFixed(0)} ms, record ${r.phases.recordMs.toFixed(0)} ms`);
       const p = await engine.perplexity(id, { windows: evalWin, seqlen: evalWin.seqlen });
       expect(Number.isFinite(p.ppl)).toBe(true);
       ppl.push(p.ppl);
@@ -102,6 +104,50 @@ describe('engine: calibration mixer', () => {
     const r2 = await engine.confirmMix(stats.id, { weights: [0.7, 0.3], sparsity: 0.5 });
     expect(r2.windows).toEqual([11, 5]);
     for (const m of [direct.model.id, r.exact.model.id, r2.exact.model.id]) await engine.unloadModel(m);
+  });
+
+  it('readStats -> loadStats: the same statistics again without a calibration pass; foreign or damaged data is refused', async () => {
+    const data = await engine.readStats(stats.id);
+    expect(data.values.length).toBe(stats.layers * 4);
+    expect(data.ids.length).toBe(32 * en.seqlen);
+    // through a structured clone, as the page's IndexedDB and the worker boundary see it
+    const copy = structuredClone(data);
+    const c0 = await engine.counters();
+    const loaded = await engine.loadStats(baseId, copy);
+    expect(await engine.counters()).toEqual(c0);
+    expect(loaded.id).not.toBe(stats.id);
+    expect(loaded.sources).toEqual(stats.sources);
+    const a = await engine.mixPrune(stats.id, { weights: [0.3, 0.7], sparsity: 0.5 });
+    const b = await engine.mixPrune(loaded.id, { weights: [0.3, 0.7], sparsity: 0.5 });
+    expect(b.model.id).not.toBe(a.model.id);
+    expect(b.sparsity).toEqual(a.sparsity);
+    expect((await engine.maskOverlap(a.model.id, b.model.id)).iou.flat().every((v) => v === 1)).toBe(true);
+    const pa = await engine.perplexity(a.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    const pb = await engine.perplexity(b.model.id, { windows: evalWin, seqlen: evalWin.seqlen });
+    expect(pb.ppl).toBe(pa.ppl);
+    expect(await engine.counters()).toEqual(c0);
+    // keepMix: the loaded handle's model stays as it is; the next mix makes a new model
+    const kept = await engine.keepMix(loaded.id);
+    expect(kept.id).toBe(b.model.id);
+    const c = await engine.mixPrune(loaded.id, { weights: [1, 0], sparsity: 0.5 });
+    expect(c.model.id).not.toBe(kept.id);
+    expect((await engine.perplexity(kept.id, { windows: evalWin, seqlen: evalWin.seqlen })).ppl).toBe(pb.ppl);
+    const files = await engine.exportModel(kept.id);
+    expect(JSON.parse(new TextDecoder().decode(files.find((f) => f.name === 'pruning.json')!.data)).mix).toMatchObject({ mode: 'instant', weights: [0.3, 0.7] });
+    await engine.keepMix(loaded.id);
+    expect(await code(engine.keepMix(loaded.id))).toMatch(/BAD_ARGUMENT: There is no mix to keep/);
+    for (const m of [kept.id, c.model.id]) await engine.unloadModel(m);
+    await engine.releaseStats(loaded.id);
+    // refused: another model's hash, a short array, a NaN, a token id past the vocabulary
+    expect(await code(engine.loadStats(baseId, { ...data, modelSha256: 'f'.repeat(64) }))).toMatch(/BAD_ARGUMENT: These statistics were collected on another model/);
+    expect(await code(engine.loadStats(baseId, { ...data, values: [data.values[0].subarray(1), ...data.values.slice(1)] }))).toMatch(/BAD_ARGUMENT: Stored statistics of layer 0 self_attn.q_proj: expected 32 x/);
+    const nan = data.values.map((v) => v.slice());
+    nan[5][7] = Number.NaN;
+    expect(await code(engine.loadStats(baseId, { ...data, values: nan }))).toMatch(/NON_FINITE: Stored statistics of layer 1 self_attn.o_proj hold a non-finite value/);
+    const ids = data.ids.slice();
+    ids[3] = 1 << 20;
+    expect(await code(engine.loadStats(baseId, { ...data, ids }))).toMatch(/BAD_ARGUMENT/);
+    expect(await code(engine.loadStats(baseId, { ...data, format: 'x' as 'polyprune-mix-stats' }))).toMatch(/BAD_ARGUMENT: Not mixer statistics/);
   });
 
   it('an unloaded mixer model is made again; bad requests end in messages', async () => {

@@ -84,6 +84,25 @@ describe('selection kernels', () => {
     sc.destroy();
   });
 
+  it('wanda unstructured on short rows (row_select_short, K <= 256): the same exact selection and ties', async () => {
+    for (const [N, K] of [[9, 64], [7, 172], [5, 256], [3, 5]] as const) {
+      const w = randn(N * K, 11 + K);
+      for (let r = 0; r < N; r++) for (let c = 0; c < K; c += 5) w[r * K + c] = (c % 2 ? -1 : 1) * 0.25;
+      for (let c = 0; c < K; c++) w[2 * K + c] = c % 3 ? 0.5 : -0.5; // a row of equal magnitudes
+      const scaler = randn(K, 13 + K, 1).map((v) => v * v + 0.1);
+      for (let c = 0; c < K; c += 5) scaler[c] = 4;
+      const sc = gpu.upload(scaler, [K]);
+      for (const sparsity of [0.5, 0.37, 0.9]) {
+        const m = chunked(w, N, K, 4);
+        await wandaPrune(gpu, m, sc, { sparsity });
+        const got = await readChunked(m);
+        const want = refRowMask(refWandaScore(w, scaler, N, K), N, K, { sparsity });
+        expectMask(got, w, want);
+      }
+      sc.destroy();
+    }
+  });
+
   it('wanda N:M: 2:4 and 1:4 masks keep n of every m, equal to the reference', async () => {
     const N = 20;
     const K = 64;

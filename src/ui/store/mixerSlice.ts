@@ -1,12 +1,14 @@
 import type { SparsityPattern } from './pruneSlice';
 import type { SliceCreator } from './types';
+import type { StoredStatsMeta } from '../mixStatsCache';
 
 /** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
 export interface MixStatsView {
   id: string;
   modelId: string;
-  sources: { name: string; windows: number }[];
+  sources: { name: string; windows: number; language: string | null; bytes: number; sha256: string }[];
   seqlen: number;
+  seed: number | null;
   collectMs: number;
   gpuBytes: number;
 }
@@ -23,6 +25,12 @@ export interface MixUpdateView {
   /** Masks plus perplexity on every evaluation language, as the page waited for it. */
   totalMs: number;
   ppl: Record<string, number>;
+  /** sparsity[layer][matrix] (LINEAR_MATRICES order). */
+  sparsity: number[][];
+  /** Windows per source the masks used. */
+  windows: number[];
+  /** Where maskMs went (engine phases, ms). */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number; recordMs: number };
 }
 
 export interface MixConfirmView {
@@ -39,6 +47,8 @@ export interface MixConfirmView {
 /** The Calibration mixer panel: sources, weights (sum 1), and what the engine last reported. */
 export interface MixerSlice {
   mixSources: string[];
+  /** The user's own calibration sources (Experiment panel's `sources`, by id) to mix as well. */
+  mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
   mixWeights: number[];
@@ -48,15 +58,21 @@ export interface MixerSlice {
   mixConfirm: MixConfirmView | null;
   /** An instant update is being computed. */
   mixBusy: boolean;
+  /** Statistics of the active model kept in the browser's storage (newest first), offered for reuse. */
+  mixStored: StoredStatsMeta[];
+  /** Where the current statistics came from: a calibration pass, or the browser's storage. */
+  mixStatsOrigin: 'collected' | 'stored' | null;
   setMixSources: (langs: string[]) => void;
+  setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
   setMixWeights: (w: number[]) => void;
-  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy'>>) => void;
+  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
 
 export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixSources: ['de', 'en'],
+  mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
   mixWeights: [0.5, 0.5],
@@ -65,7 +81,10 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixUpdate: null,
   mixConfirm: null,
   mixBusy: false,
+  mixStored: [],
+  mixStatsOrigin: null,
   setMixSources: (mixSources) => set({ mixSources }),
+  setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
   setMixWeights: (mixWeights) => set({ mixWeights }),

@@ -1,5 +1,6 @@
+import { useEffect } from 'react';
 import { useAppStore } from '../../store';
-import { collectMixStats, confirmCurrentMix, setMixWeight } from '../../store/actions';
+import { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../store/actions';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
@@ -29,7 +30,16 @@ export function MixerPanel() {
   const seqlen = useAppStore((s) => s.seqlen);
   const running = useAppStore((s) => s.running !== null);
   const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
-  const { setMixSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
+  const activeSha = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId)?.sha256 ?? null);
+  const stored = useAppStore((s) => s.mixStored);
+  const expSources = useAppStore((s) => s.sources);
+  const ownChosen = useAppStore((s) => s.mixOwnSources);
+  const own = mixableSources(expSources);
+  const origin = useAppStore((s) => s.mixStatsOrigin);
+  useEffect(() => {
+    void refreshStoredMixStats();
+  }, [activeSha]);
+  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
@@ -41,7 +51,20 @@ export function MixerPanel() {
         Wanda with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model, then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
       </p>
       <div className="mixer-setup">
-        <LanguagePicker legend="Calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
+        <LanguagePicker legend="Bundled calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
+        <fieldset className="mixer-own">
+          <legend>Your calibration sources</legend>
+          {own.length === 0 ? (
+            <p className="hint">Add files in the Experiment panel (Calibration files, or drop them on the page) to mix them here.</p>
+          ) : (
+            own.map((x) => (
+              <label key={x.id}>
+                <input type="checkbox" checked={ownChosen.includes(x.id)} disabled={running} onChange={(e) => setMixOwnSources(e.target.checked ? [...ownChosen, x.id] : ownChosen.filter((id) => id !== x.id))} /> {x.name}
+                {x.language ? ` (${x.language})` : ''}
+              </label>
+            ))
+          )}
+        </fieldset>
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
           Windows per source
@@ -56,12 +79,33 @@ export function MixerPanel() {
           Confirm (exact sequential prune)
         </button>
       </div>
+      {stored.length > 0 && (
+        <div className="mixer-stored" data-testid="mixer-stored">
+          <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
+          <ul>
+            {stored.map((m) => {
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens`;
+              return (
+                <li key={m.key}>
+                  {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
+                  <button type="button" disabled={!hasModel || running} aria-label={`Reuse stored statistics: ${what}`} onClick={() => void reuseMixStats(m.key)}>
+                    Reuse
+                  </button>{' '}
+                  <button type="button" disabled={running} aria-label={`Delete stored statistics: ${what}`} onClick={() => void forgetMixStats(m.key)}>
+                    Delete
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      )}
       <OpProgress panel="mixer" />
       <Messages panel="mixer" />
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, collected in {(stats.collectMs / 1000).toFixed(1)} s.
+            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (
@@ -73,8 +117,13 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %.` : ''}
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : ''}
           </p>
+          <div className="row actions">
+            <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>
+              Make this mix the active model
+            </button>
+          </div>
           <table className="mixer-table" data-testid="mixer-ppl">
             <caption>Perplexity per evaluation language</caption>
             <thead>

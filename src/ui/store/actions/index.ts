@@ -14,4 +14,4 @@ export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countA
 export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';
 export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from './history';
 export { canSaveToFolder, exportActiveModel } from './export';
-export { collectMixStats, confirmCurrentMix, rebalance, setMixWeight, updateMix } from './mixer';
+export { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from './mixer';
