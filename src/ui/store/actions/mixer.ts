@@ -53,6 +53,14 @@ export async function collectMixStats(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration source to mix: a bundled language, or one of your own sources.' });
     return;
   }
+  if (model.pruning) {
+    // e.g. right after "Make this mix the active model": say which model the statistics come from.
+    store().pushMessage({
+      panel: 'mixer',
+      level: 'info',
+      text: `The active model ${model.name} is already pruned (${model.pruning.method}, ${(100 * model.pruning.overallSparsity).toFixed(1)} % zeros): the statistics are collected on it and the mixes prune it further. Make the dense model active in the Model panel to mix from the dense base.`,
+    });
+  }
   const names = [...mixSources, ...own.map((x) => x.name)];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) {
