@@ -6,6 +6,8 @@ import { fmtBytes, fmtNum } from '../../format';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerChart, MaskChart, ResultTable } from '../ExperimentResults/ExperimentResults';
 import { recordTasks, recordToRun } from '../../store/recordRun';
+import { TaskResultHead, TaskScoreCells } from '../TasksPanel/TaskResultTable';
+import { PerplexityHead } from '../PerplexityPanel/PerplexityHead';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 const pct = (x: number): string => `${fmtNum(x * 100, 3)} %`;
@@ -139,21 +141,7 @@ function PerplexityTable({ rec }: { rec: PerplexityResultRecord }) {
   return (
     <div className="table-scroll">
       <table className="data-table rec-table" aria-label="Perplexity result">
-        <thead>
-          <tr>
-            <th scope="col" className="text">
-              model
-            </th>
-            <th scope="col">text</th>
-            <th scope="col">perplexity</th>
-            <th scope="col">
-              <abbr title="mean negative log-likelihood per predicted token, in nats">mean NLL</abbr>
-            </th>
-            <th scope="col">bits per byte</th>
-            <th scope="col">tokens</th>
-            <th scope="col">windows</th>
-          </tr>
-        </thead>
+        <PerplexityHead />
         <tbody>
           <tr data-label={r.language}>
             <td className="text">{rec.model.name}</td>
@@ -175,8 +163,6 @@ function PerplexityTable({ rec }: { rec: PerplexityResultRecord }) {
   );
 }
 
-const fmtAcc = (x: number, se: number | null): string => `${x.toFixed(3)}${se === null ? '' : ` ± ${se.toFixed(3)}`}`;
-
 /** A task record as the Tasks panel's results table shows a row, with its warnings. */
 function TaskTable({ rec }: { rec: TaskResultRecord }) {
   const r = rec.result;
@@ -184,40 +170,13 @@ function TaskTable({ rec }: { rec: TaskResultRecord }) {
     <>
       <div className="table-scroll">
         <table className="data-table rec-table" aria-label="Task result">
-          <thead>
-            <tr>
-              <th scope="col" className="text">
-                task
-              </th>
-              <th scope="col" className="text">
-                language
-              </th>
-              <th scope="col" className="text">
-                model
-              </th>
-              <th scope="col">items</th>
-              <th scope="col">acc</th>
-              <th scope="col">acc_norm</th>
-              <th scope="col">acc_bytes</th>
-              <th scope="col">
-                <abbr title="requests cut from the left to fit the model's context">truncated</abbr>
-              </th>
-              <th scope="col">warnings</th>
-            </tr>
-          </thead>
+          <TaskResultHead />
           <tbody>
             <tr data-task={r.task} data-language={r.language}>
               <td className="text">{r.task}</td>
               <td className="text">{r.language}</td>
               <td className="text">{rec.model.name}</td>
-              <td>{r.n}</td>
-              <td className="task-acc" data-value={r.acc}>
-                {fmtAcc(r.acc, r.acc_stderr)}
-              </td>
-              <td>{fmtAcc(r.acc_norm, r.acc_norm_stderr)}</td>
-              <td>{fmtAcc(r.acc_bytes, r.acc_bytes_stderr)}</td>
-              <td>{r.truncated}</td>
-              <td>{r.warnings.length}</td>
+              <TaskScoreCells r={r} />
             </tr>
           </tbody>
         </table>

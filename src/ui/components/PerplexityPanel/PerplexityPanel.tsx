@@ -6,6 +6,7 @@ import { decodeTextFile } from '../../../common/text';
 import { BitsPerByteChart } from '../../charts/BitsPerByteChart/LazyBitsPerByteChart';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
+import { PerplexityHead } from './PerplexityHead';
 import './PerplexityPanel.css';
 
 /** Perplexity, mean NLL and bits per byte of the active model on bundled or own text. */
@@ -193,22 +194,7 @@ function Results() {
     <div className="ppl-results">
       <table>
         <caption className="visually-hidden">Perplexity results of every model</caption>
-        <thead>
-          <tr>
-            <th scope="col">model</th>
-            <th scope="col">text</th>
-            <th scope="col">perplexity</th>
-            <th scope="col">
-              <abbr title="mean negative log-likelihood per predicted token, in nats">mean NLL</abbr>
-            </th>
-            <th scope="col">bits per byte</th>
-            <th scope="col">tokens</th>
-            <th scope="col">windows</th>
-            <th scope="col">
-              <span className="visually-hidden">remove</span>
-            </th>
-          </tr>
-        </thead>
+        <PerplexityHead removable />
         <tbody>
           {results.map((rec) => {
             const r = rec.result;

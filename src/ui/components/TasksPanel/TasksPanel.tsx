@@ -9,6 +9,7 @@ import { fmtBytes } from '../../format';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
+import { TaskResultHead, TaskScoreCells } from './TaskResultTable';
 import './TasksPanel.css';
 
 /** Multiple-choice accuracy of the active model (or every loaded model) on UDHR or a task file. */
@@ -184,8 +185,6 @@ function TaskFileChooser() {
   );
 }
 
-const fmtAcc = (x: number, se: number | null): string => `${x.toFixed(3)}${se === null ? '' : ` ± ${se.toFixed(3)}`}`;
-
 function TaskResults() {
   const rows = useAppStore((s) => s.taskRows);
   const clear = useAppStore((s) => s.clearTaskRows);
@@ -197,27 +196,7 @@ function TaskResults() {
       <div className="table-scroll">
         <table className="data-table">
           <caption className="visually-hidden">Task results</caption>
-          <thead>
-            <tr>
-              <th scope="col" className="text">
-                task
-              </th>
-              <th scope="col" className="text">
-                language
-              </th>
-              <th scope="col" className="text">
-                model
-              </th>
-              <th scope="col">items</th>
-              <th scope="col">acc</th>
-              <th scope="col">acc_norm</th>
-              <th scope="col">acc_bytes</th>
-              <th scope="col">
-                <abbr title="requests cut from the left to fit the model's context">truncated</abbr>
-              </th>
-              <th scope="col">warnings</th>
-            </tr>
-          </thead>
+          <TaskResultHead />
           <tbody>
             {rows.map((r) => (
               <tr key={key(r)} data-task={r.result.task} data-language={r.result.language}>
@@ -227,12 +206,7 @@ function TaskResults() {
                 </td>
                 <td className="text">{r.result.language}</td>
                 <td className="text">{r.modelName}</td>
-                <td>{r.result.n}</td>
-                <td className="task-acc">{fmtAcc(r.result.acc, r.result.acc_stderr)}</td>
-                <td>{fmtAcc(r.result.acc_norm, r.result.acc_norm_stderr)}</td>
-                <td>{fmtAcc(r.result.acc_bytes, r.result.acc_bytes_stderr)}</td>
-                <td>{r.result.truncated}</td>
-                <td className={r.result.warnings.length ? 'task-warn-count' : undefined}>{r.result.warnings.length}</td>
+                <TaskScoreCells r={r.result} />
               </tr>
             ))}
           </tbody>
