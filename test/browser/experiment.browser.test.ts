@@ -12,27 +12,26 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './chromium';
-import { CALIB_TEXT, DIST, serveStandInApp, type StandInApp } from './standIn';
+import type { Browser } from './chromium';
+import { CALIB_TEXT, DIST, openStandInApp, type StandInApp, type StandInSession } from './standIn';
 
 const CLI = path.resolve(process.cwd(), 'bin/polyprune.mjs');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
 let browser: Browser;
 let page: Page;
+let session: StandInSession;
 let work: StandInApp;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  work = await serveStandInApp('polyprune-experiment-');
-  browser = await launchChromium({ webgpu: true });
+  session = await openStandInApp('polyprune-experiment-');
+  ({ work, browser } = session);
   page = browser.page;
-  await page.goto(`${work.server.url}/?test=1`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await work?.close();
+  await session?.close();
 });
 
 const log = (): string => browser.log.join('\n');

@@ -9,25 +9,22 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './chromium';
-import { serveStandInApp, type StandInApp } from './standIn';
+import type { Browser } from './chromium';
+import { openStandInApp, type StandInApp, type StandInSession } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
+let session: StandInSession;
 let work: StandInApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  work = await serveStandInApp('polyprune-export-ui-');
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${work.server.url}/?test=1`);
-  await browser.page.getByRole('button', { name: 'Load the bundled model' }).click();
-  await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+  session = await openStandInApp('polyprune-export-ui-', { waitForModel: true });
+  ({ work, browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await work?.close();
+  await session?.close();
 });
 
 const log = (): string => browser.log.join('\n');

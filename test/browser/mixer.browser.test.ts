@@ -10,26 +10,24 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './chromium';
-import { CALIB_TEXT, EVAL_TEXT, serveStandInApp, type StandInApp } from './standIn';
+import type { Browser } from './chromium';
+import { CALIB_TEXT, EVAL_TEXT, openStandInApp, type StandInSession } from './standIn';
 
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
 let browser: Browser;
 let page: Page;
-let work: StandInApp;
+let session: StandInSession;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  work = await serveStandInApp('polyprune-mixer-');
-  browser = await launchChromium({ webgpu: true });
+  session = await openStandInApp('polyprune-mixer-');
+  ({ browser } = session);
   page = browser.page;
-  await page.goto(`${work.server.url}/?test=1`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await work?.close();
+  await session?.close();
 });
 
 const log = (): string => browser.log.join('\n');

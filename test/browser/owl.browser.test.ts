@@ -6,25 +6,22 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './chromium';
-import { serveStandInApp, type StandInApp } from './standIn';
+import type { Browser } from './chromium';
+import { openStandInApp, type StandInSession } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
 let browser: Browser;
-let work: StandInApp;
+let session: StandInSession;
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  work = await serveStandInApp('polyprune-owl-');
-  browser = await launchChromium({ webgpu: true });
-  await browser.page.goto(`${work.server.url}/?test=1`);
-  await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+  session = await openStandInApp('polyprune-owl-', { waitForModel: true });
+  ({ browser } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await work?.close();
+  await session?.close();
 });
 
 describe('OWL in the Prune panel', () => {

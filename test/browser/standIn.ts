@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { tempDir } from '../helpers/shared';
+import { launchChromium, type Browser } from './chromium';
 
 export const FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
 
@@ -74,4 +75,29 @@ export async function serveStandInApp(prefix: string, routes: Record<string, str
       await work.remove();
     },
   };
+}
+
+/** The stand-in app served and open in a fresh Chromium (WebGPU) on `/?test=1`. */
+export interface StandInSession {
+  work: StandInApp;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** serveStandInApp, then Chromium on the page; `waitForModel` waits until the bundled stand-in has loaded. */
+export async function openStandInApp(prefix: string, opts: { waitForModel?: boolean } = {}): Promise<StandInSession> {
+  const work = await serveStandInApp(prefix);
+  const browser = await launchChromium({ webgpu: true });
+  const close = async (): Promise<void> => {
+    await browser.close();
+    await work.close();
+  };
+  try {
+    await browser.page.goto(`${work.server.url}/?test=1`);
+    if (opts.waitForModel) await browser.page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { work, browser, close };
 }
