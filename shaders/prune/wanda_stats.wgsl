@@ -11,6 +11,7 @@
 //   2 read     coef    f32 [2*B]      per-window (decay factor, new count)
 //   3 rw       scaler  f32 [C]        running statistic, updated in place
 // Dispatch: c = (wg.y * 65535 + wg.x) * 256 + lid.x, i.e. grid1d(C, 256)
+// uses: common/window_sq_norm
 
 struct Params {
   C: u32,
@@ -30,19 +31,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   if (c >= p.C) { return; }
   var acc = scaler[c];
   for (var j = 0u; j < p.B; j++) {
-    var s = 0.0;
-    var comp = 0.0;
-    let base = p.row0 + j * p.S;
-    for (var t = 0u; t < p.S; t++) {
-      let v = x[(base + t) * p.C + c];
-      let y = v * v - comp;
-      let nsum = s + y;
-      comp = (nsum - s) - y;
-      s = nsum;
-    }
-    let norm = sqrt(s);
+    let sq = window_sq_norm(p.row0 + j * p.S, p.S, p.C, c);
     let decayed = acc * coef[2u * j];
-    acc = decayed + (norm * norm) / coef[2u * j + 1u];
+    acc = decayed + sq / coef[2u * j + 1u];
   }
   scaler[c] = acc;
 }

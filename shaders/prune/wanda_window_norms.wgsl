@@ -9,6 +9,7 @@
 //   1 read     x    f32 [>= row0 + B*S, C]  activations; window j = rows row0 + j*S .. + S
 //   2 rw       out  f32 [>= w0 + B, C]      per-window statistic, row w0 + j for window j
 // Dispatch: c = (wg.y * 65535 + wg.x) * 256 + lid.x, i.e. grid1d(C, 256)
+// uses: common/window_sq_norm
 
 struct Params {
   C: u32,
@@ -27,17 +28,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let c = (wg.y * 65535u + wg.x) * 256u + lid.x;
   if (c >= p.C) { return; }
   for (var j = 0u; j < p.B; j++) {
-    var s = 0.0;
-    var comp = 0.0;
-    let base = p.row0 + j * p.S;
-    for (var t = 0u; t < p.S; t++) {
-      let v = x[(base + t) * p.C + c];
-      let y = v * v - comp;
-      let nsum = s + y;
-      comp = (nsum - s) - y;
-      s = nsum;
-    }
-    let norm = sqrt(s);
-    out[(p.w0 + j) * p.C + c] = norm * norm;
+    out[(p.w0 + j) * p.C + c] = window_sq_norm(p.row0 + j * p.S, p.S, p.C, c);
   }
 }
