@@ -22,7 +22,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback, ProgressEvent } from '../common/progress';
-import type { CalibrationText, Engine, TaskRequest } from '../engine/api';
+import type { CalibrationText, Engine, PruneRequest, TaskRequest } from '../engine/api';
 import { sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
 import { assertNoDuplicates, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
@@ -309,6 +309,15 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     }
   };
 
+  /** The engine request that prunes a row's copy from its calibration source with one seed. */
+  const pruneRequest = (src: StudySource, seed: number): PruneRequest => ({
+    method: spec.method as PruneMethod,
+    ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
+    calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
+    ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
+    ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
+  });
+
   const masks = new Map<number, string>(); // row -> pruned model id whose mask the engine keeps
   const loaded = new Set<string>();
   try {
@@ -321,14 +330,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         const t = performance.now();
         const pruned = await engine.prune(
           baseModelId,
-          {
-            method: spec.method as PruneMethod,
-            ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
-            calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[s] },
-            reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude',
-            ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
-            ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
-          },
+          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude' },
           {
             opId: opId(),
             onProgress: (e) => emit(e.kind === 'layerDone' ? { ...e, row: r, seed: s } : e),
@@ -365,12 +367,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
           const t = performance.now();
           const again = await engine.prune(
             baseModelId,
-            {
-              method: spec.method as PruneMethod,
-              ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
-              calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[0] },
-              reconstructionError: false,
-            },
+            // The same request as the first run (profile and beta included), so the same mask.
+            { ...pruneRequest(src, spec.seeds[0]), reconstructionError: false },
             // Its layers were reported in the first run: only the op's own progress goes on.
             { opId: opId(), onProgress: (e) => e.kind !== 'layerDone' && emit(e) },
           );
