@@ -37,7 +37,8 @@ export type ProgressEvent =
   | { kind: 'step'; message: string; done: number; total: number; elapsedMs: number; etaMs: number | null; row?: number; col?: number; seed?: number }
   | { kind: 'cell'; row: number; col: number; seed: number; values: CellValues; summary: { ppl: SeedSummary | null; bpb: SeedSummary | null; acc: (SeedSummary | null)[] } }
   | { kind: 'layerDone'; layer: number; layers: number; matrices: string[]; sparsity: number[]; recon: (number | null)[]; row?: number; seed?: number; layerSparsity?: number }
-  | { kind: 'rowDone'; row: number; seed: number; sparsity: number }
+  /** `updateMs` (instant grid rows: engine time of the mask update) and `layerIou` (confirm rows: mean IoU per layer vs the instant masks). */
+  | { kind: 'rowDone'; row: number; seed: number; sparsity: number; updateMs?: number; layerIou?: (number | null)[] }
   | { kind: 'maskOverlap'; a: number; b: number; seed: number; matrices: string[]; iou: (number | null)[][] };
 
 export type ProgressCallback = (e: ProgressEvent) => void;

@@ -76,6 +76,9 @@ export class StudyCheckpoint {
         row.sparsity[e.seed] = sig(e.sparsity, 6);
         const r = this.recon.get(`${e.row}/${e.seed}`);
         row.recon[e.seed] = r && r.some((l) => l.some((v) => v !== null)) ? r : null;
+        // instant grid rows: the time of the mask update, and for confirm rows the per-layer IoU
+        if (row.mix?.updateMs && e.updateMs !== undefined) row.mix.updateMs[e.seed] = sig(e.updateMs, 4);
+        if (row.mix?.layerIou && e.layerIou) row.mix.layerIou[e.seed] = e.layerIou.map((v) => sig(v, 4));
         this.recon.delete(`${e.row}/${e.seed}`);
         return true;
       }

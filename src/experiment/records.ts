@@ -166,6 +166,13 @@ export const experimentSpecSchema = z.object({
   evalMaxWindows: int.min(1).nullable(),
   taskLimit: int.min(1).nullable(),
   ...profileFields,
+  /**
+   * Instant rows (docs/mixer.md, "The grid"): per seed one dense pass collects every calibration
+   * source's statistics and each row's masks come from them (engine.mixPrune); absent = sequential prunes.
+   */
+  instant: z.literal(true).optional(),
+  /** With `instant`: each row is followed by its exact sequential prune (engine.confirmMix). */
+  confirm: z.literal(true).optional(),
 });
 export type ExperimentSpecRecord = z.infer<typeof experimentSpecSchema>;
 
@@ -179,6 +186,21 @@ export const experimentRowSchema = z.object({
   recon: z.array(z.array(z.array(nnum)).nullable()),
   /** OWL: layerSparsity[seed][layer], the sparsity each decoder layer reached (null until pruned). */
   layerSparsity: z.array(z.array(nnum).nullable()).optional(),
+  /** Rows of an instant grid (spec.instant): how the row's masks were made. */
+  mix: z
+    .object({
+      /** 'instant': masks from the mixed dense statistics; 'confirm': the exact sequential prune of the same mix. */
+      mode: z.enum(['instant', 'confirm']),
+      /** Normalised weights (sum 1), one per source of the row (a single source: [1]). */
+      weights: z.array(num.min(0).max(1)),
+      /** Windows per source of the row: collected (instant) or drawn from them for the exact prune (confirm). */
+      windows: z.array(int.min(0)),
+      /** instant: engine time of the mask update per seed (ms; null until pruned). */
+      updateMs: z.array(nnum).optional(),
+      /** confirm: per seed the mean mask IoU per layer against the instant row's masks (null until pruned). */
+      layerIou: z.array(z.array(nnum).nullable()).optional(),
+    })
+    .optional(),
 });
 export type ExperimentRow = z.infer<typeof experimentRowSchema>;
 
@@ -286,6 +308,12 @@ function checkExperimentShape(e: ExperimentRecord): void {
   });
   e.rows.forEach((row, r) => {
     if (row.layerSparsity && row.layerSparsity.length !== S) bad(`row ${r} has per-layer sparsity for ${row.layerSparsity.length} seed(s), expected ${S}`);
+    const mix = row.mix;
+    if (mix) {
+      if (mix.weights.length !== row.sources.length || mix.windows.length !== row.sources.length) bad(`row ${r} has mix weights or windows for ${mix.weights.length} source(s), expected ${row.sources.length}`);
+      if (mix.updateMs && mix.updateMs.length !== S) bad(`row ${r} has mix update times for ${mix.updateMs.length} seed(s), expected ${S}`);
+      if (mix.layerIou && mix.layerIou.length !== S) bad(`row ${r} has per-layer IoU for ${mix.layerIou.length} seed(s), expected ${S}`);
+    }
   });
   for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
 }

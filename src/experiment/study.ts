@@ -19,18 +19,23 @@
  *   cells are kept and not measured again. Mask overlaps need both masks in the engine, which an
  *   interruption loses: rows of the first seed finished earlier are pruned again (same seed, so the
  *   same mask; no reconstruction error, no measuring) for the overlaps still missing.
+ * - `spec.instant` (docs/mixer.md, "The grid"): per seed ONE calibration pass (engine.collectStats over
+ *   every distinct calibration text of the rows), then per row engine.mixPrune with the row's weights
+ *   (no forward pass); `spec.confirm` adds after each row its exact sequential prune (confirmMix) as a
+ *   row '<label> (exact)'. Statistics live in the engine only: a resumed instant grid collects them
+ *   again (one pass per seed with rows left), finished rows are kept.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback, ProgressEvent } from '../common/progress';
-import type { CalibrationText, Engine, PruneRequest, TaskRequest } from '../engine/api';
-import { sha256Hex } from '../calib/text';
+import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
+import { allocateSamples, sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
 import { assertNoDuplicates, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 
 /** What the study needs from an engine. */
-export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask'>;
+export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask' | 'collectStats' | 'mixPrune' | 'confirmMix' | 'keepMix' | 'releaseStats'>;
 
 export interface StudySpec {
   method: PruneMethod;
@@ -55,6 +60,15 @@ export interface StudySpec {
   owlLambda?: number;
   /** wanda-lang: weight of the spread across a mix's sources (default 1). */
   langBeta?: number;
+  /**
+   * Instant rows (docs/mixer.md, "The grid"): per seed ONE dense pass collects the statistics of every
+   * calibration text (engine.collectStats, `nsamples` windows per text), and each row's masks are
+   * derived from them (engine.mixPrune: one text = weight 1, a mix = its weights) instead of one
+   * sequential prune per row. Methods collectStats takes (Wanda); no OWL, wanda-lang or magnitude.
+   */
+  instant?: boolean;
+  /** With `instant`: after each instant row, the exact sequential prune of the same mix (engine.confirmMix) as a row of its own, with the per-layer IoU. */
+  confirm?: boolean;
 }
 
 /** A row: one calibration source, or a mix of several (each text with its `weight`). */
@@ -97,6 +111,19 @@ async function ref(name: string, data: { text?: string; bytes?: Uint8Array }, la
   return { name, language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(weight !== undefined ? { weight } : {}) };
 }
 
+/** A row's normalised mix weights, one per text (a single text: [1]). */
+function mixWeights(s: StudySource): number[] {
+  const w = s.texts.map((t) => t.weight ?? 1);
+  const sum = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => x / sum);
+}
+
+/** Which calibration source each row is made from (-1: the dense row, and magnitude's one row). */
+export function studyRowSources(spec: { method: string; instant?: boolean; confirm?: boolean }, inputs: StudyInputs): number[] {
+  if (spec.method === 'magnitude') return [-1, -1];
+  return [-1, ...inputs.sources.flatMap((_, i) => (spec.instant && spec.confirm ? [i, i] : [i]))];
+}
+
 /** Check the experiment and build its empty record (no engine calls except the model's identity). */
 export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs): Promise<ExperimentRecord> {
   const method = parsePruneMethod(specIn.method);
@@ -121,8 +148,16 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     evalMaxWindows: specIn.evalMaxWindows === undefined ? null : int(specIn.evalMaxWindows, 'The number of evaluation windows', 1),
     taskLimit: specIn.taskLimit === undefined ? null : int(specIn.taskLimit, 'The task item limit', 1),
     ...profileSpec(method, prof.owl ? { profile: 'owl', ...prof.owl } : undefined, prof.langBeta),
+    ...(specIn.instant ? { instant: true as const } : {}),
+    ...(specIn.confirm ? { confirm: true as const } : {}),
   };
   const owl = prof.profile === 'owl';
+  if (specIn.confirm && !specIn.instant) throw new PolyPruneError('BAD_ARGUMENT', 'Confirm compares instant rows with the exact prune: it needs the instant mode too.');
+  if (specIn.instant) {
+    if (method === 'magnitude') throw new PolyPruneError('BAD_ARGUMENT', 'Magnitude pruning uses no calibration, so there are no statistics to mix: run the grid without the instant mode.');
+    if (method === 'wanda-lang') throw new PolyPruneError('BAD_ARGUMENT', "The instant mode mixes the sources' mean statistics; wanda-lang's score needs their spread, which mixPrune does not compute. Run wanda-lang without the instant mode, or use wanda.");
+    if (owl) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mode derives masks with a uniform sparsity per layer; OWL layer-wise sparsity is not supported there. Run OWL without the instant mode.');
+  }
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
   assertNoDuplicates(
     inputs.columns.map((c) => c.language),
@@ -151,11 +186,22 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       const dup = seen.get(key);
       if (dup) throw new PolyPruneError('BAD_ARGUMENT', `Calibration sources '${dup}' and '${s.label}' have the same text; give each source once.`);
       seen.set(key, s.label);
-      rows.push({ label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null), ...(owl ? { layerSparsity: seeds.map(() => null) } : {}) });
+      const row = { label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null), ...(owl ? { layerSparsity: seeds.map(() => null) } : {}) };
+      if (!specIn.instant) rows.push(row);
+      else {
+        const weights = mixWeights(s);
+        // instant: every collected window of each text of the row; confirm: nsamples drawn from them in the mix's proportions
+        rows.push({ ...row, mix: { mode: 'instant', weights, windows: s.texts.map(() => spec.nsamples), updateMs: seeds.map(() => null) } });
+        if (specIn.confirm) rows.push({ ...row, label: `${s.label} (exact)`, mix: { mode: 'confirm', weights, windows: allocateSamples(spec.nsamples, weights), layerIou: seeds.map(() => null) } });
+      }
     }
   } else {
     rows.push({ label: 'magnitude', sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
   }
+  assertNoDuplicates(
+    rows.map((r) => r.label),
+    'The rows',
+  );
   const columns: ExperimentRecord['columns'] = [];
   for (const c of inputs.columns) {
     if (!c.language.trim()) throw new PolyPruneError('BAD_ARGUMENT', 'An evaluation column has no language.');
@@ -249,12 +295,20 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const remask = new Set<number>();
   if (wantIou) for (let r = 1; r < R; r++) if (rowDone(r, 0) && rec.rows.some((_, b) => b > 0 && b !== r && !hasIou(r, b))) remask.add(r);
   total += remask.size;
+  const instant = spec.instant === true;
+  const rowSrc = studyRowSources(spec, inputs);
   let done = 0;
   const t0 = performance.now();
   const spent = { prune: [0, 0], measure: [0, 0] };
   let remaining = { prune: 0, measure: 0 };
   for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) remaining.prune++;
   remaining.prune += remask.size;
+  if (instant) {
+    // one statistics collection per seed with rows left to derive (counted with the prunes)
+    const collections = spec.seeds.filter((_, s) => rec.rows.some((_, r) => r > 0 && (!rowDone(r, s) || (s === 0 && remask.has(r))))).length;
+    total += collections;
+    remaining.prune += collections;
+  }
   remaining.measure = total - remaining.prune;
   const step = (kind: 'prune' | 'measure', ms: number, message: string, where: { row?: number; col?: number; seed?: number }) => {
     done++;
@@ -320,10 +374,138 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
 
   const masks = new Map<number, string>(); // row -> pruned model id whose mask the engine keeps
   const loaded = new Set<string>();
+
+  // Instant rows: the calibration texts of all rows, each once (by content), collected in ONE dense
+  // pass per seed; a row's weights put its own texts' (normalised) weights on them, 0 elsewhere.
+  const statsSources: MixSourceRequest[] = [];
+  const rowWeights: number[][] = rec.rows.map(() => []);
+  if (instant) {
+    const byHash = new Map<string, number>();
+    const parts = rec.rows.map((row, r) =>
+      r === 0
+        ? []
+        : inputs.sources[rowSrc[r]].texts.map((t, j) => {
+            let k = byHash.get(row.sources[j].sha256);
+            if (k === undefined) {
+              k = statsSources.length;
+              byHash.set(row.sources[j].sha256, k);
+              let name = t.name;
+              for (let n = 2; statsSources.some((x) => x.name === name); n++) name = `${t.name} (${n})`;
+              statsSources.push({ name, ...(t.language ? { language: t.language } : {}), ...(t.bytes ? { bytes: t.bytes } : { text: t.text ?? '' }) });
+            }
+            return { k, w: row.mix!.weights[j] };
+          }),
+    );
+    parts.forEach((ps, r) => {
+      if (r === 0) return;
+      rowWeights[r] = statsSources.map(() => 0);
+      for (const p of ps) rowWeights[r][p.k] += p.w;
+    });
+  }
+  /** Rows an instant seed has to derive: not finished, or (first seed) finished before a resume but needed again for their masks. */
+  const instantRows = (s: number) => rec.rows.map((_, r) => r).filter((r) => r > 0 && (!rowDone(r, s) || (s === 0 && remask.has(r) && !masks.has(r))));
+  const collect = async (s: number): Promise<StatsSummary> => {
+    const t = performance.now();
+    const stats = await engine.collectStats(
+      baseModelId,
+      { method: spec.method as CollectStatsRequest['method'], sources: statsSources, nsamples: spec.nsamples, seqlen: spec.seqlen, seed: spec.seeds[s] },
+      { opId: opId(), onProgress: opts.onEvent },
+    );
+    step('prune', performance.now() - t, `collected the statistics of ${statsSources.length} calibration text${statsSources.length === 1 ? '' : 's'} in one pass (seed ${spec.seeds[s]})`, { seed: s });
+    return stats;
+  };
+  // The first collection runs before anything is measured, so that what collectStats refuses (a
+  // method it cannot mix, statistics beyond the GPU budget, a text too short for its windows) is
+  // refused like any other bad input; other failures (cancel, a lost device) end in the record's note.
+  let held: { seed: number; stats: StatsSummary } | null = null;
+  let early: unknown = null;
+  if (instant) {
+    const s0 = spec.seeds.findIndex((_, s) => instantRows(s).length > 0);
+    if (s0 >= 0) {
+      try {
+        held = { seed: s0, stats: await collect(s0) };
+      } catch (e) {
+        if (e instanceof PolyPruneError && (e.code === 'BAD_ARGUMENT' || e.code === 'CALIBRATION_INVALID')) {
+          signal?.removeEventListener('abort', onAbort);
+          throw e;
+        }
+        early = e;
+      }
+    }
+  }
+
+  /** One seed of an instant grid: its statistics (one pass), then per row mixPrune (or confirmMix) and the row's cells. */
+  const instantSeed = async (s: number): Promise<void> => {
+    const todo = instantRows(s);
+    if (!todo.length) return;
+    throwIfAborted(signal);
+    const stats = held?.seed === s ? held.stats : await collect(s);
+    held = null;
+    let slot: string | null = null; // the handle's mixer model, re-masked by every mixPrune
+    try {
+      for (const r of todo) {
+        throwIfAborted(signal);
+        const row = rec.rows[r];
+        const mix = row.mix!;
+        const first = !rowDone(r, s); // else derived again only for its mask (resume)
+        const keep = wantIou && s === 0;
+        const req = { weights: rowWeights[r], ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }) };
+        const again = `'${row.label}' again for its mask (seed ${spec.seeds[s]}; masks do not survive an interruption)`;
+        const t = performance.now();
+        if (mix.mode === 'instant') {
+          const res = await engine.mixPrune(stats.id, req, { opId: opId() });
+          slot = res.model.id;
+          if (first) {
+            row.sparsity[s] = sig(res.overall, 6);
+            row.recon[s] = null;
+            mix.updateMs![s] = sig(res.updateMs, 4);
+            emit({ kind: 'rowDone', row: r, seed: s, sparsity: res.overall, updateMs: res.updateMs });
+            step('prune', performance.now() - t, `masks of '${row.label}' from the mixed statistics (seed ${spec.seeds[s]}, ${res.updateMs.toFixed(0)} ms)`, { row: r, seed: s });
+            await measureRow(res.model.id, r, s);
+          } else step('prune', performance.now() - t, `masks of ${again}`, { row: r, seed: s });
+          if (keep) {
+            // the mixer model becomes an ordinary pruned model whose mask the engine keeps
+            await engine.keepMix(stats.id);
+            slot = null;
+            await engine.unloadModel(res.model.id, { keepMask: true });
+            masks.set(r, res.model.id);
+          }
+        } else {
+          const c = await engine.confirmMix(stats.id, req, {
+            opId: opId(),
+            onProgress: (e) => (e.kind === 'layerDone' ? first && emit({ ...e, row: r, seed: s }) : emit(e)),
+          });
+          slot = c.instant.model.id;
+          loaded.add(c.exact.model.id);
+          try {
+            if (first) {
+              const iou = c.layerIou.map((v) => sig(v, 4));
+              row.sparsity[s] = sig(c.exact.report.overall, 6);
+              row.recon[s] = null;
+              mix.layerIou![s] = iou;
+              emit({ kind: 'rowDone', row: r, seed: s, sparsity: c.exact.report.overall, layerIou: iou });
+              step('prune', performance.now() - t, `exact sequential prune of '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
+              await measureRow(c.exact.model.id, r, s);
+            } else step('prune', performance.now() - t, `pruned ${again}`, { row: r, seed: s });
+          } finally {
+            loaded.delete(c.exact.model.id);
+            await engine.unloadModel(c.exact.model.id, { keepMask: keep });
+            if (keep) masks.set(r, c.exact.model.id);
+          }
+        }
+      }
+    } finally {
+      if (slot) await engine.unloadModel(slot).catch(() => undefined);
+      await engine.releaseStats(stats.id).catch(() => undefined);
+    }
+  };
+
   try {
+    if (early) throw early;
     await measureRow(baseModelId, 0, 0);
     for (let s = 0; s < S; s++) {
-      for (let r = 1; r < R; r++) {
+      if (instant) await instantSeed(s);
+      else for (let r = 1; r < R; r++) {
         if (rowDone(r, s)) continue;
         throwIfAborted(signal);
         const src = inputs.sources[r - 1];
@@ -361,7 +543,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
       }
       if (wantIou && s === 0) {
         for (const r of remask) {
-          if (masks.has(r)) continue;
+          if (masks.has(r) || instant) continue;
           throwIfAborted(signal);
           const src = inputs.sources[r - 1];
           const t = performance.now();
@@ -403,6 +585,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     rec.note = isCancel(e) || signal?.aborted ? 'Cancelled; the cells measured before are kept.' : `Stopped by an error: ${(e as Error).message ?? String(e)}`;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    if (held) await engine.releaseStats(held.stats.id).catch(() => undefined);
     for (const id of loaded) await engine.unloadModel(id).catch(() => undefined);
     for (const id of masks.values()) await engine.releaseMask(id).catch(() => undefined);
   }
