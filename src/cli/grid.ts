@@ -47,6 +47,8 @@ interface GridCliOptions {
   owlM?: number;
   owlLambda?: number;
   langBeta?: number;
+  instant?: boolean;
+  confirm?: boolean;
 }
 
 const LANG_SUFFIX = /^(.*):([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?)$/;
@@ -112,10 +114,13 @@ export function registerGrid(program: Command): void {
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
     .option('--no-recon', 'skip the per-layer reconstruction error')
     .option('--no-mask-overlap', 'skip the mask IoU between rows')
+    .option('--instant', 'instant rows (Wanda): one dense calibration pass per seed collects every source\'s statistics, each row\'s masks are mixed from them (docs/mixer.md)')
+    .option('--confirm', 'with --instant: after each row its exact sequential prune, with the per-layer mask IoU against the instant masks')
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
   addProfileOptions(cmd).action(async (o: GridCliOptions) => {
+      if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
       const method = methodArg(o.method);
       const pattern = patternArgs(o);
       const profile = profileArgs(o, method, pattern);
@@ -211,6 +216,8 @@ export function registerGrid(program: Command): void {
         reconstructionError: o.recon,
         maskOverlap: o.maskOverlap,
         ...profile,
+        ...(o.instant ? { instant: true } : {}),
+        ...(o.confirm ? { confirm: true } : {}),
       };
       const inputs: StudyInputs = { sources, columns };
       let resume: ExperimentRecord | undefined;
@@ -253,6 +260,21 @@ export function registerGrid(program: Command): void {
 function printTables(rec: ExperimentRecord): void {
   const s = rec.spec;
   console.log(`${s.method} ${s.nm ? `${s.nm.n}:${s.nm.m}` : s.sparsity}, seeds ${s.seeds.join(',')} (rows: calibration source, columns: evaluation language; mean ± sd over seeds; bold = best calibration)${rec.complete ? '' : '  [INCOMPLETE]'}\n`);
+  if (s.instant) {
+    console.log(`instant rows: masks mixed from the dense statistics of one calibration pass per seed${s.confirm ? "; '(exact)' rows: the exact sequential prune of the same mix" : ''}\n`);
+    const ms = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+    for (const row of rec.rows) {
+      const m = row.mix;
+      if (!m) continue;
+      const w = row.sources.length > 1 ? ` weights ${m.weights.map((x) => x.toFixed(3)).join(':')},` : '';
+      if (m.mode === 'instant') console.log(`${row.label}: instant,${w} ${m.windows.join('+')} windows, mask update ${ms(m.updateMs ?? []).map((x) => `${x.toFixed(0)} ms`).join(', ') || '—'}`);
+      else {
+        const iou = (m.layerIou ?? []).find((x) => x !== null);
+        console.log(`${row.label}: exact,${w} ${m.windows.join('+')} windows, mask IoU with the instant masks per layer ${iou ? iou.map((x) => (x === null ? '—' : x.toFixed(3))).join(' ') : '—'}`);
+      }
+    }
+    console.log('');
+  }
   if (rec.columns.some((c) => c.text)) {
     console.log('perplexity\n');
     console.log(studyMarkdown(rec, 'ppl'));

@@ -59,6 +59,46 @@ describe('polyprune grid', () => {
     expect(rec.iou).toHaveLength(3);
   }, 600_000);
 
+  it('--instant --json: one statistics collection per seed, every row derived from it, rows carry mix; --confirm adds the exact rows', () => {
+    const mix = `${path.join(tmp, 'handbook-en.txt')}*2+${path.join(tmp, 'handbuch.txt')}`;
+    const i = base.indexOf('--eval');
+    const r = cli([...base.slice(0, i), mix, ...base.slice(i), '--seeds', '0,1', '--instant', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = parseResultRecord(JSON.parse(r.stdout)) as ExperimentRecord;
+    expect(rec.complete).toBe(true);
+    expect(rec.spec.instant).toBe(true);
+    // one pass per seed over the two texts (the mix row reuses them); no sequential prune
+    expect(r.stderr.match(/collected the statistics of 2 calibration texts in one pass/g)).toHaveLength(2);
+    expect(r.stderr).not.toMatch(/layer \d+\/\d+ pruned/);
+    expect(rec.rows.map((x) => [x.label, x.mix?.mode, x.mix?.weights.map((w) => w.toFixed(4)), x.mix?.windows])).toEqual([
+      ['dense', undefined, undefined, undefined],
+      ['handbook-en.txt', 'instant', ['1.0000'], [4]],
+      ['handbuch.txt', 'instant', ['1.0000'], [4]],
+      ['handbook-en.txt*2+handbuch.txt', 'instant', ['0.6667', '0.3333'], [4, 4]],
+    ]);
+    for (const row of rec.rows.slice(1)) {
+      expect(row.mix!.updateMs!.every((x) => x! > 0)).toBe(true);
+      expect(row.sparsity.every((x) => Math.abs(x! - 0.5) < 0.01)).toBe(true);
+    }
+    // seeds draw different windows: different statistics, different masks
+    expect(rec.cells[1][0].ppl[0]).not.toBe(rec.cells[1][0].ppl[1]);
+    for (const row of rec.cells.slice(1)) expect(row[0].acc[0].every((x) => x !== null)).toBe(true);
+    expect(rec.iou).toHaveLength(3);
+
+    const c = cli([...base, '--instant', '--confirm', '--no-mask-overlap']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/instant rows: masks mixed from the dense statistics of one calibration pass per seed; '\(exact\)' rows/);
+    expect(c.stdout).toMatch(/\| handbuch.txt \(exact\) \|/);
+    expect(c.stdout).toMatch(/handbook-en.txt \(exact\): exact, 4 windows, mask IoU with the instant masks per layer 1.000 /);
+
+    const bad = cli([...base, '--confirm']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/--confirm compares instant rows with the exact prune; add --instant\.$/);
+    const lang = cli([...base.slice(0, base.indexOf('--method')), '--method', 'wanda-lang', '--sparsity', '0.5', '--instant']);
+    expect(lang.code).toBe(2);
+    expect(lang.stderr.trim().split('\n').at(-1)).toMatch(/wanda-lang's score needs their spread/);
+  }, 600_000);
+
   it('refuses unclear input with one line, before loading anything', () => {
     const cases: [string[], RegExp][] = [
       [[...base.slice(0, base.indexOf('--sparsity')), '--nsamples', '4'], /exactly one of --sparsity <ratio> or --nm <N:M>; there is no default/],
