@@ -91,6 +91,8 @@ export interface ExpRow {
   language: string | null;
   /** Overall sparsity reached per seed. */
   sparsity: number[];
+  /** Instant rows: engine time of each seed's mask update (ms). */
+  updateMs?: number[];
 }
 
 /** Layers of one prune as they finish: time and per-matrix relative reconstruction error. */
@@ -128,6 +130,8 @@ export interface ExperimentSettings {
   taskLimit: number | null;
   /** The layer profile (absent: uniform). */
   owl?: { m: number; lambda: number };
+  /** Instant rows: one calibration pass per seed, masks mixed from its statistics (docs/mixer.md). */
+  instant?: boolean;
 }
 
 export interface ExperimentRun {
@@ -171,6 +175,8 @@ export interface ExperimentSlice {
   expBundled: boolean;
   /** Items per task (NaN: all). */
   expTaskLimit: number;
+  /** Instant rows (one calibration pass, masks from the mixed statistics) instead of one prune per row. */
+  expInstant: boolean;
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
@@ -180,7 +186,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -200,6 +206,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expUdhr: true,
   expBundled: true,
   expTaskLimit: 20,
+  expInstant: false,
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,

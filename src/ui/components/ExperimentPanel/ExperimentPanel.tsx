@@ -37,6 +37,7 @@ export function ExperimentPanel() {
       udhrList: st.udhr,
       selected: st.sources.filter((x) => x.selected).length,
       owl: st.layerProfile.profile === 'owl',
+      instant: st.expInstant,
     })),
   );
   const model = useAppStore((st) => st.models.find((m) => m.id === st.activeModelId));
@@ -71,6 +72,7 @@ export function ExperimentPanel() {
         <summary>
           Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
           {s.owl && s.method !== 'magnitude' ? ' (OWL layer-wise)' : ''}
+          {s.instant ? ', instant rows' : ''}
           {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
           , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
         </summary>
@@ -107,6 +109,15 @@ export function ExperimentPanel() {
             <input id="exp-seeds" type="number" min={1} max={10} step={1} disabled={s.method === 'magnitude'} value={num(s.seeds)} onChange={(e) => setExp({ expSeedCount: e.target.valueAsNumber })} />
           </div>
           <div className="field">
+            <label htmlFor="exp-instant">
+              <input id="exp-instant" type="checkbox" checked={s.instant} disabled={busy} aria-describedby="exp-instant-about" onChange={(e) => setExp({ expInstant: e.target.checked })} /> Instant rows
+            </label>
+            <span id="exp-instant-about" className="hint">
+              One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row (Wanda, uniform
+              sparsity; an approximation from layer 1 on, see the Calibration mixer).
+            </span>
+          </div>
+          <div className="field">
             <label htmlFor="exp-limit">Task items per cell</label>
             <input id="exp-limit" type="number" min={1} step={1} placeholder="all" value={num(s.taskLimit)} onChange={(e) => setExp({ expTaskLimit: e.target.valueAsNumber })} />
           </div>
@@ -117,7 +128,9 @@ export function ExperimentPanel() {
           Run experiment
         </button>
         <span className="hint">
-          {model ? `${prunes} prune${prunes === 1 ? '' : 's'} of ${model.name}, ${(prunes + 1) * evl.length} perplexity measurements.` : 'Load a model first (the bundled one loads by itself).'}
+          {model
+            ? `${s.instant && s.method !== 'magnitude' ? `${s.seeds} calibration pass${s.seeds === 1 ? '' : 'es'} and ${prunes} mask update${prunes === 1 ? '' : 's'}` : `${prunes} prune${prunes === 1 ? '' : 's'}`} of ${model.name}, ${(prunes + 1) * evl.length} perplexity measurements.`
+            : 'Load a model first (the bundled one loads by itself).'}
         </span>
       </div>
       <OpProgress panel="experiment" />

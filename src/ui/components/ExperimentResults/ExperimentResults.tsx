@@ -27,6 +27,7 @@ export function ExperimentResults() {
         {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
         {run.settings.method === 'magnitude' ? '' : `, ${run.settings.nsamples} calibration windows`} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
+        {run.settings.instant && <InstantFacts run={run} />}
         <span className="exp-status" data-status={run.status}>
           {run.status === 'running' ? `Measuring: ${filled} of ${cells} cells done.` : run.status === 'done' ? `Done in ${fmtDuration(run.elapsedMs)}.` : `${run.status === 'cancelled' ? 'Cancelled' : 'Stopped by an error'}: ${filled} of ${cells} cells measured.`}
         </span>
@@ -73,6 +74,17 @@ export function ExperimentResults() {
       <MaskChart run={run} />
       <ResultTable run={run} />
     </div>
+  );
+}
+
+/** Instant rows: how the masks were made, and the time of each row's mask update. */
+function InstantFacts({ run }: { run: ExperimentRun }) {
+  const times = run.rows.flatMap((r) => r.updateMs ?? []);
+  return (
+    <span className="exp-instant">
+      Instant rows: one calibration pass per seed collected every source&apos;s statistics; each row&apos;s masks were mixed from them (no sequential prune)
+      {times.length ? `, ${fmtNum(times.reduce((a, b) => a + b, 0) / times.length, 3)} ms per mask update on average` : ''}.{' '}
+    </span>
   );
 }
 
@@ -224,6 +236,7 @@ export function ResultTable({ run }: { run: ExperimentRun }) {
           <thead>
             <tr>
               {header('source', 'calibration source')}
+              <th scope="col">masks</th>
               {header('language', 'evaluation language')}
               {header('metric', 'metric')}
               {header('value', 'value')}
@@ -236,6 +249,7 @@ export function ResultTable({ run }: { run: ExperimentRun }) {
             {sorted.map((r) => (
               <tr key={`${r.source}|${r.language}|${r.metric}`}>
                 <td className="text">{r.source}</td>
+                <td className="text">{r.masks}</td>
                 <td className="text">{r.language}</td>
                 <td className="text">{r.metric}</td>
                 <td>{fmtNum(r.value)}</td>

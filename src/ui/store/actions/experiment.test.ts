@@ -46,8 +46,10 @@ describe('experiment table', () => {
     expect(t[5]).toMatchObject({ value: 0.4, stderr: 0.1, seeds: 1 });
     expect(t[6]).toMatchObject({ value: 20, seeds: 1, stderr: null, change: null });
     const csv = experimentCsv(run).split('\n');
-    expect(csv[0]).toBe('calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense');
-    expect(csv[4]).toMatch(/^"notes, ""de"".txt",de,perplexity,13,1\.41/);
+    expect(csv[0]).toBe('calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense,masks');
+    expect(csv[4]).toMatch(/^"notes, ""de"".txt",de,perplexity,13,1\.41.*,3,sequential$/);
+    expect(csv[1]).toMatch(/,dense$/);
+    expect(experimentTable({ ...run, settings: { ...run.settings, instant: true } }).map((r) => r.masks)).toEqual(['dense', 'dense', 'dense', 'instant', 'instant', 'instant', 'instant', 'instant']);
   });
 
   it('checks sparsity and N:M, averages without nulls, reads ?autoload and estimates time left', () => {

@@ -138,7 +138,7 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
       case 'rowDone': {
         const rid = rowId(e.row);
         if (!rid) return;
-        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity] } : x)) }));
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}) } : x)) }));
         return;
       }
       case 'maskOverlap': {
@@ -247,6 +247,7 @@ export async function runExperiment(): Promise<void> {
     evalLanguages: evalLangs,
     taskLimit: limit,
     ...(owl ? { owl } : {}),
+    ...(s.expInstant ? { instant: true } : {}),
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
@@ -280,6 +281,7 @@ export async function runExperiment(): Promise<void> {
       evalMaxWindows: settings.evalWindows,
       ...(limit !== null ? { taskLimit: limit } : {}),
       ...(settings.owl ? { profile: 'owl' as const, owlM: settings.owl.m, owlLambda: settings.owl.lambda } : {}),
+      ...(settings.instant ? { instant: true } : {}),
     };
     const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
     const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
@@ -300,7 +302,7 @@ export async function runExperiment(): Promise<void> {
 }
 
 /** Rows of the table of every number: one per (row, language, metric). */
-export function experimentTable(run: ExperimentRun): { source: string; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
+export function experimentTable(run: ExperimentRun): { source: string; masks: 'dense' | 'sequential' | 'instant'; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
   const out: ReturnType<typeof experimentTable> = [];
   for (const row of run.rows) {
     for (const l of run.settings.evalLanguages) {
@@ -311,7 +313,7 @@ export function experimentTable(run: ExperimentRun): { source: string; language:
         const v = mean(xs);
         if (v === null) return;
         const d = denseXs ? mean(denseXs) : null;
-        out.push({ source: row.label, language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
+        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : run.settings.instant ? 'instant' : 'sequential', language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
       };
       push('perplexity', c.ppl, dense?.ppl);
       push('bits per byte', c.bpb, dense?.bpb);
@@ -330,8 +332,8 @@ export function experimentTable(run: ExperimentRun): { source: string; language:
 /** CSV of `experimentTable` (RFC 4180 quoting). */
 export function experimentCsv(run: ExperimentRun): string {
   const q = (v: string | number | null): string => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const lines = ['calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense'];
-  for (const r of experimentTable(run)) lines.push([r.source, r.language, r.metric, r.value, r.stderr, r.seeds, r.change].map(q).join(','));
+  const lines = ['calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense,masks'];
+  for (const r of experimentTable(run)) lines.push([r.source, r.language, r.metric, r.value, r.stderr, r.seeds, r.change, r.masks].map(q).join(','));
   return `${lines.join('\n')}\n`;
 }
 

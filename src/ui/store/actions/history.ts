@@ -371,12 +371,17 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
     evalSeqlen: s.evalSeqlen,
     ...(s.evalMaxWindows !== null ? { evalMaxWindows: s.evalMaxWindows } : {}),
     ...(s.taskLimit !== null ? { taskLimit: s.taskLimit } : {}),
+    ...(s.profile === 'owl' && s.owl ? { profile: 'owl' as const, owlM: s.owl.m, owlLambda: s.owl.lambda } : {}),
+    ...(s.langBeta !== undefined ? { langBeta: s.langBeta } : {}),
+    ...(s.instant ? { instant: true } : {}),
+    ...(s.confirm ? { confirm: true } : {}),
   };
   const inputs: StudyInputs = {
     sources:
       s.method === 'magnitude'
         ? []
-        : rec.rows.slice(1).map((row) => ({
+        : // an instant grid's '(exact)' rows are made by runStudy from the row before them
+          rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({
             label: row.label,
             texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}) })),
           })),
