@@ -1,0 +1,77 @@
+/**
+ * The Experiment panel's "Instant rows" (built app, headless Chromium, SwiftShader WebGPU): one
+ * calibration pass for both calibration sources (the engine's counters), each row's masks mixed from
+ * it, and the results saying so. Tiny: the stories260K stand-in, 2 windows of 32 tokens, 1 evaluation window.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentRecord } from '../../src/experiment/records';
+import type { Browser } from './chromium';
+import { openStandInApp, type StandInSession } from './standIn';
+
+const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
+
+let browser: Browser;
+let session: StandInSession;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  session = await openStandInApp('polyprune-instant-grid-', { waitForModel: true });
+  ({ browser } = session);
+});
+
+afterAll(async () => {
+  await session?.close();
+});
+
+describe('Experiment panel: instant rows', () => {
+  it('the checkbox runs an instant grid: one calibration pass for both sources, the table shows the mode', async () => {
+    const { page } = browser;
+    const counters = () => page.evaluate(() => window.polyprune!.engine.counters());
+    const panel = page.locator('section.exp-panel');
+    await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
+    const s = panel.locator('details.exp-settings');
+    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await panel.getByLabel('Pruning method').selectOption('wanda');
+    await panel.getByLabel('Windows per calibration source').fill('2');
+    await panel.getByLabel('Window length (tokens)').fill('32');
+    await panel.getByLabel('Evaluation windows per language').fill('1');
+    await panel.getByLabel('Task items per cell').fill('1');
+    const more = panel.getByRole('checkbox', { name: /^Bundled tasks:/ });
+    if (await more.count()) await more.uncheck();
+    await panel.getByRole('checkbox', { name: 'UDHR sentence continuation (bundled)' }).uncheck();
+    await panel.getByRole('checkbox', { name: 'Instant rows' }).check();
+    expect(await s.locator('summary').textContent()).toMatch(/, instant rows/);
+    expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass and 2 mask updates of /);
+    const c0 = await counters();
+    await panel.getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
+    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    // one pass over the 5 layers for both rows; no sequential prune
+    const c1 = await counters();
+    expect(c1.calibrationRuns - c0.calibrationRuns).toBe(1);
+    expect(c1.calibrationForwards - c0.calibrationForwards).toBe(5);
+    expect(await panel.locator('.exp-facts .exp-instant').textContent()).toMatch(/Instant rows: one calibration pass per seed .* ms per mask update on average\./);
+    const table = panel.locator('details.exp-table');
+    await table.locator('summary').click();
+    const rows = table.getByRole('table', { name: 'Every number of the experiment' }).locator('tbody tr');
+    // dense + 2 rows, 2 languages, perplexity and bits per byte
+    expect(await rows.count()).toBe(3 * 2 * 2);
+    const masks = await rows.locator('td:nth-child(2)').allTextContents();
+    expect(masks.filter((m) => m === 'instant')).toHaveLength(8);
+    expect(masks.filter((m) => m === 'dense')).toHaveLength(4);
+    // the result record says it too
+    const download = page.waitForEvent('download');
+    await table.getByRole('button', { name: 'Download the result record (JSON)' }).click();
+    const rec = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as ExperimentRecord;
+    expect(rec.spec.instant).toBe(true);
+    expect(rec.rows.map((r) => [r.mix?.mode ?? null, r.mix?.windows ?? null])).toEqual([
+      [null, null],
+      ['instant', [2]],
+      ['instant', [2]],
+    ]);
+    expect(rec.rows[1].mix!.updateMs![0]).toBeGreaterThan(0);
+    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-instant-grid.png') });
+  });
+});
