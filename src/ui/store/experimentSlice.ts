@@ -91,6 +91,8 @@ export interface ExpRow {
   language: string | null;
   /** Overall sparsity reached per seed. */
   sparsity: number[];
+  /** How the row's masks were made (absent: a sequential prune): mixed from the statistics (instant grid), or the exact prune of such a row (confirm). */
+  mode?: 'instant' | 'exact';
   /** Instant rows: engine time of each seed's mask update (ms). */
   updateMs?: number[];
 }

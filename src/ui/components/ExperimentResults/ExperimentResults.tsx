@@ -82,7 +82,8 @@ function InstantFacts({ run }: { run: ExperimentRun }) {
   const times = run.rows.flatMap((r) => r.updateMs ?? []);
   return (
     <span className="exp-instant">
-      Instant rows: one calibration pass per seed collected every source&apos;s statistics; each row&apos;s masks were mixed from them (no sequential prune)
+      Instant rows: one calibration pass per seed collected every source&apos;s statistics; each row&apos;s masks were mixed from them
+      {run.rows.some((r) => r.mode === 'exact') ? "; '(exact)' rows: the exact sequential prune of the same mix" : ' (no sequential prune)'}
       {times.length ? `, ${fmtNum(times.reduce((a, b) => a + b, 0) / times.length, 3)} ms per mask update on average` : ''}.{' '}
     </span>
   );

@@ -49,7 +49,7 @@ describe('experiment table', () => {
     expect(csv[0]).toBe('calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense,masks');
     expect(csv[4]).toMatch(/^"notes, ""de"".txt",de,perplexity,13,1\.41.*,3,sequential$/);
     expect(csv[1]).toMatch(/,dense$/);
-    expect(experimentTable({ ...run, settings: { ...run.settings, instant: true } }).map((r) => r.masks)).toEqual(['dense', 'dense', 'dense', 'instant', 'instant', 'instant', 'instant', 'instant']);
+    expect(experimentTable({ ...run, rows: run.rows.map((r) => (r.id === 'dense' ? r : { ...r, mode: 'instant' })) }).map((r) => r.masks)).toEqual(['dense', 'dense', 'dense', 'instant', 'instant', 'instant', 'instant', 'instant']);
   });
 
   it('checks sparsity and N:M, averages without nulls, reads ?autoload and estimates time left', () => {

@@ -251,7 +251,7 @@ export async function runExperiment(): Promise<void> {
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
-    : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [] }, src }));
+    : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [], ...(settings.instant ? { mode: 'instant' as const } : {}) }, src }));
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...prunedRows.map((r) => r.row)];
   const id = nextRunId();
   const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
@@ -302,7 +302,7 @@ export async function runExperiment(): Promise<void> {
 }
 
 /** Rows of the table of every number: one per (row, language, metric). */
-export function experimentTable(run: ExperimentRun): { source: string; masks: 'dense' | 'sequential' | 'instant'; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
+export function experimentTable(run: ExperimentRun): { source: string; masks: 'dense' | 'sequential' | 'instant' | 'exact'; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
   const out: ReturnType<typeof experimentTable> = [];
   for (const row of run.rows) {
     for (const l of run.settings.evalLanguages) {
@@ -313,7 +313,7 @@ export function experimentTable(run: ExperimentRun): { source: string; masks: 'd
         const v = mean(xs);
         if (v === null) return;
         const d = denseXs ? mean(denseXs) : null;
-        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : run.settings.instant ? 'instant' : 'sequential', language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
+        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : (row.mode ?? 'sequential'), language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
       };
       push('perplexity', c.ppl, dense?.ppl);
       push('bits per byte', c.bpb, dense?.bpb);
