@@ -21,6 +21,8 @@
  *                   ||WX - W'X||^2 / ||WX||^2 on the calibration activations; matrix order = `matrices`),
  *     iou[k]      = { a, b, s, v[layer][matrix] }: mask IoU between rows a and b for seed index s
  *                   (runStudy measures it for the first seed only).
+ *     rows[r].mix = instant grids (spec.instant): { mode: instant | confirm, weights[source],
+ *                   windows[source], updateMs[s] (instant), layerIou[s][layer] (confirm) }.
  *   `complete: false` plus `note` marks a run stopped early (cancelled, error): what is there was
  *   measured, the rest is null.
  * - {@link parseResultRecord} validates untrusted input and says when a record is newer than this build.

@@ -113,6 +113,29 @@ describe('result record', () => {
     expect(errorOf(() => parseResultRecord(sp))).toMatch(/spec\.sparsity/);
   });
 
+  it('instant grid rows carry how their masks were made; the shape is checked', () => {
+    const inst = JSON.parse(JSON.stringify(bigExperiment()));
+    inst.spec.instant = true;
+    inst.rows[1].mix = { mode: 'instant', weights: [1], windows: [128], updateMs: [12.5, 13, null] };
+    inst.rows[2].mix = { mode: 'confirm', weights: [1], windows: [128], layerIou: [[1, 0.9, 0.8, 0.8, 0.7, 0.7], null, null] };
+    expect(parseResultRecord(inst)).toEqual(inst);
+    const w = structuredClone(inst);
+    w.rows[1].mix.weights = [0.5, 0.5];
+    expect(errorOf(() => parseResultRecord(w))).toMatch(/row 1 has mix weights or windows for 2 source\(s\), expected 1/);
+    const t = structuredClone(inst);
+    t.rows[1].mix.updateMs = [1];
+    expect(errorOf(() => parseResultRecord(t))).toMatch(/row 1 has mix update times for 1 seed\(s\), expected 3/);
+    const l = structuredClone(inst);
+    l.rows[2].mix.layerIou = [null];
+    expect(errorOf(() => parseResultRecord(l))).toMatch(/row 2 has per-layer IoU for 1 seed\(s\), expected 3/);
+    const m = structuredClone(inst);
+    m.rows[1].mix.mode = 'guess';
+    expect(errorOf(() => parseResultRecord(m))).toMatch(/rows\.1\.mix\.mode/);
+    const f = structuredClone(inst);
+    f.spec.instant = false;
+    expect(errorOf(() => parseResultRecord(f))).toMatch(/spec\.instant/);
+  });
+
   it('mean and spread over seeds skip what is not measured', () => {
     expect(meanSpread([null, null])).toBeNull();
     expect(meanSpread([2, null])).toEqual({ mean: 2, sd: null, n: 1 });
