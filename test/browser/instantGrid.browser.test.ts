@@ -43,7 +43,7 @@ describe('Experiment panel: instant rows', () => {
     await panel.getByRole('checkbox', { name: 'UDHR sentence continuation (bundled)' }).uncheck();
     await panel.getByRole('checkbox', { name: 'Instant rows' }).check();
     expect(await s.locator('summary').textContent()).toMatch(/, instant rows/);
-    expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass and 2 mask updates of /);
+    expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates of /);
     const c0 = await counters();
     await panel.getByRole('button', { name: 'Run experiment' }).click();
     await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
@@ -73,5 +73,29 @@ describe('Experiment panel: instant rows', () => {
     ]);
     expect(rec.rows[1].mix!.updateMs![0]).toBeGreaterThan(0);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-instant-grid.png') });
+  });
+
+  it('with Confirm, each row is followed by its exact prune: the per-layer IoU is shown, layer 0 is 1', async () => {
+    const { page } = browser;
+    const counters = () => page.evaluate(() => window.polyprune!.engine.counters());
+    const panel = page.locator('section.exp-panel');
+    await panel.getByRole('checkbox', { name: 'Confirm: also the exact prune of each row' }).check();
+    expect(await panel.locator('details.exp-settings summary').textContent()).toMatch(/, instant rows \+ exact/);
+    expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates and 2 exact prunes of .*, 10 perplexity measurements\./);
+    const c0 = await counters();
+    await panel.getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
+    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    // one collection and one sequential prune per exact row
+    expect((await counters()).calibrationRuns - c0.calibrationRuns).toBe(3);
+    const iou = await panel.locator('.exp-instant-iou').allTextContents();
+    expect(iou).toHaveLength(2);
+    for (const t of iou) expect(t).toMatch(/^bundled (de|en) \(exact\): mask IoU with the instant masks per layer 1\.000( 0\.\d{3}| 1\.000){4}\.\s*$/);
+    const table = panel.locator('details.exp-table');
+    if (!(await table.getAttribute('open'))) await table.locator('summary').click();
+    const masks = await table.getByRole('table', { name: 'Every number of the experiment' }).locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(masks.filter((m) => m === 'exact')).toHaveLength(8);
+    expect(masks.filter((m) => m === 'instant')).toHaveLength(8);
+    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-instant-grid-confirm.png') });
   });
 });

@@ -95,6 +95,8 @@ export interface ExpRow {
   mode?: 'instant' | 'exact';
   /** Instant rows: engine time of each seed's mask update (ms). */
   updateMs?: number[];
+  /** Exact rows (confirm): per seed the mean mask IoU per layer against the instant row's masks. */
+  layerIou?: (number | null)[][];
 }
 
 /** Layers of one prune as they finish: time and per-matrix relative reconstruction error. */
@@ -134,6 +136,8 @@ export interface ExperimentSettings {
   owl?: { m: number; lambda: number };
   /** Instant rows: one calibration pass per seed, masks mixed from its statistics (docs/mixer.md). */
   instant?: boolean;
+  /** With instant: each row followed by its exact sequential prune (confirmMix). */
+  confirm?: boolean;
 }
 
 export interface ExperimentRun {
@@ -179,6 +183,8 @@ export interface ExperimentSlice {
   expTaskLimit: number;
   /** Instant rows (one calibration pass, masks from the mixed statistics) instead of one prune per row. */
   expInstant: boolean;
+  /** With expInstant: each row followed by its exact sequential prune, with the per-layer IoU. */
+  expConfirm: boolean;
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
@@ -188,7 +194,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -209,6 +215,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expBundled: true,
   expTaskLimit: 20,
   expInstant: false,
+  expConfirm: false,
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,

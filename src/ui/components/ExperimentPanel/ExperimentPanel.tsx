@@ -38,6 +38,7 @@ export function ExperimentPanel() {
       selected: st.sources.filter((x) => x.selected).length,
       owl: st.layerProfile.profile === 'owl',
       instant: st.expInstant,
+      confirm: st.expConfirm,
     })),
   );
   const model = useAppStore((st) => st.models.find((m) => m.id === st.activeModelId));
@@ -72,7 +73,7 @@ export function ExperimentPanel() {
         <summary>
           Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
           {s.owl && s.method !== 'magnitude' ? ' (OWL layer-wise)' : ''}
-          {s.instant ? ', instant rows' : ''}
+          {s.instant ? `, instant rows${s.confirm ? ' + exact' : ''}` : ''}
           {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
           , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
         </summary>
@@ -116,6 +117,9 @@ export function ExperimentPanel() {
               One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row (Wanda, uniform
               sparsity; an approximation from layer 1 on, see the Calibration mixer).
             </span>
+            <label htmlFor="exp-confirm">
+              <input id="exp-confirm" type="checkbox" checked={s.confirm} disabled={busy || !s.instant} onChange={(e) => setExp({ expConfirm: e.target.checked })} /> Confirm: also the exact prune of each row
+            </label>
           </div>
           <div className="field">
             <label htmlFor="exp-limit">Task items per cell</label>
@@ -129,7 +133,7 @@ export function ExperimentPanel() {
         </button>
         <span className="hint">
           {model
-            ? `${s.instant && s.method !== 'magnitude' ? `${s.seeds} calibration pass${s.seeds === 1 ? '' : 'es'} and ${prunes} mask update${prunes === 1 ? '' : 's'}` : `${prunes} prune${prunes === 1 ? '' : 's'}`} of ${model.name}, ${(prunes + 1) * evl.length} perplexity measurements.`
+            ? `${s.instant && s.method !== 'magnitude' ? `${s.seeds} calibration pass${s.seeds === 1 ? '' : 'es'}, ${prunes} mask update${prunes === 1 ? '' : 's'}${s.confirm ? ` and ${prunes} exact prune${prunes === 1 ? '' : 's'}` : ''}` : `${prunes} prune${prunes === 1 ? '' : 's'}`} of ${model.name}, ${(prunes * (s.instant && s.confirm ? 2 : 1) + 1) * evl.length} perplexity measurements.`
             : 'Load a model first (the bundled one loads by itself).'}
         </span>
       </div>

@@ -80,11 +80,17 @@ export function ExperimentResults() {
 /** Instant rows: how the masks were made, and the time of each row's mask update. */
 function InstantFacts({ run }: { run: ExperimentRun }) {
   const times = run.rows.flatMap((r) => r.updateMs ?? []);
+  const exact = run.rows.filter((r) => r.mode === 'exact' && r.layerIou?.length);
   return (
     <span className="exp-instant">
       Instant rows: one calibration pass per seed collected every source&apos;s statistics; each row&apos;s masks were mixed from them
       {run.rows.some((r) => r.mode === 'exact') ? "; '(exact)' rows: the exact sequential prune of the same mix" : ' (no sequential prune)'}
       {times.length ? `, ${fmtNum(times.reduce((a, b) => a + b, 0) / times.length, 3)} ms per mask update on average` : ''}.{' '}
+      {exact.map((r) => (
+        <span key={r.id} className="exp-instant-iou">
+          {r.label}: mask IoU with the instant masks per layer {r.layerIou![0].map((v) => (v === null ? '–' : v.toFixed(3))).join(' ')}.{' '}
+        </span>
+      ))}
     </span>
   );
 }

@@ -138,7 +138,7 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
       case 'rowDone': {
         const rid = rowId(e.row);
         if (!rid) return;
-        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}) } : x)) }));
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}), ...(e.layerIou ? { layerIou: [...(x.layerIou ?? []), e.layerIou] } : {}) } : x)) }));
         return;
       }
       case 'maskOverlap': {
@@ -248,11 +248,14 @@ export async function runExperiment(): Promise<void> {
     taskLimit: limit,
     ...(owl ? { owl } : {}),
     ...(s.expInstant ? { instant: true } : {}),
+    ...(s.expInstant && s.expConfirm ? { confirm: true } : {}),
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
     : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [], ...(settings.instant ? { mode: 'instant' as const } : {}) }, src }));
-  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...prunedRows.map((r) => r.row)];
+  // confirm: runStudy adds after each instant row its exact prune, '<label> (exact)' (row r of the study = rows[r])
+  const shownRows = settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
+  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...shownRows];
   const id = nextRunId();
   const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
@@ -282,6 +285,7 @@ export async function runExperiment(): Promise<void> {
       ...(limit !== null ? { taskLimit: limit } : {}),
       ...(settings.owl ? { profile: 'owl' as const, owlM: settings.owl.m, owlLambda: settings.owl.lambda } : {}),
       ...(settings.instant ? { instant: true } : {}),
+      ...(settings.confirm ? { confirm: true } : {}),
     };
     const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
     const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
