@@ -160,7 +160,7 @@ describe('engine: calibration mixer', () => {
     expect(await code(engine.mixPrune(stats.id, { weights: [1], sparsity: 0.5 }))).toMatch(/one mix weight per calibration source/);
     expect(await code(engine.mixPrune(stats.id, { weights: [1, 1] }))).toMatch(/BAD_ARGUMENT: Give a sparsity/);
     expect(await code(engine.mixPrune('s999', { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics 's999'/);
-    expect(await code(engine.collectStats(baseId, { method: 'sparsegpt', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: en.seqlen }))).toMatch(/BAD_ARGUMENT: The instant mixer supports Wanda only/);
+    expect(await code(engine.collectStats(baseId, { method: 'magnitude' as 'wanda', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: en.seqlen }))).toMatch(/BAD_ARGUMENT: Unknown mixer method 'magnitude'. Supported: wanda, sparsegpt/);
     expect(await code(engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: 32 }))).toMatch(/windows must be n x 32 tokens/);
     await engine.releaseStats(stats.id);
     expect(await code(engine.mixPrune(stats.id, { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics/);
