@@ -179,7 +179,10 @@ export function registerMix(program: Command): void {
         }
         const counters = await engine.counters();
         if (o.json) console.log(JSON.stringify({ stats, dense, mixes: out, counters }, null, 2));
-        else console.log(`calibration passes ${counters.calibrationRuns} (${stats.collectMs.toFixed(0)} ms for the statistics of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows)`);
+        else {
+          const of = `${stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows`;
+          console.log(`calibration passes ${counters.calibrationRuns} (${stored ? `${of} read from ${o.loadStats}` : `${stats.collectMs.toFixed(0)} ms for the ${of}`}${o.saveStats ? `, saved to ${o.saveStats}` : ''})`);
+        }
       } finally {
         await engine.dispose();
       }

@@ -10,6 +10,7 @@ import { dirFolder } from '../../src/io/node';
 import { PolyPruneError } from '../../src/common/errors';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
+import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { StatsSummary } from '../../src/engine/api';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
 
@@ -110,6 +111,8 @@ describe('engine: calibration mixer', () => {
     const data = await engine.readStats(stats.id);
     expect(data.values.length).toBe(stats.layers * 4);
     expect(data.ids.length).toBe(32 * en.seqlen);
+    // the statistics file (polyprune mix --save-stats / --load-stats) holds the same data
+    expect(await readStatsFile(blobSource(new Blob(statsFileChunks(data)), 'stats.safetensors'))).toEqual(data);
     // through a structured clone, as the page's IndexedDB and the worker boundary see it
     const copy = structuredClone(data);
     const c0 = await engine.counters();
