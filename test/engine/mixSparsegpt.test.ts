@@ -11,11 +11,13 @@ import { PolyPruneError } from '../../src/common/errors';
 import { blobSource } from '../../src/io/source';
 import { safetensorsBytes } from '../../src/io/safetensors';
 import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
-import type { StatsSummary } from '../../src/engine/api';
+import type { ModelSummary, StatsSummary } from '../../src/engine/api';
+import { mixStatsBytes } from '../../src/engine/mixSize';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
 
 let engine: LocalEngine;
 let baseId: string;
+let baseSummary: ModelSummary;
 let stats: StatsSummary;
 let en: { ids: Int32Array; n: number; seqlen: number };
 let de: { ids: Int32Array; n: number; seqlen: number };
@@ -23,7 +25,8 @@ let evalWin: { ids: Int32Array; n: number; seqlen: number };
 
 beforeAll(async () => {
   engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  baseId = (await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+  baseSummary = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
+  baseId = baseSummary.id;
   en = await fixtureWindows('calib-en.safetensors');
   de = await fixtureWindows('calib-de.safetensors');
   evalWin = await fixtureWindows('eval-en.safetensors');
@@ -51,6 +54,8 @@ describe('engine: calibration mixer with SparseGPT', () => {
     expect(c1).toEqual({ calibrationRuns: c0.calibrationRuns + 1, calibrationForwards: c0.calibrationForwards + stats.layers });
     expect(stats.method).toBe('sparsegpt');
     expect(stats.gpuBytes).toBe(2 * 5 * (3 * 64 * 64 + 172 * 172) * 4);
+    // the page's estimate before collecting is the engine's figure (Wanda's: see the last test)
+    expect(mixStatsBytes(baseSummary, 'sparsegpt', [16, 16])).toBe(stats.gpuBytes);
     const ppl: number[] = [];
     let id = '';
     for (const w of [[1, 0], [0.6, 0.4], [0, 1]]) {
@@ -132,5 +137,8 @@ describe('engine: calibration mixer with SparseGPT', () => {
     } finally {
       await small.dispose();
     }
+    const w = await engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', windows: en }, { name: 'de', windows: { ...de, n: 5, ids: de.ids.subarray(0, 5 * de.seqlen) } }], nsamples: 16, seqlen: en.seqlen });
+    expect(mixStatsBytes(baseSummary, 'wanda', [16, 5])).toBe(w.gpuBytes);
+    await engine.releaseStats(w.id);
   });
 });
