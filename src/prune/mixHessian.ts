@@ -21,7 +21,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
-import type { Gpu } from '../gpu/device';
+import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
 import type { ModelConfig } from '../io/config';
@@ -95,7 +95,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
     ranges.push({ start: o, end: o + c });
     o += c;
   }
-  const acts: { x: import('../gpu/device').Tensor; windows: number; w0: number }[] = [];
+  const acts: { x: Tensor; windows: number; w0: number }[] = [];
   const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
   const check = new FiniteCheck(gpu);
   const t0 = performance.now();
