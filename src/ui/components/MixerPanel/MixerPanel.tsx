@@ -104,7 +104,7 @@ export function MixerPanel() {
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.method === 'sparsegpt' ? 'SparseGPT' : 'Wanda'}: ${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${m.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda'}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
