@@ -21,7 +21,7 @@ import { decodeUtf8Strict } from './text';
 
 interface MixCliOptions {
   model: string;
-  method: 'wanda' | 'sparsegpt';
+  method?: 'wanda' | 'sparsegpt';
   calib?: string[];
   saveStats?: string;
   loadStats?: string;
@@ -95,7 +95,7 @@ export function registerMix(program: Command): void {
     .command('mix')
     .description('Calibration mixer: collect Wanda statistics (or SparseGPT Hessians) per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .option('--method <name>', 'wanda (per-window input norms) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg, 'wanda')
+    .option('--method <name>', 'wanda (per-window input norms; the default) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg)
     .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
     .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
     .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
@@ -118,6 +118,7 @@ export function registerMix(program: Command): void {
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }
       const stored = o.loadStats ? await readStatsFile(pathSource(o.loadStats)) : null;
+      if (stored && o.method && o.method !== stored.method) throw new PolyPruneError('BAD_ARGUMENT', `--method ${o.method}, but ${o.loadStats} holds ${stored.method} statistics; leave out --method (the file's method is used) or collect ${o.method} statistics with --calib.`);
       if (stored) for (const s of stored.sources) sources.push({ name: s.name, file: s.name, language: s.language ?? undefined, bytes: new Uint8Array() });
       const labels = sources.map((s) => s.name);
       const mixes = o.mix.map((m) => parseMix(m, labels));
@@ -132,7 +133,7 @@ export function registerMix(program: Command): void {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         const stats: StatsSummary = stored
           ? await engine.loadStats(base.id, stored)
-          : await engine.collectStats(base.id, { method: o.method, sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+          : await engine.collectStats(base.id, { method: o.method ?? 'wanda', sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
         if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
         const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);

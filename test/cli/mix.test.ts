@@ -60,6 +60,8 @@ describe('polyprune mix', () => {
       const other = cli(['mix', '--model', FIXTURE, '--load-stats', file, '--mix', '1,1', '--sparsity', '0.5']);
       expect(other.code).not.toBe(0);
       expect(other.stderr).toMatch(/These statistics were collected on another model/);
+      const wrong = cli(['mix', '--model', M, '--method', 'wanda', '--load-stats', file, '--mix', '1,1', '--sparsity', '0.5']);
+      expect(wrong.stderr).toMatch(/--method wanda, but .*stats\.safetensors holds sparsegpt statistics/);
       const both = cli(['mix', '--model', M, '--load-stats', file, '--calib', `${M}/calib/de.txt:de`, '--mix', '1', '--sparsity', '0.5']);
       expect(both.stderr).toMatch(/--calib, or statistics collected before with --load-stats \(not both\)/);
     } finally {
