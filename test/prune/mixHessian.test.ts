@@ -100,7 +100,7 @@ describe('calibration mixer (SparseGPT): per-source dense Hessians mixed with we
     }
   });
 
-  it('weights equal to the window shares give the Hessian of the concatenated windows (layer 0, to f32 rounding: rel. 2e-6 of the diagonal scale)', async () => {
+  it('weights equal to the window shares give the Hessian of the concatenated windows (layer 0, to f32 rounding: within 1e-6 of the largest diagonal entry)', async () => {
     for (const [a, b] of [
       [16, 16],
       [5, 11],
@@ -115,7 +115,10 @@ describe('calibration mixer (SparseGPT): per-source dense Hessians mixed with we
           const K = Math.round(Math.sqrt(want.length));
           let scale = 0;
           for (let p = 0; p < K; p++) scale = Math.max(scale, Math.abs(want[p * K + p]));
-          expectClose(got, want, 2e-6 * scale, 1e-5, `${a}+${b} ${g.lead}`);
+          expectClose(got, want, 1e-6 * scale, 0, `${a}+${b} ${g.lead}`);
+          let worst = 0;
+          for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
+          console.log(`  H_w vs the concatenated windows' Hessian, ${a}+${b} ${g.lead}: max |diff| = ${worst.toExponential(2)} x max diag`);
           expect(got).not.toEqual(new Float32Array(got.length));
         }
       } finally {
