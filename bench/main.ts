@@ -2,7 +2,8 @@
  * `npm run bench`: speed measured side by side in one run on this machine's adapter.
  * Prints ratios, never pass/fail: machines here are shared and noisy.
  * BENCH_ONLY=big: only the roofline and the 8B layer (bench/big.ts); BENCH_ONLY=eval: only the
- * matmul, forward and multiple-choice lines (context sharing before/after among them).
+ * matmul, forward and multiple-choice lines (context sharing before/after among them); BENCH_ONLY=mix:
+ * only the calibration mixer (bench/mix.ts).
  */
 import path from 'node:path';
 import { Gpu } from '../src/gpu/device';
@@ -60,6 +61,12 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'big') {
     // tools/gpu-bench: only the roofline and the 8B layer (no ../shared fixtures needed).
     await benchBig(gpu);
+    gpu.destroy();
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'mix') {
+    const { benchMix } = await import('./mix');
+    await benchMix({ gpu, model: null as unknown as LlamaModel, fixtureDir: shared, timeIt });
     gpu.destroy();
     return;
   }

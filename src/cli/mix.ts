@@ -1,17 +1,19 @@
 /**
  * `polyprune mix`: the calibration mixer on the command line (docs/mixer.md). One calibration pass
- * collects Wanda's statistics per source; each `--mix w1,w2,...` re-masks from the mixed statistics
+ * collects Wanda's statistics (or SparseGPT's per-source Hessians, `--method sparsegpt`) per source,
+ * or `--load-stats` reads them from a file written by `--save-stats`; each `--mix w1,w2,...` re-masks from the mixed statistics
  * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
  * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, rename, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { LINEAR_MATRICES, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine/api';
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
-import { fsError } from '../io/node';
+import { fsError, pathSource } from '../io/node';
+import { readStatsFile, statsFileChunks } from '../engine/statsFile';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { nmArg, patternArgs, sparsityArg } from './pattern';
 import { progressPrinter } from './progress';
@@ -19,7 +21,10 @@ import { decodeUtf8Strict } from './text';
 
 interface MixCliOptions {
   model: string;
-  calib: string[];
+  method?: 'wanda' | 'sparsegpt';
+  calib?: string[];
+  saveStats?: string;
+  loadStats?: string;
   mix: string[];
   sparsity?: number;
   nm?: { n: number; m: number };
@@ -43,6 +48,23 @@ async function read(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (e) {
+    throw fsError(file, e);
+  }
+}
+
+function mixMethodArg(v: string): 'wanda' | 'sparsegpt' {
+  if (v !== 'wanda' && v !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `--method ${v}: the mixer supports wanda and sparsegpt.`);
+  return v;
+}
+
+/** Write the statistics file (through a temporary name, so a failed write leaves no half file). */
+async function saveStats(file: string, chunks: Uint8Array[]): Promise<void> {
+  const tmp = `${file}.part`;
+  try {
+    await writeFile(tmp, chunks);
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
     throw fsError(file, e);
   }
 }
@@ -71,9 +93,12 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
 export function registerMix(program: Command): void {
   program
     .command('mix')
-    .description('Calibration mixer: collect Wanda statistics per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
+    .description('Calibration mixer: collect Wanda statistics (or SparseGPT Hessians) per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
+    .option('--method <name>', 'wanda (per-window input norms; the default) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg)
+    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
+    .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
+    .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
     .requiredOption('--mix <weights>', "weights per source, e.g. 0.7,0.3 or de=0.7,en=0.3 (normalised to sum 1); repeat for several mixes", (v: string, prev: string[] = []) => [...prev, v])
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
@@ -86,11 +111,15 @@ export function registerMix(program: Command): void {
     .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON')
     .action(async (o: MixCliOptions) => {
       const pattern = patternArgs(o);
+      if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources = [];
-      for (const a of o.calib) {
+      for (const a of o.calib ?? []) {
         const { file, language } = fileAndLanguage(a);
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }
+      const stored = o.loadStats ? await readStatsFile(pathSource(o.loadStats)) : null;
+      if (stored && o.method && o.method !== stored.method) throw new PolyPruneError('BAD_ARGUMENT', `--method ${o.method}, but ${o.loadStats} holds ${stored.method} statistics; leave out --method (the file's method is used) or collect ${o.method} statistics with --calib.`);
+      if (stored) for (const s of stored.sources) sources.push({ name: s.name, file: s.name, language: s.language ?? undefined, bytes: new Uint8Array() });
       const labels = sources.map((s) => s.name);
       const mixes = o.mix.map((m) => parseMix(m, labels));
       const evals: { label: string; text: string; name: string; language?: string }[] = [];
@@ -102,19 +131,23 @@ export function registerMix(program: Command): void {
       const progress = o.json ? undefined : progressPrinter();
       try {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
-        const stats: StatsSummary = await engine.collectStats(base.id, { method: 'wanda', sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+        const stats: StatsSummary = stored
+          ? await engine.loadStats(base.id, stored)
+          : await engine.collectStats(base.id, { method: o.method ?? 'wanda', sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+        if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
+        const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
         const refs: SourceRef[] = stats.sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes, sha256: s.sha256 }));
         const ppl = async (id: string): Promise<Record<string, number>> => {
           const out: Record<string, number> = {};
-          for (const e of evals) out[e.label] = (await engine.perplexity(id, { text: e.text, textName: e.name, seqlen: o.seqlen, maxWindows: o.evalWindows, language: e.language })).ppl;
+          for (const e of evals) out[e.label] = (await engine.perplexity(id, { text: e.text, textName: e.name, seqlen, maxWindows: o.evalWindows, language: e.language })).ppl;
           return out;
         };
         const record = (r: MixResult | PruneResult, mix: PruneResultRecord['mix'], weights: number[]): PruneResultRecord => {
           const report = 'report' in r ? r.report : { overall: r.overall, perMatrix: r.sparsity.flatMap((row, i) => row.map((s, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: s }))) };
           return pruneResultRecord(
             header,
-            { method: 'wanda', ...pattern, calibration: { nsamples: mix!.windows.reduce((a, b) => a + b, 0), seqlen: o.seqlen, seed: o.seed } },
+            { method: stats.method, ...pattern, calibration: { nsamples: mix!.windows.reduce((a, b) => a + b, 0), seqlen, seed: stats.seed ?? o.seed } },
             refs.map((s, k) => ({ ...s, ...(weights[k] > 0 ? { weight: weights[k] } : {}) })),
             report,
             LINEAR_MATRICES,
@@ -147,7 +180,10 @@ export function registerMix(program: Command): void {
         }
         const counters = await engine.counters();
         if (o.json) console.log(JSON.stringify({ stats, dense, mixes: out, counters }, null, 2));
-        else console.log(`calibration passes ${counters.calibrationRuns} (${stats.collectMs.toFixed(0)} ms for the statistics of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows)`);
+        else {
+          const of = `${stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows`;
+          console.log(`calibration passes ${counters.calibrationRuns} (${stored ? `${of} read from ${o.loadStats}` : `${stats.collectMs.toFixed(0)} ms for the ${of}`}${o.saveStats ? `, saved to ${o.saveStats}` : ''})`);
+        }
       } finally {
         await engine.dispose();
       }

@@ -205,8 +205,9 @@ export interface Engine {
   prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult>;
   /**
    * The calibration mixer (docs/mixer.md), step 1: ONE dense forward pass over the windows of every
-   * source collects Wanda's statistic per window, layer and input group, kept on the GPU until
-   * `releaseStats`. Wanda only (SparseGPT is refused with a message).
+   * source collects Wanda's statistic per window, layer and input group (method 'wanda'), or each
+   * source's SparseGPT Hessian per layer and input group (method 'sparsegpt'; refused with the sizes
+   * when they exceed the GPU budget), kept on the GPU until `releaseStats`.
    */
   collectStats(id: string, req: CollectStatsRequest, opts?: OpOptions): Promise<StatsSummary>;
   /**
@@ -226,7 +227,7 @@ export interface Engine {
    * re-masked again (the next `mixPrune` makes a new one), so it can be exported or measured as is.
    */
   keepMix(statsId: string): Promise<ModelSummary>;
-  /** A statistics handle's numbers as host arrays (one read-back), to keep them (the page's IndexedDB). */
+  /** A statistics handle's numbers as host arrays (one read-back), to keep them (the page's IndexedDB, `polyprune mix --save-stats`). */
   readStats(statsId: string): Promise<StatsData>;
   /**
    * Statistics from `readStats` (e.g. stored in the browser) onto the GPU as a new handle for the

@@ -26,10 +26,11 @@ import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResu
 import { sha256Hex } from '../calib/text';
 import { modelMaskIou, packMask, type ModelMask } from '../prune/mask';
 import { collectDenseStats, freeDenseStats, mixPruneModel, normaliseWeights, denseStatsBytes, readDenseStats, uploadDenseStats } from '../prune/mix';
+import { collectDenseHessians, freeDenseHessians, mixSparsegptModel, readDenseHessians, uploadDenseHessians } from '../prune/mixHessian';
 import { LINEAR_NAMES } from '../model/names';
 import { overlayCheckpoint } from './overlay';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
-import { mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters, type StatsData } from './mix';
+import { checkSparsegptStatsFit, mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters, type StatsData } from './mix';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -334,21 +335,26 @@ export class LocalEngine implements Engine {
       const n = calib.counts.reduce((a, b) => a + b, 0);
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
       checkCalibrationMemory(n, req.seqlen, base.cfg.hiddenSize, budget);
-      const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
-      if (need > budget) {
-        throw new PolyPruneError('BAD_ARGUMENT', `The mixer's per-window statistics of ${n} windows (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`);
+      const sparse = req.method === 'sparsegpt';
+      if (sparse) checkSparsegptStatsFit(base, req.sources.length, n * req.seqlen * base.cfg.hiddenSize * 4, budget);
+      else {
+        const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
+        if (need > budget) {
+          throw new PolyPruneError('BAD_ARGUMENT', `The mixer's per-window statistics of ${n} windows (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`);
+        }
       }
       const model = base.model;
       if (req.seqlen > model.cfg.maxPositionEmbeddings || req.seqlen > model.maxChunkTokens()) {
         throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${req.seqlen} exceeds what this model takes (${Math.min(model.cfg.maxPositionEmbeddings, model.maxChunkTokens())} tokens); use a shorter one.`);
       }
       this.counts.calibrationRuns++;
-      const stats = await collectDenseStats(model, calib.ids, calib.counts, req.seqlen, { signal, onProgress: opts?.onProgress, onLayerForward: () => void this.counts.calibrationForwards++ });
+      const collectOpts = { signal, onProgress: opts?.onProgress, onLayerForward: () => void this.counts.calibrationForwards++ };
+      const stats = sparse ? await collectDenseHessians(model, calib.ids, calib.counts, req.seqlen, collectOpts) : await collectDenseStats(model, calib.ids, calib.counts, req.seqlen, collectOpts);
       const sid = `s${this.nextStatsId++}`;
       const summary: StatsSummary = {
         id: sid,
         modelId: id,
-        method: 'wanda',
+        method: sparse ? 'sparsegpt' : 'wanda',
         sources: req.sources.map((s, k) => ({ name: s.name, language: s.language ?? null, windows: calib.counts[k], bytes: calib.files[k].bytes, sha256: calib.files[k].sha256 })),
         nsamples: Math.max(...calib.counts),
         seqlen: req.seqlen,
@@ -373,9 +379,9 @@ export class LocalEngine implements Engine {
   async readStats(statsId: string): Promise<StatsData> {
     const h = this.statsHandle(statsId);
     const base = this.get(h.summary.modelId);
-    const values = await readDenseStats(base.model.gpu, h.stats);
+    const values = 'kind' in h.stats ? await readDenseHessians(base.model.gpu, h.stats) : await readDenseStats(base.model.gpu, h.stats);
     const { sources, nsamples, seqlen, seed, layers } = h.summary;
-    return { format: 'polyprune-mix-stats', version: 1, modelSha256: base.summary.sha256, method: 'wanda', sources: sources.map((s) => ({ ...s })), nsamples, seqlen, seed, layers, ids: h.ids.slice(), files: h.files.map((f) => ({ ...f })), values };
+    return { format: 'polyprune-mix-stats', version: 1, modelSha256: base.summary.sha256, method: h.summary.method, sources: sources.map((s) => ({ ...s })), nsamples, seqlen, seed, layers, ids: h.ids.slice(), files: h.files.map((f) => ({ ...f })), values };
   }
 
   async loadStats(id: string, data: StatsData, opts?: OpOptions): Promise<StatsSummary> {
@@ -383,7 +389,7 @@ export class LocalEngine implements Engine {
     return this.op(opts, async () => {
       const t0 = performance.now();
       if (!data || data.format !== 'polyprune-mix-stats' || data.version !== 1) throw new PolyPruneError('BAD_ARGUMENT', `Not mixer statistics of a version this PolyPrune reads (format ${String(data?.format)}, version ${String(data?.version)}); collect them again.`);
-      if (data.method !== 'wanda') throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: wanda.`);
+      if (data.method !== 'wanda' && data.method !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: wanda, sparsegpt.`);
       if (data.modelSha256 !== base.summary.sha256) throw new PolyPruneError('BAD_ARGUMENT', `These statistics were collected on another model (content hash ${String(data.modelSha256).slice(0, 12)}…, this one is ${base.summary.sha256.slice(0, 12)}…); load that model or collect them again.`);
       if (data.layers !== base.cfg.numLayers) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have ${data.layers} layers, the model ${base.cfg.numLayers}; collect them again.`);
       const S = data.seqlen;
@@ -395,10 +401,12 @@ export class LocalEngine implements Engine {
       if (!(data.ids instanceof Int32Array) || data.ids.length !== n * S) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics: ${n} windows of ${S} tokens need ${n * S} token ids, got ${data.ids instanceof Int32Array ? data.ids.length : typeof data.ids}; collect them again.`);
       checkTokenIds(data.ids, base.cfg.vocabSize, 'Stored calibration windows');
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
-      if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
-      const stats = uploadDenseStats(base.model, counts, S, data.values);
+      const sparse = data.method === 'sparsegpt';
+      if (sparse) checkSparsegptStatsFit(base, counts.length, 0, budget);
+      else if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
+      const stats = sparse ? uploadDenseHessians(base.model, counts, S, data.values) : uploadDenseStats(base.model, counts, S, data.values);
       const sid = `s${this.nextStatsId++}`;
-      const summary: StatsSummary = { id: sid, modelId: id, method: 'wanda', sources: data.sources.map((s) => ({ ...s })), nsamples: data.nsamples, seqlen: S, seed: data.seed, layers: data.layers, gpuBytes: stats.bytes, collectMs: performance.now() - t0 };
+      const summary: StatsSummary = { id: sid, modelId: id, method: data.method, sources: data.sources.map((s) => ({ ...s })), nsamples: data.nsamples, seqlen: S, seed: data.seed, layers: data.layers, gpuBytes: stats.bytes, collectMs: performance.now() - t0 };
       this.statsHandles.set(sid, { summary, stats, ids: data.ids.slice(), files: data.files.map((f) => ({ ...f })) });
       return summary;
     });
@@ -414,7 +422,8 @@ export class LocalEngine implements Engine {
     const h = this.statsHandles.get(statsId);
     if (!h) return;
     this.statsHandles.delete(statsId);
-    freeDenseStats(h.stats);
+    if ('kind' in h.stats) freeDenseHessians(h.stats);
+    else freeDenseStats(h.stats);
   }
 
   async mixPrune(statsId: string, req: MixRequest, opts?: OpOptions): Promise<MixResult> {
@@ -429,7 +438,8 @@ export class LocalEngine implements Engine {
       const slotModel = slot ? slot.model : await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: true, signal, shareFrom: base.model });
       let r;
       try {
-        r = await mixPruneModel(slotModel, base.model, h.stats, weights, { sparsity: req.sparsity, nm: req.nm, signal });
+        const o = { sparsity: req.sparsity, nm: req.nm, signal };
+        r = 'kind' in h.stats ? await mixSparsegptModel(slotModel, base.model, h.stats, weights, o) : await mixPruneModel(slotModel, base.model, h.stats, weights, o);
       } catch (e) {
         if (!slot) slotModel.destroy();
         else {
@@ -442,7 +452,7 @@ export class LocalEngine implements Engine {
       const { record, windows } = await instantRecord(base, h, weights, r, { sparsity: req.sparsity, nm: req.nm });
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...record, created_at: undefined })}`));
       const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
-      const name = `${base.summary.name}-wanda-${structure}-mix`;
+      const name = `${base.summary.name}-${h.summary.method}-${structure}-mix`;
       // The masks and the pruned tensors (for maskOverlap and export) are read back from the GPU only
       // when asked for (materialize): a slider move reads nothing but the zero counts.
       const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows } }, name, sha, h.summary.modelId, h.slotId);
@@ -483,7 +493,13 @@ export class LocalEngine implements Engine {
     const base = this.get(h.summary.modelId);
     const exact = await this.prune(
       h.summary.modelId,
-      { method: 'wanda', sparsity: req.sparsity, nm: req.nm, calibration: { windows: { ids, n: total, seqlen: h.summary.seqlen, name: 'the mixed calibration windows' } }, name: `${base.summary.name}-wanda-${structure}-mix-exact` },
+      {
+        method: h.summary.method,
+        sparsity: req.sparsity,
+        nm: req.nm,
+        calibration: { windows: { ids, n: total, seqlen: h.summary.seqlen, name: 'the mixed calibration windows' } },
+        name: `${base.summary.name}-${h.summary.method}-${structure}-mix-exact`,
+      },
       opts,
     );
     const mix = mixInfo(h, 'confirm', instant.weights, counts);

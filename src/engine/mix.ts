@@ -11,6 +11,9 @@ import { pruningRecord, type PruningRecord } from '../export/hf';
 import { LINEAR_NAMES, linearShape } from '../model/llama';
 import type { NM } from '../prune/method';
 import type { DenseStats, MixPruneReport } from '../prune/mix';
+import { denseHessiansBytes, hessianShapes, type DenseHessians } from '../prune/mixHessian';
+import { denseStatsBytes } from '../prune/mix';
+import { fmtBytes } from '../gpu/device';
 import type { PruneReport } from '../prune/run';
 import type { LoadedModel } from './engine';
 
@@ -24,8 +27,11 @@ export interface MixSourceRequest {
   windows?: { ids: Int32Array; n: number; seqlen: number };
 }
 
+/** The pruning methods the mixer keeps statistics for. */
+export type MixMethod = 'wanda' | 'sparsegpt';
+
 export interface CollectStatsRequest {
-  /** 'wanda' (SparseGPT's per-source Hessians are not kept yet: refused with a message). */
+  /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
   method: 'wanda' | 'sparsegpt';
   sources: MixSourceRequest[];
   /** Windows drawn from EACH text source (its own seed, as a one-source prune with `seed`). */
@@ -43,11 +49,11 @@ export interface StatsSourceSummary {
   sha256: string;
 }
 
-/** A statistics handle: per-window dense Wanda statistics of every layer, kept on the GPU. */
+/** A statistics handle: per-window dense Wanda statistics, or per-source dense SparseGPT Hessians, of every layer, kept on the GPU. */
 export interface StatsSummary {
   id: string;
   modelId: string;
-  method: 'wanda';
+  method: MixMethod;
   sources: StatsSourceSummary[];
   nsamples: number;
   seqlen: number;
@@ -114,7 +120,7 @@ export interface StatsData {
   version: 1;
   /** Content hash of the model the statistics were collected on (ModelSummary.sha256). */
   modelSha256: string;
-  method: 'wanda';
+  method: MixMethod;
   sources: StatsSourceSummary[];
   nsamples: number;
   seqlen: number;
@@ -123,7 +129,10 @@ export interface StatsData {
   /** All windows, source after source (n x seqlen). */
   ids: Int32Array;
   files: CalibrationFileProvenance[];
-  /** values[layer * 4 + group] = (N, K) per-window sums of squares (groups: q/k/v, o, gate/up, down). */
+  /**
+   * wanda: values[layer * 4 + group] = (N, K) per-window sums of squares (groups: q/k/v, o, gate/up, down);
+   * sparsegpt: values[(source * layers + layer) * 4 + group] = (K, K) the source's Hessian, row-major.
+   */
   values: Float32Array[];
 }
 
@@ -138,7 +147,8 @@ export interface EngineCounters {
 /** Engine-side state of a statistics handle. */
 export interface StatsHandle {
   summary: StatsSummary;
-  stats: DenseStats;
+  /** Wanda's per-window statistics or SparseGPT's per-source Hessians (`kind: 'sparsegpt'`). */
+  stats: DenseStats | DenseHessians;
   /** All windows, source after source. */
   ids: Int32Array;
   files: CalibrationFileProvenance[];
@@ -148,14 +158,7 @@ export interface StatsHandle {
 
 /** Windows of every source (source after source) and their provenance. */
 export async function mixCalibration(base: LoadedModel, req: CollectStatsRequest, signal: AbortSignal): Promise<{ ids: Int32Array; counts: number[]; files: CalibrationFileProvenance[] }> {
-  if (req.method === 'sparsegpt') {
-    const K = Math.max(base.cfg.hiddenSize, base.cfg.intermediateSize);
-    throw new PolyPruneError(
-      'BAD_ARGUMENT',
-      `The instant mixer supports Wanda only: SparseGPT would need one Hessian per source, input group and layer (up to ${K} x ${K} floats each, ${((K * K * 4) / 2 ** 20).toFixed(1)} MiB), which PolyPrune does not keep yet. Mix with Wanda, or prune with SparseGPT on a mixed calibration set (prune with weighted calibration texts).`,
-    );
-  }
-  if (req.method !== 'wanda') throw new PolyPruneError('BAD_ARGUMENT', `Unknown mixer method '${String(req.method)}'. Supported: wanda.`);
+  if (req.method !== 'wanda' && req.method !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `Unknown mixer method '${String(req.method)}'. Supported: wanda, sparsegpt.`);
   if (!Array.isArray(req.sources) || req.sources.length < 1) throw new PolyPruneError('BAD_ARGUMENT', 'The mixer needs at least one calibration source.');
   const names = new Set<string>();
   for (const s of req.sources) {
@@ -240,11 +243,12 @@ export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: 
       perMatrix.push({ layer: i, name, tensor: `model.layers.${i}.${name}.weight`, shape, zeros: row[j], numel: r.numel[j], sparsity: row[j] / r.numel[j] });
     }),
   );
-  const report: PruneReport = { method: 'wanda', structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', layerProfile: { profile: 'uniform' }, perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
+  const method = h.summary.method;
+  const report: PruneReport = { method, structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', layerProfile: { profile: 'uniform' }, perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
   const files = h.files.flatMap((f, s) => (weights[s] > 0 ? [{ ...f, weight: weights[s] }] : []));
   const rec: MixedPruningRecord = await pruningRecord({
     report,
-    options: { method: 'wanda', sparsity: opts.sparsity, nm: opts.nm },
+    options: { method, sparsity: opts.sparsity, nm: opts.nm },
     calibration: { ids, n: total / S, seqlen: S, seed: h.summary.seed ?? undefined, files },
     modelSource: base.summary.source,
     modelType: base.cfg.modelType,
@@ -256,4 +260,28 @@ export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: 
 
 export function mixInfo(h: StatsHandle, mode: MixInfo['mode'], weights: number[], windows: number[]): MixInfo {
   return { mode, weights: [...weights], windows: [...windows], sources: h.summary.sources.map((s) => ({ name: s.name, language: s.language })) };
+}
+
+/**
+ * Refuses (BAD_ARGUMENT, with the sizes and what to do instead) SparseGPT mixer statistics that do not
+ * fit: S sources x L layers x (the four input groups' K^2 floats), plus `extraBytes` (the calibration
+ * activations) and one mixed Hessian set of one layer with a copy (the instant update's scratch),
+ * against the engine's GPU budget. Each Hessian is split into row panels within one storage binding
+ * (GPU_LIMITS from the accumulator when not even one row fits).
+ */
+export function checkSparsegptStatsFit(base: LoadedModel, sources: number, extraBytes: number, budget: number): void {
+  const cfg = base.cfg;
+  const bytes = denseHessiansBytes(cfg, sources);
+  const perLayer = denseHessiansBytes(cfg, 1) / cfg.numLayers;
+  const need = bytes + extraBytes + 2 * perLayer;
+  if (need > budget) {
+    const maxSources = Math.floor((budget - extraBytes - 2 * perLayer) / (bytes / sources));
+    const wanda = denseStatsBytes(base.model, 128);
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `SparseGPT mixer statistics keep one Hessian per source, layer and input group: ${sources} source${sources === 1 ? '' : 's'} x ${cfg.numLayers} layers x (${hessianShapes(cfg)}) floats = ${fmtBytes(bytes)}` +
+        `${extraBytes ? ` plus ${fmtBytes(extraBytes)} of calibration activations` : ''}, more than this engine's GPU budget of ${fmtBytes(budget)}. ` +
+        `${maxSources >= 1 ? `Mix at most ${maxSources} source${maxSources === 1 ? '' : 's'} at a time, ` : ''}mix with Wanda instead (${fmtBytes(wanda)} for 128 windows), or prune with SparseGPT on a mixed calibration set (polyprune prune --method sparsegpt --calib a.txt b.txt --calib-weights 0.7,0.3).`,
+    );
+  }
 }

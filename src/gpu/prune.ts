@@ -3,7 +3,7 @@
  * Shapes: K in_features (columns), N out_features (rows), B windows of S tokens.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, type Tensor, u32 } from './device';
+import { type Gpu, type Tensor, u32, f32 } from './device';
 import { grid1d, matmul } from './ops';
 
 const MAXG = 65535;
@@ -38,6 +38,11 @@ export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: n
     bindings: [x, coef, H],
     workgroups: [tiles, rowTiles, 1],
   });
+}
+
+/** out (n) <- w * h (first) or out + w * h: one source's term of the mixer's Hessian sum_s w_s H_s. */
+export function hessianMix(gpu: Gpu, h: Tensor, out: Tensor, n: number, w: number, first: boolean): void {
+  gpu.dispatch('prune/hessian_mix', [true, false], { params: [u32(n), f32(w), u32(first ? 1 : 0)], bindings: [h, out], workgroups: grid1d(n, 256) });
 }
 
 /** Rows up to this many columns are selected by row_select_short.wgsl. */

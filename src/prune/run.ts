@@ -30,7 +30,7 @@ import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
 import { magnitudePrune } from './magnitude';
 import { sparsegptPrune } from './sparsegpt';
-import { copyPanels, destroyPanels, panelRows, panelStart } from './panels';
+import { copyPanels, destroyPanels, panelRows, panelStart, readPanels } from './panels';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -76,6 +76,8 @@ export interface PruneModelOptions {
   owlLambda?: number;
   /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
   langBeta?: number;
+  /** SparseGPT only: the in-run Hessian (K, K) of each input group (its lead linear: q_proj, o_proj, gate_proj, down_proj), before pruning. */
+  onHessian?: (layer: number, group: LinearName, values: Float32Array) => void | Promise<void>;
   /** Wanda only: the in-run statistic scaler_row (K) of each linear (wanda `WrappedGPT.scaler_row`). */
   onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -286,6 +288,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           else acc.matrix.panels.forEach((t, p) => check.add(what, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
         }
         throwNonFiniteRun(await check.read(), i);
+        if (opts.onHessian) for (const [name, acc] of stats) if (acc instanceof HessianAccumulator) await opts.onHessian(i, name, await readPanels(gpu, acc.matrix));
       }
       // 2. prune the 7 linears
       progress(i, 'prune', sequential ? 0.4 : 0);

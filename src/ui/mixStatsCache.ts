@@ -3,11 +3,13 @@
  * reload: `engine.readStats` after a collection, `engine.loadStats` instead of a calibration pass.
  *
  * Database `polyprune-mixstats` (version 1), both stores keyed by `key` (statsKey):
- *   meta  { key, savedAt, modelSha256, sources: [{ name, windows, sha256 }], nsamples, seqlen, seed, bytes }
+ *   meta  { key, savedAt, modelSha256, method, sources: [{ name, windows, sha256 }], nsamples, seqlen, seed, bytes }
  *   data  { key, data: StatsData }   (the numbers; read only when reused)
  *
- * The key is the model's content hash, every source's name and SHA-256, nsamples, seqlen and seed: the
- * same collection again overwrites its entry. Each save is one transaction over both stores: when the
+ * The key is the model's content hash, every source's name and SHA-256, nsamples, seqlen, seed and (for
+ * SparseGPT's Hessians) the method: the same collection again overwrites its entry. SparseGPT's
+ * statistics are larger (one K x K Hessian per source, layer and input group): a full quota is the same
+ * STORAGE_FULL message, with the size. Each save is one transaction over both stores: when the
  * quota runs out it aborts, nothing stored before is touched, and the caller gets STORAGE_FULL.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
@@ -18,6 +20,8 @@ export interface StoredStatsMeta {
   key: string;
   savedAt: string;
   modelSha256: string;
+  /** Absent in entries saved before SparseGPT statistics were kept: Wanda. */
+  method?: 'wanda' | 'sparsegpt';
   sources: { name: string; windows: number; sha256: string }[];
   nsamples: number;
   seqlen: number;
@@ -33,8 +37,11 @@ interface Schema extends DBSchema {
 
 export const MIX_STATS_DB = 'polyprune-mixstats';
 
-export function statsKey(d: Pick<StatsData, 'modelSha256' | 'sources' | 'nsamples' | 'seqlen' | 'seed'>): string {
-  return [d.modelSha256, d.sources.map((s) => `${s.name}:${s.sha256}`).join(','), `n${d.nsamples}`, `t${d.seqlen}`, `seed${d.seed ?? '-'}`].join('|');
+export function statsKey(d: Pick<StatsData, 'modelSha256' | 'sources' | 'nsamples' | 'seqlen' | 'seed'> & { method?: StatsData['method'] }): string {
+  const parts = [d.modelSha256, d.sources.map((s) => `${s.name}:${s.sha256}`).join(','), `n${d.nsamples}`, `t${d.seqlen}`, `seed${d.seed ?? '-'}`];
+  // Wanda's keys are those of the entries saved before SparseGPT statistics existed
+  if (d.method === 'sparsegpt') parts.push('sparsegpt');
+  return parts.join('|');
 }
 
 function fmtMiB(n: number): string {
@@ -70,6 +77,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     key: statsKey(data),
     savedAt: new Date().toISOString(),
     modelSha256: data.modelSha256,
+    method: data.method,
     sources: data.sources.map((s) => ({ name: s.name, windows: s.windows, sha256: s.sha256 })),
     nsamples: data.nsamples,
     seqlen: data.seqlen,
@@ -84,7 +92,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     // the put may fail with AbortError while the transaction's own error says why
     await tx.done.catch(() => undefined);
     if (isQuotaError(e) || isQuotaError(tx.error)) {
-      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${fmtMiB(bytes)}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
+      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${data.method === 'sparsegpt' ? "SparseGPT's Hessians, " : ''}${fmtMiB(bytes)}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
     }
     throw new PolyPruneError('STORAGE_UNAVAILABLE', `The mixer statistics could not be stored: ${(e as Error)?.message ?? String(e)}. They stay usable in this tab.`);
   }

@@ -164,4 +164,29 @@ describe('calibration mixer in Chromium', () => {
     expect(keptMix).toMatchObject({ mode: 'instant', weights: [0.5, 0.5] });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
+
+  it('SparseGPT: the Hessians\' size is shown before collecting; a slider move re-prunes without a calibration forward', async () => {
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await page.getByLabel('Sequence length').fill('32');
+    await page.getByLabel('Max windows').fill('2');
+    await panel().getByLabel('Windows per source').fill('4');
+    await panel().getByLabel('Mixer method').selectOption('sparsegpt');
+    // 2 sources x 5 layers x (3 x 64^2 + 172^2) floats of stories260K
+    await expect.poll(() => panel().getByTestId('mixer-size').innerText()).toMatch(/SparseGPT\), 2 sources x 5 layers x 4 Hessians: 1\.6 MiB on the GPU/);
+    const c0 = await counters();
+    await panel().getByRole('button', { name: /^Collect (statistics|again)$/ }).click();
+    const statsText = () => panel().getByTestId('mixer-stats').innerText({ timeout: 1000 }).catch(() => '');
+    await expect.poll(statsText, { timeout: 180_000 }).toMatch(/^SparseGPT Hessians of 4 de \+ 4 \S+ windows, 1\.60 MiB on the GPU, collected in/);
+    await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 180_000 }).toBe(true);
+    await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 120_000 }).toMatch(/SparseGPT solve \d+ ms/);
+    const c1 = await counters();
+    expect(c1.calibrationRuns).toBe(c0.calibrationRuns + 1);
+    const first = await instantPpl();
+    await panel().getByLabel('weight of de').fill('1');
+    await expect.poll(async () => (await instantPpl()).join(), { timeout: 120_000 }).not.toBe(first.join());
+    expect(await counters()).toEqual(c1);
+    console.log(`SparseGPT mixer in Chromium (SwiftShader, stories260K): ${await panel().getByTestId('mixer-timing').innerText()}`);
+    await shot('sparsegpt');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
+  });
 });

@@ -1,7 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseResultRecord } from '../../src/experiment/records';
+import { FIXTURE } from '../helpers/fixture';
 
 const BIN = path.resolve('bin/polyprune.mjs');
 const M = path.resolve('public/models/polyprune-ml');
@@ -28,6 +31,42 @@ describe('polyprune mix', () => {
       expect(m.ppl.de).toBeGreaterThan(out.dense.de);
     }
     expect(out.mixes[0].ppl.de).not.toBe(out.mixes[1].ppl.de);
+  });
+
+  it('--method sparsegpt, --save-stats then --load-stats: the same masks and perplexity without a calibration pass; another model is refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'polyprune-mix-'));
+    try {
+      const file = path.join(dir, 'stats.safetensors');
+      const common = ['--mix', 'de=1', '--mix', '0.7,0.3', '--sparsity', '0.5', '--eval', `${M}/eval/de.txt:de`, '--eval-windows', '2', '--json'];
+      const a = cli(['mix', '--model', M, '--method', 'sparsegpt', '--calib', `${M}/calib/de.txt:de`, `${M}/calib/en.txt:en`, '--nsamples', '3', '--seqlen', '64', '--save-stats', file, ...common]);
+      expect(a.code, a.stderr).toBe(0);
+      const first = JSON.parse(a.stdout);
+      expect(first.stats.method).toBe('sparsegpt');
+      expect(first.counters.calibrationRuns).toBe(1);
+      for (const m of first.mixes) {
+        const rec = parseResultRecord(m.result);
+        expect(rec.kind === 'prune' && rec.spec.method).toBe('sparsegpt');
+        expect(Math.abs(m.result.overall - 0.5)).toBeLessThan(0.01);
+      }
+      // 2 sources x 6 layers x (3 x 256^2 + 704^2) floats, plus the windows and the header
+      expect(statSync(file).size).toBeGreaterThan(2 * 6 * (3 * 256 * 256 + 704 * 704) * 4);
+      const b = cli(['mix', '--model', M, '--load-stats', file, ...common]);
+      expect(b.code, b.stderr).toBe(0);
+      const second = JSON.parse(b.stdout);
+      expect(second.counters).toEqual({ calibrationRuns: 0, calibrationForwards: 0 });
+      expect(second.stats.sources).toEqual(first.stats.sources);
+      expect(second.mixes.map((m: { ppl: unknown }) => m.ppl)).toEqual(first.mixes.map((m: { ppl: unknown }) => m.ppl));
+      expect(second.mixes.map((m: { result: { perMatrix: unknown } }) => m.result.perMatrix)).toEqual(first.mixes.map((m: { result: { perMatrix: unknown } }) => m.result.perMatrix));
+      const other = cli(['mix', '--model', FIXTURE, '--load-stats', file, '--mix', '1,1', '--sparsity', '0.5']);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toMatch(/These statistics were collected on another model/);
+      const wrong = cli(['mix', '--model', M, '--method', 'wanda', '--load-stats', file, '--mix', '1,1', '--sparsity', '0.5']);
+      expect(wrong.stderr).toMatch(/--method wanda, but .*stats\.safetensors holds sparsegpt statistics/);
+      const both = cli(['mix', '--model', M, '--load-stats', file, '--calib', `${M}/calib/de.txt:de`, '--mix', '1', '--sparsity', '0.5']);
+      expect(both.stderr).toMatch(/--calib, or statistics collected before with --load-stats \(not both\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a mix that does not fit the sources, and a missing sparsity', () => {

@@ -10,6 +10,7 @@ import { dirFolder } from '../../src/io/node';
 import { PolyPruneError } from '../../src/common/errors';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
+import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { StatsSummary } from '../../src/engine/api';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
 
@@ -110,6 +111,8 @@ describe('engine: calibration mixer', () => {
     const data = await engine.readStats(stats.id);
     expect(data.values.length).toBe(stats.layers * 4);
     expect(data.ids.length).toBe(32 * en.seqlen);
+    // the statistics file (polyprune mix --save-stats / --load-stats) holds the same data
+    expect(await readStatsFile(blobSource(new Blob(statsFileChunks(data)), 'stats.safetensors'))).toEqual(data);
     // through a structured clone, as the page's IndexedDB and the worker boundary see it
     const copy = structuredClone(data);
     const c0 = await engine.counters();
@@ -160,7 +163,7 @@ describe('engine: calibration mixer', () => {
     expect(await code(engine.mixPrune(stats.id, { weights: [1], sparsity: 0.5 }))).toMatch(/one mix weight per calibration source/);
     expect(await code(engine.mixPrune(stats.id, { weights: [1, 1] }))).toMatch(/BAD_ARGUMENT: Give a sparsity/);
     expect(await code(engine.mixPrune('s999', { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics 's999'/);
-    expect(await code(engine.collectStats(baseId, { method: 'sparsegpt', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: en.seqlen }))).toMatch(/BAD_ARGUMENT: The instant mixer supports Wanda only/);
+    expect(await code(engine.collectStats(baseId, { method: 'magnitude' as 'wanda', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: en.seqlen }))).toMatch(/BAD_ARGUMENT: Unknown mixer method 'magnitude'. Supported: wanda, sparsegpt/);
     expect(await code(engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', windows: en }], nsamples: 16, seqlen: 32 }))).toMatch(/windows must be n x 32 tokens/);
     await engine.releaseStats(stats.id);
     expect(await code(engine.mixPrune(stats.id, { weights: [1, 1], sparsity: 0.5 }))).toMatch(/No calibration statistics/);

@@ -56,6 +56,29 @@ describe('mixer statistics in IndexedDB', () => {
     expect((await listMixStats('m2')).length).toBe(1);
   });
 
+  it("SparseGPT's Hessians of the same collection are a separate entry, listed with their method", async () => {
+    const w = data('m4', 0);
+    const h: StatsData = { ...data('m4', 0), method: 'sparsegpt', values: [w.values[0].subarray(0, 4), w.values[1].subarray(0, 4), w.values[2].subarray(0, 4), w.values[3].subarray(0, 9)] };
+    expect(statsKey(h)).toBe(`${statsKey(w)}|sparsegpt`);
+    await saveMixStats(w);
+    await saveMixStats(h);
+    const list = await listMixStats('m4');
+    expect(list.map((m) => m.method).sort()).toEqual(['sparsegpt', 'wanda']);
+    const back = await loadMixStats(statsKey(h));
+    expect(back.method).toBe('sparsegpt');
+    expect([...back.values[3]]).toEqual([...h.values[3]]);
+    const proto = IDBObjectStore.prototype;
+    const put = proto.put;
+    proto.put = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    try {
+      await expect(saveMixStats({ ...h, seed: 9 })).rejects.toMatchObject({ code: 'STORAGE_FULL', message: expect.stringMatching(/^The mixer statistics \(SparseGPT's Hessians, 0\.0 MiB\) could not be kept/) });
+    } finally {
+      proto.put = put;
+    }
+  });
+
   it('a full quota ends in STORAGE_FULL and keeps what was stored', async () => {
     const proto = IDBObjectStore.prototype;
     const put = proto.put;

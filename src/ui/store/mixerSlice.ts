@@ -6,6 +6,8 @@ import type { StoredStatsMeta } from '../mixStatsCache';
 export interface MixStatsView {
   id: string;
   modelId: string;
+  /** Wanda's per-window input norms or SparseGPT's per-source Hessians. */
+  method: 'wanda' | 'sparsegpt';
   sources: { name: string; windows: number; language: string | null; bytes: number; sha256: string }[];
   seqlen: number;
   seed: number | null;
@@ -51,6 +53,8 @@ export interface MixerSlice {
   mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
+  /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
+  mixMethod: 'wanda' | 'sparsegpt';
   mixWeights: number[];
   mixStats: MixStatsView | null;
   mixDense: Record<string, number>;
@@ -66,6 +70,7 @@ export interface MixerSlice {
   setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
+  setMixMethod: (m: 'wanda' | 'sparsegpt') => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
@@ -75,6 +80,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
+  mixMethod: 'wanda',
   mixWeights: [0.5, 0.5],
   mixStats: null,
   mixDense: {},
@@ -87,6 +93,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
+  setMixMethod: (mixMethod) => set({ mixMethod }),
   setMixWeights: (mixWeights) => set({ mixWeights }),
   setMixState: (p) => set(p),
 });

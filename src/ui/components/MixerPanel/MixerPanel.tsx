@@ -5,15 +5,18 @@ import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
 import { LINEAR_MATRICES } from '../../../engine/api';
+import { mixStatsBytes } from '../../../engine/mixSize';
 import './MixerPanel.css';
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
 const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+const fmtMiB = (n: number): string => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 2 : 1)} MiB`;
 
 /**
  * Calibration mixer: one calibration pass per set of sources, then sliders (weights summing to 1)
- * re-derive the Wanda masks from the mixed statistics without a forward pass; perplexity per
- * evaluation language follows. Confirm runs the exact sequential prune and shows per-layer IoU.
+ * re-derive the Wanda masks (or the SparseGPT prune, from the mixed per-source Hessians) from the
+ * mixed statistics without a forward pass; perplexity per evaluation language follows. Confirm runs
+ * the exact sequential prune and shows per-layer IoU.
  */
 export function MixerPanel() {
   const languages = useAppStore((s) => s.languages);
@@ -36,10 +39,15 @@ export function MixerPanel() {
   const ownChosen = useAppStore((s) => s.mixOwnSources);
   const own = mixableSources(expSources);
   const origin = useAppStore((s) => s.mixStatsOrigin);
+  const method = useAppStore((s) => s.mixMethod);
+  const active = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId) ?? null);
   useEffect(() => {
     void refreshStoredMixStats();
   }, [activeSha]);
-  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples } = useAppStore.getState();
+  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixMethod } = useAppStore.getState();
+  const nSources = sources.length + own.filter((x) => ownChosen.includes(x.id)).length;
+  const plannedBytes = active && nSources > 0 && Number.isInteger(samples) && samples >= 1 ? mixStatsBytes(active, method, Array.from({ length: nSources }, () => samples)) : null;
+  const sizeText = plannedBytes === null ? '' : `${method === 'sparsegpt' ? `${nSources} source${nSources === 1 ? '' : 's'} x ${active!.numLayers} layers x 4 Hessians` : `${nSources * samples} windows x ${active!.numLayers} layers`}: ${fmtMiB(plannedBytes)} on the GPU (and in the browser's storage).`;
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
@@ -48,7 +56,7 @@ export function MixerPanel() {
     <section className="panel mixer-panel" aria-labelledby="mixer-heading">
       <h2 id="mixer-heading">Calibration mixer</h2>
       <p className="hint">
-        Wanda with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model, then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
+        Wanda or SparseGPT with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model (Wanda: input norms per window; SparseGPT: one Hessian per language, layer and input group), then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers; SparseGPT&apos;s also ignore the weight updates of earlier layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
       </p>
       <div className="mixer-setup">
         <LanguagePicker legend="Bundled calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
@@ -67,10 +75,22 @@ export function MixerPanel() {
         </fieldset>
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
+          Method
+          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(e.target.value === 'sparsegpt' ? 'sparsegpt' : 'wanda')}>
+            <option value="wanda">Wanda</option>
+            <option value="sparsegpt">SparseGPT</option>
+          </select>
+        </label>
+        <label className="mixer-field">
           Windows per source
           <input type="number" min={1} step={1} value={Number.isFinite(samples) ? samples : ''} disabled={running} onChange={(e) => setMixSamples(e.target.valueAsNumber)} />
         </label>
       </div>
+      {sizeText && (
+        <p className="hint" data-testid="mixer-size">
+          Statistics to collect ({method === 'sparsegpt' ? 'SparseGPT' : 'Wanda'}), {sizeText}
+        </p>
+      )}
       <div className="row actions">
         <button type="button" className="primary" disabled={!hasModel || running} onClick={() => void collectMixStats()}>
           {stats ? 'Collect again' : 'Collect statistics'}
@@ -84,7 +104,7 @@ export function MixerPanel() {
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${m.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda'}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
@@ -105,7 +125,7 @@ export function MixerPanel() {
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            Statistics of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
+            {stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (
@@ -117,7 +137,7 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : ''}
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${stats.method === 'sparsegpt' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
           </p>
           <div className="row actions">
             <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>

@@ -46,7 +46,7 @@ export function mixableSources(sources: readonly CalibSource[] = store().sources
 export async function collectMixStats(): Promise<void> {
   const model = activeModel('mixer');
   if (!model) return;
-  const { mixSources, mixSamples, seqlen, mixStats, mixUpdate } = store();
+  const { mixSources, mixSamples, mixMethod, seqlen, mixStats, mixUpdate } = store();
   if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
   const own = mixableSources().filter((x) => store().mixOwnSources.includes(x.id));
   if (mixSources.length + own.length < 1) {
@@ -67,7 +67,7 @@ export async function collectMixStats(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
     return;
   }
-  const ok = await runOp('mixer', `Collecting calibration statistics (${names.join(', ')})`, async (opts) => {
+  const ok = await runOp('mixer', `Collecting ${mixMethod === 'sparsegpt' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
     // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
     if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
@@ -75,7 +75,7 @@ export async function collectMixStats(): Promise<void> {
     const sources = [];
     for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
     for (const x of own) sources.push({ name: x.name, ...(x.language ? { language: x.language } : {}), text: x.text });
-    const s = await getEngine().collectStats(model.id, { method: 'wanda', sources, nsamples: mixSamples, seqlen }, opts);
+    const s = await getEngine().collectStats(model.id, { method: mixMethod, sources, nsamples: mixSamples, seqlen }, opts);
     await keepStats(s);
     await showStats(s, 'collected');
     return true;
@@ -86,8 +86,9 @@ export async function collectMixStats(): Promise<void> {
 /** The statistics' summary in the store, the dense perplexities, equal weights. */
 async function showStats(s: StatsSummary, origin: 'collected' | 'stored'): Promise<void> {
   const dense = await perplexities(s.modelId, store().mixEvalLangs);
-  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
+  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, method: s.method, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
   store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
+  store().setMixMethod(s.method);
 }
 
 /** Keep freshly collected statistics in the browser's storage; a full quota is a message, the statistics stay usable. */
@@ -247,7 +248,7 @@ export async function keepCurrentMix(): Promise<void> {
   await keepRecord(async () =>
     pruneResultRecord(
       await runHeader(base),
-      { method: 'wanda', ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
+      { method: mixStats.method, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
       mixStats.sources.map((x, k) => ({ name: x.name, language: x.language, bytes: x.bytes, sha256: x.sha256, ...(mixUpdate.weights[k] > 0 ? { weight: mixUpdate.weights[k] } : {}) })),
       { overall: mixUpdate.overall, perMatrix: mixUpdate.sparsity.flatMap((row, i) => row.map((v, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: v }))) },
       LINEAR_MATRICES,

@@ -1,0 +1,328 @@
+/**
+ * The calibration mixer for SparseGPT (docs/mixer.md): one dense pass keeps, per calibration source s,
+ * layer and input group (q/k/v, o, gate/up, down), the source's Hessian
+ *   H_s = (2/n_s) sum_{j in s} X_j^T X_j
+ * accumulated exactly as the sequential prune does (HessianAccumulator: shaders/prune/hessian.wgsl,
+ * the reference's running update over the source's windows in order). A mix with normalised weights
+ * w_s is
+ *   H_w = sum_s w_s H_s            (shaders/prune/hessian_mix.wgsl, in source order)
+ * With w_s = n_s / N (the window shares) this is (2/N) sum_j X_j^T X_j, the Hessian of the
+ * concatenated windows, up to f32 rounding (the reference's running update rounds in another order:
+ * within 1e-6 of the largest diagonal entry, test/prune/mixHessian.test.ts); with one source at
+ * weight 1 it is bitwise H_s.
+ *
+ * Every linear is then pruned from its dense weights with `sparsegptPrune` (the sequential prune's
+ * solver: dead columns, dampening, Cholesky inverse factor, blocked OBS update; unstructured or N:M)
+ * and H_w. No forward pass. The approximation is larger than Wanda's: besides the dense inputs of
+ * layers >= 1, the instant mode also ignores that the sequential prune feeds each layer the outputs
+ * of the already pruned (and OBS-updated) earlier layers.
+ *
+ * Size: S sources x L layers x sum over the groups of K_g^2 floats (3 C^2 + F^2 for a Llama with
+ * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
+ */
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import type { ProgressCallback } from '../common/progress';
+import type { Gpu, Tensor } from '../gpu/device';
+import { FiniteCheck, describeIndex } from '../gpu/finite';
+import { countZeros, hessianMix } from '../gpu/prune';
+import type { ModelConfig } from '../io/config';
+import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
+import { type PruneOptions, validatePruneOptions } from './method';
+import { INPUT_GROUPS, normaliseWeights, type MixPruneReport } from './mix';
+import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
+import { HessianAccumulator } from './stats';
+import { sparsegptPrune } from './sparsegpt';
+
+/** SparseGPT's column block and dampening in the mixer (the sequential prune's defaults). */
+export const MIX_SPARSEGPT = { blocksize: 128, percdamp: 0.01 } as const;
+
+/** Per-source dense Hessians of every layer and input group, on the GPU. */
+export interface DenseHessians {
+  readonly kind: 'sparsegpt';
+  /** Windows per source, in source order. */
+  readonly counts: readonly number[];
+  readonly seqlen: number;
+  /** perSource[s][layer].get(group lead) = H_s (K, K) in row panels. */
+  readonly perSource: Map<LinearName, PanelMatrix>[][];
+  /** GPU bytes held. */
+  readonly bytes: number;
+}
+
+export function freeDenseHessians(h: DenseHessians): void {
+  for (const src of h.perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
+}
+
+/** Input widths K of the four input groups (INPUT_GROUPS order). */
+export function groupWidths(cfg: ModelConfig): number[] {
+  return INPUT_GROUPS.map((g) => linearShape(cfg, g.lead)[1]);
+}
+
+/** GPU bytes the per-source Hessians take: sources x layers x sum_g K_g^2 x 4. */
+export function denseHessiansBytes(cfg: ModelConfig, sources: number): number {
+  return sources * cfg.numLayers * groupWidths(cfg).reduce((a, k) => a + k * k * 4, 0);
+}
+
+/** "3 x 64^2 + 172^2" for messages. */
+export function hessianShapes(cfg: ModelConfig): string {
+  const w = groupWidths(cfg);
+  const byK = new Map<number, number>();
+  for (const k of w) byK.set(k, (byK.get(k) ?? 0) + 1);
+  return [...byK].map(([k, c]) => `${c > 1 ? `${c} x ` : ''}${k}^2`).join(' + ');
+}
+
+export interface CollectHessianOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  maxChunkTokens?: number;
+  onLayerForward?: (layer: number) => void;
+}
+
+/**
+ * ONE dense forward pass over the windows `ids` (n x seqlen; `counts[s]` windows of source s, in
+ * order), accumulating every source's Hessian of every layer and input group. The model is not
+ * modified. Frees everything it made on error.
+ */
+export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, counts: readonly number[], seqlen: number, opts: CollectHessianOptions = {}): Promise<DenseHessians> {
+  const gpu = model.gpu;
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (ids.length !== n * seqlen) throw new PolyPruneError('INTERNAL', `collectDenseHessians: ${ids.length} ids for ${n} windows of ${seqlen}`);
+  for (const g of INPUT_GROUPS) panelRowsFor(gpu, linearShape(model.cfg, g.lead)[1], 1, `SparseGPT's Hessian of ${g.lead}`);
+  const L = model.cfg.numLayers;
+  const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
+  const per = Math.max(1, Math.floor(cap / seqlen));
+  const ranges: { start: number; end: number }[] = [];
+  let o = 0;
+  for (const c of counts) {
+    ranges.push({ start: o, end: o + c });
+    o += c;
+  }
+  const acts: { x: Tensor; windows: number; w0: number }[] = [];
+  const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
+  const check = new FiniteCheck(gpu);
+  const t0 = performance.now();
+  let accs: HessianAccumulator[][] = [];
+  try {
+    for (let w0 = 0; w0 < n; w0 += per) {
+      const windows = Math.min(per, n - w0);
+      const T = windows * seqlen;
+      const t = gpu.upload(ids.subarray(w0 * seqlen, w0 * seqlen + T), [T], 'mix.ids');
+      acts.push({ x: model.embedTokens(t, T), windows, w0 });
+      t.destroy();
+    }
+    for (let i = 0; i < L; i++) {
+      throwIfAborted(opts.signal);
+      const elapsedMs = performance.now() - t0;
+      opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
+      // accs[s][g]
+      accs = counts.map(() => INPUT_GROUPS.map((g) => new HessianAccumulator(gpu, linearShape(model.cfg, g.lead)[1])));
+      for (const a of acts) {
+        const out = await model.forwardLayer(i, a.x, a.windows * seqlen, seqlen, (name, input) => {
+          const k = INPUT_GROUPS.findIndex((g) => g.lead === name);
+          if (k < 0) return;
+          ranges.forEach((r, s) => {
+            const lo = Math.max(r.start, a.w0);
+            const hi = Math.min(r.end, a.w0 + a.windows);
+            if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - a.w0) * seqlen);
+          });
+        });
+        a.x.destroy();
+        a.x = out;
+        await gpu.sync();
+        throwIfAborted(opts.signal);
+      }
+      opts.onLayerForward?.(i);
+      accs.forEach((row, s) =>
+        row.forEach((acc, k) => {
+          const K = acc.cols;
+          acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
+        }),
+      );
+      const bad = await check.read();
+      if (bad.length) {
+        const [b] = bad;
+        throw new PolyPruneError('NON_FINITE', `Collecting statistics stopped at layer ${i}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model.`);
+      }
+      accs.forEach((row, s) => perSource[s].push(new Map(row.map((acc, k) => [INPUT_GROUPS[k].lead, acc.matrix]))));
+      accs = [];
+      model.releaseLayer(i);
+    }
+  } catch (e) {
+    check.dispose();
+    for (const a of acts) a.x.destroy();
+    for (const row of accs) for (const acc of row) acc.free();
+    for (const src of perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
+    throw e;
+  }
+  for (const a of acts) a.x.destroy();
+  return { kind: 'sparsegpt', counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, counts.length) };
+}
+
+/** Every Hessian back to the host: values[(s * L + layer) * 4 + group] = (K, K) row-major. */
+export async function readDenseHessians(gpu: Gpu, h: DenseHessians): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const src of h.perSource) for (const m of src) for (const g of INPUT_GROUPS) out.push(await readPanels(gpu, m.get(g.lead)!));
+  return out;
+}
+
+/**
+ * Checks one stored Hessian (K, K): finite, diagonal >= 0, symmetric, |H_pq| <= sqrt(H_pp H_qq) (a
+ * positive semi-definite matrix's bound), each up to f32 rounding. Returns a message or null.
+ */
+export function checkStoredHessian(v: Float32Array, K: number): string | null {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return `a non-finite value (${v[i]}) at row ${Math.floor(i / K)}, column ${i % K}`;
+  for (let p = 0; p < K; p++) if (v[p * K + p] < 0) return `a negative diagonal entry (${v[p * K + p]}) at ${p}`;
+  for (let p = 0; p < K; p++) {
+    const dp = v[p * K + p];
+    for (let q = 0; q < p; q++) {
+      const a = v[p * K + q];
+      const b = v[q * K + p];
+      const bound = Math.sqrt(dp * v[q * K + q]);
+      const tol = 1e-4 * bound + 1e-30;
+      if (Math.abs(a - b) > tol) return `an asymmetric pair H[${p},${q}] = ${a}, H[${q},${p}] = ${b}`;
+      if (Math.abs(a) > bound * (1 + 1e-4) + 1e-30) return `an entry H[${p},${q}] = ${a} larger than sqrt(H[${p},${p}] H[${q},${q}]) = ${bound} (not a Hessian of activations)`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Hessians read back earlier (`readDenseHessians`: the browser's storage, a `--save-stats` file) onto
+ * the GPU again: no forward pass. Checks every array's length against the model and every matrix
+ * (`checkStoredHessian`).
+ */
+export function uploadDenseHessians(model: LlamaModel, counts: readonly number[], seqlen: number, values: readonly Float32Array[]): DenseHessians {
+  const gpu = model.gpu;
+  const L = model.cfg.numLayers;
+  const G = INPUT_GROUPS.length;
+  const S = counts.length;
+  if (!Array.isArray(values) || values.length !== S * L * G) throw new PolyPruneError('BAD_ARGUMENT', `Stored SparseGPT statistics hold ${Array.isArray(values) ? values.length : 0} Hessians; this model and ${S} source${S === 1 ? '' : 's'} need ${S * L * G} (${S} x ${L} layers x ${G} input groups). They were collected for another model; collect them again.`);
+  values.forEach((v, k) => {
+    const g = INPUT_GROUPS[k % G];
+    const layer = Math.floor(k / G) % L;
+    const s = Math.floor(k / (G * L));
+    const K = linearShape(model.cfg, g.lead)[1];
+    const where = `Stored Hessian of source ${s + 1}, layer ${layer} ${g.lead}`;
+    if (!(v instanceof Float32Array) || v.length !== K * K) throw new PolyPruneError('BAD_ARGUMENT', `${where}: expected ${K} x ${K} floats, got ${v instanceof Float32Array ? v.length : typeof v}. Collect the statistics again.`);
+    const bad = checkStoredHessian(v, K);
+    if (bad) throw new PolyPruneError(bad.startsWith('a non-finite') ? 'NON_FINITE' : 'BAD_ARGUMENT', `${where} holds ${bad}; the stored copy is damaged. Collect the statistics again.`);
+  });
+  const perSource: Map<LinearName, PanelMatrix>[][] = [];
+  try {
+    for (let s = 0; s < S; s++) {
+      const src: Map<LinearName, PanelMatrix>[] = [];
+      perSource.push(src);
+      for (let i = 0; i < L; i++) {
+        const m = new Map<LinearName, PanelMatrix>();
+        src.push(m);
+        for (const [k, g] of INPUT_GROUPS.entries()) {
+          const K = linearShape(model.cfg, g.lead)[1];
+          const pm = allocPanels(gpu, K, panelRowsFor(gpu, K, 1, 'SparseGPT: the Hessian'), `mix.H.${s}.${i}.${g.lead}`);
+          m.set(g.lead, pm);
+          const v = values[(s * L + i) * G + k];
+          pm.panels.forEach((t, p) => gpu.write(t, v.subarray(panelStart(pm, p) * K, (panelStart(pm, p) + panelRows(pm, p)) * K)));
+        }
+      }
+    }
+  } catch (e) {
+    for (const src of perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
+    throw e;
+  }
+  return { kind: 'sparsegpt', counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, S) };
+}
+
+/** H_w = sum_s w_s H_s (weights as given, already normalised) of one layer and input group, into new panels (the caller destroys them). */
+export function mixedHessian(gpu: Gpu, h: DenseHessians, layer: number, group: LinearName, weights: readonly number[]): PanelMatrix {
+  const first = h.perSource.findIndex((_, s) => weights[s] > 0);
+  if (first < 0) throw new PolyPruneError('INTERNAL', 'mixedHessian: no source with a positive weight');
+  const proto = h.perSource[first][layer].get(group);
+  if (!proto) throw new PolyPruneError('INTERNAL', `No Hessian for layer ${layer} ${group}`);
+  const out = allocPanels(gpu, proto.d, proto.rowsPer, 'mix.H');
+  let started = false;
+  h.perSource.forEach((src, s) => {
+    if (!(weights[s] > 0)) return;
+    const hs = src[layer].get(group)!;
+    hs.panels.forEach((t, p) => hessianMix(gpu, t, out.panels[p], panelRows(out, p) * out.d, weights[s], !started));
+    started = true;
+  });
+  return out;
+}
+
+/**
+ * Re-prune `slot` (a resident copy of `dense`, same config) with SparseGPT from the mixed per-source
+ * Hessians: per layer, mix the four input groups' Hessians, then for each linear copy its dense weights
+ * back from `dense` and run `sparsegptPrune` with the mixed Hessian. No forward pass.
+ */
+export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: DenseHessians, weights: readonly number[], opts: PruneOptions & { signal?: AbortSignal }): Promise<MixPruneReport> {
+  const gpu = slot.gpu;
+  for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(slot.cfg, name)[1], `${name} (${linearShape(slot.cfg, name).join('x')})`);
+  if (opts.nm && MIX_SPARSEGPT.blocksize % opts.nm.m !== 0) throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size ${MIX_SPARSEGPT.blocksize} must be a multiple of the N:M group size ${opts.nm.m}.`);
+  if (!slot.resident || !dense.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential prune) instead.');
+  const w = normaliseWeights(weights, h.counts);
+  const t0 = performance.now();
+  const L = slot.cfg.numLayers;
+  const counter = gpu.tensor([L * LINEAR_NAMES.length], 'u32', 'mix.zero_counts');
+  let mixMs = 0;
+  let zeros: number[][];
+  const live: PanelMatrix[] = [];
+  try {
+    gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
+    for (let i = 0; i < L; i++) {
+      throwIfAborted(opts.signal);
+      const tm = performance.now();
+      const mixed = INPUT_GROUPS.map((g) => {
+        const m = mixedHessian(gpu, h, i, g.lead, w);
+        live.push(m);
+        return m;
+      });
+      await gpu.sync();
+      mixMs += performance.now() - tm;
+      const src = await dense.layer(i);
+      const dst = await slot.layer(i);
+      for (const [k, g] of INPUT_GROUPS.entries()) {
+        for (const [u, name] of g.members.entries()) {
+          const W = dst.linears[name];
+          const D = src.linears[name];
+          W.chunks.forEach((ch, c) => gpu.copy(D.chunks[c].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
+          // the solver dampens H in place: every member but the last gets a copy (as src/prune/run.ts)
+          const last = u === g.members.length - 1;
+          const Huse = last ? mixed[k] : copyPanels(gpu, mixed[k], 'mix.H.copy');
+          try {
+            await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, ...MIX_SPARSEGPT });
+          } finally {
+            if (!last) destroyPanels(Huse);
+          }
+          for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
+        }
+      }
+      for (const m of mixed) destroyPanels(m);
+      live.length = 0;
+    }
+    const counts = await gpu.read(counter);
+    zeros = Array.from({ length: L }, (_, i) => [...counts.subarray(i * LINEAR_NAMES.length, (i + 1) * LINEAR_NAMES.length)]);
+  } finally {
+    counter.destroy();
+    for (const m of live) destroyPanels(m);
+  }
+  const numel = LINEAR_NAMES.map((n) => linearShape(slot.cfg, n).reduce((a, b) => a * b, 1));
+  let z = 0;
+  let all = 0;
+  for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
+  const t1 = performance.now();
+  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs, sqrtMs: 0, selectMs: t1 - t0 - mixMs } };
+}
+
+/** CPU reference of hessian_mix over the sources (f32, source order). */
+export function refMixHessian(hs: readonly Float32Array[], weights: readonly number[]): Float32Array {
+  const out = new Float32Array(hs[0].length);
+  let started = false;
+  hs.forEach((h, s) => {
+    if (!(weights[s] > 0)) return;
+    const w = Math.fround(weights[s]);
+    for (let i = 0; i < out.length; i++) {
+      const t = Math.fround(w * h[i]);
+      out[i] = started ? Math.fround(out[i] + t) : t;
+    }
+    started = true;
+  });
+  return out;
+}
