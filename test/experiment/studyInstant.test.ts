@@ -188,13 +188,29 @@ describe('runStudy with instant rows', () => {
     await expect(bad({ profile: 'owl' })).rejects.toThrow(/OWL layer-wise sparsity is not supported there/);
     await expect(bad({ instant: false, confirm: true })).rejects.toThrow(/needs the instant mode too/);
     await expect(bad({ nsamples: 100000 })).rejects.toThrow(/too short/);
-    // other methods: exactly what collectStats itself refuses, with its message
-    const sgpt = await engine.collectStats(base, { method: 'sparsegpt', sources: [{ name: 'en', text: enText.text }], nsamples: 4, seqlen: 64 }).then(
-      (st) => engine.releaseStats(st.id).then(() => null),
-      (e: Error) => e.message,
-    );
-    if (sgpt !== null) await expect(bad({ method: 'sparsegpt' })).rejects.toThrow(sgpt);
+    // a method collectStats refuses is refused with its message, before anything runs
+    await expect(bad({ method: 'sparsegpt', nsamples: 100000 })).rejects.toThrow(/too short/);
     expect(events.filter((e) => e.kind === 'cell' || e.kind === 'step')).toEqual([]);
     expect((await engine.listModels()).map((m) => m.id)).toEqual([base]);
   }, 120_000);
+
+  it('SparseGPT: one pass keeps the per-source Hessians; the row equals collectStats + mixPrune with weight 1', async () => {
+    const one: StudyInputs = { sources: [inputs.sources[0]], columns: [inputs.columns[0]] };
+    const before = await engine.counters();
+    const rec = await runStudy(engine, base, { ...spec, method: 'sparsegpt' }, one);
+    const after = await engine.counters();
+    expect(rec.complete, rec.note).toBe(true);
+    expect(after.calibrationRuns - before.calibrationRuns).toBe(1);
+    expect(rec.rows[1].mix).toMatchObject({ mode: 'instant', weights: [1], windows: [4] });
+    const st = await engine.collectStats(base, { method: 'sparsegpt', sources: [{ name: 'en', text: enText.text, language: 'en' }], nsamples: 4, seqlen: 64, seed: 0 });
+    expect(st.method).toBe('sparsegpt');
+    const m = await engine.mixPrune(st.id, { weights: [1], sparsity: 0.5 });
+    expect(sig(m.overall, 6)).toBe(rec.rows[1].sparsity[0]);
+    expect(sig((await engine.perplexity(m.model.id, evalReq(0))).ppl, 6)).toBe(rec.cells[1][0].ppl[0]);
+    // SparseGPT also updates the kept weights: not the Wanda row's model
+    expect(rec.cells[1][0].ppl[0]).not.toBe(full.cells[1][0].ppl[0]);
+    await engine.unloadModel(m.model.id);
+    await engine.releaseStats(st.id);
+    expect((await engine.listModels()).map((x) => x.id)).toEqual([base]);
+  }, 600_000);
 });

@@ -114,7 +114,7 @@ export function ExperimentPanel() {
               <input id="exp-instant" type="checkbox" checked={s.instant} disabled={busy} aria-describedby="exp-instant-about" onChange={(e) => setExp({ expInstant: e.target.checked })} /> Instant rows
             </label>
             <span id="exp-instant-about" className="hint">
-              One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row (Wanda, uniform
+              One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row (Wanda or SparseGPT, uniform
               sparsity; an approximation from layer 1 on, see the Calibration mixer).
             </span>
             <label htmlFor="exp-confirm">
