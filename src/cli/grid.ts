@@ -114,7 +114,7 @@ export function registerGrid(program: Command): void {
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
     .option('--no-recon', 'skip the per-layer reconstruction error')
     .option('--no-mask-overlap', 'skip the mask IoU between rows')
-    .option('--instant', 'instant rows (Wanda): one dense calibration pass per seed collects every source\'s statistics, each row\'s masks are mixed from them (docs/mixer.md)')
+    .option('--instant', 'instant rows (Wanda or SparseGPT): one dense calibration pass per seed collects every source\'s statistics, each row\'s masks are mixed from them (docs/mixer.md)')
     .option('--confirm', 'with --instant: after each row its exact sequential prune, with the per-layer mask IoU against the instant masks')
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
