@@ -195,7 +195,8 @@ function sweepReport() {
     const lowest = have.filter((ev) => have.every((cal) => P[cal][ev].ppl >= P[ev][ev].ppl)).length;
     const finite = have.every((cal) => langs.every((ev) => Number.isFinite(P[cal][ev]?.ppl)));
     out.push(`ppl (16 x 64 tokens): ${langs.map(row).join('; ')}`);
-    out.push(`ppl: own-language calibration lowest in ${lowest} of ${have.length} columns; all finite: ${finite}`);
+    const belowEn = P.en ? have.filter((l) => l !== 'en' && P[l][l].ppl < P.en[l].ppl).length : 0;
+    out.push(`ppl: own-language calibration lowest in ${lowest} of ${have.length} columns, below English calibration in ${belowEn} of ${have.filter((l) => l !== 'en').length}; all finite: ${finite}`);
   }
   console.log(out.join('\n'));
 }
