@@ -76,7 +76,7 @@ export function ExperimentPanel() {
         </summary>
         <p className="hint exp-defaults-why">
           The defaults (Wanda {Math.round(DEFAULT_EXP_SPARSITY * 100)} %, {DEFAULT_EXP_TASK_ITEMS} task items per cell) are measured choices for the bundled model: at 50 % pruning barely moves its task accuracy, at{' '}
-          {Math.round(DEFAULT_EXP_SPARSITY * 100)} % it costs points, more with another language&apos;s calibration text, and {DEFAULT_EXP_TASK_ITEMS} items make such a drop larger than its standard error (docs/eval-tasks.md).
+          {Math.round(DEFAULT_EXP_SPARSITY * 100)} % it costs many points (and perplexity rises several-fold), more with another language&apos;s calibration text, and {DEFAULT_EXP_TASK_ITEMS} items make such a drop larger than its standard error (docs/eval-tasks.md).
         </p>
         <div className="exp-settings-grid">
           <div className="field">
