@@ -345,8 +345,8 @@ ${md}
 
 ${summary}
 
-Why Swahili (21 usable held-out sentences) and Russian miss the aim, the other constructions
-measured for them, and what the pruned columns show: docs/eval-tasks.md ("Bundled tasks for the
+Why Swahili (21 usable held-out sentences) misses the aim (and Russian did on \`swap\`), the other constructions
+measured for them, what the pruned columns show and why the page defaults to ${CHOSEN.title}: docs/eval-tasks.md ("Bundled tasks for the
 default model").
 
 `;
