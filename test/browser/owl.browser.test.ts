@@ -66,6 +66,8 @@ describe('OWL in the Prune panel', () => {
     await panel.getByLabel('Pruning method').selectOption('wanda-lang');
     // one setting for both panels: OWL is still chosen from the Prune panel
     expect(await panel.getByLabel('Experiment: layer-wise sparsity').inputValue()).toBe('owl');
+    // 50 % here (the panel's default is the bundled model's measured choice, docs/eval-tasks.md)
+    await panel.getByLabel('Experiment: fraction of weights to remove').fill('0.5');
     await panel.getByLabel('Windows per calibration source').fill('2');
     await panel.getByLabel('Window length (tokens)').fill('32');
     await panel.getByLabel('Evaluation windows per language').fill('1');

@@ -16,6 +16,8 @@
  *
  * Usage: node tools/make-eval-tasks/make-tasks.mjs [--out public/data/tasks] [--langs en,de,...]
  *        [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus <work/corpus>]
+ *        [--text <file>]   (one language: items from this text instead of eval/<lang>.txt, for measuring
+ *                           other held-out text; paragraphs separated by blank lines)
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -44,11 +46,11 @@ const LANG_NAMES = {
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swapfar', 'replace'], skipTokens: 2048, trainCorpus: null };
-  const set = { '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
+  const o = { out: join(ROOT, 'public/data/tasks'), langs: null, tasks: ['swapfar', 'replace'], skipTokens: 2048, trainCorpus: null, text: null };
+  const set = { '--text': (v) => (o.text = resolve(v)), '--out': (v) => (o.out = resolve(v)), '--langs': (v) => (o.langs = v.split(',')), '--tasks': (v) => (o.tasks = v.split(',')), '--skip-tokens': (v) => (o.skipTokens = Number(v)), '--train-corpus': (v) => (o.trainCorpus = resolve(v)) };
   for (let i = 0; i < a.length; i += 2) {
     if (!set[a[i]] || a[i + 1] === undefined) {
-      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus dir]`);
+      console.error(`Unknown argument '${a[i]}'. Usage: make-tasks.mjs [--out dir] [--langs en,de] [--tasks swap,replace,swapfar,swap3,nextsent] [--skip-tokens 2048] [--train-corpus dir] [--text other.txt]`);
       process.exit(2);
     }
     set[a[i]](a[i + 1]);
@@ -301,8 +303,12 @@ async function main() {
   const langs = o.langs ?? Object.keys(split.languages ?? LANG_NAMES).sort();
   await mkdir(o.out, { recursive: true });
   const index = [];
+  if (o.text && langs.length !== 1) {
+    console.error('--text needs exactly one language (--langs xx).');
+    process.exit(2);
+  }
   for (const lang of langs) {
-    const text = await readFile(join(MODEL_DIR, 'eval', `${lang}.txt`), 'utf8');
+    const text = await readFile(o.text ?? join(MODEL_DIR, 'eval', `${lang}.txt`), 'utf8');
     const held = heldOutParagraphs(tok, text, o.skipTokens);
     const freq = frequencyTable(lang, text);
     const paraSents = held.paras.map((p) => sentencesOf(lang, p));
@@ -330,9 +336,10 @@ async function main() {
         ? items.map((it) => `True\t${it.good}\nFalse\t${it.bad}\n`).join('')
         : items.map((it, k) => JSON.stringify({ id: `${lang}.${name}.${k}`, ...it }) + '\n').join('');
       await writeFile(join(o.out, file), body);
+      const src = o.text ? o.text.split('/').pop() : `eval/${lang}.txt`;
       const where = held.overlaps
-        ? `all of eval/${lang}.txt (too short to leave out the perplexity windows)`
-        : `eval/${lang}.txt after its first ${o.skipTokens} tokens (paragraphs ${held.skipped}+)`;
+        ? `all of ${src} (too short to leave out the perplexity windows)`
+        : `${src} after its first ${o.skipTokens} tokens (paragraphs ${held.skipped}+)`;
       index.push({ id: `${lang}.${name}`, task: def.task, language: lang, file, items: items.length, chance: def.chance, description: `${def.description} Source: ${where}.` });
       console.error(`${lang} ${name}: ${items.length} items (${sents.length} usable sentences, ${held.skipped} paragraphs skipped, ${held.totalTokens} tokens)`);
     }

@@ -15,8 +15,15 @@ dense and Wanda 50 %, 25 to 60 items each; and test/bundled-tasks-gpu.test.ts's 
 
 Usage: python3 tools/make-eval-tasks/np_score.py <model dir> <task file>... [--limit N]
            [--cache <dir> --tag <model tag>]
+       python3 tools/make-eval-tasks/np_score.py ppl <model dir> --out <file.json> [--windows 16]
+           [--seqlen 64] [--langs ar,de,...]
+The second form: held-out perplexity per language on the first `windows` non-overlapping windows of
+`seqlen` tokens of the default model's eval text (cut from its eval-<lang>.safetensors, the eval
+text tokenized once without BOS), each window predicting its tokens 1..n-1 (the engine's `chunks`
+mode), as {lang: {ppl, meanNll, tokens}}.
 With --cache, each task's result is written to <dir>/np-<tag>-<file stem>.json ({n, acc, acc_stderr,
-correct: per-item 0/1}) and a task already there with at least N items is not scored again.
+correct: per-item 0/1, all: every item of the file scored}) and a task already there with at least N items
+(or all of its items) is not scored again.
 """
 import json
 import math
@@ -149,6 +156,45 @@ def score_items(model, items):
     return {'n': n, 'acc': acc, 'acc_stderr': se, 'correct': correct}
 
 
+def load_ids(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    v = header['input_ids']
+    a, b = v['data_offsets']
+    return np.frombuffer(data[a:b], dtype=np.int32).reshape(v['shape'])
+
+
+def ppl_main(argv):
+    opts = {'--windows': '16', '--seqlen': '64', '--langs': None, '--out': None}
+    args = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in opts:
+            opts[argv[i]] = argv[i + 1]; i += 2
+        else:
+            args.append(argv[i]); i += 1
+    if len(args) != 1 or not opts['--out']:
+        raise SystemExit(__doc__)
+    model = Llama(args[0])
+    data = ROOT / 'public/models/polyprune-ml'
+    langs = opts['--langs'].split(',') if opts['--langs'] else json.loads((data / 'split.json').read_text())['languages']
+    langs = list(langs) if isinstance(langs, list) else list(langs.keys())
+    W, S = int(opts['--windows']), int(opts['--seqlen'])
+    out = {}
+    for lang in langs:
+        stream = load_ids(data / f'eval-{lang}.safetensors').reshape(-1)
+        if len(stream) < W * S:
+            raise SystemExit(f'eval-{lang}.safetensors has {len(stream)} tokens, fewer than {W} x {S}')
+        win = stream[:W * S].reshape(W, S).astype(np.int64)
+        lp = model.logprobs(win[:, :-1], win[:, 1:])
+        nll = -float(lp.sum()) / lp.size
+        out[lang] = {'ppl': math.exp(nll), 'meanNll': nll, 'tokens': int(lp.size)}
+    Path(opts['--out']).write_text(json.dumps(out))
+    print(f"{args[0]}: " + ', '.join(f"{k} {v['ppl']:.1f}" for k, v in out.items()), flush=True)
+
+
 def encode(model_dir, files):
     out = subprocess.run(['node', str(ROOT / 'tools/make-eval-tasks/encode-items.mjs'), str(model_dir), *map(str, files)],
                          check=True, capture_output=True, text=True).stdout
@@ -178,7 +224,9 @@ def main(argv):
     out_of = lambda f: cache / f'np-{tag}-{Path(f).name.rsplit(".", 1)[0]}.json'
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-        files = [f for f in files if not (out_of(f).exists() and json.loads(out_of(f).read_text())['n'] >= (limit or 10**9))]
+        # Done: at least `limit` items, or every item of the file (`all`: the file has fewer).
+        done = lambda r: r['n'] >= (limit or 10**9) or r.get('all', False)
+        files = [f for f in files if not (out_of(f).exists() and done(json.loads(out_of(f).read_text())))]
         if not files:
             return
     model = Llama(model_dir)
@@ -188,8 +236,11 @@ def main(argv):
         r = score_items(model, items)
         print(f"{tag or model_dir} {Path(t['file']).name}: acc {100 * r['acc']:.1f} ± {100 * (r['acc_stderr'] or 0):.1f} (n {r['n']})", flush=True)
         if cache:
-            out_of(t['file']).write_text(json.dumps({'model': str(model_dir), 'file': Path(t['file']).name, **r}))
+            out_of(t['file']).write_text(json.dumps({'model': str(model_dir), 'file': Path(t['file']).name, 'all': r['n'] == len(t['items']), **r}))
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ['ppl']:
+        ppl_main(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

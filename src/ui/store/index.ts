@@ -32,6 +32,7 @@ export type { AppState } from './types';
 export type { GpuStatus } from './gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
 export type { PruneMethod, SparsityPattern, LayerProfileSetting } from './pruneSlice';
+export { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from './experimentSlice';
 export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from './experimentSlice';
 export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';

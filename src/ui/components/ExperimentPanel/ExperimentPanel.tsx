@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { PRUNE_METHOD_INFO, TASK_NAMES, type TaskName } from '../../../engine/api';
 import { ProfileField } from '../ProfileField/ProfileField';
-import { useAppStore, type PruneMethod } from '../../store';
+import { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS, useAppStore, type PruneMethod } from '../../store';
 import { addExpTaskFiles, runExperiment } from '../../store/actions';
 import { fmtBytes } from '../../format';
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
@@ -77,6 +77,10 @@ export function ExperimentPanel() {
           {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
           , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
         </summary>
+        <p className="hint exp-defaults-why">
+          The defaults (Wanda {Math.round(DEFAULT_EXP_SPARSITY * 100)} %, {DEFAULT_EXP_TASK_ITEMS} task items per cell) are measured choices for the bundled model: at 50 % pruning barely moves its task accuracy, at{' '}
+          {Math.round(DEFAULT_EXP_SPARSITY * 100)} % it costs many points (and perplexity rises several-fold), more with another language&apos;s calibration text, and {DEFAULT_EXP_TASK_ITEMS} items make such a drop larger than its standard error (docs/eval-tasks.md).
+        </p>
         <div className="exp-settings-grid">
           <div className="field">
             <label htmlFor="exp-method">Pruning method</label>
