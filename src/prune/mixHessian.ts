@@ -21,14 +21,13 @@
  * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import type { ProgressCallback } from '../common/progress';
 import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { INPUT_GROUPS, normaliseWeights, type MixPruneReport } from './mix';
+import { INPUT_GROUPS, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
@@ -70,12 +69,8 @@ export function hessianShapes(cfg: ModelConfig): string {
   return [...byK].map(([k, c]) => `${c > 1 ? `${c} x ` : ''}${k}^2`).join(' + ');
 }
 
-export interface CollectHessianOptions {
-  signal?: AbortSignal;
-  onProgress?: ProgressCallback;
-  maxChunkTokens?: number;
-  onLayerForward?: (layer: number) => void;
-}
+/** The same options as Wanda's collection (src/prune/mix.ts). */
+export type CollectHessianOptions = CollectOptions;
 
 /**
  * ONE dense forward pass over the windows `ids` (n x seqlen; `counts[s]` windows of source s, in

@@ -5,25 +5,17 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import type { Browser } from './chromium';
-import { openStandInApp, type StandInSession } from './standIn';
+import { useStandInApp } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
 let browser: Browser;
-let session: StandInSession;
 
-beforeAll(async () => {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  session = await openStandInApp('polyprune-instant-grid-', { waitForModel: true });
-  ({ browser } = session);
-});
-
-afterAll(async () => {
-  await session?.close();
-});
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+useStandInApp('polyprune-instant-grid-', { waitForModel: true }, (s) => void ({ browser } = s));
 
 describe('Experiment panel: instant rows', () => {
   it('the checkbox runs an instant grid: one calibration pass for both sources, the table shows the mode', async () => {

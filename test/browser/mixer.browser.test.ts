@@ -9,25 +9,19 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
-import { CALIB_TEXT, EVAL_TEXT, openStandInApp, type StandInSession } from './standIn';
+import { CALIB_TEXT, EVAL_TEXT, useStandInApp } from './standIn';
 
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
 let browser: Browser;
 let page: Page;
-let session: StandInSession;
 
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  session = await openStandInApp('polyprune-mixer-');
-  ({ browser } = session);
+mkdirSync(SHOTS, { recursive: true });
+useStandInApp('polyprune-mixer-', {}, (s) => {
+  ({ browser } = s);
   page = browser.page;
-});
-
-afterAll(async () => {
-  await session?.close();
 });
 
 const log = (): string => browser.log.join('\n');

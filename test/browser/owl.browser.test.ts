@@ -5,24 +5,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
-import { openStandInApp, type StandInSession } from './standIn';
+import { useStandInApp } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
 let browser: Browser;
-let session: StandInSession;
 
-beforeAll(async () => {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  session = await openStandInApp('polyprune-owl-', { waitForModel: true });
-  ({ browser } = session);
-});
-
-afterAll(async () => {
-  await session?.close();
-});
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+useStandInApp('polyprune-owl-', { waitForModel: true }, (s) => void ({ browser } = s));
 
 describe('OWL in the Prune panel', () => {
   it('refuses OWL with 2:4, then prunes with OWL and draws the sparsity of every layer', async () => {

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { tempDir } from '../helpers/shared';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type Browser } from './chromium';
 
 export const FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
@@ -100,4 +101,19 @@ export async function openStandInApp(prefix: string, opts: { waitForModel?: bool
     throw e;
   }
   return { work, browser, close };
+}
+
+/**
+ * openStandInApp in the file's beforeAll (closed in afterAll); `use` receives the session once it is
+ * open, to keep what the tests need (`(s) => void ({ browser } = s)`).
+ */
+export function useStandInApp(prefix: string, opts: { waitForModel?: boolean }, use: (s: StandInSession) => void): void {
+  let session: StandInSession | undefined;
+  beforeAll(async () => {
+    session = await openStandInApp(prefix, opts);
+    use(session);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
 }

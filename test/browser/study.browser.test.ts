@@ -7,24 +7,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
-import { openStandInApp, type StandInApp, type StandInSession } from './standIn';
+import { type StandInApp, useStandInApp } from './standIn';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
-let session: StandInSession;
 let work: StandInApp;
 let browser: Browser;
 
-beforeAll(async () => {
-  session = await openStandInApp('polyprune-study-', { waitForModel: true });
-  ({ work, browser } = session);
-});
-
-afterAll(async () => {
-  await session?.close();
-});
+useStandInApp('polyprune-study-', { waitForModel: true }, (s) => void ({ work, browser } = s));
 
 const log = (): string => browser.log.join('\n');
 

@@ -7,12 +7,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder } from '../../src/io/node';
-import { PolyPruneError } from '../../src/common/errors';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
 import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { StatsSummary } from '../../src/engine/api';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+import { outcome } from '../helpers/errors';
 
 let engine: LocalEngine;
 let baseId: string;
@@ -33,15 +33,7 @@ afterAll(async () => {
   await engine.dispose();
 });
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return `${(e as PolyPruneError).code}: ${(e as PolyPruneError).message}`;
-  }
-  return 'accepted';
-}
+const code = outcome;
 
 describe('engine: calibration mixer', () => {
   it('collects once, then every slider move re-masks the same model without a calibration forward', async () => {

@@ -7,13 +7,13 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { LocalEngine } from '../../src/engine/engine';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder } from '../../src/io/node';
-import { PolyPruneError } from '../../src/common/errors';
 import { blobSource } from '../../src/io/source';
 import { safetensorsBytes } from '../../src/io/safetensors';
 import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { ModelSummary, StatsSummary } from '../../src/engine/api';
 import { mixStatsBytes } from '../../src/engine/mixSize';
 import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+import { outcome } from '../helpers/errors';
 
 let engine: LocalEngine;
 let baseId: string;
@@ -36,15 +36,7 @@ afterAll(async () => {
   await engine.dispose();
 });
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return `${(e as PolyPruneError).code}: ${(e as PolyPruneError).message}`;
-  }
-  return 'accepted';
-}
+const code = outcome;
 
 describe('engine: calibration mixer with SparseGPT', () => {
   it('collects per-source Hessians once; slider moves re-prune the same model with no calibration forward', async () => {

@@ -13,3 +13,14 @@ export async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
   expect(e).toBeInstanceOf(PolyPruneError);
   return e as PolyPruneError;
 }
+
+/** "CODE: message" of the PolyPruneError `p` rejects with, or 'accepted' when it resolves. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PolyPruneError);
+    return `${(e as PolyPruneError).code}: ${(e as PolyPruneError).message}`;
+  }
+  return 'accepted';
+}

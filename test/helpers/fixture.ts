@@ -5,6 +5,8 @@ import { openSafetensors, openCheckpoint } from '../../src/io/safetensors';
 import { loadModelConfig } from '../../src/io/config';
 import type { CpuModel } from '../../src/model/reference';
 import { ropeInvFreq } from '../../src/io/config';
+import type { Gpu } from '../../src/gpu/device';
+import { LlamaModel } from '../../src/model/llama';
 
 /** ../shared beside the checkout. Tests that need it fail loudly when it is missing. */
 export const SHARED = path.resolve(process.cwd(), '../shared');
@@ -49,4 +51,21 @@ export async function fixtureCpuModel(): Promise<CpuModel> {
   const weights = new Map<string, Float32Array>();
   for (const n of ckpt.names()) weights.set(n, await ckpt.readF32(n));
   return { dims: cfg, invFreq: ropeInvFreq(cfg), weights };
+}
+
+/** A fresh LlamaModel of the fixture on `gpu` (resident by default). */
+export async function fixtureModel(gpu: Gpu, resident = true): Promise<LlamaModel> {
+  const { cfg, ckpt } = await fixtureCheckpoint();
+  return LlamaModel.load(gpu, cfg, ckpt, { resident });
+}
+
+type Windows = { ids: Int32Array; n: number; seqlen: number };
+
+/** The first `a` windows of `x` followed by the first `b` windows of `y` (same window length). */
+export function concatWindows(x: Windows, a: number, y: Windows, b: number): Windows {
+  const S = x.seqlen;
+  const ids = new Int32Array((a + b) * S);
+  ids.set(x.ids.subarray(0, a * S), 0);
+  ids.set(y.ids.subarray(0, b * S), a * S);
+  return { ids, n: a + b, seqlen: S };
 }

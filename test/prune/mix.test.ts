@@ -5,7 +5,7 @@ import { pruneModel } from '../../src/prune/run';
 import { INPUT_GROUPS, collectDenseStats, freeDenseStats, mixCoefficients, mixedStatistic, mixPruneModel, normaliseWeights, refMixScaler, type DenseStats } from '../../src/prune/mix';
 import { PolyPruneError } from '../../src/common/errors';
 import { testGpu, expectClose } from '../helpers/gpu';
-import { fixtureCheckpoint, fixtureTensors, fixtureWindows } from '../helpers/fixture';
+import { concatWindows, fixtureCheckpoint, fixtureModel, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 
 let gpu: Gpu;
 let base: LlamaModel;
@@ -14,19 +14,10 @@ let en: { ids: Int32Array; n: number; seqlen: number };
 let de: { ids: Int32Array; n: number; seqlen: number };
 let forwards = 0;
 
-async function freshModel(): Promise<LlamaModel> {
-  const { cfg, ckpt } = await fixtureCheckpoint();
-  return LlamaModel.load(gpu, cfg, ckpt, { resident: true });
-}
+const freshModel = (resident = true): Promise<LlamaModel> => fixtureModel(gpu, resident);
 
-/** Windows made of the first `a` en windows and the first `b` de windows, in that order. */
-function concat(a: number, b: number): { ids: Int32Array; n: number; seqlen: number } {
-  const S = en.seqlen;
-  const ids = new Int32Array((a + b) * S);
-  ids.set(en.ids.subarray(0, a * S), 0);
-  ids.set(de.ids.subarray(0, b * S), a * S);
-  return { ids, n: a + b, seqlen: S };
-}
+/** The first `a` en windows, then the first `b` de windows. */
+const concat = (a: number, b: number) => concatWindows(en, a, de, b);
 
 /** The in-run statistic of the sequential reference prune on `calib`, per layer and linear. */
 async function sequentialStats(calib: { ids: Int32Array; n: number; seqlen: number }): Promise<{ stats: Map<string, Float32Array>; weights: Map<string, Float32Array> }> {

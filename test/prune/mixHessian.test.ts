@@ -11,7 +11,7 @@ import { INPUT_GROUPS } from '../../src/prune/mix';
 import { checkStoredHessian, collectDenseHessians, denseHessiansBytes, freeDenseHessians, mixedHessian, mixSparsegptModel, readDenseHessians, refMixHessian, uploadDenseHessians, type DenseHessians } from '../../src/prune/mixHessian';
 import { destroyPanels, readPanels } from '../../src/prune/panels';
 import { testGpu, expectClose } from '../helpers/gpu';
-import { fixtureCheckpoint, fixtureWindows } from '../helpers/fixture';
+import { concatWindows, fixtureCheckpoint, fixtureModel, fixtureWindows } from '../helpers/fixture';
 
 let gpu: Gpu;
 let base: LlamaModel;
@@ -20,18 +20,10 @@ let en: { ids: Int32Array; n: number; seqlen: number };
 let de: { ids: Int32Array; n: number; seqlen: number };
 let forwards = 0;
 
-async function freshModel(): Promise<LlamaModel> {
-  const { cfg, ckpt } = await fixtureCheckpoint();
-  return LlamaModel.load(gpu, cfg, ckpt, { resident: true });
-}
+const freshModel = (resident = true): Promise<LlamaModel> => fixtureModel(gpu, resident);
 
-function concat(a: number, b: number): { ids: Int32Array; n: number; seqlen: number } {
-  const S = en.seqlen;
-  const ids = new Int32Array((a + b) * S);
-  ids.set(en.ids.subarray(0, a * S), 0);
-  ids.set(de.ids.subarray(0, b * S), a * S);
-  return { ids, n: a + b, seqlen: S };
-}
+/** The first `a` en windows, then the first `b` de windows. */
+const concat = (a: number, b: number) => concatWindows(en, a, de, b);
 
 /** The sequential SparseGPT prune on `calib`: its in-run Hessians (layer.group) and pruned weights (layer.name). */
 async function sequential(calib: { ids: Int32Array; n: number; seqlen: number }, opts: { sparsity?: number; nm?: { n: number; m: number } } = { sparsity: 0.5 }): Promise<{ H: Map<string, Float32Array>; weights: Map<string, Float32Array> }> {

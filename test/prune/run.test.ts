@@ -5,17 +5,14 @@ import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
 import { PolyPruneError } from '../../src/common/errors';
 import type { ProgressEvent } from '../../src/common/progress';
 import { testGpu } from '../helpers/gpu';
-import { fixtureCheckpoint, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
+import { fixtureCheckpoint, fixtureModel, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
 
 let gpu: Gpu;
 beforeAll(async () => {
   gpu = await testGpu();
 });
 
-async function freshModel(resident = true): Promise<LlamaModel> {
-  const { cfg, ckpt } = await fixtureCheckpoint();
-  return LlamaModel.load(gpu, cfg, ckpt, { resident });
-}
+const freshModel = (resident = true): Promise<LlamaModel> => fixtureModel(gpu, resident);
 
 async function errorOf(p: Promise<unknown>): Promise<PolyPruneError> {
   try {

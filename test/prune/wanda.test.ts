@@ -3,17 +3,14 @@ import type { Gpu } from '../../src/gpu/device';
 import { LlamaModel, LINEAR_NAMES, type LinearName } from '../../src/model/llama';
 import { pruneModel, type PruneModelOptions, type PruneReport } from '../../src/prune/run';
 import { testGpu, expectClose } from '../helpers/gpu';
-import { fixtureCheckpoint, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
+import { fixtureCheckpoint, fixtureModel, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
 
 let gpu: Gpu;
 beforeAll(async () => {
   gpu = await testGpu();
 });
 
-async function freshModel(resident = true): Promise<LlamaModel> {
-  const { cfg, ckpt } = await fixtureCheckpoint();
-  return LlamaModel.load(gpu, cfg, ckpt, { resident });
-}
+const freshModel = (resident = true): Promise<LlamaModel> => fixtureModel(gpu, resident);
 
 interface Run {
   report: PruneReport;
