@@ -67,6 +67,17 @@ export interface CollectOptions {
   onLayerForward?: (layer: number) => void;
 }
 
+/** Embed the windows `ids` (n x seqlen) in chunks of `per` windows, appending each chunk's activations to `acts`. */
+export function embedWindows(model: LlamaModel, ids: Int32Array, n: number, seqlen: number, per: number, acts: { x: Tensor; windows: number; w0: number }[]): void {
+  for (let w0 = 0; w0 < n; w0 += per) {
+    const windows = Math.min(per, n - w0);
+    const T = windows * seqlen;
+    const t = model.gpu.upload(ids.subarray(w0 * seqlen, w0 * seqlen + T), [T], 'mix.ids');
+    acts.push({ x: model.embedTokens(t, T), windows, w0 });
+    t.destroy();
+  }
+}
+
 /**
  * One dense pass over the calibration windows `ids` (n x seqlen; `counts[s]` windows of source s, in
  * order), keeping each window's Wanda statistic for every layer and input group. The model is not
@@ -91,13 +102,7 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
   const check = new FiniteCheck(gpu);
   const t0 = performance.now();
   try {
-    for (let w0 = 0; w0 < n; w0 += per) {
-      const windows = Math.min(per, n - w0);
-      const T = windows * seqlen;
-      const t = gpu.upload(ids.subarray(w0 * seqlen, w0 * seqlen + T), [T], 'mix.ids');
-      acts.push({ x: model.embedTokens(t, T), windows, w0 });
-      t.destroy();
-    }
+    embedWindows(model, ids, n, seqlen, per, acts);
     for (let i = 0; i < L; i++) {
       throwIfAborted(opts.signal);
       const elapsedMs = performance.now() - t0;

@@ -27,7 +27,7 @@ import { countZeros, hessianMix } from '../gpu/prune';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { INPUT_GROUPS, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { INPUT_GROUPS, embedWindows, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
@@ -97,13 +97,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
   const t0 = performance.now();
   let accs: HessianAccumulator[][] = [];
   try {
-    for (let w0 = 0; w0 < n; w0 += per) {
-      const windows = Math.min(per, n - w0);
-      const T = windows * seqlen;
-      const t = gpu.upload(ids.subarray(w0 * seqlen, w0 * seqlen + T), [T], 'mix.ids');
-      acts.push({ x: model.embedTokens(t, T), windows, w0 });
-      t.destroy();
-    }
+    embedWindows(model, ids, n, seqlen, per, acts);
     for (let i = 0; i < L; i++) {
       throwIfAborted(opts.signal);
       const elapsedMs = performance.now() - t0;
