@@ -10,9 +10,8 @@ import { checkTokenIds } from '../io/tokenizer';
 import { pruningRecord, type PruningRecord } from '../export/hf';
 import { LINEAR_NAMES, linearShape } from '../model/llama';
 import type { NM } from '../prune/method';
-import type { DenseStats, MixPruneReport } from '../prune/mix';
 import { denseHessiansBytes, hessianShapes, type DenseHessians } from '../prune/mixHessian';
-import { denseStatsBytes } from '../prune/mix';
+import { denseStatsBytes, type DenseStats, type MixPruneReport } from '../prune/mix';
 import { fmtBytes } from '../gpu/device';
 import type { PruneReport } from '../prune/run';
 import type { LoadedModel } from './engine';
@@ -32,7 +31,7 @@ export type MixMethod = 'wanda' | 'sparsegpt';
 
 export interface CollectStatsRequest {
   /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
-  method: 'wanda' | 'sparsegpt';
+  method: MixMethod;
   sources: MixSourceRequest[];
   /** Windows drawn from EACH text source (its own seed, as a one-source prune with `seed`). */
   nsamples: number;
