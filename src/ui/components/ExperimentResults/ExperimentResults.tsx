@@ -109,11 +109,12 @@ export function LayerChart({ traces, rows }: { traces: LayerTrace[]; rows: Exper
   if (!traces.length) return null;
   const label = (t: LayerTrace): string => `${rows.find((r) => r.id === t.rowId)?.label ?? t.rowId}${traces.some((x) => x.seed > 0) ? ` seed ${t.seed}` : ''}`;
   const max = Math.max(1e-12, ...traces.flatMap((t) => t.recon.map((r) => mean0(r) ?? 0)));
+  const unmeasured = traces.some((t) => t.recon.some((r) => r && mean0(r) === null));
   return (
     <figure className="exp-layers" aria-label="Reconstruction error per layer while pruning">
       <figcaption>
         Pruning, layer by layer: relative reconstruction error ‖WX − W′X‖² / ‖WX‖² on the calibration activations (bar: mean over the layer&apos;s matrices, scale up to{' '}
-        {max.toPrecision(2)}; grey: not pruned yet).
+        {max.toPrecision(2)}; grey: not pruned yet{unmeasured ? '; flat: pruned, its error not measured (the exact rows of an instant grid)' : ''}).
       </figcaption>
       {traces.map((t, k) => {
         const done = t.finishedAt.filter((x) => x !== undefined).length;
