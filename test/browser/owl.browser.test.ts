@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { useStandInApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
@@ -19,6 +20,7 @@ useStandInApp('polyprune-owl-', { waitForModel: true }, (s) => void ({ browser }
 describe('OWL in the Prune panel', () => {
   it('refuses OWL with 2:4, then prunes with OWL and draws the sparsity of every layer', async () => {
     const { page } = browser;
+    await openView(page, 'Perplexity & prune');
     const panel = page.locator('.prune-panel');
     await page.locator('.ppl-sizes').getByLabel('Sequence length').fill('32');
     await panel.getByLabel('Calibration windows').fill('2');
@@ -51,6 +53,7 @@ describe('OWL in the Prune panel', () => {
 
   it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
     const { page } = browser;
+    await openView(page, 'Experiment');
     const panel = page.locator('section.exp-panel');
     await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
     const s = panel.locator('details.exp-settings');

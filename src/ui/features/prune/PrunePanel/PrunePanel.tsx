@@ -25,6 +25,8 @@ export function PrunePanel() {
   const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
   const langs = languages.state === 'ready' ? languages.languages : [];
   const calibrated = method !== 'magnitude';
+  // A bundled source of the Experiment panel is the same text as the bundled language: listed once.
+  const ownSources = sources.filter((x) => !(x.origin === 'bundled' && x.language !== null && langs.includes(x.language)));
 
   return (
     <section className="panel prune-panel" aria-labelledby="prune-heading">
@@ -55,9 +57,9 @@ export function PrunePanel() {
                 </option>
               ))}
             </optgroup>
-            {sources.length > 0 && (
+            {ownSources.length > 0 && (
               <optgroup label="Calibration sources (Experiment panel)">
-                {sources.map((x) => (
+                {ownSources.map((x) => (
                   <option key={x.id} value={`src:${x.id}`}>
                     {x.name}
                     {x.language ? ` (${x.language})` : ''}
