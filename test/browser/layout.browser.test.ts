@@ -64,6 +64,7 @@ it('puts the model line and the study on the first screen at 1400 x 1000, a few 
     await page.keyboard.press('Tab');
     presses++;
   }
+  console.log(`"Run experiment" is ${presses} Tab presses from the top at 1400 x 1000`);
   expect(presses).toBeLessThan(40);
   expect(await unnamedControls()).toEqual([]);
   expect(await page.getByRole('alert').count(), log()).toBe(0);
