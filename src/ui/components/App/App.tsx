@@ -27,8 +27,7 @@ export function App() {
     <div className="app">
       <header className="app-header">
         <div className="app-title">
-          <h1>PolyPrune</h1>
-          <p className="app-tagline">Prune a multilingual language model in your browser, calibrated on the language you choose, and see what it does to every language.</p>
+          <h1 title="Prune a multilingual language model in your browser, calibrated on the language you choose, and see what it does to every language.">PolyPrune</h1>
         </div>
         <ModelLine />
         <GpuBadge />
