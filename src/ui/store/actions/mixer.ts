@@ -11,7 +11,7 @@ import type { SparsityPattern } from '../pruneSlice';
 import type { CalibSource } from '../experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from './core';
 import { patternProblem } from './experiment';
-import { keepRecord, runHeader } from './history';
+import { keepRecord, runHeader } from './records';
 
 const DEBOUNCE_MS = 120;
 

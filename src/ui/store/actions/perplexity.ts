@@ -4,7 +4,7 @@ import { perplexityResultRecord, type PerplexityResultRecord } from '../../../ex
 import { evalTextUrl } from '../../paths';
 import type { Panel } from '../messagesSlice';
 import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled } from './core';
-import { keepRecord, runHeader, textRef } from './history';
+import { keepRecord, runHeader, textRef } from './records';
 
 function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | undefined {
   const { seqlen, maxWindows } = store();

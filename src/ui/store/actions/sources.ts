@@ -9,7 +9,7 @@ import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experimentSlice';
 import { bundledText, errorText, getEngine, store } from './core';
-import { loadModel } from './models';
+import { loadModel, onModelLoaded } from './models';
 
 let sourceCounter = 0;
 const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
@@ -40,6 +40,7 @@ export async function countTokens(id: string): Promise<void> {
 export async function countAllTokens(): Promise<void> {
   for (const s of store().sources) if (s.tokens === null && s.origin !== 'mix') await countTokens(s.id);
 }
+onModelLoaded(() => void countAllTokens());
 
 /** Add user files as calibration sources; each bad file gets its own message in the panel. */
 export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {

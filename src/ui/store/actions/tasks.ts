@@ -7,7 +7,7 @@ import { TASKS } from '../../../eval/tasks/index';
 import { TASKS_DIR, tasksIndexUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
 import type { BundledTask } from '../experimentSlice';
 import { bundledText, errorText, fetchBundled, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from './core';
-import { keepRecord, runHeader, textRef } from './history';
+import { keepRecord, runHeader, textRef } from './records';
 
 interface UdhrIndexEntry {
   language: string;
