@@ -11,6 +11,7 @@ import { cellProgress, recordToRun, runTasks } from '../../src/ui/store/recordRu
 import { columnBest } from '../../src/ui/components/ExperimentHeatmap/ExperimentHeatmap';
 import { experimentCsv, experimentTable } from '../../src/ui/store/actions/experiment';
 import { distinctName, recordTitle } from '../../src/ui/store/historyNames';
+import { diffRuns } from '../../src/ui/components/HistoryPanel/CompareDiff';
 
 const model = { source: 'models/polyprune-ml/', name: 'polyprune-ml', sha256: 'a'.repeat(64) };
 const text = (s: string): string => `${s} `.repeat(50);
@@ -133,5 +134,30 @@ describe('History names', () => {
     expect(third).not.toBe(first);
     expect(third).not.toBe(second);
     expect(distinctName(base, a, [{ name: first, record: a }])).toBe(`${base} #2`);
+  });
+});
+
+describe('the difference of two runs', () => {
+  it('subtracts cell by cell, adds the errors in quadrature and marks what is within them', async () => {
+    const a = filled(await planStudy(model, 'test', spec, inputs));
+    const b = structuredClone(a);
+    b.rows[2].label = 'fr'; // a row only one run has is left out
+    b.cells[1][0].acc[0] = [0.53]; // de row, de column, swapfar: +3 points, within √(0.03² + 0.03²) = 4.2
+    b.cells[1][1].acc[0] = [0.6]; // +10 points: a real difference
+    b.cells[0][1].ppl = [12.5];
+    const ra = recordToRun(a);
+    const rb = recordToRun(b);
+    const key = runTasks(ra)[0].key;
+    const d = diffRuns(ra, rb, { kind: 'task', key, label: 'swapfar (clams)' });
+    expect(d.rows.map((r) => r.label)).toEqual(['dense', 'de']);
+    expect(d.languages).toEqual(['de', 'en']);
+    const near = d.cells[1][0]!;
+    expect(near.diff).toBeCloseTo(0.03, 12);
+    expect(near.err).toBeCloseTo(Math.sqrt(2) * 0.03, 12);
+    expect(near.within).toBe(true);
+    expect(d.cells[1][1]).toMatchObject({ within: false });
+    expect(d.cells[1][1]!.diff).toBeCloseTo(0.1, 12);
+    const ppl = diffRuns(ra, rb, { kind: 'ppl' });
+    expect(ppl.cells[0][1]).toEqual({ a: 11, b: 12.5, diff: 1.5, err: null, within: false }); // one seed: no error estimate
   });
 });
