@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { planStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
-import { cellProgress, recordToRun, runTasks } from '../../src/ui/store/recordRun';
-import { columnBest } from '../../src/ui/components/ExperimentHeatmap/ExperimentHeatmap';
-import { experimentCsv, experimentTable } from '../../src/ui/store/actions/experiment';
-import { distinctName, recordTitle } from '../../src/ui/store/historyNames';
-import { diffRuns } from '../../src/ui/components/HistoryPanel/CompareDiff';
+import { cellProgress, recordToRun, runTasks } from '../../src/ui/features/history/recordRun';
+import { columnBest } from '../../src/ui/features/experiment/ExperimentHeatmap/ExperimentHeatmap';
+import { experimentCsv, experimentTable } from '../../src/ui/features/experiment/actions';
+import { distinctName, recordTitle } from '../../src/ui/features/history/names';
+import { diffRuns } from '../../src/ui/features/history/HistoryPanel/CompareDiff';
 
 const model = { source: 'models/polyprune-ml/', name: 'polyprune-ml', sha256: 'a'.repeat(64) };
 const text = (s: string): string => `${s} `.repeat(50);
