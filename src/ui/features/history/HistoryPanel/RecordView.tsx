@@ -94,7 +94,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
         {s.method}, {s.nm ? `${s.nm.n}:${s.nm.m}` : `${fmtNum(s.sparsity * 100, 3)} % unstructured`}
         {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows of ${s.seqlen} tokens`}, evaluation windows of {s.evalSeqlen} tokens
         {s.evalMaxWindows ? ` (at most ${s.evalMaxWindows} per language)` : ''}
-        {s.taskLimit && rec.columns.some((c) => c.tasks.length > 0) ? `, at most ${s.taskLimit} items per task` : ''}
+        {s.taskLimit && rec.columns.some((c) => c.tasks.length > 0) ? `, at most ${s.taskLimit} item${s.taskLimit === 1 ? '' : 's'} per task` : ''}
         {s.profile === 'owl' && s.owl ? `, OWL layer-wise sparsity (M ${s.owl.m}, λ ${s.owl.lambda})` : ''}
       </dd>
       <dt>Masks</dt>
@@ -126,7 +126,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
               {c.tasks.map((t, j) => (
                 <span key={j}>
                   ; {t.task} <Ref r={t.file} />
-                  {t.n !== null ? `, ${t.n} items` : ''}
+                  {t.n !== null ? `, ${t.n} item${t.n === 1 ? '' : 's'}` : ''}
                 </span>
               ))}
             </li>
