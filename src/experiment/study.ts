@@ -607,18 +607,19 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
     const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
     return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
   };
-  const best = (k: number) => {
-    let bi = -1;
-    let bv = 0;
+  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold). */
+  const best = (k: number): number | null => {
+    let bv: number | null = null;
     for (let r = 1; r < rec.rows.length; r++) {
       const m = meanSpread(vals(r, k));
-      if (m && (bi < 0 || (higherBetter ? m.mean > bv : m.mean < bv))) [bi, bv] = [r, m.mean];
+      if (m && (bv === null || (higherBetter ? m.mean > bv : m.mean < bv))) bv = m.mean;
     }
-    return bi;
+    return bv;
   };
+  const isBest = (r: number, k: number): boolean => r > 0 && rec.rows.length > 2 && meanSpread(vals(r, k))?.mean === best(k);
   const lines = [`| calibration \\ eval | ${cols.map(({ c }) => name(c)).join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
   rec.rows.forEach((row, r) => {
-    lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (r > 0 && best(k) === r && rec.rows.length > 2 ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
+    lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (isBest(r, k) ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
   });
   return lines.join('\n');
 }

@@ -11,7 +11,7 @@ import type { SparsityPattern } from '../../features/prune/pruneSlice';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { patternProblem } from '../experiment/actions';
-import { keepRecord, runHeader } from '../history/actions';
+import { keepRecord, runHeader } from '../history/records';
 
 const DEBOUNCE_MS = 120;
 

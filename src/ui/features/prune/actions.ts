@@ -6,7 +6,7 @@ import { calibrationTexts, patternProblem, profileProblem } from '../experiment/
 import { calibTextUrl } from '../../paths';
 import type { LayerProfileSetting, PruneMethod, SparsityPattern } from './pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from '../../store/actions/core';
-import { keepRecord, runHeader, textRef } from '../history/actions';
+import { keepRecord, runHeader, textRef } from '../history/records';
 
 /** The engine request for the prune form's settings and calibration text (null text: magnitude). */
 export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null, profile?: LayerProfileSetting): PruneRequest {
