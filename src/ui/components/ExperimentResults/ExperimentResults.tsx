@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { needsCalibration } from '../../../engine/api';
 import { useAppStore, type ExperimentRun, type LayerTrace } from '../../store';
 import { experimentCsv, experimentTable } from '../../store/actions';
 import { fmtDuration, fmtNum } from '../../format';
@@ -25,7 +26,7 @@ export function ExperimentResults() {
       <p className="hint exp-facts">
         {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${(p.sparsity * 100).toFixed(0)} % unstructured`}
         {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
-        {run.settings.method === 'magnitude' ? '' : `, ${run.settings.nsamples} calibration windows`} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
+        {needsCalibration(run.settings.method) ? `, ${run.settings.nsamples} calibration windows` : ''} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
         {run.settings.instant && <InstantFacts run={run} />}
         <span className="exp-status" data-status={run.status}>

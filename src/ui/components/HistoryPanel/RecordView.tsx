@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { needsCalibration } from '../../../engine/api';
 import type { ExperimentRecord, PerplexityResultRecord, PruneResultRecord, ResultRecord, SourceRef, TaskResultRecord } from '../../../experiment/records';
 import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';
@@ -93,7 +94,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
       <dt>Settings</dt>
       <dd data-field="settings">
         {s.method}, {s.nm ? `${s.nm.n}:${s.nm.m}` : `${fmtNum(s.sparsity * 100, 3)} % unstructured`}
-        {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows of ${s.seqlen} tokens`}, evaluation windows of {s.evalSeqlen} tokens
+        {needsCalibration(s.method) ? `, ${s.nsamples} calibration windows of ${s.seqlen} tokens` : ''}, evaluation windows of {s.evalSeqlen} tokens
         {s.evalMaxWindows ? ` (at most ${s.evalMaxWindows} per language)` : ''}
         {s.taskLimit ? `, at most ${s.taskLimit} items per task` : ''}
       </dd>

@@ -6,7 +6,7 @@ import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../ExportPanel/ExportPanel';
 import { SparsityField } from '../SparsityField/SparsityField';
 import { ProfileField } from '../ProfileField/ProfileField';
-import { PRUNE_METHOD_INFO } from '../../../engine/api';
+import { PRUNE_METHOD_INFO, needsCalibration } from '../../../engine/api';
 import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -24,7 +24,7 @@ export function PrunePanel() {
   const busy = useAppStore((s) => s.running !== null);
   const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
   const langs = languages.state === 'ready' ? languages.languages : [];
-  const calibrated = method !== 'magnitude';
+  const calibrated = needsCalibration(method);
 
   return (
     <section className="panel prune-panel" aria-labelledby="prune-heading">

@@ -20,7 +20,7 @@
  */
 import { PolyPruneError } from '../../../common/errors';
 import type { ProgressEvent } from '../../../common/progress';
-import type { ModelSummary } from '../../../engine/api';
+import { needsCalibration, type ModelSummary } from '../../../engine/api';
 import { sha256Hex } from '../../../calib/text';
 import { StudyCheckpoint } from '../../../experiment/checkpoint';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
@@ -378,7 +378,7 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
   };
   const inputs: StudyInputs = {
     sources:
-      s.method === 'magnitude'
+      !needsCalibration(s.method)
         ? []
         : // an instant grid's '(exact)' rows are made by runStudy from the row before them
           rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({
