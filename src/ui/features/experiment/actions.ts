@@ -4,7 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
 import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
@@ -179,7 +179,7 @@ export async function runExperiment(): Promise<void> {
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
   if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
-  const magnitude = s.expMethod === 'magnitude';
+  const magnitude = !needsCalibration(s.expMethod);
   if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
