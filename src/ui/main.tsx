@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { createWorkerEngine } from '../engine/client';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
-import { initHistory } from './features/history/actions';
+import { initHistory } from './features/history/storage';
 import { initViews } from './store/actions/view';
 import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';

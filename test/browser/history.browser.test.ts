@@ -138,12 +138,12 @@ describe('share links, history and resume in the page', () => {
     await page.reload();
     const offer = page.getByRole('region', { name: 'Interrupted experiment' });
     await offer.waitFor({ timeout: 60_000 });
-    expect(await offer.textContent()).toMatch(/Re-run of .* [3-5] of 6 values measured/);
+    expect(await offer.textContent()).toMatch(/Re-run of .* [3-5] of 6 cells measured/);
     await page.screenshot({ path: path.join(SHOTS, 'history-resume-offer.png') });
     await modelReady(page);
     await offer.getByRole('button', { name: 'Resume' }).click();
     // The resumed run is the Experiment panel's, which says what it resumes.
-    await expect.poll(() => page.locator('section.exp-panel .message-info').allTextContents(), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/Resuming 'Re-run of .*': [3-5] of 6 values were measured/));
+    await expect.poll(() => page.locator('section.exp-panel .message-info').allTextContents(), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/Resuming 'Re-run of .*': [3-5] of 6 cells were measured/));
     await openView(page, 'History');
     await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     expect(await offer.count()).toBe(0);
@@ -159,9 +159,9 @@ describe('share links, history and resume in the page', () => {
     expect(resumed.iou).toEqual(whole.iou);
     // The Experiment panel shows the resumed run as a live one: all cells, the mask IoU table, done.
     await openView(page, 'Experiment');
-    expect(await page.locator('.exp-results .exp-status').getAttribute('data-status')).toBe('done');
-    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(resumed, 'ppl'));
-    expect(await page.locator('.exp-results table.exp-mask tbody td').allTextContents()).toEqual(whole.iou[0].v.flat().map((v) => (v === null ? '–' : v.toFixed(2))));
+    expect(await page.locator('section.exp-panel .exp-results .exp-status').getAttribute('data-status')).toBe('done');
+    expect(await heatValues(page, 'section.exp-panel .exp-results', 'ppl')).toEqual(expected(resumed, 'ppl'));
+    expect(await page.locator('section.exp-panel .exp-results table.exp-mask tbody td').allTextContents()).toEqual(whole.iou[0].v.flat().map((v) => (v === null ? '–' : v.toFixed(2))));
     // SwiftShader in the page and lavapipe in the CLI: the same experiment, float-for-float close.
     cliRecord.cells.forEach((row, r) => row.forEach((c, k) => expect(Math.abs(whole.cells[r][k].ppl[0]! - c.ppl[0]!) / c.ppl[0]!).toBeLessThan(1e-3)));
     // The opened run shows the same numbers as its record.
@@ -178,6 +178,10 @@ describe('share links, history and resume in the page', () => {
     await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
     await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
     expect(await page.locator('.history-compare-2 .history-view').count()).toBe(2);
+    // Their difference, cell by cell: the resumed run and the uninterrupted one measured the same numbers.
+    const diff = page.getByRole('table', { name: 'Difference of perplexity' });
+    expect(await diff.locator('td[data-state="done"]').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-diff'))))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(await diff.locator('td[data-state="done"]').first().getAttribute('aria-label')).toMatch(/^dense, evaluation de, perplexity: ±0 \(.*\), no error estimate$/);
     await page.locator('.history-panel').screenshot({ path: path.join(SHOTS, 'history-compare.png') });
     // Rename one; the name survives a reload.
     await page.locator('.history-table tbody tr').nth(0).getByRole('button', { name: 'Rename' }).click();
@@ -305,7 +309,7 @@ describe('share links, history and resume in the page', () => {
     await page.reload();
     const offer = page.getByRole('region', { name: 'Interrupted experiment' });
     await offer.waitFor({ timeout: 60_000 });
-    expect(await offer.textContent()).toMatch(/Experiment .* on polyprune-ml, [1-9]\d* of \d+ values measured/);
+    expect(await offer.textContent()).toMatch(/Experiment .* on polyprune-ml, \d+ of \d+ cells measured/);
     await modelReady(page);
     await offer.getByRole('button', { name: 'Resume' }).click();
     await page.locator('section.exp-panel .op-progress').waitFor();
@@ -320,8 +324,8 @@ describe('share links, history and resume in the page', () => {
     expect(rec.iou).toHaveLength(1);
     expect(rec.iou[0].v.flat().every((x) => x !== null && x > 0 && x <= 1)).toBe(true);
     await openView(page, 'Experiment');
-    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(rec, 'ppl'));
-    expect(await page.locator('.exp-results table.exp-mask').count()).toBe(1);
+    expect(await heatValues(page, 'section.exp-panel .exp-results', 'ppl')).toEqual(expected(rec, 'ppl'));
+    expect(await page.locator('section.exp-panel .exp-results table.exp-mask').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'history-experiment-resumed.png'), fullPage: true });
   });
 });

@@ -10,7 +10,7 @@ import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
 import type { Panel } from '../../store/messagesSlice';
-import { loadModel } from '../../features/model/actions';
+import { loadModel, onModelLoaded } from '../../features/model/actions';
 
 let sourceCounter = 0;
 export const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
@@ -41,6 +41,7 @@ export async function countTokens(id: string): Promise<void> {
 export async function countAllTokens(): Promise<void> {
   for (const s of store().sources) if (s.tokens === null && s.origin !== 'mix') await countTokens(s.id);
 }
+onModelLoaded(() => void countAllTokens());
 
 /**
  * Add user files as calibration sources; each bad file gets its own message in `panel` (the
