@@ -53,6 +53,10 @@ export interface MixerSlice {
   mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
+  /** Tokens per window, of the calibration windows and of the evaluation windows (the mixer's own; not the Perplexity panel's). */
+  mixSeqlen: number;
+  /** Evaluation windows per language after each update (the mixer's own; not the Perplexity panel's). */
+  mixEvalWindows: number;
   /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
   mixMethod: 'wanda' | 'sparsegpt';
   mixWeights: number[];
@@ -70,6 +74,8 @@ export interface MixerSlice {
   setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
+  setMixSeqlen: (n: number) => void;
+  setMixEvalWindows: (n: number) => void;
   setMixMethod: (m: 'wanda' | 'sparsegpt') => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
@@ -80,6 +86,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
+  mixSeqlen: 128,
+  mixEvalWindows: 8,
   mixMethod: 'wanda',
   mixWeights: [0.5, 0.5],
   mixStats: null,
@@ -93,6 +101,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
+  setMixSeqlen: (mixSeqlen) => set({ mixSeqlen }),
+  setMixEvalWindows: (mixEvalWindows) => set({ mixEvalWindows }),
   setMixMethod: (mixMethod) => set({ mixMethod }),
   setMixWeights: (mixWeights) => set({ mixWeights }),
   setMixState: (p) => set(p),

@@ -14,4 +14,4 @@ export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countA
 export { loadUdhrIndex, runTasks, taskLanguages } from '../../features/tasks/actions';
 export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from '../../features/history/actions';
 export { canSaveToFolder, exportActiveModel } from '../../features/export/actions';
-export { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from '../../features/mixer/actions';
+export { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from '../../features/mixer/actions';
