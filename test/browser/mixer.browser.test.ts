@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { CALIB_TEXT, EVAL_TEXT, useStandInApp } from './standIn';
+import { modelLoaded, openView } from './views';
 
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
@@ -40,13 +41,15 @@ const instantPpl = async (): Promise<string[]> => [await panel().locator('td[dat
 
 describe('calibration mixer in Chromium', () => {
   it('sliders re-mask and re-measure without a calibration forward; Confirm is the exact sequential prune', async () => {
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
-    await mixerSettings();
+    await modelLoaded(page);
     // Prune first (the pruned copy becomes the active model): the mixer still collects on the dense model.
+    await openView(page, 'Perplexity & prune');
     const prune = page.locator('.prune-panel');
     await prune.getByLabel('Method', { exact: true }).selectOption('magnitude');
     await prune.getByRole('button', { name: 'Prune', exact: true }).click();
     await prune.getByLabel('Pruning report').waitFor({ timeout: 120_000 });
+    await openView(page, 'Mixer');
+    await mixerSettings();
     await expect.poll(() => panel().getByTestId('mixer-base').innerText()).toMatch(/collected on the dense model \S+, not on the active pruned model/);
     const c0 = await counters();
     await panel().getByRole('button', { name: 'Collect statistics' }).click();
@@ -117,7 +120,8 @@ describe('calibration mixer in Chromium', () => {
 
     // the statistics were kept in IndexedDB: after a reload the mixer reuses them without a calibration pass
     await page.reload();
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await modelLoaded(page);
+    await openView(page, 'Mixer');
     await mixerSettings();
     const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
     await reuse.waitFor({ timeout: 60_000 });
@@ -132,7 +136,9 @@ describe('calibration mixer in Chromium', () => {
     expect(await page.getByRole('alert').count(), log()).toBe(0);
 
     // the user's own calibration file (Experiment panel) is a mixer source too
+    await openView(page, 'Experiment');
     await page.getByLabel('Calibration files').setInputFiles({ name: 'mine-en.txt', mimeType: 'text/plain', buffer: Buffer.from(CALIB_TEXT.en.split('').reverse().join('')) });
+    await openView(page, 'Mixer');
     const mine = panel().getByRole('checkbox', { name: /mine-en\.txt/ });
     await mine.waitFor({ timeout: 30_000 });
     await mine.check();
@@ -180,7 +186,8 @@ describe('calibration mixer in Chromium', () => {
   });
 
   it('SparseGPT: the Hessians\' size is shown before collecting; a slider move re-prunes without a calibration forward', async () => {
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await modelLoaded(page);
+    await openView(page, 'Mixer');
     await mixerSettings();
     await panel().getByLabel('Mixer method').selectOption('sparsegpt');
     // 2 sources x 5 layers x (3 x 64^2 + 172^2) floats of stories260K
