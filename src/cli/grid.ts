@@ -15,7 +15,7 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
 import { PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
@@ -108,7 +108,7 @@ export function registerGrid(program: Command): void {
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'calibration window length', parseIntArg('--seqlen', 2), 128)
     .option('--seeds <s,...>', 'calibration sampler seeds; several give mean and spread per cell (default 0)')
-    .option('--seed <n>', 'one sampler seed (same as --seeds n)', parseIntArg('--seed', 0))
+    .option('--seed <n>', 'one sampler seed (same as --seeds n)', seedArg('--seed'))
     .option('--eval-seqlen <n>', 'evaluation window length', parseIntArg('--eval-seqlen', 2), 128)
     .option('--eval-max-windows <n>', 'evaluation windows per language', parseIntArg('--eval-max-windows'))
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
@@ -125,7 +125,7 @@ export function registerGrid(program: Command): void {
       const pattern = patternArgs(o);
       const profile = profileArgs(o, method, pattern);
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
-      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseIntArg('--seeds', 0)(s)) : [o.seed ?? 0];
+      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseSeed('--seeds', s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
       assertNoDuplicates(seeds.map(String), '--seeds');
       if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');

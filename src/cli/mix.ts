@@ -14,7 +14,7 @@ import { LINEAR_MATRICES, type MixRequest, type MixResult, type PruneResult, typ
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
 import { fsError, pathSource } from '../io/node';
 import { readStatsFile, statsFileChunks } from '../engine/statsFile';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { nmArg, patternArgs, sparsityArg } from './pattern';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
@@ -104,7 +104,7 @@ export function registerMix(program: Command): void {
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows drawn from EACH source', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 256)
-    .option('--seed <n>', 'seed of the window sampler', parseIntArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the window sampler', seedArg('--seed'), 0)
     .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
     .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
