@@ -5,7 +5,7 @@
  * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
  * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
  */
-import { readFile, writeFile, rename, unlink } from 'node:fs/promises';
+import { writeFile, rename, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -17,7 +17,7 @@ import { readStatsFile, statsFileChunks } from '../engine/statsFile';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { nmArg, patternArgs, sparsityArg } from './pattern';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg } from './text';
 
 interface MixCliOptions {
   model: string;
@@ -45,11 +45,7 @@ function fileAndLanguage(arg: string): { file: string; language?: string } {
 }
 
 async function read(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  return readTextArg(file);
 }
 
 function mixMethodArg(v: string): 'wanda' | 'sparsegpt' {
@@ -76,10 +72,13 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
   let w: number[];
   if (named) {
     w = labels.map(() => 0);
+    const seen = new Set<number>();
     for (const p of parts) {
       const [k, v] = p.split('=');
       const i = labels.indexOf(k.trim());
       if (i < 0) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: no calibration source '${k.trim()}'. Sources: ${labels.join(', ')}.`);
+      if (seen.has(i)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: source '${k.trim()}' is named twice; give each source one weight.`);
+      seen.add(i);
       w[i] = Number(v);
     }
   } else {
@@ -87,6 +86,7 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
     w = parts.map(Number);
   }
   if (w.some((x) => !(Number.isFinite(x) && x >= 0)) || !w.some((x) => x > 0)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: weights must be numbers >= 0, not all 0.`);
+  if (!Number.isFinite(w.reduce((a, b) => a + b, 0))) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: the weights add up to more than the largest number this program holds; give relative weights such as 0.7,0.3.`);
   return w;
 }
 

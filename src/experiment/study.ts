@@ -607,13 +607,18 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
     const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
     return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
   };
+  // the best row of each column, computed once per column (the table stays linear in its cells)
+  const bestOf = new Map<number, number>();
   const best = (k: number) => {
+    const known = bestOf.get(k);
+    if (known !== undefined) return known;
     let bi = -1;
     let bv = 0;
     for (let r = 1; r < rec.rows.length; r++) {
       const m = meanSpread(vals(r, k));
       if (m && (bi < 0 || (higherBetter ? m.mean > bv : m.mean < bv))) [bi, bv] = [r, m.mean];
     }
+    bestOf.set(k, bi);
     return bi;
   };
   const lines = [`| calibration \\ eval | ${cols.map(({ c }) => name(c)).join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];

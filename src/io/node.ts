@@ -118,11 +118,18 @@ export function pathSource(path: string, displayName: string = path): ByteSource
   let handle: Promise<FileHandle> | null = null;
   let sizeCache: number | undefined;
   const getHandle = (): Promise<FileHandle> => {
-    handle ??= open(path, 'r').catch((e: unknown) => {
-      handle = null;
-      if ((e as { code?: unknown }).code === 'ENOENT') throw notFound(path, e);
-      throw fsError(path, e);
-    });
+    // stat first: opening a FIFO without a writer would block forever
+    handle ??= stat(path)
+      .then((st) => {
+        if (!st.isFile()) throw new PolyPruneError('BAD_ARGUMENT', `${path} is ${kindOf(st)}, not a regular file; give a file on disk.`);
+        return open(path, 'r');
+      })
+      .catch((e: unknown) => {
+        handle = null;
+        if (e instanceof PolyPruneError) throw e;
+        if ((e as { code?: unknown }).code === 'ENOENT') throw notFound(path, e);
+        throw fsError(path, e);
+      });
     return handle;
   };
   return {
