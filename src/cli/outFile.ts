@@ -23,7 +23,7 @@ export async function checkOutFile(out: string, flag: string, sameAs?: string): 
     st = await stat(dest);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code !== 'ENOENT') throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${out}: cannot be used (${code ?? (e as Error).message}); nothing was run.`);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${out}: cannot be used (${code ?? (e as Error).message}); nothing was run.`);
   }
   if (st?.isDirectory()) throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${out} is a folder; give a file name (e.g. ${out.replace(/\/+$/, '')}/experiment.json). Nothing was run.`);
   if (st && !(sameAs !== undefined && resolve(sameAs) === dest)) {

@@ -201,13 +201,15 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
   // never stalls for the whole timeout still ends).
   let slow: { got: number; need: number } | null = null;
   let mark = 0;
+  let lastByteAt = Date.now();
   const span = stallMs > 0 && Number.isFinite(stallMs) ? stallMs : 0;
   const need = Math.ceil((minRate * span) / 1000);
   const rateTimer = span > 0 && need > 0
     ? setInterval(() => {
         const got = received - mark;
         mark = received;
-        if (got < need) {
+        // a body that stopped altogether is the stall timer's to report (it fires within half a span)
+        if (got < need && Date.now() - lastByteAt < span / 2) {
           slow = { got, need };
           void reader.cancel().catch(() => undefined);
         }
@@ -219,6 +221,7 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
       if (slow) throw new Error('slow');
       if (done) return received;
       guard.kick();
+      lastByteAt = Date.now();
       received += value.byteLength;
       if (!sink(value)) {
         await reader.cancel().catch(() => undefined);
