@@ -63,6 +63,8 @@ export async function writeOutFile(out: string, text: string): Promise<void> {
     await rename(tmp, resolve(out));
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new PolyPruneError('OUTPUT_FAILED', `Cannot write ${out}: its folder ${dirname(resolve(out))} no longer exists. Nothing was kept.`, { cause: e });
     throw outputError(e, out);
   }
 }

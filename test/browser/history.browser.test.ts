@@ -221,6 +221,14 @@ describe('share links, history and resume in the page', () => {
     expect(await appAlert()).toMatchObject({ code: 'SHARE_NEWER', text: expect.stringContaining('newer PolyPrune') });
     await page.goto(`${base}#r=1.${'A'.repeat(17000)}`);
     expect(await appAlert()).toMatchObject({ code: 'SHARE_TOO_LARGE' });
+    // Impossible values in a well-formed record (a perplexity below 1): validated by range on read,
+    // refused with the page's one-line message, nothing drawn.
+    const impossible = structuredClone(cliRecord);
+    impossible.cells[1][0].ppl[0] = -5;
+    await page.goto(recordShareLink(impossible, base).link);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID', text: expect.stringMatching(/cells\.1\.0\.ppl\.0.*a perplexity is at least 1/) });
+    expect(await page.locator('.history-shared').count()).toBe(0);
+
     await page.goto(`${base}${payload}`);
     await page.locator('.history-shared').waitFor();
     expect(await page.locator('.app > .messages [role="alert"]').count()).toBe(0);
@@ -236,14 +244,6 @@ describe('share links, history and resume in the page', () => {
     expect(await page.locator('.history-shared').textContent()).toContain('<script>window.__xss=2</script>');
     expect(await page.locator('.history-shared img, .history-shared script, #bold').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
-
-    // Impossible values in a well-formed record (a perplexity below 1): validated by range on read,
-    // refused with the page's one-line message, nothing drawn.
-    const impossible = structuredClone(cliRecord);
-    impossible.cells[1][0].ppl[0] = -5;
-    await page.goto(recordShareLink(impossible, base).link);
-    expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID', text: expect.stringMatching(/cells\.1\.0\.ppl\.0.*a perplexity is at least 1/) });
-    expect(await page.locator('.history-shared').count()).toBe(0);
 
     // An import file of the wrong shape: refused, nothing changes.
     await page.getByLabel('Import history file').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ format: 'polyprune-history', version: 1, entries: [{ id: 'x', name: 'x', savedAt: 'now', record: { format: 'polyprune-result' } }] })) });

@@ -360,6 +360,25 @@ describe('corpus through the CLI: wrong numbers, hangs, Ctrl-C and messages (iss
     expect(readFileSync(existing, 'utf8')).toBe('keep me');
   });
 
+  it('grid --out whose folder disappears during the run: the tables are printed, then one line says where the record could not be written', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'vanishing-'));
+    const out = path.join(dir, 'rec.json');
+    const r = await new Promise<Run>((ok) => {
+      const p = spawn(process.execPath, [BIN, 'grid', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', '--eval', `${c.texts.good}:en`, '--eval-max-windows', '1', '--eval-seqlen', '32', '--out', out]);
+      let o = '';
+      let e = '';
+      p.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      p.stderr.on('data', (d: Buffer) => {
+        e += d.toString();
+        if (/^load /m.test(e) && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+      });
+      p.on('close', (code) => ok(judge(code ?? -1, o, e)));
+    });
+    expectRefused({ ...r, stdout: '' }, [`Cannot write ${out}`, 'the results are printed above'], 1);
+    expect(r.stdout).toContain('perplexity');
+    expect(r.stdout).toMatch(/\| dense \(no pruning\) \| \d+\.\d+ \|/);
+  });
+
   it('Ctrl-C while the model downloads: cancelled at once, exit 130 (SIGTERM 143), nothing written; a second Ctrl-C exits at once', async () => {
     const server = await startFaultyServer(FIXTURE, { mode: 'stall', faulty: ['model.safetensors'], after: 1000 });
     try {
