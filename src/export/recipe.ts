@@ -3,31 +3,58 @@
  * machine: `recipe.yaml` with one oneshot stage (WandaPruningModifier or SparseGPTModifier) and
  * `calibration.safetensors` with the exact calibration windows (`input_ids` I32 [n, seqlen]).
  *
- * Field names and meanings checked against llm-compressor's source
+ * Field names and meanings checked against llm-compressor 0.13.0's source
  * (modifiers/pruning/sparsegpt/base.py, sgpt_base.py SparsityModifierBase, wanda/base.py and
  * wanda_sparsify.py): `sparsity`, `mask_structure` ("N:M" where N is the number of weights ZEROED
  * in every M, "0:0" for unstructured), `targets` (default ["Linear"]), `ignore` ("re:.*lm_head"),
  * SparseGPT only: `block_size` (128) and `dampening_frac` (fraction of the mean Hessian diagonal,
  * 0.01 = sparsegpt's percdamp). PolyPrune's N:M keeps N of M, so 2:4 stays "2:4" and 1:4 (keep
- * one) becomes "3:4". Magnitude pruning needs no calibration and has no oneshot modifier: no recipe.
+ * one) becomes "3:4".
+ *
+ * Where llm-compressor cannot run the same pruning there is no recipe, and pruning.json's
+ * `llm_compressor.reason` says why (docs/export.md): magnitude (no calibration, no oneshot modifier),
+ * language-aware Wanda (no such modifier), and the OWL profile (0.13.0's `sparsity_profile: owl`
+ * starts a calibration pass inside `on_initialize`, which oneshot refuses, and a per-layer sparsity
+ * list is matched against the Linear targets, not the decoder layers; a per-layer recipe could not be
+ * run here to prove it, so none is written).
  */
+import type { PruneMethod } from '../prune/method';
 import type { PruningRecord } from './hf';
 
 export const RECIPE_FILE = 'recipe.yaml';
 export const CALIBRATION_FILE = 'calibration.safetensors';
 
-/** recipe.yaml for `record`, or null for magnitude pruning. */
-export function llmCompressorRecipe(record: PruningRecord): string | null {
-  // Magnitude needs no oneshot modifier; language-aware Wanda has no llm-compressor equivalent.
-  if (record.method === 'magnitude' || record.method === 'wanda-lang') return null;
-  const modifier = record.method === 'sparsegpt' ? 'SparseGPTModifier' : 'WandaPruningModifier';
+/** pruning.json's `llm_compressor`: the recipe's file and modifier, or why there is none. */
+export type LlmCompressorStatus = { recipe: typeof RECIPE_FILE; modifier: string } | { recipe: null; reason: string };
+
+/** The llm-compressor modifier that prunes as each method does; a method absent here has no recipe. */
+const MODIFIERS: Partial<Record<PruneMethod, string>> = {
+  wanda: 'WandaPruningModifier',
+  sparsegpt: 'SparseGPTModifier',
+};
+
+/** Why a method has no modifier (the methods not in MODIFIERS). */
+const NO_MODIFIER: Partial<Record<PruneMethod, string>> = {
+  magnitude: 'magnitude pruning needs no calibration and llm-compressor has no one-shot magnitude modifier (its MagnitudePruningModifier prunes during training)',
+  'wanda-lang': 'llm-compressor has no language-aware modifier (no per-source statistics)',
+};
+
+export const OWL_NO_RECIPE =
+  "llm-compressor 0.13.0 cannot run this OWL profile: its sparsity_profile 'owl' starts a calibration pass inside on_initialize, which oneshot refuses ('Cannot invoke event before initializing'), and a per-layer sparsity list is matched against the Linear targets, not the decoder layers; layer_sparsity.target holds the sparsity of each decoder layer";
+
+/** recipe.yaml for `record` (null when there is none) and what pruning.json says about it. */
+export function llmCompressorExport(record: PruningRecord): { recipe: string | null; status: LlmCompressorStatus } {
+  const modifier = MODIFIERS[record.method];
+  if (!modifier) return { recipe: null, status: { recipe: null, reason: NO_MODIFIER[record.method] ?? `llm-compressor has no modifier for ${record.method}` } };
+  if (record.layer_sparsity) return { recipe: null, status: { recipe: null, reason: OWL_NO_RECIPE } };
   const mask = record.nm ? `${record.nm.m - record.nm.n}:${record.nm.m}` : '0:0';
   const sparsity = record.nm ? (record.nm.m - record.nm.n) / record.nm.m : record.sparsity_ratio;
   const c = record.calibration;
   const lines = [
     `# llm-compressor recipe written by ${record.tool.name} ${record.tool.version} from pruning.json:`,
-    `# ${record.method} ${record.structure} on ${record.model.source}.`,
+    `# ${record.method} ${record.structure} on ${record.model.source}${record.model.sha256 ? ` (content SHA-256 ${record.model.sha256})` : ''}.`,
     c ? `# Calibration: ${c.nsamples} windows of ${c.seqlen} tokens in ${CALIBRATION_FILE} (input_ids, SHA-256 of the ids ${c.ids_sha256}).` : '# Calibration: none recorded.',
+    '# Run it with shuffle_calibration_samples=False (docs/export.md) so the windows are used in this order.',
     'pruning_stage:',
     '  sparsity_modifiers:',
     `    ${modifier}:`,
@@ -36,11 +63,13 @@ export function llmCompressorRecipe(record: PruningRecord): string | null {
     '      targets: ["Linear"]',
     '      ignore: ["re:.*lm_head"]',
   ];
-  if (record.layer_sparsity?.profile === 'owl') {
-    lines.push('      sparsity_profile: "owl"', `      owl_m: ${record.layer_sparsity.m}`, `      owl_lmbda: ${record.layer_sparsity.lambda}`);
+  if (record.sparsegpt) {
+    lines.push(`      block_size: ${record.sparsegpt.blocksize}`, `      dampening_frac: ${record.sparsegpt.percdamp}`);
   }
-  if (record.method === 'sparsegpt') {
-    lines.push(`      block_size: ${record.sparsegpt?.blocksize ?? 128}`, `      dampening_frac: ${record.sparsegpt?.percdamp ?? 0.01}`);
-  }
-  return lines.join('\n') + '\n';
+  return { recipe: lines.join('\n') + '\n', status: { recipe: RECIPE_FILE, modifier } };
+}
+
+/** recipe.yaml for `record`, or null where llm-compressor cannot run it (see llmCompressorExport). */
+export function llmCompressorRecipe(record: PruningRecord): string | null {
+  return llmCompressorExport(record).recipe;
 }

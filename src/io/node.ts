@@ -98,6 +98,7 @@ export function dirFolder(dir: string): ModelFolder {
   };
   return {
     location,
+    localDir: true,
     async readText(name) {
       const p = pathOf(name);
       try {
