@@ -156,6 +156,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
   if (specIn.instant) {
     if (method === 'magnitude') throw new PolyPruneError('BAD_ARGUMENT', 'Magnitude pruning uses no calibration, so there are no statistics to mix: run the grid without the instant mode.');
     if (method === 'wanda-lang') throw new PolyPruneError('BAD_ARGUMENT', "The instant mode mixes the sources' mean statistics; wanda-lang's score needs their spread, which mixPrune does not compute. Run wanda-lang without the instant mode, or use wanda.");
+    if (method === 'ria') throw new PolyPruneError('BAD_ARGUMENT', "The instant mode derives Wanda's or SparseGPT's masks from mixed statistics; RIA's score is not one the mixer forms. Run RIA without the instant mode.");
     if (owl) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mode derives masks with a uniform sparsity per layer; OWL layer-wise sparsity is not supported there. Run OWL without the instant mode.');
   }
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');

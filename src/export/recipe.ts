@@ -37,6 +37,7 @@ const MODIFIERS: Partial<Record<PruneMethod, string>> = {
 const NO_MODIFIER: Partial<Record<PruneMethod, string>> = {
   magnitude: 'magnitude pruning needs no calibration and llm-compressor has no one-shot magnitude modifier (its MagnitudePruningModifier prunes during training)',
   'wanda-lang': 'llm-compressor has no language-aware modifier (no per-source statistics)',
+  ria: 'llm-compressor 0.13.0 has no RIA modifier (relative importance and activations); its Wanda modifier would prune other weights',
 };
 
 export const OWL_NO_RECIPE =

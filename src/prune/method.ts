@@ -23,8 +23,8 @@ export interface PruneOptions {
   readonly nm?: NM;
 }
 
-export type PruneMethod = 'wanda' | 'wanda-lang' | 'sparsegpt' | 'magnitude';
-export const PRUNE_METHODS: readonly PruneMethod[] = ['wanda', 'wanda-lang', 'sparsegpt', 'magnitude'];
+export type PruneMethod = 'wanda' | 'wanda-lang' | 'sparsegpt' | 'ria' | 'magnitude';
+export const PRUNE_METHODS: readonly PruneMethod[] = ['wanda', 'wanda-lang', 'sparsegpt', 'ria', 'magnitude'];
 
 /** 'unstructured' or e.g. '2:4'. */
 export function structureName(opts: PruneOptions): string {
@@ -69,20 +69,35 @@ export interface PruneMethodInfo {
   readonly label: string;
   /** True when the method needs calibration text (Wanda, SparseGPT). */
   readonly calibrated: boolean;
+  /** The per-input statistic its score needs: Wanda's scaler_row (Wanda, wanda-lang, RIA), SparseGPT's Hessian, or none. */
+  readonly statistic: 'wanda' | 'hessian' | null;
   readonly description: string;
 }
 
 export const PRUNE_METHOD_INFO: readonly PruneMethodInfo[] = [
-  { id: 'wanda', label: 'Wanda', calibrated: true, description: 'weight magnitude x input activation norm, per output row (Sun et al. 2023)' },
+  { id: 'wanda', label: 'Wanda', calibrated: true, statistic: 'wanda', description: 'weight magnitude x input activation norm, per output row (Sun et al. 2023)' },
   {
     id: 'wanda-lang',
     label: 'Language-aware Wanda',
     calibrated: true,
+    statistic: 'wanda',
     description: 'Wanda with the input norms of each calibration source combined as mean + beta x spread across sources, so features that matter to any one language are kept (in the spirit of M-Wanda, Choenni & Titov 2025)',
   },
-  { id: 'sparsegpt', label: 'SparseGPT', calibrated: true, description: 'layer-wise OBS pruning with weight updates from the Hessian of the calibration inputs (Frantar & Alistarh 2023)' },
-  { id: 'magnitude', label: 'Magnitude', calibrated: false, description: 'smallest absolute weights per matrix; no calibration' },
+  { id: 'sparsegpt', label: 'SparseGPT', calibrated: true, statistic: 'hessian', description: 'layer-wise OBS pruning with weight updates from the Hessian of the calibration inputs (Frantar & Alistarh 2023)' },
+  {
+    id: 'ria',
+    label: 'RIA',
+    calibrated: true,
+    statistic: 'wanda',
+    description: 'relative importance (|W| over its column and row sums) x input activation norm^0.5, per output row (Zhang et al. 2024)',
+  },
+  { id: 'magnitude', label: 'Magnitude', calibrated: false, statistic: null, description: 'smallest absolute weights per matrix; no calibration' },
 ];
+
+/** The registry entry of a method. */
+export function pruneMethodInfo(method: PruneMethod): PruneMethodInfo {
+  return PRUNE_METHOD_INFO.find((m) => m.id === method) as PruneMethodInfo;
+}
 
 /** The method named `name`, or BAD_ARGUMENT listing the supported ones. */
 export function parsePruneMethod(name: unknown): PruneMethod {

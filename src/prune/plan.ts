@@ -15,7 +15,7 @@
  */
 import type { ModelConfig } from '../io/config';
 import type { GpuInfo } from '../gpu/device';
-import type { PruneMethod } from './method';
+import { pruneMethodInfo, type PruneMethod } from './method';
 
 export interface PlanRequest {
   /** 'evaluate': load and score only (perplexity, tasks); otherwise the pruning method. */
@@ -119,7 +119,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     const n = req.nsamples ?? 128;
     items.push({ kind: 'calibration activations', bytes: n * seqlen * C * f32, note: `${n} x ${seqlen} tokens x ${C} hidden, f32` });
   }
-  if (req.method === 'wanda' || req.method === 'wanda-lang') {
+  if (req.method !== 'evaluate' && pruneMethodInfo(req.method).statistic === 'wanda') {
     items.push({ kind: 'statistics', bytes: (2 * C + H * D + F) * f32, note: 'Wanda scaler_row of the four input groups' });
   } else if (req.method === 'sparsegpt') {
     const hess = (2 * C * C + H * D * H * D + F * F) * f32;

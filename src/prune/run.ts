@@ -24,10 +24,11 @@ import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
-import { type NM, type PruneMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, validatePruneOptions } from './method';
+import { type NM, type PruneMethod, parsePruneMethod, pruneMethodInfo, resolveLayerProfile, resolvePattern, validatePruneOptions } from './method';
 import { OutlierCounter, langAwareScaler, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { wandaPrune } from './wanda';
+import { riaPrune } from './ria';
 import { magnitudePrune } from './magnitude';
 import { sparsegptPrune } from './sparsegpt';
 import { copyPanels, destroyPanels, panelRows, panelStart, readPanels } from './panels';
@@ -202,7 +203,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   let layerSparsity: number[] = Array.from({ length: L }, () => target);
   const lang = opts.method === 'wanda-lang' && calib ? windowSources(calib) : null;
   if (lang) report.languageAware = { beta: prof.langBeta as number, sources: lang.map((s) => ({ ...s })) };
-  const usesWandaStats = opts.method === 'wanda' || opts.method === 'wanda-lang';
+  const usesWandaStats = pruneMethodInfo(opts.method).statistic === 'wanda';
   const modified: number[] = [];
   const acts: { x: Tensor; windows: number }[] = [];
   const live: ({ free(): void } | { destroy(): void })[] = [];
@@ -323,7 +324,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           }
           try {
             if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
-            await wandaPrune(gpu, W, scaler, { sparsity: ratio, nm: opts.nm });
+            await (opts.method === 'ria' ? riaPrune : wandaPrune)(gpu, W, scaler, { sparsity: ratio, nm: opts.nm });
           } finally {
             if (accs) {
               scaler.destroy();

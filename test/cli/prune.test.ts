@@ -74,6 +74,17 @@ describe('polyprune prune', () => {
     for (const f of readdirSync(out1)) expect(readFileSync(path.join(out2, f)).equals(readFileSync(path.join(out1, f))), f).toBe(true);
   });
 
+  it('ria 2:4 with German calibration text: a 2:4 model, recorded as ria, and no llm-compressor recipe (it has no RIA modifier)', () => {
+    const out = path.join(tmp, 'ria');
+    const r = cli(['prune', '-m', FIXTURE, '--method', 'ria', '--nm', '2:4', '--calib', deText, '--nsamples', '4', '--seqlen', '64', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseResultRecord(JSON.parse(r.stdout).result)).toMatchObject({ kind: 'prune', spec: { method: 'ria', nm: { n: 2, m: 4 } } });
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec).toMatchObject({ method: 'ria', structure: '2:4', llm_compressor: { recipe: null, reason: expect.stringMatching(/no RIA modifier/) } });
+    expect(rec.overall_sparsity).toBe(0.5);
+    expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
+  });
+
   it('sparsegpt 2:4 with German calibration text writes a valid 2:4 model', () => {
     const out = path.join(tmp, 'sgpt');
     const r = cli(['prune', '-m', FIXTURE, '--method', 'sparsegpt', '--nm', '2:4', '--calib', deText, '--nsamples', '8', '--seqlen', '64', '--seed', '3', '-o', out, '--json']);
