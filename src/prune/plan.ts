@@ -121,6 +121,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   }
   if (req.method !== 'evaluate' && pruneMethodInfo(req.method).statistic === 'wanda') {
     items.push({ kind: 'statistics', bytes: (2 * C + H * D + F) * f32, note: 'Wanda scaler_row of the four input groups' });
+    if (req.method === 'ria') items.push({ kind: 'RIA scratch', bytes: Math.min(F * C * f32, cap) + (F + C) * f32, note: 'the score of one matrix (one row chunk of gate/up/down at most) and its column sums, f32' });
   } else if (req.method === 'sparsegpt') {
     const hess = (2 * C * C + H * D * H * D + F * F) * f32;
     items.push({ kind: 'statistics', bytes: hess, note: 'SparseGPT Hessians of the four input groups (q/k/v, o, gate/up, down)' });
