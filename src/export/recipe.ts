@@ -9,16 +9,18 @@
  * in every M, "0:0" for unstructured), `targets` (default ["Linear"]), `ignore` ("re:.*lm_head"),
  * SparseGPT only: `block_size` (128) and `dampening_frac` (fraction of the mean Hessian diagonal,
  * 0.01 = sparsegpt's percdamp). PolyPrune's N:M keeps N of M, so 2:4 stays "2:4" and 1:4 (keep
- * one) becomes "3:4".
+ * one) becomes "3:4". The modifier comes from the method registry (src/prune/methods); a method the
+ * registry does not know is refused (never written as another method's recipe).
  *
  * Where llm-compressor cannot run the same pruning there is no recipe, and pruning.json's
- * `llm_compressor.reason` says why (docs/export.md): magnitude (no calibration, no oneshot modifier),
- * language-aware Wanda (no such modifier), and the OWL profile (0.13.0's `sparsity_profile: owl`
- * starts a calibration pass inside `on_initialize`, which oneshot refuses, and a per-layer sparsity
- * list is matched against the Linear targets, not the decoder layers; a per-layer recipe could not be
- * run here to prove it, so none is written).
+ * `llm_compressor.reason` says why (docs/export.md): a method without a modifier (its `why` in the
+ * registry: magnitude, wanda-lang, RIA), and the OWL profile (0.13.0's `sparsity_profile: owl` starts
+ * a calibration pass inside `on_initialize`, which oneshot refuses, and a per-layer sparsity list is
+ * matched against the Linear targets, not the decoder layers; a per-layer recipe could not be run
+ * here to prove it, so none is written).
  */
-import type { PruneMethod } from '../prune/method';
+import { PolyPruneError } from '../common/errors';
+import { PRUNE_METHODS, lookupMethod } from '../prune/method';
 import type { PruningRecord } from './hf';
 
 export const RECIPE_FILE = 'recipe.yaml';
@@ -27,27 +29,17 @@ export const CALIBRATION_FILE = 'calibration.safetensors';
 /** pruning.json's `llm_compressor`: the recipe's file and modifier, or why there is none. */
 export type LlmCompressorStatus = { recipe: typeof RECIPE_FILE; modifier: string } | { recipe: null; reason: string };
 
-/** The llm-compressor modifier that prunes as each method does; a method absent here has no recipe. */
-const MODIFIERS: Partial<Record<PruneMethod, string>> = {
-  wanda: 'WandaPruningModifier',
-  sparsegpt: 'SparseGPTModifier',
-};
-
-/** Why a method has no modifier (the methods not in MODIFIERS). */
-const NO_MODIFIER: Partial<Record<PruneMethod, string>> = {
-  magnitude: 'magnitude pruning needs no calibration and llm-compressor has no one-shot magnitude modifier (its MagnitudePruningModifier prunes during training)',
-  'wanda-lang': 'llm-compressor has no language-aware modifier (no per-source statistics)',
-  ria: 'llm-compressor 0.13.0 has no RIA modifier (relative importance and activations); its Wanda modifier would prune other weights',
-};
-
 export const OWL_NO_RECIPE =
   "llm-compressor 0.13.0 cannot run this OWL profile: its sparsity_profile 'owl' starts a calibration pass inside on_initialize, which oneshot refuses ('Cannot invoke event before initializing'), and a per-layer sparsity list is matched against the Linear targets, not the decoder layers; layer_sparsity.target holds the sparsity of each decoder layer";
 
 /** recipe.yaml for `record` (null when there is none) and what pruning.json says about it. */
 export function llmCompressorExport(record: PruningRecord): { recipe: string | null; status: LlmCompressorStatus } {
-  const modifier = MODIFIERS[record.method];
-  if (!modifier) return { recipe: null, status: { recipe: null, reason: NO_MODIFIER[record.method] ?? `llm-compressor has no modifier for ${record.method}` } };
+  const spec = lookupMethod(record.method);
+  if (!spec) throw new PolyPruneError('BAD_ARGUMENT', `No llm-compressor recipe for pruning method '${String(record.method)}': PolyPrune knows ${PRUNE_METHODS.join(', ')}.`);
+  const lc = spec.llmCompressor;
+  if (lc.modifier === null) return { recipe: null, status: { recipe: null, reason: lc.why } };
   if (record.layer_sparsity) return { recipe: null, status: { recipe: null, reason: OWL_NO_RECIPE } };
+  const modifier = lc.modifier;
   const mask = record.nm ? `${record.nm.m - record.nm.n}:${record.nm.m}` : '0:0';
   const sparsity = record.nm ? (record.nm.m - record.nm.n) / record.nm.m : record.sparsity_ratio;
   const c = record.calibration;
@@ -64,8 +56,8 @@ export function llmCompressorExport(record: PruningRecord): { recipe: string | n
     '      targets: ["Linear"]',
     '      ignore: ["re:.*lm_head"]',
   ];
-  if (record.sparsegpt) {
-    lines.push(`      block_size: ${record.sparsegpt.blocksize}`, `      dampening_frac: ${record.sparsegpt.percdamp}`);
+  if (lc.solverFields) {
+    lines.push(`      block_size: ${record.sparsegpt?.blocksize ?? spec.solver?.blocksize ?? 128}`, `      dampening_frac: ${record.sparsegpt?.percdamp ?? spec.solver?.percdamp ?? 0.01}`);
   }
   return { recipe: lines.join('\n') + '\n', status: { recipe: RECIPE_FILE, modifier } };
 }

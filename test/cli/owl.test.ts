@@ -62,7 +62,7 @@ describe('polyprune prune --profile owl / --method wanda-lang', () => {
     expect(rec).toMatchObject({ method: 'wanda-lang', language_aware: { beta: 0.5, sources: [{ name: 'en.txt', samples: 2 }, { name: 'de.txt', samples: 2 }] } });
     expect(rec.overall_sparsity).toBe(0.5);
     expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
-    expect(rec.llm_compressor).toMatchObject({ recipe: null, reason: expect.stringMatching(/no language-aware modifier/) });
+    expect(rec.llm_compressor).toMatchObject({ recipe: null, reason: expect.stringMatching(/no llm-compressor equivalent/) });
     // the folder reads back as a pruned model
     const info = cli(['info', '--model', out]);
     expect(info.code, info.stderr).toBe(0);

@@ -56,13 +56,6 @@ describe('planRun', () => {
     expect(p.biggestBinding.bytes).toBe(2048 * 14336 * 4);
     expect(p.downloadBytes).toBe(16e9);
   });
-  it('RIA: Wanda\'s statistics plus the score of one row chunk (at most one binding) and its column sums', () => {
-    const p = planRun(cfg, { method: 'ria', nsamples: 128, seqlen: 2048 }, env);
-    const kinds = Object.fromEntries(p.gpu.map((i) => [i.kind, i.bytes]));
-    expect(kinds.statistics).toBe((2 * 4096 + 4096 + 14336) * 4);
-    expect(kinds['RIA scratch']).toBe(128 * 2 ** 20 + (14336 + 4096) * 4);
-    expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 2048 }, env).gpu.some((i) => i.kind === 'RIA scratch')).toBe(false);
-  });
   it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 2048 }, { ...env, gpuMemoryBytes: 8 * 2 ** 30 }).problems.join(' ')).toMatch(/needs about .* GiB of GPU memory; 8.00 GiB are available/);
