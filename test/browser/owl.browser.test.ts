@@ -50,8 +50,11 @@ describe('OWL in the Prune panel', () => {
     expect(targets.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(50, 1);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-report.png') });
 
-    // RIA (Zhang et al. 2024) is one of the page's methods: 2:4 of the dense model from the same panel.
+    // RIA (Zhang et al. 2024) is one of the page's methods (both panels): 2:4 of the dense model from the same panel.
+    await openView(page, 'Experiment');
+    expect(await page.locator('section.exp-panel').getByLabel('Pruning method').locator('option[value="ria"]').count()).toBe(1);
     await page.locator('.model-list input[name="active-model"]').first().check();
+    await openView(page, 'Perplexity & prune');
     await panel.getByLabel('Method', { exact: true }).selectOption('ria');
     expect(await panel.locator('#prune-method-about').textContent()).toMatch(/relative importance/);
     await panel.getByLabel('Prune: layer-wise sparsity').selectOption('uniform');
@@ -60,7 +63,6 @@ describe('OWL in the Prune panel', () => {
     await expect.poll(() => report.locator('.prune-report-facts dd').first().textContent(), { timeout: 120_000 }).toBe('ria, 2:4');
     expect(await report.locator('.prune-report-overall').textContent()).toBe('50.0 %');
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-ria-report.png') });
-    expect(await page.locator('.exp-panel').getByLabel('Pruning method').locator('option[value="ria"]').count()).toBe(1);
   });
 
   it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
