@@ -28,6 +28,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       case 'cell':
       case 'rowDone':
       case 'maskOverlap':
+      case 'stepStart':
         return;
       default:
         line = `${e.kind} ${e.message} (${e.done}/${e.total})`;

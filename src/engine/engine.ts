@@ -16,7 +16,7 @@ import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTo
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
-import { computePerplexity, gpuScorer } from './perplexity';
+import { computePerplexity, gpuScorer, pacerOf } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
 import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
@@ -559,7 +559,7 @@ export class LocalEngine implements Engine {
   async evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult> {
     const m = this.get(id);
     return this.op(opts, (signal) =>
-      runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress }),
+      runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress, pace: pacerOf(m.model) }),
     );
   }
 

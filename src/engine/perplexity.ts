@@ -1,12 +1,26 @@
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { scorePerplexity } from '../eval/perplexity';
+import { Pacer } from '../eval/pace';
 import { checkTokenIds } from '../io/tokenizer';
 import { checkTextContent } from '../common/text';
 import type { SequenceScorer } from '../eval/types';
 import type { LlamaModel } from '../model/llama';
 import type { PerplexityRequest, PerplexityResult } from './api';
 import type { LoadedModel } from './engine';
+
+const pacers = new WeakMap<LlamaModel, Pacer>();
+
+/**
+ * The model's Pacer (src/eval/pace.ts): scorer calls of about a second each, so Cancel and the
+ * progress counters act within seconds on any adapter; kept per model, so each cell starts at the
+ * rate the previous one measured.
+ */
+export function pacerOf(model: LlamaModel): Pacer {
+  let p = pacers.get(model);
+  if (!p) pacers.set(model, (p = new Pacer(1000)));
+  return p;
+}
 
 /** The GPU model as the evaluation layer's scorer. */
 export function gpuScorer(model: LlamaModel): SequenceScorer {
@@ -50,6 +64,7 @@ export async function computePerplexity(m: LoadedModel, req: PerplexityRequest, 
     tokenBytes: m.tokenizer.tokenByteLengths(),
     signal: opts.signal,
     onProgress: opts.onProgress,
+    pace: pacerOf(m.model),
   });
   return { ...r, seqlen, stride: req.stride, ...(warnings.length ? { warnings } : {}) };
 }

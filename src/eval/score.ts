@@ -11,6 +11,7 @@
  */
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
+import type { Pacer } from './pace';
 import { computeLoglikelihoods, type EncodeOptions } from './loglikelihood';
 import type { ItemScore, TaskResult } from './results';
 import type { EvalTokenizer, LlRequest, McItem, SequenceScorer, TaskName } from './types';
@@ -26,6 +27,8 @@ export interface ScoreOptions extends EncodeOptions {
   batchTokens?: number;
   /** Run a context shared by several choices once (default true); see computeLoglikelihoods. */
   shareContext?: boolean;
+  /** Size scorer calls by time; see computeLoglikelihoods. */
+  pace?: Pacer;
 }
 
 /** lm-eval `mean_stderr`: sample stddev (n - 1) / sqrt(n). Null when n < 2. */
@@ -82,8 +85,9 @@ export async function scoreMultipleChoice(
     batchTokens: opts.batchTokens,
     shareContext: opts.shareContext,
     signal: opts.signal,
+    pace: opts.pace,
     onBatch: (done, all) =>
-      opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}`, done: Math.floor((done / all) * total), total }),
+      opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}: items scored`, done: Math.floor((done / all) * total), total }),
   });
 
   const acc: number[] = [];

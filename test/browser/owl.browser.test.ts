@@ -96,6 +96,7 @@ describe('OWL in the Prune panel', () => {
 
     // Kept in History: after a reload the stored record opens with the same chart (one results view for both).
     await page.goto(page.url().replace(/[?#].*$/, '') + '?autoload=0');
+    await openView(page, 'History');
     const history = page.locator('.history-panel');
     const entry = history.locator('.history-table tbody tr', { hasText: 'wanda-lang, OWL' });
     await entry.waitFor({ timeout: 60_000 });

@@ -4,6 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
+import { priorStepMs } from './estimate';
 import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
 import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
@@ -82,13 +83,20 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
   const pruneStart = new Map<string, number>();
   return (e: ProgressEvent): void => {
     switch (e.kind) {
-      case 'step': {
-        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
+      case 'stepStart': {
+        // The step that runs now names the label (not the one that just finished).
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message, etaMs: store().running?.overall?.etaMs ?? null, etaAt: store().running?.overall?.etaAt });
         store().setOpProgress(opts.opId, null);
         const rid = rowId(e.row);
         // A step on a pruned row without a column is its prune: the layer chart times layers from here.
         if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
         update((r) => ({ ...r, current: rid ? { rowId: rid, language: langOf(e.col), seed: e.seed } : r.current }));
+        return;
+      }
+      case 'step': {
+        // A step finished: the count and the run's own ETA (each kind of step at its own pace).
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message, etaMs: e.etaMs, etaAt: Date.now() });
+        store().setOpProgress(opts.opId, null);
         return;
       }
       case 'cell': {
@@ -288,7 +296,8 @@ export async function runExperiment(): Promise<void> {
       ...(settings.confirm ? { confirm: true } : {}),
     };
     const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
-    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
+    const prior = priorStepMs(store(), model);
+    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent), ...(prior ? { priorStepMs: prior } : {}) });
     await track.finish(record);
     return { record, aborted: signal.aborted };
   });

@@ -54,6 +54,10 @@ export interface MixerSlice {
   mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
+  /** Tokens per window, of the calibration windows and of the evaluation windows (the mixer's own; not the Perplexity panel's). */
+  mixSeqlen: number;
+  /** Evaluation windows per language after each update (the mixer's own; not the Perplexity panel's). */
+  mixEvalWindows: number;
   /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
   mixMethod: MixMethod;
   mixWeights: number[];
@@ -71,6 +75,8 @@ export interface MixerSlice {
   setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
+  setMixSeqlen: (n: number) => void;
+  setMixEvalWindows: (n: number) => void;
   setMixMethod: (m: MixMethod) => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
@@ -81,6 +87,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
+  mixSeqlen: 128,
+  mixEvalWindows: 8,
   mixMethod: MIX_METHODS[0],
   mixWeights: [0.5, 0.5],
   mixStats: null,
@@ -94,6 +102,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
+  setMixSeqlen: (mixSeqlen) => set({ mixSeqlen }),
+  setMixEvalWindows: (mixEvalWindows) => set({ mixEvalWindows }),
   setMixMethod: (mixMethod) => set({ mixMethod }),
   setMixWeights: (mixWeights) => set({ mixWeights }),
   setMixState: (p) => set(p),

@@ -9,6 +9,7 @@ import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
+import { RunEstimate } from '../RunEstimate/RunEstimate';
 import { SourceList } from '../../sources/SourceList/SourceList';
 import './ExperimentPanel.css';
 
@@ -142,6 +143,7 @@ export function ExperimentPanel() {
             : 'Load a model first (the bundled one loads by itself).'}
         </span>
       </div>
+      <RunEstimate />
       <OpProgress panel="experiment" />
       <Messages panel="experiment" />
       <ExperimentResults />
