@@ -116,7 +116,7 @@ function fmtCount(n: number): string {
 
 export function describeModel(s: ModelSummary): string {
   return [
-    `model          ${s.name} (${s.source})`,
+    `model          ${s.name} (${s.localPath ?? s.source})`,
     `type           ${s.modelType}`,
     `layers         ${s.numLayers}`,
     `hidden size    ${s.hiddenSize}`,

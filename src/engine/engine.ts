@@ -4,7 +4,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
-import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
+import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
@@ -223,7 +223,7 @@ export class LocalEngine implements Engine {
           throw e;
         }
         const id = `m${this.nextId++}`;
-        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha);
+        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder, cfg, checkpoint, model.resident, sha);
         if (warnings.length) summary.warnings = warnings;
         if (record) summary.pruning = summarizePruning(record);
         if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached weights in the Model panel to make room.";
@@ -254,7 +254,7 @@ export class LocalEngine implements Engine {
     const existed = reuseId !== undefined && this.models.has(reuseId);
     const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
-    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
+    const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
     this.models.set(id, { ...loaded, summary });
     if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
@@ -597,7 +597,8 @@ function nameOf(location: string): string {
   return parts[parts.length - 1] || location;
 }
 
-export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
+/** `folder`: where it was loaded from; the summary's `source` is its portable form (portableSource), a local folder's path goes to `localPath`. */
+export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'location' | 'localDir'>, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
   const dtypes = new Set<string>();
   let bytes = 0;
   for (const n of ckpt.names()) {
@@ -608,7 +609,8 @@ export function summarize(id: string, name: string, source: string, cfg: ModelCo
   return {
     id,
     name,
-    source,
+    source: portableSource(folder),
+    ...(folder.localDir ? { localPath: folder.location } : {}),
     modelType: cfg.modelType,
     numLayers: cfg.numLayers,
     hiddenSize: cfg.hiddenSize,

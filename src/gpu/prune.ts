@@ -77,6 +77,27 @@ export function nmSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number
   if (!scale) s.destroy();
 }
 
+/** Per-row selection on w (rows, K) in place by a whole score matrix (rows, K) (RIA): row_select / nm_select with hasScale 2. */
+export function selectByScore(gpu: Gpu, w: Tensor, score: Tensor, rows: number, K: number, opts: { k: number } | { n: number; m: number }): void {
+  if ('m' in opts) {
+    if (opts.m > 32) throw new PolyPruneError('BAD_ARGUMENT', `N:M with M = ${opts.m} > 32 is not supported.`);
+    gpu.dispatch('prune/nm_select', [true, false], { params: [u32(rows), u32(K), u32(opts.n), u32(opts.m), u32(2)], bindings: [score, w], workgroups: grid1d(rows * (K / opts.m), 256) });
+    return;
+  }
+  if (opts.k <= 0) return;
+  gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], { params: [u32(rows), u32(K), u32(opts.k), u32(2)], bindings: [score, w], workgroups: rowGrid(1, rows) });
+}
+
+/** colsum (K) <- (accumulate ? colsum : 0) + sum over the rows of |w| (rows, K): RIA's column sums over one row chunk. */
+export function riaColSums(gpu: Gpu, w: Tensor, colsum: Tensor, rows: number, K: number, accumulate: boolean): void {
+  gpu.dispatch('prune/ria_col_sums', [true, false], { params: [u32(rows), u32(K), u32(accumulate ? 1 : 0)], bindings: [w, colsum], workgroups: grid1d(K, 256) });
+}
+
+/** score (rows, K) <- (|w| / colsum[c] + |w| / rowsum[r]) * act[c]: RIA's score of one row chunk. */
+export function riaScore(gpu: Gpu, colsum: Tensor, act: Tensor, w: Tensor, score: Tensor, rows: number, K: number): void {
+  gpu.dispatch('prune/ria_score', [true, true, true, false], { params: [u32(rows), u32(K)], bindings: [colsum, act, w, score], workgroups: rowGrid(1, rows) });
+}
+
 /** hist (256) += histogram of byte `shift` of |w| keys whose higher bytes match state.prefix. */
 export function magHistogram(gpu: Gpu, w: Tensor, n: number, state: Tensor, hist: Tensor, shift: number): void {
   gpu.dispatch('prune/mag_histogram', [true, true, false], { params: [u32(n), u32(shift)], bindings: [w, state, hist], workgroups: grid1d(n, 256) });

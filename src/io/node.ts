@@ -179,6 +179,7 @@ export function dirFolder(dir: string): ModelFolder {
   };
   return {
     location,
+    localDir: true,
     async readText(name) {
       const p = pathOf(name);
       let st: Stats;

@@ -22,11 +22,48 @@ export interface ByteSource {
 export interface ModelFolder {
   /** Directory path, base URL or dropped folder name, used in error messages. */
   readonly location: string;
+  /**
+   * True for a folder on this machine's disk: `location` is then its absolute path, which stays on
+   * this machine (messages, `polyprune info`) and is never written into records, exports or share
+   * links (see {@link portableSource}).
+   */
+  readonly localDir?: boolean;
   /** Whole text file (UTF-8), at most MAX_JSON_BYTES (src/io/limits.ts). Missing file -> FILE_NOT_FOUND. */
   readText(name: string): Promise<string>;
   /** Range access to a file; a missing file fails with FILE_NOT_FOUND at the first size()/read(). */
   open(name: string): ByteSource;
   exists(name: string): Promise<boolean>;
+}
+
+/**
+ * Where a model came from, in a form that can leave this machine (result records, share links,
+ * pruning.json, recipe.yaml): the Hub id and revision, the URL (without user name or password), or
+ * for a local folder `local folder '<name>'` (its content hash travels beside it, as `sha256`).
+ */
+export function portableSource(folder: Pick<ModelFolder, 'location' | 'localDir'>): string {
+  if (folder.localDir) return `local folder '${localFolderName(folder.location)}'`;
+  if (/^https?:\/\//i.test(folder.location)) {
+    try {
+      const u = new URL(folder.location);
+      u.username = '';
+      u.password = '';
+      return u.href;
+    } catch {
+      return folder.location;
+    }
+  }
+  return folder.location;
+}
+
+/** The last part of a path (either separator), e.g. 'stories260K' for '/home/me/models/stories260K/'. */
+export function localFolderName(path: string): string {
+  const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+/** Does `source` look like an absolute local path (POSIX, Windows drive or UNC)? Old records wrote those. */
+export function isLocalPath(source: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(source);
 }
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
