@@ -181,6 +181,8 @@ export class LocalEngine implements Engine {
         limits: gpu.info.limits,
         checkpointBytes: stored,
         f32Bytes: asF32,
+        packed: LlamaModel.keepsPacked(checkpoint),
+        gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
         remote: spec.kind === 'url' || spec.kind === 'hub',
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,

@@ -1,0 +1,160 @@
+/**
+ * 16-bit checkpoints stay packed on the GPU (two BF16/F16 values per u32 word, unpacked inside the
+ * matmul and embedding kernels): the same numbers as the f32 path on the same values, half the
+ * weight memory, pruned weights written back in the checkpoint's dtype.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Gpu } from '../../src/gpu/device';
+import * as ops from '../../src/gpu/ops';
+import { dirFolder } from '../../src/io/node';
+import { openCheckpoint } from '../../src/io/safetensors';
+import { loadModelConfig } from '../../src/io/config';
+import { f32ToBf16Bits, f32ToF16Bits } from '../../src/io/dtypes';
+import { LlamaModel, LINEAR_NAMES } from '../../src/model/llama';
+import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
+import { testGpu, randn } from '../helpers/gpu';
+import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+import { write16BitCopies } from '../helpers/bf16';
+
+let gpu: Gpu;
+let dir: string;
+let fx: { packed: string; twin: string };
+beforeAll(async () => {
+  gpu = await testGpu();
+  dir = mkdtempSync(join(tmpdir(), 'polyprune-packed-'));
+  fx = await write16BitCopies(requireShared(FIXTURE), join(dir, 'stories260K'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const loaded: LlamaModel[] = [];
+afterAll(async () => {
+  for (const m of loaded) {
+    m.destroy();
+    await m.checkpoint.close();
+  }
+});
+
+async function load(path: string): Promise<LlamaModel> {
+  const folder = dirFolder(path);
+  const m = await LlamaModel.load(gpu, await loadModelConfig(folder), await openCheckpoint(folder), { resident: true });
+  loaded.push(m);
+  return m;
+}
+
+async function evalNll(model: LlamaModel): Promise<Float32Array[]> {
+  const { ids, n, seqlen } = await fixtureWindows('eval-en.safetensors');
+  return model.tokenNll(Array.from({ length: n }, (_, i) => ids.slice(i * seqlen, (i + 1) * seqlen)));
+}
+
+async function pruned(model: LlamaModel, opts: PruneModelOptions): Promise<Map<string, Float32Array>> {
+  const calib = await fixtureWindows('calib-en.safetensors');
+  const weights = new Map<string, Float32Array>();
+  await pruneModel(model, opts.method === 'magnitude' ? null : calib, { ...opts, onMatrixPruned: (i, name, w) => void weights.set(`model.layers.${i}.${name}.weight`, w) });
+  return weights;
+}
+
+describe('pack16 / convert kernels', () => {
+  it('round f32 to BF16 and F16 bitwise as the CPU (nearest even, ties, subnormals, overflow) and unpack exactly', async () => {
+    const edge = [0, -0, 1, -1, 65504, 65520, 1e6, -1e6, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 5.960464477539063e-8, 1 + 2 ** -8, 1 + 3 * 2 ** -9, 1 + 2 ** -11, 1 + 3 * 2 ** -12, 3.4e38, -3.4e38, 1e-40, Infinity, -Infinity];
+    const x = new Float32Array([...edge, ...randn(4097, 7, 3), ...randn(1000, 8, 1e-6)]);
+    const n = x.length;
+    const src = gpu.upload(x, [n], 'x');
+    for (const [mode, f] of [['bf16', f32ToBf16Bits], ['f16', f32ToF16Bits]] as const) {
+      const packed = gpu.tensor([Math.ceil(n / 2)], 'u32', 'packed');
+      const back = gpu.tensor([n], 'f32', 'back');
+      ops.pack16(gpu, src, packed, n, mode);
+      ops.convert16(gpu, packed, back, n, mode);
+      const words = (await gpu.read(packed)) as Uint32Array;
+      const halves = new Uint16Array(words.buffer, words.byteOffset, n);
+      const bad: string[] = [];
+      for (let i = 0; i < n; i++) if (halves[i] !== f(x[i])) bad.push(`[${i}] ${x[i]}: gpu ${halves[i].toString(16)} cpu ${f(x[i]).toString(16)}`);
+      expect(bad.slice(0, 5), `${mode}: ${bad.length} mismatches`).toEqual([]);
+      // unpacking what was packed gives the 16-bit values; packing them again changes nothing
+      const b = await gpu.readF32(back);
+      const again = gpu.upload(b, [n], 'again');
+      const packed2 = gpu.tensor([Math.ceil(n / 2)], 'u32', 'packed2');
+      ops.pack16(gpu, again, packed2, n, mode);
+      expect(await gpu.read(packed2)).toEqual(words);
+      for (const t of [packed, back, again, packed2]) t.destroy();
+    }
+    src.destroy();
+  });
+
+  it('a packed matmul (scalar and vec4 loads, row chunks) is bitwise the f32 matmul of the same values', async () => {
+    for (const [M, N, K] of [[33, 130, 64], [3, 9, 7]]) {
+      const w32 = new Float32Array(randn(N * K, N + K, 2).map((v) => new Float32Array(new Uint32Array([f32ToBf16Bits(v) << 16]).buffer)[0]));
+      const bits = new Uint16Array(N * K + ((N * K) % 2));
+      for (let i = 0; i < N * K; i++) bits[i] = f32ToBf16Bits(w32[i]);
+      const x = gpu.upload(randn(M * K, M, 1), [M, K], 'x');
+      const wf = gpu.upload(w32, [N, K], 'w');
+      // two row chunks of 64 rows (the upload's chunking) when N > 64
+      const cut = N > 64 ? 64 : N;
+      const pk = [gpu.uploadBytes(new Uint8Array(bits.buffer, 0, cut * K * 2)), ...(N > cut ? [gpu.uploadBytes(new Uint8Array(bits.buffer, cut * K * 2, (N - cut) * K * 2))] : [])];
+      const packed: ops.ChunkedMatrix = { rows: N, cols: K, format: 'bf16', chunks: pk.map((t, c) => ({ tensor: t, rowStart: c * cut, rows: c === 0 ? cut : N - cut })) };
+      const plain: ops.ChunkedMatrix = { rows: N, cols: K, chunks: [{ tensor: wf, rowStart: 0, rows: N }] };
+      for (const tuning of [ops.MATMUL_SCALAR, undefined]) {
+        const a = gpu.tensor([M, N], 'f32', 'a');
+        const b = gpu.tensor([M, N], 'f32', 'b');
+        ops.matmul(gpu, x, M, plain, a, { tuning });
+        ops.matmul(gpu, x, M, packed, b, { tuning });
+        expect(await gpu.readF32(b), `${M}x${N}x${K} ${tuning ? 'scalar' : 'tuned'}`).toEqual(await gpu.readF32(a));
+        a.destroy();
+        b.destroy();
+      }
+      for (const t of [x, wf, ...pk]) t.destroy();
+    }
+  });
+});
+
+describe('a BF16 copy of stories260K', () => {
+  it('keeps half the weight bytes on the GPU and gives bitwise the perplexity of its f32 twin', async () => {
+    const before = gpu.memory().liveBytes;
+    const p = await load(fx.packed);
+    const packedBytes = gpu.memory().liveBytes - before;
+    const t = await load(fx.twin);
+    const twinBytes = gpu.memory().liveBytes - before - packedBytes;
+    // every matrix halves; the norm vectors stay f32
+    expect(packedBytes / twinBytes).toBeGreaterThan(0.5);
+    expect(packedBytes / twinBytes).toBeLessThan(0.51);
+    expect(LlamaModel.gpuWeightBytes(p.checkpoint)).toBeLessThan(0.51 * LlamaModel.gpuWeightBytes(t.checkpoint));
+    const a = await evalNll(p);
+    const b = await evalNll(t);
+    expect(a).toEqual(b);
+    p.destroy();
+    t.destroy();
+  });
+
+  for (const opts of [{ method: 'wanda', sparsity: 0.5 }, { method: 'magnitude', nm: { n: 2, m: 4 } }] as PruneModelOptions[]) {
+    it(`${opts.method} ${opts.nm ? '2:4' : '50 %'}: pruned weights and masks bitwise those of the f32 twin, then the same perplexity`, async () => {
+      const p = await load(fx.packed);
+      const t = await load(fx.twin);
+      const wp = await pruned(p, opts);
+      const wt = await pruned(t, opts);
+      expect(wp.size).toBe(5 * LINEAR_NAMES.length);
+      for (const [name, w] of wt) expect(wp.get(name), name).toEqual(w);
+      expect(await evalNll(p)).toEqual(await evalNll(t));
+      p.destroy();
+      t.destroy();
+    });
+  }
+
+  it('SparseGPT 50 %: the kept weights are written back as BF16 (nearest even) and the layer is 50 % sparse', async () => {
+    const p = await load(fx.packed);
+    const w = await pruned(p, { method: 'sparsegpt', sparsity: 0.5 });
+    for (const [name, v] of w) {
+      let zeros = 0;
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] === 0) zeros++;
+        const r = new Float32Array(new Uint32Array([f32ToBf16Bits(v[i]) << 16]).buffer)[0];
+        if (r !== v[i]) throw new Error(`${name}[${i}] = ${v[i]} is not a BF16 value`);
+      }
+      expect(zeros / v.length, name).toBeGreaterThanOrEqual(0.5);
+    }
+    const nll = (await evalNll(p)).flatMap((x) => [...x]);
+    expect(nll.every(Number.isFinite)).toBe(true);
+    p.destroy();
+  });
+});
