@@ -11,8 +11,8 @@ import { bytesToF32, encode16 } from '../../src/io/dtypes';
 
 const COPIED = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'generation_config.json'];
 
-/** Writes `<dst>/bf16` (or f16) and `<dst>/twin-f32` from `src`; returns their paths. */
-export async function write16BitCopies(src: string, dst: string, dtype: 'BF16' | 'F16' = 'BF16'): Promise<{ packed: string; twin: string }> {
+/** Writes `<dst>/bf16` (or f16) and (withTwin) `<dst>/twin-f32` from `src`; returns their paths. */
+export async function write16BitCopies(src: string, dst: string, dtype: 'BF16' | 'F16' = 'BF16', withTwin = true): Promise<{ packed: string; twin: string }> {
   const packed = join(dst, dtype.toLowerCase());
   const twin = join(dst, 'twin-f32');
   const ckpt = await openCheckpoint(dirFolder(src));
@@ -26,7 +26,7 @@ export async function write16BitCopies(src: string, dst: string, dtype: 'BF16' |
     b.push({ name, dtype: 'F32', shape: info.shape, data: bytesToF32(new Uint8Array(bits.buffer, 0, v.length * 2), dtype, name) });
   }
   await ckpt.close();
-  for (const [dir, tensors] of [[packed, a], [twin, b]] as const) {
+  for (const [dir, tensors] of withTwin ? [[packed, a], [twin, b]] as const : [[packed, a]] as const) {
     mkdirSync(dir, { recursive: true });
     for (const f of COPIED) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dir, f));
     const chunks = serializeSafetensors(tensors);
