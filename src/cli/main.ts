@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
-import { LocalEngine } from '../engine/engine';
+import { LocalEngine, parseSubmitBudget } from '../engine/engine';
 import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
 import { checkedDirFolder } from '../io/node';
 import { isHubId } from '../io/hub';
@@ -33,7 +33,7 @@ export function modelSpec(model: string): ModelSpec {
 }
 
 /** Settings of the global options (set before a command runs). */
-const cliSettings = { stallTimeoutMs: undefined as number | undefined };
+const cliSettings = { stallTimeoutMs: undefined as number | undefined, gpuSubmitBudget: undefined as number | undefined, loseDeviceAfterSubmits: undefined as number | undefined };
 
 /** --stall-timeout in milliseconds (undefined: the default). */
 export function cliStallTimeoutMs(): number | undefined {
@@ -50,7 +50,15 @@ class CliEngine extends LocalEngine {
 }
 
 export function createEngine(): LocalEngine {
-  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, gpuSubmitBudget: cliSettings.gpuSubmitBudget, loseDeviceAfterSubmits: cliSettings.loseDeviceAfterSubmits });
+}
+
+function parseBudget(v: string): number {
+  try {
+    return parseSubmitBudget(v, '--gpu-submit-budget');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function parseSeconds(v: string): number {
@@ -99,9 +107,14 @@ export function buildProgram(): Command {
     .description('Prune multilingual language models with per-language calibration, on WebGPU (Dawn in Node).')
     .version(VERSION)
     .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
+    .option('--gpu-submit-budget <flops>', 'most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s GPU for 0.5 s; docs/models.md)', parseBudget)
     .hook('preAction', (cmd) => {
-      const t = cmd.opts<{ stallTimeout?: number }>().stallTimeout;
-      cliSettings.stallTimeoutMs = t === undefined ? undefined : t * 1000;
+      const o = cmd.opts<{ stallTimeout?: number; gpuSubmitBudget?: number }>();
+      cliSettings.stallTimeoutMs = o.stallTimeout === undefined ? undefined : o.stallTimeout * 1000;
+      cliSettings.gpuSubmitBudget = o.gpuSubmitBudget;
+      // Fault injection for tests (a GPU reset mid-run): lose the device after this many submits.
+      const lose = process.env.POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS;
+      cliSettings.loseDeviceAfterSubmits = lose ? Number(lose) : undefined;
     });
 
   program

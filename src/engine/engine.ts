@@ -3,7 +3,9 @@
  * inside a Web Worker, see worker.ts).
  */
 import { PolyPruneError } from '../common/errors';
-import { Gpu, type GpuInfo } from '../gpu/device';
+import { Gpu, type GpuInfo, parseSubmitBudget } from '../gpu/device';
+
+export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
@@ -45,6 +47,13 @@ export interface EngineOptions {
   gpuMemoryBytes?: number;
   /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
   weightCache?: WeightCache;
+  /**
+   * Most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s integrated GPU for
+   * 0.5 s); a positive number (docs/models.md, "Work per submit").
+   */
+  gpuSubmitBudget?: number;
+  /** Fault injection for tests: the device is lost after this many submits. */
+  loseDeviceAfterSubmits?: number;
 }
 
 export interface LoadedModel {
@@ -104,11 +113,14 @@ export class LocalEngine implements Engine {
   /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
   private checkpointRefs = new Map<Checkpoint, number>();
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    if (options.gpuSubmitBudget !== undefined) parseSubmitBudget(options.gpuSubmitBudget);
+  }
 
   /** The device, created on first use. */
   async device(): Promise<Gpu> {
-    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait: this.options.politeWait }));
+    const { politeWait, gpuSubmitBudget: submitBudget, loseDeviceAfterSubmits } = this.options;
+    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait, submitBudget, loseDeviceAfterSubmits }));
     try {
       return await this.gpuPromise;
     } catch (e) {

@@ -3,7 +3,7 @@
  * T tokens, C hidden, H heads, Hkv kv heads, D head dim, F ffn, V vocab.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, Tensor, type Binding, u32, f32 } from './device';
+import { type Gpu, Tensor, type Binding, type Work, u32, f32, workCost } from './device';
 
 const MAXG = 65535;
 
@@ -82,19 +82,43 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
   const t = opts.tuning ?? matmulTuning(gpu, K, xOffset);
   const vec4 = t.VEC4 && K % 4 === 0 && xOffset % 4 === 0;
   const constants = { WGX: t.WGX, WGY: t.WGY, TK: t.TK, VEC4: vec4 ? 1 : 0, WPACK: WPACK[w.format ?? 'f32'] };
+  const xT = x instanceof Tensor ? x : x.tensor;
+  const wb = weightBytes(w.format ?? 'f32');
   for (const ch of w.chunks) {
     let bias: Binding = ch.tensor;
     if (opts.bias) bias = { tensor: opts.bias, offsetElems: ch.rowStart, numElems: ch.rows };
     if (opts.bias && ch.rowStart % 64 !== 0) throw new PolyPruneError('INTERNAL', 'bias chunk offset must be 64-aligned');
-    gpu.dispatch('nn/matmul', [true, true, true, false, true, true, true], {
-      params: [u32(M), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
-      // x4/w4 view the same ranges as vec4 (read only when VEC4; a vec4 view needs at least 16 bytes);
-      // wp is the packed view of the weights (read only when WPACK != 0).
-      bindings: [x, ch.tensor, bias, out, vec4 ? x : ch.tensor, ch.tensor, ch.tensor],
-      workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(M / (4 * t.WGY)), 1],
-      constants,
-    });
+    // Work per submit: rows of x (and out) in slices of 64 when the whole product is over the budget.
+    // Each output is the same fma chain in every slice, so the result is bitwise the same.
+    const work = (m: number): Work => ({ flops: 2 * m * ch.rows * K, bytes: 4 * m * K + wb * ch.rows * K + 4 * m * ch.rows });
+    const slice = rowsWithin(gpu, M, work);
+    for (let m0 = 0; m0 < M; m0 += slice) {
+      const m = Math.min(slice, M - m0);
+      const xs: Binding = slice >= M ? x : { tensor: xT, offsetElems: xOffset + m0 * K, numElems: m * K };
+      const os: Binding = slice >= M ? out : { tensor: out, offsetElems: m0 * ldOut, numElems: (m - 1) * ldOut + colOffset + ch.rowStart + ch.rows };
+      gpu.dispatch('nn/matmul', [true, true, true, false, true, true, true], {
+        params: [u32(m), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
+        // x4/w4 view the same ranges as vec4 (read only when VEC4; a vec4 view needs at least 16 bytes);
+        // wp is the packed view of the weights (read only when WPACK != 0).
+        bindings: [xs, ch.tensor, bias, os, vec4 ? xs : ch.tensor, ch.tensor, ch.tensor],
+        workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(m / (4 * t.WGY)), 1],
+        constants,
+        work: work(m),
+      });
+    }
   }
+}
+
+/**
+ * Rows per dispatch so that work(rows) stays within the GPU's submit budget: all `rows` when they fit,
+ * else a multiple of 64 (binding offsets of 64 rows stay 256-byte aligned), at least 64.
+ */
+export function rowsWithin(gpu: Gpu, rows: number, work: (rows: number) => Work): number {
+  if (workCost(work(rows)) <= gpu.submitBudget || rows <= 64) return rows;
+  let lo = 64;
+  for (let r = 128; r < rows && workCost(work(r)) <= gpu.submitBudget; r += 64) lo = r;
+  gpu.noteSplit();
+  return lo;
 }
 
 /** out (T, C) = rows of the embedding table for ids (T). */
@@ -191,6 +215,8 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, 
     params: [u32(T), u32(S), u32(H), u32(Hkv), u32(D), f32(1 / Math.sqrt(D)), u32(prefix ? 1 : 0)],
     bindings: [q, k, v, o, prefix?.k ?? k, prefix?.v ?? v, prefix?.meta ?? q],
     workgroups: [Math.ceil(T / 64), H, 1],
+    // causal: each query attends (S + 1) / 2 keys on average (plus its prefix): QK^T and PV
+    work: { flops: 4 * T * ((S + 1) / 2 + (prefix?.maxPrefix ?? 0)) * H * D, bytes: 4 * T * (2 * H * D + 2 * Hkv * D) },
   });
 }
 

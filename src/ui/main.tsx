@@ -4,12 +4,13 @@ import { createRoot } from 'react-dom/client';
 import { createWorkerEngine } from '../engine/client';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
+import { engineSettings } from './paths';
 import { initHistory } from './store/actions/history';
 import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';
 import './styles/base.css';
 
-const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e) });
+const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e), settings: engineSettings() });
 connectEngine(engine);
 installTestHook(engine);
 

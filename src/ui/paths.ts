@@ -46,3 +46,19 @@ export function hubEndpoint(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Engine settings from the page URL, passed to the engine worker as they are (it checks them):
+ * `?gpuSubmitBudget=<flops>`, the most GPU work per submitted command buffer (default 1e12, a 2 TFLOP/s
+ * GPU for 0.5 s; lower it for a slow GPU whose driver resets the page), and
+ * `?loseDeviceAfterSubmits=<n>`, fault injection for tests (the GPU device is lost after n submits).
+ */
+export function engineSettings(): { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string } {
+  const q = new URLSearchParams(document.location.search);
+  const out: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string } = {};
+  const budget = q.get('gpuSubmitBudget');
+  if (budget !== null) out.gpuSubmitBudget = budget;
+  const lose = q.get('loseDeviceAfterSubmits');
+  if (lose !== null) out.loseDeviceAfterSubmits = lose;
+  return out;
+}

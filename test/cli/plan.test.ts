@@ -125,3 +125,31 @@ describe('packed 16-bit weights in the plan (issue 22)', () => {
     }
   });
 });
+
+describe('GPU submit budget and a lost device in the CLI (issue 22)', () => {
+  it('--gpu-submit-budget 0 or -1 is refused with what to give', async () => {
+    for (const bad of ['0', '-1', 'lots']) {
+      const r = await cli(['--gpu-submit-budget', bad, 'info', '--model', requireShared(FIXTURE)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--gpu-submit-budget must be a positive number of flops per submit \(for example 1e12/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a device lost mid-prune: one clear line, exit 1, no output folder, no hang', async () => {
+    const out = path.join(tmp.dir, 'lost-out');
+    const args = ['prune', '--model', requireShared(FIXTURE), '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '--out', out];
+    const r = await new Promise<{ code: number; stderr: string }>((done) => {
+      const p = spawn(process.execPath, [BIN, ...args], { timeout: 120_000, env: { ...process.env, POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS: '80' } });
+      let stderr = '';
+      p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      p.on('close', (code) => done({ code: code ?? -1, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*reload the model/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const { existsSync, readdirSync } = await import('node:fs');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('lost-out'))).toEqual([]);
+  });
+});
