@@ -9,7 +9,7 @@ import { LocalEngine, parseSubmitBudget } from '../engine/engine';
 import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
 import { checkedDirFolder } from '../io/node';
 import { isHubId } from '../io/hub';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -42,6 +42,17 @@ export function cliStallTimeoutMs(): number | undefined {
 
 /** The engine with the CLI's habits: load warnings printed on stderr (stdout stays clean for --json). */
 class CliEngine extends LocalEngine {
+  /**
+   * With POLYPRUNE_GPU_STATS_FILE set (benchmarks: tools/size-ladder), the engine's peak GPU bytes and
+   * submit counts are written there as JSON when the command ends.
+   */
+  override async dispose(): Promise<void> {
+    const file = process.env.POLYPRUNE_GPU_STATS_FILE;
+    const stats = file ? await this.gpuStats() : null;
+    await super.dispose();
+    if (file && stats) writeFileSync(file, JSON.stringify(stats));
+  }
+
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     const s = await super.loadModel(spec, opts);
     for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);

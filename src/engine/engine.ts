@@ -3,7 +3,7 @@
  * inside a Web Worker, see worker.ts).
  */
 import { PolyPruneError } from '../common/errors';
-import { Gpu, type GpuInfo, parseSubmitBudget } from '../gpu/device';
+import { Gpu, type GpuInfo, type SubmitStats, parseSubmitBudget } from '../gpu/device';
 
 export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
@@ -587,6 +587,14 @@ export class LocalEngine implements Engine {
     } finally {
       lt.destroy();
     }
+  }
+
+  /** GPU memory (live and peak bytes allocated through the engine) and submit counts; null before the device exists. */
+  async gpuStats(): Promise<{ peakBytes: number; liveBytes: number; submits: SubmitStats } | null> {
+    const g = this.gpuPromise ? await this.gpuPromise.catch(() => null) : null;
+    if (!g) return null;
+    const m = g.memory();
+    return { peakBytes: m.peakBytes, liveBytes: m.liveBytes, submits: g.submits() };
   }
 
   async dispose(): Promise<void> {

@@ -129,7 +129,9 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const perTokenWidest = widest * f32;
   const chunkCap = Math.max(1, Math.floor(maxBind / perTokenWidest));
   if (seqlen > chunkCap) problems.push(`One window of ${seqlen} tokens needs ${gib(seqlen * perTokenWidest)} per activation buffer (${widest} wide); this adapter's bindings hold ${chunkCap} tokens. Use --seqlen ${chunkCap} or less.`);
-  const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap) / seqlen) * seqlen);
+  // (a prune's chunk holds at most its nsamples windows)
+  const calibTokens = pruning && req.method !== 'magnitude' ? (req.nsamples ?? 128) * seqlen : Infinity;
+  const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap, calibTokens) / seqlen) * seqlen);
   items.push({ kind: 'forward temporaries', bytes: chunkTokens * (3 * C + 2 * H * D + 2 * Hkv * D + 2 * F) * f32, note: `one chunk of ${chunkTokens} tokens` });
 
   let biggest = { what: `64 rows of the widest weight (${widest} columns)`, bytes: 64 * widest * f32 };
