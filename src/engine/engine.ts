@@ -183,10 +183,12 @@ export class LocalEngine implements Engine {
       validateCheckpoint(cfg, checkpoint);
       let stored = 0;
       let asF32 = 0;
+      let largest = 0;
       for (const n of checkpoint.names()) {
         const i = checkpoint.info(n);
         stored += i.byteLength;
         asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+        largest = Math.max(largest, i.byteLength);
       }
       const gpu = await this.device();
       return planRun(cfg, query, {
@@ -195,6 +197,7 @@ export class LocalEngine implements Engine {
         f32Bytes: asF32,
         packed: LlamaModel.keepsPacked(checkpoint),
         gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
+        largestTensorBytes: largest,
         remote: spec.kind === 'url' || spec.kind === 'hub',
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,

@@ -48,6 +48,8 @@ export interface PlanEnvironment {
   hostMemoryBytes?: number;
   /** Force resident layers (default: as LlamaModel.load decides). */
   resident?: boolean;
+  /** Bytes of the largest tensor as stored (a load holds one tensor's bytes at a time on the host). */
+  largestTensorBytes?: number;
 }
 
 export interface PlanItem {
@@ -65,6 +67,11 @@ export interface RunPlan {
   downloadBytes: number;
   /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
   hostBytes: number;
+  /**
+   * Host memory a load holds at its peak beyond the runtime itself: the largest tensor as read, and its
+   * copy on the way to the GPU (tensors are read and uploaded one at a time).
+   */
+  loadHostBytes: number;
   resident: boolean;
   /** 16-bit weight matrices kept packed on the GPU (2 bytes an element). */
   packed: boolean;
@@ -191,6 +198,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     biggestBinding: biggest,
     downloadBytes: env.remote ? env.checkpointBytes : 0,
     hostBytes,
+    loadHostBytes: 2 * (env.largestTensorBytes ?? 0),
     resident,
     packed,
     weightBytes: headBytes + layerCount * layerBytes,
@@ -207,7 +215,7 @@ export function describePlan(p: RunPlan): string[] {
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${gib(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${gib(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${gib(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${gib(p.limits.maxBindingBytes)} per binding, ${gib(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''}`);
+  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''} (loading: ${gib(p.loadHostBytes)}, one tensor at a time)`);
   lines.push(`weights on the GPU: ${gib(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${gib(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);

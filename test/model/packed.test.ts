@@ -235,3 +235,17 @@ describe('a BF16 copy of the bundled model (public/models/polyprune-ml)', () => 
     await checkAgainstNumpy(copy.packed, calib, evalW, 0.5);
   });
 });
+
+describe('dtypes that cannot be kept packed', () => {
+  it('FP8 and I8 weights are refused by name from the headers, before any weight is read', async () => {
+    const { validateCheckpoint } = await import('../../src/io/config');
+    const folder = dirFolder(fx.packed);
+    const cfg = await loadModelConfig(folder);
+    const ckpt = await openCheckpoint(folder);
+    for (const dtype of ['F8_E4M3', 'I8'] as const) {
+      const fake = { location: 'fp8-model', names: () => ckpt.names(), has: (n: string) => ckpt.has(n), info: (n: string) => (n.endsWith('q_proj.weight') ? { ...ckpt.info(n), dtype } : ckpt.info(n)) };
+      expect(() => validateCheckpoint(cfg, fake)).toThrow(dtype === 'I8' ? /dtype I8, expected F32, F16 or BF16[\s\S]*8-bit weights cannot be kept packed/ : /dtype F8_E4M3, expected F32, F16 or BF16[\s\S]*F8_E4M3 \(FP8\) weights cannot be kept on the GPU as they are.*Use the model's BF16 or F16 release/);
+    }
+    await ckpt.close();
+  });
+});

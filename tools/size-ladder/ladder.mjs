@@ -135,21 +135,21 @@ function byteChars() {
 /** A byte-level BPE tokenizer.json with exactly V ids: 256 bytes, letter n-gram merges, then BOS/EOS. */
 function writeTokenizer(dir, V) {
   const bytes = byteChars();
-  const vocab = {};
-  bytes.forEach((c, i) => (vocab[c] = i));
+  const vocab = new Map();
+  bytes.forEach((c, i) => vocab.set(c, i));
   const merges = [];
   const want = V - 2;
   const letters = [bytes[32], ...'etaoinshrdlcumwfgypbvkjxqz'];
   let level = letters.slice(); // tokens of the previous length, in order
-  while (Object.keys(vocab).length < want) {
+  while (vocab.size < want) {
     const next = [];
     outer: for (const a of level) {
       for (const b of letters) {
         if (b === bytes[32]) continue; // the space (Ġ) only starts a word
-        if (Object.keys(vocab).length >= want) break outer;
+        if (vocab.size >= want) break outer;
         const t = a + b;
-        if (t in vocab) continue;
-        vocab[t] = Object.keys(vocab).length;
+        if (vocab.has(t)) continue;
+        vocab.set(t, vocab.size);
         merges.push(`${a} ${b}`);
         next.push(t);
       }
@@ -157,15 +157,14 @@ function writeTokenizer(dir, V) {
     if (next.length === 0) break;
     level = next;
   }
-  let id = Object.keys(vocab).length;
-  while (id < want) vocab[`<|unused_${id}|>`] = id++;
+  while (vocab.size < want) vocab.set(`<|unused_${vocab.size}|>`, vocab.size);
   const special = (content, i) => ({ id: i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const bl = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const tok = {
     version: '1.0', truncation: null, padding: null,
     added_tokens: [special('<|begin_of_text|>', V - 2), special('<|end_of_text|>', V - 1)],
     normalizer: null, pre_tokenizer: bl, post_processor: { ...bl, trim_offsets: false }, decoder: bl,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: Object.fromEntries(vocab), merges },
   };
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', add_bos_token: false, tokenizer_class: 'PreTrainedTokenizerFast' }));
