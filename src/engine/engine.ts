@@ -120,6 +120,8 @@ export class LocalEngine implements Engine {
   /** The device, created on first use. */
   async device(): Promise<Gpu> {
     const { politeWait, gpuSubmitBudget: submitBudget, loseDeviceAfterSubmits } = this.options;
+    // A lost device stays lost: models loaded on it fail with GPU_DEVICE_LOST, new loads get a new device.
+    if (this.gpuPromise && (await this.gpuPromise.catch(() => null))?.isLost) this.gpuPromise = null;
     this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait, submitBudget, loseDeviceAfterSubmits }));
     try {
       return await this.gpuPromise;

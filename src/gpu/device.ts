@@ -312,6 +312,11 @@ export class Gpu {
     this.submitStats.splitDispatches++;
   }
 
+  /** Whether the device was lost (a driver reset, or destroyed): nothing runs on it any more. */
+  get isLost(): boolean {
+    return this.lostInfo !== null;
+  }
+
   /** What the per-submit budget did so far. */
   submits(): SubmitStats {
     return { ...this.submitStats };
