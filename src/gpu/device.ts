@@ -4,6 +4,9 @@
  * batched dispatch and readback.
  */
 import { PolyPruneError } from '../common/errors';
+import { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
+
+export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
 import { shaderSource } from './shaders';
 
 /** Limits we raise to what the adapter offers (defaults are far too small for model weights). */
@@ -69,31 +72,12 @@ export interface Work {
   bytes: number;
 }
 
-/**
- * Default work per submit (command buffer), in flop-equivalents: what a 2 TFLOP/s integrated GPU does
- * in 0.5 s, well inside the operating system's GPU watchdog (about 2 s on Windows) that makes a
- * browser kill a page whose GPU work runs too long in one go. docs/models.md, "Work per submit".
- */
-export const DEFAULT_SUBMIT_BUDGET = 1e12;
-
 /** A byte of memory traffic counts as this many flops (2 TFLOP/s over 100 GB/s of memory bandwidth). */
 export const FLOPS_PER_BYTE = 20;
 
 /** Flop-equivalents of a dispatch's work. */
 export function workCost(w: Work): number {
   return w.flops + FLOPS_PER_BYTE * w.bytes;
-}
-
-/** A submit budget from the user (engine option, `--gpu-submit-budget`, `?gpuSubmitBudget=`): a positive number of flops. */
-export function parseSubmitBudget(v: unknown, what = 'GPU submit budget'): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
-    throw new PolyPruneError(
-      'BAD_ARGUMENT',
-      `${what} must be a positive number of flops per submit (for example 1e12, the default: a 2 TFLOP/s GPU for 0.5 s); got '${String(v)}'.`,
-    );
-  }
-  return n;
 }
 
 export interface DispatchArgs {

@@ -10,7 +10,9 @@ import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';
 import './styles/base.css';
 
-const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e), settings: engineSettings() });
+const page = engineSettings();
+const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e), settings: page.settings });
+if (page.problem) reportError('app', page.problem);
 connectEngine(engine);
 installTestHook(engine);
 
