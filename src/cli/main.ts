@@ -6,11 +6,11 @@ import { PolyPruneError } from '../common/errors';
 import { escapeControls } from '../common/text';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
-import { LocalEngine } from '../engine/engine';
+import { LocalEngine, parseSubmitBudget } from '../engine/engine';
 import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
 import { checkedDirFolder } from '../io/node';
 import { isHubId } from '../io/hub';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -36,7 +36,7 @@ export function modelSpec(model: string): ModelSpec {
 }
 
 /** Settings of the global options (set before a command runs). */
-const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined };
+const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined, gpuSubmitBudget: undefined as number | undefined, loseDeviceAfterSubmits: undefined as number | undefined };
 
 /** --stall-timeout in milliseconds (undefined: the default). */
 export function cliStallTimeoutMs(): number | undefined {
@@ -55,6 +55,17 @@ class CliEngine extends LocalEngine {
     return super.op(opts, (signal) => fn(AbortSignal.any([signal, cliSignal()])));
   }
 
+  /**
+   * With POLYPRUNE_GPU_STATS_FILE set (benchmarks: tools/size-ladder), the engine's peak GPU bytes and
+   * submit counts are written there as JSON when the command ends.
+   */
+  override async dispose(): Promise<void> {
+    const file = process.env.POLYPRUNE_GPU_STATS_FILE;
+    const stats = file ? await this.gpuStats() : null;
+    await super.dispose();
+    if (file && stats) writeFileSync(file, JSON.stringify(stats));
+  }
+
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     const s = await super.loadModel(spec, opts);
     for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
@@ -63,13 +74,21 @@ class CliEngine extends LocalEngine {
 }
 
 export function createEngine(): LocalEngine {
-  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate, gpuSubmitBudget: cliSettings.gpuSubmitBudget, loseDeviceAfterSubmits: cliSettings.loseDeviceAfterSubmits });
 }
 
 function parseRate(v: string): number {
   const n = Number(v);
   if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--min-rate must be a number of bytes per second >= 0 (got '${v}').`);
   return n;
+}
+
+function parseBudget(v: string): number {
+  try {
+    return parseSubmitBudget(v, '--gpu-submit-budget');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function parseSeconds(v: string): number {
@@ -140,10 +159,15 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
     .option('--min-rate <bytes/s>', `fail a download slower than this on average over a --stall-timeout span (0 = no minimum)`, parseRate, DEFAULT_MIN_RATE_BYTES_PER_S)
+    .option('--gpu-submit-budget <flops>', 'most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s GPU for 0.5 s; docs/models.md)', parseBudget)
     .hook('preAction', (cmd) => {
-      const { stallTimeout: t, minRate } = cmd.opts<{ stallTimeout?: number; minRate?: number }>();
-      cliSettings.stallTimeoutMs = t === undefined ? undefined : t * 1000;
-      cliSettings.minRate = minRate;
+      const o = cmd.opts<{ stallTimeout?: number; minRate?: number; gpuSubmitBudget?: number }>();
+      cliSettings.stallTimeoutMs = o.stallTimeout === undefined ? undefined : o.stallTimeout * 1000;
+      cliSettings.minRate = o.minRate;
+      cliSettings.gpuSubmitBudget = o.gpuSubmitBudget;
+      // Fault injection for tests (a GPU reset mid-run): lose the device after this many submits.
+      const lose = process.env.POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS;
+      cliSettings.loseDeviceAfterSubmits = lose ? Number(lose) : undefined;
     });
 
   program

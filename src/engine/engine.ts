@@ -3,7 +3,9 @@
  * inside a Web Worker, see worker.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { Gpu, type GpuInfo } from '../gpu/device';
+import { Gpu, type GpuInfo, type SubmitStats, parseSubmitBudget } from '../gpu/device';
+
+export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
 import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
@@ -48,6 +50,13 @@ export interface EngineOptions {
   gpuMemoryBytes?: number;
   /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
   weightCache?: WeightCache;
+  /**
+   * Most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s integrated GPU for
+   * 0.5 s); a positive number (docs/models.md, "Work per submit").
+   */
+  gpuSubmitBudget?: number;
+  /** Fault injection for tests: the device is lost after this many submits. */
+  loseDeviceAfterSubmits?: number;
 }
 
 export interface LoadedModel {
@@ -107,11 +116,16 @@ export class LocalEngine implements Engine {
   /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
   private checkpointRefs = new Map<Checkpoint, number>();
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    if (options.gpuSubmitBudget !== undefined) parseSubmitBudget(options.gpuSubmitBudget);
+  }
 
   /** The device, created on first use. */
   async device(): Promise<Gpu> {
-    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait: this.options.politeWait }));
+    const { politeWait, gpuSubmitBudget: submitBudget, loseDeviceAfterSubmits } = this.options;
+    // A lost device stays lost: models loaded on it fail with GPU_DEVICE_LOST, new loads get a new device.
+    if (this.gpuPromise && (await this.gpuPromise.catch(() => null))?.isLost) this.gpuPromise = null;
+    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait, submitBudget, loseDeviceAfterSubmits }));
     try {
       return await this.gpuPromise;
     } catch (e) {
@@ -178,16 +192,21 @@ export class LocalEngine implements Engine {
       validateCheckpoint(cfg, checkpoint);
       let stored = 0;
       let asF32 = 0;
+      let largest = 0;
       for (const n of checkpoint.names()) {
         const i = checkpoint.info(n);
         stored += i.byteLength;
         asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+        largest = Math.max(largest, i.byteLength);
       }
       const gpu = await this.device();
       return planRun(cfg, query, {
         limits: gpu.info.limits,
         checkpointBytes: stored,
         f32Bytes: asF32,
+        packed: LlamaModel.keepsPacked(checkpoint),
+        gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
+        largestTensorBytes: largest,
         remote: spec.kind === 'url' || spec.kind === 'hub',
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,
@@ -581,6 +600,14 @@ export class LocalEngine implements Engine {
     } finally {
       lt.destroy();
     }
+  }
+
+  /** GPU memory (live and peak bytes allocated through the engine) and submit counts; null before the device exists. */
+  async gpuStats(): Promise<{ peakBytes: number; liveBytes: number; submits: SubmitStats } | null> {
+    const g = this.gpuPromise ? await this.gpuPromise.catch(() => null) : null;
+    if (!g) return null;
+    const m = g.memory();
+    return { peakBytes: m.peakBytes, liveBytes: m.liveBytes, submits: g.submits() };
   }
 
   async dispose(): Promise<void> {

@@ -17,7 +17,7 @@
  * loaded; the export itself reads and writes one tensor at a time.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { dtypeSize, numel, type SafetensorsDtype } from '../io/dtypes';
+import { dtypeSize, f32ToBf16Bits, f32ToF16Bits, numel, type SafetensorsDtype } from '../io/dtypes';
 import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE, type LlmCompressorStatus } from './recipe';
 import { safetensorsLayout, serializeSafetensors, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
 import type { ProgressCallback } from '../common/progress';
@@ -47,44 +47,8 @@ export const COPIED_FILES = [
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
-// f32 -> 16-bit floats, round to nearest even
-
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-
-/** bfloat16 bits of x (round to nearest even; NaN stays a quiet NaN). */
-export function f32ToBf16Bits(x: number): number {
-  f32buf[0] = x;
-  const u = u32buf[0];
-  if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return ((u >>> 16) | 0x40) & 0xffff;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** IEEE half bits of x (round to nearest even, overflow to infinity, subnormals exact). */
-export function f32ToF16Bits(x: number): number {
-  f32buf[0] = x;
-  const u = u32buf[0];
-  const sign = (u >>> 16) & 0x8000;
-  const e = (u >>> 23) & 0xff;
-  let m = u & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 | (m >>> 13) : 0);
-  const exp = e - 127 + 15;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - exp;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (exp << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+// f32 -> 16-bit floats, round to nearest even: src/io/dtypes.ts (the engine packs weights with them too)
+export { f32ToBf16Bits, f32ToF16Bits };
 
 /** f32 values as little-endian bytes of `dtype` (F32, BF16 or F16). */
 export function encodeFloats(w: Float32Array, dtype: SafetensorsDtype): Uint8Array {

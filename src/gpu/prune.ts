@@ -3,8 +3,8 @@
  * Shapes: K in_features (columns), N out_features (rows), B windows of S tokens.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, type Tensor, u32, f32 } from './device';
-import { grid1d, matmul } from './ops';
+import { type Binding, type Gpu, type Tensor, type Work, u32, f32, workCost } from './device';
+import { grid1d, matmul, rowsWithin } from './ops';
 
 const MAXG = 65535;
 
@@ -32,12 +32,25 @@ export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler:
 export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);
   if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
-  const rowTiles = panel ? Math.ceil(panel.hRows / 64) : tiles;
-  gpu.dispatch('prune/hessian', [true, true, false], {
-    params: [u32(K), u32(B), u32(S), u32(row0), u32(panel ? 1 : 0), u32(panel?.hRow0 ?? 0), u32(panel?.hRows ?? K)],
-    bindings: [x, coef, H],
-    workgroups: [tiles, rowTiles, 1],
-  });
+  // rows of H a dispatch updates: the whole (symmetric: half the tiles) or a panel (every tile)
+  const work = (rows: number, whole: boolean): Work => ({ flops: 2 * rows * K * B * S * (whole ? 0.5 : 1), bytes: 4 * (B * S * K + 2 * rows * K) });
+  const dispatch = (h: Binding, pn: { hRow0: number; hRows: number } | undefined, w: Work) =>
+    gpu.dispatch('prune/hessian', [true, true, false], {
+      params: [u32(K), u32(B), u32(S), u32(row0), u32(pn ? 1 : 0), u32(pn?.hRow0 ?? 0), u32(pn?.hRows ?? K)],
+      bindings: [x, coef, h],
+      workgroups: [tiles, pn ? Math.ceil(pn.hRows / 64) : tiles, 1],
+      work: w,
+    });
+  const rows = panel?.hRows ?? K;
+  // Over the submit budget: the same update in 64-row-aligned panels (the kernel's panel mode, bitwise
+  // the same values), each its own dispatch, bound at its row offset inside H.
+  if (workCost(work(rows, !panel)) <= gpu.submitBudget) return dispatch(H, panel, work(rows, !panel));
+  const per = rowsWithin(gpu, rows, (r) => work(r, false));
+  const base = panel?.hRow0 ?? 0;
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r = Math.min(per, rows - r0);
+    dispatch({ tensor: H, offsetElems: r0 * K, numElems: r * K }, { hRow0: base + r0, hRows: r }, work(r, false));
+  }
 }
 
 /** out (n) <- w * h (first) or out + w * h: one source's term of the mixer's Hessian sum_s w_s H_s. */

@@ -469,7 +469,9 @@ export function validateCheckpoint(
       hints.add(
         info.dtype === 'F64'
           ? 'F64 weights are not supported; convert them to F32 (e.g. model.float() in PyTorch) and save again.'
-          : 'Quantized or integer checkpoints are not supported; use the original F32/F16/BF16 weights.',
+          : info.dtype.startsWith('F8')
+            ? `${info.dtype} (FP8) weights cannot be kept on the GPU as they are: PolyPrune keeps F32, or BF16/F16 packed two per word. Use the model's BF16 or F16 release.`
+            : 'Quantized or integer checkpoints are not supported (8-bit weights cannot be kept packed as 16-bit); use the original F32/F16/BF16 weights.',
       );
     }
   }
