@@ -93,3 +93,36 @@ export function writeCorpusFixture(root = mkdtempSync(join(tmpdir(), 'pp-hubds-'
     docs: { mc4de0, mc4de1, mc4deVal, fw, wiki },
   };
 }
+
+/**
+ * lm-eval task datasets in the Hub's parquet conversion (`refs/convert/parquet`, `<config>/<split>/`):
+ * XCOPA Italian test items from ../shared (first `n`), as cambridgeltl/xcopa; returns the JSONL of
+ * the same items for the local-file comparison.
+ */
+export function writeXcopaFixture(root: string, xcopaJsonl: string, n: number): { datasets: HubFixture['datasets']; jsonl: string } {
+  const items = xcopaJsonl
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n)
+    .map((l) => JSON.parse(l) as { premise: string; choice1: string; choice2: string; question: string; label: number; idx: number; changed: boolean });
+  const dir = join(root, 'xcopa');
+  const col = <K extends keyof (typeof items)[0]>(k: K) => items.map((it) => it[k]);
+  write(
+    dir,
+    'it/test/0000.parquet',
+    parquetOf(
+      [
+        { name: 'premise', data: col('premise'), type: 'STRING' },
+        { name: 'choice1', data: col('choice1'), type: 'STRING' },
+        { name: 'choice2', data: col('choice2'), type: 'STRING' },
+        { name: 'question', data: col('question'), type: 'STRING' },
+        { name: 'label', data: BigInt64Array.from(col('label').map(BigInt)), type: 'INT64' },
+        { name: 'idx', data: col('idx'), type: 'INT32' },
+        { name: 'changed', data: col('changed'), type: 'BOOLEAN' },
+      ],
+      8,
+    ),
+  );
+  write(dir, 'it/validation/0000.parquet', parquetOf([{ name: 'premise', data: ['x'], type: 'STRING' }], 1));
+  return { datasets: { 'cambridgeltl/xcopa': { dir, revisions: ['refs/convert/parquet'] } }, jsonl: items.map((it) => JSON.stringify(it)).join('\n') + '\n' };
+}
