@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createExperimentSlice, DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from '../src/ui/store/experimentSlice';
+import { createExperimentSlice, DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from '../src/ui/features/experiment/experimentSlice';
 
 interface Cell {
   acc: number;

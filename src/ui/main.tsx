@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { createWorkerEngine } from '../engine/client';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
-import { initHistory } from './store/actions/history';
+import { initHistory } from './features/history/actions';
 import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';
 import './styles/base.css';

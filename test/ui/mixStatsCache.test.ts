@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto';
 import { describe, it, expect, afterAll } from 'vitest';
 import type { StatsData } from '../../src/engine/api';
-import { closeMixStatsDb, deleteMixStats, listMixStats, loadMixStats, saveMixStats, statsKey } from '../../src/ui/mixStatsCache';
+import { closeMixStatsDb, deleteMixStats, listMixStats, loadMixStats, saveMixStats, statsKey } from '../../src/ui/features/mixer/mixStatsCache';
 
 function data(model: string, seed: number, n = 3): StatsData {
   const rnd = (k: number) => Float32Array.from({ length: k }, () => Math.random() * 10);

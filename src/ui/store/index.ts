@@ -3,16 +3,16 @@
  * selectors; engine work goes through the module-level actions in ./actions.ts.
  */
 import { create } from 'zustand';
-import { createGpuSlice } from './gpuSlice';
+import { createGpuSlice } from '../features/gpu/gpuSlice';
 import { createMessagesSlice } from './messagesSlice';
-import { createModelSlice } from './modelSlice';
+import { createModelSlice } from '../features/model/modelSlice';
 import { createOpsSlice } from './opsSlice';
-import { createPerplexitySlice } from './perplexitySlice';
-import { createPruneSlice } from './pruneSlice';
-import { createExperimentSlice } from './experimentSlice';
-import { createTasksSlice } from './tasksSlice';
-import { createHistorySlice } from './historySlice';
-import { createMixerSlice } from './mixerSlice';
+import { createPerplexitySlice } from '../features/perplexity/perplexitySlice';
+import { createPruneSlice } from '../features/prune/pruneSlice';
+import { createExperimentSlice } from '../features/experiment/experimentSlice';
+import { createTasksSlice } from '../features/tasks/tasksSlice';
+import { createHistorySlice } from '../features/history/historySlice';
+import { createMixerSlice } from '../features/mixer/mixerSlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -29,13 +29,13 @@ export const useAppStore = create<AppState>()((...a) => ({
 }));
 
 export type { AppState } from './types';
-export type { GpuStatus } from './gpuSlice';
-export type { LanguageList, PplRecord, TextSource } from './perplexitySlice';
-export type { PruneMethod, SparsityPattern, LayerProfileSetting } from './pruneSlice';
-export { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from './experimentSlice';
-export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from './experimentSlice';
-export type { TaskFile, TaskRow, UdhrList } from './tasksSlice';
+export type { GpuStatus } from '../features/gpu/gpuSlice';
+export type { LanguageList, PplRecord, TextSource } from '../features/perplexity/perplexitySlice';
+export type { PruneMethod, SparsityPattern, LayerProfileSetting } from '../features/prune/pruneSlice';
+export { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from '../features/experiment/experimentSlice';
+export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from '../features/experiment/experimentSlice';
+export type { TaskFile, TaskRow, UdhrList } from '../features/tasks/tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
-export type { MixStatsView, MixUpdateView, MixConfirmView } from './mixerSlice';
-export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from './historySlice';
+export type { MixStatsView, MixUpdateView, MixConfirmView } from '../features/mixer/mixerSlice';
+export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from '../features/history/historySlice';

@@ -1,14 +1,14 @@
-import { GpuStatus } from '../GpuStatus/GpuStatus';
+import { GpuStatus } from '../../features/gpu/GpuStatus/GpuStatus';
 import { Messages } from '../Messages/Messages';
-import { ModelPanel } from '../ModelPanel/ModelPanel';
-import { PerplexityPanel } from '../PerplexityPanel/PerplexityPanel';
-import { PrunePanel } from '../PrunePanel/PrunePanel';
-import { ExperimentPanel } from '../ExperimentPanel/ExperimentPanel';
+import { ModelPanel } from '../../features/model/ModelPanel/ModelPanel';
+import { PerplexityPanel } from '../../features/perplexity/PerplexityPanel/PerplexityPanel';
+import { PrunePanel } from '../../features/prune/PrunePanel/PrunePanel';
+import { ExperimentPanel } from '../../features/experiment/ExperimentPanel/ExperimentPanel';
 import { useWindowDrop } from './useWindowDrop';
-import { TasksPanel } from '../TasksPanel/TasksPanel';
-import { HistoryBanner } from '../HistoryPanel/HistoryBanner';
-import { HistoryPanel } from '../HistoryPanel/HistoryPanel';
-import { MixerPanel } from '../MixerPanel/MixerPanel';
+import { TasksPanel } from '../../features/tasks/TasksPanel/TasksPanel';
+import { HistoryBanner } from '../../features/history/HistoryPanel/HistoryBanner';
+import { HistoryPanel } from '../../features/history/HistoryPanel/HistoryPanel';
+import { MixerPanel } from '../../features/mixer/MixerPanel/MixerPanel';
 import './App.css';
 
 export function App() {

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { dropAnywhere, reportError } from '../../store/actions';
-import { filesFromDrop } from '../ModelPanel/dropFiles';
+import { filesFromDrop } from '../../features/model/ModelPanel/dropFiles';
 
 /**
  * Files dropped anywhere outside a drop zone never make the browser leave the page: the window

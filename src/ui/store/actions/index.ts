@@ -5,13 +5,13 @@
  */
 export { cancelRunning, connectEngine, errorCode, errorText, reportError } from './core';
 export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup';
-export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from './models';
-export { hubToken, hubTokenRemembered, setHubToken } from './hubToken';
-export { measureAllLanguages, runPerplexity } from './perplexity';
-export { pruneRequest, runPrune } from './prune';
-export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from './experiment';
-export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from './sources';
-export { loadUdhrIndex, runTasks, taskLanguages } from './tasks';
-export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from './history';
-export { canSaveToFolder, exportActiveModel } from './export';
-export { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from './mixer';
+export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from '../../features/model/actions';
+export { hubToken, hubTokenRemembered, setHubToken } from '../../features/model/hubToken';
+export { measureAllLanguages, runPerplexity } from '../../features/perplexity/actions';
+export { pruneRequest, runPrune } from '../../features/prune/actions';
+export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from '../../features/experiment/actions';
+export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from '../../features/sources/actions';
+export { loadUdhrIndex, runTasks, taskLanguages } from '../../features/tasks/actions';
+export { addRerunFiles, cancelRerunSetup, closeShared, copyShareLink, deleteEntry, discardResume, exportHistory, importHistory, initHistory, prepareRerun, recordTitle, renameEntry, resumeRun, saveRecord, startRerun, toggleShown } from '../../features/history/actions';
+export { canSaveToFolder, exportActiveModel } from '../../features/export/actions';
+export { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from '../../features/mixer/actions';

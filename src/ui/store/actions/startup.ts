@@ -2,9 +2,9 @@
 import { PolyPruneError } from '../../../common/errors';
 import { DEFAULT_MODEL_DIR, splitJsonUrl } from '../../paths';
 import { errorCode, errorText, fetchBundled, getEngine, store } from './core';
-import { loadModel } from './models';
-import { addBundledSource } from './sources';
-import { loadTaskIndex, loadUdhrIndex } from './tasks';
+import { loadModel } from '../../features/model/actions';
+import { addBundledSource } from '../../features/sources/actions';
+import { loadTaskIndex, loadUdhrIndex } from '../../features/tasks/actions';
 
 /** Whether the page should load the bundled model on open (`?autoload=0` turns it off). */
 export function autoLoadWanted(search: string): boolean {

@@ -1,0 +1,343 @@
+/**
+ * The experiment: the dense model plus one pruned model per calibration source (and seed), each
+ * measured in every evaluation language (perplexity, bits per byte, task accuracy). Every cell goes
+ * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
+ * the finished cells.
+ */
+import { resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
+import type { ProgressEvent } from '../../../common/progress';
+import type { CalibrationText, OpOptions } from '../../../engine/api';
+import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
+import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
+import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
+import { trackStudy } from '../history/actions';
+
+/** A message when the pattern is not a valid sparsity or N:M, else null. */
+export function patternProblem(p: ExperimentSettings['pattern']): string | null {
+  // The one rule for sparsity / N:M (src/prune/method.ts through the engine API).
+  try {
+    resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** A message when the layer profile cannot be used with this method and pattern (OWL with N:M, magnitude, a bad M or lambda), else null. */
+export function profileProblem(method: PruneMethod, p: ExperimentSettings['pattern'], lp: LayerProfileSetting): string | null {
+  try {
+    const pattern = resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
+    resolveLayerProfile({ method, ...pattern, ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Calibration texts of a source (a mix: its parts with their weights). */
+export function calibrationTexts(src: CalibSource, all: CalibSource[]): CalibrationText[] {
+  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}) }];
+  return (src.parts ?? []).map((p) => {
+    const part = all.find((x) => x.id === p.id)!;
+    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}) };
+  });
+}
+
+/** Mean of the non-null numbers (null when there are none). */
+export function mean(xs: readonly (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/** Sample standard deviation (null for fewer than two values). */
+export function spread(xs: readonly (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (v.length < 2) return null;
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tasks: {} });
+
+function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: ExpCell) => ExpCell): ExperimentRun {
+  const row = run.cells[rowId] ?? {};
+  return { ...run, cells: { ...run.cells, [rowId]: { ...row, [language]: f(row[language] ?? emptyCell()) } } };
+}
+
+let runCounter = 0;
+
+/**
+ * The Experiment panel's live view of a running study: each event of runStudy goes into the run
+ * with this id (cells, layers finishing, sparsity, mask overlaps), so its heatmaps and table fill in
+ * as cells finish. Used by the panel's own runs and by re-runs and resumes (history.ts). Rows and
+ * languages are read from the run (row r of the study = run.rows[r], column k = evalLanguages[k]).
+ */
+export function experimentEvents(id: number, opts: OpOptions & { opId: string }): (e: ProgressEvent) => void {
+  const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
+  const current = (): ExperimentRun | undefined => (store().expRun?.id === id ? store().expRun! : undefined);
+  const rowId = (r: number | undefined): string | undefined => (r === undefined ? undefined : current()?.rows[r]?.id);
+  const langOf = (k: number | undefined): string | undefined => (k === undefined ? undefined : current()?.settings.evalLanguages[k]);
+  const pruneStart = new Map<string, number>();
+  return (e: ProgressEvent): void => {
+    switch (e.kind) {
+      case 'step': {
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
+        store().setOpProgress(opts.opId, null);
+        const rid = rowId(e.row);
+        // A step on a pruned row without a column is its prune: the layer chart times layers from here.
+        if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
+        update((r) => ({ ...r, current: rid ? { rowId: rid, language: langOf(e.col), seed: e.seed } : r.current }));
+        return;
+      }
+      case 'cell': {
+        const rid = rowId(e.row);
+        const lang = langOf(e.col);
+        if (!rid || !lang) return;
+        const keys = (current()?.tasks[lang] ?? []).map((t) => t.key);
+        update((r) =>
+          withCell(r, rid, lang, (c) => {
+            const put = <T>(xs: T[], v: T): T[] => {
+              const out = [...xs];
+              out[e.seed] = v;
+              return out;
+            };
+            const ts = { ...c.tasks };
+            keys.forEach((k, j) => {
+              const acc = e.values.acc[j];
+              if (acc !== null && acc !== undefined) ts[k] = put(ts[k] ?? [], { acc, stderr: e.values.se[j] ?? null, n: 0 });
+            });
+            return { ppl: e.values.ppl === null ? c.ppl : put(c.ppl, e.values.ppl), bpb: e.values.ppl === null ? c.bpb : put(c.bpb, e.values.bpb), tasks: ts };
+          }),
+        );
+        return;
+      }
+      case 'layerDone': {
+        const rid = rowId(e.row);
+        if (!rid) return;
+        const seed = e.seed ?? 0;
+        const key = `${rid}|${seed}`;
+        if (!pruneStart.has(key)) pruneStart.set(key, performance.now());
+        const at = performance.now() - pruneStart.get(key)!;
+        update((r) => {
+          const i = r.layerTraces.findIndex((t) => t.rowId === rid && t.seed === seed);
+          const tr: LayerTrace = i >= 0 ? r.layerTraces[i] : { rowId: rid, seed, layers: e.layers, finishedAt: [], matrices: e.matrices, recon: [] };
+          const finishedAt = [...tr.finishedAt];
+          finishedAt[e.layer] = at;
+          const recon = [...tr.recon];
+          recon[e.layer] = e.recon;
+          const layerSparsity = [...(tr.layerSparsity ?? [])];
+          if (e.layerSparsity !== undefined) layerSparsity[e.layer] = e.layerSparsity;
+          const next = { ...tr, layers: e.layers, matrices: e.matrices, finishedAt, recon, layerSparsity };
+          return { ...r, layerTraces: i >= 0 ? r.layerTraces.map((t, k) => (k === i ? next : t)) : [...r.layerTraces, next] };
+        });
+        opts.onProgress?.(e);
+        return;
+      }
+      case 'rowDone': {
+        const rid = rowId(e.row);
+        if (!rid) return;
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}), ...(e.layerIou ? { layerIou: [...(x.layerIou ?? []), e.layerIou] } : {}) } : x)) }));
+        return;
+      }
+      case 'maskOverlap': {
+        const a = rowId(e.a);
+        const b = rowId(e.b);
+        if (!a || !b) return;
+        update((r) => ({ ...r, masks: [...r.masks, { a, b, seed: e.seed, matrices: e.matrices, iou: e.iou }] }));
+        return;
+      }
+      default:
+        opts.onProgress?.(e);
+    }
+  };
+}
+
+/** A new id for a run shown in the Experiment panel (updates to an older run are then ignored). */
+export function nextRunId(): number {
+  return ++runCounter;
+}
+
+/** Run the experiment panel's experiment on the active model. */
+export async function runExperiment(): Promise<void> {
+  const model = activeModel('experiment');
+  if (!model) return;
+  const s = store();
+  const bad = (text: string, code = 'BAD_ARGUMENT'): void => s.pushMessage({ panel: 'experiment', level: 'error', code, text });
+  s.clearMessages('experiment');
+  if (s.languages.state !== 'ready') return bad('This build has no bundled held-out texts, so there is nothing to evaluate on.', 'FILE_NOT_FOUND');
+  const heldOut = s.languages.languages;
+  const evalLangs = heldOut.filter((l) => s.expEvalLanguages.includes(l));
+  if (!evalLangs.length) return bad('Choose at least one evaluation language.');
+  const problem = patternProblem(s.expPattern);
+  if (problem) return bad(problem);
+  const profileError = profileProblem(s.expMethod, s.expPattern, s.layerProfile);
+  if (profileError) return bad(profileError);
+  const owl = s.layerProfile.profile === 'owl' ? { m: s.layerProfile.owlM, lambda: s.layerProfile.owlLambda } : undefined;
+  if (!wholeAtLeast('experiment', s.expSeqlen, 2, 'Window length')) return;
+  if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
+  if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
+  if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
+  const magnitude = s.expMethod === 'magnitude';
+  if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
+  const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
+  if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
+
+  const chosen = s.sources.filter((x) => x.selected);
+  if (!magnitude && !chosen.length) return bad('Add or select at least one calibration source: drop text files on the page, pick "Calibration files", or add a bundled text.');
+  if (!magnitude) {
+    const unknown = chosen.filter((x) => !x.language);
+    if (unknown.length) return bad(`The language of ${unknown.map((x) => `'${x.name}'`).join(', ')} could not be identified: choose it in the list of calibration sources.`);
+    for (const src of chosen) {
+      for (const t of calibrationTexts(src, s.sources)) {
+        const part = src.origin === 'mix' ? s.sources.find((x) => x.name === t.name) : src;
+        const share = src.origin === 'mix' ? (t.weight ?? 1) / (src.parts ?? []).reduce((a, p) => a + p.weight, 0) : 1;
+        const windows = Math.ceil(s.expNsamples * share);
+        const need = windows * s.expSeqlen + 1;
+        if (part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
+          return bad(
+            `'${part.name}' is too short: ${windows} calibration window${windows === 1 ? '' : 's'} of ${s.expSeqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the calibration windows or the window length.`,
+            'CALIBRATION_INVALID',
+          );
+        }
+      }
+    }
+  }
+  for (const f of s.expTaskFiles) {
+    if (!heldOut.includes(f.language)) {
+      return bad(`Task file '${f.name}' is tagged '${f.language || '(none)'}', a language without held-out text in this build, so it has no column. Tag it with one of: ${heldOut.join(', ')}.`, 'TASK_INVALID');
+    }
+  }
+
+  // Tasks per evaluation language: the bundled UDHR task where it exists, and the task files tagged with it.
+  const udhr = s.udhr.state === 'ready' ? s.udhr.languages : [];
+  const tasks: Record<string, ExpTask[]> = {};
+  const taskText = new Map<string, () => Promise<string>>();
+  for (const l of evalLangs) {
+    tasks[l] = [];
+    const u = udhr.find((x) => x.language === l);
+    if (s.expUdhr && u) {
+      tasks[l].push({ key: 'udhr', label: 'UDHR', task: 'udhr' });
+      taskText.set(`udhr:${l}`, () => bundledText(udhrFileUrl(u.file), `UDHR task '${l}'`));
+    }
+    if (s.expBundled) {
+      for (const b of s.bundledTasks.filter((x) => x.language === l)) {
+        const key = `bundled:${b.task}:${b.name}`;
+        tasks[l].push({ key, label: b.name, task: b.task });
+        taskText.set(`${key}:${l}`, () => bundledText(taskFileUrl(b.file), `Bundled task ${b.name} '${l}'`));
+      }
+    }
+    for (const f of s.expTaskFiles.filter((x) => x.language === l)) {
+      tasks[l].push({ key: f.id, label: f.name, task: f.format });
+      taskText.set(`${f.id}:${l}`, async () => f.text);
+    }
+  }
+  const unscored = s.expTaskFiles.filter((f) => !evalLangs.includes(f.language));
+  if (unscored.length) s.pushMessage({ panel: 'experiment', level: 'info', text: `Not scored: ${unscored.map((f) => `'${f.name}' (${f.language})`).join(', ')}, whose language is not among the evaluation languages.` });
+
+  const seeds = Array.from({ length: s.expSeedCount }, (_, i) => i);
+  const settings: ExperimentSettings = {
+    method: s.expMethod,
+    pattern: s.expPattern,
+    nsamples: s.expNsamples,
+    seqlen: s.expSeqlen,
+    evalWindows: s.expEvalWindows,
+    seeds: magnitude ? [0] : seeds,
+    evalLanguages: evalLangs,
+    taskLimit: limit,
+    ...(owl ? { owl } : {}),
+    ...(s.expInstant ? { instant: true } : {}),
+    ...(s.expInstant && s.expConfirm ? { confirm: true } : {}),
+  };
+  const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
+    ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
+    : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [], ...(settings.instant ? { mode: 'instant' as const } : {}) }, src }));
+  // confirm: runStudy adds after each instant row its exact prune, '<label> (exact)' (row r of the study = rows[r])
+  const shownRows = settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
+  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...shownRows];
+  const id = nextRunId();
+  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
+  s.setExpRun(run);
+  const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
+
+  const t0 = performance.now();
+  const what = `${rows.length - 1} pruned model${rows.length === 2 ? '' : 's'} × ${evalLangs.length} language${evalLangs.length === 1 ? '' : 's'}`;
+  const outcome = await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
+    const columns: StudyColumn[] = [];
+    for (const l of evalLangs) {
+      const text = await bundledText(evalTextUrl(l), `Evaluation text '${l}'`);
+      const ts: StudyColumn['tasks'] = [];
+      for (const t of tasks[l]) ts.push({ label: t.label, request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
+      columns.push({ language: l, text: { name: `eval/${l}.txt`, text }, tasks: ts });
+    }
+    const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
+    const { runStudy } = await import('../../../experiment/study');
+    const onEvent = experimentEvents(id, opts);
+    const spec: StudySpec = {
+      method: settings.method,
+      ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),
+      nsamples: settings.nsamples,
+      seqlen: settings.seqlen,
+      seeds: settings.seeds,
+      evalSeqlen: settings.seqlen,
+      evalMaxWindows: settings.evalWindows,
+      ...(limit !== null ? { taskLimit: limit } : {}),
+      ...(settings.owl ? { profile: 'owl' as const, owlM: settings.owl.m, owlLambda: settings.owl.lambda } : {}),
+      ...(settings.instant ? { instant: true } : {}),
+      ...(settings.confirm ? { confirm: true } : {}),
+    };
+    const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
+    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
+    await track.finish(record);
+    return { record, aborted: signal.aborted };
+  });
+  const status: ExperimentRun['status'] = outcome?.record.complete ? 'done' : outcome?.aborted ? 'cancelled' : 'failed';
+  update((r) => ({ ...r, record: outcome?.record ?? null, status, current: null, elapsedMs: performance.now() - t0 }));
+  if (outcome && !outcome.record.complete) {
+    const note = outcome.record.note ?? 'The experiment stopped before the end.';
+    if (outcome.aborted) store().pushMessage({ panel: 'experiment', level: 'info', text: 'Cancelled.' });
+    else store().pushMessage({ panel: 'experiment', level: 'error', text: note });
+  }
+  if (status !== 'done') {
+    const filled = Object.values(store().expRun?.cells ?? {}).reduce((a, row) => a + Object.values(row).filter((c) => c.ppl.some((x) => x !== null)).length, 0);
+    if (filled) store().pushMessage({ panel: 'experiment', level: 'info', text: `The ${filled} finished cell${filled === 1 ? ' is' : 's are'} kept below.` });
+  }
+}
+
+/** Rows of the table of every number: one per (row, language, metric). */
+export function experimentTable(run: ExperimentRun): { source: string; masks: 'dense' | 'sequential' | 'instant' | 'exact'; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
+  const out: ReturnType<typeof experimentTable> = [];
+  for (const row of run.rows) {
+    for (const l of run.settings.evalLanguages) {
+      const c = run.cells[row.id]?.[l];
+      if (!c) continue;
+      const dense = run.cells.dense?.[l];
+      const push = (metric: string, xs: (number | null)[], denseXs: (number | null)[] | undefined, stderr: number | null = null): void => {
+        const v = mean(xs);
+        if (v === null) return;
+        const d = denseXs ? mean(denseXs) : null;
+        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : (row.mode ?? 'sequential'), language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
+      };
+      push('perplexity', c.ppl, dense?.ppl);
+      push('bits per byte', c.bpb, dense?.bpb);
+      for (const t of run.tasks[l] ?? []) {
+        const scores = (c.tasks[t.key] ?? []).filter((x): x is TaskScore => !!x);
+        if (!scores.length) continue;
+        const accs = scores.map((x) => x.acc);
+        const se = scores.length > 1 ? spread(accs) : scores[0].stderr;
+        push(`${t.label} accuracy`, accs, dense?.tasks[t.key]?.flatMap((x) => (x ? [x.acc] : [])), se);
+      }
+    }
+  }
+  return out;
+}
+
+/** CSV of `experimentTable` (RFC 4180 quoting). */
+export function experimentCsv(run: ExperimentRun): string {
+  const q = (v: string | number | null): string => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = ['calibration_source,eval_language,metric,value,stderr_or_sd,seeds,change_vs_dense,masks'];
+  for (const r of experimentTable(run)) lines.push([r.source, r.language, r.metric, r.value, r.stderr, r.seeds, r.change, r.masks].map(q).join(','));
+  return `${lines.join('\n')}\n`;
+}
+

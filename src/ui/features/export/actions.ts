@@ -1,0 +1,62 @@
+/**
+ * Exporting the active model from the page: a zip download (streamed into a Blob in the engine
+ * worker) or a folder the user picks (File System Access API, where the browser has it). Both run as
+ * one op with progress and Cancel; a cancelled or failed export leaves nothing that looks complete.
+ */
+import { PolyPruneError } from '../../../common/errors';
+import type { ExportFormat } from '../../../engine/api';
+import { saveBlob, zipFileName } from '../../download';
+import { fmtBytes } from '../../format';
+import { useAppStore } from '../../store/index';
+import { getEngine, runOp } from '../../store/actions/core';
+
+const store = useAppStore.getState;
+
+type DirectoryPicker = (opts?: { mode?: 'read' | 'readwrite'; id?: string }) => Promise<FileSystemDirectoryHandle>;
+
+/** True where the browser can write into a folder the user picks (Chrome, Edge). */
+export function canSaveToFolder(): boolean {
+  return typeof (globalThis as { showDirectoryPicker?: unknown }).showDirectoryPicker === 'function';
+}
+
+function exportName(modelName: string, format: ExportFormat): string {
+  const base = zipFileName(modelName).replace(/\.zip$/, '');
+  return format === 'onnx' ? `${base}-onnx` : base;
+}
+
+export async function exportActiveModel(format: ExportFormat, target: 'zip' | 'folder'): Promise<void> {
+  const s = store();
+  const model = s.models.find((m) => m.id === s.activeModelId);
+  if (!model) {
+    s.pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Load a model first; there is nothing to export.' });
+    return;
+  }
+  const name = exportName(model.name, format);
+  let dir: FileSystemDirectoryHandle | null = null;
+  if (target === 'folder') {
+    if (!canSaveToFolder()) {
+      s.pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'This browser cannot write into a folder; download a zip instead.' });
+      return;
+    }
+    try {
+      // Before any other await: the picker needs the click's user activation.
+      dir = await (globalThis as unknown as { showDirectoryPicker: DirectoryPicker }).showDirectoryPicker({ mode: 'readwrite', id: 'polyprune-export' });
+    } catch (e) {
+      if ((e as { name?: string }).name === 'AbortError') return; // the user closed the picker
+      s.pushMessage({ panel: 'prune', level: 'error', code: 'OUTPUT_FAILED', text: `Cannot open the folder: ${(e as Error).message}` });
+      return;
+    }
+  }
+  const what = format === 'onnx' ? 'ONNX (transformers.js layout)' : 'Hugging Face safetensors';
+  const done = await runOp('prune', `Exporting ${model.name} as ${what}`, async (opts) => {
+    if (dir) {
+      const r = await getEngine().exportToDirectory(model.id, dir, name, { format }, opts);
+      return `Saved ${dir.name}/${name} (${fmtBytes(r.bytes)}: ${r.files.join(', ')}).`;
+    }
+    const blob = await getEngine().exportZip(model.id, { format }, opts);
+    if (!(blob instanceof Blob)) throw new PolyPruneError('INTERNAL', 'The engine returned no zip.');
+    saveBlob(blob, `${name}.zip`);
+    return `Saved ${name}.zip (${fmtBytes(blob.size)}).`;
+  });
+  if (done) store().pushMessage({ panel: 'prune', level: 'info', text: done });
+}

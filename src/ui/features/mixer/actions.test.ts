@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { rebalance } from './actions';
+
+const sum = (w: number[]) => w.reduce((a, b) => a + b, 0);
+
+describe('mixer weights', () => {
+  it('moving one slider rescales the others so the weights sum to 1', () => {
+    expect(rebalance([0.5, 0.5], 0, 0.9).map((x) => +x.toFixed(12))).toEqual([0.9, 0.1]);
+    const w = rebalance([0.2, 0.3, 0.5], 2, 0.1);
+    expect(sum(w)).toBeCloseTo(1, 12);
+    expect(w[0] / w[1]).toBeCloseTo(0.2 / 0.3, 12);
+    expect(rebalance([1, 0, 0], 0, 0.4)).toEqual([0.4, 0.3, 0.3]);
+    expect(rebalance([0.5, 0.5], 1, 7)).toEqual([0, 1]);
+    expect(rebalance([0.5, 0.5], 1, NaN)).toEqual([1, 0]);
+    expect(rebalance([1], 0, 0.3)).toEqual([0.3]);
+  });
+});

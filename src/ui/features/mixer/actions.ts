@@ -1,0 +1,258 @@
+/**
+ * The Calibration mixer (docs/mixer.md): collect per-source statistics once (engine.collectStats),
+ * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
+ * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
+ */
+import { LINEAR_MATRICES, type MixRequest, type StatsSummary } from '../../../engine/api';
+import { pruneResultRecord } from '../../../experiment/records';
+import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';
+import { calibTextUrl, evalTextUrl } from '../../paths';
+import type { SparsityPattern } from '../../features/prune/pruneSlice';
+import type { CalibSource } from '../experiment/experimentSlice';
+import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from '../../store/actions/core';
+import { patternProblem } from '../experiment/actions';
+import { keepRecord, runHeader } from '../history/actions';
+
+const DEBOUNCE_MS = 120;
+
+/** Move source i's weight to v (0..1); the others share the rest in their current proportions. */
+export function rebalance(weights: readonly number[], i: number, v: number): number[] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0));
+  const rest = weights.reduce((a, w, k) => a + (k === i ? 0 : w), 0);
+  const n = weights.length;
+  return weights.map((w, k) => (k === i ? x : n === 1 ? 1 : rest > 0 ? (w / rest) * (1 - x) : (1 - x) / (n - 1)));
+}
+
+function mixRequest(weights: number[], pattern: SparsityPattern): MixRequest {
+  return { weights, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }) };
+}
+
+async function perplexities(modelId: string, langs: readonly string[]): Promise<Record<string, number>> {
+  const { seqlen, maxWindows } = store();
+  const out: Record<string, number> = {};
+  for (const lang of langs) {
+    const text = await bundledText(evalTextUrl(lang), `Evaluation text '${lang}'`);
+    out[lang] = (await getEngine().perplexity(modelId, { text, textName: `eval/${lang}.txt`, seqlen, maxWindows, language: lang })).ppl;
+  }
+  return out;
+}
+
+/** The Experiment panel's sources the mixer takes besides the bundled languages: the user's files (with text). */
+export function mixableSources(sources: readonly CalibSource[] = store().sources): CalibSource[] {
+  return sources.filter((x) => x.origin === 'file' && x.text.length > 0);
+}
+
+/** Collect the statistics of the chosen sources (one calibration pass) and show the first mix. */
+export async function collectMixStats(): Promise<void> {
+  const model = activeModel('mixer');
+  if (!model) return;
+  const { mixSources, mixSamples, mixMethod, seqlen, mixStats, mixUpdate } = store();
+  if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
+  const own = mixableSources().filter((x) => store().mixOwnSources.includes(x.id));
+  if (mixSources.length + own.length < 1) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration source to mix: a bundled language, or one of your own sources.' });
+    return;
+  }
+  if (model.pruning) {
+    // e.g. right after "Make this mix the active model": say which model the statistics come from.
+    store().pushMessage({
+      panel: 'mixer',
+      level: 'info',
+      text: `The active model ${model.name} is already pruned (${model.pruning.method}, ${(100 * model.pruning.overallSparsity).toFixed(1)} % zeros): the statistics are collected on it and the mixes prune it further. Make the dense model active in the Model panel to mix from the dense base.`,
+    });
+  }
+  const names = [...mixSources, ...own.map((x) => x.name)];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
+    return;
+  }
+  const ok = await runOp('mixer', `Collecting ${mixMethod === 'sparsegpt' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
+    // the previous statistics and their mixer model are replaced
+    if (mixStats) await getEngine().releaseStats(mixStats.id);
+    if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
+    store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null });
+    const sources = [];
+    for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
+    for (const x of own) sources.push({ name: x.name, ...(x.language ? { language: x.language } : {}), text: x.text });
+    const s = await getEngine().collectStats(model.id, { method: mixMethod, sources, nsamples: mixSamples, seqlen }, opts);
+    await keepStats(s);
+    await showStats(s, 'collected');
+    return true;
+  });
+  if (ok) await updateMix();
+}
+
+/** The statistics' summary in the store, the dense perplexities, equal weights. */
+async function showStats(s: StatsSummary, origin: 'collected' | 'stored'): Promise<void> {
+  const dense = await perplexities(s.modelId, store().mixEvalLangs);
+  store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, method: s.method, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
+  store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
+  store().setMixMethod(s.method);
+}
+
+/** Keep freshly collected statistics in the browser's storage; a full quota is a message, the statistics stay usable. */
+async function keepStats(s: StatsSummary): Promise<void> {
+  try {
+    const data = await getEngine().readStats(s.id);
+    await saveMixStats(data);
+  } catch (e) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: errorCode(e), text: errorText(e) });
+  }
+  await refreshStoredMixStats();
+}
+
+/** The stored statistics of the active model (the mixer offers them for reuse). */
+export async function refreshStoredMixStats(): Promise<void> {
+  const s = store();
+  const model = s.models.find((x) => x.id === s.activeModelId);
+  if (!model) {
+    store().setMixState({ mixStored: [] });
+    return;
+  }
+  try {
+    store().setMixState({ mixStored: await listMixStats(model.sha256) });
+  } catch {
+    // no IndexedDB (private window): nothing to offer; saving says why
+    store().setMixState({ mixStored: [] });
+  }
+}
+
+/** Reuse statistics stored on an earlier visit: no calibration pass, the same masks as when they were collected. */
+export async function reuseMixStats(key: string): Promise<void> {
+  const model = activeModel('mixer');
+  if (!model) return;
+  const { mixStats, mixUpdate } = store();
+  const ok = await runOp('mixer', 'Loading stored calibration statistics', async (opts) => {
+    if (mixStats) await getEngine().releaseStats(mixStats.id);
+    if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
+    store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null, mixStatsOrigin: null });
+    const data = await loadMixStats(key);
+    const s = await getEngine().loadStats(model.id, data, opts);
+    await showStats(s, 'stored');
+    return true;
+  });
+  if (ok) await updateMix();
+}
+
+/** Remove stored statistics from the browser's storage. */
+export async function forgetMixStats(key: string): Promise<void> {
+  try {
+    await deleteMixStats(key);
+  } catch (e) {
+    reportError('mixer', e);
+  }
+  await refreshStoredMixStats();
+}
+
+let timer: ReturnType<typeof setTimeout> | null = null;
+let inFlight: Promise<void> | null = null;
+let again = false;
+
+/** A slider or number moved: new weights now, the masks and perplexity after a short pause. */
+export function setMixWeight(i: number, v: number): void {
+  store().setMixWeights(rebalance(store().mixWeights, i, v));
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = null;
+    void updateMix();
+  }, DEBOUNCE_MS);
+}
+
+/** Re-mask from the current weights and re-measure perplexity (one at a time; the latest weights win). */
+export async function updateMix(): Promise<void> {
+  if (inFlight) {
+    again = true;
+    return inFlight;
+  }
+  inFlight = (async () => {
+    do {
+      again = false;
+      await updateOnce();
+    } while (again);
+  })().finally(() => (inFlight = null));
+  return inFlight;
+}
+
+async function updateOnce(): Promise<void> {
+  const { mixStats, mixWeights, prunePattern, mixEvalLangs } = store();
+  if (!mixStats) return;
+  const problem = patternProblem(prunePattern);
+  if (problem) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: problem });
+    return;
+  }
+  if (store().running) {
+    store().pushMessage({ panel: 'mixer', level: 'info', text: `Wait for "${store().running!.label}" to finish; the mix is updated after it.` });
+    return;
+  }
+  store().setMixState({ mixBusy: true });
+  const t0 = performance.now();
+  try {
+    const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
+    const ppl = await perplexities(r.model.id, mixEvalLangs);
+    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows, phases: r.phases } });
+  } catch (e) {
+    reportError('mixer', e);
+  } finally {
+    store().setMixState({ mixBusy: false });
+  }
+}
+
+/** The exact sequential prune of the current mix: per-layer IoU against the instant masks, perplexity of both. */
+export async function confirmCurrentMix(): Promise<void> {
+  const { mixStats, mixWeights, prunePattern, mixEvalLangs } = store();
+  if (!mixStats) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Collect the statistics first.' });
+    return;
+  }
+  if (inFlight) await inFlight;
+  await runOp('mixer', 'Confirm: exact sequential prune of this mix', async (opts) => {
+    const c = await getEngine().confirmMix(mixStats.id, mixRequest(mixWeights, prunePattern), opts);
+    try {
+      const instantPpl = await perplexities(c.instant.model.id, mixEvalLangs);
+      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs);
+      store().setMixState({ mixConfirm: { weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, matrices: c.overlap.matrices, instantPpl, exactPpl } });
+    } finally {
+      // the exact model was made for the comparison only
+      await getEngine().unloadModel(c.exact.model.id);
+    }
+  });
+}
+
+/**
+ * Make the current instant mix the active model (Export panel, Perplexity, Tasks use it) and keep its
+ * prune record, with the `mix` field, in History. The engine stops re-masking it; the next slider
+ * move makes a new mixer model.
+ */
+export async function keepCurrentMix(): Promise<void> {
+  if (inFlight) await inFlight;
+  const { mixStats, mixUpdate, models } = store();
+  if (!mixStats || !mixUpdate) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'There is no mix yet: collect the statistics and set the weights first.' });
+    return;
+  }
+  const base = models.find((m) => m.id === mixStats.modelId);
+  let kept;
+  try {
+    kept = await getEngine().keepMix(mixStats.id);
+  } catch (e) {
+    reportError('mixer', e);
+    return;
+  }
+  store().addModel(kept);
+  store().setMixState({ mixUpdate: null });
+  const pattern = mixUpdate.pattern;
+  store().pushMessage({ panel: 'mixer', level: 'info', text: `Made ${kept.name} (${mixStats.sources.map((x, i) => `${x.name} ${(mixUpdate.weights[i] * 100).toFixed(0)} %`).join(', ')}) the active model: export it in the Export panel. Moving a slider now makes a new mixer model.` });
+  if (!base) return;
+  await keepRecord(async () =>
+    pruneResultRecord(
+      await runHeader(base),
+      { method: mixStats.method, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
+      mixStats.sources.map((x, k) => ({ name: x.name, language: x.language, bytes: x.bytes, sha256: x.sha256, ...(mixUpdate.weights[k] > 0 ? { weight: mixUpdate.weights[k] } : {}) })),
+      { overall: mixUpdate.overall, perMatrix: mixUpdate.sparsity.flatMap((row, i) => row.map((v, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: v }))) },
+      LINEAR_MATRICES,
+      { mode: 'instant', weights: mixUpdate.weights, windows: mixUpdate.windows, updateMs: mixUpdate.maskMs },
+    ),
+  );
+}

@@ -1,0 +1,30 @@
+import { useEffect, useState } from 'react';
+import { useAppStore } from '../../../store';
+import { clearWeightCache, weightCacheInfo } from '../../../store/actions';
+import { fmtBytes } from '../../../format';
+
+/** How much downloaded weight data the browser keeps (Cache API), and a button to clear it. */
+export function WeightCachePanel() {
+  const models = useAppStore((s) => s.models.length);
+  const busy = useAppStore((s) => s.running !== null);
+  const [info, setInfo] = useState<{ available: boolean; entries: number; bytes: number } | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    void weightCacheInfo().then((i) => live && setInfo(i));
+    return () => {
+      live = false;
+    };
+  }, [models, busy, tick]);
+
+  if (!info?.available) return null;
+  return (
+    <p className="weight-cache hint" aria-label="Cached weights">
+      Cached weights: <span className="weight-cache-size">{fmtBytes(info.bytes)}</span> in {info.entries} pieces (models loaded by URL or Hugging Face id load from here next time).{' '}
+      <button type="button" disabled={busy || info.entries === 0} onClick={() => void clearWeightCache().then(() => setTick((t) => t + 1))}>
+        Clear cached weights
+      </button>
+    </p>
+  );
+}

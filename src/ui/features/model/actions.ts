@@ -1,0 +1,94 @@
+/** Loading and unloading models. */
+import { PolyPruneError } from '../../../common/errors';
+import type { ModelSpec, ModelSummary } from '../../../engine/api';
+import { fmtBytes } from '../../format';
+import { isHubId } from '../../../engine/hub';
+import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
+import { hubToken } from './hubToken';
+import { fetchBundled, getEngine, reportError, runOp, store } from '../../store/actions/core';
+import { countAllTokens } from '../sources/actions';
+
+export type ModelSource = { kind: 'bundled' } | { kind: 'url'; url: string } | { kind: 'files'; files: File[]; name: string };
+
+export async function loadModel(source: ModelSource): Promise<ModelSummary | undefined> {
+  let spec: ModelSpec;
+  let label: string;
+  if (source.kind === 'bundled') {
+    spec = { kind: 'url', url: defaultModelUrl(), name: DEFAULT_MODEL_NAME, stallTimeoutMs: stallTimeoutMs() };
+    label = `Loading ${DEFAULT_MODEL_NAME}`;
+  } else if (source.kind === 'url') {
+    const raw = source.url.trim();
+    if (!raw) {
+      store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: 'Enter the URL of a model folder (the folder that holds config.json).' });
+      return undefined;
+    }
+    if (isHubId(raw) && !raw.startsWith('.') && !raw.startsWith('/')) {
+      // The access token (if any) travels only inside this spec; summaries and records name the repository.
+      spec = { kind: 'hub', id: raw, token: hubToken() || undefined, endpoint: hubEndpoint(), stallTimeoutMs: stallTimeoutMs() };
+      label = `Loading ${raw} from the Hugging Face Hub`;
+    } else {
+      let url: string;
+      try {
+        url = new URL(raw, document.baseURI).href;
+      } catch {
+        store().pushMessage({ panel: 'model', level: 'error', code: 'BAD_ARGUMENT', text: `'${raw}' is not a valid URL.` });
+        return undefined;
+      }
+      spec = { kind: 'url', url, stallTimeoutMs: stallTimeoutMs() };
+      label = `Loading ${url}`;
+    }
+  } else {
+    spec = { kind: 'files', files: source.files, name: source.name };
+    label = `Loading ${source.name}`;
+  }
+  const summary = await runOp('model', label, async (opts) => {
+    if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
+    if (spec.kind === 'url' || spec.kind === 'hub') {
+      // What loading needs against this adapter, from config.json and the headers only: refuse before downloading.
+      const plan = await getEngine().plan(spec, { method: 'evaluate' });
+      if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
+      if (plan.downloadBytes > 256 * 2 ** 20) {
+        store().pushMessage({ panel: 'model', level: 'info', text: `Downloading ${fmtBytes(plan.downloadBytes)} of weights; the GPU will hold about ${fmtBytes(plan.gpuPeakBytes)} (largest buffer ${fmtBytes(plan.biggestBinding.bytes)}, this GPU allows ${fmtBytes(plan.limits.maxBindingBytes)} per buffer).` });
+      }
+    }
+    return getEngine().loadModel(spec, opts);
+  });
+  if (summary) {
+    store().addModel(summary);
+    if (summary.cacheNote) store().pushMessage({ panel: 'model', level: 'info', text: summary.cacheNote });
+    void countAllTokens();
+  }
+  return summary;
+}
+
+export async function unloadModel(id: string): Promise<void> {
+  if (store().running) {
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Wait for the running operation to finish, or cancel it.' });
+    return;
+  }
+  try {
+    await getEngine().unloadModel(id);
+    store().removeModel(id);
+    store().clearPruneReport(id);
+  } catch (e) {
+    reportError('model', e);
+  }
+}
+
+/** The browser cache of downloaded weights (null while the engine is unavailable). */
+export async function weightCacheInfo(): Promise<{ available: boolean; entries: number; bytes: number } | null> {
+  try {
+    return await getEngine().cacheInfo();
+  } catch {
+    return null;
+  }
+}
+
+export async function clearWeightCache(): Promise<void> {
+  try {
+    await getEngine().clearCache();
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached weights cleared: the next load downloads them again.' });
+  } catch (e) {
+    reportError('model', e);
+  }
+}

@@ -1,0 +1,85 @@
+/** Pruning a copy of the active model (exports: ./export.ts). */
+import { PolyPruneError } from '../../../common/errors';
+import { LINEAR_MATRICES, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine/api';
+import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
+import { calibrationTexts, patternProblem, profileProblem } from '../experiment/actions';
+import { calibTextUrl } from '../../paths';
+import type { LayerProfileSetting, PruneMethod, SparsityPattern } from './pruneSlice';
+import { activeModel, bundledText, getEngine, runOp, store } from '../../store/actions/core';
+import { keepRecord, runHeader, textRef } from '../history/actions';
+
+/** The engine request for the prune form's settings and calibration text (null text: magnitude). */
+export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null, profile?: LayerProfileSetting): PruneRequest {
+  return {
+    method,
+    ...(profile?.profile === 'owl' ? { profile: 'owl' as const, owlM: profile.owlM, owlLambda: profile.owlLambda } : {}),
+    ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
+    calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
+  };
+}
+
+/** Prune a copy of the active model with the form's settings; the copy becomes the active model. */
+export async function runPrune(): Promise<void> {
+  const model = activeModel('prune');
+  if (!model) return;
+  const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen, layerProfile } = store();
+  const patternError = patternProblem(prunePattern) ?? profileProblem(pruneMethod, prunePattern, layerProfile);
+  if (patternError) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
+    return;
+  }
+  if (pruneMethod !== 'magnitude' && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
+    store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Calibration windows must be a whole number of at least 1.' });
+    return;
+  }
+  await runOp('prune', `Pruning ${model.name} (${pruneMethod})`, async (opts) => {
+    // `src:<id>`: a calibration source of the Experiment panel (a file, bundled text or mix); else a bundled language.
+    const src = calibLanguage.startsWith('src:') ? store().sources.find((x) => `src:${x.id}` === calibLanguage) : undefined;
+    if (calibLanguage.startsWith('src:') && !src) throw new PolyPruneError('BAD_ARGUMENT', 'That calibration source was removed; choose another one.');
+    const texts: CalibrationText[] = src
+      ? calibrationTexts(src, store().sources)
+      : [{ name: `calib/${calibLanguage}.txt`, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), language: calibLanguage }];
+    const calib = pruneMethod === 'magnitude' ? null : { texts, nsamples: calibSamples, seqlen };
+    return pruneAndKeep(model, pruneRequest(pruneMethod, prunePattern, calib, layerProfile), opts);
+  });
+}
+
+/**
+ * Prune, make the copy the active model, show its report, keep the prune record in History (entry
+ * id; undefined when not kept).
+ */
+async function pruneAndKeep(model: ModelSummary, req: PruneRequest, opts: OpOptions): Promise<string | undefined> {
+  const result = await getEngine().prune(model.id, req, opts);
+  store().addModel(result.model);
+  store().setPruneReport(result.model.id, result.report);
+  store().pushMessage({
+    panel: 'prune',
+    level: 'info',
+    text: `Made ${result.model.name}: ${(result.report.overall * 100).toFixed(1)} % of the prunable weights are zero. It is now the active model.`,
+  });
+  const texts = req.calibration && 'texts' in req.calibration ? req.calibration.texts : [];
+  return keepRecord(async () =>
+    pruneResultRecord(
+      await runHeader(model),
+      req,
+      await Promise.all(texts.map((t) => textRef(t.name, t.bytes ?? t.text ?? '', t.language ?? null, texts.length > 1 ? (t.weight ?? 1) : t.weight))),
+      result.report,
+      LINEAR_MATRICES,
+    ),
+  );
+}
+
+/** Prune again as a prune record says (History's Re-run): same base model, method, pattern, calibration texts (checked by hash), windows and seed. */
+export async function rerunPrune(model: ModelSummary, rec: PruneResultRecord, texts: CalibrationText[]): Promise<string | undefined> {
+  const s = rec.spec;
+  const calibrated = s.method !== 'magnitude';
+  if (calibrated && (!texts.length || s.nsamples === null || s.seqlen === null)) throw new PolyPruneError('BAD_ARGUMENT', `This ${s.method} result names no calibration windows, so it cannot be pruned again the same way.`);
+  const req: PruneRequest = {
+    method: s.method as PruneMethod,
+    ...(s.nm ? { nm: s.nm } : { sparsity: s.sparsity }),
+    ...(s.profile === 'owl' && s.owl ? { profile: 'owl' as const, owlM: s.owl.m, owlLambda: s.owl.lambda } : {}),
+    ...(s.langBeta !== undefined ? { langBeta: s.langBeta } : {}),
+    calibration: calibrated ? { texts, nsamples: s.nsamples!, seqlen: s.seqlen!, seed: s.seed ?? 0 } : undefined,
+  };
+  return runOp('prune', `Re-run: pruning ${model.name} (${s.method})`, (opts) => pruneAndKeep(model, req, opts));
+}

@@ -1,0 +1,188 @@
+/**
+ * Calibration sources: files dropped anywhere on the page or picked with "Calibration files", the
+ * bundled calibration text of a language, and mixes of sources. Files are read from their start
+ * only (capped, Blob.slice), checked, parsed and their language identified; tokens are counted in
+ * the engine with the active model's tokenizer.
+ */
+import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { previewOf, readSource } from '../../../calib/sources';
+import { calibTextUrl } from '../../paths';
+import type { CalibSource } from '../experiment/experimentSlice';
+import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
+import { loadModel } from '../../features/model/actions';
+
+let sourceCounter = 0;
+const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
+
+/** Characters tokenized to count a source's tokens; a longer text's count is extrapolated from them. */
+export const TOKEN_COUNT_CHARS = 256 * 1024;
+
+/**
+ * Count a source's tokens with the active model's tokenizer (when a model is loaded). Only the first
+ * TOKEN_COUNT_CHARS characters are tokenized (tokenizing megabytes would hold up the engine for
+ * everything else); a longer text's count is an estimate, shown with "≈".
+ */
+export async function countTokens(id: string): Promise<void> {
+  const s = store();
+  const src = s.sources.find((x) => x.id === id);
+  const modelId = s.activeModelId;
+  if (!src || !modelId || src.origin === 'mix' || !src.text) return;
+  try {
+    const long = src.text.length > TOKEN_COUNT_CHARS;
+    const ids = await getEngine().tokenize(modelId, long ? src.text.slice(0, TOKEN_COUNT_CHARS) : src.text);
+    store().updateSource(id, { tokens: long ? Math.round((ids.length * src.text.length) / TOKEN_COUNT_CHARS) : ids.length, tokensEstimated: long });
+  } catch {
+    // The count is informative; calibration reports real problems with the text itself.
+  }
+}
+
+/** Count the tokens of every source not counted yet (after a model has loaded). */
+export async function countAllTokens(): Promise<void> {
+  for (const s of store().sources) if (s.tokens === null && s.origin !== 'mix') await countTokens(s.id);
+}
+
+/** Add user files as calibration sources; each bad file gets its own message in the panel. */
+export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
+  const added: CalibSource[] = [];
+  for (const f of files) {
+    try {
+      const p = await readSource(f);
+      const src: CalibSource = {
+        id: newId('src'),
+        name: p.name,
+        origin: 'file',
+        format: p.format,
+        ...(p.field ? { field: p.field } : {}),
+        fileBytes: p.fileBytes,
+        bytes: p.bytes,
+        capped: p.capped,
+        text: p.text,
+        preview: p.preview,
+        tokens: null,
+        language: p.guess?.language ?? null,
+        detected: p.guess?.language ?? null,
+        ...(p.guess ? { confidence: p.guess.confidence, alternatives: p.guess.alternatives } : {}),
+        skipped: p.skipped,
+        selected: true,
+      };
+      store().addSource(src);
+      added.push(src);
+      if (!src.language) {
+        store().pushMessage({ panel: 'experiment', level: 'info', text: `Could not identify the language of '${f.name}'. Choose its language in the list of calibration sources.` });
+      }
+      void countTokens(src.id);
+    } catch (e) {
+      store().pushMessage({ panel: 'experiment', level: 'error', code: 'CALIBRATION_INVALID', text: errorText(e) });
+    }
+  }
+  return added;
+}
+
+/** Add the bundled calibration text of a language as a source (one click). */
+export async function addBundledSource(language: string): Promise<void> {
+  if (store().sources.some((s) => s.origin === 'bundled' && s.language === language)) return;
+  try {
+    const text = await bundledText(calibTextUrl(language), `Calibration text '${language}'`);
+    const bytes = new TextEncoder().encode(text).length;
+    const src: CalibSource = {
+      id: newId('src'),
+      name: `bundled ${language}`,
+      origin: 'bundled',
+      fileBytes: bytes,
+      bytes,
+      capped: false,
+      text,
+      preview: previewOf(text),
+      tokens: null,
+      language,
+      detected: language,
+      skipped: 0,
+      selected: true,
+    };
+    store().addSource(src);
+    void countTokens(src.id);
+  } catch (e) {
+    store().pushMessage({ panel: 'experiment', level: 'error', code: 'FILE_NOT_FOUND', text: errorText(e) });
+  }
+}
+
+/** A mix of the given sources with weights (proportions of the calibration windows). */
+export function addMixSource(parts: { id: string; weight: number }[]): void {
+  const s = store();
+  const named = parts.map((p) => ({ ...p, src: s.sources.find((x) => x.id === p.id && x.origin !== 'mix') }));
+  if (named.length < 2 || named.some((p) => !p.src)) {
+    s.pushMessage({ panel: 'experiment', level: 'error', code: 'BAD_ARGUMENT', text: 'A mix needs at least two calibration sources (files or bundled texts, not other mixes).' });
+    return;
+  }
+  if (named.some((p) => !(Number.isFinite(p.weight) && p.weight > 0))) {
+    s.pushMessage({ panel: 'experiment', level: 'error', code: 'BAD_ARGUMENT', text: 'Each part of a mix needs a proportion greater than 0 (e.g. 1 and 1 for half and half).' });
+    return;
+  }
+  const total = named.reduce((a, p) => a + p.weight, 0);
+  const name = `mix ${named.map((p) => `${p.src!.language ?? p.src!.name} ${Math.round((100 * p.weight) / total)} %`).join(' + ')}`;
+  const langs = [...new Set(named.map((p) => p.src!.language))];
+  s.addSource({
+    id: newId('mix'),
+    name,
+    origin: 'mix',
+    fileBytes: named.reduce((a, p) => a + p.src!.fileBytes, 0),
+    bytes: named.reduce((a, p) => a + p.src!.bytes, 0),
+    capped: named.some((p) => p.src!.capped),
+    text: '',
+    preview: named.map((p) => p.src!.name).join(' + '),
+    tokens: null,
+    language: langs.length === 1 ? langs[0] : 'mix',
+    detected: langs.length === 1 ? langs[0] : 'mix',
+    skipped: 0,
+    parts: parts.map(({ id, weight }) => ({ id, weight })),
+    selected: true,
+  });
+}
+
+/** The task format a dropped task file's name suggests (xcopa.sw.jsonl, belebele_swh_Latn.jsonl, ...). */
+export function guessTaskFormat(name: string): TaskName {
+  const lower = name.toLowerCase();
+  return (TASK_NAMES as readonly TaskName[]).find((t) => t !== 'jsonl' && lower.includes(t)) ?? 'jsonl';
+}
+
+let taskCounter = 0;
+
+/** Add a task file to the experiment, tagged with a language (editable in the panel). */
+export async function addExpTaskFiles(files: File[], language: string): Promise<void> {
+  for (const f of files) {
+    if (f.size === 0) {
+      store().pushMessage({ panel: 'experiment', level: 'error', code: 'TASK_INVALID', text: `Task file '${f.name}' is empty.` });
+      continue;
+    }
+    try {
+      const text = await f.text();
+      store().addExpTaskFile({ id: `task${++taskCounter}`, name: f.name, bytes: f.size, text, format: guessTaskFormat(f.name), language });
+    } catch (e) {
+      store().pushMessage({ panel: 'experiment', level: 'error', code: 'TASK_INVALID', text: `Could not read '${f.name}': ${errorText(e)}` });
+    }
+  }
+}
+
+const MODEL_FILE = /^(config\.json|tokenizer\.json|tokenizer_config\.json|generation_config\.json|special_tokens_map\.json|.*\.safetensors(\.index\.json)?)$/;
+
+/**
+ * Files dropped anywhere outside a drop zone: model files load as a model, text files become
+ * calibration sources; anything else is named in a message. The page never navigates away.
+ */
+export async function dropAnywhere(files: File[], folderName?: string): Promise<void> {
+  if (!files.length) return;
+  const modelFiles = files.filter((f) => MODEL_FILE.test(f.name));
+  if (modelFiles.some((f) => f.name.endsWith('.safetensors')) || files.some((f) => f.name === 'config.json')) {
+    store().pushMessage({ panel: 'app', level: 'info', text: `Dropped ${folderName ? `folder ${folderName}` : `${files.length} file${files.length === 1 ? '' : 's'}`}: loading it as a model (see the Model panel).` });
+    await loadModel({ kind: 'files', files, name: folderName ?? 'dropped files' });
+    return;
+  }
+  const added = await addSourceFiles(files);
+  if (added.length) {
+    store().pushMessage({
+      panel: 'app',
+      level: 'info',
+      text: `Added ${added.map((a) => `'${a.name}' (${a.language ?? 'language?'})`).join(', ')} as calibration source${added.length === 1 ? '' : 's'} in the Experiment panel.`,
+    });
+  }
+}
