@@ -5,6 +5,7 @@
  * held-out text (--data/--eval-langs or --eval files) and tasks (--task name:file[:lang]). Ctrl-C
  * stops cleanly: what was measured is printed (and written with --out), marked incomplete.
  */
+import { applyPreset } from './preset';
 import { addHubOptions, hubTaskRows, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,8 @@ import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsity
 
 interface GridCliOptions {
   model: string;
+  preset?: string;
+  plan?: boolean;
   data?: string;
   calibLangs?: string;
   calib?: string[];
@@ -96,14 +99,16 @@ export function registerGrid(program: Command): void {
   const cmd = program
     .command('grid')
     .description("The study's experiment: prune once per calibration source, measure perplexity, bits per byte and task accuracy in every evaluation language, per seed.")
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .option('-m, --model <dir|url>', 'model folder or URL')
+    .option('--preset <name>', "the study's design (kurz2026: Kurz et al., TACL 2026): fills every option not given (docs/data.md)")
+    .option('--plan', 'with --preset: print what the run will download and do, and exit')
     .option('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
     .option('--calib-langs <l,...>', 'calibration languages from --data (one row each)')
     .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'; Hub corpora as hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de")
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]', or Hub corpora (hub:mc4:de:validation)")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn); an lm-eval name alone loads its data from the Hub')
-    .requiredOption('--method <name>', PRUNE_METHODS.join(', '))
+    .option('--method <name>', PRUNE_METHODS.join(', '))
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
@@ -120,7 +125,13 @@ export function registerGrid(program: Command): void {
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
-  addHubOptions(addProfileOptions(cmd)).action(async (o: GridCliOptions & HubCliOptions) => {
+  addHubOptions(addProfileOptions(cmd)).action(async (o: GridCliOptions & HubCliOptions, command: Command) => {
+      if (o.preset) {
+        for (const line of applyPreset(o, command, o.preset)) process.stderr.write(`${line}\n`);
+        if (o.plan) return;
+      } else if (o.plan) throw new PolyPruneError('BAD_ARGUMENT', '--plan summarises a --preset run; give --preset kurz2026.');
+      if (!o.model) throw new PolyPruneError('BAD_ARGUMENT', "required option '-m, --model <dir|url>' not specified (or give --preset kurz2026).");
+      if (!o.method) throw new PolyPruneError('BAD_ARGUMENT', `required option '--method <name>' not specified: ${PRUNE_METHODS.join(', ')} (or give --preset kurz2026).`);
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
       const method = methodArg(o.method);
       const pattern = patternArgs(o);

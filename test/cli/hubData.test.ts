@@ -80,4 +80,22 @@ describe('polyprune with Hub data', () => {
     expect(noLang.code, noLang.stderr).toBe(2); // a bad argument
     expect(noLang.stderr).toMatch(/mC4 has no language 'xx'\. It has: af, am, ar/);
   });
+
+  it('grid: Hub calibration rows and held-out columns; --preset kurz2026 --plan prints the design before anything runs', async () => {
+    const r = await cli(['grid', '--model', MODEL, '--method', 'wanda', '--sparsity', '0.5', '--calib', 'hub:mc4:de', 'hub:fineweb2:de', '--eval', 'hub:mc4:de:validation', '--nsamples', '2', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--no-recon', '--json', '--no-cache']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout);
+    expect(rec.rows.map((x: { label: string }) => x.label)).toEqual(['dense', 'mc4:de', 'fineweb2:de']);
+    expect(rec.columns[0].language).toBe('de');
+    expect(rec.columns[0].text.name).toMatch(/^hub:mc4:de:validation@[0-9a-f]{12}\+0$/);
+    expect(rec.cells[1][0].ppl[0]).toBeGreaterThan(1);
+    const plan = await cli(['grid', '--preset', 'kurz2026', '--plan', '--nsamples', '64']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toContain('model        meta-llama/Meta-Llama-3-8B-Instruct');
+    expect(plan.stderr).toContain('method       wanda 50 %');
+    expect(plan.stderr).toContain('hub:mc4:ar hub:mc4:de hub:mc4:en hub:mc4:es hub:mc4:ru hub:mc4:sw hub:mc4:zh: 64 x 2048 tokens, seeds 0,42,1234');
+    expect(plan.stderr).toMatch(/tasks +xnli_ar .*xcopa_sw .*belebele_zho_Hans/);
+    expect(plan.stderr).toContain('polyprune grid --preset kurz2026 --model CohereForAI/aya-23-8B --method sparsegpt --nm 2:4');
+    expect(hub.requests.length).toBeGreaterThan(0);
+  });
 });

@@ -10,6 +10,7 @@ import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
 import { SourceList } from '../../sources/SourceList/SourceList';
+import { HubTaskChooser } from '../HubTaskChooser/HubTaskChooser';
 import './ExperimentPanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -172,6 +173,7 @@ function TaskChooser() {
           {new Set(bundled.map((b) => b.language)).size} languages)
         </label>
       )}
+      <HubTaskChooser />
       <div className="row">
         <label className="button-like small">
           Experiment task files

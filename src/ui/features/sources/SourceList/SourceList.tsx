@@ -3,6 +3,7 @@ import { SOURCE_EXTENSIONS } from '../../../../calib/sources';
 import { useAppStore, type CalibSource } from '../../../store';
 import { addBundledSource, addMixSource, addSourceFiles } from '../../../store/actions';
 import { fmtBytes } from '../../../format';
+import { HubCorpusPicker } from '../HubCorpusPicker/HubCorpusPicker';
 
 /** Calibration sources: files (dropped or picked), bundled texts one click away, and mixes. */
 export function SourceList() {
@@ -57,6 +58,7 @@ export function SourceList() {
           ))}
         </div>
       )}
+      <HubCorpusPicker />
       {sources.length === 0 ? (
         <p className="hint">No calibration sources yet.</p>
       ) : (
