@@ -18,6 +18,7 @@ import { registerGrid } from './grid';
 import { registerMix } from './mix';
 import { registerShare } from './share';
 import { registerExport, describePruning } from './export';
+import { registerCompare } from './compare';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -128,6 +129,7 @@ export function buildProgram(): Command {
   registerMix(program);
   registerShare(program);
   registerExport(program);
+  registerCompare(program);
   // An option error prints one line and where to look, not the whole help.
   program.showHelpAfterError('hint: polyprune --help');
   for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);
