@@ -159,6 +159,23 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
     await exp.getByText(/from the browser cache/).first().waitFor({ timeout: 60_000 });
     expect(hub.sent.get(`allenai/c4/${shard}`) ?? 0).toBe(0);
+    // the paper's preset: shown with its downloads and work before anything starts, every field editable
+    await exp.getByRole('button', { name: 'Reproduce Kurz et al. (TACL 2026)' }).click();
+    const card = exp.getByRole('group', { name: 'Reproduce Kurz et al. (TACL 2026)' });
+    const plan = card.getByRole('list', { name: 'What the preset will download and do' });
+    expect(await plan.textContent()).toMatch(/checkpoint of meta-llama\/Meta-Llama-3-8B-Instruct .*7\.0 MiB of mC4 calibration text \(7 languages\).*21 prunes \(7 languages × 3 seeds\) of 128 × 2048 tokens/);
+    await card.getByRole('textbox', { name: 'Preset languages' }).fill('sw');
+    await card.getByRole('spinbutton', { name: 'Preset windows' }).fill('4');
+    await card.getByRole('spinbutton', { name: 'Preset window length' }).fill('64');
+    expect(await plan.textContent()).toMatch(/3 prunes \(1 languages × 3 seeds\) of 4 × 64 tokens/);
+    await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset.png'), fullPage: true });
+    hub.sent.clear();
+    await card.getByRole('button', { name: /^Apply/ }).click();
+    await exp.getByText(/^hub:mc4:sw@[0-9a-f]{12}$/).first().waitFor({ timeout: 60_000 });
+    expect(await page().locator('#model-url').inputValue()).toBe('meta-llama/Meta-Llama-3-8B-Instruct');
+    expect(await exp.locator('.exp-settings summary').textContent()).toMatch(/wanda, 50 %.*4 calibration windows of 64 tokens.*3 seeds/);
+    expect(await tasks.textContent()).toMatch(/xcopa_sw/);
+    expect(await exp.getByRole('checkbox', { name: /xcopa_sw/ }).isChecked()).toBe(true);
     await page().getByRole('button', { name: 'Clear cached downloads' }).click();
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
   });

@@ -11,6 +11,7 @@ import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
 import { SourceList } from '../../sources/SourceList/SourceList';
 import { HubTaskChooser } from '../HubTaskChooser/HubTaskChooser';
+import { PresetCard } from '../PresetCard/PresetCard';
 import './ExperimentPanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -63,6 +64,7 @@ export function ExperimentPanel() {
           {s.languages.message}
         </p>
       )}
+      <PresetCard />
       <div className="exp-form">
         <SourceList />
         <div className="exp-eval">

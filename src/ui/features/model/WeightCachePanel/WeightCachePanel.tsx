@@ -6,6 +6,7 @@ import { fmtBytes } from '../../../format';
 /** How much downloaded data (weights, Hub datasets) the browser keeps (Cache API), and a button to clear it. */
 export function WeightCachePanel() {
   const models = useAppStore((s) => s.models.length);
+  const sources = useAppStore((s) => s.sources.length); // Hub calibration text lands in the same cache
   const busy = useAppStore((s) => s.running !== null);
   const [info, setInfo] = useState<{ available: boolean; entries: number; bytes: number } | null>(null);
   const [tick, setTick] = useState(0);
@@ -16,7 +17,7 @@ export function WeightCachePanel() {
     return () => {
       live = false;
     };
-  }, [models, busy, tick]);
+  }, [models, sources, busy, tick]);
 
   if (!info?.available) return null;
   return (
