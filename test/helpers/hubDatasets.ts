@@ -60,6 +60,8 @@ export function writeCorpusFixture(root = mkdtempSync(join(tmpdir(), 'pp-hubds-'
   write(mc4, 'multilingual/c4-de.tfrecord-00001-of-02048.json.gz', jsonGz(mc4de1));
   write(mc4, 'multilingual/c4-de-validation.tfrecord-00000-of-00016.json.gz', jsonGz(mc4deVal));
   write(mc4, 'multilingual/c4-sw.tfrecord-00000-of-00032.json.gz', jsonGz(makeDocs('sw', 60, 120, 4)));
+  write(mc4, 'multilingual/c4-yo.tfrecord-00000-of-00002.json.gz', 'this is not gzip at all');
+  write(mc4, 'multilingual/c4-xh.tfrecord-00000-of-00002.json.gz', jsonGz(makeDocs('en', 30)).slice(0, 500)); // ends inside the gzip stream
 
   const fwDir = join(root, 'fw2');
   const fw = makeDocs('de', 800, 120, 5);

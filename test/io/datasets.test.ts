@@ -135,6 +135,15 @@ describe('Hub corpora', () => {
     expect(e.message).toMatch(/was cut off after \d+ bytes .* could not be resumed 3 times; nothing from it was used/);
   });
 
+  it('a shard that is not gzip, or ends inside its gzip stream, is refused: never a short text', async () => {
+    const bad = await err(fetchCorpusText('mc4:yo', { endpoint: hub.url, bytes: 1_000 }));
+    expect(bad).toMatchObject({ code: 'DATASET_FORMAT' });
+    expect(bad.message).toMatch(/c4-yo\.tfrecord-00000-of-00002\.json\.gz is not a complete gzip file of UTF-8 JSON lines/);
+    const short = await err(fetchCorpusText('mc4:xh', { endpoint: hub.url, bytes: 1e6 }));
+    expect(short).toMatchObject({ code: 'DATASET_FORMAT' });
+    expect(short.message).toMatch(/c4-xh\.tfrecord-00000-of-00002\.json\.gz is not a complete gzip file/);
+  });
+
   it('cache: a second run offline gives the same text; offline without it says what is missing', async () => {
     const cache = memoryDatasetCache();
     const a = await fetchCorpusText('fineweb2:deu_Latn', { endpoint: hub.url, bytes: 4_000, cache });
