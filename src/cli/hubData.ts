@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
+import { toIso6391 } from '../common/languages';
 import { fetchCorpusText, parseCorpusSpec, type CorpusText, type CorpusTextOptions } from '../io/datasets/corpus';
 import { defaultDatasetCacheDir, diskDatasetCache } from '../io/datasets/diskCache';
 import { fetchTaskRows, lmEvalDataset, type TaskRows } from '../io/datasets/taskData';
@@ -60,7 +61,9 @@ export async function hubText(arg: string, bytes: number, o: HubCliOptions): Pro
     `polyprune: ${p.spec}: ${p.documents} documents from ${p.dataset}@${p.sha.slice(0, 12)} (${p.files.map((f) => `${f.file} from document ${f.firstDocument}`).join(', ')}), ` +
       `${p.textBytes} bytes of text, ${t.cached ? 'from the cache' : `${p.bytesRead} bytes downloaded`}, SHA-256 ${p.sha256.slice(0, 16)}\n`,
   );
-  const language = spec.kind === 'dataset' ? undefined : spec.kind === 'wikipedia' ? spec.language!.replace(/^\d{8}\./, '') : spec.language;
+  // ISO 639-1 where one exists: wikipedia's dated configs lose the date, FineWeb-2's deu_Latn is de
+  const raw = spec.kind === 'dataset' ? undefined : spec.language!.replace(/^\d{8}\./, '');
+  const language = raw && /^[a-z]{3}_[A-Z][a-z]{3}$/.test(raw) ? toIso6391(raw.slice(0, 3)) : raw;
   return { ...t, language, name: hubTextName(t) };
 }
 

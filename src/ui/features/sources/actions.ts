@@ -8,6 +8,7 @@ import { TASK_NAMES, type TaskName } from '../../../engine/api';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl, hubEndpoint } from '../../paths';
 import { hubCorpusText } from '../../../engine/hubData';
+import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
@@ -224,7 +225,7 @@ export async function addHubSources(corpus: string, languages: string[]): Promis
         text: t.text,
         preview: previewOf(t.text),
         tokens: null,
-        language: language.replace(/^\d{8}\./, ''),
+        language: /^[a-z]{3}_[A-Z][a-z]{3}$/.test(language) ? toIso6391(language.slice(0, 3)) : language.replace(/^\d{8}\./, ''),
         detected: null,
         skipped: 0,
         selected: true,
