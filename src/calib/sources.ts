@@ -10,8 +10,8 @@ import { PolyPruneError } from '../common/errors';
 import { calibrationParagraphs } from './text';
 import { identifyLanguage, type LanguageGuess } from './langid';
 
-/** Below this confidence (1 - the runner-up's score) a guess is not taken: the user is asked. */
-export const MIN_LANGID_CONFIDENCE = 0.01;
+/** Below this lead over the runner-up (`LanguageGuess.margin`) a guess is not taken: the user is asked. */
+export const MIN_LANGID_MARGIN = 0.01;
 
 export type SourceFormat = 'text' | 'jsonl' | 'json' | 'csv';
 
@@ -196,5 +196,5 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
 /** `identifyLanguage`, but null when the best guess barely beats the runner-up (random letters, mixed text). */
 export function confidentGuess(text: string): LanguageGuess | null {
   const g = identifyLanguage(text);
-  return g && g.confidence >= MIN_LANGID_CONFIDENCE ? g : null;
+  return g && g.margin >= MIN_LANGID_MARGIN ? g : null;
 }

@@ -16,7 +16,7 @@ import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
-import { PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';
@@ -141,7 +141,7 @@ export function registerGrid(program: Command): void {
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
       assertNoDuplicates(seeds.map(String), '--seeds');
       if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');
-      const calibrated = method !== 'magnitude';
+      const calibrated = METHODS[method].calibrated;
       if (calibrated && !o.calibLangs && !o.calib) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <files...> or --data <dir> with --calib-langs <l,...>.`);
       if (!calibrated && (o.calib || o.calibLangs)) throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-langs.');
 

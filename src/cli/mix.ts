@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { LINEAR_MATRICES, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine/api';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, andList, isMixMethod, type MixMethod, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine/api';
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
 import { fsError, pathSource } from '../io/node';
 import { readStatsFile, statsFileChunks } from '../engine/statsFile';
@@ -22,7 +22,7 @@ import { decodeUtf8Strict } from './text';
 
 interface MixCliOptions {
   model: string;
-  method?: 'wanda' | 'sparsegpt';
+  method?: MixMethod;
   calib?: string[];
   saveStats?: string;
   loadStats?: string;
@@ -53,8 +53,14 @@ async function read(file: string): Promise<Uint8Array> {
   }
 }
 
-function mixMethodArg(v: string): 'wanda' | 'sparsegpt' {
-  if (v !== 'wanda' && v !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `--method ${v}: the mixer supports wanda and sparsegpt.`);
+/** What a mixer method's statistics are called ('SparseGPT Hessians'). */
+function mixStatistics(m: MixMethod): string {
+  const mixer = METHODS[m].mixer;
+  return mixer.supported ? mixer.statistics : m;
+}
+
+function mixMethodArg(v: string): MixMethod {
+  if (!isMixMethod(v)) throw new PolyPruneError('BAD_ARGUMENT', `--method ${v}: the mixer supports ${andList(MIX_METHODS)}.`);
   return v;
 }
 
@@ -139,7 +145,7 @@ export function registerMix(program: Command): void {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         const stats: StatsSummary = stored
           ? await engine.loadStats(base.id, stored)
-          : await engine.collectStats(base.id, { method: o.method ?? 'wanda', sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+          : await engine.collectStats(base.id, { method: o.method ?? MIX_METHODS[0], sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
         if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
         const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
@@ -187,7 +193,7 @@ export function registerMix(program: Command): void {
         const counters = await engine.counters();
         if (o.json) console.log(JSON.stringify({ stats, dense, mixes: out, counters }, null, 2));
         else {
-          const of = `${stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows`;
+          const of = `${mixStatistics(stats.method)} of ${stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows`;
           console.log(`calibration passes ${counters.calibrationRuns} (${stored ? `${of} read from ${o.loadStats}` : `${stats.collectMs.toFixed(0)} ms for the ${of}`}${o.saveStats ? `, saved to ${o.saveStats}` : ''})`);
         }
       } finally {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
-import { PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
@@ -74,7 +74,7 @@ export function registerPrune(program: Command): void {
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
       let calibration: PruneRequest['calibration'];
-      if (method !== 'magnitude') {
+      if (METHODS[method].calibrated) {
         if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
         if (o.calibTokens) {
           calibration = { windows: await readTokenWindows(o.calibTokens) };

@@ -11,6 +11,7 @@ import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type C
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
 import { planRun, type RunPlan } from '../prune/plan';
+import { METHODS, MIX_METHODS, isMixMethod, lookupMethod } from '../prune/method';
 import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
@@ -310,7 +311,7 @@ export class LocalEngine implements Engine {
   async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
-      if (req.method !== 'magnitude') this.counts.calibrationRuns++;
+      if (lookupMethod(req.method)?.calibrated) this.counts.calibrationRuns++;
       const onProgress = (e: Parameters<NonNullable<OpOptions['onProgress']>>[0]): void => {
         if (e.kind === 'layer' && e.phase === 'forward') this.counts.calibrationForwards++;
         opts?.onProgress?.(e);
@@ -335,7 +336,7 @@ export class LocalEngine implements Engine {
       const n = calib.counts.reduce((a, b) => a + b, 0);
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
       checkCalibrationMemory(n, req.seqlen, base.cfg.hiddenSize, budget);
-      const sparse = req.method === 'sparsegpt';
+      const sparse = METHODS[req.method].statistic === 'hessian';
       if (sparse) checkSparsegptStatsFit(base, req.sources.length, n * req.seqlen * base.cfg.hiddenSize * 4, budget);
       else {
         const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
@@ -354,7 +355,7 @@ export class LocalEngine implements Engine {
       const summary: StatsSummary = {
         id: sid,
         modelId: id,
-        method: sparse ? 'sparsegpt' : 'wanda',
+        method: req.method,
         sources: req.sources.map((s, k) => ({ name: s.name, language: s.language ?? null, windows: calib.counts[k], bytes: calib.files[k].bytes, sha256: calib.files[k].sha256 })),
         nsamples: Math.max(...calib.counts),
         seqlen: req.seqlen,
@@ -389,7 +390,7 @@ export class LocalEngine implements Engine {
     return this.op(opts, async () => {
       const t0 = performance.now();
       if (!data || data.format !== 'polyprune-mix-stats' || data.version !== 1) throw new PolyPruneError('BAD_ARGUMENT', `Not mixer statistics of a version this PolyPrune reads (format ${String(data?.format)}, version ${String(data?.version)}); collect them again.`);
-      if (data.method !== 'wanda' && data.method !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: wanda, sparsegpt.`);
+      if (!isMixMethod(data.method)) throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: ${MIX_METHODS.join(', ')}.`);
       if (data.modelSha256 !== base.summary.sha256) throw new PolyPruneError('BAD_ARGUMENT', `These statistics were collected on another model (content hash ${String(data.modelSha256).slice(0, 12)}…, this one is ${base.summary.sha256.slice(0, 12)}…); load that model or collect them again.`);
       if (data.layers !== base.cfg.numLayers) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have ${data.layers} layers, the model ${base.cfg.numLayers}; collect them again.`);
       const S = data.seqlen;
@@ -401,7 +402,7 @@ export class LocalEngine implements Engine {
       if (!(data.ids instanceof Int32Array) || data.ids.length !== n * S) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics: ${n} windows of ${S} tokens need ${n * S} token ids, got ${data.ids instanceof Int32Array ? data.ids.length : typeof data.ids}; collect them again.`);
       checkTokenIds(data.ids, base.cfg.vocabSize, 'Stored calibration windows');
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
-      const sparse = data.method === 'sparsegpt';
+      const sparse = METHODS[data.method].statistic === 'hessian';
       if (sparse) checkSparsegptStatsFit(base, counts.length, 0, budget);
       else if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
       const stats = sparse ? uploadDenseHessians(base.model, counts, S, data.values) : uploadDenseStats(base.model, counts, S, data.values);

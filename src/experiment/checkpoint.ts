@@ -13,6 +13,8 @@ export class StudyCheckpoint {
   readonly record: ExperimentRecord;
   /** recon being filled per (row, seed) from layerDone events: recon[layer][matrix]. */
   private readonly recon = new Map<string, (number | null)[][]>();
+  /** OWL: the sparsity each layer reached, per (row, seed), from layerDone events (layerSparsity[layer]). */
+  private readonly layers = new Map<string, (number | null)[]>();
 
   /** `planned`: the empty record from planStudy, or a checkpoint stored earlier (resume). */
   constructor(planned: ExperimentRecord) {
@@ -68,6 +70,14 @@ export class StudyCheckpoint {
           const j = rec.matrices.indexOf(m);
           if (j >= 0 && r[e.layer]) r[e.layer][j] = sig(e.recon[i] ?? null, 4);
         });
+        if (e.layerSparsity !== undefined && rec.rows[e.row]?.layerSparsity) {
+          let ls = this.layers.get(key);
+          if (!ls || e.layer === 0) {
+            ls = Array.from({ length: e.layers }, () => null as number | null);
+            this.layers.set(key, ls);
+          }
+          ls[e.layer] = sig(e.layerSparsity, 6);
+        }
         return false;
       }
       case 'rowDone': {
@@ -79,7 +89,10 @@ export class StudyCheckpoint {
         // instant grid rows: the time of the mask update, and for confirm rows the per-layer IoU
         if (row.mix?.updateMs && e.updateMs !== undefined) row.mix.updateMs[e.seed] = sig(e.updateMs, 4);
         if (row.mix?.layerIou && e.layerIou) row.mix.layerIou[e.seed] = e.layerIou.map((v) => sig(v, 4));
+        const ls = this.layers.get(`${e.row}/${e.seed}`);
+        if (row.layerSparsity && ls) row.layerSparsity[e.seed] = ls;
         this.recon.delete(`${e.row}/${e.seed}`);
+        this.layers.delete(`${e.row}/${e.seed}`);
         return true;
       }
       case 'maskOverlap': {

@@ -32,7 +32,7 @@ import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
 import { taskResultSchema } from '../eval/results';
 import { TASK_NAMES } from '../eval/types';
-import { PRUNE_METHODS } from '../prune/method';
+import { PRUNE_METHODS, lookupMethod } from '../prune/method';
 import { SPARSITY_PROFILES, layerAchieved } from '../prune/owl';
 
 export const RECORD_FORMAT = 'polyprune-result';
@@ -77,7 +77,7 @@ const header = {
 };
 
 const nmSchema = z.object({ n: int.min(1), m: int.min(2) });
-const methodSchema = z.enum(PRUNE_METHODS as unknown as [string, ...string[]]);
+const methodSchema = z.enum(PRUNE_METHODS);
 /**
  * Optional spec fields (absent = the defaults, so older records stay valid and equal): `profile`
  * 'owl' with its `owl` {m, lambda} (layer-wise sparsity), and `langBeta` for wanda-lang.
@@ -415,7 +415,7 @@ export function pruneResultRecord(
 export function profileSpec(method: string, lp: { profile: string; m?: number; lambda?: number } | undefined, langBeta: number | undefined): { profile?: string; owl?: { m: number; lambda: number }; langBeta?: number } {
   return {
     ...(lp && lp.profile === 'owl' ? { profile: 'owl', owl: { m: lp.m as number, lambda: lp.lambda as number } } : {}),
-    ...(method === 'wanda-lang' ? { langBeta: langBeta ?? 1 } : {}),
+    ...(lookupMethod(method)?.perSource ? { langBeta: langBeta ?? 1 } : {}),
   };
 }
 

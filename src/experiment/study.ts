@@ -30,7 +30,7 @@ import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
 import { allocateSamples, sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
-import { assertNoDuplicates, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 
@@ -120,7 +120,7 @@ function mixWeights(s: StudySource): number[] {
 
 /** Which calibration source each row is made from (-1: the dense row, and magnitude's one row). */
 export function studyRowSources(spec: { method: string; instant?: boolean; confirm?: boolean }, inputs: StudyInputs): number[] {
-  if (spec.method === 'magnitude') return [-1, -1];
+  if (!lookupMethod(spec.method)?.calibrated) return [-1, -1];
   return [-1, ...inputs.sources.flatMap((_, i) => (spec.instant && spec.confirm ? [i, i] : [i]))];
 }
 
@@ -154,8 +154,8 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
   const owl = prof.profile === 'owl';
   if (specIn.confirm && !specIn.instant) throw new PolyPruneError('BAD_ARGUMENT', 'Confirm compares instant rows with the exact prune: it needs the instant mode too.');
   if (specIn.instant) {
-    if (method === 'magnitude') throw new PolyPruneError('BAD_ARGUMENT', 'Magnitude pruning uses no calibration, so there are no statistics to mix: run the grid without the instant mode.');
-    if (method === 'wanda-lang') throw new PolyPruneError('BAD_ARGUMENT', "The instant mode mixes the sources' mean statistics; wanda-lang's score needs their spread, which mixPrune does not compute. Run wanda-lang without the instant mode, or use wanda.");
+    const mixer = METHODS[method].mixer;
+    if (!mixer.supported) throw new PolyPruneError('BAD_ARGUMENT', mixer.why);
     if (owl) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mode derives masks with a uniform sparsity per layer; OWL layer-wise sparsity is not supported there. Run OWL without the instant mode.');
   }
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
@@ -163,7 +163,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     inputs.columns.map((c) => c.language),
     'The evaluation languages',
   );
-  const calibrated = method !== 'magnitude';
+  const calibrated = METHODS[method].calibrated;
   if (calibrated && !inputs.sources.length) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs at least one calibration source (one row per source).`);
   const rows: ExperimentRecord['rows'] = [{ label: 'dense', sources: [], sparsity: [], recon: [] }];
   if (calibrated) {
@@ -196,7 +196,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       }
     }
   } else {
-    rows.push({ label: 'magnitude', sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
+    rows.push({ label: method, sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
   }
   assertNoDuplicates(
     rows.map((r) => r.label),
@@ -367,7 +367,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const pruneRequest = (src: StudySource, seed: number): PruneRequest => ({
     method: spec.method as PruneMethod,
     ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
-    calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
+    calibration: !lookupMethod(spec.method)?.calibrated ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
     ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
     ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
   });
@@ -512,7 +512,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         const t = performance.now();
         const pruned = await engine.prune(
           baseModelId,
-          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude' },
+          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && !!lookupMethod(spec.method)?.calibrated },
           {
             opId: opId(),
             onProgress: (e) => emit(e.kind === 'layerDone' ? { ...e, row: r, seed: s } : e),
@@ -607,18 +607,19 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
     const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
     return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
   };
-  const best = (k: number) => {
-    let bi = -1;
-    let bv = 0;
+  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold). */
+  const best = (k: number): number | null => {
+    let bv: number | null = null;
     for (let r = 1; r < rec.rows.length; r++) {
       const m = meanSpread(vals(r, k));
-      if (m && (bi < 0 || (higherBetter ? m.mean > bv : m.mean < bv))) [bi, bv] = [r, m.mean];
+      if (m && (bv === null || (higherBetter ? m.mean > bv : m.mean < bv))) bv = m.mean;
     }
-    return bi;
+    return bv;
   };
+  const isBest = (r: number, k: number): boolean => r > 0 && rec.rows.length > 2 && meanSpread(vals(r, k))?.mean === best(k);
   const lines = [`| calibration \\ eval | ${cols.map(({ c }) => name(c)).join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
   rec.rows.forEach((row, r) => {
-    lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (r > 0 && best(k) === r && rec.rows.length > 2 ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
+    lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (isBest(r, k) ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
   });
   return lines.join('\n');
 }

@@ -4,7 +4,8 @@ import { createRoot } from 'react-dom/client';
 import { createWorkerEngine } from '../engine/client';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
-import { initHistory } from './features/history/actions';
+import { initHistory } from './features/history/storage';
+import { initViews } from './store/actions/view';
 import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';
 import './styles/base.css';
@@ -16,6 +17,7 @@ installTestHook(engine);
 window.addEventListener('unhandledrejection', (ev) => reportError('app', ev.reason));
 window.addEventListener('error', (ev) => reportError('app', ev.error ?? ev.message));
 
+initViews();
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(

@@ -13,6 +13,7 @@ import { launchChromium, type Browser } from './chromium';
 import { runTask } from '../../src/eval/run';
 import { cpuScorer, fixtureModel, fixtureTokenizer, sharedText } from '../eval/helpers';
 import { FIXTURE_DIR, makeBundledStandIn, serveApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
@@ -178,11 +179,12 @@ describe('app UI in Chromium', () => {
     const gpu = page.locator('section.gpu-status');
     await expect.poll(() => gpu.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
     await expect.poll(() => gpu.locator('.gpu-adapter').textContent()).toMatch(/\S/);
-    await expect.poll(() => page.getByLabel('Evaluation language', { exact: true }).locator('option').allTextContents()).toEqual(['de', 'en']);
 
     // The bundled model loads by itself on open.
     await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
     expect(await page.locator('.model-summary h3').textContent()).toContain('polyprune-ml');
+    await openView(page, 'Perplexity & prune');
+    await expect.poll(() => page.getByLabel('Evaluation language', { exact: true }).locator('option').allTextContents()).toEqual(['de', 'en']);
     await page.getByLabel('Sequence length', { exact: true }).fill('64');
     await page.getByRole('button', { name: 'Measure all languages' }).click();
     for (const lang of ['en', 'de']) await page.locator(`.ppl-results tbody tr[data-label="${lang}"] .ppl-value`).waitFor({ timeout: 60_000 });
@@ -196,6 +198,7 @@ describe('app UI in Chromium', () => {
 
   it('loads a model by URL and measures pasted text', async () => {
     const { page } = browser;
+    await openView(page, 'Experiment');
     await page.getByLabel('Model folder URL').fill(fixtureUrl);
     await page.getByRole('button', { name: 'Load from URL' }).click();
     await expect.poll(() => page.locator('.model-summary h3').textContent(), { timeout: 60_000 }).toContain('stories260K');
@@ -204,6 +207,7 @@ describe('app UI in Chromium', () => {
     expect(text).toContain('heads / KV heads8 / 4');
     expect(text).toContain('vocabulary512');
 
+    await openView(page, 'Perplexity & prune');
     await page.getByRole('radio', { name: 'Your own text' }).check();
     await page.getByLabel('Text to measure').fill('Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. '.repeat(4));
     await page.getByLabel('Sequence length', { exact: true }).fill('64');
@@ -223,10 +227,12 @@ describe('app UI in Chromium', () => {
     const note = page.locator('.prune-panel [role="status"].message-info');
     await note.waitFor({ timeout: 120_000 });
     expect(await note.textContent()).toMatch(/50\.0 %/);
-    expect(await page.locator('.model-list label').count()).toBe(3);
     expect(await page.locator('.prune-panel [role="alert"]').count()).toBe(0);
+    await openView(page, 'Experiment');
+    expect(await page.locator('.model-list label').count()).toBe(3);
     // Results of every model stay side by side, labelled; the chart compares the pruned model with the dense ones.
     const pruned = (await page.locator('.model-list label').last().textContent())!.trim();
+    await openView(page, 'Perplexity & prune');
     await page.getByRole('button', { name: 'Measure all languages' }).click();
     for (const lang of ['en', 'de']) await expect.poll(() => page.locator(`.ppl-results tbody tr[data-label="${lang}"]`).count(), { timeout: 60_000 }).toBe(2);
     expect(await page.locator('.ppl-results tbody tr[data-label="pasted text"]').count()).toBe(1);
@@ -237,6 +243,7 @@ describe('app UI in Chromium', () => {
   it('an unreachable model URL shows an error with its code and the page stays usable', async () => {
     const { page } = browser;
     // Port 9 (discard) on 127.0.0.1: connection refused, no network needed.
+    await openView(page, 'Experiment');
     await page.getByLabel('Model folder URL').fill('http://127.0.0.1:9/model/');
     await page.getByRole('button', { name: 'Load from URL' }).click();
     const alert = page.locator('.model-panel [role="alert"]');
@@ -247,6 +254,7 @@ describe('app UI in Chromium', () => {
     // Still usable: the loaded model stays, buttons are enabled again, a new measurement runs.
     expect(await page.getByLabel('Model architecture').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Load from URL' }).isEnabled()).toBe(true);
+    await openView(page, 'Perplexity & prune');
     await page.getByLabel('Max windows', { exact: true }).fill('1');
     await page.getByRole('button', { name: 'Measure', exact: true }).click();
     await expect.poll(() => page.locator('.ppl-results tbody tr[data-label="pasted text"] td:nth-last-child(2)').last().textContent(), { timeout: 60_000 }).toMatch(/^1 × 64/);
@@ -267,6 +275,7 @@ describe('app UI without WebGPU', () => {
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-no-webgpu.png'), fullPage: true });
       // The rest of the page still renders.
       expect(await page.getByRole('heading', { name: 'Model' }).isVisible()).toBe(true);
+      await openView(page, 'Perplexity & prune');
       expect(await page.getByRole('heading', { name: 'Perplexity' }).isVisible()).toBe(true);
     } finally {
       await browser.close();

@@ -11,6 +11,7 @@ import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { type StandInApp, useStandInApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
@@ -33,6 +34,7 @@ async function download(format: 'hf' | 'onnx'): Promise<Record<string, Uint8Arra
 describe('export panel', () => {
   it('downloads the pruned model as ONNX and as HF; the HF zip loaded back shows its pruning provenance', async () => {
     const { page } = browser;
+    await openView(page, 'Perplexity & prune');
     const panel = page.locator('.prune-panel');
     await panel.getByLabel('Method', { exact: true }).selectOption('magnitude');
     await panel.getByRole('button', { name: 'Prune', exact: true }).click();
@@ -52,12 +54,14 @@ describe('export panel', () => {
     mkdirSync(dir);
     for (const [n, d] of Object.entries(hfZip)) writeFileSync(path.join(dir, n), d);
     const files = Object.keys(hfZip).map((n) => path.join(dir, n));
+    await openView(page, 'Experiment');
     const input = page.locator('.drop-zone input[type="file"][multiple]');
     await input.setInputFiles(files);
     const prov = page.getByLabel('Pruning provenance');
     await expect.poll(() => prov.count(), { timeout: 60_000 }).toBeGreaterThan(0);
     expect(await prov.first().textContent()).toContain('magnitude, unstructured');
     await page.locator('.model-summary').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-provenance.png') });
+    await openView(page, 'Perplexity & prune');
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-export.png') });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from './chromium';
 import { serveStandInApp, type StandInApp } from './standIn';
+import { openView } from './views';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 import { recordShareLink } from '../../src/experiment/share';
 import { sha256Hex } from '../../src/calib/text';
@@ -124,6 +125,9 @@ describe('share links, history and resume in the page', () => {
     const setup = page.getByRole('region', { name: 'Re-run' });
     await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
     await setup.getByRole('button', { name: 'Start re-run' }).click();
+    // It runs in the Experiment panel; its record lands in History.
+    await page.locator('section.exp-panel .op-progress').waitFor();
+    await openView(page, 'History');
     await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     expect(await page.locator('.history-table tbody tr').count()).toBe(1);
 
@@ -134,12 +138,13 @@ describe('share links, history and resume in the page', () => {
     await page.reload();
     const offer = page.getByRole('region', { name: 'Interrupted experiment' });
     await offer.waitFor({ timeout: 60_000 });
-    expect(await offer.textContent()).toMatch(/Re-run of .* [3-5] of 6 values measured/);
+    expect(await offer.textContent()).toMatch(/Re-run of .* [3-5] of 6 cells measured/);
     await page.screenshot({ path: path.join(SHOTS, 'history-resume-offer.png') });
     await modelReady(page);
     await offer.getByRole('button', { name: 'Resume' }).click();
     // The resumed run is the Experiment panel's, which says what it resumes.
-    await expect.poll(() => page.locator('section.exp-panel .message-info').allTextContents(), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/Resuming 'Re-run of .*': [3-5] of 6 values were measured/));
+    await expect.poll(() => page.locator('section.exp-panel .message-info').allTextContents(), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/Resuming 'Re-run of .*': [3-5] of 6 cells were measured/));
+    await openView(page, 'History');
     await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 300_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     expect(await offer.count()).toBe(0);
 
@@ -153,24 +158,30 @@ describe('share links, history and resume in the page', () => {
     expect(whole.iou).toHaveLength(1);
     expect(resumed.iou).toEqual(whole.iou);
     // The Experiment panel shows the resumed run as a live one: all cells, the mask IoU table, done.
-    expect(await page.locator('.exp-results .exp-status').getAttribute('data-status')).toBe('done');
-    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(resumed, 'ppl'));
-    expect(await page.locator('.exp-results table.exp-mask tbody td').allTextContents()).toEqual(whole.iou[0].v.flat().map((v) => (v === null ? '–' : v.toFixed(2))));
+    await openView(page, 'Experiment');
+    expect(await page.locator('section.exp-panel .exp-results .exp-status').getAttribute('data-status')).toBe('done');
+    expect(await heatValues(page, 'section.exp-panel .exp-results', 'ppl')).toEqual(expected(resumed, 'ppl'));
+    expect(await page.locator('section.exp-panel .exp-results table.exp-mask tbody td').allTextContents()).toEqual(whole.iou[0].v.flat().map((v) => (v === null ? '–' : v.toFixed(2))));
     // SwiftShader in the page and lavapipe in the CLI: the same experiment, float-for-float close.
     cliRecord.cells.forEach((row, r) => row.forEach((c, k) => expect(Math.abs(whole.cells[r][k].ppl[0]! - c.ppl[0]!) / c.ppl[0]!).toBeLessThan(1e-3)));
     // The opened run shows the same numbers as its record.
+    await openView(page, 'History');
     expect(await heatValues(page, '.history-view', 'ppl')).toEqual(expected(resumed, 'ppl'));
     await page.screenshot({ path: path.join(SHOTS, 'history-panel.png'), fullPage: true });
   });
 
   it('history survives a reload; compare shows two runs side by side; export then import in another profile gives the same list', async () => {
     const page = pageA;
-    await page.goto(`${work.server.url}/?autoload=0`);
+    await page.goto(`${work.server.url}/?autoload=0&view=history`);
     await expect.poll(() => page.locator('.history-table tbody tr').count(), { timeout: 60_000 }).toBe(2);
     const names = await page.locator('.history-table .history-name').allTextContents();
     await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
     await page.locator('.history-table').getByRole('button', { name: 'Open' }).nth(0).click();
     expect(await page.locator('.history-compare-2 .history-view').count()).toBe(2);
+    // Their difference, cell by cell: the resumed run and the uninterrupted one measured the same numbers.
+    const diff = page.getByRole('table', { name: 'Difference of perplexity' });
+    expect(await diff.locator('td[data-state="done"]').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-diff'))))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(await diff.locator('td[data-state="done"]').first().getAttribute('aria-label')).toMatch(/^dense, evaluation de, perplexity: ±0 \(.*\), no error estimate$/);
     await page.locator('.history-panel').screenshot({ path: path.join(SHOTS, 'history-compare.png') });
     // Rename one; the name survives a reload.
     await page.locator('.history-table tbody tr').nth(0).getByRole('button', { name: 'Rename' }).click();
@@ -183,7 +194,7 @@ describe('share links, history and resume in the page', () => {
     writeFileSync(file, JSON.stringify(before));
 
     const b = await browser();
-    await b.page.goto(`${work.server.url}/?autoload=0`);
+    await b.page.goto(`${work.server.url}/?autoload=0&view=history`);
     await b.page.locator('.history-panel').waitFor();
     expect(await b.page.locator('.history-table').count()).toBe(0);
     await b.page.getByLabel('Import history file').setInputFiles(file);
@@ -198,7 +209,7 @@ describe('share links, history and resume in the page', () => {
   it('bad input: damaged, edited, newer and oversized links, HTML in a record, a wrong import file, a full quota, a file with the wrong hash', async () => {
     const b = browsers[1] ?? (await browser());
     const page = b.page;
-    const base = `${work.server.url}/?autoload=0`;
+    const base = `${work.server.url}/?autoload=0&view=history`;
     const appAlert = async (): Promise<{ code: string | null; text: string }> => {
       const el = page.locator('.app > .messages [role="alert"]').last();
       await el.waitFor({ timeout: 30_000 });
@@ -298,9 +309,11 @@ describe('share links, history and resume in the page', () => {
     await page.reload();
     const offer = page.getByRole('region', { name: 'Interrupted experiment' });
     await offer.waitFor({ timeout: 60_000 });
-    expect(await offer.textContent()).toMatch(/Experiment .* on polyprune-ml, [1-9]\d* of \d+ values measured/);
+    expect(await offer.textContent()).toMatch(/Experiment .* on polyprune-ml, \d+ of \d+ cells measured/);
     await modelReady(page);
     await offer.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('section.exp-panel .op-progress').waitFor();
+    await openView(page, 'History');
     await expect.poll(() => page.locator('.history-panel .message-info').allTextContents(), { timeout: 400_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     const h = await exportedHistory(page);
     expect(h.entries).toHaveLength(1);
@@ -310,8 +323,9 @@ describe('share links, history and resume in the page', () => {
     for (const row of rec.cells) for (const c of row) expect(c.ppl.every((x) => x !== null && x > 1)).toBe(true);
     expect(rec.iou).toHaveLength(1);
     expect(rec.iou[0].v.flat().every((x) => x !== null && x > 0 && x <= 1)).toBe(true);
-    expect(await heatValues(page, '.exp-results', 'ppl')).toEqual(expected(rec, 'ppl'));
-    expect(await page.locator('.exp-results table.exp-mask').count()).toBe(1);
+    await openView(page, 'Experiment');
+    expect(await heatValues(page, 'section.exp-panel .exp-results', 'ppl')).toEqual(expected(rec, 'ppl'));
+    expect(await page.locator('section.exp-panel .exp-results table.exp-mask').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'history-experiment-resumed.png'), fullPage: true });
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from './chromium';
 import { serveStandInApp, type StandInApp } from './standIn';
+import { modelLoaded, openView } from './views';
 import { parseResultRecord, type ResultRecord } from '../../src/experiment/records';
 
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
@@ -43,6 +44,7 @@ describe('History keeps single runs', () => {
     const { page } = browser;
     await page.goto(`${work.server.url}/`);
     await page.getByLabel('Model architecture').waitFor({ timeout: 120_000 });
+    await openView(page, 'Perplexity & prune');
     const ppl = page.locator('section.ppl-panel');
     await ppl.getByLabel('Evaluation language').selectOption('en');
     await ppl.getByLabel('Sequence length', { exact: true }).fill('32');
@@ -51,6 +53,7 @@ describe('History keeps single runs', () => {
     const cell = page.locator('.ppl-results tbody tr[data-label="en"] .ppl-value');
     await cell.waitFor({ timeout: 120_000 });
     const shown = await cell.textContent();
+    await openView(page, 'History');
     const rows = page.locator('.history-table tbody tr');
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
     expect(await rows.nth(0).locator('td').nth(1).textContent()).toBe('perplexity');
@@ -69,12 +72,15 @@ describe('History keeps single runs', () => {
     expect(Number(await view.getAttribute('data-value'))).toBe(first.record.result.ppl);
 
     // Re-run: the bundled text is found by its hash; the same model, the same windows, the same number.
-    await page.getByLabel('Model architecture').waitFor({ timeout: 120_000 });
+    await modelLoaded(page, 120_000);
     await rows.nth(0).getByRole('button', { name: 'Re-run' }).click();
     const setup = page.getByRole('region', { name: 'Re-run' });
     await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
     expect(await setup.textContent()).toContain('the same perplexity measurement');
     await setup.getByRole('button', { name: 'Start re-run' }).click();
+    // The re-run shows its progress in the Perplexity panel; its record lands in History.
+    await page.locator('section.ppl-panel').waitFor();
+    await openView(page, 'History');
     await expect.poll(() => finished(page), { timeout: 120_000 }).toContainEqual(expect.stringContaining('Finished: saved to History'));
     await expect.poll(() => rows.count()).toBe(2);
     const both = await exportedRecords(page);
@@ -87,11 +93,14 @@ describe('History keeps single runs', () => {
   it('a prune run is kept with its settings and calibration; its report opens; re-run prunes the same', async () => {
     const { page } = browser;
     // The calibration window length is the Perplexity panel's (the reload reset it).
+    await openView(page, 'Perplexity & prune');
     await page.locator('section.ppl-panel').getByLabel('Sequence length', { exact: true }).fill('32');
     const prune = page.locator('section.prune-panel');
     await prune.getByLabel('Calibration text').selectOption('en');
     await prune.getByLabel('Calibration windows').fill('4');
     await prune.getByRole('button', { name: 'Prune', exact: true }).click();
+    await prune.getByLabel('Pruning report').waitFor({ timeout: 180_000 });
+    await openView(page, 'History');
     const rows = page.locator('.history-table tbody tr');
     await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(3);
     const entry = rows.filter({ has: page.locator('td', { hasText: /^prune$/ }) });
@@ -108,6 +117,8 @@ describe('History keeps single runs', () => {
     const setup = page.getByRole('region', { name: 'Re-run' });
     await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
     await setup.getByRole('button', { name: 'Start re-run' }).click();
+    await page.locator('section.prune-panel').waitFor();
+    await openView(page, 'History');
     await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(4);
     const all = await exportedRecords(page);
     const prunes = all.filter((e) => e.record.kind === 'prune').map((e) => e.record);
@@ -129,12 +140,16 @@ describe('History keeps single runs', () => {
     const rows = page.locator('.history-table tbody tr');
     const tasks = page.locator('section.tasks-panel');
     // The active model is the pruned copy; UDHR in the model's languages (de, en), two items each.
+    await openView(page, 'Tasks');
     await tasks.getByLabel('Max items per task').fill('2');
     await tasks.getByRole('button', { name: 'Score', exact: true }).click();
+    const accEn = page.locator('.task-results tr[data-language="en"] .task-acc');
+    await expect.poll(() => page.locator('.task-results tr .task-acc').count(), { timeout: 180_000 }).toBe(2);
+    const panelAcc = await accEn.textContent();
+    await openView(page, 'History');
     await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(6);
     const taskRows = rows.filter({ has: page.locator('td', { hasText: /^task$/ }) });
     expect(await taskRows.count()).toBe(2);
-    const panelAcc = await page.locator('.task-results tr[data-language="en"] .task-acc').textContent();
     const en = taskRows.filter({ hasText: 'udhr en on polyprune-ml-wanda' });
     expect(await en.locator('.history-headline').textContent()).toBe(`acc ${(Number(panelAcc!.split(' ')[0]) * 100).toFixed(0)} % (2 items)`);
     await en.getByRole('button', { name: 'Open' }).click();
@@ -146,6 +161,8 @@ describe('History keeps single runs', () => {
     const setup = page.getByRole('region', { name: 'Re-run' });
     await expect.poll(() => setup.textContent()).toContain('Every text it needs is here');
     await setup.getByRole('button', { name: 'Start re-run' }).click();
+    await tasks.waitFor();
+    await openView(page, 'History');
     await expect.poll(() => rows.count(), { timeout: 180_000 }).toBe(7);
     const all = await exportedRecords(page);
     const scored = all.flatMap((e) => (e.record.kind === 'task' && e.record.result.language === 'en' ? [e.record] : []));

@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { CALIB_TEXT, EVAL_TEXT, useStandInApp } from './standIn';
+import { modelLoaded, openView } from './views';
 
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
 
@@ -33,8 +34,10 @@ const instantPpl = async (): Promise<string[]> => [await panel().locator('td[dat
 describe('calibration mixer in Chromium', () => {
   it('sliders re-mask and re-measure without a calibration forward; Confirm is the exact sequential prune', async () => {
     await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await openView(page, 'Perplexity & prune');
     await page.getByLabel('Sequence length').fill('32');
     await page.getByLabel('Max windows').fill('2');
+    await openView(page, 'Mixer');
     await panel().getByLabel('Windows per source').fill('4');
     const c0 = await counters();
     await panel().getByRole('button', { name: 'Collect statistics' }).click();
@@ -95,9 +98,11 @@ describe('calibration mixer in Chromium', () => {
 
     // the statistics were kept in IndexedDB: after a reload the mixer reuses them without a calibration pass
     await page.reload();
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await modelLoaded(page);
+    await openView(page, 'Perplexity & prune');
     await page.getByLabel('Sequence length').fill('32');
     await page.getByLabel('Max windows').fill('2');
+    await openView(page, 'Mixer');
     await panel().getByLabel('Windows per source').fill('4');
     const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
     await reuse.waitFor({ timeout: 60_000 });
@@ -112,7 +117,9 @@ describe('calibration mixer in Chromium', () => {
     expect(await page.getByRole('alert').count(), log()).toBe(0);
 
     // the user's own calibration file (Experiment panel) is a mixer source too
+    await openView(page, 'Experiment');
     await page.getByLabel('Calibration files').setInputFiles({ name: 'mine-en.txt', mimeType: 'text/plain', buffer: Buffer.from(CALIB_TEXT.en.split('').reverse().join('')) });
+    await openView(page, 'Mixer');
     const mine = panel().getByRole('checkbox', { name: /mine-en\.txt/ });
     await mine.waitFor({ timeout: 30_000 });
     await mine.check();
@@ -160,9 +167,11 @@ describe('calibration mixer in Chromium', () => {
   });
 
   it('SparseGPT: the Hessians\' size is shown before collecting; a slider move re-prunes without a calibration forward', async () => {
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await modelLoaded(page);
+    await openView(page, 'Perplexity & prune');
     await page.getByLabel('Sequence length').fill('32');
     await page.getByLabel('Max windows').fill('2');
+    await openView(page, 'Mixer');
     await panel().getByLabel('Windows per source').fill('4');
     await panel().getByLabel('Mixer method').selectOption('sparsegpt');
     // 2 sources x 5 layers x (3 x 64^2 + 172^2) floats of stories260K

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { useStandInApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
@@ -19,6 +20,7 @@ useStandInApp('polyprune-owl-', { waitForModel: true }, (s) => void ({ browser }
 describe('OWL in the Prune panel', () => {
   it('refuses OWL with 2:4, then prunes with OWL and draws the sparsity of every layer', async () => {
     const { page } = browser;
+    await openView(page, 'Perplexity & prune');
     const panel = page.locator('.prune-panel');
     await page.locator('.ppl-sizes').getByLabel('Sequence length').fill('32');
     await panel.getByLabel('Calibration windows').fill('2');
@@ -51,6 +53,7 @@ describe('OWL in the Prune panel', () => {
 
   it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
     const { page } = browser;
+    await openView(page, 'Experiment');
     const panel = page.locator('section.exp-panel');
     await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
     const s = panel.locator('details.exp-settings');
@@ -76,5 +79,18 @@ describe('OWL in the Prune panel', () => {
     expect(await chart.locator('.recharts-line').count()).toBe(2);
     expect(await panel.getByRole('alert').count()).toBe(0);
     await panel.locator('.exp-owl').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-experiment.png') });
+
+    // Kept in History: after a reload the stored record opens with the same chart (one results view for both).
+    await page.goto(page.url().replace(/[?#].*$/, '') + '?autoload=0');
+    const history = page.locator('.history-panel');
+    const entry = history.locator('.history-table tbody tr', { hasText: 'wanda-lang, OWL' });
+    await entry.waitFor({ timeout: 60_000 });
+    expect(await entry.locator('td').nth(3).textContent()).toBe('wanda-lang, OWL');
+    await entry.getByRole('button', { name: 'Open' }).click();
+    const stored = history.locator('.history-view .exp-owl').getByRole('figure', { name: 'Sparsity per layer' });
+    await stored.locator('.recharts-line').first().waitFor({ timeout: 30_000 });
+    expect(await stored.locator('.recharts-line').count()).toBe(2);
+    expect(await history.locator('.history-view .exp-facts').textContent()).toMatch(/wanda-lang, 50 % unstructured, OWL layer-wise \(M 5, λ 0.08\)/);
+    await history.locator('.history-view').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-history.png') });
   }, 500_000);
 });

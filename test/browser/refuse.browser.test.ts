@@ -13,6 +13,7 @@ import { startFaultyServer, type FaultyServer } from '../helpers/faultyServer';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { makeCorpus, type Corpus } from '../robustness/make-corpus';
 import { launchChromium, type Browser } from './chromium';
+import { openView } from './views';
 
 const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp');
@@ -93,6 +94,7 @@ describe('what the app refuses (Chromium, production build)', () => {
     await browser.page.getByRole('button', { name: 'Load from URL' }).click();
     await browser.page.locator('.model-summary h3').waitFor({ timeout: 120_000 });
     expect(await browser.page.locator('.model-summary h3').textContent(), diag()).toContain('good');
+    await openView(browser.page, 'Perplexity & prune');
     const ppl = browser.page.locator('section[aria-labelledby=ppl-heading]');
     await ppl.locator('input[type=file]').first().setInputFiles(corpus.texts.png);
     const alert = ppl.locator('[role=alert][data-code="BAD_ARGUMENT"]').last();

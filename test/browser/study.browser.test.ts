@@ -10,6 +10,7 @@ import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { type StandInApp, useStandInApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
@@ -23,6 +24,7 @@ const log = (): string => browser.log.join('\n');
 describe('tasks panel', () => {
   it('scores the bundled UDHR task in the model languages (2 items each)', async () => {
     const { page } = browser;
+    await openView(page, 'Tasks');
     const panel = page.locator('.tasks-panel');
     await expect.poll(() => panel.locator('.lang-picker input[type="checkbox"]').count(), { timeout: 30_000 }).toBeGreaterThan(10);
     expect(await panel.locator('.lang-picker input[type="checkbox"]:checked').count()).toBe(2);
@@ -75,6 +77,7 @@ describe('tasks panel', () => {
 describe('pruning report and download', () => {
   it('shows the report of the pruned model and downloads it as a zip with model.safetensors and pruning.json', async () => {
     const { page } = browser;
+    await openView(page, 'Perplexity & prune');
     const panel = page.locator('.prune-panel');
     await panel.getByLabel('Method', { exact: true }).selectOption('magnitude');
     await panel.getByRole('button', { name: 'Prune', exact: true }).click();

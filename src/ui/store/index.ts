@@ -13,6 +13,7 @@ import { createExperimentSlice } from '../features/experiment/experimentSlice';
 import { createTasksSlice } from '../features/tasks/tasksSlice';
 import { createHistorySlice } from '../features/history/historySlice';
 import { createMixerSlice } from '../features/mixer/mixerSlice';
+import { createViewSlice } from './viewSlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -26,6 +27,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createMessagesSlice(...a),
   ...createHistorySlice(...a),
   ...createMixerSlice(...a),
+  ...createViewSlice(...a),
 }));
 
 export type { AppState } from './types';
@@ -39,3 +41,4 @@ export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
 export type { MixStatsView, MixUpdateView, MixConfirmView } from '../features/mixer/mixerSlice';
 export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from '../features/history/historySlice';
+export { VIEWS, VIEW_OF_PANEL, isViewId, type ViewId } from './viewSlice';

@@ -10,8 +10,9 @@ import type { ExperimentSlice } from '../features/experiment/experimentSlice';
 import type { TasksSlice } from '../features/tasks/tasksSlice';
 import type { HistorySlice } from '../features/history/historySlice';
 import type { MixerSlice } from '../features/mixer/mixerSlice';
+import type { ViewSlice } from './viewSlice';
 
-export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice & MixerSlice;
+export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice & MixerSlice & ViewSlice;
 
 /** A slice creator with access to the whole state (zustand "slices pattern"). */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

@@ -41,7 +41,7 @@ describe('experiment table', () => {
     ]);
     const ppl = t[3];
     expect(ppl.value).toBe(13);
-    expect(ppl.stderr).toBeCloseTo(Math.SQRT2, 12);
+    expect(ppl.stderr).toBeCloseTo(Math.SQRT2, 10); // printed with twelve significant digits
     expect(ppl.change).toBe(3);
     expect(t[5]).toMatchObject({ value: 0.4, stderr: 0.1, seeds: 1 });
     expect(t[6]).toMatchObject({ value: 20, seeds: 1, stderr: null, change: null });

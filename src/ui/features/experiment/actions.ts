@@ -4,7 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
 import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
@@ -15,7 +15,7 @@ import { hubTaskRows } from '../../../engine/hubData';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
-import { trackStudy } from '../history/actions';
+import { trackStudy } from '../history/resume';
 
 /** A message when the pattern is not a valid sparsity or N:M, else null. */
 export function patternProblem(p: ExperimentSettings['pattern']): string | null {
@@ -182,7 +182,7 @@ export async function runExperiment(): Promise<void> {
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
   if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
-  const magnitude = s.expMethod === 'magnitude';
+  const magnitude = !needsCalibration(s.expMethod);
   if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
@@ -221,18 +221,18 @@ export async function runExperiment(): Promise<void> {
     tasks[l] = [];
     const u = udhr.find((x) => x.language === l);
     if (s.expUdhr && u) {
-      tasks[l].push({ key: 'udhr', label: 'UDHR', task: 'udhr' });
+      tasks[l].push({ key: 'udhr', label: 'UDHR', task: 'udhr', file: u.file });
       taskText.set(`udhr:${l}`, () => bundledText(udhrFileUrl(u.file), `UDHR task '${l}'`));
     }
     if (s.expBundled) {
       for (const b of s.bundledTasks.filter((x) => x.language === l)) {
         const key = `bundled:${b.task}:${b.name}`;
-        tasks[l].push({ key, label: b.name, task: b.task });
+        tasks[l].push({ key, label: b.name, task: b.task, file: b.file });
         taskText.set(`${key}:${l}`, () => bundledText(taskFileUrl(b.file), `Bundled task ${b.name} '${l}'`));
       }
     }
     for (const f of s.expTaskFiles.filter((x) => x.language === l)) {
-      tasks[l].push({ key: f.id, label: f.name, task: f.format });
+      tasks[l].push({ key: f.id, label: f.name, task: f.format, file: f.name });
       taskText.set(`${f.id}:${l}`, async () => f.text);
     }
     // lm-eval tasks from the Hub: the dataset and split lm-eval scores (cached with the weights)
@@ -277,7 +277,7 @@ export async function runExperiment(): Promise<void> {
     for (const l of evalLangs) {
       const text = await bundledText(evalTextUrl(l), `Evaluation text '${l}'`);
       const ts: StudyColumn['tasks'] = [];
-      for (const t of tasks[l]) ts.push({ label: t.label, request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
+      for (const t of tasks[l]) ts.push({ label: t.label, ...(t.file ? { fileName: t.file } : {}), request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
       columns.push({ language: l, text: { name: `eval/${l}.txt`, text }, tasks: ts });
     }
     const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
@@ -314,6 +314,15 @@ export async function runExperiment(): Promise<void> {
   }
 }
 
+/**
+ * A number as the table and CSV print it: twelve significant digits, so float noise of a mean or a
+ * difference (0.1 - 0.4 = -0.30000000000000004) goes and every digit measured stays (records keep
+ * at most six).
+ */
+export function clean(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;
+}
+
 /** Rows of the table of every number: one per (row, language, metric). */
 export function experimentTable(run: ExperimentRun): { source: string; masks: 'dense' | 'sequential' | 'instant' | 'exact'; language: string; metric: string; value: number; stderr: number | null; seeds: number; change: number | null }[] {
   const out: ReturnType<typeof experimentTable> = [];
@@ -326,7 +335,8 @@ export function experimentTable(run: ExperimentRun): { source: string; masks: 'd
         const v = mean(xs);
         if (v === null) return;
         const d = denseXs ? mean(denseXs) : null;
-        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : (row.mode ?? 'sequential'), language: l, metric, value: v, stderr: stderr ?? spread(xs), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : v - d });
+        const err = stderr ?? spread(xs);
+        out.push({ source: row.label, masks: row.id === 'dense' ? 'dense' : (row.mode ?? 'sequential'), language: l, metric, value: clean(v), stderr: err === null ? null : clean(err), seeds: xs.filter((x) => x !== null).length, change: row.id === 'dense' || d === null ? null : clean(v - d) });
       };
       push('perplexity', c.ppl, dense?.ppl);
       push('bits per byte', c.bpb, dense?.bpb);

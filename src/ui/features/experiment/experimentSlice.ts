@@ -68,6 +68,8 @@ export interface ExpTask {
   /** Short name, e.g. "UDHR" or the file name. */
   label: string;
   task: TaskName;
+  /** The task file of this language (a bundled file's name, or the user's file name). */
+  file?: string;
 }
 
 export interface TaskScore {
@@ -149,6 +151,8 @@ export interface ExperimentRun {
   tasks: Record<string, ExpTask[]>;
   /** cells[rowId][language] */
   cells: Record<string, Record<string, ExpCell>>;
+  /** Evaluation languages without held-out text (task columns only; a stored record's). */
+  textless?: string[];
   status: 'running' | 'done' | 'cancelled' | 'failed';
   /** What is being measured now. */
   current: { rowId: string; language?: string; seed?: number } | null;

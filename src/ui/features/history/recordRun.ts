@@ -7,9 +7,12 @@ import type { ExpCell, ExperimentRun, ExpTask } from '../experiment/experimentSl
 
 const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
 
-/** One heatmap per task slot: the j-th task of every column, by format. */
-const taskKey = (task: string, j: number): string => `${task}:${j}`;
-const taskLabel = (task: string): string => (task === 'udhr' ? 'UDHR' : task);
+/**
+ * One heatmap per task name (the label the run gave it: "UDHR", "swapfar (clams)", a file name or an
+ * lm-eval name) across the columns that have it; two tasks of one format are two heatmaps.
+ */
+const taskKey = (task: string, label: string): string => `${task}:${label}`;
+const taskLabel = (task: string, label: string): string => (task === 'udhr' && label.toLowerCase() === 'udhr' ? 'UDHR' : label);
 
 export function rowId(r: number): string {
   return r === 0 ? 'dense' : `row${r}`;
@@ -19,7 +22,7 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
   const s = rec.spec;
   const langs = rec.columns.map((c) => c.language);
   const tasks: Record<string, ExpTask[]> = {};
-  rec.columns.forEach((c) => (tasks[c.language] = c.tasks.map((t, j) => ({ key: taskKey(t.task, j), label: taskLabel(t.task), task: t.task }))));
+  rec.columns.forEach((c) => (tasks[c.language] = c.tasks.map((t) => ({ key: taskKey(t.task, t.label), label: taskLabel(t.task, t.label), task: t.task, file: t.file.name }))));
   const cells: ExperimentRun['cells'] = {};
   rec.rows.forEach((row, r) => {
     const id = rowId(r);
@@ -29,7 +32,7 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
       const cell: ExpCell = { ppl: [...c.ppl], bpb: [...c.bpb], tasks: {} };
       col.tasks.forEach((t, j) => {
         const scores = c.acc[j].map((acc, si) => (acc === null ? null : { acc, stderr: c.se[j][si], n: t.n ?? 0 }));
-        if (scores.some((x) => x !== null)) cell.tasks[taskKey(t.task, j)] = scores;
+        if (scores.some((x) => x !== null)) cell.tasks[taskKey(t.task, t.label)] = scores;
       });
       if (cell.ppl.some((x) => x !== null) || Object.keys(cell.tasks).length) cells[id][col.language] = cell;
     });
@@ -50,6 +53,7 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
       seeds: s.seeds,
       evalLanguages: langs,
       taskLimit: s.taskLimit,
+      ...(s.profile === 'owl' && s.owl ? { owl: { m: s.owl.m, lambda: s.owl.lambda } } : {}),
       ...(s.instant ? { instant: true } : {}),
       ...(s.confirm ? { confirm: true } : {}),
     },
@@ -62,10 +66,17 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
     })),
     tasks,
     cells,
+    textless: rec.columns.filter((c) => !c.text).map((c) => c.language),
     status: rec.complete ? 'done' : 'cancelled',
     current: null,
     layerTraces: rec.rows.flatMap((row, r) =>
-      row.recon.flatMap((recon, seed) => (recon ? [{ rowId: rowId(r), seed, layers: recon.length, finishedAt: recon.map(() => 0), matrices: rec.matrices, recon }] : [])),
+      row.recon.flatMap((recon, seed) => {
+        // OWL: the sparsity each layer reached (the per-layer chart), with or without reconstruction error
+        const ls = row.layerSparsity?.[seed]?.filter((x): x is number => x !== null);
+        if (!recon && !ls?.length) return [];
+        const layers = recon?.length ?? ls!.length;
+        return [{ rowId: rowId(r), seed, layers, finishedAt: Array.from({ length: layers }, () => 0), matrices: rec.matrices, recon: recon ?? Array.from({ length: layers }, () => rec.matrices.map(() => null)), ...(ls?.length ? { layerSparsity: ls } : {}) }];
+      }),
     ),
     masks: rec.iou.map((m) => ({ a: rowId(m.a), b: rowId(m.b), seed: m.s, matrices: rec.matrices, iou: m.v })),
     record: rec,
@@ -74,9 +85,37 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
   };
 }
 
-/** Task columns of a record: key and label of each task (for the task heatmaps). */
-export function recordTasks(rec: ExperimentRecord): { key: string; label: string }[] {
-  const out = new Map<string, string>();
-  rec.columns.forEach((c) => c.tasks.forEach((t, j) => out.set(taskKey(t.task, j), taskLabel(t.task))));
-  return [...out].map(([key, label]) => ({ key, label }));
+/** The task heatmaps of a run: key, label and the file of each language, in first-seen order. */
+export function runTasks(run: Pick<ExperimentRun, 'tasks' | 'settings'>): { key: string; label: string; files: { language: string; file: string }[] }[] {
+  const out = new Map<string, { key: string; label: string; files: { language: string; file: string }[] }>();
+  for (const l of run.settings.evalLanguages) {
+    for (const t of run.tasks[l] ?? []) {
+      const e = out.get(t.key) ?? { key: t.key, label: t.label, files: [] };
+      if (t.file) e.files.push({ language: l, file: t.file });
+      out.set(t.key, e);
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Cells measured of all cells (rows x evaluation languages): a cell counts once every value of it is
+ * measured (each seed's perplexity where the column has held-out text, each task's accuracy). The
+ * Experiment panel's status line and the resume offer both count this way.
+ */
+export function cellProgress(run: Pick<ExperimentRun, 'rows' | 'cells' | 'tasks' | 'settings'> & { textless?: string[] }): { done: number; total: number } {
+  let done = 0;
+  let total = 0;
+  for (const row of run.rows) {
+    const seeds = row.id === 'dense' ? 1 : run.settings.seeds.length;
+    for (const l of run.settings.evalLanguages) {
+      total++;
+      const c = run.cells[row.id]?.[l];
+      if (!c) continue;
+      const has = (xs: readonly unknown[] | undefined): boolean => Array.from({ length: seeds }, (_, s) => xs?.[s]).every((x) => x !== null && x !== undefined);
+      const ppl = run.textless?.includes(l) || has(c.ppl);
+      if (ppl && (run.tasks[l] ?? []).every((t) => has(c.tasks[t.key]))) done++;
+    }
+  }
+  return { done, total };
 }

@@ -3,7 +3,7 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import { LINEAR_MATRICES, type MixRequest, type StatsSummary } from '../../../engine/api';
+import { LINEAR_MATRICES, METHODS, type MixRequest, type StatsSummary } from '../../../engine/api';
 import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
@@ -11,7 +11,7 @@ import type { SparsityPattern } from '../../features/prune/pruneSlice';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { patternProblem } from '../experiment/actions';
-import { keepRecord, runHeader } from '../history/actions';
+import { keepRecord, runHeader } from '../history/records';
 
 const DEBOUNCE_MS = 120;
 
@@ -67,7 +67,7 @@ export async function collectMixStats(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
     return;
   }
-  const ok = await runOp('mixer', `Collecting ${mixMethod === 'sparsegpt' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
+  const ok = await runOp('mixer', `Collecting ${METHODS[mixMethod].statistic === 'hessian' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
     // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
     if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);

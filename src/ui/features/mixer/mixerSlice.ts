@@ -1,13 +1,14 @@
 import type { SparsityPattern } from '../../features/prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 import type { StoredStatsMeta } from './mixStatsCache';
+import { MIX_METHODS, type MixMethod } from '../../../engine/api';
 
 /** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
 export interface MixStatsView {
   id: string;
   modelId: string;
   /** Wanda's per-window input norms or SparseGPT's per-source Hessians. */
-  method: 'wanda' | 'sparsegpt';
+  method: MixMethod;
   sources: { name: string; windows: number; language: string | null; bytes: number; sha256: string }[];
   seqlen: number;
   seed: number | null;
@@ -54,7 +55,7 @@ export interface MixerSlice {
   mixEvalLangs: string[];
   mixSamples: number;
   /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
-  mixMethod: 'wanda' | 'sparsegpt';
+  mixMethod: MixMethod;
   mixWeights: number[];
   mixStats: MixStatsView | null;
   mixDense: Record<string, number>;
@@ -70,7 +71,7 @@ export interface MixerSlice {
   setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
-  setMixMethod: (m: 'wanda' | 'sparsegpt') => void;
+  setMixMethod: (m: MixMethod) => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
@@ -80,7 +81,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
-  mixMethod: 'wanda',
+  mixMethod: MIX_METHODS[0],
   mixWeights: [0.5, 0.5],
   mixStats: null,
   mixDense: {},

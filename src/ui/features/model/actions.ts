@@ -6,7 +6,12 @@ import { isHubId } from '../../../engine/hub';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
 import { hubToken } from './hubToken';
 import { fetchBundled, getEngine, reportError, runOp, store } from '../../store/actions/core';
-import { countAllTokens } from '../sources/actions';
+
+/** Called after every model that loads (sources.ts recounts tokens); registered, so this file imports no feature. */
+const afterLoad: (() => void)[] = [];
+export function onModelLoaded(fn: () => void): void {
+  afterLoad.push(fn);
+}
 
 export type ModelSource = { kind: 'bundled' } | { kind: 'url'; url: string } | { kind: 'files'; files: File[]; name: string };
 
@@ -56,7 +61,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   if (summary) {
     store().addModel(summary);
     if (summary.cacheNote) store().pushMessage({ panel: 'model', level: 'info', text: summary.cacheNote });
-    void countAllTokens();
+    for (const fn of afterLoad) fn();
   }
   return summary;
 }

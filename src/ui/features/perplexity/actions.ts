@@ -4,7 +4,7 @@ import { perplexityResultRecord, type PerplexityResultRecord } from '../../../ex
 import { evalTextUrl } from '../../paths';
 import type { Panel } from '../../store/messagesSlice';
 import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled } from '../../store/actions/core';
-import { keepRecord, runHeader, textRef } from '../history/actions';
+import { keepRecord, runHeader, textRef } from '../history/records';
 
 function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | undefined {
   const { seqlen, maxWindows } = store();

@@ -12,10 +12,11 @@ import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
-import { loadModel } from '../../features/model/actions';
+import type { Panel } from '../../store/messagesSlice';
+import { loadModel, onModelLoaded } from '../../features/model/actions';
 
 let sourceCounter = 0;
-const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
+export const newId = (prefix: string): string => `${prefix}${++sourceCounter}`;
 
 /** Characters tokenized to count a source's tokens; a longer text's count is extrapolated from them. */
 export const TOKEN_COUNT_CHARS = 256 * 1024;
@@ -43,9 +44,14 @@ export async function countTokens(id: string): Promise<void> {
 export async function countAllTokens(): Promise<void> {
   for (const s of store().sources) if (s.tokens === null && s.origin !== 'mix') await countTokens(s.id);
 }
+onModelLoaded(() => void countAllTokens());
 
-/** Add user files as calibration sources; each bad file gets its own message in the panel. */
-export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
+/**
+ * Add user files as calibration sources; each bad file gets its own message in `panel` (the
+ * Experiment panel for its file picker and drop zone; the page's notices for a drop anywhere, where
+ * the good drop's notice goes too).
+ */
+export async function addSourceFiles(files: File[], panel: Panel = 'experiment'): Promise<CalibSource[]> {
   const added: CalibSource[] = [];
   for (const f of files) {
     try {
@@ -71,11 +77,11 @@ export async function addSourceFiles(files: File[]): Promise<CalibSource[]> {
       store().addSource(src);
       added.push(src);
       if (!src.language) {
-        store().pushMessage({ panel: 'experiment', level: 'info', text: `Could not identify the language of '${f.name}'. Choose its language in the list of calibration sources.` });
+        store().pushMessage({ panel, level: 'info', text: `Could not identify the language of '${f.name}'. Choose its language in the list of calibration sources.` });
       }
       void countTokens(src.id);
     } catch (e) {
-      store().pushMessage({ panel: 'experiment', level: 'error', code: 'CALIBRATION_INVALID', text: errorText(e) });
+      store().pushMessage({ panel, level: 'error', code: 'CALIBRATION_INVALID', text: errorText(e) });
     }
   }
   return added;
@@ -177,10 +183,14 @@ export async function dropAnywhere(files: File[], folderName?: string): Promise<
   const modelFiles = files.filter((f) => MODEL_FILE.test(f.name));
   if (modelFiles.some((f) => f.name.endsWith('.safetensors')) || files.some((f) => f.name === 'config.json')) {
     store().pushMessage({ panel: 'app', level: 'info', text: `Dropped ${folderName ? `folder ${folderName}` : `${files.length} file${files.length === 1 ? '' : 's'}`}: loading it as a model (see the Model panel).` });
-    await loadModel({ kind: 'files', files, name: folderName ?? 'dropped files' });
+    const seen = new Set(store().messages.map((m) => m.id));
+    if (!(await loadModel({ kind: 'files', files, name: folderName ?? 'dropped files' }))) {
+      // Why it did not load, where the drop's notice is (the Model panel has it too).
+      for (const m of store().messages) if (m.panel === 'model' && m.level === 'error' && !seen.has(m.id)) store().pushMessage({ ...m, panel: 'app' });
+    }
     return;
   }
-  const added = await addSourceFiles(files);
+  const added = await addSourceFiles(files, 'app');
   if (added.length) {
     store().pushMessage({
       panel: 'app',

@@ -7,7 +7,7 @@ import { TASKS } from '../../../eval/tasks/index';
 import { TASKS_DIR, tasksIndexUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
 import type { BundledTask } from '../experiment/experimentSlice';
 import { bundledText, errorText, fetchBundled, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from '../../store/actions/core';
-import { keepRecord, runHeader, textRef } from '../history/actions';
+import { keepRecord, runHeader, textRef } from '../history/records';
 
 interface UdhrIndexEntry {
   language: string;

@@ -4,6 +4,7 @@ import { DEFAULT_MODEL_DIR, splitJsonUrl } from '../../paths';
 import { errorCode, errorText, fetchBundled, getEngine, store } from './core';
 import { loadModel } from '../../features/model/actions';
 import { addBundledSource } from '../../features/sources/actions';
+import { keepStudy, restoreStudy } from '../../features/sources/studyStore';
 import { loadTaskIndex, loadUdhrIndex } from '../../features/tasks/actions';
 
 /** Whether the page should load the bundled model on open (`?autoload=0` turns it off). */
@@ -23,6 +24,9 @@ export async function initApp(): Promise<void> {
       if (store().gpu.state === 'ready' && !store().models.length && !store().running && autoLoadWanted(location.search)) await loadModel({ kind: 'bundled' });
     })(),
     (async () => {
+      // The last visit's study first (the defaults below only fill what is empty), then keep it.
+      await restoreStudy();
+      keepStudy();
       // The UDHR defaults follow the model's languages, so the list comes first.
       await loadLanguageList();
       await Promise.all([loadUdhrIndex(), loadTaskIndex()]);

@@ -40,6 +40,22 @@ export function cellStat(run: ExperimentRun, rowId: string, language: string, me
   return v === null ? null : { value: v, err: spread(xs), seeds: xs.length };
 }
 
+/**
+ * The best cells of one column and those within error of the best: every row with the best value is
+ * best (ties share the star); a row is "within error" when its distance to the best value is below
+ * the larger standard error (or spread) of the two. A best row is never also "within error".
+ */
+export function columnBest(cells: readonly { id: string; value: number; err: number | null }[], higherBetter: boolean): { best: Set<string>; near: Set<string> } {
+  if (!cells.length) return { best: new Set(), near: new Set() };
+  const top = cells.reduce((a, b) => ((higherBetter ? b.value > a.value : b.value < a.value) ? b : a));
+  const best = cells.filter((c) => c.value === top.value);
+  const near = cells.filter((c) => c.value !== top.value && best.some((b) => {
+    const err = Math.max(c.err ?? 0, b.err ?? 0);
+    return err > 0 && Math.abs(c.value - b.value) < err;
+  }));
+  return { best: new Set(best.map((c) => c.id)), near: new Set(near.map((c) => c.id)) };
+}
+
 export const metricName = (m: HeatMetric): string => (m.kind === 'ppl' ? 'perplexity' : m.kind === 'bpb' ? 'bits per byte' : `${m.label} accuracy`);
 const fmtValue = (x: number, m: HeatMetric): string => (m.kind === 'ppl' ? fmtNum(x) : m.kind === 'bpb' ? x.toFixed(3) : `${(x * 100).toFixed(1)} %`);
 const fmtErr = (x: number, m: HeatMetric): string => (m.kind === 'task' ? `${(x * 100).toFixed(1)}` : m.kind === 'bpb' ? x.toFixed(3) : fmtNum(x, 3));
@@ -67,24 +83,11 @@ export function ExperimentHeatmap({ run, metric }: { run: ExperimentRun; metric:
   let maxBad = 0;
   for (const r of pruned) for (const l of langs) if (Number.isFinite(badness(r.id, l))) maxBad = Math.max(maxBad, badness(r.id, l));
   // Best per column among the pruned rows, once every pruned row of the column is measured.
-  const best: Record<string, string | null> = {};
+  const marks: Record<string, { best: Set<string>; near: Set<string> }> = {};
   for (const l of langs) {
     const ss = pruned.map((r) => ({ id: r.id, s: stat(r.id, l) }));
-    if (pruned.length < 2 || ss.some((x) => !x.s)) {
-      best[l] = null;
-      continue;
-    }
-    best[l] = ss.reduce((a, b) => ((higherBetter ? b.s!.value > a.s!.value : b.s!.value < a.s!.value) ? b : a)).id;
+    marks[l] = pruned.length < 2 || ss.some((x) => !x.s) ? { best: new Set(), near: new Set() } : columnBest(ss.map((x) => ({ id: x.id, ...x.s! })), higherBetter);
   }
-  const withinError = (rowId: string, l: string): boolean => {
-    const b = best[l];
-    if (!b || b === rowId || rowId === 'dense') return false;
-    const s = stat(rowId, l)!;
-    const t = stat(b, l)!;
-    const err = Math.max(s.err ?? 0, t.err ?? 0);
-    // A tie is no real difference either.
-    return s.value === t.value || (err > 0 && Math.abs(s.value - t.value) < err);
-  };
 
   return (
     <div className="table-scroll">
@@ -110,6 +113,12 @@ export function ExperimentHeatmap({ run, metric }: { run: ExperimentRun; metric:
               <th scope="row">
                 {r.id === 'dense' ? 'dense (no pruning)' : r.label}
                 {r.language && r.id !== 'dense' && <span className="exp-row-lang"> {r.language}</span>}
+                {r.mode === 'instant' && (
+                  <span className="exp-row-mode" data-mode="instant" title="masks mixed from one calibration pass (instant row)">
+                    {' '}
+                    instant
+                  </span>
+                )}
               </th>
               {langs.map((l) => {
                 const s = stat(r.id, l);
@@ -124,12 +133,13 @@ export function ExperimentHeatmap({ run, metric }: { run: ExperimentRun; metric:
                   );
                 }
                 const bad = badness(r.id, l);
-                const isBest = best[l] === r.id;
-                const near = withinError(r.id, l);
+                const isBest = marks[l].best.has(r.id);
+                const tied = isBest && marks[l].best.size > 1;
+                const near = marks[l].near.has(r.id);
                 const d = stat('dense', l);
                 const change = r.id !== 'dense' && d ? (metric.kind === 'task' ? `${s.value >= d.value ? '+' : '−'}${Math.abs((s.value - d.value) * 100).toFixed(1)} pt` : `×${(s.value / d.value).toFixed(2)}`) : null;
                 const err = s.err !== null && s.err > 0 ? ` ± ${fmtErr(s.err, metric)}` : '';
-                const label = `${source}, evaluation ${l}, ${name} ${fmtValue(s.value, metric)}${err}${change ? `, ${change} vs dense` : ''}${isBest ? ', best calibration for this language' : ''}${near ? ', within the standard error of the best' : ''}`;
+                const label = `${source}, evaluation ${l}, ${name} ${fmtValue(s.value, metric)}${err}${change ? `, ${change} vs dense` : ''}${isBest ? (tied ? ', best calibration for this language (tied)' : ', best calibration for this language') : ''}${near ? ', within the standard error of the best' : ''}`;
                 return (
                   <td
                     key={l}

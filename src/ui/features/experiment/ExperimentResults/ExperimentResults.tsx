@@ -1,73 +1,104 @@
-import { useState } from 'react';
-import { useAppStore, type ExperimentRun, type LayerTrace } from '../../../store';
+import { useId, useState } from 'react';
+import { useAppStore, type ExperimentRun, type ExpMetric, type LayerTrace } from '../../../store';
+import { cellProgress, runTasks } from '../../history/recordRun';
 import { experimentCsv, experimentTable } from '../../../store/actions';
 import { fmtDuration, fmtNum } from '../../../format';
 import { saveBlob } from '../../../download';
+import { needsCalibration } from '../../../../engine/api';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerSparsityChart } from '../../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import './ExperimentResults.css';
 
-/** The live results of the last experiment: heatmaps, layers finishing, the table of every number. */
+/** The live results of the Experiment panel's last run (the metric and task shown live in the store). */
 export function ExperimentResults() {
   const run = useAppStore((s) => s.expRun);
   const metric = useAppStore((s) => s.expMetric);
   const taskShown = useAppStore((s) => s.expTaskShown);
   const setExp = useAppStore((s) => s.setExp);
   if (!run) return null;
-  const tasks = new Map<string, string>();
-  for (const l of run.settings.evalLanguages) for (const t of run.tasks[l] ?? []) tasks.set(t.key, t.label);
-  const taskKey = taskShown && tasks.has(taskShown) ? taskShown : ([...tasks.keys()][0] ?? null);
-  const cells = run.rows.length * run.settings.evalLanguages.length;
-  const filled = Object.values(run.cells).reduce((a, r) => a + Object.values(r).filter((c) => c.ppl.length).length, 0);
+  return <ResultsView run={run} view={{ metric, taskShown, setMetric: (m) => setExp({ expMetric: m }), setTaskShown: (k) => setExp({ expTaskShown: k }) }} />;
+}
+
+/** Which metric and task a results view shows, and how to change them. */
+export interface ResultsViewState {
+  metric: ExpMetric;
+  taskShown: string | null;
+  setMetric: (m: ExpMetric) => void;
+  setTaskShown: (key: string) => void;
+}
+
+/**
+ * An experiment's results, the one layout for a live run (Experiment panel) and a stored one (History,
+ * shared links, through recordToRun): facts line, heatmaps (language-model metric; task accuracy, each
+ * task named with its files), the layer charts (reconstruction error; OWL's sparsity per layer), mask
+ * overlaps and the table of every number. `name` tells two views on one page apart (controls' names);
+ * without `view` the metric and task shown are the view's own.
+ */
+export function ResultsView({ run, view, name }: { run: ExperimentRun; view?: ResultsViewState; name?: string }) {
+  const [ownMetric, setOwnMetric] = useState<ExpMetric>('ppl');
+  const [ownTask, setOwnTask] = useState<string | null>(null);
+  const group = useId();
+  const v: ResultsViewState = view ?? { metric: ownMetric, taskShown: ownTask, setMetric: setOwnMetric, setTaskShown: setOwnTask };
+  const tasks = runTasks(run);
+  const shown = tasks.find((t) => t.key === v.taskShown) ?? tasks[0] ?? null;
+  const progress = cellProgress(run);
   const p = run.settings.pattern;
+  const of = name ? ` (${name})` : '';
   return (
-    <div className="exp-results" aria-label="Experiment results" role="region">
+    <div className="exp-results" aria-label={`Experiment results${of}`} role="region">
       <p className="hint exp-facts">
-        {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${(p.sparsity * 100).toFixed(0)} % unstructured`}
+        {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${fmtNum(p.sparsity * 100, 3)} % unstructured`}
         {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
-        {run.settings.method === 'magnitude' ? '' : `, ${run.settings.nsamples} calibration windows`} of {run.settings.seqlen} tokens, {run.settings.evalWindows} evaluation windows per
+        {needsCalibration(run.settings.method) ? `, ${run.settings.nsamples} calibration windows` : ''} of {run.settings.seqlen} tokens, {run.settings.evalWindows ? run.settings.evalWindows : 'all'} evaluation windows per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
         {run.settings.instant && <InstantFacts run={run} />}
         <span className="exp-status" data-status={run.status}>
-          {run.status === 'running' ? `Measuring: ${filled} of ${cells} cells done.` : run.status === 'done' ? `Done in ${fmtDuration(run.elapsedMs)}.` : `${run.status === 'cancelled' ? 'Cancelled' : 'Stopped by an error'}: ${filled} of ${cells} cells measured.`}
+          {run.status === 'running'
+            ? `Measuring: ${progress.done} of ${progress.total} cells done.`
+            : run.status === 'done'
+              ? run.elapsedMs
+                ? `Done in ${fmtDuration(run.elapsedMs)}.`
+                : `Complete: ${progress.total} cells.`
+              : `${run.status === 'cancelled' ? (run.elapsedMs ? 'Cancelled' : 'Incomplete') : 'Stopped by an error'}: ${progress.done} of ${progress.total} cells measured.`}
         </span>
       </p>
       <div className="exp-heat-head">
-        <h3>Perplexity</h3>
+        <h3>{v.metric === 'ppl' ? 'Perplexity' : 'Bits per byte'}</h3>
         <fieldset className="exp-metric">
-          <legend className="visually-hidden">Language-model metric</legend>
+          <legend className="visually-hidden">Language-model metric{of}</legend>
           <label>
-            <input type="radio" name="exp-metric" checked={metric === 'ppl'} onChange={() => setExp({ expMetric: 'ppl' })} /> perplexity
+            <input type="radio" name={group} aria-label={`Show perplexity${of}`} checked={v.metric === 'ppl'} onChange={() => v.setMetric('ppl')} /> perplexity
           </label>
           <label>
-            <input type="radio" name="exp-metric" checked={metric === 'bpb'} onChange={() => setExp({ expMetric: 'bpb' })} /> bits per byte
+            <input type="radio" name={group} aria-label={`Show bits per byte${of}`} checked={v.metric === 'bpb'} onChange={() => v.setMetric('bpb')} /> bits per byte
           </label>
         </fieldset>
       </div>
-      <ExperimentHeatmap run={run} metric={{ kind: metric }} />
-      {taskKey && (
+      <ExperimentHeatmap run={run} metric={{ kind: v.metric }} />
+      {shown && (
         <>
           <div className="exp-heat-head">
-            <h3>Task accuracy</h3>
-            {tasks.size > 1 && (
+            <h3 className="exp-task-title">{shown.label} accuracy</h3>
+            {tasks.length > 1 && (
               <label>
                 Task shown{' '}
-                <select value={taskKey} onChange={(e) => setExp({ expTaskShown: e.target.value })}>
-                  {[...tasks].map(([k, label]) => (
-                    <option key={k} value={k}>
-                      {label}
+                <select value={shown.key} aria-label={`Task shown${of}`} onChange={(e) => v.setTaskShown(e.target.value)}>
+                  {tasks.map((t) => (
+                    <option key={t.key} value={t.key}>
+                      {t.label}
                     </option>
                   ))}
                 </select>
               </label>
             )}
           </div>
-          <ExperimentHeatmap run={run} metric={{ kind: 'task', key: taskKey, label: tasks.get(taskKey)! } satisfies HeatMetric} />
+          {shown.files.length > 0 && <p className="hint exp-task-files">Task file{new Set(shown.files.map((f) => f.file)).size === 1 ? '' : 's'}: {taskFiles(shown.files)}</p>}
+          <ExperimentHeatmap run={run} metric={{ kind: 'task', key: shown.key, label: shown.label } satisfies HeatMetric} />
         </>
       )}
       <div className="heatmap-legend" aria-hidden="true">
         <span>pale: like dense · red: worse than dense · green: better</span>
-        <span>★ best calibration for the column · ≈ within the standard error (or the spread over seeds) of the best · outlined: own language · ⋯ measuring · · pending</span>
+        <span>★ best calibration for the column (tied cells all get it) · ≈ within the standard error (or the spread over seeds) of the best · outlined: own language · ⋯ measuring · · pending</span>
       </div>
       <LayerChart traces={run.layerTraces} rows={run.rows} />
       {run.settings.owl && p.kind === 'unstructured' && <OwlChart run={run} target={p.sparsity} />}
@@ -75,6 +106,12 @@ export function ExperimentResults() {
       <ResultTable run={run} />
     </div>
   );
+}
+
+/** "ar.swapfar.txt (ar), de.swapfar.txt (de)"; one file used by every language is named once. */
+function taskFiles(files: { language: string; file: string }[]): string {
+  const names = new Set(files.map((f) => f.file));
+  return names.size === 1 ? `${files[0].file} (${files.map((f) => f.language).join(', ')})` : files.map((f) => `${f.file} (${f.language})`).join(', ');
 }
 
 /** Instant rows: how the masks were made, and the time of each row's mask update. */
@@ -204,8 +241,8 @@ export function ResultTable({ run }: { run: ExperimentRun }) {
     return a[k].localeCompare(b[k]);
   };
   const sorted = [...rows].sort((a, b) => sort.dir * cmp(a, b));
-  const header = (key: SortKey, text: string) => (
-    <th scope="col" aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+  const header = (key: SortKey, text: string, left = false) => (
+    <th scope="col" className={left ? 'text' : undefined} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
       <button type="button" className="link-button" onClick={() => setSort({ key, dir: sort.key === key ? (-sort.dir as 1 | -1) : 1 })}>
         {text}
         {sort.key === key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
@@ -243,10 +280,12 @@ export function ResultTable({ run }: { run: ExperimentRun }) {
         <table className="data-table" aria-label="Every number of the experiment">
           <thead>
             <tr>
-              {header('source', 'calibration source')}
-              <th scope="col">masks</th>
-              {header('language', 'evaluation language')}
-              {header('metric', 'metric')}
+              {header('source', 'calibration source', true)}
+              <th scope="col" className="text">
+                masks
+              </th>
+              {header('language', 'evaluation language', true)}
+              {header('metric', 'metric', true)}
               {header('value', 'value')}
               <th scope="col">± stderr / sd</th>
               <th scope="col">seeds</th>

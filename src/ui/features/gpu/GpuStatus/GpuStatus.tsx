@@ -1,36 +1,16 @@
 import { useAppStore } from '../../../store';
 import { detectGpu } from '../../../store/actions';
-import { fmtBytes } from '../../../format';
 import { Messages } from '../../../components/Messages/Messages';
 import './GpuStatus.css';
 
-/** WebGPU status: adapter details when ready, otherwise why not and what to do. */
+/** Why WebGPU is unavailable and what to do (the header's GpuBadge shows the adapter when it works). */
 export function GpuStatus() {
   const gpu = useAppStore((s) => s.gpu);
+  if (gpu.state !== 'unavailable') return null;
   return (
     <section className="panel gpu-status" aria-labelledby="gpu-heading" data-state={gpu.state}>
       <h2 id="gpu-heading">WebGPU</h2>
-      {gpu.state === 'checking' && <p>Checking for WebGPU…</p>}
-      {gpu.state === 'ready' && (
-        <>
-          <p className="gpu-ready">
-            <span className="badge badge-ok">ready</span> <span className="gpu-adapter">{gpu.info.description}</span>
-          </p>
-          <dl className="facts">
-            <dt>shader-f16</dt>
-            <dd>{gpu.info.features.shaderF16 ? 'yes' : 'no'}</dd>
-            <dt>subgroups</dt>
-            <dd>{gpu.info.features.subgroups ? 'yes' : 'no'}</dd>
-            <dt>timestamp queries</dt>
-            <dd>{gpu.info.features.timestampQuery ? 'yes' : 'no'}</dd>
-            <dt>max buffer</dt>
-            <dd>{fmtBytes(gpu.info.limits.maxBufferSize)}</dd>
-            <dt>max storage binding</dt>
-            <dd>{fmtBytes(gpu.info.limits.maxStorageBufferBindingSize)}</dd>
-          </dl>
-        </>
-      )}
-      {gpu.state === 'unavailable' && <Unavailable api={gpu.api} code={gpu.code} message={gpu.message} />}
+      <Unavailable api={gpu.api} code={gpu.code} message={gpu.message} />
       <Messages panel="gpu" />
     </section>
   );

@@ -88,7 +88,7 @@ export function HistoryBanner() {
       {offer && !running && (
         <div className="notice history-resume" role="region" aria-label="Interrupted experiment">
           <p>
-            An experiment was interrupted: <strong>{offer.label}</strong>, {offer.done} of {offer.total} values measured (last saved {new Date(offer.updatedAt).toLocaleString()}). Resume measures only
+            An experiment was interrupted: <strong>{offer.label}</strong>, {offer.done} of {offer.total} cells measured (last saved {new Date(offer.updatedAt).toLocaleString()}). Resume measures only
             what is missing.
           </p>
           <div className="row">

@@ -1,17 +1,22 @@
-import { useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { HistoryEntry } from '../../../../experiment/history';
 import { meanSpread, type ResultRecord } from '../../../../experiment/records';
 import { useAppStore } from '../../../store';
 import { copyShareLink, deleteEntry, exportHistory, importHistory, prepareRerun, renameEntry, toggleShown } from '../../../store/actions';
 import { fmtBytes, fmtNum } from '../../../format';
 import { Messages } from '../../../components/Messages/Messages';
+import { masksNote } from '../names';
+import { recordToRun } from '../recordRun';
+import { CompareDiff } from './CompareDiff';
 import { RecordView } from './RecordView';
 import './HistoryPanel.css';
 
 /** Method and sparsity of a record, for the list. */
 function methodOf(rec: ResultRecord): { method: string; sparsity: string } {
   const pat = (s: { sparsity: number; nm: { n: number; m: number } | null }) => (s.nm ? `${s.nm.n}:${s.nm.m}` : `${fmtNum(s.sparsity * 100, 3)} %`);
-  if (rec.kind === 'experiment' || rec.kind === 'prune') return { method: rec.spec.method, sparsity: pat(rec.spec) };
+  // How the masks were made, when not one sequential prune per row: instant rows (mixed statistics), a mixer run.
+  if (rec.kind === 'experiment') return { method: `${rec.spec.method}${rec.spec.instant ? ` (${masksNote(rec.spec)})` : ''}${rec.spec.profile === 'owl' ? ', OWL' : ''}`, sparsity: pat(rec.spec) };
+  if (rec.kind === 'prune') return { method: `${rec.spec.method}${rec.mix ? ` (mixer, ${rec.mix.mode})` : ''}${rec.spec.profile === 'owl' ? ', OWL' : ''}`, sparsity: pat(rec.spec) };
   return { method: '—', sparsity: '—' };
 }
 
@@ -121,6 +126,13 @@ export function LinkBox({ k }: { k: string }) {
   );
 }
 
+/** Two experiments open: their difference cell by cell (nothing for other kinds of run). */
+function ShownDiff({ a, b }: { a: HistoryEntry<ResultRecord>; b: HistoryEntry<ResultRecord> }) {
+  const runs = useMemo(() => (a.record.kind === 'experiment' && b.record.kind === 'experiment' ? [recordToRun(a.record), recordToRun(b.record)] : null), [a.record, b.record]);
+  if (!runs) return null;
+  return <CompareDiff a={runs[0]} b={runs[1]} nameA={a.name} nameB={b.name} />;
+}
+
 /** Runs kept in this browser: list, open / compare, rename, delete, share, re-run, export / import, storage. */
 export function HistoryPanel() {
   const status = useAppStore((s) => s.historyStatus);
@@ -196,6 +208,7 @@ export function HistoryPanel() {
             </div>
           )}
           {unreadable > 0 && <p className="hint">{unreadable} stored run(s) could not be read by this version and are not listed.</p>}
+          {shown.length === 2 && <ShownDiff a={shown[0]} b={shown[1]} />}
           {shown.length > 0 && (
             <div className={`history-compare history-compare-${shown.length}`}>
               {shown.map((e) => (

@@ -1,13 +1,13 @@
-import { useId, useState } from 'react';
+import { useMemo } from 'react';
 import type { ExperimentRecord, PerplexityResultRecord, PruneResultRecord, ResultRecord, SourceRef, TaskResultRecord } from '../../../../experiment/records';
-import { meanSpread } from '../../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../../experiment/share';
 import { fmtBytes, fmtNum } from '../../../format';
-import { ExperimentHeatmap, type HeatMetric } from '../../experiment/ExperimentHeatmap/ExperimentHeatmap';
-import { LayerChart, MaskChart, ResultTable } from '../../experiment/ExperimentResults/ExperimentResults';
-import { recordTasks, recordToRun } from '../recordRun';
+import { ResultsView } from '../../experiment/ExperimentResults/ExperimentResults';
+import { masksNote } from '../names';
+import { recordToRun } from '../recordRun';
 import { TaskResultHead, TaskScoreCells } from '../../tasks/TasksPanel/TaskResultTable';
 import { PerplexityHead } from '../../perplexity/PerplexityPanel/PerplexityHead';
+import { needsCalibration } from '../../../../engine/api';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 const pct = (x: number): string => `${fmtNum(x * 100, 3)} %`;
@@ -93,9 +93,18 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
       <dt>Settings</dt>
       <dd data-field="settings">
         {s.method}, {s.nm ? `${s.nm.n}:${s.nm.m}` : `${fmtNum(s.sparsity * 100, 3)} % unstructured`}
-        {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows of ${s.seqlen} tokens`}, evaluation windows of {s.evalSeqlen} tokens
+        {needsCalibration(s.method) ? `, ${s.nsamples} calibration windows of ${s.seqlen} tokens` : ''}, evaluation windows of {s.evalSeqlen} tokens
         {s.evalMaxWindows ? ` (at most ${s.evalMaxWindows} per language)` : ''}
-        {s.taskLimit ? `, at most ${s.taskLimit} items per task` : ''}
+        {s.taskLimit && rec.columns.some((c) => c.tasks.length > 0) ? `, at most ${s.taskLimit} item${s.taskLimit === 1 ? '' : 's'} per task` : ''}
+        {s.profile === 'owl' && s.owl ? `, OWL layer-wise sparsity (M ${s.owl.m}, λ ${s.owl.lambda})` : ''}
+      </dd>
+      <dt>Masks</dt>
+      <dd data-field="masks">
+        {s.instant
+          ? `${masksNote(s)}: one calibration pass per seed collected every source's statistics and each row's masks were mixed from them${s.confirm ? "; each '(exact)' row is the exact sequential prune of the same mix" : ''}`
+          : !needsCalibration(s.method)
+            ? 'magnitude pruning (no calibration)'
+            : 'one sequential prune per row and seed'}
       </dd>
       <dt>Seeds</dt>
       <dd data-field="seeds">{s.seeds.join(', ')}</dd>
@@ -118,7 +127,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
               {c.tasks.map((t, j) => (
                 <span key={j}>
                   ; {t.task} <Ref r={t.file} />
-                  {t.n !== null ? `, ${t.n} items` : ''}
+                  {t.n !== null ? `, ${t.n} item${t.n === 1 ? '' : 's'}` : ''}
                 </span>
               ))}
             </li>
@@ -240,52 +249,13 @@ function PruneTable({ rec }: { rec: PruneResultRecord }) {
   );
 }
 
-function ExperimentCharts({ rec }: { rec: ExperimentRecord }) {
-  const run = recordToRun(rec);
-  return (
-    <>
-      <LayerChart traces={run.layerTraces} rows={run.rows} />
-      <MaskChart run={run} />
-      <ResultTable run={run} />
-    </>
-  );
-}
-
 /** A result record's charts and tables: the experiment's heatmaps, or the numbers of a single run. */
 export function RecordView({ rec, omitted = [], name }: { rec: ResultRecord; omitted?: OmittedDetail[]; name: string }) {
-  const [metric, setMetric] = useState<'ppl' | 'bpb'>('ppl');
-  const group = useId();
+  const run = useMemo(() => (rec.kind === 'experiment' ? recordToRun(rec) : null), [rec]);
   return (
     <div className="rec-view" data-kind={rec.kind}>
       <Provenance rec={rec} omitted={omitted} />
-      {rec.kind === 'experiment' && (
-        <>
-          <div className="row rec-metric">
-            <label>
-              <input type="radio" name={group} aria-label={`Show perplexity (${name})`} checked={metric === 'ppl'} onChange={() => setMetric('ppl')} /> perplexity
-            </label>
-            <label>
-              <input type="radio" name={group} aria-label={`Show bits per byte (${name})`} checked={metric === 'bpb'} onChange={() => setMetric('bpb')} /> bits per byte
-            </label>
-          </div>
-          <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: metric } as HeatMetric} />
-          {recordTasks(rec).map((t) => (
-            <div key={t.key}>
-              <h4>{t.label} accuracy</h4>
-              <ExperimentHeatmap run={recordToRun(rec)} metric={{ kind: 'task', key: t.key, label: t.label }} />
-            </div>
-          ))}
-          <ExperimentCharts rec={rec} />
-          <p className="hint">
-            Sparsity reached:{' '}
-            {rec.rows
-              .slice(1)
-              .map((r) => `${r.label} ${meanSpread(r.sparsity) ? pct(meanSpread(r.sparsity)!.mean) : '—'}`)
-              .join(', ')}
-            .
-          </p>
-        </>
-      )}
+      {run && <ResultsView run={run} name={name} />}
       {rec.kind === 'perplexity' && <PerplexityTable rec={rec} />}
       {rec.kind === 'task' && <TaskTable rec={rec} />}
       {rec.kind === 'prune' && <PruneTable rec={rec} />}

@@ -4,7 +4,7 @@ import { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mix
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
-import { LINEAR_MATRICES } from '../../../../engine/api';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod } from '../../../../engine/api';
 import { mixStatsBytes } from '../../../../engine/mixSize';
 import './MixerPanel.css';
 
@@ -47,7 +47,8 @@ export function MixerPanel() {
   const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixMethod } = useAppStore.getState();
   const nSources = sources.length + own.filter((x) => ownChosen.includes(x.id)).length;
   const plannedBytes = active && nSources > 0 && Number.isInteger(samples) && samples >= 1 ? mixStatsBytes(active, method, Array.from({ length: nSources }, () => samples)) : null;
-  const sizeText = plannedBytes === null ? '' : `${method === 'sparsegpt' ? `${nSources} source${nSources === 1 ? '' : 's'} x ${active!.numLayers} layers x 4 Hessians` : `${nSources * samples} windows x ${active!.numLayers} layers`}: ${fmtMiB(plannedBytes)} on the GPU (and in the browser's storage).`;
+  const hessians = METHODS[method].statistic === 'hessian';
+  const sizeText = plannedBytes === null ? '' : `${hessians ? `${nSources} source${nSources === 1 ? '' : 's'} x ${active!.numLayers} layers x 4 Hessians` : `${nSources * samples} windows x ${active!.numLayers} layers`}: ${fmtMiB(plannedBytes)} on the GPU (and in the browser's storage).`;
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
@@ -76,7 +77,7 @@ export function MixerPanel() {
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
           Method
-          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(e.target.value === 'sparsegpt' ? 'sparsegpt' : 'wanda')}>
+          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(isMixMethod(e.target.value) ? e.target.value : MIX_METHODS[0])}>
             <option value="wanda">Wanda</option>
             <option value="sparsegpt">SparseGPT</option>
           </select>
@@ -88,7 +89,7 @@ export function MixerPanel() {
       </div>
       {sizeText && (
         <p className="hint" data-testid="mixer-size">
-          Statistics to collect ({method === 'sparsegpt' ? 'SparseGPT' : 'Wanda'}), {sizeText}
+          Statistics to collect ({METHODS[method].label}), {sizeText}
         </p>
       )}
       <div className="row actions">
@@ -104,7 +105,7 @@ export function MixerPanel() {
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${m.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda'}`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'SparseGPT Hessians' : 'Wanda'}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
@@ -125,7 +126,7 @@ export function MixerPanel() {
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            {stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
+            {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (
@@ -137,7 +138,7 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${stats.method === 'sparsegpt' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${METHODS[stats.method].statistic === 'hessian' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
           </p>
           <div className="row actions">
             <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>

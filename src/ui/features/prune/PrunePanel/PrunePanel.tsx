@@ -6,7 +6,7 @@ import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../../../features/export/ExportPanel/ExportPanel';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
-import { PRUNE_METHOD_INFO } from '../../../../engine/api';
+import { PRUNE_METHOD_INFO, needsCalibration } from '../../../../engine/api';
 import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -24,7 +24,9 @@ export function PrunePanel() {
   const busy = useAppStore((s) => s.running !== null);
   const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
   const langs = languages.state === 'ready' ? languages.languages : [];
-  const calibrated = method !== 'magnitude';
+  const calibrated = needsCalibration(method);
+  // A bundled source of the Experiment panel is the same text as the bundled language: listed once.
+  const ownSources = sources.filter((x) => !(x.origin === 'bundled' && x.language !== null && langs.includes(x.language)));
 
   return (
     <section className="panel prune-panel" aria-labelledby="prune-heading">
@@ -55,9 +57,9 @@ export function PrunePanel() {
                 </option>
               ))}
             </optgroup>
-            {sources.length > 0 && (
+            {ownSources.length > 0 && (
               <optgroup label="Calibration sources (Experiment panel)">
-                {sources.map((x) => (
+                {ownSources.map((x) => (
                   <option key={x.id} value={`src:${x.id}`}>
                     {x.name}
                     {x.language ? ` (${x.language})` : ''}

@@ -1,5 +1,6 @@
 import { useState, type DragEvent } from 'react';
 import { SOURCE_EXTENSIONS } from '../../../../calib/sources';
+import { LANGID_CLEAR, LANGID_CLEAR_CHARS } from '../../../../calib/langid';
 import { useAppStore, type CalibSource } from '../../../store';
 import { addBundledSource, addMixSource, addSourceFiles } from '../../../store/actions';
 import { fmtBytes } from '../../../format';
@@ -94,9 +95,11 @@ function SourceItem({ src, all, options, disabled }: { src: CalibSource; all: Ca
           </span>
         </div>
         {src.origin !== 'mix' && <p className="exp-source-preview">{src.preview}</p>}
-        {src.origin === 'file' && src.detected && src.language === src.detected && src.confidence !== undefined && src.confidence < 0.1 && (
+        {src.origin === 'file' && src.detected && src.language === src.detected && src.confidence !== undefined && src.confidence < LANGID_CLEAR && (
           <p className="hint exp-source-unsure">
-            Language detected as {src.detected}, but not clearly{src.alternatives?.length ? ` (also possible: ${src.alternatives.join(', ')})` : ''}: check it.
+            Language detected as {src.detected}, but not clearly:{' '}
+            {src.text.length < LANGID_CLEAR_CHARS ? `the text is short (${src.text.length.toLocaleString('en-US')} characters)` : `about ${Math.round(src.confidence * 100)} % of the text reads as ${src.detected}, so it may be mixed`}
+            {src.alternatives?.length ? ` (also possible: ${src.alternatives.join(', ')})` : ''}. Check it.
           </p>
         )}
         {src.origin === 'file' && !src.language && <p className="hint exp-source-unsure">The language could not be identified: choose it.</p>}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planStudy, resumeMismatch, type StudyInputs, type StudySpec } from '../../../experiment/study';
 import { sha256Hex } from '../../../calib/text';
-import { studyFromRecord } from './actions';
+import { studyFromRecord } from './rerun';
 
 const model = { source: 'x', name: 'm', sha256: 'a'.repeat(64) };
 const inputs: StudyInputs = {
