@@ -13,7 +13,8 @@ import { fmtBytes } from '../../../format';
 export function PresetCard() {
   const p = KURZ2026;
   const busy = useAppStore((s) => s.running !== null);
-  const heldOut = useAppStore((s) => (s.languages.state === 'ready' ? s.languages.languages : []));
+  const languages = useAppStore((s) => s.languages);
+  const heldOut = languages.state === 'ready' ? languages.languages : [];
   const setExp = useAppStore((s) => s.setExp);
   const setModelUrl = useAppStore((s) => s.setModelUrl);
   const [open, setOpen] = useState(false);
