@@ -53,7 +53,7 @@ export interface HubFixture {
 /** Writes the corpora (mC4 de/sw, FineWeb-2 deu_Latn, Wikipedia de/sw, a generic dataset, a gated one). */
 export function writeCorpusFixture(root = mkdtempSync(join(tmpdir(), 'pp-hubds-'))): HubFixture {
   const mc4 = join(root, 'c4');
-  const mc4de0 = makeDocs('de', 4000, 120, 1, true); // a large shard (about 2.5 MB gzipped)
+  const mc4de0 = makeDocs('de', 8000, 120, 1, true); // a large shard (about 5 MB gzipped; Chromium reads up to about 1 MB ahead of a stream)
   const mc4de1 = makeDocs('de', 50, 120, 2);
   const mc4deVal = makeDocs('de', 40, 120, 3);
   write(mc4, 'multilingual/c4-de.tfrecord-00000-of-02048.json.gz', jsonGz(mc4de0));
