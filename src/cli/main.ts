@@ -21,6 +21,7 @@ import { registerShare } from './share';
 import { registerExport, describePruning } from './export';
 import { cancelExitCode, cliSignal, installCancel } from './cancel';
 import { DEFAULT_MIN_RATE_BYTES_PER_S } from '../io/limits';
+import { registerCompare } from './compare';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
   registerMix(program);
   registerShare(program);
   registerExport(program);
+  registerCompare(program);
   // An option error prints one line and where to look, not the whole help.
   program.showHelpAfterError('hint: polyprune --help');
   for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);

@@ -5,6 +5,7 @@
  * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
  * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
  */
+import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import { writeFile, rename, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -97,12 +98,12 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
 }
 
 export function registerMix(program: Command): void {
-  program
+  const cmd = program
     .command('mix')
     .description('Calibration mixer: collect Wanda statistics (or SparseGPT Hessians) per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
     .option('--method <name>', 'wanda (per-window input norms; the default) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg)
-    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
+    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label); Hub corpora as hub:mc4:de")
     .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
     .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
     .requiredOption('--mix <weights>', "weights per source, e.g. 0.7,0.3 or de=0.7,en=0.3 (normalised to sum 1); repeat for several mixes", (v: string, prev: string[] = []) => [...prev, v])
@@ -114,12 +115,17 @@ export function registerMix(program: Command): void {
     .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
     .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
-    .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON')
-    .action(async (o: MixCliOptions) => {
+    .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON');
+  addHubOptions(cmd).action(async (o: MixCliOptions & HubCliOptions) => {
       const pattern = patternArgs(o);
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources = [];
       for (const a of o.calib ?? []) {
+        if (isHubSource(a)) {
+          const t = await hubText(a, textBytesFor(o.nsamples, o.seqlen), o);
+          sources.push({ name: a.slice(4), file: t.name, language: t.language, bytes: new TextEncoder().encode(t.text) });
+          continue;
+        }
         const { file, language } = fileAndLanguage(a);
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }

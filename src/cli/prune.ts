@@ -1,3 +1,4 @@
+import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
@@ -53,7 +54,7 @@ export function registerPrune(program: Command): void {
     .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.join(', ')}`)
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
-    .option('--calib <files...>', 'calibration text files (UTF-8); several files are mixed')
+    .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
@@ -65,7 +66,7 @@ export function registerPrune(program: Command): void {
     .option('--json', 'print the pruning record as JSON')
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
-  addProfileOptions(cmd).action(async (o: PruneCliOptions, cmd: Command) => {
+  addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       patternArgs(o);
@@ -85,6 +86,11 @@ export function registerPrune(program: Command): void {
           }
           const texts: CalibrationText[] = [];
           for (const [i, f] of files.entries()) {
+            if (isHubSource(f)) {
+              const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
+              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });
+              continue;
+            }
             const bytes = await readTextHead(f, o.nsamples * o.seqlen + 1, 'Calibration file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));
             texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
           }

@@ -245,7 +245,7 @@ export class LocalEngine implements Engine {
         const summary = summarize(id, spec.name ?? nameOf(folder.location), folder, cfg, checkpoint, model.resident, sha);
         if (warnings.length) summary.warnings = warnings;
         if (record) summary.pruning = summarizePruning(record);
-        if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached weights in the Model panel to make room.";
+        if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached downloads in the Model panel to make room.";
         const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model, ...(record ? { record } : {}) };
         this.models.set(id, loaded);
         this.checkpointRefs.set(checkpoint, 1);

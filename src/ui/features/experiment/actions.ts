@@ -10,7 +10,10 @@ import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
-import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
+import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
+import { hubTaskRows } from '../../../engine/hubData';
+import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { trackStudy } from '../history/resume';
@@ -241,6 +244,12 @@ export async function runExperiment(): Promise<void> {
     for (const f of s.expTaskFiles.filter((x) => x.language === l)) {
       tasks[l].push({ key: f.id, label: f.name, task: f.format, file: f.name });
       taskText.set(`${f.id}:${l}`, async () => f.text);
+    }
+    // lm-eval tasks from the Hub: the dataset and split lm-eval scores (cached with the weights)
+    for (const c of lmEvalTasksFor([l]).filter((c) => s.expHubTasks.includes(c.name))) {
+      const named = resolveTaskName(c.name);
+      tasks[l].push({ key: `hub:${c.name}`, label: c.name, task: c.task });
+      taskText.set(`hub:${c.name}:${l}`, async () => (await hubTaskRows(c.task, named.lmEvalLanguage!, { endpoint: hubEndpoint(), token: hubToken() || undefined })).text);
     }
   }
   const unscored = s.expTaskFiles.filter((f) => !evalLangs.includes(f.language));

@@ -92,7 +92,7 @@ export async function weightCacheInfo(): Promise<{ available: boolean; entries: 
 export async function clearWeightCache(): Promise<void> {
   try {
     await getEngine().clearCache();
-    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached weights cleared: the next load downloads them again.' });
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached downloads cleared: the next load downloads them again.' });
   } catch (e) {
     reportError('model', e);
   }
