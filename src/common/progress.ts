@@ -2,8 +2,9 @@
  * Progress events shared by every long engine operation (UI and CLI render them).
  *
  * The experiment kinds say what they are, so that a page never guesses from counts:
- * - `step`: one step of a multi-step run (an experiment): done/total steps, elapsed and estimated
- *   remaining time, and which row/column/seed it concerns when it concerns one.
+ * - `step`: one step of a multi-step run (an experiment) finished: done/total steps, elapsed and
+ *   estimated remaining time, and which row/column/seed it concerns when it concerns one.
+ * - `stepStart`: the next step begins; its message names what runs now (the page's step label).
  * - `cell`: a finished cell of an experiment, with the values just measured (per seed index) and the
  *   mean/spread over the seeds measured so far. `row`/`col` index the experiment record's rows/columns.
  * - `layerDone`: a decoder layer finished pruning: per-matrix sparsity and relative reconstruction
@@ -35,6 +36,8 @@ export type ProgressEvent =
   | { kind: 'export'; message: string; done: number; total: number }
   | { kind: 'done'; message: string }
   | { kind: 'step'; message: string; done: number; total: number; elapsedMs: number; etaMs: number | null; row?: number; col?: number; seed?: number }
+  /** A step of a multi-step run begins (`done` steps finished so far): what is running now. */
+  | { kind: 'stepStart'; message: string; done: number; total: number; row?: number; col?: number; seed?: number }
   | { kind: 'cell'; row: number; col: number; seed: number; values: CellValues; summary: { ppl: SeedSummary | null; bpb: SeedSummary | null; acc: (SeedSummary | null)[] } }
   | { kind: 'layerDone'; layer: number; layers: number; matrices: string[]; sparsity: number[]; recon: (number | null)[]; row?: number; seed?: number; layerSparsity?: number }
   /** `updateMs` (instant grid rows: engine time of the mask update) and `layerIou` (confirm rows: mean IoU per layer vs the instant masks). */

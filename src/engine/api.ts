@@ -135,8 +135,8 @@ export interface TaskRequest {
 
 export type { PruneRequest, CalibrationText, PruneReport, PruningRecord } from './prune';
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
-export { PRUNE_METHODS, PRUNE_METHOD_INFO, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
-export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec } from '../prune/method';
+export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
+export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod } from '../prune/method';
 import type { PruneMethod } from '../prune/method';
 export { SPARSITY_PROFILES, OWL_DEFAULT_M, OWL_DEFAULT_LAMBDA, LANG_DEFAULT_BETA, parseSparsityProfile } from '../prune/owl';
 export type { SparsityProfile } from '../prune/owl';

@@ -2,7 +2,7 @@
  * In-thread implementation of the Engine API (the CLI and tests use it directly; the web app runs it
  * inside a Web Worker, see worker.ts).
  */
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
@@ -11,11 +11,12 @@ import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type C
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
 import { planRun, type RunPlan } from '../prune/plan';
+import { METHODS, MIX_METHODS, isMixMethod, lookupMethod } from '../prune/method';
 import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
-import { computePerplexity, gpuScorer } from './perplexity';
+import { computePerplexity, gpuScorer, pacerOf } from './perplexity';
 import { prunedCopy, type PruneRequest } from './prune';
 import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
 import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   resident?: boolean;
   /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
   stallTimeoutMs?: number;
+  /** Model URLs: fail a download slower than this many bytes/s over a stall-timeout span (default 1 KiB/s; src/io/limits.ts). */
+  minRateBytesPerS?: number;
   /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
   gpuMemoryBytes?: number;
   /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
@@ -153,9 +156,9 @@ export class LocalEngine implements Engine {
     const fetchFn = cache ? cachingFetch((input, init) => fetch(input, init), cache, () => onCacheFull?.()) : undefined;
     switch (spec.kind) {
       case 'url':
-        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs });
+        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'hub':
-        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn });
+        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn, stallTimeoutMs: this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'files':
         return fileListFolder(spec.files);
       case 'folder':
@@ -164,7 +167,11 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = await this.folderOf(spec);
+    return this.op(undefined, (signal) => this.planIn(spec, query, signal));
+  }
+
+  private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
+    const folder = await this.folderOf(spec, signal);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
@@ -210,6 +217,7 @@ export class LocalEngine implements Engine {
         let sha: string;
         try {
           sha = await modelContentHash(folder, checkpoint);
+          throwIfAborted(signal);
         } catch (e) {
           model.destroy();
           throw e;
@@ -310,7 +318,7 @@ export class LocalEngine implements Engine {
   async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
     const base = this.get(id);
     return this.op(opts, async (signal) => {
-      if (req.method !== 'magnitude') this.counts.calibrationRuns++;
+      if (lookupMethod(req.method)?.calibrated) this.counts.calibrationRuns++;
       const onProgress = (e: Parameters<NonNullable<OpOptions['onProgress']>>[0]): void => {
         if (e.kind === 'layer' && e.phase === 'forward') this.counts.calibrationForwards++;
         opts?.onProgress?.(e);
@@ -335,7 +343,7 @@ export class LocalEngine implements Engine {
       const n = calib.counts.reduce((a, b) => a + b, 0);
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
       checkCalibrationMemory(n, req.seqlen, base.cfg.hiddenSize, budget);
-      const sparse = req.method === 'sparsegpt';
+      const sparse = METHODS[req.method].statistic === 'hessian';
       if (sparse) checkSparsegptStatsFit(base, req.sources.length, n * req.seqlen * base.cfg.hiddenSize * 4, budget);
       else {
         const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
@@ -354,7 +362,7 @@ export class LocalEngine implements Engine {
       const summary: StatsSummary = {
         id: sid,
         modelId: id,
-        method: sparse ? 'sparsegpt' : 'wanda',
+        method: req.method,
         sources: req.sources.map((s, k) => ({ name: s.name, language: s.language ?? null, windows: calib.counts[k], bytes: calib.files[k].bytes, sha256: calib.files[k].sha256 })),
         nsamples: Math.max(...calib.counts),
         seqlen: req.seqlen,
@@ -389,7 +397,7 @@ export class LocalEngine implements Engine {
     return this.op(opts, async () => {
       const t0 = performance.now();
       if (!data || data.format !== 'polyprune-mix-stats' || data.version !== 1) throw new PolyPruneError('BAD_ARGUMENT', `Not mixer statistics of a version this PolyPrune reads (format ${String(data?.format)}, version ${String(data?.version)}); collect them again.`);
-      if (data.method !== 'wanda' && data.method !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: wanda, sparsegpt.`);
+      if (!isMixMethod(data.method)) throw new PolyPruneError('BAD_ARGUMENT', `Stored mixer statistics of method '${String(data.method)}'; supported: ${MIX_METHODS.join(', ')}.`);
       if (data.modelSha256 !== base.summary.sha256) throw new PolyPruneError('BAD_ARGUMENT', `These statistics were collected on another model (content hash ${String(data.modelSha256).slice(0, 12)}…, this one is ${base.summary.sha256.slice(0, 12)}…); load that model or collect them again.`);
       if (data.layers !== base.cfg.numLayers) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics have ${data.layers} layers, the model ${base.cfg.numLayers}; collect them again.`);
       const S = data.seqlen;
@@ -401,7 +409,7 @@ export class LocalEngine implements Engine {
       if (!(data.ids instanceof Int32Array) || data.ids.length !== n * S) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics: ${n} windows of ${S} tokens need ${n * S} token ids, got ${data.ids instanceof Int32Array ? data.ids.length : typeof data.ids}; collect them again.`);
       checkTokenIds(data.ids, base.cfg.vocabSize, 'Stored calibration windows');
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
-      const sparse = data.method === 'sparsegpt';
+      const sparse = METHODS[data.method].statistic === 'hessian';
       if (sparse) checkSparsegptStatsFit(base, counts.length, 0, budget);
       else if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
       const stats = sparse ? uploadDenseHessians(base.model, counts, S, data.values) : uploadDenseStats(base.model, counts, S, data.values);
@@ -558,7 +566,7 @@ export class LocalEngine implements Engine {
   async evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult> {
     const m = this.get(id);
     return this.op(opts, (signal) =>
-      runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress }),
+      runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress, pace: pacerOf(m.model) }),
     );
   }
 

@@ -9,7 +9,7 @@ import { buildCalibration, allocateSamples, sha256Hex, type CalibrationFileProve
 import { checkTokenIds } from '../io/tokenizer';
 import { pruningRecord, type PruningRecord } from '../export/hf';
 import { LINEAR_NAMES, linearShape } from '../model/llama';
-import type { NM } from '../prune/method';
+import { MIX_METHODS, isMixMethod, type MixMethod, type NM } from '../prune/method';
 import { denseHessiansBytes, hessianShapes, type DenseHessians } from '../prune/mixHessian';
 import { denseStatsBytes, type DenseStats, type MixPruneReport } from '../prune/mix';
 import { fmtBytes } from '../gpu/device';
@@ -26,8 +26,8 @@ export interface MixSourceRequest {
   windows?: { ids: Int32Array; n: number; seqlen: number };
 }
 
-/** The pruning methods the mixer keeps statistics for. */
-export type MixMethod = 'wanda' | 'sparsegpt';
+/** The pruning methods the mixer keeps statistics for (the registry's `mixer.supported`). */
+export type { MixMethod };
 
 export interface CollectStatsRequest {
   /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
@@ -157,7 +157,7 @@ export interface StatsHandle {
 
 /** Windows of every source (source after source) and their provenance. */
 export async function mixCalibration(base: LoadedModel, req: CollectStatsRequest, signal: AbortSignal): Promise<{ ids: Int32Array; counts: number[]; files: CalibrationFileProvenance[] }> {
-  if (req.method !== 'wanda' && req.method !== 'sparsegpt') throw new PolyPruneError('BAD_ARGUMENT', `Unknown mixer method '${String(req.method)}'. Supported: wanda, sparsegpt.`);
+  if (!isMixMethod(req.method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown mixer method '${String(req.method)}'. Supported: ${MIX_METHODS.join(', ')}.`);
   if (!Array.isArray(req.sources) || req.sources.length < 1) throw new PolyPruneError('BAD_ARGUMENT', 'The mixer needs at least one calibration source.');
   const names = new Set<string>();
   for (const s of req.sources) {

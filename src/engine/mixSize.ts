@@ -6,7 +6,7 @@
  * denseHessiansBytes (src/prune/mix.ts, src/prune/mixHessian.ts) for Llama-family models.
  */
 import type { ModelSummary } from './api';
-import type { MixMethod } from './mix';
+import { METHODS, type MixMethod } from '../prune/method';
 
 type Shape = Pick<ModelSummary, 'numLayers' | 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'headDim'>;
 
@@ -18,7 +18,7 @@ function widths(m: Shape): number[] {
 /** GPU bytes of the mixer statistics for `windows[s]` windows of each source. */
 export function mixStatsBytes(m: Shape, method: MixMethod, windows: readonly number[]): number {
   const w = widths(m);
-  if (method === 'sparsegpt') return windows.length * m.numLayers * w.reduce((a, k) => a + k * k * 4, 0);
+  if (METHODS[method].statistic === 'hessian') return windows.length * m.numLayers * w.reduce((a, k) => a + k * k * 4, 0);
   const n = windows.reduce((a, b) => a + b, 0);
   return m.numLayers * n * w.reduce((a, k) => a + k * 4, 0);
 }

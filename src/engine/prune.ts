@@ -3,7 +3,7 @@ import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
-import { parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
+import { METHODS, parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
 import type { SparsityProfile } from '../prune/owl';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
@@ -95,15 +95,15 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
-  parsePruneMethod(req.method);
+  const calibrated = METHODS[parsePruneMethod(req.method)].calibrated;
   resolveLayerProfile({ ...req, ...resolvePattern(req) });
   const c0 = req.calibration;
-  if (req.method !== 'magnitude' && c0) {
+  if (calibrated && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
     else checkCalibrationMemory(c0.nsamples, c0.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
   }
   let calib: Calibration | { ids: Int32Array; n: number; seqlen: number; name?: string } | null = null;
-  if (req.method !== 'magnitude') {
+  if (calibrated) {
     const c = req.calibration;
     if (!c) throw new PolyPruneError('BAD_ARGUMENT', `${req.method} needs calibration text or token windows.`);
     if ('windows' in c) {
@@ -165,6 +165,6 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     report,
     record,
     calibration: calib ? { ids: calib.ids, n: calib.n, seqlen: calib.seqlen } : null,
-    name: req.name ?? `${base.summary.name}-${req.method}-${structure}${req.method === 'magnitude' ? '' : langs}`,
+    name: req.name ?? `${base.summary.name}-${req.method}-${structure}${calibrated ? langs : ''}`,
   };
 }

@@ -18,12 +18,13 @@ import { openSafetensors, serializeSafetensors, type TensorToWrite } from '../io
 import type { ByteSource } from '../io/source';
 import { INPUT_GROUPS } from '../prune/mix';
 import type { StatsData } from './mix';
+import { METHODS, MIX_METHODS, isMixMethod } from '../prune/method';
 
 export const STATS_FILE_FORMAT = 'polyprune-mix-stats';
 
 function tensorNames(method: StatsData['method'], sources: number, layers: number): string[] {
   const out: string[] = [];
-  if (method === 'wanda') for (let i = 0; i < layers; i++) for (const g of INPUT_GROUPS) out.push(`wanda.${i}.${g.lead}`);
+  if (METHODS[method].statistic === 'norms') for (let i = 0; i < layers; i++) for (const g of INPUT_GROUPS) out.push(`wanda.${i}.${g.lead}`);
   else for (let s = 0; s < sources; s++) for (let i = 0; i < layers; i++) for (const g of INPUT_GROUPS) out.push(`hessian.${s}.${i}.${g.lead}`);
   return out;
 }
@@ -37,8 +38,9 @@ export function statsFileChunks(data: StatsData): Uint8Array<ArrayBuffer>[] {
   const tensors: TensorToWrite[] = [{ name: 'ids', dtype: 'I32', shape: [N, S], data: data.ids }];
   names.forEach((name, k) => {
     const v = data.values[k];
-    const K = data.method === 'wanda' ? v.length / Math.max(N, 1) : Math.round(Math.sqrt(v.length));
-    tensors.push({ name, dtype: 'F32', shape: data.method === 'wanda' ? [N, K] : [K, K], data: v });
+    const perWindow = METHODS[data.method].statistic === 'norms';
+    const K = perWindow ? v.length / Math.max(N, 1) : Math.round(Math.sqrt(v.length));
+    tensors.push({ name, dtype: 'F32', shape: perWindow ? [N, K] : [K, K], data: v });
   });
   const metadata: Record<string, string> = {
     format: STATS_FILE_FORMAT,
@@ -82,7 +84,7 @@ export async function readStatsFile(src: ByteSource): Promise<StatsData> {
     if (meta.format !== STATS_FILE_FORMAT) throw bad(file, `__metadata__.format is ${JSON.stringify(meta.format)}`);
     if (meta.version !== '1') throw new PolyPruneError('BAD_ARGUMENT', `${file}: mixer statistics file version ${meta.version}; this PolyPrune reads version 1. Collect the statistics again.`);
     const method = meta.method;
-    if (method !== 'wanda' && method !== 'sparsegpt') throw bad(file, `method ${JSON.stringify(method)} (supported: wanda, sparsegpt)`);
+    if (!isMixMethod(method)) throw bad(file, `method ${JSON.stringify(method)} (supported: ${MIX_METHODS.join(', ')})`);
     const layers = intField(file, meta, 'layers');
     const seqlen = intField(file, meta, 'seqlen');
     const nsamples = intField(file, meta, 'nsamples');

@@ -33,6 +33,7 @@
  * `shareContext: false` turns it off.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
+import type { Pacer } from './pace';
 import type { EvalTokenizer, LlRequest, SequenceScorer } from './types';
 
 export interface EncodeOptions {
@@ -125,6 +126,8 @@ export interface LoglikelihoodOptions extends EncodeOptions {
   shareContext?: boolean;
   /** Called after each scorer call with unique sequences done / total. */
   onBatch?: (done: number, total: number) => void;
+  /** Size scorer calls by time (src/eval/pace.ts), at most `batchTokens` each. */
+  pace?: Pacer;
 }
 
 export interface LoglikelihoodRun {
@@ -212,8 +215,10 @@ export async function computeLoglikelihoods(
     throwIfAborted(opts.signal);
     let end = i + 1;
     let tokens = groupTokens(groups[i]);
-    while (end < groups.length && tokens + groupTokens(groups[end]) <= batchTokens) tokens += groupTokens(groups[end++]);
+    const cap = opts.pace ? opts.pace.tokens(batchTokens) : batchTokens;
+    while (end < groups.length && tokens + groupTokens(groups[end]) <= cap) tokens += groupTokens(groups[end++]);
     const batch = groups.slice(i, end);
+    const t0 = performance.now();
     const out = await scorer.tokenNllShared!(
       batch.map((gr) => ({
         prefix: unique[gr.members[0]].slice(0, gr.prefixLen),
@@ -221,6 +226,7 @@ export async function computeLoglikelihoods(
       })),
       opts.signal,
     );
+    opts.pace?.took(tokens, performance.now() - t0);
     calls++;
     if (out.length !== batch.length) throw new PolyPruneError('INTERNAL', `Scorer returned ${out.length} groups for ${batch.length}.`);
     batch.forEach((gr, j) => {
@@ -247,12 +253,14 @@ export async function computeLoglikelihoods(
   for (let i = 0; i < order.length; ) {
     throwIfAborted(opts.signal);
     const longest = unique[order[i]].length;
-    const count = Math.max(1, Math.floor(batchTokens / longest));
+    const count = Math.max(1, Math.floor((opts.pace ? opts.pace.tokens(batchTokens) : batchTokens) / longest));
     const batch = order.slice(i, i + count);
+    const t0 = performance.now();
     const out = await scorer.tokenNll(
       batch.map((u) => unique[u]),
       opts.signal,
     );
+    opts.pace?.took(batch.length * longest, performance.now() - t0);
     calls++;
     if (out.length !== batch.length) {
       throw new PolyPruneError('INTERNAL', `Scorer returned ${out.length} results for ${batch.length} sequences.`);

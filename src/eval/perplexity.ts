@@ -20,6 +20,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
+import type { Pacer } from './pace';
 import type { PerplexityRecord } from './results';
 import type { SequenceScorer } from './types';
 
@@ -136,6 +137,8 @@ export interface PerplexityOptions extends WindowOptions, ByteOptions {
   batchWindows?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
+  /** Size scorer calls by time (src/eval/pace.ts), at most `batchWindows` windows each. */
+  pace?: Pacer;
 }
 
 /** Window the streams, score them, aggregate: a perplexity record. */
@@ -150,15 +153,20 @@ export async function scorePerplexity(
   const windows = perplexityWindows(streams, opts);
   const per = opts.batchWindows ?? Math.max(1, Math.floor(4096 / opts.seqLen));
   const nlls: Float32Array[] = [];
-  for (let i = 0; i < windows.length; i += per) {
+  opts.onProgress?.({ kind: 'eval', message: `perplexity ${opts.language}: windows`, done: 0, total: windows.length });
+  for (let i = 0; i < windows.length; ) {
     throwIfAborted(opts.signal);
-    const batch = windows.slice(i, i + per);
+    const n = opts.pace ? Math.max(1, Math.floor(opts.pace.tokens(per * opts.seqLen) / opts.seqLen)) : per;
+    const batch = windows.slice(i, i + n);
+    const t0 = performance.now();
     const out = await scorer.tokenNll(
       batch.map((w) => w.tokens),
       opts.signal,
     );
+    opts.pace?.took(batch.reduce((a, w) => a + w.tokens.length, 0), performance.now() - t0);
     nlls.push(...out);
-    opts.onProgress?.({ kind: 'eval', message: `perplexity ${opts.language}`, done: Math.min(i + per, windows.length), total: windows.length });
+    i += batch.length;
+    opts.onProgress?.({ kind: 'eval', message: `perplexity ${opts.language}: windows`, done: i, total: windows.length });
   }
   const st = aggregatePerplexity(windows, nlls, opts);
   return {

@@ -1,5 +1,6 @@
 /** One call from task text to result: parse the file, then score it. */
 import type { ProgressCallback } from '../common/progress';
+import type { Pacer } from './pace';
 import type { TaskResult } from './results';
 import { scoreMultipleChoice } from './score';
 import { parseTask } from './tasks/index';
@@ -27,6 +28,8 @@ export interface RunTaskOptions {
   batchTokens?: number;
   /** Run a context shared by several choices once (default true). */
   shareContext?: boolean;
+  /** Size scorer calls by time (src/eval/pace.ts). */
+  pace?: Pacer;
 }
 
 /** Parse and score a multiple-choice task. Malformed lines become `warnings`; an unusable file throws TASK_INVALID. */
@@ -41,5 +44,6 @@ export async function runTask(o: RunTaskOptions): Promise<TaskResult> {
     addSpecialTokens: o.addSpecialTokens,
     batchTokens: o.batchTokens,
     shareContext: o.shareContext,
+    pace: o.pace,
   });
 }

@@ -11,6 +11,7 @@
  */
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
+import type { Pacer } from './pace';
 import { computeLoglikelihoods, type EncodeOptions } from './loglikelihood';
 import type { ItemScore, TaskResult } from './results';
 import type { EvalTokenizer, LlRequest, McItem, SequenceScorer, TaskName } from './types';
@@ -26,6 +27,8 @@ export interface ScoreOptions extends EncodeOptions {
   batchTokens?: number;
   /** Run a context shared by several choices once (default true); see computeLoglikelihoods. */
   shareContext?: boolean;
+  /** Size scorer calls by time; see computeLoglikelihoods. */
+  pace?: Pacer;
 }
 
 /** lm-eval `mean_stderr`: sample stddev (n - 1) / sqrt(n). Null when n < 2. */
@@ -82,8 +85,9 @@ export async function scoreMultipleChoice(
     batchTokens: opts.batchTokens,
     shareContext: opts.shareContext,
     signal: opts.signal,
+    pace: opts.pace,
     onBatch: (done, all) =>
-      opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}`, done: Math.floor((done / all) * total), total }),
+      opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}: items scored`, done: Math.floor((done / all) * total), total }),
   });
 
   const acc: number[] = [];
@@ -105,6 +109,13 @@ export async function scoreMultipleChoice(
     accBytes.push(predBytes === it.label ? 1 : 0);
     if (opts.perItem) perItem.push({ id: it.id, label: it.label, lls, tokens: res.map((r) => r.tokens), pred, predNorm, predBytes });
   });
+  if (acc.length === 0 && total > 0) {
+    const ids = chosen.slice(0, 5).map((it) => `'${it.id}'`).join(', ');
+    throw new PolyPruneError(
+      'TASK_INVALID',
+      `No item of this ${task.task} file could be scored: every item has a choice that this model's tokenizer turns into no tokens (${ids}${total > 5 ? `, ... ${total} items` : ''}), so there is no accuracy to report. Check the file's choices (empty strings?) and that the tokenizer belongs to the model.`,
+    );
+  }
   if (run.truncated > 0) warnings.push(`${run.truncated} request(s) were cut from the left to fit the model's context of ${scorer.maxContext} tokens.`);
   opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}: done`, done: total, total });
 

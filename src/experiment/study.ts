@@ -30,7 +30,7 @@ import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
 import { allocateSamples, sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
-import { assertNoDuplicates, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 
@@ -102,7 +102,16 @@ export interface StudyOptions {
   signal?: AbortSignal;
   onEvent?: ProgressCallback;
   resume?: ExperimentRecord;
+  /**
+   * Expected milliseconds of one step of each kind before any has run (the page's estimate from a
+   * measured forward rate, src/experiment/estimate.ts), so the first ETA is not a guess from another
+   * kind of step; measured averages replace them as steps finish.
+   */
+  priorStepMs?: Partial<Record<StepKind, number>>;
 }
+
+/** What a step of the run does; the ETA averages each kind on its own (a task cell is not a perplexity cell). */
+export type StepKind = 'prune' | 'ppl' | 'task' | 'overlap';
 
 const enc = new TextEncoder();
 
@@ -120,7 +129,7 @@ function mixWeights(s: StudySource): number[] {
 
 /** Which calibration source each row is made from (-1: the dense row, and magnitude's one row). */
 export function studyRowSources(spec: { method: string; instant?: boolean; confirm?: boolean }, inputs: StudyInputs): number[] {
-  if (spec.method === 'magnitude') return [-1, -1];
+  if (!lookupMethod(spec.method)?.calibrated) return [-1, -1];
   return [-1, ...inputs.sources.flatMap((_, i) => (spec.instant && spec.confirm ? [i, i] : [i]))];
 }
 
@@ -154,8 +163,8 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
   const owl = prof.profile === 'owl';
   if (specIn.confirm && !specIn.instant) throw new PolyPruneError('BAD_ARGUMENT', 'Confirm compares instant rows with the exact prune: it needs the instant mode too.');
   if (specIn.instant) {
-    if (method === 'magnitude') throw new PolyPruneError('BAD_ARGUMENT', 'Magnitude pruning uses no calibration, so there are no statistics to mix: run the grid without the instant mode.');
-    if (method === 'wanda-lang') throw new PolyPruneError('BAD_ARGUMENT', "The instant mode mixes the sources' mean statistics; wanda-lang's score needs their spread, which mixPrune does not compute. Run wanda-lang without the instant mode, or use wanda.");
+    const mixer = METHODS[method].mixer;
+    if (!mixer.supported) throw new PolyPruneError('BAD_ARGUMENT', mixer.why);
     if (owl) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mode derives masks with a uniform sparsity per layer; OWL layer-wise sparsity is not supported there. Run OWL without the instant mode.');
   }
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
@@ -163,7 +172,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     inputs.columns.map((c) => c.language),
     'The evaluation languages',
   );
-  const calibrated = method !== 'magnitude';
+  const calibrated = METHODS[method].calibrated;
   if (calibrated && !inputs.sources.length) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs at least one calibration source (one row per source).`);
   const rows: ExperimentRecord['rows'] = [{ label: 'dense', sources: [], sparsity: [], recon: [] }];
   if (calibrated) {
@@ -196,7 +205,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       }
     }
   } else {
-    rows.push({ label: 'magnitude', sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
+    rows.push({ label: method, sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
   }
   assertNoDuplicates(
     rows.map((r) => r.label),
@@ -281,7 +290,9 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   signal?.addEventListener('abort', onAbort);
 
   // steps: dense cells + per seed and pruned row: one prune + its cells, + mask pairs per seed
-  const measures = (r: number, s: number) => rec.columns.reduce((n, c, k) => n + (c.text && rec.cells[r][k].ppl[s] === null ? 1 : 0) + c.tasks.filter((_, j) => rec.cells[r][k].acc[j][s] === null).length, 0);
+  const pplLeft = (r: number, s: number) => rec.columns.reduce((n, c, k) => n + (c.text && rec.cells[r][k].ppl[s] === null ? 1 : 0), 0);
+  const tasksLeft = (r: number, s: number) => rec.columns.reduce((n, c, k) => n + c.tasks.filter((_, j) => rec.cells[r][k].acc[j][s] === null).length, 0);
+  const measures = (r: number, s: number) => pplLeft(r, s) + tasksLeft(r, s);
   const rowDone = (r: number, s: number) => measures(r, s) === 0 && rec.rows[r].sparsity[s] !== null;
   let total = measures(0, 0);
   for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) total += 1 + measures(r, s);
@@ -299,9 +310,16 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const rowSrc = studyRowSources(spec, inputs);
   let done = 0;
   const t0 = performance.now();
-  const spent = { prune: [0, 0], measure: [0, 0] };
-  let remaining = { prune: 0, measure: 0 };
-  for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) remaining.prune++;
+  const KINDS: StepKind[] = ['prune', 'ppl', 'task', 'overlap'];
+  const spent: Record<StepKind, [number, number]> = { prune: [0, 0], ppl: [0, 0], task: [0, 0], overlap: [0, 0] };
+  const remaining: Record<StepKind, number> = { prune: 0, ppl: pplLeft(0, 0), task: tasksLeft(0, 0), overlap: 0 };
+  for (let s = 0; s < S; s++)
+    for (let r = 1; r < R; r++)
+      if (!rowDone(r, s)) {
+        remaining.prune++;
+        remaining.ppl += pplLeft(r, s);
+        remaining.task += tasksLeft(r, s);
+      }
   remaining.prune += remask.size;
   if (instant) {
     // one statistics collection per seed with rows left to derive (counted with the prunes)
@@ -309,17 +327,28 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     total += collections;
     remaining.prune += collections;
   }
-  remaining.measure = total - remaining.prune;
-  const step = (kind: 'prune' | 'measure', ms: number, message: string, where: { row?: number; col?: number; seed?: number }) => {
+  remaining.overlap = Math.max(0, total - remaining.prune - remaining.ppl - remaining.task);
+  /** Time left: each kind's remaining steps at its own measured average (else the prior; null when neither is known). */
+  const eta = (): number | null => {
+    let ms = 0;
+    for (const k of KINDS) {
+      if (!remaining[k] || k === 'overlap') continue;
+      const avg = spent[k][1] ? spent[k][0] / spent[k][1] : opts.priorStepMs?.[k];
+      if (avg === undefined) return null;
+      ms += remaining[k] * avg;
+    }
+    return ms;
+  };
+  /** A step begins: the page names it as the running step (`stepStart`). */
+  const begin = (message: string, where: { row?: number; col?: number; seed?: number }) => {
+    emit({ kind: 'stepStart', message, done, total, ...where });
+  };
+  const step = (kind: StepKind, ms: number, message: string, where: { row?: number; col?: number; seed?: number }) => {
     done++;
     spent[kind][0] += ms;
     spent[kind][1]++;
-    remaining = { ...remaining, [kind]: Math.max(0, remaining[kind] - 1) };
-    const avg = (k: 'prune' | 'measure') => (spent[k][1] ? spent[k][0] / spent[k][1] : spent[k === 'prune' ? 'measure' : 'prune'][1] ? spent[k === 'prune' ? 'measure' : 'prune'][0] / spent[k === 'prune' ? 'measure' : 'prune'][1] : null);
-    const ap = avg('prune');
-    const am = avg('measure');
-    const etaMs = (remaining.prune && ap === null) || (remaining.measure && am === null) ? null : remaining.prune * (ap ?? 0) + remaining.measure * (am ?? 0);
-    emit({ kind: 'step', message, done, total, elapsedMs: performance.now() - t0, etaMs, ...where });
+    remaining[kind] = Math.max(0, remaining[kind] - 1);
+    emit({ kind: 'step', message, done, total, elapsedMs: performance.now() - t0, etaMs: eta(), ...where });
   };
   const cellEvent = (r: number, k: number, s: number) => {
     const c = rec.cells[r][k];
@@ -340,25 +369,27 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
       const cell = rec.cells[r][k];
       if (col.text && input.text && cell.ppl[s] === null) {
         throwIfAborted(signal);
+        begin(`${rec.rows[r].label} → ${col.language}: perplexity`, { row: r, col: k, seed: s });
         const t = performance.now();
         const p = await engine.perplexity(id, { text: input.text.text, seqlen: spec.evalSeqlen, maxWindows: spec.evalMaxWindows ?? undefined, language: col.language }, { opId: opId(), onProgress: opts.onEvent });
         if (!Number.isFinite(p.ppl)) throw new PolyPruneError('INTERNAL', `Perplexity of row '${rec.rows[r].label}' on '${col.language}' is not a finite number.`);
         cell.ppl[s] = sig(p.ppl, 6);
         cell.bpb[s] = sig(p.bitsPerByte, 6);
         cellEvent(r, k, s);
-        step('measure', performance.now() - t, `${rec.rows[r].label} → ${col.language}: perplexity`, { row: r, col: k, seed: s });
+        step('ppl', performance.now() - t, `${rec.rows[r].label} → ${col.language}: perplexity`, { row: r, col: k, seed: s });
       }
       const tasks = input.tasks ?? [];
       for (let j = 0; j < tasks.length; j++) {
         if (cell.acc[j][s] !== null) continue;
         throwIfAborted(signal);
+        begin(`${rec.rows[r].label} → ${col.language}: ${tasks[j].label}`, { row: r, col: k, seed: s });
         const t = performance.now();
         const res = await engine.evalTask(id, { ...tasks[j].request, language: tasks[j].request.language ?? col.language, limit: spec.taskLimit ?? undefined }, { opId: opId(), onProgress: opts.onEvent });
         cell.acc[j][s] = sig(res.acc, 6);
         cell.se[j][s] = sig(res.acc_stderr, 6);
         col.tasks[j].n = res.n;
         cellEvent(r, k, s);
-        step('measure', performance.now() - t, `${rec.rows[r].label} → ${col.language}: ${tasks[j].label}`, { row: r, col: k, seed: s });
+        step('task', performance.now() - t, `${rec.rows[r].label} → ${col.language}: ${tasks[j].label}`, { row: r, col: k, seed: s });
       }
     }
   };
@@ -367,7 +398,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const pruneRequest = (src: StudySource, seed: number): PruneRequest => ({
     method: spec.method as PruneMethod,
     ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
-    calibration: spec.method === 'magnitude' ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
+    calibration: !lookupMethod(spec.method)?.calibrated ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
     ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
     ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
   });
@@ -405,6 +436,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   /** Rows an instant seed has to derive: not finished, or (first seed) finished before a resume but needed again for their masks. */
   const instantRows = (s: number) => rec.rows.map((_, r) => r).filter((r) => r > 0 && (!rowDone(r, s) || (s === 0 && remask.has(r) && !masks.has(r))));
   const collect = async (s: number): Promise<StatsSummary> => {
+    begin(`collecting the statistics of ${statsSources.length} calibration text${statsSources.length === 1 ? '' : 's'} in one pass (seed ${spec.seeds[s]})`, { seed: s });
     const t = performance.now();
     const stats = await engine.collectStats(
       baseModelId,
@@ -451,6 +483,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         const keep = wantIou && s === 0;
         const req = { weights: rowWeights[r], ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }) };
         const again = `'${row.label}' again for its mask (seed ${spec.seeds[s]}; masks do not survive an interruption)`;
+        begin(mix.mode === 'instant' ? `masks of '${row.label}' from the mixed statistics (seed ${spec.seeds[s]})` : `exact sequential prune of '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
         const t = performance.now();
         if (mix.mode === 'instant') {
           const res = await engine.mixPrune(stats.id, req, { opId: opId() });
@@ -509,10 +542,11 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         if (rowDone(r, s)) continue;
         throwIfAborted(signal);
         const src = inputs.sources[r - 1];
+        begin(`pruning '${rec.rows[r].label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
         const t = performance.now();
         const pruned = await engine.prune(
           baseModelId,
-          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && spec.method !== 'magnitude' },
+          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && !!lookupMethod(spec.method)?.calibrated },
           {
             opId: opId(),
             onProgress: (e) => emit(e.kind === 'layerDone' ? { ...e, row: r, seed: s } : e),
@@ -546,6 +580,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
           if (masks.has(r) || instant) continue;
           throwIfAborted(signal);
           const src = inputs.sources[r - 1];
+          begin(`pruning '${rec.rows[r].label}' again for its mask (seed ${spec.seeds[0]})`, { row: r, seed: 0 });
           const t = performance.now();
           const again = await engine.prune(
             baseModelId,
@@ -572,7 +607,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
             const v = o.iou.map((layer) => layer.map((x) => sig(x, 4)));
             rec.iou.push({ a, b, s, v });
             emit({ kind: 'maskOverlap', a, b, seed: s, matrices: o.matrices, iou: v });
-            step('measure', performance.now() - t, `mask overlap '${rec.rows[a].label}' / '${rec.rows[b].label}'`, { seed: s });
+            step('overlap', performance.now() - t, `mask overlap '${rec.rows[a].label}' / '${rec.rows[b].label}'`, { seed: s });
           }
         for (const id of masks.values()) await engine.releaseMask(id);
         masks.clear();
@@ -607,13 +642,16 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
     const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
     return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
   };
-  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold). */
+  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold), computed once per column. */
+  const bestOf = new Map<number, number | null>();
   const best = (k: number): number | null => {
+    if (bestOf.has(k)) return bestOf.get(k)!;
     let bv: number | null = null;
     for (let r = 1; r < rec.rows.length; r++) {
       const m = meanSpread(vals(r, k));
       if (m && (bv === null || (higherBetter ? m.mean > bv : m.mean < bv))) bv = m.mean;
     }
+    bestOf.set(k, bv);
     return bv;
   };
   const isBest = (r: number, k: number): boolean => r > 0 && rec.rows.length > 2 && meanSpread(vals(r, k))?.mean === best(k);

@@ -25,7 +25,7 @@ import type { ExportSink } from './sink';
 import type { ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
-import type { NM, PruneMethod } from '../prune/method';
+import { METHODS, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved } from '../prune/owl';
 
 export type { ExportSink } from './sink';
@@ -174,6 +174,7 @@ export interface PruningRecordInput {
 
 export async function pruningRecord(input: PruningRecordInput): Promise<PruningRecord> {
   const { report, options: o, calibration: c } = input;
+  const solver = METHODS[o.method].solver;
   const rec: PruningRecord = {
     format: 'polyprune-pruning/1',
     tool: { name: 'polyprune', version: input.toolVersion },
@@ -182,7 +183,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
     structure: o.nm ? `${o.nm.n}:${o.nm.m}` : 'unstructured',
     sparsity_ratio: o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
     nm: o.nm ? { n: o.nm.n, m: o.nm.m } : null,
-    ...(o.method === 'sparsegpt' ? { sparsegpt: { blocksize: o.blocksize ?? 128, percdamp: o.percdamp ?? 0.01 } } : {}),
+    ...(solver ? { sparsegpt: { blocksize: o.blocksize ?? solver.blocksize, percdamp: o.percdamp ?? solver.percdamp } } : {}),
     overall_sparsity: report.overall,
     calibration: c
       ? {

@@ -28,7 +28,7 @@ const pruningSchema = z.looseObject({
   format: z.literal('polyprune-pruning/1'),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
   model: z.looseObject({ source: z.string(), model_type: z.string().optional() }),
-  method: z.enum(PRUNE_METHODS as unknown as [string, ...string[]]),
+  method: z.enum(PRUNE_METHODS),
   structure: z.string(),
   sparsity_ratio: z.number().min(0).max(1),
   nm: z.object({ n: z.number().int().positive(), m: z.number().int().positive() }).nullable(),

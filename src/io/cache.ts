@@ -56,8 +56,22 @@ function isQuotaError(e: unknown): boolean {
 }
 
 /**
+ * True when `bytes` are what a 206 for bytes `start`-`end` must carry: a Content-Range that starts at
+ * `start` and states exactly as many bytes as arrived (the end of the file may cut the range short).
+ */
+function wellFormedRange(contentRange: string, start: number, end: number, bytes: number): boolean {
+  const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(contentRange);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === start && b <= end && b - a + 1 === bytes;
+}
+
+/**
  * `fetchFn` with ranged GETs served from and stored in `cache`. Other requests (HEAD, whole files)
- * pass through. `onFull` is called when the cache refuses an entry for lack of space.
+ * pass through, and so do answers that cannot be trusted as the file's bytes: a compressed 206
+ * (Content-Encoding: its offsets are not the file's) or one whose length does not match its
+ * Content-Range; urlSource decides what to do with those. A stored entry of the wrong length is a
+ * miss. `onFull` is called when the cache refuses an entry for lack of space.
  */
 export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: unknown) => void): FetchFn {
   return async (input, init) => {
@@ -68,14 +82,18 @@ export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: u
     const key = `${input}${input.includes('?') ? '&' : '?'}polyprune-range=${m[1]}-${m[2]}`;
     try {
       const hit = await cache.get(key);
-      if (hit) return new Response(hit.bytes, { status: 206, headers: { 'Content-Range': hit.contentRange, 'Content-Length': String(hit.bytes.byteLength) } });
+      if (hit && wellFormedRange(hit.contentRange, Number(m[1]), Number(m[2]), hit.bytes.byteLength)) return new Response(hit.bytes, { status: 206, headers: { 'Content-Range': hit.contentRange, 'Content-Length': String(hit.bytes.byteLength) } });
     } catch {
       /* an unreadable cache is a cache miss */
     }
     const res = await fetchFn(input, init);
-    if (res.status !== 206) return res;
+    const encoding = res.headers.get('Content-Encoding');
+    if (res.status !== 206 || (encoding && encoding.trim().toLowerCase() !== 'identity')) return res;
     const bytes = new Uint8Array(await res.arrayBuffer());
     const contentRange = res.headers.get('Content-Range') ?? '';
+    if (!wellFormedRange(contentRange, Number(m[1]), Number(m[2]), bytes.byteLength)) {
+      return new Response(bytes, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+    }
     try {
       await cache.put(key, bytes, contentRange);
     } catch (e) {

@@ -4,6 +4,7 @@
  * (local paths) live in ./node.ts so browser bundles never pull in `fs`.
  */
 import { PolyPruneError } from '../common/errors';
+import { DEFAULT_MIN_RATE_BYTES_PER_S, MAX_JSON_BYTES, fmtBytes, jsonTooLarge } from './limits';
 
 /** Random access to the bytes of one file. */
 export interface ByteSource {
@@ -21,7 +22,7 @@ export interface ByteSource {
 export interface ModelFolder {
   /** Directory path, base URL or dropped folder name, used in error messages. */
   readonly location: string;
-  /** Whole text file (UTF-8). Missing file -> FILE_NOT_FOUND. */
+  /** Whole text file (UTF-8), at most MAX_JSON_BYTES (src/io/limits.ts). Missing file -> FILE_NOT_FOUND. */
   readText(name: string): Promise<string>;
   /** Range access to a file; a missing file fails with FILE_NOT_FOUND at the first size()/read(). */
   open(name: string): ByteSource;
@@ -44,6 +45,13 @@ export interface UrlSourceOptions {
   stallTimeoutMs?: number;
   /** How often a range read whose connection broke mid-body is resumed with a new Range request. Default 3. */
   retries?: number;
+  /**
+   * A body whose average rate over any stall-timeout-long span is below this many bytes per second
+   * fails with FETCH_FAILED (default {@link DEFAULT_MIN_RATE_BYTES_PER_S}; 0 = no minimum).
+   */
+  minRateBytesPerS?: number;
+  /** downloadBytes only: the largest body accepted (default unlimited); larger -> INPUT_TOO_LARGE. */
+  maxBytes?: number;
 }
 
 const DEFAULT_MAX_UNRANGED_BYTES = 32 * 1024 * 1024;
@@ -158,6 +166,9 @@ function abortError(): Error {
   return new DOMException('The operation was aborted.', 'AbortError');
 }
 
+/** Errors of requests that got no answer at all (fetch rejected: network, CORS, an answer the browser refused). */
+const networkErrors = new WeakSet<Error>();
+
 async function guardedFetch(fetchFn: FetchFn, url: string, init: RequestInit, stallMs: number, outer?: AbortSignal): Promise<{ res: Response; guard: Guard }> {
   const guard = new Guard(stallMs, outer);
   try {
@@ -168,11 +179,13 @@ async function guardedFetch(fetchFn: FetchFn, url: string, init: RequestInit, st
     guard.done();
     if (guard.stalled) throw stallError(url, stallMs, 0);
     if (guard.outerAborted || (e instanceof Error && e.name === 'AbortError')) throw e instanceof Error && e.name === 'AbortError' ? e : abortError();
-    throw new PolyPruneError(
+    const err = new PolyPruneError(
       'FETCH_FAILED',
       `Could not reach ${url}: ${describeFetchError(e)}. Check the URL, your network connection and, in the browser, that the server allows cross-origin requests (CORS).`,
       { cause: e },
     );
+    networkErrors.add(err);
+    throw err;
   }
 }
 
@@ -181,7 +194,7 @@ async function guardedFetch(fetchFn: FetchFn, url: string, init: RequestInit, st
  * `sink`; `sink` returns false to stop early (the stream is cancelled). Throws the stall error, an
  * AbortError, or BodyBroken with the bytes that arrived.
  */
-async function pumpBody(res: Response, guard: Guard, url: string, stallMs: number, sink: (chunk: Uint8Array) => boolean, expected?: number): Promise<number> {
+async function pumpBody(res: Response, guard: Guard, url: string, stallMs: number, sink: (chunk: Uint8Array) => boolean, expected?: number, minRate = DEFAULT_MIN_RATE_BYTES_PER_S): Promise<number> {
   let received = 0;
   if (!res.body) {
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -189,11 +202,31 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
     return buf.byteLength;
   }
   const reader = res.body.getReader();
+  // Minimum rate: every stall-timeout-long span must bring minRate * span bytes (a trickle that
+  // never stalls for the whole timeout still ends).
+  let slow: { got: number; need: number } | null = null;
+  let mark = 0;
+  let lastByteAt = Date.now();
+  const span = stallMs > 0 && Number.isFinite(stallMs) ? stallMs : 0;
+  const need = Math.ceil((minRate * span) / 1000);
+  const rateTimer = span > 0 && need > 0
+    ? setInterval(() => {
+        const got = received - mark;
+        mark = received;
+        // a body that stopped altogether is the stall timer's to report (it fires within half a span)
+        if (got < need && Date.now() - lastByteAt < span / 2) {
+          slow = { got, need };
+          void reader.cancel().catch(() => undefined);
+        }
+      }, span)
+    : undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (slow) throw new Error('slow');
       if (done) return received;
       guard.kick();
+      lastByteAt = Date.now();
       received += value.byteLength;
       if (!sink(value)) {
         await reader.cancel().catch(() => undefined);
@@ -203,14 +236,24 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
   } catch (e) {
     if (guard.stalled) throw stallError(url, stallMs, received, expected);
     if (guard.outerAborted) throw abortError();
+    const s = slow as { got: number; need: number } | null;
+    if (s) throw slowError(url, span, s.got, minRate, received, expected);
     throw new BodyBroken(received, describeFetchError(e));
   } finally {
+    clearInterval(rateTimer);
     reader.releaseLock?.();
   }
 }
 
+function slowError(url: string, spanMs: number, got: number, minRate: number, received: number, expected?: number): PolyPruneError {
+  return new PolyPruneError(
+    'FETCH_FAILED',
+    `Download of ${url} is too slow: ${got} bytes in the last ${fmtSeconds(spanMs)}, below the minimum of ${fmtBytes(minRate)}/s (${received}${expected !== undefined ? ` of ${expected}` : ''} bytes received). Try again later or from another host, or lower the minimum (CLI: --min-rate <bytes/s>, 0 = none).`,
+  );
+}
+
 /** The whole body, or null once it exceeds `limit` bytes. */
-async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs: number, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs: number, limit: number, minRate?: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel().catch(() => undefined);
@@ -228,7 +271,7 @@ async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs:
       }
       chunks.push(c);
       return true;
-    }, Number.isFinite(declared) && res.headers.get('content-length') !== null ? declared : undefined);
+    }, Number.isFinite(declared) && res.headers.get('content-length') !== null ? declared : undefined, minRate);
   } catch (e) {
     if (e instanceof BodyBroken) {
       throw new PolyPruneError('FETCH_FAILED', `Download of ${url} broke off: the server closed the connection after ${e.received} bytes (${e.reason}). Try again.`);
@@ -306,29 +349,92 @@ function makeUrlSource(
   const maxUnranged = options.maxUnrangedBytes ?? DEFAULT_MAX_UNRANGED_BYTES;
   const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const retries = options.retries ?? DEFAULT_RETRIES;
+  const minRate = options.minRateBytesPerS;
   const request = (extra: Record<string, string>, method = 'GET') =>
     guardedFetch(fetchFn, url, { method, headers: { ...options.headers, ...extra } }, stallMs, options.signal);
-  /** The whole file, kept only when the server ignores Range and the file is small. */
+  /** The whole file, kept only when the server's ranges are unusable (ignored, compressed) and the file is small. */
   let whole: Uint8Array<ArrayBuffer> | null = null;
   let sizePromise: Promise<number> | null = null;
+  /** The size size() reported (HEAD Content-Length or Content-Range total), to check a whole read against. */
+  let headSize: number | undefined;
+  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+  const tooLarge = (behaviour: string, size?: number): PolyPruneError =>
+    new PolyPruneError(
+      'FETCH_FAILED',
+      `${url} ${behaviour}, so the file cannot be read piecewise, and it is ${size !== undefined ? `${mib(size)}, ` : ''}larger than the ${mib(maxUnranged)} read whole. Serve model files with byte ranges and without compression (no gzip/br for Range requests or binary files; Hugging Face, \`npx http-server\` and \`npm start\` do), or load the folder from disk.`,
+    );
 
-  const ignoredRange = async (res: Response, guard: Guard, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
-    const body = await readBodyCapped(res, guard, url, stallMs, maxUnranged);
-    if (!body) {
-      throw new PolyPruneError(
-        'FETCH_FAILED',
-        `${url} ignored the HTTP Range request (answered 200 with the whole file instead of 206 Partial Content) and the file is larger than ${maxUnranged} bytes, so it cannot be read piecewise. Serve it from a server that supports byte ranges (Hugging Face, most static servers, \`npx http-server\`).`,
-      );
+  /**
+   * The server's answers to Range requests cannot be used (`behaviour` says why): read the file whole
+   * once (from `res` when it already is the whole file, else with a plain GET) when it is small,
+   * keep it, and slice; fail naming the behaviour when it is large.
+   */
+  const readWhole = async (behaviour: string, offset: number, length: number, res?: { res: Response; guard: Guard }): Promise<Uint8Array<ArrayBuffer>> => {
+    if (headSize !== undefined && headSize > maxUnranged) {
+      await res?.res.body?.cancel().catch(() => undefined);
+      throw tooLarge(behaviour, headSize);
     }
-    if (looksLikeHtml(body)) throw htmlNotFile(url);
-    whole = body;
-    if (offset + length > body.byteLength) {
+    const got = res ?? (await request({}));
+    try {
+      if (!got.res.ok) {
+        await got.res.body?.cancel().catch(() => undefined);
+        throw httpError(url, got.res, 'Downloading', onNotFound);
+      }
+      if (isHtmlAnswer(got.res, url)) {
+        await got.res.body?.cancel().catch(() => undefined);
+        throw htmlNotFile(url);
+      }
+      const body = await readBodyCapped(got.res, got.guard, url, stallMs, maxUnranged, minRate);
+      if (!body) throw tooLarge(behaviour);
+      if (looksLikeHtml(body)) throw htmlNotFile(url);
+      if (headSize !== undefined && body.byteLength !== headSize) {
+        throw new PolyPruneError(
+          'FETCH_FAILED',
+          `${url} sent ${body.byteLength} bytes for a file it earlier gave as ${headSize} bytes (it ${behaviour}). The file changed on the server or the server is misconfigured; try again, or serve model files with byte ranges and without compression.`,
+        );
+      }
+      whole = body;
+    } finally {
+      if (!res) got.guard.done();
+    }
+    if (offset + length > whole.byteLength) {
       throw new PolyPruneError(
         'BAD_ARGUMENT',
-        `Cannot read bytes [${offset}, ${offset + length}) of ${url}: the file has only ${body.byteLength} bytes.`,
+        `Cannot read bytes [${offset}, ${offset + length}) of ${url}: the file has only ${whole.byteLength} bytes.`,
       );
     }
-    return body.slice(offset, offset + length);
+    return whole.slice(offset, offset + length);
+  };
+  const IGNORED = 'ignored the HTTP Range request (answered 200 with the whole file instead of 206 Partial Content)';
+  const compressed = (res: Response): string | null => {
+    const enc = res.headers.get('content-encoding');
+    return enc && enc.trim().toLowerCase() !== 'identity' ? `compressed its answer to an HTTP Range request (Content-Encoding: ${enc.trim()}), so the byte offsets do not match the file` : null;
+  };
+
+  const REFUSED =
+    'answered HTTP Range requests in a way the browser refused (most often a compressed 206 answer, net::ERR_CONTENT_DECODING_FAILED), while a plain request works';
+  /**
+   * A ranged GET; null when it got no answer at all but a plain GET of the file does (the browser
+   * refuses a compressed 206: it asked for no encoding). A large file of known size fails at once
+   * with the network error and that hint: a plain GET of it would download it whole.
+   */
+  const rangeRequest = async (range: string): Promise<{ res: Response; guard: Guard } | null> => {
+    try {
+      return await request({ Range: range });
+    } catch (e) {
+      if (!(e instanceof Error) || !networkErrors.has(e)) throw e;
+      if (headSize !== undefined && headSize > maxUnranged) {
+        throw new PolyPruneError(
+          'FETCH_FAILED',
+          `Reading ${range} of ${url} got no answer (${describeFetchError(e.cause)}) although the server answered its HEAD request: it may compress its answers to HTTP Range requests, which browsers refuse (net::ERR_CONTENT_DECODING_FAILED), and at ${mib(headSize)} the file is larger than the ${mib(maxUnranged)} read whole. Serve model files with byte ranges and without compression, or check the network and try again.`,
+          { cause: e },
+        );
+      }
+      const plain = await request({}, 'HEAD').catch(() => null);
+      plain?.guard.done();
+      if (!plain?.res.ok) throw e;
+      return null;
+    }
   };
 
   const fetchSize = async (): Promise<number> => {
@@ -339,10 +445,18 @@ function makeUrlSource(
       if (head.ok && isHtmlAnswer(head, url)) throw htmlNotFile(url);
       const len = head.headers.get('content-length');
       const encoded = head.headers.get('content-encoding');
-      if (head.ok && len !== null && /^\d+$/.test(len) && (!encoded || encoded === 'identity')) return Number(len);
+      if (head.ok && len !== null && /^\d+$/.test(len) && (!encoded || encoded === 'identity')) {
+        headSize = Number(len);
+        return headSize;
+      }
     }
     // No usable HEAD (405, compressed, missing length): ask for the first byte and read Content-Range.
-    const { res, guard } = await request({ Range: 'bytes=0-0' });
+    const first = await rangeRequest('bytes=0-0');
+    if (!first) {
+      await readWhole(REFUSED, 0, 0);
+      return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
+    }
+    const { res, guard } = first;
     try {
       if (res.ok && isHtmlAnswer(res, url)) {
         await res.body?.cancel().catch(() => undefined);
@@ -350,6 +464,13 @@ function makeUrlSource(
       }
       if (res.status === 206) {
         await res.body?.cancel().catch(() => undefined);
+        const why = compressed(res);
+        // A compressed 206 states the range of the encoded bytes (a browser cache that holds a
+        // compressed copy answers so): its total is not the file's size.
+        if (why) {
+          await readWhole(why, 0, 0);
+          return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
+        }
         const total = parseContentRangeTotal(res.headers.get('content-range'));
         if (total === undefined) {
           throw new PolyPruneError(
@@ -357,10 +478,11 @@ function makeUrlSource(
             `Cannot determine the size of ${url}: neither HEAD Content-Length nor a readable Content-Range header (cross-origin servers must list Content-Range in Access-Control-Expose-Headers).`,
           );
         }
+        headSize = total;
         return total;
       }
       if (res.ok) {
-        await ignoredRange(res, guard, 0, 0);
+        await readWhole(IGNORED, 0, 0, { res, guard });
         return (whole as Uint8Array<ArrayBuffer> | null)?.byteLength ?? 0;
       }
       await res.body?.cancel().catch(() => undefined);
@@ -378,13 +500,20 @@ function makeUrlSource(
     let breaks = 0;
     while (got < length) {
       const from = offset + got;
-      const { res, guard } = await request({ Range: `bytes=${from}-${last}` });
+      const answer = await rangeRequest(`bytes=${from}-${last}`);
+      if (!answer) return await readWhole(REFUSED, offset, length);
+      const { res, guard } = answer;
       try {
         if (res.ok && isHtmlAnswer(res, url)) {
           await res.body?.cancel().catch(() => undefined);
           throw htmlNotFile(url);
         }
         if (res.status === 206) {
+          const why = compressed(res);
+          if (why) {
+            await res.body?.cancel().catch(() => undefined);
+            return await readWhole(why, offset, length);
+          }
           let overflow = false;
           const n = await pumpBody(res, guard, url, stallMs, (c) => {
             if (got + c.byteLength > length) {
@@ -394,7 +523,7 @@ function makeUrlSource(
             out.set(c, got);
             got += c.byteLength;
             return true;
-          }, length - got).catch((e: unknown) => {
+          }, length - got, minRate).catch((e: unknown) => {
             if (e instanceof BodyBroken) return -1;
             throw e;
           });
@@ -404,9 +533,7 @@ function makeUrlSource(
               `${url}: asked for bytes ${offset}-${last} (${length} bytes) but received ${got} bytes. The file may be shorter than expected or changed on the server.`,
             );
           }
-          if (overflow) {
-            throw new PolyPruneError('FETCH_FAILED', `${url}: asked for bytes ${from}-${last} but the server sent more. The server's Range support is broken; try another host.`);
-          }
+          if (overflow) return await readWhole(`sent more than the ${last - from + 1} bytes asked for by an HTTP Range request (bytes ${from}-${last}; a compressed or broken range answer)`, offset, length);
           if (n < 0) {
             breaks++;
             if (breaks > retries) {
@@ -418,7 +545,7 @@ function makeUrlSource(
           }
           continue;
         }
-        if (res.status === 200 && got === 0) return await ignoredRange(res, guard, offset, length);
+        if (res.status === 200 && got === 0) return await readWhole(IGNORED, offset, length, { res, guard });
         await res.body?.cancel().catch(() => undefined);
         if (res.status === 416) {
           throw new PolyPruneError(
@@ -455,9 +582,11 @@ function makeUrlSource(
 /**
  * A file on an HTTP(S) server read with Range requests (`Range: bytes=a-b`, answered by 206).
  * The size comes from HEAD Content-Length, or from the Content-Range of a `bytes=0-0` request.
- * If the server ignores Range (200 with the whole body), files up to `maxUnrangedBytes` are
- * downloaded once and sliced; larger ones fail with FETCH_FAILED rather than downloading the whole
- * file for every tensor. Network failures and HTTP errors are FETCH_FAILED naming the URL and status;
+ * If the server's ranges are unusable (it ignores Range and answers 200 with the whole body, it
+ * compresses a 206 answer, so its offsets are not the file's, or it sends more than asked), files up
+ * to `maxUnrangedBytes` are downloaded once whole (a plain GET; fetch undoes the compression) and
+ * sliced; larger ones fail with FETCH_FAILED naming the server's behaviour and what to change,
+ * rather than downloading the whole file for every tensor. Network failures and HTTP errors are FETCH_FAILED naming the URL and status;
  * a request that receives nothing for `stallTimeoutMs` fails naming the bytes received; a body cut
  * off mid-way is resumed from where it stopped (`retries` times). An HTML page answered in place of
  * the file (an app fallback) is FILE_NOT_FOUND.
@@ -482,7 +611,13 @@ export async function downloadBytes(url: string, fetchFn: FetchFn = defaultFetch
       await res.body?.cancel().catch(() => undefined);
       throw htmlNotFile(url);
     }
-    return (await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER)) ?? new Uint8Array(0);
+    const limit = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const body = await readBodyCapped(res, guard, url, stallMs, limit, options.minRateBytesPerS);
+    if (!body) {
+      const declared = Number(res.headers.get('content-length'));
+      throw new PolyPruneError('INPUT_TOO_LARGE', `${url} is ${Number.isFinite(declared) && declared > limit ? fmtBytes(declared) : 'larger than the limit'}; at most ${fmtBytes(limit)} is read from a download like this. Use a smaller file.`);
+    }
+    return body;
   } finally {
     guard.done();
   }
@@ -535,9 +670,13 @@ export function urlFolder(baseUrl: string, fetchFn: FetchFn = defaultFetch, opti
           await res.body?.cancel().catch(() => undefined);
           throw htmlMissing(name, url);
         }
-        const body = await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER);
-        if (body && looksLikeHtml(body) && !/\.html?$/i.test(name)) throw htmlMissing(name, url);
-        return new TextDecoder().decode(body ?? new Uint8Array(0));
+        const body = await readBodyCapped(res, guard, url, stallMs, MAX_JSON_BYTES, options.minRateBytesPerS);
+        if (!body) {
+          const declared = Number(res.headers.get('content-length'));
+          throw jsonTooLarge(url, Number.isFinite(declared) && declared > MAX_JSON_BYTES ? declared : null);
+        }
+        if (looksLikeHtml(body) && !/\.html?$/i.test(name)) throw htmlMissing(name, url);
+        return new TextDecoder().decode(body);
       } finally {
         guard.done();
       }
@@ -596,7 +735,12 @@ export function fileListFolder(files: readonly File[] | ReadonlyMap<string, File
   };
   return {
     location,
-    readText: (name) => Promise.resolve().then(() => get(name).text()),
+    readText: (name) =>
+      Promise.resolve().then(() => {
+        const f = get(name);
+        if (f.size > MAX_JSON_BYTES) throw jsonTooLarge(`'${name}' in ${location}`, f.size);
+        return f.text();
+      }),
     open(name) {
       let src: ByteSource | null = null;
       const lazy = (): ByteSource => (src ??= blobSource(get(name), name));

@@ -7,7 +7,6 @@
  * `--sparsity_type 2:4`, whose first number counts the pruned weights.
  */
 import { PolyPruneError } from '../common/errors';
-import { LANG_DEFAULT_BETA, OWL_DEFAULT_LAMBDA, OWL_DEFAULT_M, parseSparsityProfile, validateLangBeta, validateOwl, type SparsityProfile } from './owl';
 
 export interface NM {
   /** Weights kept in each group. */
@@ -23,8 +22,10 @@ export interface PruneOptions {
   readonly nm?: NM;
 }
 
-export type PruneMethod = 'wanda' | 'wanda-lang' | 'sparsegpt' | 'magnitude';
-export const PRUNE_METHODS: readonly PruneMethod[] = ['wanda', 'wanda-lang', 'sparsegpt', 'magnitude'];
+// The method registry (names, what each method is, the profile rule) lives in ./methods; these
+// names stay importable from here.
+export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, parsePruneMethod, isMixMethod, methodSpec, methodsWhere, lookupMethod, needsCalibration, orList, andList, resolveLayerProfile } from './methods';
+export type { PruneMethod, PruneMethodInfo, MixMethod, LayerProfileSpec, MethodSpec } from './methods';
 
 /** 'unstructured' or e.g. '2:4'. */
 export function structureName(opts: PruneOptions): string {
@@ -58,36 +59,6 @@ export function validatePruneOptions(opts: PruneOptions, inFeatures?: number, wh
   if (typeof sparsity !== 'number' || !Number.isFinite(sparsity) || sparsity <= 0 || sparsity >= 1) {
     throw new PolyPruneError('BAD_ARGUMENT', `Sparsity must be a number strictly between 0 and 1 (e.g. 0.5 for 50 %), got ${sparsity}.`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The registry: the ONE list of methods and the ONE rule for what a valid pruning pattern is. The
-// engine (validatePruneArgs), the study, the CLI (prune, grid) and the page all use these.
-
-export interface PruneMethodInfo {
-  readonly id: PruneMethod;
-  readonly label: string;
-  /** True when the method needs calibration text (Wanda, SparseGPT). */
-  readonly calibrated: boolean;
-  readonly description: string;
-}
-
-export const PRUNE_METHOD_INFO: readonly PruneMethodInfo[] = [
-  { id: 'wanda', label: 'Wanda', calibrated: true, description: 'weight magnitude x input activation norm, per output row (Sun et al. 2023)' },
-  {
-    id: 'wanda-lang',
-    label: 'Language-aware Wanda',
-    calibrated: true,
-    description: 'Wanda with the input norms of each calibration source combined as mean + beta x spread across sources, so features that matter to any one language are kept (in the spirit of M-Wanda, Choenni & Titov 2025)',
-  },
-  { id: 'sparsegpt', label: 'SparseGPT', calibrated: true, description: 'layer-wise OBS pruning with weight updates from the Hessian of the calibration inputs (Frantar & Alistarh 2023)' },
-  { id: 'magnitude', label: 'Magnitude', calibrated: false, description: 'smallest absolute weights per matrix; no calibration' },
-];
-
-/** The method named `name`, or BAD_ARGUMENT listing the supported ones. */
-export function parsePruneMethod(name: unknown): PruneMethod {
-  if (typeof name === 'string' && (PRUNE_METHODS as readonly string[]).includes(name)) return name as PruneMethod;
-  throw new PolyPruneError('BAD_ARGUMENT', `Unknown pruning method '${String(name)}'. Supported: ${PRUNE_METHODS.join(', ')}.`);
 }
 
 /** Parse 'N:M' (e.g. '2:4') and validate it; BAD_ARGUMENT otherwise. */
@@ -131,41 +102,4 @@ export function assertNoDuplicates(items: readonly string[], what: string): void
     if (seen.has(k)) throw new PolyPruneError('BAD_ARGUMENT', `${what} lists '${x}' twice; give each one once.`);
     seen.add(k);
   }
-}
-
-/** What a run needs to know about the layer-wise profile and the language-aware score (resolved, with defaults). */
-export interface LayerProfileSpec {
-  profile: SparsityProfile;
-  /** OWL only. */
-  owl?: { m: number; lambda: number };
-  /** wanda-lang only. */
-  langBeta?: number;
-}
-
-/**
- * The one validator of the layer-wise sparsity profile (uniform or OWL, src/prune/owl.ts) and of the
- * language-aware weight: OWL needs a calibrated method (Wanda, language-aware Wanda, SparseGPT) and
- * unstructured pruning (its per-layer ratios cannot be expressed as one N:M pattern; refused
- * clearly); M and lambda only with OWL, beta only with wanda-lang.
- */
-export function resolveLayerProfile(o: { method: PruneMethod; sparsity?: number; nm?: NM; profile?: string; owlM?: number; owlLambda?: number; langBeta?: number }): LayerProfileSpec {
-  const profile = parseSparsityProfile(o.profile ?? 'uniform');
-  const out: LayerProfileSpec = { profile };
-  if (profile === 'owl') {
-    if (o.method === 'magnitude') throw new PolyPruneError('BAD_ARGUMENT', 'The OWL profile needs calibration activations (its outlier ratios are Wanda scores); use it with wanda, wanda-lang or sparsegpt, not magnitude.');
-    if (o.nm) throw new PolyPruneError('BAD_ARGUMENT', `The OWL profile sets a different sparsity per layer, which one N:M pattern (${o.nm.n}:${o.nm.m}) cannot express; use OWL with an unstructured sparsity (e.g. 0.5), or N:M with the uniform profile.`);
-    const owl = { m: o.owlM ?? OWL_DEFAULT_M, lambda: o.owlLambda ?? OWL_DEFAULT_LAMBDA };
-    validateOwl(owl, o.sparsity as number);
-    out.owl = owl;
-  } else if (o.owlM !== undefined || o.owlLambda !== undefined) {
-    throw new PolyPruneError('BAD_ARGUMENT', "OWL's M and lambda only apply with the OWL profile (--profile owl).");
-  }
-  if (o.method === 'wanda-lang') {
-    const beta = o.langBeta ?? LANG_DEFAULT_BETA;
-    validateLangBeta(beta);
-    out.langBeta = beta;
-  } else if (o.langBeta !== undefined) {
-    throw new PolyPruneError('BAD_ARGUMENT', 'The language-aware weight beta only applies to the wanda-lang method.');
-  }
-  return out;
 }

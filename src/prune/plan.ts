@@ -15,7 +15,7 @@
  */
 import type { ModelConfig } from '../io/config';
 import type { GpuInfo } from '../gpu/device';
-import type { PruneMethod } from './method';
+import { METHODS, type PruneMethod } from './methods';
 
 export interface PlanRequest {
   /** 'evaluate': load and score only (perplexity, tasks); otherwise the pruning method. */
@@ -91,8 +91,9 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const headBytes = (cfg.tieWordEmbeddings ? 1 : 2) * V * C * f32;
   const layerBytes = (2 * C * H * D + 2 * C * Hkv * D + 3 * C * F) * f32 + 2 * C * f32;
   const resident = env.resident ?? env.f32Bytes <= 2 * maxBuf;
-  const pruning = req.method !== 'evaluate';
-  const sequential = req.method !== 'evaluate' && req.method !== 'magnitude';
+  const spec = req.method === 'evaluate' ? null : METHODS[req.method];
+  const pruning = spec !== null;
+  const sequential = !!spec?.calibrated;
 
   items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? 'embed_tokens (tied head), f32' : 'embed_tokens and lm_head, f32' });
   items.push({
@@ -119,12 +120,12 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     const n = req.nsamples ?? 128;
     items.push({ kind: 'calibration activations', bytes: n * seqlen * C * f32, note: `${n} x ${seqlen} tokens x ${C} hidden, f32` });
   }
-  if (req.method === 'wanda' || req.method === 'wanda-lang') {
+  if (spec?.statistic === 'norms') {
     items.push({ kind: 'statistics', bytes: (2 * C + H * D + F) * f32, note: 'Wanda scaler_row of the four input groups' });
-  } else if (req.method === 'sparsegpt') {
+  } else if (spec?.statistic === 'hessian') {
     const hess = (2 * C * C + H * D * H * D + F * F) * f32;
     items.push({ kind: 'statistics', bytes: hess, note: 'SparseGPT Hessians of the four input groups (q/k/v, o, gate/up, down)' });
-    const bs = Math.min(req.blocksize ?? 128, widest);
+    const bs = Math.min(req.blocksize ?? spec.solver?.blocksize ?? 128, widest);
     const rows = Math.max(H * D, F, C);
     items.push({ kind: 'SparseGPT scratch', bytes: 2 * F * F * f32 + C * C * f32 + 2 * rows * bs * f32, note: `Cholesky and inverse of the widest Hessian (${F}^2 x 2), a shared-Hessian copy, block buffers` });
     // Panels of lcm(32, bs) rows must fit a binding; H itself may be split by single rows.

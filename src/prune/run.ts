@@ -24,13 +24,12 @@ import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
-import { type NM, type PruneMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, validatePruneOptions } from './method';
-import { OutlierCounter, langAwareScaler, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
+import { type NM, resolvePattern, validatePruneOptions } from './method';
+import { METHODS, methodSpec, parsePruneMethod, resolveLayerProfile, type PruneMethod } from './methods';
+import { PRUNE_STEPS } from './methods/steps';
+import { OutlierCounter, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
-import { wandaPrune } from './wanda';
-import { magnitudePrune } from './magnitude';
-import { sparsegptPrune } from './sparsegpt';
-import { copyPanels, destroyPanels, panelRows, panelStart, readPanels } from './panels';
+import { panelRows, panelStart, readPanels } from './panels';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -132,6 +131,9 @@ const INPUT_GROUP: Record<LinearName, LinearName> = {
   'mlp.down_proj': 'mlp.down_proj',
 };
 
+/** The last linear of each input group to read the group's statistic. */
+const LAST_USERS: ReadonlySet<LinearName> = new Set(['self_attn.v_proj', 'self_attn.o_proj', 'mlp.up_proj', 'mlp.down_proj']);
+
 /** Throw BAD_ARGUMENT for options that cannot work with this model and calibration batch. */
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): void {
   parsePruneMethod(opts.method);
@@ -147,7 +149,7 @@ export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | n
   if (opts.percdamp !== undefined && !(opts.percdamp >= 0 && Number.isFinite(opts.percdamp))) {
     throw new PolyPruneError('BAD_ARGUMENT', `percdamp must be a non-negative number, got ${opts.percdamp}.`);
   }
-  if (opts.method === 'magnitude') return;
+  if (!METHODS[opts.method].calibrated) return;
   if (!calib) throw new PolyPruneError('BAD_ARGUMENT', `${opts.method} needs calibration windows; give calibration text or token windows.`);
   const { ids, n, seqlen } = calib;
   if (!Number.isInteger(n) || n < 1) throw new PolyPruneError('BAD_ARGUMENT', `The number of calibration samples must be at least 1, got ${n}.`);
@@ -200,13 +202,14 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   const target = resolvePattern(opts).sparsity;
   /** The sparsity of each layer (unstructured; N:M ignores it). */
   let layerSparsity: number[] = Array.from({ length: L }, () => target);
-  const lang = opts.method === 'wanda-lang' && calib ? windowSources(calib) : null;
+  const spec = methodSpec(opts.method);
+  const lang = spec.perSource && calib ? windowSources(calib) : null;
   if (lang) report.languageAware = { beta: prof.langBeta as number, sources: lang.map((s) => ({ ...s })) };
-  const usesWandaStats = opts.method === 'wanda' || opts.method === 'wanda-lang';
+  const usesWandaStats = spec.statistic === 'norms';
   const modified: number[] = [];
   const acts: { x: Tensor; windows: number }[] = [];
   const live: ({ free(): void } | { destroy(): void })[] = [];
-  const measure = !!opts.reconstructionError && opts.method !== 'magnitude';
+  const measure = !!opts.reconstructionError && spec.calibrated;
   const counter = gpu.tensor([LINEAR_NAMES.length], 'u32', 'prune.zero_counts');
   const check = new FiniteCheck(gpu);
   const progress = (layer: number, phase: 'forward' | 'prune' | 'recompute', frac: number): void => {
@@ -217,7 +220,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     opts.onProgress({ kind: 'layer', layer, layers: L, phase, elapsedMs, etaMs });
   };
   try {
-    const sequential = opts.method !== 'magnitude';
+    const sequential = spec.calibrated;
     if (sequential) embedCalibration(model, calib!, opts, acts);
     const S = calib?.seqlen ?? 1;
     if (prof.owl) {
@@ -313,38 +316,22 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
             })
           : null;
         const ratio = opts.nm ? undefined : layerSparsity[i];
-        if (usesWandaStats) {
-          const accs = perSource.get(INPUT_GROUP[name]);
-          let scaler = (acc as WandaAccumulator).scaler;
-          if (accs) {
-            const combined = langAwareScaler(await Promise.all(accs.map((x) => gpu.readF32(x.scaler))), prof.langBeta as number);
-            scaler = gpu.upload(combined, [combined.length], 'wanda_lang.scaler');
-            live.push(scaler);
-          }
-          try {
-            if (opts.onStatistic) await opts.onStatistic(i, name, await gpu.readF32(scaler));
-            await wandaPrune(gpu, W, scaler, { sparsity: ratio, nm: opts.nm });
-          } finally {
-            if (accs) {
-              scaler.destroy();
-              live.splice(live.indexOf(scaler), 1);
-            }
-          }
-        } else if (opts.method === 'sparsegpt') {
-          const H = (acc as HessianAccumulator).matrix;
-          // q/k (gate) share their Hessian with v (up); give all but the last user a copy in case
-          // the solver works in place.
-          // With the reconstruction error measured, H must stay intact for every user.
-          const lastUser = !gram && (name === 'self_attn.v_proj' || name === 'self_attn.o_proj' || name === 'mlp.up_proj' || name === 'mlp.down_proj');
-          const Huse = lastUser ? H : copyPanels(gpu, H, 'sparsegpt.H.copy');
-          try {
-            await sparsegptPrune(gpu, W, Huse, { sparsity: ratio, nm: opts.nm, blocksize: opts.blocksize ?? 128, percdamp: opts.percdamp ?? 0.01 });
-          } finally {
-            if (Huse !== H) destroyPanels(Huse);
-          }
-        } else {
-          await magnitudePrune(gpu, W, null, { sparsity: opts.sparsity, nm: opts.nm });
-        }
+        await PRUNE_STEPS[opts.method]({
+          gpu,
+          layer: i,
+          name,
+          weight: W,
+          scaler: acc instanceof WandaAccumulator ? acc.scaler : null,
+          perSource: perSource.get(INPUT_GROUP[name])?.map((x) => x.scaler),
+          hessian: acc instanceof HessianAccumulator ? acc.matrix : null,
+          // q/k (gate) share their input group's statistic with v (up), the group's last user; with
+          // the reconstruction error measured, it must stay intact for every user.
+          keepStatistic: !!gram || !LAST_USERS.has(name),
+          sparsity: ratio,
+          nm: opts.nm,
+          settings: { blocksize: opts.blocksize, percdamp: opts.percdamp, langBeta: prof.langBeta },
+          onStatistic: opts.onStatistic,
+        });
         for (const ch of W.chunks) {
           countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, j);
           check.add(`pruned weights of layer ${i} ${name}`, ch.tensor, ch.rows * W.cols, { base: ch.rowStart * W.cols, cols: W.cols });

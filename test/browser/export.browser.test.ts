@@ -2,7 +2,9 @@
  * The page's export panel on the built app (dist/) in headless Chromium: prune the stories260K
  * stand-in of the bundled model (magnitude), export it as ONNX through "Download zip" (streamed
  * zip in the worker), and check the archive: transformers.js layout, pruning.json, and the
- * pruning provenance shown in the model summary after loading the HF zip's files back.
+ * pruning provenance shown in the model summary after loading the HF zip's files back. The server
+ * gzips every answer, ranged ones too (as `vite preview` did): the model loads and exports all the
+ * same, its files read whole (issue 18).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,7 +20,7 @@ const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 let work: StandInApp;
 let browser: Browser;
 
-useStandInApp('polyprune-export-ui-', { waitForModel: true }, (s) => void ({ work, browser } = s));
+useStandInApp('polyprune-export-ui-', { waitForModel: true, server: { gzipAll: true } }, (s) => void ({ work, browser } = s));
 
 const log = (): string => browser.log.join('\n');
 

@@ -1,6 +1,7 @@
 /**
  * The Calibration mixer panel of the built app (dist/) in headless Chromium with SwiftShader WebGPU,
- * on the stories260K stand-in for the bundled model (de, en): collect once, move the sliders (range
+ * on the stories260K stand-in for the bundled model (de, en): prune first (the pruned copy becomes the
+ * active model), collect once (on the dense model: its "Dense" column is the dense perplexity), move the sliders (range
  * and number), masks and perplexity update with NO calibration forward pass (the engine's counters),
  * and Confirm gives the exact sequential prune (the same perplexity as engine.prune on the same
  * windows) with layer 0 identical to the instant masks; after a reload the statistics kept in IndexedDB
@@ -29,23 +30,44 @@ const log = (): string => browser.log.join('\n');
 const panel = () => page.locator('section.mixer-panel');
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `mixer-${name}.png`), fullPage: true });
 const counters = () => page.evaluate(() => window.polyprune!.engine.counters());
+/** The mixer's own evaluation settings (not the Perplexity panel's): 4 windows per source, 2 evaluation windows of 32 tokens. */
+const mixerSettings = async (): Promise<void> => {
+  await panel().getByLabel('Windows per source').fill('4');
+  await panel().getByLabel('Tokens per window').fill('32');
+  await panel().getByLabel('Evaluation windows').fill('2');
+  expect(await panel().getByTestId('mixer-eval').innerText()).toMatch(/2 windows x 32 tokens per evaluation language/);
+};
 const instantPpl = async (): Promise<string[]> => [await panel().locator('td[data-lang="de"]').innerText(), await panel().locator('td[data-lang="en"]').innerText()];
 
 describe('calibration mixer in Chromium', () => {
   it('sliders re-mask and re-measure without a calibration forward; Confirm is the exact sequential prune', async () => {
-    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    await modelLoaded(page);
+    // Prune first (the pruned copy becomes the active model): the mixer still collects on the dense model.
     await openView(page, 'Perplexity & prune');
-    await page.getByLabel('Sequence length').fill('32');
-    await page.getByLabel('Max windows').fill('2');
+    const prune = page.locator('.prune-panel');
+    await prune.getByLabel('Method', { exact: true }).selectOption('magnitude');
+    await prune.getByRole('button', { name: 'Prune', exact: true }).click();
+    await prune.getByLabel('Pruning report').waitFor({ timeout: 120_000 });
     await openView(page, 'Mixer');
-    await panel().getByLabel('Windows per source').fill('4');
+    await mixerSettings();
+    await expect.poll(() => panel().getByTestId('mixer-base').innerText()).toMatch(/collected on the dense model \S+, not on the active pruned model/);
     const c0 = await counters();
     await panel().getByRole('button', { name: 'Collect statistics' }).click();
     await expect.poll(() => panel().locator('td[data-lang="en"]').count(), { timeout: 120_000 }).toBe(1);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
     const c1 = await counters();
     expect(c1.calibrationRuns, log()).toBe(c0.calibrationRuns + 1);
-    expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows/);
+    expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows of 32 tokens on \S+ \(dense\)/);
+    // The "Dense" column is the dense model's perplexity (2 windows x 32 tokens), not the pruned copy's.
+    const [denseDe, prunedDe] = await page.evaluate(async (text) => {
+      const engine = window.polyprune!.engine;
+      const models = await engine.listModels();
+      const ppl = async (id: string) => (await engine.perplexity(id, { text, seqlen: 32, maxWindows: 2, language: 'de' })).ppl;
+      return [await ppl(models.find((m) => !m.prunedFrom)!.id), await ppl(models.find((m) => m.prunedFrom)!.id)];
+    }, EVAL_TEXT.de);
+    const denseCell = await panel().locator('table[data-testid="mixer-ppl"] tbody tr').nth(0).locator('td').nth(0).innerText();
+    expect(denseCell).toBe(denseDe.toFixed(3));
+    expect(denseCell).not.toBe(prunedDe.toFixed(3));
     const first = await instantPpl();
 
     // the range slider: de to 0.9 -> en follows to 0.1; masks and perplexity change
@@ -88,22 +110,19 @@ describe('calibration mixer in Chromium', () => {
       { calib: CALIB_TEXT.en, text: EVAL_TEXT.en },
     );
     expect(exactEn).toBe(direct.toFixed(3));
-    // collecting again replaces the statistics and their mixer model: the dense model plus one mixer model
+    // collecting again replaces the statistics and their mixer model: the dense model, the magnitude prune and one mixer model
     await panel().getByRole('button', { name: 'Collect again' }).click();
     await expect.poll(() => counters().then((c) => c.calibrationRuns), { timeout: 120_000 }).toBe(c2.calibrationRuns + 2);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
-    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(2);
+    await expect.poll(() => page.evaluate(async () => (await window.polyprune!.engine.listModels()).length), { timeout: 60_000 }).toBe(3);
     expect(await page.getByRole('alert').count(), log()).toBe(0);
     const beforeReload = await instantPpl();
 
     // the statistics were kept in IndexedDB: after a reload the mixer reuses them without a calibration pass
     await page.reload();
     await modelLoaded(page);
-    await openView(page, 'Perplexity & prune');
-    await page.getByLabel('Sequence length').fill('32');
-    await page.getByLabel('Max windows').fill('2');
     await openView(page, 'Mixer');
-    await panel().getByLabel('Windows per source').fill('4');
+    await mixerSettings();
     const reuse = panel().getByRole('button', { name: 'Reuse stored statistics: 4 de + 4 en windows of 32 tokens' });
     await reuse.waitFor({ timeout: 60_000 });
     expect(await reuse.count()).toBe(1);
@@ -168,18 +187,15 @@ describe('calibration mixer in Chromium', () => {
 
   it('SparseGPT: the Hessians\' size is shown before collecting; a slider move re-prunes without a calibration forward', async () => {
     await modelLoaded(page);
-    await openView(page, 'Perplexity & prune');
-    await page.getByLabel('Sequence length').fill('32');
-    await page.getByLabel('Max windows').fill('2');
     await openView(page, 'Mixer');
-    await panel().getByLabel('Windows per source').fill('4');
+    await mixerSettings();
     await panel().getByLabel('Mixer method').selectOption('sparsegpt');
     // 2 sources x 5 layers x (3 x 64^2 + 172^2) floats of stories260K
     await expect.poll(() => panel().getByTestId('mixer-size').innerText()).toMatch(/SparseGPT\), 2 sources x 5 layers x 4 Hessians: 1\.6 MiB on the GPU/);
     const c0 = await counters();
     await panel().getByRole('button', { name: /^Collect (statistics|again)$/ }).click();
     const statsText = () => panel().getByTestId('mixer-stats').innerText({ timeout: 1000 }).catch(() => '');
-    await expect.poll(statsText, { timeout: 180_000 }).toMatch(/^SparseGPT Hessians of 4 de \+ 4 \S+ windows, 1\.60 MiB on the GPU, collected in/);
+    await expect.poll(statsText, { timeout: 180_000 }).toMatch(/^SparseGPT Hessians of 4 de \+ 4 \S+ windows of 32 tokens on \S+ \(dense\), 1\.60 MiB on the GPU, collected in/);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 180_000 }).toBe(true);
     await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 120_000 }).toMatch(/SparseGPT solve \d+ ms/);
     const c1 = await counters();

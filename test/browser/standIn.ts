@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startStaticServer, type StaticServer } from '../helpers/httpServer';
+import { startStaticServer, type StaticServer, type StaticServerOptions } from '../helpers/httpServer';
 import { tempDir } from '../helpers/shared';
 import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type Browser } from './chromium';
@@ -41,10 +41,10 @@ export const DIST = path.resolve(process.cwd(), 'dist');
  * Serve the production build at / with `routes` (URL prefix -> folder). Fails loudly when dist/ was
  * not built or ../shared/fixtures is missing (every browser test needs the fixture).
  */
-export async function serveApp(routes: Record<string, string> = {}): Promise<StaticServer> {
+export async function serveApp(routes: Record<string, string> = {}, options: StaticServerOptions = {}): Promise<StaticServer> {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
   if (!existsSync(path.join(FIXTURE_DIR, 'config.json'))) throw new Error('The browser tests need ../shared/fixtures/stories260K beside the checkout.');
-  return startStaticServer({ '/': DIST, ...routes });
+  return startStaticServer({ '/': DIST, ...routes }, options);
 }
 
 /** The built app and a stand-in bundled model served together, in a temp dir removed by close(). */
@@ -61,12 +61,12 @@ export interface StandInApp {
  * Check the build and the fixture, make a stand-in bundled model in a fresh temp dir and serve dist/
  * with it (plus `routes`, URL prefix -> folder). Fails loudly when dist/ or ../shared is missing.
  */
-export async function serveStandInApp(prefix: string, routes: Record<string, string> = {}): Promise<StandInApp> {
+export async function serveStandInApp(prefix: string, routes: Record<string, string> = {}, options: StaticServerOptions = {}): Promise<StandInApp> {
   const work = await tempDir(prefix);
   const standIn = path.join(work.dir, 'model');
   mkdirSync(standIn);
   makeBundledStandIn(standIn);
-  const server = await serveApp({ '/models/polyprune-ml/': standIn, ...routes });
+  const server = await serveApp({ '/models/polyprune-ml/': standIn, ...routes }, options);
   return {
     server,
     dir: work.dir,
@@ -85,9 +85,12 @@ export interface StandInSession {
   close(): Promise<void>;
 }
 
-/** serveStandInApp, then Chromium on the page; `waitForModel` waits until the bundled stand-in has loaded. */
-export async function openStandInApp(prefix: string, opts: { waitForModel?: boolean } = {}): Promise<StandInSession> {
-  const work = await serveStandInApp(prefix);
+/**
+ * serveStandInApp, then Chromium on the page; `waitForModel` waits until the bundled stand-in has loaded;
+ * `server` configures the test server (e.g. `gzipAll`).
+ */
+export async function openStandInApp(prefix: string, opts: { waitForModel?: boolean; server?: StaticServerOptions } = {}): Promise<StandInSession> {
+  const work = await serveStandInApp(prefix, {}, opts.server);
   const browser = await launchChromium({ webgpu: true });
   const close = async (): Promise<void> => {
     await browser.close();
@@ -107,7 +110,7 @@ export async function openStandInApp(prefix: string, opts: { waitForModel?: bool
  * openStandInApp in the file's beforeAll (closed in afterAll); `use` receives the session once it is
  * open, to keep what the tests need (`(s) => void ({ browser } = s)`).
  */
-export function useStandInApp(prefix: string, opts: { waitForModel?: boolean }, use: (s: StandInSession) => void): void {
+export function useStandInApp(prefix: string, opts: { waitForModel?: boolean; server?: StaticServerOptions }, use: (s: StandInSession) => void): void {
   let session: StandInSession | undefined;
   beforeAll(async () => {
     session = await openStandInApp(prefix, opts);

@@ -2,11 +2,20 @@
  * The README's first command, exactly: `npm start` (vite build + vite preview on 127.0.0.1:4173),
  * then the first load in Chromium as a new user sees it: the bundled model loads by itself, with no
  * error. `vite preview` answers a missing file with index.html (200, text/html), so this is the test
- * that catches an HTML page taken for a model file. Needs port 4173 free.
+ * that catches an HTML page taken for a model file. Then both exports (HF and ONNX zip) of the
+ * loaded model through that same server: `vite preview` gzips text answers, and a compressed
+ * tokenizer.json in the browser's cache once broke the export's byte-range reads (issue 18).
+ * Needs port 4173 free.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './chromium';
+import { openView } from './views';
 
 const URL = 'http://127.0.0.1:4173/';
 let server: ChildProcess | undefined;
@@ -58,5 +67,39 @@ describe('npm start (README)', () => {
     expect(await page.getByRole('alert').allTextContents(), browser.log.join('\n')).toEqual([]);
     expect(await page.getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
     await page.screenshot({ path: '.tmp/screenshots/start-first-load.png', fullPage: true });
+  }, 240_000);
+
+  it('exports the loaded model as HF and ONNX zips through the same server, tokenizer byte for byte', async () => {
+    const { page } = browser;
+    const model = 'public/models/polyprune-ml';
+    const tokenizer = readFileSync(path.join(model, 'tokenizer.json'));
+    const weights = readFileSync(path.join(model, 'model.safetensors'));
+    const dir = await mkdtemp(path.join(tmpdir(), 'polyprune-start-export-'));
+    try {
+      const download = async (format: 'hf' | 'onnx'): Promise<Record<string, Uint8Array>> => {
+        const panel = page.locator('.prune-panel');
+        await panel.getByLabel('Export format').selectOption(format);
+        const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), panel.getByRole('button', { name: 'Download zip' }).click()]);
+        const file = path.join(dir, `${format}.zip`);
+        await dl.saveAs(file);
+        expect(await page.getByRole('alert').allTextContents(), browser.log.join('\n')).toEqual([]);
+        return unzipSync(new Uint8Array(await readFile(file)));
+      };
+      // The server sends model files as they are on disk, ranged or not (no gzip, true Content-Range).
+      for (const range of [undefined, 'bytes=0-92666']) {
+        const res = await fetch(`${URL}models/polyprune-ml/tokenizer.json`, { headers: { 'Accept-Encoding': 'gzip, br', ...(range ? { Range: range } : {}) } });
+        expect([res.headers.get('content-encoding'), res.headers.get('content-range'), (await res.arrayBuffer()).byteLength]).toEqual(range ? [null, `bytes 0-92666/${tokenizer.length}`, 92667] : [null, null, tokenizer.length]);
+      }
+      await openView(page, 'Perplexity & prune');
+      const hf = await download('hf');
+      expect(Buffer.from(hf['tokenizer.json']).equals(tokenizer)).toBe(true);
+      // The dense model, exported: the same weights, byte for byte.
+      expect(Buffer.from(hf['model.safetensors']).equals(weights)).toBe(true);
+      const onnx = await download('onnx');
+      expect(Object.keys(onnx)).toEqual(expect.arrayContaining(['config.json', 'onnx/model.onnx', 'onnx/model_fp16.onnx', 'tokenizer.json']));
+      expect(Buffer.from(onnx['tokenizer.json']).equals(tokenizer)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 240_000);
 });

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createGzip } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 
@@ -25,6 +26,12 @@ export interface StaticServerOptions {
   noHead?: boolean;
   /** Extra headers on every response (e.g. COOP/COEP for cross-origin isolation). */
   headers?: Record<string, string>;
+  /**
+   * Gzip every GET answer, ranged or not, keeping the Content-Range of the uncompressed bytes and
+   * dropping Content-Length, as compression middleware in front of a static server does (`vite
+   * preview` before this project configured it). HEAD answers carry Content-Encoding and no length.
+   */
+  gzipAll?: boolean;
   /** Answer missing paths with this file (200, its own content type), like `vite preview` and SPA hosts do with index.html. */
   fallback?: string;
 }
@@ -93,7 +100,7 @@ export async function startStaticServer(
     const rawPath = (req.url ?? '/').split('?')[0];
     requests.push({ method, path: rawPath, range: req.headers.range });
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, Content-Encoding');
     for (const [k, v] of Object.entries(options.headers ?? {})) res.setHeader(k, v);
     if (method === 'OPTIONS') {
       res.writeHead(204, {
@@ -132,17 +139,23 @@ export async function startStaticServer(
     const size = st.size;
     const base = { 'Content-Type': contentType(file), 'Accept-Ranges': options.ignoreRange ? 'none' : 'bytes', 'Cache-Control': 'no-store' };
     const rangeHeader = req.headers.range;
+    const length = (n: number): Record<string, string | number> => (options.gzipAll ? { 'Content-Encoding': 'gzip' } : { 'Content-Length': n });
+    const body = (start?: number, end?: number): void => {
+      const stream = createReadStream(file, start === undefined ? {} : { start, end });
+      if (options.gzipAll) stream.pipe(createGzip()).pipe(res);
+      else stream.pipe(res);
+    };
     if (rangeHeader && !options.ignoreRange) {
       const r = parseRange(rangeHeader, size);
       if (!r) return send(res, 416, 'Range not satisfiable\n', { 'Content-Range': `bytes */${size}` });
-      res.writeHead(206, { ...base, 'Content-Length': r.end - r.start + 1, 'Content-Range': `bytes ${r.start}-${r.end}/${size}` });
+      res.writeHead(206, { ...base, ...length(r.end - r.start + 1), 'Content-Range': `bytes ${r.start}-${r.end}/${size}` });
       if (method === 'HEAD') return void res.end();
-      createReadStream(file, { start: r.start, end: r.end }).pipe(res);
+      body(r.start, r.end);
       return;
     }
-    res.writeHead(200, { ...base, 'Content-Length': size });
-    if (method === 'HEAD' || size === 0) return void res.end();
-    createReadStream(file).pipe(res);
+    res.writeHead(200, { ...base, ...length(size) });
+    if (method === 'HEAD' || (size === 0 && !options.gzipAll)) return void res.end();
+    body();
   };
 
   const server = createServer((req, res) => {

@@ -69,4 +69,30 @@ describe('cachingFetch', () => {
     expect(full).toBe(1);
     expect((await cache.info()).entries).toBe(1);
   });
+
+  it('a compressed 206 is neither cached nor re-wrapped, and a stored entry of the wrong length is a miss', async () => {
+    // What Chromium hands out when its HTTP cache holds a gzipped copy: the range of the encoded
+    // bytes (total 92667 for a 260104-byte tokenizer.json) with Content-Encoding, an empty body.
+    const calls: string[] = [];
+    const gzipCache = async (_url: string, init?: RequestInit): Promise<Response> => {
+      const range = new Headers(init?.headers).get('Range');
+      calls.push(`${init?.method ?? 'GET'} ${range ?? ''}`);
+      if (init?.method === 'HEAD') return new Response(null, { status: 200, headers: { 'Content-Encoding': 'gzip' } });
+      if (range) return new Response(new Uint8Array(0), { status: 206, headers: { 'Content-Encoding': 'gzip', 'Content-Range': 'bytes 0-0/92667' } });
+      return new Response(data, { status: 200 });
+    };
+    const cache = memoryCache();
+    const f = cachingFetch(gzipCache, cache, () => undefined);
+    const src = urlSource('http://x/tokenizer.json', f);
+    expect(await src.size()).toBe(data.byteLength);
+    expect(Array.from(await src.read(0, data.byteLength))).toEqual(Array.from(data));
+    expect(cache.store.size).toBe(0);
+    expect(calls).toEqual(['HEAD ', 'GET bytes=0-0', 'GET ']);
+
+    await cache.put('http://x/model.safetensors?polyprune-range=0-49', new Uint8Array(0), 'bytes 0-0/92667');
+    const { fetchFn } = fakeServer(data);
+    const g = cachingFetch(fetchFn, cache, () => undefined);
+    expect(Array.from(await urlSource('http://x/model.safetensors', g).read(0, 50))).toEqual(Array.from(data.slice(0, 50)));
+    expect(cache.store.get('http://x/model.safetensors?polyprune-range=0-49')?.bytes.byteLength).toBe(50);
+  });
 });

@@ -180,6 +180,66 @@ describe('urlSource and urlFolder over HTTP', () => {
     }
   });
 
+  it('a server that gzips every answer, ranged too: small files are read whole, large ones fail naming the compression', async () => {
+    const s2 = await startStaticServer({ '/m/': STORIES }, { gzipAll: true });
+    try {
+      // The tokenizer (small): one ranged GET, seen compressed, then one plain GET of the whole file.
+      const tok = readFileSync(join(STORIES, 'tokenizer.json'));
+      const folder = urlFolder(`${s2.url}/m`);
+      const src = folder.open('tokenizer.json');
+      expect(await src.size()).toBe(tok.length);
+      expect(Buffer.from(await src.read(0, tok.length)).equals(tok)).toBe(true);
+      expect(Array.from(await src.read(100, 7))).toEqual(Array.from(tok.subarray(100, 107)));
+      expect(JSON.parse(await folder.readText('config.json')).num_hidden_layers).toBe(5);
+      // The weights under a cap below their size: one line that names the behaviour and the fix.
+      const big = urlSource(`${s2.url}/m/model.safetensors`, undefined, { maxUnrangedBytes: 100_000 });
+      const e = await rejection(big.read(0, 8));
+      expect(e.code).toBe('FETCH_FAILED');
+      expect(e.message).toContain('compressed its answer to an HTTP Range request (Content-Encoding: gzip)');
+      expect(e.message).toContain('without compression');
+      expect(e.message.split('\n')).toHaveLength(1);
+      // Under the default cap the stories260K weights are read whole, byte for byte.
+      const all = urlSource(`${s2.url}/m/model.safetensors`);
+      expect(Buffer.from(await all.read(0, await all.size())).equals(Buffer.from(MODEL_BYTES))).toBe(true);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('a server that sends more than the range asked for: small files are read whole', async () => {
+    // A 206 whose body is the whole file (what a browser cache holding a compressed copy hands out).
+    const tok = readFileSync(join(STORIES, 'tokenizer.json'));
+    const liar = (input: string, init?: RequestInit): Promise<Response> => {
+      const range = (init?.headers as Record<string, string> | undefined)?.Range;
+      if (init?.method === 'HEAD') return Promise.resolve(new Response(null, { status: 200, headers: { 'Content-Length': String(tok.length) } }));
+      if (range) return Promise.resolve(new Response(new Uint8Array(tok), { status: 206, headers: { 'Content-Range': `bytes 0-99/${tok.length}` } }));
+      return Promise.resolve(new Response(new Uint8Array(tok), { status: 200 }));
+    };
+    const src = urlSource('http://example.invalid/tokenizer.json', liar);
+    expect(Array.from(await src.read(0, 100))).toEqual(Array.from(tok.subarray(0, 100)));
+    const big = urlSource('http://example.invalid/tokenizer.json', liar, { maxUnrangedBytes: 1000 });
+    const e = await rejection(big.read(0, 100));
+    expect(e.message).toContain('sent more than the 100 bytes asked for');
+  });
+
+  it('a browser that refuses the compressed range answers (no answer to a ranged GET): small files read whole, large ones fail with the hint', async () => {
+    const tok = readFileSync(join(STORIES, 'tokenizer.json'));
+    const browserLike = (gzipHead: boolean) => (_input: string, init?: RequestInit): Promise<Response> => {
+      if ((init?.headers as Record<string, string> | undefined)?.Range) return Promise.reject(new TypeError('Failed to fetch'));
+      if (init?.method === 'HEAD') return Promise.resolve(new Response(null, { status: 200, headers: gzipHead ? { 'Content-Encoding': 'gzip' } : { 'Content-Length': String(tok.length) } }));
+      return Promise.resolve(new Response(new Uint8Array(tok), { status: 200 }));
+    };
+    const src = urlSource('http://example.invalid/tokenizer.json', browserLike(true));
+    expect(await src.size()).toBe(tok.length);
+    expect(Array.from(await src.read(10, 20))).toEqual(Array.from(tok.subarray(10, 30)));
+    const big = urlSource('http://example.invalid/tokenizer.json', browserLike(false), { maxUnrangedBytes: 1000 });
+    expect(await big.size()).toBe(tok.length);
+    const e = await rejection(big.read(0, 100));
+    expect(e.code).toBe('FETCH_FAILED');
+    expect(e.message).toContain('although the server answered its HEAD request');
+    expect(e.message).toContain('without compression');
+  });
+
   it('urlFolder: text, existence, FILE_NOT_FOUND for missing files', async () => {
     const folder = urlFolder(`${server.url}/m/`);
     expect(folder.location).toBe(`${server.url}/m`);

@@ -1,11 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { PRUNE_METHODS, PRUNE_METHOD_INFO, parseNm, parsePruneMethod, parseSparsity, resolvePattern, assertNoDuplicates, type NM } from '../../src/prune/method';
 import { planStudy } from '../../src/experiment/study';
-import { runGrid } from '../../src/experiment/grid';
 
 const model = { source: 'x', name: 'x', sha256: '0'.repeat(64) };
 const inputs = { sources: [{ label: 'a', texts: [{ name: 'a.txt', text: 'some text' }] }], columns: [{ language: 'en', text: { name: 'e.txt', text: 'held out' } }] };
-const noEngine = new Proxy({}, { get: () => () => Promise.reject(new Error('the engine must not be called')) }) as never;
 
 const messageOf = async (f: () => unknown): Promise<string> => {
   try {
@@ -41,7 +39,7 @@ describe('the pruning-method registry and its one validator', () => {
     expect(() => assertNoDuplicates(['en', 'de'], 'x')).not.toThrow();
   });
 
-  // the same bad pattern gets the same answer from the engine's rule, the study and the grid
+  // the same bad pattern gets the same answer from the engine's rule and the study
   const cases: [string, { sparsity?: number; nm?: NM }][] = [
     ['no pattern', {}],
     ['sparsity 1', { sparsity: 1 }],
@@ -53,14 +51,7 @@ describe('the pruning-method registry and its one validator', () => {
     it(`one rule everywhere: ${what}`, async () => {
       const rule = await messageOf(() => resolvePattern(p));
       const study = await messageOf(() => planStudy(model, 'test', { method: 'wanda', ...p, nsamples: 1, seqlen: 8, evalSeqlen: 8 }, inputs));
-      const grid = await messageOf(() => runGrid(noEngine, 'm', { method: 'wanda', ...p, calibLanguages: ['en'], evalLanguages: ['en'], nsamples: 1, seqlen: 8, evalSeqlen: 8 }, { calib: async () => 'x', eval: async () => 'x' }));
       expect(study).toBe(rule);
-      expect(grid).toBe(rule);
     });
   }
-
-  it('the grid refuses a calibration language given twice instead of pruning twice', async () => {
-    const msg = await messageOf(() => runGrid(noEngine, 'm', { method: 'wanda', sparsity: 0.5, calibLanguages: ['en', 'en'], evalLanguages: ['en'], nsamples: 1, seqlen: 8, evalSeqlen: 8 }, { calib: async () => 'x', eval: async () => 'x' }));
-    expect(msg).toMatch(/calibration languages lists 'en' twice/);
-  });
 });

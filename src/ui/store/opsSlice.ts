@@ -8,8 +8,11 @@ export type OpPanel = 'model' | 'perplexity' | 'prune' | 'experiment' | 'tasks' 
 export interface OpOverall {
   done: number;
   total: number;
-  /** The last finished step, e.g. "perplexity de". */
+  /** The step running now (or, between steps, the last finished one), e.g. "dense → de: perplexity". */
   message: string;
+  /** The run's own estimate of the time left when `etaAt` (Date.now()) was set; null: not known yet. */
+  etaMs?: number | null;
+  etaAt?: number;
 }
 
 /** The one engine operation that runs at a time (the engine has one GPU queue). */

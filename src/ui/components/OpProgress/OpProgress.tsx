@@ -54,7 +54,10 @@ export function OpProgress({ panel }: { panel: OpPanel }) {
   const within = inner?.fraction ?? 0;
   const fraction = op.overall ? (op.overall.total ? Math.min(1, (op.overall.done + Math.min(0.99, within)) / op.overall.total) : null) : (inner?.fraction ?? null);
   const elapsed = Math.max(0, now - op.startedAt);
-  const eta = op.overall ? etaMs(elapsed, fraction) : null;
+  // A run that estimates its own time left (an experiment: each kind of step at its own pace) counts
+  // that down; else the time so far scaled by the fraction done.
+  const own = op.overall?.etaMs;
+  const eta = op.overall ? (own !== undefined && own !== null && op.overall.etaAt !== undefined ? Math.max(0, own - (now - op.overall.etaAt)) : own === null ? null : etaMs(elapsed, fraction)) : null;
   return (
     <div className="op-progress" role="status" aria-live="polite">
       <div className="op-progress-head">

@@ -4,7 +4,8 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import { priorStepMs } from './estimate';
+import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
 import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
@@ -82,13 +83,20 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
   const pruneStart = new Map<string, number>();
   return (e: ProgressEvent): void => {
     switch (e.kind) {
-      case 'step': {
-        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message });
+      case 'stepStart': {
+        // The step that runs now names the label (not the one that just finished).
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message, etaMs: store().running?.overall?.etaMs ?? null, etaAt: store().running?.overall?.etaAt });
         store().setOpProgress(opts.opId, null);
         const rid = rowId(e.row);
         // A step on a pruned row without a column is its prune: the layer chart times layers from here.
         if (rid && rid !== 'dense' && e.col === undefined) pruneStart.set(`${rid}|${e.seed ?? 0}`, performance.now());
         update((r) => ({ ...r, current: rid ? { rowId: rid, language: langOf(e.col), seed: e.seed } : r.current }));
+        return;
+      }
+      case 'step': {
+        // A step finished: the count and the run's own ETA (each kind of step at its own pace).
+        store().setOpOverall(opts.opId, { done: e.done, total: e.total, message: e.message, etaMs: e.etaMs, etaAt: Date.now() });
+        store().setOpProgress(opts.opId, null);
         return;
       }
       case 'cell': {
@@ -179,7 +187,7 @@ export async function runExperiment(): Promise<void> {
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
   if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
-  const magnitude = s.expMethod === 'magnitude';
+  const magnitude = !needsCalibration(s.expMethod);
   if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
@@ -193,11 +201,13 @@ export async function runExperiment(): Promise<void> {
       for (const t of calibrationTexts(src, s.sources)) {
         const part = src.origin === 'mix' ? s.sources.find((x) => x.name === t.name) : src;
         const share = src.origin === 'mix' ? (t.weight ?? 1) / (src.parts ?? []).reduce((a, p) => a + p.weight, 0) : 1;
+        // what wanda's sampler needs: one window start (seqlen + 1 tokens); more windows than the
+        // text holds end to end overlap (the engine warns), as in the reference
         const windows = Math.ceil(s.expNsamples * share);
-        const need = windows * s.expSeqlen + 1;
-        if (part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
+        const need = s.expSeqlen + 1;
+        if (windows > 0 && part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
           return bad(
-            `'${part.name}' is too short: ${windows} calibration window${windows === 1 ? '' : 's'} of ${s.expSeqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the calibration windows or the window length.`,
+            `'${part.name}' is too short: a calibration window of ${s.expSeqlen} tokens needs at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the window length.`,
             'CALIBRATION_INVALID',
           );
         }
@@ -288,7 +298,8 @@ export async function runExperiment(): Promise<void> {
       ...(settings.confirm ? { confirm: true } : {}),
     };
     const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
-    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent) });
+    const prior = priorStepMs(store(), model);
+    const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent), ...(prior ? { priorStepMs: prior } : {}) });
     await track.finish(record);
     return { record, aborted: signal.aborted };
   });

@@ -169,6 +169,9 @@ export type ExpMetric = 'ppl' | 'bpb';
 export interface ExperimentSlice {
   sources: CalibSource[];
   expTaskFiles: ExpTaskFile[];
+  /** The forward rate measured on this adapter for the active model (tokens per ms), keyed by adapter and model hash; the run estimate uses it. */
+  expRate: { key: string; tokensPerMs: number } | null;
+  setExpRate: (r: { key: string; tokensPerMs: number } | null) => void;
   /** Bundled tasks beyond UDHR (data/tasks/index.json), scored in their languages. */
   bundledTasks: BundledTask[];
   expMethod: PruneMethod;
@@ -211,6 +214,8 @@ export const DEFAULT_EXP_TASK_ITEMS = 200;
 export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   sources: [],
   expTaskFiles: [],
+  expRate: null,
+  setExpRate: (expRate) => set({ expRate }),
   bundledTasks: [],
   // Chosen by measurement on the bundled model (docs/eval-tasks.md, "The page's default experiment"):
   // at 50 % pruning barely moves its task accuracy; at 90 % it costs accuracy, more with another

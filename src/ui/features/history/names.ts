@@ -4,6 +4,7 @@
  * what differs from it in brackets ("… (calibration de, fr; seeds 0, 1)"), and "#2", "#3" only when
  * nothing differs (the same settings run again). Pure functions: the store actions pass the list.
  */
+import { needsCalibration } from '../../../engine/api';
 import type { ResultRecord } from '../../../experiment/records';
 
 const pct = (x: number): string => `${Math.round(x * 1000) / 10} %`;
@@ -50,7 +51,7 @@ export function recordFacets(rec: ResultRecord): [string, string][] {
         ['beta', s.langBeta !== undefined ? `beta ${s.langBeta}` : ''],
         ['calibration', `calibration ${rec.rows.slice(1).map((r) => r.label).join(', ') || 'none'}`],
         ['calibration-texts', `calibration texts ${rec.rows.slice(1).map((r) => texts(r.sources)).join(', ')}`],
-        ['windows', s.method === 'magnitude' ? '' : `${s.nsamples} × ${s.seqlen} calibration tokens`],
+        ['windows', !needsCalibration(s.method) ? '' : `${s.nsamples} × ${s.seqlen} calibration tokens`],
         ['languages', `evaluation ${rec.columns.map((c) => c.language).join(', ')}`],
         ['eval', `${s.evalMaxWindows ?? 'all'} evaluation windows of ${s.evalSeqlen}`],
         ['tasks', tasks.length ? `tasks ${tasks.join(', ')}` : 'no tasks'],

@@ -8,7 +8,7 @@
  * The top of the history actions: it imports the features it re-runs; none of them imports it.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { ModelSummary } from '../../../engine/api';
+import { needsCalibration, type ModelSummary } from '../../../engine/api';
 import { sha256Hex } from '../../../calib/text';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
 import { parseResultRecord, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';
@@ -180,7 +180,7 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
   };
   const inputs: StudyInputs = {
     sources:
-      s.method === 'magnitude'
+      !needsCalibration(s.method)
         ? []
         : // an instant grid's '(exact)' rows are made by runStudy from the row before them
           rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rebalance } from './actions';
+import type { ModelSummary } from '../../../engine/api';
+import { denseBaseOf, rebalance } from './actions';
 
 const sum = (w: number[]) => w.reduce((a, b) => a + b, 0);
 
@@ -13,5 +14,21 @@ describe('mixer weights', () => {
     expect(rebalance([0.5, 0.5], 1, 7)).toEqual([0, 1]);
     expect(rebalance([0.5, 0.5], 1, NaN)).toEqual([1, 0]);
     expect(rebalance([1], 0, 0.3)).toEqual([0.3]);
+  });
+});
+
+describe('the dense base the mixer collects on', () => {
+  const m = (id: string, extra: Partial<ModelSummary> = {}): ModelSummary => ({ id, name: id, sha256: id, ...extra }) as ModelSummary;
+  const pruning = { method: 'wanda', overallSparsity: 0.5 } as ModelSummary['pruning'];
+  const models = [m('dense'), m('pruned', { prunedFrom: 'dense', pruning }), m('mix', { prunedFrom: 'dense', pruning }), m('again', { prunedFrom: 'pruned', pruning }), m('export', { pruning })];
+  it('is the active model when dense, else the loaded model it was pruned from', () => {
+    expect(denseBaseOf(models, 'dense')?.id).toBe('dense');
+    expect(denseBaseOf(models, 'pruned')?.id).toBe('dense');
+    expect(denseBaseOf(models, 'again')?.id).toBe('dense');
+  });
+  it('is undefined for a pruned model without its dense model (an export loaded from files, the dense model unloaded)', () => {
+    expect(denseBaseOf(models, 'export')).toBeUndefined();
+    expect(denseBaseOf(models.slice(1), 'pruned')).toBeUndefined();
+    expect(denseBaseOf(models, null)).toBeUndefined();
   });
 });

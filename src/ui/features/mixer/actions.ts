@@ -3,7 +3,7 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import { LINEAR_MATRICES, type MixRequest, type StatsSummary } from '../../../engine/api';
+import { LINEAR_MATRICES, METHODS, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine/api';
 import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
@@ -27,8 +27,40 @@ function mixRequest(weights: number[], pattern: SparsityPattern): MixRequest {
   return { weights, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }) };
 }
 
+/**
+ * The dense model the mixer works from when `id` is active: the model itself when it is not pruned,
+ * else the loaded model it was pruned from (following `prunedFrom`, e.g. a mixer model kept as the
+ * active one, or a prune of it). Undefined when there is no active model or it is pruned and its
+ * dense base is not loaded (a PolyPrune export loaded from files, or the dense model unloaded).
+ */
+export function denseBaseOf(models: readonly ModelSummary[], id: string | null): ModelSummary | undefined {
+  let m = models.find((x) => x.id === id);
+  for (let hops = 0; m?.prunedFrom !== undefined && hops < models.length; hops++) {
+    const from: string = m.prunedFrom;
+    m = models.find((x) => x.id === from);
+  }
+  return m && !m.pruning && m.prunedFrom === undefined ? m : undefined;
+}
+
+/** The dense base of the active model (denseBaseOf), or undefined after a message that says what to load. */
+function denseBase(): ModelSummary | undefined {
+  const model = activeModel('mixer');
+  if (!model) return undefined;
+  const base = denseBaseOf(store().models, model.id);
+  if (!base) {
+    const what = model.pruning ? ` (${model.pruning.method}, ${(100 * model.pruning.overallSparsity).toFixed(1)} % zeros)` : '';
+    store().pushMessage({
+      panel: 'mixer',
+      level: 'error',
+      code: 'BAD_ARGUMENT',
+      text: `The active model ${model.name} is pruned${what} and the dense model it comes from is not loaded: the mixer collects its statistics on the dense model. Load the dense model in the Model panel.`,
+    });
+  }
+  return base;
+}
+
 async function perplexities(modelId: string, langs: readonly string[]): Promise<Record<string, number>> {
-  const { seqlen, maxWindows } = store();
+  const { mixSeqlen: seqlen, mixEvalWindows: maxWindows } = store();
   const out: Record<string, number> = {};
   for (const lang of langs) {
     const text = await bundledText(evalTextUrl(lang), `Evaluation text '${lang}'`);
@@ -44,22 +76,16 @@ export function mixableSources(sources: readonly CalibSource[] = store().sources
 
 /** Collect the statistics of the chosen sources (one calibration pass) and show the first mix. */
 export async function collectMixStats(): Promise<void> {
-  const model = activeModel('mixer');
+  const model = denseBase();
   if (!model) return;
-  const { mixSources, mixSamples, mixMethod, seqlen, mixStats, mixUpdate } = store();
+  const { mixSources, mixSamples, mixMethod, mixSeqlen: seqlen, mixEvalWindows, mixStats, mixUpdate } = store();
   if (!wholeAtLeast('mixer', mixSamples, 1, 'Windows per source')) return;
+  if (!wholeAtLeast('mixer', seqlen, 2, 'Tokens per window')) return;
+  if (!wholeAtLeast('mixer', mixEvalWindows, 1, 'Evaluation windows')) return;
   const own = mixableSources().filter((x) => store().mixOwnSources.includes(x.id));
   if (mixSources.length + own.length < 1) {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: 'Choose at least one calibration source to mix: a bundled language, or one of your own sources.' });
     return;
-  }
-  if (model.pruning) {
-    // e.g. right after "Make this mix the active model": say which model the statistics come from.
-    store().pushMessage({
-      panel: 'mixer',
-      level: 'info',
-      text: `The active model ${model.name} is already pruned (${model.pruning.method}, ${(100 * model.pruning.overallSparsity).toFixed(1)} % zeros): the statistics are collected on it and the mixes prune it further. Make the dense model active in the Model panel to mix from the dense base.`,
-    });
   }
   const names = [...mixSources, ...own.map((x) => x.name)];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -67,7 +93,7 @@ export async function collectMixStats(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
     return;
   }
-  const ok = await runOp('mixer', `Collecting ${mixMethod === 'sparsegpt' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
+  const ok = await runOp('mixer', `Collecting ${METHODS[mixMethod].statistic === 'hessian' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
     // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
     if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
@@ -105,7 +131,7 @@ async function keepStats(s: StatsSummary): Promise<void> {
 /** The stored statistics of the active model (the mixer offers them for reuse). */
 export async function refreshStoredMixStats(): Promise<void> {
   const s = store();
-  const model = s.models.find((x) => x.id === s.activeModelId);
+  const model = denseBaseOf(s.models, s.activeModelId);
   if (!model) {
     store().setMixState({ mixStored: [] });
     return;
@@ -120,7 +146,7 @@ export async function refreshStoredMixStats(): Promise<void> {
 
 /** Reuse statistics stored on an earlier visit: no calibration pass, the same masks as when they were collected. */
 export async function reuseMixStats(key: string): Promise<void> {
-  const model = activeModel('mixer');
+  const model = denseBase();
   if (!model) return;
   const { mixStats, mixUpdate } = store();
   const ok = await runOp('mixer', 'Loading stored calibration statistics', async (opts) => {

@@ -14,14 +14,14 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { PolyPruneError } from '../../../common/errors';
-import type { StatsData } from '../../../engine/api';
+import { METHODS, MIX_METHODS, type MixMethod, type StatsData } from '../../../engine/api';
 
 export interface StoredStatsMeta {
   key: string;
   savedAt: string;
   modelSha256: string;
   /** Absent in entries saved before SparseGPT statistics were kept: Wanda. */
-  method?: 'wanda' | 'sparsegpt';
+  method?: MixMethod;
   sources: { name: string; windows: number; sha256: string }[];
   nsamples: number;
   seqlen: number;
@@ -39,8 +39,8 @@ export const MIX_STATS_DB = 'polyprune-mixstats';
 
 export function statsKey(d: Pick<StatsData, 'modelSha256' | 'sources' | 'nsamples' | 'seqlen' | 'seed'> & { method?: StatsData['method'] }): string {
   const parts = [d.modelSha256, d.sources.map((s) => `${s.name}:${s.sha256}`).join(','), `n${d.nsamples}`, `t${d.seqlen}`, `seed${d.seed ?? '-'}`];
-  // Wanda's keys are those of the entries saved before SparseGPT statistics existed
-  if (d.method === 'sparsegpt') parts.push('sparsegpt');
+  // The first mixer method's (Wanda's) keys are those of the entries saved before other methods existed
+  if (d.method !== undefined && d.method !== MIX_METHODS[0]) parts.push(d.method);
   return parts.join('|');
 }
 
@@ -92,7 +92,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     // the put may fail with AbortError while the transaction's own error says why
     await tx.done.catch(() => undefined);
     if (isQuotaError(e) || isQuotaError(tx.error)) {
-      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${data.method === 'sparsegpt' ? "SparseGPT's Hessians, " : ''}${fmtMiB(bytes)}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
+      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? "SparseGPT's Hessians, " : ''}${fmtMiB(bytes)}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
     }
     throw new PolyPruneError('STORAGE_UNAVAILABLE', `The mixer statistics could not be stored: ${(e as Error)?.message ?? String(e)}. They stay usable in this tab.`);
   }

@@ -1,13 +1,14 @@
 import type { SparsityPattern } from '../../features/prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 import type { StoredStatsMeta } from './mixStatsCache';
+import { MIX_METHODS, type MixMethod } from '../../../engine/api';
 
 /** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
 export interface MixStatsView {
   id: string;
   modelId: string;
   /** Wanda's per-window input norms or SparseGPT's per-source Hessians. */
-  method: 'wanda' | 'sparsegpt';
+  method: MixMethod;
   sources: { name: string; windows: number; language: string | null; bytes: number; sha256: string }[];
   seqlen: number;
   seed: number | null;
@@ -53,8 +54,12 @@ export interface MixerSlice {
   mixOwnSources: string[];
   mixEvalLangs: string[];
   mixSamples: number;
+  /** Tokens per window, of the calibration windows and of the evaluation windows (the mixer's own; not the Perplexity panel's). */
+  mixSeqlen: number;
+  /** Evaluation windows per language after each update (the mixer's own; not the Perplexity panel's). */
+  mixEvalWindows: number;
   /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
-  mixMethod: 'wanda' | 'sparsegpt';
+  mixMethod: MixMethod;
   mixWeights: number[];
   mixStats: MixStatsView | null;
   mixDense: Record<string, number>;
@@ -70,7 +75,9 @@ export interface MixerSlice {
   setMixOwnSources: (ids: string[]) => void;
   setMixEvalLangs: (langs: string[]) => void;
   setMixSamples: (n: number) => void;
-  setMixMethod: (m: 'wanda' | 'sparsegpt') => void;
+  setMixSeqlen: (n: number) => void;
+  setMixEvalWindows: (n: number) => void;
+  setMixMethod: (m: MixMethod) => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
@@ -80,7 +87,9 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixOwnSources: [],
   mixEvalLangs: ['de', 'en'],
   mixSamples: 16,
-  mixMethod: 'wanda',
+  mixSeqlen: 128,
+  mixEvalWindows: 8,
+  mixMethod: MIX_METHODS[0],
   mixWeights: [0.5, 0.5],
   mixStats: null,
   mixDense: {},
@@ -93,6 +102,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   setMixOwnSources: (mixOwnSources) => set({ mixOwnSources }),
   setMixEvalLangs: (mixEvalLangs) => set({ mixEvalLangs }),
   setMixSamples: (mixSamples) => set({ mixSamples }),
+  setMixSeqlen: (mixSeqlen) => set({ mixSeqlen }),
+  setMixEvalWindows: (mixEvalWindows) => set({ mixEvalWindows }),
   setMixMethod: (mixMethod) => set({ mixMethod }),
   setMixWeights: (mixWeights) => set({ mixWeights }),
   setMixState: (p) => set(p),

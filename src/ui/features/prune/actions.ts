@@ -1,6 +1,6 @@
 /** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
-import { LINEAR_MATRICES, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine/api';
+import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine/api';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
 import { calibrationTexts, patternProblem, profileProblem } from '../experiment/actions';
 import { calibTextUrl } from '../../paths';
@@ -28,7 +28,7 @@ export async function runPrune(): Promise<void> {
     store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;
   }
-  if (pruneMethod !== 'magnitude' && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
+  if (needsCalibration(pruneMethod) && !(Number.isInteger(calibSamples) && calibSamples >= 1)) {
     store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: 'Calibration windows must be a whole number of at least 1.' });
     return;
   }
@@ -39,7 +39,7 @@ export async function runPrune(): Promise<void> {
     const texts: CalibrationText[] = src
       ? calibrationTexts(src, store().sources)
       : [{ name: `calib/${calibLanguage}.txt`, text: await bundledText(calibTextUrl(calibLanguage), `Calibration text '${calibLanguage}'`), language: calibLanguage }];
-    const calib = pruneMethod === 'magnitude' ? null : { texts, nsamples: calibSamples, seqlen };
+    const calib = needsCalibration(pruneMethod) ? { texts, nsamples: calibSamples, seqlen } : null;
     return pruneAndKeep(model, pruneRequest(pruneMethod, prunePattern, calib, layerProfile), opts);
   });
 }
@@ -72,7 +72,7 @@ async function pruneAndKeep(model: ModelSummary, req: PruneRequest, opts: OpOpti
 /** Prune again as a prune record says (History's Re-run): same base model, method, pattern, calibration texts (checked by hash), windows and seed. */
 export async function rerunPrune(model: ModelSummary, rec: PruneResultRecord, texts: CalibrationText[]): Promise<string | undefined> {
   const s = rec.spec;
-  const calibrated = s.method !== 'magnitude';
+  const calibrated = needsCalibration(s.method);
   if (calibrated && (!texts.length || s.nsamples === null || s.seqlen === null)) throw new PolyPruneError('BAD_ARGUMENT', `This ${s.method} result names no calibration windows, so it cannot be pruned again the same way.`);
   const req: PruneRequest = {
     method: s.method as PruneMethod,

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { PRUNE_METHOD_INFO, TASK_NAMES, type TaskName } from '../../../../engine/api';
+import { PRUNE_METHOD_INFO, TASK_NAMES, needsCalibration, type TaskName } from '../../../../engine/api';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
 import { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS, useAppStore, type PruneMethod } from '../../../store';
 import { addExpTaskFiles, runExperiment } from '../../../store/actions';
@@ -9,6 +9,7 @@ import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
+import { RunEstimate } from '../RunEstimate/RunEstimate';
 import { SourceList } from '../../sources/SourceList/SourceList';
 import './ExperimentPanel.css';
 
@@ -47,8 +48,9 @@ export function ExperimentPanel() {
   const langs = s.languages.state === 'ready' ? s.languages.languages : [];
   const udhrLangs = new Set(s.udhrList.state === 'ready' ? s.udhrList.languages.map((l) => l.language) : []);
   const evl = langs.filter((l) => s.evalLanguages.includes(l));
-  const rows = s.method === 'magnitude' ? 1 : s.selected;
-  const prunes = rows * (s.method === 'magnitude' ? 1 : s.seeds);
+  const calibrated = needsCalibration(s.method);
+  const rows = calibrated ? s.selected : 1;
+  const prunes = rows * (calibrated ? s.seeds : 1);
 
   return (
     <section className="panel exp-panel" aria-labelledby="exp-heading">
@@ -72,9 +74,9 @@ export function ExperimentPanel() {
       <details className="exp-settings">
         <summary>
           Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
-          {s.owl && s.method !== 'magnitude' ? ' (OWL layer-wise)' : ''}
+          {s.owl && calibrated ? ' (OWL layer-wise)' : ''}
           {s.instant ? `, instant rows${s.confirm ? ' + exact' : ''}` : ''}
-          {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows`} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {s.method === 'magnitude' ? 1 : s.seeds} seed{s.seeds === 1 || s.method === 'magnitude' ? '' : 's'}
+          {calibrated ? `, ${s.nsamples} calibration windows` : ''} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {calibrated ? s.seeds : 1} seed{s.seeds === 1 || !calibrated ? '' : 's'}
           , {Number.isNaN(s.taskLimit) ? 'all' : s.taskLimit} items per task
         </summary>
         <p className="hint exp-defaults-why">
@@ -96,10 +98,10 @@ export function ExperimentPanel() {
             </span>
           </div>
           <SparsityField name="exp-pattern" context="Experiment" pattern={s.pattern} onChange={(p) => setExp({ expPattern: p })} />
-          <ProfileField context="Experiment" disabled={busy || s.method === 'magnitude' || s.pattern.kind === 'nm'} />
+          <ProfileField context="Experiment" disabled={busy || !calibrated || s.pattern.kind === 'nm'} />
           <div className="field">
             <label htmlFor="exp-nsamples">Windows per calibration source</label>
-            <input id="exp-nsamples" type="number" min={1} step={1} disabled={s.method === 'magnitude'} value={num(s.nsamples)} onChange={(e) => setExp({ expNsamples: e.target.valueAsNumber })} />
+            <input id="exp-nsamples" type="number" min={1} step={1} disabled={!calibrated} value={num(s.nsamples)} onChange={(e) => setExp({ expNsamples: e.target.valueAsNumber })} />
           </div>
           <div className="field">
             <label htmlFor="exp-seqlen">Window length (tokens)</label>
@@ -111,7 +113,7 @@ export function ExperimentPanel() {
           </div>
           <div className="field">
             <label htmlFor="exp-seeds">Seeds</label>
-            <input id="exp-seeds" type="number" min={1} max={10} step={1} disabled={s.method === 'magnitude'} value={num(s.seeds)} onChange={(e) => setExp({ expSeedCount: e.target.valueAsNumber })} />
+            <input id="exp-seeds" type="number" min={1} max={10} step={1} disabled={!calibrated} value={num(s.seeds)} onChange={(e) => setExp({ expSeedCount: e.target.valueAsNumber })} />
           </div>
           <div className="field">
             <label htmlFor="exp-instant">
@@ -137,10 +139,11 @@ export function ExperimentPanel() {
         </button>
         <span className="hint">
           {model
-            ? `${s.instant && s.method !== 'magnitude' ? `${s.seeds} calibration pass${s.seeds === 1 ? '' : 'es'}, ${prunes} mask update${prunes === 1 ? '' : 's'}${s.confirm ? ` and ${prunes} exact prune${prunes === 1 ? '' : 's'}` : ''}` : `${prunes} prune${prunes === 1 ? '' : 's'}`} of ${model.name}, ${(prunes * (s.instant && s.confirm ? 2 : 1) + 1) * evl.length} perplexity measurements.`
+            ? `${s.instant && calibrated ? `${s.seeds} calibration pass${s.seeds === 1 ? '' : 'es'}, ${prunes} mask update${prunes === 1 ? '' : 's'}${s.confirm ? ` and ${prunes} exact prune${prunes === 1 ? '' : 's'}` : ''}` : `${prunes} prune${prunes === 1 ? '' : 's'}`} of ${model.name}, ${(prunes * (s.instant && s.confirm ? 2 : 1) + 1) * evl.length} perplexity measurements.`
             : 'Load a model first (the bundled one loads by itself).'}
         </span>
       </div>
+      <RunEstimate />
       <OpProgress panel="experiment" />
       <Messages panel="experiment" />
       <ExperimentResults />

@@ -7,6 +7,7 @@ import { masksNote } from '../names';
 import { recordToRun } from '../recordRun';
 import { TaskResultHead, TaskScoreCells } from '../../tasks/TasksPanel/TaskResultTable';
 import { PerplexityHead } from '../../perplexity/PerplexityPanel/PerplexityHead';
+import { needsCalibration } from '../../../../engine/api';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 const pct = (x: number): string => `${fmtNum(x * 100, 3)} %`;
@@ -92,7 +93,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
       <dt>Settings</dt>
       <dd data-field="settings">
         {s.method}, {s.nm ? `${s.nm.n}:${s.nm.m}` : `${fmtNum(s.sparsity * 100, 3)} % unstructured`}
-        {s.method === 'magnitude' ? '' : `, ${s.nsamples} calibration windows of ${s.seqlen} tokens`}, evaluation windows of {s.evalSeqlen} tokens
+        {needsCalibration(s.method) ? `, ${s.nsamples} calibration windows of ${s.seqlen} tokens` : ''}, evaluation windows of {s.evalSeqlen} tokens
         {s.evalMaxWindows ? ` (at most ${s.evalMaxWindows} per language)` : ''}
         {s.taskLimit && rec.columns.some((c) => c.tasks.length > 0) ? `, at most ${s.taskLimit} item${s.taskLimit === 1 ? '' : 's'} per task` : ''}
         {s.profile === 'owl' && s.owl ? `, OWL layer-wise sparsity (M ${s.owl.m}, λ ${s.owl.lambda})` : ''}
@@ -101,7 +102,7 @@ function ExperimentSettings({ rec }: { rec: ExperimentRecord }) {
       <dd data-field="masks">
         {s.instant
           ? `${masksNote(s)}: one calibration pass per seed collected every source's statistics and each row's masks were mixed from them${s.confirm ? "; each '(exact)' row is the exact sequential prune of the same mix" : ''}`
-          : s.method === 'magnitude'
+          : !needsCalibration(s.method)
             ? 'magnitude pruning (no calibration)'
             : 'one sequential prune per row and seed'}
       </dd>

@@ -1,10 +1,10 @@
 import { useEffect } from 'react';
 import { useAppStore } from '../../../store';
-import { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../../store/actions';
+import { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../../store/actions';
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
-import { LINEAR_MATRICES } from '../../../../engine/api';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod } from '../../../../engine/api';
 import { mixStatsBytes } from '../../../../engine/mixSize';
 import './MixerPanel.css';
 
@@ -30,7 +30,8 @@ export function MixerPanel() {
   const confirm = useAppStore((s) => s.mixConfirm);
   const busy = useAppStore((s) => s.mixBusy);
   const pattern = useAppStore((s) => s.prunePattern);
-  const seqlen = useAppStore((s) => s.seqlen);
+  const seqlen = useAppStore((s) => s.mixSeqlen);
+  const evalWindows = useAppStore((s) => s.mixEvalWindows);
   const running = useAppStore((s) => s.running !== null);
   const hasModel = useAppStore((s) => s.models.some((m) => m.id === s.activeModelId));
   const activeSha = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId)?.sha256 ?? null);
@@ -41,13 +42,24 @@ export function MixerPanel() {
   const origin = useAppStore((s) => s.mixStatsOrigin);
   const method = useAppStore((s) => s.mixMethod);
   const active = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId) ?? null);
+  // The mixer always works from the dense model: the active one, or the one it was pruned from.
+  const base = useAppStore((s) => denseBaseOf(s.models, s.activeModelId) ?? null);
+  const statsModel = useAppStore((s) => (s.mixStats ? (s.models.find((m) => m.id === s.mixStats!.modelId) ?? null) : null));
   useEffect(() => {
     void refreshStoredMixStats();
-  }, [activeSha]);
-  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixMethod } = useAppStore.getState();
+  }, [activeSha, base?.id]);
+  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixMethod, setMixSeqlen, setMixEvalWindows } = useAppStore.getState();
   const nSources = sources.length + own.filter((x) => ownChosen.includes(x.id)).length;
-  const plannedBytes = active && nSources > 0 && Number.isInteger(samples) && samples >= 1 ? mixStatsBytes(active, method, Array.from({ length: nSources }, () => samples)) : null;
-  const sizeText = plannedBytes === null ? '' : `${method === 'sparsegpt' ? `${nSources} source${nSources === 1 ? '' : 's'} x ${active!.numLayers} layers x 4 Hessians` : `${nSources * samples} windows x ${active!.numLayers} layers`}: ${fmtMiB(plannedBytes)} on the GPU (and in the browser's storage).`;
+  const plannedBytes = base && nSources > 0 && Number.isInteger(samples) && samples >= 1 ? mixStatsBytes(base, method, Array.from({ length: nSources }, () => samples)) : null;
+  const hessians = METHODS[method].statistic === 'hessian';
+  const sizeText = plannedBytes === null ? '' : `${hessians ? `${nSources} source${nSources === 1 ? '' : 's'} x ${base!.numLayers} layers x 4 Hessians` : `${nSources * samples} windows x ${base!.numLayers} layers`}: ${fmtMiB(plannedBytes)} on the GPU (and in the browser's storage).`;
+  const baseText = !active
+    ? ''
+    : base
+      ? base.id === active.id
+        ? `Statistics are collected on the active model ${base.name} (dense).`
+        : `Statistics are collected on the dense model ${base.name}, not on the active pruned model ${active.name}.`
+      : `The active model ${active.name} is pruned and the dense model it comes from is not loaded: load the dense model to collect statistics.`;
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
   const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
@@ -56,8 +68,13 @@ export function MixerPanel() {
     <section className="panel mixer-panel" aria-labelledby="mixer-heading">
       <h2 id="mixer-heading">Calibration mixer</h2>
       <p className="hint">
-        Wanda or SparseGPT with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model (Wanda: input norms per window; SparseGPT: one Hessian per language, layer and input group), then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers; SparseGPT&apos;s also ignore the weight updates of earlier layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel); windows of {seqlen} tokens (Perplexity panel).
+        Wanda or SparseGPT with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model (Wanda: input norms per window; SparseGPT: one Hessian per language, layer and input group), then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers; SparseGPT&apos;s also ignore the weight updates of earlier layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel).
       </p>
+      {baseText && (
+        <p className="hint" data-testid="mixer-base">
+          {baseText}
+        </p>
+      )}
       <div className="mixer-setup">
         <LanguagePicker legend="Bundled calibration languages to mix" options={options} selected={sources} onChange={setMixSources} disabled={running} />
         <fieldset className="mixer-own">
@@ -76,7 +93,7 @@ export function MixerPanel() {
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
           Method
-          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(e.target.value === 'sparsegpt' ? 'sparsegpt' : 'wanda')}>
+          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(isMixMethod(e.target.value) ? e.target.value : MIX_METHODS[0])}>
             <option value="wanda">Wanda</option>
             <option value="sparsegpt">SparseGPT</option>
           </select>
@@ -85,12 +102,23 @@ export function MixerPanel() {
           Windows per source
           <input type="number" min={1} step={1} value={Number.isFinite(samples) ? samples : ''} disabled={running} onChange={(e) => setMixSamples(e.target.valueAsNumber)} />
         </label>
+        <label className="mixer-field">
+          Tokens per window
+          <input type="number" min={2} step={1} value={Number.isFinite(seqlen) ? seqlen : ''} disabled={running} onChange={(e) => setMixSeqlen(e.target.valueAsNumber)} />
+        </label>
+        <label className="mixer-field">
+          Evaluation windows
+          <input type="number" min={1} step={1} value={Number.isFinite(evalWindows) ? evalWindows : ''} disabled={running} onChange={(e) => setMixEvalWindows(e.target.valueAsNumber)} />
+        </label>
       </div>
       {sizeText && (
         <p className="hint" data-testid="mixer-size">
-          Statistics to collect ({method === 'sparsegpt' ? 'SparseGPT' : 'Wanda'}), {sizeText}
+          Statistics to collect ({METHODS[method].label}), {sizeText}
         </p>
       )}
+      <p className="hint" data-testid="mixer-eval">
+        After each update: perplexity on {Number.isFinite(evalWindows) ? evalWindows : '?'} windows x {Number.isFinite(seqlen) ? seqlen : '?'} tokens per evaluation language ({evalLangs.length} language{evalLangs.length === 1 ? '' : 's'}).
+      </p>
       <div className="row actions">
         <button type="button" className="primary" disabled={!hasModel || running} onClick={() => void collectMixStats()}>
           {stats ? 'Collect again' : 'Collect statistics'}
@@ -104,7 +132,7 @@ export function MixerPanel() {
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${m.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda'}`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'SparseGPT Hessians' : 'Wanda'}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
@@ -125,7 +153,7 @@ export function MixerPanel() {
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            {stats.method === 'sparsegpt' ? 'SparseGPT Hessians' : 'Wanda statistics'} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows, {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
+            {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows of {stats.seqlen} tokens on {statsModel ? statsModel.name : 'the dense model'} (dense), {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (
@@ -137,7 +165,7 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${stats.method === 'sparsegpt' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
+            {busy ? 'Updating…' : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${METHODS[stats.method].statistic === 'hessian' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
           </p>
           <div className="row actions">
             <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>

@@ -6,7 +6,7 @@ import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../../../features/export/ExportPanel/ExportPanel';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
-import { PRUNE_METHOD_INFO } from '../../../../engine/api';
+import { PRUNE_METHOD_INFO, needsCalibration } from '../../../../engine/api';
 import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -24,7 +24,7 @@ export function PrunePanel() {
   const busy = useAppStore((s) => s.running !== null);
   const { setPruneMethod, setPrunePattern, setCalibLanguage, setCalibSamples } = useAppStore.getState();
   const langs = languages.state === 'ready' ? languages.languages : [];
-  const calibrated = method !== 'magnitude';
+  const calibrated = needsCalibration(method);
   // A bundled source of the Experiment panel is the same text as the bundled language: listed once.
   const ownSources = sources.filter((x) => !(x.origin === 'bundled' && x.language !== null && langs.includes(x.language)));
 

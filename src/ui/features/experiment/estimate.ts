@@ -1,0 +1,119 @@
+/**
+ * The time estimate next to "Run experiment": a forward rate measured on this adapter (a few forward
+ * passes over synthetic windows of the active model, kept per adapter and model in localStorage and
+ * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
+ */
+import type { ModelSummary } from '../../../engine/api';
+import { estimateStudy, fasterSettings, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
+import type { StepKind } from '../../../experiment/study';
+import type { AppState } from '../../store';
+import { getEngine, store } from '../../store/actions/core';
+
+const STORAGE_PREFIX = 'polyprune-rate:';
+let measuring: Promise<void> | null = null;
+
+/** The key of a measured rate: the adapter and the model's content hash. */
+export function rateKey(s: AppState, model: ModelSummary): string | null {
+  return s.gpu.state === 'ready' ? `${s.gpu.info.description}|${model.sha256}` : null;
+}
+
+/** A stored rate for this key (tokens per ms), or null. */
+export function storedRate(key: string): number | null {
+  try {
+    const v = Number(globalThis.localStorage?.getItem(STORAGE_PREFIX + key));
+    return Number.isFinite(v) && v > 0 ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Measure the forward rate of the active model on this adapter, once per adapter and model: one
+ * warm-up pass (pipelines compile), then 8 windows of 64 tokens timed. Runs only while nothing else
+ * does (the engine has one GPU queue); quietly gives up on errors (the estimate then says it is unknown).
+ */
+export function measureForwardRate(model: ModelSummary): Promise<void> {
+  if (measuring) return measuring;
+  const s = store();
+  const key = rateKey(s, model);
+  if (!key || s.running) return Promise.resolve();
+  const known = storedRate(key);
+  if (known !== null) {
+    store().setExpRate({ key, tokensPerMs: known });
+    return Promise.resolve();
+  }
+  measuring = (async () => {
+    try {
+      const seqlen = Math.min(64, model.maxPositionEmbeddings);
+      const windows = (n: number) => ({ ids: Int32Array.from({ length: n * seqlen }, (_, i) => (i * 7919 + 13) % model.vocabSize), n, seqlen });
+      const engine = getEngine();
+      await engine.perplexity(model.id, { windows: windows(1), seqlen });
+      const n = 8;
+      const t0 = performance.now();
+      await engine.perplexity(model.id, { windows: windows(n), seqlen });
+      const tokensPerMs = (n * seqlen) / Math.max(1, performance.now() - t0);
+      try {
+        globalThis.localStorage?.setItem(STORAGE_PREFIX + key, String(tokensPerMs));
+      } catch {
+        /* storage full or off: the rate stays in the store */
+      }
+      store().setExpRate({ key, tokensPerMs });
+    } catch {
+      /* no estimate (the page says so) */
+    } finally {
+      measuring = null;
+    }
+  })();
+  return measuring;
+}
+
+/** The study's shape from the Experiment panel's settings (as runExperiment builds it). */
+export function studyShape(s: AppState): StudyShape | null {
+  if (s.languages.state !== 'ready') return null;
+  const evalLangs = s.languages.languages.filter((l) => s.expEvalLanguages.includes(l));
+  const magnitude = s.expMethod === 'magnitude';
+  const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
+  const udhr = s.udhr.state === 'ready' ? s.udhr.languages : [];
+  const cap = (n: number | null): number | null => (limit === null ? n : n === null ? limit : Math.min(n, limit));
+  const columns = evalLangs.map((l) => {
+    const tasks: (number | null)[] = [];
+    if (s.expUdhr && udhr.some((x) => x.language === l)) tasks.push(cap(null));
+    if (s.expBundled) for (const b of s.bundledTasks.filter((x) => x.language === l)) tasks.push(cap(b.items));
+    for (const _ of s.expTaskFiles.filter((x) => x.language === l)) tasks.push(cap(null));
+    return { text: true, tasks };
+  });
+  const rows = magnitude ? 1 : s.sources.filter((x) => x.selected).length;
+  return {
+    rows,
+    seeds: magnitude ? 1 : s.expSeedCount,
+    method: s.expMethod,
+    calibrated: !magnitude,
+    nsamples: s.expNsamples,
+    seqlen: s.expSeqlen,
+    instant: s.expInstant && !magnitude,
+    confirm: s.expInstant && s.expConfirm && !magnitude,
+    columns,
+    evalWindows: s.expEvalWindows,
+    evalSeqlen: s.expSeqlen,
+  };
+}
+
+/** Per-step times for the run's first ETA (before any step of a kind has finished), or undefined without a rate. */
+export function priorStepMs(s: AppState, model: ModelSummary): Partial<Record<StepKind, number>> | undefined {
+  const key = rateKey(s, model);
+  const shape = studyShape(s);
+  if (!key || !shape || s.expRate?.key !== key) return undefined;
+  return estimateStudy(shape, s.expRate.tokensPerMs).stepMs;
+}
+
+/** Apply the faster settings (one click). */
+export function applyFasterSettings(f: FasterSettings): void {
+  store().setExp({
+    ...(f.taskLimit !== undefined ? { expTaskLimit: f.taskLimit } : {}),
+    ...(f.evalWindows !== undefined ? { expEvalWindows: f.evalWindows } : {}),
+    ...(f.seeds !== undefined ? { expSeedCount: f.seeds } : {}),
+    ...(f.nsamples !== undefined ? { expNsamples: f.nsamples } : {}),
+  });
+}
+
+export { estimateStudy, fasterSettings };
