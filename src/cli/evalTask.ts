@@ -1,26 +1,21 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { TASK_NAMES } from '../engine/api';
 import { resolveTaskName } from '../eval/lmEvalNames';
-import { cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
+import { cliMinRate, cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
+import { cliSignal } from './cancel';
+import { MAX_TEXT_FILE_BYTES } from '../io/limits';
 import { downloadBytes } from '../io/source';
-import { fsError } from '../io/node';
 import { modelRefOf, recordHeader, taskResultRecord } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg } from './text';
 
 async function readData(data: string): Promise<string> {
   if (/^https?:\/\//i.test(data)) {
-    return decodeUtf8Strict(await downloadBytes(data, undefined, { stallTimeoutMs: cliStallTimeoutMs() }), data, 'Task file');
+    return decodeUtf8Strict(await downloadBytes(data, undefined, { stallTimeoutMs: cliStallTimeoutMs(), minRateBytesPerS: cliMinRate(), maxBytes: MAX_TEXT_FILE_BYTES, signal: cliSignal() }), data, 'Task file');
   }
-  try {
-    return decodeUtf8Strict(await readFile(data), data, 'Task file');
-  } catch (e) {
-    if (e instanceof PolyPruneError) throw e;
-    throw fsError(data, e);
-  }
+  return decodeUtf8Strict(await readTextArg(data, 'Task file'), data, 'Task file');
 }
 
 export function registerEval(program: Command): void {

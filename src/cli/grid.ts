@@ -5,7 +5,8 @@
  * held-out text (--data/--eval-langs or --eval files) and tasks (--task name:file[:lang]). Ctrl-C
  * stops cleanly: what was measured is printed (and written with --out), marked incomplete.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { checkOutFile, partialOf, writeOutFile } from './outFile';
+import { cliSignal, removeOnHardExit, setCancelMessage } from './cancel';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -13,11 +14,12 @@ import { PolyPruneError } from '../common/errors';
 import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
-import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
+import type { ExperimentRecord } from '../experiment/records';
+import { readRecordFile } from './share';
 import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 
 interface GridCliOptions {
@@ -65,13 +67,9 @@ function fileAndLanguage(arg: string): { file: string; language?: string } {
   return { file: arg };
 }
 
-async function readText(file: string, what: string): Promise<{ bytes: Uint8Array; text: string }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read ${what} '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
-  }
+async function readText(file: string, what: string, headTokens?: number): Promise<{ bytes: Uint8Array; text: string }> {
+  // calibration needs only the start of a large file (the app's rule); other texts are read whole
+  const bytes = headTokens ? await readTextHead(file, headTokens, `The ${what}`, (w) => process.stderr.write(`polyprune: warning: ${w}\n`)) : await readTextArg(file, `The ${what}`);
   const text = decodeUtf8Strict(bytes, file);
   if (!text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `The ${what} '${file}' is empty.`);
   return { bytes, text };
@@ -108,7 +106,7 @@ export function registerGrid(program: Command): void {
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'calibration window length', parseIntArg('--seqlen', 2), 128)
     .option('--seeds <s,...>', 'calibration sampler seeds; several give mean and spread per cell (default 0)')
-    .option('--seed <n>', 'one sampler seed (same as --seeds n)', parseIntArg('--seed', 0))
+    .option('--seed <n>', 'one sampler seed (same as --seeds n)', seedArg('--seed'))
     .option('--eval-seqlen <n>', 'evaluation window length', parseIntArg('--eval-seqlen', 2), 128)
     .option('--eval-max-windows <n>', 'evaluation windows per language', parseIntArg('--eval-max-windows'))
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
@@ -121,11 +119,12 @@ export function registerGrid(program: Command): void {
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
   addProfileOptions(cmd).action(async (o: GridCliOptions) => {
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
+      if (o.out !== undefined) await checkOutFile(o.out, '--out', o.resume);
       const method = methodArg(o.method);
       const pattern = patternArgs(o);
       const profile = profileArgs(o, method, pattern);
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
-      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseIntArg('--seeds', 0)(s)) : [o.seed ?? 0];
+      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseSeed('--seeds', s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
       assertNoDuplicates(seeds.map(String), '--seeds');
       if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');
@@ -136,7 +135,7 @@ export function registerGrid(program: Command): void {
       const bundled = async (kind: 'calib' | 'eval', lang: string) => {
         const f = path.join(o.data!, kind, `${lang}.txt`);
         if (!existsSync(f)) throw new PolyPruneError('FILE_NOT_FOUND', `No ${kind === 'calib' ? 'calibration' : 'evaluation'} text for '${lang}': ${f} is missing.`);
-        return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text')).text;
+        return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text', kind === 'calib' ? o.nsamples * o.seqlen + 1 : undefined)).text;
       };
 
       // rows
@@ -166,7 +165,7 @@ export function registerGrid(program: Command): void {
         for (const [i, parts] of rows.entries()) {
           const texts = [];
           for (const p of parts) {
-            const { bytes } = await readText(p.file, 'calibration file');
+            const { bytes } = await readText(p.file, 'calibration file', o.nsamples * o.seqlen + 1);
             const language = languageOf(p.file, bytes, p.language, '--calib');
             texts.push({ name: path.basename(p.file), bytes, language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
           }
@@ -222,36 +221,38 @@ export function registerGrid(program: Command): void {
       const inputs: StudyInputs = { sources, columns };
       let resume: ExperimentRecord | undefined;
       if (o.resume) {
-        const r = parseResultRecord((await readText(o.resume, 'experiment record')).text);
+        const r = await readRecordFile(o.resume);
         if (r.kind !== 'experiment') throw new PolyPruneError('BAD_ARGUMENT', `--resume ${o.resume} is a ${r.kind} record, not an experiment.`);
         resume = r;
       }
 
       const engine = createEngine();
-      const ctrl = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\npolyprune: stopping; the cells measured so far will be printed (Ctrl-C again to quit at once)\n');
-        ctrl.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const signal = cliSignal();
+      setCancelMessage(`stopping; the cells measured so far will be printed${o.out ? ` and written to ${o.out}` : ''} (Ctrl-C again to quit at once, writing nothing)`);
+      const unregister = o.out !== undefined ? removeOnHardExit(partialOf(o.out)) : () => undefined;
       try {
         // progress goes to stderr even with --json: stdout holds only the record
         const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
-        if (ctrl.signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
-        const rec = await runStudy(engine, m.id, spec, inputs, { signal: ctrl.signal, onEvent: progress, resume });
-        if (o.out) await writeFile(o.out, `${JSON.stringify(rec)}\n`);
+        if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
+        const rec = await runStudy(engine, m.id, spec, inputs, { signal, onEvent: progress, resume });
+        // the tables first: a record that cannot be written at the end does not lose the results
         if (o.json) console.log(JSON.stringify(rec, null, 2));
         else printTables(rec);
+        if (o.out) {
+          try {
+            await writeOutFile(o.out, `${JSON.stringify(rec)}\n`);
+          } catch (e) {
+            throw new PolyPruneError('OUTPUT_FAILED', `${(e as Error).message.replace(/ Nothing was kept\.$/, '')}; the results are printed above${o.json ? '' : ' (rerun with --json to keep them as a record)'}.`);
+          }
+        }
         if (!rec.complete) {
           const total = rec.cells.flat().reduce((n, c) => n + c.ppl.length + c.acc.flat().length, 0);
           const measured = rec.cells.flat().reduce((n, c) => n + c.ppl.filter((x) => x !== null).length + c.acc.flat().filter((x) => x !== null).length, 0);
-          throw new PolyPruneError(ctrl.signal.aborted ? 'CANCELLED' : 'INTERNAL', `${rec.note ?? 'Stopped early.'} ${measured} of ${total} values were measured; the record above is marked incomplete${o.out ? ` (written to ${o.out}; continue with --resume ${o.out})` : ''}.`);
+          throw new PolyPruneError(signal.aborted ? 'CANCELLED' : 'INTERNAL', `${rec.note ?? 'Stopped early.'} ${measured} of ${total} values were measured; the record above is marked incomplete${o.out ? ` (written to ${o.out}; continue with --resume ${o.out})` : ''}.`);
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        unregister();
         await engine.dispose();
       }
     });

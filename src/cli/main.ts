@@ -3,6 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { PolyPruneError } from '../common/errors';
+import { escapeControls } from '../common/text';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
 import { LocalEngine } from '../engine/engine';
@@ -18,6 +19,8 @@ import { registerGrid } from './grid';
 import { registerMix } from './mix';
 import { registerShare } from './share';
 import { registerExport, describePruning } from './export';
+import { cancelExitCode, cliSignal, installCancel } from './cancel';
+import { DEFAULT_MIN_RATE_BYTES_PER_S } from '../io/limits';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -33,15 +36,25 @@ export function modelSpec(model: string): ModelSpec {
 }
 
 /** Settings of the global options (set before a command runs). */
-const cliSettings = { stallTimeoutMs: undefined as number | undefined };
+const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined };
 
 /** --stall-timeout in milliseconds (undefined: the default). */
 export function cliStallTimeoutMs(): number | undefined {
   return cliSettings.stallTimeoutMs;
 }
 
+/** --min-rate in bytes per second (undefined: the default). */
+export function cliMinRate(): number | undefined {
+  return cliSettings.minRate;
+}
+
 /** The engine with the CLI's habits: load warnings printed on stderr (stdout stays clean for --json). */
 class CliEngine extends LocalEngine {
+  /** Every operation (model loading and its downloads included) also stops at Ctrl-C / SIGTERM. */
+  protected override op<T>(opts: OpOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return super.op(opts, (signal) => fn(AbortSignal.any([signal, cliSignal()])));
+  }
+
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     const s = await super.loadModel(spec, opts);
     for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
@@ -50,7 +63,13 @@ class CliEngine extends LocalEngine {
 }
 
 export function createEngine(): LocalEngine {
-  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate });
+}
+
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--min-rate must be a number of bytes per second >= 0 (got '${v}').`);
+  return n;
 }
 
 function parseSeconds(v: string): number {
@@ -65,6 +84,27 @@ export function parseIntArg(name: string, min = 1) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min} (got '${v}').`);
     return n;
   };
+}
+
+/** Echo of what was typed, with control characters escaped (for messages). */
+export function typed(v: string): string {
+  return `'${escapeControls(v)}'`;
+}
+
+/**
+ * A seed: a whole number from 0 to 2^53 - 1 (Number.MAX_SAFE_INTEGER; Python's `random.seed`
+ * takes any integer, but larger ones cannot be held exactly here), echoing what was typed.
+ */
+export function parseSeed(flag: string, v: string): number {
+  const t = v.trim();
+  if (!/^\d+$/.test(t)) throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${typed(v)} is not a seed: give a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), e.g. ${flag} 0.`);
+  if (BigInt(t) > BigInt(Number.MAX_SAFE_INTEGER)) throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${typed(v)} is too large: seeds go up to ${Number.MAX_SAFE_INTEGER} (2^53 - 1, the largest integer held exactly).`);
+  return Number(t);
+}
+
+/** A commander parser for a seed option. */
+export function seedArg(flag: string) {
+  return (v: string): number => parseSeed(flag, v);
 }
 
 function fmtCount(n: number): string {
@@ -99,9 +139,11 @@ export function buildProgram(): Command {
     .description('Prune multilingual language models with per-language calibration, on WebGPU (Dawn in Node).')
     .version(VERSION)
     .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
+    .option('--min-rate <bytes/s>', `fail a download slower than this on average over a --stall-timeout span (0 = no minimum)`, parseRate, DEFAULT_MIN_RATE_BYTES_PER_S)
     .hook('preAction', (cmd) => {
-      const t = cmd.opts<{ stallTimeout?: number }>().stallTimeout;
+      const { stallTimeout: t, minRate } = cmd.opts<{ stallTimeout?: number; minRate?: number }>();
       cliSettings.stallTimeoutMs = t === undefined ? undefined : t * 1000;
+      cliSettings.minRate = minRate;
     });
 
   program
@@ -137,13 +179,23 @@ export function buildProgram(): Command {
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
+  const uninstall = installCancel();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    const err = e as { code?: string; exitCode?: number; message?: string };
+    const err = e as { code?: string; exitCode?: number; message?: string; name?: string };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
       return err.exitCode ?? 1;
+    }
+    const cancelled = cancelExitCode();
+    if (cancelled !== null && (err.name === 'AbortError' || err.code === 'CANCELLED' || !(e instanceof PolyPruneError))) {
+      console.error(`polyprune: ${err.code === 'CANCELLED' && err.message ? err.message : 'Cancelled; nothing was written.'}`);
+      return cancelled;
+    }
+    if (e instanceof PolyPruneError && e.code === 'CANCELLED') {
+      console.error(`polyprune: ${e.message}`);
+      return 130;
     }
     if (e instanceof PolyPruneError) {
       console.error(`polyprune: ${e.message}`);
@@ -151,5 +203,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     console.error(`polyprune: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
+  } finally {
+    uninstall();
   }
 }

@@ -5,7 +5,7 @@
  * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
  * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
  */
-import { readFile, writeFile, rename, unlink } from 'node:fs/promises';
+import { writeFile, rename, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -14,10 +14,10 @@ import { LINEAR_MATRICES, METHODS, MIX_METHODS, andList, isMixMethod, type MixMe
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
 import { fsError, pathSource } from '../io/node';
 import { readStatsFile, statsFileChunks } from '../engine/statsFile';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { nmArg, patternArgs, sparsityArg } from './pattern';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg } from './text';
 
 interface MixCliOptions {
   model: string;
@@ -45,11 +45,7 @@ function fileAndLanguage(arg: string): { file: string; language?: string } {
 }
 
 async function read(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  return readTextArg(file);
 }
 
 /** What a mixer method's statistics are called ('SparseGPT Hessians'). */
@@ -82,10 +78,13 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
   let w: number[];
   if (named) {
     w = labels.map(() => 0);
+    const seen = new Set<number>();
     for (const p of parts) {
       const [k, v] = p.split('=');
       const i = labels.indexOf(k.trim());
       if (i < 0) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: no calibration source '${k.trim()}'. Sources: ${labels.join(', ')}.`);
+      if (seen.has(i)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: source '${k.trim()}' is named twice; give each source one weight.`);
+      seen.add(i);
       w[i] = Number(v);
     }
   } else {
@@ -93,6 +92,7 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
     w = parts.map(Number);
   }
   if (w.some((x) => !(Number.isFinite(x) && x >= 0)) || !w.some((x) => x > 0)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: weights must be numbers >= 0, not all 0.`);
+  if (!Number.isFinite(w.reduce((a, b) => a + b, 0))) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: the weights add up to more than the largest number this program holds; give relative weights such as 0.7,0.3.`);
   return w;
 }
 
@@ -110,7 +110,7 @@ export function registerMix(program: Command): void {
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows drawn from EACH source', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 256)
-    .option('--seed <n>', 'seed of the window sampler', parseIntArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the window sampler', seedArg('--seed'), 0)
     .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
     .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'TASK_INVALID'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_FAILED'
+  | 'INPUT_TOO_LARGE'
   | 'CANCELLED'
   | 'INTERNAL'
   // Share links, history, resume (src/experiment/share.ts, history.ts)

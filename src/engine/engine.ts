@@ -2,7 +2,7 @@
  * In-thread implementation of the Engine API (the CLI and tests use it directly; the web app runs it
  * inside a Web Worker, see worker.ts).
  */
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { Gpu, type GpuInfo } from '../gpu/device';
 import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
@@ -42,6 +42,8 @@ export interface EngineOptions {
   resident?: boolean;
   /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
   stallTimeoutMs?: number;
+  /** Model URLs: fail a download slower than this many bytes/s over a stall-timeout span (default 1 KiB/s; src/io/limits.ts). */
+  minRateBytesPerS?: number;
   /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
   gpuMemoryBytes?: number;
   /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
@@ -154,9 +156,9 @@ export class LocalEngine implements Engine {
     const fetchFn = cache ? cachingFetch((input, init) => fetch(input, init), cache, () => onCacheFull?.()) : undefined;
     switch (spec.kind) {
       case 'url':
-        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs });
+        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'hub':
-        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn });
+        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn, stallTimeoutMs: this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'files':
         return fileListFolder(spec.files);
       case 'folder':
@@ -165,7 +167,11 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = await this.folderOf(spec);
+    return this.op(undefined, (signal) => this.planIn(spec, query, signal));
+  }
+
+  private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
+    const folder = await this.folderOf(spec, signal);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
@@ -211,6 +217,7 @@ export class LocalEngine implements Engine {
         let sha: string;
         try {
           sha = await modelContentHash(folder, checkpoint);
+          throwIfAborted(signal);
         } catch (e) {
           model.destroy();
           throw e;

@@ -149,7 +149,7 @@ describe('polyprune grid', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(sent, stderr).toBe(true);
-    expect(code).toBe(1);
+    expect(code).toBe(130); // cancelled (128 + SIGINT)
     expect(stderr).toMatch(/polyprune: Cancelled; .* values were measured; the record above is marked incomplete \(written to .*partial\.json; continue with --resume/);
     const rec = parseResultRecord(JSON.parse(stdout)) as ExperimentRecord;
     expect(rec.complete).toBe(false);

@@ -201,11 +201,13 @@ export async function runExperiment(): Promise<void> {
       for (const t of calibrationTexts(src, s.sources)) {
         const part = src.origin === 'mix' ? s.sources.find((x) => x.name === t.name) : src;
         const share = src.origin === 'mix' ? (t.weight ?? 1) / (src.parts ?? []).reduce((a, p) => a + p.weight, 0) : 1;
+        // what wanda's sampler needs: one window start (seqlen + 1 tokens); more windows than the
+        // text holds end to end overlap (the engine warns), as in the reference
         const windows = Math.ceil(s.expNsamples * share);
-        const need = windows * s.expSeqlen + 1;
-        if (part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
+        const need = s.expSeqlen + 1;
+        if (windows > 0 && part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
           return bad(
-            `'${part.name}' is too short: ${windows} calibration window${windows === 1 ? '' : 's'} of ${s.expSeqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the calibration windows or the window length.`,
+            `'${part.name}' is too short: a calibration window of ${s.expSeqlen} tokens needs at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the window length.`,
             'CALIBRATION_INVALID',
           );
         }
