@@ -312,7 +312,6 @@ describe('corpus through the CLI: wrong numbers, hangs, Ctrl-C and messages (iss
   it('show: impossible values and oversized records are refused by range (file and link), names are printed escaped, a full record stays fast', () => {
     expectRefused(cli(['show', c.records.pplNegative]), [path.basename(c.records.pplNegative), "'result.ppl'", 'a perplexity is at least 1'], 2);
     expectRefused(cli(['show', c.records.sparsityTooHigh]), ["'rows.1.sparsity.0'", 'between 0 and 1'], 2);
-    expectRefused(cli(['share', c.records.sparsityTooHigh]), ["'rows.1.sparsity.0'"], 2);
     const bad = JSON.parse(readFileSync(c.records.pplNegative, 'utf8')) as ResultRecord;
     expectRefused(cli(['show', recordShareLink(bad, 'http://127.0.0.1:4173/').link]), ['This share link holds no valid result', 'a perplexity is at least 1'], 1);
     expectRefused(cli(['show', c.records.tooManyCells]), ['101 rows x 100 columns', 'more than the 10,000 cells'], 2);
