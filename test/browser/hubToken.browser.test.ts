@@ -155,6 +155,10 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/[1-9]/);
     await open();
     hub.sent.clear();
+    // the study is kept across reloads (sources with their text): take the Hub source out, then add it again
+    const kept = exp.getByRole('button', { name: /^Remove hub:mc4:de@/ });
+    await kept.waitFor({ timeout: 30_000 });
+    await kept.click();
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
     await exp.getByText(/from the browser cache/).first().waitFor({ timeout: 60_000 });
