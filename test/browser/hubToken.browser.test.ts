@@ -135,6 +135,7 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     hub.sent.clear();
     const shard = 'multilingual/c4-de.tfrecord-00000-of-02048.json.gz';
     const size = statSync(path.join(corpora.root, 'c4', shard)).size;
+    hub.throttle.set(`allenai/c4/${shard}`, 4e6); // 4 MB/s, a network's pace (on localhost Chromium reads the whole file ahead)
     await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
@@ -151,13 +152,20 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await tasks.textContent()).toMatch(/xcopa_it \(500 items\).*xnli_de \(2,490 items\)|xnli_de \(2,490 items\).*xcopa_it \(500 items\)/);
     expect(await tasks.textContent()).toContain('belebele_deu_Latn (900 items)');
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-experiment.png'), fullPage: true });
-    // cached in the Cache API with the weights: shown in the Model panel; after a reload nothing is downloaded again
+    // cached in the Cache API with the weights (persistent storage): shown in the Model panel; the same text again downloads nothing
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/[1-9]/);
-    await open();
     hub.sent.clear();
+    await exp.getByRole('button', { name: /^Remove hub:mc4:de@/ }).click();
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
-    await exp.getByText(/from the browser cache/).first().waitFor({ timeout: 60_000 });
+    await exp
+      .getByText(/from the browser cache/)
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: unknown) => {
+        await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-cache-failed.png'), fullPage: true });
+        throw new Error(`${String(e)}\nExperiment panel: ${await exp.textContent()}${diag()}`);
+      });
     expect(hub.sent.get(`allenai/c4/${shard}`) ?? 0).toBe(0);
     // the paper's preset: shown with its downloads and work before anything starts, every field editable
     await exp.getByRole('button', { name: 'Reproduce Kurz et al. (TACL 2026)' }).click();

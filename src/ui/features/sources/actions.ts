@@ -215,7 +215,10 @@ export async function addHubSources(corpus: string, languages: string[]): Promis
   const bytes = hubTextBytes(s.expNsamples, s.expSeqlen);
   for (const language of languages) {
     const spec = `${corpus}:${language}`;
-    if (store().sources.some((x) => x.name.startsWith(`hub:${spec}@`))) continue;
+    if (store().sources.some((x) => x.name.startsWith(`hub:${spec}@`))) {
+      store().pushMessage({ panel: 'experiment', level: 'info', text: `${spec} is already a calibration source.` });
+      continue;
+    }
     try {
       store().pushMessage({ panel: 'experiment', level: 'info', text: `Reading ${spec} from the Hugging Face Hub…` });
       const t = await hubCorpusText(spec, bytes, {
