@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { TASK_NAMES } from '../engine/api';
+import { TASK_NAMES } from '../engine';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
 import { downloadBytes } from '../io/source';

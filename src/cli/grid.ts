@@ -14,7 +14,7 @@ import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict } from './text';

@@ -19,7 +19,7 @@ import {
   type NM,
   type PruneMethod,
   type SparsityProfile,
-} from '../engine/api';
+} from '../engine';
 
 export function sparsityArg(v: string): number {
   try {

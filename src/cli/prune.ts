@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
-import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
-import type { CalibrationText, PruneRequest } from '../engine/api';
+import type { CalibrationText, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
@@ -14,7 +14,7 @@ import { fsError } from '../io/node';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
 import { totalmem } from 'node:os';
-import { describePlan } from '../engine/plan';
+import { describePlan } from '../engine';
 
 interface PruneCliOptions {
   model: string;

@@ -6,7 +6,7 @@ import { checkTextContent } from '../common/text';
 import type { SequenceScorer } from '../eval/types';
 import type { LlamaModel } from '../model/llama';
 import type { PerplexityRequest, PerplexityResult } from './api';
-import type { LoadedModel } from './engine';
+import type { LoadedModel } from './loaded';
 
 /** The GPU model as the evaluation layer's scorer. */
 export function gpuScorer(model: LlamaModel): SequenceScorer {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { needsCalibration } from '../../../engine/api';
+import { needsCalibration } from '../../../engine';
 import { useAppStore, type ExperimentRun, type LayerTrace } from '../../store';
 import { experimentCsv, experimentTable } from '../../store/actions';
 import { fmtDuration, fmtNum } from '../../format';

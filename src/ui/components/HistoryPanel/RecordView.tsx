@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { needsCalibration } from '../../../engine/api';
+import { needsCalibration } from '../../../engine';
 import type { ExperimentRecord, PerplexityResultRecord, PruneResultRecord, ResultRecord, SourceRef, TaskResultRecord } from '../../../experiment/records';
 import { meanSpread } from '../../../experiment/records';
 import { OMITTED_TEXT, type OmittedDetail } from '../../../experiment/share';

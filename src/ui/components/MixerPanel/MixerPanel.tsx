@@ -4,8 +4,8 @@ import { collectMixStats, confirmCurrentMix, forgetMixStats, keepCurrentMix, mix
 import { LanguagePicker } from '../LanguagePicker/LanguagePicker';
 import { Messages } from '../Messages/Messages';
 import { OpProgress } from '../OpProgress/OpProgress';
-import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod } from '../../../engine/api';
-import { mixStatsBytes } from '../../../engine/mixSize';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod } from '../../../engine';
+import { mixStatsBytes } from '../../../engine';
 import './MixerPanel.css';
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));

@@ -6,7 +6,7 @@ import { PruneReportView } from '../PruneReportView/PruneReportView';
 import { ExportPanel } from '../ExportPanel/ExportPanel';
 import { SparsityField } from '../SparsityField/SparsityField';
 import { ProfileField } from '../ProfileField/ProfileField';
-import { PRUNE_METHOD_INFO, needsCalibration } from '../../../engine/api';
+import { PRUNE_METHOD_INFO, needsCalibration } from '../../../engine';
 import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)

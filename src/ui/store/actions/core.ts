@@ -3,7 +3,7 @@
  * operation with progress, Cancel and error messages) and bundled-file fetching.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { Engine, ModelSummary, OpOptions } from '../../../engine/api';
+import type { Engine, ModelSummary, OpOptions } from '../../../engine';
 import { useAppStore } from '../index';
 import type { Panel } from '../messagesSlice';
 import type { OpPanel } from '../opsSlice';

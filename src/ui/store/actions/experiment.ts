@@ -4,10 +4,10 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
+import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine';
 import type { LayerProfileSetting } from '../pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
-import type { CalibrationText, OpOptions } from '../../../engine/api';
+import type { CalibrationText, OpOptions } from '../../../engine';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from '../experimentSlice';

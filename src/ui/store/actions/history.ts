@@ -20,7 +20,7 @@
  */
 import { PolyPruneError } from '../../../common/errors';
 import type { ProgressEvent } from '../../../common/progress';
-import { needsCalibration, type ModelSummary } from '../../../engine/api';
+import { needsCalibration, type ModelSummary } from '../../../engine';
 import { sha256Hex } from '../../../calib/text';
 import { StudyCheckpoint } from '../../../experiment/checkpoint';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';

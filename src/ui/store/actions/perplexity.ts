@@ -1,5 +1,5 @@
 /** Perplexity of the active model on bundled or own text. */
-import type { ModelSummary, OpOptions, PerplexityResult } from '../../../engine/api';
+import type { ModelSummary, OpOptions, PerplexityResult } from '../../../engine';
 import { perplexityResultRecord, type PerplexityResultRecord } from '../../../experiment/records';
 import { evalTextUrl } from '../../paths';
 import type { Panel } from '../messagesSlice';

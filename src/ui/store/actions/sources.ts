@@ -4,7 +4,7 @@
  * only (capped, Blob.slice), checked, parsed and their language identified; tokens are counted in
  * the engine with the active model's tokenizer.
  */
-import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { TASK_NAMES, type TaskName } from '../../../engine';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl } from '../../paths';
 import type { CalibSource } from '../experimentSlice';

@@ -1,6 +1,6 @@
 /** Scoring multiple-choice tasks: the bundled UDHR task or a task file. */
 import { PolyPruneError } from '../../../common/errors';
-import { TASK_NAMES, type ModelSummary, type OpOptions, type TaskName, type TaskResult } from '../../../engine/api';
+import { TASK_NAMES, type ModelSummary, type OpOptions, type TaskName, type TaskResult } from '../../../engine';
 import { taskResultRecord, type TaskResultRecord } from '../../../experiment/records';
 import type { TaskRecord } from '../../../eval/results';
 import { TASKS } from '../../../eval/tasks/index';
