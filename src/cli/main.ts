@@ -147,7 +147,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof PolyPruneError) {
       console.error(`polyprune: ${e.message}`);
-      return e.code === 'BAD_ARGUMENT' || e.code === 'OUTPUT_EXISTS' ? 2 : 1;
+      return e.code === 'BAD_ARGUMENT' || e.code === 'RECORD_NEWER' || e.code === 'OUTPUT_EXISTS' ? 2 : 1;
     }
     console.error(`polyprune: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;

@@ -129,35 +129,8 @@ export class PrunedTensors {
 // ---------------------------------------------------------------------------------------------
 // pruning.json
 
-export interface PruningRecord {
-  format: 'polyprune-pruning/1';
-  tool: { name: string; version: string };
-  model: { source: string; model_type?: string };
-  method: PruneMethod;
-  structure: string;
-  sparsity_ratio: number;
-  nm: NM | null;
-  sparsegpt?: { blocksize: number; percdamp: number };
-  overall_sparsity: number;
-  calibration: null | {
-    seed: number | null;
-    nsamples: number;
-    seqlen: number;
-    /** SHA-256 of the window ids as little-endian int32 (nsamples x seqlen). */
-    ids_sha256: string;
-    files: CalibrationFileProvenance[];
-  };
-  per_matrix: { tensor: string; shape: [number, number]; zeros: number; numel: number; sparsity: number }[];
-  /**
-   * Present when the sparsity differs per layer (OWL): the profile, its M and lambda, the outlier
-   * ratio (%) of each decoder layer, the sparsity each layer was pruned at (`target`, mean = sparsity_ratio)
-   * and the sparsity it reached (`achieved`, zeros / weights of its seven linears).
-   */
-  layer_sparsity?: { profile: 'owl'; m: number; lambda: number; outlier_ratio: number[]; target: number[]; achieved: number[] };
-  /** wanda-lang: beta and the calibration sources whose statistics were combined (name, language, windows). */
-  language_aware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
-  created_at?: string;
-}
+export type { PruningRecord } from './pruningRecord';
+import type { PruningRecord } from './pruningRecord';
 
 export interface PruningRecordInput {
   report: PruneReport;

@@ -4,14 +4,8 @@
  */
 import { PolyPruneError } from '../common/errors';
 import { type Gpu, type Tensor, u32, f32 } from './device';
-import { grid1d, matmul } from './ops';
-
-const MAXG = 65535;
-
-function rowGrid(x: number, rows: number): [number, number, number] {
-  if (rows <= MAXG) return [x, Math.max(rows, 1), 1];
-  return [x, MAXG, Math.ceil(rows / MAXG)];
-}
+import { matmul } from './ops';
+import { MAX_WORKGROUPS, foldRows as rowGrid, grid1d } from './fold';
 
 /** scaler (K) <- Wanda running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), n+1). */
 export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K: number, B: number, S: number, row0 = 0): void {
@@ -31,7 +25,7 @@ export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler:
 /** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
 export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);
-  if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
+  if (tiles > MAX_WORKGROUPS) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
   const rowTiles = panel ? Math.ceil(panel.hRows / 64) : tiles;
   gpu.dispatch('prune/hessian', [true, true, false], {
     params: [u32(K), u32(B), u32(S), u32(row0), u32(panel ? 1 : 0), u32(panel?.hRow0 ?? 0), u32(panel?.hRows ?? K)],

@@ -67,10 +67,6 @@ export async function runOp<T>(panel: OpPanel, label: string, fn: (opts: OpOptio
   }
 }
 
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled.');
-}
-
 export async function cancelRunning(): Promise<void> {
   const op = store().running;
   if (!op) return;

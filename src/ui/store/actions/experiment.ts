@@ -8,6 +8,7 @@ import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod
 import type { LayerProfileSetting } from '../pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine';
+import { meanSpread } from '../../../experiment/records';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from '../experimentSlice';
@@ -45,18 +46,16 @@ export function calibrationTexts(src: CalibSource, all: CalibSource[]): Calibrat
   });
 }
 
-/** Mean of the non-null numbers (null when there are none). */
+const finite = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+
+/** Mean of the finite numbers (null when there are none); records.ts `meanSpread`. */
 export function mean(xs: readonly (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  return meanSpread(finite(xs))?.mean ?? null;
 }
 
-/** Sample standard deviation (null for fewer than two values). */
+/** Sample standard deviation of the finite numbers (null for fewer than two); records.ts `meanSpread`. */
 export function spread(xs: readonly (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  if (v.length < 2) return null;
-  const m = v.reduce((a, b) => a + b, 0) / v.length;
-  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+  return meanSpread(finite(xs))?.sd ?? null;
 }
 
 const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tasks: {} });
