@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
+import type { LocalEngine } from '../../src/engine/local';
 import { dirFolder, pathSource } from '../../src/io/node';
 import { openSafetensors } from '../../src/io/safetensors';
 import { nodeOutputSink } from '../../src/export/node';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
+import { fixtureEngine } from '../helpers/engine';
 
 let engine: LocalEngine;
 let tmp: string;
@@ -26,8 +26,9 @@ const { onnx } = onnxProto;
 beforeAll(async () => {
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(tmpdir(), 'polyprune-onnx-'));
-  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  const base = await engine.loadModel({ kind: 'folder', folder: dirFolder(FIXTURE) });
+  const f = await fixtureEngine();
+  engine = f.engine;
+  const base = f.base;
   baseId = base.id;
   const windows = await fixtureWindows('calib-en.safetensors');
   const res = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { windows } });
