@@ -135,7 +135,9 @@ export interface TaskRequest {
 
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
-export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod } from '../prune/method';
+export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod, PruneSettings, PruneSettingsInput } from '../prune/method';
+/** The prune settings' one schema and parse (the same messages in the engine, the CLI and the page). */
+export { parsePruneSettings, pruneSettingsSchema } from '../prune/method';
 import type { MixMethod, NM, PruneMethod } from '../prune/method';
 export { SPARSITY_PROFILES, OWL_DEFAULT_M, OWL_DEFAULT_LAMBDA, LANG_DEFAULT_BETA, parseSparsityProfile } from '../prune/owl';
 export type { SparsityProfile } from '../prune/owl';

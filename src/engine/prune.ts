@@ -3,7 +3,7 @@ import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
-import { METHODS, parsePruneMethod, resolveLayerProfile, resolvePattern } from '../prune/method';
+import { METHODS, parsePruneSettings } from '../prune/method';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
@@ -54,8 +54,7 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
-  const calibrated = METHODS[parsePruneMethod(req.method)].calibrated;
-  resolveLayerProfile({ ...req, ...resolvePattern(req) });
+  const calibrated = METHODS[parsePruneSettings(req).method].calibrated;
   const c0 = req.calibration;
   if (calibrated && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);

@@ -4,7 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine';
+import { needsCalibration, parsePruneSettings, resolvePattern, type PruneMethod } from '../../../engine';
 import type { LayerProfileSetting } from '../pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine';
@@ -29,8 +29,7 @@ export function patternProblem(p: ExperimentSettings['pattern']): string | null 
 /** A message when the layer profile cannot be used with this method and pattern (OWL with N:M, magnitude, a bad M or lambda), else null. */
 export function profileProblem(method: PruneMethod, p: ExperimentSettings['pattern'], lp: LayerProfileSetting): string | null {
   try {
-    const pattern = resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
-    resolveLayerProfile({ method, ...pattern, ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
+    parsePruneSettings({ method, ...(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity }), ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
     return null;
   } catch (e) {
     return (e as Error).message;
