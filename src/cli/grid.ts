@@ -18,7 +18,7 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';

@@ -3,7 +3,7 @@
  * passes over synthetic windows of the active model, kept per adapter and model in localStorage and
  * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
  */
-import type { ModelSummary } from '../../../engine/api';
+import type { ModelSummary } from '../../../engine';
 import { estimateStudy, fasterSettings, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
 import type { AppState } from '../../store';

@@ -1,9 +1,8 @@
 /** Loading and unloading models. */
 import { PolyPruneError } from '../../../common/errors';
-import type { ModelSpec, ModelSummary } from '../../../engine/api';
-import type { RunPlan } from '../../../engine/plan';
+import type { ModelSpec, ModelSummary, RunPlan } from '../../../engine';
 import { fmtBytes } from '../../format';
-import { isHubId } from '../../../engine/hub';
+import { isHubId } from '../../../engine';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
 import { hubToken } from './hubToken';
 import { fetchBundled, getEngine, reportError, runOp, store } from '../../store/actions/core';

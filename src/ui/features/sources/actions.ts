@@ -4,10 +4,10 @@
  * only (capped, Blob.slice), checked, parsed and their language identified; tokens are counted in
  * the engine with the active model's tokenizer.
  */
-import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { TASK_NAMES, type TaskName } from '../../../engine';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl, hubEndpoint } from '../../paths';
-import { hubCorpusText } from '../../../engine/hubData';
+import { hubCorpusText } from '../../../engine';
 import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';

@@ -12,7 +12,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { sha256Hex } from '../../../calib/text';
-import { PRUNE_METHOD_INFO } from '../../../engine/api';
+import { PRUNE_METHOD_INFO } from '../../../engine';
 import type { AppState } from '../../store/types';
 import type { CalibSource, ExpTaskFile } from '../experiment/experimentSlice';
 import { errorText, store } from '../../store/actions/core';

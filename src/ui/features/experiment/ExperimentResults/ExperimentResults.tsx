@@ -4,7 +4,7 @@ import { cellProgress, runTasks } from '../../history/recordRun';
 import { experimentCsv, experimentTable } from '../../../store/actions';
 import { fmtDuration, fmtNum } from '../../../format';
 import { saveBlob } from '../../../download';
-import { needsCalibration } from '../../../../engine/api';
+import { needsCalibration } from '../../../../engine';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerSparsityChart } from '../../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import './ExperimentResults.css';
