@@ -7,6 +7,7 @@
  * study runs, its ETA replaces these per-step times with measured ones (src/experiment/study.ts).
  */
 import type { StepKind } from './study';
+import { lookupMethod } from '../prune/methods';
 
 /** Forward tokens one multiple-choice item takes (a shared context and its choices; UDHR and CLAMS items run 60-100). */
 export const TOKENS_PER_TASK_ITEM = 80;
@@ -44,7 +45,8 @@ export interface StudyEstimate {
 
 /** Forward passes a prune costs over its calibration windows (dense forward, pruned recompute, solves). */
 function pruneForwards(method: string): number {
-  return method === 'sparsegpt' ? 3 : 2;
+  // a Hessian method also solves per matrix (about one more forward's worth of work)
+  return lookupMethod(method)?.statistic === 'hessian' ? 3 : 2;
 }
 
 /** The run's steps and time at `tokensPerMs` (measured on this adapter). */

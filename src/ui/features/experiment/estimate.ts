@@ -3,7 +3,7 @@
  * passes over synthetic windows of the active model, kept per adapter and model in localStorage and
  * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
  */
-import type { ModelSummary } from '../../../engine';
+import { needsCalibration, type ModelSummary } from '../../../engine';
 import { estimateStudy, fasterSettings, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
 import type { AppState } from '../../store';
@@ -71,7 +71,7 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
 export function studyShape(s: AppState): StudyShape | null {
   if (s.languages.state !== 'ready') return null;
   const evalLangs = s.languages.languages.filter((l) => s.expEvalLanguages.includes(l));
-  const magnitude = s.expMethod === 'magnitude';
+  const magnitude = !needsCalibration(s.expMethod);
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   const udhr = s.udhr.state === 'ready' ? s.udhr.languages : [];
   const cap = (n: number | null): number | null => (limit === null ? n : n === null ? limit : Math.min(n, limit));
