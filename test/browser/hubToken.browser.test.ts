@@ -176,6 +176,11 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await card.getByRole('spinbutton', { name: 'Preset windows' }).fill('4');
     await card.getByRole('spinbutton', { name: 'Preset window length' }).fill('64');
     expect(await plan.textContent()).toMatch(/3 prunes \(1 languages × 3 seeds\) of 4 × 64 tokens/);
+    // how long on this adapter, before anything starts: the run plan at the forward rate measured on the loaded model (not the preset's)
+    await card
+      .getByTestId('preset-estimate')
+      .filter({ hasText: /the rate is measured on the loaded model \(.+\), not meta-llama\/Meta-Llama-3-8B-Instruct; with .+ this design takes about \d+ (s|min|h)[^(]*\([\d,]+ tokens\/s measured; 3 prunes, \d+ perplexity and \d+ task cells\)/ })
+      .waitFor({ timeout: 60_000 });
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset.png'), fullPage: true });
     hub.sent.clear();
     await card.getByRole('button', { name: /^Apply/ }).click();
