@@ -57,7 +57,7 @@ export function PresetCard() {
     evalWindows,
     evalSeqlen: Number.isFinite(seqlen) ? seqlen : 0,
   };
-  const isPresetModel = loaded !== undefined && (loaded.source.includes(model) || loaded.name === model);
+  const isPresetModel = loaded !== undefined && model.trim() !== '' && (loaded.source.includes(model.trim()) || loaded.name === model.trim());
   const timeLine = !loaded
     ? `Time on this adapter: load ${model} in the Model panel first; the estimate comes from a short forward pass measured on the loaded model.`
     : rate === null
