@@ -128,7 +128,7 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await remember.isChecked()).toBe(false);
   });
 
-  it('Experiment panel: mC4 calibration text by language from the Hub, lm-eval tasks with item counts, cached with the weights', { timeout: 180_000 }, async () => {
+  it('Experiment panel: mC4 calibration text by language from the Hub, lm-eval tasks with item counts, cached with the weights', { timeout: 300_000 }, async () => {
     await open();
     const exp = page().locator('section.exp-panel');
     await page().getByRole('button', { name: 'Clear cached downloads' }).click().catch(() => undefined); // empty cache: nothing may be there
@@ -176,6 +176,8 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await card.getByRole('spinbutton', { name: 'Preset windows' }).fill('4');
     await card.getByRole('spinbutton', { name: 'Preset window length' }).fill('64');
     expect(await plan.textContent()).toMatch(/3 prunes \(1 languages × 3 seeds\) of 4 × 64 tokens/);
+    // how long on this adapter: it needs a loaded model, whose forward rate is measured (below, once one is loaded)
+    expect(await card.getByTestId('preset-estimate').textContent()).toMatch(/load meta-llama\/Meta-Llama-3-8B-Instruct in the Model panel first/);
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset.png'), fullPage: true });
     hub.sent.clear();
     await card.getByRole('button', { name: /^Apply/ }).click();
@@ -186,5 +188,18 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await exp.getByRole('checkbox', { name: /xcopa_sw/ }).isChecked()).toBe(true);
     await page().getByRole('button', { name: 'Clear cached downloads' }).click();
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
+    // with a model loaded, how long on this adapter before anything starts: the run plan at the forward rate measured on the loaded model (not the preset's)
+    await page().locator('#hf-token').fill(GOOD);
+    await loadGated();
+    await modelPanel().locator('.model-summary').first().waitFor({ timeout: 120_000 });
+    await card
+      .getByTestId('preset-estimate')
+      .filter({ hasText: /the rate is measured on the loaded model \(.+\), not meta-llama\/Meta-Llama-3-8B-Instruct; with .+ this design takes about \d+ (s|min|h)[^(]*\([\d,]+ tokens\/s measured; 3 prunes, \d+ perplexity and \d+ task cells\)/ })
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: unknown) => {
+        await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate-failed.png'), fullPage: true });
+        throw new Error(`${String(e)}\nPreset estimate: ${await card.getByTestId('preset-estimate').textContent()}`);
+      });
+    await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate.png'), fullPage: true });
   });
 });

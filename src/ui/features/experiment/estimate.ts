@@ -4,7 +4,7 @@
  * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
  */
 import { needsCalibration, type ModelSummary } from '../../../engine';
-import { estimateStudy, fasterSettings, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
+import { estimateStudy, fasterSettings, measureForwardRate as measureRate, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
 import type { AppState } from '../../store';
 import { getEngine, store } from '../../store/actions/core';
@@ -44,14 +44,7 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
   }
   measuring = (async () => {
     try {
-      const seqlen = Math.min(64, model.maxPositionEmbeddings);
-      const windows = (n: number) => ({ ids: Int32Array.from({ length: n * seqlen }, (_, i) => (i * 7919 + 13) % model.vocabSize), n, seqlen });
-      const engine = getEngine();
-      await engine.perplexity(model.id, { windows: windows(1), seqlen });
-      const n = 8;
-      const t0 = performance.now();
-      await engine.perplexity(model.id, { windows: windows(n), seqlen });
-      const tokensPerMs = (n * seqlen) / Math.max(1, performance.now() - t0);
+      const tokensPerMs = await measureRate(getEngine(), model);
       try {
         globalThis.localStorage?.setItem(STORAGE_PREFIX + key, String(tokensPerMs));
       } catch {
