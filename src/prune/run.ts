@@ -26,11 +26,12 @@ import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type NM, resolvePattern, validatePruneOptions } from './method';
-import { METHODS, methodSpec, parsePruneMethod, resolveLayerProfile, type PruneMethod } from './methods';
+import { METHODS, methodSpec, methodsWhere, parsePruneMethod, resolveLayerProfile, type PruneMethod } from './methods';
 import { PRUNE_STEPS } from './methods/steps';
 import { OutlierCounter, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { panelRows, panelStart, readPanels } from './panels';
+import { type GptqResult, validateGptqOptions } from './gptq';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -78,6 +79,10 @@ export interface PruneModelOptions {
   langBeta?: number;
   /** SparseGPT only: the in-run Hessian (K, K) of each input group (its lead linear: q_proj, o_proj, gate_proj, down_proj), before pruning. */
   onHessian?: (layer: number, group: LinearName, values: Float32Array) => void | Promise<void>;
+  /** Quantizing methods (GPTQ, src/prune/gptq.ts): bits (2, 3, 4, 8), columns per group (default 128; -1 per channel), act-order, static groups. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
+  /** Quantizing methods: each matrix's integer codes and parameters, right after it was quantized. */
+  onQuantized?: (layer: number, name: LinearName, q: GptqResult) => void | Promise<void>;
   /** Wanda only: the in-run statistic scaler_row (K) of each linear (wanda `WrappedGPT.scaler_row`). */
   onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -138,9 +143,15 @@ const LAST_USERS: ReadonlySet<LinearName> = new Set(['self_attn.v_proj', 'self_a
 /** Throw BAD_ARGUMENT for options that cannot work with this model and calibration batch. */
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): void {
   parsePruneMethod(opts.method);
-  resolvePattern(opts);
   resolveLayerProfile(opts);
-  for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
+  if (methodSpec(opts.method).quantizes) {
+    if (!opts.quantize) throw new PolyPruneError('BAD_ARGUMENT', `${opts.method} quantizes: give the bits (e.g. 4).`);
+    validateGptqOptions(opts.quantize);
+  } else {
+    if (opts.quantize) throw new PolyPruneError('BAD_ARGUMENT', `${opts.method} prunes and takes no bits or group size; quantize with ${methodsWhere((x) => !!x.quantizes).join(', ')}.`);
+    resolvePattern(opts);
+    for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
+  }
   if (opts.blocksize !== undefined && (!Number.isInteger(opts.blocksize) || opts.blocksize < 1)) {
     throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size must be a positive integer, got ${opts.blocksize}.`);
   }
@@ -192,7 +203,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   gpu.resetPeak();
   const report: PruneReport = {
     method: opts.method,
-    structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured',
+    structure: opts.quantize ? `${opts.quantize.bits}-bit, ${opts.quantize.groupSize === -1 ? 'per channel' : `group ${opts.quantize.groupSize ?? 128}`}${opts.quantize.actOrder ? ', act-order' : ''}${opts.quantize.staticGroups ? ', static groups' : ''}` : opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured',
     perMatrix: [],
     overall: 0,
     timings: { forwardMs: 0, scoringMs: 0, perLayerMs: [], totalMs: 0 },
@@ -200,7 +211,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     layerProfile: { profile: 'uniform' },
   };
   const prof = resolveLayerProfile(opts);
-  const target = resolvePattern(opts).sparsity;
+  const target = opts.quantize ? 0 : resolvePattern(opts).sparsity;
   /** The sparsity of each layer (unstructured; N:M ignores it). */
   let layerSparsity: number[] = Array.from({ length: L }, () => target);
   const spec = methodSpec(opts.method);
@@ -336,8 +347,9 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           keepStatistic: !!gram || !LAST_USERS.has(name),
           sparsity: ratio,
           nm: opts.nm,
-          settings: { blocksize: opts.blocksize, percdamp: opts.percdamp, langBeta: prof.langBeta },
+          settings: { blocksize: opts.blocksize, percdamp: opts.percdamp, langBeta: prof.langBeta, quantize: opts.quantize && { bits: opts.quantize.bits, groupSize: opts.quantize.groupSize ?? 128, actOrder: !!opts.quantize.actOrder, staticGroups: !!opts.quantize.staticGroups } },
           onStatistic: opts.onStatistic,
+          onQuantized: opts.onQuantized,
         });
         work.store();
         for (const ch of W.chunks) {

@@ -47,7 +47,9 @@ Usage:
   gptq_ref.py MODEL_DIR JOB.json OUT_PREFIX
 JOB.json: {"calib": [[ids...], ...], "bits": 4, "groupsize": 128 (-1 = per channel),
            "actorder": false, "static_groups": false, "blocksize": 128, "percdamp": 0.01,
-           "eval": [[ids...], ...] (optional: windows whose perplexity is computed on the result)}
+           "eval": [[ids...], ...] (optional: windows whose perplexity is computed on the result),
+           "force": [[matrix, row, column, code], ...] (optional: codes to take where float32 rounded a
+           tie the other way; matrix = layer * 7 + index in the order below; refused unless at a tie)}
 Writes, per layer in the order q, k, v, o, gate, up, down:
   OUT.codes  uint8  [out, in] row-major, the integer codes in the ORIGINAL column order
   OUT.gidx   int32  [in] per matrix, the group of every original column (HF GPTQ's g_idx)
@@ -55,6 +57,7 @@ Writes, per layer in the order q, k, v, o, gate, up, down:
   OUT.zeros  float64 [out, groups]
   OUT.deq    float64 [out, in] the dequantized weights
   OUT.margin float64 [out, in] the tie margin of every code
+  OUT.order  int32  [in] per matrix, the order in which the columns were quantized (act-order's perm)
   OUT.json   {"ppl": perplexity of the eval windows (or null), "groups": [groups per matrix]}
 """
 import json
@@ -91,7 +94,12 @@ def quantize(w, scale, zero, maxq):
     return code, scale * (code - zero), margin
 
 
-def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp):
+def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp, force=()):
+    """`force`: (row, original column, code) triples taken instead of this reference's code; each must
+    be at a rounding tie (margin < 1e-3 code units), where float32 may round to the other side."""
+    forced = {}
+    for r, c, code in force:
+        forced.setdefault(int(c), []).append((int(r), code))
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
@@ -139,13 +147,18 @@ def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percd
             gidx[c] = g
             w = W1[:, i]
             code, q, margin = quantize(w, scales[:, g], zeros[:, g], maxq)
+            for r, fc in forced.get(int(perm[c]), ()):
+                if margin[r] >= 1e-3 or abs(fc - code[r]) != 1:
+                    raise SystemExit(f'forced code {fc} at row {r} column {perm[c]} is not at a tie (margin {margin[r]}, code {code[r]})')
+                code[r] = fc
+                q[r] = scales[r, g] * (fc - zeros[r, g])
             codes[:, c], Q[:, c], margins[:, c] = code, q, margin
             err = (w - q) / Hinv[c, c]
             W1[:, i:] -= np.outer(err, Hinv[c, c:i2])
             Err1[:, i] = err
         W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
     inv = np.argsort(perm)
-    return Q[:, inv], codes[:, inv], margins[:, inv], gidx[inv], scales, zeros
+    return Q[:, inv], codes[:, inv], margins[:, inv], gidx[inv], scales, zeros, perm
 
 
 def perplexity(model, weights, windows):
@@ -177,7 +190,10 @@ def main():
     weights = dict(model.w)
     xs = [weights['model.embed_tokens.weight'][np.asarray(ids)] for ids in job['calib']]
     n = len(xs)
-    parts = {k: [] for k in ('codes', 'gidx', 'scales', 'zeros', 'deq', 'margin')}
+    parts = {k: [] for k in ('codes', 'gidx', 'scales', 'zeros', 'deq', 'margin', 'order')}
+    force = {}
+    for m, r, c, code in job.get('force', []):
+        force.setdefault(m, []).append((r, c, code))
     groups = []
     for i in range(model.L):
         hs = {}
@@ -190,11 +206,11 @@ def main():
         for name in LINEARS:
             key = f'model.layers.{i}.{name}.weight'
             H = 2.0 * hs[GROUP[name]] / n
-            Q, codes, margins, gidx, scales, zeros = fasterquant(
+            Q, codes, margins, gidx, scales, zeros, perm = fasterquant(
                 weights[key], H, bits, job.get('groupsize', 128), job.get('actorder', False), job.get('static_groups', False),
-                job.get('blocksize', 128), job.get('percdamp', 0.01))
+                job.get('blocksize', 128), job.get('percdamp', 0.01), force.get(i * len(LINEARS) + LINEARS.index(name), ()))
             weights[key] = Q
-            for k, v in (('codes', codes.astype(np.uint8)), ('gidx', gidx.astype('<i4')), ('scales', scales), ('zeros', zeros), ('deq', Q), ('margin', margins)):
+            for k, v in (('codes', codes.astype(np.uint8)), ('gidx', gidx.astype('<i4')), ('scales', scales), ('zeros', zeros), ('deq', Q), ('margin', margins), ('order', perm.astype('<i4'))):
                 parts[k].append(v.ravel())
             groups.append(scales.shape[1])
         xs = [model.layer(i, x, weights) for x in xs]
