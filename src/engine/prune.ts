@@ -3,7 +3,8 @@ import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
-import { METHODS, parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
+import { validateGptqOptions } from '../prune/gptq';
+import { methodSpec, parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
 import type { SparsityProfile } from '../prune/owl';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
@@ -51,6 +52,8 @@ export interface PruneRequest {
   owlLambda?: number;
   /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
   langBeta?: number;
+  /** Quantizing methods (GPTQ): bits 2/3/4/8, columns per group (default 128, -1 per channel), act-order, static groups. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
 }
 
 export interface PruneOutcome {
@@ -95,8 +98,17 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
-  const calibrated = METHODS[parsePruneMethod(req.method)].calibrated;
-  resolveLayerProfile({ ...req, ...resolvePattern(req) });
+  const spec = methodSpec(parsePruneMethod(req.method));
+  const calibrated = spec.calibrated;
+  if (spec.quantizes) {
+    resolveLayerProfile(req);
+    if (!req.quantize) throw new PolyPruneError('BAD_ARGUMENT', `${req.method} quantizes: give the bits (e.g. 4).`);
+    validateGptqOptions(req.quantize);
+    const prior = (base.pruning?.record ?? base.record)?.quantization;
+    if (prior) throw new PolyPruneError('BAD_ARGUMENT', `${base.summary.name} is already quantized (${prior.method} ${prior.bits}-bit); quantize the original checkpoint instead.`);
+  } else {
+    resolveLayerProfile({ ...req, ...resolvePattern(req) });
+  }
   const c0 = req.calibration;
   if (calibrated && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
@@ -135,6 +147,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       owlM: req.owlM,
       owlLambda: req.owlLambda,
       langBeta: req.langBeta,
+      quantize: req.quantize,
       signal: opts.signal,
       onProgress: opts.onProgress,
       reconstructionError: req.reconstructionError,
@@ -150,14 +163,15 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   const model = await LlamaModel.load(gpu, base.cfg, checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const record = await pruningRecord({
     report,
-    options: { method: req.method, sparsity: req.sparsity, nm: req.nm },
+    options: { method: req.method, sparsity: req.sparsity, nm: req.nm, quantize: req.quantize },
     calibration: calib,
     modelSource: base.summary.source,
     modelSha256: base.summary.sha256,
     modelType: base.cfg.modelType,
     toolVersion: VERSION,
   });
-  const structure = (req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`) + (report.layerProfile.profile === 'owl' ? '-owl' : '');
+  const q = req.quantize;
+  const structure = q ? `${q.bits}bit-g${q.groupSize === -1 ? 'channel' : (q.groupSize ?? 128)}${q.actOrder ? '-actorder' : ''}` : (req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`) + (report.layerProfile.profile === 'owl' ? '-owl' : '');
   const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
   return {
     loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },
