@@ -51,7 +51,7 @@ export function registerPrune(program: Command): void {
     .command('prune')
     .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.join(', ')}`)
+    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
     .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")

@@ -65,5 +65,7 @@ describe('polyprune quantize', () => {
     expect(p.stderr).toMatch(/gptq quantizes and prunes nothing: run polyprune quantize --method gptq/);
     const q = cli(['quantize', '-m', FIXTURE, '--method', 'wanda', '--bits', '4', '--calib', FRENCH, '-o', path.join(tmp, 'q')]);
     expect(q.stderr).toMatch(/wanda prunes; quantize with gptq/);
+    const g = cli(['grid', '-m', FIXTURE, '--method', 'gptq', '--sparsity', '0.5', '--calib', FRENCH]);
+    expect(g.stderr).toMatch(/gptq rows in the grid are not implemented yet; quantize one model with polyprune quantize --method gptq/);
   });
 });
