@@ -19,7 +19,7 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
@@ -107,7 +107,7 @@ export function registerGrid(program: Command): void {
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]', or Hub corpora (hub:mc4:de:validation)")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn); an lm-eval name alone loads its data from the Hub')
-    .option('--method <name>', PRUNE_METHODS.join(', '))
+    .option('--method <name>', PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', '))
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
@@ -134,6 +134,7 @@ export function registerGrid(program: Command): void {
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
       if (o.out !== undefined) await checkOutFile(o.out, '--out', o.resume);
       const method = methodArg(o.method);
+      if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} rows in the grid are not implemented yet; quantize one model with polyprune quantize --method ${method} (docs/quantize.md).`);
       const pattern = patternArgs(o);
       const profile = profileArgs(o, method, pattern);
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');

@@ -15,6 +15,7 @@ import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
+import { registerQuantize } from './quantize';
 import { registerGrid } from './grid';
 import { registerMix } from './mix';
 import { registerShare } from './share';
@@ -190,6 +191,7 @@ export function buildProgram(): Command {
 
   registerPpl(program);
   registerPrune(program);
+  registerQuantize(program);
   registerEval(program);
   registerGrid(program);
   registerMix(program);

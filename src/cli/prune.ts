@@ -2,11 +2,11 @@ import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions }
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
-import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
-import type { CalibrationText, PruneRequest } from '../engine';
+import type { CalibrationText, PruneMethod, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
@@ -17,7 +17,7 @@ import { removeOnHardExit, throwIfCancelled } from './cancel';
 import { totalmem } from 'node:os';
 import { describePlan } from '../engine';
 
-interface PruneCliOptions {
+export interface PruneCliOptions {
   model: string;
   method: string;
   sparsity?: number;
@@ -51,7 +51,7 @@ export function registerPrune(program: Command): void {
     .command('prune')
     .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.join(', ')}`)
+    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
     .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
@@ -69,36 +69,12 @@ export function registerPrune(program: Command): void {
   addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
+      if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes and prunes nothing: run polyprune quantize --method ${method} --bits 4 (for example).`);
       patternArgs(o);
       const profile = profileArgs(o, method, o);
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
-      let calibration: PruneRequest['calibration'];
-      if (METHODS[method].calibrated) {
-        if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
-        if (o.calibTokens) {
-          calibration = { windows: await readTokenWindows(o.calibTokens) };
-        } else {
-          const files = o.calib!;
-          const weights = o.calibWeights ? o.calibWeights.split(',').map(Number) : undefined;
-          if (weights && (weights.length !== files.length || weights.some((w) => !(w > 0 && Number.isFinite(w))))) {
-            throw new PolyPruneError('BAD_ARGUMENT', `--calib-weights '${o.calibWeights}': give ${files.length} positive finite numbers, one per --calib file (e.g. ${files.map(() => 1).join(',')}).`);
-          }
-          const texts: CalibrationText[] = [];
-          for (const [i, f] of files.entries()) {
-            if (isHubSource(f)) {
-              const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
-              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });
-              continue;
-            }
-            const bytes = await readTextHead(f, o.nsamples * o.seqlen + 1, 'Calibration file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));
-            texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
-          }
-          calibration = { texts, nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed };
-        }
-      } else if (o.calib || o.calibTokens) {
-        throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-tokens.');
-      }
+      const calibration = await calibrationArgs(o, method);
 
       const engine = createEngine();
       const ctrl = { opId: 'prune' };
@@ -155,4 +131,35 @@ export function registerPrune(program: Command): void {
         await engine.dispose();
       }
     });
+}
+
+/** The calibration of a prune or quantize run from the command line (--calib / --calib-tokens, Hub sources), or undefined without calibration. */
+export async function calibrationArgs(o: PruneCliOptions & HubCliOptions, method: PruneMethod): Promise<PruneRequest['calibration']> {
+  let calibration: PruneRequest['calibration'];
+  if (METHODS[method].calibrated) {
+    if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
+    if (o.calibTokens) {
+      calibration = { windows: await readTokenWindows(o.calibTokens) };
+    } else {
+      const files = o.calib!;
+      const weights = o.calibWeights ? o.calibWeights.split(',').map(Number) : undefined;
+      if (weights && (weights.length !== files.length || weights.some((w) => !(w > 0 && Number.isFinite(w))))) {
+        throw new PolyPruneError('BAD_ARGUMENT', `--calib-weights '${o.calibWeights}': give ${files.length} positive finite numbers, one per --calib file (e.g. ${files.map(() => 1).join(',')}).`);
+      }
+      const texts: CalibrationText[] = [];
+      for (const [i, f] of files.entries()) {
+        if (isHubSource(f)) {
+          const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
+          texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });
+          continue;
+        }
+        const bytes = await readTextHead(f, o.nsamples * o.seqlen + 1, 'Calibration file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));
+        texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
+      }
+      calibration = { texts, nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed };
+    }
+  } else if (o.calib || o.calibTokens) {
+    throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-tokens.');
+  }
+  return calibration;
 }

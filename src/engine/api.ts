@@ -194,6 +194,8 @@ export interface PruneRequest {
   owlLambda?: number;
   /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
   langBeta?: number;
+  /** Quantizing methods (GPTQ): bits 2/3/4/8, columns per group (default 128, -1 per channel), act-order, static groups. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
 }
 
 

@@ -54,7 +54,12 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
-  const calibrated = METHODS[parsePruneSettings(req).method].calibrated;
+  const settings = parsePruneSettings(req);
+  const calibrated = METHODS[settings.method].calibrated;
+  if (settings.quantize) {
+    const prior = (base.pruning?.record ?? base.record)?.quantization;
+    if (prior) throw new PolyPruneError('BAD_ARGUMENT', `${base.summary.name} is already quantized (${prior.method} ${prior.bits}-bit); quantize the original checkpoint instead.`);
+  }
   const c0 = req.calibration;
   if (calibrated && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);
@@ -93,6 +98,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       owlM: req.owlM,
       owlLambda: req.owlLambda,
       langBeta: req.langBeta,
+      quantize: req.quantize,
       signal: opts.signal,
       onProgress: opts.onProgress,
       reconstructionError: req.reconstructionError,
@@ -108,14 +114,15 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   const model = await LlamaModel.load(gpu, base.cfg, checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const record = await pruningRecord({
     report,
-    options: { method: req.method, sparsity: req.sparsity, nm: req.nm },
+    options: { method: req.method, sparsity: req.sparsity, nm: req.nm, quantize: req.quantize },
     calibration: calib,
     modelSource: base.summary.source,
     modelSha256: base.summary.sha256,
     modelType: base.cfg.modelType,
     toolVersion: VERSION,
   });
-  const structure = (req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`) + (report.layerProfile.profile === 'owl' ? '-owl' : '');
+  const q = req.quantize;
+  const structure = q ? `${q.bits}bit-g${q.groupSize === -1 ? 'channel' : (q.groupSize ?? 128)}${q.actOrder ? '-actorder' : ''}` : (req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`) + (report.layerProfile.profile === 'owl' ? '-owl' : '');
   const langs = req.calibration && 'texts' in req.calibration ? `-${req.calibration.texts.map((t) => t.language ?? t.name).join('+')}` : '';
   return {
     loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },

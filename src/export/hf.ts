@@ -98,7 +98,7 @@ import type { PruningRecord } from './pruningRecord';
 
 export interface PruningRecordInput {
   report: PruneReport;
-  options: { method: PruneMethod; sparsity?: number; nm?: NM; blocksize?: number; percdamp?: number };
+  options: { method: PruneMethod; sparsity?: number; nm?: NM; blocksize?: number; percdamp?: number; quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean } };
   /** The windows used (null for magnitude); `files` and `seed` from buildCalibration when text was used. */
   calibration?: { ids: Int32Array; n: number; seqlen: number; seed?: number; files?: readonly CalibrationFileProvenance[] } | null;
   /** Where the model came from, portable (ModelSummary.source: Hub id, URL or `local folder '<name>'`). */
@@ -119,8 +119,8 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
     tool: { name: 'polyprune', version: input.toolVersion },
     model: { source: input.modelSource, ...(input.modelSha256 ? { sha256: input.modelSha256 } : {}), ...(input.modelType ? { model_type: input.modelType } : {}) },
     method: o.method,
-    structure: o.nm ? `${o.nm.n}:${o.nm.m}` : 'unstructured',
-    sparsity_ratio: o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
+    structure: o.quantize ? report.structure : o.nm ? `${o.nm.n}:${o.nm.m}` : 'unstructured',
+    sparsity_ratio: o.quantize ? 0 : o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
     nm: o.nm ? { n: o.nm.n, m: o.nm.m } : null,
     ...(solver ? { sparsegpt: { blocksize: o.blocksize ?? solver.blocksize, percdamp: o.percdamp ?? solver.percdamp } } : {}),
     overall_sparsity: report.overall,
@@ -138,6 +138,10 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
   const lp = report.layerProfile;
   if (lp && lp.profile === 'owl') {
     rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: layerAchieved(report.perMatrix) };
+  }
+  if (o.quantize) {
+    const q = o.quantize;
+    rec.quantization = { method: o.method, bits: q.bits, group_size: q.groupSize ?? 128, act_order: !!q.actOrder, static_groups: !!q.staticGroups, sym: false, weights: 'dequantized' };
   }
   if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
   rec.llm_compressor = llmCompressorExport(rec).status;

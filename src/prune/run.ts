@@ -32,6 +32,7 @@ import { PRUNE_STEPS } from './methods/steps';
 import { OutlierCounter, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { panelRows, panelStart, readPanels } from './panels';
+import type { GptqResult } from './gptq';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
 export interface CalibrationBatch {
@@ -79,6 +80,10 @@ export interface PruneModelOptions {
   langBeta?: number;
   /** SparseGPT only: the in-run Hessian (K, K) of each input group (its lead linear: q_proj, o_proj, gate_proj, down_proj), before pruning. */
   onHessian?: (layer: number, group: LinearName, values: Float32Array) => void | Promise<void>;
+  /** Quantizing methods (GPTQ, src/prune/gptq.ts): bits (2, 3, 4, 8), columns per group (default 128; -1 per channel), act-order, static groups. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
+  /** Quantizing methods: each matrix's integer codes and parameters, right after it was quantized. */
+  onQuantized?: (layer: number, name: LinearName, q: GptqResult) => void | Promise<void>;
   /** Wanda only: the in-run statistic scaler_row (K) of each linear (wanda `WrappedGPT.scaler_row`). */
   onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -142,7 +147,7 @@ const LAST_USERS: ReadonlySet<LinearName> = new Set(['self_attn.v_proj', 'self_a
  */
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): PruneSettings {
   const settings = parsePruneSettings(opts);
-  for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
+  if (!settings.quantize) for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
   if (!METHODS[settings.method].calibrated) return settings;
   if (!calib) throw new PolyPruneError('BAD_ARGUMENT', `${settings.method} needs calibration windows; give calibration text or token windows.`);
   const { ids, n, seqlen } = calib;
@@ -186,7 +191,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   gpu.resetPeak();
   const report: PruneReport = {
     method: settings.method,
-    structure: settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured',
+    structure: settings.quantize ? `${settings.quantize.bits}-bit, ${settings.quantize.groupSize === -1 ? 'per channel' : `group ${settings.quantize.groupSize}`}${settings.quantize.actOrder ? ', act-order' : ''}${settings.quantize.staticGroups ? ', static groups' : ''}` : settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured',
     perMatrix: [],
     overall: 0,
     timings: { forwardMs: 0, scoringMs: 0, perLayerMs: [], totalMs: 0 },
@@ -330,8 +335,9 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           keepStatistic: !!gram || !LAST_USERS.has(name),
           sparsity: ratio,
           nm: settings.nm,
-          settings: { blocksize: settings.blocksize, percdamp: settings.percdamp, langBeta: prof.langBeta },
+          settings: { blocksize: settings.blocksize, percdamp: settings.percdamp, langBeta: prof.langBeta, quantize: settings.quantize },
           onStatistic: opts.onStatistic,
+          onQuantized: opts.onQuantized,
         });
         work.store();
         for (const ch of W.chunks) {

@@ -15,12 +15,13 @@ import { sparsegpt } from './sparsegpt';
 import { wanda } from './wanda';
 import { wandaLang } from './wandaLang';
 import { ria } from './ria';
+import { gptq } from './gptq';
 import type { MethodSpec } from './types';
 
-export type { MatrixPruneContext, MethodSpec, MixSupport, LlmCompressorSupport, PatternKind, StatisticKind } from './types';
+export type { QuantizeSettings, MatrixPruneContext, MethodSpec, MixSupport, LlmCompressorSupport, PatternKind, StatisticKind } from './types';
 
 /** The methods' names, in the order menus list them. */
-export const PRUNE_METHODS = ['wanda', 'wanda-lang', 'sparsegpt', 'ria', 'magnitude'] as const;
+export const PRUNE_METHODS = ['wanda', 'wanda-lang', 'sparsegpt', 'ria', 'magnitude', 'gptq'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
 
 /** Every method's spec, by name: a new name in PRUNE_METHODS does not compile without its entry. */
@@ -30,6 +31,7 @@ export const METHODS = {
   sparsegpt,
   ria,
   magnitude,
+  gptq,
 } as const satisfies { readonly [K in PruneMethod]: MethodSpec<K> };
 
 /** The methods the calibration mixer and the grid's instant rows take (`mixer.supported`), as a type. */
@@ -57,7 +59,8 @@ export interface PruneMethodInfo {
   readonly description: string;
 }
 
-export const PRUNE_METHOD_INFO: readonly PruneMethodInfo[] = PRUNE_METHODS.map((id) => ({ id, label: METHODS[id].label, calibrated: METHODS[id].calibrated, description: METHODS[id].description }));
+/** The pruning menus: quantizing methods (GPTQ) are run by `polyprune quantize`, not listed here. */
+export const PRUNE_METHOD_INFO: readonly PruneMethodInfo[] = PRUNE_METHODS.filter((id) => !methodSpec(id).quantizes).map((id) => ({ id, label: METHODS[id].label, calibrated: METHODS[id].calibrated, description: METHODS[id].description }));
 
 const isMethod = (name: unknown): name is PruneMethod => typeof name === 'string' && (PRUNE_METHODS as readonly string[]).includes(name);
 
@@ -112,10 +115,11 @@ export interface LayerProfileSpec {
  */
 export function resolveLayerProfile(o: { method: PruneMethod; sparsity?: number; nm?: NM; profile?: string; owlM?: number; owlLambda?: number; langBeta?: number }): LayerProfileSpec {
   const spec = methodSpec(o.method);
+  if (spec.quantizes && (o.sparsity !== undefined || o.nm)) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} quantizes and prunes nothing: give no sparsity or N:M (polyprune quantize --method ${o.method} --bits 4).`);
   const profile = parseSparsityProfile(o.profile ?? 'uniform');
   const out: LayerProfileSpec = { profile };
   if (o.nm && !spec.patterns.includes('nm')) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} does not prune N:M patterns; give an unstructured sparsity (e.g. 0.5).`);
-  if (!o.nm && !spec.patterns.includes('unstructured')) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} only prunes N:M patterns; give one (e.g. 2:4).`);
+  if (!o.nm && !spec.quantizes && !spec.patterns.includes('unstructured')) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} only prunes N:M patterns; give one (e.g. 2:4).`);
   if (profile === 'owl') {
     if (!spec.profiles.includes('owl')) {
       const owlMethods = methodsWhere((x) => x.profiles.includes('owl'));

@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import { PolyPruneError } from '../../common/errors';
 import { resolvePattern, type NM } from '../method';
-import { parsePruneMethod, resolveLayerProfile, type LayerProfileSpec, type PruneMethod } from './index';
+import { methodsWhere, methodSpec, parsePruneMethod, resolveLayerProfile, type LayerProfileSpec, type PruneMethod } from './index';
+import { validateGptqOptions } from './gptq';
 
 /** The settings as asked (untrusted: a request, CLI options, the page's fields). */
 export interface PruneSettingsInput {
@@ -21,6 +22,8 @@ export interface PruneSettingsInput {
   langBeta?: number;
   blocksize?: number;
   percdamp?: number;
+  /** Quantizing methods (GPTQ): bits, columns per group (-1 per channel), act-order, static groups. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
 }
 
 /** The settings resolved: a known method, the pattern with its sparsity (implied by N:M), the layer profile with its defaults. */
@@ -34,12 +37,22 @@ export interface PruneSettings {
   /** SparseGPT's block size and dampening when given (the registry's `solver` holds the defaults). */
   readonly blocksize?: number;
   readonly percdamp?: number;
+  /** Quantizing methods only: the resolved quantizer settings (group size -1 = per channel). */
+  readonly quantize?: { readonly bits: number; readonly groupSize: number; readonly actOrder: boolean; readonly staticGroups: boolean };
 }
 
 function resolve(s: PruneSettingsInput): PruneSettings {
   const method = parsePruneMethod(s.method);
-  const pattern = resolvePattern(s);
-  const layers = resolveLayerProfile({ method, ...pattern, profile: s.profile, owlM: s.owlM, owlLambda: s.owlLambda, langBeta: s.langBeta });
+  const quantizes = !!methodSpec(method).quantizes;
+  if (quantizes) {
+    if (!s.quantize) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes: give the bits (e.g. 4).`);
+    validateGptqOptions(s.quantize);
+  } else if (s.quantize) {
+    throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes and takes no bits or group size; quantize with ${methodsWhere((x) => !!x.quantizes).join(', ')}.`);
+  }
+  // a quantizer prunes nothing (resolveLayerProfile refuses a sparsity or N:M given with it)
+  const pattern = quantizes ? { sparsity: 0 } : resolvePattern(s);
+  const layers = resolveLayerProfile({ method, ...(quantizes ? { sparsity: s.sparsity, nm: s.nm } : pattern), profile: s.profile, owlM: s.owlM, owlLambda: s.owlLambda, langBeta: s.langBeta });
   if (s.blocksize !== undefined && (!Number.isInteger(s.blocksize) || s.blocksize < 1)) {
     throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size must be a positive integer, got ${s.blocksize}.`);
   }
@@ -55,6 +68,7 @@ function resolve(s: PruneSettingsInput): PruneSettings {
     layers: Object.freeze({ ...layers }),
     ...(s.blocksize !== undefined ? { blocksize: s.blocksize } : {}),
     ...(s.percdamp !== undefined ? { percdamp: s.percdamp } : {}),
+    ...(s.quantize ? { quantize: Object.freeze({ bits: s.quantize.bits, groupSize: s.quantize.groupSize ?? 128, actOrder: !!s.quantize.actOrder, staticGroups: !!s.quantize.staticGroups }) } : {}),
   });
 }
 
@@ -70,6 +84,7 @@ export const pruneSettingsSchema = z
     langBeta: z.any().optional(),
     blocksize: z.any().optional(),
     percdamp: z.any().optional(),
+    quantize: z.any().optional(),
   })
   .transform((s, ctx): PruneSettings => {
     try {

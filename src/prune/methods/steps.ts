@@ -11,6 +11,7 @@ import { copyPanels, destroyPanels } from '../panels';
 import { sparsegptPrune } from '../sparsegpt';
 import { wandaPrune } from '../wanda';
 import { riaPrune } from '../ria';
+import { gptqQuantize } from '../gptq';
 import type { PruneMethod } from './index';
 import type { MatrixPruneContext, PruneStep } from './types';
 
@@ -53,4 +54,11 @@ export const PRUNE_STEPS: { readonly [K in PruneMethod]: PruneStep } = {
   },
 
   magnitude: (ctx) => magnitudePrune(ctx.gpu, ctx.weight, null, { sparsity: ctx.sparsity, nm: ctx.nm }),
+
+  // GPTQ reads the Hessian without changing it (the damped factor is a new matrix): no copy.
+  gptq: async (ctx) => {
+    const q = ctx.settings.quantize!;
+    const res = await gptqQuantize(ctx.gpu, ctx.weight, ctx.hessian!, { ...q, blocksize: ctx.settings.blocksize ?? 128, percdamp: ctx.settings.percdamp ?? 0.01 });
+    if (ctx.onQuantized) await ctx.onQuantized(ctx.layer, ctx.name, res);
+  },
 };

@@ -8,6 +8,15 @@ import type { LinearName } from '../../model/names';
 import type { PanelMatrix } from '../panels';
 import type { NM } from '../method';
 import type { SparsityProfile } from '../owl';
+import type { GptqResult } from '../gptq';
+
+/** A quantizing method's settings (GPTQ): bits, columns per group (-1: per channel), act-order, static groups. */
+export interface QuantizeSettings {
+  readonly bits: number;
+  readonly groupSize: number;
+  readonly actOrder: boolean;
+  readonly staticGroups: boolean;
+}
 
 /**
  * The statistic a method collects per layer and input group in the sequential run (src/prune/run.ts):
@@ -45,7 +54,9 @@ export interface MatrixPruneContext {
   readonly sparsity: number | undefined;
   readonly nm?: NM;
   /** The resolved settings of the run that concern the step. */
-  readonly settings: { readonly blocksize?: number; readonly percdamp?: number; readonly langBeta?: number };
+  readonly settings: { readonly blocksize?: number; readonly percdamp?: number; readonly langBeta?: number; readonly quantize?: QuantizeSettings };
+  /** Quantizing methods: hand out each matrix's codes and parameters. */
+  readonly onQuantized?: (layer: number, name: LinearName, q: GptqResult) => void | Promise<void>;
   /** Wanda: hand out the statistic each matrix was pruned with. */
   readonly onStatistic?: (layer: number, name: LinearName, values: Float32Array) => void | Promise<void>;
 }
@@ -69,6 +80,8 @@ export interface MethodSpec<Id extends string = string> {
   /** The patterns accepted. */
   readonly patterns: readonly PatternKind[];
   readonly llmCompressor: LlmCompressorSupport;
+  /** Quantizes instead of pruning (GPTQ): takes bits and a group size, no sparsity (`polyprune quantize`). */
+  readonly quantizes?: boolean;
 }
 
 /** A method's prune step (./steps.ts): prune one matrix in place from its input group's statistic. */

@@ -1,0 +1,96 @@
+// gptq_block: GPTQ's column loop over one block of columns [i1, i1 + count) for one row chunk of W
+// (IST-DASLab gptq `GPTQ.fasterquant`, inner `for i in range(count)` loop). With W1 = W[:, block] and
+// Hinv1 = U[block, block] (U: upper Cholesky factor of H^-1), for i = 0..count-1 and c = i1 + i:
+//   (scale, zero) = qp[row, gidx[c]]
+//   code = clamp(round(W1[r, i] / scale) + zero, 0, maxq)   (round half to even)
+//   q = scale * (code - zero);   err[r] = (W1[r, i] - q) / Hinv1[i, i]
+//   W1[r, t] -= err[r] * Hinv1[i, t]   for t in (i, count)
+//   W[r, c] = q;  codes[rowStart + r, c] = code;  errOut[rowStart + r, i] = err[r]
+//   (Err1, for W[:, i2:] -= Err1 @ U[block, i2:])
+// Rows are independent: each workgroup keeps its R rows of W1 in workgroup memory for the whole loop.
+// Per column: invocations r < R quantize and compute err (barrier), then all invocations update the
+// remaining columns (barrier).
+//
+// Bindings
+//   0 uniform  Params
+//   1 read     u       f32 [d, d]            upper Cholesky factor of H^-1, or its row panel that starts
+//                                            at row uRow0 and holds the block's rows
+//   2 read     gidx    u32 [d]               the group of every column
+//   3 read     qp      vec2<f32> [allRows, groups]  (scale, zero) per row and group
+//   4 rw       w       f32 [rows, d]         one row chunk of W, updated in place
+//   5 rw       codes   u32 [allRows, d]
+//   6 rw       errOut  f32 [allRows, count]
+// Override constants: R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
+// Dispatch: (ceil(rows / R), 1, 1) folded as (x, y) with x <= 65535: slab = y * 65535 + x.
+
+struct Params {
+  rows: u32,
+  d: u32,
+  i1: u32,
+  count: u32,
+  rowStart: u32,
+  groups: u32,
+  uRow0: u32,
+  maxq: f32,
+}
+
+override R: u32 = 16u;
+override BS: u32 = 128u;
+override WG: u32 = 128u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read> gidx: array<u32>;
+@group(0) @binding(3) var<storage, read> qp: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> w: array<f32>;
+@group(0) @binding(5) var<storage, read_write> codes: array<u32>;
+@group(0) @binding(6) var<storage, read_write> errOut: array<f32>;
+
+var<workgroup> ws: array<f32, R * BS>; // [R][BS] the rows' W1
+var<workgroup> es: array<f32, R>;      // err of the current column
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+  let t0 = lid.x;
+  let r0 = (wg.y * 65535u + wg.x) * R;
+  let d = p.d;
+  let i1 = p.i1;
+  let count = p.count;
+
+  for (var e = t0; e < R * count; e += WG) {
+    let r = e / count;
+    let c = e % count;
+    var v = 0.0;
+    if (r0 + r < p.rows) { v = w[(r0 + r) * d + i1 + c]; }
+    ws[r * BS + c] = v;
+  }
+  workgroupBarrier();
+
+  for (var i = 0u; i < count; i++) {
+    if (t0 < R) {
+      let r = t0;
+      let row = r0 + r;
+      let wi = ws[r * BS + i];
+      var err = 0.0;
+      if (row < p.rows) {
+        let sz = qp[(p.rowStart + row) * p.groups + gidx[i1 + i]];
+        let code = clamp(round(wi / sz.x) + sz.y, 0.0, p.maxq);
+        let q = sz.x * (code - sz.y);
+        err = (wi - q) / u[(i1 + i - p.uRow0) * d + i1 + i];
+        w[row * d + i1 + i] = q;
+        codes[(p.rowStart + row) * d + i1 + i] = u32(code);
+        errOut[(p.rowStart + row) * count + i] = err;
+      }
+      es[r] = err;
+    }
+    workgroupBarrier();
+    let urow = (i1 + i - p.uRow0) * d + i1;
+    for (var t = i + 1u + t0; t < count; t += WG) {
+      let h = u[urow + t];
+      for (var r = 0u; r < R; r++) {
+        ws[r * BS + t] = ws[r * BS + t] - es[r] * h;
+      }
+    }
+    workgroupBarrier();
+  }
+}
