@@ -286,7 +286,7 @@ const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toF
 /** The markdown table (and the per-parameter ratios) of a results file. */
 export function table(results) {
   const lines = [
-    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU (Wanda) | plan estimate | ratio | GPU B/param | host peak RSS | host/ckpt | refused |',
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
@@ -295,7 +295,11 @@ export function table(results) {
     const est = r.plan?.gpuPeakBytes ?? null;
     const host = Math.max(...Object.values(s).map((x) => x.hostPeakBytes ?? 0));
     const fails = [r.refused, ...Object.entries(s).filter(([, x]) => !x.ok && !x.skipped).map(([k, x]) => `${k}: ${x.error}`)].filter(Boolean);
-    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gpu ? (gpu / r.params).toFixed(2) : '–'} | ${gb(host || null)} | ${host ? (host / r.checkpointBytes).toFixed(2) : '–'} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+    const loadGpu = s.load?.gpuPeakBytes ?? null;
+    const loadHost = s.load?.hostPeakBytes || null;
+    const per = (b) => (b ? ` (${(b / r.params).toFixed(2)})` : '');
+    const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }
   return lines.join('\n');
 }
