@@ -229,7 +229,7 @@ function firstError(r) {
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
 
-async function ladder(names, work, timeoutS, steps = STEPS) {
+async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}) {
   const results = [];
   for (const name of names) {
     const t0 = performance.now();
@@ -248,6 +248,7 @@ async function ladder(names, work, timeoutS, steps = STEPS) {
       const s = { seconds: +r.seconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
       if (r.code !== 0) s.error = firstError(r);
       row.steps[key] = s;
+      onStep(row);
       return { r, s };
     };
     const plan = await step('plan', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--plan', '--json']);
@@ -326,9 +327,11 @@ async function main(argv) {
     const steps = opt('--steps', STEPS.join(',')).split(',');
     for (const k of steps) if (!STEPS.includes(k)) throw new Error(`Unknown step '${k}'. Steps: ${STEPS.join(', ')}`);
     if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
-    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps);
+    // written after every step: a run stopped midway keeps what finished
+    const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));
+    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps, save);
     results.push(r);
-    writeFileSync(outFile, JSON.stringify(results, null, 2)); // after every model: a killed run keeps what finished
+    writeFileSync(outFile, JSON.stringify(results, null, 2));
     if (!argv.includes('--keep')) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });
   }
   console.log(table(results));
