@@ -6,9 +6,9 @@
 import { fmtBytes } from '../common/format';
 import { PolyPruneError } from '../common/errors';
 import { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
+import { shaderSource } from './shaders';
 
 export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
-import { shaderSource } from './shaders';
 
 /** Limits we raise to what the adapter offers (defaults are far too small for model weights). */
 const RAISED_LIMITS = [

@@ -33,7 +33,8 @@ async function run(gpu: Gpu, opts: PruneModelOptions): Promise<{ weights: Map<st
 }
 
 describe('GPU submit budget', () => {
-  for (const opts of [{ method: 'wanda', sparsity: 0.5 }, { method: 'sparsegpt', sparsity: 0.5 }] as PruneModelOptions[]) {
+  // SparseGPT runs every split path (its forwards use matmul; the Hessian update; the trailing GEMM).
+  for (const opts of [{ method: 'sparsegpt', sparsity: 0.5 }] as PruneModelOptions[]) {
     it(`${opts.method} 50 % on stories260K under a 2e5-flop budget: bitwise the default's weights and losses, in many small submits`, async () => {
       const before = tiny.submits();
       const a = await run(big, opts);

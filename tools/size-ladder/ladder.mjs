@@ -3,7 +3,7 @@
 // models, then per model the steps a user runs, each as one `polyprune` CLI command, measured.
 //
 //   node tools/size-ladder/ladder.mjs [--models smollm2-135m,qwen2.5-0.5b,...] [--work DIR] [--out results.json]
-//        [--keep] [--timeout-s N]
+//        [--keep] [--timeout-s N] [--steps plan,load,ppl,wanda,sparsegpt,export]
 //   node tools/size-ladder/ladder.mjs table results.json     # the markdown table of BENCHMARKS.md
 //
 // Models (config.json as published; --models picks, default all but `tiny`):
@@ -170,7 +170,7 @@ function writeTokenizer(dir, V) {
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', add_bos_token: false, tokenizer_class: 'PreTrainedTokenizerFast' }));
 }
 
-function makeModel(name, work) {
+function makeModel(name, work, oneLayer = true) {
   const m = MODELS[name];
   const cfg = { ...m.config, num_hidden_layers: m.layers ?? m.config.num_hidden_layers, bos_token_id: m.config.vocab_size - 2, eos_token_id: m.config.vocab_size - 1 };
   const dir = join(work, name);
@@ -178,8 +178,10 @@ function makeModel(name, work) {
   const pool = bf16Pool(1);
   const bytes = writeCheckpoint(dir, cfg, pool);
   writeTokenizer(dir, cfg.vocab_size);
-  writeCheckpoint(one, { ...cfg, num_hidden_layers: 1 }, pool);
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(one, f), readFileSync(join(dir, f)));
+  if (oneLayer) {
+    writeCheckpoint(one, { ...cfg, num_hidden_layers: 1 }, pool);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(one, f), readFileSync(join(dir, f)));
+  }
   const params = tensorsOf(cfg).reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
   return { dir, one, bytes, params, cfg };
 }
@@ -225,21 +227,28 @@ function firstError(r) {
   return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}`);
 }
 
-async function ladder(names, work, timeoutS) {
+const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
+
+async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}) {
   const results = [];
   for (const name of names) {
     const t0 = performance.now();
-    const made = makeModel(name, work);
+    const made = makeModel(name, work, steps.includes('sparsegpt'));
     const row = { model: name, source: MODELS[name].source ?? 'synthetic', layers: made.cfg.num_hidden_layers, params: made.params, checkpointBytes: made.bytes, writeSeconds: (performance.now() - t0) / 1000, steps: {} };
     results.push(row);
     const statsFile = join(work, 'gpu-stats.json');
     const calib = ['--calib', TEXT, '--nsamples', '4', '--seqlen', '128'];
     const step = async (key, args, model = made.dir) => {
+      if (!steps.includes(key)) {
+        row.steps[key] = { skipped: true };
+        return { r: null, s: row.steps[key] };
+      }
       process.stderr.write(`[ladder] ${name}: ${key}\n`);
       const r = await runCli(args.map((a) => (a === '$M' ? model : a)), { timeoutS, statsFile });
       const s = { seconds: +r.seconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
       if (r.code !== 0) s.error = firstError(r);
       row.steps[key] = s;
+      onStep(row);
       return { r, s };
     };
     const plan = await step('plan', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--plan', '--json']);
@@ -250,7 +259,7 @@ async function ladder(names, work, timeoutS) {
       row.refused = plan.s.error;
       continue;
     }
-    const spPlan = await runCli(['prune', '--model', made.one, '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--plan', '--json'], { timeoutS, statsFile });
+    const spPlan = !steps.includes('sparsegpt') ? { code: 1 } : await runCli(['prune', '--model', made.one, '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--plan', '--json'], { timeoutS, statsFile });
     if (spPlan.code === 0) row.planSparsegpt = { gpuPeakBytes: JSON.parse(spPlan.stdout).gpuPeakBytes };
     await step('load', ['info', '--model', '$M', '--json']);
     const ppl = await step('ppl', ['ppl', '--model', '$M', '--text', EVAL_TEXT, '--seqlen', '128', '--max-windows', '2', '--json']);
@@ -273,12 +282,12 @@ async function ladder(names, work, timeoutS) {
 // ------------------------------------------------------------------ table
 
 const gb = (n) => (n == null ? '–' : n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
-const sec = (s) => (s == null ? '–' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}` : 'failed');
+const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}` : 'failed');
 
 /** The markdown table (and the per-parameter ratios) of a results file. */
 export function table(results) {
   const lines = [
-    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU (Wanda) | plan estimate | ratio | GPU B/param | host peak RSS | host/ckpt | refused |',
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
@@ -286,8 +295,12 @@ export function table(results) {
     const gpu = s.wanda?.gpuPeakBytes ?? null;
     const est = r.plan?.gpuPeakBytes ?? null;
     const host = Math.max(...Object.values(s).map((x) => x.hostPeakBytes ?? 0));
-    const fails = [r.refused, ...Object.entries(s).filter(([, x]) => !x.ok).map(([k, x]) => `${k}: ${x.error}`)].filter(Boolean);
-    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gpu ? (gpu / r.params).toFixed(2) : '–'} | ${gb(host || null)} | ${host ? (host / r.checkpointBytes).toFixed(2) : '–'} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+    const fails = [r.refused, ...Object.entries(s).filter(([, x]) => !x.ok && !x.skipped).map(([k, x]) => `${k}: ${x.error}`)].filter(Boolean);
+    const loadGpu = s.load?.gpuPeakBytes ?? null;
+    const loadHost = s.load?.hostPeakBytes || null;
+    const per = (b) => (b ? ` (${(b / r.params).toFixed(2)})` : '');
+    const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }
   return lines.join('\n');
 }
@@ -311,9 +324,14 @@ async function main(argv) {
   mkdirSync(work, { recursive: true });
   const results = [];
   for (const n of names) {
-    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)));
+    const steps = opt('--steps', STEPS.join(',')).split(',');
+    for (const k of steps) if (!STEPS.includes(k)) throw new Error(`Unknown step '${k}'. Steps: ${STEPS.join(', ')}`);
+    if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
+    // written after every step: a run stopped midway keeps what finished
+    const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));
+    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps, save);
     results.push(r);
-    writeFileSync(outFile, JSON.stringify(results, null, 2)); // after every model: a killed run keeps what finished
+    writeFileSync(outFile, JSON.stringify(results, null, 2));
     if (!argv.includes('--keep')) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });
   }
   console.log(table(results));
