@@ -55,7 +55,8 @@ fn bits16(u: u32) -> u32 {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let w = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let w = fold_xy(wg) * 256u + lid.x;
   let i = 2u * w;
   if (i >= p.n) { return; }
   var word = bits16(src[i]);
