@@ -5,7 +5,8 @@
 //
 // Bindings
 //   0 uniform  Params
-//   1 read     scale  f32 [K]        sqrt(scaler_row) (ignored when hasScale == 0)
+//   1 read     scale  f32 [K]        sqrt(scaler_row) (hasScale == 1; ignored when 0), or
+//                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place; K % M == 0, M <= 32
 // Dispatch: one invocation per (row, group): i = (wg.y * 65535 + wg.x) * 256 + lid.x over
 // rows * K / M groups, i.e. grid1d(rows * K / M, 256).
@@ -34,6 +35,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   for (var j = 0u; j < p.m; j++) {
     var v = abs(w[base + j]);
     if (p.hasScale == 1u) { v = v * scale[c0 + j]; }
+    if (p.hasScale == 2u) { v = scale[base + j]; }
     s[j] = v;
   }
   let prune = p.m - p.n;

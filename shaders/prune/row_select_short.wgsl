@@ -8,7 +8,8 @@
 //
 // Bindings
 //   0 uniform  Params
-//   1 read     scale  f32 [K]        sqrt(scaler_row) (ignored when hasScale == 0)
+//   1 read     scale  f32 [K]        sqrt(scaler_row) (hasScale == 1; ignored when 0), or
+//                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place
 // Dispatch: (1, rows, 1) folded as r = wg.y + wg.z * 65535; one workgroup of 64 per row; K <= 256.
 
@@ -35,6 +36,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   for (var c = i; c < p.K; c += 64u) {
     var s = abs(w[base + c]);
     if (p.hasScale == 1u) { s = s * scale[c]; }
+    if (p.hasScale == 2u) { s = scale[base + c]; }
     keys[c] = bitcast<u32>(s);
   }
   workgroupBarrier();

@@ -13,8 +13,10 @@
  * nsamples * w_f / sum(w) rounded by the largest-remainder method (ties to the earlier file), and its
  * windows are drawn from its own stream with seed `seed + f` (f = position in the list, so a single
  * file uses `seed` itself and reproduces wanda's sampler). Windows are concatenated file by file.
- * A file that gets k windows must have at least k * seqlen + 1 tokens, so windows never have to
- * repeat text just to fill the batch; too little text is an error stating both numbers.
+ * A file that gets k windows needs what the reference sampler needs: seqlen + 1 tokens (one start,
+ * wanda's `randint(0, len - seqlen - 1)`). With fewer than k * seqlen + 1 tokens the windows overlap:
+ * allowed, with a warning saying how much of the text they cover (`warnings`, and a `calibrate`
+ * progress event whose message starts with 'warning: ').
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { decodeTextFile, firstInvalidUtf8 } from '../common/text';
@@ -56,6 +58,8 @@ export interface Calibration {
   readonly seqlen: number;
   readonly seed: number;
   readonly files: CalibrationFileProvenance[];
+  /** Overlapping windows (a text shorter than its windows laid end to end), one line per file. */
+  readonly warnings: string[];
 }
 
 export interface BuildCalibrationOptions {
@@ -117,6 +121,11 @@ export async function buildCalibration(opts: BuildCalibrationOptions): Promise<C
     if (names.has(t.name)) throw new PolyPruneError('BAD_ARGUMENT', `Calibration file '${t.name}' is listed twice.`);
     names.add(t.name);
   }
+  const weightSum = texts.reduce((a, t) => a + (t.weight ?? 1), 0);
+  if (!Number.isFinite(weightSum)) {
+    throw new PolyPruneError('BAD_ARGUMENT', `The calibration weights (${texts.map((t) => t.weight ?? 1).join(', ')}) add up to more than the largest number this program holds; give relative weights such as 0.7 and 0.3.`);
+  }
+  const warnings: string[] = [];
   const counts = allocateSamples(nsamples, texts.map((t) => t.weight ?? 1));
   const ids = new Int32Array(nsamples * seqlen);
   const files: CalibrationFileProvenance[] = [];
@@ -128,10 +137,10 @@ export async function buildCalibration(opts: BuildCalibrationOptions): Promise<C
     const paragraphs = calibrationParagraphs(t.name, t.bytes);
     const stream = tokenizer.encode(paragraphs.join('\n\n'), { addSpecialTokens: false });
     const k = counts[f];
-    const need = k * seqlen + 1;
-    if (k > 0 && stream.length < need) {
+    if (k > 0 && stream.length < seqlen + 1) {
+      if (stream.length === 0) throw invalid(`Calibration file '${t.name}' gives no tokens with this model's tokenizer; check that the tokenizer.json belongs to the model.`);
       throw invalid(
-        `Calibration file '${t.name}' is too short: ${k} window${k === 1 ? '' : 's'} of ${seqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${stream.length.toLocaleString('en-US')}. Add more text, or lower nsamples or seqlen.`,
+        `Calibration file '${t.name}' is too short: a window of ${seqlen} tokens needs at least ${(seqlen + 1).toLocaleString('en-US')} tokens, but it has ${stream.length.toLocaleString('en-US')}. Add more text, or lower seqlen.`,
       );
     }
     let offsets: number[] = [];
@@ -140,6 +149,12 @@ export async function buildCalibration(opts: BuildCalibrationOptions): Promise<C
       ids.set(s.ids, row * seqlen);
       offsets = s.offsets;
       row += k;
+      if (stream.length < k * seqlen + 1) {
+        const covered = coverage(offsets, seqlen, stream.length);
+        const w = `Calibration file '${t.name}' has ${stream.length.toLocaleString('en-US')} tokens, fewer than its ${k} window${k === 1 ? '' : 's'} of ${seqlen} laid end to end (${(k * seqlen + 1).toLocaleString('en-US')}): the windows overlap (as wanda's sampler allows) and cover ${(100 * covered).toFixed(1)} % of the text. Add text for independent windows.`;
+        warnings.push(w);
+        opts.onProgress?.({ kind: 'calibrate', message: `warning: ${w}`, done: f, total: texts.length });
+      }
     }
     files.push({
       name: t.name,
@@ -155,5 +170,19 @@ export async function buildCalibration(opts: BuildCalibrationOptions): Promise<C
     });
   }
   opts.onProgress?.({ kind: 'calibrate', message: 'calibration windows ready', done: texts.length, total: texts.length });
-  return { ids, n: nsamples, seqlen, seed, files };
+  return { ids, n: nsamples, seqlen, seed, files, warnings };
+}
+
+/** Share of the stream's tokens inside at least one window. */
+function coverage(offsets: readonly number[], seqlen: number, length: number): number {
+  const sorted = [...offsets].sort((a, b) => a - b);
+  let covered = 0;
+  let end = 0;
+  for (const o of sorted) {
+    const a = Math.max(o, end);
+    const b = o + seqlen;
+    if (b > a) covered += b - a;
+    end = Math.max(end, b);
+  }
+  return length ? covered / length : 0;
 }

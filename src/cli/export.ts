@@ -5,6 +5,8 @@ import type { LocalEngine } from '../engine/engine';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { createEngine, modelSpec } from './main';
 import { progressPrinter } from './progress';
+import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { resolve } from 'node:path';
 
 /** --format value, checked. */
 export function parseFormat(v: string | undefined): ExportFormat {
@@ -59,19 +61,16 @@ export function registerExport(program: Command): void {
       await checkOutputFree(o.out);
       const engine = createEngine();
       const ctrl = { opId: 'export' };
-      const onSigint = () => {
-        process.stderr.write('\npolyprune: cancelling; nothing will be written\n');
-        void engine.cancel(ctrl.opId);
-      };
-      process.once('SIGINT', onSigint);
+      const unregister = removeOnHardExit(`${resolve(o.out)}.partial-${process.pid}`);
       const progress = o.json ? undefined : progressPrinter();
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        throwIfCancelled();
         const r = await exportToFolder(engine, m.id, o.out, { format, onnxVariants: variants as ExportRequest['onnxVariants'], maxShardBytes: o.maxShardBytes }, { ...ctrl, onProgress: progress });
         if (o.json) console.log(JSON.stringify({ out: r.path, format, files: r.files, bytes: r.bytes, pruning: m.pruning ?? null }, null, 2));
         else console.log(`wrote          ${r.path} (${format}: ${r.files.join(', ')}; ${r.bytes} bytes)`);
       } finally {
-        process.off('SIGINT', onSigint);
+        unregister();
         await engine.dispose();
       }
     });

@@ -5,7 +5,10 @@
  * held-out text (--data/--eval-langs or --eval files) and tasks (--task name:file[:lang]). Ctrl-C
  * stops cleanly: what was measured is printed (and written with --out), marked incomplete.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { checkOutFile, partialOf, writeOutFile } from './outFile';
+import { cliSignal, removeOnHardExit, setCancelMessage } from './cancel';
+import { applyPreset } from './preset';
+import { addHubOptions, hubTaskRows, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -13,15 +16,18 @@ import { PolyPruneError } from '../common/errors';
 import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
-import { parseResultRecord, type ExperimentRecord } from '../experiment/records';
+import type { ExperimentRecord } from '../experiment/records';
+import { readRecordFile } from './share';
 import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 
 interface GridCliOptions {
   model: string;
+  preset?: string;
+  plan?: boolean;
   data?: string;
   calibLangs?: string;
   calib?: string[];
@@ -65,13 +71,9 @@ function fileAndLanguage(arg: string): { file: string; language?: string } {
   return { file: arg };
 }
 
-async function readText(file: string, what: string): Promise<{ bytes: Uint8Array; text: string }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read ${what} '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
-  }
+async function readText(file: string, what: string, headTokens?: number): Promise<{ bytes: Uint8Array; text: string }> {
+  // calibration needs only the start of a large file (the app's rule); other texts are read whole
+  const bytes = headTokens ? await readTextHead(file, headTokens, `The ${what}`, (w) => process.stderr.write(`polyprune: warning: ${w}\n`)) : await readTextArg(file, `The ${what}`);
   const text = decodeUtf8Strict(bytes, file);
   if (!text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `The ${what} '${file}' is empty.`);
   return { bytes, text };
@@ -95,20 +97,22 @@ export function registerGrid(program: Command): void {
   const cmd = program
     .command('grid')
     .description("The study's experiment: prune once per calibration source, measure perplexity, bits per byte and task accuracy in every evaluation language, per seed.")
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .option('-m, --model <dir|url>', 'model folder or URL')
+    .option('--preset <name>', "the study's design (kurz2026: Kurz et al., TACL 2026): fills every option not given (docs/data.md)")
+    .option('--plan', 'with --preset: print what the run will download and do, and exit')
     .option('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
     .option('--calib-langs <l,...>', 'calibration languages from --data (one row each)')
-    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'")
+    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'; Hub corpora as hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de")
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
-    .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]'")
-    .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn)')
-    .requiredOption('--method <name>', PRUNE_METHODS.join(', '))
+    .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]', or Hub corpora (hub:mc4:de:validation)")
+    .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn); an lm-eval name alone loads its data from the Hub')
+    .option('--method <name>', PRUNE_METHODS.join(', '))
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'calibration window length', parseIntArg('--seqlen', 2), 128)
     .option('--seeds <s,...>', 'calibration sampler seeds; several give mean and spread per cell (default 0)')
-    .option('--seed <n>', 'one sampler seed (same as --seeds n)', parseIntArg('--seed', 0))
+    .option('--seed <n>', 'one sampler seed (same as --seeds n)', seedArg('--seed'))
     .option('--eval-seqlen <n>', 'evaluation window length', parseIntArg('--eval-seqlen', 2), 128)
     .option('--eval-max-windows <n>', 'evaluation windows per language', parseIntArg('--eval-max-windows'))
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
@@ -119,13 +123,20 @@ export function registerGrid(program: Command): void {
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
-  addProfileOptions(cmd).action(async (o: GridCliOptions) => {
+  addHubOptions(addProfileOptions(cmd)).action(async (o: GridCliOptions & HubCliOptions, command: Command) => {
+      if (o.preset) {
+        for (const line of applyPreset(o, command, o.preset)) process.stderr.write(`${line}\n`);
+        if (o.plan) return;
+      } else if (o.plan) throw new PolyPruneError('BAD_ARGUMENT', '--plan summarises a --preset run; give --preset kurz2026.');
+      if (!o.model) throw new PolyPruneError('BAD_ARGUMENT', "required option '-m, --model <dir|url>' not specified (or give --preset kurz2026).");
+      if (!o.method) throw new PolyPruneError('BAD_ARGUMENT', `required option '--method <name>' not specified: ${PRUNE_METHODS.join(', ')} (or give --preset kurz2026).`);
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
+      if (o.out !== undefined) await checkOutFile(o.out, '--out', o.resume);
       const method = methodArg(o.method);
       const pattern = patternArgs(o);
       const profile = profileArgs(o, method, pattern);
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
-      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseIntArg('--seeds', 0)(s)) : [o.seed ?? 0];
+      const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseSeed('--seeds', s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
       assertNoDuplicates(seeds.map(String), '--seeds');
       if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');
@@ -136,7 +147,7 @@ export function registerGrid(program: Command): void {
       const bundled = async (kind: 'calib' | 'eval', lang: string) => {
         const f = path.join(o.data!, kind, `${lang}.txt`);
         if (!existsSync(f)) throw new PolyPruneError('FILE_NOT_FOUND', `No ${kind === 'calib' ? 'calibration' : 'evaluation'} text for '${lang}': ${f} is missing.`);
-        return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text')).text;
+        return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text', kind === 'calib' ? o.nsamples * o.seqlen + 1 : undefined)).text;
       };
 
       // rows
@@ -152,7 +163,8 @@ export function registerGrid(program: Command): void {
             const w = /^(.*)\*([0-9.]+)$/.exec(part);
             const weight = w ? Number(w[2]) : undefined;
             if (w && !(weight! > 0 && Number.isFinite(weight))) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${arg}: the weight of '${w[1]}' must be a positive number.`);
-            return { ...fileAndLanguage(w ? w[1] : part), weight };
+            const f = w ? w[1] : part;
+            return { ...(isHubSource(f) ? { file: f } : fileAndLanguage(f)), weight };
           });
         });
         assertNoDuplicates(
@@ -166,9 +178,19 @@ export function registerGrid(program: Command): void {
         for (const [i, parts] of rows.entries()) {
           const texts = [];
           for (const p of parts) {
-            const { bytes } = await readText(p.file, 'calibration file');
+            if (isHubSource(p.file)) {
+              const t = await hubText(p.file, textBytesFor(o.nsamples, o.seqlen), o);
+              if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${p.file}: a dataset has no language of its own; use a corpus by language (hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de).`);
+              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), language: t.language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
+              continue;
+            }
+            const { bytes } = await readText(p.file, 'calibration file', o.nsamples * o.seqlen + 1);
             const language = languageOf(p.file, bytes, p.language, '--calib');
             texts.push({ name: path.basename(p.file), bytes, language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
+          }
+          if (parts.length === 1 && isHubSource(parts[0].file)) {
+            sources.push({ label: parts[0].file.slice(4), texts });
+            continue;
           }
           sources.push({ label: parts.length > 1 ? parts.map((p, k) => `${path.basename(p.file)}${(p.weight ?? 1) !== 1 ? `*${p.weight}` : ''}${k < parts.length - 1 ? '+' : ''}`).join('') : names[i], texts });
         }
@@ -180,6 +202,13 @@ export function registerGrid(program: Command): void {
       for (const l of evalLangs) columns.push({ language: l, text: { name: `${l}.txt`, text: await bundled('eval', l) }, tasks: [] });
       if (o.eval) {
         for (const arg of o.eval) {
+          if (isHubSource(arg)) {
+            const t = await hubText(arg, textBytesFor(o.evalMaxWindows ?? 64, o.evalSeqlen), o);
+            if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--eval ${arg}: a dataset has no language of its own; use a corpus by language (hub:mc4:de:validation).`);
+            if (columns.some((c) => c.language === t.language)) throw new PolyPruneError('BAD_ARGUMENT', `Two evaluation texts are in '${t.language}' (${arg}); give one per language.`);
+            columns.push({ language: t.language, text: { name: t.name, text: t.text }, tasks: [] });
+            continue;
+          }
           const p = fileAndLanguage(arg);
           const { bytes, text } = await readText(p.file, 'evaluation text');
           const language = languageOf(p.file, bytes, p.language, '--eval');
@@ -188,6 +217,16 @@ export function registerGrid(program: Command): void {
         }
       }
       for (const spec of o.task ?? []) {
+        if (!spec.includes(':')) {
+          // an lm-eval task name alone: its data from the Hub (the dataset and split lm-eval scores)
+          const named = resolveTaskName(spec);
+          if (!named.lmEvalLanguage) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec}: give a file (${spec}:file.jsonl:<lang>) or an lm-eval task name with its language (e.g. ${spec}_${columns[0]?.language ?? 'de'}), whose data comes from the Hub.`);
+          const col = columns.find((c) => c.language === named.language);
+          if (!col) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec} is in '${named.language}', but there is no held-out text in '${named.language}' (evaluation languages: ${columns.map((c) => c.language).join(', ') || 'none'}); add it with --eval-langs or --eval.`);
+          const rows = await hubTaskRows(named.task, named.lmEvalLanguage, o);
+          (col.tasks ??= []).push({ label: spec, fileName: `hub:${rows.provenance.dataset}:${rows.provenance.config}:${rows.provenance.split}@${rows.provenance.sha.slice(0, 12)}`, request: { task: named.task, text: rows.text, language: named.language } });
+          continue;
+        }
         const m = /^([^:]+):(.+?)(?::([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?))?$/.exec(spec);
         if (!m) throw new PolyPruneError('BAD_ARGUMENT', `--task ${spec}: expected name:file[:lang], e.g. xcopa_it:val.it.jsonl or xwinograd:xwinograd.en.jsonl:en.`);
         const [, name, file, lang] = m;
@@ -222,36 +261,38 @@ export function registerGrid(program: Command): void {
       const inputs: StudyInputs = { sources, columns };
       let resume: ExperimentRecord | undefined;
       if (o.resume) {
-        const r = parseResultRecord((await readText(o.resume, 'experiment record')).text);
+        const r = await readRecordFile(o.resume);
         if (r.kind !== 'experiment') throw new PolyPruneError('BAD_ARGUMENT', `--resume ${o.resume} is a ${r.kind} record, not an experiment.`);
         resume = r;
       }
 
       const engine = createEngine();
-      const ctrl = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\npolyprune: stopping; the cells measured so far will be printed (Ctrl-C again to quit at once)\n');
-        ctrl.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const signal = cliSignal();
+      setCancelMessage(`stopping; the cells measured so far will be printed${o.out ? ` and written to ${o.out}` : ''} (Ctrl-C again to quit at once, writing nothing)`);
+      const unregister = o.out !== undefined ? removeOnHardExit(partialOf(o.out)) : () => undefined;
       try {
         // progress goes to stderr even with --json: stdout holds only the record
         const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
-        if (ctrl.signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
-        const rec = await runStudy(engine, m.id, spec, inputs, { signal: ctrl.signal, onEvent: progress, resume });
-        if (o.out) await writeFile(o.out, `${JSON.stringify(rec)}\n`);
+        if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
+        const rec = await runStudy(engine, m.id, spec, inputs, { signal, onEvent: progress, resume });
+        // the tables first: a record that cannot be written at the end does not lose the results
         if (o.json) console.log(JSON.stringify(rec, null, 2));
         else printTables(rec);
+        if (o.out) {
+          try {
+            await writeOutFile(o.out, `${JSON.stringify(rec)}\n`);
+          } catch (e) {
+            throw new PolyPruneError('OUTPUT_FAILED', `${(e as Error).message.replace(/ Nothing was kept\.$/, '')}; the results are printed above${o.json ? '' : ' (rerun with --json to keep them as a record)'}.`);
+          }
+        }
         if (!rec.complete) {
           const total = rec.cells.flat().reduce((n, c) => n + c.ppl.length + c.acc.flat().length, 0);
           const measured = rec.cells.flat().reduce((n, c) => n + c.ppl.filter((x) => x !== null).length + c.acc.flat().filter((x) => x !== null).length, 0);
-          throw new PolyPruneError(ctrl.signal.aborted ? 'CANCELLED' : 'INTERNAL', `${rec.note ?? 'Stopped early.'} ${measured} of ${total} values were measured; the record above is marked incomplete${o.out ? ` (written to ${o.out}; continue with --resume ${o.out})` : ''}.`);
+          throw new PolyPruneError(signal.aborted ? 'CANCELLED' : 'INTERNAL', `${rec.note ?? 'Stopped early.'} ${measured} of ${total} values were measured; the record above is marked incomplete${o.out ? ` (written to ${o.out}; continue with --resume ${o.out})` : ''}.`);
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        unregister();
         await engine.dispose();
       }
     });

@@ -3,13 +3,14 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { PolyPruneError } from '../common/errors';
+import { escapeControls } from '../common/text';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
-import { LocalEngine } from '../engine/engine';
+import { LocalEngine, parseSubmitBudget } from '../engine/engine';
 import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
 import { checkedDirFolder } from '../io/node';
 import { isHubId } from '../io/hub';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
 import { registerEval } from './evalTask';
@@ -18,6 +19,9 @@ import { registerGrid } from './grid';
 import { registerMix } from './mix';
 import { registerShare } from './share';
 import { registerExport, describePruning } from './export';
+import { cancelExitCode, cliSignal, installCancel } from './cancel';
+import { DEFAULT_MIN_RATE_BYTES_PER_S } from '../io/limits';
+import { registerCompare } from './compare';
 
 
 export function modelSpec(model: string): ModelSpec {
@@ -33,15 +37,36 @@ export function modelSpec(model: string): ModelSpec {
 }
 
 /** Settings of the global options (set before a command runs). */
-const cliSettings = { stallTimeoutMs: undefined as number | undefined };
+const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined, gpuSubmitBudget: undefined as number | undefined, loseDeviceAfterSubmits: undefined as number | undefined };
 
 /** --stall-timeout in milliseconds (undefined: the default). */
 export function cliStallTimeoutMs(): number | undefined {
   return cliSettings.stallTimeoutMs;
 }
 
+/** --min-rate in bytes per second (undefined: the default). */
+export function cliMinRate(): number | undefined {
+  return cliSettings.minRate;
+}
+
 /** The engine with the CLI's habits: load warnings printed on stderr (stdout stays clean for --json). */
 class CliEngine extends LocalEngine {
+  /** Every operation (model loading and its downloads included) also stops at Ctrl-C / SIGTERM. */
+  protected override op<T>(opts: OpOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return super.op(opts, (signal) => fn(AbortSignal.any([signal, cliSignal()])));
+  }
+
+  /**
+   * With POLYPRUNE_GPU_STATS_FILE set (benchmarks: tools/size-ladder), the engine's peak GPU bytes and
+   * submit counts are written there as JSON when the command ends.
+   */
+  override async dispose(): Promise<void> {
+    const file = process.env.POLYPRUNE_GPU_STATS_FILE;
+    const stats = file ? await this.gpuStats() : null;
+    await super.dispose();
+    if (file && stats) writeFileSync(file, JSON.stringify(stats));
+  }
+
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     const s = await super.loadModel(spec, opts);
     for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
@@ -50,7 +75,21 @@ class CliEngine extends LocalEngine {
 }
 
 export function createEngine(): LocalEngine {
-  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate, gpuSubmitBudget: cliSettings.gpuSubmitBudget, loseDeviceAfterSubmits: cliSettings.loseDeviceAfterSubmits });
+}
+
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--min-rate must be a number of bytes per second >= 0 (got '${v}').`);
+  return n;
+}
+
+function parseBudget(v: string): number {
+  try {
+    return parseSubmitBudget(v, '--gpu-submit-budget');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function parseSeconds(v: string): number {
@@ -67,6 +106,27 @@ export function parseIntArg(name: string, min = 1) {
   };
 }
 
+/** Echo of what was typed, with control characters escaped (for messages). */
+export function typed(v: string): string {
+  return `'${escapeControls(v)}'`;
+}
+
+/**
+ * A seed: a whole number from 0 to 2^53 - 1 (Number.MAX_SAFE_INTEGER; Python's `random.seed`
+ * takes any integer, but larger ones cannot be held exactly here), echoing what was typed.
+ */
+export function parseSeed(flag: string, v: string): number {
+  const t = v.trim();
+  if (!/^\d+$/.test(t)) throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${typed(v)} is not a seed: give a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), e.g. ${flag} 0.`);
+  if (BigInt(t) > BigInt(Number.MAX_SAFE_INTEGER)) throw new PolyPruneError('BAD_ARGUMENT', `${flag} ${typed(v)} is too large: seeds go up to ${Number.MAX_SAFE_INTEGER} (2^53 - 1, the largest integer held exactly).`);
+  return Number(t);
+}
+
+/** A commander parser for a seed option. */
+export function seedArg(flag: string) {
+  return (v: string): number => parseSeed(flag, v);
+}
+
 function fmtCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
@@ -76,7 +136,7 @@ function fmtCount(n: number): string {
 
 export function describeModel(s: ModelSummary): string {
   return [
-    `model          ${s.name} (${s.source})`,
+    `model          ${s.name} (${s.localPath ?? s.source})`,
     `type           ${s.modelType}`,
     `layers         ${s.numLayers}`,
     `hidden size    ${s.hiddenSize}`,
@@ -99,9 +159,16 @@ export function buildProgram(): Command {
     .description('Prune multilingual language models with per-language calibration, on WebGPU (Dawn in Node).')
     .version(VERSION)
     .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
+    .option('--min-rate <bytes/s>', `fail a download slower than this on average over a --stall-timeout span (0 = no minimum)`, parseRate, DEFAULT_MIN_RATE_BYTES_PER_S)
+    .option('--gpu-submit-budget <flops>', 'most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s GPU for 0.5 s; docs/models.md)', parseBudget)
     .hook('preAction', (cmd) => {
-      const t = cmd.opts<{ stallTimeout?: number }>().stallTimeout;
-      cliSettings.stallTimeoutMs = t === undefined ? undefined : t * 1000;
+      const o = cmd.opts<{ stallTimeout?: number; minRate?: number; gpuSubmitBudget?: number }>();
+      cliSettings.stallTimeoutMs = o.stallTimeout === undefined ? undefined : o.stallTimeout * 1000;
+      cliSettings.minRate = o.minRate;
+      cliSettings.gpuSubmitBudget = o.gpuSubmitBudget;
+      // Fault injection for tests (a GPU reset mid-run): lose the device after this many submits.
+      const lose = process.env.POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS;
+      cliSettings.loseDeviceAfterSubmits = lose ? Number(lose) : undefined;
     });
 
   program
@@ -128,6 +195,7 @@ export function buildProgram(): Command {
   registerMix(program);
   registerShare(program);
   registerExport(program);
+  registerCompare(program);
   // An option error prints one line and where to look, not the whole help.
   program.showHelpAfterError('hint: polyprune --help');
   for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);
@@ -137,13 +205,23 @@ export function buildProgram(): Command {
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
+  const uninstall = installCancel();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    const err = e as { code?: string; exitCode?: number; message?: string };
+    const err = e as { code?: string; exitCode?: number; message?: string; name?: string };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
       return err.exitCode ?? 1;
+    }
+    const cancelled = cancelExitCode();
+    if (cancelled !== null && (err.name === 'AbortError' || err.code === 'CANCELLED' || !(e instanceof PolyPruneError))) {
+      console.error(`polyprune: ${err.code === 'CANCELLED' && err.message ? err.message : 'Cancelled; nothing was written.'}`);
+      return cancelled;
+    }
+    if (e instanceof PolyPruneError && e.code === 'CANCELLED') {
+      console.error(`polyprune: ${e.message}`);
+      return 130;
     }
     if (e instanceof PolyPruneError) {
       console.error(`polyprune: ${e.message}`);
@@ -151,5 +229,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     console.error(`polyprune: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
+  } finally {
+    uninstall();
   }
 }

@@ -5,7 +5,8 @@
  * (no forward pass) and measures perplexity on the `--eval` texts; `--confirm` also runs the exact
  * sequential prune of each mix and prints the per-layer mask IoU and its perplexity.
  */
-import { readFile, writeFile, rename, unlink } from 'node:fs/promises';
+import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
+import { writeFile, rename, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -14,10 +15,10 @@ import { LINEAR_MATRICES, METHODS, MIX_METHODS, andList, isMixMethod, type MixMe
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
 import { fsError, pathSource } from '../io/node';
 import { readStatsFile, statsFileChunks } from '../engine/statsFile';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { nmArg, patternArgs, sparsityArg } from './pattern';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
+import { decodeUtf8Strict, readTextArg } from './text';
 
 interface MixCliOptions {
   model: string;
@@ -45,11 +46,7 @@ function fileAndLanguage(arg: string): { file: string; language?: string } {
 }
 
 async function read(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  return readTextArg(file);
 }
 
 /** What a mixer method's statistics are called ('SparseGPT Hessians'). */
@@ -82,10 +79,13 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
   let w: number[];
   if (named) {
     w = labels.map(() => 0);
+    const seen = new Set<number>();
     for (const p of parts) {
       const [k, v] = p.split('=');
       const i = labels.indexOf(k.trim());
       if (i < 0) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: no calibration source '${k.trim()}'. Sources: ${labels.join(', ')}.`);
+      if (seen.has(i)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: source '${k.trim()}' is named twice; give each source one weight.`);
+      seen.add(i);
       w[i] = Number(v);
     }
   } else {
@@ -93,16 +93,17 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
     w = parts.map(Number);
   }
   if (w.some((x) => !(Number.isFinite(x) && x >= 0)) || !w.some((x) => x > 0)) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: weights must be numbers >= 0, not all 0.`);
+  if (!Number.isFinite(w.reduce((a, b) => a + b, 0))) throw new PolyPruneError('BAD_ARGUMENT', `--mix ${arg}: the weights add up to more than the largest number this program holds; give relative weights such as 0.7,0.3.`);
   return w;
 }
 
 export function registerMix(program: Command): void {
-  program
+  const cmd = program
     .command('mix')
     .description('Calibration mixer: collect Wanda statistics (or SparseGPT Hessians) per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
     .option('--method <name>', 'wanda (per-window input norms; the default) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg)
-    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label)")
+    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label); Hub corpora as hub:mc4:de")
     .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
     .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
     .requiredOption('--mix <weights>', "weights per source, e.g. 0.7,0.3 or de=0.7,en=0.3 (normalised to sum 1); repeat for several mixes", (v: string, prev: string[] = []) => [...prev, v])
@@ -110,16 +111,21 @@ export function registerMix(program: Command): void {
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows drawn from EACH source', parseIntArg('--nsamples'), 32)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 256)
-    .option('--seed <n>', 'seed of the window sampler', parseIntArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the window sampler', seedArg('--seed'), 0)
     .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
     .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
-    .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON')
-    .action(async (o: MixCliOptions) => {
+    .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON');
+  addHubOptions(cmd).action(async (o: MixCliOptions & HubCliOptions) => {
       const pattern = patternArgs(o);
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources = [];
       for (const a of o.calib ?? []) {
+        if (isHubSource(a)) {
+          const t = await hubText(a, textBytesFor(o.nsamples, o.seqlen), o);
+          sources.push({ name: a.slice(4), file: t.name, language: t.language, bytes: new TextEncoder().encode(t.text) });
+          continue;
+        }
         const { file, language } = fileAndLanguage(a);
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { createEngine, modelSpec, parseIntArg } from './main';
 import { progressPrinter } from './progress';
-import { decodeUtf8Strict } from './text';
-import { fsError } from '../io/node';
+import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
 import { readTokenWindows } from './windows';
 import { modelRefOf, perplexityResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
@@ -31,12 +30,9 @@ export function registerPpl(program: Command): void {
         windows = await readTokenWindows(o.windows);
         o.seqlen = windows.seqlen;
       } else {
-        let bytes: Uint8Array;
-        try {
-          bytes = await readFile(o.text!);
-        } catch (e) {
-          throw fsError(o.text!, e);
-        }
+        // with --max-windows only the start of the file is read and tokenized (what the windows need)
+        const need = o.maxWindows === undefined ? undefined : o.stride ? o.seqlen + (o.maxWindows - 1) * o.stride : o.maxWindows * o.seqlen;
+        const bytes = need === undefined ? await readTextArg(o.text!) : await readTextHead(o.text!, need, 'Text file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));
         text = decodeUtf8Strict(bytes, o.text!);
         source = bytes;
       }

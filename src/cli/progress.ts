@@ -31,6 +31,11 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       case 'stepStart':
         return;
       default:
+        if (e.kind === 'calibrate' && e.message.startsWith('warning: ')) {
+          // a warning stays on its own line, as every other warning of the CLI
+          stream.write(`${tty ? '\r\x1b[K' : ''}polyprune: ${e.message}\n`);
+          return;
+        }
         line = `${e.kind} ${e.message} (${e.done}/${e.total})`;
     }
     if (line === last) return;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
@@ -10,9 +10,10 @@ import type { CalibrationText, PruneRequest } from '../engine/api';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
-import { fsError } from '../io/node';
-import { createEngine, modelSpec, parseIntArg } from './main';
+import { readTextHead } from './text';
+import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { progressPrinter } from './progress';
+import { removeOnHardExit, throwIfCancelled } from './cancel';
 import { totalmem } from 'node:os';
 import { describePlan } from '../engine/plan';
 
@@ -53,19 +54,19 @@ export function registerPrune(program: Command): void {
     .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.join(', ')}`)
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
-    .option('--calib <files...>', 'calibration text files (UTF-8); several files are mixed')
+    .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
-    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', parseIntArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
     .option('-o, --out <dir>', 'output folder (must not exist; required unless --plan)')
     .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
     .option('--json', 'print the pruning record as JSON')
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
-  addProfileOptions(cmd).action(async (o: PruneCliOptions, cmd: Command) => {
+  addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       patternArgs(o);
@@ -80,17 +81,17 @@ export function registerPrune(program: Command): void {
         } else {
           const files = o.calib!;
           const weights = o.calibWeights ? o.calibWeights.split(',').map(Number) : undefined;
-          if (weights && (weights.length !== files.length || weights.some((w) => !(w > 0)))) {
-            throw new PolyPruneError('BAD_ARGUMENT', `--calib-weights needs ${files.length} positive numbers, one per --calib file.`);
+          if (weights && (weights.length !== files.length || weights.some((w) => !(w > 0 && Number.isFinite(w))))) {
+            throw new PolyPruneError('BAD_ARGUMENT', `--calib-weights '${o.calibWeights}': give ${files.length} positive finite numbers, one per --calib file (e.g. ${files.map(() => 1).join(',')}).`);
           }
           const texts: CalibrationText[] = [];
           for (const [i, f] of files.entries()) {
-            let bytes: Uint8Array;
-            try {
-              bytes = await readFile(f);
-            } catch (e) {
-              throw fsError(f, e);
+            if (isHubSource(f)) {
+              const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
+              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });
+              continue;
             }
+            const bytes = await readTextHead(f, o.nsamples * o.seqlen + 1, 'Calibration file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));
             texts.push({ name: path.basename(f), bytes, weight: weights?.[i] });
           }
           calibration = { texts, nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed };
@@ -101,11 +102,7 @@ export function registerPrune(program: Command): void {
 
       const engine = createEngine();
       const ctrl = { opId: 'prune' };
-      const onSigint = () => {
-        process.stderr.write('\npolyprune: cancelling; nothing will be written\n');
-        void engine.cancel(ctrl.opId);
-      };
-      process.once('SIGINT', onSigint);
+      const unregister = o.out !== undefined ? removeOnHardExit(`${path.resolve(o.out)}.partial-${process.pid}`) : () => undefined;
       const progress = progressPrinter();
       try {
         // What the run needs, from config.json and the checkpoint headers only: refuse before downloading.
@@ -125,6 +122,7 @@ export function registerPrune(program: Command): void {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
+        throwIfCancelled();
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {
           const texts = calibration && 'texts' in calibration ? calibration.texts : [];
@@ -153,7 +151,7 @@ export function registerPrune(program: Command): void {
           }
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        unregister();
         await engine.dispose();
       }
     });

@@ -3,10 +3,11 @@
  * made headless on a GPU server opens in anyone's browser. `polyprune show <link|record.json>`: the
  * record's tables in the terminal.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { meanSpread, parseResultRecord, type ResultRecord } from '../experiment/records';
+import { MAX_RECORD_BYTES, meanSpread, parseResultRecord, type ResultRecord } from '../experiment/records';
+import { readRegularFile } from '../io/node';
+import { escapeControls } from '../common/text';
 import { decodeRecordLink, OMITTED_TEXT, recordShareLink, type OmittedDetail } from '../experiment/share';
 import { studyMarkdown } from '../experiment/study';
 import { decodeUtf8Strict } from './text';
@@ -14,13 +15,8 @@ import { decodeUtf8Strict } from './text';
 /** Where `npm start` serves the app; pass --base for a deployed copy. */
 export const DEFAULT_APP_URL = 'http://127.0.0.1:4173/';
 
-async function readRecordFile(file: string): Promise<ResultRecord> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    throw new PolyPruneError('FILE_NOT_FOUND', `Cannot read '${file}'. Give a result file written by a polyprune command with --json.`);
-  }
+export async function readRecordFile(file: string): Promise<ResultRecord> {
+  const bytes = (await readRegularFile(file, { what: 'Result file', maxBytes: MAX_RECORD_BYTES })).bytes;
   try {
     const text = decodeUtf8Strict(bytes, file);
     let json: unknown = text;
@@ -48,6 +44,14 @@ function checkBase(base: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PolyPruneError('BAD_ARGUMENT', `--base must be an http(s) URL (got '${base}').`);
   u.hash = '';
   return u.href;
+}
+
+/** A copy of `v` with every string's control characters escaped (terminal escapes in names). */
+export function escapeStrings<T>(v: T): T {
+  if (typeof v === 'string') return escapeControls(v) as T;
+  if (Array.isArray(v)) return v.map(escapeStrings) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeStrings(x)])) as T;
+  return v;
 }
 
 const omittedNote = (o: OmittedDetail[]): string => `left out to fit the link: ${o.map((x) => OMITTED_TEXT[x]).join(', ')}`;
@@ -112,6 +116,7 @@ export function registerShare(program: Command): void {
     .option('--json', 'print the record as JSON')
     .action(async (what: string, o: { json?: boolean }) => {
       const shared = /^https?:\/\/|#r=|^r=/.test(what) ? decodeRecordLink(what) : { record: await readRecordFile(what), omitted: [] as OmittedDetail[] };
-      console.log(o.json ? JSON.stringify(shared.record, null, 2) : describeRecord(shared.record, shared.omitted));
+      // names from a link or file reach the terminal with their control characters escaped
+      console.log(o.json ? JSON.stringify(shared.record, null, 2) : describeRecord(escapeStrings(shared.record), shared.omitted));
     });
 }

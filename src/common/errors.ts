@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'TASK_INVALID'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_FAILED'
+  | 'INPUT_TOO_LARGE'
   | 'CANCELLED'
   | 'INTERNAL'
   // Share links, history, resume (src/experiment/share.ts, history.ts)
@@ -32,7 +33,9 @@ export type ErrorCode =
   | 'HISTORY_INVALID'
   | 'STORAGE_FULL'
   | 'STORAGE_UNAVAILABLE'
-  | 'HASH_MISMATCH';
+  | 'HASH_MISMATCH'
+  // Hub datasets (src/io/datasets): a damaged file or one the reader cannot decode
+  | 'DATASET_FORMAT';
 
 export class PolyPruneError extends Error {
   readonly code: ErrorCode;

@@ -84,3 +84,12 @@ export function decodeTextFile(name: string, bytes: Uint8Array, opts: TextCheckO
   checkTextContent(name, text, opts);
   return text;
 }
+
+/**
+ * A name or label safe to print on a terminal: C0/C1 control characters (ESC of OSC/CSI sequences,
+ * BEL, carriage return, ...) and the bidirectional overrides written as \u{..} escapes.
+ */
+export function escapeControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}

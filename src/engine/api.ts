@@ -23,7 +23,13 @@ export type ModelSpec =
 export interface ModelSummary {
   id: string;
   name: string;
+  /**
+   * Where it came from, portable (it goes into records, share links and exports): Hub id and
+   * revision, URL, dropped folder name, or `local folder '<name>'` (see portableSource).
+   */
   source: string;
+  /** The absolute path of a model loaded from a local folder: shown on this machine only, never written. */
+  localPath?: string;
   modelType: string;
   numLayers: number;
   hiddenSize: number;

@@ -26,11 +26,14 @@ export interface WorkerEngine extends Engine {
 export interface WorkerEngineOptions {
   /** Errors the worker raises outside any call (it failed to start, an uncaught exception). */
   onWorkerError?: (e: PolyPruneError) => void;
+  /** Engine settings for the worker (EngineOptions of the same names), e.g. from the page URL. */
+  settings?: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string };
 }
 
 /** Start the engine in a module worker and return its client. */
 export function createWorkerEngine(options: WorkerEngineOptions = {}): WorkerEngine {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'polyprune-engine' });
+  const q = new URLSearchParams(Object.entries(options.settings ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `polyprune-engine${q ? `?${q}` : ''}` });
   const client = wrapEngineEndpoint(worker, () => worker.terminate());
   // Until the worker has answered once, an 'error' event means it never started (bad script, a
   // browser without module workers): then every call fails instead of waiting forever.

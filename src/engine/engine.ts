@@ -2,9 +2,11 @@
  * In-thread implementation of the Engine API (the CLI and tests use it directly; the web app runs it
  * inside a Web Worker, see worker.ts).
  */
-import { PolyPruneError } from '../common/errors';
-import { Gpu, type GpuInfo } from '../gpu/device';
-import { urlFolder, fileListFolder, type ModelFolder } from '../io/source';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { Gpu, type GpuInfo, type SubmitStats, parseSubmitBudget } from '../gpu/device';
+
+export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
+import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
 import { hubFolder } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
@@ -42,10 +44,19 @@ export interface EngineOptions {
   resident?: boolean;
   /** Model URLs: fail a download that receives no bytes for this long (default 30 s). */
   stallTimeoutMs?: number;
+  /** Model URLs: fail a download slower than this many bytes/s over a stall-timeout span (default 1 KiB/s; src/io/limits.ts). */
+  minRateBytesPerS?: number;
   /** GPU memory a prune's calibration activations may use (WebGPU does not report it; default 16 GiB). */
   gpuMemoryBytes?: number;
   /** Browser cache of downloaded weights for URL and Hub models (the worker passes the Cache API). */
   weightCache?: WeightCache;
+  /**
+   * Most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s integrated GPU for
+   * 0.5 s); a positive number (docs/models.md, "Work per submit").
+   */
+  gpuSubmitBudget?: number;
+  /** Fault injection for tests: the device is lost after this many submits. */
+  loseDeviceAfterSubmits?: number;
 }
 
 export interface LoadedModel {
@@ -105,11 +116,16 @@ export class LocalEngine implements Engine {
   /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
   private checkpointRefs = new Map<Checkpoint, number>();
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    if (options.gpuSubmitBudget !== undefined) parseSubmitBudget(options.gpuSubmitBudget);
+  }
 
   /** The device, created on first use. */
   async device(): Promise<Gpu> {
-    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait: this.options.politeWait }));
+    const { politeWait, gpuSubmitBudget: submitBudget, loseDeviceAfterSubmits } = this.options;
+    // A lost device stays lost: models loaded on it fail with GPU_DEVICE_LOST, new loads get a new device.
+    if (this.gpuPromise && (await this.gpuPromise.catch(() => null))?.isLost) this.gpuPromise = null;
+    this.gpuPromise ??= this.options.gpu().then((g) => Gpu.create(g, { politeWait, submitBudget, loseDeviceAfterSubmits }));
     try {
       return await this.gpuPromise;
     } catch (e) {
@@ -154,9 +170,9 @@ export class LocalEngine implements Engine {
     const fetchFn = cache ? cachingFetch((input, init) => fetch(input, init), cache, () => onCacheFull?.()) : undefined;
     switch (spec.kind) {
       case 'url':
-        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs });
+        return urlFolder(spec.url, fetchFn, { signal, stallTimeoutMs: spec.stallTimeoutMs ?? this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'hub':
-        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn });
+        return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint, signal, fetchFn, stallTimeoutMs: this.options.stallTimeoutMs, minRateBytesPerS: this.options.minRateBytesPerS });
       case 'files':
         return fileListFolder(spec.files);
       case 'folder':
@@ -165,23 +181,32 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    const folder = await this.folderOf(spec);
+    return this.op(undefined, (signal) => this.planIn(spec, query, signal));
+  }
+
+  private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
+    const folder = await this.folderOf(spec, signal);
     const cfg = await loadModelConfig(folder);
     const checkpoint = await openCheckpoint(folder);
     try {
       validateCheckpoint(cfg, checkpoint);
       let stored = 0;
       let asF32 = 0;
+      let largest = 0;
       for (const n of checkpoint.names()) {
         const i = checkpoint.info(n);
         stored += i.byteLength;
         asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+        largest = Math.max(largest, i.byteLength);
       }
       const gpu = await this.device();
       return planRun(cfg, query, {
         limits: gpu.info.limits,
         checkpointBytes: stored,
         f32Bytes: asF32,
+        packed: LlamaModel.keepsPacked(checkpoint),
+        gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
+        largestTensorBytes: largest,
         remote: spec.kind === 'url' || spec.kind === 'hub',
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,
@@ -211,15 +236,16 @@ export class LocalEngine implements Engine {
         let sha: string;
         try {
           sha = await modelContentHash(folder, checkpoint);
+          throwIfAborted(signal);
         } catch (e) {
           model.destroy();
           throw e;
         }
         const id = `m${this.nextId++}`;
-        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder.location, cfg, checkpoint, model.resident, sha);
+        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder, cfg, checkpoint, model.resident, sha);
         if (warnings.length) summary.warnings = warnings;
         if (record) summary.pruning = summarizePruning(record);
-        if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached weights in the Model panel to make room.";
+        if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached downloads in the Model panel to make room.";
         const loaded: LoadedModel = { summary, cfg, folder, checkpoint, tokenizer, model, ...(record ? { record } : {}) };
         this.models.set(id, loaded);
         this.checkpointRefs.set(checkpoint, 1);
@@ -247,7 +273,7 @@ export class LocalEngine implements Engine {
     const existed = reuseId !== undefined && this.models.has(reuseId);
     const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
-    const summary = { ...summarize(id, name, loaded.folder.location, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
+    const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
     this.models.set(id, { ...loaded, summary });
     if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
@@ -576,6 +602,14 @@ export class LocalEngine implements Engine {
     }
   }
 
+  /** GPU memory (live and peak bytes allocated through the engine) and submit counts; null before the device exists. */
+  async gpuStats(): Promise<{ peakBytes: number; liveBytes: number; submits: SubmitStats } | null> {
+    const g = this.gpuPromise ? await this.gpuPromise.catch(() => null) : null;
+    if (!g) return null;
+    const m = g.memory();
+    return { peakBytes: m.peakBytes, liveBytes: m.liveBytes, submits: g.submits() };
+  }
+
   async dispose(): Promise<void> {
     for (const sid of [...this.statsHandles.keys()]) await this.releaseStats(sid);
     for (const id of [...this.models.keys()]) await this.unloadModel(id);
@@ -590,7 +624,8 @@ function nameOf(location: string): string {
   return parts[parts.length - 1] || location;
 }
 
-export function summarize(id: string, name: string, source: string, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
+/** `folder`: where it was loaded from; the summary's `source` is its portable form (portableSource), a local folder's path goes to `localPath`. */
+export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'location' | 'localDir'>, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
   const dtypes = new Set<string>();
   let bytes = 0;
   for (const n of ckpt.names()) {
@@ -601,7 +636,8 @@ export function summarize(id: string, name: string, source: string, cfg: ModelCo
   return {
     id,
     name,
-    source,
+    source: portableSource(folder),
+    ...(folder.localDir ? { localPath: folder.location } : {}),
     modelType: cfg.modelType,
     numLayers: cfg.numLayers,
     hiddenSize: cfg.hiddenSize,

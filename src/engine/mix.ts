@@ -250,6 +250,7 @@ export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: 
     options: { method, sparsity: opts.sparsity, nm: opts.nm },
     calibration: { ids, n: total / S, seqlen: S, seed: h.summary.seed ?? undefined, files },
     modelSource: base.summary.source,
+    modelSha256: base.summary.sha256,
     modelType: base.cfg.modelType,
     toolVersion: VERSION,
   });

@@ -153,6 +153,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     options: { method: req.method, sparsity: req.sparsity, nm: req.nm },
     calibration: calib,
     modelSource: base.summary.source,
+    modelSha256: base.summary.sha256,
     modelType: base.cfg.modelType,
     toolVersion: VERSION,
   });

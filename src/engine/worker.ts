@@ -1,8 +1,12 @@
 /** Web Worker entry: runs the in-thread engine off the UI thread (the page talks to it via client.ts). */
 import { expose } from 'comlink';
-import { LocalEngine } from './engine';
+import { LocalEngine, parseSubmitBudget } from './engine';
 import { cacheApiWeightCache } from '../io/cache';
 import { engineEndpoint, installErrorTransfer } from './rpc';
 
 installErrorTransfer();
-expose(engineEndpoint(new LocalEngine({ gpu: async () => navigator.gpu, weightCache: cacheApiWeightCache() ?? undefined })));
+// The page passes its settings in the worker's name ('polyprune-engine?gpuSubmitBudget=1e9'): a bad value fails the worker's start with the engine's message.
+const settings = new URLSearchParams(self.name.split('?')[1] ?? '');
+const budget = settings.get('gpuSubmitBudget');
+const lose = settings.get('loseDeviceAfterSubmits');
+expose(engineEndpoint(new LocalEngine({ gpu: async () => navigator.gpu, weightCache: cacheApiWeightCache() ?? undefined, gpuSubmitBudget: budget === null ? undefined : parseSubmitBudget(budget, '?gpuSubmitBudget='), loseDeviceAfterSubmits: lose === null ? undefined : Number(lose) })));

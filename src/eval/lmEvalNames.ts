@@ -1,7 +1,8 @@
 /**
  * lm-evaluation-harness task names (`xcopa_it`, `xnli_de`, `belebele_deu_Latn`, `pawsx_de`,
  * `xstorycloze_es`, `xwinograd_en`) resolved to a task format of this layer plus the language, so
- * people can paste the names they know. The data itself still comes from a file (no downloads).
+ * people can paste the names they know. The data comes from a file, or from the Hub by the task name
+ * (src/io/datasets/taskData.ts: the dataset and split lm-eval scores).
  */
 import { PolyPruneError } from '../common/errors';
 import { toIso6391 } from '../common/languages';
@@ -43,4 +44,50 @@ export function resolveTaskName(name: string): ResolvedTaskName {
     'BAD_ARGUMENT',
     `Unknown task '${n}'. Supported: ${TASK_NAMES.join(', ')}, or an lm-eval task name such as xcopa_it, xnli_de, belebele_deu_Latn, pawsx_de, xstorycloze_es, xwinograd_en.`,
   );
+}
+
+/** Belebele's FLORES-200 codes for ISO 639-1 languages (lm-eval's `belebele_<code>` tasks). */
+export const BELEBELE_CODES: Readonly<Record<string, string>> = {
+  ar: 'arb_Arab', de: 'deu_Latn', en: 'eng_Latn', es: 'spa_Latn', fr: 'fra_Latn', it: 'ita_Latn', ja: 'jpn_Jpan',
+  pt: 'por_Latn', ru: 'rus_Cyrl', sw: 'swh_Latn', zh: 'zho_Hans', hi: 'hin_Deva', tr: 'tur_Latn', vi: 'vie_Latn',
+  id: 'ind_Latn', th: 'tha_Thai', ko: 'kor_Hang', nl: 'nld_Latn', pl: 'pol_Latn', uk: 'ukr_Cyrl',
+};
+
+/**
+ * Items in the split lm-eval scores (XCOPA test 500, XNLI validation 2490, XStoryCloze eval 1511,
+ * PAWS-X test 2000, Belebele test 900, XWinograd test per language), as the datasets' cards give them;
+ * the count actually scored is the number of rows read.
+ */
+const ITEMS: Readonly<Record<string, number | Readonly<Record<string, number>>>> = {
+  xcopa: 500,
+  xnli: 2490,
+  xstorycloze: 1511,
+  pawsx: 2000,
+  belebele: 900,
+  xwinograd: { en: 2325, fr: 83, jp: 959, pt: 263, ru: 315, zh: 504 },
+};
+
+export interface LmEvalTaskChoice {
+  /** lm-eval task name, e.g. `xcopa_it`. */
+  name: string;
+  task: TaskName;
+  /** ISO 639-1 */
+  language: string;
+  items: number;
+}
+
+/** The lm-eval tasks that exist for these languages (ISO 639-1), with their item counts. */
+export function lmEvalTasksFor(languages: readonly string[]): LmEvalTaskChoice[] {
+  const out: LmEvalTaskChoice[] = [];
+  for (const language of languages) {
+    for (const [task, langs] of Object.entries(LM_EVAL_LANGUAGES)) {
+      const l = task === 'xwinograd' && language === 'ja' ? 'jp' : language;
+      if (!langs.includes(l)) continue;
+      const n = ITEMS[task];
+      out.push({ name: `${task}_${l}`, task: task as TaskName, language, items: typeof n === 'number' ? n : n[l] });
+    }
+    const bb = BELEBELE_CODES[language];
+    if (bb) out.push({ name: `belebele_${bb}`, task: 'belebele', language, items: ITEMS.belebele as number });
+  }
+  return out;
 }

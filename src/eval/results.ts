@@ -28,8 +28,8 @@ export const taskResultSchema = z.object({
   kind: z.literal('task'),
   task: z.enum(TASK_NAMES),
   language: z.string().min(1),
-  /** Items scored. */
-  n: z.number().int().nonnegative(),
+  /** Items scored (at least one: an accuracy over no items is not a number). */
+  n: z.number().int().positive(),
   acc: z.number().min(0).max(1),
   acc_stderr: stderr,
   /** Accuracy with log-likelihood divided by the choice's length in characters (code points). */

@@ -109,6 +109,13 @@ export async function scoreMultipleChoice(
     accBytes.push(predBytes === it.label ? 1 : 0);
     if (opts.perItem) perItem.push({ id: it.id, label: it.label, lls, tokens: res.map((r) => r.tokens), pred, predNorm, predBytes });
   });
+  if (acc.length === 0 && total > 0) {
+    const ids = chosen.slice(0, 5).map((it) => `'${it.id}'`).join(', ');
+    throw new PolyPruneError(
+      'TASK_INVALID',
+      `No item of this ${task.task} file could be scored: every item has a choice that this model's tokenizer turns into no tokens (${ids}${total > 5 ? `, ... ${total} items` : ''}), so there is no accuracy to report. Check the file's choices (empty strings?) and that the tokenizer belongs to the model.`,
+    );
+  }
   if (run.truncated > 0) warnings.push(`${run.truncated} request(s) were cut from the left to fit the model's context of ${scorer.maxContext} tokens.`);
   opts.onProgress?.({ kind: 'eval', message: `${task.task} ${task.language}: done`, done: total, total });
 

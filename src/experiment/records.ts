@@ -40,7 +40,20 @@ export const RECORD_FORMAT = 'polyprune-result';
 export const RECORD_VERSION = 1;
 
 const num = z.number().finite();
-const nnum = num.nullable();
+/**
+ * Ranges, not only shapes: a record from a link or a file may hold anything, and an impossible value
+ * (perplexity -5, sparsity 7.5) must be refused, not drawn. Perplexity = exp(mean NLL) >= 1.
+ */
+const pplNum = num.min(1, 'a perplexity is at least 1');
+const ratio = num.min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const nonneg = num.min(0, 'must not be negative');
+/**
+ * The most cells (rows x columns) an experiment record may hold, and so what `show` and the page
+ * draw: far above any real grid (the paper's: 10 x 10), low enough that reading stays instant.
+ */
+export const MAX_RECORD_CELLS = 10_000;
+/** The most bytes of a record file read by `polyprune show`/`share` and `grid --resume`. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 hex digest');
 const int = z.number().int();
 
@@ -95,9 +108,9 @@ export const perplexityResultRecordSchema = z.object({
   text: sourceRefSchema,
   result: z.object({
     language: z.string().min(1),
-    ppl: num.positive(),
+    ppl: pplNum,
     meanNll: num.nonnegative(),
-    bpb: nnum,
+    bpb: nonneg.nullable(),
     tokens: int.positive(),
     bytes: int.nonnegative(),
     windows: int.nonnegative(),
@@ -135,7 +148,7 @@ export const mixSpecSchema = z.object({
   /** Engine time of one instant update (ms); absent for confirm. */
   updateMs: num.min(0).optional(),
   /** confirm: mean mask IoU per layer against the instant masks of the same mix. */
-  layerIou: z.array(nnum).optional(),
+  layerIou: z.array(ratio.nullable()).optional(),
 });
 export type MixSpecRecord = z.infer<typeof mixSpecSchema>;
 
@@ -152,9 +165,9 @@ export const pruneResultRecordSchema = z.object({
   /** sparsity[layer][matrix] */
   sparsity: z.array(z.array(num.min(0).max(1))),
   /** recon[layer][matrix]: relative reconstruction error; null when not measured (magnitude). */
-  recon: z.array(z.array(nnum)).nullable(),
+  recon: z.array(z.array(nonneg.nullable())).nullable(),
   /** OWL: per decoder layer the outlier ratio (%), the sparsity it was pruned at and the one it reached. */
-  layerSparsity: z.object({ outlierRatio: z.array(nnum), target: z.array(num.min(0).max(1)), achieved: z.array(num.min(0).max(1)) }).optional(),
+  layerSparsity: z.object({ outlierRatio: z.array(num.min(0).max(100).nullable()), target: z.array(num.min(0).max(1)), achieved: z.array(num.min(0).max(1)) }).optional(),
 });
 
 export const experimentSpecSchema = z.object({
@@ -183,11 +196,11 @@ export const experimentRowSchema = z.object({
   /** Calibration sources of this row (several = a mix); [] for the dense row. */
   sources: z.array(sourceRefSchema),
   /** Overall sparsity reached, per seed ([] for dense). */
-  sparsity: z.array(nnum),
+  sparsity: z.array(ratio.nullable()),
   /** recon[seed][layer][matrix], null per seed when not measured. */
-  recon: z.array(z.array(z.array(nnum)).nullable()),
+  recon: z.array(z.array(z.array(nonneg.nullable())).nullable()),
   /** OWL: layerSparsity[seed][layer], the sparsity each decoder layer reached (null until pruned). */
-  layerSparsity: z.array(z.array(nnum).nullable()).optional(),
+  layerSparsity: z.array(z.array(ratio.nullable()).nullable()).optional(),
   /** Rows of an instant grid (spec.instant): how the row's masks were made. */
   mix: z
     .object({
@@ -198,9 +211,9 @@ export const experimentRowSchema = z.object({
       /** Windows per source of the row: collected (instant) or drawn from them for the exact prune (confirm). */
       windows: z.array(int.min(0)),
       /** instant: engine time of the mask update per seed (ms; null until pruned). */
-      updateMs: z.array(nnum).optional(),
+      updateMs: z.array(nonneg.nullable()).optional(),
       /** confirm: per seed the mean mask IoU per layer against the instant row's masks (null until pruned). */
-      layerIou: z.array(z.array(nnum).nullable()).optional(),
+      layerIou: z.array(z.array(ratio.nullable()).nullable()).optional(),
     })
     .optional(),
 });
@@ -224,16 +237,16 @@ export const experimentColumnSchema = z.object({
 export type ExperimentColumn = z.infer<typeof experimentColumnSchema>;
 
 export const experimentCellSchema = z.object({
-  ppl: z.array(nnum),
-  bpb: z.array(nnum),
+  ppl: z.array(pplNum.nullable()),
+  bpb: z.array(nonneg.nullable()),
   /** acc[task][seed] */
-  acc: z.array(z.array(nnum)),
+  acc: z.array(z.array(ratio.nullable())),
   /** se[task][seed]: acc_stderr */
-  se: z.array(z.array(nnum)),
+  se: z.array(z.array(ratio.nullable())),
 });
 export type ExperimentCell = z.infer<typeof experimentCellSchema>;
 
-export const maskIouSchema = z.object({ a: int.min(0), b: int.min(0), s: int.min(0), v: z.array(z.array(nnum)) });
+export const maskIouSchema = z.object({ a: int.min(0), b: int.min(0), s: int.min(0), v: z.array(z.array(ratio.nullable())) });
 export type MaskIou = z.infer<typeof maskIouSchema>;
 
 export const experimentRecordSchema = z.object({
@@ -297,6 +310,7 @@ function checkExperimentShape(e: ExperimentRecord): void {
     throw new PolyPruneError('BAD_ARGUMENT', `Invalid PolyPrune experiment result: ${msg}.`);
   };
   const S = e.spec.seeds.length;
+  if (e.rows.length * e.columns.length > MAX_RECORD_CELLS) bad(`${e.rows.length} rows x ${e.columns.length} columns is more than the ${MAX_RECORD_CELLS.toLocaleString('en-US')} cells a record may hold`);
   if (e.cells.length !== e.rows.length) bad(`${e.rows.length} rows but ${e.cells.length} rows of cells`);
   e.cells.forEach((row, r) => {
     if (row.length !== e.columns.length) bad(`row ${r} has ${row.length} cells for ${e.columns.length} columns`);

@@ -642,13 +642,16 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
     const d = typeof metric === 'object' ? 4 : metric === 'ppl' ? 2 : 4;
     return `${m.mean.toFixed(d)}${m.sd !== null ? ` ± ${m.sd.toFixed(d)}` : ''}`;
   };
-  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold). */
+  /** Best mean of the pruned rows of column k (rows tied with it are all best, all in bold), computed once per column. */
+  const bestOf = new Map<number, number | null>();
   const best = (k: number): number | null => {
+    if (bestOf.has(k)) return bestOf.get(k)!;
     let bv: number | null = null;
     for (let r = 1; r < rec.rows.length; r++) {
       const m = meanSpread(vals(r, k));
       if (m && (bv === null || (higherBetter ? m.mean > bv : m.mean < bv))) bv = m.mean;
     }
+    bestOf.set(k, bv);
     return bv;
   };
   const isBest = (r: number, k: number): boolean => r > 0 && rec.rows.length > 2 && meanSpread(vals(r, k))?.mean === best(k);

@@ -17,12 +17,12 @@
  * loaded; the export itself reads and writes one tensor at a time.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { dtypeSize, numel, type SafetensorsDtype } from '../io/dtypes';
-import { CALIBRATION_FILE, llmCompressorRecipe, RECIPE_FILE } from './recipe';
+import { dtypeSize, f32ToBf16Bits, f32ToF16Bits, numel, type SafetensorsDtype } from '../io/dtypes';
+import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE, type LlmCompressorStatus } from './recipe';
 import { safetensorsLayout, serializeSafetensors, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
 import type { ProgressCallback } from '../common/progress';
 import type { ExportSink } from './sink';
-import type { ModelFolder } from '../io/source';
+import { isLocalPath, localFolderName, type ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
 import { METHODS, type NM, type PruneMethod } from '../prune/method';
@@ -47,44 +47,8 @@ export const COPIED_FILES = [
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
-// f32 -> 16-bit floats, round to nearest even
-
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-
-/** bfloat16 bits of x (round to nearest even; NaN stays a quiet NaN). */
-export function f32ToBf16Bits(x: number): number {
-  f32buf[0] = x;
-  const u = u32buf[0];
-  if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return ((u >>> 16) | 0x40) & 0xffff;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** IEEE half bits of x (round to nearest even, overflow to infinity, subnormals exact). */
-export function f32ToF16Bits(x: number): number {
-  f32buf[0] = x;
-  const u = u32buf[0];
-  const sign = (u >>> 16) & 0x8000;
-  const e = (u >>> 23) & 0xff;
-  let m = u & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 | (m >>> 13) : 0);
-  const exp = e - 127 + 15;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - exp;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (exp << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+// f32 -> 16-bit floats, round to nearest even: src/io/dtypes.ts (the engine packs weights with them too)
+export { f32ToBf16Bits, f32ToF16Bits };
 
 /** f32 values as little-endian bytes of `dtype` (F32, BF16 or F16). */
 export function encodeFloats(w: Float32Array, dtype: SafetensorsDtype): Uint8Array {
@@ -132,7 +96,11 @@ export class PrunedTensors {
 export interface PruningRecord {
   format: 'polyprune-pruning/1';
   tool: { name: string; version: string };
-  model: { source: string; model_type?: string };
+  /**
+   * The unpruned model: `source` is portable (Hub id and revision, URL, or `local folder '<name>'`,
+   * never an absolute path), `sha256` its content hash (modelContentHash), which identifies a local folder.
+   */
+  model: { source: string; sha256?: string; model_type?: string };
   method: PruneMethod;
   structure: string;
   sparsity_ratio: number;
@@ -156,6 +124,8 @@ export interface PruningRecord {
   layer_sparsity?: { profile: 'owl'; m: number; lambda: number; outlier_ratio: number[]; target: number[]; achieved: number[] };
   /** wanda-lang: beta and the calibration sources whose statistics were combined (name, language, windows). */
   language_aware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
+  /** Whether the export has an llm-compressor recipe.yaml, and why not when it has none (./recipe.ts). */
+  llm_compressor?: LlmCompressorStatus;
   created_at?: string;
 }
 
@@ -164,8 +134,10 @@ export interface PruningRecordInput {
   options: { method: PruneMethod; sparsity?: number; nm?: NM; blocksize?: number; percdamp?: number };
   /** The windows used (null for magnitude); `files` and `seed` from buildCalibration when text was used. */
   calibration?: { ids: Int32Array; n: number; seqlen: number; seed?: number; files?: readonly CalibrationFileProvenance[] } | null;
-  /** Where the model came from: a path, URL or Hub id. */
+  /** Where the model came from, portable (ModelSummary.source: Hub id, URL or `local folder '<name>'`). */
   modelSource: string;
+  /** The model's content hash (ModelSummary.sha256). */
+  modelSha256?: string;
   modelType?: string;
   toolVersion: string;
   /** ISO time to record; omitted by default so identical runs give identical files. */
@@ -178,7 +150,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
   const rec: PruningRecord = {
     format: 'polyprune-pruning/1',
     tool: { name: 'polyprune', version: input.toolVersion },
-    model: { source: input.modelSource, ...(input.modelType ? { model_type: input.modelType } : {}) },
+    model: { source: input.modelSource, ...(input.modelSha256 ? { sha256: input.modelSha256 } : {}), ...(input.modelType ? { model_type: input.modelType } : {}) },
     method: o.method,
     structure: o.nm ? `${o.nm.n}:${o.nm.m}` : 'unstructured',
     sparsity_ratio: o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
@@ -201,6 +173,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
     rec.layer_sparsity = { profile: 'owl', m: lp.m, lambda: lp.lambda, outlier_ratio: [...lp.outlierRatio], target: [...lp.target], achieved: layerAchieved(report.perMatrix) };
   }
   if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
+  rec.llm_compressor = llmCompressorExport(rec).status;
   if (input.createdAt) rec.created_at = input.createdAt;
   return rec;
 }
@@ -236,13 +209,24 @@ export interface CalibrationWindows {
 }
 
 /**
+ * The record with a portable `model.source`: pruning.json written by older versions held the absolute
+ * path of a local model folder; it becomes `local folder '<name>'` (the content hash, when recorded, stays).
+ */
+export function portableRecord(record: PruningRecord): PruningRecord {
+  if (!isLocalPath(record.model.source)) return record;
+  return { ...record, model: { ...record.model, source: `local folder '${localFolderName(record.model.source)}'` } };
+}
+
+/**
  * pruning.json, the llm-compressor recipe.yaml and calibration.safetensors (the exact windows). With
  * `calibration` undefined (a pruning loaded from the source folder) the source's file is copied.
  */
 export async function writeProvenanceFiles(w: ExportWriter, source: ModelFolder, record: PruningRecord | null | undefined, calibration: CalibrationWindows | null | undefined): Promise<void> {
   if (!record) return;
-  await w.json('pruning.json', record);
-  const recipe = llmCompressorRecipe(record);
+  // Re-derived on every export: a record read back from an older export gets today's answer and loses any local path.
+  const portable = portableRecord(record);
+  const { recipe, status } = llmCompressorExport(portable);
+  await w.json('pruning.json', { ...portable, llm_compressor: status });
   if (recipe) await w.whole(RECIPE_FILE, [new TextEncoder().encode(recipe)]);
   if (calibration) {
     await w.whole(CALIBRATION_FILE, serializeSafetensors([{ name: 'input_ids', dtype: 'I32', shape: [calibration.n, calibration.seqlen], data: calibration.ids }]));

@@ -37,7 +37,7 @@ import { numel } from '../io/dtypes';
 import { ropeTables } from '../gpu/ops';
 import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
-import { COPIED_FILES, f32ToF16Bits, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
+import { COPIED_FILES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
 import type { ExportSink } from './sink';
 
 const { onnx } = onnxProto;
@@ -345,7 +345,7 @@ async function writeOnnxModel(
   const metadataProps = [{ key: 'producer', value: `polyprune ${VERSION}` }];
   if (opts.record) {
     const r = opts.record;
-    metadataProps.push({ key: 'polyprune.pruning', value: JSON.stringify({ method: r.method, structure: r.structure, sparsity_ratio: r.sparsity_ratio, overall_sparsity: r.overall_sparsity, base_model: r.model.source }) });
+    metadataProps.push({ key: 'polyprune.pruning', value: JSON.stringify({ method: r.method, structure: r.structure, sparsity_ratio: r.sparsity_ratio, overall_sparsity: r.overall_sparsity, base_model: portableRecord(r).model.source }) });
   }
   const graphHead = onnx.GraphProto.encode({
     name: 'main_graph',

@@ -27,7 +27,7 @@ const calibrationFile = z.looseObject({
 const pruningSchema = z.looseObject({
   format: z.literal('polyprune-pruning/1'),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
-  model: z.looseObject({ source: z.string(), model_type: z.string().optional() }),
+  model: z.looseObject({ source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(), model_type: z.string().optional() }),
   method: z.enum(PRUNE_METHODS),
   structure: z.string(),
   sparsity_ratio: z.number().min(0).max(1),
@@ -57,6 +57,7 @@ const pruningSchema = z.looseObject({
     })
     .optional(),
   language_aware: z.looseObject({ beta: z.number(), sources: z.array(z.looseObject({ name: z.string(), language: z.string().optional(), samples: z.number().int().nonnegative() })) }).optional(),
+  llm_compressor: z.union([z.object({ recipe: z.literal('recipe.yaml'), modifier: z.string() }), z.object({ recipe: z.null(), reason: z.string() })]).optional(),
   created_at: z.string().optional(),
 });
 
@@ -71,7 +72,7 @@ export interface PruningSummary {
   nsamples: number | null;
   seqlen: number | null;
   seed: number | null;
-  /** Where the unpruned model came from (path, URL or Hub id). */
+  /** Where the unpruned model came from (Hub id, URL or `local folder '<name>'`; older exports: a path). */
   baseModel: string;
   tool: string;
   /** OWL: M, lambda and the sparsity each decoder layer was pruned at; absent for a uniform profile. */

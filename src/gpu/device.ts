@@ -4,6 +4,9 @@
  * batched dispatch and readback.
  */
 import { PolyPruneError } from '../common/errors';
+import { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
+
+export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
 import { shaderSource } from './shaders';
 
 /** Limits we raise to what the adapter offers (defaults are far too small for model weights). */
@@ -60,6 +63,23 @@ export const u32 = (v: number): ParamField => ['u32', v];
 export const i32 = (v: number): ParamField => ['i32', v];
 export const f32 = (v: number): ParamField => ['f32', v];
 
+/**
+ * Work of one dispatch, for the per-submit budget: arithmetic (flops) and memory traffic (bytes).
+ * Estimates from the kernel's shape (src/gpu/ops.ts, src/gpu/prune.ts), not measurements.
+ */
+export interface Work {
+  flops: number;
+  bytes: number;
+}
+
+/** A byte of memory traffic counts as this many flops (2 TFLOP/s over 100 GB/s of memory bandwidth). */
+export const FLOPS_PER_BYTE = 20;
+
+/** Flop-equivalents of a dispatch's work. */
+export function workCost(w: Work): number {
+  return w.flops + FLOPS_PER_BYTE * w.bytes;
+}
+
 export interface DispatchArgs {
   /** Uniform `Params` struct at binding 0: 4-byte fields in declaration order. */
   params?: ParamField[];
@@ -68,6 +88,8 @@ export interface DispatchArgs {
   workgroups: [number, number?, number?];
   /** Pipeline-overridable constants. */
   constants?: Record<string, number>;
+  /** Estimated work; absent: counted as 16 flops and 8 bytes per invocation (elementwise kernels). */
+  work?: Work;
 }
 
 interface KernelEntry {
@@ -88,6 +110,30 @@ export interface GpuOptions {
    * memory per allocation, and lets tests act out a small adapter (matrices get split accordingly).
    */
   maxBindingBytes?: number;
+  /**
+   * Most work (flop-equivalents, see {@link workCost}) recorded into one command buffer before it is
+   * submitted; dispatch wrappers also split single dispatches to stay under it where the kernel
+   * allows. Default {@link DEFAULT_SUBMIT_BUDGET}.
+   */
+  submitBudget?: number;
+  /**
+   * Fault injection for tests: destroy the device (as a driver reset would lose it) when this many
+   * command buffers have been submitted.
+   */
+  loseDeviceAfterSubmits?: number;
+}
+
+/** What the per-submit budget did so far (tests and benchmarks). */
+export interface SubmitStats {
+  submits: number;
+  /** Submits made because the next dispatch would have taken the command buffer over the budget. */
+  budgetSubmits: number;
+  /** Largest work of one submitted command buffer (flop-equivalents). */
+  maxSubmitWork: number;
+  /** Single dispatches above the budget that their kernel could not split further. */
+  oversizedDispatches: number;
+  /** Dispatches that a wrapper split into several to stay under the budget. */
+  splitDispatches: number;
 }
 
 export class Gpu {
@@ -104,14 +150,21 @@ export class Gpu {
   private liveBytes = 0;
   private peakBytes = 0;
   private liveTensors = 0;
+  private pendingWork = 0;
+  private submitStats: SubmitStats = { submits: 0, budgetSubmits: 0, maxSubmitWork: 0, oversizedDispatches: 0, splitDispatches: 0 };
+  /** Most work per submit (flop-equivalents). */
+  readonly submitBudget: number;
   readonly info: GpuInfo;
   readonly lost: Promise<GPUDeviceLostInfo>;
+  /** Rejects with GPU_DEVICE_LOST when the device is lost (handled once here, raced by every wait). */
+  private readonly lostError: Promise<never>;
 
   private constructor(
     readonly device: GPUDevice,
     adapter: GPUAdapter,
     private readonly options: GpuOptions,
   ) {
+    this.submitBudget = options.submitBudget === undefined ? DEFAULT_SUBMIT_BUDGET : parseSubmitBudget(options.submitBudget);
     const f = device.features;
     const ai = adapter.info;
     this.info = {
@@ -133,10 +186,13 @@ export class Gpu {
       this.lostInfo = info;
       return info;
     });
+    this.lostError = this.lost.then(() => this.throwLost());
+    this.lostError.catch(() => undefined);
   }
 
   /** Acquire an adapter and device from `gpu` (navigator.gpu in the browser, nodeGpu() in Node). */
   static async create(gpu: GPU | undefined, options: GpuOptions = {}): Promise<Gpu> {
+    if (options.submitBudget !== undefined) parseSubmitBudget(options.submitBudget);
     if (!gpu) {
       throw new PolyPruneError(
         'GPU_UNAVAILABLE',
@@ -235,6 +291,21 @@ export class Gpu {
     return { liveBytes: this.liveBytes, peakBytes: this.peakBytes, liveTensors: this.liveTensors };
   }
 
+  /** A dispatch wrapper split one dispatch into several for the budget (counted in submits()). */
+  noteSplit(): void {
+    this.submitStats.splitDispatches++;
+  }
+
+  /** Whether the device was lost (a driver reset, or destroyed): nothing runs on it any more. */
+  get isLost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  /** What the per-submit budget did so far. */
+  submits(): SubmitStats {
+    return { ...this.submitStats };
+  }
+
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
   }
@@ -288,7 +359,14 @@ export class Gpu {
     if (x > maxWg || y > maxWg || z > maxWg) throw new PolyPruneError('GPU_LIMITS', `dispatch ${name}: grid ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.kernel(name, args.bindings.length, readOnly, args.constants);
+    const cost = workCost(args.work ?? { flops: 16 * x * y * z * 256, bytes: 8 * x * y * z * 256 });
     if (this.uniformUsed >= UNIFORM_SLOTS) this.flush();
+    else if (this.encoder && this.pendingWork > 0 && this.pendingWork + cost > this.submitBudget) {
+      this.submitStats.budgetSubmits++;
+      this.flush();
+    }
+    if (cost > this.submitBudget) this.submitStats.oversizedDispatches++;
+    this.pendingWork += cost;
     if (!this.encoder) this.begin();
     const slot = this.uniformUsed++;
     writeParams(new DataView(this.uniformData, slot * UNIFORM_SLOT, UNIFORM_SLOT), args.params);
@@ -328,6 +406,10 @@ export class Gpu {
     this.pass!.end();
     this.device.queue.writeBuffer(this.uniform!, 0, this.uniformData, 0, this.uniformUsed * UNIFORM_SLOT);
     this.device.queue.submit([this.encoder.finish()]);
+    this.submitStats.submits++;
+    this.submitStats.maxSubmitWork = Math.max(this.submitStats.maxSubmitWork, this.pendingWork);
+    this.pendingWork = 0;
+    if (this.options.loseDeviceAfterSubmits !== undefined && this.submitStats.submits >= this.options.loseDeviceAfterSubmits) this.device.destroy();
     this.uniform!.destroy();
     for (const b of this.retired) b.destroy();
     this.retired = [];
@@ -381,12 +463,17 @@ export class Gpu {
    * Await a GPU promise. In Node, Dawn resolves promises by polling from the event loop; a bare await
    * spins a core that the (software) driver needs, so we sleep briefly between event-loop turns.
    */
-  private async wait<T>(p: Promise<T>): Promise<T> {
+  private async wait<T>(awaited: Promise<T>): Promise<T> {
+    // A lost device may leave GPU promises pending for ever: the loss ends the wait (never a hang).
+    const p = Promise.race([awaited, this.lostError]);
     if (!this.options.politeWait) return p;
     let done = false;
     const guarded = p.finally(() => {
       done = true;
     });
+    // The loop below notices a settled promise only at its next turn: mark a rejection handled now
+    // (the caller still receives it through the return).
+    guarded.catch(() => undefined);
     const sab = new Int32Array(new SharedArrayBuffer(4));
     let sleepMs = 0;
     while (!done) {
@@ -412,9 +499,15 @@ export class Gpu {
   }
 
   private checkAlive(): void {
-    if (this.lostInfo) {
-      throw new PolyPruneError('GPU_DEVICE_LOST', `The GPU device was lost (${this.lostInfo.reason}: ${this.lostInfo.message}). Reload the model to start a new device.`);
-    }
+    if (this.lostInfo) this.throwLost();
+  }
+
+  private throwLost(): never {
+    const i = this.lostInfo;
+    throw new PolyPruneError(
+      'GPU_DEVICE_LOST',
+      `The GPU device was lost${i ? ` (${i.reason || 'unknown'}${i.message ? `: ${i.message}` : ''})` : ''}, so the run stopped. The driver may have reset the GPU (a command that ran too long, or memory pressure); reload the model to start a new device${this.submitBudget < DEFAULT_SUBMIT_BUDGET ? '' : ', and consider a smaller GPU submit budget (--gpu-submit-budget, ?gpuSubmitBudget=)'}.`,
+    );
   }
 
   destroy(): void {

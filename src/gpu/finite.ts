@@ -45,6 +45,8 @@ export function describeIndex(f: Pick<NonFinite, 'first' | 'cols'>): string {
  */
 export class FiniteCheck {
   private items: { what: string; cols?: number }[] = [];
+  /** Items checked on the host (packed 16-bit weights, scanned as they are uploaded). */
+  private found: NonFinite[] = [];
   private slots = new Map<string, number>();
   private counter: Tensor | null = null;
   private capacity = 0;
@@ -61,6 +63,11 @@ export class FiniteCheck {
     }
     if (slot >= this.capacity) this.grow();
     countNonFinite(this.gpu, x, n, this.counter!, slot, opts.base ?? 0);
+  }
+
+  /** Record a non-finite finding made on the host (reported by `read` before the GPU items). */
+  addFound(item: NonFinite): void {
+    this.found.push(item);
   }
 
   private grow(): void {
@@ -80,14 +87,15 @@ export class FiniteCheck {
   async read(): Promise<NonFinite[]> {
     const counter = this.counter;
     const items = this.items;
+    const bad: NonFinite[] = this.found;
     this.counter = null;
     this.items = [];
+    this.found = [];
     this.slots.clear();
     this.capacity = 0;
-    if (!counter) return [];
+    if (!counter) return bad;
     try {
       const c = (await this.gpu.read(counter, 0, 2 * items.length)) as Uint32Array;
-      const bad: NonFinite[] = [];
       items.forEach((it, s) => {
         if (c[2 * s] > 0) bad.push({ what: it.what, count: c[2 * s], first: c[2 * s + 1], ...(it.cols ? { cols: it.cols } : {}) });
       });
@@ -102,7 +110,22 @@ export class FiniteCheck {
     this.counter?.destroy();
     this.counter = null;
     this.items = [];
+    this.found = [];
     this.slots.clear();
     this.capacity = 0;
   }
+}
+
+/** Non-finite count and first index of 16-bit floats (their bits): exponent all ones. */
+export function nonFinite16(bits: Uint16Array, format: 'f16' | 'bf16'): { count: number; first: number } {
+  const mask = format === 'f16' ? 0x7c00 : 0x7f80;
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & mask) === mask) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  return { count, first };
 }

@@ -3,7 +3,7 @@
  * T tokens, C hidden, H heads, Hkv kv heads, D head dim, F ffn, V vocab.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, Tensor, type Binding, u32, f32 } from './device';
+import { type Gpu, Tensor, type Binding, type Work, u32, f32, workCost } from './device';
 
 const MAXG = 65535;
 
@@ -20,11 +20,35 @@ function rowGrid(x: number, rows: number): [number, number, number] {
   return [x, MAXG, Math.ceil(rows / MAXG)];
 }
 
-/** A weight matrix [N, K] stored as row chunks, each within one storage binding. */
+/**
+ * How a weight matrix sits on the GPU: f32, or 16-bit floats packed two per u32 word (element 2i in
+ * the low half of word i), unpacked inside the kernels that read weights (matmul, embedding).
+ */
+export type WeightFormat = 'f32' | 'f16' | 'bf16';
+
+/** Bytes per element of a weight format on the GPU. */
+export function weightBytes(format: WeightFormat): number {
+  return format === 'f32' ? 4 : 2;
+}
+
+/** The WPACK override constant of the kernels that read packed weights. */
+const WPACK: Record<WeightFormat, number> = { f32: 0, f16: 1, bf16: 2 };
+
+/**
+ * A weight matrix [N, K] stored as row chunks, each within one storage binding. Chunks are cut as
+ * for f32 (64-row aligned starts) whatever the format, so an f32 working copy has the same chunks.
+ */
 export interface ChunkedMatrix {
   readonly rows: number; // N
   readonly cols: number; // K
   readonly chunks: ReadonlyArray<{ tensor: Tensor; rowStart: number; rows: number }>;
+  /** Absent: f32. Packed chunks are u32 tensors of ceil(rows * K / 2) words. */
+  readonly format?: WeightFormat;
+}
+
+/** Whether m holds 16-bit weights packed two per word. */
+export function isPacked(m: ChunkedMatrix): boolean {
+  return (m.format ?? 'f32') !== 'f32';
 }
 
 /**
@@ -57,28 +81,54 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
   const xOffset = x instanceof Tensor ? 0 : x.offsetElems;
   const t = opts.tuning ?? matmulTuning(gpu, K, xOffset);
   const vec4 = t.VEC4 && K % 4 === 0 && xOffset % 4 === 0;
-  const constants = { WGX: t.WGX, WGY: t.WGY, TK: t.TK, VEC4: vec4 ? 1 : 0 };
+  const constants = { WGX: t.WGX, WGY: t.WGY, TK: t.TK, VEC4: vec4 ? 1 : 0, WPACK: WPACK[w.format ?? 'f32'] };
+  const xT = x instanceof Tensor ? x : x.tensor;
+  const wb = weightBytes(w.format ?? 'f32');
   for (const ch of w.chunks) {
     let bias: Binding = ch.tensor;
     if (opts.bias) bias = { tensor: opts.bias, offsetElems: ch.rowStart, numElems: ch.rows };
     if (opts.bias && ch.rowStart % 64 !== 0) throw new PolyPruneError('INTERNAL', 'bias chunk offset must be 64-aligned');
-    gpu.dispatch('nn/matmul', [true, true, true, false, true, true], {
-      params: [u32(M), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
-      // x4/w4 view the same ranges as vec4 (read only when VEC4; a vec4 view needs at least 16 bytes).
-      bindings: [x, ch.tensor, bias, out, vec4 ? x : ch.tensor, ch.tensor],
-      workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(M / (4 * t.WGY)), 1],
-      constants,
-    });
+    // Work per submit: rows of x (and out) in slices of 64 when the whole product is over the budget.
+    // Each output is the same fma chain in every slice, so the result is bitwise the same.
+    const work = (m: number): Work => ({ flops: 2 * m * ch.rows * K, bytes: 4 * m * K + wb * ch.rows * K + 4 * m * ch.rows });
+    const slice = rowsWithin(gpu, M, work);
+    for (let m0 = 0; m0 < M; m0 += slice) {
+      const m = Math.min(slice, M - m0);
+      const xs: Binding = slice >= M ? x : { tensor: xT, offsetElems: xOffset + m0 * K, numElems: m * K };
+      const os: Binding = slice >= M ? out : { tensor: out, offsetElems: m0 * ldOut, numElems: (m - 1) * ldOut + colOffset + ch.rowStart + ch.rows };
+      gpu.dispatch('nn/matmul', [true, true, true, false, true, true, true], {
+        params: [u32(m), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
+        // x4/w4 view the same ranges as vec4 (read only when VEC4; a vec4 view needs at least 16 bytes);
+        // wp is the packed view of the weights (read only when WPACK != 0).
+        bindings: [xs, ch.tensor, bias, os, vec4 ? xs : ch.tensor, ch.tensor, ch.tensor],
+        workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(m / (4 * t.WGY)), 1],
+        constants,
+        work: work(m),
+      });
+    }
   }
+}
+
+/**
+ * Rows per dispatch so that work(rows) stays within the GPU's submit budget: all `rows` when they fit,
+ * else a multiple of 64 (binding offsets of 64 rows stay 256-byte aligned), at least 64.
+ */
+export function rowsWithin(gpu: Gpu, rows: number, work: (rows: number) => Work): number {
+  if (workCost(work(rows)) <= gpu.submitBudget || rows <= 64) return rows;
+  let lo = 64;
+  for (let r = 128; r < rows && workCost(work(r)) <= gpu.submitBudget; r += 64) lo = r;
+  gpu.noteSplit();
+  return lo;
 }
 
 /** out (T, C) = rows of the embedding table for ids (T). */
 export function embedding(gpu: Gpu, ids: Tensor, table: ChunkedMatrix, out: Tensor, T: number): void {
   const C = table.cols;
   for (const ch of table.chunks) {
-    gpu.dispatch('nn/embedding', [true, true, false], {
+    gpu.dispatch('nn/embedding', [true, true, false, true], {
       params: [u32(T), u32(C), u32(ch.rowStart), u32(ch.rows)],
-      bindings: [ids, ch.tensor, out],
+      bindings: [ids, ch.tensor, out, ch.tensor],
+      constants: { WPACK: WPACK[table.format ?? 'f32'] },
       workgroups: rowGrid(Math.ceil(C / 64), T),
     });
   }
@@ -165,6 +215,8 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, 
     params: [u32(T), u32(S), u32(H), u32(Hkv), u32(D), f32(1 / Math.sqrt(D)), u32(prefix ? 1 : 0)],
     bindings: [q, k, v, o, prefix?.k ?? k, prefix?.v ?? v, prefix?.meta ?? q],
     workgroups: [Math.ceil(T / 64), H, 1],
+    // causal: each query attends (S + 1) / 2 keys on average (plus its prefix): QK^T and PV
+    work: { flops: 4 * T * ((S + 1) / 2 + (prefix?.maxPrefix ?? 0)) * H * D, bytes: 4 * T * (2 * H * D + 2 * Hkv * D) },
   });
 }
 
@@ -181,6 +233,60 @@ export function nll(gpu: Gpu, logits: Tensor, targets: Tensor, out: Tensor, Tc: 
 /** f16 (mode 0) or bf16 (mode 1) packed words -> f32 (n elements). */
 export function convert16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
   gpu.dispatch('util/convert', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(n, 256) });
+}
+
+/** out (ceil(n / 2) u32 words) = f32 src (n) as 16-bit floats, rounded to nearest even (shaders/util/pack16.wgsl). */
+export function pack16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
+  gpu.dispatch('util/pack16', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(Math.ceil(n / 2), 256) });
+}
+
+/** An f32 copy of a packed matrix (same chunks); the caller destroys its tensors. */
+export function unpackMatrix(gpu: Gpu, m: ChunkedMatrix, label = 'weights.f32'): ChunkedMatrix {
+  if (!isPacked(m)) throw new PolyPruneError('INTERNAL', 'unpackMatrix: the matrix is not packed');
+  const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
+  for (const ch of m.chunks) {
+    const t = gpu.tensor([ch.rows, m.cols], 'f32', label);
+    convert16(gpu, ch.tensor, t, ch.rows * m.cols, m.format as 'f16' | 'bf16');
+    chunks.push({ tensor: t, rowStart: ch.rowStart, rows: ch.rows });
+  }
+  return { rows: m.rows, cols: m.cols, chunks };
+}
+
+/** Unpack `packed` into the f32 matrix `out` of the same chunks (overwriting it). */
+export function unpackInto(gpu: Gpu, packed: ChunkedMatrix, out: ChunkedMatrix): void {
+  packed.chunks.forEach((ch, c) => convert16(gpu, ch.tensor, out.chunks[c].tensor, ch.rows * packed.cols, packed.format as 'f16' | 'bf16'));
+}
+
+/** Write the f32 matrix `src` into the packed matrix `dst` of the same chunks, rounded to its format (nearest even). */
+export function packInto(gpu: Gpu, src: ChunkedMatrix, dst: ChunkedMatrix): void {
+  if (!isPacked(dst)) throw new PolyPruneError('INTERNAL', 'packInto: the destination is not packed');
+  dst.chunks.forEach((ch, c) => pack16(gpu, src.chunks[c].tensor, ch.tensor, ch.rows * dst.cols, dst.format as 'f16' | 'bf16'));
+}
+
+/**
+ * An f32 matrix to prune into `dst`, starting from the weights of `src` (the same matrix, or another of
+ * the same shape, chunks and format, whose weights are copied in). For f32 `dst` it is dst itself; for
+ * packed 16-bit weights an f32 working copy (the reference prunes in f32): `store()` writes it back
+ * rounded to dst's format (nearest even, torch's `W.to(dtype)`) and reloads the copy from what dst now
+ * holds, so counts and checks see the stored weights; `free()` releases the copy.
+ */
+export function prunable(gpu: Gpu, src: ChunkedMatrix, dst: ChunkedMatrix, label = 'prune.weights.f32'): { W: ChunkedMatrix; tensors: Tensor[]; store(): void; free(): void } {
+  if (!isPacked(dst)) {
+    if (src !== dst) dst.chunks.forEach((ch, c) => gpu.copy(src.chunks[c].tensor, 0, ch.tensor, 0, ch.rows * dst.cols));
+    return { W: dst, tensors: [], store: () => {}, free: () => {} };
+  }
+  const W = unpackMatrix(gpu, src, label);
+  return {
+    W,
+    tensors: W.chunks.map((ch) => ch.tensor),
+    store: () => {
+      packInto(gpu, W, dst);
+      unpackInto(gpu, dst, W);
+    },
+    free: () => {
+      for (const ch of W.chunks) ch.tensor.destroy();
+    },
+  };
 }
 
 /** The FMA throughput kernel (shaders/util/fma_peak.wgsl): 16 * iters flops per invocation, 256 per workgroup. */

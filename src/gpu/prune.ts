@@ -3,8 +3,8 @@
  * Shapes: K in_features (columns), N out_features (rows), B windows of S tokens.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, type Tensor, u32, f32 } from './device';
-import { grid1d, matmul } from './ops';
+import { type Binding, type Gpu, type Tensor, type Work, u32, f32, workCost } from './device';
+import { grid1d, matmul, rowsWithin } from './ops';
 
 const MAXG = 65535;
 
@@ -32,12 +32,25 @@ export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler:
 export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);
   if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
-  const rowTiles = panel ? Math.ceil(panel.hRows / 64) : tiles;
-  gpu.dispatch('prune/hessian', [true, true, false], {
-    params: [u32(K), u32(B), u32(S), u32(row0), u32(panel ? 1 : 0), u32(panel?.hRow0 ?? 0), u32(panel?.hRows ?? K)],
-    bindings: [x, coef, H],
-    workgroups: [tiles, rowTiles, 1],
-  });
+  // rows of H a dispatch updates: the whole (symmetric: half the tiles) or a panel (every tile)
+  const work = (rows: number, whole: boolean): Work => ({ flops: 2 * rows * K * B * S * (whole ? 0.5 : 1), bytes: 4 * (B * S * K + 2 * rows * K) });
+  const dispatch = (h: Binding, pn: { hRow0: number; hRows: number } | undefined, w: Work) =>
+    gpu.dispatch('prune/hessian', [true, true, false], {
+      params: [u32(K), u32(B), u32(S), u32(row0), u32(pn ? 1 : 0), u32(pn?.hRow0 ?? 0), u32(pn?.hRows ?? K)],
+      bindings: [x, coef, h],
+      workgroups: [tiles, pn ? Math.ceil(pn.hRows / 64) : tiles, 1],
+      work: w,
+    });
+  const rows = panel?.hRows ?? K;
+  // Over the submit budget: the same update in 64-row-aligned panels (the kernel's panel mode, bitwise
+  // the same values), each its own dispatch, bound at its row offset inside H.
+  if (workCost(work(rows, !panel)) <= gpu.submitBudget) return dispatch(H, panel, work(rows, !panel));
+  const per = rowsWithin(gpu, rows, (r) => work(r, false));
+  const base = panel?.hRow0 ?? 0;
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const r = Math.min(per, rows - r0);
+    dispatch({ tensor: H, offsetElems: r0 * K, numElems: r * K }, { hRow0: base + r0, hRows: r }, work(r, false));
+  }
 }
 
 /** out (n) <- w * h (first) or out + w * h: one source's term of the mixer's Hessian sum_s w_s H_s. */
@@ -75,6 +88,27 @@ export function nmSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number
     workgroups: grid1d(groups, 256),
   });
   if (!scale) s.destroy();
+}
+
+/** Per-row selection on w (rows, K) in place by a whole score matrix (rows, K) (RIA): row_select / nm_select with hasScale 2. */
+export function selectByScore(gpu: Gpu, w: Tensor, score: Tensor, rows: number, K: number, opts: { k: number } | { n: number; m: number }): void {
+  if ('m' in opts) {
+    if (opts.m > 32) throw new PolyPruneError('BAD_ARGUMENT', `N:M with M = ${opts.m} > 32 is not supported.`);
+    gpu.dispatch('prune/nm_select', [true, false], { params: [u32(rows), u32(K), u32(opts.n), u32(opts.m), u32(2)], bindings: [score, w], workgroups: grid1d(rows * (K / opts.m), 256) });
+    return;
+  }
+  if (opts.k <= 0) return;
+  gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], { params: [u32(rows), u32(K), u32(opts.k), u32(2)], bindings: [score, w], workgroups: rowGrid(1, rows) });
+}
+
+/** colsum (K) <- (accumulate ? colsum : 0) + sum over the rows of |w| (rows, K): RIA's column sums over one row chunk. */
+export function riaColSums(gpu: Gpu, w: Tensor, colsum: Tensor, rows: number, K: number, accumulate: boolean): void {
+  gpu.dispatch('prune/ria_col_sums', [true, false], { params: [u32(rows), u32(K), u32(accumulate ? 1 : 0)], bindings: [w, colsum], workgroups: grid1d(K, 256) });
+}
+
+/** score (rows, K) <- (|w| / colsum[c] + |w| / rowsum[r]) * act[c]: RIA's score of one row chunk. */
+export function riaScore(gpu: Gpu, colsum: Tensor, act: Tensor, w: Tensor, score: Tensor, rows: number, K: number): void {
+  gpu.dispatch('prune/ria_score', [true, true, true, false], { params: [u32(rows), u32(K)], bindings: [colsum, act, w, score], workgroups: rowGrid(1, rows) });
 }
 
 /** hist (256) += histogram of byte `shift` of |w| keys whose higher bytes match state.prefix. */

@@ -5,6 +5,7 @@
  * not store 206 answers) and answered from the cache next time. A full cache (QuotaExceededError) never
  * fails a load: the data is used uncached and `onFull` is told once per load.
  */
+import { PolyPruneError } from '../common/errors';
 import type { FetchFn } from './source';
 
 export interface WeightCacheInfo {
@@ -100,5 +101,31 @@ export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: u
       if (isQuotaError(e)) onFull(e);
     }
     return new Response(bytes, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+  };
+}
+
+/**
+ * Hub dataset data (src/io/datasets/cache.ts) in the same Cache API store as the weights, so the
+ * page shows and clears all downloads in one place. Keys become synthetic URLs under
+ * `https://polyprune.invalid/datasets/`. A full store throws STORAGE_FULL.
+ */
+export function cacheApiDatasetCache(name = WEIGHT_CACHE_NAME): { get(key: string): Promise<Uint8Array | undefined>; put(key: string, bytes: Uint8Array): Promise<void> } | null {
+  const cs = (globalThis as { caches?: CacheStorage }).caches;
+  if (!cs) return null;
+  const url = (key: string) => `https://polyprune.invalid/datasets/${encodeURIComponent(key)}`;
+  return {
+    async get(key) {
+      const res = await (await cs.open(name)).match(url(key));
+      return res ? new Uint8Array(await res.arrayBuffer()) : undefined;
+    },
+    async put(key, bytes) {
+      const res = new Response(bytes.slice(), { status: 200, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.byteLength) } });
+      try {
+        await (await cs.open(name)).put(url(key), res);
+      } catch (e) {
+        if (isQuotaError(e)) throw new PolyPruneError('STORAGE_FULL', "the browser's storage quota is used up");
+        throw e;
+      }
+    },
   };
 }

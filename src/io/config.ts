@@ -79,17 +79,23 @@ export interface ArchitectureSpec {
 
 const posInt = z.number().int().positive();
 const tokenId = z.number().int().nonnegative();
+/**
+ * Sane bounds, checked before anything is allocated from them (a num_hidden_layers of 1e9 must not
+ * reach a loop): far above any published model (Llama 3.1 405B: 126 layers, hidden 16384, ffn
+ * 53248, 128 heads; the largest vocabularies hold about 260k tokens).
+ */
+const bounded = (max: number) => posInt.max(max, `must be at most ${max} (larger is not a real model)`);
 
 const rawConfigSchema = z.looseObject({
   model_type: z.string(),
   architectures: z.array(z.string()).nullish(),
-  hidden_size: posInt,
-  intermediate_size: posInt,
-  num_hidden_layers: posInt,
-  num_attention_heads: posInt,
-  num_key_value_heads: posInt.nullish(),
-  head_dim: posInt.nullish(),
-  vocab_size: posInt,
+  hidden_size: bounded(65536),
+  intermediate_size: bounded(1048576),
+  num_hidden_layers: bounded(4096),
+  num_attention_heads: bounded(4096),
+  num_key_value_heads: bounded(4096).nullish(),
+  head_dim: bounded(65536).nullish(),
+  vocab_size: bounded(16777216),
   rms_norm_eps: z.number().positive().optional(),
   rope_theta: z.number().positive().optional(),
   rope_scaling: z.record(z.string(), z.unknown()).nullish(),
@@ -97,7 +103,7 @@ const rawConfigSchema = z.looseObject({
   tie_word_embeddings: z.boolean().optional(),
   attention_bias: z.boolean().optional(),
   mlp_bias: z.boolean().optional(),
-  max_position_embeddings: posInt.optional(),
+  max_position_embeddings: bounded(2 ** 24).optional(),
   sliding_window: posInt.nullish(),
   use_sliding_window: z.boolean().optional(),
   hidden_act: z.string().optional(),
@@ -421,6 +427,19 @@ export function validateCheckpoint(
   cfg: ModelConfig,
   ckpt: Pick<Checkpoint, 'location' | 'names' | 'has' | 'info'>,
 ): void {
+  // the layer count first, from the names alone: a config.json with far more layers than the
+  // checkpoint must not build (and compare) millions of expected tensors
+  let layers = 0;
+  for (const n of ckpt.names()) {
+    const m = /^model\.layers\.(\d+)\./.exec(n);
+    if (m) layers = Math.max(layers, Number(m[1]) + 1);
+  }
+  if (cfg.numLayers > layers) {
+    throw new PolyPruneError(
+      'CHECKPOINT_MISMATCH',
+      `config.json says num_hidden_layers ${cfg.numLayers}, but the checkpoint in ${ckpt.location} holds ${layers === 0 ? 'no decoder layers' : `layers 0..${layers - 1} (${layers})`}. Use the config.json published with these weights.`,
+    );
+  }
   const problems: string[] = [];
   const hints = new Set<string>();
   for (const t of expectedTensors(cfg)) {
@@ -450,7 +469,9 @@ export function validateCheckpoint(
       hints.add(
         info.dtype === 'F64'
           ? 'F64 weights are not supported; convert them to F32 (e.g. model.float() in PyTorch) and save again.'
-          : 'Quantized or integer checkpoints are not supported; use the original F32/F16/BF16 weights.',
+          : info.dtype.startsWith('F8')
+            ? `${info.dtype} (FP8) weights cannot be kept on the GPU as they are: PolyPrune keeps F32, or BF16/F16 packed two per word. Use the model's BF16 or F16 release.`
+            : 'Quantized or integer checkpoints are not supported (8-bit weights cannot be kept packed as 16-bit); use the original F32/F16/BF16 weights.',
       );
     }
   }

@@ -228,3 +228,69 @@ export function bytesToI32(bytes: Uint8Array, dtype: SafetensorsDtype, what: str
       );
   }
 }
+
+// f32 -> 16-bit floats, round to nearest even (torch `.to(dtype)`; shaders/util/pack16.wgsl does the same on the GPU)
+
+const f32buf = new Float32Array(1);
+const u32buf = new Uint32Array(f32buf.buffer);
+
+/** bfloat16 bits of x (round to nearest even; NaN stays a quiet NaN). */
+export function f32ToBf16Bits(x: number): number {
+  f32buf[0] = x;
+  const u = u32buf[0];
+  if ((u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** IEEE half bits of x (round to nearest even, overflow to infinity, subnormals exact). */
+export function f32ToF16Bits(x: number): number {
+  f32buf[0] = x;
+  const u = u32buf[0];
+  const sign = (u >>> 16) & 0x8000;
+  const e = (u >>> 23) & 0xff;
+  let m = u & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 | (m >>> 13) : 0);
+  const exp = e - 127 + 15;
+  if (exp >= 31) return sign | 0x7c00;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    m |= 0x800000;
+    const shift = 14 - exp;
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (exp << 10) | (m >>> 13);
+  const rem = m & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+  return sign | h;
+}
+
+
+/**
+ * How the GPU keeps a weight matrix of this dtype: 16-bit floats stay packed two per word ('f16',
+ * 'bf16'); F32 and F64 (rounded once) as 'f32'. Null for dtypes that are no float weights.
+ */
+export function gpuWeightFormat(dtype: SafetensorsDtype): 'f32' | 'f16' | 'bf16' | null {
+  switch (dtype) {
+    case 'F32':
+    case 'F64':
+      return 'f32';
+    case 'F16':
+      return 'f16';
+    case 'BF16':
+      return 'bf16';
+    default:
+      return null;
+  }
+}
+
+/** 16-bit values (as their bits) packed two per little-endian u32 word, as the GPU keeps them. */
+export function encode16(values: Float32Array, format: 'f16' | 'bf16'): Uint16Array<ArrayBuffer> {
+  const out = new Uint16Array(values.length + (values.length % 2));
+  const f = format === 'bf16' ? f32ToBf16Bits : f32ToF16Bits;
+  for (let i = 0; i < values.length; i++) out[i] = f(values[i]);
+  return out;
+}

@@ -53,6 +53,9 @@ export interface HubOptions {
   token?: string;
   fetchFn?: FetchFn;
   signal?: AbortSignal;
+  /** Download watchdogs, as for any URL (src/io/source.ts). */
+  stallTimeoutMs?: number;
+  minRateBytesPerS?: number;
 }
 
 function hubError(id: HubId, res: Response, endpoint: string, hasToken: boolean): PolyPruneError {
@@ -97,7 +100,7 @@ export async function hubFolder(spec: string | HubId, opts: HubOptions = {}): Pr
     throw new PolyPruneError('FETCH_FAILED', `Cannot reach the Hugging Face Hub at ${endpoint} for ${id.repo}: ${(e as Error)?.message ?? String(e)}. Check the network connection (or HF_ENDPOINT).`, { cause: e });
   }
   if (!res.ok) throw hubError(id, res, endpoint, Boolean(opts.token));
-  const options: UrlSourceOptions = { headers, signal: opts.signal };
+  const options: UrlSourceOptions = { headers, signal: opts.signal, stallTimeoutMs: opts.stallTimeoutMs, minRateBytesPerS: opts.minRateBytesPerS };
   const folder = urlFolder(hubFolderUrl(id, endpoint), fetchFn, options);
   return { ...folder, location: `${id.repo}@${id.revision} (Hugging Face Hub)` };
 }

@@ -8,6 +8,80 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PolyPruneError } from '../common/errors';
 import type { ByteSource, ModelFolder } from './source';
+import { MAX_JSON_BYTES, fmtBytes, jsonTooLarge } from './limits';
+import type { Stats } from 'node:fs';
+
+/** What a path that is not a regular file is, for messages ('a FIFO (named pipe)', 'a device'). */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+export interface ReadFileOptions {
+  /** Noun for messages: 'Text file', '--calib file'. */
+  what?: string;
+  /** The most bytes read. */
+  maxBytes: number;
+  /**
+   * Over the cap: false (default) refuses the file; true reads its first `maxBytes`, cut after the
+   * last newline (or at a UTF-8 character boundary), and reports `capped`.
+   */
+  head?: boolean;
+}
+
+/**
+ * A local file read whole (or its head), regular files only: a FIFO, a device (/dev/zero), a socket
+ * or a folder is refused before anything is opened, so nothing blocks or grows without bound.
+ */
+export async function readRegularFile(path: string, opts: ReadFileOptions): Promise<{ bytes: Uint8Array; size: number; capped: boolean }> {
+  const what = opts.what ?? 'File';
+  let st: Stats;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  if (!st.isFile()) throw new PolyPruneError('BAD_ARGUMENT', `${what} ${path} is ${kindOf(st)}, not a regular file; give a file on disk (save a stream to a file first).`);
+  if (st.size > opts.maxBytes && !opts.head) {
+    throw new PolyPruneError('INPUT_TOO_LARGE', `${what} ${path} is ${fmtBytes(st.size)}; at most ${fmtBytes(opts.maxBytes)} is read. Use a smaller file (the start of it is enough).`);
+  }
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  try {
+    const n = Math.min(st.size, opts.maxBytes);
+    let bytes: Uint8Array = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const { bytesRead } = await fh.read(bytes, done, n - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    bytes = bytes.subarray(0, done);
+    const capped = st.size > opts.maxBytes;
+    if (capped) {
+      const nl = bytes.lastIndexOf(0x0a);
+      let end = nl > 0 ? nl + 1 : bytes.length;
+      if (nl <= 0) {
+        while (end > 0 && (bytes[end - 1] & 0xc0) === 0x80) end--;
+        if (end > 0 && bytes[end - 1] >= 0xc0) end--;
+      }
+      bytes = bytes.subarray(0, end);
+    }
+    return { bytes, size: st.size, capped };
+  } catch (e) {
+    throw fsError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
 
 function isNoEnt(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -44,11 +118,18 @@ export function pathSource(path: string, displayName: string = path): ByteSource
   let handle: Promise<FileHandle> | null = null;
   let sizeCache: number | undefined;
   const getHandle = (): Promise<FileHandle> => {
-    handle ??= open(path, 'r').catch((e: unknown) => {
-      handle = null;
-      if ((e as { code?: unknown }).code === 'ENOENT') throw notFound(path, e);
-      throw fsError(path, e);
-    });
+    // stat first: opening a FIFO without a writer would block forever
+    handle ??= stat(path)
+      .then((st) => {
+        if (!st.isFile()) throw new PolyPruneError('BAD_ARGUMENT', `${path} is ${kindOf(st)}, not a regular file; give a file on disk.`);
+        return open(path, 'r');
+      })
+      .catch((e: unknown) => {
+        handle = null;
+        if (e instanceof PolyPruneError) throw e;
+        if ((e as { code?: unknown }).code === 'ENOENT') throw notFound(path, e);
+        throw fsError(path, e);
+      });
     return handle;
   };
   return {
@@ -98,14 +179,24 @@ export function dirFolder(dir: string): ModelFolder {
   };
   return {
     location,
+    localDir: true,
     async readText(name) {
       const p = pathOf(name);
+      let st: Stats;
       try {
-        return await readFile(p, 'utf8');
+        st = await stat(p);
       } catch (e) {
         if (isNoEnt(e)) {
           throw new PolyPruneError('FILE_NOT_FOUND', `File '${name}' not found in ${location}.`, { cause: e });
         }
+        throw fsError(p, e);
+      }
+      if (st.isDirectory()) throw fsError(p, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+      if (!st.isFile()) throw new PolyPruneError('BAD_ARGUMENT', `${p} is ${kindOf(st)}, not a regular file; the model folder needs ${name} as a file.`);
+      if (st.size > MAX_JSON_BYTES) throw jsonTooLarge(p, st.size);
+      try {
+        return await readFile(p, 'utf8');
+      } catch (e) {
         throw fsError(p, e);
       }
     },

@@ -4,6 +4,7 @@
  * (local paths) live in ./node.ts so browser bundles never pull in `fs`.
  */
 import { PolyPruneError } from '../common/errors';
+import { DEFAULT_MIN_RATE_BYTES_PER_S, MAX_JSON_BYTES, fmtBytes, jsonTooLarge } from './limits';
 
 /** Random access to the bytes of one file. */
 export interface ByteSource {
@@ -21,11 +22,48 @@ export interface ByteSource {
 export interface ModelFolder {
   /** Directory path, base URL or dropped folder name, used in error messages. */
   readonly location: string;
-  /** Whole text file (UTF-8). Missing file -> FILE_NOT_FOUND. */
+  /**
+   * True for a folder on this machine's disk: `location` is then its absolute path, which stays on
+   * this machine (messages, `polyprune info`) and is never written into records, exports or share
+   * links (see {@link portableSource}).
+   */
+  readonly localDir?: boolean;
+  /** Whole text file (UTF-8), at most MAX_JSON_BYTES (src/io/limits.ts). Missing file -> FILE_NOT_FOUND. */
   readText(name: string): Promise<string>;
   /** Range access to a file; a missing file fails with FILE_NOT_FOUND at the first size()/read(). */
   open(name: string): ByteSource;
   exists(name: string): Promise<boolean>;
+}
+
+/**
+ * Where a model came from, in a form that can leave this machine (result records, share links,
+ * pruning.json, recipe.yaml): the Hub id and revision, the URL (without user name or password), or
+ * for a local folder `local folder '<name>'` (its content hash travels beside it, as `sha256`).
+ */
+export function portableSource(folder: Pick<ModelFolder, 'location' | 'localDir'>): string {
+  if (folder.localDir) return `local folder '${localFolderName(folder.location)}'`;
+  if (/^https?:\/\//i.test(folder.location)) {
+    try {
+      const u = new URL(folder.location);
+      u.username = '';
+      u.password = '';
+      return u.href;
+    } catch {
+      return folder.location;
+    }
+  }
+  return folder.location;
+}
+
+/** The last part of a path (either separator), e.g. 'stories260K' for '/home/me/models/stories260K/'. */
+export function localFolderName(path: string): string {
+  const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+/** Does `source` look like an absolute local path (POSIX, Windows drive or UNC)? Old records wrote those. */
+export function isLocalPath(source: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(source);
 }
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -44,6 +82,13 @@ export interface UrlSourceOptions {
   stallTimeoutMs?: number;
   /** How often a range read whose connection broke mid-body is resumed with a new Range request. Default 3. */
   retries?: number;
+  /**
+   * A body whose average rate over any stall-timeout-long span is below this many bytes per second
+   * fails with FETCH_FAILED (default {@link DEFAULT_MIN_RATE_BYTES_PER_S}; 0 = no minimum).
+   */
+  minRateBytesPerS?: number;
+  /** downloadBytes only: the largest body accepted (default unlimited); larger -> INPUT_TOO_LARGE. */
+  maxBytes?: number;
 }
 
 const DEFAULT_MAX_UNRANGED_BYTES = 32 * 1024 * 1024;
@@ -186,7 +231,7 @@ async function guardedFetch(fetchFn: FetchFn, url: string, init: RequestInit, st
  * `sink`; `sink` returns false to stop early (the stream is cancelled). Throws the stall error, an
  * AbortError, or BodyBroken with the bytes that arrived.
  */
-async function pumpBody(res: Response, guard: Guard, url: string, stallMs: number, sink: (chunk: Uint8Array) => boolean, expected?: number): Promise<number> {
+async function pumpBody(res: Response, guard: Guard, url: string, stallMs: number, sink: (chunk: Uint8Array) => boolean, expected?: number, minRate = DEFAULT_MIN_RATE_BYTES_PER_S): Promise<number> {
   let received = 0;
   if (!res.body) {
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -194,11 +239,31 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
     return buf.byteLength;
   }
   const reader = res.body.getReader();
+  // Minimum rate: every stall-timeout-long span must bring minRate * span bytes (a trickle that
+  // never stalls for the whole timeout still ends).
+  let slow: { got: number; need: number } | null = null;
+  let mark = 0;
+  let lastByteAt = Date.now();
+  const span = stallMs > 0 && Number.isFinite(stallMs) ? stallMs : 0;
+  const need = Math.ceil((minRate * span) / 1000);
+  const rateTimer = span > 0 && need > 0
+    ? setInterval(() => {
+        const got = received - mark;
+        mark = received;
+        // a body that stopped altogether is the stall timer's to report (it fires within half a span)
+        if (got < need && Date.now() - lastByteAt < span / 2) {
+          slow = { got, need };
+          void reader.cancel().catch(() => undefined);
+        }
+      }, span)
+    : undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (slow) throw new Error('slow');
       if (done) return received;
       guard.kick();
+      lastByteAt = Date.now();
       received += value.byteLength;
       if (!sink(value)) {
         await reader.cancel().catch(() => undefined);
@@ -208,14 +273,24 @@ async function pumpBody(res: Response, guard: Guard, url: string, stallMs: numbe
   } catch (e) {
     if (guard.stalled) throw stallError(url, stallMs, received, expected);
     if (guard.outerAborted) throw abortError();
+    const s = slow as { got: number; need: number } | null;
+    if (s) throw slowError(url, span, s.got, minRate, received, expected);
     throw new BodyBroken(received, describeFetchError(e));
   } finally {
+    clearInterval(rateTimer);
     reader.releaseLock?.();
   }
 }
 
+function slowError(url: string, spanMs: number, got: number, minRate: number, received: number, expected?: number): PolyPruneError {
+  return new PolyPruneError(
+    'FETCH_FAILED',
+    `Download of ${url} is too slow: ${got} bytes in the last ${fmtSeconds(spanMs)}, below the minimum of ${fmtBytes(minRate)}/s (${received}${expected !== undefined ? ` of ${expected}` : ''} bytes received). Try again later or from another host, or lower the minimum (CLI: --min-rate <bytes/s>, 0 = none).`,
+  );
+}
+
 /** The whole body, or null once it exceeds `limit` bytes. */
-async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs: number, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs: number, limit: number, minRate?: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel().catch(() => undefined);
@@ -233,7 +308,7 @@ async function readBodyCapped(res: Response, guard: Guard, url: string, stallMs:
       }
       chunks.push(c);
       return true;
-    }, Number.isFinite(declared) && res.headers.get('content-length') !== null ? declared : undefined);
+    }, Number.isFinite(declared) && res.headers.get('content-length') !== null ? declared : undefined, minRate);
   } catch (e) {
     if (e instanceof BodyBroken) {
       throw new PolyPruneError('FETCH_FAILED', `Download of ${url} broke off: the server closed the connection after ${e.received} bytes (${e.reason}). Try again.`);
@@ -311,6 +386,7 @@ function makeUrlSource(
   const maxUnranged = options.maxUnrangedBytes ?? DEFAULT_MAX_UNRANGED_BYTES;
   const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const retries = options.retries ?? DEFAULT_RETRIES;
+  const minRate = options.minRateBytesPerS;
   const request = (extra: Record<string, string>, method = 'GET') =>
     guardedFetch(fetchFn, url, { method, headers: { ...options.headers, ...extra } }, stallMs, options.signal);
   /** The whole file, kept only when the server's ranges are unusable (ignored, compressed) and the file is small. */
@@ -345,7 +421,7 @@ function makeUrlSource(
         await got.res.body?.cancel().catch(() => undefined);
         throw htmlNotFile(url);
       }
-      const body = await readBodyCapped(got.res, got.guard, url, stallMs, maxUnranged);
+      const body = await readBodyCapped(got.res, got.guard, url, stallMs, maxUnranged, minRate);
       if (!body) throw tooLarge(behaviour);
       if (looksLikeHtml(body)) throw htmlNotFile(url);
       if (headSize !== undefined && body.byteLength !== headSize) {
@@ -484,7 +560,7 @@ function makeUrlSource(
             out.set(c, got);
             got += c.byteLength;
             return true;
-          }, length - got).catch((e: unknown) => {
+          }, length - got, minRate).catch((e: unknown) => {
             if (e instanceof BodyBroken) return -1;
             throw e;
           });
@@ -572,7 +648,13 @@ export async function downloadBytes(url: string, fetchFn: FetchFn = defaultFetch
       await res.body?.cancel().catch(() => undefined);
       throw htmlNotFile(url);
     }
-    return (await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER)) ?? new Uint8Array(0);
+    const limit = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const body = await readBodyCapped(res, guard, url, stallMs, limit, options.minRateBytesPerS);
+    if (!body) {
+      const declared = Number(res.headers.get('content-length'));
+      throw new PolyPruneError('INPUT_TOO_LARGE', `${url} is ${Number.isFinite(declared) && declared > limit ? fmtBytes(declared) : 'larger than the limit'}; at most ${fmtBytes(limit)} is read from a download like this. Use a smaller file.`);
+    }
+    return body;
   } finally {
     guard.done();
   }
@@ -625,9 +707,13 @@ export function urlFolder(baseUrl: string, fetchFn: FetchFn = defaultFetch, opti
           await res.body?.cancel().catch(() => undefined);
           throw htmlMissing(name, url);
         }
-        const body = await readBodyCapped(res, guard, url, stallMs, Number.MAX_SAFE_INTEGER);
-        if (body && looksLikeHtml(body) && !/\.html?$/i.test(name)) throw htmlMissing(name, url);
-        return new TextDecoder().decode(body ?? new Uint8Array(0));
+        const body = await readBodyCapped(res, guard, url, stallMs, MAX_JSON_BYTES, options.minRateBytesPerS);
+        if (!body) {
+          const declared = Number(res.headers.get('content-length'));
+          throw jsonTooLarge(url, Number.isFinite(declared) && declared > MAX_JSON_BYTES ? declared : null);
+        }
+        if (looksLikeHtml(body) && !/\.html?$/i.test(name)) throw htmlMissing(name, url);
+        return new TextDecoder().decode(body);
       } finally {
         guard.done();
       }
@@ -686,7 +772,12 @@ export function fileListFolder(files: readonly File[] | ReadonlyMap<string, File
   };
   return {
     location,
-    readText: (name) => Promise.resolve().then(() => get(name).text()),
+    readText: (name) =>
+      Promise.resolve().then(() => {
+        const f = get(name);
+        if (f.size > MAX_JSON_BYTES) throw jsonTooLarge(`'${name}' in ${location}`, f.size);
+        return f.text();
+      }),
     open(name) {
       let src: ByteSource | null = null;
       const lazy = (): ByteSource => (src ??= blobSource(get(name), name));

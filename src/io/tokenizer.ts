@@ -78,13 +78,61 @@ function tokenName(v: unknown): string | undefined {
 
 const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
 
+const fmtId = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+
+/**
+ * Every id the tokenizer can emit, checked before it is built: vocabulary ids (BPE, WordPiece,
+ * WordLevel maps; Unigram ids are list positions), added-token ids, and the result of every BPE
+ * merge (it must be a vocabulary piece, or the merge would emit an id the model does not have).
+ * Ids must be whole numbers >= 0; the caller compares the largest with vocab_size.
+ */
+function checkEmittableIds(json: Record<string, unknown>, model: Record<string, unknown>, source: string): void {
+  const bad = (what: string, id: unknown): PolyPruneError =>
+    invalid(source, `${what} has id ${fmtId(id)}; token ids must be whole numbers from 0 up (they index the model's embedding table). The file is damaged or hand-edited; use the tokenizer.json published with the model.`);
+  const vocab = model.vocab;
+  let pieces: Set<string> | null = null;
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    pieces = new Set();
+    for (const [piece, id] of Object.entries(vocab as Record<string, unknown>)) {
+      if (!(typeof id === 'number' && Number.isInteger(id) && id >= 0)) throw bad(`vocabulary piece '${piece}'`, id);
+      pieces.add(piece);
+    }
+  } else if (Array.isArray(vocab)) {
+    for (const [i, e] of vocab.entries()) {
+      if (!Array.isArray(e) || typeof e[0] !== 'string') throw invalid(source, `vocabulary entry ${i} is not a [piece, score] pair.`);
+    }
+  }
+  for (const t of (json.added_tokens ?? []) as unknown[]) {
+    const tt = (t ?? {}) as { id?: unknown; content?: unknown };
+    if (!(typeof tt.id === 'number' && Number.isInteger(tt.id) && tt.id >= 0)) throw bad(`added token ${typeof tt.content === 'string' ? `'${tt.content}'` : fmtId(tt.content)}`, tt.id);
+  }
+  if (model.type === 'BPE' && pieces && Array.isArray(model.merges)) {
+    for (const [i, m] of (model.merges as unknown[]).entries()) {
+      const pair = typeof m === 'string' ? m.split(' ') : Array.isArray(m) ? m : null;
+      if (!pair || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw invalid(source, `merge ${i} (${fmtId(m)}) is not a pair of pieces.`);
+      const merged = pair[0] + pair[1];
+      if (!pieces.has(merged)) throw invalid(source, `merge ${i} ('${pair[0]}' + '${pair[1]}') makes '${merged}', which is not in the vocabulary, so it has no token id. The file is damaged or mixes two tokenizers; use the tokenizer.json published with the model.`);
+    }
+  }
+  if (model.type === 'WordPiece' && pieces) {
+    const unk = typeof model.unk_token === 'string' ? model.unk_token : '[UNK]';
+    if (!pieces.has(unk)) {
+      const bpeLike = [...pieces].slice(0, 2000).filter((p) => p.startsWith('\u0120') || p.startsWith('\u2581')).length;
+      throw invalid(
+        source,
+        `the WordPiece model's unk_token '${unk}' is not in its vocabulary${bpeLike ? ` and the vocabulary looks like a BPE/SentencePiece one (pieces starting with 'Ġ' or '▁')` : ''}: every unknown word would have no token. Check "model": {"type": ...} — the vocabulary and the model type do not match.`,
+      );
+    }
+  }
+}
+
 /**
  * Builds a tokenizer from the text of tokenizer.json (and optionally tokenizer_config.json, which
  * supplies bos/eos tokens and decode options). Bad JSON or an unsupported tokenizer ->
  * TOKENIZER_INVALID.
  */
-export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: string): TextTokenizer {
-  const json = parseJsonObject(tokenizerJsonText, 'tokenizer.json');
+export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: string, source = 'tokenizer.json'): TextTokenizer {
+  const json = parseJsonObject(tokenizerJsonText, source);
   const config = tokenizerConfigText === undefined ? {} : parseJsonObject(tokenizerConfigText, 'tokenizer_config.json');
   const model = json.model;
   if (typeof model !== 'object' || model === null) {
@@ -93,6 +141,7 @@ export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: s
   if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) {
     throw invalid('tokenizer.json', '"added_tokens" must be an array.');
   }
+  checkEmittableIds(json, model as Record<string, unknown>, source);
   let tok: Tokenizer;
   try {
     tok = new Tokenizer({ ...json, added_tokens: json.added_tokens ?? [] }, config);
@@ -171,7 +220,7 @@ export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: s
 export async function loadTokenizerFromFolder(folder: ModelFolder): Promise<TextTokenizer> {
   const jsonText = await folder.readText('tokenizer.json');
   const configText = (await folder.exists('tokenizer_config.json')) ? await folder.readText('tokenizer_config.json') : undefined;
-  return loadTokenizer(jsonText, configText);
+  return loadTokenizer(jsonText, configText, `${folder.location.replace(/\/+$/, '')}/tokenizer.json`);
 }
 
 /**

@@ -14,8 +14,9 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
 import * as ops from '../gpu/ops';
-import type { ChunkedMatrix, PrefixKv } from '../gpu/ops';
-import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
+import { type ChunkedMatrix, type PrefixKv, isPacked } from '../gpu/ops';
+import { FiniteCheck, describeIndex, nonFinite16, type NonFinite } from '../gpu/finite';
+import { bytesToF32, dtypeSize, encode16 } from '../io/dtypes';
 import type { Checkpoint } from '../io/safetensors';
 import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
 
@@ -94,11 +95,7 @@ export class LlamaModel {
     if (widest * 4 * 64 > maxBinding) {
       throw new PolyPruneError('GPU_LIMITS', `This adapter's storage bindings (${fmtBytes(maxBinding)}) are too small for ${widest}-wide rows of this model.`);
     }
-    let bytes = 0;
-    for (const n of checkpoint.names()) {
-      const i = checkpoint.info(n);
-      bytes += (i.byteLength / dtypeBytes(i.dtype)) * 4;
-    }
+    const bytes = gpuWeightBytesOf(checkpoint);
     const resident = opts.resident ?? bytes <= 2 * gpu.info.limits.maxBufferSize;
     const steps = 3 + (resident ? cfg.numLayers : 0);
     let step = 0;
@@ -210,19 +207,42 @@ export class LlamaModel {
     this.layers[i] = null;
   }
 
-  /** Replace the weights of one linear layer (e.g. after pruning). */
+  /** Replace the weights of one linear layer (e.g. after pruning); packed layers round to their format (nearest even). */
   async setLinear(i: number, name: LinearName, weight: Float32Array): Promise<void> {
     const l = await this.layer(i);
     const m = l.linears[name];
-    for (const ch of m.chunks) this.gpu.write(ch.tensor, weight.subarray(ch.rowStart * m.cols, (ch.rowStart + ch.rows) * m.cols));
+    for (const ch of m.chunks) {
+      const part = weight.subarray(ch.rowStart * m.cols, (ch.rowStart + ch.rows) * m.cols);
+      this.gpu.write(ch.tensor, isPacked(m) ? encode16(part, m.format as 'f16' | 'bf16') : part);
+    }
   }
 
-  /** Read one linear layer's weights back (N, K). */
+  /** Read one linear layer's weights back (N, K) as f32 (packed 16-bit weights exactly). */
   async readLinear(i: number, name: LinearName): Promise<Float32Array> {
     const m = (await this.layer(i)).linears[name];
     const out = new Float32Array(m.rows * m.cols);
-    for (const ch of m.chunks) out.set(await this.gpu.readF32(ch.tensor, 0, ch.rows * m.cols), ch.rowStart * m.cols);
+    for (const ch of m.chunks) {
+      const n = ch.rows * m.cols;
+      if (!isPacked(m)) out.set(await this.gpu.readF32(ch.tensor, 0, n), ch.rowStart * m.cols);
+      else {
+        const words = (await this.gpu.read(ch.tensor, 0, Math.ceil(n / 2))) as Uint32Array;
+        const bytes = new Uint8Array(words.buffer, words.byteOffset, n * 2);
+        out.set(bytesToF32(bytes, m.format === 'f16' ? 'F16' : 'BF16', name), ch.rowStart * m.cols);
+      }
+    }
     return out;
+  }
+
+  /** Whether this checkpoint's weight matrices are 16-bit (F16/BF16) and stay packed on the GPU. */
+  static keepsPacked(checkpoint: Checkpoint): boolean {
+    const n = checkpoint.names().find((x) => /\.(q_proj|embed_tokens)\.weight$/.test(x));
+    const d = n ? checkpoint.info(n).dtype : undefined;
+    return d === 'F16' || d === 'BF16';
+  }
+
+  /** GPU bytes of this model's weights when loaded (16-bit matrices packed). */
+  static gpuWeightBytes(checkpoint: Checkpoint): number {
+    return gpuWeightBytesOf(checkpoint);
   }
 
   /** Largest number of tokens one forward chunk may hold within the adapter's binding limit. */
@@ -663,8 +683,18 @@ function destroyLayer(l: LayerWeights): void {
   for (const b of Object.values(l.biases)) b?.destroy();
 }
 
-function dtypeBytes(dtype: string): number {
-  return dtype === 'F16' || dtype === 'BF16' ? 2 : dtype === 'F64' || dtype === 'I64' ? 8 : dtype === 'U8' || dtype === 'I8' || dtype === 'BOOL' ? 1 : 4;
+/**
+ * GPU bytes of a checkpoint's tensors as LlamaModel keeps them: F16/BF16 matrices packed (2 bytes an
+ * element), vectors (norms, biases) and every other dtype as f32.
+ */
+function gpuWeightBytesOf(checkpoint: Checkpoint): number {
+  let bytes = 0;
+  for (const n of checkpoint.names()) {
+    const i = checkpoint.info(n);
+    const elems = i.byteLength / dtypeSize(i.dtype);
+    bytes += elems * (i.shape.length === 2 && (i.dtype === 'F16' || i.dtype === 'BF16') ? 2 : 4);
+  }
+  return bytes;
 }
 
 /** Upload raw checkpoint bytes of `rows` x `cols` values as f32, converting 16-bit floats on the GPU. */
@@ -721,17 +751,32 @@ export function throwNonFiniteWeights(bad: NonFinite[], ckpt: Checkpoint): void 
   );
 }
 
-/** A [rows, cols] weight matrix as row chunks within one binding each (chunk starts 64-row aligned). */
+/**
+ * A [rows, cols] weight matrix as row chunks within one binding each (chunk starts 64-row aligned,
+ * cut as for f32 whatever the dtype). F16/BF16 stay packed two per word (`format`), checked for
+ * NaN/Inf on the host as they go up; F32 (and F64, rounded once) are f32, checked on the GPU.
+ */
 export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number, check?: FiniteCheck): Promise<ChunkedMatrix> {
   const info = ckpt.info(name);
   const raw = await ckpt.readRaw(name);
   const eb = raw.byteLength / (rows * cols);
+  const format = info.dtype === 'F16' ? 'f16' : info.dtype === 'BF16' ? 'bf16' : 'f32';
   const maxRows = Math.max(64, Math.floor(gpu.info.limits.maxStorageBufferBindingSize / (cols * 4) / 64) * 64);
   const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
+  if (format !== 'f32' && check) {
+    const bits = new Uint16Array(raw.byteOffset % 2 === 0 ? raw.buffer : raw.slice().buffer, raw.byteOffset % 2 === 0 ? raw.byteOffset : 0, rows * cols);
+    const bad = nonFinite16(bits, format);
+    if (bad.count > 0) check.addFound({ what: name, count: bad.count, first: bad.first, cols });
+  }
   for (let r0 = 0; r0 < rows; r0 += maxRows) {
     const r = Math.min(maxRows, rows - r0);
+    const part = raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb);
     try {
-      const tensor = await uploadRows(gpu, raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb), info.dtype, r, cols, name);
+      if (format !== 'f32') {
+        chunks.push({ tensor: gpu.uploadBytes(part, name), rowStart: r0, rows: r });
+        continue;
+      }
+      const tensor = await uploadRows(gpu, part, info.dtype, r, cols, name);
       chunks.push({ tensor, rowStart: r0, rows: r });
       check?.add(name, tensor, r * cols, { base: r0 * cols, cols });
     } catch (e) {
@@ -739,7 +784,7 @@ export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, row
       throw e;
     }
   }
-  return { rows, cols, chunks };
+  return format === 'f32' ? { rows, cols, chunks } : { rows, cols, chunks, format };
 }
 
 async function uploadVector(gpu: Gpu, ckpt: Checkpoint, name: string, check?: FiniteCheck): Promise<Tensor> {

@@ -26,6 +26,7 @@ import type { ProgressCallback } from '../common/progress';
 import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, wandaMix, wandaWindowNorms } from '../gpu/prune';
+import { prunable } from '../gpu/ops';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
 import { wandaSelect } from './wanda';
@@ -320,11 +321,12 @@ export async function mixPruneModel(slot: LlamaModel, dense: LlamaModel, stats: 
       const dst = await slot.layer(i);
       for (const [k, g] of INPUT_GROUPS.entries()) {
         for (const name of g.members) {
-          const W = dst.linears[name];
-          const D = src.linears[name];
-          W.chunks.forEach((ch, c) => gpu.copy(D.chunks[c].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
+          const work = prunable(gpu, src.linears[name], dst.linears[name]);
+          const W = work.W;
           wandaSelect(gpu, W, scales[i * G + k], { sparsity: opts.sparsity, nm: opts.nm });
+          work.store();
           for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
+          work.free();
         }
       }
     }

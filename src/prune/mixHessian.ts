@@ -24,6 +24,7 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
+import { prunable } from '../gpu/ops';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
@@ -271,18 +272,19 @@ export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: 
       const dst = await slot.layer(i);
       for (const [k, g] of INPUT_GROUPS.entries()) {
         for (const [u, name] of g.members.entries()) {
-          const W = dst.linears[name];
-          const D = src.linears[name];
-          W.chunks.forEach((ch, c) => gpu.copy(D.chunks[c].tensor, 0, ch.tensor, 0, ch.rows * W.cols));
+          const work = prunable(gpu, src.linears[name], dst.linears[name]);
+          const W = work.W;
           // the solver dampens H in place: every member but the last gets a copy (as src/prune/run.ts)
           const last = u === g.members.length - 1;
           const Huse = last ? mixed[k] : copyPanels(gpu, mixed[k], 'mix.H.copy');
           try {
             await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, ...MIX_SPARSEGPT });
+            work.store();
+            for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
           } finally {
             if (!last) destroyPanels(Huse);
+            work.free();
           }
-          for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
         }
       }
       for (const m of mixed) destroyPanels(m);

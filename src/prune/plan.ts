@@ -33,6 +33,13 @@ export interface PlanEnvironment {
   checkpointBytes: number;
   /** Bytes of the checkpoint's tensors once converted to f32 on the GPU. */
   f32Bytes: number;
+  /**
+   * Whether the weight matrices are 16-bit (F16/BF16) and stay packed two per word on the GPU (half
+   * the bytes of f32); default false.
+   */
+  packed?: boolean;
+  /** Bytes of the checkpoint's tensors on the GPU as LlamaModel keeps them (packed matrices); default f32Bytes. */
+  gpuWeightBytes?: number;
   /** Whether the weights come over the network (URL, Hub) rather than from local files. */
   remote: boolean;
   /** GPU memory available, when the caller knows it (WebGPU does not tell); checked when given. */
@@ -41,6 +48,8 @@ export interface PlanEnvironment {
   hostMemoryBytes?: number;
   /** Force resident layers (default: as LlamaModel.load decides). */
   resident?: boolean;
+  /** Bytes of the largest tensor as stored (a load holds one tensor's bytes at a time on the host). */
+  largestTensorBytes?: number;
 }
 
 export interface PlanItem {
@@ -58,7 +67,20 @@ export interface RunPlan {
   downloadBytes: number;
   /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
   hostBytes: number;
+  /**
+   * Host memory a load holds at its peak beyond the runtime itself: the largest tensor as read, and its
+   * copy on the way to the GPU (tensors are read and uploaded one at a time).
+   */
+  loadHostBytes: number;
   resident: boolean;
+  /** 16-bit weight matrices kept packed on the GPU (2 bytes an element). */
+  packed: boolean;
+  /** GPU bytes of the weights alive at the peak (embeddings, head, decoder layers), as kept (packed or f32). */
+  weightBytes: number;
+  /** The same weights as f32 (what they would take unpacked). */
+  f32WeightBytes: number;
+  /** Remarks that do not stop the run (e.g. that it fits only because the weights stay packed). */
+  notes: string[];
   limits: { maxBindingBytes: number; maxBufferBytes: number; gpuMemoryBytes?: number; hostMemoryBytes?: number };
   /** One line per thing that cannot work; empty when the run can go ahead. */
   problems: string[];
@@ -88,26 +110,36 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const problems: string[] = [];
   const items: PlanItem[] = [];
   const widest = Math.max(C, F, H * D);
-  const headBytes = (cfg.tieWordEmbeddings ? 1 : 2) * V * C * f32;
-  const layerBytes = (2 * C * H * D + 2 * C * Hkv * D + 3 * C * F) * f32 + 2 * C * f32;
-  const resident = env.resident ?? env.f32Bytes <= 2 * maxBuf;
+  const packed = !!env.packed;
+  // bytes per weight-matrix element on the GPU: 16-bit checkpoints stay packed, two per word
+  const wb = packed ? 2 : f32;
+  const fmt = packed ? '16-bit, packed two per word' : 'f32';
+  const headElems = (cfg.tieWordEmbeddings ? 1 : 2) * V * C;
+  const layerElems = 2 * C * H * D + 2 * C * Hkv * D + 3 * C * F;
+  const headBytes = headElems * wb;
+  const layerBytes = layerElems * wb + 2 * C * f32;
+  const resident = env.resident ?? (env.gpuWeightBytes ?? env.f32Bytes) <= 2 * maxBuf;
   const spec = req.method === 'evaluate' ? null : METHODS[req.method];
   const pruning = spec !== null;
   const sequential = !!spec?.calibrated;
+  const layerCount = resident ? L * (pruning ? 2 : 1) : 1;
 
-  items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? 'embed_tokens (tied head), f32' : 'embed_tokens and lm_head, f32' });
+  items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? `embed_tokens (tied head), ${fmt}` : `embed_tokens and lm_head, ${fmt}` });
   items.push({
     kind: 'decoder layers',
-    bytes: (resident ? L * (pruning ? 2 : 1) : 1) * layerBytes,
-    note: resident ? `${L} resident layers${pruning ? ' x 2 (the model and its pruned copy)' : ''}` : 'one layer at a time, streamed from the checkpoint',
+    bytes: layerCount * layerBytes,
+    note: `${resident ? `${L} resident layers${pruning ? ' x 2 (the model and its pruned copy)' : ''}` : 'one layer at a time, streamed from the checkpoint'}, ${fmt}`,
   });
+  if (packed && pruning) items.push({ kind: 'f32 working copy', bytes: Math.max(C * F, C * H * D) * f32, note: 'the matrix being pruned, unpacked to f32 (written back as 16-bit)' });
 
   // Forward chunk: whole windows of seqlen tokens, at most maxChunkTokens and what one binding holds.
   const seqlen = req.seqlen ?? 2048;
   const perTokenWidest = widest * f32;
   const chunkCap = Math.max(1, Math.floor(maxBind / perTokenWidest));
   if (seqlen > chunkCap) problems.push(`One window of ${seqlen} tokens needs ${gib(seqlen * perTokenWidest)} per activation buffer (${widest} wide); this adapter's bindings hold ${chunkCap} tokens. Use --seqlen ${chunkCap} or less.`);
-  const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap) / seqlen) * seqlen);
+  // (a prune's chunk holds at most its nsamples windows)
+  const calibTokens = sequential ? (req.nsamples ?? 128) * seqlen : Infinity;
+  const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap, calibTokens) / seqlen) * seqlen);
   items.push({ kind: 'forward temporaries', bytes: chunkTokens * (3 * C + 2 * H * D + 2 * Hkv * D + 2 * F) * f32, note: `one chunk of ${chunkTokens} tokens` });
 
   let biggest = { what: `64 rows of the widest weight (${widest} columns)`, bytes: 64 * widest * f32 };
@@ -147,8 +179,14 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   if (V * f32 > maxBind) problems.push(`One row of logits (${V} x 4 bytes) exceeds this adapter's binding limit (${gib(maxBind)}).`);
 
   const gpuPeakBytes = items.reduce((s, i) => s + i.bytes, 0);
+  const notes: string[] = [];
   if (env.gpuMemoryBytes !== undefined && gpuPeakBytes > env.gpuMemoryBytes) {
-    problems.push(`The run needs about ${gib(gpuPeakBytes)} of GPU memory; ${gib(env.gpuMemoryBytes)} are available. ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
+    problems.push(`The run needs about ${gib(gpuPeakBytes)} of GPU memory; ${gib(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
+  } else if (packed && env.gpuMemoryBytes !== undefined) {
+    const unpacked = planRun(cfg, req, { ...env, packed: false, gpuWeightBytes: env.f32Bytes, gpuMemoryBytes: undefined, hostMemoryBytes: undefined, resident });
+    if (unpacked.gpuPeakBytes > env.gpuMemoryBytes) {
+      notes.push(`Fits only because the 16-bit weights stay packed on the GPU: about ${gib(gpuPeakBytes)} of ${gib(env.gpuMemoryBytes)}; unpacked to f32 the run would need ${gib(unpacked.gpuPeakBytes)}.`);
+    }
   }
   const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
   const hostBytes = pruning ? Math.round(linearBytes) : 0;
@@ -161,7 +199,12 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     biggestBinding: biggest,
     downloadBytes: env.remote ? env.checkpointBytes : 0,
     hostBytes,
+    loadHostBytes: 2 * (env.largestTensorBytes ?? 0),
     resident,
+    packed,
+    weightBytes: headBytes + layerCount * layerBytes,
+    f32WeightBytes: headElems * f32 + layerCount * (layerElems + 2 * C) * f32,
+    notes,
     limits: { maxBindingBytes: maxBind, maxBufferBytes: maxBuf, gpuMemoryBytes: env.gpuMemoryBytes, hostMemoryBytes: env.hostMemoryBytes },
     problems,
   };
@@ -173,7 +216,9 @@ export function describePlan(p: RunPlan): string[] {
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${gib(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${gib(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${gib(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${gib(p.limits.maxBindingBytes)} per binding, ${gib(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''}`);
+  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''} (loading: ${gib(p.loadHostBytes)}, one tensor at a time)`);
+  lines.push(`weights on the GPU: ${gib(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${gib(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
+  for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);
   return lines;
 }

@@ -20,6 +20,7 @@
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import type { Tensor } from '../gpu/device';
+import { prunable } from '../gpu/ops';
 import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
@@ -303,7 +304,13 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
       for (let j = 0; j < LINEAR_NAMES.length; j++) {
         throwIfAborted(opts.signal);
         const name = LINEAR_NAMES[j];
-        const W = layer.linears[name];
+        // 16-bit weights are pruned in an f32 working copy (the reference prunes in f32) and written
+        // back rounded to the checkpoint's dtype; the copy is then refreshed from the stored weights
+        // so that zeros, checks and the reconstruction error see exactly what the model keeps.
+        const stored = layer.linears[name];
+        const work = prunable(gpu, stored, stored);
+        const W = work.W;
+        live.push(...work.tensors);
         const acc = stats.get(INPUT_GROUP[name]);
         const gram = grams.get(INPUT_GROUP[name]);
         // the dense weights, kept until the reconstruction error is measured
@@ -332,6 +339,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           settings: { blocksize: opts.blocksize, percdamp: opts.percdamp, langBeta: prof.langBeta },
           onStatistic: opts.onStatistic,
         });
+        work.store();
         for (const ch of W.chunks) {
           countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, j);
           check.add(`pruned weights of layer ${i} ${name}`, ch.tensor, ch.rows * W.cols, { base: ch.rowStart * W.cols, cols: W.cols });
@@ -343,6 +351,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
             live.splice(live.indexOf(d.tensor), 1);
           }
         }
+        work.free();
+        for (const t of work.tensors) live.splice(live.indexOf(t), 1);
         opts.onProgress?.({ kind: 'prune', matrix: `model.layers.${i}.${name}.weight`, done: i * LINEAR_NAMES.length + j + 1, total: L * LINEAR_NAMES.length });
       }
       const zeros = await gpu.read(counter);

@@ -25,8 +25,8 @@
  * Scratch: two (d, d) f32 matrices and two (rows, blocksize) f32 buffers.
  */
 import { PolyPruneError, assertArg } from '../common/errors';
-import { type Gpu, Tensor, u32, f32, fmtBytes } from '../gpu/device';
-import { type ChunkedMatrix, grid1d } from '../gpu/ops';
+import { type Gpu, Tensor, type Work, u32, f32, fmtBytes } from '../gpu/device';
+import { type ChunkedMatrix, grid1d, rowsWithin } from '../gpu/ops';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
 
 /** SparseGPT options; defaults as in the reference (blocksize 128, percdamp 0.01, sparsity 0.5). */
@@ -74,11 +74,19 @@ export function gemmSub(
   const aT = a !== 'c' ? a : b !== 'c' ? b : spare;
   const bT = b !== 'c' ? b : aT;
   if (!aT || !bT) throw new PolyPruneError('INTERNAL', 'gemmSub: both operands read from C; pass a spare tensor for the bindings');
-  gpu.dispatch('prune/linalg_gemm', [true, true, false], {
-    params: [u32(g.M), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff), u32(g.bOff), u32(g.cOff), u32(flags)],
-    bindings: [aT, bT, c],
-    workgroups: [Math.ceil(g.N / 64), Math.ceil(g.M / 64), 1],
-  });
+  // Over the submit budget: row slices of C (and A), each its own dispatch with the same per-output
+  // fma chain (bitwise the same). LOWER tests j <= i on the slice's own rows, so it is not split.
+  const work = (m: number): Work => ({ flops: 2 * m * g.N * g.K * (g.lower ? 0.5 : 1), bytes: 4 * (m * g.K + g.K * g.N + 2 * m * g.N) });
+  const per = g.lower ? g.M : rowsWithin(gpu, g.M, work);
+  for (let i0 = 0; i0 < g.M; i0 += per) {
+    const m = Math.min(per, g.M - i0);
+    gpu.dispatch('prune/linalg_gemm', [true, true, false], {
+      params: [u32(m), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags)],
+      bindings: [aT, bT, c],
+      workgroups: [Math.ceil(g.N / 64), Math.ceil(m / 64), 1],
+      work: work(m),
+    });
+  }
 }
 
 /** A (d, d) tensor or a row-panel matrix, as a row-panel matrix (no copy). */

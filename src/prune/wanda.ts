@@ -34,7 +34,7 @@ export function wandaSelect(gpu: Gpu, W: ChunkedMatrix, sqrtScaler: Tensor, opts
 // Plain-TS reference (tests)
 
 /** Keep-mask (1 kept, 0 pruned) of per-row selection on scores (N, K): row-wise or N:M. */
-export function refRowMask(score: Float32Array, N: number, K: number, opts: PruneOptions): Uint8Array {
+export function refRowMask(score: ArrayLike<number>, N: number, K: number, opts: PruneOptions): Uint8Array {
   const mask = new Uint8Array(N * K).fill(1);
   for (let r = 0; r < N; r++) {
     if (opts.nm) {

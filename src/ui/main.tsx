@@ -4,13 +4,16 @@ import { createRoot } from 'react-dom/client';
 import { createWorkerEngine } from '../engine/client';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
+import { engineSettings } from './paths';
 import { initHistory } from './features/history/storage';
 import { initViews } from './store/actions/view';
 import { App } from './components/App/App';
 import { ErrorBoundary } from './components/ErrorBoundary/ErrorBoundary';
 import './styles/base.css';
 
-const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e) });
+const page = engineSettings();
+const engine = createWorkerEngine({ onWorkerError: (e) => reportError('app', e), settings: page.settings });
+if (page.problem) reportError('app', page.problem);
 connectEngine(engine);
 installTestHook(engine);
 

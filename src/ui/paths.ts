@@ -1,4 +1,6 @@
 /** URLs of the bundled default model and its texts, relative to the app's base URL. */
+import { PolyPruneError } from '../common/errors';
+import { parseSubmitBudget } from '../common/budget';
 
 export const DEFAULT_MODEL_DIR = 'models/polyprune-ml/';
 export const DEFAULT_MODEL_NAME = 'polyprune-ml';
@@ -45,4 +47,28 @@ export function hubEndpoint(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Engine settings from the page URL, for the engine worker: `?gpuSubmitBudget=<flops>`, the most GPU
+ * work per submitted command buffer (default 1e12, a 2 TFLOP/s GPU for 0.5 s; lower it for a slow GPU
+ * whose driver resets the page; docs/models.md), and `?loseDeviceAfterSubmits=<n>`, fault injection
+ * for tests (the GPU device is lost after n submits). A bad budget is left out (the default applies)
+ * and returned as `problem`, a message for the page.
+ */
+export function engineSettings(): { settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string }; problem?: PolyPruneError } {
+  const q = new URLSearchParams(document.location.search);
+  const settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string } = {};
+  let problem: PolyPruneError | undefined;
+  const budget = q.get('gpuSubmitBudget');
+  if (budget !== null) {
+    try {
+      settings.gpuSubmitBudget = String(parseSubmitBudget(budget, '?gpuSubmitBudget='));
+    } catch (e) {
+      problem = new PolyPruneError('BAD_ARGUMENT', `${(e as Error).message} The default budget is used.`);
+    }
+  }
+  const lose = q.get('loseDeviceAfterSubmits');
+  if (lose !== null) settings.loseDeviceAfterSubmits = lose;
+  return { settings, problem };
 }

@@ -37,7 +37,7 @@ describe('weight cache (Cache API)', () => {
     await expect.poll(() => page.locator('.model-list label').count(), { timeout: 60_000 }).toBe(2);
     expect(weightGets()).toBe(first);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'polyprune-ui-cache.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Clear cached weights' }).click();
+    await page.getByRole('button', { name: 'Clear cached downloads' }).click();
     await expect.poll(() => page.locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
     const info = await page.evaluate(() => window.polyprune!.engine.cacheInfo());
     expect(info).toMatchObject({ available: true, entries: 0, bytes: 0 });

@@ -232,6 +232,14 @@ describe('share links, history and resume in the page', () => {
     expect(await appAlert()).toMatchObject({ code: 'SHARE_NEWER', text: expect.stringContaining('newer PolyPrune') });
     await page.goto(`${base}#r=1.${'A'.repeat(17000)}`);
     expect(await appAlert()).toMatchObject({ code: 'SHARE_TOO_LARGE' });
+    // Impossible values in a well-formed record (a perplexity below 1): validated by range on read,
+    // refused with the page's one-line message, nothing drawn.
+    const impossible = structuredClone(cliRecord);
+    impossible.cells[1][0].ppl[0] = -5;
+    await page.goto(recordShareLink(impossible, base).link);
+    expect(await appAlert()).toMatchObject({ code: 'SHARE_INVALID', text: expect.stringMatching(/cells\.1\.0\.ppl\.0.*a perplexity is at least 1/) });
+    expect(await page.locator('.history-shared').count()).toBe(0);
+
     await page.goto(`${base}${payload}`);
     await page.locator('.history-shared').waitFor();
     expect(await page.locator('.app > .messages [role="alert"]').count()).toBe(0);

@@ -4,14 +4,19 @@
  * token the page says to paste one into the token field, a wrong token is refused, the right one
  * loads the model and is sent to the Hub; it is kept out of the page URL and localStorage unless
  * "Remember in this browser" is ticked, and unticking removes it again.
+ * The same fake Hub serves datasets (test/helpers/hubDatasets.ts): the Experiment panel adds mC4
+ * calibration text by language (a small part of a large shard read), lists the lm-eval tasks of the
+ * evaluation languages with item counts, keeps the text in the Cache API with the weights (shown and
+ * cleared in the Model panel) and reads it from there after a reload.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { launchChromium, type Browser } from './chromium';
+import { writeCorpusFixture, type HubFixture } from '../helpers/hubDatasets';
 
 const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
@@ -21,10 +26,12 @@ const KEY = 'polyprune.hfToken';
 let server: StaticServer;
 let hub: FakeHub;
 let browser: Browser;
+let corpora: HubFixture;
 
 beforeAll(async () => {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
-  hub = await startFakeHub({ 'polyprune/gated': { dir: requireShared(FIXTURE), token: GOOD } });
+  corpora = writeCorpusFixture();
+  hub = await startFakeHub({ 'polyprune/gated': { dir: requireShared(FIXTURE), token: GOOD } }, corpora.datasets);
   server = await startStaticServer({ '/': DIST });
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium({ webgpu: true });
@@ -34,6 +41,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await hub?.close();
+  if (corpora) rmSync(corpora.root, { recursive: true, force: true });
 });
 
 const page = () => browser.page;
@@ -118,5 +126,57 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await field.fill('');
     expect(JSON.parse(await stored())[KEY]).toBeUndefined();
     expect(await remember.isChecked()).toBe(false);
+  });
+
+  it('Experiment panel: mC4 calibration text by language from the Hub, lm-eval tasks with item counts, cached with the weights', { timeout: 180_000 }, async () => {
+    await open();
+    const exp = page().locator('section.exp-panel');
+    await page().getByRole('button', { name: 'Clear cached downloads' }).click().catch(() => undefined); // empty cache: nothing may be there
+    hub.sent.clear();
+    const shard = 'multilingual/c4-de.tfrecord-00000-of-02048.json.gz';
+    const size = statSync(path.join(corpora.root, 'c4', shard)).size;
+    await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
+    await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
+    await exp.getByRole('button', { name: 'Add from the Hub' }).click();
+    const src = exp.getByText(/^hub:mc4:de@[0-9a-f]{12}$/);
+    await src.first().waitFor({ timeout: 60_000 });
+    const note = await exp.getByText(/mc4:de: \d+ documents of allenai\/c4@/).last().textContent();
+    expect(note, diag()).toMatch(/bytes downloaded/);
+    const sent = hub.sent.get(`allenai/c4/${shard}`) ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(size / 3); // the page read a small part of a large shard
+    // the lm-eval tasks of the evaluation languages, with their item counts
+    await exp.getByRole('button', { name: 'All: Evaluation languages (columns)' }).click();
+    const tasks = exp.getByRole('group', { name: 'lm-eval tasks from the Hugging Face Hub' });
+    expect(await tasks.textContent()).toMatch(/xcopa_it \(500 items\).*xnli_de \(2,490 items\)|xnli_de \(2,490 items\).*xcopa_it \(500 items\)/);
+    expect(await tasks.textContent()).toContain('belebele_deu_Latn (900 items)');
+    await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-experiment.png'), fullPage: true });
+    // cached in the Cache API with the weights: shown in the Model panel; after a reload nothing is downloaded again
+    await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/[1-9]/);
+    await open();
+    hub.sent.clear();
+    await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
+    await exp.getByRole('button', { name: 'Add from the Hub' }).click();
+    await exp.getByText(/from the browser cache/).first().waitFor({ timeout: 60_000 });
+    expect(hub.sent.get(`allenai/c4/${shard}`) ?? 0).toBe(0);
+    // the paper's preset: shown with its downloads and work before anything starts, every field editable
+    await exp.getByRole('button', { name: 'Reproduce Kurz et al. (TACL 2026)' }).click();
+    const card = exp.getByRole('group', { name: 'Reproduce Kurz et al. (TACL 2026)' });
+    const plan = card.getByRole('list', { name: 'What the preset will download and do' });
+    expect(await plan.textContent()).toMatch(/checkpoint of meta-llama\/Meta-Llama-3-8B-Instruct .*7\.0 MiB of mC4 calibration text \(7 languages\).*21 prunes \(7 languages × 3 seeds\) of 128 × 2048 tokens/);
+    await card.getByRole('textbox', { name: 'Preset languages' }).fill('sw');
+    await card.getByRole('spinbutton', { name: 'Preset windows' }).fill('4');
+    await card.getByRole('spinbutton', { name: 'Preset window length' }).fill('64');
+    expect(await plan.textContent()).toMatch(/3 prunes \(1 languages × 3 seeds\) of 4 × 64 tokens/);
+    await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset.png'), fullPage: true });
+    hub.sent.clear();
+    await card.getByRole('button', { name: /^Apply/ }).click();
+    await exp.getByText(/^hub:mc4:sw@[0-9a-f]{12}$/).first().waitFor({ timeout: 60_000 });
+    expect(await page().locator('#model-url').inputValue()).toBe('meta-llama/Meta-Llama-3-8B-Instruct');
+    expect(await exp.locator('.exp-settings summary').textContent()).toMatch(/wanda, 50 %.*4 calibration windows of 64 tokens.*3 seeds/);
+    expect(await tasks.textContent()).toMatch(/xcopa_sw/);
+    expect(await exp.getByRole('checkbox', { name: /xcopa_sw/ }).isChecked()).toBe(true);
+    await page().getByRole('button', { name: 'Clear cached downloads' }).click();
+    await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
   });
 });

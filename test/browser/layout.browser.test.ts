@@ -112,7 +112,13 @@ it('gives a good and a bad file dropped anywhere their notices in the same place
   await expect.poll(() => appNotices().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Added 'handbuch-de\.txt' \(de\)/)]));
   await dropOnPage([{ name: 'archive.txt', bytes: [0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a] }]);
   await expect.poll(() => appNotices().getByRole('alert').allTextContents()).toEqual([expect.stringMatching(/'archive\.txt' is a ZIP archive/)]);
+  // Model files that do not load: why, in the same place (the Model panel has it too).
+  await dropOnPage([{ name: 'config.json', text: '{"model_type": "llama"' }]);
+  await expect.poll(() => appNotices().getByRole('alert').count(), { timeout: 30_000 }).toBe(2);
+  expect(await appNotices().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/loading it as a model/)]));
   await shot('1400-drop-notices');
+  const dismiss = appNotices().getByRole('button', { name: 'Dismiss message' });
+  while ((await dismiss.count()) > 0) await dismiss.first().click();
   await openView(page, 'Experiment');
   const item = exp().locator('li[data-source="handbuch-de.txt"]');
   expect(await exp().getByLabel('Language of handbuch-de.txt').inputValue()).toBe('de');
@@ -133,6 +139,36 @@ it('gives a good and a bad file dropped anywhere their notices in the same place
   if (!(await s.getAttribute('open'))) await s.locator('summary').click();
   expect(await exp().getByLabel('Experiment: fraction of weights to remove').inputValue()).toBe('0.6');
   expect(await exp().getByLabel('Windows per calibration source').inputValue()).toBe('7');
+  // A stored text that no longer matches its hash is left out, with a notice; the rest is restored.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const r = indexedDB.open('polyprune-study');
+        r.onerror = () => reject(r.error);
+        r.onsuccess = () => {
+          const tx = r.result.transaction('texts', 'readwrite');
+          const st = tx.objectStore('texts');
+          const all = st.getAll();
+          all.onsuccess = () => {
+            const t = (all.result as { sha256: string; text: string }[]).find((x) => x.text.length > 10_000)!;
+            st.put({ sha256: t.sha256, text: t.text.replace('Debian', 'Debiaan') });
+          };
+          tx.oncomplete = () => (r.result.close(), resolve());
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+  await page.reload();
+  await modelLoaded();
+  await expect.poll(() => exp().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Not restored from your last visit .*'handbuch-de\.txt'/)]));
+  expect(await exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(2);
+  await exp().getByLabel('Calibration files').setInputFiles({ name: 'handbuch-de.txt', mimeType: 'text/plain', buffer: Buffer.from(german) });
+  await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(3);
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await modelLoaded();
+  await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(3);
+  expect(await exp().getByRole('status').allTextContents()).not.toEqual(expect.arrayContaining([expect.stringMatching(/Not restored/)]));
   // The Prune panel lists each calibration text once: the bundled languages, then the dropped file.
   await openView(page, 'Perplexity & prune');
   const options = await page.locator('section.prune-panel').getByLabel('Calibration text').locator('option').allTextContents();

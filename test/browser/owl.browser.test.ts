@@ -1,7 +1,7 @@
 /**
  * OWL layer-wise sparsity from the page (built app, headless Chromium, SwiftShader WebGPU): the Prune
  * panel's layer-wise setting, the refusal of OWL with 2:4, and the prune report's per-layer
- * sparsity chart and table. Tiny: the stories260K stand-in, 2 calibration windows of 32 tokens.
+ * sparsity chart and table; then RIA 2:4 from the same panel. Tiny: the stories260K stand-in, 2 calibration windows of 32 tokens.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -49,6 +49,20 @@ describe('OWL in the Prune panel', () => {
     expect(Math.max(...targets) - Math.min(...targets)).toBeCloseTo(16, 1);
     expect(targets.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(50, 1);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-owl-report.png') });
+
+    // RIA (Zhang et al. 2024) is one of the page's methods (both panels): 2:4 of the dense model from the same panel.
+    await openView(page, 'Experiment');
+    expect(await page.locator('section.exp-panel').getByLabel('Pruning method').locator('option[value="ria"]').count()).toBe(1);
+    await page.locator('.model-list input[name="active-model"]').first().check();
+    await openView(page, 'Perplexity & prune');
+    await panel.getByLabel('Method', { exact: true }).selectOption('ria');
+    expect(await panel.locator('#prune-method-about').textContent()).toMatch(/relative importance/);
+    await panel.getByLabel('Prune: layer-wise sparsity').selectOption('uniform');
+    await panel.getByRole('radio', { name: '2:4 semi-structured' }).check();
+    await panel.getByRole('button', { name: 'Prune', exact: true }).click();
+    await expect.poll(() => report.locator('.prune-report-facts dd').first().textContent(), { timeout: 120_000 }).toBe('ria, 2:4');
+    expect(await report.locator('.prune-report-overall').textContent()).toBe('50.0 %');
+    await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-ria-report.png') });
   });
 
   it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {
@@ -82,6 +96,7 @@ describe('OWL in the Prune panel', () => {
 
     // Kept in History: after a reload the stored record opens with the same chart (one results view for both).
     await page.goto(page.url().replace(/[?#].*$/, '') + '?autoload=0');
+    await openView(page, 'History');
     const history = page.locator('.history-panel');
     const entry = history.locator('.history-table tbody tr', { hasText: 'wanda-lang, OWL' });
     await entry.waitFor({ timeout: 60_000 });

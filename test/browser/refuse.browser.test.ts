@@ -20,6 +20,7 @@ const SHOTS = path.resolve(process.cwd(), '.tmp');
 
 let server: StaticServer;
 let stall: FaultyServer;
+let endless: FaultyServer;
 let browser: Browser;
 let corpus: Corpus;
 let tmp: string;
@@ -29,8 +30,9 @@ beforeAll(async () => {
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-refuse-'));
   corpus = await makeCorpus(FIXTURE, tmp);
-  server = await startStaticServer({ '/': DIST, '/good/': FIXTURE, '/tok/': corpus.models.tokenizerTooBig });
+  server = await startStaticServer({ '/': DIST, '/good/': FIXTURE, '/tok/': corpus.models.tokenizerTooBig, '/tokneg/': corpus.models.tokenizerNegativeId });
   stall = await startFaultyServer(FIXTURE, { mode: 'stall', faulty: ['model.safetensors'], after: 1000 });
+  endless = await startFaultyServer(FIXTURE, { mode: 'endless', faulty: ['config.json'], after: 0 });
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium({ webgpu: true });
   await browser.page.goto(`${server.url}/?stallTimeout=2&autoload=0`);
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stall?.close();
+  await endless?.close();
   await server?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -86,6 +89,19 @@ describe('what the app refuses (Chromium, production build)', () => {
     const text = await alertWith(modelPanel(), 'TOKENIZER_INVALID');
     expect(text, diag()).toContain('vocab_size is 512');
     await browser.page.screenshot({ path: path.join(SHOTS, 'refuse-tokenizer.png'), fullPage: true });
+    // every id the tokenizer can emit is checked, not only the largest: an added token with id -1
+    await dismissAll();
+    await browser.page.locator('#model-url').fill(`${server.url}/tokneg/`);
+    await browser.page.getByRole('button', { name: 'Load from URL' }).click();
+    const neg = await alertWith(modelPanel(), 'TOKENIZER_INVALID');
+    expect(neg, diag()).toContain("added token '<minus_one>' has id -1");
+    // a config.json that never ends stops at the JSON cap instead of filling the tab's memory
+    await dismissAll();
+    await browser.page.locator('#model-url').fill(`${endless.url}/`);
+    await browser.page.getByRole('button', { name: 'Load from URL' }).click();
+    const big = await alertWith(modelPanel(), 'INPUT_TOO_LARGE', 60_000);
+    expect(big, diag()).toContain(`${endless.url}/config.json is larger than 64.0 MiB`);
+    await browser.page.screenshot({ path: path.join(SHOTS, 'refuse-json-cap.png'), fullPage: true });
   });
 
   it('the page stays usable: the good model loads, and a PNG renamed .txt is refused as text', async () => {

@@ -67,6 +67,18 @@ describe('npm start (README)', () => {
     expect(await page.getByRole('alert').allTextContents(), browser.log.join('\n')).toEqual([]);
     expect(await page.getByRole('button', { name: 'Run experiment' }).isEnabled()).toBe(true);
     await page.screenshot({ path: '.tmp/screenshots/start-first-load.png', fullPage: true });
+    // Before the load started the page said what it would cost (issue 22): download, GPU memory with
+    // the weights as kept, host memory, and what pruning with the Prune panel's settings needs.
+    const cost = (await model.getByText(/^This load: /).allTextContents()).join(' ');
+    expect(cost).toMatch(/^This load: downloads [\d.]+ MiB; GPU about [\d.]+ MiB \(weights [\d.]+ MiB as f32; largest buffer .*\); host memory about [\d.]+ MiB beyond the page \(one tensor at a time\)\. Pruning it \(wanda, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
+  }, 240_000);
+
+  it('a GPU submit budget of 0 on the page URL is refused with what to give, and the page goes on with the default', async () => {
+    const { page } = browser;
+    await page.goto(`${URL}?gpuSubmitBudget=0`);
+    await expect.poll(async () => (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 60_000 }).toMatch(/\?gpuSubmitBudget= must be a positive number of flops per submit \(for example 1e12, the default: a 2 TFLOP\/s GPU for 0\.5 s\); got '0'\. The default budget is used\./);
+    await expect.poll(async () => page.locator('section.model-panel').getByLabel('Model architecture').count(), { timeout: 180_000 }).toBe(1);
+    await page.screenshot({ path: '.tmp/screenshots/start-bad-budget.png', fullPage: true });
   }, 240_000);
 
   it('exports the loaded model as HF and ONNX zips through the same server, tokenizer byte for byte', async () => {

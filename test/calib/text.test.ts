@@ -72,7 +72,22 @@ describe('calibration text checks', () => {
   });
   it('too little text says how many tokens are needed and how many there are', async () => {
     const msg = await code(build([{ name: 'short.txt', bytes: enc('A tiny story about a cat.') }], 4, 64));
-    expect(msg).toMatch(/^CALIBRATION_INVALID: .*'short\.txt' is too short: 4 windows of 64 tokens need at least 257 tokens, but it has \d+\./);
+    expect(msg).toMatch(/^CALIBRATION_INVALID: .*'short\.txt' is too short: a window of 64 tokens needs at least 65 tokens, but it has \d+\./);
+  });
+  it('accepts what wanda\'s sampler accepts (seqlen + 1 tokens): overlapping windows come with a warning and their coverage', async () => {
+    const text = enc('Once upon a time there was a little cat who liked to sit in the sun and look at the birds in the garden.');
+    const n = tok.encode(new TextDecoder().decode(text), { addSpecialTokens: false }).length;
+    const events: string[] = [];
+    const cal = await buildCalibration({ texts: [{ name: 'cat.txt', bytes: text }], tokenizer: tok, nsamples: 8, seqlen: n - 1, seed: 0, onProgress: (e) => 'message' in e && events.push(e.message) });
+    expect(cal.n).toBe(8);
+    expect(cal.warnings).toHaveLength(1);
+    expect(cal.warnings[0]).toMatch(new RegExp(`'cat\\.txt' has ${n} tokens, fewer than its 8 windows of ${n - 1} .*overlap.*cover \\d+\\.\\d % of the text`));
+    expect(events.filter((m) => m.startsWith('warning: '))).toHaveLength(1);
+    expect(await code(build([{ name: 'cat.txt', bytes: text }], 2, n))).toMatch(/a window of \d+ tokens needs at least \d+ tokens, but it has/);
+  });
+  it('weights that add up past the largest number are refused, naming them', async () => {
+    const text = enc('Once upon a time there was a little cat.\n'.repeat(40));
+    expect(await code(build([{ name: 'a.txt', bytes: text, weight: 1e308 }, { name: 'b.txt', bytes: text, weight: 1e308 }]))).toMatch(/^BAD_ARGUMENT: The calibration weights \(1e\+308, 1e\+308\) add up to more than/);
   });
   it('paragraphs: one per line, or blank-line separated blocks; CRLF normalised', () => {
     expect(calibrationParagraphs('a', enc('one\r\ntwo\n\nthree\n'))).toEqual(['one\ntwo', 'three']);

@@ -97,7 +97,20 @@ describe('polyprune grid', () => {
     const lang = cli([...base.slice(0, base.indexOf('--method')), '--method', 'wanda-lang', '--sparsity', '0.5', '--instant']);
     expect(lang.code).toBe(2);
     expect(lang.stderr.trim().split('\n').at(-1)).toMatch(/wanda-lang's score needs their spread/);
+    const ria = cli([...base.slice(0, base.indexOf('--method')), '--method', 'ria', '--sparsity', '0.5', '--instant']);
+    expect(ria.code).toBe(2);
+    expect(ria.stderr.trim().split('\n').at(-1)).toMatch(/RIA's score is not one the mixer forms\. Run RIA without the instant mode\.$/);
   }, 600_000);
+
+  it('--method ria: one RIA prune per calibration row, recorded as ria', () => {
+    const r = cli(['grid', '-m', FIXTURE, '--calib', path.join(tmp, 'handbook-en.txt'), '--eval', path.join(tmp, 'held-out-en.txt'), '--method', 'ria', '--sparsity', '0.5', '--nsamples', '2', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '1', '--no-mask-overlap', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = parseResultRecord(JSON.parse(r.stdout)) as ExperimentRecord;
+    expect(rec.spec.method).toBe('ria');
+    expect(rec.rows.map((x) => x.label)).toEqual(['dense', 'handbook-en.txt']);
+    expect(Math.abs(rec.rows[1].sparsity[0]! - 0.5)).toBeLessThan(0.01);
+    expect(rec.cells[1][0].ppl[0]).toBeGreaterThan(rec.cells[0][0].ppl[0]!);
+  }, 300_000);
 
   it('refuses unclear input with one line, before loading anything', () => {
     const cases: [string[], RegExp][] = [
@@ -136,7 +149,7 @@ describe('polyprune grid', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(sent, stderr).toBe(true);
-    expect(code).toBe(1);
+    expect(code).toBe(130); // cancelled (128 + SIGINT)
     expect(stderr).toMatch(/polyprune: Cancelled; .* values were measured; the record above is marked incomplete \(written to .*partial\.json; continue with --resume/);
     const rec = parseResultRecord(JSON.parse(stdout)) as ExperimentRecord;
     expect(rec.complete).toBe(false);

@@ -35,7 +35,7 @@ beforeAll(() => {
 });
 
 describe('polyprune prune --profile owl / --method wanda-lang', () => {
-  it('OWL with Wanda on the fixture windows: pruning.json holds the per-layer sparsities of the numpy reference; recipe.yaml and the result record name the profile', () => {
+  it('OWL with Wanda on the fixture windows: pruning.json holds the per-layer sparsities of the numpy reference; no recipe.yaml (llm-compressor cannot run it) and the result record names the profile', () => {
     const out = path.join(tmp, 'owl');
     const r = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--profile', 'owl', '--owl-m', '5', '--owl-lambda', '0.08', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '-o', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -45,7 +45,9 @@ describe('polyprune prune --profile owl / --method wanda-lang', () => {
     rec.layer_sparsity.target.forEach((t: number, i: number) => expect(Math.abs(t - ref.sparsity[i])).toBeLessThanOrEqual(1e-12));
     expect(rec.layer_sparsity.achieved).toHaveLength(5);
     expect(Math.abs(rec.overall_sparsity - 0.5)).toBeLessThan(1 / 64);
-    expect(readFileSync(path.join(out, 'recipe.yaml'), 'utf8')).toMatch(/sparsity_profile: "owl"\n\s+owl_m: 5\n\s+owl_lmbda: 0.08/);
+    // llm-compressor 0.13.0 cannot run an OWL recipe (docs/export.md): none is written, pruning.json says why.
+    expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
+    expect(rec.llm_compressor).toMatchObject({ recipe: null, reason: expect.stringMatching(/on_initialize.*Linear targets/) });
     const result = parseResultRecord(JSON.parse(r.stdout).result);
     expect(result).toMatchObject({ kind: 'prune', spec: { method: 'wanda', sparsity: 0.5, profile: 'owl', owl: { m: 5, lambda: 0.08 } } });
     expect(result.kind === 'prune' && result.layerSparsity?.target).toHaveLength(5);
@@ -60,6 +62,7 @@ describe('polyprune prune --profile owl / --method wanda-lang', () => {
     expect(rec).toMatchObject({ method: 'wanda-lang', language_aware: { beta: 0.5, sources: [{ name: 'en.txt', samples: 2 }, { name: 'de.txt', samples: 2 }] } });
     expect(rec.overall_sparsity).toBe(0.5);
     expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
+    expect(rec.llm_compressor).toMatchObject({ recipe: null, reason: expect.stringMatching(/no llm-compressor equivalent/) });
     // the folder reads back as a pruned model
     const info = cli(['info', '--model', out]);
     expect(info.code, info.stderr).toBe(0);

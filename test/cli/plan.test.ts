@@ -97,3 +97,59 @@ describe('polyprune prune --plan', () => {
     }
   });
 });
+
+describe('packed 16-bit weights in the plan (issue 22)', () => {
+  it('Llama-3-8B shape with 2 layers: the engine counts BF16 weights packed, half their f32 bytes, and says when a run fits only packed', async () => {
+    const { LocalEngine } = await import('../../src/engine/engine');
+    const { nodeGpu } = await import('../../src/gpu/node');
+    const { dirFolder } = await import('../../src/io/node');
+    const two = path.join(tmp.dir, 'llama3-8b-2l');
+    writeSparseCheckpoint(two, { ...LLAMA3_8B_CONFIG, num_hidden_layers: 2 });
+    const engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
+    try {
+      const spec = { kind: 'folder' as const, folder: dirFolder(two) };
+      const evalPlan = await engine.plan(spec, { method: 'evaluate', seqlen: 128 });
+      expect(evalPlan.packed).toBe(true);
+      expect(evalPlan.weightBytes / evalPlan.f32WeightBytes).toBeGreaterThan(0.5);
+      expect(evalPlan.weightBytes / evalPlan.f32WeightBytes).toBeLessThan(0.5001);
+      // 2 x 128256 x 4096 (embeddings, head) + 2 x 218M (layers) at 2 bytes, the norms at 4
+      expect(evalPlan.gpu.find((i) => i.kind === 'embeddings + head')!.bytes).toBe(2 * 128256 * 4096 * 2);
+      // A 4 GiB GPU holds the packed evaluation (3.3 GiB) but not the f32 one (6.1 GiB).
+      const fits = await engine.plan(spec, { method: 'evaluate', seqlen: 128, gpuMemoryBytes: 4 * 2 ** 30 });
+      expect(fits.problems).toEqual([]);
+      expect(fits.notes.join(' ')).toMatch(/Fits only because the 16-bit weights stay packed on the GPU: about 3\.\d+ GiB of 4\.00 GiB; unpacked to f32 the run would need 6\.\d+ GiB/);
+      const not = await engine.plan(spec, { method: 'evaluate', seqlen: 128, gpuMemoryBytes: 2 * 2 ** 30 });
+      expect(not.problems.join(' ')).toMatch(/needs about 3\.\d+ GiB of GPU memory; 2\.00 GiB are available \(counting its 16-bit weights packed/);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('GPU submit budget and a lost device in the CLI (issue 22)', () => {
+  it('--gpu-submit-budget 0 or -1 is refused with what to give', async () => {
+    for (const bad of ['0', '-1', 'lots']) {
+      const r = await cli(['--gpu-submit-budget', bad, 'info', '--model', requireShared(FIXTURE)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--gpu-submit-budget must be a positive number of flops per submit \(for example 1e12/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a device lost mid-prune: one clear line, exit 1, no output folder, no hang', async () => {
+    const out = path.join(tmp.dir, 'lost-out');
+    const args = ['prune', '--model', requireShared(FIXTURE), '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '--out', out];
+    const r = await new Promise<{ code: number; stderr: string }>((done) => {
+      const p = spawn(process.execPath, [BIN, ...args], { timeout: 120_000, env: { ...process.env, POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS: '80' } });
+      let stderr = '';
+      p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      p.on('close', (code) => done({ code: code ?? -1, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*reload the model/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const { existsSync, readdirSync } = await import('node:fs');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('lost-out'))).toEqual([]);
+  });
+});

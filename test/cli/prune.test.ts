@@ -7,6 +7,7 @@ import path from 'node:path';
 import { FIXTURE, SHARED, requireShared, fixtureMetrics, fixtureTensors } from '../helpers/fixture';
 import { openSafetensors } from '../../src/io/safetensors';
 import { pathSource } from '../../src/io/node';
+import { decodeRecordLink } from '../../src/experiment/share';
 
 const BIN = path.resolve('bin/polyprune.mjs');
 const cli = (args: string[]) => {
@@ -48,6 +49,15 @@ describe('polyprune prune', () => {
     expect(result.kind === 'prune' && result.sparsity.length).toBe(5);
     const rec = JSON.parse(readFileSync(path.join(out1, 'pruning.json'), 'utf8'));
     expect(rec).toMatchObject({ method: 'wanda', structure: 'unstructured', sparsity_ratio: 0.5 });
+    // The model folder's absolute path stays on this machine: not in the export, the record or its share link.
+    const abs = path.resolve(FIXTURE);
+    expect(result.model.source).toBe("local folder 'stories260K'");
+    expect(rec.model).toEqual({ source: "local folder 'stories260K'", sha256: result.model.sha256, model_type: 'llama' });
+    for (const f of readdirSync(out1)) expect(readFileSync(path.join(out1, f)).includes(abs), f).toBe(false);
+    writeFileSync(path.join(tmp, 'wanda1.json'), r.stdout);
+    const link = cli(['share', path.join(tmp, 'wanda1.json')]);
+    expect(link.code, link.stderr).toBe(0);
+    expect(JSON.stringify(decodeRecordLink(link.stdout.trim()).record)).not.toContain(abs);
     expect(rec.overall_sparsity).toBeCloseTo(0.5, 9);
     const got = await openSafetensors(pathSource(path.join(out1, 'model.safetensors')));
     const ref = await fixtureTensors('wanda-unstructured-0.5-en.safetensors');
@@ -62,6 +72,17 @@ describe('polyprune prune', () => {
     expect(Math.abs(ppl(out1) - want) / want).toBeLessThan(0.01);
     expect(cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', calib, '-o', out2]).code).toBe(0);
     for (const f of readdirSync(out1)) expect(readFileSync(path.join(out2, f)).equals(readFileSync(path.join(out1, f))), f).toBe(true);
+  });
+
+  it('ria 2:4 with German calibration text: a 2:4 model, recorded as ria, and no llm-compressor recipe (it has no RIA modifier)', () => {
+    const out = path.join(tmp, 'ria');
+    const r = cli(['prune', '-m', FIXTURE, '--method', 'ria', '--nm', '2:4', '--calib', deText, '--nsamples', '4', '--seqlen', '64', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseResultRecord(JSON.parse(r.stdout).result)).toMatchObject({ kind: 'prune', spec: { method: 'ria', nm: { n: 2, m: 4 } } });
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec).toMatchObject({ method: 'ria', structure: '2:4', llm_compressor: { recipe: null, reason: expect.stringMatching(/no RIA modifier/) } });
+    expect(rec.overall_sparsity).toBe(0.5);
+    expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
   });
 
   it('sparsegpt 2:4 with German calibration text writes a valid 2:4 model', () => {

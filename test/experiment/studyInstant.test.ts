@@ -187,9 +187,12 @@ describe('runStudy with instant rows', () => {
     await expect(bad({ method: 'magnitude' })).rejects.toThrow(/no statistics to mix/);
     await expect(bad({ profile: 'owl' })).rejects.toThrow(/OWL layer-wise sparsity is not supported there/);
     await expect(bad({ instant: false, confirm: true })).rejects.toThrow(/needs the instant mode too/);
-    await expect(bad({ nsamples: 100000 })).rejects.toThrow(/too short/);
+    // a text shorter than one window (more windows than it holds end to end only overlap, as in wanda)
+    const tiny: StudyInputs = { ...inputs, sources: [{ label: 'tiny', texts: [{ name: 'tiny.txt', text: 'Once upon a time.', language: 'en' }] }] };
+    const badTiny = (s: Partial<StudySpec>) => runStudy(engine, base, { ...spec, ...s } as StudySpec, tiny, { onEvent: (e) => events.push(e) });
+    await expect(badTiny({})).rejects.toThrow(/too short/);
     // a method collectStats refuses is refused with its message, before anything runs
-    await expect(bad({ method: 'sparsegpt', nsamples: 100000 })).rejects.toThrow(/too short/);
+    await expect(badTiny({ method: 'sparsegpt' })).rejects.toThrow(/too short/);
     expect(events.filter((e) => e.kind === 'cell' || e.kind === 'step')).toEqual([]);
     expect((await engine.listModels()).map((m) => m.id)).toEqual([base]);
   }, 120_000);

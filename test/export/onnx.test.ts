@@ -10,17 +10,24 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { LocalEngine } from '../../src/engine/engine';
+import type { ModelSummary } from '../../src/engine/api';
+import type { PruneResultRecord } from '../../src/experiment/records';
 import { nodeGpu } from '../../src/gpu/node';
 import { dirFolder, pathSource } from '../../src/io/node';
 import { openSafetensors } from '../../src/io/safetensors';
 import { nodeOutputSink } from '../../src/export/node';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
+import { modelRefOf, pruneResultRecord, recordHeader } from '../../src/experiment/records';
+import { decodeRecordLink, recordShareLink } from '../../src/experiment/share';
+import { LINEAR_NAMES } from '../../src/model/names';
 
 let engine: LocalEngine;
 let tmp: string;
 let prunedId: string;
 let baseId: string;
 let out: string;
+let baseSummary: ModelSummary;
+let resultRecord: PruneResultRecord;
 const { onnx } = onnxProto;
 
 beforeAll(async () => {
@@ -32,6 +39,8 @@ beforeAll(async () => {
   const windows = await fixtureWindows('calib-en.safetensors');
   const res = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { windows } });
   prunedId = res.model.id;
+  baseSummary = base;
+  resultRecord = pruneResultRecord(recordHeader(modelRefOf(base), 'lavapipe'), { method: 'wanda', sparsity: 0.5, calibration: { windows } }, [], res.report, LINEAR_NAMES);
   out = path.join(tmp, 'onnx-out');
   await engine.exportTo(prunedId, await nodeOutputSink(out), { format: 'onnx' });
 });
@@ -88,6 +97,27 @@ describe('ONNX export', () => {
     expect(names(m.graph!.output!).slice(0, 3)).toEqual(['logits', 'present.0.key', 'present.0.value']);
     const pkv = m.graph!.input![3].type!.tensorType!.shape!.dim!;
     expect(pkv.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)))).toEqual(['batch_size', 4, 'past_sequence_length', 8]);
+  });
+
+  it('a model loaded from a local folder: its absolute path stays on this machine, never in the export, the result record or its share link', async () => {
+    const abs = path.resolve(FIXTURE);
+    expect(baseSummary.localPath).toBe(abs);
+    expect(baseSummary.source).toBe("local folder 'stories260K'");
+    const pj = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(pj.model).toEqual({ source: "local folder 'stories260K'", sha256: baseSummary.sha256, model_type: 'llama' });
+    expect(pj.llm_compressor).toEqual({ recipe: 'recipe.yaml', modifier: 'WandaPruningModifier' });
+    for (const f of readdirSync(out, { recursive: true }).map(String)) {
+      if (existsSync(path.join(out, f)) && !f.endsWith('onnx')) expect(readFileSync(path.join(out, f)).includes(abs), f).toBe(false);
+    }
+    expect(readFileSync(path.join(out, 'onnx/model.onnx')).includes(abs)).toBe(false);
+    expect(resultRecord.model).toMatchObject({ source: "local folder 'stories260K'", sha256: baseSummary.sha256 });
+    const { link } = recordShareLink(resultRecord, 'https://lab.example/polyprune/');
+    const back = decodeRecordLink(link).record;
+    expect(JSON.stringify(back).includes(abs) || JSON.stringify(back).includes(path.dirname(abs))).toBe(false);
+    // History re-runs by content hash: the same folder loaded again is the record's model.
+    const again = await engine.loadModel({ kind: 'folder', folder: dirFolder(FIXTURE) });
+    expect([again.sha256, again.source]).toEqual([back.model.sha256, back.model.source]);
+    await engine.unloadModel(again.id);
   });
 
   it('onnxruntime-node gives PolyPrune logits (fp32 within 1e-4 relative; fp16 weights within 5e-3), and the pruned zeros are zeros', async () => {
@@ -211,7 +241,7 @@ describe('provenance survives a round trip', () => {
     const { unzipSync } = await import('fflate');
     const hf = path.join(tmp, 'hf-out');
     await engine.exportTo(prunedId, await nodeOutputSink(hf), { format: 'hf' });
-    const want = { method: 'wanda', structure: 'unstructured', sparsityRatio: 0.5, overallSparsity: 0.5, baseModel: FIXTURE, nsamples: 16, seqlen: 64 };
+    const want = { method: 'wanda', structure: 'unstructured', sparsityRatio: 0.5, overallSparsity: 0.5, baseModel: "local folder 'stories260K'", nsamples: 16, seqlen: 64 };
     expect((await engine.listModels()).find((x) => x.id === prunedId)!.pruning).toMatchObject(want);
 
     const fromDir = await engine.loadModel({ kind: 'folder', folder: dirFolder(hf) });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { llmCompressorRecipe } from '../../src/export/recipe';
-import type { PruningRecord } from '../../src/export/hf';
+import { llmCompressorExport, llmCompressorRecipe } from '../../src/export/recipe';
+import { portableRecord, type PruningRecord } from '../../src/export/hf';
 
 const base: PruningRecord = {
   format: 'polyprune-pruning/1',
@@ -27,5 +27,20 @@ describe('llm-compressor recipe', () => {
     expect(w).toContain('    WandaPruningModifier:\n      sparsity: 0.6\n      mask_structure: "0:0"\n');
     expect(w).not.toContain('block_size');
     expect(llmCompressorRecipe({ ...base, method: 'magnitude', calibration: null })).toBeNull();
+  });
+  it('no recipe where llm-compressor 0.13.0 cannot run the same pruning, with the reason pruning.json carries', () => {
+    const owl: PruningRecord = { ...base, method: 'wanda', structure: 'unstructured', nm: null, sparsity_ratio: 0.5, sparsegpt: undefined, layer_sparsity: { profile: 'owl', m: 5, lambda: 0.08, outlier_ratio: [1, 2], target: [0.45, 0.55], achieved: [0.45, 0.55] } };
+    expect(llmCompressorExport(owl)).toEqual({ recipe: null, status: { recipe: null, reason: expect.stringMatching(/Cannot invoke event before initializing.*Linear targets/) } });
+    expect(llmCompressorExport({ ...base, method: 'wanda-lang' }).status).toEqual({ recipe: null, reason: expect.stringMatching(/language-aware/) });
+    expect(llmCompressorExport({ ...base, method: 'magnitude' }).status).toEqual({ recipe: null, reason: expect.stringMatching(/no calibration/) });
+    expect(llmCompressorExport(base).status).toEqual({ recipe: 'recipe.yaml', modifier: 'SparseGPTModifier' });
+  });
+  it('an absolute path from an older pruning.json becomes the folder name; portable sources stay', () => {
+    for (const p of ['/home/ana/models/tiny-llama/', 'C:\\Users\\ana\\tiny-llama', '\\\\server\\share\\tiny-llama']) {
+      const r = portableRecord({ ...base, model: { source: p, model_type: 'llama' } });
+      expect(r.model).toEqual({ source: "local folder 'tiny-llama'", model_type: 'llama' });
+      expect(llmCompressorRecipe(r)).not.toContain('ana');
+    }
+    for (const p of ['org/model@main (Hugging Face Hub)', 'https://example.org/m/', "dropped folder 'x'"]) expect(portableRecord({ ...base, model: { source: p } }).model.source).toBe(p);
   });
 });

@@ -16,8 +16,13 @@ export interface FaultyServer {
 }
 
 export interface FaultyServerOptions {
-  /** 'stall': send `after` bytes of the body, then nothing (connection stays open). 'close': send `after` bytes, then destroy the socket. */
-  mode: 'stall' | 'close';
+  /**
+   * 'stall': send `after` bytes of the body, then nothing (connection stays open). 'close': send
+   * `after` bytes, then destroy the socket. 'trickle': send `after` bytes, then one byte every 300 ms
+   * (never stalls, far below any minimum rate). 'endless': answer the faulty files with a body that
+   * never ends (spaces, no Content-Length).
+   */
+  mode: 'stall' | 'close' | 'trickle' | 'endless';
   /** File names (relative to the folder) that misbehave; the rest are served normally. */
   faulty: string[];
   /** Bytes of the faulty body sent before the fault. */
@@ -32,6 +37,19 @@ export async function startFaultyServer(dir: string, opts: FaultyServerOptions):
   const serve = async (method: string, path: string, range: string | undefined, res: ServerResponse): Promise<void> => {
     const name = decodeURIComponent(path.replace(/^\/+/, ''));
     const file = join(dir, name);
+    if (opts.mode === 'endless' && opts.faulty.includes(name)) {
+      faults++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (method === 'HEAD') return void res.end();
+      const chunk = Buffer.alloc(1 << 20, 0x20);
+      const pump = (): void => {
+        while (res.write(chunk)) if (res.destroyed) return;
+        res.once('drain', pump);
+      };
+      res.write('{"pad": "');
+      pump();
+      return;
+    }
     let size: number;
     try {
       const st = await stat(file);
@@ -59,6 +77,15 @@ export async function startFaultyServer(dir: string, opts: FaultyServerOptions):
     faults++;
     res.write(body.subarray(0, opts.after));
     if (opts.mode === 'close') setTimeout(() => res.socket?.destroy(), 20);
+    if (opts.mode === 'trickle') {
+      let i = opts.after;
+      const t = setInterval(() => {
+        if (i >= body.length || res.destroyed) return void clearInterval(t);
+        res.write(body.subarray(i, i + 1));
+        i++;
+      }, 300);
+      res.on('close', () => clearInterval(t));
+    }
     // 'stall': nothing more; close() below ends the socket
   };
   const server = createServer((req, res) => {

@@ -200,7 +200,9 @@ describe('OWL on the stories260K fixture (GPU) against a float64 numpy reference
     expect(rec.layer_sparsity?.outlier_ratio).toEqual(lp.outlierRatio);
     expect(rec.layer_sparsity?.achieved).toEqual(achieved);
     expect(parsePruningRecord(JSON.parse(JSON.stringify(rec)), 'pruning.json').layer_sparsity?.m).toBe(5);
-    expect(llmCompressorRecipe(rec)).toMatch(/SparseGPTModifier:[\s\S]*sparsity_profile: "owl"\n\s+owl_m: 5\n\s+owl_lmbda: 0.08/);
+    // llm-compressor 0.13.0 cannot run an OWL recipe: none, and pruning.json says why (docs/export.md).
+    expect(llmCompressorRecipe(rec)).toBeNull();
+    expect(rec.llm_compressor).toMatchObject({ recipe: null, reason: expect.stringContaining('on_initialize') });
     const model = { source: 'stories260K', name: 'stories260K', sha256: 'a'.repeat(64), modelType: 'llama', parameters: 1, layers: 5 };
     const result = pruneResultRecord(recordHeader(model, 'test'), { method: 'sparsegpt', sparsity: 0.5 }, [], report, LINEAR_NAMES);
     expect(result.spec).toMatchObject({ profile: 'owl', owl: { m: 5, lambda: 0.08 } });

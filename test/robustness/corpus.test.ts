@@ -18,6 +18,8 @@ import { dirFolder } from '../../src/io/node';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { startFaultyServer } from '../helpers/faultyServer';
 import { makeCorpus, type Corpus } from './make-corpus';
+import { recordShareLink } from '../../src/experiment/share';
+import type { ResultRecord } from '../../src/experiment/records';
 
 const BIN = path.resolve('bin/polyprune.mjs');
 let c: Corpus;
@@ -54,6 +56,43 @@ function judge(code: number, stdout: string, stderr: string): Run {
 function cli(args: string[]): Run {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return judge(r.status ?? -1, r.stdout, r.stderr);
+}
+
+/** The CLI timed: the run and its wall time in ms. */
+function timed(args: string[]): Run & { ms: number } {
+  const t0 = Date.now();
+  const r = cli(args);
+  return { ...r, ms: Date.now() - t0 };
+}
+
+/**
+ * The CLI as a child we can await while a server runs in this process; `signals` sends each signal
+ * once stderr has shown `when` (or `afterMs` have passed), `gapMs` apart.
+ */
+function cliSignalled(args: string[], signals: NodeJS.Signals[], opts: { when: RegExp; afterMs: number; gapMs?: number }): Promise<Run & { msAfterSignal: number }> {
+  return new Promise((ok) => {
+    const p = spawn(process.execPath, [BIN, ...args]);
+    let out = '';
+    let err = '';
+    let sentAt = 0;
+    const send = (): void => {
+      if (sentAt) return;
+      sentAt = Date.now();
+      signals.forEach((sig, i) => setTimeout(() => p.kill(sig), i * (opts.gapMs ?? 0)));
+    };
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (opts.when.test(err)) send();
+    });
+    const fallback = setTimeout(send, opts.afterMs);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (code, sig) => {
+      clearTimeout(timer);
+      clearTimeout(fallback);
+      ok({ ...judge(code ?? (sig === 'SIGKILL' ? 137 : -1), out, err), msAfterSignal: sentAt ? Date.now() - sentAt : -1 });
+    });
+  });
 }
 
 /** The CLI as a child we can await while a server runs in this process. */
@@ -213,6 +252,169 @@ describe('corpus through the CLI', () => {
       expectRefused(r, [`${server.url}/model.safetensors`, 'broke off 4 times'], 1);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('corpus through the CLI: wrong numbers, hangs, Ctrl-C and messages (issue 19)', () => {
+  it('a tokenizer that can emit ids outside [0, vocab_size) is refused at load, naming the token', () => {
+    const cases: [string, string[]][] = [
+      [c.models.tokenizerNegativeId, ["added token '<minus_one>' has id -1", 'whole numbers from 0']],
+      [c.models.tokenizerFractionalId, ['has id 1.5', 'whole numbers from 0']],
+      [c.models.tokenizerMergeOutside, ["makes '▁qzx', which is not in the vocabulary"]],
+      [c.models.wordPieceBpeVocab, ["unk_token '[UNK]' is not in its vocabulary", 'BPE/SentencePiece']],
+    ];
+    for (const [model, names] of cases) expectRefused(cli(['ppl', '--model', model, '--text', c.texts.good, '--seqlen', '32']), [`${model}/tokenizer.json`, ...names], 1);
+  });
+
+  it('num_hidden_layers far beyond the checkpoint is refused before anything is allocated, at once', () => {
+    const million = timed(['info', '--model', c.models.layersMillion]);
+    expectRefused(million, ['"num_hidden_layers"', 'at most 4096', 'got 1000000'], 1);
+    const thousand = timed(['info', '--model', c.models.layersThousand]);
+    expectRefused(thousand, ['num_hidden_layers 1000', 'layers 0..4 (5)'], 1);
+    expect(million.ms + thousand.ms).toBeLessThan(20_000);
+  });
+
+  it('a FIFO without a writer or /dev/zero as text, calibration, task data or tokenizer.json is refused at once', () => {
+    const out = path.join(tmp, 'out-fifo');
+    const runs: [string[], string[]][] = [
+      [['ppl', '--model', FIXTURE, '--text', c.texts.fifo, '--seqlen', '32'], [c.texts.fifo, 'FIFO (named pipe)', 'not a regular file']],
+      [['ppl', '--model', FIXTURE, '--text', '/dev/zero', '--seqlen', '32'], ['/dev/zero', 'character device']],
+      [['prune', '--model', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', c.texts.fifo, '--nsamples', '2', '--seqlen', '32', '--out', out], [c.texts.fifo, 'FIFO']],
+      [['eval', '--model', FIXTURE, '--task', 'jsonl', '--data', '/dev/zero'], ['/dev/zero', 'character device']],
+    ];
+    const t0 = Date.now();
+    for (const [args, names] of runs) expectRefused(cli(args), names, 2);
+    expectRefused(cli(['info', '--model', c.models.tokenizerFifo]), [path.join(c.models.tokenizerFifo, 'tokenizer.json'), 'FIFO'], 2);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expectNothingWritten(out);
+  });
+
+  it('a 12 MB one-line text with --max-windows reads and tokenizes only the start (bounded time)', () => {
+    const r = timed(['ppl', '--model', FIXTURE, '--text', c.texts.oneLine, '--seqlen', '32', '--max-windows', '2', '--json']);
+    expectWarned(r, ['start of the file']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ windows: 2, tokens: 62 });
+    expect(r.ms).toBeLessThan(30_000);
+  });
+
+  it("calibration text that holds one window but not all end to end is used as wanda's sampler would, with a warning; less than one window is refused", () => {
+    const out = path.join(tmp, 'out-overlap');
+    const r = cli(['prune', '--model', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', c.texts.calibOverlap, '--nsamples', '8', '--seqlen', '64', '--out', out]);
+    expectWarned(r, ["'calib-overlap.txt' has", 'fewer than its 8 windows of 64', 'overlap', '% of the text']);
+    expect(existsSync(path.join(out, 'model.safetensors'))).toBe(true);
+    const short = path.join(tmp, 'out-short');
+    expectRefused(cli(['prune', '--model', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', c.texts.calibOverlap, '--nsamples', '2', '--seqlen', '500', '--out', short]), ["'calib-overlap.txt' is too short", 'a window of 500 tokens needs at least 501 tokens'], 1);
+    expectNothingWritten(short);
+  });
+
+  it('a task file whose choices all encode to no tokens is refused naming the items, not scored 0.0000', () => {
+    expectRefused(cli(['eval', '--model', FIXTURE, '--task', 'udhr', '--data', c.tasks.zeroScored]), ['No item', "'item-1', 'item-2'", 'no tokens'], 1);
+  });
+
+  it('show: impossible values and oversized records are refused by range (file and link), names are printed escaped, a full record stays fast', () => {
+    expectRefused(cli(['show', c.records.pplNegative]), [path.basename(c.records.pplNegative), "'result.ppl'", 'a perplexity is at least 1'], 2);
+    expectRefused(cli(['show', c.records.sparsityTooHigh]), ["'rows.1.sparsity.0'", 'between 0 and 1'], 2);
+    expectRefused(cli(['share', c.records.sparsityTooHigh]), ["'rows.1.sparsity.0'"], 2);
+    const bad = JSON.parse(readFileSync(c.records.pplNegative, 'utf8')) as ResultRecord;
+    expectRefused(cli(['show', recordShareLink(bad, 'http://127.0.0.1:4173/').link]), ['This share link holds no valid result', 'a perplexity is at least 1'], 1);
+    expectRefused(cli(['show', c.records.tooManyCells]), ['101 rows x 100 columns', 'more than the 10,000 cells'], 2);
+    for (const shown of [cli(['show', c.records.escapes]), cli(['show', recordShareLink(JSON.parse(readFileSync(c.records.escapes, 'utf8')) as ResultRecord, 'http://127.0.0.1:4173/').link])]) {
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).not.toContain('\x1b');
+      expect(shown.stdout).not.toContain('\x07');
+      expect(shown.stdout).toContain('row 1\\u{1b}]0;pwned\\u{7}\\u{1b}[31m');
+      expect(shown.stdout).toContain('model\\u{1b}[2J');
+    }
+    const full = timed(['show', c.records.atCap]);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout.split('\n').filter((l) => l.startsWith('| row ')).length).toBe(2 * 99);
+    expect(full.ms).toBeLessThan(15_000);
+  });
+
+  it('seeds: bad values get one line echoing what was typed and the real limit', () => {
+    const eval_ = ['--eval', `${c.texts.good}:en`];
+    for (const v of ['-1', 'abc', '1.5']) expectRefused(cli(['grid', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', '--seeds', `0,${v}`, ...eval_]), [`--seeds '${v}' is not a seed`, '9007199254740991'], 2);
+    expectRefused(cli(['prune', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', '--seed', '9007199254740992', '--out', path.join(tmp, 'o')]), ["--seed '9007199254740992' is too large", '2^53 - 1'], 2);
+    expectRefused(cli(['prune', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', '--seed', '1e20', '--out', path.join(tmp, 'o')]), ["--seed '1e20' is not a seed"], 2);
+  });
+
+  it('weights that overflow and a source named twice in --mix say what is wrong', () => {
+    const de = path.join(tmp, 'de.txt');
+    writeFileSync(de, readFileSync(c.texts.good));
+    const out = path.join(tmp, 'out-weights');
+    expectRefused(cli(['prune', '--model', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', c.texts.good, de, '--calib-weights', '1e308,1e308', '--nsamples', '2', '--seqlen', '32', '--out', out]), ['calibration weights (1e+308, 1e+308) add up to more than'], 2);
+    expectNothingWritten(out);
+    expectRefused(cli(['mix', '--model', FIXTURE, '--sparsity', '0.5', '--calib', `${c.texts.good}:en`, `${de}:de`, '--mix', 'en=0.3,en=0.7,de=0.5']), ["--mix en=0.3,en=0.7,de=0.5: source 'en' is named twice"], 2);
+    expectRefused(cli(['mix', '--model', FIXTURE, '--sparsity', '0.5', '--calib', `${c.texts.good}:en`, `${de}:de`, '--mix', '1e308,1e308']), ['add up to more than'], 2);
+  });
+
+  it('grid --out is checked before any work, under the rule prune follows (an existing path is refused)', () => {
+    const existing = path.join(tmp, 'existing.json');
+    writeFileSync(existing, 'keep me');
+    const eval_ = ['--eval', `${c.texts.good}:en`];
+    for (const [out, why, exit] of [[existing, 'already exists', 2], [tmp, 'is a folder', 2], ['/proc/version', 'already exists', 2], ['/proc/polyprune.json', 'cannot be written', 2], [path.join(c.regularFile, 'x.json'), 'is a file, not a folder', 2]] as const) {
+      const r = cli(['grid', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', ...eval_, '--out', out]);
+      expectRefused(r, [why], exit);
+      expect(r.stderr).not.toMatch(/^load /m); // nothing ran
+    }
+    expect(readFileSync(existing, 'utf8')).toBe('keep me');
+  });
+
+  it('grid --out whose folder disappears during the run: the tables are printed, then one line says where the record could not be written', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'vanishing-'));
+    const out = path.join(dir, 'rec.json');
+    const r = await new Promise<Run>((ok) => {
+      const p = spawn(process.execPath, [BIN, 'grid', '--model', FIXTURE, '--method', 'magnitude', '--sparsity', '0.5', '--eval', `${c.texts.good}:en`, '--eval-max-windows', '1', '--eval-seqlen', '32', '--out', out]);
+      let o = '';
+      let e = '';
+      p.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      p.stderr.on('data', (d: Buffer) => {
+        e += d.toString();
+        if (/^load /m.test(e) && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+      });
+      p.on('close', (code) => ok(judge(code ?? -1, o, e)));
+    });
+    expectRefused({ ...r, stdout: '' }, [`Cannot write ${out}`, 'the results are printed above'], 1);
+    expect(r.stdout).toContain('perplexity');
+    expect(r.stdout).toMatch(/\| dense \(no pruning\) \| \d+\.\d+ \|/);
+  });
+
+  it('Ctrl-C while the model downloads: cancelled at once, exit 130 (SIGTERM 143), nothing written; a second Ctrl-C exits at once', async () => {
+    const server = await startFaultyServer(FIXTURE, { mode: 'stall', faulty: ['model.safetensors'], after: 1000 });
+    try {
+      for (const [signals, exit] of [[['SIGINT'], 130], [['SIGTERM'], 143], [['SIGINT', 'SIGINT'], 130]] as const) {
+        const out = path.join(tmp, `out-cancel-${signals.length}-${exit}`);
+        const r = await cliSignalled(['prune', '--model', `${server.url}/`, '--method', 'magnitude', '--sparsity', '0.5', '--out', out], [...signals], { when: /^load /m, afterMs: 1500, gapMs: 20 });
+        const all = `${r.stderr}\n${r.stdout}`;
+        expect(r.code, all).toBe(exit);
+        expect(r.msAfterSignal, all).toBeGreaterThanOrEqual(0);
+        expect(r.msAfterSignal, all).toBeLessThan(5000);
+        expect(all).toMatch(/nothing (was|will be) written/);
+        expect(all).not.toMatch(/^\s+at .+\(.*\)$/m);
+        expect(all).not.toContain('unexpected error');
+        expectNothingWritten(out);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a download that trickles ends at the minimum rate; an endless config.json ends at the JSON cap', async () => {
+    const trickle = await startFaultyServer(FIXTURE, { mode: 'trickle', faulty: ['model.safetensors'], after: 1000 });
+    try {
+      const t0 = Date.now();
+      const r = await cliAsync(['info', '--model', `${trickle.url}/`, '--stall-timeout', '1']);
+      expectRefused(r, [`${trickle.url}/model.safetensors`, 'too slow', 'below the minimum of 1.0 KiB/s', '--min-rate'], 1);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+    } finally {
+      await trickle.close();
+    }
+    const endless = await startFaultyServer(FIXTURE, { mode: 'endless', faulty: ['config.json'], after: 0 });
+    try {
+      const r = await cliAsync(['info', '--model', `${endless.url}/`]);
+      expectRefused(r, [`${endless.url}/config.json`, 'larger than 64.0 MiB', "limit for a model's JSON files"], 1);
+    } finally {
+      await endless.close();
     }
   });
 });

@@ -6,10 +6,12 @@
  * Run by test/robustness/corpus.test.ts (CLI and engine API) and, for what a browser user can reach,
  * test/browser/refuse.browser.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSafetensors, serializeSafetensors, type TensorToWrite } from '../../src/io/safetensors';
 import { pathSource } from '../../src/io/node';
+import { recordHeader, RECORD_FORMAT } from '../../src/experiment/records';
 
 const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
@@ -61,13 +63,70 @@ function windowsFile(path: string, ids: number[][], dtype: 'I32' | 'F32' = 'I32'
 export interface Corpus {
   dir: string;
   models: Record<
-    'nanWeight' | 'infRow' | 'overflow' | 'f64' | 'nanEmbedding' | 'tokenizerTooBig' | 'fewerLayers' | 'extraTensor' | 'indexAndSingle' | 'symlinkLoop' | 'configLoop' | 'safetensorsIsFolder' | 'good',
+    | 'nanWeight'
+    | 'infRow'
+    | 'overflow'
+    | 'f64'
+    | 'nanEmbedding'
+    | 'tokenizerTooBig'
+    | 'tokenizerNegativeId'
+    | 'tokenizerFractionalId'
+    | 'tokenizerMergeOutside'
+    | 'wordPieceBpeVocab'
+    | 'layersMillion'
+    | 'layersThousand'
+    | 'fewerLayers'
+    | 'extraTensor'
+    | 'indexAndSingle'
+    | 'symlinkLoop'
+    | 'configLoop'
+    | 'safetensorsIsFolder'
+    | 'tokenizerFifo'
+    | 'good',
     string
   >;
-  texts: Record<'nul' | 'random' | 'png' | 'latin1' | 'short' | 'good', string>;
+  texts: Record<'nul' | 'random' | 'png' | 'latin1' | 'short' | 'good' | 'fifo' | 'oneLine' | 'calibOverlap', string>;
   windows: Record<'outOfVocab' | 'negative' | 'float', string>;
+  /** Task files: every choice encodes to no tokens. */
+  tasks: Record<'zeroScored', string>;
+  /** Result records: impossible values, terminal escapes in names, more cells than a record may hold. */
+  records: Record<'pplNegative' | 'sparsityTooHigh' | 'escapes' | 'tooManyCells' | 'atCap', string>;
   /** A regular file, to put --out under. */
   regularFile: string;
+}
+
+/** A copy of the fixture whose tokenizer.json (parsed) is changed by `edit`. */
+function tokenizerVariant(fixture: string, dir: string, edit: (tok: { model: { type: string; vocab: Record<string, number>; merges: unknown[]; unk_token?: string }; added_tokens: { id: number; content: string }[] }) => void): string {
+  const d = plainCopy(fixture, dir);
+  const tok = JSON.parse(readFileSync(join(d, 'tokenizer.json'), 'utf8'));
+  edit(tok);
+  writeFileSync(join(d, 'tokenizer.json'), JSON.stringify(tok));
+  return d;
+}
+
+function configVariant(fixture: string, dir: string, edit: (cfg: Record<string, unknown>) => void): string {
+  const d = plainCopy(fixture, dir);
+  const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+  edit(cfg);
+  writeFileSync(join(d, 'config.json'), JSON.stringify(cfg, null, 2));
+  return d;
+}
+
+/** An experiment record of R rows x C columns (one seed, held-out text only), valid unless edited. */
+function experimentRecord(R: number, C: number, label = (r: number) => `row ${r}`): Record<string, unknown> {
+  const ref = { name: 'eval.txt', language: 'en', bytes: 100, sha256: 'a'.repeat(64) };
+  return {
+    ...recordHeader({ source: 'corpus', name: 'corpus-model', sha256: 'b'.repeat(64) }, 'corpus adapter', new Date(0)),
+    format: RECORD_FORMAT,
+    kind: 'experiment',
+    spec: { method: 'wanda', sparsity: 0.5, nm: null, nsamples: 2, seqlen: 32, seeds: [0], evalSeqlen: 32, evalMaxWindows: null, taskLimit: null },
+    matrices: [],
+    rows: Array.from({ length: R }, (_, r) => ({ label: r === 0 ? 'dense' : label(r), sources: r === 0 ? [] : [ref], sparsity: r === 0 ? [] : [0.5], recon: r === 0 ? [] : [null] })),
+    columns: Array.from({ length: C }, (_, k) => ({ language: `l${k}`, text: ref, tasks: [] })),
+    cells: Array.from({ length: R }, (_, r) => Array.from({ length: C }, (_, k) => ({ ppl: [10 + r + k / 100], bpb: [1.5], acc: [], se: [] }))),
+    iou: [],
+    complete: true,
+  };
 }
 
 /** Writes every case into `dir` (which must exist and be empty). */
@@ -105,6 +164,32 @@ export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> 
       const tok = JSON.parse(readFileSync(join(d, 'tokenizer.json'), 'utf8'));
       tok.added_tokens = [...(tok.added_tokens ?? []), { id: 700, content: '<extra_700>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }];
       writeFileSync(join(d, 'tokenizer.json'), JSON.stringify(tok));
+      return d;
+    })(),
+    // ids the tokenizer could emit that index nothing: an added token with id -1, a vocabulary piece
+    // with id 1.5, a merge whose result is not in the vocabulary
+    tokenizerNegativeId: tokenizerVariant(fixture, m('tokenizer-negative-id'), (t) => {
+      t.added_tokens.push({ id: -1, content: '<minus_one>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true } as never);
+    }),
+    tokenizerFractionalId: tokenizerVariant(fixture, m('tokenizer-fractional-id'), (t) => {
+      const piece = Object.keys(t.model.vocab).find((k) => t.model.vocab[k] === 300)!;
+      t.model.vocab[piece] = 1.5;
+    }),
+    tokenizerMergeOutside: tokenizerVariant(fixture, m('tokenizer-merge-outside'), (t) => {
+      t.model.merges.push(['▁q', 'zx']);
+    }),
+    // a WordPiece model given the fixture's BPE/SentencePiece vocabulary (no [UNK], pieces with ▁)
+    wordPieceBpeVocab: tokenizerVariant(fixture, m('wordpiece-bpe-vocab'), (t) => {
+      t.model = { type: 'WordPiece', vocab: t.model.vocab, unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100 } as never;
+    }),
+    // config.json claiming far more layers than the checkpoint: refused before anything is allocated
+    layersMillion: configVariant(fixture, m('layers-million'), (c) => (c.num_hidden_layers = 1_000_000)),
+    layersThousand: configVariant(fixture, m('layers-thousand'), (c) => (c.num_hidden_layers = 1000)),
+    // tokenizer.json is a FIFO with no writer: reading it would block forever
+    tokenizerFifo: (() => {
+      const d = plainCopy(fixture, m('tokenizer-fifo'));
+      rmSync(join(d, 'tokenizer.json'));
+      execFileSync('mkfifo', [join(d, 'tokenizer.json')]);
       return d;
     })(),
     // config.json with 4 layers; the checkpoint has 5 (layer 4 unused): a warning
@@ -169,6 +254,16 @@ export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> 
     // "Größe, Übung, café" in Latin-1 (ö = 0xF6, not UTF-8)
     latin1: t('latin1.txt', Buffer.from('Die Größe der Übung im Café ist schön. '.repeat(50), 'latin1')),
     short: t('short.txt', 'Once upon a'),
+    // a FIFO with no writer (as --text, --calib, --data)
+    fifo: (() => {
+      const p = join(dir, 'texts', 'fifo.txt');
+      execFileSync('mkfifo', [p]);
+      return p;
+    })(),
+    // 12 MB in one line: with --max-windows only the start is read and tokenized
+    oneLine: t('one-line.txt', english.replace(/\s+/g, ' ').repeat(Math.ceil(12e6 / english.length)).slice(0, 12e6)),
+    // ~200 tokens: enough for one window of 64 (wanda's sampler), not for 8 end to end
+    calibOverlap: t('calib-overlap.txt', english.slice(0, 500)),
   };
   const w = (name: string, ids: number[][], dtype?: 'I32' | 'F32'): string => windowsFile(join(dir, 'windows', name), ids, dtype);
   const row = (k: number): number[] => Array.from({ length: 16 }, (_, i) => 10 + i + k);
@@ -178,5 +273,32 @@ export async function makeCorpus(fixture: string, dir: string): Promise<Corpus> 
     float: w('float.safetensors', [row(0), row(1)], 'F32'),
   };
   const regularFile = t('regular-file', 'not a folder');
-  return { dir, models, texts, windows, regularFile };
+
+  mkdirSync(join(dir, 'tasks'), { recursive: true });
+  mkdirSync(join(dir, 'records'), { recursive: true });
+  // UDHR layout with no delimiter and empty choices: every continuation is zero tokens
+  const zeroScored = join(dir, 'tasks', 'zero-scored.json');
+  writeFileSync(zeroScored, JSON.stringify({ language: 'en', mc: { target_delimiter: '', items: [{ id: 'item-1', context: 'Once upon a time', choices: ['', ''], label: 0 }, { id: 'item-2', context: 'The cat sat', choices: ['', ''], label: 1 }] } }));
+  const rec = (name: string, value: unknown): string => {
+    const p = join(dir, 'records', name);
+    writeFileSync(p, JSON.stringify(value));
+    return p;
+  };
+  const header = recordHeader({ source: 'corpus', name: 'corpus-model', sha256: 'b'.repeat(64) }, 'corpus adapter', new Date(0));
+  const ref = { name: 'text.txt', language: 'en', bytes: 100, sha256: 'a'.repeat(64) };
+  const tooHigh = experimentRecord(3, 2);
+  (tooHigh.rows as { sparsity: number[] }[])[1].sparsity[0] = 7.5;
+  const records = {
+    pplNegative: rec('ppl-negative.json', { ...header, kind: 'perplexity', settings: { seqlen: 32, stride: null, maxWindows: null }, text: ref, result: { language: 'en', ppl: -5, meanNll: 1, bpb: 1, tokens: 10, bytes: 40, windows: 1 } }),
+    sparsityTooHigh: rec('sparsity-too-high.json', tooHigh),
+    // OSC (set the terminal title) and CSI (red) sequences in a row label and the model name
+    escapes: rec('escapes.json', (() => {
+      const e = experimentRecord(3, 2, (r) => `row ${r}\x1b]0;pwned\x07\x1b[31m`);
+      (e.model as { name: string }).name = 'model\x1b[2J';
+      return e;
+    })()),
+    tooManyCells: rec('too-many-cells.json', experimentRecord(101, 100)),
+    atCap: rec('at-cap.json', experimentRecord(100, 100)),
+  };
+  return { dir, models, texts, windows, tasks: { zeroScored }, records, regularFile };
 }

@@ -4,7 +4,7 @@
  * ties, clean CSV numbers, and History names that tell different runs apart.
  */
 import { describe, expect, it } from 'vitest';
-import { planStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
+import { planStudy, studyMarkdown, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
 import { cellProgress, recordToRun, runTasks } from '../../src/ui/features/history/recordRun';
@@ -98,8 +98,18 @@ describe('ties and within error', () => {
     expect([...r.best].sort()).toEqual(['a', 'b']);
     expect([...r.near]).toEqual(['c']);
     const ppl = columnBest([{ id: 'a', value: 10, err: null }, { id: 'b', value: 11, err: null }], false);
+    expect([...columnBest([{ id: 'a', value: 10, err: null }, { id: 'b', value: 10, err: null }], false).best]).toEqual(['a', 'b']);
     expect([...ppl.best]).toEqual(['a']);
     expect(ppl.near.size).toBe(0);
+  });
+});
+
+describe('the CLI markdown table', () => {
+  it('puts every tied best cell in bold', async () => {
+    const rec = filled(await planStudy(model, 'test', spec, inputs));
+    const md = studyMarkdown(rec, { task: 0 }); // both rows score 0.5 everywhere: a tie in each column
+    expect(md.split('\n').filter((l) => /^\| (de|en) \|/.test(l)).every((l) => (l.match(/\*\*/g) ?? []).length === 4)).toBe(true);
+    expect(studyMarkdown(rec, 'ppl').match(/\*\*/g)).toHaveLength(4); // row de is lower in both columns: two bold cells
   });
 });
 

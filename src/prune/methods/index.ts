@@ -14,12 +14,13 @@ import { magnitude } from './magnitude';
 import { sparsegpt } from './sparsegpt';
 import { wanda } from './wanda';
 import { wandaLang } from './wandaLang';
+import { ria } from './ria';
 import type { MethodSpec } from './types';
 
 export type { MatrixPruneContext, MethodSpec, MixSupport, LlmCompressorSupport, PatternKind, StatisticKind } from './types';
 
 /** The methods' names, in the order menus list them. */
-export const PRUNE_METHODS = ['wanda', 'wanda-lang', 'sparsegpt', 'magnitude'] as const;
+export const PRUNE_METHODS = ['wanda', 'wanda-lang', 'sparsegpt', 'ria', 'magnitude'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
 
 /** Every method's spec, by name: a new name in PRUNE_METHODS does not compile without its entry. */
@@ -27,6 +28,7 @@ export const METHODS = {
   wanda,
   'wanda-lang': wandaLang,
   sparsegpt,
+  ria,
   magnitude,
 } as const satisfies { readonly [K in PruneMethod]: MethodSpec<K> };
 

@@ -10,6 +10,7 @@ import { langAwareScaler } from '../owl';
 import { copyPanels, destroyPanels } from '../panels';
 import { sparsegptPrune } from '../sparsegpt';
 import { wandaPrune } from '../wanda';
+import { riaPrune } from '../ria';
 import type { PruneMethod } from './index';
 import type { MatrixPruneContext, PruneStep } from './types';
 
@@ -43,6 +44,12 @@ export const PRUNE_STEPS: { readonly [K in PruneMethod]: PruneStep } = {
     } finally {
       if (Huse !== H) destroyPanels(Huse);
     }
+  },
+
+  // RIA: Wanda's statistic, its own score (relative importance x activation^0.5), Wanda's selection.
+  ria: async (ctx) => {
+    if (ctx.onStatistic) await ctx.onStatistic(ctx.layer, ctx.name, await ctx.gpu.readF32(ctx.scaler!));
+    await riaPrune(ctx.gpu, ctx.weight, ctx.scaler!, { sparsity: ctx.sparsity, nm: ctx.nm });
   },
 
   magnitude: (ctx) => magnitudePrune(ctx.gpu, ctx.weight, null, { sparsity: ctx.sparsity, nm: ctx.nm }),

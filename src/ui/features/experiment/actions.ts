@@ -10,7 +10,10 @@ import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine/api';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
-import { evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
+import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
+import { hubTaskRows } from '../../../engine/hubData';
+import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { trackStudy } from '../history/resume';
@@ -201,11 +204,13 @@ export async function runExperiment(): Promise<void> {
       for (const t of calibrationTexts(src, s.sources)) {
         const part = src.origin === 'mix' ? s.sources.find((x) => x.name === t.name) : src;
         const share = src.origin === 'mix' ? (t.weight ?? 1) / (src.parts ?? []).reduce((a, p) => a + p.weight, 0) : 1;
+        // what wanda's sampler needs: one window start (seqlen + 1 tokens); more windows than the
+        // text holds end to end overlap (the engine warns), as in the reference
         const windows = Math.ceil(s.expNsamples * share);
-        const need = windows * s.expSeqlen + 1;
-        if (part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
+        const need = s.expSeqlen + 1;
+        if (windows > 0 && part?.tokens !== null && part?.tokens !== undefined && part.tokens < need) {
           return bad(
-            `'${part.name}' is too short: ${windows} calibration window${windows === 1 ? '' : 's'} of ${s.expSeqlen} tokens need at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the calibration windows or the window length.`,
+            `'${part.name}' is too short: a calibration window of ${s.expSeqlen} tokens needs at least ${need.toLocaleString('en-US')} tokens, but it has ${part.tokens.toLocaleString('en-US')}. Add more text, or lower the window length.`,
             'CALIBRATION_INVALID',
           );
         }
@@ -239,6 +244,12 @@ export async function runExperiment(): Promise<void> {
     for (const f of s.expTaskFiles.filter((x) => x.language === l)) {
       tasks[l].push({ key: f.id, label: f.name, task: f.format, file: f.name });
       taskText.set(`${f.id}:${l}`, async () => f.text);
+    }
+    // lm-eval tasks from the Hub: the dataset and split lm-eval scores (cached with the weights)
+    for (const c of lmEvalTasksFor([l]).filter((c) => s.expHubTasks.includes(c.name))) {
+      const named = resolveTaskName(c.name);
+      tasks[l].push({ key: `hub:${c.name}`, label: c.name, task: c.task });
+      taskText.set(`hub:${c.name}:${l}`, async () => (await hubTaskRows(c.task, named.lmEvalLanguage!, { endpoint: hubEndpoint(), token: hubToken() || undefined })).text);
     }
   }
   const unscored = s.expTaskFiles.filter((f) => !evalLangs.includes(f.language));

@@ -192,6 +192,8 @@ export interface ExperimentSlice {
   expInstant: boolean;
   /** With expInstant: each row followed by its exact sequential prune, with the per-layer IoU. */
   expConfirm: boolean;
+  /** lm-eval tasks (e.g. xcopa_it) whose data comes from the Hugging Face Hub, scored in their language's column. */
+  expHubTasks: string[];
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
@@ -201,7 +203,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -232,6 +234,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expTaskLimit: DEFAULT_EXP_TASK_ITEMS,
   expInstant: false,
   expConfirm: false,
+  expHubTasks: [],
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,

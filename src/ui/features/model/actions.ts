@@ -1,6 +1,7 @@
 /** Loading and unloading models. */
 import { PolyPruneError } from '../../../common/errors';
 import type { ModelSpec, ModelSummary } from '../../../engine/api';
+import type { RunPlan } from '../../../engine/plan';
 import { fmtBytes } from '../../format';
 import { isHubId } from '../../../engine/hub';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
@@ -48,14 +49,13 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
   }
   const summary = await runOp('model', label, async (opts) => {
     if (source.kind === 'bundled') await fetchBundled(`${defaultModelUrl()}config.json`, `The bundled model (${DEFAULT_MODEL_DIR}config.json)`);
-    if (spec.kind === 'url' || spec.kind === 'hub') {
-      // What loading needs against this adapter, from config.json and the headers only: refuse before downloading.
-      const plan = await getEngine().plan(spec, { method: 'evaluate' });
-      if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
-      if (plan.downloadBytes > 256 * 2 ** 20) {
-        store().pushMessage({ panel: 'model', level: 'info', text: `Downloading ${fmtBytes(plan.downloadBytes)} of weights; the GPU will hold about ${fmtBytes(plan.gpuPeakBytes)} (largest buffer ${fmtBytes(plan.biggestBinding.bytes)}, this GPU allows ${fmtBytes(plan.limits.maxBindingBytes)} per buffer).` });
-      }
-    }
+    // What loading (and pruning with the Prune panel's settings) will cost against this adapter, from
+    // config.json and the headers only: said before anything is downloaded, and refused when it cannot work.
+    const plan = await getEngine().plan(spec, { method: 'evaluate' });
+    if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
+    const { pruneMethod, calibSamples, seqlen } = store();
+    const prunePlan = await getEngine().plan(spec, { method: pruneMethod, nsamples: calibSamples, seqlen });
+    store().pushMessage({ panel: 'model', level: 'info', text: loadCostText(plan, prunePlan, pruneMethod === 'magnitude' ? pruneMethod : `${pruneMethod}, ${calibSamples} x ${seqlen} calibration tokens`) });
     return getEngine().loadModel(spec, opts);
   });
   if (summary) {
@@ -92,8 +92,20 @@ export async function weightCacheInfo(): Promise<{ available: boolean; entries: 
 export async function clearWeightCache(): Promise<void> {
   try {
     await getEngine().clearCache();
-    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached weights cleared: the next load downloads them again.' });
+    store().pushMessage({ panel: 'model', level: 'info', text: 'Cached downloads cleared: the next load downloads them again.' });
   } catch (e) {
     reportError('model', e);
   }
+}
+
+/** One paragraph: what a load costs (download, GPU memory with the weights packed or not, host memory) and what pruning it would need. */
+export function loadCostText(load: RunPlan, prune: RunPlan, pruneWhat: string): string {
+  const weights = load.packed ? `weights ${fmtBytes(load.weightBytes)}, 16-bit kept packed (${fmtBytes(load.f32WeightBytes)} as f32)` : `weights ${fmtBytes(load.weightBytes)} as f32`;
+  const parts = [
+    `This load: ${load.downloadBytes ? `downloads ${fmtBytes(load.downloadBytes)}` : 'reads local files (no download)'}`,
+    `GPU about ${fmtBytes(load.gpuPeakBytes)} (${weights}; largest buffer ${fmtBytes(load.biggestBinding.bytes)}, this GPU allows ${fmtBytes(load.limits.maxBindingBytes)})`,
+    `host memory about ${fmtBytes(load.loadHostBytes)} beyond the page (one tensor at a time)`,
+  ];
+  const pr = prune.problems.length ? `Pruning it (${pruneWhat}) cannot run here: ${prune.problems.join(' ')}` : `Pruning it (${pruneWhat}) needs about ${fmtBytes(prune.gpuPeakBytes)} of GPU memory${prune.hostBytes ? ` and ${fmtBytes(prune.hostBytes)} of host memory to export` : ''}.`;
+  return `${parts.join('; ')}. ${[...load.notes, pr].join(' ')}`;
 }

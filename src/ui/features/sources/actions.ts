@@ -6,7 +6,10 @@
  */
 import { TASK_NAMES, type TaskName } from '../../../engine/api';
 import { previewOf, readSource } from '../../../calib/sources';
-import { calibTextUrl } from '../../paths';
+import { calibTextUrl, hubEndpoint } from '../../paths';
+import { hubCorpusText } from '../../../engine/hubData';
+import { toIso6391 } from '../../../common/languages';
+import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
 import type { Panel } from '../../store/messagesSlice';
@@ -194,5 +197,58 @@ export async function dropAnywhere(files: File[], folderName?: string): Promise<
       level: 'info',
       text: `Added ${added.map((a) => `'${a.name}' (${a.language ?? 'language?'})`).join(', ')} as calibration source${added.length === 1 ? '' : 's'} in the Experiment panel.`,
     });
+  }
+}
+
+/** UTF-8 bytes of Hub text for n windows of seqlen tokens: about 4 bytes a token, at least 16 KiB (as the CLI). */
+export function hubTextBytes(nsamples: number, seqlen: number): number {
+  return Math.max(16 * 1024, (Number.isFinite(nsamples) ? nsamples : 16) * (Number.isFinite(seqlen) ? seqlen : 64) * 4);
+}
+
+/**
+ * Calibration text from a Hub corpus (`mc4`, `fineweb2`, `wikipedia`) for each language, as many
+ * bytes as the experiment's windows need, documents in the corpus's order from its start; each
+ * language becomes one source named by the spec and commit (`hub:mc4:de@1ddc917116b7`).
+ */
+export async function addHubSources(corpus: string, languages: string[]): Promise<void> {
+  const s = store();
+  const bytes = hubTextBytes(s.expNsamples, s.expSeqlen);
+  for (const language of languages) {
+    const spec = `${corpus}:${language}`;
+    if (store().sources.some((x) => x.name.startsWith(`hub:${spec}@`))) continue;
+    try {
+      store().pushMessage({ panel: 'experiment', level: 'info', text: `Reading ${spec} from the Hugging Face Hub…` });
+      const t = await hubCorpusText(spec, bytes, {
+        endpoint: hubEndpoint(),
+        token: hubToken() || undefined,
+        onCacheFull: (m) => store().pushMessage({ panel: 'experiment', level: 'info', text: m }),
+      });
+      const p = t.provenance;
+      const src: CalibSource = {
+        id: newId('src'),
+        name: `hub:${p.spec}@${p.sha.slice(0, 12)}`,
+        origin: 'file',
+        format: 'hub',
+        fileBytes: p.bytesRead,
+        bytes: p.textBytes,
+        capped: false,
+        text: t.text,
+        preview: previewOf(t.text),
+        tokens: null,
+        language: /^[a-z]{3}_[A-Z][a-z]{3}$/.test(language) ? toIso6391(language.slice(0, 3)) : language.replace(/^\d{8}\./, ''),
+        detected: null,
+        skipped: 0,
+        selected: true,
+      };
+      store().addSource(src);
+      store().pushMessage({
+        panel: 'experiment',
+        level: 'info',
+        text: `${p.spec}: ${p.documents} documents of ${p.dataset}@${p.sha.slice(0, 12)} (${p.files.map((f) => f.file).join(', ')}), ${p.textBytes.toLocaleString('en-US')} bytes of text, ${t.cached ? 'from the browser cache' : `${p.bytesRead.toLocaleString('en-US')} bytes downloaded`}.`,
+      });
+      void countTokens(src.id);
+    } catch (e) {
+      store().pushMessage({ panel: 'experiment', level: 'error', code: 'FETCH_FAILED', text: errorText(e) });
+    }
   }
 }

@@ -90,6 +90,8 @@ export async function restoreStudy(): Promise<void> {
       const t = (await d.get('texts', sha))?.text;
       if (t === undefined || (await hashOf(t)) !== sha) {
         lost.push(name);
+        // A changed text goes, so the same file added again is stored afresh.
+        if (t !== undefined) await d.delete('texts', sha);
         return null;
       }
       return t;

@@ -11,6 +11,8 @@ import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ExperimentResults } from '../ExperimentResults/ExperimentResults';
 import { RunEstimate } from '../RunEstimate/RunEstimate';
 import { SourceList } from '../../sources/SourceList/SourceList';
+import { HubTaskChooser } from '../HubTaskChooser/HubTaskChooser';
+import { PresetCard } from '../PresetCard/PresetCard';
 import './ExperimentPanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
@@ -64,6 +66,7 @@ export function ExperimentPanel() {
           {s.languages.message}
         </p>
       )}
+      <PresetCard />
       <div className="exp-form">
         <SourceList />
         <div className="exp-eval">
@@ -175,6 +178,7 @@ function TaskChooser() {
           {new Set(bundled.map((b) => b.language)).size} languages)
         </label>
       )}
+      <HubTaskChooser />
       <div className="row">
         <label className="button-like small">
           Experiment task files

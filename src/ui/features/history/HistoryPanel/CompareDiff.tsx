@@ -59,7 +59,7 @@ function ErrorBar({ c, max, higherBetter }: { c: DiffCell; max: number; higherBe
   return (
     <svg className="diff-bar" viewBox="0 0 100 14" width="100" height="14" aria-hidden="true" preserveAspectRatio="none">
       <line x1="50" y1="0" x2="50" y2="14" className="diff-zero" />
-      <rect x={Math.min(x(0), x(c.diff))} y="4" width={Math.max(1, Math.abs(x(c.diff) - x(0)))} height="6" className={(c.diff > 0) === higherBetter ? 'diff-better' : 'diff-worse'} />
+      {c.diff !== 0 && <rect x={Math.min(x(0), x(c.diff))} y="4" width={Math.max(1, Math.abs(x(c.diff) - x(0)))} height="6" className={(c.diff > 0) === higherBetter ? 'diff-better' : 'diff-worse'} />}
       {c.err !== null && (
         <g className="diff-err">
           <line x1={x(c.diff - c.err)} y1="7" x2={x(c.diff + c.err)} y2="7" />

@@ -4,6 +4,7 @@ import { LANGID_CLEAR, LANGID_CLEAR_CHARS } from '../../../../calib/langid';
 import { useAppStore, type CalibSource } from '../../../store';
 import { addBundledSource, addMixSource, addSourceFiles } from '../../../store/actions';
 import { fmtBytes } from '../../../format';
+import { HubCorpusPicker } from '../HubCorpusPicker/HubCorpusPicker';
 
 /** Calibration sources: files (dropped or picked), bundled texts one click away, and mixes. */
 export function SourceList() {
@@ -58,6 +59,7 @@ export function SourceList() {
           ))}
         </div>
       )}
+      <HubCorpusPicker />
       {sources.length === 0 ? (
         <p className="hint">No calibration sources yet.</p>
       ) : (

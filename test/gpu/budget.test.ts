@@ -1,0 +1,74 @@
+/**
+ * Bounded work per submit (issue 22): a tiny budget makes every split path run (command buffers
+ * submitted early, matmul by 64-row slices, Hessian updates by row panels, SparseGPT's trailing GEMM
+ * by row slices) with bitwise the same results; bad budgets are refused; a device lost mid-run ends
+ * in a typed error, never a hang.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { Gpu } from '../../src/gpu/device';
+import { nodeGpu } from '../../src/gpu/node';
+import { LocalEngine } from '../../src/engine/engine';
+import { LlamaModel } from '../../src/model/llama';
+import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
+import { testGpu } from '../helpers/gpu';
+import { fixtureCheckpoint, fixtureWindows } from '../helpers/fixture';
+
+let big: Gpu;
+let tiny: Gpu;
+beforeAll(async () => {
+  big = await testGpu();
+  tiny = await Gpu.create(await nodeGpu(), { politeWait: true, submitBudget: 2e5 });
+});
+
+async function run(gpu: Gpu, opts: PruneModelOptions): Promise<{ weights: Map<string, Float32Array>; nll: Float32Array[] }> {
+  const { cfg, ckpt } = await fixtureCheckpoint();
+  const model = await LlamaModel.load(gpu, cfg, ckpt, { resident: true });
+  const weights = new Map<string, Float32Array>();
+  await pruneModel(model, await fixtureWindows('calib-en.safetensors'), { ...opts, onMatrixPruned: (i, n, w) => void weights.set(`${i}.${n}`, w) });
+  const { ids, n, seqlen } = await fixtureWindows('eval-en.safetensors');
+  const nll = await model.tokenNll(Array.from({ length: n }, (_, i) => ids.slice(i * seqlen, (i + 1) * seqlen)));
+  model.destroy();
+  await ckpt.close();
+  return { weights, nll };
+}
+
+describe('GPU submit budget', () => {
+  for (const opts of [{ method: 'wanda', sparsity: 0.5 }, { method: 'sparsegpt', sparsity: 0.5 }] as PruneModelOptions[]) {
+    it(`${opts.method} 50 % on stories260K under a 2e5-flop budget: bitwise the default's weights and losses, in many small submits`, async () => {
+      const before = tiny.submits();
+      const a = await run(big, opts);
+      const b = await run(tiny, opts);
+      expect(b.weights.size).toBe(35);
+      for (const [k, w] of a.weights) expect(b.weights.get(k), k).toEqual(w);
+      expect(b.nll).toEqual(a.nll);
+      const s = tiny.submits();
+      expect(s.budgetSubmits - before.budgetSubmits).toBeGreaterThan(50);
+      expect(s.splitDispatches - before.splitDispatches).toBeGreaterThan(10);
+      expect(big.submits().splitDispatches).toBe(0);
+    });
+  }
+
+  it('refuses a budget of 0, a negative one or a non-number, saying what to give', async () => {
+    for (const bad of [0, -1, NaN, 'x']) {
+      await expect(Gpu.create(await nodeGpu(), { submitBudget: bad as number })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/GPU submit budget must be a positive number of flops per submit \(for example 1e12/) });
+      expect(() => new LocalEngine({ gpu: nodeGpu, gpuSubmitBudget: bad as number })).toThrow(/must be a positive number of flops/);
+    }
+  });
+
+  it('a device lost mid-run ends the prune with GPU_DEVICE_LOST (no hang), and the engine says so again on the next call', async () => {
+    const { cfg, ckpt } = await fixtureCheckpoint();
+    // submits a load takes, so that the loss comes during the prune
+    const counter = await Gpu.create(await nodeGpu(), { politeWait: true });
+    (await LlamaModel.load(counter, cfg, ckpt, { resident: true })).destroy();
+    const loadSubmits = counter.submits().submits;
+    counter.destroy();
+    const gpu = await Gpu.create(await nodeGpu(), { politeWait: true, loseDeviceAfterSubmits: loadSubmits + 30 });
+    const model = await LlamaModel.load(gpu, cfg, ckpt, { resident: true });
+    await expect(pruneModel(model, await fixtureWindows('calib-en.safetensors'), { method: 'wanda', sparsity: 0.5 })).rejects.toMatchObject({
+      code: 'GPU_DEVICE_LOST',
+      message: expect.stringMatching(/The GPU device was lost .*reload the model/),
+    });
+    await expect(model.tokenNll([new Int32Array([1, 2, 3])])).rejects.toMatchObject({ code: 'GPU_DEVICE_LOST' });
+    await ckpt.close();
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * tools/size-ladder on its tiny configuration, so the tool that makes BENCHMARKS.md's size ladder
+ * cannot rot: every step runs through the built CLI and is measured.
+ */
+import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/shared';
+
+describe('tools/size-ladder', () => {
+  it('writes a BF16 random checkpoint with a tokenizer of its vocabulary, runs every step in the CLI and tabulates it', async () => {
+    const tmp = await tempDir('polyprune-ladder-');
+    try {
+      const out = path.join(tmp.dir, 'results.json');
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--models', 'tiny', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      const [r] = JSON.parse(readFileSync(out, 'utf8'));
+      expect(r.model).toBe('tiny');
+      expect(r.refused).toBeUndefined();
+      for (const k of ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export']) {
+        expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
+        expect(r.steps[k].seconds).toBeGreaterThan(0);
+        expect(r.steps[k].hostPeakBytes).toBeGreaterThan(0);
+      }
+      for (const k of ['load', 'ppl', 'wanda', 'sparsegpt', 'export']) expect(r.steps[k].gpuPeakBytes, k).toBeGreaterThan(0);
+      // BF16 weights counted packed by the plan; the engine stays within its estimate
+      expect(r.plan.packed).toBe(true);
+      expect(r.plan.weightBytes / r.plan.f32WeightBytes).toBeLessThan(0.52);
+      expect(r.steps.wanda.gpuPeakBytes).toBeLessThanOrEqual(r.plan.gpuPeakBytes);
+      expect(Number.isFinite(r.ppl)).toBe(true);
+      expect(table).toMatch(/^\| tiny \(2\) \| 0M \|/m);
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
