@@ -15,7 +15,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './chromium';
-import { openView } from './views';
+import { modelLoaded, openView } from './views';
 
 const URL = 'http://127.0.0.1:4173/';
 let server: ChildProcess | undefined;
@@ -102,6 +102,9 @@ describe('npm start (README)', () => {
         const res = await fetch(`${URL}models/polyprune-ml/tokenizer.json`, { headers: { 'Accept-Encoding': 'gzip, br', ...(range ? { Range: range } : {}) } });
         expect([res.headers.get('content-encoding'), res.headers.get('content-range'), (await res.arrayBuffer()).byteLength]).toEqual(range ? [null, `bytes 0-92666/${tokenizer.length}`, 92667] : [null, null, tokenizer.length]);
       }
+      // A fresh page on the plain URL (an earlier test left a message on the page it opened).
+      await page.goto(URL);
+      await modelLoaded(page, 180_000);
       await openView(page, 'Perplexity & prune');
       const hf = await download('hf');
       expect(Buffer.from(hf['tokenizer.json']).equals(tokenizer)).toBe(true);
