@@ -38,7 +38,8 @@ fn tableAt(i: u32) -> f32 {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let t = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let t = fold_yz(wg);
   let c = gid.x;
   if (t >= p.T || c >= p.C) { return; }
   let id = ids[t];

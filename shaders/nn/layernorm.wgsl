@@ -39,7 +39,8 @@ fn reduce(lid: u32) -> f32 {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let r = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let r = fold_yz(wg);
   if (r >= p.rows) { return; }
   let base = r * p.n;
   var s = 0.0;

@@ -22,7 +22,8 @@ var<workgroup> partial: array<f32, 256>;
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let t = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let t = fold_yz(wg);
   if (t >= p.T) { return; }
   let base = t * p.C;
   var s = 0.0;

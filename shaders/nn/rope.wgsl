@@ -35,7 +35,8 @@ struct Params {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let t = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let t = fold_yz(wg);
   let half = p.D / 2u;
   let e = gid.x;
   if (t >= p.T || e >= p.heads * half) { return; }

@@ -15,6 +15,7 @@ struct Params {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let i = (wg.x + wg.y * 65535u) * 256u + lid.x;
+  // uses: common/fold
+  let i = fold_xy(wg) * 256u + lid.x;
   if (i < p.n) { x[i] = x[i] * p.s; }
 }

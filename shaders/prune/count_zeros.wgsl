@@ -21,7 +21,8 @@ var<workgroup> local: atomic<u32>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   if (lid.x == 0u) { atomicStore(&local, 0u); }
   workgroupBarrier();
-  let i = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let i = fold_xy(wg) * 256u + lid.x;
   if (i < p.n && w[i] == 0.0) { atomicAdd(&local, 1u); }
   workgroupBarrier();
   if (lid.x == 0u) {

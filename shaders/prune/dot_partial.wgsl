@@ -22,7 +22,8 @@ var<workgroup> acc: array<f32, 256>;
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let g = wg.y * 65535u + wg.x;
+  // uses: common/fold
+  let g = fold_xy(wg);
   var s = 0.0;
   for (var k = 0u; k < 4u; k++) {
     let i = g * 1024u + k * 256u + lid.x;

@@ -26,7 +26,8 @@ var<workgroup> local: array<atomic<u32>, 256>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   atomicStore(&local[lid.x], 0u);
   workgroupBarrier();
-  let i = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let i = fold_xy(wg) * 256u + lid.x;
   if (i < p.n) {
     let kk = bitcast<u32>(abs(w[i]));
     if ((kk & state[1]) == state[0]) { atomicAdd(&local[(kk >> p.shift) & 255u], 1u); }

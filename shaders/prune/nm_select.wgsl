@@ -25,7 +25,8 @@ struct Params {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let gi = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let gi = fold_xy(wg) * 256u + lid.x;
   let groupsPerRow = p.K / p.m;
   if (gi >= p.rows * groupsPerRow) { return; }
   let r = gi / groupsPerRow;

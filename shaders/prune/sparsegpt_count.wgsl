@@ -23,7 +23,8 @@ var<workgroup> total: atomic<u32>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   if (lid.x == 0u) { atomicStore(&total, 0u); }
   workgroupBarrier();
-  let base = (wg.y * 65535u + wg.x) * 4096u;
+  // uses: common/fold
+  let base = fold_xy(wg) * 4096u;
   var z = 0u;
   for (var j = 0u; j < 16u; j++) {
     let e = base + j * 256u + lid.x;

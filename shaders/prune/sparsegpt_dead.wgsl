@@ -22,7 +22,8 @@ struct Params {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let r = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let r = fold_yz(wg);
   let j = gid.x;
   if (r >= p.rows || j >= p.cols || j < p.hRow0 || j >= p.hRow0 + p.hRows) { return; }
   if (h[(j - p.hRow0) * p.cols + j] == 0.0) { w[r * p.cols + j] = 0.0; }

@@ -36,7 +36,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   workgroupBarrier();
   let prefix = atomicLoad(&ctl[CTL_PREFIX]);
   let hi = p.shift + 8u;
-  let g = wg.y * 65535u + wg.x;
+  // uses: common/fold
+  let g = fold_xy(wg);
   let base = g * WG * PER_THREAD;
   for (var j = 0u; j < PER_THREAD; j++) {
     let e = base + j * WG + lid.x;

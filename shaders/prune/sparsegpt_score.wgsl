@@ -27,7 +27,8 @@ struct Params {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let e = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let e = fold_xy(wg) * 256u + lid.x;
   if (e >= p.rows * p.count) { return; }
   let r = e / p.count;
   let c = e % p.count;

@@ -31,7 +31,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     atomicStore(&first, 0xffffffffu);
   }
   workgroupBarrier();
-  let i = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let i = fold_xy(wg) * 256u + lid.x;
   if (i < p.n && (bitcast<u32>(x[i]) & 0x7f800000u) == 0x7f800000u) {
     atomicAdd(&count, 1u);
     atomicMin(&first, p.base + i);

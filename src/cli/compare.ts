@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import type { ModelSpec } from '../engine/api';
-import { compareCheckpointMasks } from '../engine/compare';
+import type { ModelSpec } from '../engine';
+import { compareCheckpointMasks } from '../engine/local';
 import { publishedCandidates } from '../experiment/published';
 import { hubFolder } from '../io/hub';
 import { fsError } from '../io/node';

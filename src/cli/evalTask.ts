@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { TASK_NAMES } from '../engine/api';
+import { TASK_NAMES } from '../engine';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { cliMinRate, cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
 import { cliSignal } from './cancel';

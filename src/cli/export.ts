@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ModelSummary } from '../engine/api';
-import type { LocalEngine } from '../engine/engine';
+import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ModelSummary } from '../engine';
+import type { LocalEngine } from '../engine/local';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { createEngine, modelSpec } from './main';
 import { progressPrinter } from './progress';

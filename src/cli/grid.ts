@@ -5,6 +5,7 @@
  * held-out text (--data/--eval-langs or --eval files) and tasks (--task name:file[:lang]). Ctrl-C
  * stops cleanly: what was measured is printed (and written with --out), marked incomplete.
  */
+import { describeEstimate, estimateStudy, measureForwardRate, studyShapeOf } from '../experiment/estimate';
 import { checkOutFile, partialOf, writeOutFile } from './outFile';
 import { cliSignal, removeOnHardExit, setCancelMessage } from './cancel';
 import { applyPreset } from './preset';
@@ -18,7 +19,7 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine/api';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
@@ -274,6 +275,10 @@ export function registerGrid(program: Command): void {
         // progress goes to stderr even with --json: stdout holds only the record
         const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
+        // how long, before anything starts: the run plan at a forward rate measured on this model and adapter
+        const rate = await measureForwardRate(engine, m);
+        process.stderr.write(`estimated time: ${describeEstimate(estimateStudy(studyShapeOf(spec, inputs, calibrated), rate), rate)}\n`);
         if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
         const rec = await runStudy(engine, m.id, spec, inputs, { signal, onEvent: progress, resume });
         // the tables first: a record that cannot be written at the end does not lose the results

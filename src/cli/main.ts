@@ -6,8 +6,8 @@ import { PolyPruneError } from '../common/errors';
 import { escapeControls } from '../common/text';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
-import { LocalEngine, parseSubmitBudget } from '../engine/engine';
-import type { ModelSpec, ModelSummary, OpOptions } from '../engine/api';
+import { parseSubmitBudget, type ModelSpec, type ModelSummary, type OpOptions } from '../engine';
+import { LocalEngine } from '../engine/local';
 import { checkedDirFolder } from '../io/node';
 import { isHubId } from '../io/hub';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -225,7 +225,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof PolyPruneError) {
       console.error(`polyprune: ${e.message}`);
-      return e.code === 'BAD_ARGUMENT' || e.code === 'OUTPUT_EXISTS' ? 2 : 1;
+      return e.code === 'BAD_ARGUMENT' || e.code === 'RECORD_NEWER' || e.code === 'OUTPUT_EXISTS' ? 2 : 1;
     }
     console.error(`polyprune: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;

@@ -14,12 +14,12 @@ import {
   parseNm,
   parsePruneMethod,
   parseSparsity,
-  resolveLayerProfile,
+  parsePruneSettings,
   resolvePattern,
   type NM,
   type PruneMethod,
   type SparsityProfile,
-} from '../engine/api';
+} from '../engine';
 
 export function sparsityArg(v: string): number {
   try {
@@ -75,7 +75,7 @@ export function profileArgs(
   method: PruneMethod,
   pattern: { sparsity?: number; nm?: NM },
 ): { profile?: SparsityProfile; owlM?: number; owlLambda?: number; langBeta?: number } {
-  resolveLayerProfile({ method, ...resolvePattern(pattern), profile: o.profile, owlM: o.owlM, owlLambda: o.owlLambda, langBeta: o.langBeta });
+  parsePruneSettings({ method, ...pattern, profile: o.profile, owlM: o.owlM, owlLambda: o.owlLambda, langBeta: o.langBeta });
   return {
     ...(o.profile !== undefined ? { profile: o.profile as SparsityProfile } : {}),
     ...(o.owlM !== undefined ? { owlM: o.owlM } : {}),

@@ -77,7 +77,7 @@ export function applyPreset(o: PresetTarget, cmd: Command, name: string): string
     `  held-out     ${o.eval.join(' ')}: ${evalWindows} windows of ${o.evalSeqlen} tokens each`,
     `  tasks        ${o.task.join(' ')}`,
     `  downloads    the model's checkpoint (about 16 GB for an 8B model in BF16, unless cached), calibration text ${mib(calibBytes)}, held-out text ${mib(evalBytes)}, task data for ${items.toLocaleString('en-US')} items (Hub parquet)`,
-    `  work         ${prunes} prunes (${rows} calibration rows x ${seeds} seeds) over ${(calibTokens / 1e6).toFixed(1)}M calibration tokens; ${(evalTokens / 1e6).toFixed(1)}M tokens of perplexity and ${items.toLocaleString('en-US')} task items per model (${prunes + 1} models); time: polyprune prune --plan gives memory, and its run prints seconds per layer`,
+    `  work         ${prunes} prunes (${rows} calibration rows x ${seeds} seeds) over ${(calibTokens / 1e6).toFixed(1)}M calibration tokens; ${(evalTokens / 1e6).toFixed(1)}M tokens of perplexity and ${items.toLocaleString('en-US')} task items per model (${prunes + 1} models); time on this adapter: needs the model loaded (a short measured forward); the run prints its estimate before the first prune, and polyprune prune --plan gives memory`,
     `  the rest of the design, one run each: ${others.map((x) => `polyprune grid --preset ${p.id} ${x}`).join(' ; ')}`,
   ];
 }

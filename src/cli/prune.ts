@@ -2,11 +2,11 @@ import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions }
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
-import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine/api';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
-import type { CalibrationText, PruneRequest } from '../engine/api';
+import type { CalibrationText, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
 import { readTokenWindows } from './windows';
@@ -15,7 +15,7 @@ import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { removeOnHardExit, throwIfCancelled } from './cancel';
 import { totalmem } from 'node:os';
-import { describePlan } from '../engine/plan';
+import { describePlan } from '../engine';
 
 interface PruneCliOptions {
   model: string;

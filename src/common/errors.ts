@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'INTERNAL'
   // Share links, history, resume (src/experiment/share.ts, history.ts)
   | 'SHARE_INVALID'
+  /** A result record of a newer record version than this build reads (src/experiment/records.ts). */
+  | 'RECORD_NEWER'
   | 'SHARE_NEWER'
   | 'SHARE_TOO_LARGE'
   | 'HISTORY_INVALID'

@@ -139,17 +139,63 @@ export interface TaskRequest {
   limit?: number;
 }
 
-export type { PruneRequest, CalibrationText, PruneReport, PruningRecord } from './prune';
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
-export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod } from '../prune/method';
-import type { PruneMethod } from '../prune/method';
+export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod, PruneSettings, PruneSettingsInput } from '../prune/method';
+/** The prune settings' one schema and parse (the same messages in the engine, the CLI and the page). */
+export { parsePruneSettings, pruneSettingsSchema } from '../prune/method';
+import type { MixMethod, NM, PruneMethod } from '../prune/method';
 export { SPARSITY_PROFILES, OWL_DEFAULT_M, OWL_DEFAULT_LAMBDA, LANG_DEFAULT_BETA, parseSparsityProfile } from '../prune/owl';
 export type { SparsityProfile } from '../prune/owl';
 export { resolveLayerProfile } from '../prune/method';
 /** The pruned matrices of a decoder layer, in wanda's find_layers order (the inner index of per-matrix results). */
 export { LINEAR_NAMES as LINEAR_MATRICES } from '../model/names';
-import type { PruneRequest, PruneReport, PruningRecord } from './prune';
+export type { PruneReport } from '../prune/run';
+import type { PruneReport } from '../prune/run';
+export type { PruningRecord } from '../export/hf';
+import type { PruningRecord } from '../export/hf';
+import type { SparsityProfile } from '../prune/owl';
+import type { CalibrationFileProvenance } from '../calib/text';
+
+/** Calibration text: raw bytes (checked as UTF-8) or a string. */
+export interface CalibrationText {
+  name: string;
+  text?: string;
+  bytes?: Uint8Array;
+  language?: string;
+  /** Share of the windows drawn from this text, relative to the others (default 1). */
+  weight?: number;
+}
+
+export interface PruneRequest {
+  method: PruneMethod;
+  /** Unstructured ratio in (0, 1); omit with `nm`. */
+  sparsity?: number;
+  /** Keep n of every m consecutive inputs per row (2:4 = {n: 2, m: 4}). */
+  nm?: NM;
+  /** Text to sample windows from, or explicit windows; not used by magnitude. */
+  calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number; name?: string } };
+  /** Name of the pruned model (default derived from the method). */
+  name?: string;
+  /**
+   * Measure each matrix's relative reconstruction error ||WX - W'X||^2 / ||WX||^2 on the calibration
+   * activations (reported per matrix and in `layerDone` events). Costs one K x K Gram matrix per
+   * input group and layer (Wanda: extra work; SparseGPT has it anyway). Default false.
+   */
+  reconstructionError?: boolean;
+  /**
+   * Layer-wise sparsity: 'uniform' (default) or 'owl' (outlier-weighed layer-wise sparsity, Yin et
+   * al. 2023; Wanda, wanda-lang and SparseGPT, unstructured only). See src/prune/owl.ts.
+   */
+  profile?: SparsityProfile;
+  /** OWL's outlier threshold M (default 5). */
+  owlM?: number;
+  /** OWL's lambda (default 0.08). */
+  owlLambda?: number;
+  /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
+  langBeta?: number;
+}
+
 
 export interface PruneResult {
   model: ModelSummary;
@@ -177,8 +223,130 @@ export interface PlanQuery {
   hostMemoryBytes?: number;
 }
 
-export type { MixSourceRequest, CollectStatsRequest, StatsSummary, StatsSourceSummary, MixRequest, MixResult, MixInfo, ConfirmMixResult, EngineCounters, MixedPruningRecord, StatsData } from './mix';
-import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData } from './mix';
+/** One calibration source of a mixer: text (windows are drawn as for `prune`) or explicit windows. */
+export interface MixSourceRequest {
+  name: string;
+  language?: string;
+  text?: string;
+  bytes?: Uint8Array;
+  /** Explicit token windows (n x seqlen, seqlen = the request's). */
+  windows?: { ids: Int32Array; n: number; seqlen: number };
+}
+
+export interface CollectStatsRequest {
+  /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
+  method: MixMethod;
+  sources: MixSourceRequest[];
+  /** Windows drawn from EACH text source (its own seed, as a one-source prune with `seed`). */
+  nsamples: number;
+  seqlen: number;
+  seed?: number;
+}
+
+export interface StatsSourceSummary {
+  name: string;
+  language: string | null;
+  windows: number;
+  /** UTF-8 bytes and SHA-256 of the text (0 and the ids' hash for explicit windows). */
+  bytes: number;
+  sha256: string;
+}
+
+/** A statistics handle: per-window dense Wanda statistics, or per-source dense SparseGPT Hessians, of every layer, kept on the GPU. */
+export interface StatsSummary {
+  id: string;
+  modelId: string;
+  method: MixMethod;
+  sources: StatsSourceSummary[];
+  nsamples: number;
+  seqlen: number;
+  seed: number | null;
+  layers: number;
+  gpuBytes: number;
+  /** Time of the one calibration pass (ms). */
+  collectMs: number;
+}
+
+export interface MixRequest {
+  /** One weight per source (>= 0, normalised to sum 1): the share of the calibration set. */
+  weights: number[];
+  sparsity?: number;
+  nm?: NM;
+}
+
+/** Where a mix came from, in the pruning record (pruning.json) and the result record. */
+export interface MixInfo {
+  /** 'instant': masks from the mixed dense statistics; 'confirm': the sequential prune of that mix. */
+  mode: 'instant' | 'confirm';
+  /** Normalised weights, per source (statistics' order). */
+  weights: number[];
+  /** Windows per source: all collected windows of the used sources (instant), or drawn for the mix (confirm). */
+  windows: number[];
+  sources: { name: string; language: string | null }[];
+}
+
+export type MixedPruningRecord = PruningRecord & { mix?: MixInfo };
+
+export interface MixResult {
+  /** The mixer's pruned model: the SAME id on every call for one statistics handle (unless unloaded). */
+  model: import('./api').ModelSummary;
+  weights: number[];
+  overall: number;
+  /** sparsity[layer][matrix] (LINEAR_MATRICES order). */
+  sparsity: number[][];
+  /** Engine time of this update: mixing the statistics, restoring dense weights, masking, counting zeros (ms); masks are read back only for maskOverlap and export. */
+  updateMs: number;
+  /** Where updateMs went (ms): mixing + read-back of the statistics, sqrt + upload, restore + select + zero counts, the record (hashes) and bookkeeping. */
+  phases: { mixMs: number; sqrtMs: number; selectMs: number; recordMs: number };
+  record: MixedPruningRecord;
+  mix: MixInfo;
+}
+
+export interface ConfirmMixResult {
+  instant: MixResult;
+  /** The exact sequential prune on windows drawn in the mix's proportions from the collected ones. */
+  exact: import('./api').PruneResult;
+  /** Windows of each source in the confirm run. */
+  windows: number[];
+  /** IoU of the pruned positions, instant vs exact, per layer and matrix. */
+  overlap: import('./api').MaskOverlap;
+  /** Mean IoU over the matrices of each layer. */
+  layerIou: (number | null)[];
+}
+
+/**
+ * A statistics handle as host arrays (`readStats`), to keep (the page stores it in IndexedDB) and to
+ * load again without a calibration pass (`loadStats`). Structured-cloneable.
+ */
+export interface StatsData {
+  format: 'polyprune-mix-stats';
+  version: 1;
+  /** Content hash of the model the statistics were collected on (ModelSummary.sha256). */
+  modelSha256: string;
+  method: MixMethod;
+  sources: StatsSourceSummary[];
+  nsamples: number;
+  seqlen: number;
+  seed: number | null;
+  layers: number;
+  /** All windows, source after source (n x seqlen). */
+  ids: Int32Array;
+  files: CalibrationFileProvenance[];
+  /**
+   * wanda: values[layer * 4 + group] = (N, K) per-window sums of squares (groups: q/k/v, o, gate/up, down);
+   * sparsegpt: values[(source * layers + layer) * 4 + group] = (K, K) the source's Hessian, row-major.
+   */
+  values: Float32Array[];
+}
+
+/** Calibration forward work the engine has done since it started (the mixer's "no new pass" check). */
+export interface EngineCounters {
+  /** Calibration passes (a calibrated `prune`, a `collectStats`). */
+  calibrationRuns: number;
+  /** Decoder layers forwarded over calibration activations (one per layer and pass). */
+  calibrationForwards: number;
+}
+
 
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;

@@ -13,14 +13,14 @@ import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type C
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
 import { planRun, type RunPlan } from '../prune/plan';
-import { METHODS, MIX_METHODS, isMixMethod, lookupMethod } from '../prune/method';
-import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder, type TextTokenizer } from '../io/tokenizer';
+import { MIX_METHODS, isMixMethod, lookupMethod } from '../prune/method';
+import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer, pacerOf } from './perplexity';
-import { prunedCopy, type PruneRequest } from './prune';
-import { exportHfCheckpoint, PrunedTensors, type PruningRecord } from '../export/hf';
+import { prunedCopy } from './prune';
+import { exportHfCheckpoint, PrunedTensors } from '../export/hf';
 import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
 import { exportOnnx } from '../export/onnx';
 import { directorySink } from '../export/fsaccess';
@@ -28,12 +28,14 @@ import { readPruningRecord, summarizePruning } from '../export/provenance';
 import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResult } from './api';
 import { sha256Hex } from '../calib/text';
 import { modelMaskIou, packMask, type ModelMask } from '../prune/mask';
-import { collectDenseStats, freeDenseStats, mixPruneModel, normaliseWeights, denseStatsBytes, readDenseStats, uploadDenseStats } from '../prune/mix';
-import { collectDenseHessians, freeDenseHessians, mixSparsegptModel, readDenseHessians, uploadDenseHessians } from '../prune/mixHessian';
+import { normaliseWeights } from '../prune/mix';
+import { MIXERS } from '../prune/mixer';
 import { LINEAR_NAMES } from '../model/names';
 import { overlayCheckpoint } from './overlay';
+import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
-import { checkSparsegptStatsFit, mixCalibration, confirmWindows, instantRecord, mixInfo, type CollectStatsRequest, type StatsSummary, type StatsHandle, type MixRequest, type MixResult, type ConfirmMixResult, type EngineCounters, type StatsData } from './mix';
+import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
+import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData, PruneRequest } from './api';
 
 export interface EngineOptions {
   /** navigator.gpu in the browser, nodeGpu() in Node. */
@@ -59,18 +61,7 @@ export interface EngineOptions {
   loseDeviceAfterSubmits?: number;
 }
 
-export interface LoadedModel {
-  summary: ModelSummary;
-  cfg: ModelConfig;
-  folder: ModelFolder;
-  checkpoint: Checkpoint;
-  tokenizer: TextTokenizer;
-  model: LlamaModel;
-  /** Set for pruned models: the pruned tensors (source dtype), the pruning record, the calibration windows and the mask. */
-  pruning?: { pruned: PrunedTensors; record: PruningRecord; base: Checkpoint; calibration: { ids: Int32Array; n: number; seqlen: number } | null; mask?: ModelMask };
-  /** pruning.json of a model loaded from a PolyPrune export (carried into its re-exports). */
-  record?: PruningRecord;
-}
+export type { LoadedModel } from './loaded';
 
 /**
  * The model's content identity: SHA-256 over config.json, the canonical tensor listing (name, dtype,
@@ -362,21 +353,15 @@ export class LocalEngine implements Engine {
       const n = calib.counts.reduce((a, b) => a + b, 0);
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
       checkCalibrationMemory(n, req.seqlen, base.cfg.hiddenSize, budget);
-      const sparse = METHODS[req.method].statistic === 'hessian';
-      if (sparse) checkSparsegptStatsFit(base, req.sources.length, n * req.seqlen * base.cfg.hiddenSize * 4, budget);
-      else {
-        const need = denseStatsBytes(base.model, n) + n * req.seqlen * base.cfg.hiddenSize * 4;
-        if (need > budget) {
-          throw new PolyPruneError('BAD_ARGUMENT', `The mixer's per-window statistics of ${n} windows (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`);
-        }
-      }
+      const mixer = MIXERS[req.method];
+      mixer.checkFits(base.model, calib.counts, n * req.seqlen * base.cfg.hiddenSize * 4, budget);
       const model = base.model;
       if (req.seqlen > model.cfg.maxPositionEmbeddings || req.seqlen > model.maxChunkTokens()) {
         throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${req.seqlen} exceeds what this model takes (${Math.min(model.cfg.maxPositionEmbeddings, model.maxChunkTokens())} tokens); use a shorter one.`);
       }
       this.counts.calibrationRuns++;
       const collectOpts = { signal, onProgress: opts?.onProgress, onLayerForward: () => void this.counts.calibrationForwards++ };
-      const stats = sparse ? await collectDenseHessians(model, calib.ids, calib.counts, req.seqlen, collectOpts) : await collectDenseStats(model, calib.ids, calib.counts, req.seqlen, collectOpts);
+      const stats = await mixer.collect(model, calib.ids, calib.counts, req.seqlen, collectOpts);
       const sid = `s${this.nextStatsId++}`;
       const summary: StatsSummary = {
         id: sid,
@@ -406,7 +391,7 @@ export class LocalEngine implements Engine {
   async readStats(statsId: string): Promise<StatsData> {
     const h = this.statsHandle(statsId);
     const base = this.get(h.summary.modelId);
-    const values = 'kind' in h.stats ? await readDenseHessians(base.model.gpu, h.stats) : await readDenseStats(base.model.gpu, h.stats);
+    const values = await MIXERS[h.summary.method].serialise(base.model.gpu, h.stats);
     const { sources, nsamples, seqlen, seed, layers } = h.summary;
     return { format: 'polyprune-mix-stats', version: 1, modelSha256: base.summary.sha256, method: h.summary.method, sources: sources.map((s) => ({ ...s })), nsamples, seqlen, seed, layers, ids: h.ids.slice(), files: h.files.map((f) => ({ ...f })), values };
   }
@@ -428,10 +413,9 @@ export class LocalEngine implements Engine {
       if (!(data.ids instanceof Int32Array) || data.ids.length !== n * S) throw new PolyPruneError('BAD_ARGUMENT', `Stored statistics: ${n} windows of ${S} tokens need ${n * S} token ids, got ${data.ids instanceof Int32Array ? data.ids.length : typeof data.ids}; collect them again.`);
       checkTokenIds(data.ids, base.cfg.vocabSize, 'Stored calibration windows');
       const budget = this.options.gpuMemoryBytes ?? DEFAULT_GPU_MEMORY_BYTES;
-      const sparse = METHODS[data.method].statistic === 'hessian';
-      if (sparse) checkSparsegptStatsFit(base, counts.length, 0, budget);
-      else if (denseStatsBytes(base.model, n) > budget) throw new PolyPruneError('BAD_ARGUMENT', `The stored statistics (${(denseStatsBytes(base.model, n) / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`);
-      const stats = sparse ? uploadDenseHessians(base.model, counts, S, data.values) : uploadDenseStats(base.model, counts, S, data.values);
+      const mixer = MIXERS[data.method];
+      mixer.checkFits(base.model, counts, 0, budget);
+      const stats = mixer.deserialise(base.model, counts, S, data.values);
       const sid = `s${this.nextStatsId++}`;
       const summary: StatsSummary = { id: sid, modelId: id, method: data.method, sources: data.sources.map((s) => ({ ...s })), nsamples: data.nsamples, seqlen: S, seed: data.seed, layers: data.layers, gpuBytes: stats.bytes, collectMs: performance.now() - t0 };
       this.statsHandles.set(sid, { summary, stats, ids: data.ids.slice(), files: data.files.map((f) => ({ ...f })) });
@@ -449,8 +433,7 @@ export class LocalEngine implements Engine {
     const h = this.statsHandles.get(statsId);
     if (!h) return;
     this.statsHandles.delete(statsId);
-    if ('kind' in h.stats) freeDenseHessians(h.stats);
-    else freeDenseStats(h.stats);
+    MIXERS[h.summary.method].free(h.stats);
   }
 
   async mixPrune(statsId: string, req: MixRequest, opts?: OpOptions): Promise<MixResult> {
@@ -466,7 +449,7 @@ export class LocalEngine implements Engine {
       let r;
       try {
         const o = { sparsity: req.sparsity, nm: req.nm, signal };
-        r = 'kind' in h.stats ? await mixSparsegptModel(slotModel, base.model, h.stats, weights, o) : await mixPruneModel(slotModel, base.model, h.stats, weights, o);
+        r = await MIXERS[h.summary.method].mix(slotModel, base.model, h.stats, weights, o);
       } catch (e) {
         if (!slot) slotModel.destroy();
         else {

@@ -7,7 +7,7 @@ import { checkTextContent } from '../common/text';
 import type { SequenceScorer } from '../eval/types';
 import type { LlamaModel } from '../model/llama';
 import type { PerplexityRequest, PerplexityResult } from './api';
-import type { LoadedModel } from './engine';
+import type { LoadedModel } from './loaded';
 
 const pacers = new WeakMap<LlamaModel, Pacer>();
 

@@ -3,55 +3,14 @@ import { VERSION } from '../common/version';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
-import { METHODS, parsePruneMethod, resolveLayerProfile, resolvePattern, type PruneMethod, type NM } from '../prune/method';
-import type { SparsityProfile } from '../prune/owl';
+import { METHODS, parsePruneSettings } from '../prune/method';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
 import { packMask, type ModelMask } from '../prune/mask';
 import { LINEAR_NAMES } from '../model/names';
-import type { LoadedModel } from './engine';
-
-export type { PruneReport, PruningRecord, PruneMethod, NM };
-
-/** Calibration text: raw bytes (checked as UTF-8) or a string. */
-export interface CalibrationText {
-  name: string;
-  text?: string;
-  bytes?: Uint8Array;
-  language?: string;
-  /** Share of the windows drawn from this text, relative to the others (default 1). */
-  weight?: number;
-}
-
-export interface PruneRequest {
-  method: PruneMethod;
-  /** Unstructured ratio in (0, 1); omit with `nm`. */
-  sparsity?: number;
-  /** Keep n of every m consecutive inputs per row (2:4 = {n: 2, m: 4}). */
-  nm?: NM;
-  /** Text to sample windows from, or explicit windows; not used by magnitude. */
-  calibration?: { texts: CalibrationText[]; nsamples: number; seqlen: number; seed?: number } | { windows: { ids: Int32Array; n: number; seqlen: number; name?: string } };
-  /** Name of the pruned model (default derived from the method). */
-  name?: string;
-  /**
-   * Measure each matrix's relative reconstruction error ||WX - W'X||^2 / ||WX||^2 on the calibration
-   * activations (reported per matrix and in `layerDone` events). Costs one K x K Gram matrix per
-   * input group and layer (Wanda: extra work; SparseGPT has it anyway). Default false.
-   */
-  reconstructionError?: boolean;
-  /**
-   * Layer-wise sparsity: 'uniform' (default) or 'owl' (outlier-weighed layer-wise sparsity, Yin et
-   * al. 2023; Wanda, wanda-lang and SparseGPT, unstructured only). See src/prune/owl.ts.
-   */
-  profile?: SparsityProfile;
-  /** OWL's outlier threshold M (default 5). */
-  owlM?: number;
-  /** OWL's lambda (default 0.08). */
-  owlLambda?: number;
-  /** wanda-lang: weight of the spread of the per-source statistics (default 1). */
-  langBeta?: number;
-}
+import type { LoadedModel } from './loaded';
+import type { PruneRequest } from './api';
 
 export interface PruneOutcome {
   loaded: Omit<LoadedModel, 'summary'>;
@@ -95,8 +54,7 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
 export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
-  const calibrated = METHODS[parsePruneMethod(req.method)].calibrated;
-  resolveLayerProfile({ ...req, ...resolvePattern(req) });
+  const calibrated = METHODS[parsePruneSettings(req).method].calibrated;
   const c0 = req.calibration;
   if (calibrated && c0) {
     if ('windows' in c0) checkCalibrationMemory(c0.windows.n, c0.windows.seqlen, base.cfg.hiddenSize, opts.gpuMemoryBytes);

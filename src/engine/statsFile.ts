@@ -16,17 +16,14 @@
 import { PolyPruneError } from '../common/errors';
 import { openSafetensors, serializeSafetensors, type TensorToWrite } from '../io/safetensors';
 import type { ByteSource } from '../io/source';
-import { INPUT_GROUPS } from '../prune/mix';
-import type { StatsData } from './mix';
-import { METHODS, MIX_METHODS, isMixMethod } from '../prune/method';
+import { MIXERS } from '../prune/mixer';
+import type { StatsData } from './api';
+import { MIX_METHODS, isMixMethod } from '../prune/method';
 
 export const STATS_FILE_FORMAT = 'polyprune-mix-stats';
 
 function tensorNames(method: StatsData['method'], sources: number, layers: number): string[] {
-  const out: string[] = [];
-  if (METHODS[method].statistic === 'norms') for (let i = 0; i < layers; i++) for (const g of INPUT_GROUPS) out.push(`wanda.${i}.${g.lead}`);
-  else for (let s = 0; s < sources; s++) for (let i = 0; i < layers; i++) for (const g of INPUT_GROUPS) out.push(`hessian.${s}.${i}.${g.lead}`);
-  return out;
+  return MIXERS[method].tensorNames(sources, layers);
 }
 
 /** The file's bytes as chunks (header first), without copying the numbers. */
@@ -38,9 +35,7 @@ export function statsFileChunks(data: StatsData): Uint8Array<ArrayBuffer>[] {
   const tensors: TensorToWrite[] = [{ name: 'ids', dtype: 'I32', shape: [N, S], data: data.ids }];
   names.forEach((name, k) => {
     const v = data.values[k];
-    const perWindow = METHODS[data.method].statistic === 'norms';
-    const K = perWindow ? v.length / Math.max(N, 1) : Math.round(Math.sqrt(v.length));
-    tensors.push({ name, dtype: 'F32', shape: perWindow ? [N, K] : [K, K], data: v });
+    tensors.push({ name, dtype: 'F32', shape: MIXERS[data.method].tensorShape(v.length, N), data: v });
   });
   const metadata: Record<string, string> = {
     format: STATS_FILE_FORMAT,

@@ -6,7 +6,9 @@
  * hours before the user commits, and `fasterSettings` says what brings hours down to minutes. While the
  * study runs, its ETA replaces these per-step times with measured ones (src/experiment/study.ts).
  */
-import type { StepKind } from './study';
+import type { Engine, ModelSummary } from '../engine/api';
+import type { StepKind, StudyInputs, StudySpec } from './study';
+import { lookupMethod } from '../prune/methods';
 
 /** Forward tokens one multiple-choice item takes (a shared context and its choices; UDHR and CLAMS items run 60-100). */
 export const TOKENS_PER_TASK_ITEM = 80;
@@ -44,7 +46,8 @@ export interface StudyEstimate {
 
 /** Forward passes a prune costs over its calibration windows (dense forward, pruned recompute, solves). */
 function pruneForwards(method: string): number {
-  return method === 'sparsegpt' ? 3 : 2;
+  // a Hessian method also solves per matrix (about one more forward's worth of work)
+  return lookupMethod(method)?.statistic === 'hessian' ? 3 : 2;
 }
 
 /** The run's steps and time at `tokensPerMs` (measured on this adapter). */
@@ -102,4 +105,56 @@ export function fasterSettings(p: StudyShape, tokensPerMs: number, targetMs = 15
     if (estimate.totalMs <= targetMs) return { settings, shape, estimate, reached: true };
   }
   return Object.keys(settings).length ? { settings, shape, estimate, reached: false } : null;
+}
+
+/**
+ * The forward rate of a loaded model on this adapter (tokens per ms): one warm-up pass (pipelines
+ * compile), then 8 synthetic windows of 64 tokens timed. The page (src/ui/features/experiment/estimate.ts)
+ * keeps it per adapter and model; `polyprune grid` measures it once before the run.
+ */
+export async function measureForwardRate(engine: Pick<Engine, 'perplexity'>, model: Pick<ModelSummary, 'id' | 'maxPositionEmbeddings' | 'vocabSize'>): Promise<number> {
+  const seqlen = Math.min(64, model.maxPositionEmbeddings);
+  const windows = (n: number) => ({ ids: Int32Array.from({ length: n * seqlen }, (_, i) => (i * 7919 + 13) % model.vocabSize), n, seqlen });
+  await engine.perplexity(model.id, { windows: windows(1), seqlen });
+  const n = 8;
+  const t0 = performance.now();
+  await engine.perplexity(model.id, { windows: windows(n), seqlen });
+  return (n * seqlen) / Math.max(1, performance.now() - t0);
+}
+
+/** A duration as a person plans by: seconds, minutes, or hours and minutes. */
+export function fmtLong(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  if (min < 60) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+/**
+ * The shape of a study as `runStudy` will run it (the CLI's grid): rows from its sources (one when the
+ * method needs no calibration), its columns' text and tasks (items unknown until read: capped by
+ * `taskLimit`), and evaluation windows from `evalMaxWindows` or the text's length (about 4 bytes a token).
+ */
+export function studyShapeOf(spec: StudySpec, inputs: StudyInputs, calibrated: boolean): StudyShape {
+  const limit = spec.taskLimit ?? null;
+  const longest = Math.max(0, ...inputs.columns.map((c) => c.text?.text.length ?? 0));
+  const fromText = Math.max(1, Math.floor(longest / 4 / spec.evalSeqlen));
+  return {
+    rows: calibrated ? inputs.sources.length : 1,
+    seeds: calibrated ? (spec.seeds?.length ?? 1) : 1,
+    method: spec.method,
+    calibrated,
+    nsamples: spec.nsamples,
+    seqlen: spec.seqlen,
+    instant: !!spec.instant,
+    confirm: !!spec.instant && !!spec.confirm,
+    columns: inputs.columns.map((c) => ({ text: !!c.text, tasks: (c.tasks ?? []).map(() => limit) })),
+    evalWindows: spec.evalMaxWindows !== undefined ? Math.min(spec.evalMaxWindows, fromText) : fromText,
+    evalSeqlen: spec.evalSeqlen,
+  };
+}
+
+/** One line for a terminal or a page: the estimate, the measured rate and the steps it counts. */
+export function describeEstimate(est: StudyEstimate, tokensPerMs: number): string {
+  return `about ${fmtLong(est.totalMs)} on this adapter (${Math.round(tokensPerMs * 1000).toLocaleString('en-US')} tokens/s measured; ${est.steps.prune} prune${est.steps.prune === 1 ? '' : 's'}, ${est.steps.ppl} perplexity and ${est.steps.task} task cells)`;
 }

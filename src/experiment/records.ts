@@ -291,7 +291,7 @@ export function parseResultRecord(value: unknown): ResultRecord {
   if (v.format !== RECORD_FORMAT) throw new PolyPruneError('BAD_ARGUMENT', `This is not a PolyPrune result (format is ${JSON.stringify(v.format) ?? 'missing'}, expected '${RECORD_FORMAT}').`);
   if (typeof v.version !== 'number' || !Number.isInteger(v.version) || v.version < 1) throw new PolyPruneError('BAD_ARGUMENT', `This PolyPrune result has no valid version (got ${JSON.stringify(v.version) ?? 'nothing'}).`);
   if (v.version > RECORD_VERSION) {
-    throw new PolyPruneError('BAD_ARGUMENT', `This result was made by a newer PolyPrune (record version ${v.version}; this build ${VERSION} reads up to version ${RECORD_VERSION}). Update PolyPrune to open it.`);
+    throw new PolyPruneError('RECORD_NEWER', `This result was made by a newer PolyPrune (record version ${v.version}; this build ${VERSION} reads up to version ${RECORD_VERSION}). Update PolyPrune to open it.`);
   }
   const r = resultRecordSchema.safeParse(value);
   if (!r.success) {

@@ -199,8 +199,8 @@ export function decodeRecordLink(input: string): SharedResult {
     try {
       return { record: parseResultRecord(env.record), omitted };
     } catch (e) {
-      const msg = (e as Error).message;
-      throw new PolyPruneError(/newer PolyPrune/.test(msg) ? 'SHARE_NEWER' : 'SHARE_INVALID', `This share link holds no valid result. ${msg}`);
+      const newer = e instanceof PolyPruneError && e.code === 'RECORD_NEWER';
+      throw new PolyPruneError(newer ? 'SHARE_NEWER' : 'SHARE_INVALID', `This share link holds no valid result. ${(e as Error).message}`);
     }
   });
 }

@@ -30,7 +30,7 @@ import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
 import { allocateSamples, sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
-import { METHODS, assertNoDuplicates, lookupMethod, parsePruneMethod, resolveLayerProfile, resolvePattern, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, parsePruneSettings, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
 
@@ -135,9 +135,9 @@ export function studyRowSources(spec: { method: string; instant?: boolean; confi
 
 /** Check the experiment and build its empty record (no engine calls except the model's identity). */
 export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs): Promise<ExperimentRecord> {
-  const method = parsePruneMethod(specIn.method);
-  const pattern = resolvePattern({ sparsity: specIn.sparsity, nm: specIn.nm });
-  const prof = resolveLayerProfile({ method, ...pattern, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: specIn.langBeta });
+  const settings = parsePruneSettings({ method: specIn.method, sparsity: specIn.sparsity, nm: specIn.nm, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: specIn.langBeta });
+  const { method, layers: prof } = settings;
+  const pattern = { sparsity: settings.sparsity, nm: settings.nm };
   const int = (v: unknown, name: string, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) throw new PolyPruneError('BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(v)}.`);
     return v as number;

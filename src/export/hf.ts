@@ -18,7 +18,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { dtypeSize, f32ToBf16Bits, f32ToF16Bits, numel, type SafetensorsDtype } from '../io/dtypes';
-import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE, type LlmCompressorStatus } from './recipe';
+import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE } from './recipe';
 import { safetensorsLayout, serializeSafetensors, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
 import type { ProgressCallback } from '../common/progress';
 import type { ExportSink } from './sink';
@@ -93,41 +93,8 @@ export class PrunedTensors {
 // ---------------------------------------------------------------------------------------------
 // pruning.json
 
-export interface PruningRecord {
-  format: 'polyprune-pruning/1';
-  tool: { name: string; version: string };
-  /**
-   * The unpruned model: `source` is portable (Hub id and revision, URL, or `local folder '<name>'`,
-   * never an absolute path), `sha256` its content hash (modelContentHash), which identifies a local folder.
-   */
-  model: { source: string; sha256?: string; model_type?: string };
-  method: PruneMethod;
-  structure: string;
-  sparsity_ratio: number;
-  nm: NM | null;
-  sparsegpt?: { blocksize: number; percdamp: number };
-  overall_sparsity: number;
-  calibration: null | {
-    seed: number | null;
-    nsamples: number;
-    seqlen: number;
-    /** SHA-256 of the window ids as little-endian int32 (nsamples x seqlen). */
-    ids_sha256: string;
-    files: CalibrationFileProvenance[];
-  };
-  per_matrix: { tensor: string; shape: [number, number]; zeros: number; numel: number; sparsity: number }[];
-  /**
-   * Present when the sparsity differs per layer (OWL): the profile, its M and lambda, the outlier
-   * ratio (%) of each decoder layer, the sparsity each layer was pruned at (`target`, mean = sparsity_ratio)
-   * and the sparsity it reached (`achieved`, zeros / weights of its seven linears).
-   */
-  layer_sparsity?: { profile: 'owl'; m: number; lambda: number; outlier_ratio: number[]; target: number[]; achieved: number[] };
-  /** wanda-lang: beta and the calibration sources whose statistics were combined (name, language, windows). */
-  language_aware?: { beta: number; sources: { name: string; language?: string; samples: number }[] };
-  /** Whether the export has an llm-compressor recipe.yaml, and why not when it has none (./recipe.ts). */
-  llm_compressor?: LlmCompressorStatus;
-  created_at?: string;
-}
+export type { PruningRecord } from './pruningRecord';
+import type { PruningRecord } from './pruningRecord';
 
 export interface PruningRecordInput {
   report: PruneReport;

@@ -3,63 +3,11 @@
  * is recognised as a pruned model. The file is validated with zod (format 'polyprune-pruning/1');
  * a malformed one is reported, never guessed at.
  */
-import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
 import type { ModelFolder } from '../io/source';
-import type { PruningRecord } from './hf';
-import { PRUNE_METHODS } from '../prune/method';
+import { pruningSchema, type PruningRecord } from './pruningRecord';
 
 export const PRUNING_FILE = 'pruning.json';
-
-const calibrationFile = z.looseObject({
-  name: z.string(),
-  language: z.string().optional(),
-  weight: z.number(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().nonnegative(),
-  paragraphs: z.number().int().nonnegative(),
-  tokens: z.number().int().nonnegative(),
-  samples: z.number().int().nonnegative(),
-  seed: z.number(),
-  offsets: z.array(z.number().int().nonnegative()),
-});
-
-const pruningSchema = z.looseObject({
-  format: z.literal('polyprune-pruning/1'),
-  tool: z.looseObject({ name: z.string(), version: z.string() }),
-  model: z.looseObject({ source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(), model_type: z.string().optional() }),
-  method: z.enum(PRUNE_METHODS),
-  structure: z.string(),
-  sparsity_ratio: z.number().min(0).max(1),
-  nm: z.object({ n: z.number().int().positive(), m: z.number().int().positive() }).nullable(),
-  sparsegpt: z.object({ blocksize: z.number(), percdamp: z.number() }).optional(),
-  overall_sparsity: z.number().min(0).max(1),
-  calibration: z
-    .looseObject({
-      seed: z.number().nullable(),
-      nsamples: z.number().int().nonnegative(),
-      seqlen: z.number().int().nonnegative(),
-      ids_sha256: z.string(),
-      files: z.array(calibrationFile),
-    })
-    .nullable(),
-  per_matrix: z.array(
-    z.object({ tensor: z.string(), shape: z.tuple([z.number(), z.number()]), zeros: z.number(), numel: z.number(), sparsity: z.number() }),
-  ),
-  layer_sparsity: z
-    .looseObject({
-      profile: z.literal('owl'),
-      m: z.number(),
-      lambda: z.number(),
-      outlier_ratio: z.array(z.number()),
-      target: z.array(z.number().min(0).max(1)),
-      achieved: z.array(z.number().min(0).max(1)),
-    })
-    .optional(),
-  language_aware: z.looseObject({ beta: z.number(), sources: z.array(z.looseObject({ name: z.string(), language: z.string().optional(), samples: z.number().int().nonnegative() })) }).optional(),
-  llm_compressor: z.union([z.object({ recipe: z.literal('recipe.yaml'), modifier: z.string() }), z.object({ recipe: z.null(), reason: z.string() })]).optional(),
-  created_at: z.string().optional(),
-});
 
 /** What the page and `polyprune info` show about a pruned model. */
 export interface PruningSummary {
@@ -105,7 +53,7 @@ export function parsePruningRecord(json: unknown, where: string): PruningRecord 
     const i = r.error.issues[0];
     throw new PolyPruneError('CONFIG_INVALID', `${where} is not a valid PolyPrune pruning record: field "${i.path.map(String).join('.') || '(root)'}": ${i.message}. Re-export the model or remove the file.`);
   }
-  return r.data as unknown as PruningRecord;
+  return r.data;
 }
 
 /** The folder's pruning.json, validated; null when the folder has none. */

@@ -3,6 +3,7 @@
  * features, typed errors (validation, out-of-memory, device loss), tensor allocation, a pipeline cache,
  * batched dispatch and readback.
  */
+import { fmtBytes } from '../common/format';
 import { PolyPruneError } from '../common/errors';
 import { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
 
@@ -541,9 +542,4 @@ function padTo4(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
+export { fmtBytes };

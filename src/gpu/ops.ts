@@ -5,20 +5,9 @@
 import { PolyPruneError } from '../common/errors';
 import { type Gpu, Tensor, type Binding, type Work, u32, f32, workCost } from './device';
 
-const MAXG = 65535;
+import { foldRows as rowGrid, grid1d } from './fold';
 
-/** Fold a 1-D grid of `n` items in groups of `wg` into (x, y) within the 65535 limit. */
-export function grid1d(n: number, wg: number): [number, number] {
-  const groups = Math.ceil(n / wg);
-  if (groups <= MAXG) return [Math.max(groups, 1), 1];
-  return [MAXG, Math.ceil(groups / MAXG)];
-}
-
-/** A row grid: y = rows folded into (y, z). */
-function rowGrid(x: number, rows: number): [number, number, number] {
-  if (rows <= MAXG) return [x, Math.max(rows, 1), 1];
-  return [x, MAXG, Math.ceil(rows / MAXG)];
-}
+export { grid1d };
 
 /**
  * How a weight matrix sits on the GPU: f32, or 16-bit floats packed two per u32 word (element 2i in

@@ -4,14 +4,8 @@
  */
 import { PolyPruneError } from '../common/errors';
 import { type Binding, type Gpu, type Tensor, type Work, u32, f32, workCost } from './device';
-import { grid1d, matmul, rowsWithin } from './ops';
-
-const MAXG = 65535;
-
-function rowGrid(x: number, rows: number): [number, number, number] {
-  if (rows <= MAXG) return [x, Math.max(rows, 1), 1];
-  return [x, MAXG, Math.ceil(rows / MAXG)];
-}
+import { matmul, rowsWithin } from './ops';
+import { MAX_WORKGROUPS, foldRows as rowGrid, grid1d } from './fold';
 
 /** scaler (K) <- Wanda running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), n+1). */
 export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K: number, B: number, S: number, row0 = 0): void {
@@ -31,7 +25,7 @@ export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler:
 /** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
 export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: number, B: number, S: number, row0 = 0, panel?: { hRow0: number; hRows: number }): void {
   const tiles = Math.ceil(K / 64);
-  if (tiles > MAXG) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
+  if (tiles > MAX_WORKGROUPS) throw new PolyPruneError('GPU_LIMITS', `Hessian of ${K} columns exceeds the dispatch grid`);
   // rows of H a dispatch updates: the whole (symmetric: half the tiles) or a panel (every tile)
   const work = (rows: number, whole: boolean): Work => ({ flops: 2 * rows * K * B * S * (whole ? 0.5 : 1), bytes: 4 * (B * S * K + 2 * rows * K) });
   const dispatch = (h: Binding, pn: { hRow0: number; hRows: number } | undefined, w: Work) =>

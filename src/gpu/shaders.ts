@@ -11,7 +11,7 @@ for (const [path, src] of Object.entries(files)) {
 }
 
 /** `// uses: common/<part>` lines: shared WGSL parts (shaders/common/, not kernels) a kernel needs. */
-const USES = /^\/\/ uses: (common\/[\w-]+)\s*$/gm;
+const USES = /^[ \t]*\/\/ uses: (common\/[\w-]+)\s*$/gm;
 
 /**
  * Source of `shaders/<name>.wgsl`, e.g. `shaderSource('nn/matmul')`, with the shared parts it names

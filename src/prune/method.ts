@@ -26,6 +26,7 @@ export interface PruneOptions {
 // names stay importable from here.
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, parsePruneMethod, isMixMethod, methodSpec, methodsWhere, lookupMethod, needsCalibration, orList, andList, resolveLayerProfile } from './methods';
 export type { PruneMethod, PruneMethodInfo, MixMethod, LayerProfileSpec, MethodSpec } from './methods';
+export { parsePruneSettings, pruneSettingsSchema, type PruneSettings, type PruneSettingsInput } from './methods/settings';
 
 /** 'unstructured' or e.g. '2:4'. */
 export function structureName(opts: PruneOptions): string {

@@ -30,6 +30,7 @@ import { prunable } from '../gpu/ops';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
 import { wandaSelect } from './wanda';
+import type { Mixer } from './mixer';
 
 /** The input groups (linears that share one input and so one statistic) and their members. */
 export const INPUT_GROUPS: readonly { lead: LinearName; members: readonly LinearName[] }[] = [
@@ -360,3 +361,25 @@ export function refMixScaler(v: Float32Array, K: number, mix: { idx: Uint32Array
   }
   return out;
 }
+
+/** Wanda's mixer (src/prune/mixer.ts): per-window input norms, mixed by window coefficients. */
+export const wandaMixer: Mixer<DenseStats> = {
+  checkFits(model, counts, extraBytes, budget) {
+    const n = counts.reduce((a, b) => a + b, 0);
+    const bytes = denseStatsBytes(model, n);
+    if (bytes + extraBytes <= budget) return;
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      extraBytes
+        ? `The mixer's per-window statistics of ${n} windows (${(bytes / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`
+        : `The stored statistics (${(bytes / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`,
+    );
+  },
+  collect: collectDenseStats,
+  mix: mixPruneModel,
+  serialise: readDenseStats,
+  deserialise: uploadDenseStats,
+  free: freeDenseStats,
+  tensorNames: (_sources, layers) => Array.from({ length: layers }, (_, i) => INPUT_GROUPS.map((g) => `wanda.${i}.${g.lead}`)).flat(),
+  tensorShape: (length, windows) => [windows, length / Math.max(windows, 1)],
+};

@@ -21,14 +21,15 @@
  * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import type { Gpu, Tensor } from '../gpu/device';
+import { fmtBytes, type Gpu, type Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { INPUT_GROUPS, embedWindows, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { INPUT_GROUPS, denseStatsBytes, embedWindows, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import type { Mixer } from './mixer';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
@@ -38,7 +39,6 @@ export const MIX_SPARSEGPT = { blocksize: 128, percdamp: 0.01 } as const;
 
 /** Per-source dense Hessians of every layer and input group, on the GPU. */
 export interface DenseHessians {
-  readonly kind: 'sparsegpt';
   /** Windows per source, in source order. */
   readonly counts: readonly number[];
   readonly seqlen: number;
@@ -146,7 +146,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
     throw e;
   }
   for (const a of acts) a.x.destroy();
-  return { kind: 'sparsegpt', counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, counts.length) };
+  return { counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, counts.length) };
 }
 
 /** Every Hessian back to the host: values[(s * L + layer) * 4 + group] = (K, K) row-major. */
@@ -219,7 +219,7 @@ export function uploadDenseHessians(model: LlamaModel, counts: readonly number[]
     for (const src of perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
     throw e;
   }
-  return { kind: 'sparsegpt', counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, S) };
+  return { counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, S) };
 }
 
 /** H_w = sum_s w_s H_s (weights as given, already normalised) of one layer and input group, into new panels (the caller destroys them). */
@@ -319,3 +319,40 @@ export function refMixHessian(hs: readonly Float32Array[], weights: readonly num
   });
   return out;
 }
+
+/**
+ * SparseGPT's mixer (src/prune/mixer.ts): per-source Hessians, mixed as sum_s w_s H_s. `checkFits`
+ * refuses statistics that do not fit: S sources x L layers x (the four input groups' K^2 floats),
+ * plus `extraBytes` (the calibration activations) and one mixed Hessian set of one layer with a copy
+ * (the instant update's scratch), against the engine's GPU budget, with the sizes and what to do
+ * instead. Each Hessian is split into row panels within one storage binding (GPU_LIMITS from the
+ * accumulator when not even one row fits).
+ */
+export const sparsegptMixer: Mixer<DenseHessians> = {
+  checkFits(model, counts, extraBytes, budget) {
+    const cfg = model.cfg;
+    const sources = counts.length;
+    const bytes = denseHessiansBytes(cfg, sources);
+    const perLayer = denseHessiansBytes(cfg, 1) / cfg.numLayers;
+    const need = bytes + extraBytes + 2 * perLayer;
+    if (need <= budget) return;
+    const maxSources = Math.floor((budget - extraBytes - 2 * perLayer) / (bytes / sources));
+    const wanda = denseStatsBytes(model, 128);
+    throw new PolyPruneError(
+      'BAD_ARGUMENT',
+      `SparseGPT mixer statistics keep one Hessian per source, layer and input group: ${sources} source${sources === 1 ? '' : 's'} x ${cfg.numLayers} layers x (${hessianShapes(cfg)}) floats = ${fmtBytes(bytes)}` +
+        `${extraBytes ? ` plus ${fmtBytes(extraBytes)} of calibration activations` : ''}, more than this engine's GPU budget of ${fmtBytes(budget)}. ` +
+        `${maxSources >= 1 ? `Mix at most ${maxSources} source${maxSources === 1 ? '' : 's'} at a time, ` : ''}mix with Wanda instead (${fmtBytes(wanda)} for 128 windows), or prune with SparseGPT on a mixed calibration set (polyprune prune --method sparsegpt --calib a.txt b.txt --calib-weights 0.7,0.3).`,
+    );
+  },
+  collect: collectDenseHessians,
+  mix: mixSparsegptModel,
+  serialise: readDenseHessians,
+  deserialise: uploadDenseHessians,
+  free: freeDenseHessians,
+  tensorNames: (sources, layers) => Array.from({ length: sources }, (_, s) => Array.from({ length: layers }, (_, i) => INPUT_GROUPS.map((g) => `hessian.${s}.${i}.${g.lead}`))).flat(2),
+  tensorShape: (length) => {
+    const K = Math.round(Math.sqrt(length));
+    return [K, K];
+  },
+};

@@ -25,8 +25,9 @@ import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
 import { FiniteCheck, describeIndex, type NonFinite } from '../gpu/finite';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
-import { type NM, resolvePattern, validatePruneOptions } from './method';
-import { METHODS, methodSpec, parsePruneMethod, resolveLayerProfile, type PruneMethod } from './methods';
+import { type NM, validatePruneOptions } from './method';
+import { METHODS, methodSpec, type PruneMethod } from './methods';
+import { parsePruneSettings, type PruneSettings } from './methods/settings';
 import { PRUNE_STEPS } from './methods/steps';
 import { OutlierCounter, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
@@ -135,23 +136,15 @@ const INPUT_GROUP: Record<LinearName, LinearName> = {
 /** The last linear of each input group to read the group's statistic. */
 const LAST_USERS: ReadonlySet<LinearName> = new Set(['self_attn.v_proj', 'self_attn.o_proj', 'mlp.up_proj', 'mlp.down_proj']);
 
-/** Throw BAD_ARGUMENT for options that cannot work with this model and calibration batch. */
-export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): void {
-  parsePruneMethod(opts.method);
-  resolvePattern(opts);
-  resolveLayerProfile(opts);
+/**
+ * Parse the run's settings once (src/prune/methods/settings.ts) and check them against this model
+ * and calibration batch; BAD_ARGUMENT otherwise. Returns the resolved settings the run takes.
+ */
+export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): PruneSettings {
+  const settings = parsePruneSettings(opts);
   for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
-  if (opts.blocksize !== undefined && (!Number.isInteger(opts.blocksize) || opts.blocksize < 1)) {
-    throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size must be a positive integer, got ${opts.blocksize}.`);
-  }
-  if (opts.nm && opts.blocksize !== undefined && opts.blocksize % opts.nm.m !== 0) {
-    throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size ${opts.blocksize} must be a multiple of the N:M group size ${opts.nm.m}.`);
-  }
-  if (opts.percdamp !== undefined && !(opts.percdamp >= 0 && Number.isFinite(opts.percdamp))) {
-    throw new PolyPruneError('BAD_ARGUMENT', `percdamp must be a non-negative number, got ${opts.percdamp}.`);
-  }
-  if (!METHODS[opts.method].calibrated) return;
-  if (!calib) throw new PolyPruneError('BAD_ARGUMENT', `${opts.method} needs calibration windows; give calibration text or token windows.`);
+  if (!METHODS[settings.method].calibrated) return settings;
+  if (!calib) throw new PolyPruneError('BAD_ARGUMENT', `${settings.method} needs calibration windows; give calibration text or token windows.`);
   const { ids, n, seqlen } = calib;
   if (!Number.isInteger(n) || n < 1) throw new PolyPruneError('BAD_ARGUMENT', `The number of calibration samples must be at least 1, got ${n}.`);
   if (!Number.isInteger(seqlen) || seqlen < 1) throw new PolyPruneError('BAD_ARGUMENT', `The calibration sequence length must be at least 1 token, got ${seqlen}.`);
@@ -170,6 +163,7 @@ export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | n
       throw new PolyPruneError('BAD_ARGUMENT', `The calibration sources own ${total} windows in all, but there are ${n}.`);
     }
   }
+  return settings;
 }
 
 /** The calibration sources that own windows (one unnamed source when none are given). */
@@ -183,7 +177,7 @@ function windowSources(calib: CalibrationBatch): { name: string; language?: stri
  * be null for magnitude. Returns zero counts per matrix and timings.
  */
 export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): Promise<PruneReport> {
-  validatePruneArgs(model, calib, opts);
+  const settings = validatePruneArgs(model, calib, opts);
   throwIfAborted(opts.signal);
   const gpu = model.gpu;
   const L = model.cfg.numLayers;
@@ -191,19 +185,19 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   await gpu.sync();
   gpu.resetPeak();
   const report: PruneReport = {
-    method: opts.method,
-    structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured',
+    method: settings.method,
+    structure: settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured',
     perMatrix: [],
     overall: 0,
     timings: { forwardMs: 0, scoringMs: 0, perLayerMs: [], totalMs: 0 },
     peakGpuBytes: 0,
     layerProfile: { profile: 'uniform' },
   };
-  const prof = resolveLayerProfile(opts);
-  const target = resolvePattern(opts).sparsity;
+  const prof = settings.layers;
+  const target = settings.sparsity;
   /** The sparsity of each layer (unstructured; N:M ignores it). */
   let layerSparsity: number[] = Array.from({ length: L }, () => target);
-  const spec = methodSpec(opts.method);
+  const spec = methodSpec(settings.method);
   const lang = spec.perSource && calib ? windowSources(calib) : null;
   if (lang) report.languageAware = { beta: prof.langBeta as number, sources: lang.map((s) => ({ ...s })) };
   const usesWandaStats = spec.statistic === 'norms';
@@ -322,8 +316,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
               return { tensor: t, rows: ch.rows };
             })
           : null;
-        const ratio = opts.nm ? undefined : layerSparsity[i];
-        await PRUNE_STEPS[opts.method]({
+        const ratio = settings.nm ? undefined : layerSparsity[i];
+        await PRUNE_STEPS[settings.method]({
           gpu,
           layer: i,
           name,
@@ -335,8 +329,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           // the reconstruction error measured, it must stay intact for every user.
           keepStatistic: !!gram || !LAST_USERS.has(name),
           sparsity: ratio,
-          nm: opts.nm,
-          settings: { blocksize: opts.blocksize, percdamp: opts.percdamp, langBeta: prof.langBeta },
+          nm: settings.nm,
+          settings: { blocksize: settings.blocksize, percdamp: settings.percdamp, langBeta: prof.langBeta },
           onStatistic: opts.onStatistic,
         });
         work.store();

@@ -27,6 +27,7 @@
 import { PolyPruneError, assertArg } from '../common/errors';
 import { type Gpu, Tensor, type Work, u32, f32, fmtBytes } from '../gpu/device';
 import { type ChunkedMatrix, grid1d, rowsWithin } from '../gpu/ops';
+import { foldGroups, foldRows } from '../gpu/fold';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
 
 /** SparseGPT options; defaults as in the reference (blocksize 128, percdamp 0.01, sparsity 0.5). */
@@ -366,11 +367,6 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
   }
 }
 
-/** (x, y, z) grid with x columns and `rows` folded into y + z * 65535. */
-function foldRows(x: number, rows: number): [number, number, number] {
-  if (rows <= 65535) return [x, Math.max(rows, 1), 1];
-  return [x, 65535, Math.ceil(rows / 65535)];
-}
 
 function lcm(a: number, b: number): number {
   let x = a;
@@ -379,6 +375,7 @@ function lcm(a: number, b: number): number {
   return (a / x) * b;
 }
 
+/** `n` workgroups folded into (x, y); unlike foldGroups, zero stays zero (nothing to dispatch). */
 function grid1dSlabs(n: number): [number, number] {
-  return n <= 65535 ? [n, 1] : [65535, Math.ceil(n / 65535)];
+  return n === 0 ? [0, 1] : foldGroups(n);
 }

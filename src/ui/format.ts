@@ -1,11 +1,6 @@
 /** Number formatting for the UI. */
 
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
+export { fmtBytes } from '../common/format';
 
 /** 260_000 -> "260K", 1_234_567_890 -> "1.23B". */
 export function fmtCount(n: number): string {

@@ -1,7 +1,7 @@
 /** App entry: starts the engine worker, connects the store actions to it, renders the app. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createWorkerEngine } from '../engine/client';
+import { createWorkerEngine } from '../engine';
 import { connectEngine, initApp, reportError } from './store/actions';
 import { installTestHook } from './testHook';
 import { engineSettings } from './paths';

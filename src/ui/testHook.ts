@@ -2,7 +2,7 @@
  * Browser tests (test/browser) open the page with `?test=1` and call the real engine client
  * through `window.polyprune.engine`. Nothing is exposed without the parameter.
  */
-import type { Engine } from '../engine/api';
+import type { Engine } from '../engine';
 
 declare global {
   interface Window {

@@ -128,13 +128,14 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await remember.isChecked()).toBe(false);
   });
 
-  it('Experiment panel: mC4 calibration text by language from the Hub, lm-eval tasks with item counts, cached with the weights', { timeout: 180_000 }, async () => {
+  it('Experiment panel: mC4 calibration text by language from the Hub, lm-eval tasks with item counts, cached with the weights', { timeout: 300_000 }, async () => {
     await open();
     const exp = page().locator('section.exp-panel');
     await page().getByRole('button', { name: 'Clear cached downloads' }).click().catch(() => undefined); // empty cache: nothing may be there
     hub.sent.clear();
     const shard = 'multilingual/c4-de.tfrecord-00000-of-02048.json.gz';
     const size = statSync(path.join(corpora.root, 'c4', shard)).size;
+    hub.throttle.set(`allenai/c4/${shard}`, 4e6); // 4 MB/s, a network's pace (on localhost Chromium reads the whole file ahead)
     await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
@@ -151,13 +152,20 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await tasks.textContent()).toMatch(/xcopa_it \(500 items\).*xnli_de \(2,490 items\)|xnli_de \(2,490 items\).*xcopa_it \(500 items\)/);
     expect(await tasks.textContent()).toContain('belebele_deu_Latn (900 items)');
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-experiment.png'), fullPage: true });
-    // cached in the Cache API with the weights: shown in the Model panel; after a reload nothing is downloaded again
+    // cached in the Cache API with the weights (persistent storage): shown in the Model panel; the same text again downloads nothing
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/[1-9]/);
-    await open();
     hub.sent.clear();
+    await exp.getByRole('button', { name: /^Remove hub:mc4:de@/ }).click();
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
-    await exp.getByText(/from the browser cache/).first().waitFor({ timeout: 60_000 });
+    await exp
+      .getByText(/from the browser cache/)
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: unknown) => {
+        await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-cache-failed.png'), fullPage: true });
+        throw new Error(`${String(e)}\nExperiment panel: ${await exp.textContent()}${diag()}`);
+      });
     expect(hub.sent.get(`allenai/c4/${shard}`) ?? 0).toBe(0);
     // the paper's preset: shown with its downloads and work before anything starts, every field editable
     await exp.getByRole('button', { name: 'Reproduce Kurz et al. (TACL 2026)' }).click();
@@ -168,6 +176,8 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await card.getByRole('spinbutton', { name: 'Preset windows' }).fill('4');
     await card.getByRole('spinbutton', { name: 'Preset window length' }).fill('64');
     expect(await plan.textContent()).toMatch(/3 prunes \(1 languages × 3 seeds\) of 4 × 64 tokens/);
+    // how long on this adapter: it needs a loaded model, whose forward rate is measured (below, once one is loaded)
+    expect(await card.getByTestId('preset-estimate').textContent()).toMatch(/load meta-llama\/Meta-Llama-3-8B-Instruct in the Model panel first/);
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset.png'), fullPage: true });
     hub.sent.clear();
     await card.getByRole('button', { name: /^Apply/ }).click();
@@ -178,5 +188,18 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(await exp.getByRole('checkbox', { name: /xcopa_sw/ }).isChecked()).toBe(true);
     await page().getByRole('button', { name: 'Clear cached downloads' }).click();
     await expect.poll(() => page().locator('.weight-cache-size').textContent(), { timeout: 30_000 }).toMatch(/^0(\.0)? ?B$/);
+    // with a model loaded, how long on this adapter before anything starts: the run plan at the forward rate measured on the loaded model (not the preset's)
+    await page().locator('#hf-token').fill(GOOD);
+    await loadGated();
+    await modelPanel().locator('.model-summary').first().waitFor({ timeout: 120_000 });
+    await card
+      .getByTestId('preset-estimate')
+      .filter({ hasText: /the rate is measured on the loaded model \(.+\), not meta-llama\/Meta-Llama-3-8B-Instruct; with .+ this design takes about \d+ (s|min|h)[^(]*\([\d,]+ tokens\/s measured; 3 prunes, \d+ perplexity and \d+ task cells\)/ })
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: unknown) => {
+        await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate-failed.png'), fullPage: true });
+        throw new Error(`${String(e)}\nPreset estimate: ${await card.getByTestId('preset-estimate').textContent()}`);
+      });
+    await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate.png'), fullPage: true });
   });
 });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import type { Browser } from './chromium';
 import { useStandInApp } from './standIn';
+import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
 
@@ -89,5 +90,19 @@ describe('Experiment panel: instant rows', () => {
     expect(masks.filter((m) => m === 'exact')).toHaveLength(8);
     expect(masks.filter((m) => m === 'instant')).toHaveLength(8);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-instant-grid-confirm.png') });
+
+    // History says how each run was made: in the list, in the provenance and on each instant row.
+    await openView(page, 'History');
+    const hist = page.locator('.history-panel');
+    const entries = hist.locator('.history-table tbody tr');
+    await expect.poll(() => entries.count(), { timeout: 30_000 }).toBe(2);
+    expect((await entries.locator('td:nth-child(4)').allTextContents()).sort()).toEqual(['wanda (instant rows + exact rows)', 'wanda (instant rows)']);
+    expect(new Set(await hist.locator('.history-name').allTextContents()).size).toBe(2);
+    await entries.filter({ hasText: 'wanda (instant rows)' }).filter({ hasNotText: 'exact' }).getByRole('button', { name: 'Open' }).click();
+    const view = hist.locator('.history-view');
+    expect((await view.locator('table.exp-heatmap[data-metric="ppl"] .exp-row-mode').allTextContents()).map((t) => t.trim())).toEqual(['instant', 'instant']);
+    expect(await view.locator('[data-field="masks"]').textContent()).toMatch(/^instant rows: one calibration pass per seed/);
+    expect(await view.locator('[data-field="settings"]').textContent()).not.toMatch(/items per task/); // no task in this run
+    await hist.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-instant-grid-history.png') });
   });
 });

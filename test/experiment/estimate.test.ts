@@ -1,6 +1,6 @@
 /** The run estimate before a study runs (src/experiment/estimate.ts): steps and time from the plan and a measured rate; faster settings. */
 import { describe, expect, it } from 'vitest';
-import { estimateStudy, fasterSettings, TOKENS_PER_TASK_ITEM, type StudyShape } from '../../src/experiment/estimate';
+import { describeEstimate, estimateStudy, fasterSettings, studyShapeOf, TOKENS_PER_TASK_ITEM, type StudyShape } from '../../src/experiment/estimate';
 
 // The page's default study on the bundled model: 2 sources, 1 seed, 4 languages with a UDHR and two bundled tasks of 200 items.
 const shape: StudyShape = {
@@ -39,5 +39,21 @@ describe('estimateStudy', () => {
     if (f.reached) expect(f.estimate.totalMs).toBeLessThanOrEqual(15 * 60_000);
     expect(f.estimate.totalMs).toBeLessThan(estimateStudy(shape, rate).totalMs / 4);
     expect(fasterSettings(shape, 100)).toBeNull();
+  });
+});
+
+describe('studyShapeOf (the grid CLI)', () => {
+  it('counts rows, seeds, columns, task limits and evaluation windows as runStudy will run them', () => {
+    const text = { name: 'de.txt', text: 'x'.repeat(4 * 64 * 10) };
+    const task = { label: 't', request: { task: 'xcopa', text: '', language: 'de' } } as never;
+    const inputs = { sources: [{ label: 'a', texts: [] }, { label: 'b', texts: [] }], columns: [{ language: 'de', text, tasks: [task, task] }, { language: 'fr', tasks: [task] }] };
+    const spec = { method: 'wanda' as const, sparsity: 0.5, nsamples: 8, seqlen: 64, seeds: [0, 1], evalSeqlen: 64, evalMaxWindows: 4, taskLimit: 50 };
+    const p = studyShapeOf(spec, inputs, true);
+    expect(p).toMatchObject({ rows: 2, seeds: 2, evalWindows: 4, columns: [{ text: true, tasks: [50, 50] }, { text: false, tasks: [50] }] });
+    const e = estimateStudy(p, 10);
+    expect(e.steps).toMatchObject({ prune: 4, ppl: 5, task: 15 });
+    expect(describeEstimate(e, 10)).toMatch(/^about \d+ (s|min) on this adapter \(10,000 tokens\/s measured; 4 prunes, 5 perplexity and 15 task cells\)$/);
+    // without a window limit: the text's length (about 4 bytes a token); without calibration: one row, one seed
+    expect(studyShapeOf({ ...spec, evalMaxWindows: undefined }, inputs, false)).toMatchObject({ rows: 1, seeds: 1, evalWindows: 10 });
   });
 });

@@ -47,11 +47,11 @@ function bigExperiment(): ExperimentRecord {
   };
 }
 
-const errorOf = (f: () => unknown): string => {
+const errorOf = (f: () => unknown, code = 'BAD_ARGUMENT'): string => {
   try {
     f();
   } catch (e) {
-    expect((e as { code?: string }).code).toBe('BAD_ARGUMENT');
+    expect((e as { code?: string }).code).toBe(code);
     return (e as Error).message;
   }
   throw new Error('expected an error');
@@ -90,7 +90,7 @@ describe('result record', () => {
     expect(errorOf(() => parseResultRecord('{nope'))).toMatch(/not valid JSON/);
     expect(errorOf(() => parseResultRecord([1]))).toMatch(/expected a JSON object/);
     expect(errorOf(() => parseResultRecord({ ...good, format: 'other' }))).toMatch(/not a PolyPrune result/);
-    expect(errorOf(() => parseResultRecord({ ...good, version: RECORD_VERSION + 1 }))).toMatch(/made by a newer PolyPrune \(record version 2; .* reads up to version 1\)/);
+    expect(errorOf(() => parseResultRecord({ ...good, version: RECORD_VERSION + 1 }), 'RECORD_NEWER')).toMatch(/made by a newer PolyPrune \(record version 2; .* reads up to version 1\)/);
     expect(errorOf(() => parseResultRecord({ ...good, version: 'x' }))).toMatch(/no valid version/);
     expect(errorOf(() => parseResultRecord({ ...good, kind: 'mystery' }))).toMatch(/Invalid PolyPrune mystery result/);
     const nan = structuredClone(good);

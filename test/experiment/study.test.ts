@@ -1,13 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import type { LocalEngine } from '../../src/engine/local';
 import { runStudy, studyMarkdown, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 import type { ProgressEvent } from '../../src/common/progress';
-import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+import { SHARED, requireShared } from '../helpers/fixture';
+import { fixtureEngine } from '../helpers/engine';
 
 /**
  * runStudy on the stories260K fixture: 2 calibration sources (en, de) x 2 evaluation languages
@@ -33,8 +32,9 @@ const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 4, seqlen: 6
 let engine: LocalEngine;
 let base: string;
 beforeAll(async () => {
-  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  base = (await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+  const f = await fixtureEngine();
+  engine = f.engine;
+  base = f.base.id;
 });
 afterAll(async () => {
   await engine?.dispose();

@@ -1,14 +1,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import type { LocalEngine } from '../../src/engine/local';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
 import { parseResultRecord, sig, type ExperimentRecord } from '../../src/experiment/records';
 import type { ProgressEvent } from '../../src/common/progress';
-import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+import { SHARED, requireShared } from '../helpers/fixture';
+import { fixtureEngine } from '../helpers/engine';
 
 /**
  * Instant grid rows (spec.instant, docs/mixer.md "The grid") on the stories260K fixture: two
@@ -36,8 +35,9 @@ const evalReq = (k: number) => ({ text: inputs.columns[k].text!.text, seqlen: 64
 let engine: LocalEngine;
 let base: string;
 beforeAll(async () => {
-  engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
-  base = (await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) })).id;
+  const f = await fixtureEngine();
+  engine = f.engine;
+  base = f.base.id;
 });
 afterAll(async () => {
   await engine?.dispose();

@@ -37,6 +37,8 @@ export interface FakeHub {
   cut: Map<string, number>;
   /** How many more answers to cut per `<repo>/<file>` (absent: every answer). */
   cutTimes: Map<string, number>;
+  /** Bytes per second for `<repo>/<file>` (a real network's pace; on localhost a browser reads a whole file ahead). */
+  throttle: Map<string, number>;
   /** The commit sha the fake gives a revision name. */
   shaOf(revision: string): string;
   close(): Promise<void>;
@@ -65,12 +67,21 @@ export async function startFakeHub(repos: Record<string, FakeRepo>, datasets: Re
   const sent = new Map<string, number>();
   const cut = new Map<string, number>();
   const cutTimes = new Map<string, number>();
+  const throttle = new Map<string, number>();
   const send = (res: ServerResponse, key: string, file: string, start: number, end: number) => {
     const times = cutTimes.get(key);
     const limit = cut.has(key) && (times === undefined || times > 0) ? cut.get(key)! : Infinity;
     if (limit !== Infinity && times !== undefined) cutTimes.set(key, times - 1);
-    const stream = createReadStream(file, { start, end: Math.min(end, start + limit - 1) });
-    stream.on('data', (chunk) => sent.set(key, (sent.get(key) ?? 0) + chunk.length));
+    const rate = throttle.get(key);
+    const stream = createReadStream(file, { start, end: Math.min(end, start + limit - 1), ...(rate ? { highWaterMark: 16 * 1024 } : {}) });
+    stream.on('data', (chunk) => {
+      sent.set(key, (sent.get(key) ?? 0) + chunk.length);
+      if (rate) {
+        stream.pause();
+        setTimeout(() => stream.resume(), (chunk.length / rate) * 1000);
+      }
+    });
+    res.on('close', () => stream.destroy());
     stream.on('end', () => {
       if (limit < end - start + 1) res.destroy();
       else res.end();
@@ -163,6 +174,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>, datasets: Re
     sent,
     cut,
     cutTimes,
+    throttle,
     shaOf: fakeSha,
     close: () => new Promise((r) => server.close(() => r())),
   };

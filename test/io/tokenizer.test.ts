@@ -6,6 +6,7 @@ import { dirFolder, pathSource } from '../../src/io/node';
 import { openSafetensors } from '../../src/io/safetensors';
 import { loadTokenizer, loadTokenizerFromFolder, type TextTokenizer } from '../../src/io/tokenizer';
 import { sharedPath, STORIES_DIR_REL } from '../helpers/shared';
+import { encodeStart } from '../../src/engine/perplexity';
 
 const STORIES = sharedPath(STORIES_DIR_REL);
 const HANDBOOK_EN = sharedPath('data/text/debian-handbook/en-US.txt');
@@ -144,5 +145,29 @@ describe('tokenByteLengths for GPT-2 style byte-level BPE', () => {
     expect(Array.from(ids)).toContain(259);
     expect(t.decode(ids)).toBe(text);
     expect(Array.from(ids).reduce((s, id) => s + lens[id], 0)).toBe(utf8Length(text));
+  });
+});
+
+describe('ids the tokenizer can emit and the start of a long text', () => {
+  const edited = (edit: (j: { model: { vocab: Record<string, number>; merges: unknown[] }; added_tokens: { id: unknown; content: string }[] }) => void): string => {
+    const j = JSON.parse(TOKENIZER_JSON);
+    edit(j);
+    return JSON.stringify(j);
+  };
+  it('refuses negative and fractional ids and merges whose result is not a piece, naming them', () => {
+    expect(() => loadTokenizer(edited((j) => j.added_tokens.push({ id: -1, content: '<neg>' })))).toThrow(/added token '<neg>' has id -1/);
+    expect(() => loadTokenizer(edited((j) => (j.model.vocab[Object.keys(j.model.vocab)[300]] = 1.5)))).toThrow(/vocabulary piece '.+' has id 1\.5/);
+    expect(() => loadTokenizer(edited((j) => j.model.merges.push(['▁q', 'zx'])))).toThrow(/merge \d+ \('▁q' \+ 'zx'\) makes '▁qzx', which is not in the vocabulary/);
+  });
+  it('encodeStart gives exactly the first tokens of the whole text, tokenizing only a prefix', () => {
+    const text = readFileSync(HANDBOOK_EN, 'utf8').slice(0, 200_000);
+    const whole = tok.encode(text, { addSpecialTokens: false });
+    let longest = 0;
+    const spy = { encode: (t: string, o?: { addSpecialTokens?: boolean }) => ((longest = Math.max(longest, t.length)), tok.encode(t, o)) };
+    for (const need of [1, 100, 3000]) {
+      longest = 0;
+      expect(Array.from(encodeStart(spy, text, need))).toEqual(Array.from(whole.subarray(0, need)));
+      expect(longest).toBeLessThan(text.length / 2);
+    }
   });
 });

@@ -43,3 +43,17 @@ describe('the method registry (src/prune/methods)', () => {
     expect(llmCompressorRecipe({ ...rec, method: 'wanda-lang' })).toBeNull();
   });
 });
+
+describe('the prune settings, parsed once (src/prune/methods/settings.ts)', () => {
+  it('resolves a request into readonly settings with the defaults, and refuses with the validators\' one-line messages', async () => {
+    const { parsePruneSettings, pruneSettingsSchema } = await import('../../src/prune/methods/settings');
+    const s = parsePruneSettings({ method: 'wanda-lang', nm: { n: 2, m: 4 } });
+    expect(s).toEqual({ method: 'wanda-lang', sparsity: 0.5, nm: { n: 2, m: 4 }, layers: { profile: 'uniform', langBeta: 1 } });
+    expect(Object.isFrozen(s)).toBe(true);
+    expect(parsePruneSettings({ method: 'sparsegpt', sparsity: 0.6, profile: 'owl', blocksize: 64 })).toMatchObject({ layers: { profile: 'owl', owl: { m: 5, lambda: 0.08 } }, blocksize: 64 });
+    expect(() => parsePruneSettings({ method: 'nope', sparsity: 0.5 })).toThrow("Unknown pruning method 'nope'. Supported: wanda, wanda-lang, sparsegpt, magnitude.");
+    expect(() => parsePruneSettings({ method: 'wanda' })).toThrow(/there is no default/);
+    expect(() => parsePruneSettings({ method: 'sparsegpt', nm: { n: 2, m: 4 }, blocksize: 6 })).toThrow('SparseGPT block size 6 must be a multiple of the N:M group size 4.');
+    expect(pruneSettingsSchema.safeParse({ method: 'magnitude', sparsity: 0.5, profile: 'owl' }).error?.issues[0].message).toMatch(/^The OWL profile needs calibration activations/);
+  });
+});

@@ -5,14 +5,15 @@
  * the finished cells.
  */
 import { priorStepMs } from './estimate';
-import { needsCalibration, resolveLayerProfile, resolvePattern, type PruneMethod } from '../../../engine/api';
-import type { LayerProfileSetting } from '../../features/prune/pruneSlice';
+import { needsCalibration, resolvePattern, type PruneMethod, parsePruneSettings } from '../../../engine';
+import type { LayerProfileSetting } from '../prune/pruneSlice';
 import type { ProgressEvent } from '../../../common/progress';
-import type { CalibrationText, OpOptions } from '../../../engine/api';
+import type { CalibrationText, OpOptions } from '../../../engine';
+import { meanSpread } from '../../../experiment/records';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
 import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
-import { hubTaskRows } from '../../../engine/hubData';
+import { hubTaskRows } from '../../../engine';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
@@ -32,8 +33,7 @@ export function patternProblem(p: ExperimentSettings['pattern']): string | null 
 /** A message when the layer profile cannot be used with this method and pattern (OWL with N:M, magnitude, a bad M or lambda), else null. */
 export function profileProblem(method: PruneMethod, p: ExperimentSettings['pattern'], lp: LayerProfileSetting): string | null {
   try {
-    const pattern = resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
-    resolveLayerProfile({ method, ...pattern, ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
+    parsePruneSettings({ method, ...(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity }), ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -49,18 +49,16 @@ export function calibrationTexts(src: CalibSource, all: CalibSource[]): Calibrat
   });
 }
 
-/** Mean of the non-null numbers (null when there are none). */
+const finite = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+
+/** Mean of the finite numbers (null when there are none); records.ts `meanSpread`. */
 export function mean(xs: readonly (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  return meanSpread(finite(xs))?.mean ?? null;
 }
 
-/** Sample standard deviation (null for fewer than two values). */
+/** Sample standard deviation of the finite numbers (null for fewer than two); records.ts `meanSpread`. */
 export function spread(xs: readonly (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  if (v.length < 2) return null;
-  const m = v.reduce((a, b) => a + b, 0) / v.length;
-  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+  return meanSpread(finite(xs))?.sd ?? null;
 }
 
 const emptyCell = (): ExpCell => ({ ppl: [], bpb: [], tasks: {} });

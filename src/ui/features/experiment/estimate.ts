@@ -3,8 +3,8 @@
  * passes over synthetic windows of the active model, kept per adapter and model in localStorage and
  * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
  */
-import type { ModelSummary } from '../../../engine/api';
-import { estimateStudy, fasterSettings, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
+import { needsCalibration, type ModelSummary } from '../../../engine';
+import { estimateStudy, fasterSettings, measureForwardRate as measureRate, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
 import type { AppState } from '../../store';
 import { getEngine, store } from '../../store/actions/core';
@@ -53,14 +53,7 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
   }
   measuring = (async () => {
     try {
-      const seqlen = Math.min(64, model.maxPositionEmbeddings);
-      const windows = (n: number) => ({ ids: Int32Array.from({ length: n * seqlen }, (_, i) => (i * 7919 + 13) % model.vocabSize), n, seqlen });
-      const engine = getEngine();
-      await engine.perplexity(model.id, { windows: windows(1), seqlen });
-      const n = 8;
-      const t0 = performance.now();
-      await engine.perplexity(model.id, { windows: windows(n), seqlen });
-      const tokensPerMs = (n * seqlen) / Math.max(1, performance.now() - t0);
+      const tokensPerMs = await measureRate(getEngine(), model);
       try {
         globalThis.localStorage?.setItem(STORAGE_PREFIX + key, String(tokensPerMs));
       } catch {
@@ -80,7 +73,7 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
 export function studyShape(s: AppState): StudyShape | null {
   if (s.languages.state !== 'ready') return null;
   const evalLangs = s.languages.languages.filter((l) => s.expEvalLanguages.includes(l));
-  const magnitude = s.expMethod === 'magnitude';
+  const magnitude = !needsCalibration(s.expMethod);
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   const udhr = s.udhr.state === 'ready' ? s.udhr.languages : [];
   const cap = (n: number | null): number | null => (limit === null ? n : n === null ? limit : Math.min(n, limit));

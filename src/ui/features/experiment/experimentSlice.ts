@@ -1,5 +1,5 @@
-import type { TaskName } from '../../../engine/api';
-import type { PruneMethod, SparsityPattern } from '../../features/prune/pruneSlice';
+import type { TaskName } from '../../../engine';
+import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 
 /**

@@ -4,7 +4,7 @@
  * one op with progress and Cancel; a cancelled or failed export leaves nothing that looks complete.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { ExportFormat } from '../../../engine/api';
+import type { ExportFormat } from '../../../engine';
 import { saveBlob, zipFileName } from '../../download';
 import { fmtBytes } from '../../format';
 import { useAppStore } from '../../store/index';

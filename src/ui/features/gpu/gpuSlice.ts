@@ -1,4 +1,4 @@
-import type { Engine } from '../../../engine/api';
+import type { Engine } from '../../../engine';
 import type { SliceCreator } from '../../store/types';
 
 /** Adapter facts as the engine reports them (src/gpu is off limits to the UI). */

@@ -4,7 +4,7 @@
  * what differs from it in brackets ("… (calibration de, fr; seeds 0, 1)"), and "#2", "#3" only when
  * nothing differs (the same settings run again). Pure functions: the store actions pass the list.
  */
-import { needsCalibration } from '../../../engine/api';
+import { needsCalibration } from '../../../engine';
 import type { ResultRecord } from '../../../experiment/records';
 
 const pct = (x: number): string => `${Math.round(x * 1000) / 10} %`;

@@ -3,7 +3,7 @@
  * (`runHeader`), a text input as a record names it (`textRef`), and `keepRecord`, which never fails
  * the run it keeps. Imports no feature action (features import this, never the other way round).
  */
-import type { ModelSummary } from '../../../engine/api';
+import type { ModelSummary } from '../../../engine';
 import { sha256Hex } from '../../../calib/text';
 import { recordHeader, modelRefOf, type ResultRecord, type SourceRef } from '../../../experiment/records';
 import { errorCode, errorText, getEngine, store } from '../../store/actions/core';

@@ -8,7 +8,7 @@
  * The top of the history actions: it imports the features it re-runs; none of them imports it.
  */
 import { PolyPruneError } from '../../../common/errors';
-import { needsCalibration, type ModelSummary } from '../../../engine/api';
+import { needsCalibration, type ModelSummary } from '../../../engine';
 import { sha256Hex } from '../../../calib/text';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
 import { parseResultRecord, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';

@@ -7,7 +7,7 @@
  */
 import { PolyPruneError } from '../../../common/errors';
 import type { ProgressEvent } from '../../../common/progress';
-import type { ModelSummary } from '../../../engine/api';
+import type { ModelSummary } from '../../../engine';
 import { sha256Hex } from '../../../calib/text';
 import { StudyCheckpoint } from '../../../experiment/checkpoint';
 import type { ExperimentRecord } from '../../../experiment/records';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelSummary } from '../../../engine/api';
+import type { ModelSummary } from '../../../engine';
 import { denseBaseOf, rebalance } from './actions';
 
 const sum = (w: number[]) => w.reduce((a, b) => a + b, 0);

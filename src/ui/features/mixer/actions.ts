@@ -3,7 +3,7 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import { LINEAR_MATRICES, METHODS, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine/api';
+import { LINEAR_MATRICES, METHODS, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine';
 import type { ProgressEvent } from '../../../common/progress';
 import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';

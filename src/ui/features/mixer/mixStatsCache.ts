@@ -14,7 +14,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { PolyPruneError } from '../../../common/errors';
-import { METHODS, MIX_METHODS, type MixMethod, type StatsData } from '../../../engine/api';
+import { METHODS, MIX_METHODS, type MixMethod, type StatsData } from '../../../engine';
 
 export interface StoredStatsMeta {
   key: string;

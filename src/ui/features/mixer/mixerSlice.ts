@@ -1,7 +1,7 @@
-import type { SparsityPattern } from '../../features/prune/pruneSlice';
+import type { SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 import type { StoredStatsMeta } from './mixStatsCache';
-import { MIX_METHODS, type MixMethod } from '../../../engine/api';
+import { MIX_METHODS, type MixMethod } from '../../../engine';
 
 /** The statistics the mixer holds in the engine (a summary; the numbers stay on the GPU). */
 export interface MixStatsView {

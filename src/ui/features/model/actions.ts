@@ -1,9 +1,8 @@
 /** Loading and unloading models. */
 import { PolyPruneError } from '../../../common/errors';
-import type { ModelSpec, ModelSummary } from '../../../engine/api';
-import type { RunPlan } from '../../../engine/plan';
+import type { ModelSpec, ModelSummary, RunPlan } from '../../../engine';
 import { fmtBytes } from '../../format';
-import { isHubId } from '../../../engine/hub';
+import { isHubId, needsCalibration } from '../../../engine';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
 import { hubToken } from './hubToken';
 import { fetchBundled, getEngine, reportError, runOp, store } from '../../store/actions/core';
@@ -55,7 +54,7 @@ export async function loadModel(source: ModelSource): Promise<ModelSummary | und
     if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `This model cannot run on this GPU: ${plan.problems.join(' ')}`);
     const { pruneMethod, calibSamples, seqlen } = store();
     const prunePlan = await getEngine().plan(spec, { method: pruneMethod, nsamples: calibSamples, seqlen });
-    store().pushMessage({ panel: 'model', level: 'info', text: loadCostText(plan, prunePlan, pruneMethod === 'magnitude' ? pruneMethod : `${pruneMethod}, ${calibSamples} x ${seqlen} calibration tokens`) });
+    store().pushMessage({ panel: 'model', level: 'info', text: loadCostText(plan, prunePlan, !needsCalibration(pruneMethod) ? pruneMethod : `${pruneMethod}, ${calibSamples} x ${seqlen} calibration tokens`) });
     return getEngine().loadModel(spec, opts);
   });
   if (summary) {

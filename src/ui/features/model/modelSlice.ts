@@ -1,4 +1,4 @@
-import type { ModelSummary } from '../../../engine/api';
+import type { ModelSummary } from '../../../engine';
 import type { SliceCreator } from '../../store/types';
 
 export type ModelSourceKind = 'bundled' | 'url' | 'files';

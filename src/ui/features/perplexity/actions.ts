@@ -1,10 +1,11 @@
 /** Perplexity of the active model on bundled or own text. */
-import type { ModelSummary, OpOptions, PerplexityResult } from '../../../engine/api';
+import type { ModelSummary, OpOptions, PerplexityResult } from '../../../engine';
 import { perplexityResultRecord, type PerplexityResultRecord } from '../../../experiment/records';
 import { evalTextUrl } from '../../paths';
 import type { Panel } from '../../store/messagesSlice';
-import { activeModel, bundledText, getEngine, runOp, store, throwIfCancelled } from '../../store/actions/core';
+import { activeModel, bundledText, getEngine, runOp, store } from '../../store/actions/core';
 import { keepRecord, runHeader, textRef } from '../history/records';
+import { throwIfAborted } from '../../../common/errors';
 
 function checkedSizes(panel: Panel): { seqlen: number; maxWindows: number } | undefined {
   const { seqlen, maxWindows } = store();
@@ -82,7 +83,7 @@ export async function measureAllLanguages(): Promise<void> {
   await runOp('perplexity', `Perplexity, all ${langs.languages.length} languages`, async (opts, signal) => {
     const total = langs.languages.length;
     for (const [i, lang] of langs.languages.entries()) {
-      throwIfCancelled(signal);
+      throwIfAborted(signal);
       // The language counter lives in the step line; the engine's own window progress goes below it.
       store().setOpOverall(opts.opId, { done: i, total, message: `language ${lang}` });
       store().setOpProgress(opts.opId, null);

@@ -1,4 +1,4 @@
-import type { PerplexityResult } from '../../../engine/api';
+import type { PerplexityResult } from '../../../engine';
 import type { SliceCreator } from '../../store/types';
 
 /** Languages that have bundled evaluation text, read from the default model's split.json. */

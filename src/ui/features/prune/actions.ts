@@ -1,6 +1,6 @@
 /** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
-import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine/api';
+import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
 import { calibrationTexts, patternProblem, profileProblem } from '../experiment/actions';
 import { calibTextUrl } from '../../paths';

@@ -1,4 +1,4 @@
-import type { PruneReport, PruneRequest } from '../../../engine/api';
+import type { PruneReport, PruneRequest } from '../../../engine';
 import type { SliceCreator } from '../../store/types';
 
 export type PruneMethod = PruneRequest['method'];

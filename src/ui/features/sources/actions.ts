@@ -4,10 +4,10 @@
  * only (capped, Blob.slice), checked, parsed and their language identified; tokens are counted in
  * the engine with the active model's tokenizer.
  */
-import { TASK_NAMES, type TaskName } from '../../../engine/api';
+import { TASK_NAMES, type TaskName } from '../../../engine';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl, hubEndpoint } from '../../paths';
-import { hubCorpusText } from '../../../engine/hubData';
+import { hubCorpusText } from '../../../engine';
 import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
@@ -215,7 +215,10 @@ export async function addHubSources(corpus: string, languages: string[]): Promis
   const bytes = hubTextBytes(s.expNsamples, s.expSeqlen);
   for (const language of languages) {
     const spec = `${corpus}:${language}`;
-    if (store().sources.some((x) => x.name.startsWith(`hub:${spec}@`))) continue;
+    if (store().sources.some((x) => x.name.startsWith(`hub:${spec}@`))) {
+      store().pushMessage({ panel: 'experiment', level: 'info', text: `${spec} is already a calibration source.` });
+      continue;
+    }
     try {
       store().pushMessage({ panel: 'experiment', level: 'info', text: `Reading ${spec} from the Hugging Face Hub…` });
       const t = await hubCorpusText(spec, bytes, {

@@ -1,12 +1,12 @@
 /** Scoring multiple-choice tasks: the bundled UDHR task or a task file. */
-import { PolyPruneError } from '../../../common/errors';
-import { TASK_NAMES, type ModelSummary, type OpOptions, type TaskName, type TaskResult } from '../../../engine/api';
+import { PolyPruneError, throwIfAborted } from '../../../common/errors';
+import { TASK_NAMES, type ModelSummary, type OpOptions, type TaskName, type TaskResult } from '../../../engine';
 import { taskResultRecord, type TaskResultRecord } from '../../../experiment/records';
 import type { TaskRecord } from '../../../eval/results';
 import { TASKS } from '../../../eval/tasks/index';
 import { TASKS_DIR, tasksIndexUrl, UDHR_DIR, udhrFileUrl, udhrIndexUrl } from '../../paths';
 import type { BundledTask } from '../experiment/experimentSlice';
-import { bundledText, errorText, fetchBundled, getEngine, runOp, store, throwIfCancelled, wholeAtLeast } from '../../store/actions/core';
+import { bundledText, errorText, fetchBundled, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { keepRecord, runHeader, textRef } from '../history/records';
 
 interface UdhrIndexEntry {
@@ -88,7 +88,7 @@ export async function runTasks(): Promise<void> {
     for (const job of jobs) {
       const text = await job.text();
       for (const m of models) {
-        throwIfCancelled(signal);
+        throwIfAborted(signal);
         store().setOpOverall(opts.opId, { done, total, message: `${job.task}${job.language ? ` ${job.language}` : ''} on ${m.name}` });
         store().setOpProgress(opts.opId, null);
         await score(m, job.task, text, { name: job.fileName, language: job.language || null }, job.source, limit, opts);

@@ -1,4 +1,4 @@
-import type { TaskName } from '../../../engine/api';
+import type { TaskName } from '../../../engine';
 import type { TaskRecord } from '../../../eval/results';
 import type { SliceCreator } from '../../store/types';
 

@@ -3,7 +3,7 @@
  * operation with progress, Cancel and error messages) and bundled-file fetching.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { Engine, ModelSummary, OpOptions } from '../../../engine/api';
+import type { Engine, ModelSummary, OpOptions } from '../../../engine';
 import { useAppStore } from '../index';
 import type { Panel } from '../messagesSlice';
 import type { OpPanel } from '../opsSlice';
@@ -65,10 +65,6 @@ export async function runOp<T>(panel: OpPanel, label: string, fn: (opts: OpOptio
     controllers.delete(opId);
     store().endOp(opId);
   }
-}
-
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled.');
 }
 
 export async function cancelRunning(): Promise<void> {

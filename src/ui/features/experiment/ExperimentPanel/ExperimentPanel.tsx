@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { PRUNE_METHOD_INFO, TASK_NAMES, needsCalibration, type TaskName } from '../../../../engine/api';
+import { PRUNE_METHOD_INFO, TASK_NAMES, needsCalibration, type TaskName } from '../../../../engine';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
 import { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS, useAppStore, type PruneMethod } from '../../../store';
 import { addExpTaskFiles, runExperiment } from '../../../store/actions';

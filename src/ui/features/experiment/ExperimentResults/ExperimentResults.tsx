@@ -4,7 +4,7 @@ import { cellProgress, runTasks } from '../../history/recordRun';
 import { experimentCsv, experimentTable } from '../../../store/actions';
 import { fmtDuration, fmtNum } from '../../../format';
 import { saveBlob } from '../../../download';
-import { needsCalibration } from '../../../../engine/api';
+import { needsCalibration } from '../../../../engine';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerSparsityChart } from '../../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import './ExperimentResults.css';
@@ -49,7 +49,7 @@ export function ResultsView({ run, view, name }: { run: ExperimentRun; view?: Re
       <p className="hint exp-facts">
         {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${fmtNum(p.sparsity * 100, 3)} % unstructured`}
         {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
-        {needsCalibration(run.settings.method) ? `, ${run.settings.nsamples} calibration windows` : ''} of {run.settings.seqlen} tokens, {run.settings.evalWindows ? run.settings.evalWindows : 'all'} evaluation windows per
+        {needsCalibration(run.settings.method) ? `, ${run.settings.nsamples} calibration window${run.settings.nsamples === 1 ? '' : 's'} of ${run.settings.seqlen} tokens` : ''}, {run.settings.evalWindows ? run.settings.evalWindows : 'all'} evaluation window{run.settings.evalWindows === 1 ? '' : 's'} per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
         {run.settings.instant && <InstantFacts run={run} />}
         <span className="exp-status" data-status={run.status}>

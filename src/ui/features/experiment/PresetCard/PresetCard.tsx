@@ -1,8 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { KURZ2026, presetTasks } from '../../../../experiment/presets';
 import { useAppStore } from '../../../store';
 import { addHubSources, hubTextBytes } from '../../sources/actions';
 import { fmtBytes } from '../../../format';
+import { describeEstimate, estimateStudy, type StudyShape } from '../../../../experiment/estimate';
+import { measureForwardRate, rateKey } from '../estimate';
 
 /**
  * "Reproduce Kurz et al. (TACL 2026)": the study's design (src/experiment/presets.ts) shown with what
@@ -34,6 +36,35 @@ export function PresetCard() {
   const textBytes = list.length * hubTextBytes(nsamples, seqlen);
   const prunes = list.length * seeds;
   const evalLangs = list.filter((l) => heldOut.includes(l));
+  // How long on this adapter: the run plan at the forward rate measured on the loaded model (the Experiment panel's estimate).
+  const loaded = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId));
+  const key = useAppStore((s) => (loaded ? rateKey(s, loaded) : null));
+  const rate = useAppStore((s) => (key && s.expRate?.key === key ? s.expRate.tokensPerMs : null));
+  const evalWindows = useAppStore((s) => s.expEvalWindows);
+  useEffect(() => {
+    if (open && loaded && key && rate === null && !busy) void measureForwardRate(loaded);
+  }, [open, loaded, key, rate, busy]);
+  const shape: StudyShape = {
+    rows: list.length,
+    seeds: Number.isFinite(seeds) ? seeds : 1,
+    method,
+    calibrated: true,
+    nsamples: Number.isFinite(nsamples) ? nsamples : 0,
+    seqlen: Number.isFinite(seqlen) ? seqlen : 0,
+    instant: false,
+    confirm: false,
+    columns: evalLangs.map((l) => ({ text: true, tasks: tasks.filter((t) => t.language === l).map((t) => t.items) })),
+    evalWindows,
+    evalSeqlen: Number.isFinite(seqlen) ? seqlen : 0,
+  };
+  const isPresetModel = loaded !== undefined && model.trim() !== '' && (loaded.source.includes(model.trim()) || loaded.name === model.trim());
+  const timeLine = !loaded
+    ? `Time on this adapter: load ${model} in the Model panel first; the estimate comes from a short forward pass measured on the loaded model.`
+    : rate === null
+      ? 'Time on this adapter: measuring the loaded model’s forward rate…'
+      : isPresetModel
+        ? `Time on this adapter: ${describeEstimate(estimateStudy(shape, rate), rate)}.`
+        : `Time on this adapter: the rate is measured on the loaded model (${loaded.name}), not ${model}; with ${loaded.name} this design takes ${describeEstimate(estimateStudy(shape, rate), rate)}. Load ${model} for its own estimate.`;
   const apply = async (): Promise<void> => {
     setModelUrl(model);
     setExp({
@@ -108,9 +139,9 @@ export function PresetCard() {
               {items.toLocaleString('en-US')} items ({tasks.length} lm-eval tasks).
             </li>
             <li>
-              Work: {prunes} prunes ({list.length} languages × {seeds} seeds) of {nsamples} × {seqlen} tokens each, then perplexity and {items.toLocaleString('en-US')} task items per model; the page&apos;s
-              run plan and progress give the time on this adapter once it starts.
+              Work: {prunes} prunes ({list.length} languages × {seeds} seeds) of {nsamples} × {seqlen} tokens each, then perplexity and {items.toLocaleString('en-US')} task items per model.
             </li>
+            <li data-testid="preset-estimate">{timeLine}</li>
             <li>
               Differences from the study here: the page&apos;s seeds are 0…{seeds - 1} (the study: {p.seeds.value.join(', ')}; use <code>polyprune grid --preset kurz2026</code>), and held-out perplexity text is the
               bundled model&apos;s evaluation text of {evalLangs.join(', ') || 'no language'} (the study: mC4 validation).

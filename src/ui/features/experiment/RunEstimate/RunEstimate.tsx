@@ -1,14 +1,9 @@
 import { useEffect } from 'react';
 import { useAppStore } from '../../../store';
+import { fmtLong } from '../../../../experiment/estimate';
 import { applyFasterSettings, estimateStudy, fasterSettings, measureForwardRate, rateKey, studyShape } from '../estimate';
 
-/** Minutes, or hours and minutes: what a person plans by. */
-export function fmtLong(ms: number): string {
-  const min = Math.round(ms / 60_000);
-  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  if (min < 60) return `${min} min`;
-  return `${Math.floor(min / 60)} h ${min % 60} min`;
-}
+export { fmtLong };
 
 const describe = (f: NonNullable<ReturnType<typeof fasterSettings>>['settings']): string =>
   [

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ExportFormat } from '../../../../engine/api';
+import type { ExportFormat } from '../../../../engine';
 import { useAppStore } from '../../../store';
 import { canSaveToFolder, exportActiveModel } from '../../../store/actions';
 import './ExportPanel.css';

@@ -1,4 +1,4 @@
-import type { ModelSummary } from '../../../../engine/api';
+import type { ModelSummary } from '../../../../engine';
 import './ExportPanel.css';
 
 /** What pruning.json says about a pruned model (made here or loaded from a PolyPrune export). */

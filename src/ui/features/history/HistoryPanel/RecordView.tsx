@@ -7,7 +7,7 @@ import { masksNote } from '../names';
 import { recordToRun } from '../recordRun';
 import { TaskResultHead, TaskScoreCells } from '../../tasks/TasksPanel/TaskResultTable';
 import { PerplexityHead } from '../../perplexity/PerplexityPanel/PerplexityHead';
-import { needsCalibration } from '../../../../engine/api';
+import { needsCalibration } from '../../../../engine';
 
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 const pct = (x: number): string => `${fmtNum(x * 100, 3)} %`;

@@ -4,8 +4,7 @@ import { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCu
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
-import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod } from '../../../../engine/api';
-import { mixStatsBytes } from '../../../../engine/mixSize';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, mixStatsBytes } from '../../../../engine';
 import './MixerPanel.css';
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));

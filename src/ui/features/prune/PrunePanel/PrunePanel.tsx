@@ -3,10 +3,10 @@ import { runPrune } from '../../../store/actions';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { PruneReportView } from '../PruneReportView/PruneReportView';
-import { ExportPanel } from '../../../features/export/ExportPanel/ExportPanel';
+import { ExportPanel } from '../../export/ExportPanel/ExportPanel';
 import { SparsityField } from '../../../components/SparsityField/SparsityField';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
-import { PRUNE_METHOD_INFO, needsCalibration } from '../../../../engine/api';
+import { PRUNE_METHOD_INFO, needsCalibration } from '../../../../engine';
 import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { HUB_CORPORA } from '../../../../engine/hubData';
+import { HUB_CORPORA } from '../../../../engine';
 import { useAppStore } from '../../../store';
 import { addHubSources, hubTextBytes } from '../actions';
 import { fmtBytes } from '../../../format';

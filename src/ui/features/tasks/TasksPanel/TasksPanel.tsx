@@ -1,7 +1,7 @@
 import { decodeTextFile } from '../../../../common/text';
 import { useMemo, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { TASK_NAMES, type TaskName } from '../../../../engine/api';
+import { TASK_NAMES, type TaskName } from '../../../../engine';
 import { TASKS } from '../../../../eval/tasks/index';
 import { useAppStore, type TaskRow } from '../../../store';
 import { reportError, runTasks, taskLanguages } from '../../../store/actions';

@@ -1,0 +1,15 @@
+import { LocalEngine, type EngineOptions } from '../../src/engine/local';
+import type { ModelSummary } from '../../src/engine';
+import { nodeGpu } from '../../src/gpu/node';
+import { dirFolder } from '../../src/io/node';
+import { FIXTURE, requireShared } from './fixture';
+
+/**
+ * The in-thread engine on Dawn with a model folder loaded (default: the stories260K fixture), the
+ * setup the engine, study and export tests share. `options` adds engine options (a GPU budget, ...).
+ */
+export async function fixtureEngine(options: Partial<EngineOptions> = {}, folder = FIXTURE): Promise<{ engine: LocalEngine; base: ModelSummary }> {
+  const engine = new LocalEngine({ gpu: nodeGpu, politeWait: true, ...options });
+  const base = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(folder)) });
+  return { engine, base };
+}
