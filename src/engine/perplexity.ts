@@ -12,13 +12,13 @@ import type { LoadedModel } from './loaded';
 const pacers = new WeakMap<LlamaModel, Pacer>();
 
 /**
- * The model's Pacer (src/eval/pace.ts): scorer calls of about a second each, so Cancel and the
+ * The model's Pacer (src/eval/pace.ts): scorer calls of about half a second each, so Cancel and the
  * progress counters act within seconds on any adapter; kept per model, so each cell starts at the
  * rate the previous one measured.
  */
 export function pacerOf(model: LlamaModel): Pacer {
   let p = pacers.get(model);
-  if (!p) pacers.set(model, (p = new Pacer(1000)));
+  if (!p) pacers.set(model, (p = new Pacer(500)));
   return p;
 }
 

@@ -422,6 +422,9 @@ export class LlamaModel {
     let x = this.embedTokens(tIds, T);
     tIds.destroy();
     for (let i = 0; i < this.cfg.numLayers; i++) {
+      // With a signal, wait for the previous layer: a cancel then acts after one layer, not after the
+      // whole forward queued on a slow adapter (a sync per layer costs little next to a layer's work).
+      if (signal && i > 0 && this.resident) await this.gpu.sync();
       throwIfAborted(signal);
       const nx = await this.forwardLayer(i, x, T, S);
       x.destroy();
@@ -605,6 +608,7 @@ export class LlamaModel {
       const tMeta = own(g.upload(meta, [Bq * 2], 'prefix_meta'));
       const last = this.cfg.numLayers - 1;
       for (let i = 0; i <= last; i++) {
+        if (signal && i > 0 && this.resident) await g.sync(); // a cancel acts after one layer (see forwardHidden)
         throwIfAborted(signal);
         // The context's output after the last layer is never used: only its keys/values are needed there.
         const c = await this.layerPass(i, xc!, Bc * Pc, Pc, { keepKv: true, kvOnly: i === last });

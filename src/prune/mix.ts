@@ -121,6 +121,8 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
         a.x = out;
         await gpu.sync();
         throwIfAborted(opts.signal);
+        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
+        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
       }
       opts.onLayerForward?.(i);
       for (const [name, v] of groups) check.add(`Wanda input norms of layer ${i} ${name} (one per window)`, v, v.numel, { cols: v.shape[1] });

@@ -119,6 +119,8 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
         a.x = out;
         await gpu.sync();
         throwIfAborted(opts.signal);
+        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
+        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
       }
       opts.onLayerForward?.(i);
       accs.forEach((row, s) =>

@@ -220,8 +220,9 @@ describe('experiment panel', () => {
     await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/tagged 'qu', a language without held-out text.*de, en/)]);
     await panel().getByRole('button', { name: 'Remove task xcopa-qu.jsonl' }).click();
     // Text too short for the windows asked for.
-    await panel().getByLabel('Calibration files').setInputFiles({ name: 'short-de.txt', mimeType: 'text/plain', buffer: Buffer.from('Die Katze sitzt auf dem Sofa und schaut aus dem Fenster, während der Regen fällt.') });
+    await panel().getByLabel('Calibration files').setInputFiles({ name: 'short-de.txt', mimeType: 'text/plain', buffer: Buffer.from('Die Katze schläft.') });
     await expect.poll(() => panel().locator('li[data-source="short-de.txt"]').textContent()).toMatch(/\d+ tokens/);
+    await panel().getByLabel('Language of short-de.txt').selectOption('de');
     await panel().getByRole('button', { name: 'Run experiment' }).click();
     await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/'short-de\.txt' is too short: a calibration window of 32 tokens needs at least 33 tokens/)]);
     await panel().getByRole('button', { name: 'Remove short-de.txt' }).click();

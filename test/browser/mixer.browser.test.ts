@@ -52,11 +52,22 @@ describe('calibration mixer in Chromium', () => {
     await mixerSettings();
     await expect.poll(() => panel().getByTestId('mixer-base').innerText()).toMatch(/collected on the dense model \S+, not on the active pruned model/);
     const c0 = await counters();
+    // Every progress text the panel shows during the collection (it must move inside a layer and after the pass).
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { seenProgress: string[] }).seenProgress = []);
+      new MutationObserver(() => {
+        const t = document.querySelector('section.mixer-panel .op-progress')?.textContent ?? '';
+        if (t && seen[seen.length - 1] !== t) seen.push(t);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await panel().getByRole('button', { name: 'Collect statistics' }).click();
     await expect.poll(() => panel().locator('td[data-lang="en"]').count(), { timeout: 120_000 }).toBe(1);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 120_000 }).toBe(true);
     const c1 = await counters();
     expect(c1.calibrationRuns, log()).toBe(c0.calibrationRuns + 1);
+    const seen = await page.evaluate(() => (window as unknown as { seenProgress: string[] }).seenProgress);
+    expect(seen.some((t) => /Layer \d+ of 5 \(forward\): windows \(\d+\/40\)/.test(t)), seen.join('\n')).toBe(true);
+    expect(seen.some((t) => /Dense model: perplexity (de|en), windows \(\d+\/2\)/.test(t)), seen.join('\n')).toBe(true);
     expect(await panel().getByTestId('mixer-stats').innerText()).toMatch(/4 de \+ 4 en windows of 32 tokens on \S+ \(dense\)/);
     // The "Dense" column is the dense model's perplexity (2 windows x 32 tokens), not the pruned copy's.
     const [denseDe, prunedDe] = await page.evaluate(async (text) => {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './chromium';
-import { openView } from './views';
+import { modelLoaded, openView } from './views';
 
 const URL = 'http://127.0.0.1:4173/';
 let server: ChildProcess | undefined;
@@ -73,14 +73,6 @@ describe('npm start (README)', () => {
     expect(cost).toMatch(/^This load: downloads [\d.]+ MiB; GPU about [\d.]+ MiB \(weights [\d.]+ MiB as f32; largest buffer .*\); host memory about [\d.]+ MiB beyond the page \(one tensor at a time\)\. Pruning it \(wanda, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
   }, 240_000);
 
-  it('a GPU submit budget of 0 on the page URL is refused with what to give, and the page goes on with the default', async () => {
-    const { page } = browser;
-    await page.goto(`${URL}?gpuSubmitBudget=0`);
-    await expect.poll(async () => (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 60_000 }).toMatch(/\?gpuSubmitBudget= must be a positive number of flops per submit \(for example 1e12, the default: a 2 TFLOP\/s GPU for 0\.5 s\); got '0'\. The default budget is used\./);
-    await expect.poll(async () => page.locator('section.model-panel').getByLabel('Model architecture').count(), { timeout: 180_000 }).toBe(1);
-    await page.screenshot({ path: '.tmp/screenshots/start-bad-budget.png', fullPage: true });
-  }, 240_000);
-
   it('exports the loaded model as HF and ONNX zips through the same server, tokenizer byte for byte', async () => {
     const { page } = browser;
     const model = 'public/models/polyprune-ml';
@@ -102,6 +94,7 @@ describe('npm start (README)', () => {
         const res = await fetch(`${URL}models/polyprune-ml/tokenizer.json`, { headers: { 'Accept-Encoding': 'gzip, br', ...(range ? { Range: range } : {}) } });
         expect([res.headers.get('content-encoding'), res.headers.get('content-range'), (await res.arrayBuffer()).byteLength]).toEqual(range ? [null, `bytes 0-92666/${tokenizer.length}`, 92667] : [null, null, tokenizer.length]);
       }
+      await modelLoaded(page, 180_000);
       await openView(page, 'Perplexity & prune');
       const hf = await download('hf');
       expect(Buffer.from(hf['tokenizer.json']).equals(tokenizer)).toBe(true);
@@ -113,5 +106,13 @@ describe('npm start (README)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }, 240_000);
+
+  it('a GPU submit budget of 0 on the page URL is refused with what to give, and the page goes on with the default', async () => {
+    const { page } = browser;
+    await page.goto(`${URL}?gpuSubmitBudget=0`);
+    await expect.poll(async () => (await page.getByRole('alert').allTextContents()).join(' '), { timeout: 60_000 }).toMatch(/\?gpuSubmitBudget= must be a positive number of flops per submit \(for example 1e12, the default: a 2 TFLOP\/s GPU for 0\.5 s\); got '0'\. The default budget is used\./);
+    await expect.poll(async () => page.locator('section.model-panel').getByLabel('Model architecture').count(), { timeout: 180_000 }).toBe(1);
+    await page.screenshot({ path: '.tmp/screenshots/start-bad-budget.png', fullPage: true });
   }, 240_000);
 });

@@ -12,9 +12,18 @@ import { getEngine, store } from '../../store/actions/core';
 const STORAGE_PREFIX = 'polyprune-rate:';
 let measuring: Promise<void> | null = null;
 
-/** The key of a measured rate: the adapter and the model's content hash. */
+/**
+ * The key of a measured rate: the adapter and the content hash of the model, or of the model it was
+ * pruned from (a pruned copy runs the same kernels at the same speed, so a prune measures nothing again).
+ */
 export function rateKey(s: AppState, model: ModelSummary): string | null {
-  return s.gpu.state === 'ready' ? `${s.gpu.info.description}|${model.sha256}` : null;
+  let m = model;
+  for (let hops = 0; m.prunedFrom !== undefined && hops < s.models.length; hops++) {
+    const from = s.models.find((x) => x.id === m.prunedFrom);
+    if (!from) break;
+    m = from;
+  }
+  return s.gpu.state === 'ready' ? `${s.gpu.info.description}|${m.sha256}` : null;
 }
 
 /** A stored rate for this key (tokens per ms), or null. */

@@ -4,6 +4,7 @@
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
 import { LINEAR_MATRICES, METHODS, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine';
+import type { ProgressEvent } from '../../../common/progress';
 import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';
 import { calibTextUrl, evalTextUrl } from '../../paths';
@@ -59,12 +60,14 @@ function denseBase(): ModelSummary | undefined {
   return base;
 }
 
-async function perplexities(modelId: string, langs: readonly string[]): Promise<Record<string, number>> {
+/** Perplexity per evaluation language with the mixer's own windows; `report` hears each language's windows as they are scored ("what: de 3/8 windows"). */
+async function perplexities(modelId: string, langs: readonly string[], what: string, report?: (e: ProgressEvent) => void): Promise<Record<string, number>> {
   const { mixSeqlen: seqlen, mixEvalWindows: maxWindows } = store();
   const out: Record<string, number> = {};
   for (const lang of langs) {
     const text = await bundledText(evalTextUrl(lang), `Evaluation text '${lang}'`);
-    out[lang] = (await getEngine().perplexity(modelId, { text, textName: `eval/${lang}.txt`, seqlen, maxWindows, language: lang })).ppl;
+    const onProgress = report && ((e: ProgressEvent) => e.kind === 'eval' && report({ kind: 'eval', message: `${what}: perplexity ${lang}, windows`, done: e.done, total: e.total }));
+    out[lang] = (await getEngine().perplexity(modelId, { text, textName: `eval/${lang}.txt`, seqlen, maxWindows, language: lang }, onProgress ? { onProgress } : undefined)).ppl;
   }
   return out;
 }
@@ -102,16 +105,17 @@ export async function collectMixStats(): Promise<void> {
     for (const lang of mixSources) sources.push({ name: lang, language: lang, text: await bundledText(calibTextUrl(lang), `Calibration text '${lang}'`) });
     for (const x of own) sources.push({ name: x.name, ...(x.language ? { language: x.language } : {}), text: x.text });
     const s = await getEngine().collectStats(model.id, { method: mixMethod, sources, nsamples: mixSamples, seqlen }, opts);
+    opts.onProgress?.({ kind: 'calibrate', message: "Keeping the statistics in the browser's storage", done: 0, total: 1 });
     await keepStats(s);
-    await showStats(s, 'collected');
+    await showStats(s, 'collected', opts.onProgress);
     return true;
   });
   if (ok) await updateMix();
 }
 
 /** The statistics' summary in the store, the dense perplexities, equal weights. */
-async function showStats(s: StatsSummary, origin: 'collected' | 'stored'): Promise<void> {
-  const dense = await perplexities(s.modelId, store().mixEvalLangs);
+async function showStats(s: StatsSummary, origin: 'collected' | 'stored', report?: (e: ProgressEvent) => void): Promise<void> {
+  const dense = await perplexities(s.modelId, store().mixEvalLangs, 'Dense model', report);
   store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, method: s.method, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
   store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
   store().setMixMethod(s.method);
@@ -155,7 +159,7 @@ export async function reuseMixStats(key: string): Promise<void> {
     store().setMixState({ mixStats: null, mixUpdate: null, mixConfirm: null, mixStatsOrigin: null });
     const data = await loadMixStats(key);
     const s = await getEngine().loadStats(model.id, data, opts);
-    await showStats(s, 'stored');
+    await showStats(s, 'stored', opts.onProgress);
     return true;
   });
   if (ok) await updateMix();
@@ -212,16 +216,16 @@ async function updateOnce(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'info', text: `Wait for "${store().running!.label}" to finish; the mix is updated after it.` });
     return;
   }
-  store().setMixState({ mixBusy: true });
+  store().setMixState({ mixBusy: true, mixBusyText: 'masks from the mixed statistics' });
   const t0 = performance.now();
   try {
     const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
-    const ppl = await perplexities(r.model.id, mixEvalLangs);
+    const ppl = await perplexities(r.model.id, mixEvalLangs, 'Mix', (e) => e.kind === 'eval' && store().setMixState({ mixBusyText: `${e.message.replace(/^Mix: /, '')} ${e.done}/${e.total}` }));
     store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows, phases: r.phases } });
   } catch (e) {
     reportError('mixer', e);
   } finally {
-    store().setMixState({ mixBusy: false });
+    store().setMixState({ mixBusy: false, mixBusyText: null });
   }
 }
 
@@ -236,8 +240,8 @@ export async function confirmCurrentMix(): Promise<void> {
   await runOp('mixer', 'Confirm: exact sequential prune of this mix', async (opts) => {
     const c = await getEngine().confirmMix(mixStats.id, mixRequest(mixWeights, prunePattern), opts);
     try {
-      const instantPpl = await perplexities(c.instant.model.id, mixEvalLangs);
-      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs);
+      const instantPpl = await perplexities(c.instant.model.id, mixEvalLangs, 'Instant mix', opts.onProgress);
+      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs, 'Exact prune', opts.onProgress);
       store().setMixState({ mixConfirm: { weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, matrices: c.overlap.matrices, instantPpl, exactPpl } });
     } finally {
       // the exact model was made for the comparison only

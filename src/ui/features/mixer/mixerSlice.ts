@@ -67,6 +67,8 @@ export interface MixerSlice {
   mixConfirm: MixConfirmView | null;
   /** An instant update is being computed. */
   mixBusy: boolean;
+  /** What the running update does now ("perplexity de, windows 3/8"), shown beside "Updating…". */
+  mixBusyText: string | null;
   /** Statistics of the active model kept in the browser's storage (newest first), offered for reuse. */
   mixStored: StoredStatsMeta[];
   /** Where the current statistics came from: a calibration pass, or the browser's storage. */
@@ -79,7 +81,7 @@ export interface MixerSlice {
   setMixEvalWindows: (n: number) => void;
   setMixMethod: (m: MixMethod) => void;
   setMixWeights: (w: number[]) => void;
-  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixStored' | 'mixStatsOrigin'>>) => void;
+  setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixBusyText' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
 
 export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
@@ -96,6 +98,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixUpdate: null,
   mixConfirm: null,
   mixBusy: false,
+  mixBusyText: null,
   mixStored: [],
   mixStatsOrigin: null,
   setMixSources: (mixSources) => set({ mixSources }),
