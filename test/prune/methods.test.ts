@@ -27,19 +27,20 @@ describe('the method registry (src/prune/methods)', () => {
     expect(lookupMethod('nope')).toBeUndefined();
     expect(needsCalibration('magnitude')).toBe(false);
     expect(needsCalibration('sparsegpt')).toBe(true);
-    expect(methodsWhere((s) => s.profiles.includes('owl'))).toEqual(['wanda', 'wanda-lang', 'sparsegpt']);
+    expect(methodsWhere((s) => s.profiles.includes('owl'))).toEqual(['wanda', 'wanda-lang', 'sparsegpt', 'ria']);
     expect(methodsWhere((s) => s.solver !== null)).toEqual(['sparsegpt']);
   });
 
   it('refuses a profile or weight a method does not take with the registry\'s lists', () => {
-    expect(() => resolveLayerProfile({ method: 'magnitude', sparsity: 0.5, profile: 'owl' })).toThrow('The OWL profile needs calibration activations (its outlier ratios are Wanda scores); use it with wanda, wanda-lang or sparsegpt, not magnitude.');
+    expect(() => resolveLayerProfile({ method: 'magnitude', sparsity: 0.5, profile: 'owl' })).toThrow('The OWL profile needs calibration activations (its outlier ratios are Wanda scores); use it with wanda, wanda-lang, sparsegpt or ria, not magnitude.');
     expect(() => resolveLayerProfile({ method: 'wanda', sparsity: 0.5, langBeta: 1 })).toThrow('The language-aware weight beta only applies to the wanda-lang method.');
     expect(resolveLayerProfile({ method: 'wanda-lang', sparsity: 0.5 })).toEqual({ profile: 'uniform', langBeta: 1 });
   });
 
   it('the recipe writer refuses a method the registry does not know instead of writing it as Wanda', () => {
-    const rec = { format: 'polyprune-pruning/1', tool: { name: 'polyprune', version: '0' }, model: { source: 'x' }, method: 'ria', structure: 'unstructured', sparsity_ratio: 0.5, nm: null, overall_sparsity: 0.5, calibration: null, per_matrix: [] } as unknown as PruningRecord;
-    expect(() => llmCompressorRecipe(rec)).toThrow("No llm-compressor recipe for pruning method 'ria': PolyPrune knows wanda, wanda-lang, sparsegpt, magnitude.");
+    const rec = { format: 'polyprune-pruning/1', tool: { name: 'polyprune', version: '0' }, model: { source: 'x' }, method: 'obs', structure: 'unstructured', sparsity_ratio: 0.5, nm: null, overall_sparsity: 0.5, calibration: null, per_matrix: [] } as unknown as PruningRecord;
+    expect(() => llmCompressorRecipe(rec)).toThrow("No llm-compressor recipe for pruning method 'obs': PolyPrune knows wanda, wanda-lang, sparsegpt, ria, magnitude.");
     expect(llmCompressorRecipe({ ...rec, method: 'wanda-lang' })).toBeNull();
+    expect(llmCompressorRecipe({ ...rec, method: 'ria' })).toBeNull(); // a registry entry without an llm-compressor modifier
   });
 });
