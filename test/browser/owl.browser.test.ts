@@ -53,7 +53,10 @@ describe('OWL in the Prune panel', () => {
     // RIA (Zhang et al. 2024) is one of the page's methods (both panels): 2:4 of the dense model from the same panel.
     await openView(page, 'Experiment');
     expect(await page.locator('section.exp-panel').getByLabel('Pruning method').locator('option[value="ria"]').count()).toBe(1);
-    await page.locator('.model-list input[name="active-model"]').first().check();
+    // click, then wait for the controlled radio's re-render (check() reads the state right after the click and can see the old one)
+    const dense = page.locator('.model-list input[name="active-model"]').first();
+    await dense.click();
+    await expect.poll(() => dense.isChecked(), { timeout: 10_000 }).toBe(true);
     await openView(page, 'Perplexity & prune');
     await panel.getByLabel('Method', { exact: true }).selectOption('ria');
     expect(await panel.locator('#prune-method-about').textContent()).toMatch(/relative importance/);
@@ -63,6 +66,9 @@ describe('OWL in the Prune panel', () => {
     await expect.poll(() => report.locator('.prune-report-facts dd').first().textContent(), { timeout: 120_000 }).toBe('ria, 2:4');
     expect(await report.locator('.prune-report-overall').textContent()).toBe('50.0 %');
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-ria-report.png') });
+    // back to OWL in the Prune panel: the next test finds it chosen in the Experiment panel (one setting for both)
+    await panel.getByRole('radio', { name: 'unstructured' }).check();
+    await panel.getByLabel('Prune: layer-wise sparsity').selectOption('owl');
   });
 
   it('the Experiment panel runs wanda-lang with OWL and draws one line of layer sparsities per calibration source', async () => {

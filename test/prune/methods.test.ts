@@ -42,6 +42,7 @@ describe('the method registry (src/prune/methods)', () => {
     const rec = { format: 'polyprune-pruning/1', tool: { name: 'polyprune', version: '0' }, model: { source: 'x' }, method: 'nope', structure: 'unstructured', sparsity_ratio: 0.5, nm: null, overall_sparsity: 0.5, calibration: null, per_matrix: [] } as unknown as PruningRecord;
     expect(() => llmCompressorRecipe(rec)).toThrow("No llm-compressor recipe for pruning method 'nope': PolyPrune knows wanda, wanda-lang, sparsegpt, ria, magnitude, gptq.");
     expect(llmCompressorRecipe({ ...rec, method: 'wanda-lang' })).toBeNull();
+    expect(llmCompressorRecipe({ ...rec, method: 'ria' })).toBeNull(); // a registry entry without an llm-compressor modifier
   });
 });
 

@@ -55,7 +55,7 @@ describe('pruneModel argument checks (BAD_ARGUMENT, before any work)', () => {
   }
   it('unknown method lists the supported ones', async () => {
     const e = await errorOf(pruneModel(model, calib, { method: 'obs' as never, sparsity: 0.5 }));
-    expect(e.message).toMatch(/Unknown pruning method 'obs'. Supported: wanda, wanda-lang, sparsegpt, magnitude/);
+    expect(e.message).toMatch(/Unknown pruning method 'obs'. Supported: wanda, wanda-lang, sparsegpt, ria, magnitude/);
   });
   it('nothing was modified by the refused calls', async () => {
     const { ckpt } = await fixtureCheckpoint();
