@@ -8,7 +8,7 @@
  *   H_w = sum_s w_s H_s            (shaders/prune/hessian_mix.wgsl, in source order)
  * With w_s = n_s / N (the window shares) this is (2/N) sum_j X_j^T X_j, the Hessian of the
  * concatenated windows, up to f32 rounding (the reference's running update rounds in another order:
- * within 1e-6 of the largest diagonal entry, test/prune/mixHessian.test.ts); with one source at
+ * within 1e-6 of the largest diagonal entry, test/prune/mix.test.ts); with one source at
  * weight 1 it is bitwise H_s.
  *
  * Every linear is then pruned from its dense weights with `sparsegptPrune` (the sequential prune's
