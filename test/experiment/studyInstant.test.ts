@@ -6,6 +6,8 @@ import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
 import { parseResultRecord, sig, type ExperimentRecord } from '../../src/experiment/records';
 import type { ProgressEvent } from '../../src/common/progress';
+import type { MixResult, StatsSummary } from '../../src/engine/api';
+import { MIX_METHODS, type MixMethod } from '../../src/prune/methods';
 import { SHARED, requireShared } from '../helpers/fixture';
 import { fixtureEngine } from '../helpers/engine';
 
@@ -46,7 +48,7 @@ afterAll(async () => {
 describe('runStudy with instant rows', () => {
   let full: ExperimentRecord;
 
-  it('collects the statistics in ONE calibration pass; a single-source row is mixPrune with weight 1 on it', async () => {
+  it('collects the statistics in ONE calibration pass: three instant rows, their overlaps, one collection step', async () => {
     const before = await engine.counters();
     const events: ProgressEvent[] = [];
     full = await runStudy(engine, base, spec, inputs, { onEvent: (e) => events.push(e) });
@@ -91,20 +93,56 @@ describe('runStudy with instant rows', () => {
     expect(events.filter((e) => e.kind === 'rowDone').every((e) => e.kind === 'rowDone' && e.updateMs! > 0)).toBe(true);
     expect((await engine.listModels()).map((m) => m.id)).toEqual([base]);
 
-    // The single-source row equals the mixer on that source alone with weight 1 (its own collection).
-    const st = await engine.collectStats(base, { method: 'wanda', sources: [{ name: 'en', text: enText.text, language: 'en' }], nsamples: 4, seqlen: 64, seed: 0 });
+  }, 600_000);
+
+  /**
+   * Every mixer method's grid row of one source equals the mixer on that source alone with weight 1
+   * (its own collection). A new mixer method needs its entry in `rows` (the compiler asks for it).
+   */
+  const rows: { readonly [K in MixMethod]: { record(): Promise<ExperimentRecord>; check(rec: ExperimentRecord, st: StatsSummary, one: MixResult): Promise<void> } } = {
+    // Wanda: the first test's grid
+    wanda: {
+      record: async () => full,
+      async check(rec, _st, one) {
+        expect(sig((await engine.perplexity(one.model.id, evalReq(1))).ppl, 6)).toBe(rec.cells[1][1].ppl[0]);
+        // and the mix row equals mixPrune with the mix's weights
+        const st2 = await engine.collectStats(base, { method: 'wanda', sources: [{ name: 'en', text: enText.text }, { name: 'de', text: deText.text }], nsamples: 4, seqlen: 64, seed: 0 });
+        const mixed = await engine.mixPrune(st2.id, { weights: [2, 1], sparsity: 0.5 });
+        expect(sig((await engine.perplexity(mixed.model.id, evalReq(1))).ppl, 6)).toBe(rec.cells[3][1].ppl[0]);
+        await engine.unloadModel(mixed.model.id);
+        await engine.releaseStats(st2.id);
+      },
+    },
+    // SparseGPT: a grid of that one source; one pass keeps the per-source Hessians
+    sparsegpt: {
+      async record() {
+        const one: StudyInputs = { sources: [inputs.sources[0]], columns: [inputs.columns[0]] };
+        const before = await engine.counters();
+        const rec = await runStudy(engine, base, { ...spec, method: 'sparsegpt' }, one);
+        const after = await engine.counters();
+        expect(rec.complete, rec.note).toBe(true);
+        expect(after.calibrationRuns - before.calibrationRuns).toBe(1);
+        expect(rec.rows[1].mix).toMatchObject({ mode: 'instant', weights: [1], windows: [4] });
+        return rec;
+      },
+      async check(rec, st) {
+        expect(st.method).toBe('sparsegpt');
+        // SparseGPT also updates the kept weights: not the Wanda row's model
+        expect(rec.cells[1][0].ppl[0]).not.toBe(full.cells[1][0].ppl[0]);
+      },
+    },
+  };
+
+  it.each(MIX_METHODS)('%s: a single-source row equals collectStats + mixPrune with weight 1 on that source', async (method) => {
+    const rec = await rows[method].record();
+    const st = await engine.collectStats(base, { method, sources: [{ name: 'en', text: enText.text, language: 'en' }], nsamples: 4, seqlen: 64, seed: 0 });
     const one = await engine.mixPrune(st.id, { weights: [1], sparsity: 0.5 });
-    expect(sig(one.overall, 6)).toBe(full.rows[1].sparsity[0]);
-    expect(sig((await engine.perplexity(one.model.id, evalReq(0))).ppl, 6)).toBe(full.cells[1][0].ppl[0]);
-    expect(sig((await engine.perplexity(one.model.id, evalReq(1))).ppl, 6)).toBe(full.cells[1][1].ppl[0]);
-    // and the mix row equals mixPrune with the mix's weights
-    const st2 = await engine.collectStats(base, { method: 'wanda', sources: [{ name: 'en', text: enText.text }, { name: 'de', text: deText.text }], nsamples: 4, seqlen: 64, seed: 0 });
-    const mixed = await engine.mixPrune(st2.id, { weights: [2, 1], sparsity: 0.5 });
-    expect(sig((await engine.perplexity(mixed.model.id, evalReq(1))).ppl, 6)).toBe(full.cells[3][1].ppl[0]);
+    expect(sig(one.overall, 6)).toBe(rec.rows[1].sparsity[0]);
+    expect(sig((await engine.perplexity(one.model.id, evalReq(0))).ppl, 6)).toBe(rec.cells[1][0].ppl[0]);
+    await rows[method].check(rec, st, one);
     await engine.unloadModel(one.model.id);
-    await engine.unloadModel(mixed.model.id);
     await engine.releaseStats(st.id);
-    await engine.releaseStats(st2.id);
+    expect((await engine.listModels()).map((x) => x.id)).toEqual([base]);
   }, 600_000);
 
   it('interrupted, it resumes without losing finished rows: the statistics are collected again (one pass), the record equals the uninterrupted one', async () => {
@@ -197,23 +235,4 @@ describe('runStudy with instant rows', () => {
     expect((await engine.listModels()).map((m) => m.id)).toEqual([base]);
   }, 120_000);
 
-  it('SparseGPT: one pass keeps the per-source Hessians; the row equals collectStats + mixPrune with weight 1', async () => {
-    const one: StudyInputs = { sources: [inputs.sources[0]], columns: [inputs.columns[0]] };
-    const before = await engine.counters();
-    const rec = await runStudy(engine, base, { ...spec, method: 'sparsegpt' }, one);
-    const after = await engine.counters();
-    expect(rec.complete, rec.note).toBe(true);
-    expect(after.calibrationRuns - before.calibrationRuns).toBe(1);
-    expect(rec.rows[1].mix).toMatchObject({ mode: 'instant', weights: [1], windows: [4] });
-    const st = await engine.collectStats(base, { method: 'sparsegpt', sources: [{ name: 'en', text: enText.text, language: 'en' }], nsamples: 4, seqlen: 64, seed: 0 });
-    expect(st.method).toBe('sparsegpt');
-    const m = await engine.mixPrune(st.id, { weights: [1], sparsity: 0.5 });
-    expect(sig(m.overall, 6)).toBe(rec.rows[1].sparsity[0]);
-    expect(sig((await engine.perplexity(m.model.id, evalReq(0))).ppl, 6)).toBe(rec.cells[1][0].ppl[0]);
-    // SparseGPT also updates the kept weights: not the Wanda row's model
-    expect(rec.cells[1][0].ppl[0]).not.toBe(full.cells[1][0].ppl[0]);
-    await engine.unloadModel(m.model.id);
-    await engine.releaseStats(st.id);
-    expect((await engine.listModels()).map((x) => x.id)).toEqual([base]);
-  }, 600_000);
 });
