@@ -7,24 +7,23 @@ import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/r
 import type { ProgressEvent } from '../../src/common/progress';
 import { SHARED, requireShared } from '../helpers/fixture';
 import { fixtureEngine } from '../helpers/engine';
+import { handbookTexts } from '../helpers/handbook';
 
 /**
  * runStudy on the stories260K fixture: 2 calibration sources (en, de) x 2 evaluation languages
  * (en with held-out text and an xwinograd task, de with text), two seeds.
  */
-const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');
-const en = book('en-US');
-const de = book('de-DE');
+const { enText, deText, enEval, deEval } = handbookTexts();
 const winograd = readFileSync(requireShared(path.join(SHARED, 'data/tasks/xwinograd/xwinograd.en.jsonl')), 'utf8');
 
 const inputs: StudyInputs = {
   sources: [
-    { label: 'en.txt', texts: [{ name: 'en.txt', text: en.slice(0, 600).join('\n'), language: 'en' }] },
-    { label: 'de.txt', texts: [{ name: 'de.txt', text: de.slice(0, 600).join('\n'), language: 'de' }] },
+    { label: 'en.txt', texts: [enText] },
+    { label: 'de.txt', texts: [deText] },
   ],
   columns: [
-    { language: 'en', text: { name: 'en-eval.txt', text: en.slice(2371, 2600).join('\n\n') }, tasks: [{ label: 'xwinograd_en', request: { task: 'xwinograd', text: winograd } }] },
-    { language: 'de', text: { name: 'de-eval.txt', text: de.slice(1800, 2100).join('\n\n') } },
+    { language: 'en', text: enEval, tasks: [{ label: 'xwinograd_en', request: { task: 'xwinograd', text: winograd } }] },
+    { language: 'de', text: deEval },
   ],
 };
 const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 4, seqlen: 64, seeds: [0, 1], evalSeqlen: 64, evalMaxWindows: 2, taskLimit: 6 };

@@ -1,6 +1,4 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { LocalEngine } from '../../src/engine/local';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
@@ -8,18 +6,14 @@ import { parseResultRecord, sig, type ExperimentRecord } from '../../src/experim
 import type { ProgressEvent } from '../../src/common/progress';
 import type { MixResult, StatsSummary } from '../../src/engine/api';
 import { MIX_METHODS, type MixMethod } from '../../src/prune/methods';
-import { SHARED, requireShared } from '../helpers/fixture';
 import { fixtureEngine } from '../helpers/engine';
+import { handbookTexts } from '../helpers/handbook';
 
 /**
  * Instant grid rows (spec.instant, docs/mixer.md "The grid") on the stories260K fixture: two
  * calibration texts (en, de) and a 2:1 mix of them, two evaluation languages.
  */
-const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');
-const en = book('en-US');
-const de = book('de-DE');
-const enText = { name: 'en.txt', text: en.slice(0, 600).join('\n'), language: 'en' };
-const deText = { name: 'de.txt', text: de.slice(0, 600).join('\n'), language: 'de' };
+const { enText, deText, enEval, deEval } = handbookTexts();
 const inputs: StudyInputs = {
   sources: [
     { label: 'en.txt', texts: [enText] },
@@ -27,8 +21,8 @@ const inputs: StudyInputs = {
     { label: 'en*2+de', texts: [{ ...enText, weight: 2 }, { ...deText, weight: 1 }] },
   ],
   columns: [
-    { language: 'en', text: { name: 'en-eval.txt', text: en.slice(2371, 2600).join('\n\n') } },
-    { language: 'de', text: { name: 'de-eval.txt', text: de.slice(1800, 2100).join('\n\n') } },
+    { language: 'en', text: enEval },
+    { language: 'de', text: deEval },
   ],
 };
 const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 4, seqlen: 64, seeds: [0], evalSeqlen: 64, evalMaxWindows: 2, instant: true };
