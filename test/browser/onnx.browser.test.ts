@@ -12,9 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 import { ORT_DIST, runOrtInPage } from '../helpers/ortPage';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import { fixtureEngine } from '../helpers/engine';
 import { nodeOutputSink } from '../../src/export/node';
 import { openWithEngine, type Browser } from './chromium';
 import { DIST, serveApp } from './standIn';
@@ -27,9 +25,8 @@ beforeAll(async () => {
   requireShared(path.join(DIST, 'index.html'));
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(tmpdir(), 'polyprune-ortweb-'));
-  const engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
+  const { engine, base } = await fixtureEngine();
   try {
-    const base = await engine.loadModel({ kind: 'folder', folder: dirFolder(FIXTURE) });
     const res = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { windows: await fixtureWindows('calib-en.safetensors') } });
     await engine.exportTo(res.model.id, await nodeOutputSink(path.join(tmp, 'hf')), { format: 'hf' });
     await engine.exportTo(res.model.id, await nodeOutputSink(path.join(tmp, 'onnx')), { format: 'onnx', onnxVariants: ['fp32'] });
