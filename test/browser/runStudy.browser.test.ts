@@ -11,9 +11,7 @@ import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
 import { openWithEngine, type Browser } from './chromium';
 import { serveApp } from './standIn';
-import { LocalEngine } from '../../src/engine/engine';
-import { nodeGpu } from '../../src/gpu/node';
-import { dirFolder } from '../../src/io/node';
+import { fixtureEngine } from '../helpers/engine';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 
@@ -64,9 +62,8 @@ describe('runStudy in Chromium through the worker client', () => {
     expect(kinds).toContain('maskOverlap');
     expect(kinds.at(-1)).toBe('models:1');
 
-    const engine = new LocalEngine({ gpu: nodeGpu, politeWait: true });
+    const { engine, base: m } = await fixtureEngine();
     try {
-      const m = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
       const node = await runStudy(engine, m.id, spec, inputs);
       expect(rec.model.sha256, 'the same model has the same identity by URL and by folder').toBe(node.model.sha256);
       for (let r = 0; r < 3; r++) {
