@@ -52,7 +52,8 @@ var<workgroup> es: array<f32, R>;      // err of the current column
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   let t0 = lid.x;
-  let r0 = (wg.y * 65535u + wg.x) * R;
+  // uses: common/fold
+  let r0 = fold_xy(wg) * R;
   let d = p.d;
   let i1 = p.i1;
   let count = p.count;

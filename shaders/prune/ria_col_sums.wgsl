@@ -23,7 +23,8 @@ struct Params {
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let c = (wg.y * 65535u + wg.x) * 256u + lid.x;
+  // uses: common/fold
+  let c = fold_xy(wg) * 256u + lid.x;
   if (c >= p.K) { return; }
   var sum = 0.0;
   if (p.accumulate == 1u) { sum = colsum[c]; }

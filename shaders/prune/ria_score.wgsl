@@ -32,7 +32,8 @@ var<workgroup> part: array<f32, 64>;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let r = wg.y + wg.z * 65535u;
+  // uses: common/fold
+  let r = fold_yz(wg);
   // the whole workgroup returns together (r is uniform), so the barriers below stay uniform
   if (r >= p.rows) { return; }
   let base = r * p.K;

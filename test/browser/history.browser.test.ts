@@ -187,6 +187,8 @@ describe('share links, history and resume in the page', () => {
     await page.locator('.history-table tbody tr').nth(0).getByRole('button', { name: 'Rename' }).click();
     await page.getByLabel('New name').fill('resumed <i>run</i>');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
+    // the list shows the new name once it is stored (renameEntry writes, then refreshes): only then reload
+    await expect.poll(() => page.locator('.history-table .history-name').allTextContents(), { timeout: 60_000 }).toContain('resumed <i>run</i>');
     await page.reload();
     await expect.poll(() => page.locator('.history-table .history-name').allTextContents(), { timeout: 60_000 }).toEqual(['resumed <i>run</i>', names[1]]);
     const file = path.join(work.dir, 'history.json');
