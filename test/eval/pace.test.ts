@@ -64,12 +64,12 @@ describe('Pacer', () => {
     const tok = { encode: (t: string) => Int32Array.from(Array.from(t).map((ch) => ch.charCodeAt(0) % 97)) };
     const ctrl = new AbortController();
     const pace = new Pacer(10, 64);
-    const t0 = performance.now();
     setTimeout(() => ctrl.abort(), 30);
     const e = await computeLoglikelihoods(requests, tok, slowScorer(40, calls), { pace, signal: ctrl.signal }).catch((x: unknown) => x);
     expect((e as { code?: string }).code).toBe('CANCELLED');
-    // unpaced, the first call alone would be 4096 tokens x 40 us = 164 ms
-    expect(performance.now() - t0).toBeLessThan(120);
+    // unpaced, the first call alone would be 4096 tokens (x 40 us = 164 ms); paced, everything scored
+    // before the abort was seen is less than that (counted in tokens, not timed: a loaded machine)
+    expect(calls.reduce((a, b) => a + b, 0)).toBeLessThan(4096);
     expect(Math.max(...calls)).toBeLessThan(4096);
   });
 });
