@@ -71,14 +71,25 @@ export interface MaskOverlap {
 export type { PruningSummary } from '../export/provenance';
 import type { PruningSummary } from '../export/provenance';
 
-/** Export formats: a Hugging Face folder, or ONNX in the layout transformers.js loads. */
-export type ExportFormat = 'hf' | 'onnx';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['hf', 'onnx'];
+/**
+ * Export formats: a Hugging Face folder (a quantized model's dequantized weights), a Hugging Face
+ * folder in the GPTQ format (a GPTQ model's integer codes: qweight/qzeros/scales/g_idx), or ONNX in
+ * the layout transformers.js loads (a GPTQ model as MatMulNBits: onnx/model_q4.onnx).
+ */
+export type ExportFormat = 'hf' | 'hf-gptq' | 'onnx';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['hf', 'hf-gptq', 'onnx'];
+
+/** ONNX graphs: fp32, fp16 (float weights); q4, q8, q2 (a GPTQ model's codes in MatMulNBits). */
+export type OnnxVariantName = 'fp32' | 'fp16' | 'q4' | 'q8' | 'q2';
+export const ONNX_VARIANT_NAMES: readonly OnnxVariantName[] = ['fp32', 'fp16', 'q4', 'q8', 'q2'];
+
+/** The bytes of a model's files in each export format (`exportedBytes`), or why the format cannot hold it. */
+export type ExportSizes = Record<ExportFormat, { bytes: number; files: Record<string, number> } | { refused: string }>;
 
 export interface ExportRequest {
   format: ExportFormat;
-  /** ONNX graphs to write (default both: onnx/model.onnx and onnx/model_fp16.onnx). */
-  onnxVariants?: ('fp32' | 'fp16')[];
+  /** ONNX graphs to write (default: q<bits> for a GPTQ model quantized in this session, else fp32 and fp16). */
+  onnxVariants?: OnnxVariantName[];
   /** HF: shard the weights above this many bytes (default 5 GB, as the Hub). */
   maxShardBytes?: number;
   /** ONNX: weights above this many bytes go to external data files (default 2 GB). */
@@ -417,6 +428,8 @@ export interface Engine {
   counters(): Promise<EngineCounters>;
   /** A model as Hugging Face files held in memory (small models, tests): config.json, model.safetensors, tokenizer files, pruning.json. */
   exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]>;
+  /** The exact bytes of the model files each export format would write (nothing is written), or why a format cannot hold this model. */
+  exportSizes(id: string): Promise<ExportSizes>;
   /** A model exported as a zip, streamed into a Blob one tensor at a time (browser downloads; under 4 GiB). */
   exportZip(id: string, req: ExportRequest, opts?: OpOptions): Promise<Blob>;
   /** A model exported into a new subfolder `name` of a folder the user picked (File System Access API). */

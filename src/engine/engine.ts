@@ -25,7 +25,10 @@ import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
 import { exportOnnx } from '../export/onnx';
 import { directorySink } from '../export/fsaccess';
 import { readPruningRecord, summarizePruning } from '../export/provenance';
-import type { ExportedFile, ExportRequest, ExportSummary, MaskOverlap, PruneResult } from './api';
+import type { ExportedFile, ExportRequest, ExportSizes, ExportSummary, MaskOverlap, PruneResult } from './api';
+import { EXPORT_FORMATS } from './api';
+import { checkpointTensors, exportedBytes } from '../export/size';
+import type { PruningRecord } from '../export/hf';
 import { sha256Hex } from '../calib/text';
 import { modelMaskIou, packMask, type ModelMask } from '../prune/mask';
 import { normaliseWeights } from '../prune/mix';
@@ -336,7 +339,7 @@ export class LocalEngine implements Engine {
       const out = await prunedCopy(base, req, { signal, onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
       // The pruned model's identity: the base's hash and what pruning did to it.
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
-      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration, mask: out.mask } }, out.name, sha, id);
+      const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration, mask: out.mask, quantized: out.quantized } }, out.name, sha, id);
       return { model: summary, report: out.report, record: out.record };
     });
   }
@@ -535,15 +538,28 @@ export class LocalEngine implements Engine {
       await sink.abort();
       throw e;
     }
-    const record = m.pruning?.record ?? m.record ?? null;
+    const quantized = m.pruning?.quantized ?? null;
+    const record = exportRecord(m, req, quantized !== null);
     const calibration = m.pruning ? m.pruning.calibration : undefined;
-    return this.op(opts, (signal) => {
+    return this.op(opts, async (signal) => {
       if (req.format === 'onnx') {
-        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold });
+        return exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, variants: req.onnxVariants, externalDataThreshold: req.externalDataThreshold, quantized });
       }
-      if (req.format !== 'hf') throw new PolyPruneError('BAD_ARGUMENT', `Unknown export format '${String(req.format)}'. Supported: hf, onnx.`);
-      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes });
+      if (req.format === 'hf-gptq' && !quantized) {
+        await sink.abort().catch(() => undefined);
+        throw new PolyPruneError('BAD_ARGUMENT', record?.quantization ? 'The hf-gptq format stores GPTQ\'s integer codes, and this model holds only its dequantized weights (it was loaded from a folder); quantize it again in this session (polyprune quantize ... --format hf-gptq).' : 'The hf-gptq format stores a GPTQ model\'s integer codes; quantize the model first (polyprune quantize --method gptq --bits 4 ... --format hf-gptq).');
+      }
+      if (req.format !== 'hf' && req.format !== 'hf-gptq') {
+        await sink.abort().catch(() => undefined);
+        throw new PolyPruneError('BAD_ARGUMENT', `Unknown export format '${String(req.format)}'. Supported: ${EXPORT_FORMATS.join(', ')}.`);
+      }
+      return exportHfCheckpoint({ source: m.folder, checkpoint: m.checkpoint, record, calibration, sink, signal, onProgress: opts?.onProgress, maxShardBytes: req.maxShardBytes, gptq: req.format === 'hf-gptq' ? quantized : null });
     });
+  }
+
+  async exportSizes(id: string): Promise<ExportSizes> {
+    const m = this.get(id);
+    return exportSizesOf(m);
   }
 
   async exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]> {
@@ -608,6 +624,43 @@ function nameOf(location: string): string {
 }
 
 /** `folder`: where it was loaded from; the summary's `source` is its portable form (portableSource), a local folder's path goes to `localPath`. */
+/** Each format's model-file bytes for a loaded model (exportedBytes), or the format's one-line refusal. */
+function exportSizesOf(m: LoadedModel, req?: ExportRequest): ExportSizes {
+  const quantized = m.pruning?.quantized ?? null;
+  const tensors = checkpointTensors(m.checkpoint);
+  const out = {} as ExportSizes;
+  for (const format of EXPORT_FORMATS) {
+    try {
+      if (format === 'hf-gptq' && !quantized) throw new PolyPruneError('BAD_ARGUMENT', 'hf-gptq needs a GPTQ model quantized in this session.');
+      const record = exportRecord(m, { ...req, format }, quantized !== null, false);
+      const s = exportedBytes({ cfg: m.cfg, tensors, format, quant: quantized?.settings ?? null, record, onnxVariants: format === req?.format ? req.onnxVariants : undefined, maxShardBytes: req?.maxShardBytes, externalDataThreshold: req?.externalDataThreshold });
+      out[format] = { bytes: s.total, files: s.files };
+    } catch (e) {
+      out[format] = { refused: (e as Error).message };
+    }
+  }
+  return out;
+}
+
+/**
+ * The record an export carries: for a quantized model, `quantization.weights` says what the files hold
+ * (dequantized floats, or the integer codes) and `quantization.export_bytes` the model files' bytes in
+ * each format that can hold it.
+ */
+function exportRecord(m: LoadedModel, req: ExportRequest, holdsCodes: boolean, withSizes = true): PruningRecord | null {
+  const record = m.pruning?.record ?? m.record ?? null;
+  const q = record?.quantization;
+  if (!record || !q) return record;
+  const codes = holdsCodes && (req.format === 'hf-gptq' || (req.format === 'onnx' && (req.onnxVariants ?? ['q']).some((v) => v.startsWith('q'))));
+  const weights = codes ? (req.format === 'hf-gptq' ? 'gptq-v1' : 'matmulnbits') : 'dequantized';
+  const next: PruningRecord = { ...record, quantization: { ...q, weights } };
+  if (withSizes) {
+    const sizes = exportSizesOf({ ...m, pruning: m.pruning ? { ...m.pruning, record: next } : undefined, record: next }, req);
+    next.quantization = { ...next.quantization!, export_bytes: Object.fromEntries(Object.entries(sizes).flatMap(([f, v]) => ('bytes' in v ? [[f, v.bytes]] : []))) };
+  }
+  return next;
+}
+
 export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'location' | 'localDir'>, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
   const dtypes = new Set<string>();
   let bytes = 0;

@@ -11,11 +11,14 @@ import { packMask, type ModelMask } from '../prune/mask';
 import { LINEAR_NAMES } from '../model/names';
 import type { LoadedModel } from './loaded';
 import type { PruneRequest } from './api';
+import { QuantizedTensors } from '../export/gptq';
 
 export interface PruneOutcome {
   loaded: Omit<LoadedModel, 'summary'>;
   mask: ModelMask;
   pruned: PrunedTensors;
+  /** GPTQ: every quantized matrix's integer codes and parameters (for the hf-gptq and ONNX q exports). */
+  quantized: QuantizedTensors | null;
   report: PruneReport;
   record: PruningRecord;
   /** The calibration windows used (null for magnitude). */
@@ -87,6 +90,8 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
   const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
   const pruned = new PrunedTensors(base.checkpoint);
   const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
+  const sq = settings.quantize;
+  const quantized = sq ? new QuantizedTensors({ bits: sq.bits, groupSize: sq.groupSize, actOrder: sq.actOrder, staticGroups: sq.staticGroups }) : null;
   let report: PruneReport;
   try {
     const sources = calib && 'files' in calib ? calib.files.map((f) => ({ name: f.name, ...(f.language !== undefined ? { language: f.language } : {}), samples: f.samples })) : undefined;
@@ -102,6 +107,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       signal: opts.signal,
       onProgress: opts.onProgress,
       reconstructionError: req.reconstructionError,
+      ...(quantized ? { onQuantized: (i: number, n: (typeof LINEAR_NAMES)[number], q: Parameters<QuantizedTensors['add']>[2]) => quantized.add(i, n, q) } : {}),
       onMatrixPruned: (i, n, w) => {
         (mask.layers[i] ??= [])[LINEAR_NAMES.indexOf(n)] = packMask(w);
         return pruned.add(`model.layers.${i}.${n}.weight`, w);
@@ -128,6 +134,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     loaded: { cfg: base.cfg, folder: base.folder, checkpoint, tokenizer: base.tokenizer, model },
     mask,
     pruned,
+    quantized,
     report,
     record,
     calibration: calib ? { ids: calib.ids, n: calib.n, seqlen: calib.seqlen } : null,

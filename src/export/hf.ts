@@ -27,6 +27,8 @@ import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
 import { METHODS, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved } from '../prune/owl';
+import { checkQuantizedExport, gptqFolderMetas, gptqQuantizationConfig, packGptqV1, quantizedShapes, type QuantizedTensors } from './gptq';
+import { VERSION } from '../common/version';
 
 export type { ExportSink } from './sink';
 export { memorySink } from './sink';
@@ -171,6 +173,8 @@ export interface HfExportOptions {
   maxShardBytes?: number;
   /** The calibration windows of this pruning (written as calibration.safetensors beside recipe.yaml). */
   calibration?: CalibrationWindows | null;
+  /** Write the GPTQ format (hf-gptq): these codes replace the quantized linears' weights, config.json gets quantization_config. */
+  gptq?: QuantizedTensors | null;
 }
 
 export interface CalibrationWindows {
@@ -313,15 +317,36 @@ async function writeSafetensorsFile(w: ExportWriter, name: string, tensors: read
  * one at a time, so peak memory is about the largest tensor. Returns the files written.
  */
 export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportResult> {
-  const { source, checkpoint, pruned, record, sink, signal, onProgress } = opts;
+  const { source, checkpoint, pruned, record, sink, signal, onProgress, gptq } = opts;
+  const srcMetas: TensorMeta[] = checkpoint.names().map((name) => ({ name, dtype: checkpoint.info(name).dtype, shape: checkpoint.info(name).shape }));
+  if (gptq) {
+    try {
+      checkQuantizedExport('hf-gptq', gptq.settings, quantizedShapes(srcMetas));
+      for (const [name] of quantizedShapes(srcMetas)) if (!gptq.has(name)) throw new PolyPruneError('INTERNAL', `No GPTQ codes for '${name}'`);
+    } catch (e) {
+      await sink.abort().catch(() => undefined);
+      throw e;
+    }
+  }
   return withSink(sink, signal, async (w) => {
     if (pruned) {
       for (const name of pruned.names()) {
         if (!checkpoint.has(name)) throw new PolyPruneError('INTERNAL', `Pruned tensor '${name}' is not in the source checkpoint`);
       }
     }
-    const read = async (name: string): Promise<Uint8Array> => pruned?.get(name) ?? (await checkpoint.readRaw(name));
-    const metas: TensorMeta[] = checkpoint.names().map((name) => ({ name, dtype: checkpoint.info(name).dtype, shape: checkpoint.info(name).shape }));
+    let packed: { weight: string; p: ReturnType<typeof packGptqV1> } | null = null;
+    const readGptq = (name: string): Uint8Array | null => {
+      const m = gptq ? /^(.*)\.(qweight|qzeros|scales|g_idx)$/.exec(name) : null;
+      if (!m || !gptq) return null;
+      const weight = `${m[1]}.weight`;
+      if (packed?.weight !== weight) {
+        const [N, K] = checkpoint.info(weight).shape;
+        packed = { weight, p: packGptqV1(gptq.get(weight)!, N, K, gptq.settings) };
+      }
+      return m[2] === 'qweight' ? packed.p.qweight : m[2] === 'qzeros' ? packed.p.qzeros : m[2] === 'scales' ? packed.p.scales : packed.p.gIdx;
+    };
+    const read = async (name: string): Promise<Uint8Array> => readGptq(name) ?? pruned?.get(name) ?? (await checkpoint.readRaw(name));
+    const metas: TensorMeta[] = gptq ? gptqFolderMetas(srcMetas, gptq.settings) : srcMetas;
     let done = 0;
     const progress = () => onProgress?.({ kind: 'export', message: 'writing tensors', done: ++done, total: metas.length });
     for (const name of COPIED_FILES) {
@@ -344,6 +369,12 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
     }
     await writeProvenanceFiles(w, source, record, opts.calibration);
     // config.json last: a folder without it is never mistaken for a complete model.
-    await w.whole('config.json', [await readAll(source, 'config.json')]);
+    if (gptq) {
+      const config = JSON.parse(await source.readText('config.json')) as Record<string, unknown>;
+      config.quantization_config = gptqQuantizationConfig(gptq.settings, VERSION);
+      await w.json('config.json', config);
+    } else {
+      await w.whole('config.json', [await readAll(source, 'config.json')]);
+    }
   });
 }

@@ -39,6 +39,7 @@ import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
 import { COPIED_FILES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
 import type { ExportSink } from './sink';
+import { checkQuantizedExport, matMulNBitsShapes, onnxQuantVariant, packMatMulNBits, quantizedLinear, type QuantizedTensors, type QuantSettings } from './gptq';
 
 const { onnx } = onnxProto;
 type DataType = onnxProto.onnx.TensorProto.DataType;
@@ -48,7 +49,27 @@ const AT = onnx.AttributeProto.AttributeType;
 export const ONNX_OPSET = 18;
 export const ONNX_IR_VERSION = 8;
 
-export type OnnxVariant = 'fp32' | 'fp16';
+/**
+ * fp32 and fp16: float weights (a quantized model's dequantized ones); q4, q8, q2: a GPTQ model's
+ * integer codes in MatMulNBits (transformers.js dtypes 'q4', 'q8', 'q2': onnx/model_q4.onnx,
+ * model_quantized.onnx, model_q2.onnx), everything else fp32.
+ */
+export type OnnxVariant = 'fp32' | 'fp16' | 'q4' | 'q8' | 'q2';
+export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'fp16', 'q4', 'q8', 'q2'];
+
+/** The file name transformers.js loads for `variant` (dtype suffix mapping of transformers.js). */
+export function onnxVariantFile(variant: OnnxVariant): string {
+  if (variant === 'fp32') return 'model.onnx';
+  if (variant === 'fp16') return 'model_fp16.onnx';
+  return onnxQuantVariant(Number(variant.slice(1)))!.file;
+}
+
+/** The default graphs: q<bits> for a quantized model whose codes are held, else fp32 and fp16. */
+export function defaultOnnxVariants(quant: QuantSettings | null | undefined): OnnxVariant[] {
+  if (!quant) return ['fp32', 'fp16'];
+  const v = onnxQuantVariant(quant.bits);
+  return v ? [v.dtype] : ['fp32', 'fp16'];
+}
 
 export interface OnnxExportOptions {
   source: ModelFolder;
@@ -61,8 +82,10 @@ export interface OnnxExportOptions {
   sink: ExportSink;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
-  /** Which graphs to write (default both). */
+  /** Which graphs to write (default: q<bits> for a quantized model, else fp32 and fp16). */
   variants?: readonly OnnxVariant[];
+  /** A GPTQ model's codes and parameters (needed by the q variants). */
+  quantized?: QuantizedTensors | null;
   /** Weights above this many bytes go to external data files (default 2e9). */
   externalDataThreshold?: number;
   /** Largest external data file (default 2e9). */
@@ -79,6 +102,8 @@ interface WeightRef {
   dims: number[];
   transpose: boolean;
   dataType: DataType;
+  /** float: the tensor's values; qB / qScales / qZeros: MatMulNBits' inputs packed from its GPTQ codes. */
+  kind: 'float' | 'qB' | 'qScales' | 'qZeros';
 }
 
 type Attr = number | number[] | { float: number };
@@ -90,15 +115,18 @@ class GraphBuilder {
   private readonly constNames = new Map<string, string>();
   private k = 0;
 
-  constructor(private readonly fp16: boolean) {}
+  constructor(
+    private readonly fp16: boolean,
+    readonly quant: QuantSettings | null = null,
+  ) {}
 
-  node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: string[]): string[] {
+  node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: string[], domain?: string): string[] {
     const id = this.k++;
     const outputs = outNames ?? Array.from({ length: nOut }, (_, j) => `/${op}_${id}/out${j}`);
     const attribute = Object.entries(attrs).map(([name, v]) =>
       Array.isArray(v) ? { name, type: AT.INTS, ints: v } : typeof v === 'number' ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v.float },
     );
-    this.nodes.push({ name: `/${op}_${id}`, opType: op, input: inputs, output: outputs, attribute });
+    this.nodes.push({ name: `/${op}_${id}`, opType: op, input: inputs, output: outputs, attribute, ...(domain ? { domain } : {}) });
     return outputs;
   }
   op(op: string, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string): string {
@@ -133,8 +161,24 @@ class GraphBuilder {
     const dims = transpose ? [shape[1], shape[0]] : [...shape];
     const name = transpose ? `${tensor}.T` : tensor;
     const half = this.fp16 && dims.length === 2;
-    this.weights.push({ onnxName: half ? `${name}_fp16` : name, tensor, dims, transpose, dataType: half ? DT.FLOAT16 : DT.FLOAT });
+    this.weights.push({ onnxName: half ? `${name}_fp16` : name, tensor, dims, transpose, dataType: half ? DT.FLOAT16 : DT.FLOAT, kind: 'float' });
     return half ? this.op('Cast', [`${name}_fp16`], { to: DT.FLOAT }, name) : name;
+  }
+
+  /** x (..., K) @ W^T for a GPTQ-quantized W (N, K): com.microsoft MatMulNBits on its codes. */
+  matMulNBits(x: string, tensor: string, shape: readonly number[]): string {
+    const q = this.quant!;
+    const [N, K] = shape;
+    const { blockSize, nBlocks, blob, zpPerRow } = matMulNBitsShapes(N, K, q);
+    const p = tensor.slice(0, -'.weight'.length);
+    const ref = (suffix: string, dims: number[], dataType: DataType, kind: WeightRef['kind']): string => {
+      this.weights.push({ onnxName: `${p}.${suffix}`, tensor, dims, transpose: false, dataType, kind });
+      return `${p}.${suffix}`;
+    };
+    const B = ref('qweight', [N, nBlocks, blob], DT.UINT8, 'qB');
+    const S = ref('scales', [N, nBlocks], DT.FLOAT, 'qScales');
+    const Z = ref('qzeros', [N * zpPerRow], DT.UINT8, 'qZeros');
+    return this.node('MatMulNBits', [x, B, S, Z], { K, N, bits: q.bits, block_size: blockSize, accuracy_level: 0 }, 1, undefined, 'com.microsoft')[0];
   }
 }
 
@@ -146,14 +190,14 @@ function valueInfo(name: string, elemType: DataType, dims: (number | string)[]):
   return { name, type: { tensorType: { elemType, shape: { dim: dims.map(dim) } } } };
 }
 
-/** Build the decoder graph (without weight data) for `cfg`; weight shapes come from `ckpt`. */
-function buildGraph(cfg: ModelConfig, ckpt: Checkpoint, fp16: boolean): { g: GraphBuilder; inputs: onnxProto.onnx.IValueInfoProto[]; outputs: onnxProto.onnx.IValueInfoProto[] } {
-  const g = new GraphBuilder(fp16);
+/** Build the decoder graph (without weight data) for `cfg`; weight shapes come from `shape`. */
+function buildGraph(cfg: ModelConfig, shape: (tensor: string) => readonly number[], fp16: boolean, quant: QuantSettings | null): { g: GraphBuilder; inputs: onnxProto.onnx.IValueInfoProto[]; outputs: onnxProto.onnx.IValueInfoProto[] } {
+  const g = new GraphBuilder(fp16, quant);
   const { numLayers: L, numHeads: H, numKvHeads: Hkv, headDim: D, vocabSize: V, rmsNormEps: eps } = cfg;
   const rep = H / Hkv;
-  const shape = (n: string) => ckpt.info(n).shape;
   const linear = (x: string, p: string, bias: boolean): string => {
-    let y = g.op('MatMul', [x, g.weight(`${p}.weight`, shape(`${p}.weight`), true)]);
+    const w = `${p}.weight`;
+    let y = quant && quantizedLinear(w) ? g.matMulNBits(x, w, shape(w)) : g.op('MatMul', [x, g.weight(w, shape(w), true)]);
     if (bias) y = g.op('Add', [y, g.weight(`${p}.bias`, shape(`${p}.bias`), false)]);
     return y;
   };
@@ -249,28 +293,50 @@ function buildGraph(cfg: ModelConfig, ckpt: Checkpoint, fp16: boolean): { g: Gra
 // ---------------------------------------------------------------------------------------------
 // weights
 
-/** A weight's bytes as stored in the ONNX file (f32 or f16, transposed when asked). */
-async function weightBytes(ckpt: Checkpoint, w: WeightRef): Promise<Uint8Array> {
-  const src = await ckpt.readF32(w.tensor);
-  let v = src;
-  if (w.transpose) {
-    const [rows, cols] = ckpt.info(w.tensor).shape; // (out, in) -> (in, out)
-    v = new Float32Array(src.length);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c * rows + r] = src[r * cols + c];
+/** Packs each quantized matrix once for its three MatMulNBits initializers. */
+class WeightReader {
+  private packed: { tensor: string; p: ReturnType<typeof packMatMulNBits> } | null = null;
+  constructor(
+    private readonly ckpt: Checkpoint,
+    private readonly quantized: QuantizedTensors | null | undefined,
+    private readonly quant: QuantSettings | null,
+  ) {}
+
+  /** A weight's bytes as stored in the ONNX file (f32 or f16, transposed when asked; or MatMulNBits' packed codes). */
+  async bytes(w: WeightRef): Promise<Uint8Array> {
+    if (w.kind !== 'float') {
+      if (this.packed?.tensor !== w.tensor) {
+        const r = this.quantized?.get(w.tensor);
+        if (!r) throw new PolyPruneError('INTERNAL', `No GPTQ codes for '${w.tensor}'`);
+        const [N, K] = this.ckpt.info(w.tensor).shape;
+        this.packed = { tensor: w.tensor, p: packMatMulNBits(r, N, K, this.quant!) };
+      }
+      const p = this.packed.p;
+      const a = w.kind === 'qB' ? p.B : w.kind === 'qScales' ? p.scales : p.zeroPoints;
+      return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    }
+    const ckpt = this.ckpt;
+    const src = await ckpt.readF32(w.tensor);
+    let v = src;
+    if (w.transpose) {
+      const [rows, cols] = ckpt.info(w.tensor).shape; // (out, in) -> (in, out)
+      v = new Float32Array(src.length);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c * rows + r] = src[r * cols + c];
+    }
+    for (let j = 0; j < v.length; j++) {
+      if (!Number.isFinite(v[j])) throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor '${w.tensor}' has a non-finite value at element ${j}; refusing to export it.`);
+    }
+    if (w.dataType === DT.FLOAT16) {
+      const h = new Uint16Array(v.length);
+      for (let j = 0; j < v.length; j++) h[j] = f32ToF16Bits(v[j]);
+      return new Uint8Array(h.buffer);
+    }
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
-  for (let j = 0; j < v.length; j++) {
-    if (!Number.isFinite(v[j])) throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor '${w.tensor}' has a non-finite value at element ${j}; refusing to export it.`);
-  }
-  if (w.dataType === DT.FLOAT16) {
-    const h = new Uint16Array(v.length);
-    for (let j = 0; j < v.length; j++) h[j] = f32ToF16Bits(v[j]);
-    return new Uint8Array(h.buffer);
-  }
-  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function weightByteLength(w: WeightRef): number {
-  return numel(w.dims) * (w.dataType === DT.FLOAT16 ? 2 : 4);
+  return numel(w.dims) * (w.dataType === DT.FLOAT16 ? 2 : w.dataType === DT.UINT8 ? 1 : 4);
 }
 
 function varintSize(n: number): number {
@@ -313,22 +379,41 @@ function planExternal(weights: readonly WeightRef[], base: string, maxChunk: num
   return { files, at };
 }
 
-/** Write one ONNX model file (and its external data files). Returns the number of data chunks. */
-async function writeOnnxModel(
-  w: ExportWriter,
-  opts: OnnxExportOptions,
-  fileBase: string,
-  variant: OnnxVariant,
-  progress: (message: string, done: number, total: number) => void,
-): Promise<number> {
-  const { cfg, checkpoint: ckpt } = opts;
-  const { g, inputs, outputs } = buildGraph(cfg, ckpt, variant === 'fp16');
+/** Options that decide an ONNX file's bytes besides the weights' values. */
+export interface OnnxPlanOptions {
+  cfg: ModelConfig;
+  /** Each tensor's shape (the checkpoint's). */
+  shape: (tensor: string) => readonly number[];
+  variant: OnnxVariant;
+  /** The quantization settings (q variants). */
+  quant?: QuantSettings | null;
+  record?: PruningRecord | null;
+  externalDataThreshold?: number;
+  maxChunkBytes?: number;
+}
+
+interface OnnxPlan {
+  g: GraphBuilder;
+  plan: ExternalPlan | null;
+  embedded: { x: WeightRef; head: Uint8Array[]; len: number }[];
+  head: Uint8Array[];
+  /** Bytes of the .onnx file. */
+  total: number;
+}
+
+/**
+ * An ONNX file's layout, from shapes only: the graph, its encoded head and the framing of every
+ * weight, so the file's exact size is known before a weight is read (`onnxFileBytes`, exportedBytes).
+ */
+function planOnnxModel(o: OnnxPlanOptions, fileBase: string): OnnxPlan {
+  const { cfg, variant } = o;
+  const quant = variant.startsWith('q') ? (o.quant ?? null) : null;
+  if (variant.startsWith('q') && !quant) throw new PolyPruneError('INTERNAL', `ONNX ${variant} needs quantization settings`);
+  const { g, inputs, outputs } = buildGraph(cfg, o.shape, variant === 'fp16', quant);
   const weightBytesTotal = g.weights.reduce((a, x) => a + weightByteLength(x), 0);
-  const external = weightBytesTotal > (opts.externalDataThreshold ?? 2e9);
+  const external = weightBytesTotal > (o.externalDataThreshold ?? 2e9);
   const dir = fileBase.slice(0, fileBase.lastIndexOf('/') + 1);
-  const plan = external ? planExternal(g.weights, fileBase.slice(dir.length), opts.maxChunkBytes ?? 2e9) : null;
-  let done = 0;
-  const tick = (what: string) => progress(`writing ${fileBase}: ${what}`, ++done, g.weights.length);
+  const plan = external ? planExternal(g.weights, fileBase.slice(dir.length), o.maxChunkBytes ?? 2e9) : null;
   const meta = (x: WeightRef): onnxProto.onnx.ITensorProto => {
     const t: onnxProto.onnx.ITensorProto = { name: x.onnxName, dims: x.dims, dataType: x.dataType };
     if (plan) {
@@ -343,8 +428,8 @@ async function writeOnnxModel(
     return t;
   };
   const metadataProps = [{ key: 'producer', value: `polyprune ${VERSION}` }];
-  if (opts.record) {
-    const r = opts.record;
+  if (o.record) {
+    const r = o.record;
     metadataProps.push({ key: 'polyprune.pruning', value: JSON.stringify({ method: r.method, structure: r.structure, sparsity_ratio: r.sparsity_ratio, overall_sparsity: r.overall_sparsity, base_model: portableRecord(r).model.source }) });
   }
   const graphHead = onnx.GraphProto.encode({
@@ -365,24 +450,53 @@ async function writeOnnxModel(
         return { x, head: [frame(INITIALIZER_FIELD, len), m, rawHead], len: varintSize(len) + 1 + len };
       });
   const graphLen = graphHead.byteLength + embedded.reduce((a, e) => a + e.len, 0);
+  const describe = variant === 'fp16' ? 'fp16 weights, fp32 compute' : quant ? `${quant.bits}-bit GPTQ weights in MatMulNBits, fp32 compute` : 'fp32';
   const modelHead = onnx.ModelProto.encode({
     irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    opsetImport: [{ domain: '', version: ONNX_OPSET }, ...(quant ? [{ domain: 'com.microsoft', version: 1 }] : [])],
     producerName: 'polyprune',
     producerVersion: VERSION,
-    docString: `${cfg.modelType} decoder exported by PolyPrune (${variant}${variant === 'fp16' ? ' weights, fp32 compute' : ''})`,
+    docString: `${cfg.modelType} decoder exported by PolyPrune (${describe})`,
     metadataProps,
   }).finish();
   const graphFrame = frame(GRAPH_FIELD, graphLen);
   const total = modelHead.byteLength + graphFrame.byteLength + graphLen;
   if (!plan && total >= 2 ** 31) throw new PolyPruneError('INTERNAL', `${fileBase} would be ${total} bytes, over protobuf's 2 GiB; lower externalDataThreshold.`);
+  return { g, plan, embedded, head: [modelHead, graphFrame, graphHead], total };
+}
+
+/** The exact bytes of each file one ONNX graph writes (`onnx/<file>` and its external data files), from shapes only. */
+export function onnxFileBytes(o: OnnxPlanOptions): Record<string, number> {
+  const base = `onnx/${onnxVariantFile(o.variant)}`;
+  const p = planOnnxModel(o, base);
+  const out: Record<string, number> = { [base]: p.total };
+  for (const f of p.plan?.files ?? []) out[`onnx/${f.name}`] = f.bytes;
+  return out;
+}
+
+/** Write one ONNX model file (and its external data files). Returns the number of data chunks. */
+async function writeOnnxModel(
+  w: ExportWriter,
+  opts: OnnxExportOptions,
+  fileBase: string,
+  variant: OnnxVariant,
+  progress: (message: string, done: number, total: number) => void,
+): Promise<number> {
+  const { cfg, checkpoint: ckpt } = opts;
+  const quant = opts.quantized?.settings ?? null;
+  const { g, plan, embedded, head, total } = planOnnxModel(
+    { cfg, shape: (n) => ckpt.info(n).shape, variant, quant, record: opts.record, externalDataThreshold: opts.externalDataThreshold, maxChunkBytes: opts.maxChunkBytes },
+    fileBase,
+  );
+  const reader = new WeightReader(ckpt, opts.quantized, quant);
+  const dir = fileBase.slice(0, fileBase.lastIndexOf('/') + 1);
+  let done = 0;
+  const tick = (what: string) => progress(`writing ${fileBase}: ${what}`, ++done, g.weights.length);
   await w.begin(fileBase, total);
-  await w.write(modelHead);
-  await w.write(graphFrame);
-  await w.write(graphHead);
+  for (const b of head) await w.write(b);
   for (const e of embedded) {
     for (const b of e.head) await w.write(b);
-    const data = await weightBytes(ckpt, e.x);
+    const data = await reader.bytes(e.x);
     await w.write(data);
     tick(e.x.tensor);
   }
@@ -395,7 +509,7 @@ async function writeOnnxModel(
         const a = plan.at.get(x.onnxName)!;
         if (a.file !== f.name) continue;
         if (a.offset > pos) await w.write(new Uint8Array(a.offset - pos));
-        const data = await weightBytes(ckpt, x);
+        const data = await reader.bytes(x);
         await w.write(data);
         pos = a.offset + data.byteLength;
         tick(x.tensor);
@@ -407,14 +521,51 @@ async function writeOnnxModel(
 }
 
 /**
+ * The q variants need a GPTQ model whose codes this session holds, of the variant's bits and a layout
+ * MatMulNBits stores; one-line BAD_ARGUMENT otherwise (before anything is written).
+ */
+export function checkOnnxVariants(variants: readonly OnnxVariant[], quantized: QuantizedTensors | null | undefined, quantBits: number | null, cfg: ModelConfig, shape: (tensor: string) => readonly number[]): void {
+  for (const v of variants) {
+    if (!ONNX_VARIANTS.includes(v)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown ONNX variant '${String(v)}'. Supported: ${ONNX_VARIANTS.join(', ')}.`);
+    if (!v.startsWith('q')) continue;
+    const bits = Number(v.slice(1));
+    if (!quantized) {
+      throw new PolyPruneError(
+        'BAD_ARGUMENT',
+        quantBits
+          ? `ONNX ${v} stores GPTQ's integer codes, and this model holds only its dequantized weights (it was loaded from a folder); quantize it again in this session (polyprune quantize ... --format onnx), or export fp32/fp16.`
+          : `ONNX ${v} stores ${bits}-bit GPTQ codes; quantize the model first (polyprune quantize --method gptq --bits ${bits} ... --format onnx), or export fp32/fp16.`,
+      );
+    }
+    if (quantized.settings.bits !== bits) throw new PolyPruneError('BAD_ARGUMENT', `ONNX ${v} needs a ${bits}-bit model; this one is quantized to ${quantized.settings.bits} bits${onnxQuantVariant(quantized.settings.bits) ? ` (use variant q${quantized.settings.bits === 8 ? 8 : quantized.settings.bits})` : ''}.`);
+    const shapes = [...Array(cfg.numLayers).keys()].flatMap((i) => quantLinearShapes(i, shape));
+    checkQuantizedExport('onnx', quantized.settings, shapes);
+  }
+}
+
+function quantLinearShapes(layer: number, shape: (tensor: string) => readonly number[]): [string, number, number][] {
+  return ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((n) => {
+    const t = `model.layers.${layer}.${n}.weight`;
+    const [N, K] = shape(t);
+    return [t, N, K];
+  });
+}
+
+/**
  * Write the ONNX export (see the file comment) through `sink` and commit it; on error or cancel
  * the sink is aborted and nothing is left.
  */
 export async function exportOnnx(opts: OnnxExportOptions): Promise<ExportResult> {
   const { source, cfg, sink, signal, onProgress } = opts;
-  const variants = opts.variants ?? ['fp32', 'fp16'];
-  if (!['llama', 'mistral', 'qwen2'].includes(cfg.modelType)) {
-    throw new PolyPruneError('UNSUPPORTED_MODEL', `ONNX export supports llama, mistral and qwen2, not '${cfg.modelType}'.`);
+  const variants = opts.variants ?? defaultOnnxVariants(opts.quantized?.settings);
+  try {
+    if (!['llama', 'mistral', 'qwen2'].includes(cfg.modelType)) {
+      throw new PolyPruneError('UNSUPPORTED_MODEL', `ONNX export supports llama, mistral and qwen2, not '${cfg.modelType}'.`);
+    }
+    checkOnnxVariants(variants, opts.quantized, opts.record?.quantization?.bits ?? null, cfg, (n) => opts.checkpoint.info(n).shape);
+  } catch (e) {
+    await sink.abort().catch(() => undefined);
+    throw e;
   }
   return withSink(sink, signal, async (w) => {
     for (const name of COPIED_FILES) {
@@ -431,13 +582,13 @@ export async function exportOnnx(opts: OnnxExportOptions): Promise<ExportResult>
     const progress = (message: string, done: number, total: number) => onProgress?.({ kind: 'export', message, done, total });
     const chunks: Record<string, number> = {};
     for (const v of variants) {
-      const file = v === 'fp32' ? 'model.onnx' : 'model_fp16.onnx';
+      const file = onnxVariantFile(v);
       const n = await writeOnnxModel(w, opts, `onnx/${file}`, v, progress);
       if (n) chunks[file] = n;
     }
     const config = JSON.parse(await source.readText('config.json')) as Record<string, unknown>;
     const prev = (config['transformers.js_config'] ?? {}) as Record<string, unknown>;
-    const tjs: Record<string, unknown> = { ...prev, dtype: variants.includes('fp32') ? 'fp32' : 'fp16' };
+    const tjs: Record<string, unknown> = { ...prev, dtype: variants.includes('fp32') ? 'fp32' : variants[0] };
     if (Object.keys(chunks).length) tjs.use_external_data_format = chunks;
     else delete tjs.use_external_data_format;
     config['transformers.js_config'] = tjs;

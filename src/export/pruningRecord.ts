@@ -51,7 +51,7 @@ export const pruningSchema = z.looseObject({
     })
     .optional(),
   quantization: z
-    .looseObject({ method: z.string(), bits: z.number().int(), group_size: z.number().int(), act_order: z.boolean(), static_groups: z.boolean(), sym: z.literal(false), weights: z.literal('dequantized') })
+    .looseObject({ method: z.string(), bits: z.number().int(), group_size: z.number().int(), act_order: z.boolean(), static_groups: z.boolean(), sym: z.literal(false), weights: z.enum(['dequantized', 'gptq-v1', 'matmulnbits']), export_bytes: z.record(z.string(), z.number().int().nonnegative()).optional() })
     .optional(),
   language_aware: z.looseObject({ beta: z.number(), sources: z.array(z.looseObject({ name: z.string(), language: z.string().optional(), samples: z.number().int().nonnegative() })) }).optional(),
   llm_compressor: z.union([z.object({ recipe: z.literal('recipe.yaml'), modifier: z.string() }), z.object({ recipe: z.null(), reason: z.string() })]).optional(),

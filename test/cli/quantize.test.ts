@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
@@ -33,9 +33,10 @@ describe('polyprune quantize', () => {
     const j = JSON.parse(r.stdout);
     expect(j.settings).toEqual({ method: 'gptq', bits: 3, groupSize: 32, actOrder: true, staticGroups: false });
     const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
-    expect(rec.quantization).toEqual({ method: 'gptq', bits: 3, group_size: 32, act_order: true, static_groups: false, sym: false, weights: 'dequantized' });
+    expect(rec.quantization).toMatchObject({ method: 'gptq', bits: 3, group_size: 32, act_order: true, static_groups: false, sym: false, weights: 'dequantized' });
+    expect(rec.quantization.export_bytes.hf).toBe(statSync(path.join(out, 'model.safetensors')).size);
     expect(rec.structure).toBe('3-bit, group 32, act-order');
-    expect(j.record.quantization).toEqual(rec.quantization);
+    expect(rec.quantization).toMatchObject(j.record.quantization);
     // with act-order the groups follow the quantization order, so count levels per row: at most 8 per group
     const st = await openSafetensors(pathSource(path.join(out, 'model.safetensors')));
     const w = await st.readF32('model.layers.0.self_attn.q_proj.weight');

@@ -1,0 +1,114 @@
+/**
+ * Exports that store GPTQ's integer codes (docs/export.md, "Quantized exports"): GPTQ 4-bit on the
+ * stories260K fixture (French windows made here), exported as ONNX MatMulNBits (onnx/model_q4.onnx)
+ * and run in onnxruntime-node and transformers.js (dtype 'q4', local folder): logits equal the
+ * engine's dequantized forward to 1e-4 of the largest logit. The refusals, and exportedBytes against
+ * the written files.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { LocalEngine } from '../../src/engine/local';
+import { nodeOutputSink } from '../../src/export/node';
+import { FIXTURE, requireShared } from '../helpers/fixture';
+import { fixtureEngine } from '../helpers/engine';
+
+const FRENCH = readFileSync(path.resolve('public/models/polyprune-ml/calib/fr.txt'), 'utf8');
+let engine: LocalEngine;
+let tmp: string;
+let baseId: string;
+const q: Record<string, string> = {};
+
+async function quantize(bits: number, groupSize: number, extra: { actOrder?: boolean; staticGroups?: boolean } = {}): Promise<string> {
+  const r = await engine.prune(baseId, { method: 'gptq', quantize: { bits, groupSize, ...extra }, calibration: { texts: [{ name: 'fr.txt', text: FRENCH, language: 'fr' }], nsamples: 4, seqlen: 64, seed: 0 } });
+  return r.model.id;
+}
+
+beforeAll(async () => {
+  requireShared(FIXTURE);
+  tmp = mkdtempSync(path.join(tmpdir(), 'polyprune-qexport-'));
+  const f = await fixtureEngine();
+  engine = f.engine;
+  baseId = f.base.id;
+  q.g64 = await quantize(4, 64);
+});
+afterAll(async () => {
+  await engine?.dispose();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, D: number): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(file);
+  const S = ids.length;
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, S]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
+  };
+  for (let i = 0; i < L; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, Hkv, 0, D]);
+  const r = await session.run(feeds);
+  await session.release();
+  return r.logits.data as Float32Array;
+}
+
+describe('ONNX MatMulNBits', () => {
+  it('q4: onnxruntime-node logits equal the dequantized forward', async () => {
+    const out = path.join(tmp, 'q4');
+    await engine.exportTo(q.g64, await nodeOutputSink(out), { format: 'onnx' });
+    expect(existsSync(path.join(out, 'onnx/model_q4.onnx'))).toBe(true);
+    const m = (await engine.listModels()).find((x) => x.id === q.g64)!;
+    const ids = await engine.tokenize(q.g64, 'Le chat est sur la table et il dort.');
+    const got = await ortLogits(path.join(out, 'onnx/model_q4.onnx'), ids, m.numLayers, m.numKvHeads, m.headDim);
+    const err = relErr(got, await engine.logits(q.g64, ids));
+    console.log(`onnxruntime-node q4 vs PolyPrune's dequantized forward: ${err.toExponential(2)} of max |logit|`);
+    expect(err).toBeLessThan(1e-4);
+  });
+});
+
+/** Sizes of the files under `dir` whose names `exportedBytes` counts (relative paths). */
+function fileSizes(dir: string, names: string[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, statSync(path.join(dir, n)).size]));
+}
+
+describe('exportedBytes', () => {
+  it('equals the written files: hf (one file and shards), onnx fp32+fp16 (embedded and external data), onnx q4', async () => {
+    const { exportedBytes, checkpointTensors } = await import('../../src/engine/local');
+    const cases: { id: string; req: Parameters<LocalEngine['exportTo']>[2] }[] = [
+      { id: baseId, req: { format: 'hf' } },
+      { id: baseId, req: { format: 'hf', maxShardBytes: 400_000 } },
+      { id: baseId, req: { format: 'onnx' } },
+      { id: baseId, req: { format: 'onnx', onnxVariants: ['fp16'], externalDataThreshold: 1000 } },
+      { id: q.g64, req: { format: 'onnx' } },
+      { id: q.g64, req: { format: 'hf' } },
+    ];
+    const sizes = await engine.exportSizes(q.g64);
+    for (const [k, c] of cases.entries()) {
+      const out = path.join(tmp, `size-${k}`);
+      await engine.exportTo(c.id, await nodeOutputSink(out), c.req);
+      const m = (engine as unknown as { get(id: string): { cfg: never; checkpoint: never; pruning?: { record: never; quantized: { settings: never } | null } } }).get(c.id);
+      const rec = existsSync(path.join(out, 'pruning.json')) ? JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8')) : null;
+      const want = exportedBytes({ cfg: m.cfg, tensors: checkpointTensors(m.checkpoint), format: c.req!.format as 'hf', quant: m.pruning?.quantized?.settings ?? null, record: rec, onnxVariants: c.req!.onnxVariants, maxShardBytes: c.req!.maxShardBytes, externalDataThreshold: c.req!.externalDataThreshold });
+      expect(Object.keys(want.files).length).toBeGreaterThan(0);
+      expect(fileSizes(out, Object.keys(want.files)), JSON.stringify(c.req)).toEqual(want.files);
+      if (c.id === q.g64) {
+        const s = sizes[c.req!.format];
+        expect('bytes' in s && s.bytes).toBe(want.total);
+        expect(rec.quantization.export_bytes[c.req!.format]).toBe(want.total);
+      }
+    }
+    console.log(`stories260K GPTQ 4-bit g64 export sizes: ${JSON.stringify(Object.fromEntries(Object.entries(sizes).map(([f, v]) => [f, 'bytes' in v ? v.bytes : v.refused])))}`);
+  });
+});
