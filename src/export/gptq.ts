@@ -84,7 +84,7 @@ export function checkQuantizedExport(format: QuantizedFormat, q: QuantSettings, 
   const group = q.groupSize === -1 ? 'per-channel' : `group size ${q.groupSize}`;
   if (format === 'onnx') {
     if (!onnxQuantVariant(q.bits)) {
-      throw new PolyPruneError('BAD_ARGUMENT', `ONNX MatMulNBits export holds 2-, 4- or 8-bit codes (transformers.js q2, q4, q8), not ${q.bits}-bit; export this model as hf-gptq or hf (dequantized), or quantize with --bits 4.`);
+      throw new PolyPruneError('BAD_ARGUMENT', `ONNX MatMulNBits export holds 2-, 4- or 8-bit codes (transformers.js q2, q4, q8), not ${q.bits}-bit; export this model as hf (dequantized) or ONNX fp32/fp16 (--onnx-variants fp32,fp16: the dequantized weights), or quantize with --bits 4.`);
     }
     if (q.actOrder && !q.staticGroups && q.groupSize !== -1) {
       throw new PolyPruneError('BAD_ARGUMENT', 'ONNX MatMulNBits stores groups of consecutive input columns and cannot store g_idx (its g_idx input is deprecated and onnxruntime-web does not read it), but act-order without static groups scatters each group over the columns; quantize with --static-groups, or export as hf-gptq (which stores g_idx).');

@@ -64,11 +64,16 @@ export function onnxVariantFile(variant: OnnxVariant): string {
   return onnxQuantVariant(Number(variant.slice(1)))!.file;
 }
 
-/** The default graphs: q<bits> for a quantized model whose codes are held, else fp32 and fp16. */
+/**
+ * The default graphs: q<bits> for a quantized model whose codes are held, else fp32 and fp16. A
+ * quantized model of bits MatMulNBits has no transformers.js name for (3) is refused here, so
+ * that its codes are never silently written as floats (ask for fp32/fp16 to get those).
+ */
 export function defaultOnnxVariants(quant: QuantSettings | null | undefined): OnnxVariant[] {
   if (!quant) return ['fp32', 'fp16'];
   const v = onnxQuantVariant(quant.bits);
-  return v ? [v.dtype] : ['fp32', 'fp16'];
+  if (!v) checkQuantizedExport('onnx', quant, []);
+  return [v!.dtype];
 }
 
 export interface OnnxExportOptions {
@@ -557,8 +562,9 @@ function quantLinearShapes(layer: number, shape: (tensor: string) => readonly nu
  */
 export async function exportOnnx(opts: OnnxExportOptions): Promise<ExportResult> {
   const { source, cfg, sink, signal, onProgress } = opts;
-  const variants = opts.variants ?? defaultOnnxVariants(opts.quantized?.settings);
+  let variants: readonly OnnxVariant[];
   try {
+    variants = opts.variants ?? defaultOnnxVariants(opts.quantized?.settings);
     if (!['llama', 'mistral', 'qwen2'].includes(cfg.modelType)) {
       throw new PolyPruneError('UNSUPPORTED_MODEL', `ONNX export supports llama, mistral and qwen2, not '${cfg.modelType}'.`);
     }

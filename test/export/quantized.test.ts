@@ -6,7 +6,7 @@
  * the written files.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -65,16 +65,72 @@ async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, 
 }
 
 describe('ONNX MatMulNBits', () => {
-  it('q4: onnxruntime-node logits equal the dequantized forward', async () => {
+  it('q4: onnxruntime-node and transformers.js (dtype q4) logits equal the dequantized forward; q8 and q2 in onnxruntime-node', async () => {
     const out = path.join(tmp, 'q4');
     await engine.exportTo(q.g64, await nodeOutputSink(out), { format: 'onnx' });
     expect(existsSync(path.join(out, 'onnx/model_q4.onnx'))).toBe(true);
+    expect(existsSync(path.join(out, 'onnx/model.onnx'))).toBe(false);
+    const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config['transformers.js_config'].dtype).toBe('q4');
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec.quantization).toMatchObject({ bits: 4, group_size: 64, weights: 'matmulnbits' });
     const m = (await engine.listModels()).find((x) => x.id === q.g64)!;
-    const ids = await engine.tokenize(q.g64, 'Le chat est sur la table et il dort.');
-    const got = await ortLogits(path.join(out, 'onnx/model_q4.onnx'), ids, m.numLayers, m.numKvHeads, m.headDim);
-    const err = relErr(got, await engine.logits(q.g64, ids));
+    const prompt = 'Le chat est sur la table et il dort.';
+    const ids = await engine.tokenize(q.g64, prompt);
+    const want = await engine.logits(q.g64, ids);
+    const err = relErr(await ortLogits(path.join(out, 'onnx/model_q4.onnx'), ids, m.numLayers, m.numKvHeads, m.headDim), want);
     console.log(`onnxruntime-node q4 vs PolyPrune's dequantized forward: ${err.toExponential(2)} of max |logit|`);
     expect(err).toBeLessThan(1e-4);
+
+    const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = tmp;
+    env.useBrowserCache = false;
+    env.useFSCache = false;
+    const tokenizer = await AutoTokenizer.from_pretrained('q4');
+    const model = await AutoModelForCausalLM.from_pretrained('q4', { dtype: 'q4', device: 'cpu' });
+    const enc = tokenizer(prompt, { add_special_tokens: false });
+    expect(Array.from(enc.input_ids.data as BigInt64Array, Number)).toEqual(Array.from(ids));
+    const tErr = relErr((await model(enc)).logits.data as Float32Array, want);
+    console.log(`transformers.js q4 vs PolyPrune's dequantized forward: ${tErr.toExponential(2)} of max |logit|`);
+    expect(tErr).toBeLessThan(1e-4);
+    await model.dispose();
+
+    for (const [bits, file] of [[8, 'model_quantized.onnx'], [2, 'model_q2.onnx']] as const) {
+      const id = await quantize(bits, 32);
+      const o = path.join(tmp, `q${bits}`);
+      await engine.exportTo(id, await nodeOutputSink(o), { format: 'onnx' });
+      const ids2 = await engine.tokenize(id, prompt);
+      const e = relErr(await ortLogits(path.join(o, 'onnx', file), ids2, m.numLayers, m.numKvHeads, m.headDim), await engine.logits(id, ids2));
+      console.log(`onnxruntime-node ${bits}-bit (${file}) vs PolyPrune: ${e.toExponential(2)} of max |logit|`);
+      expect(e).toBeLessThan(1e-4);
+      await engine.unloadModel(id);
+    }
+  });
+
+  it('refuses in one line, writing nothing, what MatMulNBits or hf-gptq cannot hold', async () => {
+    const cases: [string, Parameters<LocalEngine['exportTo']>[2], RegExp][] = [
+      [await quantize(4, 32, { actOrder: true }), { format: 'onnx' }, /act-order without static groups .* --static-groups, or export as hf-gptq \(which stores g_idx\)/],
+      [await quantize(3, 32), { format: 'onnx' }, /2-, 4- or 8-bit codes .* not 3-bit/],
+      [await quantize(4, -1), { format: 'onnx' }, /per-channel quantization of 'model\.layers\.0\.mlp\.down_proj\.weight' \(172 input columns\)/],
+      [await quantize(4, 48), { format: 'onnx' }, /power-of-two block_size of at least 16; group size 48 is not/],
+      [q.g64, { format: 'hf-gptq' }, /'model\.layers\.0\.mlp\.down_proj\.weight' is 64 x 172 \(out x in\), not a multiple of 8/],
+      [q.g64, { format: 'onnx', onnxVariants: ['q8'] }, /ONNX q8 needs a 8-bit model; this one is quantized to 4 bits/],
+      [baseId, { format: 'onnx', onnxVariants: ['q4'] }, /quantize the model first/],
+      [baseId, { format: 'hf-gptq' }, /quantize the model first/],
+    ];
+    for (const [k, [id, req, msg]] of cases.entries()) {
+      const out = path.join(tmp, `refused-${k}`);
+      const err = await engine.exportTo(id, await nodeOutputSink(out), req).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message ?? `case ${k} exported`, JSON.stringify(req)).toMatch(msg);
+      expect(err!.message.includes('\n')).toBe(false);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(tmp).some((f) => f.startsWith(`refused-${k}.partial`))).toBe(false);
+    }
   });
 });
 
