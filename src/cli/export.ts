@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ModelSummary } from '../engine';
+import { EXPORT_FORMATS, ONNX_VARIANT_NAMES, type ExportFormat, type ExportRequest, type ExportSizes, type ModelSummary, type OnnxVariantName } from '../engine';
 import type { LocalEngine } from '../engine/local';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { createEngine, modelSpec } from './main';
@@ -13,6 +13,24 @@ export function parseFormat(v: string | undefined): ExportFormat {
   const f = (v ?? 'hf') as ExportFormat;
   if (!EXPORT_FORMATS.includes(f)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown --format '${v}'. Supported: ${EXPORT_FORMATS.join(', ')}.`);
   return f;
+}
+
+/** --onnx-variants value, checked (undefined: the exporter's default). */
+export function parseOnnxVariants(v: string | undefined): OnnxVariantName[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((s) => s.trim());
+  if (!list.length || list.some((x) => !(ONNX_VARIANT_NAMES as readonly string[]).includes(x))) {
+    throw new PolyPruneError('BAD_ARGUMENT', `--onnx-variants takes a comma-separated list of ${ONNX_VARIANT_NAMES.join(', ')} (q4/q8/q2: a GPTQ model's codes; got '${v}').`);
+  }
+  return list as OnnxVariantName[];
+}
+
+/** One line per export format: the model files' bytes, or why the format cannot hold this model. */
+export function describeSizes(sizes: ExportSizes): string[] {
+  return EXPORT_FORMATS.map((f) => {
+    const s = sizes[f];
+    return `  ${f.padEnd(8)} ${'bytes' in s ? `${s.bytes} bytes (${Object.keys(s.files).join(', ')})` : `not possible: ${s.refused}`}`;
+  });
 }
 
 /**
@@ -45,7 +63,7 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('Export a model as a Hugging Face folder (sharded above 5 GB) or as ONNX in the layout transformers.js loads; streamed, one tensor in memory at a time.')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .option('--format <hf|onnx>', `output format: ${EXPORT_FORMATS.join(', ')}`, 'hf')
+    .option('--format <format>', `output format: ${EXPORT_FORMATS.join(', ')} (hf-gptq: a GPTQ model's codes, only for a model quantized in the same run: polyprune quantize --format hf-gptq)`, 'hf')
     .option('--onnx-variants <list>', 'ONNX graphs: fp32,fp16 (default both)')
     .option('--max-shard-bytes <n>', 'hf: split the weights into shards of at most this many bytes', (v) => {
       const n = Number(v);
@@ -56,8 +74,7 @@ export function registerExport(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { model: string; format?: string; onnxVariants?: string; maxShardBytes?: number; out: string; json?: boolean }) => {
       const format = parseFormat(o.format);
-      const variants = o.onnxVariants?.split(',').map((s) => s.trim());
-      if (variants && (!variants.length || variants.some((v) => v !== 'fp32' && v !== 'fp16'))) throw new PolyPruneError('BAD_ARGUMENT', `--onnx-variants takes fp32, fp16 or fp32,fp16 (got '${o.onnxVariants}').`);
+      const variants = parseOnnxVariants(o.onnxVariants);
       await checkOutputFree(o.out);
       const engine = createEngine();
       const ctrl = { opId: 'export' };
@@ -66,7 +83,7 @@ export function registerExport(program: Command): void {
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         throwIfCancelled();
-        const r = await exportToFolder(engine, m.id, o.out, { format, onnxVariants: variants as ExportRequest['onnxVariants'], maxShardBytes: o.maxShardBytes }, { ...ctrl, onProgress: progress });
+        const r = await exportToFolder(engine, m.id, o.out, { format, onnxVariants: variants, maxShardBytes: o.maxShardBytes }, { ...ctrl, onProgress: progress });
         if (o.json) console.log(JSON.stringify({ out: r.path, format, files: r.files, bytes: r.bytes, pruning: m.pruning ?? null }, null, 2));
         else console.log(`wrote          ${r.path} (${format}: ${r.files.join(', ')}; ${r.bytes} bytes)`);
       } finally {

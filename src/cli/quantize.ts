@@ -7,21 +7,23 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { totalmem } from 'node:os';
 import { PolyPruneError } from '../common/errors';
+import { checkQuantizedExport, quantizableShapes, type ExportFormat, type ModelSummary, type OnnxVariantName } from '../engine';
 import { describePlan, methodSpec, methodsWhere, orList } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { removeOnHardExit, throwIfCancelled } from './cancel';
-import { exportToFolder } from './export';
+import { describeSizes, exportToFolder, parseFormat, parseOnnxVariants } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { methodArg } from './pattern';
 import { calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
-interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | 'format' | 'plan' | 'recon' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'gpuMemory'> {
+interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | 'plan' | 'recon' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'gpuMemory'> {
   bits: number;
   groupSize: number;
   actOrder?: boolean;
   staticGroups?: boolean;
+  onnxVariants?: string;
 }
 
 function bitsArg(v: string): number {
@@ -54,12 +56,16 @@ export function registerQuantize(program: Command): void {
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
     .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
+    .option('--format <format>', 'hf: dequantized float weights; hf-gptq: GPTQ checkpoint (qweight/qzeros/scales/g_idx; transformers, GPTQModel, vLLM); onnx: MatMulNBits for transformers.js (onnx/model_q4.onnx for 4 bits)', 'hf')
+    .option('--onnx-variants <list>', 'onnx: graphs to write (default q<bits>; fp32,fp16 for the dequantized weights)')
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
-    .option('--json', 'print the record (pruning.json, with the quantization settings) as JSON');
+    .option('--json', 'print the record (pruning.json, with the quantization settings) and the export sizes as JSON');
   addHubOptions(cmd).action(async (o: QuantizeCliOptions & HubCliOptions, c: Command) => {
     const method = methodArg(o.method);
     if (!methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${method}.`);
     const quantize = { bits: o.bits, groupSize: o.groupSize, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups };
+    const format = parseFormat(o.format);
+    const onnxVariants = parseOnnxVariants(o.onnxVariants);
     await checkOutputFree(o.out);
     const calibration = await calibrationArgs(o, method);
     const engine = createEngine();
@@ -73,23 +79,41 @@ export function registerQuantize(program: Command): void {
       if (!o.json) process.stderr.write(`${describePlan(plan).join('\n')}\n`);
       if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', `Refused before loading the weights: ${plan.problems.join(' ')}`);
       const base = await engine.loadModel(spec, { onProgress: progress });
+      // What the chosen format cannot hold is refused before any GPU work (checked again on export).
+      checkFormatHolds(format, quantize, onnxVariants, base);
       if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
         throw new PolyPruneError('BAD_ARGUMENT', `${c.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
       }
       const res = await engine.prune(base.id, { method, calibration, quantize }, { ...ctrl, onProgress: progress });
       throwIfCancelled();
-      const written = await exportToFolder(engine, res.model.id, o.out, { format: 'hf' }, { ...ctrl, onProgress: progress });
+      const written = await exportToFolder(engine, res.model.id, o.out, { format, onnxVariants }, { ...ctrl, onProgress: progress });
+      const sizes = await engine.exportSizes(res.model.id);
       if (o.json) {
-        console.log(JSON.stringify({ out: written.path, files: written.files, settings: { method, ...quantize }, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
+        console.log(JSON.stringify({ out: written.path, format, files: written.files, settings: { method, ...quantize }, exportBytes: sizes, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
       } else {
-        console.log(`quantized      ${res.model.name}: ${res.report.method} ${res.report.structure} (dequantized weights)`);
+        console.log(`quantized      ${res.model.name}: ${res.report.method} ${res.report.structure} (${format === 'hf' ? 'dequantized weights' : format === 'hf-gptq' ? 'GPTQ codes, hf-gptq' : 'ONNX'})`);
         console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, quantizing ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
         console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
         console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
+        console.log(`export sizes   (model files)\n${describeSizes(sizes).join('\n')}`);
       }
     } finally {
       unregister();
       await engine.dispose();
     }
   });
+}
+
+/**
+ * The export format's refusals (src/export/gptq.ts) from the settings and the model's shapes, before
+ * the calibration pass: the same one-line messages the export gives.
+ */
+function checkFormatHolds(format: ExportFormat, q: { bits: number; groupSize: number; actOrder: boolean; staticGroups: boolean }, variants: OnnxVariantName[] | undefined, m: ModelSummary): void {
+  if (format === 'hf') return;
+  const shapes = quantizableShapes(m);
+  if (format === 'hf-gptq') return checkQuantizedExport('hf-gptq', q, shapes);
+  if (!variants || variants.some((v) => v.startsWith('q'))) {
+    if (variants?.some((v) => v.startsWith('q') && Number(v.slice(1)) !== q.bits)) throw new PolyPruneError('BAD_ARGUMENT', `--onnx-variants ${variants.join(',')} does not match --bits ${q.bits}.`);
+    checkQuantizedExport('onnx', q, shapes);
+  }
 }

@@ -20,3 +20,5 @@ export { mixStatsBytes } from './mixSize';
 export * from './hubData';
 /** The per-submit GPU work budget's parser (?gpuSubmitBudget=, --gpu-submit-budget). */
 export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../common/budget';
+/** What an export format can hold of a quantized model (one-line refusals; src/export/gptq.ts, no GPU code). */
+export { checkQuantizedExport, quantizableShapes } from '../export/gptq';

@@ -219,3 +219,19 @@ export function gptqFolderMetas(metas: readonly TensorMeta[], q: QuantSettings):
 export function quantizedShapes(metas: readonly TensorMeta[]): [string, number, number][] {
   return metas.filter((t) => quantizedLinear(t.name)).map((t) => [t.name, t.shape[0], t.shape[1]]);
 }
+
+/** The quantized linears' (name, N, K) of a Llama-family model, from its dimensions alone (the page and the CLI check a format before any work). */
+export function quantizableShapes(m: { numLayers: number; hiddenSize: number; intermediateSize: number; numHeads: number; numKvHeads: number; headDim: number }): [string, number, number][] {
+  const C = m.hiddenSize;
+  const F = m.intermediateSize;
+  const shape: Record<LinearName, [number, number]> = {
+    'self_attn.q_proj': [m.numHeads * m.headDim, C],
+    'self_attn.k_proj': [m.numKvHeads * m.headDim, C],
+    'self_attn.v_proj': [m.numKvHeads * m.headDim, C],
+    'self_attn.o_proj': [C, m.numHeads * m.headDim],
+    'mlp.gate_proj': [F, C],
+    'mlp.up_proj': [F, C],
+    'mlp.down_proj': [C, F],
+  };
+  return Array.from({ length: m.numLayers }, (_, i) => LINEAR_NAMES.map((n): [string, number, number] => [linearTensor(i, n), ...shape[n]])).flat();
+}

@@ -254,6 +254,14 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
       `Unsupported model_type '${modelType}' in ${source}. Supported: ${supportedList()}.`,
     );
   }
+  const qc = (json as Record<string, unknown>).quantization_config;
+  if (typeof qc === 'object' && qc !== null && !Array.isArray(qc)) {
+    // A checkpoint quantized by another tool (GPTQ, AWQ, bitsandbytes, PolyPrune's hf-gptq export): its
+    // linears are integer codes, not the float weights PolyPrune prunes, quantizes and evaluates.
+    const q = qc as Record<string, unknown>;
+    const what = [q.quant_method, typeof q.bits === 'number' ? `${q.bits}-bit` : null].filter((x) => typeof x === 'string').join(' ') || 'quantized';
+    throw new PolyPruneError('UNSUPPORTED_MODEL', `${source} is already quantized (quantization_config: ${what}); PolyPrune reads float checkpoints (F32, F16, BF16): load the original, unquantized model instead.`);
+  }
   const parsed = rawConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 4).map((i) => {

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
@@ -25,7 +25,32 @@ beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-quantize-'));
 });
 
+/** The fixture with a quantization_config in config.json, as a checkpoint quantized by another tool has. */
+function quantizedByOthers(): string {
+  const dir = path.join(tmp, 'quantized-elsewhere');
+  if (existsSync(dir)) return dir;
+  cpSync(FIXTURE, dir, { recursive: true });
+  const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128 } }));
+  return dir;
+}
+
 describe('polyprune quantize', () => {
+  it('--format onnx: onnx/model_q4.onnx (MatMulNBits) and the export sizes of every format in --json and pruning.json', () => {
+    const out = path.join(tmp, 'q4onnx');
+    const r = cli(['quantize', '-m', FIXTURE, '--method', 'gptq', '--bits', '4', '--group-size', '32', '--calib', FRENCH, '--nsamples', '2', '--seqlen', '32', '--format', 'onnx', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const onnxBytes = statSync(path.join(out, 'onnx/model_q4.onnx')).size;
+    expect(j.exportBytes.onnx).toEqual({ bytes: onnxBytes, files: { 'onnx/model_q4.onnx': onnxBytes } });
+    expect(j.exportBytes.hf.bytes).toBeGreaterThan(3 * onnxBytes);
+    expect(j.exportBytes['hf-gptq'].refused).toMatch(/not a multiple of 8/);
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec.quantization).toMatchObject({ bits: 4, group_size: 32, weights: 'matmulnbits', export_bytes: { onnx: onnxBytes, hf: j.exportBytes.hf.bytes } });
+    expect(existsSync(path.join(out, 'onnx/model.onnx'))).toBe(false);
+  });
+
+
   it('gptq 3-bit, group 32: dequantized weights on a 8-level grid per row and group, the settings in pruning.json and --json; refusals in one line', async () => {
     const out = path.join(tmp, 'q3');
     const r = cli(['quantize', '-m', FIXTURE, '--method', 'gptq', '--bits', '3', '--group-size', '32', '--act-order', '--calib', FRENCH, '--nsamples', '4', '--seqlen', '64', '-o', out, '--json']);
@@ -53,6 +78,10 @@ describe('polyprune quantize', () => {
       [['--bits', '5'], /--bits must be 2, 3, 4 or 8/],
       [['--bits', '4', '--group-size', '0'], /--group-size must be a positive number of columns/],
       [['--bits', '4', '-m', out], /is already quantized \(gptq 3-bit\); quantize the original checkpoint instead/],
+      [['--bits', '4', '-m', quantizedByOthers()], /is already quantized \(quantization_config: gptq 4-bit\); PolyPrune reads float checkpoints/],
+      [['--bits', '4', '--act-order', '--format', 'onnx'], /act-order without static groups scatters each group over the columns; quantize with --static-groups, or export as hf-gptq/],
+      [['--bits', '3', '--format', 'onnx'], /ONNX MatMulNBits export holds 2-, 4- or 8-bit codes/],
+      [['--bits', '4', '--format', 'hf-gptq'], /'model\.layers\.0\.self_attn\.q_proj\.weight'|not a multiple of 8/],
     ] as const;
     for (const [args, msg] of bad) {
       const o2 = path.join(tmp, 'bad');
