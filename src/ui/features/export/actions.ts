@@ -4,7 +4,7 @@
  * one op with progress and Cancel; a cancelled or failed export leaves nothing that looks complete.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { ExportFormat } from '../../../engine';
+import type { ExportFormat, ExportSizes } from '../../../engine';
 import { saveBlob, zipFileName } from '../../download';
 import { fmtBytes } from '../../format';
 import { useAppStore } from '../../store/index';
@@ -21,7 +21,16 @@ export function canSaveToFolder(): boolean {
 
 function exportName(modelName: string, format: ExportFormat): string {
   const base = zipFileName(modelName).replace(/\.zip$/, '');
-  return format === 'onnx' ? `${base}-onnx` : base;
+  return format === 'onnx' ? `${base}-onnx` : format === 'hf-gptq' ? `${base}-gptq` : base;
+}
+
+/** The model files' bytes of model `id` in every export format, or why a format cannot hold it (nothing is written). */
+export async function exportSizesOf(id: string): Promise<ExportSizes | null> {
+  try {
+    return await getEngine().exportSizes(id);
+  } catch {
+    return null; // the sizes are a hint; the export itself reports any problem
+  }
 }
 
 export async function exportActiveModel(format: ExportFormat, target: 'zip' | 'folder'): Promise<void> {
@@ -47,7 +56,7 @@ export async function exportActiveModel(format: ExportFormat, target: 'zip' | 'f
       return;
     }
   }
-  const what = format === 'onnx' ? 'ONNX (transformers.js layout)' : 'Hugging Face safetensors';
+  const what = format === 'onnx' ? 'ONNX (transformers.js layout)' : format === 'hf-gptq' ? 'Hugging Face GPTQ' : 'Hugging Face safetensors';
   const done = await runOp('prune', `Exporting ${model.name} as ${what}`, async (opts) => {
     if (dir) {
       const r = await getEngine().exportToDirectory(model.id, dir, name, { format }, opts);
