@@ -1,0 +1,74 @@
+/**
+ * The GPTQ v1 packing (src/export/gptq.ts `packGptqV1`) for 2, 4 and 8 bits on random codes, with
+ * act-order-like g_idx and zero points of 0 and of maxq (the v1 "zero minus one" borrows across the
+ * packed word there), read back by tools/gptq-export-check/check_gptq.py (numpy, as GPTQModel
+ * unpacks) against the f32 dequantized weights. No GPU; needs python3 with numpy (fails without).
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gptqQuantizationConfig, gptqTensorMetas, packGptqV1 } from '../../src/export/gptq';
+import { serializeSafetensors } from '../../src/io/safetensors';
+import type { GptqResult } from '../../src/prune/gptq';
+
+const CHECK = path.resolve('tools/gptq-export-check/check_gptq.py');
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('GPTQ v1 packing', () => {
+  it.each([2, 4, 8])('%i-bit: numpy unpacking as GPTQModel gives back every code, zero (0 and maxq included) and g_idx', (bits) => {
+    const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (py.status !== 0) throw new Error(`needs python3 with numpy (apt install python3-numpy): ${py.error?.message ?? py.stderr.trim()}`);
+    const [N, K, gs] = [64, 96, 32];
+    const G = K / gs;
+    const maxq = 2 ** bits - 1;
+    const r = rng(bits);
+    const perm = Array.from({ length: K }, (_, i) => i).sort(() => r() - 0.5);
+    const gIdx = new Int32Array(K);
+    perm.forEach((col, pos) => (gIdx[col] = Math.floor(pos / gs))); // act-order: groups in quantization order
+    const res: GptqResult = { bits, groupSize: gs, codes: new Uint8Array(N * K), scales: new Float32Array(N * G), zeros: new Float32Array(N * G), gIdx };
+    for (let i = 0; i < N * K; i++) res.codes[i] = Math.floor(r() * (maxq + 1));
+    for (let i = 0; i < N * G; i++) {
+      res.scales[i] = Math.fround(0.001 + r() * 0.05);
+      res.zeros[i] = i % 7 === 0 ? 0 : i % 11 === 0 ? maxq : Math.floor(r() * (maxq + 1));
+    }
+    const W = new Float32Array(N * K);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) W[n * K + k] = Math.fround(res.scales[n * G + gIdx[k]] * (res.codes[n * K + k] - res.zeros[n * G + gIdx[k]]));
+    const q = { bits, groupSize: gs, actOrder: true, staticGroups: false };
+    const p = packGptqV1(res, N, K, q);
+    const name = 'model.layers.0.mlp.up_proj';
+    const metas = gptqTensorMetas(`${name}.weight`, N, K, q);
+    const data = [p.qweight, p.qzeros, p.scales, p.gIdx];
+    const norm = new Float32Array(K).map((_, i) => i / K);
+    const tmp = mkdtempSync(path.join(tmpdir(), 'polyprune-gptqpack-'));
+    try {
+      const gdir = path.join(tmp, 'gptq');
+      const ddir = path.join(tmp, 'hf');
+      mkdirSync(gdir);
+      mkdirSync(ddir);
+      const asView = (b: Uint8Array, dtype: string) => (dtype === 'F16' ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2) : new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4));
+      writeFileSync(path.join(gdir, 'model.safetensors'), Buffer.concat(serializeSafetensors([...metas.map((m, i) => ({ ...m, data: asView(data[i], m.dtype) })), { name: 'model.norm.weight', dtype: 'F32', shape: [K], data: norm }])));
+      writeFileSync(path.join(ddir, 'model.safetensors'), Buffer.concat(serializeSafetensors([{ name: `${name}.weight`, dtype: 'F32', shape: [N, K], data: W }, { name: 'model.norm.weight', dtype: 'F32', shape: [K], data: norm }])));
+      writeFileSync(path.join(gdir, 'config.json'), JSON.stringify({ model_type: 'llama', quantization_config: gptqQuantizationConfig(q, 'test') }));
+      const out = spawnSync('python3', [CHECK, gdir, ddir], { encoding: 'utf8' });
+      expect(out.status, out.stdout + out.stderr).toBe(0);
+      const j = JSON.parse(out.stdout.trim());
+      expect(j).toMatchObject({ ok: true, bits, quantized_linears: 1, other_tensors: 1 });
+      expect(j.zero_points_equal_to_0).toBeGreaterThan(0);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
