@@ -84,6 +84,7 @@ export function exportedBytes(input: ExportSizeInput): ExportSize {
       files[SAFETENSORS_INDEX_FILE] = new TextEncoder().encode(JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sorted }, null, 2) + '\n').byteLength;
     }
   } else if (format === 'onnx') {
+    if (!['llama', 'mistral', 'qwen2'].includes(cfg.modelType)) throw new PolyPruneError('UNSUPPORTED_MODEL', `ONNX export supports llama, mistral and qwen2, not '${cfg.modelType}'.`);
     const byName = new Map(input.tensors.map((t) => [t.name, t.shape]));
     const shape = (n: string): readonly number[] => {
       const s = byName.get(n);

@@ -64,6 +64,12 @@ describe('export panel', () => {
     expect(await prov.first().textContent()).toContain('magnitude, unstructured');
     await page.locator('.model-summary').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-provenance.png') });
     await openView(page, 'Perplexity & prune');
+    // Each format's bytes beside it (Engine.exportSizes); hf-gptq is disabled for a model GPTQ did not quantize.
+    const select = panel.getByLabel('Export format');
+    await expect.poll(() => select.locator('option[value="hf"]').textContent(), { timeout: 30_000 }).toMatch(/\(\d[\d.]* [KMG]?i?B\)/);
+    expect(await select.locator('option[value="onnx"]').textContent()).toMatch(/\(\d[\d.]* [KMG]?i?B\)/);
+    expect(await select.locator('option[value="hf-gptq"]').isDisabled()).toBe(true);
+    expect(await select.locator('option[value="hf-gptq"]').getAttribute('title')).toMatch(/GPTQ/);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-export.png') });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
   });

@@ -43,7 +43,10 @@ describe('polyprune export / prune --format onnx', () => {
     const out = path.join(tmp, 'never');
     const bad = cli(['export', '-m', FIXTURE, '--format', 'xml', '-o', out]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe("polyprune: Unknown --format 'xml'. Supported: hf, onnx.");
+    expect(bad.stderr.trim()).toBe("polyprune: Unknown --format 'xml'. Supported: hf, hf-gptq, onnx.");
+    const gptq = cli(['export', '-m', FIXTURE, '--format', 'hf-gptq', '-o', out]);
+    expect(gptq.code).toBe(2);
+    expect(gptq.stderr.trim()).toMatch(/^polyprune: The hf-gptq format stores a GPTQ model's integer codes; quantize the model first \(polyprune quantize .*--format hf-gptq\)\.$/m);
     const exists = path.join(tmp, 'exists');
     mkdirSync(exists);
     const ex = cli(['export', '-m', FIXTURE, '--format', 'onnx', '-o', exists]);
