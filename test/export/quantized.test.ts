@@ -113,8 +113,6 @@ describe('ONNX MatMulNBits', () => {
     const cases: [string, Parameters<LocalEngine['exportTo']>[2], RegExp][] = [
       [await quantize(4, 32, { actOrder: true }), { format: 'onnx' }, /act-order without static groups .* --static-groups, or export as hf-gptq \(which stores g_idx\)/],
       [await quantize(3, 32), { format: 'onnx' }, /2-, 4- or 8-bit codes .* not 3-bit/],
-      [await quantize(4, -1), { format: 'onnx' }, /per-channel quantization of 'model\.layers\.0\.mlp\.down_proj\.weight' \(172 input columns\)/],
-      [await quantize(4, 48), { format: 'onnx' }, /power-of-two block_size of at least 16; group size 48 is not/],
       [q.g64, { format: 'hf-gptq' }, /'model\.layers\.0\.mlp\.down_proj\.weight' is 64 x 172 \(out x in\), not a multiple of 8/],
       [q.g64, { format: 'onnx', onnxVariants: ['q8'] }, /ONNX q8 needs a 8-bit model; this one is quantized to 4 bits/],
       [baseId, { format: 'onnx', onnxVariants: ['q4'] }, /quantize the model first/],
@@ -131,6 +129,15 @@ describe('ONNX MatMulNBits', () => {
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(tmp).some((f) => f.startsWith(`refused-${k}.partial`))).toBe(false);
     }
+    // The same checks from the settings and shapes alone (what the CLI runs before the calibration pass).
+    const { checkQuantizedExport, quantizableShapes } = await import('../../src/engine');
+    const shapes = quantizableShapes((await engine.listModels()).find((x) => x.id === baseId)!);
+    const refuse = (format: 'onnx' | 'hf-gptq', bits: number, groupSize: number) => () => checkQuantizedExport(format, { bits, groupSize, actOrder: false, staticGroups: false }, shapes);
+    expect(refuse('onnx', 4, -1)).toThrow(/per-channel quantization of 'model\.layers\.0\.mlp\.down_proj\.weight' \(172 input columns\) would need block_size 172/);
+    expect(refuse('onnx', 4, 48)).toThrow(/power-of-two block_size of at least 16; group size 48 is not/);
+    expect(refuse('onnx', 4, 8)).toThrow(/group size 8 is not/);
+    expect(refuse('hf-gptq', 3, 32)).toThrow(/hf-gptq format for 2, 4 and 8 bits/);
+    expect(refuse('onnx', 8, 16)).not.toThrow();
   });
 });
 
