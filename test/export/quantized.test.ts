@@ -65,7 +65,7 @@ async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, 
 }
 
 describe('ONNX MatMulNBits', () => {
-  it('q4: onnxruntime-node and transformers.js (dtype q4) logits equal the dequantized forward; q8 and q2 in onnxruntime-node', async () => {
+  it('q4: onnxruntime-node and transformers.js (dtype q4) logits equal the dequantized forward, same greedy continuation; q8 and q2 in onnxruntime-node', async () => {
     const out = path.join(tmp, 'q4');
     await engine.exportTo(q.g64, await nodeOutputSink(out), { format: 'onnx' });
     expect(existsSync(path.join(out, 'onnx/model_q4.onnx'))).toBe(true);
@@ -95,6 +95,19 @@ describe('ONNX MatMulNBits', () => {
     const tErr = relErr((await model(enc)).logits.data as Float32Array, want);
     console.log(`transformers.js q4 vs PolyPrune's dequantized forward: ${tErr.toExponential(2)} of max |logit|`);
     expect(tErr).toBeLessThan(1e-4);
+    // greedy continuation with the KV cache: the same tokens as PolyPrune's dequantized forward
+    const steps = 5;
+    const gen = (await model.generate({ ...enc, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
+    const tjs = gen.tolist()[0].map(Number).slice(ids.length);
+    let seq = Array.from(ids);
+    for (let st = 0; st < steps; st++) {
+      const l = await engine.logits(q.g64, Int32Array.from(seq));
+      const V = m.vocabSize;
+      let best = 0;
+      for (let c = 1; c < V; c++) if (l[(seq.length - 1) * V + c] > l[(seq.length - 1) * V + best]) best = c;
+      seq = [...seq, best];
+    }
+    expect(tjs).toEqual(seq.slice(ids.length));
     await model.dispose();
 
     for (const [bits, file] of [[8, 'model_quantized.onnx'], [2, 'model_q2.onnx']] as const) {
