@@ -5,7 +5,8 @@ import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsity
 import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import type { CalibrationText, PruneMethod, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
@@ -13,7 +14,7 @@ import { readTokenWindows } from './windows';
 import { readTextHead } from './text';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { progressPrinter } from './progress';
-import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { cliSignal, removeOnHardExit } from './cancel';
 import { totalmem } from 'node:os';
 import { describePlan } from '../engine';
 
@@ -98,7 +99,7 @@ export function registerPrune(program: Command): void {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
         const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
-        throwIfCancelled();
+        throwIfAborted(cliSignal());
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {
           const texts = calibration && 'texts' in calibration ? calibration.texts : [];
@@ -110,7 +111,7 @@ export function registerPrune(program: Command): void {
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
-          console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+          console.log(`peak GPU       ${fmtBytes(res.report.peakGpuBytes, { unit: 'MiB' })}`);
           const lp = res.report.layerProfile;
           if (lp.profile === 'owl') {
             console.log(`OWL            M ${lp.m}, lambda ${lp.lambda}; per layer: outlier ratio %, target sparsity`);

@@ -6,10 +6,11 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { totalmem } from 'node:os';
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import { describePlan, methodSpec, methodsWhere, orList } from '../engine';
 import { checkOutputFree } from '../export/node';
-import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { cliSignal, removeOnHardExit } from './cancel';
 import { exportToFolder } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
@@ -77,14 +78,14 @@ export function registerQuantize(program: Command): void {
         throw new PolyPruneError('BAD_ARGUMENT', `${c.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
       }
       const res = await engine.prune(base.id, { method, calibration, quantize }, { ...ctrl, onProgress: progress });
-      throwIfCancelled();
+      throwIfAborted(cliSignal());
       const written = await exportToFolder(engine, res.model.id, o.out, { format: 'hf' }, { ...ctrl, onProgress: progress });
       if (o.json) {
         console.log(JSON.stringify({ out: written.path, files: written.files, settings: { method, ...quantize }, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes }, null, 2));
       } else {
         console.log(`quantized      ${res.model.name}: ${res.report.method} ${res.report.structure} (dequantized weights)`);
         console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, quantizing ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
-        console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+        console.log(`peak GPU       ${fmtBytes(res.report.peakGpuBytes, { unit: 'MiB' })}`);
         console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
       }
     } finally {

@@ -23,11 +23,14 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
+import { fmtBytes } from '../common/format';
 import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, wandaMix, wandaWindowNorms } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
+import { layerPass } from './pass';
+import { Pacer } from '../common/pace';
 import { type PruneOptions, validatePruneOptions } from './method';
 import { wandaSelect } from './wanda';
 import type { Mixer } from './mixer';
@@ -67,6 +70,8 @@ export interface CollectOptions {
   maxChunkTokens?: number;
   /** Called once per decoder layer forwarded over the calibration activations (engine counters). */
   onLayerForward?: (layer: number) => void;
+  /** Sizes the forward calls by time (src/prune/pass.ts); default: a new one aiming at 0.5 s per call. */
+  pacer?: Pacer;
 }
 
 /** Embed the windows `ids` (n x seqlen) in chunks of `per` windows, appending each chunk's activations to `acts`. */
@@ -100,6 +105,7 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
   const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
   const per = Math.max(1, Math.floor(cap / seqlen));
   const acts: { x: Tensor; windows: number; w0: number }[] = [];
+  const pacer = opts.pacer ?? new Pacer(500);
   const perWindow: Map<LinearName, Tensor>[] = [];
   const check = new FiniteCheck(gpu);
   const t0 = performance.now();
@@ -112,18 +118,17 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
       const groups = new Map<LinearName, Tensor>();
       perWindow.push(groups);
       for (const g of INPUT_GROUPS) groups.set(g.lead, gpu.tensor([n, linearShape(model.cfg, g.lead)[1]], 'f32', `mix.v.${i}.${g.lead}`));
-      for (const a of acts) {
-        const out = await model.forwardLayer(i, a.x, a.windows * seqlen, seqlen, (name, input, rows, cols) => {
+      await layerPass(model, i, acts, seqlen, {
+        signal: opts.signal,
+        pacer,
+        replace: true,
+        capture: (name, input, _rows, cols, first, windows) => {
           const v = groups.get(name);
-          if (v) wandaWindowNorms(gpu, input, v, cols, rows / seqlen, seqlen, 0, a.w0);
-        });
-        a.x.destroy();
-        a.x = out;
-        await gpu.sync();
-        throwIfAborted(opts.signal);
-        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
-        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
-      }
+          if (v) wandaWindowNorms(gpu, input, v, cols, windows, seqlen, 0, first);
+        },
+        // progress inside a layer, call by call (a layer over many windows takes minutes on a CPU adapter)
+        onCall: (done) => opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + done, total: L * n }),
+      });
       opts.onLayerForward?.(i);
       for (const [name, v] of groups) check.add(`Wanda input norms of layer ${i} ${name} (one per window)`, v, v.numel, { cols: v.shape[1] });
       const bad = await check.read();
@@ -371,8 +376,8 @@ export const wandaMixer: Mixer<DenseStats> = {
     throw new PolyPruneError(
       'BAD_ARGUMENT',
       extraBytes
-        ? `The mixer's per-window statistics of ${n} windows (${(bytes / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`
-        : `The stored statistics (${(bytes / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`,
+        ? `The mixer's per-window statistics of ${n} windows (${fmtBytes(bytes)}) plus the activations exceed this engine's GPU budget of ${fmtBytes(budget)}; use fewer windows per source.`
+        : `The stored statistics (${fmtBytes(bytes)}) exceed this engine's GPU budget of ${fmtBytes(budget)}.`,
     );
   },
   collect: collectDenseStats,

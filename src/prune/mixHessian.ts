@@ -21,7 +21,8 @@
  * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { fmtBytes, type Gpu, type Tensor } from '../gpu/device';
+import { type Gpu, type Tensor } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
@@ -33,6 +34,8 @@ import type { Mixer } from './mixer';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
+import { layerPass } from './pass';
+import { Pacer } from '../common/pace';
 
 /** SparseGPT's column block and dampening in the mixer (the sequential prune's defaults). */
 export const MIX_SPARSEGPT = { blocksize: 128, percdamp: 0.01 } as const;
@@ -93,6 +96,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
     o += c;
   }
   const acts: { x: Tensor; windows: number; w0: number }[] = [];
+  const pacer = opts.pacer ?? new Pacer(500);
   const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
   const check = new FiniteCheck(gpu);
   const t0 = performance.now();
@@ -105,23 +109,22 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
       opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
       // accs[s][g]
       accs = counts.map(() => INPUT_GROUPS.map((g) => new HessianAccumulator(gpu, linearShape(model.cfg, g.lead)[1])));
-      for (const a of acts) {
-        const out = await model.forwardLayer(i, a.x, a.windows * seqlen, seqlen, (name, input) => {
+      await layerPass(model, i, acts, seqlen, {
+        signal: opts.signal,
+        pacer,
+        replace: true,
+        capture: (name, input, _rows, _cols, first, windows) => {
           const k = INPUT_GROUPS.findIndex((g) => g.lead === name);
           if (k < 0) return;
           ranges.forEach((r, s) => {
-            const lo = Math.max(r.start, a.w0);
-            const hi = Math.min(r.end, a.w0 + a.windows);
-            if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - a.w0) * seqlen);
+            const lo = Math.max(r.start, first);
+            const hi = Math.min(r.end, first + windows);
+            if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - first) * seqlen);
           });
-        });
-        a.x.destroy();
-        a.x = out;
-        await gpu.sync();
-        throwIfAborted(opts.signal);
-        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
-        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
-      }
+        },
+        // progress inside a layer, call by call (a layer over many windows takes minutes on a CPU adapter)
+        onCall: (done) => opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + done, total: L * n }),
+      });
       opts.onLayerForward?.(i);
       accs.forEach((row, s) =>
         row.forEach((acc, k) => {
