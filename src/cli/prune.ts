@@ -1,7 +1,7 @@
 import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
+import { addProfileOptions, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
@@ -18,11 +18,10 @@ import { cliSignal, removeOnHardExit } from './cancel';
 import { totalmem } from 'node:os';
 import { describePlan } from '../engine';
 
-export interface PruneCliOptions {
+/** The options of `prune`: the settings schema's fields (pattern.ts) and the run's. */
+export interface PruneCliOptions extends Omit<PruneCliFields, 'quantize'> {
   model: string;
   method: string;
-  sparsity?: number;
-  nm?: { n: number; m: number };
   calib?: string[];
   calibTokens?: string;
   calibWeights?: string;
@@ -35,10 +34,6 @@ export interface PruneCliOptions {
   plan?: boolean;
   gpuMemory?: number;
   recon?: boolean;
-  profile?: string;
-  owlM?: number;
-  owlLambda?: number;
-  langBeta?: number;
 }
 
 function parseGiB(v: string): number {
@@ -69,10 +64,8 @@ export function registerPrune(program: Command): void {
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
   addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
-      const method = methodArg(o.method);
-      if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes and prunes nothing: run polyprune quantize --method ${method} --bits 4 (for example).`);
-      patternArgs(o);
-      const profile = profileArgs(o, method, o);
+      if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} quantizes and prunes nothing: run polyprune quantize --method ${o.method} --bits 4 (for example).`);
+      const { method, fields } = settingsArgs(o);
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
       const calibration = await calibrationArgs(o, method);
@@ -98,7 +91,7 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
-        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
+        const res = await engine.prune(base.id, { method, ...fields, calibration, reconstructionError: o.recon }, { ...ctrl, onProgress: progress });
         throwIfAborted(cliSignal());
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {

@@ -14,7 +14,7 @@ import { cliSignal, removeOnHardExit } from './cancel';
 import { exportToFolder } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
-import { methodArg } from './pattern';
+import { methodArg, settingsArgs } from './pattern';
 import { calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
@@ -25,16 +25,18 @@ interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | '
   staticGroups?: boolean;
 }
 
+/** --bits as typed (a whole number); which bits work is the settings' check (src/prune/methods/gptq.ts). */
 function bitsArg(v: string): number {
-  const n = Number(v);
-  if (![2, 3, 4, 8].includes(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
   return n;
 }
 
+/** --group-size as typed (a whole number, or per-channel = -1); which sizes work is the settings' check. */
 function groupSizeArg(v: string): number {
-  if (v === 'per-channel' || v === '-1') return -1;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
+  if (v === 'per-channel') return -1;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
   return n;
 }
 
@@ -58,9 +60,9 @@ export function registerQuantize(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the record (pruning.json, with the quantization settings) as JSON');
   addHubOptions(cmd).action(async (o: QuantizeCliOptions & HubCliOptions, c: Command) => {
-    const method = methodArg(o.method);
-    if (!methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${method}.`);
+    if (!methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${o.method}.`);
     const quantize = { bits: o.bits, groupSize: o.groupSize, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups };
+    const { method } = settingsArgs({ method: o.method, quantize });
     await checkOutputFree(o.out);
     const calibration = await calibrationArgs(o, method);
     const engine = createEngine();
