@@ -42,20 +42,27 @@ function parseGiB(v: string): number {
   return x * 1024 ** 3;
 }
 
-export function registerPrune(program: Command): void {
-  const cmd = program
-    .command('prune')
-    .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
-    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
-    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
+/** The calibration options of `prune` and `quantize` (read by {@link calibrationArgs}). */
+export function addCalibrationOptions(cmd: Command): Command {
+  return cmd
     .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
-    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
+    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0);
+}
+
+export function registerPrune(program: Command): void {
+  const cmd = addCalibrationOptions(
+    program
+      .command('prune')
+    .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
+    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg),
+  )
     .option('-o, --out <dir>', 'output folder (must not exist; required unless --plan)')
     .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')

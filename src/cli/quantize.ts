@@ -13,9 +13,9 @@ import { checkOutputFree } from '../export/node';
 import { cliSignal, removeOnHardExit } from './cancel';
 import { exportToFolder } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
-import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
+import { createEngine, modelSpec } from './main';
 import { methodArg, settingsArgs } from './pattern';
-import { calibrationArgs, type PruneCliOptions } from './prune';
+import { addCalibrationOptions, calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
 interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | 'format' | 'plan' | 'recon' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'gpuMemory'> {
@@ -42,21 +42,17 @@ function groupSizeArg(v: string): number {
 
 export function registerQuantize(program: Command): void {
   const quantizers = methodsWhere((s) => !!s.quantizes);
-  const cmd = program
-    .command('quantize')
-    .description('Quantize a model layer by layer with GPTQ on calibration text and write the dequantized Hugging Face checkpoint plus pruning.json (docs/quantize.md).')
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `quantization method: ${quantizers.join(', ')}`)
-    .requiredOption('--bits <n>', 'bits per weight: 2, 3, 4 or 8', bitsArg)
-    .option('--group-size <n>', 'input columns per group of scale and zero (32, 64, 128, ...; per-channel or -1 for one group per row)', groupSizeArg, 128)
-    .option('--act-order', 'quantize the columns in order of decreasing Hessian diagonal (desc_act)')
-    .option('--static-groups', 'all group parameters from the weights before any update')
-    .option('--calib <files...>', 'calibration text files (UTF-8), or Hub corpora such as hub:mc4:de (as prune)')
-    .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
-    .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
-    .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
-    .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
-    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
+  const cmd = addCalibrationOptions(
+    program
+      .command('quantize')
+      .description('Quantize a model layer by layer with GPTQ on calibration text and write the dequantized Hugging Face checkpoint plus pruning.json (docs/quantize.md).')
+      .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+      .requiredOption('--method <name>', `quantization method: ${quantizers.join(', ')}`)
+      .requiredOption('--bits <n>', 'bits per weight: 2, 3, 4 or 8', bitsArg)
+      .option('--group-size <n>', 'input columns per group of scale and zero (32, 64, 128, ...; per-channel or -1 for one group per row)', groupSizeArg, 128)
+      .option('--act-order', 'quantize the columns in order of decreasing Hessian diagonal (desc_act)')
+      .option('--static-groups', 'all group parameters from the weights before any update'),
+  )
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the record (pruning.json, with the quantization settings) as JSON');
   addHubOptions(cmd).action(async (o: QuantizeCliOptions & HubCliOptions, c: Command) => {

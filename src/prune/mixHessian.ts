@@ -21,21 +21,19 @@
  * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { type Gpu, type Tensor } from '../gpu/device';
+import { type Gpu } from '../gpu/device';
 import { fmtBytes } from '../common/format';
-import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, hessianMix } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { INPUT_GROUPS, denseStatsBytes, embedWindows, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { INPUT_GROUPS, denseStatsBytes, densePass, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { sourceRanges } from './owl';
 import type { Mixer } from './mixer';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
-import { layerPass } from './pass';
-import { Pacer } from '../common/pace';
 
 /** SparseGPT's column block and dampening in the mixer (the sequential prune's defaults). */
 export const MIX_SPARSEGPT = { blocksize: 128, percdamp: 0.01 } as const;
@@ -86,33 +84,14 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
   const n = counts.reduce((a, b) => a + b, 0);
   if (ids.length !== n * seqlen) throw new PolyPruneError('INTERNAL', `collectDenseHessians: ${ids.length} ids for ${n} windows of ${seqlen}`);
   for (const g of INPUT_GROUPS) panelRowsFor(gpu, linearShape(model.cfg, g.lead)[1], 1, `SparseGPT's Hessian of ${g.lead}`);
-  const L = model.cfg.numLayers;
-  const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
-  const per = Math.max(1, Math.floor(cap / seqlen));
-  const ranges: { start: number; end: number }[] = [];
-  let o = 0;
-  for (const c of counts) {
-    ranges.push({ start: o, end: o + c });
-    o += c;
-  }
-  const acts: { x: Tensor; windows: number; w0: number }[] = [];
-  const pacer = opts.pacer ?? new Pacer(500);
+  const ranges = sourceRanges(counts);
   const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
-  const check = new FiniteCheck(gpu);
-  const t0 = performance.now();
   let accs: HessianAccumulator[][] = [];
   try {
-    embedWindows(model, ids, n, seqlen, per, acts);
-    for (let i = 0; i < L; i++) {
-      throwIfAborted(opts.signal);
-      const elapsedMs = performance.now() - t0;
-      opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
+    await densePass(model, ids, n, seqlen, opts, (i) => {
       // accs[s][g]
       accs = counts.map(() => INPUT_GROUPS.map((g) => new HessianAccumulator(gpu, linearShape(model.cfg, g.lead)[1])));
-      await layerPass(model, i, acts, seqlen, {
-        signal: opts.signal,
-        pacer,
-        replace: true,
+      return {
         capture: (name, input, _rows, _cols, first, windows) => {
           const k = INPUT_GROUPS.findIndex((g) => g.lead === name);
           if (k < 0) return;
@@ -122,33 +101,24 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
             if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - first) * seqlen);
           });
         },
-        // progress inside a layer, call by call (a layer over many windows takes minutes on a CPU adapter)
-        onCall: (done) => opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + done, total: L * n }),
-      });
-      opts.onLayerForward?.(i);
-      accs.forEach((row, s) =>
-        row.forEach((acc, k) => {
-          const K = acc.cols;
-          acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
-        }),
-      );
-      const bad = await check.read();
-      if (bad.length) {
-        const [b] = bad;
-        throw new PolyPruneError('NON_FINITE', `Collecting statistics stopped at layer ${i}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model.`);
-      }
-      accs.forEach((row, s) => perSource[s].push(new Map(row.map((acc, k) => [INPUT_GROUPS[k].lead, acc.matrix]))));
-      accs = [];
-      model.releaseLayer(i);
-    }
+        check: (check) => {
+          accs.forEach((row, s) =>
+            row.forEach((acc, k) => {
+              const K = acc.cols;
+              acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
+            }),
+          );
+          // checked next; the statistics are the caller's from here (freed below on error)
+          accs.forEach((row, s) => perSource[s].push(new Map(row.map((acc, k) => [INPUT_GROUPS[k].lead, acc.matrix]))));
+          accs = [];
+        },
+      };
+    });
   } catch (e) {
-    check.dispose();
-    for (const a of acts) a.x.destroy();
     for (const row of accs) for (const acc of row) acc.free();
     for (const src of perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
     throw e;
   }
-  for (const a of acts) a.x.destroy();
   return { counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, counts.length) };
 }
 
