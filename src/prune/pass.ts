@@ -82,8 +82,7 @@ export async function layerPass(model: LlamaModel, i: number, acts: ActChunk[], 
         const t0 = performance.now();
         const first = w0 + k;
         const x = sliceRows(model, a.x, k * S, n * S, C);
-        const out = await model.forwardLayer(i, x, n * S, S, o.capture && ((name, input, rows, cols) => o.capture!(name, input, rows, cols, first, n)));
-        x.destroy();
+        const out = await model.forwardLayer(i, x, n * S, S, o.capture && ((name, input, rows, cols) => o.capture!(name, input, rows, cols, first, n))).finally(() => x.destroy());
         if (next) gpu.copy(out, 0, next, k * S * C, n * S * C);
         out.destroy();
         await gpu.sync();
