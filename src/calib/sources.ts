@@ -7,6 +7,7 @@
  */
 import Papa from 'papaparse';
 import { PolyPruneError } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import { calibrationParagraphs } from './text';
 import { identifyLanguage, type LanguageGuess } from './langid';
 
@@ -169,7 +170,7 @@ export async function readSource(file: Blob & { name: string }, maxBytes = DEFAU
   if (file.size === 0) throw bad(`'${file.name}' is empty. Give a file with at least a few paragraphs of text.`);
   const format = sourceFormat(file.name);
   if (format === 'json' && file.size > maxBytes) {
-    throw bad(`'${file.name}' is ${(file.size / 2 ** 20).toFixed(0)} MB of JSON, which would have to be read whole. Use JSON Lines (.jsonl), one record per line; large files are then read from the start.`);
+    throw bad(`'${file.name}' is ${fmtBytes(file.size)} of JSON, which would have to be read whole. Use JSON Lines (.jsonl), one record per line; large files are then read from the start.`);
   }
   const { bytes, capped } = await readHead(file, maxBytes);
   // The checks of text.ts: strict UTF-8 with the offset of the first bad byte, binary, empty.

@@ -52,11 +52,6 @@ export function setCancelMessage(m: string): void {
   message = m;
 }
 
-/** Throws CANCELLED once a signal came; call before writing anything. */
-export function throwIfCancelled(): void {
-  if (received) throw new PolyPruneError('CANCELLED', 'Cancelled; nothing was written.');
-}
-
 /** The exit code for a cancelled run (130 / 143), or null when no signal came. */
 export function cancelExitCode(): number | null {
   return received ? EXIT[received] : null;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { EXPORT_FORMATS, ONNX_VARIANT_NAMES, type ExportFormat, type ExportRequest, type ExportSizes, type ModelSummary, type OnnxVariantName } from '../engine';
 import type { LocalEngine } from '../engine/local';
 import { checkOutputFree, nodeOutputSink } from '../export/node';
 import { createEngine, modelSpec } from './main';
 import { progressPrinter } from './progress';
-import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { cliSignal, removeOnHardExit } from './cancel';
 import { resolve } from 'node:path';
 
 /** --format value, checked. */
@@ -82,7 +82,7 @@ export function registerExport(program: Command): void {
       const progress = o.json ? undefined : progressPrinter();
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
-        throwIfCancelled();
+        throwIfAborted(cliSignal());
         const r = await exportToFolder(engine, m.id, o.out, { format, onnxVariants: variants, maxShardBytes: o.maxShardBytes }, { ...ctrl, onProgress: progress });
         if (o.json) console.log(JSON.stringify({ out: r.path, format, files: r.files, bytes: r.bytes, pruning: m.pruning ?? null }, null, 2));
         else console.log(`wrote          ${r.path} (${format}: ${r.files.join(', ')}; ${r.bytes} bytes)`);

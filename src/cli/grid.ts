@@ -19,13 +19,14 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec, type NM } from '../engine';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
-import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
+import { addProfileOptions, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 
-interface GridCliOptions {
+/** The options of `grid`: the settings schema's fields (pattern.ts; --method may come from --preset) and the run's. */
+interface GridCliOptions extends Omit<PruneCliFields, 'quantize'> {
   model: string;
   preset?: string;
   plan?: boolean;
@@ -35,9 +36,6 @@ interface GridCliOptions {
   evalLangs?: string;
   eval?: string[];
   task?: string[];
-  method: string;
-  sparsity?: number;
-  nm?: NM;
   nsamples: number;
   seqlen: number;
   seeds?: string;
@@ -50,10 +48,6 @@ interface GridCliOptions {
   json?: boolean;
   out?: string;
   resume?: string;
-  profile?: string;
-  owlM?: number;
-  owlLambda?: number;
-  langBeta?: number;
   instant?: boolean;
   confirm?: boolean;
 }
@@ -133,10 +127,8 @@ export function registerGrid(program: Command): void {
       if (!o.method) throw new PolyPruneError('BAD_ARGUMENT', `required option '--method <name>' not specified: ${PRUNE_METHODS.join(', ')} (or give --preset kurz2026).`);
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
       if (o.out !== undefined) await checkOutFile(o.out, '--out', o.resume);
-      const method = methodArg(o.method);
-      if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} rows in the grid are not implemented yet; quantize one model with polyprune quantize --method ${method} (docs/quantize.md).`);
-      const pattern = patternArgs(o);
-      const profile = profileArgs(o, method, pattern);
+      if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} rows in the grid are not implemented yet; quantize one model with polyprune quantize --method ${o.method} (docs/quantize.md).`);
+      const { method, fields } = settingsArgs({ ...o, method: o.method });
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
       const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseSeed('--seeds', s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
@@ -247,7 +239,7 @@ export function registerGrid(program: Command): void {
 
       const spec: StudySpec = {
         method,
-        ...pattern,
+        ...fields,
         nsamples: o.nsamples,
         seqlen: o.seqlen,
         seeds,
@@ -256,7 +248,6 @@ export function registerGrid(program: Command): void {
         taskLimit: o.taskLimit,
         reconstructionError: o.recon,
         maskOverlap: o.maskOverlap,
-        ...profile,
         ...(o.instant ? { instant: true } : {}),
         ...(o.confirm ? { confirm: true } : {}),
       };

@@ -16,19 +16,18 @@ import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, ty
 import { fsError, pathSource } from '../io/node';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { readStatsFile, statsFileChunks } from '../engine/local';
-import { nmArg, patternArgs, sparsityArg } from './pattern';
+import { nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg } from './text';
 
-interface MixCliOptions {
+/** The options of `mix`: the settings schema's pattern fields (pattern.ts), the mixer's method, and the run's. */
+interface MixCliOptions extends Pick<PruneCliFields, 'sparsity' | 'nm'> {
   model: string;
   method?: MixMethod;
   calib?: string[];
   saveStats?: string;
   loadStats?: string;
   mix: string[];
-  sparsity?: number;
-  nm?: { n: number; m: number };
   nsamples: number;
   seqlen: number;
   seed: number;
@@ -117,7 +116,7 @@ export function registerMix(program: Command): void {
     .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
     .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON');
   addHubOptions(cmd).action(async (o: MixCliOptions & HubCliOptions) => {
-      const pattern = patternArgs(o);
+      const { fields: pattern } = settingsArgs({ method: o.method ?? MIX_METHODS[0], sparsity: o.sparsity, nm: o.nm });
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources = [];
       for (const a of o.calib ?? []) {

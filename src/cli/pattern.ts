@@ -1,55 +1,60 @@
 /**
- * Command-line parsers of --method, --sparsity and --nm for `prune` and `grid`: thin wrappers that
- * name the option, around the one registry and validator in src/prune/method.ts (reached through
- * the engine API, the CLI's layer).
+ * The prune settings on the command line (`prune`, `grid`, `mix`, `quantize`): the options are the
+ * fields of the one settings schema (src/prune/methods/settings.ts, reached through the engine API),
+ * under the same names; the parsers below only read the text of an option (a number, `50%`, `2:4`),
+ * and {@link settingsArgs} checks everything in ONE `parsePruneSettings`, so the CLI prints the
+ * messages the engine and the page print.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import {
-  LANG_DEFAULT_BETA,
-  OWL_DEFAULT_LAMBDA,
-  OWL_DEFAULT_M,
-  PRUNE_METHODS,
-  SPARSITY_PROFILES,
-  parseNm,
-  parsePruneMethod,
-  parseSparsity,
-  parsePruneSettings,
-  resolvePattern,
-  type NM,
-  type PruneMethod,
-  type SparsityProfile,
-} from '../engine';
+import { LANG_DEFAULT_BETA, OWL_DEFAULT_LAMBDA, OWL_DEFAULT_M, SPARSITY_PROFILES, methodsWhere, parsePruneMethod, parsePruneSettings, type PruneMethod, type PruneRequest, type PruneSettings, type PruneSettingsInput, type SparsityProfile } from '../engine';
 
+/** The settings' fields as the CLI's options carry them (commander's names are the schema's); the method as typed. */
+export type PruneCliFields = Omit<PruneSettingsInput, 'method' | 'blocksize' | 'percdamp'> & { method?: string };
+
+/** The settings fields of a request (PruneRequest, StudySpec), once parsed: only what was given. */
+export type PruneSettingsFields = Pick<PruneRequest, 'sparsity' | 'nm' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'quantize'>;
+
+/** --sparsity as typed: a number or a percentage ('0.5', '50%'); its range is the settings' check. */
 export function sparsityArg(v: string): number {
-  try {
-    return parseSparsity(v);
-  } catch {
-    throw new InvalidArgumentError(`--sparsity must be a number in (0, 1), e.g. 0.5 or 50% (got '${v}').`);
-  }
+  const t = v.trim();
+  const pct = t.endsWith('%');
+  const x = t === '' || t === '%' ? NaN : Number(pct ? t.slice(0, -1) : t) / (pct ? 100 : 1);
+  if (!Number.isFinite(x)) throw new InvalidArgumentError(`--sparsity must be a number in (0, 1), e.g. 0.5 or 50% (got '${v}').`);
+  return x;
 }
 
-export function nmArg(v: string): NM {
-  try {
-    return parseNm(v);
-  } catch (e) {
-    throw new InvalidArgumentError(`--nm ${v}: ${(e as Error).message}`);
-  }
+/** --nm as typed: 'N:M'; whether the pattern works is the settings' check. */
+export function nmArg(v: string): { n: number; m: number } {
+  const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`--nm ${v}: an N:M pattern looks like 2:4 (keep N of every M weights).`);
+  return { n: Number(m[1]), m: Number(m[2]) };
 }
 
+/** --method: a registered method (the registry's message otherwise). */
 export function methodArg(v: string): PruneMethod {
-  try {
-    return parsePruneMethod(v);
-  } catch {
-    throw new PolyPruneError('BAD_ARGUMENT', `Unknown --method '${v}'. Supported: ${PRUNE_METHODS.join(', ')}.`);
-  }
+  return parsePruneMethod(v);
 }
 
-/** Exactly one of --sparsity / --nm (the same rule as the engine's; there is no default). */
-export function patternArgs(o: { sparsity?: number; nm?: NM }): { sparsity?: number; nm?: NM } {
-  if ((o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>; there is no default.');
-  resolvePattern(o);
-  return o.nm ? { nm: o.nm } : { sparsity: o.sparsity };
+/**
+ * The settings of one command, checked once (`parsePruneSettings`: the engine's and the page's
+ * messages) after the CLI's own rule that exactly one of --sparsity / --nm is given (there is no
+ * default; quantizers take neither). Returns the resolved settings and the fields to send.
+ */
+export function settingsArgs(o: PruneCliFields & { method: string }): { method: PruneMethod; settings: PruneSettings; fields: PruneSettingsFields } {
+  const method = methodArg(o.method);
+  if (!o.quantize && (o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>; there is no default.');
+  const settings = parsePruneSettings({ method, sparsity: o.sparsity, nm: o.nm, profile: o.profile, owlM: o.owlM, owlLambda: o.owlLambda, langBeta: o.langBeta, quantize: o.quantize });
+  const fields: PruneSettingsFields = {
+    ...(o.sparsity !== undefined ? { sparsity: o.sparsity } : {}),
+    ...(o.nm !== undefined ? { nm: o.nm } : {}),
+    ...(o.profile !== undefined ? { profile: o.profile as SparsityProfile } : {}),
+    ...(o.owlM !== undefined ? { owlM: o.owlM } : {}),
+    ...(o.owlLambda !== undefined ? { owlLambda: o.owlLambda } : {}),
+    ...(o.langBeta !== undefined ? { langBeta: o.langBeta } : {}),
+    ...(o.quantize !== undefined ? { quantize: o.quantize } : {}),
+  };
+  return { method, settings, fields };
 }
 
 function numberArg(flag: string): (v: string) => number {
@@ -63,23 +68,8 @@ function numberArg(flag: string): (v: string) => number {
 /** --profile, --owl-m, --owl-lambda, --lang-beta (for `prune` and `grid`). */
 export function addProfileOptions(cmd: Command): Command {
   return cmd
-    .option('--profile <name>', `layer-wise sparsity: ${SPARSITY_PROFILES.join(' or ')} (owl: outlier-weighed layer-wise sparsity, Yin et al. 2023; wanda, wanda-lang, sparsegpt; unstructured only)`)
+    .option('--profile <name>', `layer-wise sparsity: ${SPARSITY_PROFILES.join(' or ')} (owl: outlier-weighed layer-wise sparsity, Yin et al. 2023; ${methodsWhere((m) => m.profiles.includes('owl')).join(', ')}; unstructured only)`)
     .option('--owl-m <M>', `OWL outlier threshold: a score above M x the layer's mean is an outlier (default ${OWL_DEFAULT_M})`, numberArg('--owl-m'))
     .option('--owl-lambda <l>', `OWL: layer sparsities spread over 2 x lambda around the target (default ${OWL_DEFAULT_LAMBDA})`, numberArg('--owl-lambda'))
     .option('--lang-beta <b>', `wanda-lang: weight of the spread of the per-source input norms (default ${LANG_DEFAULT_BETA})`, numberArg('--lang-beta'));
-}
-
-/** The layer profile options, checked by the one validator (resolveLayerProfile); only the given ones are returned. */
-export function profileArgs(
-  o: { profile?: string; owlM?: number; owlLambda?: number; langBeta?: number },
-  method: PruneMethod,
-  pattern: { sparsity?: number; nm?: NM },
-): { profile?: SparsityProfile; owlM?: number; owlLambda?: number; langBeta?: number } {
-  parsePruneSettings({ method, ...pattern, profile: o.profile, owlM: o.owlM, owlLambda: o.owlLambda, langBeta: o.langBeta });
-  return {
-    ...(o.profile !== undefined ? { profile: o.profile as SparsityProfile } : {}),
-    ...(o.owlM !== undefined ? { owlM: o.owlM } : {}),
-    ...(o.owlLambda !== undefined ? { owlLambda: o.owlLambda } : {}),
-    ...(o.langBeta !== undefined ? { langBeta: o.langBeta } : {}),
-  };
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import { PRESETS, presetTasks, type StudyPreset } from '../experiment/presets';
 import { textBytesFor } from './hubData';
 
@@ -26,7 +27,7 @@ export interface PresetTarget {
 
 const given = (cmd: Command, name: string) => cmd.getOptionValueSource(name) === 'cli' || cmd.getOptionValueSource(name) === 'env';
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const mib = (b: number) => fmtBytes(b, { unit: 'MiB' });
 
 export function presetByName(name: string): StudyPreset {
   const p = PRESETS[name];

@@ -1,11 +1,12 @@
 import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
+import { addProfileOptions, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import type { CalibrationText, PruneMethod, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
 import { exportToFolder, parseFormat } from './export';
@@ -13,15 +14,14 @@ import { readTokenWindows } from './windows';
 import { readTextHead } from './text';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { progressPrinter } from './progress';
-import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { cliSignal, removeOnHardExit } from './cancel';
 import { totalmem } from 'node:os';
 import { describePlan } from '../engine';
 
-export interface PruneCliOptions {
+/** The options of `prune`: the settings schema's fields (pattern.ts) and the run's. */
+export interface PruneCliOptions extends Omit<PruneCliFields, 'quantize'> {
   model: string;
   method: string;
-  sparsity?: number;
-  nm?: { n: number; m: number };
   calib?: string[];
   calibTokens?: string;
   calibWeights?: string;
@@ -34,10 +34,6 @@ export interface PruneCliOptions {
   plan?: boolean;
   gpuMemory?: number;
   recon?: boolean;
-  profile?: string;
-  owlM?: number;
-  owlLambda?: number;
-  langBeta?: number;
 }
 
 function parseGiB(v: string): number {
@@ -46,20 +42,27 @@ function parseGiB(v: string): number {
   return x * 1024 ** 3;
 }
 
-export function registerPrune(program: Command): void {
-  const cmd = program
-    .command('prune')
-    .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
-    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
-    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg)
+/** The calibration options of `prune` and `quantize` (read by {@link calibrationArgs}). */
+export function addCalibrationOptions(cmd: Command): Command {
+  return cmd
     .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
     .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
-    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
+    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0);
+}
+
+export function registerPrune(program: Command): void {
+  const cmd = addCalibrationOptions(
+    program
+      .command('prune')
+    .description('Prune a model layer by layer (Wanda, SparseGPT or magnitude) and write a Hugging Face checkpoint plus pruning.json.')
+    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+    .requiredOption('--method <name>', `pruning method: ${PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', ')}`)
+    .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
+    .option('--nm <N:M>', 'semi-structured: keep N of every M consecutive weights per row, e.g. 2:4', nmArg),
+  )
     .option('-o, --out <dir>', 'output folder (must not exist; required unless --plan)')
     .option('--format <hf|onnx>', 'output format: hf (safetensors) or onnx (transformers.js layout)', 'hf')
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
@@ -68,10 +71,8 @@ export function registerPrune(program: Command): void {
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
   addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
-      const method = methodArg(o.method);
-      if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes and prunes nothing: run polyprune quantize --method ${method} --bits 4 (for example).`);
-      patternArgs(o);
-      const profile = profileArgs(o, method, o);
+      if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} quantizes and prunes nothing: run polyprune quantize --method ${o.method} --bits 4 (for example).`);
+      const { method, fields } = settingsArgs(o);
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
       const calibration = await calibrationArgs(o, method);
@@ -97,8 +98,8 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
-        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
-        throwIfCancelled();
+        const res = await engine.prune(base.id, { method, ...fields, calibration, reconstructionError: o.recon }, { ...ctrl, onProgress: progress });
+        throwIfAborted(cliSignal());
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {
           const texts = calibration && 'texts' in calibration ? calibration.texts : [];
@@ -110,7 +111,7 @@ export function registerPrune(program: Command): void {
         else {
           console.log(`pruned         ${res.model.name}: ${res.report.method} ${res.report.structure}, overall sparsity ${res.report.overall.toFixed(6)}`);
           console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, scoring ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
-          console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+          console.log(`peak GPU       ${fmtBytes(res.report.peakGpuBytes, { unit: 'MiB' })}`);
           const lp = res.report.layerProfile;
           if (lp.profile === 'owl') {
             console.log(`OWL            M ${lp.m}, lambda ${lp.lambda}; per layer: outlier ratio %, target sparsity`);

@@ -6,16 +6,17 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { totalmem } from 'node:os';
-import { PolyPruneError } from '../common/errors';
+import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import { checkQuantizedExport, quantizableShapes, type ExportFormat, type ModelSummary, type OnnxVariantName } from '../engine';
 import { describePlan, methodSpec, methodsWhere, orList } from '../engine';
 import { checkOutputFree } from '../export/node';
-import { removeOnHardExit, throwIfCancelled } from './cancel';
+import { cliSignal, removeOnHardExit } from './cancel';
 import { describeSizes, exportToFolder, parseFormat, parseOnnxVariants } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
-import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
-import { methodArg } from './pattern';
-import { calibrationArgs, type PruneCliOptions } from './prune';
+import { createEngine, modelSpec } from './main';
+import { methodArg, settingsArgs } from './pattern';
+import { addCalibrationOptions, calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
 interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | 'plan' | 'recon' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'gpuMemory'> {
@@ -26,44 +27,42 @@ interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | '
   onnxVariants?: string;
 }
 
+/** --bits as typed (a whole number); which bits work is the settings' check (src/prune/methods/gptq.ts). */
 function bitsArg(v: string): number {
-  const n = Number(v);
-  if (![2, 3, 4, 8].includes(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
   return n;
 }
 
+/** --group-size as typed (a whole number, or per-channel = -1); which sizes work is the settings' check. */
 function groupSizeArg(v: string): number {
-  if (v === 'per-channel' || v === '-1') return -1;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
+  if (v === 'per-channel') return -1;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
   return n;
 }
 
 export function registerQuantize(program: Command): void {
   const quantizers = methodsWhere((s) => !!s.quantizes);
-  const cmd = program
-    .command('quantize')
-    .description('Quantize a model layer by layer with GPTQ on calibration text and write the dequantized Hugging Face checkpoint plus pruning.json (docs/quantize.md).')
-    .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .requiredOption('--method <name>', `quantization method: ${quantizers.join(', ')}`)
-    .requiredOption('--bits <n>', 'bits per weight: 2, 3, 4 or 8', bitsArg)
-    .option('--group-size <n>', 'input columns per group of scale and zero (32, 64, 128, ...; per-channel or -1 for one group per row)', groupSizeArg, 128)
-    .option('--act-order', 'quantize the columns in order of decreasing Hessian diagonal (desc_act)')
-    .option('--static-groups', 'all group parameters from the weights before any update')
-    .option('--calib <files...>', 'calibration text files (UTF-8), or Hub corpora such as hub:mc4:de (as prune)')
-    .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
-    .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
-    .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
-    .option('--seqlen <n>', 'tokens per calibration window', parseIntArg('--seqlen'), 2048)
-    .option('--seed <n>', 'seed of the window sampler (Python random, as wanda)', seedArg('--seed'), 0)
+  const cmd = addCalibrationOptions(
+    program
+      .command('quantize')
+      .description('Quantize a model layer by layer with GPTQ on calibration text and write the dequantized Hugging Face checkpoint plus pruning.json (docs/quantize.md).')
+      .requiredOption('-m, --model <dir|url>', 'model folder or URL')
+      .requiredOption('--method <name>', `quantization method: ${quantizers.join(', ')}`)
+      .requiredOption('--bits <n>', 'bits per weight: 2, 3, 4 or 8', bitsArg)
+      .option('--group-size <n>', 'input columns per group of scale and zero (32, 64, 128, ...; per-channel or -1 for one group per row)', groupSizeArg, 128)
+      .option('--act-order', 'quantize the columns in order of decreasing Hessian diagonal (desc_act)')
+      .option('--static-groups', 'all group parameters from the weights before any update'),
+  )
     .option('--format <format>', 'hf: dequantized float weights; hf-gptq: GPTQ checkpoint (qweight/qzeros/scales/g_idx; transformers, GPTQModel, vLLM); onnx: MatMulNBits for transformers.js (onnx/model_q4.onnx for 4 bits)', 'hf')
     .option('--onnx-variants <list>', 'onnx: graphs to write (default q<bits>; fp32,fp16 for the dequantized weights)')
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the record (pruning.json, with the quantization settings) and the export sizes as JSON');
   addHubOptions(cmd).action(async (o: QuantizeCliOptions & HubCliOptions, c: Command) => {
-    const method = methodArg(o.method);
-    if (!methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${method}.`);
+    if (!methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${o.method}.`);
     const quantize = { bits: o.bits, groupSize: o.groupSize, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups };
+    const { method } = settingsArgs({ method: o.method, quantize });
     const format = parseFormat(o.format);
     const onnxVariants = parseOnnxVariants(o.onnxVariants);
     await checkOutputFree(o.out);
@@ -85,7 +84,7 @@ export function registerQuantize(program: Command): void {
         throw new PolyPruneError('BAD_ARGUMENT', `${c.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
       }
       const res = await engine.prune(base.id, { method, calibration, quantize }, { ...ctrl, onProgress: progress });
-      throwIfCancelled();
+      throwIfAborted(cliSignal());
       const written = await exportToFolder(engine, res.model.id, o.out, { format, onnxVariants }, { ...ctrl, onProgress: progress });
       const sizes = await engine.exportSizes(res.model.id);
       if (o.json) {
@@ -93,7 +92,7 @@ export function registerQuantize(program: Command): void {
       } else {
         console.log(`quantized      ${res.model.name}: ${res.report.method} ${res.report.structure} (${format === 'hf' ? 'dequantized weights' : format === 'hf-gptq' ? 'GPTQ codes, hf-gptq' : 'ONNX'})`);
         console.log(`time           ${(res.report.timings.totalMs / 1000).toFixed(2)} s (forward ${(res.report.timings.forwardMs / 1000).toFixed(2)} s, quantizing ${(res.report.timings.scoringMs / 1000).toFixed(2)} s)`);
-        console.log(`peak GPU       ${(res.report.peakGpuBytes / 2 ** 20).toFixed(1)} MiB`);
+        console.log(`peak GPU       ${fmtBytes(res.report.peakGpuBytes, { unit: 'MiB' })}`);
         console.log(`wrote          ${written.path} (${written.files.join(', ')})`);
         console.log(`export sizes   (model files)\n${describeSizes(sizes).join('\n')}`);
       }

@@ -1,6 +1,7 @@
 import { decodeTextFile } from '../common/text';
 import { readRegularFile } from '../io/node';
-import { MAX_TEXT_FILE_BYTES, fmtBytes } from '../io/limits';
+import { fmtBytes } from '../common/format';
+import { MAX_TEXT_FILE_BYTES } from '../io/limits';
 import { DEFAULT_MAX_SOURCE_BYTES } from '../calib/sources';
 
 /** UTF-8 decode with the shared text checks (src/common/text.ts): no U+FFFD, no binary, not empty. */

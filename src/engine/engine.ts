@@ -19,7 +19,7 @@ import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer, pacerOf } from './perplexity';
-import { prunedCopy } from './prune';
+import { calibrationPacer, prunedCopy } from './prune';
 import { exportHfCheckpoint, PrunedTensors } from '../export/hf';
 import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
 import { exportOnnx } from '../export/onnx';
@@ -363,7 +363,7 @@ export class LocalEngine implements Engine {
         throw new PolyPruneError('BAD_ARGUMENT', `Calibration sequence length ${req.seqlen} exceeds what this model takes (${Math.min(model.cfg.maxPositionEmbeddings, model.maxChunkTokens())} tokens); use a shorter one.`);
       }
       this.counts.calibrationRuns++;
-      const collectOpts = { signal, onProgress: opts?.onProgress, onLayerForward: () => void this.counts.calibrationForwards++ };
+      const collectOpts = { signal, onProgress: opts?.onProgress, pacer: calibrationPacer(model), onLayerForward: () => void this.counts.calibrationForwards++ };
       const stats = await mixer.collect(model, calib.ids, calib.counts, req.seqlen, collectOpts);
       const sid = `s${this.nextStatsId++}`;
       const summary: StatsSummary = {

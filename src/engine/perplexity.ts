@@ -1,7 +1,7 @@
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { scorePerplexity } from '../eval/perplexity';
-import { Pacer } from '../eval/pace';
+import { Pacer } from '../common/pace';
 import { checkTokenIds, type TextTokenizer } from '../io/tokenizer';
 import { checkTextContent } from '../common/text';
 import type { SequenceScorer } from '../eval/types';
@@ -12,7 +12,7 @@ import type { LoadedModel } from './loaded';
 const pacers = new WeakMap<LlamaModel, Pacer>();
 
 /**
- * The model's Pacer (src/eval/pace.ts): scorer calls of about half a second each, so Cancel and the
+ * The model's Pacer (src/common/pace.ts): scorer calls of about half a second each, so Cancel and the
  * progress counters act within seconds on any adapter; kept per model, so each cell starts at the
  * rate the previous one measured.
  */

@@ -1,5 +1,6 @@
 import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
+import { fmtBytes } from '../common/format';
 import type { ProgressCallback } from '../common/progress';
 import { buildCalibration, type Calibration } from '../calib/text';
 import { pruneModel, type PruneReport } from '../prune/run';
@@ -12,6 +13,20 @@ import { LINEAR_NAMES } from '../model/names';
 import type { LoadedModel } from './loaded';
 import type { PruneRequest } from './api';
 import { QuantizedTensors } from '../export/gptq';
+import { Pacer } from '../common/pace';
+
+const calibPacers = new WeakMap<LlamaModel, Pacer>();
+
+/**
+ * The pacer of a model's calibration passes (src/prune/pass.ts: prune and mixer collection, calls of
+ * about half a second, so Cancel acts within seconds on a CPU adapter); kept per base model, so each
+ * prune of an experiment starts at the rate the last one measured.
+ */
+export function calibrationPacer(model: LlamaModel): Pacer {
+  let p = calibPacers.get(model);
+  if (!p) calibPacers.set(model, (p = new Pacer(500)));
+  return p;
+}
 
 export interface PruneOutcome {
   loaded: Omit<LoadedModel, 'summary'>;
@@ -34,8 +49,6 @@ export interface PruneOutcome {
 /** Default GPU memory assumed for calibration activations when the engine is given no figure (WebGPU does not report it). */
 export const DEFAULT_GPU_MEMORY_BYTES = 16 * 2 ** 30;
 
-const GiB = (b: number): string => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
-
 /**
  * Refuses a calibration request too large to hold before any work: the token ids must fit one
  * typed array in this process (< 2 GiB) and the activations (n x seqlen x hidden f32, kept on the
@@ -49,7 +62,7 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
     const maxN = Math.max(1, Math.floor(Math.min((2 ** 31 - 1) / (seqlen * 4), gpuMemoryBytes / (seqlen * hidden * 4))));
     throw new PolyPruneError(
       'BAD_ARGUMENT',
-      `${n} calibration windows of ${seqlen} tokens need ${GiB(actBytes)} of GPU memory for the activations (${n} x ${seqlen} x ${hidden} floats)${idBytes >= 2 ** 31 ? ` and ${GiB(idBytes)} of token ids in this process (at most 2 GiB)` : ''}; this engine allows ${GiB(gpuMemoryBytes)}. Use at most ${maxN} samples (--nsamples) at this sequence length.`,
+      `${n} calibration windows of ${seqlen} tokens need ${fmtBytes(actBytes)} of GPU memory for the activations (${n} x ${seqlen} x ${hidden} floats)${idBytes >= 2 ** 31 ? ` and ${fmtBytes(idBytes)} of token ids in this process (at most 2 GiB)` : ''}; this engine allows ${fmtBytes(gpuMemoryBytes)}. Use at most ${maxN} samples (--nsamples) at this sequence length.`,
     );
   }
 }
@@ -105,6 +118,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
       langBeta: req.langBeta,
       quantize: req.quantize,
       signal: opts.signal,
+      pacer: calibrationPacer(base.model),
       onProgress: opts.onProgress,
       reconstructionError: req.reconstructionError,
       ...(quantized ? { onQuantized: (i: number, n: (typeof LINEAR_NAMES)[number], q: Parameters<QuantizedTensors['add']>[2]) => quantized.add(i, n, q) } : {}),

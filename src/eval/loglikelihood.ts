@@ -33,7 +33,7 @@
  * `shareContext: false` turns it off.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import type { Pacer } from './pace';
+import type { Pacer } from '../common/pace';
 import type { EvalTokenizer, LlRequest, SequenceScorer } from './types';
 
 export interface EncodeOptions {
@@ -126,7 +126,7 @@ export interface LoglikelihoodOptions extends EncodeOptions {
   shareContext?: boolean;
   /** Called after each scorer call with unique sequences done / total. */
   onBatch?: (done: number, total: number) => void;
-  /** Size scorer calls by time (src/eval/pace.ts), at most `batchTokens` each. */
+  /** Size scorer calls by time (src/common/pace.ts), at most `batchTokens` each. */
   pace?: Pacer;
 }
 

@@ -20,7 +20,7 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
-import type { Pacer } from './pace';
+import type { Pacer } from '../common/pace';
 import type { PerplexityRecord } from './results';
 import type { SequenceScorer } from './types';
 
@@ -137,7 +137,7 @@ export interface PerplexityOptions extends WindowOptions, ByteOptions {
   batchWindows?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
-  /** Size scorer calls by time (src/eval/pace.ts), at most `batchWindows` windows each. */
+  /** Size scorer calls by time (src/common/pace.ts), at most `batchWindows` windows each. */
   pace?: Pacer;
 }
 

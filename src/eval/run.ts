@@ -1,6 +1,6 @@
 /** One call from task text to result: parse the file, then score it. */
 import type { ProgressCallback } from '../common/progress';
-import type { Pacer } from './pace';
+import type { Pacer } from '../common/pace';
 import type { TaskResult } from './results';
 import { scoreMultipleChoice } from './score';
 import { parseTask } from './tasks/index';
@@ -28,7 +28,7 @@ export interface RunTaskOptions {
   batchTokens?: number;
   /** Run a context shared by several choices once (default true). */
   shareContext?: boolean;
-  /** Size scorer calls by time (src/eval/pace.ts). */
+  /** Size scorer calls by time (src/common/pace.ts). */
   pace?: Pacer;
 }
 

@@ -11,7 +11,7 @@
  */
 import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
-import type { Pacer } from './pace';
+import type { Pacer } from '../common/pace';
 import { computeLoglikelihoods, type EncodeOptions } from './loglikelihood';
 import type { ItemScore, TaskResult } from './results';
 import type { EvalTokenizer, LlRequest, McItem, SequenceScorer, TaskName } from './types';

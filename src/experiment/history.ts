@@ -12,6 +12,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import type { RecordParser } from './share';
 
 export interface HistoryEntry<R> {
@@ -60,13 +61,6 @@ export interface StorageInfo {
   quota: number | null;
   /** Whether the browser promised not to evict this origin's data (navigator.storage.persisted). */
   persisted: boolean | null;
-}
-
-function fmtBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
 }
 
 function isQuotaError(e: unknown): boolean {

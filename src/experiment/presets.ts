@@ -5,6 +5,7 @@
  * from (docs/data.md, "The paper's preset"); every one can be overridden by its own option.
  */
 import { lmEvalTasksFor } from '../eval/lmEvalNames';
+import type { PruneMethod } from '../prune/method';
 
 export interface PresetSetting<T> {
   value: T;
@@ -16,7 +17,7 @@ export interface StudyPreset {
   id: string;
   title: string;
   models: PresetSetting<string[]>;
-  methods: PresetSetting<('wanda' | 'sparsegpt')[]>;
+  methods: PresetSetting<PruneMethod[]>;
   /** Unstructured sparsity ratios and N:M patterns. */
   patterns: PresetSetting<{ sparsity?: number; nm?: { n: number; m: number } }[]>;
   calibCorpus: PresetSetting<string>;

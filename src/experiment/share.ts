@@ -11,6 +11,7 @@
  */
 import { unzlibSync, zlibSync, strFromU8, strToU8 } from 'fflate';
 import { PolyPruneError } from '../common/errors';
+import { fmtBytes } from '../common/format';
 import { parseResultRecord, type ResultRecord } from './records';
 
 /** Format of the fragment itself (encoding and compression), not of the record inside it. */
@@ -68,10 +69,6 @@ export function encodeShareFragment(record: unknown): string {
   return `${SHARE_KEY}=${SHARE_FORMAT}.${bytesToBase64Url(packed)}`;
 }
 
-function fmtKb(chars: number): string {
-  return `${(chars / 1024).toFixed(1)} KB`;
-}
-
 /**
  * The full link for a record: `base` (the app's URL; any fragment it has is dropped) plus
  * `#r=...`. Refuses records whose link would be longer than {@link SHARE_MAX_CHARS}.
@@ -81,7 +78,7 @@ export function shareLink(record: unknown, base: string): string {
   if (link.length > SHARE_MAX_CHARS) {
     throw new PolyPruneError(
       'SHARE_TOO_LARGE',
-      `This result needs a ${fmtKb(link.length)} link; share links are limited to ${fmtKb(SHARE_MAX_CHARS)}. Export it as a JSON file from History instead, or share a smaller grid.`,
+      `This result needs a ${fmtBytes(link.length)} link; share links are limited to ${fmtBytes(SHARE_MAX_CHARS)}. Export it as a JSON file from History instead, or share a smaller grid.`,
     );
   }
   return link;
@@ -106,7 +103,7 @@ const BROKEN = 'This share link is damaged (truncated or edited): ';
 export function decodeShareLink<R>(input: string, parse: RecordParser<R>): R {
   const text = input.trim();
   if (text.length > SHARE_MAX_CHARS) {
-    throw new PolyPruneError('SHARE_TOO_LARGE', `This share link is ${fmtKb(text.length)}, over the ${fmtKb(SHARE_MAX_CHARS)} that PolyPrune makes and opens.`);
+    throw new PolyPruneError('SHARE_TOO_LARGE', `This share link is ${fmtBytes(text.length)}, over the ${fmtBytes(SHARE_MAX_CHARS)} that PolyPrune makes and opens.`);
   }
   const payload = text.includes('#') || text.startsWith(`${SHARE_KEY}=`) ? sharePayload(text) : text;
   if (payload === null) throw new PolyPruneError('SHARE_INVALID', `This is not a PolyPrune share link (it has no '#${SHARE_KEY}=' part).`);

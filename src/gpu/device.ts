@@ -542,4 +542,3 @@ function padTo4(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-export { fmtBytes };

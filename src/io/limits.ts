@@ -1,9 +1,10 @@
 /**
  * The size and speed limits of every input the engine reads, in one place (documented in
  * docs/models.md "Limits"), so that the CLI, the page and the Hub downloads apply the same ones.
- * Browser-safe: no imports beyond the error type.
+ * Browser-safe: no imports beyond the error type and the byte formatter.
  */
 import { PolyPruneError } from '../common/errors';
+import { fmtBytes } from '../common/format';
 
 /**
  * The largest JSON file of a model folder read whole: config.json, tokenizer.json,
@@ -25,12 +26,6 @@ export const MAX_TEXT_FILE_BYTES = 256 * 1024 * 1024;
  */
 export const DEFAULT_MIN_RATE_BYTES_PER_S = 1024;
 
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} bytes`;
-}
 
 /** The one message for a JSON file over {@link MAX_JSON_BYTES}. */
 export function jsonTooLarge(where: string, bytes: number | null, limit = MAX_JSON_BYTES): PolyPruneError {

@@ -8,7 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PolyPruneError } from '../common/errors';
 import type { ByteSource, ModelFolder } from './source';
-import { MAX_JSON_BYTES, fmtBytes, jsonTooLarge } from './limits';
+import { fmtBytes } from '../common/format';
+import { MAX_JSON_BYTES, jsonTooLarge } from './limits';
 import type { Stats } from 'node:fs';
 
 /** What a path that is not a regular file is, for messages ('a FIFO (named pipe)', 'a device'). */

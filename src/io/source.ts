@@ -4,7 +4,8 @@
  * (local paths) live in ./node.ts so browser bundles never pull in `fs`.
  */
 import { PolyPruneError } from '../common/errors';
-import { DEFAULT_MIN_RATE_BYTES_PER_S, MAX_JSON_BYTES, fmtBytes, jsonTooLarge } from './limits';
+import { fmtBytes } from '../common/format';
+import { DEFAULT_MIN_RATE_BYTES_PER_S, MAX_JSON_BYTES, jsonTooLarge } from './limits';
 
 /** Random access to the bytes of one file. */
 export interface ByteSource {
@@ -394,7 +395,7 @@ function makeUrlSource(
   let sizePromise: Promise<number> | null = null;
   /** The size size() reported (HEAD Content-Length or Content-Range total), to check a whole read against. */
   let headSize: number | undefined;
-  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+  const mib = (n: number): string => fmtBytes(n, { unit: 'MiB' });
   const tooLarge = (behaviour: string, size?: number): PolyPruneError =>
     new PolyPruneError(
       'FETCH_FAILED',

@@ -12,7 +12,8 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
-import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
+import { type Gpu, type Tensor } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 import * as ops from '../gpu/ops';
 import { type ChunkedMatrix, type PrefixKv, isPacked } from '../gpu/ops';
 import { FiniteCheck, describeIndex, nonFinite16, type NonFinite } from '../gpu/finite';

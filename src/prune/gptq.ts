@@ -21,7 +21,8 @@
 import { PolyPruneError, assertArg } from '../common/errors';
 import { GPTQ_BITS, validateGptqOptions, type GptqBits } from './methods/gptq';
 export { GPTQ_BITS, validateGptqOptions, type GptqBits };
-import { type Gpu, Tensor, u32, f32, fmtBytes } from '../gpu/device';
+import { type Gpu, Tensor, u32, f32 } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 import type { ChunkedMatrix } from '../gpu/ops';
 import { type PanelMatrix, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { controlBlock, gemmSub, inverseHessianFactor } from './sparsegpt';

@@ -23,11 +23,14 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
+import { fmtBytes } from '../common/format';
 import type { Gpu, Tensor } from '../gpu/device';
 import { FiniteCheck, describeIndex } from '../gpu/finite';
 import { countZeros, wandaMix, wandaWindowNorms } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
+import { layerPass, type LayerPassOptions } from './pass';
+import { Pacer } from '../common/pace';
 import { type PruneOptions, validatePruneOptions } from './method';
 import { wandaSelect } from './wanda';
 import type { Mixer } from './mixer';
@@ -67,6 +70,8 @@ export interface CollectOptions {
   maxChunkTokens?: number;
   /** Called once per decoder layer forwarded over the calibration activations (engine counters). */
   onLayerForward?: (layer: number) => void;
+  /** Sizes the forward calls by time (src/prune/pass.ts); default: a new one aiming at 0.5 s per call. */
+  pacer?: Pacer;
 }
 
 /** Embed the windows `ids` (n x seqlen) in chunks of `per` windows, appending each chunk's activations to `acts`. */
@@ -77,6 +82,59 @@ export function embedWindows(model: LlamaModel, ids: Int32Array, n: number, seql
     const t = model.gpu.upload(ids.subarray(w0 * seqlen, w0 * seqlen + T), [T], 'mix.ids');
     acts.push({ x: model.embedTokens(t, T), windows, w0 });
     t.destroy();
+  }
+}
+
+/** One layer of the mixers' dense pass: the capture of the linears' inputs, then the statistics to check. */
+export interface DenseLayer {
+  capture: NonNullable<LayerPassOptions['capture']>;
+  /** After the layer's forward: registers the layer's statistics with the NaN/Inf check. */
+  check: (check: FiniteCheck) => void;
+}
+
+/**
+ * The mixers' ONE dense pass (Wanda's and SparseGPT's `collect`): the windows `ids` (n x seqlen)
+ * embedded in chunks of whole windows, then every decoder layer over them in paced calls
+ * (src/prune/pass.ts), `layer(i)` giving what captures the layer's statistics; NON_FINITE names the
+ * first NaN/Inf in them. The model is not modified. Frees the activations, on error too (the caller
+ * frees its statistics).
+ */
+export async function densePass(model: LlamaModel, ids: Int32Array, n: number, seqlen: number, opts: CollectOptions, layer: (i: number) => DenseLayer): Promise<void> {
+  const L = model.cfg.numLayers;
+  const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
+  const acts: { x: Tensor; windows: number; w0: number }[] = [];
+  const pacer = opts.pacer ?? new Pacer(500);
+  const check = new FiniteCheck(model.gpu);
+  const t0 = performance.now();
+  try {
+    embedWindows(model, ids, n, seqlen, Math.max(1, Math.floor(cap / seqlen)), acts);
+    for (let i = 0; i < L; i++) {
+      throwIfAborted(opts.signal);
+      const elapsedMs = performance.now() - t0;
+      opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
+      const l = layer(i);
+      await layerPass(model, i, acts, seqlen, {
+        signal: opts.signal,
+        pacer,
+        replace: true,
+        capture: l.capture,
+        // progress inside a layer, call by call (a layer over many windows takes minutes on a CPU adapter)
+        onCall: (done) => opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + done, total: L * n }),
+      });
+      opts.onLayerForward?.(i);
+      l.check(check);
+      const bad = await check.read();
+      if (bad.length) {
+        const [b] = bad;
+        throw new PolyPruneError('NON_FINITE', `Collecting statistics stopped at layer ${i}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model.`);
+      }
+      model.releaseLayer(i);
+    }
+  } catch (e) {
+    check.dispose();
+    throw e;
+  } finally {
+    for (const a of acts) a.x.destroy();
   }
 }
 
@@ -96,50 +154,26 @@ export async function collectDenseStats(model: LlamaModel, ids: Int32Array, coun
       throw new PolyPruneError('BAD_ARGUMENT', `The mixer keeps one statistic per window: ${n} windows x ${K} inputs of ${g.lead} need ${n * K * 4} bytes in one binding, more than this adapter's ${maxBinding}. Use at most ${Math.floor(maxBinding / (K * 4))} windows in all.`);
     }
   }
-  const L = model.cfg.numLayers;
-  const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
-  const per = Math.max(1, Math.floor(cap / seqlen));
-  const acts: { x: Tensor; windows: number; w0: number }[] = [];
   const perWindow: Map<LinearName, Tensor>[] = [];
-  const check = new FiniteCheck(gpu);
-  const t0 = performance.now();
   try {
-    embedWindows(model, ids, n, seqlen, per, acts);
-    for (let i = 0; i < L; i++) {
-      throwIfAborted(opts.signal);
-      const elapsedMs = performance.now() - t0;
-      opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
+    await densePass(model, ids, n, seqlen, opts, (i) => {
       const groups = new Map<LinearName, Tensor>();
       perWindow.push(groups);
       for (const g of INPUT_GROUPS) groups.set(g.lead, gpu.tensor([n, linearShape(model.cfg, g.lead)[1]], 'f32', `mix.v.${i}.${g.lead}`));
-      for (const a of acts) {
-        const out = await model.forwardLayer(i, a.x, a.windows * seqlen, seqlen, (name, input, rows, cols) => {
+      return {
+        capture: (name, input, _rows, cols, first, windows) => {
           const v = groups.get(name);
-          if (v) wandaWindowNorms(gpu, input, v, cols, rows / seqlen, seqlen, 0, a.w0);
-        });
-        a.x.destroy();
-        a.x = out;
-        await gpu.sync();
-        throwIfAborted(opts.signal);
-        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
-        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
-      }
-      opts.onLayerForward?.(i);
-      for (const [name, v] of groups) check.add(`Wanda input norms of layer ${i} ${name} (one per window)`, v, v.numel, { cols: v.shape[1] });
-      const bad = await check.read();
-      if (bad.length) {
-        const [b] = bad;
-        throw new PolyPruneError('NON_FINITE', `Collecting statistics stopped at layer ${i}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model.`);
-      }
-      model.releaseLayer(i);
-    }
+          if (v) wandaWindowNorms(gpu, input, v, cols, windows, seqlen, 0, first);
+        },
+        check: (check) => {
+          for (const [name, v] of groups) check.add(`Wanda input norms of layer ${i} ${name} (one per window)`, v, v.numel, { cols: v.shape[1] });
+        },
+      };
+    });
   } catch (e) {
-    check.dispose();
-    for (const a of acts) a.x.destroy();
     for (const m of perWindow) for (const t of m.values()) t.destroy();
     throw e;
   }
-  for (const a of acts) a.x.destroy();
   return { counts: [...counts], seqlen, perWindow, bytes: denseStatsBytes(model, n) };
 }
 
@@ -371,8 +405,8 @@ export const wandaMixer: Mixer<DenseStats> = {
     throw new PolyPruneError(
       'BAD_ARGUMENT',
       extraBytes
-        ? `The mixer's per-window statistics of ${n} windows (${(bytes / 2 ** 20).toFixed(1)} MiB) plus the activations exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB; use fewer windows per source.`
-        : `The stored statistics (${(bytes / 2 ** 20).toFixed(1)} MiB) exceed this engine's GPU budget of ${(budget / 2 ** 30).toFixed(1)} GiB.`,
+        ? `The mixer's per-window statistics of ${n} windows (${fmtBytes(bytes)}) plus the activations exceed this engine's GPU budget of ${fmtBytes(budget)}; use fewer windows per source.`
+        : `The stored statistics (${fmtBytes(bytes)}) exceed this engine's GPU budget of ${fmtBytes(budget)}.`,
     );
   },
   collect: collectDenseStats,

@@ -21,14 +21,15 @@
  * o_proj's input = C), each Hessian in row panels within one storage binding (src/prune/panels.ts).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { fmtBytes, type Gpu, type Tensor } from '../gpu/device';
-import { FiniteCheck, describeIndex } from '../gpu/finite';
+import { type Gpu } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 import { countZeros, hessianMix } from '../gpu/prune';
 import { prunable } from '../gpu/ops';
 import type { ModelConfig } from '../io/config';
 import { type LlamaModel, type LinearName, LINEAR_NAMES, linearShape } from '../model/llama';
 import { type PruneOptions, validatePruneOptions } from './method';
-import { INPUT_GROUPS, denseStatsBytes, embedWindows, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { INPUT_GROUPS, denseStatsBytes, densePass, normaliseWeights, type CollectOptions, type MixPruneReport } from './mix';
+import { sourceRanges } from './owl';
 import type { Mixer } from './mixer';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
@@ -83,69 +84,41 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
   const n = counts.reduce((a, b) => a + b, 0);
   if (ids.length !== n * seqlen) throw new PolyPruneError('INTERNAL', `collectDenseHessians: ${ids.length} ids for ${n} windows of ${seqlen}`);
   for (const g of INPUT_GROUPS) panelRowsFor(gpu, linearShape(model.cfg, g.lead)[1], 1, `SparseGPT's Hessian of ${g.lead}`);
-  const L = model.cfg.numLayers;
-  const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
-  const per = Math.max(1, Math.floor(cap / seqlen));
-  const ranges: { start: number; end: number }[] = [];
-  let o = 0;
-  for (const c of counts) {
-    ranges.push({ start: o, end: o + c });
-    o += c;
-  }
-  const acts: { x: Tensor; windows: number; w0: number }[] = [];
+  const ranges = sourceRanges(counts);
   const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
-  const check = new FiniteCheck(gpu);
-  const t0 = performance.now();
   let accs: HessianAccumulator[][] = [];
   try {
-    embedWindows(model, ids, n, seqlen, per, acts);
-    for (let i = 0; i < L; i++) {
-      throwIfAborted(opts.signal);
-      const elapsedMs = performance.now() - t0;
-      opts.onProgress?.({ kind: 'layer', layer: i, layers: L, phase: 'forward', elapsedMs, etaMs: i > 0 ? (elapsedMs / i) * (L - i) : 0 });
+    await densePass(model, ids, n, seqlen, opts, (i) => {
       // accs[s][g]
       accs = counts.map(() => INPUT_GROUPS.map((g) => new HessianAccumulator(gpu, linearShape(model.cfg, g.lead)[1])));
-      for (const a of acts) {
-        const out = await model.forwardLayer(i, a.x, a.windows * seqlen, seqlen, (name, input) => {
+      return {
+        capture: (name, input, _rows, _cols, first, windows) => {
           const k = INPUT_GROUPS.findIndex((g) => g.lead === name);
           if (k < 0) return;
           ranges.forEach((r, s) => {
-            const lo = Math.max(r.start, a.w0);
-            const hi = Math.min(r.end, a.w0 + a.windows);
-            if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - a.w0) * seqlen);
+            const lo = Math.max(r.start, first);
+            const hi = Math.min(r.end, first + windows);
+            if (hi > lo) accs[s][k].addBatch(input, (hi - lo) * seqlen, hi - lo, (lo - first) * seqlen);
           });
-        });
-        a.x.destroy();
-        a.x = out;
-        await gpu.sync();
-        throwIfAborted(opts.signal);
-        // progress inside a layer, window chunk by window chunk (a layer over many windows takes minutes on a CPU adapter)
-        opts.onProgress?.({ kind: 'calibrate', message: `Layer ${i + 1} of ${L} (forward): windows`, done: i * n + a.w0 + a.windows, total: L * n });
-      }
-      opts.onLayerForward?.(i);
-      accs.forEach((row, s) =>
-        row.forEach((acc, k) => {
-          const K = acc.cols;
-          acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
-        }),
-      );
-      const bad = await check.read();
-      if (bad.length) {
-        const [b] = bad;
-        throw new PolyPruneError('NON_FINITE', `Collecting statistics stopped at layer ${i}: ${b.count} non-finite value${b.count === 1 ? '' : 's'} (NaN/Inf) in the ${b.what}, the first at ${describeIndex(b)}. The calibration activations overflow float32 with this model.`);
-      }
-      accs.forEach((row, s) => perSource[s].push(new Map(row.map((acc, k) => [INPUT_GROUPS[k].lead, acc.matrix]))));
-      accs = [];
-      model.releaseLayer(i);
-    }
+        },
+        check: (check) => {
+          accs.forEach((row, s) =>
+            row.forEach((acc, k) => {
+              const K = acc.cols;
+              acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
+            }),
+          );
+          // checked next; the statistics are the caller's from here (freed below on error)
+          accs.forEach((row, s) => perSource[s].push(new Map(row.map((acc, k) => [INPUT_GROUPS[k].lead, acc.matrix]))));
+          accs = [];
+        },
+      };
+    });
   } catch (e) {
-    check.dispose();
-    for (const a of acts) a.x.destroy();
     for (const row of accs) for (const acc of row) acc.free();
     for (const src of perSource) for (const m of src) for (const p of m.values()) destroyPanels(p);
     throw e;
   }
-  for (const a of acts) a.x.destroy();
   return { counts: [...counts], seqlen, perSource, bytes: denseHessiansBytes(model.cfg, counts.length) };
 }
 

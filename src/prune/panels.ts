@@ -6,7 +6,8 @@
  * binding is one panel, and every kernel then runs exactly as on a plain (d, d) tensor.
  */
 import { PolyPruneError } from '../common/errors';
-import { type Gpu, type Tensor, fmtBytes } from '../gpu/device';
+import { type Gpu, type Tensor } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 
 export interface PanelMatrix {
   readonly d: number;

@@ -13,6 +13,7 @@
  *
  * Shape letters: C hidden, F ffn, H heads, Hkv kv heads, D head dim, V vocab, L layers.
  */
+import { fmtBytes } from '../common/format';
 import type { ModelConfig } from '../io/config';
 import type { GpuInfo } from '../gpu/device';
 import { METHODS, type PruneMethod } from './methods';
@@ -88,12 +89,6 @@ export interface RunPlan {
 
 const f32 = 4;
 
-function gib(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024).toFixed(1)} KiB`;
-}
-
 function lcm(a: number, b: number): number {
   let x = a;
   let y = b;
@@ -136,7 +131,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const seqlen = req.seqlen ?? 2048;
   const perTokenWidest = widest * f32;
   const chunkCap = Math.max(1, Math.floor(maxBind / perTokenWidest));
-  if (seqlen > chunkCap) problems.push(`One window of ${seqlen} tokens needs ${gib(seqlen * perTokenWidest)} per activation buffer (${widest} wide); this adapter's bindings hold ${chunkCap} tokens. Use --seqlen ${chunkCap} or less.`);
+  if (seqlen > chunkCap) problems.push(`One window of ${seqlen} tokens needs ${fmtBytes(seqlen * perTokenWidest)} per activation buffer (${widest} wide); this adapter's bindings hold ${chunkCap} tokens. Use --seqlen ${chunkCap} or less.`);
   // (a prune's chunk holds at most its nsamples windows)
   const calibTokens = sequential ? (req.nsamples ?? 128) * seqlen : Infinity;
   const chunkTokens = Math.max(seqlen, Math.floor(Math.min(req.maxChunkTokens ?? 4096, chunkCap, calibTokens) / seqlen) * seqlen);
@@ -165,33 +160,33 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     for (const d of new Set([C, H * D, F])) {
       if (d * d * f32 <= cap) continue;
       consider(`SparseGPT panel of ${align} rows x ${d} columns`, align * d * f32);
-      if (align * d * f32 > cap) problems.push(`SparseGPT on ${d}-wide inputs needs panels of ${align} rows (${gib(align * d * f32)}) in one binding; this adapter allows ${gib(cap)}. Use a smaller --blocksize or Wanda.`);
+      if (align * d * f32 > cap) problems.push(`SparseGPT on ${d}-wide inputs needs panels of ${align} rows (${fmtBytes(align * d * f32)}) in one binding; this adapter allows ${fmtBytes(cap)}. Use a smaller --blocksize or Wanda.`);
     }
     consider(`SparseGPT block scratch (${rows} rows x ${bs})`, rows * bs * f32);
-    if (rows * bs * f32 > maxBind) problems.push(`SparseGPT block scratch of ${rows} rows x ${bs} columns (${gib(rows * bs * f32)}) exceeds one binding (${gib(maxBind)}); use a smaller --blocksize.`);
+    if (rows * bs * f32 > maxBind) problems.push(`SparseGPT block scratch of ${rows} rows x ${bs} columns (${fmtBytes(rows * bs * f32)}) exceeds one binding (${fmtBytes(maxBind)}); use a smaller --blocksize.`);
   }
   if (!pruning) {
     const logitRows = Math.max(1, Math.min(chunkTokens, Math.floor(maxBind / (V * f32)), 4096));
     items.push({ kind: 'logits', bytes: logitRows * V * f32, note: `${logitRows} rows x ${V} vocab per chunk` });
   }
   consider(`one row of logits (${V} vocab)`, V * f32);
-  if (64 * widest * f32 > maxBind) problems.push(`This adapter's storage bindings (${gib(maxBind)}) are too small for 64 rows of ${widest}-wide weights (${gib(64 * widest * f32)}).`);
-  if (V * f32 > maxBind) problems.push(`One row of logits (${V} x 4 bytes) exceeds this adapter's binding limit (${gib(maxBind)}).`);
+  if (64 * widest * f32 > maxBind) problems.push(`This adapter's storage bindings (${fmtBytes(maxBind)}) are too small for 64 rows of ${widest}-wide weights (${fmtBytes(64 * widest * f32)}).`);
+  if (V * f32 > maxBind) problems.push(`One row of logits (${V} x 4 bytes) exceeds this adapter's binding limit (${fmtBytes(maxBind)}).`);
 
   const gpuPeakBytes = items.reduce((s, i) => s + i.bytes, 0);
   const notes: string[] = [];
   if (env.gpuMemoryBytes !== undefined && gpuPeakBytes > env.gpuMemoryBytes) {
-    problems.push(`The run needs about ${gib(gpuPeakBytes)} of GPU memory; ${gib(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
+    problems.push(`The run needs about ${fmtBytes(gpuPeakBytes)} of GPU memory; ${fmtBytes(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
   } else if (packed && env.gpuMemoryBytes !== undefined) {
     const unpacked = planRun(cfg, req, { ...env, packed: false, gpuWeightBytes: env.f32Bytes, gpuMemoryBytes: undefined, hostMemoryBytes: undefined, resident });
     if (unpacked.gpuPeakBytes > env.gpuMemoryBytes) {
-      notes.push(`Fits only because the 16-bit weights stay packed on the GPU: about ${gib(gpuPeakBytes)} of ${gib(env.gpuMemoryBytes)}; unpacked to f32 the run would need ${gib(unpacked.gpuPeakBytes)}.`);
+      notes.push(`Fits only because the 16-bit weights stay packed on the GPU: about ${fmtBytes(gpuPeakBytes)} of ${fmtBytes(env.gpuMemoryBytes)}; unpacked to f32 the run would need ${fmtBytes(unpacked.gpuPeakBytes)}.`);
     }
   }
   const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
   const hostBytes = pruning ? Math.round(linearBytes) : 0;
   if (env.hostMemoryBytes !== undefined && hostBytes > env.hostMemoryBytes) {
-    problems.push(`Exporting holds the pruned matrices in memory (about ${gib(hostBytes)}); this machine has ${gib(env.hostMemoryBytes)}.`);
+    problems.push(`Exporting holds the pruned matrices in memory (about ${fmtBytes(hostBytes)}); this machine has ${fmtBytes(env.hostMemoryBytes)}.`);
   }
   return {
     gpu: items,
@@ -212,12 +207,12 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
 
 /** The plan as lines for a terminal or a panel. */
 export function describePlan(p: RunPlan): string[] {
-  const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${gib(i.bytes).padStart(11)}  ${i.note}`);
+  const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${fmtBytes(i.bytes).padStart(11)}  ${i.note}`);
   lines.unshift('GPU memory at the peak (estimate):');
-  lines.push(`  ${'total'.padEnd(26)} ${gib(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${gib(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
-  lines.push(`biggest binding: ${gib(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${gib(p.limits.maxBindingBytes)} per binding, ${gib(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? gib(p.downloadBytes) : 'nothing (local files)'}; host memory: ${gib(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${gib(p.limits.hostMemoryBytes)}` : ''} (loading: ${gib(p.loadHostBytes)}, one tensor at a time)`);
-  lines.push(`weights on the GPU: ${gib(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${gib(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
+  lines.push(`  ${'total'.padEnd(26)} ${fmtBytes(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${fmtBytes(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
+  lines.push(`biggest binding: ${fmtBytes(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${fmtBytes(p.limits.maxBindingBytes)} per binding, ${fmtBytes(p.limits.maxBufferBytes)} per buffer`);
+  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : 'nothing (local files)'}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, one tensor at a time)`);
+  lines.push(`weights on the GPU: ${fmtBytes(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${fmtBytes(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);
   return lines;

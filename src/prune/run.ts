@@ -19,7 +19,6 @@
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
-import type { Tensor } from '../gpu/device';
 import { prunable } from '../gpu/ops';
 import { countZeros, reconstructionError } from '../gpu/prune';
 import { checkTokenIds } from '../io/tokenizer';
@@ -32,6 +31,8 @@ import { PRUNE_STEPS } from './methods/steps';
 import { OutlierCounter, layerAchieved, owlLayerSparsity, sourceRanges, type SparsityProfile } from './owl';
 import { WandaAccumulator, HessianAccumulator } from './stats';
 import { panelRows, panelStart, readPanels } from './panels';
+import { layerPass, type ActChunk } from './pass';
+import { Pacer } from '../common/pace';
 import type { GptqResult } from './gptq';
 
 /** Calibration windows: n windows of seqlen token ids, row-major (n * seqlen), no BOS added. */
@@ -62,6 +63,11 @@ export interface PruneModelOptions {
   maxChunkTokens?: number;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /**
+   * Sizes the calibration passes' calls by time (src/prune/pass.ts), so the signal is seen within
+   * about a second on any adapter; default: a new one per run aiming at 0.5 s per call.
+   */
+  pacer?: Pacer;
   /** Called once per matrix, right after it was pruned, with its pruned weights (N, K) (a copy). */
   onMatrixPruned?: (layer: number, name: LinearName, weight: Float32Array) => void | Promise<void>;
   /**
@@ -207,7 +213,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   if (lang) report.languageAware = { beta: prof.langBeta as number, sources: lang.map((s) => ({ ...s })) };
   const usesWandaStats = spec.statistic === 'norms';
   const modified: number[] = [];
-  const acts: { x: Tensor; windows: number }[] = [];
+  const acts: ActChunk[] = [];
+  const pacer = opts.pacer ?? new Pacer(500);
   const live: ({ free(): void } | { destroy(): void })[] = [];
   const measure = !!opts.reconstructionError && spec.calibrated;
   const counter = gpu.tensor([LINEAR_NAMES.length], 'u32', 'prune.zero_counts');
@@ -225,7 +232,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
     const S = calib?.seqlen ?? 1;
     if (prof.owl) {
       // OWL's first pass over the dense model, then the calibration windows again from the start.
-      const outlierRatio = await owlOutlierRatios(model, acts, S, prof.owl.m, opts, check, live, report);
+      const outlierRatio = await owlOutlierRatios(model, acts, S, prof.owl.m, opts, pacer, check, live, report);
       for (const a of acts) a.x.destroy();
       acts.length = 0;
       embedCalibration(model, calib!, opts, acts);
@@ -261,27 +268,23 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
           }
         }
         const ranges = lang ? sourceRanges(lang.map((s) => s.samples)) : [];
-        let w0 = 0;
-        for (const a of acts) {
-          const T = a.windows * S;
-          const first = w0;
-          const out = await model.forwardLayer(i, a.x, T, S, (name, input, rows) => {
+        await layerPass(model, i, acts, S, {
+          signal: opts.signal,
+          pacer,
+          replace: false,
+          capture: (name, input, rows, _cols, first, windows) => {
             if (INPUT_GROUP[name] !== name) return;
-            stats.get(name)!.addBatch(input, rows, rows / S);
+            stats.get(name)!.addBatch(input, rows, windows);
             const g = grams.get(name);
-            if (g && g !== stats.get(name)) g.addBatch(input, rows, rows / S);
-            // the windows of this chunk that belong to each source, in window order
+            if (g && g !== stats.get(name)) g.addBatch(input, rows, windows);
+            // the windows of this call that belong to each source, in window order
             perSource.get(name)?.forEach((acc, k) => {
               const lo = Math.max(ranges[k].start, first);
-              const hi = Math.min(ranges[k].end, first + a.windows);
+              const hi = Math.min(ranges[k].end, first + windows);
               if (hi > lo) acc.addBatch(input, (hi - lo) * S, hi - lo, (lo - first) * S);
             });
-          });
-          w0 += a.windows;
-          out.destroy();
-          await gpu.sync();
-          throwIfAborted(opts.signal);
-        }
+          },
+        });
         report.timings.forwardMs += now() - tf;
         for (const [name, acc] of stats) {
           const K = linearShape(model.cfg, name)[1];
@@ -386,12 +389,8 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
         throwIfAborted(opts.signal);
         progress(i, 'recompute', 0.7);
         const tr = now();
-        for (const a of acts) {
-          const nx = await model.forwardLayer(i, a.x, a.windows * S, S);
-          a.x.destroy();
-          a.x = nx;
-          check.add(`output of layer ${i} (input of layer ${i + 1})`, nx, nx.numel, { cols: model.cfg.hiddenSize });
-        }
+        await layerPass(model, i, acts, S, { signal: opts.signal, pacer, replace: true });
+        for (const a of acts) check.add(`output of layer ${i} (input of layer ${i + 1})`, a.x, a.x.numel, { cols: model.cfg.hiddenSize });
         throwNonFiniteRun(await check.read(), i);
         report.timings.forwardMs += now() - tr;
       }
@@ -433,10 +432,11 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
  */
 async function owlOutlierRatios(
   model: LlamaModel,
-  acts: { x: Tensor; windows: number }[],
+  acts: ActChunk[],
   S: number,
   m: number,
   opts: PruneModelOptions,
+  pacer: Pacer,
   check: FiniteCheck,
   live: ({ free(): void } | { destroy(): void })[],
   report: PruneReport,
@@ -454,16 +454,15 @@ async function owlOutlierRatios(
       stats.set(name, acc);
       live.push(acc);
     }
-    for (const a of acts) {
-      const nx = await model.forwardLayer(i, a.x, a.windows * S, S, (name, input, rows) => {
-        if (INPUT_GROUP[name] === name) stats.get(name)!.addBatch(input, rows, rows / S);
-      });
-      a.x.destroy();
-      a.x = nx;
-      check.add(`dense output of layer ${i} (OWL's first pass)`, nx, nx.numel, { cols: model.cfg.hiddenSize });
-      await gpu.sync();
-      throwIfAborted(opts.signal);
-    }
+    await layerPass(model, i, acts, S, {
+      signal: opts.signal,
+      pacer,
+      replace: true,
+      capture: (name, input, rows, _cols, _first, windows) => {
+        if (INPUT_GROUP[name] === name) stats.get(name)!.addBatch(input, rows, windows);
+      },
+    });
+    for (const a of acts) check.add(`dense output of layer ${i} (OWL's first pass)`, a.x, a.x.numel, { cols: model.cfg.hiddenSize });
     for (const [name, acc] of stats) check.add(`Wanda input norms of layer ${i} ${name} (OWL's first pass)`, acc.scaler, acc.scaler.numel, {});
     throwNonFiniteRun(await check.read(), i);
     const scalers = new Map<LinearName, Float32Array>();
@@ -498,7 +497,7 @@ function throwNonFiniteRun(bad: NonFinite[], layer: number): void {
 }
 
 /** Upload the calibration ids and embed them, in chunks of whole windows. */
-function embedCalibration(model: LlamaModel, calib: CalibrationBatch, opts: PruneModelOptions, acts: { x: Tensor; windows: number }[]): void {
+function embedCalibration(model: LlamaModel, calib: CalibrationBatch, opts: PruneModelOptions, acts: ActChunk[]): void {
   const { ids, n, seqlen } = calib;
   const cap = Math.min(opts.maxChunkTokens ?? 4096, model.maxChunkTokens());
   const per = Math.max(1, Math.floor(cap / seqlen));

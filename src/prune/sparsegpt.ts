@@ -25,7 +25,8 @@
  * Scratch: two (d, d) f32 matrices and two (rows, blocksize) f32 buffers.
  */
 import { PolyPruneError, assertArg } from '../common/errors';
-import { type Gpu, Tensor, type Work, u32, f32, fmtBytes } from '../gpu/device';
+import { type Gpu, Tensor, type Work, u32, f32 } from '../gpu/device';
+import { fmtBytes } from '../common/format';
 import { type ChunkedMatrix, grid1d, rowsWithin } from '../gpu/ops';
 import { foldGroups, foldRows } from '../gpu/fold';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';

@@ -102,14 +102,14 @@ describe('polyprune prune', () => {
     const calib = path.join(FIXTURE, 'calib-en.safetensors');
     const base = ['prune', '-m', FIXTURE, '--method', 'wanda', '--calib-tokens', calib];
     const cases: Array<[string[], RegExp]> = [
-      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '1.5', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /--sparsity must be a number in \(0, 1\)/],
-      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /--sparsity must be a number in \(0, 1\)/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '1.5', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /Sparsity must be a number strictly between 0 and 1 \(e.g. 0.5 for 50 %\), got 1.5/],
+      [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', 'half', '--calib-tokens', calib, '-o', path.join(tmp, 'x1')], /--sparsity must be a number in \(0, 1\), e.g. 0.5 or 50% \(got 'half'\)/],
       [[...base, '--nm', '3:5', '-o', path.join(tmp, 'x2')], /N:M 3:5 needs in_features divisible by 5/],
       [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--nsamples', '0', '-o', path.join(tmp, 'x3')], /--nsamples must be an integer >= 1/],
       [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--seqlen', '0', '-o', path.join(tmp, 'x3')], /--seqlen must be an integer >= 1/],
       [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--calib', deText, '--seqlen', '4096', '-o', path.join(tmp, 'x3')], /longer than the model's context/],
       [['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '-o', path.join(tmp, 'x4')], /needs calibration/],
-      [['prune', '-m', FIXTURE, '--method', 'obs', '--sparsity', '0.5', '-o', path.join(tmp, 'x4')], /Unknown --method 'obs'/],
+      [['prune', '-m', FIXTURE, '--method', 'obs', '--sparsity', '0.5', '-o', path.join(tmp, 'x4')], /Unknown pruning method 'obs'. Supported: wanda/],
     ];
     // less text than one window (what wanda's sampler needs); more windows than the text holds end to end only overlap, with a warning
     const short = path.join(tmp, 'short.txt');

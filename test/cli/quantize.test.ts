@@ -75,8 +75,8 @@ describe('polyprune quantize', () => {
     expect(changed).toBeGreaterThan(64 * 64 * 0.9);
 
     const bad = [
-      [['--bits', '5'], /--bits must be 2, 3, 4 or 8/],
-      [['--bits', '4', '--group-size', '0'], /--group-size must be a positive number of columns/],
+      [['--bits', '5'], /GPTQ quantizes to 2, 3, 4 or 8 bits, got 5; give --bits 4/],
+      [['--bits', '4', '--group-size', '0'], /The GPTQ group size must be a positive number of columns \(e.g. 128\) or -1 for per channel, got 0/],
       [['--bits', '4', '-m', out], /is already quantized \(gptq 3-bit\); quantize the original checkpoint instead/],
       [['--bits', '4', '-m', quantizedByOthers()], /is already quantized \(quantization_config: gptq 4-bit\); PolyPrune reads float checkpoints/],
       [['--bits', '4', '--act-order', '--format', 'onnx'], /act-order without static groups scatters each group over the columns; quantize with --static-groups, or export as hf-gptq/],

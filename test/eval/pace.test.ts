@@ -1,11 +1,11 @@
 /**
- * Scorer calls sized by time (src/eval/pace.ts): on a slow scorer (a CPU adapter) each call takes
+ * Scorer calls sized by time (src/common/pace.ts): on a slow scorer (a CPU adapter) each call takes
  * about the target, so the abort signal is seen and progress reported within it, where one call of
  * the usual 4096 tokens would take many times longer; the numbers are the same as unpaced.
  */
 import { describe, expect, it } from 'vitest';
 import { computeLoglikelihoods } from '../../src/eval/loglikelihood';
-import { Pacer } from '../../src/eval/pace';
+import { Pacer } from '../../src/common/pace';
 import { scorePerplexity } from '../../src/eval/perplexity';
 import type { SequenceScorer } from '../../src/eval/types';
 

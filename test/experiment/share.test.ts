@@ -95,7 +95,7 @@ describe('share links', () => {
     }
     const e = code(() => shareLink({ kind: 't', n: 1, s }, 'http://h/'));
     expect(e.code).toBe('SHARE_TOO_LARGE');
-    expect(e.message).toMatch(/16\.0 KB/);
+    expect(e.message).toMatch(/16\.0 KiB/);
     const huge = `http://h/#${encodeShareFragment({ kind: 't', n: 1, s })}`;
     expect(huge.length).toBeGreaterThan(SHARE_MAX_CHARS);
     expect(code(() => decodeShareLink(huge, parse)).code).toBe('SHARE_TOO_LARGE');

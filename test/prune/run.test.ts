@@ -4,6 +4,7 @@ import { LlamaModel, LINEAR_NAMES } from '../../src/model/llama';
 import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
 import { PolyPruneError } from '../../src/common/errors';
 import type { ProgressEvent } from '../../src/common/progress';
+import { Pacer } from '../../src/common/pace';
 import { testGpu } from '../helpers/gpu';
 import { fixtureCheckpoint, fixtureModel, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
 
@@ -94,6 +95,81 @@ describe('cancellation', () => {
       for (let i = 0; i < 3; i++) for (const n of LINEAR_NAMES) expect(await model.readLinear(i, n)).toEqual(await ckpt.readF32(`model.layers.${i}.${n}.weight`));
       const layerEvents = events.filter((ev) => ev.kind === 'layer');
       expect(layerEvents.slice(0, 3).map((ev) => ev.kind === 'layer' && ev.phase)).toEqual(['forward', 'prune', 'recompute']);
+      model.destroy();
+    });
+  }
+});
+
+/** Counts the model's layer forwards (one per paced call) and runs `onCall(k)` before the k-th. */
+function countForwards(model: LlamaModel, onCall?: (k: number) => void): { calls: number } {
+  const c = { calls: 0 };
+  const forward = model.forwardLayer.bind(model);
+  model.forwardLayer = (...args) => {
+    c.calls++;
+    onCall?.(c.calls);
+    return forward(...args);
+  };
+  return c;
+}
+
+describe('paced calibration passes (src/prune/pass.ts)', () => {
+  // A pacer whose target is ~0 ms: every call is one window, whatever the machine's speed; one whose
+  // target is huge: every chunk (16 windows of 64 tokens) in one call, as before pacing.
+  const oneWindow = () => new Pacer(1e-9, 1);
+  const wholeChunk = () => new Pacer(1e12, 1e9);
+  // 6 windows in chunks of 4 (256 tokens): a whole chunk and a part of one, so calls start mid-batch;
+  // wanda-lang's sources (3 + 3 windows) split the second chunk.
+  const cases: [string, Partial<PruneModelOptions>, number][] = [
+    ['sparsegpt, OWL', { method: 'sparsegpt', profile: 'owl' }, 14],
+    ['wanda-lang over two sources, with the reconstruction error', { method: 'wanda-lang', reconstructionError: true }, 9],
+  ];
+  for (const [what, o, passes] of cases) {
+    it(`${what}: calls of one window give bitwise the weights of one call per chunk`, async () => {
+      const all = await fixtureWindows('calib-en.safetensors');
+      const calib = { ids: all.ids.slice(0, 6 * all.seqlen), n: 6, seqlen: all.seqlen, sources: [{ name: 'a', samples: 3 }, { name: 'b', samples: 3 }] };
+      const run = async (pacer: Pacer) => {
+        const model = await freshModel();
+        const fwd = countForwards(model);
+        const weights: Float32Array[] = [];
+        const report = await pruneModel(model, calib, { method: 'wanda', sparsity: 0.5, ...o, maxChunkTokens: 4 * calib.seqlen, pacer, onMatrixPruned: (_i, _n, w) => void weights.push(w) });
+        model.destroy();
+        return { weights, calls: fwd.calls, report };
+      };
+      const whole = await run(wholeChunk());
+      const paced = await run(oneWindow());
+      // per layer pass (OWL's 5, the statistics' 5, the recompute's 4): one call per chunk, or per window
+      expect(whole.calls).toBe(passes * 2);
+      expect(paced.calls).toBe(passes * 6);
+      expect(paced.weights.length).toBe(35);
+      paced.weights.forEach((w, k) => expect(w, `matrix ${k}`).toEqual(whole.weights[k]));
+      expect(paced.report.perMatrix).toEqual(whole.report.perMatrix);
+    });
+  }
+
+  for (const [at, what] of [
+    [3, 'the statistics pass'],
+    [16 + 3, 'the recompute of the layer input'],
+  ] as const) {
+    it(`an abort during ${what} is seen after the call in flight: no further forward, dense weights, GPU memory freed`, async () => {
+      const model = await freshModel();
+      const calib = await fixtureWindows('calib-en.safetensors');
+      await model.tokenNll([calib.ids.slice(0, calib.seqlen)]); // the RoPE table for 64 tokens, kept by the model
+      const before = gpu.memory().liveBytes;
+      const ac = new AbortController();
+      let callsAtAbort = 0;
+      const fwd = countForwards(model, (k) => {
+        if (k === at) {
+          ac.abort();
+          callsAtAbort = k;
+        }
+      });
+      const e = await errorOf(pruneModel(model, calib, { method: 'sparsegpt', sparsity: 0.5, signal: ac.signal, pacer: oneWindow() }));
+      expect(e.code).toBe('CANCELLED');
+      // unpaced, the call in flight was the whole chunk of 16 windows; now it is one window
+      expect(fwd.calls).toBe(callsAtAbort);
+      expect(gpu.memory().liveBytes).toBe(before);
+      const { ckpt } = await fixtureCheckpoint();
+      for (const n of LINEAR_NAMES) expect(await model.readLinear(0, n)).toEqual(await ckpt.readF32(`model.layers.0.${n}.weight`));
       model.destroy();
     });
   }

@@ -5,8 +5,8 @@
  * the finished cells.
  */
 import { priorStepMs } from './estimate';
-import { needsCalibration, resolvePattern, type PruneMethod, parsePruneSettings } from '../../../engine';
-import type { LayerProfileSetting } from '../prune/pruneSlice';
+import { needsCalibration, resolvePattern } from '../../../engine';
+import { patternFields, settingsProblem } from '../prune/settings';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, OpOptions } from '../../../engine';
 import { meanSpread } from '../../../experiment/records';
@@ -23,17 +23,7 @@ import { trackStudy } from '../history/resume';
 export function patternProblem(p: ExperimentSettings['pattern']): string | null {
   // The one rule for sparsity / N:M (src/prune/method.ts through the engine API).
   try {
-    resolvePattern(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity });
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-/** A message when the layer profile cannot be used with this method and pattern (OWL with N:M, magnitude, a bad M or lambda), else null. */
-export function profileProblem(method: PruneMethod, p: ExperimentSettings['pattern'], lp: LayerProfileSetting): string | null {
-  try {
-    parsePruneSettings({ method, ...(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity }), ...(lp.profile === 'owl' ? { profile: 'owl', owlM: lp.owlM, owlLambda: lp.owlLambda } : {}) });
+    resolvePattern(patternFields(p));
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -179,10 +169,8 @@ export async function runExperiment(): Promise<void> {
   const heldOut = s.languages.languages;
   const evalLangs = heldOut.filter((l) => s.expEvalLanguages.includes(l));
   if (!evalLangs.length) return bad('Choose at least one evaluation language.');
-  const problem = patternProblem(s.expPattern);
+  const problem = settingsProblem(s.expMethod, s.expPattern, s.layerProfile);
   if (problem) return bad(problem);
-  const profileError = profileProblem(s.expMethod, s.expPattern, s.layerProfile);
-  if (profileError) return bad(profileError);
   const owl = s.layerProfile.profile === 'owl' ? { m: s.layerProfile.owlM, lambda: s.layerProfile.owlLambda } : undefined;
   if (!wholeAtLeast('experiment', s.expSeqlen, 2, 'Window length')) return;
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
@@ -293,7 +281,7 @@ export async function runExperiment(): Promise<void> {
     const onEvent = experimentEvents(id, opts);
     const spec: StudySpec = {
       method: settings.method,
-      ...(settings.pattern.kind === 'nm' ? { nm: { n: settings.pattern.n, m: settings.pattern.m } } : { sparsity: settings.pattern.sparsity }),
+      ...patternFields(settings.pattern),
       nsamples: settings.nsamples,
       seqlen: settings.seqlen,
       seeds: settings.seeds,

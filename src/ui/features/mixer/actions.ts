@@ -12,6 +12,7 @@ import type { SparsityPattern } from '../../features/prune/pruneSlice';
 import type { CalibSource } from '../experiment/experimentSlice';
 import { activeModel, bundledText, errorCode, errorText, getEngine, reportError, runOp, store, wholeAtLeast } from '../../store/actions/core';
 import { patternProblem } from '../experiment/actions';
+import { patternFields } from '../prune/settings';
 import { keepRecord, runHeader } from '../history/records';
 
 const DEBOUNCE_MS = 120;
@@ -25,7 +26,7 @@ export function rebalance(weights: readonly number[], i: number, v: number): num
 }
 
 function mixRequest(weights: number[], pattern: SparsityPattern): MixRequest {
-  return { weights, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }) };
+  return { weights, ...patternFields(pattern) };
 }
 
 /**
@@ -278,7 +279,7 @@ export async function keepCurrentMix(): Promise<void> {
   await keepRecord(async () =>
     pruneResultRecord(
       await runHeader(base),
-      { method: mixStats.method, ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
+      { method: mixStats.method, ...patternFields(pattern), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
       mixStats.sources.map((x, k) => ({ name: x.name, language: x.language, bytes: x.bytes, sha256: x.sha256, ...(mixUpdate.weights[k] > 0 ? { weight: mixUpdate.weights[k] } : {}) })),
       { overall: mixUpdate.overall, perMatrix: mixUpdate.sparsity.flatMap((row, i) => row.map((v, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: v }))) },
       LINEAR_MATRICES,

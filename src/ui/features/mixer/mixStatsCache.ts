@@ -14,6 +14,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { PolyPruneError } from '../../../common/errors';
+import { fmtBytes } from '../../../common/format';
 import { METHODS, MIX_METHODS, type MixMethod, type StatsData } from '../../../engine';
 
 export interface StoredStatsMeta {
@@ -42,10 +43,6 @@ export function statsKey(d: Pick<StatsData, 'modelSha256' | 'sources' | 'nsample
   // The first mixer method's (Wanda's) keys are those of the entries saved before other methods existed
   if (d.method !== undefined && d.method !== MIX_METHODS[0]) parts.push(d.method);
   return parts.join('|');
-}
-
-function fmtMiB(n: number): string {
-  return `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 let dbp: Promise<IDBPDatabase<Schema>> | null = null;
@@ -92,7 +89,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     // the put may fail with AbortError while the transaction's own error says why
     await tx.done.catch(() => undefined);
     if (isQuotaError(e) || isQuotaError(tx.error)) {
-      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? "SparseGPT's Hessians, " : ''}${fmtMiB(bytes)}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
+      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? "SparseGPT's Hessians, " : ''}${fmtBytes(bytes, { unit: 'MiB' })}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
     }
     throw new PolyPruneError('STORAGE_UNAVAILABLE', `The mixer statistics could not be stored: ${(e as Error)?.message ?? String(e)}. They stay usable in this tab.`);
   }

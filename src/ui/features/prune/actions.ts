@@ -2,7 +2,8 @@
 import { PolyPruneError } from '../../../common/errors';
 import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
-import { calibrationTexts, patternProblem, profileProblem } from '../experiment/actions';
+import { calibrationTexts } from '../experiment/actions';
+import { settingsFields, settingsProblem } from './settings';
 import { calibTextUrl } from '../../paths';
 import type { LayerProfileSetting, PruneMethod, SparsityPattern } from './pruneSlice';
 import { activeModel, bundledText, getEngine, runOp, store } from '../../store/actions/core';
@@ -11,9 +12,7 @@ import { keepRecord, runHeader, textRef } from '../history/records';
 /** The engine request for the prune form's settings and calibration text (null text: magnitude). */
 export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, calib: { texts: CalibrationText[]; nsamples: number; seqlen: number } | null, profile?: LayerProfileSetting): PruneRequest {
   return {
-    method,
-    ...(profile?.profile === 'owl' ? { profile: 'owl' as const, owlM: profile.owlM, owlLambda: profile.owlLambda } : {}),
-    ...(pattern.kind === 'nm' ? { nm: { n: pattern.n, m: pattern.m } } : { sparsity: pattern.sparsity }),
+    ...settingsFields(method, pattern, profile),
     calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
   };
 }
@@ -23,7 +22,7 @@ export async function runPrune(): Promise<void> {
   const model = activeModel('prune');
   if (!model) return;
   const { pruneMethod, prunePattern, calibLanguage, calibSamples, seqlen, layerProfile } = store();
-  const patternError = patternProblem(prunePattern) ?? profileProblem(pruneMethod, prunePattern, layerProfile);
+  const patternError = settingsProblem(pruneMethod, prunePattern, layerProfile);
   if (patternError) {
     store().pushMessage({ panel: 'prune', level: 'error', code: 'BAD_ARGUMENT', text: patternError });
     return;

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { useAppStore, type ExperimentRun, type ExpMetric, type LayerTrace } from '../../../store';
 import { cellProgress, runTasks } from '../../history/recordRun';
-import { experimentCsv, experimentTable } from '../../../store/actions';
+import { experimentCsv, experimentTable, mean } from '../../../store/actions';
 import { fmtDuration, fmtNum } from '../../../format';
 import { saveBlob } from '../../../download';
 import { needsCalibration } from '../../../../engine';
@@ -132,10 +132,7 @@ function InstantFacts({ run }: { run: ExperimentRun }) {
   );
 }
 
-const mean0 = (xs: readonly (number | null)[] | undefined): number | null => {
-  const v = (xs ?? []).filter((x): x is number => x !== null && Number.isFinite(x));
-  return v.length ? v.reduce((p, q) => p + q, 0) / v.length : null;
-};
+const mean0 = (xs: readonly (number | null)[] | undefined): number | null => mean(xs ?? []);
 
 /**
  * Layers finishing while each model is pruned: one strip per prune (calibration source and seed),

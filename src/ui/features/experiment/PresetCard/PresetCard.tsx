@@ -5,6 +5,7 @@ import { addHubSources, hubTextBytes } from '../../sources/actions';
 import { fmtBytes } from '../../../format';
 import { describeEstimate, estimateStudy, type StudyShape } from '../../../../experiment/estimate';
 import { measureForwardRate, rateKey } from '../estimate';
+import type { PruneMethod } from '../../../../engine';
 
 /**
  * "Reproduce Kurz et al. (TACL 2026)": the study's design (src/experiment/presets.ts) shown with what
@@ -21,7 +22,7 @@ export function PresetCard() {
   const setModelUrl = useAppStore((s) => s.setModelUrl);
   const [open, setOpen] = useState(false);
   const [model, setModel] = useState(p.models.value[0]);
-  const [method, setMethod] = useState<'wanda' | 'sparsegpt'>(p.methods.value[0]);
+  const [method, setMethod] = useState<PruneMethod>(p.methods.value[0]);
   const [nm, setNm] = useState(false);
   const [langs, setLangs] = useState(p.languages.value.join(', '));
   const [nsamples, setNsamples] = useState(p.nsamples.value);
@@ -101,7 +102,7 @@ export function PresetCard() {
             </label>
             <label className="field">
               Method
-              <select aria-label="Preset method" value={method} onChange={(e) => setMethod(e.target.value as 'wanda' | 'sparsegpt')}>
+              <select aria-label="Preset method" value={method} onChange={(e) => setMethod(e.target.value as PruneMethod)}>
                 {p.methods.value.map((m) => (
                   <option key={m} value={m}>
                     {m}

@@ -4,12 +4,13 @@ import { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCu
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
+import { fmtBytes } from '../../../format';
 import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, mixStatsBytes } from '../../../../engine';
 import './MixerPanel.css';
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
 const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
-const fmtMiB = (n: number): string => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 2 : 1)} MiB`;
+const fmtMiB = (n: number): string => fmtBytes(n, { unit: 'MiB', digits: n < 2 ** 20 ? 2 : 1 });
 
 /**
  * Calibration mixer: one calibration pass per set of sources, then sliders (weights summing to 1)
@@ -135,7 +136,7 @@ export function MixerPanel() {
               const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'SparseGPT Hessians' : 'Wanda'}`;
               return (
                 <li key={m.key}>
-                  {what}, seed {m.seed ?? '–'}, {(m.bytes / 2 ** 20).toFixed(2)} MiB, saved {new Date(m.savedAt).toLocaleString()}{' '}
+                  {what}, seed {m.seed ?? '–'}, {fmtBytes(m.bytes, { unit: 'MiB', digits: 2 })}, saved {new Date(m.savedAt).toLocaleString()}{' '}
                   <button type="button" disabled={!hasModel || running} aria-label={`Reuse stored statistics: ${what}`} onClick={() => void reuseMixStats(m.key)}>
                     Reuse
                   </button>{' '}
@@ -153,7 +154,7 @@ export function MixerPanel() {
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows of {stats.seqlen} tokens on {statsModel ? statsModel.name : 'the dense model'} (dense), {(stats.gpuBytes / 2 ** 20).toFixed(2)} MiB on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
+            {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows of {stats.seqlen} tokens on {statsModel ? statsModel.name : 'the dense model'} (dense), {fmtBytes(stats.gpuBytes, { unit: 'MiB', digits: 2 })} on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (

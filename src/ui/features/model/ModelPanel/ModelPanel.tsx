@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent, type DragEvent, type FormEvent } from 'react';
 import { useAppStore } from '../../../store';
 import { hubToken, hubTokenRemembered, loadModel, reportError, setHubToken } from '../../../store/actions';
 import { DEFAULT_MODEL_DIR } from '../../../paths';
@@ -36,6 +36,12 @@ export function ModelPanel() {
     const problem = checkModelFiles(picked.files);
     if (problem) pushMessage({ panel: 'model', level: 'error', code: 'FILE_NOT_FOUND', text: problem });
     else void loadModel({ kind: 'files', files: picked.files, name: picked.name });
+  };
+
+  /** Files or a folder from the pickers; the input is cleared so the same choice can be made again. */
+  const onPicked = (e: ChangeEvent<HTMLInputElement>): void => {
+    if (e.target.files?.length) loadPicked(filesFromInput(e.target.files));
+    e.target.value = '';
   };
 
   const onSubmitUrl = (e: FormEvent): void => {
@@ -121,10 +127,7 @@ export function ModelPanel() {
                 multiple
                 className="visually-hidden"
                 disabled={busy}
-                onChange={(e) => {
-                  if (e.target.files?.length) loadPicked(filesFromInput(e.target.files));
-                  e.target.value = '';
-                }}
+                onChange={onPicked}
               />
             </label>
             <label className="button-like">
@@ -134,10 +137,7 @@ export function ModelPanel() {
                 type="file"
                 className="visually-hidden"
                 disabled={busy}
-                onChange={(e) => {
-                  if (e.target.files?.length) loadPicked(filesFromInput(e.target.files));
-                  e.target.value = '';
-                }}
+                onChange={onPicked}
               />
             </label>
           </div>

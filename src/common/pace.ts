@@ -4,8 +4,9 @@
  * Cancel waited that long and the counters stood still. A Pacer measures each call's rate and sizes
  * the next one to take about `targetMs` (never more than the caller's token cap), so the loops that
  * check the abort signal and report progress between calls do so every second or two on any adapter;
- * on a fast GPU the calls reach the cap at once. The engine keeps one Pacer per model
- * (src/engine/perplexity.ts), so a new cell starts at the rate the last one measured.
+ * on a fast GPU the calls reach the cap at once. The engine keeps one Pacer per model for scoring
+ * (src/engine/perplexity.ts) and one for pruning's calibration passes (src/engine/prune.ts,
+ * src/prune/pass.ts), so a new cell or prune starts at the rate the last one measured.
  */
 export class Pacer {
   private next: number;
