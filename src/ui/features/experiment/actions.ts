@@ -70,6 +70,14 @@ function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: Ex
 
 let runCounter = 0;
 
+/** The held-out texts of the live run's columns (kept out of the store: large), for the published-model comparison. */
+let runEvalTexts: { runId: number; texts: Map<string, { name: string; text: string }> } | null = null;
+
+/** The held-out text of a language in the live run `runId`, if it had one. */
+export function liveRunEvalText(runId: number, language: string): { name: string; text: string } | undefined {
+  return runEvalTexts?.runId === runId ? runEvalTexts.texts.get(language) : undefined;
+}
+
 /**
  * The Experiment panel's live view of a running study: each event of runStudy goes into the run
  * with this id (cells, layers finishing, sparsity, mask overlaps), so its heatmaps and table fill in
@@ -274,7 +282,7 @@ export async function runExperiment(): Promise<void> {
   const shownRows = settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...shownRows];
   const id = nextRunId();
-  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
+  const run: ExperimentRun = { id, modelName: model.name, modelSource: model.source, modelId: model.id, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
   const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
 
@@ -288,6 +296,7 @@ export async function runExperiment(): Promise<void> {
       for (const t of tasks[l]) ts.push({ label: t.label, ...(t.file ? { fileName: t.file } : {}), request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
       columns.push({ language: l, text: { name: `eval/${l}.txt`, text }, tasks: ts });
     }
+    runEvalTexts = { runId: id, texts: new Map(columns.flatMap((c) => (c.text ? [[c.language, c.text] as const] : []))) };
     const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
     const { runStudy } = await import('../../../experiment/study');
     const onEvent = experimentEvents(id, opts);

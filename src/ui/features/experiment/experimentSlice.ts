@@ -145,6 +145,9 @@ export interface ExperimentSettings {
 export interface ExperimentRun {
   id: number;
   modelName: string;
+  /** The model's portable source (a Hub id for Hub models) and engine id, for a live run (the published-model comparison). */
+  modelSource?: string;
+  modelId?: string;
   settings: ExperimentSettings;
   rows: ExpRow[];
   /** Tasks per evaluation language (task key list). */
@@ -165,6 +168,25 @@ export interface ExperimentRun {
 }
 
 export type ExpMetric = 'ppl' | 'bpb';
+
+/** A row of the live run compared with the checkpoint the authors published for its settings (Compare with the published model). */
+export interface PublishedComparison {
+  runId: number;
+  rowId: string;
+  /** The published checkpoint's Hub id, once found; the candidates tried while none is. */
+  repo: string | null;
+  tried: string[];
+  status: 'running' | 'done' | 'failed';
+  /** Mean IoU per layer, per layer and matrix, both zero fractions, the matrices. */
+  matrices?: string[];
+  iou?: (number | null)[][];
+  layerIou?: (number | null)[];
+  meanIou?: number | null;
+  sparsity?: [number, number];
+  /** Both perplexities on the same held-out text (row first, published second), with the text's name and language. */
+  ppl?: { row: number; published: number; text: string; language: string; windows: number; seqlen: number };
+  error?: string;
+}
 
 export interface ExperimentSlice {
   sources: CalibSource[];
@@ -197,6 +219,9 @@ export interface ExperimentSlice {
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
+  /** Comparisons of the live run's rows with the published checkpoints. */
+  expPublished: PublishedComparison[];
+  setExpPublished: (rowId: string, runId: number, patch: Partial<PublishedComparison>) => void;
   addSource: (s: CalibSource) => void;
   updateSource: (id: string, patch: Partial<CalibSource>) => void;
   removeSource: (id: string) => void;
@@ -238,6 +263,14 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,
+  expPublished: [],
+  setExpPublished: (rowId, runId, patch) =>
+    set((s) => {
+      const i = s.expPublished.findIndex((x) => x.rowId === rowId && x.runId === runId);
+      const base: PublishedComparison = i >= 0 ? s.expPublished[i] : { runId, rowId, repo: null, tried: [], status: 'running' };
+      const next = { ...base, ...patch };
+      return { expPublished: i >= 0 ? s.expPublished.map((x, k) => (k === i ? next : x)) : [...s.expPublished.filter((x) => x.runId === runId), next] };
+    }),
   addSource: (src) => set((s) => ({ sources: [...s.sources, src] })),
   updateSource: (id, patch) => set((s) => ({ sources: s.sources.map((x) => (x.id === id ? { ...x, ...patch } : x)) })),
   removeSource: (id) =>
