@@ -212,7 +212,8 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate.png'), fullPage: true });
   });
 
-  it('Experiment panel: "Compare with the published model" on a row calibrated on mC4 (masks streamed matrix by matrix, both perplexities); a row without one says so', { timeout: 300_000 }, async () => {
+  it('Experiment panel: "Compare with the published model" on a row calibrated on mC4 (masks streamed matrix by matrix, both perplexities on mC4 validation text); a row without one says so; a re-run fetches the Hub texts again',  { timeout: 300_000 }, async () => {
+    hub.throttle.clear(); // the slow shard of the test above: here only what is read counts, not how fast
     // the "published" checkpoint: the row's own settings (wanda 50 %, 4 windows of 32 tokens, seed 0, the page's 16 KiB of mc4:de) pruned in Node (Dawn)
     const calib = await fetchCorpusText('mc4:de', { endpoint: hub.url, bytes: 16 * 1024 });
     const { engine, base } = await fixtureEngine();
@@ -243,12 +244,15 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await exp.getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
     await exp.getByRole('checkbox', { name: /^Bundled tasks/ }).uncheck();
     for (const box of await exp.getByRole('group', { name: 'lm-eval tasks from the Hugging Face Hub' }).getByRole('checkbox').all()) await box.uncheck();
+    // held-out perplexity text from the Hub: mC4's validation shard of each evaluation language
+    await exp.getByRole('combobox', { name: 'Held-out perplexity text' }).selectOption('mc4:{lang}:validation');
     expect(await exp.locator('.exp-settings summary').textContent()).toMatch(/wanda, 50 %.*4 calibration windows of 32 tokens, 2 evaluation windows, 1 seed/);
     await exp.getByRole('button', { name: 'Run experiment' }).click();
     await exp.locator('.exp-status[data-status="done"]').waitFor({ timeout: 180_000 }).catch(async (e: unknown) => {
       await page().screenshot({ path: path.join(SHOTS, 'published-run-failed.png'), fullPage: true });
       throw new Error(`${String(e)}\nExperiment panel: ${await exp.textContent()}${diag()}`);
     });
+    expect(await exp.getByText(/^Held-out text mc4:de:validation: \d+ documents of allenai\/c4@[0-9a-f]{12} \(multilingual\/c4-de-validation\.tfrecord-00000-of-00016\.json\.gz\)/).count()).toBe(1);
     hub.requests.length = 0;
     const box = exp.getByRole('region', { name: 'Published checkpoints' });
     await box.getByRole('button', { name: /^Compare hub:mc4:de@[0-9a-f]{12} with the published model$/ }).click();
@@ -259,7 +263,7 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     });
     const t = (await facts.textContent()) ?? '';
     // the same settings and text give the same masks (up to float ties between Dawn and SwiftShader) and the same perplexity
-    const m = /vs multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-de-0: mean mask IoU ([\d.]+); zeros ([\d.]+) % and ([\d.]+) %\. Perplexity on eval\/de\.txt \(de, 2 windows of 32 tokens\): this row ([\d.]+), published ([\d.]+)\./.exec(t);
+    const m = /vs multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-de-0: mean mask IoU ([\d.]+); zeros ([\d.]+) % and ([\d.]+) %\. Perplexity on hub:mc4:de:validation@[0-9a-f]{12} \(de, 2 windows of 32 tokens\): this row ([\d.]+), published ([\d.]+)\./.exec(t);
     expect(m, t).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(0.99);
     expect(Number(m![2])).toBeCloseTo(50, 0);
@@ -276,5 +280,23 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     const note = box.locator('[data-row] [role=note]');
     await note.first().waitFor({ timeout: 120_000 });
     expect(await note.first().textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:sw@[0-9a-f]{12}' \(tried multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0, multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0\)\.$/);
+    await page().screenshot({ path: path.join(SHOTS, 'published-compare-none.png'), fullPage: true });
+    // a re-run of the run (its record names the Hub texts by provenance): every Hub text is fetched again at its commit and checked by SHA-256, no file asked for
+    hub.requests.length = 0;
+    await page().getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'History' }).click();
+    const history = page().locator('section.history-panel');
+    await history.getByRole('button', { name: 'Re-run', exact: true }).first().click();
+    const rerun = page().getByRole('region', { name: 'Re-run' });
+    await rerun.getByText('Every text it needs is here').waitFor({ timeout: 60_000 }).catch(async (e: unknown) => {
+      await page().screenshot({ path: path.join(SHOTS, 'published-rerun-failed.png'), fullPage: true });
+      throw new Error(`${String(e)}\nHistory: ${await history.textContent()}${diag()}`);
+    });
+    const fetched = await history.getByText(/fetched again from the Hugging Face Hub/).allTextContents();
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:de@[0-9a-f]{12}': \d+ documents of allenai\/c4@[0-9a-f]{12} fetched again/);
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:sw@[0-9a-f]{12}'/);
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:de:validation@[0-9a-f]{12}'/);
+    expect(hub.requests.some((r) => /^\/datasets\/allenai\/c4\/resolve\/[0-9a-f]{40}\/multilingual\/c4-de/.test(r.path))).toBe(true);
+    await page().screenshot({ path: path.join(SHOTS, 'published-rerun.png'), fullPage: true });
+    await rerun.getByRole('button', { name: 'Cancel' }).click();
   });
 });

@@ -1,4 +1,4 @@
-import type { TaskName } from '../../../engine';
+import type { HubTextRef, TaskName } from '../../../engine';
 import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 
@@ -41,6 +41,8 @@ export interface CalibSource {
   parts?: { id: string; weight: number }[];
   /** Part of the next experiment. */
   selected: boolean;
+  /** Text from the Hugging Face Hub: its provenance (records keep it; re-runs fetch that text again). */
+  hub?: HubTextRef;
 }
 
 /** A task file for the experiment, tagged with the evaluation language it belongs to. */
@@ -216,6 +218,8 @@ export interface ExperimentSlice {
   expConfirm: boolean;
   /** lm-eval tasks (e.g. xcopa_it) whose data comes from the Hugging Face Hub, scored in their language's column. */
   expHubTasks: string[];
+  /** Held-out perplexity text: '' the bundled evaluation text, else a Hub corpus spec with `{lang}` (e.g. `mc4:{lang}:validation`). */
+  expEvalHub: string;
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
@@ -228,7 +232,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expEvalHub' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -260,6 +264,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expInstant: false,
   expConfirm: false,
   expHubTasks: [],
+  expEvalHub: '',
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,
