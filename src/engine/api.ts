@@ -199,7 +199,7 @@ export interface PruneRequest {
 }
 
 
-/** One side of `compareModels`: a model the engine holds (its kept mask when pruned, else its zero weights), or a checkpoint read matrix by matrix without loading it. */
+/** One side of `compareModels`: a loaded model (its mask when it is a pruned copy, else its checkpoint's zero weights), or a checkpoint read matrix by matrix without loading it. */
 export type CompareSide = { modelId: string } | { model: ModelSpec };
 
 export interface CompareRequest {
