@@ -230,11 +230,20 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await loadGated();
     await modelPanel().locator('.model-summary').first().waitFor({ timeout: 120_000 });
     const exp = page().locator('section.exp-panel');
-    // rows: hub:mc4:de and hub:mc4:sw (kept from the test above; other sources not used); one seed, one column, no tasks: small
-    await exp.getByText(/^hub:mc4:de@[0-9a-f]{12}$/).first().waitFor({ timeout: 60_000 });
+    // rows: hub:mc4:de and hub:mc4:sw (kept from the test above, else added here; other sources not used); one seed, one column, no tasks: small
+    for (const l of ['de', 'sw']) {
+      const src = exp.getByText(new RegExp(`^hub:mc4:${l}@[0-9a-f]{12}$`));
+      if ((await src.count()) > 0) continue;
+      await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
+      await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill(l);
+      await exp.getByRole('button', { name: 'Add from the Hub' }).click();
+      await src.first().waitFor({ timeout: 60_000 });
+    }
     for (const use of await exp.getByRole('checkbox', { name: /^Use bundled/ }).all()) await use.uncheck();
     await exp.locator('.exp-settings summary').click();
     await exp.locator('#exp-method').selectOption('wanda');
+    await exp.getByRole('radio', { name: 'Experiment: unstructured' }).check();
+    await exp.getByRole('spinbutton', { name: 'Experiment: fraction of weights to remove' }).fill('0.5');
     await exp.locator('#exp-nsamples').fill('4');
     await exp.locator('#exp-seqlen').fill('32');
     await exp.locator('#exp-evalwin').fill('2');
