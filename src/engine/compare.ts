@@ -8,8 +8,7 @@
  * `polyprune compare` use it.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
-import { openCheckpoint, type Checkpoint } from '../io/safetensors';
-import type { ModelFolder } from '../io/source';
+import type { Checkpoint } from '../io/safetensors';
 import { LINEAR_NAMES } from '../model/names';
 import { maskIou, packMask, type ModelMask } from '../prune/mask';
 import type { MaskOverlap } from './api';
@@ -76,21 +75,6 @@ export async function compareMaskSources(a: MaskSource, b: MaskSource, opts: Com
     iou.push(row);
   }
   return { matrices: [...LINEAR_NAMES], iou, sparsity: [zeros[0] / total, zeros[1] / total] };
-}
-
-/** Two checkpoint folders, each tensor read once (`polyprune compare` on folders; tests). */
-export async function compareCheckpointMasks(a: ModelFolder, b: ModelFolder, opts: CompareMasksOptions = {}): Promise<CheckpointMaskOverlap> {
-  const ca = await openCheckpoint(a);
-  try {
-    const cb = await openCheckpoint(b);
-    try {
-      return await compareMaskSources(checkpointMaskSource(ca, a.location), checkpointMaskSource(cb, b.location), opts);
-    } finally {
-      await cb.close();
-    }
-  } finally {
-    await ca.close();
-  }
 }
 
 /** Mean of the non-null IoUs of each layer, and of all. */

@@ -6,5 +6,3 @@
 export { LocalEngine, type EngineOptions } from './engine';
 /** The mixer's statistics file (`polyprune mix --save-stats / --load-stats`). */
 export { STATS_FILE_FORMAT, readStatsFile, statsFileChunks } from './statsFile';
-/** Mask overlap of two checkpoints, matrix by matrix (`polyprune compare`). */
-export { compareCheckpointMasks, type CheckpointMaskOverlap } from './compare';
