@@ -8,28 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import type { ModelSpec } from '../engine';
-import { compareCheckpointMasks } from '../engine/local';
-import { publishedCandidates } from '../experiment/published';
+import { PUBLISHED_MODELS, parsePublishedModels, publishedCalibration, publishedCandidates, type PublishedModel } from '../experiment/published';
 import { hubFolder } from '../io/hub';
 import { fsError } from '../io/node';
-import { urlFolder, type ModelFolder } from '../io/source';
-import { cliStallTimeoutMs, createEngine, modelSpec, parseIntArg } from './main';
+import { createEngine, modelSpec, parseIntArg } from './main';
 import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import { decodeUtf8Strict } from './text';
-
-async function folderOf(spec: ModelSpec): Promise<ModelFolder> {
-  switch (spec.kind) {
-    case 'folder':
-      return spec.folder;
-    case 'url':
-      return urlFolder(spec.url, undefined, { stallTimeoutMs: cliStallTimeoutMs() });
-    case 'hub':
-      return hubFolder(spec.id, { token: spec.token, endpoint: spec.endpoint });
-    default:
-      throw new PolyPruneError('BAD_ARGUMENT', 'compare reads a model folder, a URL or a Hugging Face id.');
-  }
-}
 
 interface CompareOptions extends HubCliOptions {
   model: string;
@@ -37,19 +21,20 @@ interface CompareOptions extends HubCliOptions {
   text?: string;
   seqlen: number;
   maxWindows: number;
+  publishedModel?: string[];
 }
 
 /** The published checkpoint of A's settings: the first candidate name the Hub has. */
-async function publishedOf(a: string): Promise<string> {
+async function publishedOf(a: string, extra: PublishedModel[]): Promise<string> {
   const engine = createEngine();
   try {
     const s = await engine.loadModel(modelSpec(a));
     const p = s.pruning;
     if (!p) throw new PolyPruneError('BAD_ARGUMENT', `--with published needs a model pruned by PolyPrune (with pruning.json); ${a} is not one.`);
-    const src = p.calibrationSources.length === 1 ? /^hub:(\w+):([\w-]+)@/.exec(p.calibrationSources[0].name) : null;
+    const src = publishedCalibration(p.calibrationSources.map((c) => c.name));
     const nm = /^(\d+):(\d+)$/.exec(p.structure);
-    const names = src && p.seed !== null ? publishedCandidates({ model: p.baseModel, method: p.method, ratio: p.sparsityRatio, nm: nm ? { n: Number(nm[1]), m: Number(nm[2]) } : undefined, dataset: src[1], language: src[2], seed: p.seed }) : [];
-    if (!names.length) throw new PolyPruneError('BAD_ARGUMENT', `No published checkpoint matches ${a}: the authors pruned meta-llama/Meta-Llama-3-8B-Instruct and CohereForAI/aya-23-8B with one Hub calibration corpus (hub:mc4:<lang>) and a seed; this is ${p.baseModel}, ${p.method}, calibration ${p.calibrationSources.map((c) => c.name).join(' + ') || 'none'}.`);
+    const names = src && p.seed !== null ? publishedCandidates({ model: p.baseModel, method: p.method, ratio: p.sparsityRatio, nm: nm ? { n: Number(nm[1]), m: Number(nm[2]) } : undefined, dataset: src.dataset, language: src.language, seed: p.seed }, extra) : [];
+    if (!names.length) throw new PolyPruneError('BAD_ARGUMENT', `No published checkpoint matches ${a}: the authors pruned ${PUBLISHED_MODELS.map((m) => m.hubId).join(', ')} (add another with --published-model <org/name>=<name part>) with one Hub calibration corpus (hub:mc4:<lang>) and a seed; this is ${p.baseModel}, ${p.method}, calibration ${p.calibrationSources.map((c) => c.name).join(' + ') || 'none'}.`);
     for (const n of names) {
       try {
         await hubFolder(n, { token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined });
@@ -73,9 +58,11 @@ export function registerCompare(program: Command): void {
     .option('--text <file|hub:...>', 'held-out text for both models\' perplexity (a file, or e.g. hub:mc4:de:validation)')
     .option('--seqlen <n>', 'perplexity window length', parseIntArg('--seqlen', 2), 128)
     .option('--max-windows <n>', 'perplexity windows', parseIntArg('--max-windows'), 8)
+    .option('--published-model <org/name=part...>', "with '--with published': the <model> part of the published names for a base model the table lacks (e.g. my-org/llama-copy=llama3-8b-instruct)")
     .option('--json', 'print JSON');
   addHubOptions(cmd).action(async (o: CompareOptions) => {
-    const other = o.with === 'published' ? await publishedOf(o.model) : o.with;
+    const extra = parsePublishedModels((o.publishedModel ?? []).join(' '));
+    const other = o.with === 'published' ? await publishedOf(o.model, extra) : o.with;
     let text: string | undefined;
     if (o.text) {
       if (isHubSource(o.text)) text = (await hubText(o.text, textBytesFor(o.maxWindows, o.seqlen), o)).text;
@@ -88,27 +75,19 @@ export function registerCompare(program: Command): void {
         }
       }
     }
-    const [fa, fb] = [await folderOf(modelSpec(o.model)), await folderOf(modelSpec(other))];
-    const overlap = await compareCheckpointMasks(fa, fb, {
-      onMatrix: o.json ? undefined : (l, m) => process.stderr.write(`\rcompare: layer ${l + 1}, ${m}        `),
-    });
-    if (!o.json) process.stderr.write('\n');
-    const ppl: { a: number; b: number } | undefined = text ? { a: NaN, b: NaN } : undefined;
-    if (text) {
-      const engine = createEngine();
-      try {
-        for (const [k, spec] of [o.model, other].entries()) {
-          const m = await engine.loadModel(modelSpec(spec));
-          const r = await engine.perplexity(m.id, { text, textName: o.text!, seqlen: o.seqlen, maxWindows: o.maxWindows });
-          ppl![k === 0 ? 'a' : 'b'] = r.ppl;
-          await engine.unloadModel(m.id);
-        }
-      } finally {
-        await engine.dispose();
-      }
+    const engine = createEngine();
+    let r;
+    try {
+      r = await engine.compareModels({ model: modelSpec(o.model) }, { model: modelSpec(other) }, text === undefined ? {} : { text, textName: o.text, seqlen: o.seqlen, maxWindows: o.maxWindows }, {
+        onProgress: o.json ? undefined : (e) => e.kind === 'eval' && e.message.startsWith('mask IoU') && process.stderr.write(`\rcompare: ${e.message.slice('mask IoU: '.length)}        `),
+      });
+    } finally {
+      await engine.dispose();
     }
-    const flat = overlap.iou.flat().filter((v): v is number => v !== null);
-    const mean = flat.length ? flat.reduce((x, y) => x + y, 0) / flat.length : null;
+    if (!o.json) process.stderr.write('\n');
+    const overlap = r;
+    const ppl = r.ppl ? { a: r.ppl[0].ppl, b: r.ppl[1].ppl } : undefined;
+    const mean = r.meanIou;
     const r4 = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 1e4);
     if (o.json) {
       console.log(JSON.stringify({ model: o.model, with: other, matrices: overlap.matrices, iou: overlap.iou.map((row) => row.map(r4)), meanIou: r4(mean), sparsity: overlap.sparsity, ...(ppl ? { ppl, text: o.text, seqlen: o.seqlen, maxWindows: o.maxWindows } : {}) }, null, 2));

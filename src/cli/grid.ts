@@ -19,7 +19,7 @@ import { resolveTaskName } from '../eval/lmEvalNames';
 import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec } from '../engine';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, hubTextRef, methodSpec } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
@@ -175,7 +175,7 @@ export function registerGrid(program: Command): void {
             if (isHubSource(p.file)) {
               const t = await hubText(p.file, textBytesFor(o.nsamples, o.seqlen), o);
               if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${p.file}: a dataset has no language of its own; use a corpus by language (hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de).`);
-              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), language: t.language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
+              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), language: t.language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}), hub: hubTextRef(t.provenance) });
               continue;
             }
             const { bytes } = await readText(p.file, 'calibration file', o.nsamples * o.seqlen + 1);
@@ -200,7 +200,7 @@ export function registerGrid(program: Command): void {
             const t = await hubText(arg, textBytesFor(o.evalMaxWindows ?? 64, o.evalSeqlen), o);
             if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--eval ${arg}: a dataset has no language of its own; use a corpus by language (hub:mc4:de:validation).`);
             if (columns.some((c) => c.language === t.language)) throw new PolyPruneError('BAD_ARGUMENT', `Two evaluation texts are in '${t.language}' (${arg}); give one per language.`);
-            columns.push({ language: t.language, text: { name: t.name, text: t.text }, tasks: [] });
+            columns.push({ language: t.language, text: { name: t.name, text: t.text, hub: hubTextRef(t.provenance) }, tasks: [] });
             continue;
           }
           const p = fileAndLanguage(arg);

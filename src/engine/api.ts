@@ -210,6 +210,31 @@ export interface PruneRequest {
 }
 
 
+/** One side of `compareModels`: a loaded model (its mask when it is a pruned copy, else its checkpoint's zero weights), or a checkpoint read matrix by matrix without loading it. */
+export type CompareSide = { modelId: string } | { model: ModelSpec };
+
+export interface CompareRequest {
+  /** Held-out text: both models' perplexity on the same windows (a checkpoint side is loaded for it, then freed). */
+  text?: string;
+  textName?: string;
+  /** Perplexity window length (default 128) and windows (default 8). */
+  seqlen?: number;
+  maxWindows?: number;
+  language?: string;
+}
+
+/** Mask IoU of two models per layer and matrix (zero weights = pruned), their zero fractions, and both perplexities on one text. */
+export interface CompareResult extends MaskOverlap {
+  /** Where each side came from (a loaded model's name, a checkpoint's location). */
+  names: [string, string];
+  /** Zeros over weights of the compared matrices, per side. */
+  sparsity: [number, number];
+  /** Mean IoU of each layer's matrices, and over all matrices (null where no matrix prunes anything). */
+  layerIou: (number | null)[];
+  meanIou: number | null;
+  ppl?: [PerplexityResult, PerplexityResult];
+}
+
 export interface PruneResult {
   model: ModelSummary;
   report: PruneReport;
@@ -381,6 +406,12 @@ export interface Engine {
   unloadModel(id: string, opts?: { keepMask?: boolean }): Promise<void>;
   /** Per layer and matrix IoU of the pruned positions of two pruned models (loaded or with kept masks). */
   maskOverlap(idA: string, idB: string): Promise<MaskOverlap>;
+  /**
+   * Mask IoU per layer and matrix of two models of the same architecture (zero weights = pruned),
+   * streamed matrix by matrix: a checkpoint side (e.g. a published pruned model on the Hub) is never
+   * loaded whole for it; with `text`, both models' perplexity on the same windows.
+   */
+  compareModels(a: CompareSide, b: CompareSide, req?: CompareRequest, opts?: OpOptions): Promise<CompareResult>;
   /** Drop a mask kept by `unloadModel(id, { keepMask: true })`; no-op when there is none. */
   releaseMask(id: string): Promise<void>;
   tokenize(id: string, text: string): Promise<Int32Array>;

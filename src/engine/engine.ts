@@ -35,9 +35,11 @@ import { normaliseWeights } from '../prune/mix';
 import { MIXERS } from '../prune/mixer';
 import { LINEAR_NAMES } from '../model/names';
 import { overlayCheckpoint } from './overlay';
+import { checkpointMaskSource, compareMaskSources, heldMaskSource, iouMeans, type MaskSource } from './compare';
 import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
 import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
+import type { CompareRequest, CompareResult, CompareSide } from './api';
 import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData, PruneRequest } from './api';
 
 export interface EngineOptions {
@@ -212,7 +214,11 @@ export class LocalEngine implements Engine {
   }
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
-    return this.op(opts, async (signal) => {
+    return this.op(opts, (signal) => this.loadIn(spec, signal, opts));
+  }
+
+  private async loadIn(spec: ModelSpec, signal: AbortSignal, opts?: OpOptions): Promise<ModelSummary> {
+    {
       let cacheFull = false;
       const folder = await this.folderOf(spec, signal, () => (cacheFull = true));
       const cfg = await loadModelConfig(folder);
@@ -248,7 +254,7 @@ export class LocalEngine implements Engine {
         await checkpoint.close().catch(() => undefined);
         throw e;
       }
-    });
+    }
   }
 
   async listModels(): Promise<ModelSummary[]> {
@@ -313,6 +319,53 @@ export class LocalEngine implements Engine {
     const a = await this.maskOf(idA);
     const b = await this.maskOf(idB);
     return { matrices: [...a.matrices], iou: modelMaskIou(a, b) };
+  }
+
+  async compareModels(a: CompareSide, b: CompareSide, req: CompareRequest = {}, opts?: OpOptions): Promise<CompareResult> {
+    return this.op(opts, async (signal) => {
+      const open: Checkpoint[] = [];
+      const side = async (s: CompareSide): Promise<{ name: string; source: MaskSource }> => {
+        if ('modelId' in s) {
+          if (this.models.has(s.modelId)) await this.materialize(s.modelId);
+          const m = this.get(s.modelId);
+          const mask = m.pruning?.mask ?? this.keptMasks.get(s.modelId);
+          return { name: m.summary.name, source: mask ? heldMaskSource(mask, m.checkpoint, m.summary.name) : checkpointMaskSource(m.checkpoint, m.summary.name) };
+        }
+        const folder = await this.folderOf(s.model, signal);
+        const ckpt = await openCheckpoint(folder);
+        open.push(ckpt);
+        return { name: s.model.name ?? portableSource(folder), source: checkpointMaskSource(ckpt, portableSource(folder)) };
+      };
+      let overlap;
+      let names: [string, string];
+      try {
+        const sa = await side(a);
+        const sb = await side(b);
+        names = [sa.name, sb.name];
+        overlap = await compareMaskSources(sa.source, sb.source, {
+          signal,
+          onMatrix: (l, m, _v, done, total) => opts?.onProgress?.({ kind: 'eval', message: `mask IoU: layer ${l + 1}, ${m}`, done, total }),
+        });
+      } finally {
+        for (const c of open) await c.close().catch(() => undefined);
+      }
+      const { layers, mean } = iouMeans(overlap.iou);
+      const out: CompareResult = { ...overlap, names, layerIou: layers, meanIou: mean };
+      if (req.text !== undefined) {
+        const pr: PerplexityRequest = { text: req.text, textName: req.textName, seqlen: req.seqlen ?? 128, maxWindows: req.maxWindows ?? 8, ...(req.language ? { language: req.language } : {}) };
+        const ppl = async (s: CompareSide): Promise<PerplexityResult> => {
+          if ('modelId' in s) return computePerplexity(this.get(s.modelId), pr, { signal, onProgress: opts?.onProgress });
+          const m = await this.loadIn(s.model, signal, { onProgress: opts?.onProgress });
+          try {
+            return await computePerplexity(this.get(m.id), pr, { signal, onProgress: opts?.onProgress });
+          } finally {
+            await this.unloadModel(m.id);
+          }
+        };
+        out.ppl = [await ppl(a), await ppl(b)];
+      }
+      return out;
+    });
   }
 
   async releaseMask(id: string): Promise<void> {

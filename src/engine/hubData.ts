@@ -5,10 +5,10 @@
  * (src/io/cache.ts), so the Model panel's cache line shows and clears both.
  */
 import { cacheApiDatasetCache } from '../io/cache';
-import { CORPORA, fetchCorpusText, parseCorpusSpec, type CorpusText } from '../io/datasets/corpus';
+import { CORPORA, fetchCorpusText, fetchTextAgain, parseCorpusSpec, type CorpusText, type HubTextRef } from '../io/datasets/corpus';
 import { fetchTaskRows, lmEvalDataset, type TaskRows } from '../io/datasets/taskData';
 
-export { CORPORA, MC4_SHARDS, FINEWEB2_CONFIGS, parseCorpusSpec, corpusSpecString, type CorpusText, type TextProvenance } from '../io/datasets/corpus';
+export { CORPORA, MC4_SHARDS, FINEWEB2_CONFIGS, parseCorpusSpec, corpusSpecString, hubTextRef, type CorpusText, type HubTextRef, type TextProvenance } from '../io/datasets/corpus';
 export { LM_EVAL_DATASETS, type TaskRows } from '../io/datasets/taskData';
 
 export interface HubDataOptions {
@@ -21,6 +21,11 @@ export interface HubDataOptions {
 /** Text of `spec` (e.g. `mc4:de`): documents from the start, `bytes` UTF-8 bytes of them. */
 export function hubCorpusText(spec: string, bytes: number, opts: HubDataOptions = {}): Promise<CorpusText> {
   return fetchCorpusText(parseCorpusSpec(spec), { ...opts, bytes, cache: cacheApiDatasetCache() ?? undefined });
+}
+
+/** A text a record names by its Hub provenance, fetched again and checked against its SHA-256 (HASH_MISMATCH otherwise). */
+export function hubTextAgain(ref: HubTextRef, sha256: string, opts: HubDataOptions = {}): Promise<CorpusText> {
+  return fetchTextAgain(ref, sha256, { ...opts, cache: cacheApiDatasetCache() ?? undefined });
 }
 
 /** The rows lm-eval scores for a task format in a language as lm-eval names it (`it`, `jp`, `deu_Latn`). */

@@ -6,7 +6,5 @@
 export { LocalEngine, type EngineOptions } from './engine';
 /** The mixer's statistics file (`polyprune mix --save-stats / --load-stats`). */
 export { STATS_FILE_FORMAT, readStatsFile, statsFileChunks } from './statsFile';
-/** Mask overlap of two checkpoints, matrix by matrix (`polyprune compare`). */
-export { compareCheckpointMasks, type CheckpointMaskOverlap } from './compare';
 /** The exact bytes of an export's model files from the config, tensor list and quantization (nothing written; src/export/size.ts). */
 export { exportedBytes, checkpointTensors, type ExportSize, type ExportSizeInput, type SizedFormat } from '../export/size';

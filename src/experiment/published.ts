@@ -1,21 +1,64 @@
 /**
  * The names of the pruned checkpoints Kurz et al. published on the Hugging Face Hub (organisation
  * `multilingual-pruning`): `pruned-<model>-<method>-<ratio>-<type>-<dataset>-<lang>-<seed>`, e.g.
- * `pruned-llama3-8b-instruct-wanda-0.5-2to4-mc4-zh-1234`, where runs with seeds 42 and 1234 carry the
- * prefix twice (`pruned-pruned-...`), as issue 21 records the rule. The issue's own example has seed
- * 1234 with one prefix, and the Hub could not be listed from here, so both spellings are candidates,
- * the rule's first (docs/data.md).
+ * `pruned-llama3-8b-instruct-wanda-0.5-2to4-mc4-zh-1234`. The organisation's listing (docs/data.md,
+ * "Published checkpoints") holds names with the prefix once and twice (`pruned-pruned-...`), for
+ * seed 0 as well as 42 and 1234, so both spellings are candidates; issue 21's rule (twice for seeds 42
+ * and 1234) decides which is tried first.
+ *
+ * The `<model>` part is data: {@link PUBLISHED_MODELS} (the names seen in the organisation), which a
+ * caller extends with its own entries (`--published-model org/name=part` in the CLI,
+ * `?publishedModel=org/name=part` in the page) for a model the table lacks or a copy under another id.
  */
+import { PolyPruneError } from '../common/errors';
+
 export const PUBLISHED_ORG = 'multilingual-pruning';
 
-/** Short model names in the published checkpoints (the Aya name is this project's guess, not checked). */
-export const PUBLISHED_MODEL_NAMES: Readonly<Record<string, string>> = {
-  'meta-llama/Meta-Llama-3-8B-Instruct': 'llama3-8b-instruct',
-  'CohereForAI/aya-23-8B': 'aya-23-8b',
-};
+/** One base model and the `<model>` part of its published checkpoints' names. */
+export interface PublishedModel {
+  /** Hugging Face id of the base model, as loaded (`org/name`, no revision). */
+  hubId: string;
+  /** The `<model>` part of the names. */
+  part: string;
+}
+
+/** Base models in the organisation's checkpoint names (seen in its model listing; docs/data.md). */
+export const PUBLISHED_MODELS: readonly PublishedModel[] = [
+  { hubId: 'meta-llama/Meta-Llama-3-8B-Instruct', part: 'llama3-8b-instruct' },
+  { hubId: 'meta-llama/Meta-Llama-3-70B-Instruct', part: 'llama3-70b-instruct' },
+  { hubId: 'CohereForAI/aya-23-8B', part: 'aya-23-8b' },
+  { hubId: 'CohereForAI/aya-23-35B', part: 'aya-23-35b' },
+];
+
+/**
+ * Extra entries from `org/name=part` pairs (comma- or space-separated), for the CLI's
+ * `--published-model` and the page's `?publishedModel=`. A malformed pair is refused naming it.
+ */
+export function parsePublishedModels(spec: string): PublishedModel[] {
+  const out: PublishedModel[] = [];
+  for (const pair of spec.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^([\w.-]+\/[\w.-]+)=([a-z0-9][a-z0-9.-]*)$/i.exec(pair);
+    if (!m) throw new PolyPruneError('BAD_ARGUMENT', `'${pair}' is not a published model entry; write <org>/<name>=<name part>, e.g. meta-llama/Meta-Llama-3-8B-Instruct=llama3-8b-instruct.`);
+    out.push({ hubId: m[1], part: m[2].toLowerCase() });
+  }
+  return out;
+}
+
+/** The Hub id of a model source (`org/name`, `hf:org/name@rev`, `org/name@rev (Hugging Face Hub)`), or null when it is not one. */
+export function hubIdOfSource(source: string): string | null {
+  const s = source.replace(/ \(Hugging Face Hub\)$/, '').replace(/^hf:/, '').replace(/@.*$/, '');
+  return /^[\w.-]+\/[\w.-]+$/.test(s) ? s : null;
+}
+
+/** The `<model>` part for a base model (case-insensitive id), extra entries first; null when unknown. */
+export function publishedModelPart(model: string, extra: readonly PublishedModel[] = []): string | null {
+  const id = hubIdOfSource(model)?.toLowerCase();
+  if (!id) return null;
+  return [...extra, ...PUBLISHED_MODELS].find((m) => m.hubId.toLowerCase() === id)?.part ?? null;
+}
 
 export interface PublishedRun {
-  /** Base model Hub id (e.g. meta-llama/Meta-Llama-3-8B-Instruct). */
+  /** Base model Hub id (e.g. meta-llama/Meta-Llama-3-8B-Instruct; a revision or `hf:` is ignored). */
   model: string;
   method: string;
   /** Sparsity ratio (0.5; 2:4 is 0.5 too). */
@@ -27,13 +70,24 @@ export interface PublishedRun {
   seed: number;
 }
 
-/** Hub ids the published checkpoint of this run may have, the naming rule's first; [] for a model they did not prune. */
-export function publishedCandidates(r: PublishedRun): string[] {
-  const model = PUBLISHED_MODEL_NAMES[r.model.replace(/^hf:/, '').replace(/@.*$/, '')];
+/** Hub ids the published checkpoint of this run may have, the naming rule's first; [] for a model without a `<model>` part. */
+export function publishedCandidates(r: PublishedRun, extra: readonly PublishedModel[] = []): string[] {
+  const model = publishedModelPart(r.model, extra);
   if (!model) return [];
   const type = r.nm ? `${r.nm.n}to${r.nm.m}` : 'unstructured';
   const base = `pruned-${model}-${r.method}-${r.ratio}-${type}-${r.dataset}-${r.language}-${r.seed}`;
   const twice = r.seed === 42 || r.seed === 1234;
   const names = twice ? [`pruned-${base}`, base] : [base, `pruned-${base}`];
   return names.map((n) => `${PUBLISHED_ORG}/${n}`);
+}
+
+/**
+ * The published run a calibration source name stands for: one Hub corpus source
+ * (`hub:mc4:de@<sha12>` in the page, `hub:mc4:de@<sha12>+<offset>` in the CLI) gives the dataset and
+ * language of the name; anything else (a file, a mix, another corpus spelling) none.
+ */
+export function publishedCalibration(sourceNames: readonly string[]): { dataset: string; language: string } | null {
+  if (sourceNames.length !== 1) return null;
+  const m = /^hub:(\w+):([\w-]+)@/.exec(sourceNames[0]);
+  return m ? { dataset: m[1], language: m[2] } : null;
 }

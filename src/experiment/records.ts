@@ -57,6 +57,16 @@ export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 hex digest');
 const int = z.number().int();
 
+/** Where a text from the Hugging Face Hub came from (src/io/datasets/corpus.ts HubTextRef): re-runs and links fetch it again. */
+export const hubTextRefSchema = z.object({
+  spec: z.string().min(1),
+  dataset: z.string().min(1),
+  sha: z.string().regex(/^[0-9a-f]{40}$/, 'expected a commit sha'),
+  offset: int.nonnegative(),
+  bytes: int.positive(),
+  files: z.array(z.string()),
+});
+
 /** A text input: calibration source, held-out text or task file. */
 export const sourceRefSchema = z.object({
   name: z.string().min(1),
@@ -65,6 +75,8 @@ export const sourceRefSchema = z.object({
   sha256,
   /** Relative share of the calibration windows (mixes only; default 1). */
   weight: num.positive().optional(),
+  /** Text read from the Hub: its provenance, so a re-run fetches exactly that text again. */
+  hub: hubTextRefSchema.optional(),
 });
 export type SourceRef = z.infer<typeof sourceRefSchema>;
 

@@ -29,6 +29,7 @@ import { PolyPruneError, throwIfAborted } from '../common/errors';
 import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
 import { allocateSamples, sha256Hex } from '../calib/text';
+import type { HubTextRef } from '../io/datasets/corpus';
 import { LINEAR_NAMES } from '../model/names';
 import { METHODS, assertNoDuplicates, lookupMethod, parsePruneSettings, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
@@ -74,7 +75,8 @@ export interface StudySpec {
 /** A row: one calibration source, or a mix of several (each text with its `weight`). */
 export interface StudySource {
   label: string;
-  texts: CalibrationText[];
+  /** `hub`: where a text from the Hub came from (kept in the record, so re-runs fetch it again). */
+  texts: (CalibrationText & { hub?: HubTextRef })[];
 }
 
 export interface StudyTask {
@@ -89,7 +91,7 @@ export interface StudyTask {
 /** A column: an evaluation language with held-out text (perplexity) and/or tasks. */
 export interface StudyColumn {
   language: string;
-  text?: { name: string; text: string };
+  text?: { name: string; text: string; hub?: HubTextRef };
   tasks?: StudyTask[];
 }
 
@@ -115,9 +117,9 @@ export type StepKind = 'prune' | 'ppl' | 'task' | 'overlap';
 
 const enc = new TextEncoder();
 
-async function ref(name: string, data: { text?: string; bytes?: Uint8Array }, language: string | null, weight?: number): Promise<SourceRef> {
+async function ref(name: string, data: { text?: string; bytes?: Uint8Array; hub?: HubTextRef }, language: string | null, weight?: number): Promise<SourceRef> {
   const bytes = data.bytes ?? enc.encode(data.text ?? '');
-  return { name, language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(weight !== undefined ? { weight } : {}) };
+  return { name, language, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(weight !== undefined ? { weight } : {}), ...(data.hub ? { hub: { ...data.hub, files: [...data.hub.files] } } : {}) };
 }
 
 /** A row's normalised mix weights, one per text (a single text: [1]). */
@@ -226,7 +228,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       if (!t.request.text.trim()) throw new PolyPruneError('BAD_ARGUMENT', `Task file '${t.fileName ?? t.label}' is empty.`);
       trefs.push({ task: t.request.task, label: t.label, file: await ref(t.fileName ?? t.label, { text: t.request.text }, t.request.language ?? c.language), n: null });
     }
-    columns.push({ language: c.language, text: c.text ? await ref(c.text.name, { text: c.text.text }, c.language) : null, tasks: trefs });
+    columns.push({ language: c.language, text: c.text ? await ref(c.text.name, c.text, c.language) : null, tasks: trefs });
   }
   const emptyCell = (seedsN: number, T: number): ExperimentCell => ({
     ppl: Array(seedsN).fill(null),

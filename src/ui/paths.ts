@@ -72,3 +72,12 @@ export function engineSettings(): { settings: { gpuSubmitBudget?: string; loseDe
   if (lose !== null) settings.loseDeviceAfterSubmits = lose;
   return { settings, problem };
 }
+
+/**
+ * `?publishedModel=<org/name>=<part>[,...]` on the page URL: more base models for "Compare with the
+ * published model" (the `<model>` part of the published checkpoints' names; src/experiment/published.ts),
+ * for a model the built-in table lacks or a copy of one under another id. Malformed entries are skipped.
+ */
+export function publishedModelsParam(): string {
+  return new URLSearchParams(document.location.search).get('publishedModel') ?? '';
+}

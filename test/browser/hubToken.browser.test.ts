@@ -9,7 +9,8 @@
  * evaluation languages with item counts, keeps the text in the Cache API with the weights (shown and
  * cleared in the Model panel) and reads it from there after a reload.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
@@ -17,6 +18,8 @@ import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { launchChromium, type Browser } from './chromium';
 import { writeCorpusFixture, type HubFixture } from '../helpers/hubDatasets';
+import { fixtureEngine } from '../helpers/engine';
+import { fetchCorpusText } from '../../src/io/datasets/corpus';
 
 const DIST = path.resolve(process.cwd(), 'dist');
 const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
@@ -27,11 +30,15 @@ let server: StaticServer;
 let hub: FakeHub;
 let browser: Browser;
 let corpora: HubFixture;
+/** A checkpoint under a published-style name (seed 0 with the prefix twice, as the organisation has some): stories260K pruned in Node with a row's settings. */
+let published: string;
+const PUBLISHED = 'multilingual-pruning/pruned-pruned-stories260k-wanda-0.5-unstructured-mc4-de-0';
 
 beforeAll(async () => {
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it before vitest).');
   corpora = writeCorpusFixture();
-  hub = await startFakeHub({ 'polyprune/gated': { dir: requireShared(FIXTURE), token: GOOD } }, corpora.datasets);
+  published = mkdtempSync(path.join(os.tmpdir(), 'pp-published-'));
+  hub = await startFakeHub({ 'polyprune/gated': { dir: requireShared(FIXTURE), token: GOOD }, [PUBLISHED]: { dir: published } }, corpora.datasets);
   server = await startStaticServer({ '/': DIST });
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium({ webgpu: true });
@@ -42,6 +49,7 @@ afterAll(async () => {
   await server?.close();
   await hub?.close();
   if (corpora) rmSync(corpora.root, { recursive: true, force: true });
+  if (published) rmSync(published, { recursive: true, force: true });
 });
 
 const page = () => browser.page;
@@ -202,5 +210,102 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
         throw new Error(`${String(e)}\nPreset estimate: ${await card.getByTestId('preset-estimate').textContent()}`);
       });
     await page().screenshot({ path: path.join(SHOTS, 'hub-datasets-preset-estimate.png'), fullPage: true });
+  });
+
+  it('Experiment panel: "Compare with the published model" on a row calibrated on mC4 (masks streamed matrix by matrix, both perplexities on mC4 validation text); a row without one says so; a re-run fetches the Hub texts again',  { timeout: 300_000 }, async () => {
+    hub.throttle.clear(); // the slow shard of the test above: here only what is read counts, not how fast
+    // the "published" checkpoint: the row's own settings (wanda 50 %, 4 windows of 32 tokens, seed 0, the page's 16 KiB of mc4:de) pruned in Node (Dawn)
+    const calib = await fetchCorpusText('mc4:de', { endpoint: hub.url, bytes: 16 * 1024 });
+    const { engine, base } = await fixtureEngine();
+    try {
+      const r = await engine.prune(base.id, { method: 'wanda', sparsity: 0.5, calibration: { texts: [{ name: 'de', text: calib.text, language: 'de' }], nsamples: 4, seqlen: 32, seed: 0 } });
+      for (const f of await engine.exportModel(r.model.id)) writeFileSync(path.join(published, f.name), f.data);
+    } finally {
+      await engine.dispose();
+    }
+    // a base model the naming table lacks, added through the page URL (as `--published-model` in the CLI)
+    await page().goto(`${server.url}/?autoload=0&hfEndpoint=${encodeURIComponent(hub.url)}&publishedModel=${encodeURIComponent('polyprune/gated=stories260k')}`);
+    await page().getByRole('heading', { name: 'Model' }).waitFor({ timeout: 60_000 });
+    await page().locator('#hf-token').fill(GOOD);
+    await loadGated();
+    await modelPanel().locator('.model-summary').first().waitFor({ timeout: 120_000 });
+    const exp = page().locator('section.exp-panel');
+    // rows: hub:mc4:de and hub:mc4:sw (kept from the test above, else added here; other sources not used); one seed, one column, no tasks: small
+    for (const l of ['de', 'sw']) {
+      const src = exp.getByText(new RegExp(`^hub:mc4:${l}@[0-9a-f]{12}$`));
+      if ((await src.count()) > 0) continue;
+      await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
+      await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill(l);
+      await exp.getByRole('button', { name: 'Add from the Hub' }).click();
+      await src.first().waitFor({ timeout: 60_000 });
+    }
+    for (const use of await exp.getByRole('checkbox', { name: /^Use bundled/ }).all()) await use.uncheck();
+    await exp.locator('.exp-settings summary').click();
+    await exp.locator('#exp-method').selectOption('wanda');
+    await exp.getByRole('radio', { name: 'Experiment: unstructured' }).check();
+    await exp.getByRole('spinbutton', { name: 'Experiment: fraction of weights to remove' }).fill('0.5');
+    await exp.locator('#exp-nsamples').fill('4');
+    await exp.locator('#exp-seqlen').fill('32');
+    await exp.locator('#exp-evalwin').fill('2');
+    await exp.locator('#exp-seeds').fill('1');
+    await exp.getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
+    await exp.getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
+    await exp.getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
+    await exp.getByRole('checkbox', { name: /^Bundled tasks/ }).uncheck();
+    for (const box of await exp.getByRole('group', { name: 'lm-eval tasks from the Hugging Face Hub' }).getByRole('checkbox').all()) await box.uncheck();
+    // held-out perplexity text from the Hub: mC4's validation shard of each evaluation language
+    await exp.getByRole('combobox', { name: 'Held-out perplexity text' }).selectOption('mc4:{lang}:validation');
+    expect(await exp.locator('.exp-settings summary').textContent()).toMatch(/wanda, 50 %.*4 calibration windows of 32 tokens, 2 evaluation windows, 1 seed/);
+    await exp.getByRole('button', { name: 'Run experiment' }).click();
+    await exp.locator('.exp-status[data-status="done"]').waitFor({ timeout: 180_000 }).catch(async (e: unknown) => {
+      await page().screenshot({ path: path.join(SHOTS, 'published-run-failed.png'), fullPage: true });
+      throw new Error(`${String(e)}\nExperiment panel: ${await exp.textContent()}${diag()}`);
+    });
+    expect(await exp.getByText(/^Held-out text mc4:de:validation: \d+ documents of allenai\/c4@[0-9a-f]{12} \(multilingual\/c4-de-validation\.tfrecord-00000-of-00016\.json\.gz\)/).count()).toBe(1);
+    hub.requests.length = 0;
+    const box = exp.getByRole('region', { name: 'Published checkpoints' });
+    await box.getByRole('button', { name: /^Compare hub:mc4:de@[0-9a-f]{12} with the published model$/ }).click();
+    const facts = box.getByTestId('published-facts');
+    await facts.waitFor({ timeout: 180_000 }).catch(async (e: unknown) => {
+      await page().screenshot({ path: path.join(SHOTS, 'published-compare-failed.png'), fullPage: true });
+      throw new Error(`${String(e)}\nPublished: ${await box.textContent()}${diag()}`);
+    });
+    const t = (await facts.textContent()) ?? '';
+    // the same settings and text give the same masks (up to float ties between Dawn and SwiftShader) and the same perplexity
+    const m = /vs multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-de-0: mean mask IoU ([\d.]+); zeros ([\d.]+) % and ([\d.]+) %\. Perplexity on hub:mc4:de:validation@[0-9a-f]{12} \(de, 2 windows of 32 tokens\): this row ([\d.]+), published ([\d.]+)\./.exec(t);
+    expect(m, t).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0.99);
+    expect(Number(m![2])).toBeCloseTo(50, 0);
+    expect(Number(m![3])).toBeCloseTo(50, 0);
+    expect(Math.abs(Number(m![4]) - Number(m![5])) / Number(m![4])).toBeLessThan(0.01);
+    expect(await box.getByRole('table', { name: /^Mask IoU, hub:mc4:de@/ }).locator('tbody tr').count()).toBe(5); // stories260K: 5 layers
+    // the rule's first name (seed 0: the prefix once) was asked for and is not there; the checkpoint was read with Range requests
+    expect(hub.requests.some((r) => r.path.startsWith('/multilingual-pruning/pruned-stories260k-wanda-0.5-unstructured-mc4-de-0/'))).toBe(true);
+    expect(hub.requests.filter((r) => r.path.includes('pruned-pruned-stories260k') && r.path.endsWith('model.safetensors') && r.range).length).toBeGreaterThan(0);
+    await box.scrollIntoViewIfNeeded();
+    await page().screenshot({ path: path.join(SHOTS, 'published-compare.png'), fullPage: true });
+    // the sw row: no published checkpoint on this Hub; both names tried, one line
+    await box.getByRole('button', { name: /^Compare hub:mc4:sw@[0-9a-f]{12} with the published model$/ }).click();
+    const note = box.locator('[data-row] [role=note]');
+    await note.first().waitFor({ timeout: 120_000 });
+    expect(await note.first().textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:sw@[0-9a-f]{12}' \(tried multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0, multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0\)\.$/);
+    await page().screenshot({ path: path.join(SHOTS, 'published-compare-none.png'), fullPage: true });
+    // a re-run of the run (its record names the Hub texts by provenance): every Hub text is fetched again at its commit and checked by SHA-256, no file asked for
+    hub.requests.length = 0;
+    await page().getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'History' }).click();
+    const history = page().locator('section.history-panel');
+    await history.getByRole('button', { name: 'Re-run', exact: true }).first().click();
+    const rerun = page().getByRole('region', { name: 'Re-run' });
+    await rerun.getByText('Every text it needs is here').waitFor({ timeout: 60_000 }).catch(async (e: unknown) => {
+      await page().screenshot({ path: path.join(SHOTS, 'published-rerun-failed.png'), fullPage: true });
+      throw new Error(`${String(e)}\nHistory: ${await history.textContent()}${diag()}`);
+    });
+    const fetched = await history.getByText(/fetched again from the Hugging Face Hub/).allTextContents();
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:de@[0-9a-f]{12}': \d+ documents of allenai\/c4@[0-9a-f]{12} fetched again/);
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:sw@[0-9a-f]{12}'/);
+    expect(fetched.join('\n')).toMatch(/'hub:mc4:de:validation@[0-9a-f]{12}'/);
+    expect(hub.requests.some((r) => /^\/datasets\/allenai\/c4\/resolve\/[0-9a-f]{40}\/multilingual\/c4-de/.test(r.path))).toBe(true);
+    await page().screenshot({ path: path.join(SHOTS, 'published-rerun.png'), fullPage: true });
+    await rerun.getByRole('button', { name: 'Cancel' }).click();
   });
 });

@@ -378,3 +378,38 @@ export async function fetchCorpusText(specIn: CorpusSpec | string, optsIn: Corpu
   await putJson(opts.cache, key, { text, provenance }, cacheFull(opts));
   return { text, provenance, cached: false };
 }
+
+/** Where a Hub text came from, as records and share links keep it: enough to fetch exactly that text again. */
+export interface HubTextRef {
+  /** The corpus spec as parsed (`mc4:de`, `org/name:config:split:column`). */
+  spec: string;
+  dataset: string;
+  /** The commit sha the files were read at. */
+  sha: string;
+  /** Documents skipped first, and the UTF-8 bytes of the text (asking for them gives the same documents). */
+  offset: number;
+  bytes: number;
+  /** The files the documents came from (for messages). */
+  files: string[];
+}
+
+export function hubTextRef(p: TextProvenance): HubTextRef {
+  return { spec: p.spec, dataset: p.dataset, sha: p.sha, offset: p.offset, bytes: p.textBytes, files: p.files.filter((f) => f.documents > 0).map((f) => f.file) };
+}
+
+/**
+ * The text a record names by its Hub provenance, fetched again at the same commit, offset and size,
+ * and checked against the record's SHA-256: a mismatch is HASH_MISMATCH saying what was asked for.
+ */
+export async function fetchTextAgain(ref: HubTextRef, sha256: string, opts: Omit<CorpusTextOptions, 'bytes' | 'offset'>): Promise<CorpusText> {
+  const spec = { ...parseCorpusSpec(ref.spec), revision: ref.sha };
+  const t = await fetchCorpusText(spec, { ...opts, offset: ref.offset, bytes: ref.bytes });
+  if (t.provenance.sha256 !== sha256) {
+    throw new PolyPruneError(
+      'HASH_MISMATCH',
+      `The text of hub:${ref.spec} fetched again from ${ref.dataset}@${ref.sha.slice(0, 12)} (documents from offset ${ref.offset}, ${ref.bytes.toLocaleString('en-US')} bytes${ref.files.length ? `, ${ref.files.join(', ')}` : ''}) has SHA-256 ${t.provenance.sha256.slice(0, 12)}…, but the record needs ${sha256.slice(0, 12)}…: those files are not the ones the record read. Give the text as a file instead.`,
+    );
+  }
+  return t;
+}
+

@@ -35,7 +35,7 @@ export type { GpuStatus } from '../features/gpu/gpuSlice';
 export type { LanguageList, PplRecord, TextSource } from '../features/perplexity/perplexitySlice';
 export type { PruneMethod, SparsityPattern, LayerProfileSetting } from '../features/prune/pruneSlice';
 export { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS } from '../features/experiment/experimentSlice';
-export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, TaskScore } from '../features/experiment/experimentSlice';
+export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric, ExpRow, ExpTask, ExpTaskFile, ExpMaskOverlap, LayerTrace, PublishedComparison, TaskScore } from '../features/experiment/experimentSlice';
 export type { TaskFile, TaskRow, UdhrList } from '../features/tasks/tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';

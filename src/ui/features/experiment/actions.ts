@@ -8,12 +8,13 @@ import { priorStepMs } from './estimate';
 import { needsCalibration, resolvePattern } from '../../../engine';
 import { patternFields, settingsProblem } from '../prune/settings';
 import type { ProgressEvent } from '../../../common/progress';
-import type { CalibrationText, OpOptions } from '../../../engine';
+import type { CalibrationText, HubTextRef, OpOptions } from '../../../engine';
 import { meanSpread } from '../../../experiment/records';
 import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
 import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
 import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
-import { hubTaskRows } from '../../../engine';
+import { hubCorpusText, hubTaskRows, hubTextRef } from '../../../engine';
+import { hubTextBytes } from '../sources/actions';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpRow, ExpTask, LayerTrace, TaskScore } from './experimentSlice';
 import { activeModel, bundledText, getEngine, runOp, store, wholeAtLeast } from '../../store/actions/core';
@@ -31,11 +32,11 @@ export function patternProblem(p: ExperimentSettings['pattern']): string | null 
 }
 
 /** Calibration texts of a source (a mix: its parts with their weights). */
-export function calibrationTexts(src: CalibSource, all: CalibSource[]): CalibrationText[] {
-  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}) }];
+export function calibrationTexts(src: CalibSource, all: CalibSource[]): (CalibrationText & { hub?: HubTextRef })[] {
+  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}), ...(src.hub ? { hub: src.hub } : {}) }];
   return (src.parts ?? []).map((p) => {
     const part = all.find((x) => x.id === p.id)!;
-    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}) };
+    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}), ...(part.hub ? { hub: part.hub } : {}) };
   });
 }
 
@@ -59,6 +60,14 @@ function withCell(run: ExperimentRun, rowId: string, language: string, f: (c: Ex
 }
 
 let runCounter = 0;
+
+/** The held-out texts of the live run's columns (kept out of the store: large), for the published-model comparison. */
+let runEvalTexts: { runId: number; texts: Map<string, { name: string; text: string }> } | null = null;
+
+/** The held-out text of a language in the live run `runId`, if it had one. */
+export function liveRunEvalText(runId: number, language: string): { name: string; text: string } | undefined {
+  return runEvalTexts?.runId === runId ? runEvalTexts.texts.get(language) : undefined;
+}
 
 /**
  * The Experiment panel's live view of a running study: each event of runStudy goes into the run
@@ -153,6 +162,28 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
   };
 }
 
+/**
+ * The held-out text of a column: the bundled evaluation text, or (`hubSpec` with `{lang}`, e.g.
+ * `mc4:{lang}:validation`) documents of that Hub corpus, as many bytes as the evaluation windows need,
+ * named by spec and commit and carrying its provenance into the record.
+ */
+async function heldOutText(hubSpec: string, l: string, settings: ExperimentSettings, signal: AbortSignal): Promise<NonNullable<StudyColumn['text']>> {
+  if (!hubSpec) return { name: `eval/${l}.txt`, text: await bundledText(evalTextUrl(l), `Evaluation text '${l}'`) };
+  const t = await hubCorpusText(hubSpec.replaceAll('{lang}', l), hubTextBytes(settings.evalWindows, settings.seqlen), {
+    endpoint: hubEndpoint(),
+    token: hubToken() || undefined,
+    signal,
+    onCacheFull: (m) => store().pushMessage({ panel: 'experiment', level: 'info', text: m }),
+  });
+  const p = t.provenance;
+  store().pushMessage({
+    panel: 'experiment',
+    level: 'info',
+    text: `Held-out text ${p.spec}: ${p.documents} documents of ${p.dataset}@${p.sha.slice(0, 12)} (${p.files.map((f) => f.file).join(', ')}), ${p.textBytes.toLocaleString('en-US')} bytes, ${t.cached ? 'from the browser cache' : `${p.bytesRead.toLocaleString('en-US')} bytes downloaded`}.`,
+  });
+  return { name: `hub:${p.spec}@${p.sha.slice(0, 12)}`, text: t.text, hub: hubTextRef(p) };
+}
+
 /** A new id for a run shown in the Experiment panel (updates to an older run are then ignored). */
 export function nextRunId(): number {
   return ++runCounter;
@@ -238,6 +269,8 @@ export async function runExperiment(): Promise<void> {
       taskText.set(`hub:${c.name}:${l}`, async () => (await hubTaskRows(c.task, named.lmEvalLanguage!, { endpoint: hubEndpoint(), token: hubToken() || undefined })).text);
     }
   }
+  const evalHub = s.expEvalHub.trim();
+  if (evalHub && !evalHub.includes('{lang}')) return bad(`The held-out text's Hub corpus '${evalHub}' names no language: write {lang} where the language goes, e.g. mc4:{lang}:validation.`);
   const unscored = s.expTaskFiles.filter((f) => !evalLangs.includes(f.language));
   if (unscored.length) s.pushMessage({ panel: 'experiment', level: 'info', text: `Not scored: ${unscored.map((f) => `'${f.name}' (${f.language})`).join(', ')}, whose language is not among the evaluation languages.` });
 
@@ -262,7 +295,7 @@ export async function runExperiment(): Promise<void> {
   const shownRows = settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...shownRows];
   const id = nextRunId();
-  const run: ExperimentRun = { id, modelName: model.name, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
+  const run: ExperimentRun = { id, modelName: model.name, modelSource: model.source, modelId: model.id, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
   const update = (f: (r: ExperimentRun) => ExperimentRun): void => store().updateExpRun(id, f);
 
@@ -271,11 +304,11 @@ export async function runExperiment(): Promise<void> {
   const outcome = await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
     const columns: StudyColumn[] = [];
     for (const l of evalLangs) {
-      const text = await bundledText(evalTextUrl(l), `Evaluation text '${l}'`);
       const ts: StudyColumn['tasks'] = [];
       for (const t of tasks[l]) ts.push({ label: t.label, ...(t.file ? { fileName: t.file } : {}), request: { task: t.task, text: await taskText.get(`${t.key}:${l}`)!(), language: l } });
-      columns.push({ language: l, text: { name: `eval/${l}.txt`, text }, tasks: ts });
+      columns.push({ language: l, text: await heldOutText(evalHub, l, settings, signal), tasks: ts });
     }
+    runEvalTexts = { runId: id, texts: new Map(columns.flatMap((c) => (c.text ? [[c.language, c.text] as const] : []))) };
     const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
     const { runStudy } = await import('../../../experiment/study');
     const onEvent = experimentEvents(id, opts);

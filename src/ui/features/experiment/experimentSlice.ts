@@ -1,4 +1,4 @@
-import type { TaskName } from '../../../engine';
+import type { HubTextRef, TaskName } from '../../../engine';
 import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 
@@ -41,6 +41,8 @@ export interface CalibSource {
   parts?: { id: string; weight: number }[];
   /** Part of the next experiment. */
   selected: boolean;
+  /** Text from the Hugging Face Hub: its provenance (records keep it; re-runs fetch that text again). */
+  hub?: HubTextRef;
 }
 
 /** A task file for the experiment, tagged with the evaluation language it belongs to. */
@@ -145,6 +147,9 @@ export interface ExperimentSettings {
 export interface ExperimentRun {
   id: number;
   modelName: string;
+  /** The model's portable source (a Hub id for Hub models) and engine id, for a live run (the published-model comparison). */
+  modelSource?: string;
+  modelId?: string;
   settings: ExperimentSettings;
   rows: ExpRow[];
   /** Tasks per evaluation language (task key list). */
@@ -165,6 +170,25 @@ export interface ExperimentRun {
 }
 
 export type ExpMetric = 'ppl' | 'bpb';
+
+/** A row of the live run compared with the checkpoint the authors published for its settings (Compare with the published model). */
+export interface PublishedComparison {
+  runId: number;
+  rowId: string;
+  /** The published checkpoint's Hub id, once found; the candidates tried while none is. */
+  repo: string | null;
+  tried: string[];
+  status: 'running' | 'done' | 'failed';
+  /** Mean IoU per layer, per layer and matrix, both zero fractions, the matrices. */
+  matrices?: string[];
+  iou?: (number | null)[][];
+  layerIou?: (number | null)[];
+  meanIou?: number | null;
+  sparsity?: [number, number];
+  /** Both perplexities on the same held-out text (row first, published second), with the text's name and language. */
+  ppl?: { row: number; published: number; text: string; language: string; windows: number; seqlen: number };
+  error?: string;
+}
 
 export interface ExperimentSlice {
   sources: CalibSource[];
@@ -194,16 +218,21 @@ export interface ExperimentSlice {
   expConfirm: boolean;
   /** lm-eval tasks (e.g. xcopa_it) whose data comes from the Hugging Face Hub, scored in their language's column. */
   expHubTasks: string[];
+  /** Held-out perplexity text: '' the bundled evaluation text, else a Hub corpus spec with `{lang}` (e.g. `mc4:{lang}:validation`). */
+  expEvalHub: string;
   expMetric: ExpMetric;
   expTaskShown: string | null;
   expRun: ExperimentRun | null;
+  /** Comparisons of the live run's rows with the published checkpoints. */
+  expPublished: PublishedComparison[];
+  setExpPublished: (rowId: string, runId: number, patch: Partial<PublishedComparison>) => void;
   addSource: (s: CalibSource) => void;
   updateSource: (id: string, patch: Partial<CalibSource>) => void;
   removeSource: (id: string) => void;
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expEvalHub' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -235,9 +264,18 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expInstant: false,
   expConfirm: false,
   expHubTasks: [],
+  expEvalHub: '',
   expMetric: 'ppl',
   expTaskShown: null,
   expRun: null,
+  expPublished: [],
+  setExpPublished: (rowId, runId, patch) =>
+    set((s) => {
+      const i = s.expPublished.findIndex((x) => x.rowId === rowId && x.runId === runId);
+      const base: PublishedComparison = i >= 0 ? s.expPublished[i] : { runId, rowId, repo: null, tried: [], status: 'running' };
+      const next = { ...base, ...patch };
+      return { expPublished: i >= 0 ? s.expPublished.map((x, k) => (k === i ? next : x)) : [...s.expPublished.filter((x) => x.runId === runId), next] };
+    }),
   addSource: (src) => set((s) => ({ sources: [...s.sources, src] })),
   updateSource: (id, patch) => set((s) => ({ sources: s.sources.map((x) => (x.id === id ? { ...x, ...patch } : x)) })),
   removeSource: (id) =>

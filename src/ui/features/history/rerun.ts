@@ -8,15 +8,16 @@
  * The top of the history actions: it imports the features it re-runs; none of them imports it.
  */
 import { PolyPruneError } from '../../../common/errors';
-import { needsCalibration, type ModelSummary } from '../../../engine';
+import { hubTextAgain, needsCalibration, type ModelSummary } from '../../../engine';
 import { sha256Hex } from '../../../calib/text';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
 import { parseResultRecord, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';
 import { runStudy, type StudyInputs, type StudySpec } from '../../../experiment/study';
-import { calibTextUrl, evalTextUrl, taskFileUrl, udhrFileUrl } from '../../paths';
+import { calibTextUrl, evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
+import { hubToken } from '../model/hubToken';
 import { recordTitle } from './names';
 import { cellProgress, recordToRun } from './recordRun';
-import { bundledText, getEngine, reportError, runOp, store } from '../../store/actions/core';
+import { bundledText, errorCode, errorText, getEngine, reportError, runOp, store } from '../../store/actions/core';
 import { experimentEvents, nextRunId } from '../experiment/actions';
 import { loadModel } from '../../features/model/actions';
 import { rerunPerplexity } from '../perplexity/actions';
@@ -77,6 +78,17 @@ export async function prepareRerun(rec: ResultRecord, from: string): Promise<voi
   for (const { ref, bundled } of textRefs(rec)) {
     if (rerunTexts.has(ref.sha256) || needed.has(ref.sha256)) continue;
     let found = false;
+    if (ref.hub) {
+      // Text from the Hub: fetched again from its provenance (dataset, commit, offset, bytes) and checked by SHA-256.
+      try {
+        const t = await hubTextAgain(ref.hub, ref.sha256, { endpoint: hubEndpoint(), token: hubToken() || undefined });
+        rerunTexts.set(ref.sha256, t.text);
+        historyInfo(`'${ref.name}': ${t.provenance.documents} documents of ${t.provenance.dataset}@${t.provenance.sha.slice(0, 12)} fetched again from the Hugging Face Hub (${t.cached ? 'from the browser cache' : `${t.provenance.bytesRead.toLocaleString('en-US')} bytes downloaded`}); SHA-256 checked.`);
+        continue;
+      } catch (e) {
+        store().pushMessage({ panel: 'history', level: 'error', code: errorCode(e), text: `${errorText(e)}${errorCode(e) === 'HASH_MISMATCH' ? '' : ` Or give '${ref.name}' as a file.`}` });
+      }
+    }
     for (const get of bundled) {
       try {
         const text = await get();
@@ -185,11 +197,11 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
         : // an instant grid's '(exact)' rows are made by runStudy from the row before them
           rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({
             label: row.label,
-            texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}) })),
+            texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}), ...(x.hub ? { hub: x.hub } : {}) })),
           })),
     columns: rec.columns.map((c) => ({
       language: c.language,
-      ...(c.text ? { text: { name: c.text.name, text: get(c.text) } } : {}),
+      ...(c.text ? { text: { name: c.text.name, text: get(c.text), ...(c.text.hub ? { hub: c.text.hub } : {}) } } : {}),
       tasks: c.tasks.map((t) => ({ label: t.label, request: { task: t.task, text: get(t.file), ...(t.file.language ? { language: t.file.language } : {}) }, fileName: t.file.name })),
     })),
   };

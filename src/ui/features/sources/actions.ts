@@ -7,7 +7,7 @@
 import { TASK_NAMES, type TaskName } from '../../../engine';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl, hubEndpoint } from '../../paths';
-import { hubCorpusText } from '../../../engine';
+import { hubCorpusText, hubTextRef } from '../../../engine';
 import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
@@ -242,6 +242,7 @@ export async function addHubSources(corpus: string, languages: string[]): Promis
         detected: null,
         skipped: 0,
         selected: true,
+        hub: hubTextRef(p),
       };
       store().addSource(src);
       store().pushMessage({

@@ -71,6 +71,7 @@ export function ExperimentPanel() {
         <SourceList />
         <div className="exp-eval">
           <LanguagePicker legend="Evaluation languages (columns)" options={langs.map((code) => ({ code, title: udhrLangs.has(code) ? 'has the bundled UDHR task' : undefined }))} selected={s.evalLanguages} onChange={(l) => setExp({ expEvalLanguages: l })} disabled={busy} />
+          <HeldOutTextChooser />
           <TaskChooser />
         </div>
       </div>
@@ -151,6 +152,31 @@ export function ExperimentPanel() {
       <Messages panel="experiment" />
       <ExperimentResults />
     </section>
+  );
+}
+
+/** Where each column's held-out perplexity text comes from: the bundled evaluation text, or a Hub corpus by language (mC4's validation shards, as the study). */
+function HeldOutTextChooser() {
+  const evalHub = useAppStore((st) => st.expEvalHub);
+  const busy = useAppStore((st) => st.running !== null);
+  const setExp = useAppStore((st) => st.setExp);
+  const choices = [
+    { value: '', label: 'bundled evaluation text (offline)' },
+    { value: 'mc4:{lang}:validation', label: 'mC4 validation shards (allenai/c4, Hugging Face Hub)' },
+  ];
+  if (evalHub && !choices.some((c) => c.value === evalHub)) choices.push({ value: evalHub, label: `${evalHub} (Hugging Face Hub)` });
+  return (
+    <label className="exp-heldout">
+      Held-out perplexity text{' '}
+      <select aria-label="Held-out perplexity text" value={evalHub} disabled={busy} onChange={(e) => setExp({ expEvalHub: e.target.value })}>
+        {choices.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+      {evalHub && <span className="hint"> documents in the corpus&apos;s order from its start, as many bytes as the evaluation windows need, read when the experiment runs (cached with the weights).</span>}
+    </label>
   );
 }
 

@@ -7,6 +7,7 @@ import { saveBlob } from '../../../download';
 import { needsCalibration } from '../../../../engine';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerSparsityChart } from '../../../charts/LayerSparsityChart/LazyLayerSparsityChart';
+import { PublishedCompare } from '../PublishedCompare/PublishedCompare';
 import './ExperimentResults.css';
 
 /** The live results of the Experiment panel's last run (the metric and task shown live in the store). */
@@ -16,7 +17,12 @@ export function ExperimentResults() {
   const taskShown = useAppStore((s) => s.expTaskShown);
   const setExp = useAppStore((s) => s.setExp);
   if (!run) return null;
-  return <ResultsView run={run} view={{ metric, taskShown, setMetric: (m) => setExp({ expMetric: m }), setTaskShown: (k) => setExp({ expTaskShown: k }) }} />;
+  return (
+    <>
+      <ResultsView run={run} view={{ metric, taskShown, setMetric: (m) => setExp({ expMetric: m }), setTaskShown: (k) => setExp({ expTaskShown: k }) }} />
+      <PublishedCompare run={run} />
+    </>
+  );
 }
 
 /** Which metric and task a results view shows, and how to change them. */

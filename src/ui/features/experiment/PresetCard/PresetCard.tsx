@@ -76,6 +76,7 @@ export function PresetCard() {
       expSeedCount: seeds,
       expEvalLanguages: evalLangs,
       expHubTasks: tasks.map((t) => t.name),
+      expEvalHub: p.evalText.value,
     });
     await addHubSources(p.calibCorpus.value, list);
   };
@@ -144,8 +145,7 @@ export function PresetCard() {
             </li>
             <li data-testid="preset-estimate">{timeLine}</li>
             <li>
-              Differences from the study here: the page&apos;s seeds are 0…{seeds - 1} (the study: {p.seeds.value.join(', ')}; use <code>polyprune grid --preset kurz2026</code>), and held-out perplexity text is the
-              bundled model&apos;s evaluation text of {evalLangs.join(', ') || 'no language'} (the study: mC4 validation).
+              Held-out perplexity text: {p.evalText.value.replace('{lang}', '<lang>')} from the Hub for {evalLangs.join(', ') || 'no language'} (the evaluation languages this page has). Difference from the study here: the page&apos;s seeds are 0…{seeds - 1} (the study: {p.seeds.value.join(', ')}; use <code>polyprune grid --preset kurz2026</code>).
             </li>
           </ul>
           <button type="button" disabled={busy || list.length === 0} onClick={() => void apply()}>

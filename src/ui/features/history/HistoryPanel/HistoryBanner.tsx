@@ -58,7 +58,7 @@ function RerunSetup() {
           />
         </>
       ) : (
-        <p>Every text it needs is here (bundled or given, hashes checked).</p>
+        <p>Every text it needs is here (bundled, fetched again from the Hugging Face Hub, or given; hashes checked).</p>
       )}
       <div className="row actions">
         <button type="button" className="primary" disabled={!rerun.ready || busy} onClick={() => void startRerun()}>
