@@ -12,6 +12,8 @@
  * One small function so that src/export's exportedBytes can replace it.
  */
 
+import { meanSpread, type ExperimentRecord } from './records';
+
 /** What the size needs from the engine's ModelSummary. */
 export interface SizeModel {
   numLayers: number;
@@ -66,4 +68,68 @@ export function exportedWeightBytes(m: SizeModel, quantize?: { bits: number; gro
   }
   const bytes = Math.round(m.checkpointBytes - m.numLayers * linearParams * per) + m.numLayers * packed;
   return { bytes, format: 'gptq' };
+}
+
+/** A row's mean perplexity over the evaluation languages and mean task accuracy over every task (each cell: its mean over seeds); null when nothing was measured. */
+export function rowMeans(rec: ExperimentRecord, r: number): { ppl: number | null; acc: number | null } {
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const ppl: number[] = [];
+  const acc: number[] = [];
+  rec.cells[r].forEach((c) => {
+    const p = meanSpread(c.ppl);
+    if (p) ppl.push(p.mean);
+    for (const a of c.acc) {
+      const m = meanSpread(a);
+      if (m) acc.push(m.mean);
+    }
+  });
+  return { ppl: avg(ppl), acc: avg(acc) };
+}
+
+/** One row as the winner at each size sees it: its bytes, mean perplexity and mean task accuracy (null: not measured). */
+export interface SizedRow {
+  bytes: number;
+  ppl: number | null;
+  acc: number | null;
+}
+
+/**
+ * Which row wins at each size: for every distinct size (smallest first), the index of the row with the
+ * lowest mean perplexity among the rows no larger (rows without perplexity, and ties: by task accuracy).
+ */
+export function winnersAtSize(rows: readonly (SizedRow | null)[]): { bytes: number; row: number }[] {
+  const idx = rows.map((_, i) => i).filter((i) => rows[i] && (rows[i]!.ppl !== null || rows[i]!.acc !== null));
+  const better = (a: number, b: number): boolean => {
+    const x = rows[a]!;
+    const y = rows[b]!;
+    if (x.ppl !== null && y.ppl !== null && x.ppl !== y.ppl) return x.ppl < y.ppl;
+    if (x.ppl !== null && y.ppl === null) return true;
+    if (x.ppl === null && y.ppl !== null) return false;
+    return (x.acc ?? -1) > (y.acc ?? -1);
+  };
+  const sizes = [...new Set(idx.map((i) => rows[i]!.bytes))].sort((a, b) => a - b);
+  return sizes.map((bytes) => ({ bytes, row: idx.filter((i) => rows[i]!.bytes <= bytes).reduce((w, i) => (better(i, w) ? i : w)) }));
+}
+
+/** The winner at each size among an experiment's pruned and quantized rows (the dense row is the reference, not a candidate). */
+export function sizeWinners(rec: ExperimentRecord): { bytes: number; row: number }[] {
+  return winnersAtSize(rec.rows.map((row, r) => (r > 0 && row.size ? { bytes: row.size.bytes, ...rowMeans(rec, r) } : null)));
+}
+
+/** How the page and the CLI name a size's format. */
+export const SIZE_FORMAT = { safetensors: 'HF safetensors (dense)', gptq: 'HF GPTQ' } as const;
+
+/** The size table: per row the exported bytes and their format, mean perplexity and mean task accuracy; then the winner at each size. */
+export function studySizeMarkdown(rec: ExperimentRecord): string {
+  const lines = ['| row | exported bytes | format | mean perplexity | mean task accuracy |', '|---|---:|---|---:|---:|'];
+  rec.rows.forEach((row, r) => {
+    const m = rowMeans(rec, r);
+    lines.push(`| ${r === 0 ? 'dense' : row.label} | ${row.size ? row.size.bytes.toLocaleString('en-US') : '—'} | ${row.size ? SIZE_FORMAT[row.size.format] : '—'} | ${m.ppl === null ? '—' : m.ppl.toFixed(2)} | ${m.acc === null ? '—' : m.acc.toFixed(4)} |`);
+  });
+  const wins = sizeWinners(rec);
+  if (wins.length) {
+    lines.push('', 'Best row at each size (lowest mean perplexity among the rows no larger):');
+    for (const w of wins) lines.push(`- at most ${w.bytes.toLocaleString('en-US')} bytes: ${rec.rows[w.row].label}`);
+  }
+  return lines.join('\n');
 }

@@ -30,12 +30,13 @@ import type { ProgressCallback, ProgressEvent } from '../common/progress';
 import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, PruneRequest, StatsSummary, TaskRequest } from '../engine/api';
 import { allocateSamples, sha256Hex } from '../calib/text';
 import { LINEAR_NAMES } from '../model/names';
-import { METHODS, assertNoDuplicates, lookupMethod, methodsWhere, parsePruneSettings, type NM, type PruneMethod, type PruneSettings } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ExperimentVariant, type ModelRef, type SourceRef } from './records';
 import { exportedWeightBytes, type SizeModel } from './size';
-import { variantLabel } from './variants';
-export { variantLabel };
+import { resolveVariants, variantLabel } from './variants';
+export { resolveVariants, variantLabel };
+export { rowMeans, sizeWinners, studySizeMarkdown } from './size';
 
 /** What the study needs from an engine. */
 export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask' | 'collectStats' | 'mixPrune' | 'confirmMix' | 'keepMix' | 'releaseStats'>;
@@ -170,23 +171,6 @@ export function rowSizes(rec: ExperimentRecord, base: SizeModel): NonNullable<Ex
   return studyRowVariants(rec).map((v) => exportedWeightBytes(base, v < 0 ? null : variants[v].quantize));
 }
 
-/**
- * The experiment's methods parsed once (the registry's validators, with the layer profile and beta):
- * `variants`, or the one method. The CLI calls it before loading anything; planStudy again.
- */
-export function resolveVariants(specIn: Pick<StudySpec, 'method' | 'sparsity' | 'nm' | 'variants' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'instant'>): { all: PruneSettings[]; variants: ExperimentVariant[]; labels: string[] } {
-  const variantsIn: StudyVariant[] = specIn.variants ?? [{ method: specIn.method, sparsity: specIn.sparsity, nm: specIn.nm }];
-  if (!variantsIn.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one method to compare.');
-  const all = variantsIn.map((v) => parsePruneSettings({ method: v.method, sparsity: v.sparsity, nm: v.nm, quantize: v.quantize, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: lookupMethod(v.method)?.perSource ? specIn.langBeta : undefined }));
-  const variants: ExperimentVariant[] = all.map((x) => ({ method: x.method, sparsity: x.sparsity, nm: x.nm ?? null, quantize: x.quantize ? { ...x.quantize } : null }));
-  const labels = variants.map(variantLabel);
-  assertNoDuplicates(labels, 'The methods to compare');
-  if (specIn.instant && variants.length > 1) throw new PolyPruneError('BAD_ARGUMENT', 'Instant rows mix the statistics of one method; compare several methods without the instant mode.');
-  if (specIn.langBeta !== undefined && !all.some((x) => x.layers.langBeta !== undefined)) throw new PolyPruneError('BAD_ARGUMENT', `The language-aware weight beta only applies to the ${methodsWhere((x) => x.perSource).join(', ')} method.`);
-  return { all, variants, labels };
-}
-
-/** Check the experiment and build its empty record (no engine calls except the model's identity). */
 /** `sizeOf`: the loaded base model's shape, for the size column (rows' `size`); without it the rows have no size until runStudy adds it. */
 export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs, sizeOf?: SizeModel): Promise<ExperimentRecord> {
   const { all, variants, labels } = resolveVariants(specIn);
@@ -740,62 +724,5 @@ export function studyMarkdown(rec: ExperimentRecord, metric: 'ppl' | 'bpb' | { t
   rec.rows.forEach((row, r) => {
     lines.push(`| ${r === 0 ? 'dense (no pruning)' : row.label} | ${cols.map(({ k }) => (isBest(r, k) ? `**${fmt(r, k)}**` : fmt(r, k))).join(' | ')} |`);
   });
-  return lines.join('\n');
-}
-
-/** A row's mean perplexity over the evaluation languages and mean task accuracy over every task (each cell: its mean over seeds); null when nothing was measured. */
-export function rowMeans(rec: ExperimentRecord, r: number): { ppl: number | null; acc: number | null } {
-  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-  const ppl: number[] = [];
-  const acc: number[] = [];
-  rec.cells[r].forEach((c) => {
-    const p = meanSpread(c.ppl);
-    if (p) ppl.push(p.mean);
-    for (const a of c.acc) {
-      const m = meanSpread(a);
-      if (m) acc.push(m.mean);
-    }
-  });
-  return { ppl: avg(ppl), acc: avg(acc) };
-}
-
-/**
- * Which row wins at each size: for every distinct exported size (smallest first), the row with the
- * lowest mean perplexity among the rows no larger (ties and rows without perplexity: by task accuracy).
- */
-export function sizeWinners(rec: ExperimentRecord): { bytes: number; row: number }[] {
-  const rows = rec.rows.map((_, r) => r).filter((r) => r > 0 && rec.rows[r].size);
-  const sizes = [...new Set(rows.map((r) => rec.rows[r].size!.bytes))].sort((a, b) => a - b);
-  const score = (r: number) => rowMeans(rec, r);
-  const better = (a: number, b: number): boolean => {
-    const x = score(a);
-    const y = score(b);
-    if (x.ppl !== null && y.ppl !== null && x.ppl !== y.ppl) return x.ppl < y.ppl;
-    if (x.ppl !== null && y.ppl === null) return true;
-    return (x.acc ?? -1) > (y.acc ?? -1);
-  };
-  const out: { bytes: number; row: number }[] = [];
-  for (const b of sizes) {
-    const fit = rows.filter((r) => rec.rows[r].size!.bytes <= b && (score(r).ppl !== null || score(r).acc !== null));
-    if (!fit.length) continue;
-    out.push({ bytes: b, row: fit.reduce((w, r) => (better(r, w) ? r : w)) });
-  }
-  return out;
-}
-
-const SIZE_FORMAT = { safetensors: 'HF safetensors (dense)', gptq: 'HF GPTQ' } as const;
-
-/** The size table: per row the exported bytes and their format, mean perplexity and mean task accuracy; then the winner at each size. */
-export function studySizeMarkdown(rec: ExperimentRecord): string {
-  const lines = ['| row | exported bytes | format | mean perplexity | mean task accuracy |', '|---|---:|---|---:|---:|'];
-  rec.rows.forEach((row, r) => {
-    const m = rowMeans(rec, r);
-    lines.push(`| ${r === 0 ? 'dense' : row.label} | ${row.size ? row.size.bytes.toLocaleString('en-US') : '—'} | ${row.size ? SIZE_FORMAT[row.size.format] : '—'} | ${m.ppl === null ? '—' : m.ppl.toFixed(2)} | ${m.acc === null ? '—' : m.acc.toFixed(4)} |`);
-  });
-  const wins = sizeWinners(rec);
-  if (wins.length) {
-    lines.push('', 'Best row at each size (lowest mean perplexity among the rows no larger):');
-    for (const w of wins) lines.push(`- at most ${w.bytes.toLocaleString('en-US')} bytes: ${rec.rows[w.row].label}`);
-  }
   return lines.join('\n');
 }

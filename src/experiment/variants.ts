@@ -6,9 +6,9 @@
  * `sparsegpt@2:4`, `gptq@4bit`, `gptq@3bit/g32/act-order`.
  */
 import { PolyPruneError } from '../common/errors';
-import { parseNm, parsePruneMethod, parseSparsity, type NM } from '../prune/method';
+import { assertNoDuplicates, lookupMethod, methodsWhere, parseNm, parsePruneMethod, parsePruneSettings, parseSparsity, type NM, type PruneSettings } from '../prune/method';
 import type { ExperimentVariant } from './records';
-import type { StudyVariant } from './study';
+import type { StudySpec, StudyVariant } from './study';
 
 const SYNTAX = "method@pattern, e.g. wanda@0.5, sparsegpt@2:4, gptq@4bit or gptq@4bit/g64";
 
@@ -73,3 +73,21 @@ export function variantLabel(v: { method: string; sparsity: number; nm: NM | nul
   const ps = v.nm ? `${v.nm.n}:${v.nm.m}` : v.sparsity > 0 ? `${+(v.sparsity * 100).toFixed(2)}%` : '';
   return [v.method, [ps, qs].filter(Boolean).join(' + ')].filter(Boolean).join(' ');
 }
+
+/**
+ * The experiment's methods parsed once (the registry's validators, with the layer profile and beta):
+ * `variants`, or the one method. The CLI calls it before loading anything; planStudy again.
+ */
+export function resolveVariants(specIn: Pick<StudySpec, 'method' | 'sparsity' | 'nm' | 'variants' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'instant'>): { all: PruneSettings[]; variants: ExperimentVariant[]; labels: string[] } {
+  const variantsIn: StudyVariant[] = specIn.variants ?? [{ method: specIn.method, sparsity: specIn.sparsity, nm: specIn.nm }];
+  if (!variantsIn.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one method to compare.');
+  const all = variantsIn.map((v) => parsePruneSettings({ method: v.method, sparsity: v.sparsity, nm: v.nm, quantize: v.quantize, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: lookupMethod(v.method)?.perSource ? specIn.langBeta : undefined }));
+  const variants: ExperimentVariant[] = all.map((x) => ({ method: x.method, sparsity: x.sparsity, nm: x.nm ?? null, quantize: x.quantize ? { ...x.quantize } : null }));
+  const labels = variants.map(variantLabel);
+  assertNoDuplicates(labels, 'The methods to compare');
+  if (specIn.instant && variants.length > 1) throw new PolyPruneError('BAD_ARGUMENT', 'Instant rows mix the statistics of one method; compare several methods without the instant mode.');
+  if (specIn.langBeta !== undefined && !all.some((x) => x.layers.langBeta !== undefined)) throw new PolyPruneError('BAD_ARGUMENT', `The language-aware weight beta only applies to the ${methodsWhere((x) => x.perSource).join(', ')} method.`);
+  return { all, variants, labels };
+}
+
+/** Check the experiment and build its empty record (no engine calls except the model's identity). */
