@@ -18,14 +18,13 @@ import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
 import { resolveVariants, runStudy, studyMarkdown, studySizeMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec, type StudyVariant } from '../experiment/study';
 import { parseVariant, variantLabel } from '../experiment/variants';
-import { bitsArg, groupSizeArg } from './quantize';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
 import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
-import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
+import { addProfileOptions, bitsArg, groupSizeArg, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 
 interface GridCliOptions {
   model: string;

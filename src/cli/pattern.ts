@@ -83,3 +83,18 @@ export function profileArgs(
     ...(o.langBeta !== undefined ? { langBeta: o.langBeta } : {}),
   };
 }
+
+/** --bits: 2, 3, 4 or 8 (GPTQ, and SparseGPT's joint mode). */
+export function bitsArg(v: string): number {
+  const n = Number(v);
+  if (![2, 3, 4, 8].includes(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
+  return n;
+}
+
+/** --group-size: a positive number of columns, or per-channel / -1. */
+export function groupSizeArg(v: string): number {
+  if (v === 'per-channel' || v === '-1') return -1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
+  return n;
+}

@@ -1,8 +1,8 @@
 import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
-import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
+import { addProfileOptions, bitsArg, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec, parsePruneSettings } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { PolyPruneError } from '../common/errors';
@@ -38,6 +38,7 @@ export interface PruneCliOptions {
   owlM?: number;
   owlLambda?: number;
   langBeta?: number;
+  bits?: number;
 }
 
 function parseGiB(v: string): number {
@@ -65,12 +66,16 @@ export function registerPrune(program: Command): void {
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
     .option('--json', 'print the pruning record as JSON')
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
-    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
+    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
+    .option('--bits <n>', "also quantize the kept weights to 2, 3, 4 or 8 bits per channel in the same pass (SparseGPT's joint mode, docs/quantize.md)", bitsArg);
   addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       const method = methodArg(o.method);
       if (methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes and prunes nothing: run polyprune quantize --method ${method} --bits 4 (for example).`);
       patternArgs(o);
+      const quantize = o.bits !== undefined ? { bits: o.bits } : undefined;
+      // the one validator: refuses bits with a method that cannot prune and quantize together
+      if (quantize) parsePruneSettings({ method, sparsity: o.sparsity, nm: o.nm, quantize, profile: o.profile });
       const profile = profileArgs(o, method, o);
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
@@ -97,7 +102,7 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
-        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile }, { ...ctrl, onProgress: progress });
+        const res = await engine.prune(base.id, { method, sparsity: o.sparsity, nm: o.nm, calibration, reconstructionError: o.recon, ...profile, ...(quantize ? { quantize } : {}) }, { ...ctrl, onProgress: progress });
         throwIfCancelled();
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {

@@ -4,7 +4,7 @@
  * dequantized Hugging Face folder with pruning.json holding the settings (docs/quantize.md).
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { totalmem } from 'node:os';
 import { PolyPruneError } from '../common/errors';
 import { describePlan, methodSpec, methodsWhere, orList } from '../engine';
@@ -13,7 +13,7 @@ import { removeOnHardExit, throwIfCancelled } from './cancel';
 import { exportToFolder } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
-import { methodArg } from './pattern';
+import { bitsArg, groupSizeArg, methodArg } from './pattern';
 import { calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
@@ -22,19 +22,6 @@ interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | '
   groupSize: number;
   actOrder?: boolean;
   staticGroups?: boolean;
-}
-
-export function bitsArg(v: string): number {
-  const n = Number(v);
-  if (![2, 3, 4, 8].includes(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
-  return n;
-}
-
-export function groupSizeArg(v: string): number {
-  if (v === 'per-channel' || v === '-1') return -1;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
-  return n;
 }
 
 export function registerQuantize(program: Command): void {

@@ -16,7 +16,8 @@ function bitsPart(text: string, whole: string): NonNullable<StudyVariant['quanti
   const [b, ...opts] = text.split('/');
   const m = /^(\d+)\s*-?\s*bits?$/i.exec(b.trim());
   if (!m) throw new PolyPruneError('BAD_ARGUMENT', `'${whole}': '${b}' is not a bit width; write it as 4bit (${SYNTAX}).`);
-  const q: NonNullable<StudyVariant['quantize']> = { bits: Number(m[1]), groupSize: 128 };
+  // the group size defaults where the settings are resolved (GPTQ 128, SparseGPT's joint mode per channel)
+  const q: NonNullable<StudyVariant['quantize']> = { bits: Number(m[1]) };
   for (const o of opts.map((x) => x.trim().toLowerCase())) {
     const g = /^g(\d+)$/.exec(o);
     if (g) q.groupSize = Number(g[1]);
