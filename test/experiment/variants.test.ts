@@ -15,11 +15,12 @@ describe('method variants of an experiment', () => {
   it('parses method@pattern, writes it back, and labels it', () => {
     expect(parseVariant('wanda@0.5')).toEqual({ method: 'wanda', sparsity: 0.5 });
     expect(parseVariant(' sparsegpt @ 2:4 ')).toEqual({ method: 'sparsegpt', nm: { n: 2, m: 4 } });
-    expect(parseVariant('gptq@4bit')).toEqual({ method: 'gptq', quantize: { bits: 4, groupSize: 128 } });
+    expect(parseVariant('gptq@4bit')).toEqual({ method: 'gptq', quantize: { bits: 4 } });
+    expect(parseVariant('sparsegpt@2:4+4bit')).toEqual({ method: 'sparsegpt', nm: { n: 2, m: 4 }, quantize: { bits: 4 } });
     expect(parseVariant('gptq@3bit/g32/act-order')).toEqual({ method: 'gptq', quantize: { bits: 3, groupSize: 32, actOrder: true } });
     expect(parseVariantList('wanda@50%, gptq@8bit/per-channel').map(variantText)).toEqual(['wanda@0.5', 'gptq@8bit/per-channel']);
-    const { labels } = resolveVariants({ method: 'wanda', variants: parseVariantList('wanda@0.5, sparsegpt@2:4, gptq@4bit') });
-    expect(labels).toEqual(['wanda 50%', 'sparsegpt 2:4', 'gptq 4-bit g128']);
+    const { labels } = resolveVariants({ method: 'wanda', variants: parseVariantList('wanda@0.5, sparsegpt@2:4, gptq@4bit, sparsegpt@0.5+4bit') });
+    expect(labels).toEqual(['wanda 50%', 'sparsegpt 2:4', 'gptq 4-bit g128', 'sparsegpt 50% + 4-bit per-channel']);
     expect(variantLabel({ method: 'gptq', sparsity: 0, nm: null, quantize: { bits: 2, groupSize: -1, actOrder: false, staticGroups: true } })).toBe('gptq 2-bit per-channel static');
     for (const [t, msg] of [
       ['wanda', /names no pattern/],
