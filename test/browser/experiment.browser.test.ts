@@ -270,6 +270,8 @@ describe('experiment panel', () => {
     expect(await panel().locator('#exp-variants-about').innerText()).toMatch(/^Rows: wanda 50%, sparsegpt 2:4, gptq 4-bit g128, each per calibration source/);
     await panel().getByLabel('Task items per cell').fill('2');
     await panel().getByLabel('Evaluation windows per language').fill('1');
+    await panel().getByLabel('Windows per calibration source').fill('4');
+    await panel().getByLabel('Window length (tokens)').fill('32');
     // UDHR only (the stand-in's tokenizer has no BOS for the bundled minimal pairs)
     const more = panel().getByRole('checkbox', { name: /^Bundled tasks:/ });
     if (await more.count()) await more.uncheck();
