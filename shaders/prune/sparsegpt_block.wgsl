@@ -5,7 +5,9 @@
 //            j in [i, min(i + m, count)) (current, already compensated W1) are marked pruned (ties: lower j)
 //   mode 0 (unstructured): pruned <=> bits(tmp[r, i]) <= ctl[CTL_PREFIX], the block threshold selected
 //            beforehand from the block-start scores (sparsegpt_score / _hist / _select)
-//   q = pruned ? 0 : W1[r, i];   err[r] = (W1[r, i] - q) / Hinv1[i, i]
+//   q = pruned ? 0 : W1[r, i];   joint mode (maxq > 0, SparseGPT with a quantizer): q = scale * (clamp(round(q / scale)
+//            + zero, 0, maxq) - zero) with the row's per-channel (scale, zero), so a pruned weight stays exactly 0
+//            (zero is an integer);   err[r] = (W1[r, i] - q) / Hinv1[i, i]
 //   W1[r, t] -= err[r] * Hinv1[i, t]   for t in (i, count)
 //   W[r, i1 + i] = q;  errOut[rowStart + r, i] = err[r]   (Err1, for W[:, i2:] -= Err1 @ U[block, i2:])
 // Rows are independent: each workgroup keeps its R rows of W1 in workgroup memory for the whole loop.
@@ -20,6 +22,7 @@
 //   3 read     ctl     u32 [CTL_SIZE]        ctl[CTL_PREFIX] = threshold key (mode 0)
 //   4 rw       w       f32 [rows, d]         one row chunk of W, updated in place
 //   5 rw       errOut  f32 [allRows, count]
+//   6 read     qp      vec2<f32> [allRows]    per-row (scale, zero) (joint mode; any small buffer otherwise)
 // Override constants: R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
 // Dispatch: (ceil(rows / R), 1, 1)... folded as (x, y) with x <= 65535: slab = y * 65535 + x.
 
@@ -33,6 +36,7 @@ struct Params {
   m: u32,
   prune: u32,
   uRow0: u32,
+  maxq: f32,   // 0: prune only; 2^bits - 1: prune and quantize (joint mode)
 }
 
 override R: u32 = 16u;
@@ -47,6 +51,7 @@ const CTL_PREFIX: u32 = 4u;
 @group(0) @binding(3) var<storage, read> ctl: array<u32>;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;
 @group(0) @binding(5) var<storage, read_write> errOut: array<f32>;
+@group(0) @binding(6) var<storage, read> qp: array<vec2<f32>>;
 
 var<workgroup> ws: array<f32, R * BS>; // [R][BS] the rows' W1
 var<workgroup> es: array<f32, R>;      // err of the current column
@@ -101,7 +106,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
       } else if (row < p.rows) {
         pruned = tmp[(p.rowStart + row) * count + i] <= thresh;
       }
-      let q = select(wi, 0.0, pruned);
+      var q = select(wi, 0.0, pruned);
+      if (p.maxq > 0.0 && row < p.rows) {
+        let sz = qp[p.rowStart + row];
+        q = sz.x * (clamp(round(q / sz.x) + sz.y, 0.0, p.maxq) - sz.y);
+      }
       let err = (wi - q) / u[(i1 + i - p.uRow0) * d + i1 + i];
       es[r] = err;
       if (row < p.rows) {

@@ -16,14 +16,15 @@ import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { identifyLanguageOfBytes } from '../calib/langid';
 import { resolveTaskName } from '../eval/lmEvalNames';
-import { runStudy, studyMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec } from '../experiment/study';
+import { resolveVariants, runStudy, studyMarkdown, studySizeMarkdown, type StudyColumn, type StudyInputs, type StudySource, type StudySpec, type StudyVariant } from '../experiment/study';
+import { parseVariant, variantLabel } from '../experiment/variants';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, hubTextRef, methodSpec } from '../engine';
+import { METHODS, PRUNE_METHODS, assertNoDuplicates, hubTextRef, methodSpec, type PruneMethod } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
-import { addProfileOptions, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
+import { addProfileOptions, bitsArg, groupSizeArg, methodArg, nmArg, profileFields, settingsArgs, sparsityArg, type PruneCliFields, type PruneSettingsFields } from './pattern';
 
 /** The options of `grid`: the settings schema's fields (pattern.ts; --method may come from --preset) and the run's. */
 interface GridCliOptions extends Omit<PruneCliFields, 'quantize'> {
@@ -50,6 +51,11 @@ interface GridCliOptions extends Omit<PruneCliFields, 'quantize'> {
   resume?: string;
   instant?: boolean;
   confirm?: boolean;
+  variant?: string[];
+  bits?: number;
+  groupSize?: number;
+  actOrder?: boolean;
+  staticGroups?: boolean;
 }
 
 const LANG_SUFFIX = /^(.*):([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,8})?)$/;
@@ -101,7 +107,12 @@ export function registerGrid(program: Command): void {
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]', or Hub corpora (hub:mc4:de:validation)")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn); an lm-eval name alone loads its data from the Hub')
-    .option('--method <name>', PRUNE_METHODS.filter((m) => !methodSpec(m).quantizes).join(', '))
+    .option('--method <name>', PRUNE_METHODS.join(', '))
+    .option('--variant <specs...>', 'several methods side by side, one row per method and calibration source: method@pattern, e.g. wanda@0.5 sparsegpt@2:4 gptq@4bit (gptq@4bit/g64, /per-channel, /act-order, /static); instead of --method')
+    .option('--bits <n>', 'with --method gptq: bits per weight, 2, 3, 4 or 8', bitsArg)
+    .option('--group-size <n>', 'with --bits: input columns per group (default 128; per-channel or -1)', groupSizeArg)
+    .option('--act-order', 'with --bits: quantize columns in order of decreasing Hessian diagonal')
+    .option('--static-groups', 'with --bits: all group parameters from the weights before any update')
     .option('--sparsity <ratio>', 'unstructured sparsity in (0, 1), e.g. 0.5', sparsityArg)
     .option('--nm <N:M>', 'semi-structured N:M, e.g. 2:4', nmArg)
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 32)
@@ -124,17 +135,42 @@ export function registerGrid(program: Command): void {
         if (o.plan) return;
       } else if (o.plan) throw new PolyPruneError('BAD_ARGUMENT', '--plan summarises a --preset run; give --preset kurz2026.');
       if (!o.model) throw new PolyPruneError('BAD_ARGUMENT', "required option '-m, --model <dir|url>' not specified (or give --preset kurz2026).");
-      if (!o.method) throw new PolyPruneError('BAD_ARGUMENT', `required option '--method <name>' not specified: ${PRUNE_METHODS.join(', ')} (or give --preset kurz2026).`);
+      if (o.variant && (o.method || o.sparsity !== undefined || o.nm || o.bits !== undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give the methods either with --variant (e.g. --variant wanda@0.5 gptq@4bit) or with --method and its pattern, not both.');
+      if (!o.method && !o.variant) throw new PolyPruneError('BAD_ARGUMENT', `required option '--method <name>' not specified: ${PRUNE_METHODS.join(', ')} (or --variant, or --preset kurz2026).`);
+      if (o.bits === undefined && (o.groupSize !== undefined || o.actOrder || o.staticGroups)) throw new PolyPruneError('BAD_ARGUMENT', '--group-size, --act-order and --static-groups set the quantizer: give --bits too (e.g. --method gptq --bits 4).');
       if (o.confirm && !o.instant) throw new PolyPruneError('BAD_ARGUMENT', '--confirm compares instant rows with the exact prune; add --instant.');
       if (o.out !== undefined) await checkOutFile(o.out, '--out', o.resume);
-      if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} rows in the grid are not implemented yet; quantize one model with polyprune quantize --method ${o.method} (docs/quantize.md).`);
-      const { method, fields } = settingsArgs({ ...o, method: o.method });
+      let variants: StudyVariant[] | undefined = o.variant?.map(parseVariant);
+      const quantize = o.bits !== undefined ? { bits: o.bits, groupSize: o.groupSize ?? 128, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups } : undefined;
+      let method: PruneMethod;
+      let fields: PruneSettingsFields;
+      if (variants) {
+        method = variants[0].method;
+        fields = profileFields(o);
+      } else {
+        method = methodArg(o.method!);
+        if (methodSpec(method).quantizes) {
+          if (!quantize) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes: give --bits (e.g. --method ${method} --bits 4).`);
+          if (o.sparsity !== undefined || o.nm) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes and prunes nothing: drop --sparsity/--nm.`);
+          variants = [{ method, quantize }];
+          fields = profileFields(o);
+        } else {
+          ({ fields } = settingsArgs({ ...o, method: o.method!, ...(quantize ? { quantize } : {}) }));
+          if (quantize) {
+            // a pruning method with --bits: SparseGPT's joint mode, one variant row
+            variants = [{ method, ...(fields.sparsity !== undefined ? { sparsity: fields.sparsity } : {}), ...(fields.nm ? { nm: fields.nm } : {}), quantize }];
+            fields = profileFields(o);
+          }
+        }
+      }
+      // every method checked (the registry's validators) before anything is loaded
+      if (variants) resolveVariants({ method, variants, ...fields, instant: o.instant });
       if (o.seeds !== undefined && o.seed !== undefined) throw new PolyPruneError('BAD_ARGUMENT', 'Give --seeds or --seed, not both.');
       const seeds = o.seeds !== undefined ? list(o.seeds).map((s) => parseSeed('--seeds', s)) : [o.seed ?? 0];
       if (!seeds.length) throw new PolyPruneError('BAD_ARGUMENT', '--seeds needs at least one seed, e.g. --seeds 0,1,2.');
       assertNoDuplicates(seeds.map(String), '--seeds');
       if ((o.calibLangs || o.evalLangs) && !o.data) throw new PolyPruneError('BAD_ARGUMENT', '--calib-langs and --eval-langs read texts from --data <dir>; give --data or use --calib/--eval files.');
-      const calibrated = METHODS[method].calibrated;
+      const calibrated = (variants ?? [{ method }]).some((v) => METHODS[v.method].calibrated);
       if (calibrated && !o.calibLangs && !o.calib) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <files...> or --data <dir> with --calib-langs <l,...>.`);
       if (!calibrated && (o.calib || o.calibLangs)) throw new PolyPruneError('BAD_ARGUMENT', 'magnitude pruning uses no calibration; drop --calib/--calib-langs.');
 
@@ -250,6 +286,7 @@ export function registerGrid(program: Command): void {
         maskOverlap: o.maskOverlap,
         ...(o.instant ? { instant: true } : {}),
         ...(o.confirm ? { confirm: true } : {}),
+        ...(variants ? { variants } : {}),
       };
       const inputs: StudyInputs = { sources, columns };
       let resume: ExperimentRecord | undefined;
@@ -297,7 +334,8 @@ export function registerGrid(program: Command): void {
 
 function printTables(rec: ExperimentRecord): void {
   const s = rec.spec;
-  console.log(`${s.method} ${s.nm ? `${s.nm.n}:${s.nm.m}` : s.sparsity}, seeds ${s.seeds.join(',')} (rows: calibration source, columns: evaluation language; mean ± sd over seeds; bold = best calibration)${rec.complete ? '' : '  [INCOMPLETE]'}\n`);
+  const what = s.variants ? s.variants.map(variantLabel).join(' vs ') : `${s.method} ${s.nm ? `${s.nm.n}:${s.nm.m}` : s.sparsity}`;
+  console.log(`${what}, seeds ${s.seeds.join(',')} (rows: calibration source, columns: evaluation language; mean ± sd over seeds; bold = best calibration)${rec.complete ? '' : '  [INCOMPLETE]'}\n`);
   if (s.instant) {
     console.log(`instant rows: masks mixed from the dense statistics of one calibration pass per seed${s.confirm ? "; '(exact)' rows: the exact sequential prune of the same mix" : ''}\n`);
     const ms = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
@@ -323,6 +361,10 @@ function printTables(rec: ExperimentRecord): void {
   for (let t = 0; t < maxTasks; t++) {
     console.log(`\ntask accuracy${maxTasks > 1 ? ` (task ${t + 1} of each language)` : ''}\n`);
     console.log(studyMarkdown(rec, { task: t }));
+  }
+  if (rec.rows.some((r) => r.size)) {
+    console.log('\nsize of the exported model (weight files; pruned rows are stored dense) and the best row at each size\n');
+    console.log(studySizeMarkdown(rec));
   }
   if (rec.iou.length) {
     console.log('\nmask overlap (IoU of the pruned positions, mean over layers and matrices, seed ' + s.seeds[0] + ')\n');

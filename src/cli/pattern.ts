@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { LANG_DEFAULT_BETA, OWL_DEFAULT_LAMBDA, OWL_DEFAULT_M, SPARSITY_PROFILES, methodsWhere, parsePruneMethod, parsePruneSettings, type PruneMethod, type PruneRequest, type PruneSettings, type PruneSettingsInput, type SparsityProfile } from '../engine';
+import { LANG_DEFAULT_BETA, OWL_DEFAULT_LAMBDA, OWL_DEFAULT_M, SPARSITY_PROFILES, methodSpec, methodsWhere, parsePruneMethod, parsePruneSettings, type PruneMethod, type PruneRequest, type PruneSettings, type PruneSettingsInput, type SparsityProfile } from '../engine';
 
 /** The settings' fields as the CLI's options carry them (commander's names are the schema's); the method as typed. */
 export type PruneCliFields = Omit<PruneSettingsInput, 'method' | 'blocksize' | 'percdamp'> & { method?: string };
@@ -39,11 +39,11 @@ export function methodArg(v: string): PruneMethod {
 /**
  * The settings of one command, checked once (`parsePruneSettings`: the engine's and the page's
  * messages) after the CLI's own rule that exactly one of --sparsity / --nm is given (there is no
- * default; quantizers take neither). Returns the resolved settings and the fields to send.
+ * default; quantizers take neither; SparseGPT's joint mode takes one, with `quantize`). Returns the resolved settings and the fields to send.
  */
 export function settingsArgs(o: PruneCliFields & { method: string }): { method: PruneMethod; settings: PruneSettings; fields: PruneSettingsFields } {
   const method = methodArg(o.method);
-  if (!o.quantize && (o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>; there is no default.');
+  if (!methodSpec(method).quantizes && (o.sparsity === undefined) === (o.nm === undefined)) throw new PolyPruneError('BAD_ARGUMENT', 'Give exactly one of --sparsity <ratio> or --nm <N:M>; there is no default.');
   const settings = parsePruneSettings({ method, sparsity: o.sparsity, nm: o.nm, profile: o.profile, owlM: o.owlM, owlLambda: o.owlLambda, langBeta: o.langBeta, quantize: o.quantize });
   const fields: PruneSettingsFields = {
     ...(o.sparsity !== undefined ? { sparsity: o.sparsity } : {}),
@@ -72,4 +72,29 @@ export function addProfileOptions(cmd: Command): Command {
     .option('--owl-m <M>', `OWL outlier threshold: a score above M x the layer's mean is an outlier (default ${OWL_DEFAULT_M})`, numberArg('--owl-m'))
     .option('--owl-lambda <l>', `OWL: layer sparsities spread over 2 x lambda around the target (default ${OWL_DEFAULT_LAMBDA})`, numberArg('--owl-lambda'))
     .option('--lang-beta <b>', `wanda-lang: weight of the spread of the per-source input norms (default ${LANG_DEFAULT_BETA})`, numberArg('--lang-beta'));
+}
+
+/** The layer-profile fields as given (rows of several methods share them; each row's settings are checked by resolveVariants). */
+export function profileFields(o: Pick<PruneCliFields, 'profile' | 'owlM' | 'owlLambda' | 'langBeta'>): PruneSettingsFields {
+  return {
+    ...(o.profile !== undefined ? { profile: o.profile as SparsityProfile } : {}),
+    ...(o.owlM !== undefined ? { owlM: o.owlM } : {}),
+    ...(o.owlLambda !== undefined ? { owlLambda: o.owlLambda } : {}),
+    ...(o.langBeta !== undefined ? { langBeta: o.langBeta } : {}),
+  };
+}
+
+/** --bits as typed (a whole number); which bits work is the settings' check (src/prune/methods/gptq.ts). */
+export function bitsArg(v: string): number {
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
+  return n;
+}
+
+/** --group-size as typed (a whole number, or per-channel = -1); which sizes work is the settings' check. */
+export function groupSizeArg(v: string): number {
+  if (v === 'per-channel') return -1;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
+  return n;
 }

@@ -1,7 +1,7 @@
 import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { addProfileOptions, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
+import { addProfileOptions, bitsArg, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
@@ -34,6 +34,7 @@ export interface PruneCliOptions extends Omit<PruneCliFields, 'quantize'> {
   plan?: boolean;
   gpuMemory?: number;
   recon?: boolean;
+  bits?: number;
 }
 
 function parseGiB(v: string): number {
@@ -68,11 +69,13 @@ export function registerPrune(program: Command): void {
     .option('--recon', 'measure each matrix\'s relative reconstruction error on the calibration activations (slower: a Gram matrix per input)')
     .option('--json', 'print the pruning record as JSON')
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
-    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB);
+    .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
+    .option('--bits <n>', "also quantize the kept weights to 2, 3, 4 or 8 bits per channel in the same pass (SparseGPT's joint mode, docs/quantize.md)", bitsArg);
   addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} quantizes and prunes nothing: run polyprune quantize --method ${o.method} --bits 4 (for example).`);
-      const { method, fields } = settingsArgs(o);
+      // --bits with a pruning method: SparseGPT's joint mode; the one parse refuses it for a method that cannot
+      const { method, fields } = settingsArgs({ ...o, ...(o.bits !== undefined ? { quantize: { bits: o.bits } } : {}) });
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
       const calibration = await calibrationArgs(o, method);

@@ -4,7 +4,7 @@
  * dequantized Hugging Face folder with pruning.json holding the settings (docs/quantize.md).
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { totalmem } from 'node:os';
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { fmtBytes } from '../common/format';
@@ -15,7 +15,7 @@ import { cliSignal, removeOnHardExit } from './cancel';
 import { describeSizes, exportToFolder, parseFormat, parseOnnxVariants } from './export';
 import { addHubOptions, type HubCliOptions } from './hubData';
 import { createEngine, modelSpec } from './main';
-import { methodArg, settingsArgs } from './pattern';
+import { bitsArg, groupSizeArg, methodArg, settingsArgs } from './pattern';
 import { addCalibrationOptions, calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
 
@@ -25,21 +25,6 @@ interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | '
   actOrder?: boolean;
   staticGroups?: boolean;
   onnxVariants?: string;
-}
-
-/** --bits as typed (a whole number); which bits work is the settings' check (src/prune/methods/gptq.ts). */
-function bitsArg(v: string): number {
-  const n = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--bits must be 2, 3, 4 or 8 (got '${v}').`);
-  return n;
-}
-
-/** --group-size as typed (a whole number, or per-channel = -1); which sizes work is the settings' check. */
-function groupSizeArg(v: string): number {
-  if (v === 'per-channel') return -1;
-  const n = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--group-size must be a positive number of columns (e.g. 128) or per-channel (got '${v}').`);
-  return n;
 }
 
 export function registerQuantize(program: Command): void {

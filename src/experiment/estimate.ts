@@ -140,7 +140,7 @@ export function studyShapeOf(spec: StudySpec, inputs: StudyInputs, calibrated: b
   const longest = Math.max(0, ...inputs.columns.map((c) => c.text?.text.length ?? 0));
   const fromText = Math.max(1, Math.floor(longest / 4 / spec.evalSeqlen));
   return {
-    rows: calibrated ? inputs.sources.length : 1,
+    rows: spec.variants?.length ? spec.variants.reduce((n, v) => n + (lookupMethod(v.method)?.calibrated ? inputs.sources.length : 1), 0) : calibrated ? inputs.sources.length : 1,
     seeds: calibrated ? (spec.seeds?.length ?? 1) : 1,
     method: spec.method,
     calibrated,

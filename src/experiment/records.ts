@@ -36,8 +36,17 @@ import { PRUNE_METHODS, lookupMethod } from '../prune/method';
 import { SPARSITY_PROFILES, layerAchieved } from '../prune/owl';
 
 export const RECORD_FORMAT = 'polyprune-result';
-/** The record version this build writes; it reads this and every older one it knows. */
-export const RECORD_VERSION = 1;
+/**
+ * The newest record version this build reads (and writes where needed). A record carries the lowest
+ * version that holds it, so builds that read only version 1 keep opening what they can show:
+ * version 2 = an experiment whose rows use several methods or quantize (`spec.variants`, rows'
+ * `variant`); everything else is written as version 1. Optional fields that older builds can ignore
+ * without misreading (rows' `size`) do not raise the version.
+ */
+export const RECORD_VERSION = 2;
+/** The versions this build reads. */
+const RECORD_VERSIONS = [1, 2] as const;
+export type RecordVersion = (typeof RECORD_VERSIONS)[number];
 
 const num = z.number().finite();
 /**
@@ -94,7 +103,7 @@ export type ModelRef = z.infer<typeof modelRefSchema>;
 
 const header = {
   format: z.literal(RECORD_FORMAT),
-  version: z.literal(RECORD_VERSION),
+  version: z.union([z.literal(RECORD_VERSIONS[0]), z.literal(RECORD_VERSIONS[1])]),
   created: z.string().min(1),
   tool: z.object({ version: z.string() }),
   adapter: z.string(),
@@ -182,9 +191,24 @@ export const pruneResultRecordSchema = z.object({
   layerSparsity: z.object({ outlierRatio: z.array(num.min(0).max(100).nullable()), target: z.array(num.min(0).max(1)), achieved: z.array(num.min(0).max(1)) }).optional(),
 });
 
-export const experimentSpecSchema = z.object({
+/** The quantizer of a row (GPTQ, or SparseGPT's joint prune + quantize): bits, columns per group (-1 per channel). */
+export const quantizeSpecSchema = z.object({ bits: int.refine((b) => [2, 3, 4, 8].includes(b), 'bits are 2, 3, 4 or 8'), groupSize: int.min(-1).refine((g) => g !== 0, 'a group size is -1 (per channel) or a number of columns'), actOrder: z.boolean(), staticGroups: z.boolean() });
+
+/**
+ * One method of a multi-method experiment (version 2): the rows of this variant are one model per
+ * calibration source pruned and/or quantized with these settings. `sparsity` 0 with `quantize`: quantized only.
+ */
+export const experimentVariantSchema = z.object({
   method: methodSchema,
-  sparsity: num.gt(0).lt(1),
+  sparsity: num.min(0).lt(1),
+  nm: nmSchema.nullable(),
+  quantize: quantizeSpecSchema.nullable(),
+});
+
+export const experimentSpecSchema = z.object({
+  /** The first variant's method and pattern (version 1: the only one). */
+  method: methodSchema,
+  sparsity: num.min(0).lt(1),
   nm: nmSchema.nullable(),
   nsamples: int.min(1),
   seqlen: int.min(2),
@@ -200,8 +224,11 @@ export const experimentSpecSchema = z.object({
   instant: z.literal(true).optional(),
   /** With `instant`: each row is followed by its exact sequential prune (engine.confirmMix). */
   confirm: z.literal(true).optional(),
+  /** Version 2: the methods side by side (rows' `variant` indexes them); absent = one method, `method`/`sparsity`/`nm`. */
+  variants: z.array(experimentVariantSchema).min(1).optional(),
 });
 export type ExperimentSpecRecord = z.infer<typeof experimentSpecSchema>;
+export type ExperimentVariant = z.infer<typeof experimentVariantSchema>;
 
 export const experimentRowSchema = z.object({
   label: z.string().min(1),
@@ -213,6 +240,13 @@ export const experimentRowSchema = z.object({
   recon: z.array(z.array(z.array(nonneg.nullable())).nullable()),
   /** OWL: layerSparsity[seed][layer], the sparsity each decoder layer reached (null until pruned). */
   layerSparsity: z.array(z.array(ratio.nullable()).nullable()).optional(),
+  /** Version 2: the index in spec.variants of this row's method (absent for the dense row). */
+  variant: int.min(0).optional(),
+  /**
+   * Bytes of the weight files of this row's exported model (src/experiment/size.ts) and
+   * their format: 'safetensors' (the HF folder, dense storage) or 'gptq' (the HF GPTQ folder).
+   */
+  size: z.object({ bytes: int.min(0), format: z.enum(['safetensors', 'gptq']) }).optional(),
   /** Rows of an instant grid (spec.instant): how the row's masks were made. */
   mix: z
     .object({
@@ -282,8 +316,8 @@ export type TaskResultRecord = z.infer<typeof taskResultRecordSchema>;
 export type PruneResultRecord = z.infer<typeof pruneResultRecordSchema>;
 
 /** The fields every record starts with. */
-export function recordHeader(model: ModelRef, adapter: string, created = new Date()): { format: typeof RECORD_FORMAT; version: typeof RECORD_VERSION; created: string; tool: { version: string }; adapter: string; model: ModelRef } {
-  return { format: RECORD_FORMAT, version: RECORD_VERSION, created: created.toISOString(), tool: { version: VERSION }, adapter, model };
+export function recordHeader(model: ModelRef, adapter: string, created = new Date(), version: RecordVersion = 1): { format: typeof RECORD_FORMAT; version: RecordVersion; created: string; tool: { version: string }; adapter: string; model: ModelRef } {
+  return { format: RECORD_FORMAT, version, created: created.toISOString(), tool: { version: VERSION }, adapter, model };
 }
 
 /**
@@ -322,6 +356,12 @@ function checkExperimentShape(e: ExperimentRecord): void {
     throw new PolyPruneError('BAD_ARGUMENT', `Invalid PolyPrune experiment result: ${msg}.`);
   };
   const S = e.spec.seeds.length;
+  const V = e.spec.variants?.length ?? 0;
+  if (V && e.version < 2) bad('rows of several methods (spec.variants) need record version 2');
+  e.rows.forEach((row, r) => {
+    if (row.variant !== undefined && row.variant >= V) bad(`row ${r} names method variant ${row.variant}, but the spec has ${V}`);
+    if (row.variant !== undefined && e.version < 2) bad(`row ${r} has a method variant, which needs record version 2`);
+  });
   if (e.rows.length * e.columns.length > MAX_RECORD_CELLS) bad(`${e.rows.length} rows x ${e.columns.length} columns is more than the ${MAX_RECORD_CELLS.toLocaleString('en-US')} cells a record may hold`);
   if (e.cells.length !== e.rows.length) bad(`${e.rows.length} rows but ${e.cells.length} rows of cells`);
   e.cells.forEach((row, r) => {

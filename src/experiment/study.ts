@@ -31,14 +31,30 @@ import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, Pr
 import { allocateSamples, sha256Hex } from '../calib/text';
 import type { HubTextRef } from '../io/datasets/corpus';
 import { LINEAR_NAMES } from '../model/names';
-import { METHODS, assertNoDuplicates, lookupMethod, parsePruneSettings, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
-import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ModelRef, type SourceRef } from './records';
+import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ExperimentVariant, type ModelRef, type SourceRef } from './records';
+import { exportedWeightBytes, type SizeModel } from './size';
+import { resolveVariants, variantLabel } from './variants';
+export { resolveVariants, variantLabel };
+export { rowMeans, sizeWinners, studySizeMarkdown } from './size';
 
 /** What the study needs from an engine. */
 export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask' | 'collectStats' | 'mixPrune' | 'confirmMix' | 'keepMix' | 'releaseStats'>;
 
+/**
+ * One method of a multi-method experiment: its rows are one model per calibration source, pruned
+ * (sparsity or N:M) and/or quantized (`quantize`: GPTQ; SparseGPT with bits = its joint mode).
+ */
+export interface StudyVariant {
+  method: PruneMethod;
+  sparsity?: number;
+  nm?: NM;
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
+}
+
 export interface StudySpec {
+  /** The method of every row (ignored when `variants` is given). */
   method: PruneMethod;
   /** Unstructured ratio in (0, 1); omit with `nm`. */
   sparsity?: number;
@@ -70,6 +86,12 @@ export interface StudySpec {
   instant?: boolean;
   /** With `instant`: after each instant row, the exact sequential prune of the same mix (engine.confirmMix) as a row of its own, with the per-layer IoU. */
   confirm?: boolean;
+  /**
+   * Several methods side by side (record version 2): for each variant, one row per calibration source
+   * (one row for a method without calibration), labelled '<variant> · <source>'. Replaces
+   * method/sparsity/nm; the layer profile and beta apply to every variant.
+   */
+  variants?: StudyVariant[];
 }
 
 /** A row: one calibration source, or a mix of several (each text with its `weight`). */
@@ -129,17 +151,36 @@ function mixWeights(s: StudySource): number[] {
   return w.map((x) => x / sum);
 }
 
-/** Which calibration source each row is made from (-1: the dense row, and magnitude's one row). */
-export function studyRowSources(spec: { method: string; instant?: boolean; confirm?: boolean }, inputs: StudyInputs): number[] {
-  if (!lookupMethod(spec.method)?.calibrated) return [-1, -1];
-  return [-1, ...inputs.sources.flatMap((_, i) => (spec.instant && spec.confirm ? [i, i] : [i]))];
+/** Which calibration source each row is made from (-1: the dense row, and the one row of a method without calibration). */
+export function studyRowSources(spec: { method: string; instant?: boolean; confirm?: boolean; variants?: readonly { method: string }[] }, inputs: StudyInputs): number[] {
+  const methods = spec.variants?.length ? spec.variants.map((v) => v.method) : [spec.method];
+  return [-1, ...methods.flatMap((m) => (!lookupMethod(m)?.calibrated ? [-1] : inputs.sources.flatMap((_, i) => (spec.instant && spec.confirm ? [i, i] : [i]))))];
 }
 
-/** Check the experiment and build its empty record (no engine calls except the model's identity). */
-export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs): Promise<ExperimentRecord> {
-  const settings = parsePruneSettings({ method: specIn.method, sparsity: specIn.sparsity, nm: specIn.nm, profile: specIn.profile, owlM: specIn.owlM, owlLambda: specIn.owlLambda, langBeta: specIn.langBeta });
-  const { method, layers: prof } = settings;
+/** The variant of each row (index into spec.variants; 0 for records of one method, -1 for the dense row). */
+export function studyRowVariants(rec: ExperimentRecord): number[] {
+  return rec.rows.map((row, r) => (r === 0 ? -1 : (row.variant ?? 0)));
+}
+
+/** The variants of a record: spec.variants, or its one method as a variant. */
+export function recordVariants(rec: ExperimentRecord): ExperimentVariant[] {
+  return rec.spec.variants ?? [{ method: rec.spec.method, sparsity: rec.spec.sparsity, nm: rec.spec.nm, quantize: null }];
+}
+
+/** Bytes and format of each row's exported model (src/experiment/size.ts), from the base model's shape. */
+export function rowSizes(rec: ExperimentRecord, base: SizeModel): NonNullable<ExperimentRecord['rows'][number]['size']>[] {
+  const variants = recordVariants(rec);
+  return studyRowVariants(rec).map((v) => exportedWeightBytes(base, v < 0 ? null : variants[v].quantize));
+}
+
+/** `sizeOf`: the loaded base model's shape, for the size column (rows' `size`); without it the rows have no size until runStudy adds it. */
+export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs, sizeOf?: SizeModel): Promise<ExperimentRecord> {
+  const { all, variants, labels } = resolveVariants(specIn);
+  const settings = all[0];
+  const { method } = settings;
+  const prof = all.find((x) => x.layers.langBeta !== undefined)?.layers ?? settings.layers;
   const pattern = { sparsity: settings.sparsity, nm: settings.nm };
+  const multi = !!specIn.variants;
   const int = (v: unknown, name: string, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) throw new PolyPruneError('BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(v)}.`);
     return v as number;
@@ -161,6 +202,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     ...profileSpec(method, prof.owl ? { profile: 'owl', ...prof.owl } : undefined, prof.langBeta),
     ...(specIn.instant ? { instant: true as const } : {}),
     ...(specIn.confirm ? { confirm: true as const } : {}),
+    ...(multi ? { variants } : {}),
   };
   const owl = prof.profile === 'owl';
   if (specIn.confirm && !specIn.instant) throw new PolyPruneError('BAD_ARGUMENT', 'Confirm compares instant rows with the exact prune: it needs the instant mode too.');
@@ -174,10 +216,11 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     inputs.columns.map((c) => c.language),
     'The evaluation languages',
   );
-  const calibrated = METHODS[method].calibrated;
-  if (calibrated && !inputs.sources.length) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs at least one calibration source (one row per source).`);
+  const calibratedAny = variants.some((v) => METHODS[v.method].calibrated);
+  if (calibratedAny && !inputs.sources.length) throw new PolyPruneError('BAD_ARGUMENT', `${variants.find((v) => METHODS[v.method].calibrated)!.method} needs at least one calibration source (one row per source).`);
   const rows: ExperimentRecord['rows'] = [{ label: 'dense', sources: [], sparsity: [], recon: [] }];
-  if (calibrated) {
+  const sourceRows: ExperimentRecord['rows'] = [];
+  if (calibratedAny) {
     assertNoDuplicates(
       inputs.sources.map((s) => s.label),
       'The calibration sources',
@@ -198,17 +241,21 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       if (dup) throw new PolyPruneError('BAD_ARGUMENT', `Calibration sources '${dup}' and '${s.label}' have the same text; give each source once.`);
       seen.set(key, s.label);
       const row = { label: s.label, sources: refs, sparsity: seeds.map(() => null), recon: seeds.map(() => null), ...(owl ? { layerSparsity: seeds.map(() => null) } : {}) };
-      if (!specIn.instant) rows.push(row);
+      if (!specIn.instant) sourceRows.push(row);
       else {
         const weights = mixWeights(s);
         // instant: every collected window of each text of the row; confirm: nsamples drawn from them in the mix's proportions
-        rows.push({ ...row, mix: { mode: 'instant', weights, windows: s.texts.map(() => spec.nsamples), updateMs: seeds.map(() => null) } });
-        if (specIn.confirm) rows.push({ ...row, label: `${s.label} (exact)`, mix: { mode: 'confirm', weights, windows: allocateSamples(spec.nsamples, weights), layerIou: seeds.map(() => null) } });
+        sourceRows.push({ ...row, mix: { mode: 'instant', weights, windows: s.texts.map(() => spec.nsamples), updateMs: seeds.map(() => null) } });
+        if (specIn.confirm) sourceRows.push({ ...row, label: `${s.label} (exact)`, mix: { mode: 'confirm', weights, windows: allocateSamples(spec.nsamples, weights), layerIou: seeds.map(() => null) } });
       }
     }
-  } else {
-    rows.push({ label: method, sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null) });
   }
+  // per variant: one row per calibration source (a method without calibration: one row)
+  variants.forEach((v, vi) => {
+    const tag = multi ? { variant: vi } : {};
+    if (!METHODS[v.method].calibrated) rows.push({ label: multi ? labels[vi] : v.method, sources: [], sparsity: seeds.map(() => null), recon: seeds.map(() => null), ...tag });
+    else for (const row of sourceRows) rows.push({ ...structuredClone(row), ...(multi && variants.length > 1 ? { label: `${labels[vi]} · ${row.label}` } : {}), ...tag });
+  });
   assertNoDuplicates(
     rows.map((r) => r.label),
     'The rows',
@@ -236,8 +283,8 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     acc: Array.from({ length: T }, () => Array(seedsN).fill(null)),
     se: Array.from({ length: T }, () => Array(seedsN).fill(null)),
   });
-  return {
-    ...recordHeader(model, adapter),
+  const rec: ExperimentRecord = {
+    ...recordHeader(model, adapter, new Date(), multi ? 2 : 1),
     kind: 'experiment',
     spec,
     matrices: [...LINEAR_NAMES],
@@ -247,6 +294,11 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     iou: [],
     complete: false,
   };
+  if (sizeOf) {
+    const sizes = rowSizes(rec, sizeOf);
+    rec.rows.forEach((row, r) => (row.size = sizes[r]));
+  }
+  return rec;
 }
 
 /** The same experiment? (model, spec, rows' sources, columns); returns why not, or null. */
@@ -268,7 +320,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   if (!base) throw new PolyPruneError('BAD_ARGUMENT', `No loaded model '${baseModelId}'.`);
   const model: ModelRef = { source: base.source, name: base.name, sha256: base.sha256, modelType: base.modelType, parameters: base.parameters, layers: base.numLayers };
   const adapter = (await engine.gpuInfo()).description;
-  const rec = await planStudy(model, adapter, specIn, inputs);
+  const rec = await planStudy(model, adapter, specIn, inputs, base);
   if (opts.resume) {
     const why = resumeMismatch(rec, opts.resume);
     if (why) throw new PolyPruneError('BAD_ARGUMENT', `Cannot resume from that result: ${why}.`);
@@ -278,6 +330,14 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     rec.columns.forEach((c, k) => c.tasks.forEach((t, j) => (t.n = opts.resume!.columns[k].tasks[j].n)));
     rec.created = opts.resume.created;
   }
+  // the size column: bytes of each row's exported model, from the base model's shape
+  const sizes = rowSizes(rec, base);
+  rec.rows.forEach((row, r) => (row.size = sizes[r]));
+  const variants = recordVariants(rec);
+  const rowVar = studyRowVariants(rec);
+  const variantOf = (r: number): ExperimentVariant => variants[Math.max(0, rowVar[r])];
+  /** Rows with a mask to compare (pruned, not only quantized). */
+  const masked = (r: number): boolean => r > 0 && variantOf(r).sparsity > 0;
   const spec = rec.spec;
   const S = spec.seeds.length;
   const R = rec.rows.length;
@@ -298,18 +358,20 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   const rowDone = (r: number, s: number) => measures(r, s) === 0 && rec.rows[r].sparsity[s] !== null;
   let total = measures(0, 0);
   for (let s = 0; s < S; s++) for (let r = 1; r < R; r++) if (!rowDone(r, s)) total += 1 + measures(r, s);
-  const wantIou = specIn.maskOverlap !== false && R > 2;
+  const maskedRows = rec.rows.map((_, r) => r).filter(masked);
+  const wantIou = specIn.maskOverlap !== false && maskedRows.length > 1;
   // Mask overlaps for the first seed only (they vary little with the seed; keeps the record small).
-  if (wantIou) total += ((R - 1) * (R - 2)) / 2 - rec.iou.filter((m) => m.s === 0).length;
+  if (wantIou) total += (maskedRows.length * (maskedRows.length - 1)) / 2 - rec.iou.filter((m) => m.s === 0).length;
   // Rows of the first seed finished before a resume have no mask any more (masks live in the engine,
   // not in the record): they are pruned again, cheaply (no reconstruction error, no measuring), for
   // the overlaps still missing. Pruning is deterministic for a given seed, so the IoU is the same.
   const hasIou = (a: number, b: number) => rec.iou.some((m) => m.s === 0 && ((m.a === a && m.b === b) || (m.a === b && m.b === a)));
   const remask = new Set<number>();
-  if (wantIou) for (let r = 1; r < R; r++) if (rowDone(r, 0) && rec.rows.some((_, b) => b > 0 && b !== r && !hasIou(r, b))) remask.add(r);
+  if (wantIou) for (const r of maskedRows) if (rowDone(r, 0) && maskedRows.some((b) => b !== r && !hasIou(r, b))) remask.add(r);
   total += remask.size;
   const instant = spec.instant === true;
   const rowSrc = studyRowSources(spec, inputs);
+  const keepMaskOf = (r: number, s: number): boolean => wantIou && s === 0 && masked(r);
   let done = 0;
   const t0 = performance.now();
   const KINDS: StepKind[] = ['prune', 'ppl', 'task', 'overlap'];
@@ -396,14 +458,19 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     }
   };
 
-  /** The engine request that prunes a row's copy from its calibration source with one seed. */
-  const pruneRequest = (src: StudySource, seed: number): PruneRequest => ({
-    method: spec.method as PruneMethod,
-    ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }),
-    calibration: !lookupMethod(spec.method)?.calibrated ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
-    ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
-    ...(spec.langBeta !== undefined ? { langBeta: spec.langBeta } : {}),
-  });
+  /** The engine request that prunes (and/or quantizes) row r's copy from its calibration source with one seed. */
+  const pruneRequest = (r: number, seed: number): PruneRequest => {
+    const v = variantOf(r);
+    const src: StudySource | undefined = inputs.sources[rowSrc[r]];
+    return {
+      method: v.method,
+      ...(v.nm ? { nm: v.nm } : v.sparsity > 0 ? { sparsity: v.sparsity } : {}),
+      ...(v.quantize ? { quantize: { ...v.quantize } } : {}),
+      calibration: !METHODS[v.method].calibrated || !src ? undefined : { texts: src.texts, nsamples: spec.nsamples, seqlen: spec.seqlen, seed },
+      ...(spec.profile ? { profile: spec.profile as SparsityProfile, owlM: spec.owl?.m, owlLambda: spec.owl?.lambda } : {}),
+      ...(spec.langBeta !== undefined && METHODS[v.method].perSource ? { langBeta: spec.langBeta } : {}),
+    };
+  };
 
   const masks = new Map<number, string>(); // row -> pruned model id whose mask the engine keeps
   const loaded = new Set<string>();
@@ -482,7 +549,7 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         const row = rec.rows[r];
         const mix = row.mix!;
         const first = !rowDone(r, s); // else derived again only for its mask (resume)
-        const keep = wantIou && s === 0;
+        const keep = keepMaskOf(r, s);
         const req = { weights: rowWeights[r], ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }) };
         const again = `'${row.label}' again for its mask (seed ${spec.seeds[s]}; masks do not survive an interruption)`;
         begin(mix.mode === 'instant' ? `masks of '${row.label}' from the mixed statistics (seed ${spec.seeds[s]})` : `exact sequential prune of '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
@@ -543,12 +610,11 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
       else for (let r = 1; r < R; r++) {
         if (rowDone(r, s)) continue;
         throwIfAborted(signal);
-        const src = inputs.sources[r - 1];
         begin(`pruning '${rec.rows[r].label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
         const t = performance.now();
         const pruned = await engine.prune(
           baseModelId,
-          { ...pruneRequest(src, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && !!lookupMethod(spec.method)?.calibrated },
+          { ...pruneRequest(r, spec.seeds[s]), reconstructionError: specIn.reconstructionError !== false && METHODS[variantOf(r).method].calibrated },
           {
             opId: opId(),
             onProgress: (e) => emit(e.kind === 'layerDone' ? { ...e, row: r, seed: s } : e),
@@ -573,21 +639,20 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
           await measureRow(pruned.model.id, r, s);
         } finally {
           loaded.delete(pruned.model.id);
-          await engine.unloadModel(pruned.model.id, { keepMask: wantIou && s === 0 });
-          if (wantIou && s === 0) masks.set(r, pruned.model.id);
+          await engine.unloadModel(pruned.model.id, { keepMask: keepMaskOf(r, s) });
+          if (keepMaskOf(r, s)) masks.set(r, pruned.model.id);
         }
       }
       if (wantIou && s === 0) {
         for (const r of remask) {
           if (masks.has(r) || instant) continue;
           throwIfAborted(signal);
-          const src = inputs.sources[r - 1];
           begin(`pruning '${rec.rows[r].label}' again for its mask (seed ${spec.seeds[0]})`, { row: r, seed: 0 });
           const t = performance.now();
           const again = await engine.prune(
             baseModelId,
             // The same request as the first run (profile and beta included), so the same mask.
-            { ...pruneRequest(src, spec.seeds[0]), reconstructionError: false },
+            { ...pruneRequest(r, spec.seeds[0]), reconstructionError: false },
             // Its layers were reported in the first run: only the op's own progress goes on.
             { opId: opId(), onProgress: (e) => e.kind !== 'layerDone' && emit(e) },
           );

@@ -25,7 +25,7 @@ import type { ExportSink } from './sink';
 import { isLocalPath, localFolderName, type ModelFolder } from '../io/source';
 import { sha256Hex, type CalibrationFileProvenance } from '../calib/text';
 import type { PruneReport } from '../prune/run';
-import { METHODS, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, methodSpec, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved } from '../prune/owl';
 import { checkQuantizedExport, gptqFolderMetas, gptqQuantizationConfig, packGptqV1, quantizedShapes, type QuantizedTensors } from './gptq';
 import { VERSION } from '../common/version';
@@ -122,7 +122,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
     model: { source: input.modelSource, ...(input.modelSha256 ? { sha256: input.modelSha256 } : {}), ...(input.modelType ? { model_type: input.modelType } : {}) },
     method: o.method,
     structure: o.quantize ? report.structure : o.nm ? `${o.nm.n}:${o.nm.m}` : 'unstructured',
-    sparsity_ratio: o.quantize ? 0 : o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
+    sparsity_ratio: methodSpec(o.method).quantizes ? 0 : o.nm ? (o.nm.m - o.nm.n) / o.nm.m : (o.sparsity as number),
     nm: o.nm ? { n: o.nm.n, m: o.nm.m } : null,
     ...(solver ? { sparsegpt: { blocksize: o.blocksize ?? solver.blocksize, percdamp: o.percdamp ?? solver.percdamp } } : {}),
     overall_sparsity: report.overall,
@@ -143,7 +143,7 @@ export async function pruningRecord(input: PruningRecordInput): Promise<PruningR
   }
   if (o.quantize) {
     const q = o.quantize;
-    rec.quantization = { method: o.method, bits: q.bits, group_size: q.groupSize ?? 128, act_order: !!q.actOrder, static_groups: !!q.staticGroups, sym: false, weights: 'dequantized' };
+    rec.quantization = { method: o.method, bits: q.bits, group_size: q.groupSize ?? (methodSpec(o.method).quantizes ? 128 : -1), act_order: !!q.actOrder, static_groups: !!q.staticGroups, sym: false, weights: 'dequantized' };
   }
   if (report.languageAware) rec.language_aware = { beta: report.languageAware.beta, sources: report.languageAware.sources.map((s) => ({ ...s })) };
   rec.llm_compressor = llmCompressorExport(rec).status;

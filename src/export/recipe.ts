@@ -32,6 +32,9 @@ export type LlmCompressorStatus = { recipe: typeof RECIPE_FILE; modifier: string
 export const OWL_NO_RECIPE =
   "llm-compressor 0.13.0 cannot run this OWL profile: its sparsity_profile 'owl' starts a calibration pass inside on_initialize, which oneshot refuses ('Cannot invoke event before initializing'), and a per-layer sparsity list is matched against the Linear targets, not the decoder layers; layer_sparsity.target holds the sparsity of each decoder layer";
 
+export const JOINT_NO_RECIPE =
+  "SparseGPT's joint prune + quantize pass has no llm-compressor recipe: its SparseGPTModifier prunes only, and a GPTQModifier after it would quantize in a second pass, not the joint one PolyPrune ran";
+
 /** recipe.yaml for `record` (null when there is none) and what pruning.json says about it. */
 export function llmCompressorExport(record: PruningRecord): { recipe: string | null; status: LlmCompressorStatus } {
   const spec = lookupMethod(record.method);
@@ -39,6 +42,7 @@ export function llmCompressorExport(record: PruningRecord): { recipe: string | n
   const lc = spec.llmCompressor;
   if (lc.modifier === null) return { recipe: null, status: { recipe: null, reason: lc.why } };
   if (record.layer_sparsity) return { recipe: null, status: { recipe: null, reason: OWL_NO_RECIPE } };
+  if (record.quantization) return { recipe: null, status: { recipe: null, reason: JOINT_NO_RECIPE } };
   const modifier = lc.modifier;
   const mask = record.nm ? `${record.nm.m - record.nm.n}:${record.nm.m}` : '0:0';
   const sparsity = record.nm ? (record.nm.m - record.nm.n) / record.nm.m : record.sparsity_ratio;

@@ -153,7 +153,7 @@ const LAST_USERS: ReadonlySet<LinearName> = new Set(['self_attn.v_proj', 'self_a
  */
 export function validatePruneArgs(model: LlamaModel, calib: CalibrationBatch | null, opts: PruneModelOptions): PruneSettings {
   const settings = parsePruneSettings(opts);
-  if (!settings.quantize) for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
+  if (!methodSpec(settings.method).quantizes) for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(model.cfg, name)[1], `${name} (${linearShape(model.cfg, name).join('x')})`);
   if (!METHODS[settings.method].calibrated) return settings;
   if (!calib) throw new PolyPruneError('BAD_ARGUMENT', `${settings.method} needs calibration windows; give calibration text or token windows.`);
   const { ids, n, seqlen } = calib;
@@ -197,7 +197,7 @@ export async function pruneModel(model: LlamaModel, calib: CalibrationBatch | nu
   gpu.resetPeak();
   const report: PruneReport = {
     method: settings.method,
-    structure: settings.quantize ? `${settings.quantize.bits}-bit, ${settings.quantize.groupSize === -1 ? 'per channel' : `group ${settings.quantize.groupSize}`}${settings.quantize.actOrder ? ', act-order' : ''}${settings.quantize.staticGroups ? ', static groups' : ''}` : settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured',
+    structure: settings.quantize ? `${methodSpec(settings.method).quantizes ? '' : `${settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured'} + `}${settings.quantize.bits}-bit, ${settings.quantize.groupSize === -1 ? 'per channel' : `group ${settings.quantize.groupSize}`}${settings.quantize.actOrder ? ', act-order' : ''}${settings.quantize.staticGroups ? ', static groups' : ''}` : settings.nm ? `${settings.nm.n}:${settings.nm.m}` : 'unstructured',
     perMatrix: [],
     overall: 0,
     timings: { forwardMs: 0, scoringMs: 0, perLayerMs: [], totalMs: 0 },

@@ -30,6 +30,8 @@ import { fmtBytes } from '../common/format';
 import { type ChunkedMatrix, grid1d, rowsWithin } from '../gpu/ops';
 import { foldGroups, foldRows } from '../gpu/fold';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
+import type { GptqResult } from './gptq';
+import { validateGptqOptions } from './methods/gptq';
 
 /** SparseGPT options; defaults as in the reference (blocksize 128, percdamp 0.01, sparsity 0.5). */
 export interface SparseGptOptions {
@@ -39,6 +41,13 @@ export interface SparseGptOptions {
   nm?: { n: number; m: number };
   blocksize?: number;
   percdamp?: number;
+  /**
+   * Joint mode (the SparseGPT paper's joint sparsification and quantization; IST-DASLab/sparsegpt
+   * `fasterprune` with a quantizer): every kept weight is quantized to `bits` with asymmetric min-max
+   * parameters per row (per channel, found on W before the dead columns are zeroed, as the reference),
+   * and its quantization error joins the pruning error in the OBS update. Pruned weights stay exactly 0.
+   */
+  quantize?: { bits: number };
 }
 
 /** Control block layout (u32 words), shared by the prune/ kernels. */
@@ -293,7 +302,7 @@ function validate(W: ChunkedMatrix, H: PanelMatrix, opts: SparseGptOptions): { s
  * panel (or pair of panels) with the same arithmetic: masks and weights are bitwise those of the one-binding
  * path. rows * blocksize * 4 bytes must fit one binding - else GPU_LIMITS.
  */
-export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | PanelMatrix, opts: SparseGptOptions = {}): Promise<{ zeros: number }> {
+export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | PanelMatrix, opts: SparseGptOptions = {}): Promise<{ zeros: number; quantized?: GptqResult }> {
   const Hm = panelsOf(H, W.cols);
   const { sparsity, nm, blocksize, percdamp } = validate(W, Hm, opts);
   const d = W.cols;
@@ -309,11 +318,26 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
   const R = Math.min(16, Math.floor((wgBytes - 256) / (4 * (bs + 1))));
   if (R < 1) throw new PolyPruneError('GPU_LIMITS', `SparseGPT: blocksize ${blocksize} needs more than the ${wgBytes} bytes of workgroup memory this adapter offers; use blocksize 128.`);
 
+  const bits = opts.quantize?.bits;
+  if (bits !== undefined) validateGptqOptions({ bits });
+  const maxq = bits === undefined ? 0 : 2 ** bits - 1;
   const ctl = controlBlock(gpu);
-  const scratch: Tensor[] = [];
+  // joint mode: per-row (scale, zero); otherwise a placeholder for the kernel's binding
+  const qp = gpu.tensor([bits === undefined ? 1 : rows, 2], 'f32', 'sparsegpt.qparams');
+  const scratch: Tensor[] = [qp];
   let U: PanelMatrix | undefined;
   try {
     U = await inverseHessianFactor(gpu, Hm, d, percdamp, ctl, 'SparseGPT', rowsPer);
+    if (bits !== undefined) {
+      // the quantizer's parameters from the whole W, before the dead columns are zeroed (as the reference)
+      for (const ch of W.chunks) {
+        gpu.dispatch('prune/gptq_params', [true, false], {
+          params: [u32(ch.rows), u32(d), u32(d), u32(0), u32(1), u32(1), u32(ch.rowStart), f32(maxq)],
+          bindings: [ch.tensor, qp],
+          workgroups: foldGroups(Math.max(1, Math.ceil(ch.rows / 64))),
+        });
+      }
+    }
     for (const ch of W.chunks) {
       Hm.panels.forEach((hp, p) => {
         gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows) });
@@ -341,9 +365,9 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
         selectKth(gpu, tmp, rows * count, Math.floor(rows * count * sparsity), ctl);
       }
       for (const ch of W.chunks) {
-        gpu.dispatch('prune/sparsegpt_block', [true, true, true, false, false], {
-          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0), u32(uRow0)],
-          bindings: [Up, tmp, ctl, ch.tensor, err],
+        gpu.dispatch('prune/sparsegpt_block', [true, true, true, false, false, true], {
+          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0), u32(uRow0), f32(maxq)],
+          bindings: [Up, tmp, ctl, ch.tensor, err, qp],
           workgroups: grid1dSlabs(Math.ceil(ch.rows / R)),
           constants: { R, BS: bs, WG: BLOCK_WG },
         });
@@ -360,7 +384,23 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
       gpu.dispatch('prune/sparsegpt_count', [true, false], { params: [u32(n)], bindings: [ch.tensor, ctl], workgroups: grid1d(n, 4096) });
     }
     const zeros = (await gpu.read(ctl, CTL.ZEROS, 1))[0];
-    return { zeros };
+    if (bits === undefined) return { zeros };
+    // the integer codes, read back from the dequantized weights: q = scale * (code - zero) in f32, so
+    // round(q / scale) + zero is the code exactly (|code - zero| < 256)
+    const p = await gpu.readF32(qp);
+    const out: GptqResult = { bits, groupSize: d, codes: new Uint8Array(rows * d), scales: new Float32Array(rows), zeros: new Float32Array(rows), gIdx: new Int32Array(d) };
+    for (let r = 0; r < rows; r++) {
+      out.scales[r] = p[2 * r];
+      out.zeros[r] = p[2 * r + 1];
+    }
+    for (const ch of W.chunks) {
+      const w = await gpu.readF32(ch.tensor);
+      for (let r = 0; r < ch.rows; r++) {
+        const row = ch.rowStart + r;
+        for (let c = 0; c < d; c++) out.codes[row * d + c] = Math.round(w[r * d + c] / out.scales[row]) + out.zeros[row];
+      }
+    }
+    return { zeros, quantized: out };
   } finally {
     destroyPanels(U);
     for (const t of scratch) t.destroy();

@@ -253,4 +253,46 @@ describe('experiment panel', () => {
     await shot('cancelled');
     expect(await alerts.count(), log()).toBe(0);
   }, 300_000);
+
+  it('puts Wanda 50 %, SparseGPT 2:4 and GPTQ 4-bit side by side per calibration source, with the exported size and the best row at each size', async () => {
+    const alerts = panel().getByRole('alert');
+    await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
+    const details = panel().locator('details.exp-settings');
+    if (!(await details.getAttribute('open'))) await details.locator('summary').click();
+    const field = panel().getByLabel('Methods to compare');
+    // a bad method text: said at once beside the field, and refused by Run
+    await field.fill('gptq@0.5');
+    await expect.poll(() => panel().locator('#exp-variants-about').innerText()).toMatch(/gptq quantizes: give the bits/);
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => alerts.allTextContents()).toEqual([expect.stringMatching(/Methods to compare: gptq quantizes: give the bits/)]);
+    await panel().getByRole('button', { name: 'Wanda 50 % vs SparseGPT 2:4 vs GPTQ 4-bit' }).click();
+    expect(await field.inputValue()).toBe('wanda@0.5, sparsegpt@2:4, gptq@4bit');
+    expect(await panel().locator('#exp-variants-about').innerText()).toMatch(/^Rows: wanda 50%, sparsegpt 2:4, gptq 4-bit g128, each per calibration source/);
+    await panel().getByLabel('Task items per cell').fill('2');
+    await panel().getByLabel('Evaluation windows per language').fill('1');
+    await panel().getByLabel('Windows per calibration source').fill('4');
+    await panel().getByLabel('Window length (tokens)').fill('32');
+    // UDHR only (the stand-in's tokenizer has no BOS for the bundled minimal pairs)
+    const more = panel().getByRole('checkbox', { name: /^Bundled tasks:/ });
+    if (await more.count()) await more.uncheck();
+    await panel().getByRole('button', { name: 'Run experiment' }).click();
+    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 300_000 }).not.toBe('running');
+    expect(await panel().locator('.exp-status').getAttribute('data-status'), `${(await alerts.allTextContents()).join(' | ')}\n${log()}`).toBe('done');
+    const labels = await panel().locator('table.exp-heatmap[data-metric="ppl"] tbody tr th').allInnerTexts();
+    expect(labels).toHaveLength(7);
+    for (const l of ['wanda 50% · bundled de', 'sparsegpt 2:4 · bundled en', 'gptq 4-bit g128 · bundled de']) expect(labels.some((x) => x.startsWith(l))).toBe(true);
+    const sizes = panel().getByRole('table', { name: 'Exported size per row' });
+    const bytesOf = async (label: string): Promise<number> => Number((await sizes.locator('tr', { has: page.getByRole('rowheader', { name: label, exact: true }) }).locator('td').first().innerText()).replace(/,/g, ''));
+    const dense = await bytesOf('dense');
+    expect(await bytesOf('wanda 50% · bundled de')).toBe(dense);
+    const gptq = await bytesOf('gptq 4-bit g128 · bundled en');
+    expect(gptq).toBeGreaterThan(0);
+    expect(gptq).toBeLessThan(dense / 3);
+    expect(await sizes.locator('tbody tr').count()).toBe(7);
+    const wins = await panel().getByRole('list', { name: 'Best row at each size' }).locator('li').allInnerTexts();
+    expect(wins[0]).toMatch(new RegExp(`^At most ${gptq.toLocaleString('en-US')} bytes the best row is gptq 4-bit g128 · bundled (de|en)`));
+    await panel().locator('.exp-sizes').scrollIntoViewIfNeeded();
+    await shot('methods-sizes');
+    await field.fill('');
+  }, 400_000);
 });

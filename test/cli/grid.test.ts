@@ -112,6 +112,47 @@ describe('polyprune grid', () => {
     expect(rec.cells[1][0].ppl[0]).toBeGreaterThan(rec.cells[0][0].ppl[0]!);
   }, 300_000);
 
+  it('--variant: Wanda 50 %, SparseGPT 2:4 and GPTQ 4-bit side by side per calibration source, with the exported size (record version 2)', () => {
+    const r = cli(['grid', '-m', FIXTURE, '--calib', path.join(tmp, 'handbook-en.txt'), '--eval', path.join(tmp, 'held-out-en.txt'), '--variant', 'wanda@0.5', 'sparsegpt@2:4', 'gptq@4bit', 'sparsegpt@2:4+4bit', '--nsamples', '2', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '1', '--no-recon', '--out', path.join(tmp, 'variants.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = parseResultRecord(readFileSync(path.join(tmp, 'variants.json'), 'utf8')) as ExperimentRecord;
+    expect(rec.version).toBe(2);
+    expect(rec.spec.variants?.map((v) => [v.method, v.sparsity, v.nm, v.quantize?.bits ?? null])).toEqual([
+      ['wanda', 0.5, null, null],
+      ['sparsegpt', 0.5, { n: 2, m: 4 }, null],
+      ['gptq', 0, null, 4],
+      ['sparsegpt', 0.5, { n: 2, m: 4 }, 4],
+    ]);
+    expect(rec.rows.map((x) => [x.label, x.variant ?? null])).toEqual([
+      ['dense', null],
+      ['wanda 50% · handbook-en.txt', 0],
+      ['sparsegpt 2:4 · handbook-en.txt', 1],
+      ['gptq 4-bit g128 · handbook-en.txt', 2],
+      ['sparsegpt 2:4 + 4-bit per-channel · handbook-en.txt', 3],
+    ]);
+    // SparseGPT's joint mode: 2:4 and 4-bit per channel in one pass, stored as GPTQ
+    expect(rec.spec.variants![3].quantize).toEqual({ bits: 4, groupSize: -1, actOrder: false, staticGroups: false });
+    expect(Math.abs(rec.rows[4].sparsity[0]! - 0.5)).toBeLessThan(0.02);
+    expect(rec.rows[4].size!.format).toBe('gptq');
+    // GPTQ prunes nothing: its "sparsity" is the share of weights whose code dequantizes to 0
+    expect(rec.rows[3].sparsity[0]).toBeLessThan(0.3);
+    for (const row of rec.cells) expect(row[0].ppl[0]).toBeGreaterThan(1);
+    // dense and pruned rows: the f32 checkpoint's bytes; GPTQ: qweight/qzeros/scales/g_idx plus the other tensors
+    const dense = rec.rows[0].size!;
+    expect(dense).toEqual({ bytes: readFileSync(path.join(FIXTURE, 'model.safetensors')).byteLength - 8 - readFileSync(path.join(FIXTURE, 'model.safetensors')).readUInt32LE(0), format: 'safetensors' });
+    expect(rec.rows.slice(1, 3).map((x) => x.size)).toEqual([dense, dense]);
+    expect(rec.rows[3].size!.format).toBe('gptq');
+    expect(rec.rows[3].size!.bytes).toBeLessThan(dense.bytes / 3);
+    // masked pairs: wanda, sparsegpt and the joint row (the GPTQ row has no mask)
+    expect(rec.iou.map((m) => [m.a, m.b])).toEqual([
+      [1, 2],
+      [1, 4],
+      [2, 4],
+    ]);
+    expect(r.stdout).toMatch(/\| gptq 4-bit g128 · handbook-en.txt \| [\d,]+ \| HF GPTQ \|/);
+    expect(r.stdout).toMatch(/Best row at each size/);
+  }, 300_000);
+
   it('refuses unclear input with one line, before loading anything', () => {
     const cases: [string[], RegExp][] = [
       [[...base.slice(0, base.indexOf('--sparsity')), '--nsamples', '4'], /exactly one of --sparsity <ratio> or --nm <N:M>; there is no default/],
@@ -121,6 +162,18 @@ describe('polyprune grid', () => {
       [[...base, '--seeds', '0,0'], /--seeds lists '0' twice/],
       [[...base.slice(0, 4), `${path.join(tmp, 'handbook-en.txt')}*0+${path.join(tmp, 'handbuch.txt')}`, ...base.slice(5)], /the weight of '.*handbook-en.txt' must be a positive number/],
     ];
+    const one = ['grid', '-m', FIXTURE, '--calib', path.join(tmp, 'handbook-en.txt'), '--eval', path.join(tmp, 'held-out-en.txt')];
+    cases.push(
+      [[...one, '--variant', 'wanda'], /'wanda' names no pattern; write method@pattern/],
+      [[...one, '--variant', 'gptq@0.5'], /gptq quantizes: give the bits/],
+      [[...one, '--variant', 'gptq@4bit+0.5'], /gptq quantizes and prunes nothing/],
+      [[...one, '--variant', 'wanda@0.5+4bit'], /wanda prunes and takes no bits .* or prune and quantize together with sparsegpt/],
+      [[...one, '--variant', 'sparsegpt@2:4+4bit/g64'], /joint prune \+ quantize mode quantizes per channel/],
+      [[...one, '--variant', 'wanda@0.5', 'wanda@50%'], /The methods to compare lists 'wanda 50%' twice/],
+      [[...one, '--variant', 'wanda@0.5', '--method', 'wanda'], /either with --variant .* or with --method/],
+      [[...one, '--variant', 'wanda@0.5', 'gptq@4bit', '--instant'], /Instant rows mix the statistics of one method/],
+      [[...one, '--method', 'gptq'], /gptq quantizes: give --bits/],
+    );
     const short = path.join(tmp, 'short.txt');
     writeFileSync(short, '12 34 56');
     cases.push([['grid', '-m', FIXTURE, '--calib', short, '--eval', path.join(tmp, 'held-out-en.txt'), '--method', 'wanda', '--sparsity', '0.5'], /Cannot identify the language of '.*short.txt'; give it as --calib .*short.txt:<lang>/]);

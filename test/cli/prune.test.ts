@@ -98,6 +98,24 @@ describe('polyprune prune', () => {
     expect(p).toBeLessThan(1000); // ...but the model still works
   });
 
+  it('sparsegpt 2:4 --bits 4: the joint mode, 2:4 with every kept weight on a 4-bit grid per row; bits with Wanda refused', () => {
+    const out = path.join(tmp, 'sgpt-q4');
+    const r = cli(['prune', '-m', FIXTURE, '--method', 'sparsegpt', '--nm', '2:4', '--bits', '4', '--calib', deText, '--nsamples', '4', '--seqlen', '32', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
+    expect(rec.structure).toBe('2:4 + 4-bit, per channel');
+    expect(rec.sparsity_ratio).toBe(0.5);
+    expect(rec.quantization).toMatchObject({ method: 'sparsegpt', bits: 4, group_size: -1, sym: false });
+    expect(rec.overall_sparsity).toBeGreaterThanOrEqual(0.5);
+    // llm-compressor has no joint pass: no recipe, and pruning.json says why
+    expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
+    expect(rec.llm_compressor.reason).toMatch(/joint prune \+ quantize pass has no llm-compressor recipe/);
+    const bad = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--bits', '4', '--calib', deText, '-o', path.join(tmp, 'x-bits')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/wanda prunes and takes no bits .* prune and quantize together with sparsegpt/);
+    expect(existsSync(path.join(tmp, 'x-bits'))).toBe(false);
+  });
+
   it('bad input ends in a clear message and leaves nothing behind', () => {
     const calib = path.join(FIXTURE, 'calib-en.safetensors');
     const base = ['prune', '-m', FIXTURE, '--method', 'wanda', '--calib-tokens', calib];

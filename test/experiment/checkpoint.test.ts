@@ -38,7 +38,7 @@ describe('resume an interrupted experiment', () => {
       const adapter = (await engine.gpuInfo()).description;
 
       // Uninterrupted, with a checkpoint fed from its events: the checkpoint equals the result.
-      const full = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs));
+      const full = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, s));
       const whole = await runStudy(engine, m.id, spec, inputs, { onEvent: (e) => full.apply(e) });
       expect(whole.complete).toBe(true);
       expect(full.record.cells).toEqual(whole.cells);
@@ -48,7 +48,7 @@ describe('resume an interrupted experiment', () => {
 
       // Stopped after the third measured cell (the first pruned row is half measured).
       const stop = new AbortController();
-      const cp = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs));
+      const cp = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, s));
       let cells = 0;
       const partial = await runStudy(engine, m.id, spec, inputs, {
         signal: stop.signal,

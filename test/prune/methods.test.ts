@@ -30,6 +30,7 @@ describe('the method registry (src/prune/methods)', () => {
     expect(methodsWhere((s) => s.profiles.includes('owl'))).toEqual(['wanda', 'wanda-lang', 'sparsegpt', 'ria']);
     expect(methodsWhere((s) => s.solver !== null)).toEqual(['sparsegpt', 'gptq']);
     expect(methodsWhere((s) => !!s.quantizes)).toEqual(['gptq']);
+    expect(methodsWhere((s) => !!s.jointQuantize)).toEqual(['sparsegpt']);
   });
 
   it('refuses a profile or weight a method does not take with the registry\'s lists', () => {

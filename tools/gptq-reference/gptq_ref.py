@@ -36,6 +36,15 @@ paper and from the authors' code, IST-DASLab/gptq:
   linears come from one forward of the calibration windows through the layer (earlier layers already
   quantized); then the seven are quantized and the layer's outputs are recomputed with the dequantized
   weights for the next layer.
+- SparseGPT's joint mode (job "prune": {"sparsity": r} or {"n": N, "m": M}): Frantar & Alistarh,
+  "SparseGPT: Massive Language Models Can Be Accurately Pruned in One-Shot", ICML 2023, section
+  "Joint Sparsification & Quantization", and IST-DASLab/sparsegpt sparsegpt.py `fasterprune` with a
+  quantizer (quant.py, perchannel, asymmetric): the parameters per row from the whole W before the dead
+  columns are zeroed; per block, the mask as SparseGPT chooses it (unstructured: the block's scores
+  W1^2 / diag(Hinv1)^2 up to the int(numel * r)-th smallest, ties included; N:M: at every M-th column
+  the M - N smallest of the group's current scores, ties by lower column); q = quantize(0 if pruned else
+  w), so a pruned weight is exactly 0; err = (w - q) / Hinv[i, i] and the same updates as GPTQ.
+  Writes OUT.mask as well (uint8, 1 = pruned).
 Precision: everything is float64. Where float32 (the authors' torch code, PolyPrune's WGSL) lands a
 value of x / scale on the other side of a rounding tie its code differs; the .margin output (per
 weight: |frac(x / scale) - 0.5|, in code units, as this reference computed it) lets a comparison tell
@@ -161,6 +170,52 @@ def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percd
     return Q[:, inv], codes[:, inv], margins[:, inv], gidx[inv], scales, zeros, perm
 
 
+def fasterprune_quant(W, H, bits, prune, blocksize, percdamp):
+    """SparseGPT pruning with per-channel quantization of the kept weights (the joint mode)."""
+    W = W.copy()
+    H = H.copy()
+    rows, cols = W.shape
+    maxq = 2 ** bits - 1
+    scale, zero = find_params(W, maxq)  # before the dead columns are zeroed, as the reference
+    dead = np.diag(H) == 0
+    H[dead, dead] = 1
+    W[:, dead] = 0
+    H[np.arange(cols), np.arange(cols)] += percdamp * np.mean(np.diag(H))
+    Hinv = np.linalg.cholesky(np.linalg.inv(H)).T
+    Q = np.zeros_like(W)
+    codes = np.zeros((rows, cols))
+    margins = np.zeros((rows, cols))
+    mask = np.zeros((rows, cols), dtype=bool)
+    n, m = prune.get('n', 0), prune.get('m', 0)
+    for i1 in range(0, cols, blocksize):
+        i2 = min(i1 + blocksize, cols)
+        W1 = W[:, i1:i2].copy()
+        Err1 = np.zeros_like(W1)
+        d1 = np.diag(Hinv)[i1:i2]
+        if not m:
+            tmp = W1 ** 2 / d1[None, :] ** 2
+            thresh = np.sort(tmp.ravel())[int(tmp.size * prune['sparsity'])]
+            mask1 = tmp <= thresh
+        else:
+            mask1 = np.zeros_like(W1, dtype=bool)
+        for i in range(i2 - i1):
+            c = i1 + i
+            if m and i % m == 0:
+                tmp = W1[:, i:i + m] ** 2 / d1[None, i:i + m] ** 2
+                k = min(m - n, tmp.shape[1])
+                idx = np.argsort(tmp, axis=1, kind='stable')[:, :k]
+                mask1[np.arange(rows)[:, None], i + idx] = True
+            w = W1[:, i]
+            code, q, margin = quantize(np.where(mask1[:, i], 0.0, w), scale, zero, maxq)
+            codes[:, c], Q[:, c], margins[:, c] = code, q, margin
+            err = (w - q) / Hinv[c, c]
+            W1[:, i:] -= np.outer(err, Hinv[c, c:i2])
+            Err1[:, i] = err
+        mask[:, i1:i2] = mask1
+        W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
+    return Q, codes, margins, scale[:, None], zero[:, None], mask
+
+
 def perplexity(model, weights, windows):
     """exp of the mean next-token negative log-likelihood over all windows (tied or separate lm_head)."""
     head = weights.get('lm_head.weight', weights['model.embed_tokens.weight'])
@@ -190,7 +245,10 @@ def main():
     weights = dict(model.w)
     xs = [weights['model.embed_tokens.weight'][np.asarray(ids)] for ids in job['calib']]
     n = len(xs)
+    prune = job.get('prune')
     parts = {k: [] for k in ('codes', 'gidx', 'scales', 'zeros', 'deq', 'margin', 'order')}
+    if prune:
+        parts['mask'] = []
     force = {}
     for m, r, c, code in job.get('force', []):
         force.setdefault(m, []).append((r, c, code))
@@ -206,6 +264,14 @@ def main():
         for name in LINEARS:
             key = f'model.layers.{i}.{name}.weight'
             H = 2.0 * hs[GROUP[name]] / n
+            if prune:
+                Q, codes, margins, scales, zeros, mask = fasterprune_quant(weights[key], H, bits, prune, job.get('blocksize', 128), job.get('percdamp', 0.01))
+                weights[key] = Q
+                cols = Q.shape[1]
+                for k, v in (('codes', codes.astype(np.uint8)), ('gidx', np.zeros(cols, dtype='<i4')), ('scales', scales), ('zeros', zeros), ('deq', Q), ('margin', margins), ('order', np.arange(cols, dtype='<i4')), ('mask', mask.astype(np.uint8))):
+                    parts[k].append(v.ravel())
+                groups.append(1)
+                continue
             Q, codes, margins, gidx, scales, zeros, perm = fasterquant(
                 weights[key], H, bits, job.get('groupsize', 128), job.get('actorder', False), job.get('static_groups', False),
                 job.get('blocksize', 128), job.get('percdamp', 0.01), force.get(i * len(LINEARS) + LINEARS.index(name), ()))

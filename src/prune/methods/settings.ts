@@ -48,7 +48,13 @@ function resolve(s: PruneSettingsInput): PruneSettings {
     if (!s.quantize) throw new PolyPruneError('BAD_ARGUMENT', `${method} quantizes: give the bits (e.g. 4).`);
     validateGptqOptions(s.quantize);
   } else if (s.quantize) {
-    throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes and takes no bits or group size; quantize with ${methodsWhere((x) => !!x.quantizes).join(', ')}.`);
+    if (!methodSpec(method).jointQuantize) throw new PolyPruneError('BAD_ARGUMENT', `${method} prunes and takes no bits or group size; quantize with ${methodsWhere((x) => !!x.quantizes).join(', ')}, or prune and quantize together with ${methodsWhere((x) => !!x.jointQuantize).join(', ')}.`);
+    validateGptqOptions({ bits: s.quantize.bits });
+    const g = s.quantize.groupSize;
+    if ((g !== undefined && g !== -1) || s.quantize.actOrder || s.quantize.staticGroups) {
+      throw new PolyPruneError('BAD_ARGUMENT', `${method}'s joint prune + quantize mode quantizes per channel (one scale and zero per row, as the SparseGPT reference); drop the group size, act-order and static groups.`);
+    }
+    if (s.profile === 'owl') throw new PolyPruneError('BAD_ARGUMENT', `${method}'s joint prune + quantize mode takes a uniform sparsity; run OWL without bits.`);
   }
   // a quantizer prunes nothing (resolveLayerProfile refuses a sparsity or N:M given with it)
   const pattern = quantizes ? { sparsity: 0 } : resolvePattern(s);
@@ -68,7 +74,7 @@ function resolve(s: PruneSettingsInput): PruneSettings {
     layers: Object.freeze({ ...layers }),
     ...(s.blocksize !== undefined ? { blocksize: s.blocksize } : {}),
     ...(s.percdamp !== undefined ? { percdamp: s.percdamp } : {}),
-    ...(s.quantize ? { quantize: Object.freeze({ bits: s.quantize.bits, groupSize: s.quantize.groupSize ?? 128, actOrder: !!s.quantize.actOrder, staticGroups: !!s.quantize.staticGroups }) } : {}),
+    ...(s.quantize ? { quantize: Object.freeze({ bits: s.quantize.bits, groupSize: s.quantize.groupSize ?? (quantizes ? 128 : -1), actOrder: !!s.quantize.actOrder, staticGroups: !!s.quantize.staticGroups }) } : {}),
   });
 }
 

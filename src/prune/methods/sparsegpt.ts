@@ -13,4 +13,5 @@ export const sparsegpt = {
   profiles: ['uniform', 'owl'],
   patterns: ['unstructured', 'nm'],
   llmCompressor: { modifier: 'SparseGPTModifier', solverFields: true },
+  jointQuantize: true,
 } as const satisfies MethodSpec<'sparsegpt'>;

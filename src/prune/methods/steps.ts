@@ -41,7 +41,10 @@ export const PRUNE_STEPS: { readonly [K in PruneMethod]: PruneStep } = {
     // The solver works in place: every user of a shared Hessian but the last gets a copy.
     const Huse = ctx.keepStatistic ? copyPanels(ctx.gpu, H, 'sparsegpt.H.copy') : H;
     try {
-      await sparsegptPrune(ctx.gpu, ctx.weight, Huse, { sparsity: ctx.sparsity, nm: ctx.nm, blocksize: ctx.settings.blocksize ?? 128, percdamp: ctx.settings.percdamp ?? 0.01 });
+      const q = ctx.settings.quantize;
+      const res = await sparsegptPrune(ctx.gpu, ctx.weight, Huse, { sparsity: ctx.sparsity, nm: ctx.nm, blocksize: ctx.settings.blocksize ?? 128, percdamp: ctx.settings.percdamp ?? 0.01, ...(q ? { quantize: { bits: q.bits } } : {}) });
+      // joint mode: the kept weights' codes and per-row parameters
+      if (res.quantized && ctx.onQuantized) await ctx.onQuantized(ctx.layer, ctx.name, res.quantized);
     } finally {
       if (Huse !== H) destroyPanels(Huse);
     }

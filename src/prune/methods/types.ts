@@ -82,6 +82,11 @@ export interface MethodSpec<Id extends string = string> {
   readonly llmCompressor: LlmCompressorSupport;
   /** Quantizes instead of pruning (GPTQ): takes bits and a group size, no sparsity (`polyprune quantize`). */
   readonly quantizes?: boolean;
+  /**
+   * Prunes and, given bits, quantizes the kept weights in the same pass (SparseGPT's joint mode: the
+   * quantization error joins the OBS update; per channel, as the reference).
+   */
+  readonly jointQuantize?: boolean;
 }
 
 /** A method's prune step (./steps.ts): prune one matrix in place from its input group's statistic. */

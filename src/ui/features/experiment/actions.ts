@@ -10,7 +10,9 @@ import { patternFields, settingsProblem } from '../prune/settings';
 import type { ProgressEvent } from '../../../common/progress';
 import type { CalibrationText, HubTextRef, OpOptions } from '../../../engine';
 import { meanSpread } from '../../../experiment/records';
-import type { StudyColumn, StudySource, StudySpec } from '../../../experiment/study';
+import type { StudyColumn, StudySource, StudySpec, StudyVariant } from '../../../experiment/study';
+import { parseVariantList, resolveVariants } from '../../../experiment/variants';
+import { exportedWeightBytes } from '../../../experiment/size';
 import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
 import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
 import { hubCorpusText, hubTaskRows, hubTextRef } from '../../../engine';
@@ -203,11 +205,22 @@ export async function runExperiment(): Promise<void> {
   const problem = settingsProblem(s.expMethod, s.expPattern, s.layerProfile);
   if (problem) return bad(problem);
   const owl = s.layerProfile.profile === 'owl' ? { m: s.layerProfile.owlM, lambda: s.layerProfile.owlLambda } : undefined;
+  // "Methods to compare": several methods side by side (each a row per source), instead of the one method
+  let variants: StudyVariant[] | undefined;
+  let variantLabels: string[] = [];
+  if (s.expVariants.trim()) {
+    try {
+      variants = parseVariantList(s.expVariants);
+      variantLabels = resolveVariants({ method: s.expMethod, variants, ...(owl ? { profile: 'owl', owlM: owl.m, owlLambda: owl.lambda } : {}), instant: s.expInstant }).labels;
+    } catch (e) {
+      return bad(`Methods to compare: ${(e as Error).message}`);
+    }
+  }
   if (!wholeAtLeast('experiment', s.expSeqlen, 2, 'Window length')) return;
   if (s.expSeqlen > model.maxPositionEmbeddings) return bad(`Window length ${s.expSeqlen} is longer than the model's context (${model.maxPositionEmbeddings} tokens).`);
   if (!wholeAtLeast('experiment', s.expEvalWindows, 1, 'Evaluation windows')) return;
   if (!wholeAtLeast('experiment', s.expSeedCount, 1, 'Seeds')) return;
-  const magnitude = !needsCalibration(s.expMethod);
+  const magnitude = variants ? !variants.some((v) => needsCalibration(v.method)) : !needsCalibration(s.expMethod);
   if (!magnitude && !wholeAtLeast('experiment', s.expNsamples, 1, 'Windows per calibration source')) return;
   const limit = Number.isNaN(s.expTaskLimit) ? null : s.expTaskLimit;
   if (limit !== null && !wholeAtLeast('experiment', limit, 1, 'Task items per cell')) return;
@@ -287,13 +300,22 @@ export async function runExperiment(): Promise<void> {
     ...(owl ? { owl } : {}),
     ...(s.expInstant ? { instant: true } : {}),
     ...(s.expInstant && s.expConfirm ? { confirm: true } : {}),
+    ...(variants ? { variants } : {}),
   };
   const prunedRows: { row: ExpRow; src: CalibSource | null }[] = magnitude
     ? [{ row: { id: 'magnitude', label: 'magnitude', language: null, sparsity: [] }, src: null }]
     : chosen.map((src) => ({ row: { id: src.id, label: src.name, language: src.language, sparsity: [], ...(settings.instant ? { mode: 'instant' as const } : {}) }, src }));
   // confirm: runStudy adds after each instant row its exact prune, '<label> (exact)' (row r of the study = rows[r])
-  const shownRows = settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
-  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [] }, ...shownRows];
+  // several methods: per method one row per source (a method without calibration: one row), as runStudy plans them
+  const variantRows = (vs: StudyVariant[]): ExpRow[] =>
+    vs.flatMap((v, vi) => {
+      const size = exportedWeightBytes(model, v.quantize ? { bits: v.quantize.bits, groupSize: v.quantize.groupSize ?? 128 } : null);
+      return !needsCalibration(v.method)
+        ? [{ id: `v${vi}`, label: variantLabels[vi], language: null, sparsity: [], size }]
+        : chosen.map((src) => ({ id: `v${vi}:${src.id}`, label: vs.length > 1 ? `${variantLabels[vi]} · ${src.name}` : src.name, language: src.language, sparsity: [], size }));
+    });
+  const shownRows = variants ? variantRows(variants) : settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
+  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [], ...(variants ? { size: exportedWeightBytes(model) } : {}) }, ...shownRows];
   const id = nextRunId();
   const run: ExperimentRun = { id, modelName: model.name, modelSource: model.source, modelId: model.id, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);
@@ -301,7 +323,8 @@ export async function runExperiment(): Promise<void> {
 
   const t0 = performance.now();
   const what = `${rows.length - 1} pruned model${rows.length === 2 ? '' : 's'} × ${evalLangs.length} language${evalLangs.length === 1 ? '' : 's'}`;
-  const outcome = await runOp('experiment', `Experiment: dense + ${what} (${s.expMethod}) on ${model.name}`, async (opts, signal) => {
+  const methodsText = variants ? variantLabels.join(' vs ') : s.expMethod;
+  const outcome = await runOp('experiment', `Experiment: dense + ${what} (${methodsText}) on ${model.name}`, async (opts, signal) => {
     const columns: StudyColumn[] = [];
     for (const l of evalLangs) {
       const ts: StudyColumn['tasks'] = [];
@@ -309,7 +332,7 @@ export async function runExperiment(): Promise<void> {
       columns.push({ language: l, text: await heldOutText(evalHub, l, settings, signal), tasks: ts });
     }
     runEvalTexts = { runId: id, texts: new Map(columns.flatMap((c) => (c.text ? [[c.language, c.text] as const] : []))) };
-    const sources: StudySource[] = prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
+    const sources: StudySource[] = variants ? (magnitude ? [] : chosen.map((src) => ({ label: src.name, texts: calibrationTexts(src, store().sources) }))) : prunedRows.flatMap(({ row, src }) => (src ? [{ label: row.label, texts: calibrationTexts(src, store().sources) }] : []));
     const { runStudy } = await import('../../../experiment/study');
     const onEvent = experimentEvents(id, opts);
     const spec: StudySpec = {
@@ -324,8 +347,9 @@ export async function runExperiment(): Promise<void> {
       ...(settings.owl ? { profile: 'owl' as const, owlM: settings.owl.m, owlLambda: settings.owl.lambda } : {}),
       ...(settings.instant ? { instant: true } : {}),
       ...(settings.confirm ? { confirm: true } : {}),
+      ...(settings.variants ? { variants: settings.variants } : {}),
     };
-    const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${settings.method}) on ${model.name}`); // history + resume (i9)
+    const track = await trackStudy(model, spec, { sources, columns }, `Experiment ${what} (${methodsText}) on ${model.name}`); // history + resume (i9)
     const prior = priorStepMs(store(), model);
     const record = await runStudy(getEngine(), model.id, spec, { sources, columns }, { signal, onEvent: track.onEvent(onEvent), ...(prior ? { priorStepMs: prior } : {}) });
     await track.finish(record);

@@ -3,6 +3,7 @@
  * passes over synthetic windows of the active model, kept per adapter and model in localStorage and
  * in the store) and the run plan of the current settings (src/experiment/estimate.ts).
  */
+import { parseVariantList } from '../../../experiment/variants';
 import { needsCalibration, type ModelSummary } from '../../../engine';
 import { estimateStudy, fasterSettings, measureForwardRate as measureRate, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
@@ -84,7 +85,16 @@ export function studyShape(s: AppState): StudyShape | null {
     for (const _ of s.expTaskFiles.filter((x) => x.language === l)) tasks.push(cap(null));
     return { text: true, tasks };
   });
-  const rows = magnitude ? 1 : s.sources.filter((x) => x.selected).length;
+  const selected = s.sources.filter((x) => x.selected).length;
+  let rows = magnitude ? 1 : selected;
+  if (s.expVariants.trim()) {
+    try {
+      // several methods: a row per method and source (a method without calibration: one row)
+      rows = parseVariantList(s.expVariants).reduce((n, v) => n + (needsCalibration(v.method) ? selected : 1), 0);
+    } catch {
+      /* the panel shows the problem; the estimate counts the one method */
+    }
+  }
   return {
     rows,
     seeds: magnitude ? 1 : s.expSeedCount,

@@ -1,3 +1,4 @@
+import type { StudyVariant } from '../../../experiment/study';
 import type { HubTextRef, TaskName } from '../../../engine';
 import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
@@ -101,6 +102,8 @@ export interface ExpRow {
   updateMs?: number[];
   /** Exact rows (confirm): per seed the mean mask IoU per layer against the instant row's masks. */
   layerIou?: (number | null)[][];
+  /** Bytes of the row's exported weights and their format (src/experiment/size.ts). */
+  size?: { bytes: number; format: 'safetensors' | 'gptq' };
 }
 
 /** Layers of one prune as they finish: time and per-matrix relative reconstruction error. */
@@ -142,6 +145,8 @@ export interface ExperimentSettings {
   instant?: boolean;
   /** With instant: each row followed by its exact sequential prune (confirmMix). */
   confirm?: boolean;
+  /** Several methods side by side (record version 2): rows per method and source. */
+  variants?: StudyVariant[];
 }
 
 export interface ExperimentRun {
@@ -214,6 +219,8 @@ export interface ExperimentSlice {
   expTaskLimit: number;
   /** Instant rows (one calibration pass, masks from the mixed statistics) instead of one prune per row. */
   expInstant: boolean;
+  /** Methods to compare, e.g. 'wanda@0.5, sparsegpt@2:4, gptq@4bit' (src/experiment/variants.ts); empty: the one method above. */
+  expVariants: string;
   /** With expInstant: each row followed by its exact sequential prune, with the per-layer IoU. */
   expConfirm: boolean;
   /** lm-eval tasks (e.g. xcopa_it) whose data comes from the Hugging Face Hub, scored in their language's column. */
@@ -232,7 +239,7 @@ export interface ExperimentSlice {
   addExpTaskFile: (f: ExpTaskFile) => void;
   updateExpTaskFile: (id: string, patch: Partial<ExpTaskFile>) => void;
   removeExpTaskFile: (id: string) => void;
-  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expHubTasks' | 'expEvalHub' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
+  setExp: (patch: Partial<Pick<ExperimentSlice, 'expMethod' | 'expPattern' | 'expNsamples' | 'expSeqlen' | 'expEvalWindows' | 'expSeedCount' | 'expEvalLanguages' | 'expUdhr' | 'expBundled' | 'expTaskLimit' | 'expInstant' | 'expConfirm' | 'expVariants' | 'expHubTasks' | 'expEvalHub' | 'expMetric' | 'expTaskShown' | 'bundledTasks'>>) => void;
   setExpRun: (run: ExperimentRun | null) => void;
   /** Apply `f` to the run with this id (ignored when another run replaced it). */
   updateExpRun: (id: number, f: (run: ExperimentRun) => ExperimentRun) => void;
@@ -263,6 +270,7 @@ export const createExperimentSlice: SliceCreator<ExperimentSlice> = (set) => ({
   expTaskLimit: DEFAULT_EXP_TASK_ITEMS,
   expInstant: false,
   expConfirm: false,
+  expVariants: '',
   expHubTasks: [],
   expEvalHub: '',
   expMetric: 'ppl',

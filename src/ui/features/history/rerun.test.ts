@@ -17,7 +17,11 @@ describe('studyFromRecord (resume and re-run from history)', () => {
   it('gives back the same experiment, layer profile and instant rows included', async () => {
     const texts = new Map<string, string>();
     for (const t of ['Ein Text.', 'A text.', 'Held out.']) texts.set(await sha256Hex(new TextEncoder().encode(t)), t);
-    const specs: StudySpec[] = [base, { ...base, profile: 'owl', owlM: 7, owlLambda: 0.05 }, { ...base, method: 'wanda-lang', langBeta: 0.5 }, { ...base, instant: true }, { ...base, instant: true, confirm: true }];
+    const specs: StudySpec[] = [base, { ...base, profile: 'owl', owlM: 7, owlLambda: 0.05 }, { ...base, method: 'wanda-lang', langBeta: 0.5 }, { ...base, instant: true }, { ...base, instant: true, confirm: true },
+      // several methods side by side (record version 2), GPTQ and SparseGPT's joint mode included
+      { ...base, variants: [{ method: 'magnitude', sparsity: 0.5 }, { method: 'wanda', sparsity: 0.5 }, { method: 'gptq', quantize: { bits: 4 } }, { method: 'sparsegpt', nm: { n: 2, m: 4 }, quantize: { bits: 4 } }] },
+      { ...base, variants: [{ method: 'gptq', quantize: { bits: 3, groupSize: 32, actOrder: true } }] },
+    ];
     for (const spec of specs) {
       const rec = await planStudy(model, 'adapter', spec, inputs);
       const back = studyFromRecord(rec, texts);

@@ -12,7 +12,7 @@ import { hubTextAgain, needsCalibration, type ModelSummary } from '../../../engi
 import { sha256Hex } from '../../../calib/text';
 import { matchNeededFiles, missingFiles, type NeededFile } from '../../../experiment/files';
 import { parseResultRecord, type ExperimentRecord, type ResultRecord, type SourceRef } from '../../../experiment/records';
-import { runStudy, type StudyInputs, type StudySpec } from '../../../experiment/study';
+import { runStudy, variantLabel, type StudyInputs, type StudySpec } from '../../../experiment/study';
 import { calibTextUrl, evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
 import { hubToken } from '../model/hubToken';
 import { recordTitle } from './names';
@@ -189,14 +189,23 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
     ...(s.langBeta !== undefined ? { langBeta: s.langBeta } : {}),
     ...(s.instant ? { instant: true } : {}),
     ...(s.confirm ? { confirm: true } : {}),
+    // several methods (record version 2): the same variants; their rows repeat the sources per method
+    ...(s.variants ? { variants: s.variants.map((v) => ({ method: v.method, ...(v.nm ? { nm: v.nm } : v.sparsity > 0 ? { sparsity: v.sparsity } : {}), ...(v.quantize ? { quantize: { ...v.quantize } } : {}) })) } : {}),
   };
+  const variants = s.variants ?? [];
+  const firstCalibrated = variants.findIndex((v) => needsCalibration(v.method));
+  /** A row's source label: without the '<variant> · ' prefix of a multi-method grid. */
+  const sourceLabel = (row: ExperimentRecord['rows'][number]): string => (variants.length > 1 && row.variant !== undefined ? row.label.slice(`${variantLabel(variants[row.variant])} · `.length) : row.label);
+  const calibrated = s.variants ? firstCalibrated >= 0 : needsCalibration(s.method);
   const inputs: StudyInputs = {
-    sources:
-      !needsCalibration(s.method)
-        ? []
-        : // an instant grid's '(exact)' rows are made by runStudy from the row before them
-          rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({
-            label: row.label,
+    sources: !calibrated
+      ? []
+      : // an instant grid's '(exact)' rows are made by runStudy from the row before them; several methods: the first calibrated method's rows
+        rec.rows
+          .slice(1)
+          .filter((row) => row.mix?.mode !== 'confirm' && (!s.variants || row.variant === firstCalibrated))
+          .map((row) => ({
+            label: sourceLabel(row),
             texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}), ...(x.hub ? { hub: x.hub } : {}) })),
           })),
     columns: rec.columns.map((c) => ({

@@ -40,7 +40,7 @@ export async function trackStudy(model: ModelSummary, spec: StudySpec, inputs: S
     saving = saving.then(() => historyDb()?.savePartial(partialId, data)).catch((e) => reportError('history', e));
   };
   try {
-    const planned = opts.resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await getEngine().gpuInfo()).description, spec, inputs));
+    const planned = opts.resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await getEngine().gpuInfo()).description, spec, inputs, model));
     cp = new StudyCheckpoint(planned);
     if (db && !opts.resume) {
       const texts: Record<string, string> = {};

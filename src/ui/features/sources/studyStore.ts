@@ -23,7 +23,7 @@ type StoredSource = Omit<CalibSource, 'text' | 'tokens' | 'tokensEstimated'> & {
 type StoredTaskFile = Omit<ExpTaskFile, 'text'> & { sha256: string };
 
 /** The settings kept: the Experiment panel's, and the layer profile it shares with the Prune panel. */
-const SETTINGS = ['expMethod', 'expPattern', 'expNsamples', 'expSeqlen', 'expEvalWindows', 'expSeedCount', 'expEvalLanguages', 'expUdhr', 'expBundled', 'expTaskLimit', 'expInstant', 'expConfirm', 'expHubTasks', 'expEvalHub', 'expMetric', 'layerProfile'] as const;
+const SETTINGS = ['expMethod', 'expPattern', 'expNsamples', 'expSeqlen', 'expEvalWindows', 'expSeedCount', 'expEvalLanguages', 'expUdhr', 'expBundled', 'expTaskLimit', 'expInstant', 'expConfirm', 'expVariants', 'expHubTasks', 'expEvalHub', 'expMetric', 'layerProfile'] as const;
 type Settings = Partial<Pick<AppState, (typeof SETTINGS)[number]>>;
 
 interface StudyState {

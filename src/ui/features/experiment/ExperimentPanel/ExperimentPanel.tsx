@@ -13,7 +13,22 @@ import { RunEstimate } from '../RunEstimate/RunEstimate';
 import { SourceList } from '../../sources/SourceList/SourceList';
 import { HubTaskChooser } from '../HubTaskChooser/HubTaskChooser';
 import { PresetCard } from '../PresetCard/PresetCard';
+import { parseVariantList, resolveVariants } from '../../../../experiment/variants';
 import './ExperimentPanel.css';
+
+/** The issue's comparison, one click away. */
+const COMPARE_EXAMPLE = 'wanda@0.5, sparsegpt@2:4, gptq@4bit';
+
+/** The methods typed in "Methods to compare", checked (labels), or the one-line problem. */
+function variantsOf(text: string): { labels: string[]; calibrated: number } | { error: string } | null {
+  if (!text.trim()) return null;
+  try {
+    const vs = parseVariantList(text);
+    return { labels: resolveVariants({ method: vs[0]?.method ?? 'wanda', variants: vs }).labels, calibrated: vs.filter((v) => needsCalibration(v.method)).length };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
 
 // the one registry of pruning methods (src/prune/method.ts)
 const METHODS: { value: PruneMethod; label: string; about: string }[] = PRUNE_METHOD_INFO.map((m) => ({ value: m.id, label: m.calibrated ? m.label : `${m.label} (no calibration)`, about: m.description }));
@@ -42,6 +57,7 @@ export function ExperimentPanel() {
       owl: st.layerProfile.profile === 'owl',
       instant: st.expInstant,
       confirm: st.expConfirm,
+      variants: st.expVariants,
     })),
   );
   const model = useAppStore((st) => st.models.find((m) => m.id === st.activeModelId));
@@ -50,9 +66,11 @@ export function ExperimentPanel() {
   const langs = s.languages.state === 'ready' ? s.languages.languages : [];
   const udhrLangs = new Set(s.udhrList.state === 'ready' ? s.udhrList.languages.map((l) => l.language) : []);
   const evl = langs.filter((l) => s.evalLanguages.includes(l));
-  const calibrated = needsCalibration(s.method);
-  const rows = calibrated ? s.selected : 1;
-  const prunes = rows * (calibrated ? s.seeds : 1);
+  const compare = variantsOf(s.variants);
+  const multi = compare && 'labels' in compare ? compare : null;
+  const calibrated = multi ? multi.calibrated > 0 : needsCalibration(s.method);
+  const rows = multi ? multi.calibrated * s.selected + (multi.labels.length - multi.calibrated) : calibrated ? s.selected : 1;
+  const prunes = multi ? multi.calibrated * s.selected * s.seeds + (multi.labels.length - multi.calibrated) : rows * (calibrated ? s.seeds : 1);
 
   return (
     <section className="panel exp-panel" aria-labelledby="exp-heading">
@@ -77,7 +95,7 @@ export function ExperimentPanel() {
       </div>
       <details className="exp-settings">
         <summary>
-          Settings: {s.method}, {s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}
+          Settings: {multi ? multi.labels.join(' vs ') : `${s.method}, ${s.pattern.kind === 'nm' ? `${s.pattern.n}:${s.pattern.m}` : `${Math.round(s.pattern.sparsity * 100)} %`}`}
           {s.owl && calibrated ? ' (OWL layer-wise)' : ''}
           {s.instant ? `, instant rows${s.confirm ? ' + exact' : ''}` : ''}
           {calibrated ? `, ${s.nsamples} calibration windows` : ''} of {s.seqlen} tokens, {s.evalWindows} evaluation windows, {calibrated ? s.seeds : 1} seed{s.seeds === 1 || !calibrated ? '' : 's'}
@@ -102,6 +120,29 @@ export function ExperimentPanel() {
             </span>
           </div>
           <SparsityField name="exp-pattern" context="Experiment" pattern={s.pattern} onChange={(p) => setExp({ expPattern: p })} />
+          <div className="field exp-variants">
+            <label htmlFor="exp-variants">Methods to compare</label>
+            <input
+              id="exp-variants"
+              type="text"
+              placeholder={`e.g. ${COMPARE_EXAMPLE}`}
+              value={s.variants}
+              disabled={busy}
+              aria-invalid={!!compare && 'error' in compare}
+              aria-describedby="exp-variants-about"
+              onChange={(e) => setExp({ expVariants: e.target.value })}
+            />
+            <button type="button" className="small" disabled={busy} onClick={() => setExp({ expVariants: COMPARE_EXAMPLE })}>
+              Wanda 50 % vs SparseGPT 2:4 vs GPTQ 4-bit
+            </button>
+            <span id="exp-variants-about" className={compare && 'error' in compare ? 'hint error' : 'hint'}>
+              {compare && 'error' in compare
+                ? compare.error
+                : multi
+                  ? `Rows: ${multi.labels.join(', ')}, each per calibration source, with the exported size of each (the method and pattern above are not used).`
+                  : 'Optional: several methods side by side, one row per method and calibration source, with the size of each exported model. method@pattern, the pattern a sparsity (0.5), N:M (2:4) or bits (4bit, 4bit/g64).'}
+            </span>
+          </div>
           <ProfileField context="Experiment" disabled={busy || !calibrated || s.pattern.kind === 'nm'} />
           <div className="field">
             <label htmlFor="exp-nsamples">Windows per calibration source</label>

@@ -8,6 +8,8 @@ import { needsCalibration } from '../../../../engine';
 import { ExperimentHeatmap, type HeatMetric } from '../ExperimentHeatmap/ExperimentHeatmap';
 import { LayerSparsityChart } from '../../../charts/LayerSparsityChart/LazyLayerSparsityChart';
 import { PublishedCompare } from '../PublishedCompare/PublishedCompare';
+import { SIZE_FORMAT, winnersAtSize } from '../../../../experiment/size';
+import { variantLabel } from '../../../../experiment/variants';
 import './ExperimentResults.css';
 
 /** The live results of the Experiment panel's last run (the metric and task shown live in the store). */
@@ -53,9 +55,12 @@ export function ResultsView({ run, view, name }: { run: ExperimentRun; view?: Re
   return (
     <div className="exp-results" aria-label={`Experiment results${of}`} role="region">
       <p className="hint exp-facts">
-        {run.modelName}: {run.settings.method}, {p.kind === 'nm' ? `${p.n}:${p.m}` : `${fmtNum(p.sparsity * 100, 3)} % unstructured`}
+        {run.modelName}:{' '}
+        {run.settings.variants
+          ? run.settings.variants.map((x) => variantLabel({ method: x.method, sparsity: x.nm ? (x.nm.m - x.nm.n) / x.nm.m : (x.sparsity ?? 0), nm: x.nm ?? null, quantize: x.quantize ? { bits: x.quantize.bits, groupSize: x.quantize.groupSize ?? 128, actOrder: !!x.quantize.actOrder, staticGroups: !!x.quantize.staticGroups } : null })).join(' vs ')
+          : `${run.settings.method}, ${p.kind === 'nm' ? `${p.n}:${p.m}` : `${fmtNum(p.sparsity * 100, 3)} % unstructured`}`}
         {run.settings.owl ? `, OWL layer-wise (M ${run.settings.owl.m}, λ ${run.settings.owl.lambda})` : ''}
-        {needsCalibration(run.settings.method) ? `, ${run.settings.nsamples} calibration window${run.settings.nsamples === 1 ? '' : 's'} of ${run.settings.seqlen} tokens` : ''}, {run.settings.evalWindows ? run.settings.evalWindows : 'all'} evaluation window{run.settings.evalWindows === 1 ? '' : 's'} per
+        {needsCalibration(run.settings.method) || run.settings.variants ? `, ${run.settings.nsamples} calibration window${run.settings.nsamples === 1 ? '' : 's'} of ${run.settings.seqlen} tokens` : ''}, {run.settings.evalWindows ? run.settings.evalWindows : 'all'} evaluation window{run.settings.evalWindows === 1 ? '' : 's'} per
         language, seed{run.settings.seeds.length === 1 ? '' : 's'} {run.settings.seeds.join(', ')}.{' '}
         {run.settings.instant && <InstantFacts run={run} />}
         <span className="exp-status" data-status={run.status}>
@@ -109,6 +114,7 @@ export function ResultsView({ run, view, name }: { run: ExperimentRun; view?: Re
       <LayerChart traces={run.layerTraces} rows={run.rows} />
       {run.settings.owl && p.kind === 'unstructured' && <OwlChart run={run} target={p.sparsity} />}
       <MaskChart run={run} />
+      <SizeTable run={run} />
       <ResultTable run={run} />
     </div>
   );
@@ -327,6 +333,71 @@ function OwlChart({ run, target }: { run: ExperimentRun; target: number }) {
       <h3>Sparsity per layer (OWL)</h3>
       <p className="hint">Each calibration source gives its own outlier ratios and so its own layer-wise sparsities; the mean over layers stays at the target.</p>
       <LayerSparsityChart series={series} target={target} />
+    </div>
+  );
+}
+
+/** A row's mean over the evaluation languages of its perplexity, and over every task of its accuracy (each cell: mean over seeds). */
+function rowMeans(run: ExperimentRun, id: string): { ppl: number | null; acc: number | null } {
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const ppl: number[] = [];
+  const acc: number[] = [];
+  for (const c of Object.values(run.cells[id] ?? {})) {
+    const p = avg(c.ppl.filter((x): x is number => typeof x === 'number'));
+    if (p !== null) ppl.push(p);
+    for (const scores of Object.values(c.tasks)) {
+      const a = avg(scores.flatMap((x) => (x ? [x.acc] : [])));
+      if (a !== null) acc.push(a);
+    }
+  }
+  return { ppl: avg(ppl), acc: avg(acc) };
+}
+
+/**
+ * The size column (several methods, or rows of different sizes): bytes of each row's exported weights
+ * (pruned rows: the dense HF safetensors folder, PolyPrune writes no sparse format; quantized rows: the
+ * HF GPTQ folder), mean perplexity and task accuracy, and which row wins at each size.
+ */
+export function SizeTable({ run }: { run: ExperimentRun }) {
+  const sized = run.rows.filter((r) => r.size);
+  if (!sized.length || (!run.settings.variants && new Set(sized.map((r) => r.size!.bytes)).size < 2)) return null;
+  const means = run.rows.map((r) => rowMeans(run, r.id));
+  const wins = winnersAtSize(run.rows.map((r, i) => (i > 0 && r.size ? { bytes: r.size.bytes, ...means[i] } : null)));
+  return (
+    <div className="exp-sizes">
+      <h3>Size of the exported model</h3>
+      <table className="exp-size-table" aria-label="Exported size per row">
+        <thead>
+          <tr>
+            <th scope="col">row</th>
+            <th scope="col">exported bytes</th>
+            <th scope="col">format</th>
+            <th scope="col">mean perplexity</th>
+            <th scope="col">mean task accuracy</th>
+          </tr>
+        </thead>
+        <tbody>
+          {run.rows.map((r, i) => (
+            <tr key={r.id}>
+              <th scope="row">{r.label}</th>
+              <td className="num">{r.size ? r.size.bytes.toLocaleString('en-US') : '—'}</td>
+              <td>{r.size ? SIZE_FORMAT[r.size.format] : '—'}</td>
+              <td className="num">{means[i].ppl === null ? '—' : fmtNum(means[i].ppl!, 4)}</td>
+              <td className="num">{means[i].acc === null ? '—' : fmtNum(means[i].acc!, 3)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {wins.length > 0 && (
+        <ul className="hint exp-size-winners" aria-label="Best row at each size">
+          {wins.map((w) => (
+            <li key={w.bytes}>
+              At most {w.bytes.toLocaleString('en-US')} bytes the best row is <strong>{run.rows[w.row].label}</strong> (lowest mean perplexity among the rows no larger).
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="hint">Weight files only (safetensors headers, config and tokenizer files, a few kB, are the same for every row). Pruned rows are stored dense, so pruning alone does not make the download smaller.</p>
     </div>
   );
 }
