@@ -96,6 +96,8 @@ describe('polyprune quantize', () => {
     const q = cli(['quantize', '-m', FIXTURE, '--method', 'wanda', '--bits', '4', '--calib', FRENCH, '-o', path.join(tmp, 'q')]);
     expect(q.stderr).toMatch(/wanda prunes; quantize with gptq/);
     const g = cli(['grid', '-m', FIXTURE, '--method', 'gptq', '--sparsity', '0.5', '--calib', FRENCH]);
-    expect(g.stderr).toMatch(/gptq rows in the grid are not implemented yet; quantize one model with polyprune quantize --method gptq/);
+    expect(g.stderr).toMatch(/gptq quantizes: give --bits/);
+    const g2 = cli(['grid', '-m', FIXTURE, '--method', 'gptq', '--bits', '4', '--sparsity', '0.5', '--calib', FRENCH]);
+    expect(g2.stderr).toMatch(/gptq quantizes and prunes nothing: drop --sparsity/);
   });
 });
