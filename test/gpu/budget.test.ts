@@ -33,9 +33,20 @@ async function run(gpu: Gpu, opts: PruneModelOptions): Promise<{ weights: Map<st
 }
 
 describe('GPU submit budget', () => {
-  // SparseGPT runs every split path (its forwards use matmul; the Hessian update; the trailing GEMM).
-  for (const opts of [{ method: 'sparsegpt', sparsity: 0.5 }] as PruneModelOptions[]) {
-    it(`${opts.method} 50 % on stories260K under a 2e5-flop budget: bitwise the default's weights and losses, in many small submits`, async () => {
+  // Every kernel family counts its work (the dispatch wrapper's estimate is required): SparseGPT runs
+  // the matmul, Hessian-update and trailing-GEMM splits and its column loop by row slices; Wanda its
+  // statistics and the row selection by row slices; RIA 2:4 its column sums, scores and the N:M
+  // selection by row slices; the magnitude prune its histogram passes; GPTQ its parameters and column
+  // loop by row slices; the reconstruction error its difference and dot products.
+  const cases: [string, PruneModelOptions][] = [
+    ['SparseGPT 50 %', { method: 'sparsegpt', sparsity: 0.5 }],
+    ['Wanda 50 % with reconstruction error', { method: 'wanda', sparsity: 0.5, reconstructionError: true }],
+    ['RIA 2:4', { method: 'ria', nm: { n: 2, m: 4 } }],
+    ['magnitude 50 %', { method: 'magnitude', sparsity: 0.5 }],
+    ['GPTQ 4-bit, groups of 32', { method: 'gptq', quantize: { bits: 4, groupSize: 32 } }],
+  ];
+  for (const [what, opts] of cases) {
+    it(`${what} on stories260K under a 2e5-flop budget: bitwise the default's weights and losses, in many small submits`, async () => {
       const before = tiny.submits();
       const a = await run(big, opts);
       const b = await run(tiny, opts);
