@@ -7,7 +7,7 @@ import { Gpu, type GpuInfo, type SubmitStats, parseSubmitBudget } from '../gpu/d
 
 export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
 import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
-import { hubFolder } from '../io/hub';
+import { hubFolder, hubFolderUrl, parseHubId } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
@@ -191,6 +191,8 @@ export class LocalEngine implements Engine {
         largest = Math.max(largest, i.byteLength);
       }
       const gpu = await this.device();
+      const prefix = this.cachePrefix(spec);
+      const cachedBytes = prefix ? ((await this.options.weightCache?.cachedBytesUnder?.(prefix).catch(() => 0)) ?? 0) : 0;
       return planRun(cfg, query, {
         limits: gpu.info.limits,
         checkpointBytes: stored,
@@ -199,6 +201,7 @@ export class LocalEngine implements Engine {
         gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
         largestTensorBytes: largest,
         remote: spec.kind === 'url' || spec.kind === 'hub',
+        cachedBytes,
         gpuMemoryBytes: query.gpuMemoryBytes,
         hostMemoryBytes: query.hostMemoryBytes,
         resident: this.options.resident,
@@ -206,6 +209,17 @@ export class LocalEngine implements Engine {
     } finally {
       await checkpoint.close();
     }
+  }
+
+  /** The URL prefix of a remote model's files, as the weight cache keys them (null: not remote, or no URL). */
+  private cachePrefix(spec: ModelSpec): string | null {
+    try {
+      if (spec.kind === 'url') return new URL(`${spec.url.split('?')[0].replace(/\/+$/, '')}/`).href;
+      if (spec.kind === 'hub') return new URL(`${hubFolderUrl(parseHubId(spec.id), spec.endpoint)}/`).href;
+    } catch {
+      /* not a URL: nothing is cached under it */
+    }
+    return null;
   }
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {

@@ -518,7 +518,7 @@ export class Gpu {
     const i = this.lostInfo;
     throw new PolyPruneError(
       'GPU_DEVICE_LOST',
-      `The GPU device was lost${i ? ` (${i.reason || 'unknown'}${i.message ? `: ${i.message}` : ''})` : ''}, so the run stopped. The driver may have reset the GPU (a command that ran too long, or memory pressure); reload the model to start a new device${this.submitBudget < DEFAULT_SUBMIT_BUDGET ? '' : ', and consider a smaller GPU submit budget (--gpu-submit-budget, ?gpuSubmitBudget=)'}.`,
+      `The GPU device was lost${i ? ` (${i.reason || 'unknown'}${i.message ? `: ${i.message}` : ''})` : ''}, so the run stopped. The driver may have reset the GPU (a command that ran too long, or memory pressure). Run it again on a new device (the command line: the same command; the page: reload the page, where an interrupted experiment is offered for resume)${this.submitBudget < DEFAULT_SUBMIT_BUDGET ? '' : ', and consider a smaller GPU submit budget (--gpu-submit-budget, ?gpuSubmitBudget=)'}.`,
     );
   }
 

@@ -146,7 +146,7 @@ describe('GPU submit budget and a lost device in the CLI (issue 22)', () => {
       p.on('close', (code) => done({ code: code ?? -1, stderr }));
     });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*reload the model/);
+    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*Run it again on a new device \(the command line: the same command/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const { existsSync, readdirSync } = await import('node:fs');
     expect(existsSync(out)).toBe(false);
