@@ -55,6 +55,10 @@ describe('planRun', () => {
     expect(p.gpuPeakBytes / 2 ** 30).toBeLessThan(16);
     expect(p.biggestBinding.bytes).toBe(2048 * 14336 * 4);
     expect(p.downloadBytes).toBe(16e9);
+    // what the browser's weight cache holds is read from there, not downloaded (never below 0)
+    expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 6e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[10e9, 6e9]]);
+    expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 17e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[0, 16e9]]);
+    expect(planRun(cfg, { method: 'evaluate' }, { ...env, remote: false, cachedBytes: 6e9 }).cachedBytes).toBe(0);
   });
   it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
