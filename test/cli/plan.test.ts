@@ -124,6 +124,13 @@ describe('packed 16-bit weights in the plan (issue 22)', () => {
       expect(fits.notes.join(' ')).toMatch(/Fits only because the 16-bit weights stay packed on the GPU: about 3\.\d+ GiB of 4\.00 GiB; unpacked to f32 the run would need 6\.\d+ GiB/);
       const not = await engine.plan(spec, { method: 'evaluate', seqlen: 128, gpuMemoryBytes: 2 * 2 ** 30 });
       expect(not.problems.join(' ')).toMatch(/needs about 3\.\d+ GiB of GPU memory; 2\.00 GiB are available \(counting its 16-bit weights packed/);
+      // A loaded model's plan by its id (the page's Prune panel): the same needs, nothing to download.
+      const fixture = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
+      const q = { method: 'sparsegpt' as const, nsamples: 4, seqlen: 32 };
+      const byId = await engine.plan(fixture.id, q);
+      const bySpec = await engine.plan({ kind: 'folder', folder: dirFolder(FIXTURE) }, q);
+      expect({ ...byId, downloadBytes: 0 }).toEqual({ ...bySpec, downloadBytes: 0 });
+      expect(byId.downloadBytes).toBe(0);
     } finally {
       await engine.dispose();
     }
