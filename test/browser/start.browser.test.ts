@@ -101,11 +101,12 @@ describe('npm start (README)', () => {
         expect([res.headers.get('content-encoding'), res.headers.get('content-range'), (await res.arrayBuffer()).byteLength]).toEqual(range ? [null, `bytes 0-92666/${tokenizer.length}`, 92667] : [null, null, tokenizer.length]);
       }
       await modelLoaded(page, 180_000);
-      await openView(page, 'Perplexity & prune');
       // The Prune panel says what the prune with its settings needs before it starts (the engine's plan
-      // of the loaded model), the same figure the load's message gave, and follows the method.
-      const planLine = page.locator('.prune-panel').getByLabel('Prune plan');
+      // of the loaded model), the same figure the load's message gave (Experiment view), and follows the method.
       const loadSaid = /Pruning it \(wanda, (\d+ x \d+) calibration tokens\) needs about ([\d.]+ MiB) of GPU memory/.exec((await page.locator('section.model-panel').getByText(/^This load: /).allTextContents()).join(' '))!;
+      expect(loadSaid).not.toBeNull();
+      await openView(page, 'Perplexity & prune');
+      const planLine = page.locator('.prune-panel').getByLabel('Prune plan');
       await expect.poll(() => planLine.textContent(), { timeout: 60_000 }).toMatch(new RegExp(`^This prune \\(wanda, ${loadSaid[1]} calibration tokens\\) needs about ${loadSaid[2].replace('.', '\\.')} of GPU memory \\(.*\\) and [\\d.]+ MiB of host memory to export\\.$`));
       await page.locator('.prune-panel').getByLabel('Method', { exact: true }).selectOption('sparsegpt');
       await expect.poll(() => planLine.textContent(), { timeout: 60_000 }).toMatch(/^This prune \(sparsegpt, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
