@@ -134,7 +134,7 @@ export interface SubmitStats {
   budgetSubmits: number;
   /** Largest work of one submitted command buffer (flop-equivalents). */
   maxSubmitWork: number;
-  /** Single dispatches above the budget that their kernel could not split further. */
+  /** Single dispatches (or buffer copies) above the budget that could not be split further, each submitted alone. */
   oversizedDispatches: number;
   /** Dispatches that a wrapper split into several to stay under the budget. */
   splitDispatches: number;
