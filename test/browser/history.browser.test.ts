@@ -1,7 +1,8 @@
 /**
  * Results that outlive the tab, in the built app (dist/) in headless Chromium (SwiftShader WebGPU):
  * CLI grid -> `polyprune share` -> link opened in a fresh profile shows the same numbers; re-run of
- * that result, reload in the middle, resume, and the same numbers as an uninterrupted re-run; history
+ * that result, reload in the middle, resume, and the same numbers as an uninterrupted re-run; an
+ * Experiment panel run stopped by a lost GPU device: the resume offer at once, then reload and resume; history
  * survives a reload; export then import in another profile gives the same list; and the bad input:
  * damaged / edited / newer / oversized links, HTML in a record's strings, an import file of the wrong
  * shape, storage quota exceeded, a re-run given a file with the wrong hash.
