@@ -226,7 +226,9 @@ function runCli(args, { timeoutS, statsFile }) {
 
 function firstError(r) {
   const line = r.stderr.split('\n').find((l) => l.startsWith('polyprune: ') && !l.startsWith('polyprune: warning'));
-  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}`);
+  // no 'polyprune:' line: the last thing it said (a crash, an uncaught error), so a failure is never opaque
+  const last = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:')).at(-1);
+  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}${last ? `: ${last.slice(0, 200)}` : ''}`);
 }
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
