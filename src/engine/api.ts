@@ -392,8 +392,9 @@ export interface Engine {
    * What a run on this model would need (GPU memory per buffer kind, biggest binding, bytes to
    * download) against this adapter's limits, from config.json and the checkpoint headers only: no
    * weights are read. `problems` lists what cannot work; callers refuse the run when it is not empty.
+   * A loaded model's id instead of a spec: the plan of a run on that model (nothing to download).
    */
-  plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan>;
+  plan(spec: ModelSpec | string, query: PlanQuery): Promise<RunPlan>;
   /** The browser cache of downloaded weights (URL and Hub models): size, and a way to empty it. */
   cacheInfo(): Promise<WeightCacheInfo>;
   clearCache(): Promise<void>;

@@ -7,7 +7,7 @@ import { Gpu, type GpuInfo, type SubmitStats, parseSubmitBudget } from '../gpu/d
 
 export { DEFAULT_SUBMIT_BUDGET, parseSubmitBudget } from '../gpu/device';
 import { urlFolder, fileListFolder, portableSource, type ModelFolder } from '../io/source';
-import { hubFolder } from '../io/hub';
+import { hubFolder, hubFolderUrl, parseHubId } from '../io/hub';
 import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
@@ -176,41 +176,61 @@ export class LocalEngine implements Engine {
     }
   }
 
-  async plan(spec: ModelSpec, query: PlanQuery): Promise<RunPlan> {
-    return this.op(undefined, (signal) => this.planIn(spec, query, signal));
+  async plan(spec: ModelSpec | string, query: PlanQuery): Promise<RunPlan> {
+    return this.op(undefined, (signal) => (typeof spec === 'string' ? this.planOf(this.get(spec).cfg, this.get(spec).checkpoint, query, false, 0) : this.planIn(spec, query, signal)));
   }
 
   private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
     const folder = await this.folderOf(spec, signal);
     const cfg = await loadModelConfig(folder);
+    // What the browser's weight cache holds of this folder, asked before the plan's own header reads land there.
+    const prefix = this.cachePrefix(spec);
+    const cachedBytes = prefix ? ((await this.options.weightCache?.cachedBytesUnder?.(prefix).catch(() => 0)) ?? 0) : 0;
     const checkpoint = await openCheckpoint(folder);
     try {
       validateCheckpoint(cfg, checkpoint);
-      let stored = 0;
-      let asF32 = 0;
-      let largest = 0;
-      for (const n of checkpoint.names()) {
-        const i = checkpoint.info(n);
-        stored += i.byteLength;
-        asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
-        largest = Math.max(largest, i.byteLength);
-      }
-      const gpu = await this.device();
-      return planRun(cfg, query, {
-        limits: gpu.info.limits,
-        checkpointBytes: stored,
-        f32Bytes: asF32,
-        packed: LlamaModel.keepsPacked(checkpoint),
-        gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
-        largestTensorBytes: largest,
-        remote: spec.kind === 'url' || spec.kind === 'hub',
-        gpuMemoryBytes: query.gpuMemoryBytes,
-        hostMemoryBytes: query.hostMemoryBytes,
-        resident: this.options.resident,
-      });
+      return await this.planOf(cfg, checkpoint, query, spec.kind === 'url' || spec.kind === 'hub', cachedBytes);
     } finally {
       await checkpoint.close();
     }
+  }
+
+  /** The plan of a run on a model of this config and checkpoint (headers only) against this adapter. */
+  private async planOf(cfg: ModelConfig, checkpoint: Checkpoint, query: PlanQuery, remote: boolean, cachedBytes: number): Promise<RunPlan> {
+    let stored = 0;
+    let asF32 = 0;
+    let largest = 0;
+    for (const n of checkpoint.names()) {
+      const i = checkpoint.info(n);
+      stored += i.byteLength;
+      asF32 += (i.byteLength / dtypeSize(i.dtype)) * 4;
+      largest = Math.max(largest, i.byteLength);
+    }
+    const gpu = await this.device();
+    return planRun(cfg, query, {
+      limits: gpu.info.limits,
+      checkpointBytes: stored,
+      f32Bytes: asF32,
+      packed: LlamaModel.keepsPacked(checkpoint),
+      gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
+      largestTensorBytes: largest,
+      remote,
+      cachedBytes,
+      gpuMemoryBytes: query.gpuMemoryBytes,
+      hostMemoryBytes: query.hostMemoryBytes,
+      resident: this.options.resident,
+    });
+  }
+
+  /** The URL prefix of a remote model's files, as the weight cache keys them (null: not remote, or no URL). */
+  private cachePrefix(spec: ModelSpec): string | null {
+    try {
+      if (spec.kind === 'url') return new URL(`${spec.url.split('?')[0].replace(/\/+$/, '')}/`).href;
+      if (spec.kind === 'hub') return new URL(`${hubFolderUrl(parseHubId(spec.id), spec.endpoint)}/`).href;
+    } catch {
+      /* not a URL: nothing is cached under it */
+    }
+    return null;
   }
 
   async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {

@@ -89,8 +89,11 @@ export interface DispatchArgs {
   workgroups: [number, number?, number?];
   /** Pipeline-overridable constants. */
   constants?: Record<string, number>;
-  /** Estimated work; absent: counted as 16 flops and 8 bytes per invocation (elementwise kernels). */
-  work?: Work;
+  /**
+   * Estimated work of this dispatch (flops and bytes from the kernel's shape), counted against the
+   * submit budget. Required, so that no kernel bypasses the budget (docs/models.md, "Work per submit").
+   */
+  work: Work;
 }
 
 interface KernelEntry {
@@ -131,7 +134,7 @@ export interface SubmitStats {
   budgetSubmits: number;
   /** Largest work of one submitted command buffer (flop-equivalents). */
   maxSubmitWork: number;
-  /** Single dispatches above the budget that their kernel could not split further. */
+  /** Single dispatches (or buffer copies) above the budget that could not be split further, each submitted alone. */
   oversizedDispatches: number;
   /** Dispatches that a wrapper split into several to stay under the budget. */
   splitDispatches: number;
@@ -360,14 +363,8 @@ export class Gpu {
     if (x > maxWg || y > maxWg || z > maxWg) throw new PolyPruneError('GPU_LIMITS', `dispatch ${name}: grid ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.kernel(name, args.bindings.length, readOnly, args.constants);
-    const cost = workCost(args.work ?? { flops: 16 * x * y * z * 256, bytes: 8 * x * y * z * 256 });
     if (this.uniformUsed >= UNIFORM_SLOTS) this.flush();
-    else if (this.encoder && this.pendingWork > 0 && this.pendingWork + cost > this.submitBudget) {
-      this.submitStats.budgetSubmits++;
-      this.flush();
-    }
-    if (cost > this.submitBudget) this.submitStats.oversizedDispatches++;
-    this.pendingWork += cost;
+    this.account(workCost(args.work));
     if (!this.encoder) this.begin();
     const slot = this.uniformUsed++;
     writeParams(new DataView(this.uniformData, slot * UNIFORM_SLOT, UNIFORM_SLOT), args.params);
@@ -386,8 +383,22 @@ export class Gpu {
     this.pass!.dispatchWorkgroups(x, y, z);
   }
 
-  /** Copy elements between tensors (recorded in order with dispatches). */
+  /**
+   * Count `cost` flop-equivalents into the command buffer being recorded: submit what is recorded
+   * first when the cost would take it over the budget.
+   */
+  private account(cost: number): void {
+    if (this.encoder && this.pendingWork > 0 && this.pendingWork + cost > this.submitBudget) {
+      this.submitStats.budgetSubmits++;
+      this.flush();
+    }
+    if (cost > this.submitBudget) this.submitStats.oversizedDispatches++;
+    this.pendingWork += cost;
+  }
+
+  /** Copy elements between tensors (recorded in order with dispatches; counted as read + write traffic). */
   copy(src: Tensor, srcOffsetElems: number, dst: Tensor, dstOffsetElems: number, numElems: number): void {
+    this.account(workCost({ flops: 0, bytes: 8 * numElems }));
     if (!this.encoder) this.begin();
     this.pass!.end();
     this.encoder!.copyBufferToBuffer(src.buffer, srcOffsetElems * 4, dst.buffer, dstOffsetElems * 4, numElems * 4);
@@ -507,7 +518,7 @@ export class Gpu {
     const i = this.lostInfo;
     throw new PolyPruneError(
       'GPU_DEVICE_LOST',
-      `The GPU device was lost${i ? ` (${i.reason || 'unknown'}${i.message ? `: ${i.message}` : ''})` : ''}, so the run stopped. The driver may have reset the GPU (a command that ran too long, or memory pressure); reload the model to start a new device${this.submitBudget < DEFAULT_SUBMIT_BUDGET ? '' : ', and consider a smaller GPU submit budget (--gpu-submit-budget, ?gpuSubmitBudget=)'}.`,
+      `The GPU device was lost${i ? ` (${i.reason || 'unknown'}${i.message ? `: ${i.message}` : ''})` : ''}, so the run stopped. The driver may have reset the GPU (a command that ran too long, or memory pressure). Run it again on a new device (the command line: the same command; the page: reload the page, where an interrupted experiment is offered for resume)${this.submitBudget < DEFAULT_SUBMIT_BUDGET ? '' : ', and consider a smaller GPU submit budget (--gpu-submit-budget, ?gpuSubmitBudget=)'}.`,
     );
   }
 

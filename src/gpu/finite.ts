@@ -30,7 +30,7 @@ export function refNonFinite(x: Float32Array): { count: number; first: number } 
 
 /** counter[2*slot] += non-finite count of x[0..n); counter[2*slot+1] = min(.., base + first index). */
 export function countNonFinite(gpu: Gpu, x: Tensor, n: number, counter: Tensor, slot: number, base = 0): void {
-  gpu.dispatch('util/nonfinite', [true, false], { params: [u32(n), u32(slot), u32(base)], bindings: [x, counter], workgroups: grid1d(n, 256) });
+  gpu.dispatch('util/nonfinite', [true, false], { params: [u32(n), u32(slot), u32(base)], bindings: [x, counter], workgroups: grid1d(n, 256), work: { flops: n, bytes: 4 * n } });
 }
 
 /** "first at [r, c]" or "first at index i". */

@@ -110,6 +110,21 @@ export function rowsWithin(gpu: Gpu, rows: number, work: (rows: number) => Work)
   return lo;
 }
 
+/**
+ * Calls f(r0, m) for consecutive row slices [r0, r0 + m) of `rows` rows, each within the submit budget
+ * by `work` ({@link rowsWithin}: one call with all rows when they fit). For kernels whose rows are
+ * independent: a slice binds its rows at an offset (64-row slices stay 256-byte aligned for any width).
+ */
+export function forRowSlices(gpu: Gpu, rows: number, work: (rows: number) => Work, f: (r0: number, m: number) => void): void {
+  const per = rowsWithin(gpu, rows, work);
+  for (let r0 = 0; r0 < rows; r0 += per) f(r0, Math.min(per, rows - r0));
+}
+
+/** Rows r0 .. r0 + m of a (.., K) row-major tensor as a binding (the tensor itself when that is all of it). */
+export function rowSlice(t: Tensor, r0: number, m: number, K: number): Binding {
+  return r0 === 0 && m * K >= t.numel ? t : { tensor: t, offsetElems: r0 * K, numElems: m * K };
+}
+
 /** out (T, C) = rows of the embedding table for ids (T). */
 export function embedding(gpu: Gpu, ids: Tensor, table: ChunkedMatrix, out: Tensor, T: number): void {
   const C = table.cols;
@@ -119,6 +134,8 @@ export function embedding(gpu: Gpu, ids: Tensor, table: ChunkedMatrix, out: Tens
       bindings: [ids, ch.tensor, out, ch.tensor],
       constants: { WPACK: WPACK[table.format ?? 'f32'] },
       workgroups: rowGrid(Math.ceil(C / 64), T),
+      // every token's row is read (from the chunk that holds it) and written
+      work: { flops: T * C, bytes: 4 * T + T * C * (weightBytes(table.format ?? 'f32') + 4) },
     });
   }
 }
@@ -128,6 +145,7 @@ export function rmsnorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, T: num
     params: [u32(T), u32(C), f32(eps)],
     bindings: [x, weight, out],
     workgroups: rowGrid(1, T),
+    work: { flops: 4 * T * C, bytes: 4 * (2 * T * C + C) },
   });
 }
 
@@ -140,12 +158,13 @@ export function layernorm(gpu: Gpu, x: Tensor, weight: Tensor, out: Tensor, rows
     params: [u32(rows), u32(n), u32(groups), f32(eps)],
     bindings: [x, weight, out],
     workgroups: rowGrid(1, rows),
+    work: { flops: 6 * rows * n, bytes: 4 * (3 * rows * n + groups * n) },
   });
 }
 
 /** x[0..n) *= s in place. */
 export function scale(gpu: Gpu, x: Tensor, n: number, s: number): void {
-  gpu.dispatch('nn/scale', [false], { params: [u32(n), f32(s)], bindings: [x], workgroups: grid1d(n, 256) });
+  gpu.dispatch('nn/scale', [false], { params: [u32(n), f32(s)], bindings: [x], workgroups: grid1d(n, 256), work: { flops: n, bytes: 8 * n } });
 }
 
 /**
@@ -177,6 +196,8 @@ export function rope(gpu: Gpu, v: Tensor, cosT: Tensor, sinT: Tensor, T: number,
     params: [u32(T), u32(S), u32(heads), u32(D), u32(opts.stride ?? heads * D), u32(opts.colOffset ?? 0), u32(opts.interleaved ? 1 : 0), u32(opts.meta ? 1 : 0)],
     bindings: [cosT, sinT, v, opts.meta ?? cosT],
     workgroups: rowGrid(Math.ceil((heads * D) / 2 / 64), T),
+    // per pair: 4 multiplies and 2 adds; read and write the pair and its cos/sin
+    work: { flops: 3 * T * heads * D, bytes: 4 * 2 * T * heads * D + 4 * T * D },
   });
 }
 
@@ -211,22 +232,22 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, o: Tensor, 
 
 /** gate = silu(gate) * up, in place over n elements. */
 export function siluMul(gpu: Gpu, gate: Tensor, up: Tensor, n: number): void {
-  gpu.dispatch('nn/silu_mul', [true, false], { params: [u32(n)], bindings: [up, gate], workgroups: grid1d(n, 256) });
+  gpu.dispatch('nn/silu_mul', [true, false], { params: [u32(n)], bindings: [up, gate], workgroups: grid1d(n, 256), work: { flops: 8 * n, bytes: 12 * n } });
 }
 
 /** nll[rowOffset + t] for the Tc rows of a logits chunk (Tc, V). */
 export function nll(gpu: Gpu, logits: Tensor, targets: Tensor, out: Tensor, Tc: number, V: number, rowOffset: number): void {
-  gpu.dispatch('nn/nll', [true, true, false], { params: [u32(Tc), u32(V), u32(rowOffset)], bindings: [logits, targets, out], workgroups: rowGrid(1, Tc) });
+  gpu.dispatch('nn/nll', [true, true, false], { params: [u32(Tc), u32(V), u32(rowOffset)], bindings: [logits, targets, out], workgroups: rowGrid(1, Tc), work: { flops: 5 * Tc * V, bytes: 8 * Tc * V + 8 * Tc } });
 }
 
 /** f16 (mode 0) or bf16 (mode 1) packed words -> f32 (n elements). */
 export function convert16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
-  gpu.dispatch('util/convert', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(n, 256) });
+  gpu.dispatch('util/convert', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(n, 256), work: { flops: n, bytes: 6 * n } });
 }
 
 /** out (ceil(n / 2) u32 words) = f32 src (n) as 16-bit floats, rounded to nearest even (shaders/util/pack16.wgsl). */
 export function pack16(gpu: Gpu, src: Tensor, out: Tensor, n: number, mode: 'f16' | 'bf16'): void {
-  gpu.dispatch('util/pack16', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(Math.ceil(n / 2), 256) });
+  gpu.dispatch('util/pack16', [true, false], { params: [u32(n), u32(mode === 'f16' ? 0 : 1)], bindings: [src, out], workgroups: grid1d(Math.ceil(n / 2), 256), work: { flops: 4 * n, bytes: 6 * n } });
 }
 
 /** An f32 copy of a packed matrix (same chunks); the caller destroys its tensors. */
@@ -280,5 +301,5 @@ export function prunable(gpu: Gpu, src: ChunkedMatrix, dst: ChunkedMatrix, label
 
 /** The FMA throughput kernel (shaders/util/fma_peak.wgsl): 16 * iters flops per invocation, 256 per workgroup. */
 export function fmaPeak(gpu: Gpu, out: Tensor, groups: number, iters: number): void {
-  gpu.dispatch('util/fma_peak', [false], { params: [u32(iters), f32(0.999), f32(0.001)], bindings: [out], workgroups: [groups, 1, 1], constants: { WG: 256 } });
+  gpu.dispatch('util/fma_peak', [false], { params: [u32(iters), f32(0.999), f32(0.001)], bindings: [out], workgroups: [groups, 1, 1], constants: { WG: 256 }, work: { flops: 16 * iters * 256 * groups, bytes: 4 * 256 * groups } });
 }

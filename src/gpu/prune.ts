@@ -4,22 +4,22 @@
  */
 import { PolyPruneError } from '../common/errors';
 import { type Binding, type Gpu, type Tensor, type Work, u32, f32, workCost } from './device';
-import { matmul, rowsWithin } from './ops';
+import { forRowSlices, matmul, rowSlice, rowsWithin } from './ops';
 import { MAX_WORKGROUPS, foldRows as rowGrid, grid1d } from './fold';
 
 /** scaler (K) <- Wanda running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), n+1). */
 export function wandaStats(gpu: Gpu, x: Tensor, coef: Tensor, scaler: Tensor, K: number, B: number, S: number, row0 = 0): void {
-  gpu.dispatch('prune/wanda_stats', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, scaler], workgroups: grid1d(K, 256) });
+  gpu.dispatch('prune/wanda_stats', [true, true, false], { params: [u32(K), u32(B), u32(S), u32(row0)], bindings: [x, coef, scaler], workgroups: grid1d(K, 256), work: { flops: 3 * B * S * K, bytes: 4 * (B * S * K + 2 * K + 2 * B) } });
 }
 
 /** out (.., K) rows w0 .. w0+B <- Wanda's per-window statistic sqrt(sum_t x^2)^2 of B windows of S rows of x (.., K) from row row0. */
 export function wandaWindowNorms(gpu: Gpu, x: Tensor, out: Tensor, K: number, B: number, S: number, row0: number, w0: number): void {
-  gpu.dispatch('prune/wanda_window_norms', [true, false], { params: [u32(K), u32(B), u32(S), u32(row0), u32(w0)], bindings: [x, out], workgroups: grid1d(K, 256) });
+  gpu.dispatch('prune/wanda_window_norms', [true, false], { params: [u32(K), u32(B), u32(S), u32(row0), u32(w0)], bindings: [x, out], workgroups: grid1d(K, 256), work: { flops: 2 * B * S * K, bytes: 4 * (B * S * K + B * K) } });
 }
 
 /** scaler (K) <- weighted running mean of rows idx[u] of v (.., K), u < U; coef (2U) = (decay, divisor) per used window. */
 export function wandaMix(gpu: Gpu, v: Tensor, idx: Tensor, coef: Tensor, scaler: Tensor, K: number, U: number): void {
-  gpu.dispatch('prune/wanda_mix', [true, true, true, false], { params: [u32(K), u32(U)], bindings: [v, idx, coef, scaler], workgroups: grid1d(K, 256) });
+  gpu.dispatch('prune/wanda_mix', [true, true, true, false], { params: [u32(K), u32(U)], bindings: [v, idx, coef, scaler], workgroups: grid1d(K, 256), work: { flops: 3 * U * K, bytes: 4 * (U * K + 3 * U + K) } });
 }
 
 /** H (K, K) <- SparseGPT running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), sqrt(2/(n+1))). */
@@ -49,7 +49,7 @@ export function hessianUpdate(gpu: Gpu, x: Tensor, coef: Tensor, H: Tensor, K: n
 
 /** out (n) <- w * h (first) or out + w * h: one source's term of the mixer's Hessian sum_s w_s H_s. */
 export function hessianMix(gpu: Gpu, h: Tensor, out: Tensor, n: number, w: number, first: boolean): void {
-  gpu.dispatch('prune/hessian_mix', [true, false], { params: [u32(n), f32(w), u32(first ? 1 : 0)], bindings: [h, out], workgroups: grid1d(n, 256) });
+  gpu.dispatch('prune/hessian_mix', [true, false], { params: [u32(n), f32(w), u32(first ? 1 : 0)], bindings: [h, out], workgroups: grid1d(n, 256), work: { flops: 2 * n, bytes: 12 * n } });
 }
 
 /** Rows up to this many columns are selected by row_select_short.wgsl. */
@@ -62,25 +62,45 @@ export const ROW_SELECT_SHORT_MAX_K = 256;
 export function rowSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number, K: number, k: number): void {
   if (k <= 0) return;
   const s = scale ?? gpu.tensor([1], 'f32', 'no_scale');
-  // short rows: rank by counting after one barrier (row_select_short.wgsl), the same masks
-  gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], {
-    params: [u32(rows), u32(K), u32(k), u32(scale ? 1 : 0)],
-    bindings: [s, w],
-    workgroups: rowGrid(1, rows),
-  });
+  // short rows: rank by counting after one barrier (row_select_short.wgsl), the same masks.
+  // Rows are independent: over the submit budget, slices of rows (bitwise the same masks).
+  forRowSlices(gpu, rows, (m) => rowSelectWork(m, K, false), (r0, m) =>
+    gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], {
+      params: [u32(m), u32(K), u32(k), u32(scale ? 1 : 0)],
+      bindings: [s, rowSlice(w, r0, m, K)],
+      workgroups: rowGrid(1, m),
+      work: rowSelectWork(m, K, false),
+    }),
+  );
   if (!scale) s.destroy();
+}
+
+/**
+ * Work of row_select over rows x K: a radix select of 4 passes plus the write pass, each reading the row
+ * (and its whole-matrix score when `scoreMatrix`); row_select_short ranks by counting (K^2 per row).
+ */
+function rowSelectWork(rows: number, K: number, scoreMatrix: boolean): Work {
+  if (K <= ROW_SELECT_SHORT_MAX_K) return { flops: 2 * rows * K * K, bytes: 4 * rows * K * (scoreMatrix ? 3 : 2) };
+  return { flops: 40 * rows * K, bytes: 4 * rows * K * (scoreMatrix ? 11 : 6) + 4 * K };
+}
+
+/** Work of nm_select over rows x K in groups of m: rank within each group, read and write w (and the score). */
+function nmSelectWork(rows: number, K: number, m: number, scoreMatrix: boolean): Work {
+  return { flops: 2 * rows * K * m, bytes: 4 * rows * K * (scoreMatrix ? 3 : 2) + 4 * K };
 }
 
 /** N:M on w (rows, K) in place: in each group of m consecutive columns of a row zero the m-n lowest scores (ties: lower column first). */
 export function nmSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number, K: number, n: number, m: number): void {
   if (m > 32) throw new PolyPruneError('BAD_ARGUMENT', `N:M with M = ${m} > 32 is not supported.`);
-  const groups = rows * (K / m);
   const s = scale ?? gpu.tensor([1], 'f32', 'no_scale'); // a writable buffer may be bound only once
-  gpu.dispatch('prune/nm_select', [true, false], {
-    params: [u32(rows), u32(K), u32(n), u32(m), u32(scale ? 1 : 0)],
-    bindings: [s, w],
-    workgroups: grid1d(groups, 256),
-  });
+  forRowSlices(gpu, rows, (r) => nmSelectWork(r, K, m, false), (r0, r) =>
+    gpu.dispatch('prune/nm_select', [true, false], {
+      params: [u32(r), u32(K), u32(n), u32(m), u32(scale ? 1 : 0)],
+      bindings: [s, rowSlice(w, r0, r, K)],
+      workgroups: grid1d(r * (K / m), 256),
+      work: nmSelectWork(r, K, m, false),
+    }),
+  );
   if (!scale) s.destroy();
 }
 
@@ -88,53 +108,63 @@ export function nmSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: number
 export function selectByScore(gpu: Gpu, w: Tensor, score: Tensor, rows: number, K: number, opts: { k: number } | { n: number; m: number }): void {
   if ('m' in opts) {
     if (opts.m > 32) throw new PolyPruneError('BAD_ARGUMENT', `N:M with M = ${opts.m} > 32 is not supported.`);
-    gpu.dispatch('prune/nm_select', [true, false], { params: [u32(rows), u32(K), u32(opts.n), u32(opts.m), u32(2)], bindings: [score, w], workgroups: grid1d(rows * (K / opts.m), 256) });
+    const { n, m } = opts;
+    forRowSlices(gpu, rows, (r) => nmSelectWork(r, K, m, true), (r0, r) =>
+      gpu.dispatch('prune/nm_select', [true, false], { params: [u32(r), u32(K), u32(n), u32(m), u32(2)], bindings: [rowSlice(score, r0, r, K), rowSlice(w, r0, r, K)], workgroups: grid1d(r * (K / m), 256), work: nmSelectWork(r, K, m, true) }),
+    );
     return;
   }
-  if (opts.k <= 0) return;
-  gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], { params: [u32(rows), u32(K), u32(opts.k), u32(2)], bindings: [score, w], workgroups: rowGrid(1, rows) });
+  const k = opts.k;
+  if (k <= 0) return;
+  forRowSlices(gpu, rows, (r) => rowSelectWork(r, K, true), (r0, r) =>
+    gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], { params: [u32(r), u32(K), u32(k), u32(2)], bindings: [rowSlice(score, r0, r, K), rowSlice(w, r0, r, K)], workgroups: rowGrid(1, r), work: rowSelectWork(r, K, true) }),
+  );
 }
 
 /** colsum (K) <- (accumulate ? colsum : 0) + sum over the rows of |w| (rows, K): RIA's column sums over one row chunk. */
 export function riaColSums(gpu: Gpu, w: Tensor, colsum: Tensor, rows: number, K: number, accumulate: boolean): void {
-  gpu.dispatch('prune/ria_col_sums', [true, false], { params: [u32(rows), u32(K), u32(accumulate ? 1 : 0)], bindings: [w, colsum], workgroups: grid1d(K, 256) });
+  gpu.dispatch('prune/ria_col_sums', [true, false], { params: [u32(rows), u32(K), u32(accumulate ? 1 : 0)], bindings: [w, colsum], workgroups: grid1d(K, 256), work: { flops: 2 * rows * K, bytes: 4 * (rows * K + 2 * K) } });
 }
 
 /** score (rows, K) <- (|w| / colsum[c] + |w| / rowsum[r]) * act[c]: RIA's score of one row chunk. */
 export function riaScore(gpu: Gpu, colsum: Tensor, act: Tensor, w: Tensor, score: Tensor, rows: number, K: number): void {
-  gpu.dispatch('prune/ria_score', [true, true, true, false], { params: [u32(rows), u32(K)], bindings: [colsum, act, w, score], workgroups: rowGrid(1, rows) });
+  // per row: its |w| sum, then the score of each entry; rows are independent (slices over the budget)
+  const work = (r: number): Work => ({ flops: 7 * r * K, bytes: 4 * (3 * r * K + 2 * K) });
+  forRowSlices(gpu, rows, work, (r0, r) =>
+    gpu.dispatch('prune/ria_score', [true, true, true, false], { params: [u32(r), u32(K)], bindings: [colsum, act, rowSlice(w, r0, r, K), rowSlice(score, r0, r, K)], workgroups: rowGrid(1, r), work: work(r) }),
+  );
 }
 
 /** hist (256) += histogram of byte `shift` of |w| keys whose higher bytes match state.prefix. */
 export function magHistogram(gpu: Gpu, w: Tensor, n: number, state: Tensor, hist: Tensor, shift: number): void {
-  gpu.dispatch('prune/mag_histogram', [true, true, false], { params: [u32(n), u32(shift)], bindings: [w, state, hist], workgroups: grid1d(n, 256) });
+  gpu.dispatch('prune/mag_histogram', [true, true, false], { params: [u32(n), u32(shift)], bindings: [w, state, hist], workgroups: grid1d(n, 256), work: { flops: 4 * n, bytes: 4 * n } });
 }
 
 /** Pick the bin holding rank state.remaining in hist, narrow state.prefix; clears hist. One workgroup. */
 export function magRefine(gpu: Gpu, hist: Tensor, state: Tensor, shift: number): void {
-  gpu.dispatch('prune/mag_refine', [false, false], { params: [u32(shift)], bindings: [hist, state], workgroups: [1, 1, 1] });
+  gpu.dispatch('prune/mag_refine', [false, false], { params: [u32(shift)], bindings: [hist, state], workgroups: [1, 1, 1], work: { flops: 1024, bytes: 2048 } });
 }
 
 /** Zero every entry of w (n) with |w| key <= state.prefix (the selected threshold). */
 export function magApply(gpu: Gpu, w: Tensor, n: number, state: Tensor): void {
-  gpu.dispatch('prune/mag_apply', [true, false], { params: [u32(n)], bindings: [state, w], workgroups: grid1d(n, 256) });
+  gpu.dispatch('prune/mag_apply', [true, false], { params: [u32(n)], bindings: [state, w], workgroups: grid1d(n, 256), work: { flops: 2 * n, bytes: 8 * n } });
 }
 
 /** counter[slot] += number of exact zeros in w (n). */
 export function countZeros(gpu: Gpu, w: Tensor, n: number, counter: Tensor, slot: number): void {
-  gpu.dispatch('prune/count_zeros', [true, false], { params: [u32(n), u32(slot)], bindings: [w, counter], workgroups: grid1d(n, 256) });
+  gpu.dispatch('prune/count_zeros', [true, false], { params: [u32(n), u32(slot)], bindings: [w, counter], workgroups: grid1d(n, 256), work: { flops: n, bytes: 4 * n } });
 }
 
 /** d (n) = a - b. */
 export function reconDiff(gpu: Gpu, a: Tensor, b: Tensor, d: Tensor, n: number): void {
-  gpu.dispatch('prune/recon_diff', [true, true, false], { params: [u32(n)], bindings: [a, b, d], workgroups: grid1d(n, 256) });
+  gpu.dispatch('prune/recon_diff', [true, true, false], { params: [u32(n)], bindings: [a, b, d], workgroups: grid1d(n, 256), work: { flops: n, bytes: 12 * n } });
 }
 
 /** partial (ceil(n / 1024)) = per-workgroup sums of x * y; returns the number of partials. */
 export function dotPartial(gpu: Gpu, x: Tensor, y: Tensor, partial: Tensor, n: number): number {
   const groups = Math.ceil(n / 1024);
   if (partial.numel < groups) throw new PolyPruneError('INTERNAL', `dot_partial: ${partial.numel} partial slots for ${groups} groups`);
-  gpu.dispatch('prune/dot_partial', [true, true, false], { params: [u32(n)], bindings: [x, y, partial], workgroups: grid1d(Math.ceil(n / 4), 256) });
+  gpu.dispatch('prune/dot_partial', [true, true, false], { params: [u32(n)], bindings: [x, y, partial], workgroups: grid1d(Math.ceil(n / 4), 256), work: { flops: 2 * n, bytes: 8 * n } });
   return groups;
 }
 

@@ -18,6 +18,11 @@ export interface WeightCache {
   put(key: string, bytes: Uint8Array<ArrayBuffer>, contentRange: string): Promise<void>;
   info(): Promise<WeightCacheInfo>;
   clear(): Promise<void>;
+  /**
+   * Bytes of cached ranges of files under `urlPrefix` (a folder URL ending in '/'): what a load of that
+   * folder would read from the cache instead of the network (the page's load plan says so beforehand).
+   */
+  cachedBytesUnder?(urlPrefix: string): Promise<number>;
 }
 
 export const WEIGHT_CACHE_NAME = 'polyprune-weights';
@@ -48,6 +53,15 @@ export function cacheApiWeightCache(name = WEIGHT_CACHE_NAME): WeightCache | nul
     },
     async clear() {
       await cs.delete(name);
+    },
+    async cachedBytesUnder(urlPrefix) {
+      const c = await cs.open(name);
+      let bytes = 0;
+      for (const k of await c.keys()) {
+        if (!k.url.startsWith(urlPrefix) || !/[?&]polyprune-range=/.test(k.url)) continue;
+        bytes += Number((await c.match(k))?.headers.get('Content-Length') ?? 0);
+      }
+      return bytes;
     },
   };
 }

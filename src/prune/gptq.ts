@@ -23,9 +23,9 @@ import { GPTQ_BITS, validateGptqOptions, type GptqBits } from './methods/gptq';
 export { GPTQ_BITS, validateGptqOptions, type GptqBits };
 import { type Gpu, Tensor, u32, f32 } from '../gpu/device';
 import { fmtBytes } from '../common/format';
-import type { ChunkedMatrix } from '../gpu/ops';
+import { type ChunkedMatrix, forRowSlices, rowSlice } from '../gpu/ops';
 import { type PanelMatrix, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
-import { controlBlock, gemmSub, inverseHessianFactor } from './sparsegpt';
+import { blockWork, controlBlock, deadWork, gemmSub, inverseHessianFactor } from './sparsegpt';
 
 /** The bit widths GPTQ quantizes to here. */
 
@@ -100,6 +100,8 @@ export async function gptqQuantize(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Panel
         params: [u32(ch.rows), u32(d), u32(gs), u32(gFirst), u32(gCount), u32(groups), u32(ch.rowStart), f32(maxq)],
         bindings: [ch.tensor, qp],
         workgroups: grid64(ch.rows * gCount),
+        // min and max over each group's columns of each row
+        work: { flops: 2 * ch.rows * Math.min(gCount * gs, d), bytes: 4 * ch.rows * Math.min(gCount * gs, d) + 8 * ch.rows * gCount },
       });
     }
   };
@@ -113,7 +115,7 @@ export async function gptqQuantize(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Panel
     if (perChannel) params(0, 1);
     for (const ch of W.chunks) {
       Hm.panels.forEach((hp, p) => {
-        gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows) });
+        gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows), work: deadWork(ch.rows, panelRows(Hm, p)) });
       });
     }
     if (staticGroups) params(0, groups);
@@ -155,12 +157,16 @@ export async function gptqQuantize(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Panel
       const uRow0 = panelStart(Ups, pu);
       const Up = Ups.panels[pu];
       for (const ch of W.chunks) {
-        gpu.dispatch('prune/gptq_block', [true, true, true, false, false, false], {
-          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(groups), u32(uRow0), f32(maxq)],
-          bindings: [Up, gidxT, qp, ch.tensor, codes, err],
-          workgroups: grid1dSlabs(Math.ceil(ch.rows / R)),
-          constants: { R, BS: bs, WG: BLOCK_WG },
-        });
+        // Rows are independent: over the submit budget, slices of rows (bitwise the same codes and weights).
+        forRowSlices(gpu, ch.rows, (m) => blockWork(m, count), (r0, m) =>
+          gpu.dispatch('prune/gptq_block', [true, true, true, false, false, false], {
+            params: [u32(m), u32(d), u32(i1), u32(count), u32(ch.rowStart + r0), u32(groups), u32(uRow0), f32(maxq)],
+            bindings: [Up, gidxT, qp, rowSlice(ch.tensor, r0, m, d), codes, err],
+            workgroups: grid1dSlabs(Math.ceil(m / R)),
+            constants: { R, BS: bs, WG: BLOCK_WG },
+            work: blockWork(m, count),
+          }),
+        );
       }
       if (i2 < d) {
         for (const ch of W.chunks) {

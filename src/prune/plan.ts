@@ -43,6 +43,8 @@ export interface PlanEnvironment {
   gpuWeightBytes?: number;
   /** Whether the weights come over the network (URL, Hub) rather than from local files. */
   remote: boolean;
+  /** Bytes of the checkpoint a remote load reads from the browser's weight cache instead (default 0). */
+  cachedBytes?: number;
   /** GPU memory available, when the caller knows it (WebGPU does not tell); checked when given. */
   gpuMemoryBytes?: number;
   /** Host memory available (CLI: os.totalmem()); checked when given. */
@@ -65,7 +67,10 @@ export interface RunPlan {
   gpuPeakBytes: number;
   /** The largest buffer that cannot be split across bindings, and what it is. */
   biggestBinding: { what: string; bytes: number };
+  /** Bytes a load downloads: the remote checkpoint less what the browser's weight cache holds of it. */
   downloadBytes: number;
+  /** Bytes of the checkpoint read from the browser's weight cache instead of the network. */
+  cachedBytes: number;
   /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
   hostBytes: number;
   /**
@@ -174,6 +179,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   if (V * f32 > maxBind) problems.push(`One row of logits (${V} x 4 bytes) exceeds this adapter's binding limit (${fmtBytes(maxBind)}).`);
 
   const gpuPeakBytes = items.reduce((s, i) => s + i.bytes, 0);
+  const cached = env.remote ? Math.min(env.checkpointBytes, env.cachedBytes ?? 0) : 0;
   const notes: string[] = [];
   if (env.gpuMemoryBytes !== undefined && gpuPeakBytes > env.gpuMemoryBytes) {
     problems.push(`The run needs about ${fmtBytes(gpuPeakBytes)} of GPU memory; ${fmtBytes(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
@@ -192,7 +198,8 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     gpu: items,
     gpuPeakBytes,
     biggestBinding: biggest,
-    downloadBytes: env.remote ? env.checkpointBytes : 0,
+    downloadBytes: env.remote ? Math.max(0, env.checkpointBytes - cached) : 0,
+    cachedBytes: cached,
     hostBytes,
     loadHostBytes: 2 * (env.largestTensorBytes ?? 0),
     resident,
@@ -211,7 +218,7 @@ export function describePlan(p: RunPlan): string[] {
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${fmtBytes(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${fmtBytes(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${fmtBytes(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${fmtBytes(p.limits.maxBindingBytes)} per binding, ${fmtBytes(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : 'nothing (local files)'}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, one tensor at a time)`);
+  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, one tensor at a time)`);
   lines.push(`weights on the GPU: ${fmtBytes(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${fmtBytes(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);

@@ -27,7 +27,7 @@
 import { PolyPruneError, assertArg } from '../common/errors';
 import { type Gpu, Tensor, type Work, u32, f32 } from '../gpu/device';
 import { fmtBytes } from '../common/format';
-import { type ChunkedMatrix, grid1d, rowsWithin } from '../gpu/ops';
+import { type ChunkedMatrix, forRowSlices, grid1d, rowSlice, rowsWithin } from '../gpu/ops';
 import { foldGroups, foldRows } from '../gpu/fold';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
 import type { GptqResult } from './gptq';
@@ -100,6 +100,20 @@ export function gemmSub(
   }
 }
 
+/** Work of sparsegpt_dead / its GPTQ use: the rows' columns of one H panel, tested against its diagonal. */
+export function deadWork(rows: number, cols: number): Work {
+  return { flops: rows * cols, bytes: 4 * (rows * cols + cols) };
+}
+
+/**
+ * Work of the fused column loop (sparsegpt_block, gptq_block) over `rows` rows and a block of `count`
+ * columns: each column's error updates the columns after it (rows * count^2 fma halves), the block of W
+ * read and written, the scores/codes and errors, and the block of U.
+ */
+export function blockWork(rows: number, count: number): Work {
+  return { flops: rows * count * (count + 8), bytes: 4 * (5 * rows * count + count * count) };
+}
+
 /** A (d, d) tensor or a row-panel matrix, as a row-panel matrix (no copy). */
 function panelsOf(a: Tensor | PanelMatrix, d: number): PanelMatrix {
   return a instanceof Tensor ? asPanels(a, d) : a;
@@ -133,6 +147,8 @@ export function choleskyLower(gpu: Gpu, a: Tensor | PanelMatrix, d: number, ctl:
       bindings: [m.panels[pk], ctl, lkk],
       workgroups: [1, 1, 1],
       constants: { NB, WG: 256 },
+      // one workgroup: nb^3 / 3 fmas on the block in workgroup memory (cannot be split)
+      work: { flops: (2 * nb * nb * nb) / 3, bytes: 4 * 3 * nb * nb },
     });
     const t0 = k0 + nb;
     for (const { q, start, lo, hi } of panelsFrom(m, t0)) {
@@ -141,6 +157,8 @@ export function choleskyLower(gpu: Gpu, a: Tensor | PanelMatrix, d: number, ctl:
         bindings: [m.panels[q], lkk],
         workgroups: [Math.ceil((hi - lo) / PANEL_WG), 1, 1],
         constants: { NB, WG: PANEL_WG },
+        // forward substitution of nb columns per row
+        work: { flops: (hi - lo) * nb * nb, bytes: 4 * (2 * (hi - lo) * nb + nb * nb) },
       });
     }
     // A[t0:, t0:] -= A[t0:, k0:t0] A[t0:, k0:t0]^T (lower): rows of panel q against columns of panel p <= q.
@@ -175,6 +193,8 @@ export function triangularInverseLower(gpu: Gpu, l: Tensor | PanelMatrix, x: Ten
       bindings: [L.panels[pk], X.panels[pk]],
       workgroups: [Math.ceil((k0 + nb) / PANEL_WG), 1, 1],
       constants: { NB, WG: PANEL_WG },
+      // forward substitution of nb rows per column, for k0 + nb columns
+      work: { flops: (k0 + nb) * nb * nb, bytes: 4 * (2 * (k0 + nb) * nb + nb * nb) },
     });
     const t0 = k0 + nb;
     // X[t0:, 0:t0] -= L[t0:, k0:t0] X[k0:t0, 0:t0]
@@ -214,7 +234,7 @@ export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d:
     x = allocPanels(gpu, d, rp, 'sparsegpt.trinv');
     H.panels.forEach((t, p) => {
       const flags = (p === 0 ? 1 : 0) | (p === H.panels.length - 1 ? 2 : 0);
-      gpu.dispatch('prune/linalg_damp', [true, false], { params: [u32(d), f32(percdamp), u32(panelStart(H, p)), u32(panelRows(H, p)), u32(flags)], bindings: [t, ctl], workgroups: [1, 1, 1], constants: { WG: 256 } });
+      gpu.dispatch('prune/linalg_damp', [true, false], { params: [u32(d), f32(percdamp), u32(panelStart(H, p)), u32(panelRows(H, p)), u32(flags)], bindings: [t, ctl], workgroups: [1, 1, 1], constants: { WG: 256 }, work: { flops: panelRows(H, p), bytes: 4 * (panelRows(H, p) + CTL.SIZE) } });
     });
     const tiles = Math.ceil(d / 16);
     // a = J H J + damp I (reversed order), x = I; then a = L, x = L^-1, a = U = J L^-1 J.
@@ -224,6 +244,7 @@ export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d:
         bindings: [H.panels[hp], ctl, a.panels[ap], x!.panels[ap]],
         workgroups: [tiles, Math.ceil(panelRows(a, ap) / 16), 1],
         constants: { TILE: 16 },
+        work: { flops: panelRows(a, ap) * d, bytes: 4 * 3 * panelRows(a, ap) * d },
       });
     });
     choleskyLower(gpu, a, d, ctl);
@@ -235,6 +256,7 @@ export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d:
         bindings: [x!.panels[xp], a.panels[ap]],
         workgroups: [tiles, Math.ceil(panelRows(a, ap) / 16), 1],
         constants: { TILE: 16 },
+        work: { flops: panelRows(a, ap) * d, bytes: 4 * 2 * panelRows(a, ap) * d },
       });
     });
   } catch (e) {
@@ -263,8 +285,8 @@ function forReversedPairs(src: PanelMatrix, dst: PanelMatrix, f: (sp: number, dp
 export function selectKth(gpu: Gpu, keys: Tensor, n: number, k: number, ctl: Tensor): void {
   assertArg(k >= 0 && k < n, `selectKth: rank ${k} out of range for ${n} keys`);
   for (const shift of [24, 16, 8, 0]) {
-    gpu.dispatch('prune/sparsegpt_hist', [true, false], { params: [u32(n), u32(shift)], bindings: [keys, ctl], workgroups: grid1d(n, 256 * 16), constants: { WG: 256, PER_THREAD: 16 } });
-    gpu.dispatch('prune/sparsegpt_select', [false], { params: [u32(k), u32(shift)], bindings: [ctl], workgroups: [1, 1, 1] });
+    gpu.dispatch('prune/sparsegpt_hist', [true, false], { params: [u32(n), u32(shift)], bindings: [keys, ctl], workgroups: grid1d(n, 256 * 16), constants: { WG: 256, PER_THREAD: 16 }, work: { flops: 4 * n, bytes: 4 * n } });
+    gpu.dispatch('prune/sparsegpt_select', [false], { params: [u32(k), u32(shift)], bindings: [ctl], workgroups: [1, 1, 1], work: { flops: 1024, bytes: 4 * CTL.SIZE } });
   }
 }
 
@@ -335,12 +357,13 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
           params: [u32(ch.rows), u32(d), u32(d), u32(0), u32(1), u32(1), u32(ch.rowStart), f32(maxq)],
           bindings: [ch.tensor, qp],
           workgroups: foldGroups(Math.max(1, Math.ceil(ch.rows / 64))),
+          work: { flops: 2 * ch.rows * d, bytes: 4 * ch.rows * d + 8 * ch.rows },
         });
       }
     }
     for (const ch of W.chunks) {
       Hm.panels.forEach((hp, p) => {
-        gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows) });
+        gpu.dispatch('prune/sparsegpt_dead', [true, false], { params: [u32(ch.rows), u32(d), u32(panelStart(Hm, p)), u32(panelRows(Hm, p))], bindings: [hp, ch.tensor], workgroups: foldRows(Math.ceil(d / 64), ch.rows), work: deadWork(ch.rows, panelRows(Hm, p)) });
       });
     }
     const tmp = gpu.tensor([rows, bs], 'f32', 'sparsegpt.scores');
@@ -359,18 +382,23 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
             params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(uRow0)],
             bindings: [Up, ch.tensor, tmp],
             workgroups: grid1d(ch.rows * count, 256),
+            work: { flops: 3 * ch.rows * count, bytes: 4 * (2 * ch.rows * count + count) },
           });
         }
         // torch: thresh = sort(tmp.flatten())[int(tmp.numel() * sparsity)]
         selectKth(gpu, tmp, rows * count, Math.floor(rows * count * sparsity), ctl);
       }
       for (const ch of W.chunks) {
-        gpu.dispatch('prune/sparsegpt_block', [true, true, true, false, false, true], {
-          params: [u32(ch.rows), u32(d), u32(i1), u32(count), u32(ch.rowStart), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0), u32(uRow0), f32(maxq)],
-          bindings: [Up, tmp, ctl, ch.tensor, err, qp],
-          workgroups: grid1dSlabs(Math.ceil(ch.rows / R)),
-          constants: { R, BS: bs, WG: BLOCK_WG },
-        });
+        // Rows are independent: over the submit budget, slices of rows (bitwise the same weights).
+        forRowSlices(gpu, ch.rows, (m) => blockWork(m, count), (r0, m) =>
+          gpu.dispatch('prune/sparsegpt_block', [true, true, true, false, false, true], {
+            params: [u32(m), u32(d), u32(i1), u32(count), u32(ch.rowStart + r0), u32(nm ? 1 : 0), u32(nm?.m ?? 1), u32(nm ? nm.m - nm.n : 0), u32(uRow0), f32(maxq)],
+            bindings: [Up, tmp, ctl, rowSlice(ch.tensor, r0, m, d), err, qp],
+            workgroups: grid1dSlabs(Math.ceil(m / R)),
+            constants: { R, BS: bs, WG: BLOCK_WG },
+            work: blockWork(m, count),
+          }),
+        );
       }
       if (i2 < d) {
         for (const ch of W.chunks) {
@@ -381,7 +409,7 @@ export async function sparsegptPrune(gpu: Gpu, W: ChunkedMatrix, H: Tensor | Pan
     }
     for (const ch of W.chunks) {
       const n = ch.rows * d;
-      gpu.dispatch('prune/sparsegpt_count', [true, false], { params: [u32(n)], bindings: [ch.tensor, ctl], workgroups: grid1d(n, 4096) });
+      gpu.dispatch('prune/sparsegpt_count', [true, false], { params: [u32(n)], bindings: [ch.tensor, ctl], workgroups: grid1d(n, 4096), work: { flops: n, bytes: 4 * n } });
     }
     const zeros = (await gpu.read(ctl, CTL.ZEROS, 1))[0];
     if (bits === undefined) return { zeros };

@@ -71,6 +71,12 @@ describe('npm start (README)', () => {
     // the weights as kept, host memory, and what pruning with the Prune panel's settings needs.
     const cost = (await model.getByText(/^This load: /).allTextContents()).join(' ');
     expect(cost).toMatch(/^This load: downloads [\d.]+ MiB; GPU about [\d.]+ MiB \(weights [\d.]+ MiB as f32; largest buffer .*\); host memory about [\d.]+ MiB beyond the page \(one tensor at a time\)\. Pruning it \(wanda, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
+    const [, mib] = /downloads ([\d.]+) MiB/.exec(cost)!;
+    // The second visit reads the weights from the browser's cache, and the page says so before the load.
+    await page.goto(URL);
+    await expect.poll(state, { timeout: 180_000, interval: 500 }).toBe('loaded');
+    const again = (await model.getByText(/^This load: /).allTextContents()).join(' ');
+    expect(again).toMatch(new RegExp(`^This load: reads ${mib.replace('.', '\\.')} MiB from this browser's cache \\(no download\\); GPU about`));
   }, 240_000);
 
   it('exports the loaded model as HF and ONNX zips through the same server, tokenizer byte for byte', async () => {
@@ -95,7 +101,19 @@ describe('npm start (README)', () => {
         expect([res.headers.get('content-encoding'), res.headers.get('content-range'), (await res.arrayBuffer()).byteLength]).toEqual(range ? [null, `bytes 0-92666/${tokenizer.length}`, 92667] : [null, null, tokenizer.length]);
       }
       await modelLoaded(page, 180_000);
+      // The Prune panel says what the prune with its settings needs before it starts (the engine's plan
+      // of the loaded model), the same figure the load's message gave (Experiment view), and follows the method.
+      const loadSaid = /Pruning it \(wanda, (\d+ x \d+) calibration tokens\) needs about ([\d.]+ MiB) of GPU memory/.exec((await page.locator('section.model-panel').getByText(/^This load: /).allTextContents()).join(' '))!;
+      expect(loadSaid).not.toBeNull();
       await openView(page, 'Perplexity & prune');
+      const planLine = page.locator('.prune-panel').getByLabel('Prune plan');
+      await expect.poll(() => planLine.textContent(), { timeout: 60_000 }).toMatch(new RegExp(`^This prune \\(wanda, ${loadSaid[1]} calibration tokens\\) needs about ${loadSaid[2].replace('.', '\\.')} of GPU memory \\(.*\\) and [\\d.]+ MiB of host memory to export\\.$`));
+      await page.locator('.prune-panel').getByLabel('Method', { exact: true }).selectOption('sparsegpt');
+      await expect.poll(() => planLine.textContent(), { timeout: 60_000 }).toMatch(/^This prune \(sparsegpt, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
+      // SparseGPT holds Hessians and their factors beside what Wanda needs
+      expect(Number(/needs about ([\d.]+) MiB/.exec((await planLine.textContent())!)![1])).toBeGreaterThan(Number(loadSaid[2].split(' ')[0]));
+      await page.screenshot({ path: '.tmp/screenshots/start-prune-plan.png', fullPage: true });
+      await page.locator('.prune-panel').getByLabel('Method', { exact: true }).selectOption('wanda');
       const hf = await download('hf');
       expect(Buffer.from(hf['tokenizer.json']).equals(tokenizer)).toBe(true);
       // The dense model, exported: the same weights, byte for byte.

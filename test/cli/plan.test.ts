@@ -55,6 +55,10 @@ describe('planRun', () => {
     expect(p.gpuPeakBytes / 2 ** 30).toBeLessThan(16);
     expect(p.biggestBinding.bytes).toBe(2048 * 14336 * 4);
     expect(p.downloadBytes).toBe(16e9);
+    // what the browser's weight cache holds is read from there, not downloaded (never below 0)
+    expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 6e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[10e9, 6e9]]);
+    expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 17e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[0, 16e9]]);
+    expect(planRun(cfg, { method: 'evaluate' }, { ...env, remote: false, cachedBytes: 6e9 }).cachedBytes).toBe(0);
   });
   it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
@@ -120,6 +124,13 @@ describe('packed 16-bit weights in the plan (issue 22)', () => {
       expect(fits.notes.join(' ')).toMatch(/Fits only because the 16-bit weights stay packed on the GPU: about 3\.\d+ GiB of 4\.00 GiB; unpacked to f32 the run would need 6\.\d+ GiB/);
       const not = await engine.plan(spec, { method: 'evaluate', seqlen: 128, gpuMemoryBytes: 2 * 2 ** 30 });
       expect(not.problems.join(' ')).toMatch(/needs about 3\.\d+ GiB of GPU memory; 2\.00 GiB are available \(counting its 16-bit weights packed/);
+      // A loaded model's plan by its id (the page's Prune panel): the same needs, nothing to download.
+      const fixture = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
+      const q = { method: 'sparsegpt' as const, nsamples: 4, seqlen: 32 };
+      const byId = await engine.plan(fixture.id, q);
+      const bySpec = await engine.plan({ kind: 'folder', folder: dirFolder(FIXTURE) }, q);
+      expect({ ...byId, downloadBytes: 0 }).toEqual({ ...bySpec, downloadBytes: 0 });
+      expect(byId.downloadBytes).toBe(0);
     } finally {
       await engine.dispose();
     }
@@ -146,7 +157,7 @@ describe('GPU submit budget and a lost device in the CLI (issue 22)', () => {
       p.on('close', (code) => done({ code: code ?? -1, stderr }));
     });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*reload the model/);
+    expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*Run it again on a new device \(the command line: the same command/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const { existsSync, readdirSync } = await import('node:fs');
     expect(existsSync(out)).toBe(false);

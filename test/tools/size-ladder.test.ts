@@ -1,6 +1,7 @@
 /**
  * tools/size-ladder on its tiny configuration, so the tool that makes BENCHMARKS.md's size ladder
- * cannot rot: every step runs through the built CLI and is measured.
+ * cannot rot: every step runs through the built CLI and is measured; `--page` runs the built app
+ * (dist/, npm run build) in Chromium.
  */
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,30 @@ describe('tools/size-ladder', () => {
       expect(r.steps.wanda.gpuPeakBytes).toBeLessThanOrEqual(r.plan.gpuPeakBytes);
       expect(Number.isFinite(r.ppl)).toBe(true);
       expect(table).toMatch(/^\| tiny \(2\) \| 0M \|/m);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('--page: the same checkpoint in the built app in Chromium (worker engine), with the renderer and GPU process memory', async () => {
+    const tmp = await tempDir('polyprune-ladder-page-');
+    try {
+      const out = path.join(tmp.dir, 'results.json');
+      // plan, load and export: the page's plumbing (server, engine hook, process memory); the
+      // computing steps are the CLI's, measured above
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,export', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      const [r] = JSON.parse(readFileSync(out, 'utf8'));
+      expect(r.runtime).toBe('chromium');
+      expect(r.adapter).toMatch(/\S/);
+      expect(r.plan.packed).toBe(true);
+      for (const k of ['plan', 'load', 'export']) {
+        expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
+        expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
+        expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
+      }
+      // the page's HF zip holds the checkpoint (BF16, as loaded)
+      expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
+      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ \| not run \| not run \| not run \| [\d.]+ \|/m);
     } finally {
       await tmp.remove();
     }

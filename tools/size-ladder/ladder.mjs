@@ -4,6 +4,7 @@
 //
 //   node tools/size-ladder/ladder.mjs [--models smollm2-135m,qwen2.5-0.5b,...] [--work DIR] [--out results.json]
 //        [--keep] [--timeout-s N] [--steps plan,load,ppl,wanda,sparsegpt,export]
+//   node tools/size-ladder/ladder.mjs --page [--models ...]  # the same steps in the page (Chromium): page.mjs
 //   node tools/size-ladder/ladder.mjs table results.json     # the markdown table of BENCHMARKS.md
 //
 // Models (config.json as published; --models picks, default all but `tiny`):
@@ -31,6 +32,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pageLadder } from './page.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(REPO, 'bin/polyprune.mjs');
@@ -224,18 +226,27 @@ function runCli(args, { timeoutS, statsFile }) {
 
 function firstError(r) {
   const line = r.stderr.split('\n').find((l) => l.startsWith('polyprune: ') && !l.startsWith('polyprune: warning'));
-  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}`);
+  // no 'polyprune:' line: the last thing it said (a crash, an uncaught error), so a failure is never opaque
+  const last = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:')).at(-1);
+  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}${last ? `: ${last.slice(0, 200)}` : ''}`);
 }
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
 
-async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}) {
+async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, page = false) {
   const results = [];
   for (const name of names) {
     const t0 = performance.now();
     const made = makeModel(name, work, steps.includes('sparsegpt'));
     const row = { model: name, source: MODELS[name].source ?? 'synthetic', layers: made.cfg.num_hidden_layers, params: made.params, checkpointBytes: made.bytes, writeSeconds: (performance.now() - t0) / 1000, steps: {} };
     results.push(row);
+    if (page) {
+      row.runtime = 'chromium';
+      // every finished step is saved: a run stopped midway keeps what finished
+      await pageLadder(REPO, made, name, steps, readFileSync(TEXT, 'utf8'), readFileSync(EVAL_TEXT, 'utf8'), timeoutS, row, () => onStep(row));
+      onStep(row);
+      continue;
+    }
     const statsFile = join(work, 'gpu-stats.json');
     const calib = ['--calib', TEXT, '--nsamples', '4', '--seqlen', '128'];
     const step = async (key, args, model = made.dir) => {
@@ -284,8 +295,33 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}) {
 const gb = (n) => (n == null ? '–' : n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
 const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}` : 'failed');
 
-/** The markdown table (and the per-parameter ratios) of a results file. */
+/**
+ * The markdown table of page rows (Chromium): seconds, the engine's GPU bytes (its peak since the page
+ * opened, as the worker engine reports it after a prune: all steps before it included), renderer and
+ * GPU process peaks.
+ */
+export function pageTable(results) {
+  const lines = [
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU up to Wanda (B/param) | Wanda plan estimate | renderer peak RSS (/ckpt) | GPU process peak RSS (/ckpt) | refused or failed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const s = r.steps;
+    const gpu = s.wanda?.gpuPeakBytes ?? null;
+    const est = r.plan?.gpuPeakBytes ?? null;
+    const peak = (k) => Math.max(0, ...Object.values(s).map((x) => x[k] ?? 0)) || null;
+    const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
+    const fails = [r.refused, ...Object.entries(s).filter(([, x]) => !x.ok && !x.skipped).map(([k, x]) => `${k}: ${x.error}`)].filter(Boolean);
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(gpu)}${gpu ? ` (${(gpu / r.params).toFixed(2)})` : ''} | ${gb(est)} | ${gb(peak('rendererPeakBytes'))}${rel(peak('rendererPeakBytes'))} | ${gb(peak('gpuProcessPeakBytes'))}${rel(peak('gpuProcessPeakBytes'))} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The markdown table (and the per-parameter ratios) of a results file; page rows get their own table. */
 export function table(results) {
+  const page = results.filter((r) => r.runtime === 'chromium');
+  const cli = results.filter((r) => r.runtime !== 'chromium');
+  if (page.length) return [cli.length ? table(cli) : '', pageTable(page)].filter(Boolean).join('\n\n');
   const lines = [
     '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -318,7 +354,7 @@ async function main(argv) {
   };
   const names = opt('--models', Object.keys(MODELS).filter((n) => n !== 'tiny').join(',')).split(',');
   for (const n of names) if (!MODELS[n]) throw new Error(`Unknown model '${n}'. Known: ${Object.keys(MODELS).join(', ')}`);
-  if (!existsSync(BIN) || !existsSync(join(REPO, 'dist-cli'))) throw new Error('Build the CLI first: npm run build:cli');
+  if (argv.includes('--page') ? !existsSync(join(REPO, 'dist/index.html')) : !existsSync(BIN) || !existsSync(join(REPO, 'dist-cli'))) throw new Error(argv.includes('--page') ? 'Build the app first: npm run build' : 'Build the CLI first: npm run build:cli');
   const work = resolve(opt('--work', join(REPO, '.size-ladder')));
   const outFile = opt('--out', join(work, 'results.json'));
   mkdirSync(work, { recursive: true });
@@ -329,7 +365,7 @@ async function main(argv) {
     if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
     // written after every step: a run stopped midway keeps what finished
     const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));
-    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps, save);
+    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps, save, argv.includes('--page'));
     results.push(r);
     writeFileSync(outFile, JSON.stringify(results, null, 2));
     if (!argv.includes('--keep')) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });

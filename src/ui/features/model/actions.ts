@@ -101,7 +101,7 @@ export async function clearWeightCache(): Promise<void> {
 export function loadCostText(load: RunPlan, prune: RunPlan, pruneWhat: string): string {
   const weights = load.packed ? `weights ${fmtBytes(load.weightBytes)}, 16-bit kept packed (${fmtBytes(load.f32WeightBytes)} as f32)` : `weights ${fmtBytes(load.weightBytes)} as f32`;
   const parts = [
-    `This load: ${load.downloadBytes ? `downloads ${fmtBytes(load.downloadBytes)}` : 'reads local files (no download)'}`,
+    `This load: ${load.downloadBytes ? `downloads ${fmtBytes(load.downloadBytes)}${load.cachedBytes ? ` (${fmtBytes(load.cachedBytes)} more come from this browser's cache)` : ''}` : load.cachedBytes ? `reads ${fmtBytes(load.cachedBytes)} from this browser's cache (no download)` : 'reads local files (no download)'}`,
     `GPU about ${fmtBytes(load.gpuPeakBytes)} (${weights}; largest buffer ${fmtBytes(load.biggestBinding.bytes)}, this GPU allows ${fmtBytes(load.limits.maxBindingBytes)})`,
     `host memory about ${fmtBytes(load.loadHostBytes)} beyond the page (one tensor at a time)`,
   ];

@@ -1,6 +1,7 @@
 /** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
-import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest } from '../../../engine';
+import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest, type RunPlan } from '../../../engine';
+import { fmtBytes } from '../../format';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
 import { calibrationTexts } from '../experiment/actions';
 import { settingsFields, settingsProblem } from './settings';
@@ -15,6 +16,29 @@ export function pruneRequest(method: PruneMethod, pattern: SparsityPattern, cali
     ...settingsFields(method, pattern, profile),
     calibration: calib ? { texts: calib.texts, nsamples: calib.nsamples, seqlen: calib.seqlen } : undefined,
   };
+}
+
+/** What a prune with these settings is, in words ("wanda, 128 x 2048 calibration tokens"). */
+export function pruneWhat(method: PruneMethod, nsamples: number, seqlen: number): string {
+  return needsCalibration(method) ? `${method}, ${nsamples} x ${seqlen} calibration tokens` : method;
+}
+
+/** A prune's plan in one paragraph: GPU memory at the peak and its largest parts, host memory to export, or why it cannot run. */
+export function prunePlanText(plan: RunPlan, what: string): string {
+  if (plan.problems.length) return `This prune (${what}) cannot run on this GPU: ${plan.problems.join(' ')}`;
+  const parts = [...plan.gpu].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((i) => `${i.kind} ${fmtBytes(i.bytes)}`);
+  return `This prune (${what}) needs about ${fmtBytes(plan.gpuPeakBytes)} of GPU memory (${parts.join(', ')}${plan.packed ? '; 16-bit weights kept packed' : ''})${plan.hostBytes ? ` and ${fmtBytes(plan.hostBytes)} of host memory to export` : ''}.`;
+}
+
+/** The plan of a prune of the active model with the Prune panel's settings (null: no model, or the engine could not tell). */
+export async function activePrunePlan(): Promise<string | null> {
+  const { activeModelId, pruneMethod, calibSamples, seqlen } = store();
+  if (!activeModelId || (needsCalibration(pruneMethod) && !(Number.isInteger(calibSamples) && calibSamples >= 1))) return null;
+  try {
+    return prunePlanText(await getEngine().plan(activeModelId, { method: pruneMethod, nsamples: calibSamples, seqlen }), pruneWhat(pruneMethod, calibSamples, seqlen));
+  } catch {
+    return null;
+  }
 }
 
 /** Prune a copy of the active model with the form's settings; the copy becomes the active model. */
@@ -32,6 +56,9 @@ export async function runPrune(): Promise<void> {
     return;
   }
   await runOp('prune', `Pruning ${model.name} (${pruneMethod})`, async (opts) => {
+    // The plan against this adapter first: a run that cannot fit is refused before any work.
+    const plan = await getEngine().plan(model.id, { method: pruneMethod, nsamples: calibSamples, seqlen });
+    if (plan.problems.length) throw new PolyPruneError('GPU_LIMITS', prunePlanText(plan, pruneWhat(pruneMethod, calibSamples, seqlen)));
     // `src:<id>`: a calibration source of the Experiment panel (a file, bundled text or mix); else a bundled language.
     const src = calibLanguage.startsWith('src:') ? store().sources.find((x) => `src:${x.id}` === calibLanguage) : undefined;
     if (calibLanguage.startsWith('src:') && !src) throw new PolyPruneError('BAD_ARGUMENT', 'That calibration source was removed; choose another one.');

@@ -8,7 +8,7 @@ export { autoLoadWanted, detectGpu, initApp, loadLanguageList } from './startup'
 export { clearWeightCache, loadModel, unloadModel, weightCacheInfo, type ModelSource } from '../../features/model/actions';
 export { hubToken, hubTokenRemembered, setHubToken } from '../../features/model/hubToken';
 export { measureAllLanguages, runPerplexity } from '../../features/perplexity/actions';
-export { pruneRequest, runPrune } from '../../features/prune/actions';
+export { activePrunePlan, pruneRequest, runPrune } from '../../features/prune/actions';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from '../../features/experiment/actions';
 export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from '../../features/sources/actions';
 export { loadUdhrIndex, runTasks, taskLanguages } from '../../features/tasks/actions';

@@ -1,5 +1,6 @@
+import { useEffect, useState } from 'react';
 import { useAppStore, type PruneMethod } from '../../../store';
-import { runPrune } from '../../../store/actions';
+import { activePrunePlan, runPrune } from '../../../store/actions';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { PruneReportView } from '../PruneReportView/PruneReportView';
@@ -11,6 +12,29 @@ import './PrunePanel.css';
 
 // the one registry of pruning methods (src/prune/method.ts)
 const METHODS: { value: PruneMethod; label: string; about: string }[] = PRUNE_METHOD_INFO.map((m) => ({ value: m.id, label: m.calibrated ? m.label : `${m.label} (no calibration)`, about: m.description }));
+
+/** What the prune with the panel's settings will need (the engine's plan), said before it starts. */
+function PrunePlanLine() {
+  const model = useAppStore((s) => s.activeModelId);
+  const method = useAppStore((s) => s.pruneMethod);
+  const n = useAppStore((s) => s.calibSamples);
+  const seqlen = useAppStore((s) => s.seqlen);
+  const busy = useAppStore((s) => s.running !== null);
+  const [text, setText] = useState<string | null>(null);
+  useEffect(() => {
+    if (busy) return;
+    let live = true;
+    void activePrunePlan().then((t) => live && setText(t));
+    return () => {
+      live = false;
+    };
+  }, [model, method, n, seqlen, busy]);
+  return text ? (
+    <p className="hint prune-plan" aria-label="Prune plan">
+      {text}
+    </p>
+  ) : null;
+}
 
 /** Prune a copy of the active model; the form is the prune slice, the button calls actions.runPrune. */
 export function PrunePanel() {
@@ -91,6 +115,7 @@ export function PrunePanel() {
           Prune
         </button>
       </div>
+      <PrunePlanLine />
       <OpProgress panel="prune" />
       <Messages panel="prune" />
       <PruneReportView />
