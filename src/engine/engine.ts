@@ -35,6 +35,8 @@ import { overlayCheckpoint } from './overlay';
 import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
 import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
+import { generate as generateText } from './generate';
+import type { GenerateRequest, GenerateResult } from './api';
 import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData, PruneRequest } from './api';
 
 export interface EngineOptions {
@@ -570,6 +572,11 @@ export class LocalEngine implements Engine {
     return this.op(opts, (signal) =>
       runTask({ task: req.task, language: req.language, text: req.text, limit: req.limit, tokenizer: m.tokenizer, scorer: gpuScorer(m.model), signal, onProgress: opts?.onProgress, pace: pacerOf(m.model) }),
     );
+  }
+
+  async generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult> {
+    const m = this.get(id);
+    return this.op(opts, (signal) => generateText(m, req, { signal, onProgress: opts?.onProgress }));
   }
 
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {
