@@ -54,6 +54,8 @@ export interface ModelSummary {
    * reloads and machines (see modelContentHash in engine.ts).
    */
   sha256: string;
+  /** The BOS token id (config.json's, else the tokenizer's) that starts a generation prompt; absent when there is none. */
+  bosTokenId?: number;
   /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
   warnings?: string[];
   /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
@@ -372,6 +374,8 @@ export interface GenerateRequest {
   seed?: number;
   /** Stop after an EOS token (default true; the EOS token is the last of `tokens`). */
   stopAtEos?: boolean;
+  /** Only check the request and tokenize the prompt: no tokens are generated (`tokens` empty). */
+  checkOnly?: boolean;
 }
 
 export interface GenerateResult {
@@ -386,6 +390,10 @@ export interface GenerateResult {
   /** The settings used (defaults filled in). */
   settings: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number; stopAtEos: boolean };
 }
+
+/** Decoding helpers shared by the engine and other runtimes (the CLI's transformers.js path): the same warpers and seeded draws. */
+export { DEFAULT_SAMPLING, argmax, logSoftmax, pickToken, resolveSampling, type Rng, type SamplingSettings } from '../model/generate';
+export { PyRandom } from '../calib/random';
 
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;

@@ -19,7 +19,7 @@ export function promptIdsOf(m: LoadedModel, req: Pick<GenerateRequest, 'prompt' 
     return Int32Array.from(req.promptIds);
   }
   const text = req.prompt ?? '';
-  const bos = m.tokenizer.bosTokenId ?? m.cfg.bosTokenId ?? undefined;
+  const bos = m.summary.bosTokenId;
   const body = text ? m.tokenizer.encode(text, { addSpecialTokens: false }) : new Int32Array(0);
   if (bos === undefined && body.length === 0) {
     throw new PolyPruneError('BAD_ARGUMENT', `The prompt is empty and model '${m.summary.name}' has no BOS token to start from: give a prompt.`);
@@ -51,6 +51,7 @@ export async function generate(m: LoadedModel, req: GenerateRequest, o: { signal
   const sampling = resolveSampling({ temperature: req.temperature, topK: req.topK, topP: req.topP, seed: req.seed }, m.cfg.vocabSize);
   const stopAtEos = req.stopAtEos ?? true;
   const eos = new Set<number>(stopAtEos ? [...m.cfg.eosTokenIds, ...(m.tokenizer.eosTokenId === undefined ? [] : [m.tokenizer.eosTokenId])] : []);
+  if (req.checkOnly) return { promptIds, tokens: new Int32Array(0), text: '', logprobs: [], stopReason: 'length', settings: { maxNewTokens: n, ...sampling, stopAtEos } };
   const sofar: number[] = [];
   let emitted = '';
   const out = await generateTokens(m.model, promptIds, new PyRandom(sampling.seed), {
