@@ -43,7 +43,8 @@ export async function generateCalibration(m: LoadedModel, req: GenerateCalibrati
       eos: new Set(),
       signal: o.signal,
       onToken: (b) => {
-        if (b === n - 1) o.onProgress?.({ kind: 'calibrate', message: `generating calibration text (window ${j0 + n} of ${total})`, done: ++done * n, total: total * req.tokens });
+        done++; // one token of one window
+        if (b === n - 1) o.onProgress?.({ kind: 'calibrate', message: `generating calibration text: windows ${j0 + 1}-${j0 + n} of ${total}`, done, total: total * req.tokens });
       },
     });
     out.forEach((g, b) => seqs.push({ tokens: g.tokens, nll: -g.logprobs.reduce((a, x) => a + x, 0) / g.logprobs.length, j: j0 + b }));
