@@ -54,6 +54,8 @@ export interface ModelSummary {
    * reloads and machines (see modelContentHash in engine.ts).
    */
   sha256: string;
+  /** The BOS token id (config.json's, else the tokenizer's) that starts a generation prompt; absent when there is none. */
+  bosTokenId?: number;
   /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
   warnings?: string[];
   /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
@@ -176,6 +178,8 @@ export interface CalibrationText {
   language?: string;
   /** Share of the windows drawn from this text, relative to the others (default 1). */
   weight?: number;
+  /** Set for text the model wrote itself (generateCalibration): kept in the result record. */
+  generated?: GeneratedSource;
 }
 
 export interface PruneRequest {
@@ -386,6 +390,88 @@ export interface EngineCounters {
 }
 
 
+/**
+ * Text generation from a prompt (docs/generate.md). The prompt is tokenized as the model's BOS token
+ * followed by the prompt's tokens (no other special tokens); an empty prompt is the BOS token alone
+ * (refused for a model without one). Greedy by default (temperature 0).
+ */
+export interface GenerateRequest {
+  /** Text to continue ('' = BOS only). Ignored when `promptIds` is given. */
+  prompt?: string;
+  /** Explicit prompt ids, used as given (no BOS added); at least one. */
+  promptIds?: Int32Array;
+  /** New tokens at most (1 .. the model's context minus the prompt). */
+  maxNewTokens: number;
+  /** 0 (default) = greedy; sampling above 0 (at most 100). */
+  temperature?: number;
+  /** Sampling: keep the k most likely tokens (0 = all, default). */
+  topK?: number;
+  /** Sampling: nucleus, in (0, 1] (1 = all, default). */
+  topP?: number;
+  /** Sampling seed, 0 .. 2^53 - 1 (default 0): the same seed gives the same tokens. */
+  seed?: number;
+  /** Repetition penalty as transformers' (1 = off, default; at most 10). */
+  repetitionPenalty?: number;
+  /** Stop after an EOS token (default true; the EOS token is the last of `tokens`). */
+  stopAtEos?: boolean;
+  /** Only check the request and tokenize the prompt: no tokens are generated (`tokens` empty). */
+  checkOnly?: boolean;
+}
+
+export interface GenerateResult {
+  promptIds: Int32Array;
+  /** The new tokens (an EOS that stopped the run included). */
+  tokens: Int32Array;
+  /** The new tokens decoded (without a final EOS). */
+  text: string;
+  /** Per new token: log p(token | all before) under the model (temperature 1, before top-k/top-p), nats. */
+  logprobs: number[];
+  stopReason: 'eos' | 'length';
+  /** The settings used (defaults filled in). */
+  settings: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number; repetitionPenalty: number; stopAtEos: boolean };
+}
+
+export type { GeneratedSource } from '../calib/genSource';
+import type { GeneratedSource } from '../calib/genSource';
+export { DEFAULT_GEN_CALIBRATION, GEN_PROMPTS, genSourceName, isGenSource, parseGenSource } from '../calib/genSource';
+
+/**
+ * Self-generated calibration text (docs/generate.md): the model writes `windows` windows of `tokens`
+ * new tokens after its BOS token and `prompt` (null = BOS alone), sampling with the given settings
+ * (seeded: window j draws from PyRandom(seed * 2^32 + j)); with `keep` < 1 it writes
+ * ceil(windows / keep) and keeps the `windows` it finds most likely (lowest perplexity).
+ */
+export interface GenerateCalibrationRequest {
+  language: string | null;
+  prompt: string | null;
+  windows: number;
+  tokens: number;
+  keep: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number;
+}
+
+export interface GeneratedCalibration {
+  /** The kept windows decoded, in the order written, separated by blank lines. */
+  text: string;
+  /** UTF-8 bytes and SHA-256 of `text`. */
+  bytes: number;
+  sha256: string;
+  /** How it was written (goes into the source's record entry). */
+  generated: GeneratedSource;
+  /** Windows written before the filter. */
+  written: number;
+  /** The kept windows' perplexity under the model (exp of their mean per-token NLL). */
+  perplexity: number;
+}
+
+/** Decoding helpers shared by the engine and other runtimes (the CLI's transformers.js path): the same warpers and seeded draws. */
+export { DEFAULT_SAMPLING, argmax, logSoftmax, pickToken, resolveSampling, type Rng, type SamplingSettings } from '../model/generate';
+export { PyRandom } from '../calib/random';
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   /**
@@ -468,6 +554,13 @@ export interface Engine {
   exportToDirectory(id: string, dir: FileSystemDirectoryHandle, name: string, req: ExportRequest, opts?: OpOptions): Promise<ExportSummary>;
   /** Multiple-choice task scored as lm-evaluation-harness does: acc, acc_norm, acc_bytes with stderr. */
   evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult>;
+  /**
+   * Continue a prompt with the K/V cache (greedy or seeded sampling), streaming each token as a
+   * `token` progress event; see GenerateRequest. Cancel with `cancel(opId)`.
+   */
+  generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult>;
+  /** Calibration text written by the model itself (see GenerateCalibrationRequest); `calibrate` progress events, cancellable. */
+  generateCalibration(id: string, req: GenerateCalibrationRequest, opts?: OpOptions): Promise<GeneratedCalibration>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */
   logits(id: string, ids: Int32Array): Promise<Float32Array>;
   /** Stop a running operation; it ends with a CANCELLED error and leaves nothing half-done. */

@@ -27,6 +27,7 @@
  *   measured, the rest is null.
  * - {@link parseResultRecord} validates untrusted input and says when a record is newer than this build.
  */
+import { generatedSourceSchema } from '../calib/genSource';
 import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
@@ -86,6 +87,8 @@ export const sourceRefSchema = z.object({
   weight: num.positive().optional(),
   /** Text read from the Hub: its provenance, so a re-run fetches exactly that text again. */
   hub: hubTextRefSchema.optional(),
+  /** Set for text the model wrote itself: how to write it again. */
+  generated: generatedSourceSchema.optional(),
 });
 export type SourceRef = z.infer<typeof sourceRefSchema>;
 

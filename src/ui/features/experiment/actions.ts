@@ -35,10 +35,10 @@ export function patternProblem(p: ExperimentSettings['pattern']): string | null 
 
 /** Calibration texts of a source (a mix: its parts with their weights). */
 export function calibrationTexts(src: CalibSource, all: CalibSource[]): (CalibrationText & { hub?: HubTextRef })[] {
-  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}), ...(src.hub ? { hub: src.hub } : {}) }];
+  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}), ...(src.hub ? { hub: src.hub } : {}), ...(src.generated ? { generated: src.generated } : {}) }];
   return (src.parts ?? []).map((p) => {
     const part = all.find((x) => x.id === p.id)!;
-    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}), ...(part.hub ? { hub: part.hub } : {}) };
+    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}), ...(part.hub ? { hub: part.hub } : {}), ...(part.generated ? { generated: part.generated } : {}) };
   });
 }
 

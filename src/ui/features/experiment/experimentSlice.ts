@@ -1,5 +1,5 @@
 import type { StudyVariant } from '../../../experiment/study';
-import type { HubTextRef, TaskName } from '../../../engine';
+import type { GeneratedSource, HubTextRef, TaskName } from '../../../engine';
 import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
 
@@ -40,6 +40,8 @@ export interface CalibSource {
   skipped: number;
   /** Mix: the parts and their weights (proportions). */
   parts?: { id: string; weight: number }[];
+  /** Text the model wrote itself ("Generate with the model", format 'generated'): how, to write it again. */
+  generated?: GeneratedSource;
   /** Part of the next experiment. */
   selected: boolean;
   /** Text from the Hugging Face Hub: its provenance (records keep it; re-runs fetch that text again). */
