@@ -13,6 +13,7 @@ import { isHubId } from '../io/hub';
 import { existsSync, writeFileSync } from 'node:fs';
 import { progressPrinter } from './progress';
 import { registerPpl } from './ppl';
+import { registerGenerate } from './generate';
 import { registerEval } from './evalTask';
 import { registerPrune } from './prune';
 import { registerQuantize } from './quantize';
@@ -198,6 +199,7 @@ export function buildProgram(): Command {
   registerShare(program);
   registerExport(program);
   registerCompare(program);
+  registerGenerate(program);
   // An option error prints one line and where to look, not the whole help.
   program.showHelpAfterError('hint: polyprune --help');
   for (const c of program.commands) c.showHelpAfterError(`hint: polyprune ${c.name()} --help`);

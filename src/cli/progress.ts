@@ -25,6 +25,9 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       case 'layerDone':
         line = `layer ${e.layer + 1}/${e.layers} pruned${e.recon.some((x) => x !== null) ? `, reconstruction error ${e.recon.map((x) => (x === null ? '-' : x.toExponential(2))).join(' ')}` : ''}`;
         break;
+      case 'token':
+        line = `generate ${e.done}/${e.total} tokens`;
+        break;
       case 'cell':
       case 'rowDone':
       case 'maskOverlap':

@@ -35,6 +35,8 @@ export type ProgressEvent =
   | { kind: 'eval'; message: string; done: number; total: number }
   | { kind: 'export'; message: string; done: number; total: number }
   | { kind: 'done'; message: string }
+  /** Generation (Engine.generate): one new token, `text` the characters it completes (may be ''), its log-probability; `done` of at most `total` tokens. */
+  | { kind: 'token'; token: number; text: string; logprob: number; done: number; total: number }
   | { kind: 'step'; message: string; done: number; total: number; elapsedMs: number; etaMs: number | null; row?: number; col?: number; seed?: number }
   /** A step of a multi-step run begins (`done` steps finished so far): what is running now. */
   | { kind: 'stepStart'; message: string; done: number; total: number; row?: number; col?: number; seed?: number }

@@ -54,6 +54,8 @@ export interface ModelSummary {
    * reloads and machines (see modelContentHash in engine.ts).
    */
   sha256: string;
+  /** The BOS token id (config.json's, else the tokenizer's) that starts a generation prompt; absent when there is none. */
+  bosTokenId?: number;
   /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
   warnings?: string[];
   /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
@@ -350,6 +352,49 @@ export interface EngineCounters {
 }
 
 
+/**
+ * Text generation from a prompt (docs/generate.md). The prompt is tokenized as the model's BOS token
+ * followed by the prompt's tokens (no other special tokens); an empty prompt is the BOS token alone
+ * (refused for a model without one). Greedy by default (temperature 0).
+ */
+export interface GenerateRequest {
+  /** Text to continue ('' = BOS only). Ignored when `promptIds` is given. */
+  prompt?: string;
+  /** Explicit prompt ids, used as given (no BOS added); at least one. */
+  promptIds?: Int32Array;
+  /** New tokens at most (1 .. the model's context minus the prompt). */
+  maxNewTokens: number;
+  /** 0 (default) = greedy; sampling above 0 (at most 100). */
+  temperature?: number;
+  /** Sampling: keep the k most likely tokens (0 = all, default). */
+  topK?: number;
+  /** Sampling: nucleus, in (0, 1] (1 = all, default). */
+  topP?: number;
+  /** Sampling seed, 0 .. 2^53 - 1 (default 0): the same seed gives the same tokens. */
+  seed?: number;
+  /** Stop after an EOS token (default true; the EOS token is the last of `tokens`). */
+  stopAtEos?: boolean;
+  /** Only check the request and tokenize the prompt: no tokens are generated (`tokens` empty). */
+  checkOnly?: boolean;
+}
+
+export interface GenerateResult {
+  promptIds: Int32Array;
+  /** The new tokens (an EOS that stopped the run included). */
+  tokens: Int32Array;
+  /** The new tokens decoded (without a final EOS). */
+  text: string;
+  /** Per new token: log p(token | all before) under the model (temperature 1, before top-k/top-p), nats. */
+  logprobs: number[];
+  stopReason: 'eos' | 'length';
+  /** The settings used (defaults filled in). */
+  settings: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number; stopAtEos: boolean };
+}
+
+/** Decoding helpers shared by the engine and other runtimes (the CLI's transformers.js path): the same warpers and seeded draws. */
+export { DEFAULT_SAMPLING, argmax, logSoftmax, pickToken, resolveSampling, type Rng, type SamplingSettings } from '../model/generate';
+export { PyRandom } from '../calib/random';
+
 export interface Engine {
   gpuInfo(): Promise<GpuInfo>;
   /**
@@ -423,6 +468,11 @@ export interface Engine {
   exportToDirectory(id: string, dir: FileSystemDirectoryHandle, name: string, req: ExportRequest, opts?: OpOptions): Promise<ExportSummary>;
   /** Multiple-choice task scored as lm-evaluation-harness does: acc, acc_norm, acc_bytes with stderr. */
   evalTask(id: string, req: TaskRequest, opts?: OpOptions): Promise<TaskResult>;
+  /**
+   * Continue a prompt with the K/V cache (greedy or seeded sampling), streaming each token as a
+   * `token` progress event; see GenerateRequest. Cancel with `cancel(opId)`.
+   */
+  generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */
   logits(id: string, ids: Int32Array): Promise<Float32Array>;
   /** Stop a running operation; it ends with a CANCELLED error and leaves nothing half-done. */

@@ -35,6 +35,8 @@ import { overlayCheckpoint } from './overlay';
 import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
 import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
+import { generate as generateText } from './generate';
+import type { GenerateRequest, GenerateResult } from './api';
 import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData, PruneRequest } from './api';
 
 export interface EngineOptions {
@@ -233,7 +235,7 @@ export class LocalEngine implements Engine {
           throw e;
         }
         const id = `m${this.nextId++}`;
-        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder, cfg, checkpoint, model.resident, sha);
+        const summary = summarize(id, spec.name ?? nameOf(folder.location), folder, cfg, checkpoint, model.resident, sha, tokenizer.bosTokenId);
         if (warnings.length) summary.warnings = warnings;
         if (record) summary.pruning = summarizePruning(record);
         if (cacheFull) summary.cacheNote = "The browser's storage for downloaded weights is full: part of this model was not cached and will be downloaded again next time. Clear cached downloads in the Model panel to make room.";
@@ -264,7 +266,7 @@ export class LocalEngine implements Engine {
     const existed = reuseId !== undefined && this.models.has(reuseId);
     const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
-    const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
+    const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256, loaded.tokenizer.bosTokenId), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
     this.models.set(id, { ...loaded, summary });
     if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
@@ -572,6 +574,11 @@ export class LocalEngine implements Engine {
     );
   }
 
+  async generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult> {
+    const m = this.get(id);
+    return this.op(opts, (signal) => generateText(m, req, { signal, onProgress: opts?.onProgress }));
+  }
+
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {
     const { model } = this.get(id);
     checkTokenIds(ids, model.cfg.vocabSize, 'logits');
@@ -608,7 +615,8 @@ function nameOf(location: string): string {
 }
 
 /** `folder`: where it was loaded from; the summary's `source` is its portable form (portableSource), a local folder's path goes to `localPath`. */
-export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'location' | 'localDir'>, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string): ModelSummary {
+/** `tokenizerBos`: the tokenizer's BOS id, used when config.json names none. */
+export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'location' | 'localDir'>, cfg: ModelConfig, ckpt: Checkpoint, resident: boolean, sha256: string, tokenizerBos?: number): ModelSummary {
   const dtypes = new Set<string>();
   let bytes = 0;
   for (const n of ckpt.names()) {
@@ -636,5 +644,6 @@ export function summarize(id: string, name: string, folder: Pick<ModelFolder, 'l
     checkpointBytes: bytes,
     resident,
     sha256,
+    ...((cfg.bosTokenId ?? tokenizerBos) !== undefined ? { bosTokenId: cfg.bosTokenId ?? tokenizerBos } : {}),
   };
 }

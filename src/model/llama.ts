@@ -47,6 +47,18 @@ export interface LoadOptions {
   shareFrom?: LlamaModel;
 }
 
+/** Keys/values of `batch` sequences being generated in step (LlamaModel.createKvCache / decodeStep). */
+export interface KvCache {
+  /** Tokens per sequence at most. */
+  readonly capacity: number;
+  readonly batch: number;
+  /** Tokens run so far in each sequence. */
+  length: number;
+  readonly k: Tensor[]; // per layer (batch * capacity, Hkv*D), after RoPE
+  readonly v: Tensor[]; // per layer (batch * capacity, Hkv*D)
+  destroy(): void;
+}
+
 export function linearShape(cfg: ModelConfig, name: LinearName): [number, number] {
   const { hiddenSize: C, numHeads: H, numKvHeads: Hkv, headDim: D, intermediateSize: F } = cfg;
   switch (name) {
@@ -638,6 +650,125 @@ export class LlamaModel {
       for (const t of live) t.destroy();
     }
     for (const { g: gi, i, b: bi } of where) result[gi][i] = nll.slice(bi * Sq, bi * Sq + groups[gi].suffixes[i].length);
+  }
+
+  /**
+   * A K/V cache for generating `batch` sequences of up to `capacity` tokens each: per layer the keys
+   * (after RoPE) and values (batch * capacity, Hkv*D) of the tokens run so far (sequence b in rows
+   * b * capacity ..), as context sharing keeps a prefix's.
+   */
+  createKvCache(capacity: number, batch = 1): KvCache {
+    this.checkAlive();
+    const { numLayers: L, numKvHeads: Hkv, headDim: D } = this.cfg;
+    const bytes = batch * capacity * Hkv * D * 4;
+    if (bytes > this.gpu.info.limits.maxStorageBufferBindingSize) {
+      throw new PolyPruneError('GPU_LIMITS', `A K/V cache of ${batch} x ${capacity} tokens (${fmtBytes(bytes)} per layer and kind) exceeds this adapter's storage binding limit (${fmtBytes(this.gpu.info.limits.maxStorageBufferBindingSize)}); generate fewer or shorter sequences at once.`);
+    }
+    const k: Tensor[] = [];
+    const v: Tensor[] = [];
+    try {
+      for (let i = 0; i < L; i++) {
+        k.push(this.gpu.tensor([batch * capacity, Hkv * D], 'f32', `kv_cache.k.${i}`));
+        v.push(this.gpu.tensor([batch * capacity, Hkv * D], 'f32', `kv_cache.v.${i}`));
+      }
+    } catch (e) {
+      for (const t of [...k, ...v]) t.destroy();
+      throw e;
+    }
+    return {
+      capacity,
+      batch,
+      length: 0,
+      k,
+      v,
+      destroy() {
+        for (const t of [...k, ...v]) t.destroy();
+        k.length = 0;
+        v.length = 0;
+      },
+    };
+  }
+
+  /**
+   * Run `ids` (batch x T tokens, sequence after sequence) after the `cache.length` tokens each
+   * sequence already has in `cache`, append their keys/values and return the logits (batch, V) of
+   * each sequence's last new token. The new tokens attend the cached rows first through the
+   * context-sharing attention path (the same key order as one forward over the whole sequence), so a
+   * cached step gives the logits of a full forward over everything so far. Long prompts run in
+   * several steps. Matmuls cost the same for 1 and for up to 64 rows: generating several sequences
+   * in one batch is nearly free on the GPU side.
+   */
+  async decodeStep(ids: Int32Array, cache: KvCache, signal?: AbortSignal): Promise<Float32Array> {
+    this.checkAlive();
+    const g = this.gpu;
+    const B = cache.batch;
+    const { hiddenSize: C, numKvHeads: Hkv, headDim: D } = this.cfg;
+    const W = Hkv * D;
+    const Tall = ids.length / B;
+    if (!Number.isInteger(Tall) || Tall < 1) throw new PolyPruneError('INTERNAL', `decodeStep: ${ids.length} ids for a batch of ${B}`);
+    if (cache.length + Tall > cache.capacity) throw new PolyPruneError('INTERNAL', `decodeStep: ${cache.length + Tall} tokens exceed the cache's ${cache.capacity}`);
+    const chunk = Math.max(1, Math.floor(Math.min(this.maxChunkTokens(), 4096) / B));
+    if (chunk < 1 || B > Math.min(this.maxChunkTokens(), 4096)) throw new PolyPruneError('GPU_LIMITS', `decodeStep: a batch of ${B} sequences exceeds one forward chunk here`);
+    let last: Tensor | null = null;
+    for (let s0 = 0; s0 < Tall; s0 += chunk) {
+      const T = Math.min(chunk, Tall - s0);
+      const part = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) part.set(ids.subarray(b * Tall + s0, b * Tall + s0 + T), b * T);
+      const P = cache.length;
+      const live: Tensor[] = [];
+      try {
+        const tIds = g.upload(part, [B * T], 'ids');
+        let x = this.embedTokens(tIds, B * T);
+        tIds.destroy();
+        let meta: Tensor | null = null;
+        if (P > 0) {
+          const m = new Uint32Array(2 * B);
+          for (let b = 0; b < B; b++) {
+            m[2 * b] = b * cache.capacity;
+            m[2 * b + 1] = P;
+          }
+          meta = g.upload(m, [B * 2], 'prefix_meta');
+          live.push(meta);
+        }
+        for (let i = 0; i < this.cfg.numLayers; i++) {
+          if (signal && i > 0 && this.resident && B * T > 64) await g.sync();
+          throwIfAborted(signal);
+          live.push(x);
+          const prefix = meta ? { k: cache.k[i], v: cache.v[i], meta, maxPrefix: P } : undefined;
+          const r = await this.layerPass(i, x, B * T, T, { keepKv: true, prefix });
+          live.push(r.h!, r.k!, r.v!);
+          for (let b = 0; b < B; b++) {
+            g.copy(r.k!, b * T * W, cache.k[i], (b * cache.capacity + P) * W, T * W);
+            g.copy(r.v!, b * T * W, cache.v[i], (b * cache.capacity + P) * W, T * W);
+          }
+          r.k!.destroy();
+          r.v!.destroy();
+          x.destroy();
+          live.length = meta ? 1 : 0;
+          x = r.h!;
+          if (!this.resident) {
+            await g.sync();
+            this.releaseLayer(i);
+          }
+        }
+        live.push(x);
+        cache.length = P + T;
+        if (s0 + T >= Tall) {
+          last = g.tensor([B, C], 'f32', 'last_hidden');
+          for (let b = 0; b < B; b++) g.copy(x, (b * T + T - 1) * C, last, b * C, C);
+        }
+      } finally {
+        for (const t of live) t.destroy();
+      }
+    }
+    let lt: Tensor | null = null;
+    try {
+      lt = this.logits(last!, B);
+      return await g.readF32(lt);
+    } finally {
+      last!.destroy();
+      lt?.destroy();
+    }
   }
 
   private checkAlive(): void {

@@ -23,6 +23,8 @@ function describe(p: ProgressEvent | null): { text: string; fraction: number | n
       return { text: `${p.message} (${p.done}/${p.total})${p.etaMs ? `, about ${fmtDuration(p.etaMs)} left` : ''}`, fraction: p.total ? p.done / p.total : null };
     case 'layerDone':
       return { text: `Layer ${p.layer + 1} of ${p.layers} pruned`, fraction: p.layers ? (p.layer + 1) / p.layers : null };
+    case 'token':
+      return { text: `Generating (${p.done}/${p.total} tokens)`, fraction: p.total ? p.done / p.total : null };
     case 'cell':
     case 'rowDone':
     case 'maskOverlap':
