@@ -2,8 +2,8 @@
  * The "Try it" panel (issue 24) in headless Chromium on the bundled model (public/models/polyprune-ml,
  * served from dist/): prune it (magnitude 50 %), open "Try it", generate 20 greedy
  * tokens from the dense and the pruned model for the bundled German prompt in transformers.js on
- * onnxruntime-web (the models exported to ONNX in memory); each continuation equals the engine's
- * greedy continuation of the same ids, and "Check" finds the runtime's logits of the prompt within
+ * onnxruntime-web (the models exported to ONNX in memory); each continuation (ids and text) equals
+ * the engine's greedy continuation of the same ids (Engine.generate), and "Check" finds the runtime's logits of the prompt within
  * 1e-4 of the largest logit of the engine's. Bad settings end in one-line messages. Screenshots:
  * .tmp/screenshots/tryit-*.png.
  */
@@ -45,26 +45,14 @@ const log = (): string => browser.log.join('\n');
 const panel = () => page.locator('section.tryit-panel');
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `tryit-${name}.png`), fullPage: true });
 
-/** The engine's greedy continuation of `ids`: `steps` argmax steps of `engine.logits`, stopping after EOS. */
-async function engineGreedy(modelId: string, ids: number[], steps: number, eos: number): Promise<number[]> {
+/** The engine's greedy continuation of `ids` (Engine.generate with the K/V cache, stopping after EOS). */
+async function engineGreedy(modelId: string, ids: number[], steps: number): Promise<{ ids: number[]; text: string }> {
   return page.evaluate(
-    async ({ modelId, ids, steps, eos }) => {
-      const engine = window.polyprune!.engine;
-      const V = (await engine.listModels()).find((m) => m.id === modelId)!.vocabSize;
-      const seq = [...ids];
-      const out: number[] = [];
-      for (let s = 0; s < steps; s++) {
-        const l = await engine.logits(modelId, Int32Array.from(seq));
-        const row = l.subarray((seq.length - 1) * V, seq.length * V);
-        let best = 0;
-        for (let c = 1; c < V; c++) if (row[c] > row[best]) best = c;
-        out.push(best);
-        seq.push(best);
-        if (best === eos) break;
-      }
-      return out;
+    async ({ modelId, ids, steps }) => {
+      const r = await window.polyprune!.engine.generate(modelId, { promptIds: Int32Array.from(ids), maxNewTokens: steps });
+      return { ids: Array.from(r.tokens), text: r.text };
     },
-    { modelId, ids, steps, eos },
+    { modelId, ids, steps },
   );
 }
 
@@ -118,7 +106,7 @@ it('generates 20 greedy tokens from the dense and the pruned bundled model, equa
   await panel().getByLabel('Greedy').check();
 
   await panel().getByRole('button', { name: 'Generate' }).click();
-  await page.waitForFunction(() => [...document.querySelectorAll('.tryit-output')].some((o) => o.getAttribute('data-status') === 'generating' && o.getAttribute('data-ids') !== ''), undefined, { timeout: 300_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.tryit-output')].some((o) => (o.getAttribute('data-status') === 'generating' && o.getAttribute('data-ids') !== '') || o.getAttribute('data-status') === 'failed'), undefined, { timeout: 300_000 });
   lap('first token');
   await shot('streaming');
   await page.waitForFunction(() => {
@@ -131,16 +119,17 @@ it('generates 20 greedy tokens from the dense and the pruned bundled model, equa
   lap('generated');
   const note = await panel().getByTestId('tryit-runtime').textContent();
   console.log(`Try it runtime: ${note}`);
-  expect(outs.map((o) => o.status), log()).toEqual(['done', 'done']);
+  expect(outs.map((o) => o.status), `${await panel().innerText()}\n${log()}`).toEqual(['done', 'done']);
   const models = await page.evaluate(async () => (await window.polyprune!.engine.listModels()).map((m) => ({ id: m.id, pruned: Boolean(m.pruning) })));
   expect(outs.map((o) => models.find((m) => m.id === o.id)?.pruned).sort()).toEqual([false, true]);
   for (const o of outs) {
     const tokenized = await page.evaluate(async ({ id, text }) => Array.from(await window.polyprune!.engine.tokenize(id, text)), { id: o.id, text: BUNDLED_PROMPTS.de });
     expect(o.prompt).toEqual([1, ...tokenized]); // BOS, then the prompt as the engine tokenizes it
-    const want = await engineGreedy(o.id, o.prompt, STEPS, 2);
-    console.log(`${o.head}: ${JSON.stringify(o.text)} (engine ids ${JSON.stringify(want)})`);
-    expect(o.ids).toEqual(want);
-    expect(o.ids.length).toBe(want.at(-1) === 2 ? want.length : STEPS);
+    const want = await engineGreedy(o.id, o.prompt, STEPS);
+    console.log(`${o.head}: ${JSON.stringify(o.text)} (engine: ${JSON.stringify(want.text)}, ids ${JSON.stringify(want.ids)})`);
+    expect(o.ids).toEqual(want.ids);
+    expect(o.text).toBe(want.text);
+    expect(o.ids.length).toBe(want.ids.at(-1) === 2 ? want.ids.length : STEPS);
     expect(o.text.trim().length).toBeGreaterThan(0);
   }
   // Dense and pruned are different models: their continuations differ somewhere (Wanda 50 %).

@@ -26,7 +26,6 @@ function runtime(): Promise<Runtime> {
 
 /** Loaded runtime models by engine model id (with the content hash they were exported from). */
 const loaded = new Map<string, { sha256: string; rt: RuntimeModel }>();
-let device: { device: 'webgpu' | 'wasm'; note: string | null } | null = null;
 
 /** The models the panel runs: the ones chosen, or every loaded model. */
 export function tryModels(): ModelSummary[] {
@@ -58,16 +57,23 @@ function unzipExport(bytes: Uint8Array): Map<string, Uint8Array> {
 
 /** The model in the runtime: exported to ONNX in memory and loaded the first time, then kept. */
 async function ensureRuntime(m: ModelSummary, opts: OpOptions, signal: AbortSignal, status: (s: TryOutput['status']) => void): Promise<RuntimeModel> {
-  const have = loaded.get(m.id);
-  if (have && have.sha256 === m.sha256) return have.rt;
   const rtm = await runtime();
+  let device = await rtm.pickDevice(store().tryDevice);
+  const have = loaded.get(m.id);
+  if (have && have.sha256 === m.sha256 && have.rt.device === device.device) {
+    store().setTryRuntimeNote(device.note);
+    return have.rt;
+  }
+  if (have) {
+    loaded.delete(m.id);
+    await rtm.disposeRuntimeModel(have.rt).catch(() => undefined);
+  }
   status('exporting');
   const blob = await getEngine().exportZip(m.id, { format: 'onnx', onnxVariants: ['fp32'] }, opts);
   if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled.');
   const files = unzipExport(new Uint8Array(await blob.arrayBuffer()));
   status('loading');
   opts.onProgress?.({ kind: 'load', message: `Loading ${m.name} in onnxruntime-web`, done: 0, total: 1 });
-  device ??= await rtm.pickDevice();
   let rt: RuntimeModel;
   try {
     rt = await rtm.loadRuntimeModel(m.id, files, device.device);
@@ -76,9 +82,19 @@ async function ensureRuntime(m: ModelSummary, opts: OpOptions, signal: AbortSign
     device = { device: 'wasm', note: `onnxruntime-web's WebGPU backend failed here (${errorText(e).split('\n')[0]}): it runs on wasm (CPU), which is slower.` };
     rt = await rtm.loadRuntimeModel(m.id, files, 'wasm');
   }
-  store().setTryRuntimeNote(device.note ?? 'transformers.js on onnxruntime-web, WebGPU backend.');
+  store().setTryRuntimeNote(device.note);
   loaded.set(m.id, { sha256: m.sha256, rt });
   return rt;
+}
+
+/**
+ * The prompt's ids as the engine's `generate` makes them: the model's BOS token, then the prompt's
+ * tokens (no other special tokens); an empty prompt is BOS alone. Both runtimes get these ids.
+ */
+async function promptIdsOf(m: ModelSummary, prompt: string): Promise<number[]> {
+  const ids = [...(m.bosTokenId !== undefined ? [m.bosTokenId] : []), ...(prompt ? await getEngine().tokenize(m.id, prompt) : [])];
+  if (!ids.length) throw new PolyPruneError('BAD_ARGUMENT', `${m.name} has no BOS token to start from: give a prompt.`);
+  return ids;
 }
 
 /** The models and settings are usable: else a one-line message in the panel. */
@@ -115,7 +131,7 @@ export async function generateTryIt(): Promise<void> {
       store().setOpOverall(opts.opId, { done: i, total: models.length, message: `${m.name}` });
       try {
         const rt = await ensureRuntime(m, opts, signal, (status) => update((o) => ({ ...o, status })));
-        const ids = rtm.promptIds(rt, prompt);
+        const ids = await promptIdsOf(m, prompt);
         const problem = decodeProblem(decode, m.maxPositionEmbeddings, ids.length, m.vocabSize);
         if (problem) throw new PolyPruneError('BAD_ARGUMENT', problem);
         update((o) => ({ ...o, device: rt.device, promptIds: ids, status: 'generating' }));
@@ -163,7 +179,7 @@ export async function checkTryIt(): Promise<void> {
     for (const [i, m] of models.entries()) {
       store().setOpOverall(opts.opId, { done: i, total: models.length, message: `${m.name}: check` });
       const rt = await ensureRuntime(m, opts, signal, () => undefined);
-      const ids = rtm.promptIds(rt, prompt);
+      const ids = await promptIdsOf(m, prompt);
       if (ids.length > m.maxPositionEmbeddings) throw new PolyPruneError('BAD_ARGUMENT', `The prompt is ${ids.length} tokens with BOS; the model's context is ${m.maxPositionEmbeddings} tokens: shorten the prompt.`);
       const ours = await getEngine().logits(m.id, Int32Array.from(ids));
       if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled.');

@@ -1,9 +1,11 @@
 /**
- * The "Try it" panel's decoding, in plain TypeScript (no runtime, testable in Node): the settings'
- * checks (one-line messages), the choice of the next token (greedy argmax, or sampling with
- * temperature, top-k and top-p from a seeded generator), the token's log-probability under the
- * model, and the difference of two logit arrays relative to the largest logit.
+ * The "Try it" panel's decoding settings, in plain TypeScript (no runtime, testable in Node): their
+ * checks (one-line messages; the sampling values through the engine's `resolveSampling`, so the panel
+ * and `Engine.generate` say the same), the engine's sampling settings they stand for (the next token
+ * is chosen by the engine's `pickToken`, see runtime.ts), the difference of two logit arrays relative
+ * to the largest logit, and incremental decoding of streamed tokens.
  */
+import { resolveSampling, type SamplingSettings } from '../../../engine';
 
 export type DecodeMode = 'greedy' | 'sample';
 
@@ -15,12 +17,10 @@ export interface DecodeSettings {
   topK: number;
   /** Sampling: keep the smallest set of most likely tokens whose probabilities reach p (1: all). */
   topP: number;
-  /** Sampling: the seed of the random generator (Python's `random.Random` semantics). */
+  /** Sampling: the seed of the draws (the engine's PyRandom, Python's `random`). */
   seed: number;
   maxNewTokens: number;
 }
-
-export const MAX_TEMPERATURE = 10;
 
 /**
  * What is wrong with the settings, as one line that says what to do, or null. `context` is the
@@ -36,69 +36,21 @@ export function decodeProblem(s: DecodeSettings, context: number, promptTokens?:
     return `Max new tokens must be a whole number from 1 to ${room} (the model's context is ${context} tokens${promptTokens !== undefined ? `, the prompt takes ${promptTokens}` : ', less the prompt'}).`;
   }
   if (s.mode === 'greedy') return null;
-  if (!Number.isFinite(s.temperature) || s.temperature <= 0 || s.temperature > MAX_TEMPERATURE) {
-    return `Temperature must be a number above 0 and at most ${MAX_TEMPERATURE} (1 keeps the model's probabilities; for the most likely token choose Greedy).`;
+  for (const [name, v] of [['Temperature', s.temperature], ['Top-k', s.topK], ['Top-p', s.topP], ['Seed', s.seed]] as const) {
+    if (!Number.isFinite(v)) return `${name} is empty: give a number.`;
   }
-  if (!Number.isInteger(s.topK) || s.topK < 0 || (vocab !== undefined && s.topK > vocab)) {
-    return `Top-k must be a whole number from 0 (off) to ${vocab ?? 'the vocabulary size'}.`;
-  }
-  if (!Number.isFinite(s.topP) || s.topP <= 0 || s.topP > 1) {
-    return 'Top-p must be a number above 0 and at most 1 (1: off).';
-  }
-  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) {
-    return 'Seed must be a whole number from 0 to 4294967295.';
+  if (s.temperature === 0) return 'Temperature 0 means greedy decoding: choose Greedy, or give a temperature above 0 to sample, e.g. 0.7.';
+  try {
+    resolveSampling(samplingOf(s), vocab ?? Number.MAX_SAFE_INTEGER);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
   }
   return null;
 }
 
-/** Index of the largest value (the first one on ties, as transformers.js' greedy search). */
-export function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-  return best;
-}
-
-/** log softmax(logits)[token], computed in float64. */
-export function tokenLogProb(logits: ArrayLike<number>, token: number): number {
-  let m = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
-  let s = 0;
-  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
-  return logits[token] - m - Math.log(s);
-}
-
-/**
- * The next token: greedy argmax, or a draw from softmax(logits / temperature) restricted to the top-k
- * tokens and then to the top-p nucleus (at least one token is always kept). `random` returns uniform
- * numbers in [0, 1).
- */
-export function chooseToken(logits: ArrayLike<number>, s: DecodeSettings, random: () => number): number {
-  if (s.mode === 'greedy') return argmax(logits);
-  const V = logits.length;
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
-  const k = s.topK > 0 ? Math.min(s.topK, V) : V;
-  const kept = order.slice(0, k);
-  const top = logits[kept[0]] / s.temperature;
-  const w = kept.map((i) => Math.exp(logits[i] / s.temperature - top));
-  let total = w.reduce((a, b) => a + b, 0);
-  let n = kept.length;
-  if (s.topP < 1) {
-    let c = 0;
-    for (let j = 0; j < kept.length; j++) {
-      c += w[j] / total;
-      if (c >= s.topP) {
-        n = j + 1;
-        break;
-      }
-    }
-    total = w.slice(0, n).reduce((a, b) => a + b, 0);
-  }
-  let u = random() * total;
-  for (let j = 0; j < n; j++) {
-    u -= w[j];
-    if (u < 0) return kept[j];
-  }
-  return kept[n - 1];
+/** The engine's sampling settings of the panel's: greedy is temperature 0 (the same warpers and draws as `Engine.generate`). */
+export function samplingOf(s: DecodeSettings): SamplingSettings {
+  return { temperature: s.mode === 'greedy' ? 0 : s.temperature, topK: s.topK, topP: s.topP, seed: s.seed };
 }
 
 export interface LogitDiff {

@@ -2,13 +2,14 @@
  * transformers.js (`@huggingface/transformers`) on onnxruntime-web, loaded on first use with dynamic
  * `import()`, so the page's first load does not carry them. A model runs from PolyPrune's ONNX export
  * made in memory: the files are served to `AutoModelForCausalLM.from_pretrained` through
- * transformers.js' custom cache (`env.customCache`), remote and local loading are off, and
+ * transformers.js' `env.fetch` (remote models are off; the "local" folder is answered from memory), and
  * onnxruntime-web's wasm file is the one vite copies into the build (`?url` import), so nothing is
  * fetched from a CDN or the Hub.
  */
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { PolyPruneError } from '../../../common/errors';
-import { chooseToken, tokenLogProb, type DecodeSettings } from './decoding';
+import { logSoftmax, pickToken, PyRandom } from '../../../engine';
+import { samplingOf, type DecodeSettings } from './decoding';
 
 type Tjs = typeof import('@huggingface/transformers');
 
@@ -27,22 +28,23 @@ export function loadTransformers(): Promise<Tjs> {
     const [tjs, wasm] = await Promise.all([import('@huggingface/transformers'), import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url')]);
     const { env } = tjs;
     env.allowRemoteModels = false;
-    env.allowLocalModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = '/';
     env.useBrowserCache = false;
     env.useWasmCache = false;
-    env.useCustomCache = true;
-    env.customCache = {
-      match: (req: string | Request) => {
-        const url = typeof req === 'string' ? req : req.url;
-        const at = url.indexOf(`${PREFIX}/`);
-        if (at < 0) return Promise.resolve(undefined);
-        const rest = url.slice(at + PREFIX.length + 1);
-        const slash = rest.indexOf('/');
-        const data = files.get(`${PREFIX}/${rest.slice(0, slash)}`)?.get(decodeURIComponent(rest.slice(slash + 1)));
-        return Promise.resolve(data ? new Response(data as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(data.byteLength) } }) : undefined);
-      },
-      put: () => Promise.resolve(),
-    };
+    env.useCustomCache = false;
+    // Model files are answered from memory (404 for a file the export does not have: optional ones
+    // are then skipped); nothing under the prefix reaches the network.
+    const realFetch = env.fetch;
+    env.fetch = ((input: string | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input.href;
+      const at = url.indexOf(`${PREFIX}/`);
+      if (at < 0) return realFetch(input, init);
+      const rest = url.slice(at + PREFIX.length + 1);
+      const slash = rest.indexOf('/');
+      const data = files.get(`${PREFIX}/${rest.slice(0, slash)}`)?.get(decodeURIComponent(rest.slice(slash + 1)));
+      return Promise.resolve(data ? new Response(data as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(data.byteLength) } }) : new Response(null, { status: 404 }));
+    }) as typeof env.fetch;
     const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number; proxy?: boolean } };
     if (onnx.wasm) {
       onnx.wasm.wasmPaths = { wasm: new URL(wasm.default, location.href).href };
@@ -57,16 +59,28 @@ export function loadTransformers(): Promise<Tjs> {
   return tjsPromise;
 }
 
-/** The device transformers.js should use here, and why it is not WebGPU when it is not. */
-export async function pickDevice(): Promise<{ device: RuntimeDevice; note: string | null }> {
+/** Which backend the user asked for: automatic (WebGPU on a hardware adapter, else wasm), or one of them. */
+export type DevicePreference = 'auto' | RuntimeDevice;
+
+/** Software WebGPU adapters (SwiftShader, lavapipe, llvmpipe) run onnxruntime-web's many small kernels far slower than wasm. */
+function softwareAdapter(a: GPUAdapter): string | null {
+  const info = (a as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  const name = [info?.vendor, info?.architecture, info?.description, info?.device].filter(Boolean).join(' ');
+  if (/swiftshader|lavapipe|llvmpipe/i.test(name)) return name.trim();
+  return info?.isFallbackAdapter ? name.trim() || 'a fallback adapter' : null;
+}
+
+/** The device transformers.js should use here, and what the panel says about it. */
+export async function pickDevice(pref: DevicePreference): Promise<{ device: RuntimeDevice; note: string }> {
+  if (pref === 'wasm') return { device: 'wasm', note: 'onnxruntime-web on wasm (CPU), as chosen.' };
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) return { device: 'wasm', note: 'This browser has no WebGPU: onnxruntime-web runs on wasm (CPU), which is slower.' };
-  try {
-    if (!(await gpu.requestAdapter())) return { device: 'wasm', note: 'WebGPU gave no adapter here: onnxruntime-web runs on wasm (CPU), which is slower.' };
-  } catch {
-    return { device: 'wasm', note: 'WebGPU gave no adapter here: onnxruntime-web runs on wasm (CPU), which is slower.' };
-  }
-  return { device: 'webgpu', note: null };
+  const noGpu = { device: 'wasm' as const, note: 'This browser has no WebGPU: onnxruntime-web runs on wasm (CPU) instead.' };
+  if (!gpu) return noGpu;
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return { device: 'wasm', note: 'WebGPU gave no adapter here: onnxruntime-web runs on wasm (CPU) instead.' };
+  const soft = softwareAdapter(adapter);
+  if (pref === 'auto' && soft) return { device: 'wasm', note: `WebGPU here is a software adapter (${soft}): onnxruntime-web runs on wasm (CPU), which is faster on it. Choose WebGPU to use it anyway.` };
+  return { device: 'webgpu', note: `onnxruntime-web on WebGPU${soft ? ` (a software adapter: ${soft}, slow)` : ''}.` };
 }
 
 export interface RuntimeModel {
@@ -74,7 +88,6 @@ export interface RuntimeModel {
   device: RuntimeDevice;
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
-  bos: number | null;
   eos: number[];
 }
 
@@ -82,23 +95,20 @@ export interface RuntimeModel {
 export async function loadRuntimeModel(key: string, exported: Map<string, Uint8Array>, device: RuntimeDevice): Promise<RuntimeModel> {
   const tjs = await loadTransformers();
   const id = `${PREFIX}/${key}`;
+  // transformers.js reads tokenizer_config.json for the tokenizer class; a folder without one
+  // (tokenizer.json alone) gets an empty one: the class then comes from tokenizer.json.
+  if (!exported.has('tokenizer_config.json')) exported.set('tokenizer_config.json', new TextEncoder().encode('{}'));
   files.set(id, exported);
   try {
     const tokenizer = await tjs.AutoTokenizer.from_pretrained(id);
     const model = await tjs.AutoModelForCausalLM.from_pretrained(id, { dtype: 'fp32', device });
-    const cfg = model.config as unknown as { bos_token_id?: number | null; eos_token_id?: number | number[] | null };
+    const cfg = model.config as unknown as { eos_token_id?: number | number[] | null };
     const eos = cfg.eos_token_id;
-    return { key, device, model, tokenizer, bos: typeof cfg.bos_token_id === 'number' ? cfg.bos_token_id : null, eos: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos] };
+    return { key, device, model, tokenizer, eos: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos] };
   } finally {
     // onnxruntime holds the session; the export's bytes are not needed any more.
     files.delete(id);
   }
-}
-
-/** The prompt's ids: BOS (when the model has one) then the prompt tokenized without special tokens. */
-export function promptIds(rt: RuntimeModel, prompt: string): number[] {
-  const enc = rt.tokenizer.encode(prompt, { add_special_tokens: false });
-  return rt.bos === null ? enc : [rt.bos, ...enc];
 }
 
 async function idsTensor(ids: number[]): Promise<{ input_ids: Tensor; attention_mask: Tensor }> {
@@ -123,14 +133,16 @@ export interface StreamedToken {
 }
 
 /**
- * Generate with transformers.js' `generate` and a streamer: the next token is chosen by
- * `chooseToken` in a logits processor (greedy, or seeded sampling: transformers.js' own sampler has
+ * Generate with transformers.js' `generate` and a streamer: the next token is chosen by the
+ * engine's `pickToken` in a logits processor (greedy, or seeded sampling: transformers.js' own sampler has
  * no seed and no top-p), which leaves only that token possible, so generate's greedy step takes it.
  * Stops at `maxNewTokens`, at EOS, or when `signal` is aborted.
  */
 export async function generateStream(rt: RuntimeModel, ids: number[], s: DecodeSettings, signal: AbortSignal, onToken: (t: StreamedToken) => void): Promise<void> {
   const tjs = await loadTransformers();
-  const rng = new tjs.random.Random(s.seed);
+  const sampling = samplingOf(s);
+  // The engine's draws (Python's Mersenne Twister) and warpers: a seed gives Engine.generate's tokens.
+  const rng = new PyRandom(s.seed);
   let last: StreamedToken | null = null;
   class Choose extends tjs.LogitsProcessor {
     override _call(_ids: bigint[][], logits: Tensor): Tensor {
@@ -138,8 +150,8 @@ export async function generateStream(rt: RuntimeModel, ids: number[], s: DecodeS
       const V = logits.dims.at(-1)!;
       // One sequence: the row is the whole tensor.
       const row = data.length === V ? data : data.subarray(data.length - V);
-      const id = chooseToken(row, s, () => rng.random());
-      last = { id, logprob: tokenLogProb(row, id) };
+      const id = pickToken(row, sampling, rng);
+      last = { id, logprob: logSoftmax(row)[id] };
       row.fill(-Infinity);
       row[id] = 0;
       return logits;

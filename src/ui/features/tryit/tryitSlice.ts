@@ -43,6 +43,8 @@ export interface TryItSlice {
   tryModelIds: string[] | null;
   tryPrompt: string;
   tryDecode: DecodeSettings;
+  /** onnxruntime-web's backend: automatic (WebGPU on a hardware adapter, else wasm), WebGPU or wasm. */
+  tryDevice: 'auto' | 'webgpu' | 'wasm';
   tryOutputs: TryOutput[];
   tryChecks: TryCheck[];
   /** What the runtime runs on and why (e.g. "no WebGPU: wasm"); null before the first run. */
@@ -50,6 +52,7 @@ export interface TryItSlice {
   setTryModelIds: (ids: string[] | null) => void;
   setTryPrompt: (p: string) => void;
   setTryDecode: (d: Partial<DecodeSettings>) => void;
+  setTryDevice: (d: 'auto' | 'webgpu' | 'wasm') => void;
   setTryOutputs: (o: TryOutput[]) => void;
   updateTryOutput: (modelId: string, f: (o: TryOutput) => TryOutput) => void;
   setTryChecks: (c: TryCheck[]) => void;
@@ -60,11 +63,13 @@ export const createTryItSlice: SliceCreator<TryItSlice> = (set) => ({
   tryModelIds: null,
   tryPrompt: '',
   tryDecode: DEFAULT_DECODE,
+  tryDevice: 'auto',
   tryOutputs: [],
   tryChecks: [],
   tryRuntimeNote: null,
   setTryModelIds: (tryModelIds) => set({ tryModelIds }),
   setTryPrompt: (tryPrompt) => set({ tryPrompt }),
+  setTryDevice: (tryDevice) => set({ tryDevice }),
   setTryDecode: (d) => set((s) => ({ tryDecode: { ...s.tryDecode, ...d } })),
   setTryOutputs: (tryOutputs) => set({ tryOutputs }),
   updateTryOutput: (modelId, f) => set((s) => ({ tryOutputs: s.tryOutputs.map((o) => (o.modelId === modelId ? f(o) : o)) })),

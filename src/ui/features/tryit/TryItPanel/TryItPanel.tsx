@@ -19,12 +19,13 @@ export function TryItPanel() {
       chosen: st.tryModelIds,
       prompt: st.tryPrompt,
       d: st.tryDecode,
+      device: st.tryDevice,
       note: st.tryRuntimeNote,
       busy: st.running !== null,
       languages: st.languages,
     })),
   );
-  const { setTryModelIds, setTryPrompt, setTryDecode } = useAppStore.getState();
+  const { setTryModelIds, setTryPrompt, setTryDecode, setTryDevice } = useAppStore.getState();
   const isChosen = (id: string): boolean => s.chosen === null || s.chosen.includes(id);
   const toggle = (id: string, on: boolean): void => {
     const cur = s.chosen ?? s.models.map((m) => m.id);
@@ -64,6 +65,14 @@ export function TryItPanel() {
               Max new tokens <input type="number" min={1} step={1} value={num(s.d.maxNewTokens)} onChange={(e) => setTryDecode({ maxNewTokens: e.target.valueAsNumber })} />
             </label>
           </div>
+          <label>
+            Runtime{' '}
+            <select value={s.device} onChange={(e) => setTryDevice(e.target.value as 'auto' | 'webgpu' | 'wasm')}>
+              <option value="auto">automatic (WebGPU on a hardware adapter, else wasm)</option>
+              <option value="webgpu">WebGPU</option>
+              <option value="wasm">wasm (CPU)</option>
+            </select>
+          </label>
           {s.d.mode === 'sample' && (
             <div className="row tryit-sampling">
               <label>
