@@ -68,7 +68,7 @@ export function TryItPanel() {
           <label>
             Runtime{' '}
             <select value={s.device} onChange={(e) => setTryDevice(e.target.value as 'auto' | 'webgpu' | 'wasm')}>
-              <option value="auto">automatic (WebGPU on a hardware adapter, else wasm)</option>
+              <option value="auto">automatic</option>
               <option value="webgpu">WebGPU</option>
               <option value="wasm">wasm (CPU)</option>
             </select>
