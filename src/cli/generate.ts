@@ -23,11 +23,12 @@ interface GenerateOptions {
   topK: number;
   topP: number;
   seed: number;
+  repetitionPenalty: number;
   runtime: string;
   json?: boolean;
 }
 
-function parseNumber(flag: string) {
+export function parseNumber(flag: string) {
   return (v: string): number => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number (got '${v}').`);
@@ -45,6 +46,7 @@ export function registerGenerate(program: Command): void {
     .option('--temperature <t>', '0 = greedy; above 0 samples (at most 100)', parseNumber('--temperature'), 0)
     .option('--top-k <k>', 'sampling: keep the k most likely tokens (0 = all)', parseIntArg('--top-k', 0), 0)
     .option('--top-p <p>', 'sampling: nucleus, keep the most likely tokens until their probability reaches p (1 = all)', parseNumber('--top-p'), 1)
+    .option('--repetition-penalty <r>', "transformers' repetition penalty, 1 = off (at most 10)", parseNumber('--repetition-penalty'), 1)
     .option('--seed <n>', 'sampling seed (the same seed gives the same text)', seedArg('--seed'), 0)
     .option('--runtime <engine|onnx>', "engine: PolyPrune's WebGPU engine with the K/V cache; onnx: the model's ONNX export in @huggingface/transformers (onnxruntime-node)", 'engine')
     .option('--json', 'print JSON: prompt ids, tokens, text, per-token log-probabilities, settings')
@@ -53,7 +55,7 @@ export function registerGenerate(program: Command): void {
       const engine = createEngine();
       try {
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: o.json ? undefined : progressPrinter() });
-        const req = { prompt: o.prompt, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed };
+        const req = { prompt: o.prompt, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed, repetitionPenalty: o.repetitionPenalty };
         let r: GenerateResult;
         if (o.runtime === 'engine') {
           if (!o.json) process.stdout.write(o.prompt);
@@ -125,14 +127,14 @@ async function generateOnnx(
       const prompt = Array.from(promptIds);
       let tokens: number[];
       if (req.sampling.temperature === 0) {
-        const out = (await model.generate({ ...inputs(prompt), max_new_tokens: req.maxNewTokens, do_sample: false })) as TjsTensor;
+        const out = (await model.generate({ ...inputs(prompt), max_new_tokens: req.maxNewTokens, do_sample: false, repetition_penalty: req.sampling.repetitionPenalty })) as TjsTensor;
         tokens = (out.tolist() as bigint[][])[0].map(Number).slice(prompt.length);
       } else {
         const rng = new PyRandom(req.sampling.seed);
         tokens = [];
         for (let i = 0; i < req.maxNewTokens; i++) {
           throwIfAborted(signal);
-          const id = pickToken(await lastLogits([...prompt, ...tokens]), req.sampling, rng);
+          const id = pickToken(await lastLogits([...prompt, ...tokens]), req.sampling, rng, [...prompt, ...tokens]);
           tokens.push(id);
           onProgress?.({ kind: 'token', token: id, text: '', logprob: 0, done: i + 1, total: req.maxNewTokens });
           if (eos.has(id)) break;

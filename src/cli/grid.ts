@@ -22,6 +22,8 @@ import { readRecordFile } from './share';
 import { METHODS, PRUNE_METHODS, assertNoDuplicates, methodSpec, type NM } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
+import { addGenOptions, pendingGen, writeGenerated, type GenCliOptions, type PendingGen } from './genCalib';
+import { isGenSource } from '../calib/genSource';
 import { decodeUtf8Strict, readTextArg, readTextHead } from './text';
 import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsityArg } from './pattern';
 
@@ -103,7 +105,7 @@ export function registerGrid(program: Command): void {
     .option('--plan', 'with --preset: print what the run will download and do, and exit')
     .option('--data <dir>', 'folder with calib/<lang>.txt and eval/<lang>.txt (the bundled model has them)')
     .option('--calib-langs <l,...>', 'calibration languages from --data (one row each)')
-    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'; Hub corpora as hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de")
+    .option('--calib <files...>', "own calibration files, one row each; language detected or given as 'file.txt:de'; a mix of several in one row as 'a.txt*2+b.txt'; Hub corpora as hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de; text the model writes itself as gen:de, gen:de:bos or gen:de:<prompt> (--gen-* options, docs/generate.md)")
     .option('--eval-langs <l,...>', 'evaluation languages with held-out text from --data (default: the calibration languages)')
     .option('--eval <files...>', "own held-out text files as evaluation columns, 'file.txt[:lang]', or Hub corpora (hub:mc4:de:validation)")
     .option('--task <specs...>', 'tasks per evaluation language, each name:file[:lang]: a format (xcopa, xwinograd, jsonl, ...) or an lm-eval name (xcopa_it, xnli_de, belebele_deu_Latn); an lm-eval name alone loads its data from the Hub')
@@ -124,7 +126,7 @@ export function registerGrid(program: Command): void {
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
-  addHubOptions(addProfileOptions(cmd)).action(async (o: GridCliOptions & HubCliOptions, command: Command) => {
+  addGenOptions(addHubOptions(addProfileOptions(cmd))).action(async (o: GridCliOptions & HubCliOptions & GenCliOptions, command: Command) => {
       if (o.preset) {
         for (const line of applyPreset(o, command, o.preset)) process.stderr.write(`${line}\n`);
         if (o.plan) return;
@@ -154,6 +156,7 @@ export function registerGrid(program: Command): void {
 
       // rows
       const sources: StudySource[] = [];
+      const gens: PendingGen[] = [];
       const calibLangs = o.calibLangs ? list(o.calibLangs) : [];
       assertNoDuplicates(calibLangs, '--calib-langs');
       for (const l of calibLangs) sources.push({ label: l, texts: [{ name: `${l}.txt`, text: await bundled('calib', l), language: l }] });
@@ -166,7 +169,7 @@ export function registerGrid(program: Command): void {
             const weight = w ? Number(w[2]) : undefined;
             if (w && !(weight! > 0 && Number.isFinite(weight))) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${arg}: the weight of '${w[1]}' must be a positive number.`);
             const f = w ? w[1] : part;
-            return { ...(isHubSource(f) ? { file: f } : fileAndLanguage(f)), weight };
+            return { ...(isHubSource(f) || isGenSource(f) ? { file: f } : fileAndLanguage(f)), weight };
           });
         });
         assertNoDuplicates(
@@ -180,6 +183,14 @@ export function registerGrid(program: Command): void {
         for (const [i, parts] of rows.entries()) {
           const texts = [];
           for (const p of parts) {
+            if (isGenSource(p.file)) {
+              // written by the model once it is loaded (writeGenerated below)
+              const g = pendingGen(p.file, o, o.nsamples, o.seqlen);
+              if (parts.length > 1) g.text.weight = p.weight ?? 1;
+              gens.push(g);
+              texts.push(g.text);
+              continue;
+            }
             if (isHubSource(p.file)) {
               const t = await hubText(p.file, textBytesFor(o.nsamples, o.seqlen), o);
               if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${p.file}: a dataset has no language of its own; use a corpus by language (hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de).`);
@@ -189,6 +200,10 @@ export function registerGrid(program: Command): void {
             const { bytes } = await readText(p.file, 'calibration file', o.nsamples * o.seqlen + 1);
             const language = languageOf(p.file, bytes, p.language, '--calib');
             texts.push({ name: path.basename(p.file), bytes, language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}) });
+          }
+          if (parts.length === 1 && isGenSource(parts[0].file)) {
+            sources.push({ label: texts[0].name, texts });
+            continue;
           }
           if (parts.length === 1 && isHubSource(parts[0].file)) {
             sources.push({ label: parts[0].file.slice(4), texts });
@@ -277,6 +292,7 @@ export function registerGrid(program: Command): void {
         const progress = progressPrinter();
         const m = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         if (signal.aborted) throw new PolyPruneError('CANCELLED', 'Cancelled before the experiment started; nothing was measured.');
+        await writeGenerated(engine, m.id, gens, progress);
         // how long, before anything starts: the run plan at a forward rate measured on this model and adapter
         const rate = await measureForwardRate(engine, m);
         process.stderr.write(`estimated time: ${describeEstimate(estimateStudy(studyShapeOf(spec, inputs, calibrated), rate), rate)}\n`);

@@ -5,6 +5,7 @@ import { addProfileOptions, methodArg, nmArg, patternArgs, profileArgs, sparsity
 import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
+import { isGenSource } from '../calib/genSource';
 import { PolyPruneError } from '../common/errors';
 import type { CalibrationText, PruneMethod, PruneRequest } from '../engine';
 import { checkOutputFree } from '../export/node';
@@ -148,6 +149,7 @@ export async function calibrationArgs(o: PruneCliOptions & HubCliOptions, method
       }
       const texts: CalibrationText[] = [];
       for (const [i, f] of files.entries()) {
+        if (isGenSource(f)) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${f}: text the model writes itself is a source of polyprune grid (a row: --calib ${f}) and of the page's Experiment panel; it is not taken here yet (docs/generate.md).`);
         if (isHubSource(f)) {
           const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
           texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });

@@ -167,6 +167,8 @@ export interface CalibrationText {
   language?: string;
   /** Share of the windows drawn from this text, relative to the others (default 1). */
   weight?: number;
+  /** Set for text the model wrote itself (generateCalibration): kept in the result record. */
+  generated?: GeneratedSource;
 }
 
 export interface PruneRequest {
@@ -372,6 +374,8 @@ export interface GenerateRequest {
   topP?: number;
   /** Sampling seed, 0 .. 2^53 - 1 (default 0): the same seed gives the same tokens. */
   seed?: number;
+  /** Repetition penalty as transformers' (1 = off, default; at most 10). */
+  repetitionPenalty?: number;
   /** Stop after an EOS token (default true; the EOS token is the last of `tokens`). */
   stopAtEos?: boolean;
   /** Only check the request and tokenize the prompt: no tokens are generated (`tokens` empty). */
@@ -388,7 +392,44 @@ export interface GenerateResult {
   logprobs: number[];
   stopReason: 'eos' | 'length';
   /** The settings used (defaults filled in). */
-  settings: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number; stopAtEos: boolean };
+  settings: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number; repetitionPenalty: number; stopAtEos: boolean };
+}
+
+export type { GeneratedSource } from '../calib/genSource';
+import type { GeneratedSource } from '../calib/genSource';
+export { DEFAULT_GEN_CALIBRATION, GEN_PROMPTS, genSourceName, isGenSource, parseGenSource } from '../calib/genSource';
+
+/**
+ * Self-generated calibration text (docs/generate.md): the model writes `windows` windows of `tokens`
+ * new tokens after its BOS token and `prompt` (null = BOS alone), sampling with the given settings
+ * (seeded: window j draws from PyRandom(seed * 2^32 + j)); with `keep` < 1 it writes
+ * ceil(windows / keep) and keeps the `windows` it finds most likely (lowest perplexity).
+ */
+export interface GenerateCalibrationRequest {
+  language: string | null;
+  prompt: string | null;
+  windows: number;
+  tokens: number;
+  keep: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number;
+}
+
+export interface GeneratedCalibration {
+  /** The kept windows decoded, in the order written, separated by blank lines. */
+  text: string;
+  /** UTF-8 bytes and SHA-256 of `text`. */
+  bytes: number;
+  sha256: string;
+  /** How it was written (goes into the source's record entry). */
+  generated: GeneratedSource;
+  /** Windows written before the filter. */
+  written: number;
+  /** The kept windows' perplexity under the model (exp of their mean per-token NLL). */
+  perplexity: number;
 }
 
 /** Decoding helpers shared by the engine and other runtimes (the CLI's transformers.js path): the same warpers and seeded draws. */
@@ -473,6 +514,8 @@ export interface Engine {
    * `token` progress event; see GenerateRequest. Cancel with `cancel(opId)`.
    */
   generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult>;
+  /** Calibration text written by the model itself (see GenerateCalibrationRequest); `calibrate` progress events, cancellable. */
+  generateCalibration(id: string, req: GenerateCalibrationRequest, opts?: OpOptions): Promise<GeneratedCalibration>;
   /** Logits (T, V) of one sequence; for checks on small inputs (reads all logits back). */
   logits(id: string, ids: Int32Array): Promise<Float32Array>;
   /** Stop a running operation; it ends with a CANCELLED error and leaves nothing half-done. */

@@ -13,7 +13,7 @@ import { installErrorTransfer, type EngineEndpoint } from './rpc';
  * Every method of Engine, forwarded to the worker. `Missing` below fails to compile while a method
  * of Engine is absent here, so a method added to api.ts has to be added to this list as well.
  */
-const ENGINE_METHODS = ['gpuInfo', 'plan', 'cacheInfo', 'clearCache', 'loadModel', 'listModels', 'unloadModel', 'maskOverlap', 'releaseMask', 'tokenize', 'perplexity', 'prune', 'collectStats', 'mixPrune', 'confirmMix', 'releaseStats', 'keepMix', 'readStats', 'loadStats', 'counters', 'exportModel', 'exportZip', 'exportToDirectory', 'evalTask', 'generate', 'logits', 'cancel', 'dispose'] as const;
+const ENGINE_METHODS = ['gpuInfo', 'plan', 'cacheInfo', 'clearCache', 'loadModel', 'listModels', 'unloadModel', 'maskOverlap', 'releaseMask', 'tokenize', 'perplexity', 'prune', 'collectStats', 'mixPrune', 'confirmMix', 'releaseStats', 'keepMix', 'readStats', 'loadStats', 'counters', 'exportModel', 'exportZip', 'exportToDirectory', 'evalTask', 'generate', 'generateCalibration', 'logits', 'cancel', 'dispose'] as const;
 type Missing = Exclude<keyof Engine, (typeof ENGINE_METHODS)[number]>;
 const everyMethodForwarded: [Missing] extends [never] ? true : { addToEngineMethods: Missing } = true;
 void everyMethodForwarded;

@@ -36,7 +36,8 @@ import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
 import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
 import { generate as generateText } from './generate';
-import type { GenerateRequest, GenerateResult } from './api';
+import type { GenerateRequest, GenerateResult, GenerateCalibrationRequest, GeneratedCalibration } from './api';
+import { generateCalibration as generateCalibrationText } from './genCalib';
 import type { CollectStatsRequest, StatsSummary, MixRequest, MixResult, ConfirmMixResult, EngineCounters, StatsData, PruneRequest } from './api';
 
 export interface EngineOptions {
@@ -577,6 +578,11 @@ export class LocalEngine implements Engine {
   async generate(id: string, req: GenerateRequest, opts?: OpOptions): Promise<GenerateResult> {
     const m = this.get(id);
     return this.op(opts, (signal) => generateText(m, req, { signal, onProgress: opts?.onProgress }));
+  }
+
+  async generateCalibration(id: string, req: GenerateCalibrationRequest, opts?: OpOptions): Promise<GeneratedCalibration> {
+    const m = this.get(id);
+    return this.op(opts, (signal) => generateCalibrationText(m, req, { signal, onProgress: opts?.onProgress }));
   }
 
   async logits(id: string, ids: Int32Array): Promise<Float32Array> {

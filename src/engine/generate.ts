@@ -48,7 +48,7 @@ export async function generate(m: LoadedModel, req: GenerateRequest, o: { signal
       ? `The prompt has ${promptIds.length} tokens, which fills the model's context of ${ctx} tokens: give a shorter prompt.`
       : `Max new tokens ${n} is too many: the prompt's ${promptIds.length} tokens plus ${n} exceed the model's context of ${ctx} tokens; give at most ${ctx - promptIds.length}.`);
   }
-  const sampling = resolveSampling({ temperature: req.temperature, topK: req.topK, topP: req.topP, seed: req.seed }, m.cfg.vocabSize);
+  const sampling = resolveSampling({ temperature: req.temperature, topK: req.topK, topP: req.topP, seed: req.seed, repetitionPenalty: req.repetitionPenalty }, m.cfg.vocabSize);
   const stopAtEos = req.stopAtEos ?? true;
   const eos = new Set<number>(stopAtEos ? [...m.cfg.eosTokenIds, ...(m.tokenizer.eosTokenId === undefined ? [] : [m.tokenizer.eosTokenId])] : []);
   if (req.checkOnly) return { promptIds, tokens: new Int32Array(0), text: '', logprobs: [], stopReason: 'length', settings: { maxNewTokens: n, ...sampling, stopAtEos } };

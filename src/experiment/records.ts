@@ -27,6 +27,7 @@
  *   measured, the rest is null.
  * - {@link parseResultRecord} validates untrusted input and says when a record is newer than this build.
  */
+import { generatedSourceSchema } from '../calib/genSource';
 import { z } from 'zod';
 import { PolyPruneError } from '../common/errors';
 import { VERSION } from '../common/version';
@@ -65,6 +66,8 @@ export const sourceRefSchema = z.object({
   sha256,
   /** Relative share of the calibration windows (mixes only; default 1). */
   weight: num.positive().optional(),
+  /** Set for text the model wrote itself: how to write it again. */
+  generated: generatedSourceSchema.optional(),
 });
 export type SourceRef = z.infer<typeof sourceRefSchema>;
 

@@ -186,7 +186,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
       if (!s.texts.length) throw new PolyPruneError('BAD_ARGUMENT', `Calibration source '${s.label}' has no text.`);
       const refs: SourceRef[] = [];
       for (const t of s.texts) {
-        const r = await ref(t.name, t, t.language ?? null, s.texts.length > 1 ? (t.weight ?? 1) : t.weight);
+        const r = { ...(await ref(t.name, t, t.language ?? null, s.texts.length > 1 ? (t.weight ?? 1) : t.weight)), ...(t.generated ? { generated: t.generated } : {}) };
         if (r.bytes === 0) throw new PolyPruneError('BAD_ARGUMENT', `Calibration text '${t.name}' is empty.`);
         if (t.weight !== undefined && !(t.weight > 0 && Number.isFinite(t.weight))) throw new PolyPruneError('BAD_ARGUMENT', `The weight of '${t.name}' must be a positive number, got ${t.weight}.`);
         refs.push(r);

@@ -20,6 +20,12 @@ export interface SamplingSettings {
   topP: number;
   /** Seed of the draws: a whole number from 0 to 2^53 - 1. */
   seed: number;
+  /**
+   * transformers' repetition penalty (Keskar et al. 2019): a token already in the sequence (prompt
+   * or generated) has its logit divided by it when positive, multiplied when negative; 1 = off.
+   * Applied before the warpers, in greedy decoding too. In [1, 10].
+   */
+  repetitionPenalty: number;
 }
 
 /** A uniform random stream in [0, 1) (PyRandom). */
@@ -27,7 +33,7 @@ export interface Rng {
   random(): number;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+export const DEFAULT_SAMPLING: SamplingSettings = { temperature: 0, topK: 0, topP: 1, seed: 0, repetitionPenalty: 1 };
 
 /**
  * Check decoding settings (BAD_ARGUMENT naming the value and the allowed range). Missing values take
@@ -40,6 +46,7 @@ export function resolveSampling(s: Partial<SamplingSettings>, vocabSize: number)
   if (!Number.isInteger(out.topK) || out.topK < 0 || out.topK > vocabSize) throw bad('Top-k', out.topK, `give a whole number from 0 (off) to the vocabulary size ${vocabSize}`);
   if (typeof out.topP !== 'number' || !Number.isFinite(out.topP) || out.topP <= 0 || out.topP > 1) throw bad('Top-p', out.topP, 'give a number above 0 and at most 1 (1 = off), e.g. 0.95');
   if (!Number.isInteger(out.seed) || out.seed < 0 || out.seed > Number.MAX_SAFE_INTEGER) throw bad('Seed', out.seed, `give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  if (typeof out.repetitionPenalty !== 'number' || !Number.isFinite(out.repetitionPenalty) || out.repetitionPenalty < 1 || out.repetitionPenalty > 10) throw bad('Repetition penalty', out.repetitionPenalty, 'give a number from 1 (off) to 10, e.g. 1.1');
   return out;
 }
 
@@ -63,11 +70,16 @@ export function argmax(logits: Float32Array): number {
 }
 
 /**
- * The next token: argmax at temperature 0; otherwise transformers' warper order (temperature, top-k
+ * The next token, after the repetition penalty over `seen` (the sequence so far): argmax at
+ * temperature 0; otherwise transformers' warper order (temperature, top-k
  * keeping ties with the k-th score, top-p keeping the most likely tokens until their probability
  * reaches p, at least one) and one draw of `rng`.
  */
-export function pickToken(logits: Float32Array, s: SamplingSettings, rng: Rng): number {
+export function pickToken(logits: Float32Array, s: SamplingSettings, rng: Rng, seen?: Iterable<number>): number {
+  if (s.repetitionPenalty !== 1 && seen) {
+    logits = Float32Array.from(logits);
+    for (const id of new Set(seen)) logits[id] = logits[id] < 0 ? logits[id] * s.repetitionPenalty : logits[id] / s.repetitionPenalty;
+  }
   if (s.temperature === 0) return argmax(logits);
   const V = logits.length;
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
@@ -160,7 +172,7 @@ export async function generateBatch(model: LlamaModel, promptIds: Int32Array, o:
         if (!row.every(Number.isFinite)) {
           throw new PolyPruneError('NON_FINITE', `Non-finite logits (NaN/Inf) at generated token ${i + 1}: the activations overflow float32 with these weights, so nothing is generated.`);
         }
-        const id = pickToken(row, o.sampling, o.rngs[b]);
+        const id = pickToken(row, o.sampling, o.rngs[b], o.sampling.repetitionPenalty !== 1 ? [...promptIds, ...tokens[b]] : undefined);
         const lp = logSoftmax(row)[id];
         tokens[b].push(id);
         logprobs[b].push(lp);

@@ -4,7 +4,8 @@
  * itself), calibration files dropped anywhere with their detected languages, bad files, a live 2 x 2
  * Wanda grid with perplexity and the UDHR task (an intermediate state with filled and pending cells,
  * final numbers (perplexity and UDHR accuracy) equal to `polyprune grid --json`), bad experiment input and Cancel. Kept small: tiny
- * windows. Screenshots go to .tmp/ (ignored).
+ * windows; a calibration source the model writes itself ("Generate with the model", with Cancel).
+ * Screenshots go to .tmp/ (ignored).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -51,7 +52,7 @@ async function dropOnPage(files: { name: string; text?: string; bytes?: number[]
 
 async function settings(p: { windows: number; seqlen: number; evalWindows: number; items: number }): Promise<void> {
   const s = panel().locator('details.exp-settings');
-  if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+  if ((await s.getAttribute('open')) === null) await s.locator('summary').click(); // open is '' when open
   // 50 %, as the CLI runs compared below (the panel's default is the bundled model's measured choice)
   await panel().getByLabel('Experiment: fraction of weights to remove').fill('0.5');
   await panel().getByLabel('Windows per calibration source').fill(String(p.windows));
@@ -162,6 +163,37 @@ describe('experiment panel', () => {
     expect(await panel().getByLabel('Language of huge-de.txt').inputValue()).toBe('de');
     await panel().getByRole('button', { name: 'Remove huge-de.txt' }).click();
   });
+
+  it('writes a calibration source with the model ("Generate with the model"), with progress and Cancel', async () => {
+    const gen = panel().locator('details.exp-generate');
+    await gen.locator('summary').click();
+    await panel().getByLabel('Language to generate').selectOption('de');
+    // Cancel while it writes (64 windows asked for: several batches of tokens); nothing is added.
+    await settings({ windows: 64, seqlen: 64, evalWindows: 2, items: 2 });
+    await panel().getByLabel('BOS token only').check();
+    await gen.getByRole('button', { name: 'Generate with the model' }).click();
+    const progress = panel().locator('.op-progress');
+    await expect.poll(() => progress.innerText().catch(() => ''), { timeout: 60_000, interval: 100 }).toMatch(/generating calibration text: windows 1-32 of 80 \(\d+\/5120\)/);
+    await shot('generate-running');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => panel().getByRole('status').allTextContents(), { timeout: 60_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/^Cancelled\./)]));
+    expect(await panel().locator('li[data-source="gen:de:bos"]').count()).toBe(0);
+    // Then a small one from "Das ist": 5 windows written, the 4 most likely kept.
+    await shot('generate-cancelled');
+    await settings({ windows: 4, seqlen: 32, evalWindows: 2, items: 2 });
+    await panel().getByLabel('BOS token only').uncheck();
+    expect(await panel().getByLabel('Words to start from').inputValue()).toBe('Das ist');
+    await gen.getByRole('button', { name: 'Generate with the model' }).click();
+    const item = panel().locator('li[data-source="gen:de"]');
+    await expect.poll(() => item.count(), { timeout: 120_000 }).toBe(1);
+    await expect.poll(() => panel().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^gen:de: .* wrote 5 windows of 32 tokens and kept the 4 it finds most likely \(perplexity [\d.]+\); [\d,]+ bytes, SHA-256 [0-9a-f]{12}…/)]));
+    expect(await item.locator('.exp-source-preview').innerText()).toMatch(/^Das ist/);
+    expect(await panel().getByLabel('Language of gen:de').inputValue()).toBe('de');
+    await shot('generated-source');
+    expect(await panel().getByRole('alert').count(), log()).toBe(0);
+    await panel().getByRole('button', { name: 'Remove gen:de' }).click();
+    await gen.locator('summary').click();
+  }, 300_000);
 
   it('runs a 2 x 2 Wanda grid live (cells fill in while others are pending) with the numbers of polyprune grid --json', async () => {
     await settings({ windows: 4, seqlen: 32, evalWindows: 2, items: 2 });

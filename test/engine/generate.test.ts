@@ -119,7 +119,7 @@ describe('Engine.generate with the K/V cache', () => {
 
   it('a batch of sampled sequences equals each sequence generated alone', async () => {
     const m = engine.get(base.id).model;
-    const sampling = { temperature: 1, topK: 0, topP: 1, seed: 0 };
+    const sampling = { temperature: 1, topK: 0, topP: 1, seed: 0, repetitionPenalty: 1.1 };
     const prompt = Int32Array.of(1, 403);
     const o = { maxNewTokens: 10, sampling, eos: new Set<number>() };
     const batch = await generateBatch(m, prompt, { ...o, rngs: [3, 4, 5].map((s) => new PyRandom(s)) });

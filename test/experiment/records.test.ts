@@ -136,6 +136,21 @@ describe('result record', () => {
     expect(errorOf(() => parseResultRecord(f))).toMatch(/spec\.instant/);
   });
 
+  it('a self-generated calibration source carries how it was written; the values are checked', () => {
+    const rec = JSON.parse(JSON.stringify(bigExperiment()));
+    rec.rows[2].sources[0] = { ...rec.rows[2].sources[0], name: 'gen:de', generated: { language: 'de', prompt: 'Das ist', windows: 16, tokens: 64, keep: 0.8, temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.1, seed: 0, model: hex(1) } };
+    expect(parseResultRecord(rec)).toEqual(rec);
+    const bos = structuredClone(rec);
+    bos.rows[2].sources[0].generated.prompt = null;
+    expect(parseResultRecord(bos)).toEqual(bos);
+    const k = structuredClone(rec);
+    k.rows[2].sources[0].generated.keep = 1.5;
+    expect(errorOf(() => parseResultRecord(k))).toMatch(/rows\.2\.sources\.0\.generated\.keep/);
+    const t = structuredClone(rec);
+    t.rows[2].sources[0].generated.temperature = 0;
+    expect(errorOf(() => parseResultRecord(t))).toMatch(/generated\.temperature/);
+  });
+
   it('mean and spread over seeds skip what is not measured', () => {
     expect(meanSpread([null, null])).toBeNull();
     expect(meanSpread([2, null])).toEqual({ mean: 2, sd: null, n: 1 });

@@ -42,10 +42,10 @@ export function profileProblem(method: PruneMethod, p: ExperimentSettings['patte
 
 /** Calibration texts of a source (a mix: its parts with their weights). */
 export function calibrationTexts(src: CalibSource, all: CalibSource[]): CalibrationText[] {
-  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}) }];
+  if (src.origin !== 'mix') return [{ name: src.name, text: src.text, ...(src.language ? { language: src.language } : {}), ...(src.generated ? { generated: src.generated } : {}) }];
   return (src.parts ?? []).map((p) => {
     const part = all.find((x) => x.id === p.id)!;
-    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}) };
+    return { name: part.name, text: part.text, weight: p.weight, ...(part.language ? { language: part.language } : {}), ...(part.generated ? { generated: part.generated } : {}) };
   });
 }
 

@@ -1,3 +1,4 @@
+import type { GeneratedSource } from '../../../engine';
 import type { TaskName } from '../../../engine';
 import type { PruneMethod, SparsityPattern } from '../prune/pruneSlice';
 import type { SliceCreator } from '../../store/types';
@@ -39,6 +40,8 @@ export interface CalibSource {
   skipped: number;
   /** Mix: the parts and their weights (proportions). */
   parts?: { id: string; weight: number }[];
+  /** Text the model wrote itself ("Generate with the model", format 'generated'): how, to write it again. */
+  generated?: GeneratedSource;
   /** Part of the next experiment. */
   selected: boolean;
 }

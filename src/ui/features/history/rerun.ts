@@ -45,7 +45,24 @@ function bundledTaskFiles(task: string, language: string | null): (() => Promise
   return out;
 }
 
-const calibCopy = (s: SourceRef) => (s.language ? [() => bundledText(calibTextUrl(s.language!), `Calibration text '${s.language}'`)] : []);
+/**
+ * Where a calibration text may be: text the model wrote itself is written again by the loaded model
+ * with its recorded content hash (same settings and seed: the same text, checked by SHA-256 like any
+ * other); otherwise the bundled text of its language.
+ */
+const calibCopy = (s: SourceRef) => {
+  const g = s.generated;
+  if (g) {
+    return [
+      async () => {
+        const m = store().models.find((x) => x.sha256 === g.model);
+        if (!m) throw new PolyPruneError('HASH_MISMATCH', `'${s.name}' was written by the model with content SHA-256 ${g.model.slice(0, 12)}…, which is not loaded.`);
+        return (await getEngine().generateCalibration(m.id, { ...g })).text;
+      },
+    ];
+  }
+  return s.language ? [() => bundledText(calibTextUrl(s.language!), `Calibration text '${s.language}'`)] : [];
+};
 
 /** Every text a record names, with where the app may have it. */
 function textRefs(rec: ResultRecord): TextRef[] {
@@ -185,7 +202,7 @@ export function studyFromRecord(rec: ExperimentRecord, texts: ReadonlyMap<string
         : // an instant grid's '(exact)' rows are made by runStudy from the row before them
           rec.rows.slice(1).filter((row) => row.mix?.mode !== 'confirm').map((row) => ({
             label: row.label,
-            texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}) })),
+            texts: row.sources.map((x) => ({ name: x.name, text: get(x), ...(x.language ? { language: x.language } : {}), ...(x.weight !== undefined ? { weight: x.weight } : {}), ...(x.generated ? { generated: x.generated } : {}) })),
           })),
     columns: rec.columns.map((c) => ({
       language: c.language,
@@ -229,7 +246,7 @@ export async function startRerun(): Promise<void> {
         id = await rerunTask(model, rec, text(rec.file));
         break;
       case 'prune':
-        id = await rerunPrune(model, rec, rec.calibration.map((c) => ({ name: c.name, text: text(c), ...(c.language ? { language: c.language } : {}), ...(c.weight !== undefined ? { weight: c.weight } : {}) })));
+        id = await rerunPrune(model, rec, rec.calibration.map((c) => ({ name: c.name, text: text(c), ...(c.language ? { language: c.language } : {}), ...(c.weight !== undefined ? { weight: c.weight } : {}), ...(c.generated ? { generated: c.generated } : {}) })));
         break;
     }
   } catch (e) {

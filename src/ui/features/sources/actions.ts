@@ -4,14 +4,14 @@
  * only (capped, Blob.slice), checked, parsed and their language identified; tokens are counted in
  * the engine with the active model's tokenizer.
  */
-import { TASK_NAMES, type TaskName } from '../../../engine';
+import { DEFAULT_GEN_CALIBRATION, TASK_NAMES, genSourceName, type TaskName } from '../../../engine';
 import { previewOf, readSource } from '../../../calib/sources';
 import { calibTextUrl, hubEndpoint } from '../../paths';
 import { hubCorpusText } from '../../../engine';
 import { toIso6391 } from '../../../common/languages';
 import { hubToken } from '../../features/model/hubToken';
 import type { CalibSource } from '../experiment/experimentSlice';
-import { bundledText, errorText, getEngine, store } from '../../store/actions/core';
+import { bundledText, errorText, getEngine, runOp, store } from '../../store/actions/core';
 import type { Panel } from '../../store/messagesSlice';
 import { loadModel, onModelLoaded } from '../../features/model/actions';
 
@@ -254,4 +254,49 @@ export async function addHubSources(corpus: string, languages: string[]): Promis
       store().pushMessage({ panel: 'experiment', level: 'error', code: 'FETCH_FAILED', text: errorText(e) });
     }
   }
+}
+
+/**
+ * "Generate with the model": the active model writes a calibration source itself (docs/generate.md)
+ * from a few words of `language` (or its BOS token alone, prompt null): as many windows as the
+ * experiment draws (its windows x window length in new tokens), with the sampling and perplexity
+ * filter of Ji et al. (ICLR 2025), seed 0. Progress and Cancel in the Experiment panel.
+ */
+export async function generateSource(language: string, prompt: string | null): Promise<void> {
+  const s = store();
+  const model = s.models.find((m) => m.id === s.activeModelId);
+  if (!model) {
+    s.pushMessage({ panel: 'experiment', level: 'error', code: 'BAD_ARGUMENT', text: 'Load a model first: the model writes the text.' });
+    return;
+  }
+  const name = genSourceName({ language, prompt });
+  if (s.sources.some((x) => x.name === name && x.generated?.model === model.sha256)) {
+    s.pushMessage({ panel: 'experiment', level: 'info', text: `${name} is already a calibration source.` });
+    return;
+  }
+  const seqlen = Math.min(s.expSeqlen, model.maxPositionEmbeddings - 16);
+  const g = await runOp('experiment', `Generating ${name} with ${model.name}`, (opts) =>
+    getEngine().generateCalibration(model.id, { language, prompt, windows: s.expNsamples, tokens: seqlen, seed: 0, ...DEFAULT_GEN_CALIBRATION }, opts),
+  );
+  if (!g) return;
+  const id = newId('src');
+  store().addSource({
+    id,
+    name,
+    origin: 'file',
+    format: 'generated',
+    fileBytes: g.bytes,
+    bytes: g.bytes,
+    capped: false,
+    text: g.text,
+    preview: previewOf(g.text),
+    tokens: null,
+    language,
+    detected: null,
+    skipped: 0,
+    selected: true,
+    generated: g.generated,
+  });
+  store().pushMessage({ panel: 'experiment', level: 'info', text: `${name}: ${model.name} wrote ${g.written} windows of ${seqlen} tokens and kept the ${g.generated.windows} it finds most likely (perplexity ${g.perplexity.toFixed(2)}); ${g.bytes.toLocaleString('en-US')} bytes, SHA-256 ${g.sha256.slice(0, 12)}…` });
+  void countTokens(id);
 }

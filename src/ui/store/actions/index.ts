@@ -10,7 +10,7 @@ export { hubToken, hubTokenRemembered, setHubToken } from '../../features/model/
 export { measureAllLanguages, runPerplexity } from '../../features/perplexity/actions';
 export { pruneRequest, runPrune } from '../../features/prune/actions';
 export { experimentCsv, experimentTable, mean, patternProblem, runExperiment, spread } from '../../features/experiment/actions';
-export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere } from '../../features/sources/actions';
+export { addBundledSource, addExpTaskFiles, addMixSource, addSourceFiles, countAllTokens, dropAnywhere, generateSource } from '../../features/sources/actions';
 export { loadUdhrIndex, runTasks, taskLanguages } from '../../features/tasks/actions';
 export { closeShared, copyShareLink, deleteEntry, exportHistory, importHistory, initHistory, renameEntry, saveRecord, toggleShown } from '../../features/history/storage';
 export { discardResume } from '../../features/history/resume';

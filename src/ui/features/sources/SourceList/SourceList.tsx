@@ -2,7 +2,8 @@ import { useState, type DragEvent } from 'react';
 import { SOURCE_EXTENSIONS } from '../../../../calib/sources';
 import { LANGID_CLEAR, LANGID_CLEAR_CHARS } from '../../../../calib/langid';
 import { useAppStore, type CalibSource } from '../../../store';
-import { addBundledSource, addMixSource, addSourceFiles } from '../../../store/actions';
+import { addBundledSource, addMixSource, addSourceFiles, generateSource } from '../../../store/actions';
+import { DEFAULT_GEN_CALIBRATION, GEN_PROMPTS } from '../../../../engine';
 import { fmtBytes } from '../../../format';
 import { HubCorpusPicker } from '../HubCorpusPicker/HubCorpusPicker';
 
@@ -60,6 +61,7 @@ export function SourceList() {
         </div>
       )}
       <HubCorpusPicker />
+      <GenerateControl languages={bundled} disabled={busy} />
       {sources.length === 0 ? (
         <p className="hint">No calibration sources yet.</p>
       ) : (
@@ -130,6 +132,52 @@ function SourceItem({ src, all, options, disabled }: { src: CalibSource; all: Ca
         ✕
       </button>
     </li>
+  );
+}
+
+/**
+ * "Generate with the model": the active model writes a calibration source from a few words of a
+ * language (or its BOS token alone), with the sampling and perplexity filter of Ji et al. (ICLR 2025).
+ */
+function GenerateControl({ languages, disabled }: { languages: string[]; disabled: boolean }) {
+  const hasModel = useAppStore((s) => s.activeModelId !== null);
+  const nsamples = useAppStore((s) => s.expNsamples);
+  const seqlen = useAppStore((s) => s.expSeqlen);
+  const options = [...new Set([...languages, ...Object.keys(GEN_PROMPTS)])].sort();
+  const [language, setLanguage] = useState(options.includes('de') ? 'de' : (options[0] ?? 'en'));
+  const [prompt, setPrompt] = useState<string | null>(null);
+  const [bosOnly, setBosOnly] = useState(false);
+  const words = prompt ?? GEN_PROMPTS[language] ?? '';
+  const d = DEFAULT_GEN_CALIBRATION;
+  return (
+    <details className="exp-generate">
+      <summary>Generate with the model…</summary>
+      <p className="hint">
+        The loaded model writes {Math.ceil(nsamples / d.keep)} windows of {seqlen} tokens from a few words of the language (or its BOS token alone) and keeps the {nsamples} it finds most likely: temperature {d.temperature}, top-k {d.topK}, top-p {d.topP}, repetition penalty {d.repetitionPenalty}, keeping {Math.round(d.keep * 100)} % (Ji et al., ICLR 2025), seed 0. The source records how, so re-runs and share links write the same text again.
+      </p>
+      <div className="row">
+        <label>
+          Language{' '}
+          <select aria-label="Language to generate" value={language} disabled={disabled} onChange={(e) => { setLanguage(e.target.value); setPrompt(null); }}>
+            {options.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Start from{' '}
+          <input type="text" aria-label="Words to start from" value={bosOnly ? '' : words} placeholder={bosOnly ? 'the BOS token alone' : 'a few words'} disabled={disabled || bosOnly} onChange={(e) => setPrompt(e.target.value)} />
+        </label>
+        <label>
+          <input type="checkbox" checked={bosOnly} disabled={disabled} onChange={(e) => setBosOnly(e.target.checked)} /> BOS token only
+        </label>
+        <button type="button" disabled={disabled || !hasModel || (!bosOnly && !words.trim())} onClick={() => void generateSource(language, bosOnly ? null : words)}>
+          Generate with the model
+        </button>
+      </div>
+    </details>
   );
 }
 
