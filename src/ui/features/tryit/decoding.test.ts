@@ -25,8 +25,8 @@ describe('decodeProblem', () => {
   });
 
   it('greedy is temperature 0 for the engine\'s pickToken; sampling passes its settings', () => {
-    expect(samplingOf({ ...greedy, temperature: 0.7 })).toEqual({ temperature: 0, topK: 0, topP: 1, seed: 0 });
-    expect(samplingOf({ ...sample, temperature: 0.7, topK: 40, topP: 0.9, seed: 5 })).toEqual({ temperature: 0.7, topK: 40, topP: 0.9, seed: 5 });
+    expect(samplingOf({ ...greedy, temperature: 0.7 })).toEqual({ temperature: 0, topK: 0, topP: 1, seed: 0, repetitionPenalty: 1 });
+    expect(samplingOf({ ...sample, temperature: 0.7, topK: 40, topP: 0.9, seed: 5 })).toEqual({ temperature: 0.7, topK: 40, topP: 0.9, seed: 5, repetitionPenalty: 1 });
   });
 });
 

@@ -50,7 +50,7 @@ export function decodeProblem(s: DecodeSettings, context: number, promptTokens?:
 
 /** The engine's sampling settings of the panel's: greedy is temperature 0 (the same warpers and draws as `Engine.generate`). */
 export function samplingOf(s: DecodeSettings): SamplingSettings {
-  return { temperature: s.mode === 'greedy' ? 0 : s.temperature, topK: s.topK, topP: s.topP, seed: s.seed };
+  return { temperature: s.mode === 'greedy' ? 0 : s.temperature, topK: s.topK, topP: s.topP, seed: s.seed, repetitionPenalty: 1 };
 }
 
 export interface LogitDiff {
