@@ -122,7 +122,7 @@ export async function generateTryIt(): Promise<void> {
   const s = store();
   const decode = s.tryDecode;
   const prompt = s.tryPrompt;
-  s.setTryOutputs(models.map((m) => ({ modelId: m.id, modelName: m.name, pruned: Boolean(m.pruning ?? m.prunedFrom), device: null, promptIds: [], tokens: [], status: 'waiting' })));
+  s.setTryOutputs(models.map((m) => ({ modelId: m.id, modelName: m.name, pruned: Boolean(m.pruning ?? m.prunedFrom), device: null, prompt, promptIds: [], tokens: [], status: 'waiting' })));
   await runOp('tryit', 'Try it: generate', async (opts, signal) => {
     await forgetUnloaded();
     const rtm = await runtime();

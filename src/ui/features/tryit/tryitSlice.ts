@@ -15,7 +15,8 @@ export interface TryOutput {
   modelName: string;
   pruned: boolean;
   device: 'webgpu' | 'wasm' | null;
-  /** The prompt's ids (with BOS) and its text as decoded. */
+  /** The prompt as typed, and its ids (with BOS). */
+  prompt: string;
   promptIds: number[];
   tokens: TryToken[];
   status: 'waiting' | 'exporting' | 'loading' | 'generating' | 'done' | 'stopped' | 'failed';

@@ -149,7 +149,7 @@ const STATUS: Record<TryOutput['status'], string> = {
 /** Underline colour of a token from its probability: green when likely, red when not. */
 function tokenStyle(logprob: number): CSSProperties {
   const p = Math.exp(logprob);
-  return { ['--tok-hue' as string]: String(Math.round(120 * p)), ['--tok-alpha' as string]: (0.35 + 0.5 * (1 - p)).toFixed(2) };
+  return { ['--tok-hue' as string]: String(Math.round(120 * p)), ['--tok-alpha' as string]: (0.25 + 0.35 * (1 - p)).toFixed(2) };
 }
 
 function OutputColumn({ o }: { o: TryOutput }) {
@@ -167,6 +167,7 @@ function OutputColumn({ o }: { o: TryOutput }) {
         </span>
       </header>
       <p className="tryit-text">
+        <span className="tryit-prompt-text">{o.prompt}</span>
         {o.tokens.map((t, i) => (
           <span key={i} className="tryit-token" style={tokenStyle(t.logprob)} title={`token ${t.id}: log p = ${t.logprob.toFixed(3)} (p = ${Math.exp(t.logprob).toPrecision(3)})`}>
             {t.text}
