@@ -4,7 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 
-export type ViewLabel = 'Experiment' | 'Perplexity & prune' | 'Mixer' | 'Tasks' | 'History';
+export type ViewLabel = 'Experiment' | 'Perplexity & prune' | 'Try it' | 'Mixer' | 'Tasks' | 'History';
 
 export async function openView(page: Page, label: ViewLabel): Promise<void> {
   const tab = page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: label });

@@ -14,6 +14,7 @@ import { createTasksSlice } from '../features/tasks/tasksSlice';
 import { createHistorySlice } from '../features/history/historySlice';
 import { createMixerSlice } from '../features/mixer/mixerSlice';
 import { createViewSlice } from './viewSlice';
+import { createTryItSlice } from '../features/tryit/tryitSlice';
 import type { AppState } from './types';
 
 export const useAppStore = create<AppState>()((...a) => ({
@@ -28,6 +29,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createHistorySlice(...a),
   ...createMixerSlice(...a),
   ...createViewSlice(...a),
+  ...createTryItSlice(...a),
 }));
 
 export type { AppState } from './types';
@@ -39,6 +41,7 @@ export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric
 export type { TaskFile, TaskRow, UdhrList } from '../features/tasks/tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
+export type { TryCheck, TryOutput, TryToken } from '../features/tryit/tryitSlice';
 export type { MixStatsView, MixUpdateView, MixConfirmView } from '../features/mixer/mixerSlice';
 export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from '../features/history/historySlice';
 export { VIEWS, VIEW_OF_PANEL, isViewId, type ViewId } from './viewSlice';

@@ -2,7 +2,7 @@ import type { ProgressEvent } from '../../common/progress';
 import type { SliceCreator } from './types';
 
 /** Panels that start engine operations and show their progress. */
-export type OpPanel = 'model' | 'perplexity' | 'prune' | 'experiment' | 'tasks' | 'history' | 'mixer';
+export type OpPanel = 'model' | 'perplexity' | 'prune' | 'experiment' | 'tasks' | 'history' | 'mixer' | 'tryit';
 
 /** Where a multi-step operation (a grid, tasks over several languages) stands as a whole. */
 export interface OpOverall {

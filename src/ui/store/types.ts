@@ -11,8 +11,9 @@ import type { TasksSlice } from '../features/tasks/tasksSlice';
 import type { HistorySlice } from '../features/history/historySlice';
 import type { MixerSlice } from '../features/mixer/mixerSlice';
 import type { ViewSlice } from './viewSlice';
+import type { TryItSlice } from '../features/tryit/tryitSlice';
 
-export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice & MixerSlice & ViewSlice;
+export type AppState = GpuSlice & ModelSlice & PerplexitySlice & PruneSlice & ExperimentSlice & TasksSlice & OpsSlice & MessagesSlice & HistorySlice & MixerSlice & ViewSlice & TryItSlice;
 
 /** A slice creator with access to the whole state (zustand "slices pattern"). */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

@@ -9,6 +9,7 @@ import type { SliceCreator } from './types';
 export const VIEWS = [
   { id: 'study', label: 'Experiment' },
   { id: 'measure', label: 'Perplexity & prune' },
+  { id: 'tryit', label: 'Try it' },
   { id: 'mixer', label: 'Mixer' },
   { id: 'tasks', label: 'Tasks' },
   { id: 'history', label: 'History' },
@@ -25,6 +26,7 @@ export const VIEW_OF_PANEL: Record<OpPanel, ViewId> = {
   mixer: 'mixer',
   tasks: 'tasks',
   history: 'history',
+  tryit: 'tryit',
 };
 
 export function isViewId(v: string | null): v is ViewId {

@@ -13,6 +13,7 @@ import { HistoryBanner } from '../../features/history/HistoryPanel/HistoryBanner
 import { HistoryPanel } from '../../features/history/HistoryPanel/HistoryPanel';
 import { MixerPanel } from '../../features/mixer/MixerPanel/MixerPanel';
 import { ViewTabs } from '../ViewTabs/ViewTabs';
+import { TryItPanel } from '../../features/tryit/TryItPanel/LazyTryItPanel';
 import './App.css';
 
 /**
@@ -49,6 +50,7 @@ export function App() {
             <PrunePanel />
           </div>
         )}
+        {view === 'tryit' && <TryItPanel />}
         {view === 'mixer' && <MixerPanel />}
         {view === 'tasks' && <TasksPanel />}
         {view === 'history' && <HistoryPanel />}
