@@ -290,7 +290,7 @@ describe('experiment panel', () => {
     const alerts = panel().getByRole('alert');
     await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
     const details = panel().locator('details.exp-settings');
-    if (!(await details.getAttribute('open'))) await details.locator('summary').click();
+    if ((await details.getAttribute('open')) === null) await details.locator('summary').click(); // open is '' when open
     const field = panel().getByLabel('Methods to compare');
     // a bad method text: said at once beside the field, and refused by Run
     await field.fill('gptq@0.5');

@@ -181,7 +181,16 @@ it('reads on a phone (390 x 844): no sideways scrolling, the tabs and the study 
   await openView(page, 'Experiment');
   await page.waitForTimeout(300);
   const wide = () => page.evaluate(() => document.documentElement.scrollWidth);
-  expect(await wide()).toBeLessThanOrEqual(390);
+  // what sticks out, named (tag#id.class and its right edge), for the message
+  const sticking = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > 391 && e.getBoundingClientRect().width > 0)
+        .slice(0, 8)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.className === 'string' && e.className ? `.${e.className.split(' ').join('.')}` : ''} right ${Math.round(e.getBoundingClientRect().right)}`)
+        .join('; '),
+    );
+  expect(await wide(), await sticking()).toBeLessThanOrEqual(390);
   await shot('390-study');
   await page.screenshot({ path: path.join(SHOTS, 'layout-390-study-full.png'), fullPage: true });
   for (const [label, name] of [
@@ -190,7 +199,7 @@ it('reads on a phone (390 x 844): no sideways scrolling, the tabs and the study 
     ['History', 'history'],
   ] as const) {
     await openView(page, label);
-    expect(await wide(), label).toBeLessThanOrEqual(390);
+    expect(await wide(), `${label}: ${await sticking()}`).toBeLessThanOrEqual(390);
     await shot(`390-${name}`);
   }
   expect(await unnamedControls()).toEqual([]);
