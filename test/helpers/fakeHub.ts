@@ -39,8 +39,6 @@ export interface FakeHub {
   cutTimes: Map<string, number>;
   /** Bytes per second for `<repo>/<file>` (a real network's pace; on localhost a browser reads a whole file ahead). */
   throttle: Map<string, number>;
-  /** Bytes per answer sent at full speed before `throttle` applies (absent: the pace from the first byte). */
-  burst: Map<string, number>;
   /** The commit sha the fake gives a revision name. */
   shaOf(revision: string): string;
   close(): Promise<void>;
@@ -70,19 +68,15 @@ export async function startFakeHub(repos: Record<string, FakeRepo>, datasets: Re
   const cut = new Map<string, number>();
   const cutTimes = new Map<string, number>();
   const throttle = new Map<string, number>();
-  const burst = new Map<string, number>();
   const send = (res: ServerResponse, key: string, file: string, start: number, end: number) => {
     const times = cutTimes.get(key);
     const limit = cut.has(key) && (times === undefined || times > 0) ? cut.get(key)! : Infinity;
     if (limit !== Infinity && times !== undefined) cutTimes.set(key, times - 1);
     const rate = throttle.get(key);
     const stream = createReadStream(file, { start, end: Math.min(end, start + limit - 1), ...(rate ? { highWaterMark: 16 * 1024 } : {}) });
-    const free = burst.get(key) ?? 0;
-    let answered = 0;
     stream.on('data', (chunk) => {
       sent.set(key, (sent.get(key) ?? 0) + chunk.length);
-      answered += chunk.length;
-      if (rate && answered > free) {
+      if (rate) {
         stream.pause();
         setTimeout(() => stream.resume(), (chunk.length / rate) * 1000);
       }
@@ -181,7 +175,6 @@ export async function startFakeHub(repos: Record<string, FakeRepo>, datasets: Re
     cut,
     cutTimes,
     throttle,
-    burst,
     shaOf: fakeSha,
     close: () => new Promise((r) => server.close(() => r())),
   };

@@ -103,7 +103,8 @@ export async function compareWithPublished(rowId: string): Promise<void> {
           set({ tried: [...tried] });
         }
       }
-      throw new PolyPruneError('FILE_NOT_FOUND', `The Hub has no published checkpoint for '${row.label}' (tried ${tried.join(', ')}).`);
+      // an answer, not a failure: said in the row only (no error notice on top of it)
+      set({ status: 'failed', error: `The Hub has no published checkpoint for '${row.label}' (tried ${tried.join(', ')}).` });
     } catch (e) {
       set({ status: 'failed', error: errorText(e) });
       throw e;

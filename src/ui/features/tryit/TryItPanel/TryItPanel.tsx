@@ -184,24 +184,31 @@ function TryChecks() {
   const checks = useAppStore((s) => s.tryChecks);
   if (!checks.length) return null;
   return (
-    <table className="tryit-checks">
-      <caption>Check: the runtime&apos;s logits of the prompt against PolyPrune&apos;s engine</caption>
-      <thead>
-        <tr>
-          <th scope="col">Model</th>
-          <th scope="col">Runtime</th>
-          <th scope="col">Tokens</th>
-          <th scope="col">Largest |difference|</th>
-          <th scope="col">Largest |logit|</th>
-          <th scope="col">Relative</th>
-        </tr>
-      </thead>
-      <tbody>
-        {checks.map((c) => (
-          <CheckRow key={c.modelId} c={c} />
-        ))}
-      </tbody>
-    </table>
+    <div>
+      {/* the title outside the scroller, so a phone reads it whole while the table scrolls */}
+      <p className="tryit-checks-title" id="tryit-checks-title">
+        Check: the runtime&apos;s logits of the prompt against PolyPrune&apos;s engine
+      </p>
+      <div className="tryit-checks-scroll">
+        <table className="tryit-checks" aria-labelledby="tryit-checks-title">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Runtime</th>
+              <th scope="col">Tokens</th>
+              <th scope="col">Largest |difference|</th>
+              <th scope="col">Largest |logit|</th>
+              <th scope="col">Relative</th>
+            </tr>
+          </thead>
+          <tbody>
+            {checks.map((c) => (
+              <CheckRow key={c.modelId} c={c} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
   );
 }
 
