@@ -143,12 +143,8 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     hub.sent.clear();
     const shard = 'multilingual/c4-de.tfrecord-00000-of-02048.json.gz';
     const size = statSync(path.join(corpora.root, 'c4', shard)).size;
-    // After its first 256 KiB (5x what the page needs), the shard comes at 20 kB/s: on localhost Chromium
-    // reads a whole response ahead of the page and may keep the connection open after the page has
-    // stopped, so what the server sends is bounded by the pace, not by the page (a minute of load-induced
-    // lag still stays far under a third of the 5 MB shard).
-    hub.burst.set(`allenai/c4/${shard}`, 256 * 1024);
-    hub.throttle.set(`allenai/c4/${shard}`, 2e4);
+    // Chromium reads a response ahead of the page, and how far depends on the machine's load (1.1 MB to the
+    // whole 5 MB shard were seen), so the bound is on what the page itself read from the stream.
     await exp.getByRole('combobox', { name: 'Hub corpus' }).selectOption('mc4');
     await exp.getByRole('textbox', { name: 'Hub corpus languages' }).fill('de');
     await exp.getByRole('button', { name: 'Add from the Hub' }).click();
@@ -158,7 +154,9 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     expect(note, diag()).toMatch(/bytes downloaded/);
     const sent = hub.sent.get(`allenai/c4/${shard}`) ?? 0;
     expect(sent).toBeGreaterThan(0);
-    expect(sent, `${hub.requests.filter((q) => q.path.endsWith(shard)).length} requests for the shard`).toBeLessThan(size / 3); // the page read a small part of a large shard
+    const read = Number(/([\d,]+) bytes downloaded/.exec(note ?? '')![1].replace(/,/g, ''));
+    expect(read, note ?? '').toBeLessThan(size / 3); // the page read a small part of a large shard
+    expect(sent).toBeGreaterThanOrEqual(read);
     // the lm-eval tasks of the evaluation languages, with their item counts
     await exp.getByRole('button', { name: 'All: Evaluation languages (columns)' }).click();
     const tasks = exp.getByRole('group', { name: 'lm-eval tasks from the Hugging Face Hub' });
@@ -217,7 +215,6 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
   });
 
   it('Experiment panel: "Compare with the published model" on a row calibrated on mC4 (masks streamed matrix by matrix, both perplexities on mC4 validation text); a row without one says so; a re-run fetches the Hub texts again',  { timeout: 300_000 }, async () => {
-    hub.throttle.clear(); hub.burst.clear(); // the slow shard of the test above: here only what is read counts, not how fast
     // the "published" checkpoint: the row's own settings (wanda 50 %, 4 windows of 32 tokens, seed 0, the page's 16 KiB of mc4:de) pruned in Node (Dawn)
     const calib = await fetchCorpusText('mc4:de', { endpoint: hub.url, bytes: 16 * 1024 });
     const { engine, base } = await fixtureEngine();
@@ -293,6 +290,7 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     const note = box.locator('[data-row] [role=note]');
     await note.first().waitFor({ timeout: 120_000 });
     expect(await note.first().textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:sw@[0-9a-f]{12}' \(tried multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0, multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0\)\.$/);
+    expect(await page().locator('[role=alert][data-code="FILE_NOT_FOUND"]').count()).toBe(0); // said once, in the row
     await page().screenshot({ path: path.join(SHOTS, 'published-compare-none.png'), fullPage: true });
     // a re-run of the run (its record names the Hub texts by provenance): every Hub text is fetched again at its commit and checked by SHA-256, no file asked for
     hub.requests.length = 0;
