@@ -1,7 +1,7 @@
 /**
  * The hf-gptq export (GPTQ v1 checkpoint format, docs/export.md "Quantized exports") of the bundled
  * model's first two decoder layers (a folder made here: stories260K's 172-wide MLP cannot be packed), GPTQ 4-bit group 128 with act-order (g_idx not in column order; the last group of the 704-wide
- * down_proj is shorter), on
+ * down_proj is shorter) and 3-bit group 32 (32 codes in three int32 words), on
  * French windows made here: tools/gptq-export-check/check_gptq.py unpacks qweight/qzeros/scales/g_idx
  * as GPTQModel does and compares with the engine's dequantized weights (the same model exported as
  * hf). torch/transformers cannot be installed here; python3 with numpy is required and its absence
@@ -50,6 +50,7 @@ afterAll(async () => {
 describe('hf-gptq export', () => {
   it.each([
     { bits: 4, groupSize: 128, actOrder: true, staticGroups: false },
+    { bits: 3, groupSize: 32, actOrder: false, staticGroups: false },
   ])('$bits-bit group $groupSize act-order $actOrder: numpy unpacking as GPTQModel equals the engine weights', async (quantize) => {
     const r = await engine.prune(baseId, { method: 'gptq', quantize, calibration: { texts: [{ name: 'fr.txt', text: FRENCH, language: 'fr' }], nsamples: 4, seqlen: 64, seed: 0 } });
     const tag = `${quantize.bits}-${quantize.groupSize}`;
