@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { LocalEngine } from '../../src/engine/local';
 import { nodeOutputSink } from '../../src/export/node';
 import { fixtureEngine } from '../helpers/engine';
+import { engineRowSizer } from '../../src/experiment/size';
 
 const BUNDLED = path.resolve('public/models/polyprune-ml');
 const FRENCH = readFileSync(path.join(BUNDLED, 'calib/fr.txt'), 'utf8');
@@ -64,6 +65,11 @@ describe('hf-gptq export', () => {
     expect(rec.quantization.weights).toBe('gptq-v1');
     expect(rec.quantization.export_bytes['hf-gptq']).toBe(statSync(path.join(gdir, 'model.safetensors')).size);
     expect(rec.quantization.export_bytes.hf).toBe(statSync(path.join(ddir, 'model.safetensors')).size);
+    // the grid's size column (engineRowSizer: Engine.exportSizes of the base model with the row's quantizer, before
+    // any row is made) is the bytes these exports wrote: a dense or pruned row the hf file, this row the hf-gptq file
+    const sizeOf = engineRowSizer(engine, baseId);
+    expect(await sizeOf(null)).toEqual({ bytes: statSync(path.join(ddir, 'model.safetensors')).size, format: 'safetensors' });
+    expect(await sizeOf(quantize)).toEqual({ bytes: statSync(path.join(gdir, 'model.safetensors')).size, format: 'gptq' });
     const py = spawnSync('python3', [CHECK, gdir, ddir], { encoding: 'utf8' });
     expect(py.status, py.stdout + py.stderr).toBe(0);
     const res = JSON.parse(py.stdout.trim().split('\n').pop()!);
