@@ -86,6 +86,14 @@ export type OnnxVariantName = 'fp32' | 'fp16' | 'q4' | 'q8' | 'q2';
 export const ONNX_VARIANT_NAMES: readonly OnnxVariantName[] = ['fp32', 'fp16', 'q4', 'q8', 'q2'];
 
 /** The bytes of a model's files in each export format (`exportedBytes`), or why the format cannot hold it. */
+/** GPTQ settings for {@link Engine.exportSizes}: bits, columns per group (-1 per channel), act-order, static groups. */
+export interface ExportQuantSettings {
+  bits: number;
+  groupSize: number;
+  actOrder: boolean;
+  staticGroups: boolean;
+}
+
 export type ExportSizes = Record<ExportFormat, { bytes: number; files: Record<string, number> } | { refused: string }>;
 
 export interface ExportRequest {
@@ -546,8 +554,13 @@ export interface Engine {
   counters(): Promise<EngineCounters>;
   /** A model as Hugging Face files held in memory (small models, tests): config.json, model.safetensors, tokenizer files, pruning.json. */
   exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]>;
-  /** The exact bytes of the model files each export format would write (nothing is written), or why a format cannot hold this model. */
-  exportSizes(id: string): Promise<ExportSizes>;
+  /**
+   * The exact bytes of the model files each export format would write (nothing is written), or why a
+   * format cannot hold this model. `as.quantize`: the sizes of this model quantized with those settings
+   * (the grid's size column, before the row is made); hf and hf-gptq are exact for it, ONNX to within
+   * the few bytes of its pruning.json summary in the graph's metadata.
+   */
+  exportSizes(id: string, as?: { quantize?: ExportQuantSettings | null }): Promise<ExportSizes>;
   /** A model exported as a zip, streamed into a Blob one tensor at a time (browser downloads; under 4 GiB). */
   exportZip(id: string, req: ExportRequest, opts?: OpOptions): Promise<Blob>;
   /** A model exported into a new subfolder `name` of a folder the user picked (File System Access API). */

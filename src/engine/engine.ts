@@ -25,7 +25,8 @@ import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
 import { exportOnnx } from '../export/onnx';
 import { directorySink } from '../export/fsaccess';
 import { readPruningRecord, summarizePruning } from '../export/provenance';
-import type { ExportedFile, ExportRequest, ExportSizes, ExportSummary, MaskOverlap, PruneResult } from './api';
+import type { ExportedFile, ExportQuantSettings, ExportRequest, ExportSizes, ExportSummary, MaskOverlap, PruneResult } from './api';
+import { validateGptqOptions } from '../prune/methods/gptq';
 import { EXPORT_FORMATS } from './api';
 import { checkpointTensors, exportedBytes } from '../export/size';
 import type { PruningRecord } from '../export/hf';
@@ -633,9 +634,10 @@ export class LocalEngine implements Engine {
     });
   }
 
-  async exportSizes(id: string): Promise<ExportSizes> {
+  async exportSizes(id: string, as?: { quantize?: ExportQuantSettings | null }): Promise<ExportSizes> {
     const m = this.get(id);
-    return exportSizesOf(m);
+    if (as?.quantize) validateGptqOptions(as.quantize);
+    return exportSizesOf(m, undefined, as?.quantize ?? undefined);
   }
 
   async exportModel(id: string, opts?: OpOptions): Promise<ExportedFile[]> {
@@ -711,15 +713,16 @@ function nameOf(location: string): string {
 
 /** `folder`: where it was loaded from; the summary's `source` is its portable form (portableSource), a local folder's path goes to `localPath`. */
 /** Each format's model-file bytes for a loaded model (exportedBytes), or the format's one-line refusal. */
-function exportSizesOf(m: LoadedModel, req?: ExportRequest): ExportSizes {
+function exportSizesOf(m: LoadedModel, req?: ExportRequest, as?: ExportQuantSettings): ExportSizes {
   const quantized = m.pruning?.quantized ?? null;
+  const quant = as ?? quantized?.settings ?? null;
   const tensors = checkpointTensors(m.checkpoint);
   const out = {} as ExportSizes;
   for (const format of EXPORT_FORMATS) {
     try {
-      if (format === 'hf-gptq' && !quantized) throw new PolyPruneError('BAD_ARGUMENT', 'hf-gptq needs a GPTQ model quantized in this session.');
-      const record = exportRecord(m, { ...req, format }, quantized !== null, false);
-      const s = exportedBytes({ cfg: m.cfg, tensors, format, quant: quantized?.settings ?? null, record, onnxVariants: format === req?.format ? req.onnxVariants : undefined, maxShardBytes: req?.maxShardBytes, externalDataThreshold: req?.externalDataThreshold });
+      if (format === 'hf-gptq' && !quant) throw new PolyPruneError('BAD_ARGUMENT', 'hf-gptq needs a GPTQ model quantized in this session.');
+      const record = exportRecord(m, { ...req, format }, quant !== null, false);
+      const s = exportedBytes({ cfg: m.cfg, tensors, format, quant, record, onnxVariants: format === req?.format ? req.onnxVariants : undefined, maxShardBytes: req?.maxShardBytes, externalDataThreshold: req?.externalDataThreshold });
       out[format] = { bytes: s.total, files: s.files };
     } catch (e) {
       out[format] = { refused: (e as Error).message };

@@ -34,13 +34,13 @@ import { LINEAR_NAMES } from '../model/names';
 import { METHODS, assertNoDuplicates, lookupMethod, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ExperimentVariant, type ModelRef, type SourceRef } from './records';
-import { exportedWeightBytes, type SizeModel } from './size';
+import { engineRowSizer, type RowSize, type RowSizer } from './size';
 import { resolveVariants, variantLabel } from './variants';
 export { resolveVariants, variantLabel };
 export { rowMeans, sizeWinners, studySizeMarkdown } from './size';
 
 /** What the study needs from an engine. */
-export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask' | 'collectStats' | 'mixPrune' | 'confirmMix' | 'keepMix' | 'releaseStats'>;
+export type StudyEngine = Pick<Engine, 'prune' | 'perplexity' | 'evalTask' | 'unloadModel' | 'listModels' | 'gpuInfo' | 'cancel' | 'maskOverlap' | 'releaseMask' | 'collectStats' | 'mixPrune' | 'confirmMix' | 'keepMix' | 'releaseStats' | 'exportSizes'>;
 
 /**
  * One method of a multi-method experiment: its rows are one model per calibration source, pruned
@@ -167,14 +167,14 @@ export function recordVariants(rec: ExperimentRecord): ExperimentVariant[] {
   return rec.spec.variants ?? [{ method: rec.spec.method, sparsity: rec.spec.sparsity, nm: rec.spec.nm, quantize: null }];
 }
 
-/** Bytes and format of each row's exported model (src/experiment/size.ts), from the base model's shape. */
-export function rowSizes(rec: ExperimentRecord, base: SizeModel): NonNullable<ExperimentRecord['rows'][number]['size']>[] {
+/** Bytes and format of each row's exported model (src/experiment/size.ts): the export's own accounting for the base model with the row's quantizer. */
+export async function rowSizes(rec: ExperimentRecord, sizeOf: RowSizer): Promise<RowSize[]> {
   const variants = recordVariants(rec);
-  return studyRowVariants(rec).map((v) => exportedWeightBytes(base, v < 0 ? null : variants[v].quantize));
+  return Promise.all(studyRowVariants(rec).map((v) => sizeOf(v < 0 ? null : variants[v].quantize)));
 }
 
-/** `sizeOf`: the loaded base model's shape, for the size column (rows' `size`); without it the rows have no size until runStudy adds it. */
-export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs, sizeOf?: SizeModel): Promise<ExperimentRecord> {
+/** `sizeOf`: the size column's source (engineRowSizer of the loaded base model); without it the rows have no size until runStudy adds it. */
+export async function planStudy(model: ModelRef, adapter: string, specIn: StudySpec, inputs: StudyInputs, sizeOf?: RowSizer): Promise<ExperimentRecord> {
   const { all, variants, labels } = resolveVariants(specIn);
   const settings = all[0];
   const { method } = settings;
@@ -295,7 +295,7 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
     complete: false,
   };
   if (sizeOf) {
-    const sizes = rowSizes(rec, sizeOf);
+    const sizes = await rowSizes(rec, sizeOf);
     rec.rows.forEach((row, r) => (row.size = sizes[r]));
   }
   return rec;
@@ -320,7 +320,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
   if (!base) throw new PolyPruneError('BAD_ARGUMENT', `No loaded model '${baseModelId}'.`);
   const model: ModelRef = { source: base.source, name: base.name, sha256: base.sha256, modelType: base.modelType, parameters: base.parameters, layers: base.numLayers };
   const adapter = (await engine.gpuInfo()).description;
-  const rec = await planStudy(model, adapter, specIn, inputs, base);
+  const sizeOf = engineRowSizer(engine, baseModelId);
+  const rec = await planStudy(model, adapter, specIn, inputs, sizeOf);
   if (opts.resume) {
     const why = resumeMismatch(rec, opts.resume);
     if (why) throw new PolyPruneError('BAD_ARGUMENT', `Cannot resume from that result: ${why}.`);
@@ -330,8 +331,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
     rec.columns.forEach((c, k) => c.tasks.forEach((t, j) => (t.n = opts.resume!.columns[k].tasks[j].n)));
     rec.created = opts.resume.created;
   }
-  // the size column: bytes of each row's exported model, from the base model's shape
-  const sizes = rowSizes(rec, base);
+  // the size column: bytes of each row's exported model (the export's accounting)
+  const sizes = await rowSizes(rec, sizeOf);
   rec.rows.forEach((row, r) => (row.size = sizes[r]));
   const variants = recordVariants(rec);
   const rowVar = studyRowVariants(rec);

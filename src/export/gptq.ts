@@ -2,10 +2,14 @@
  * The integer side of a GPTQ model, for the exports that store it (docs/export.md, "Quantized exports"):
  *   - `hf-gptq`: a Hugging Face folder in the GPTQ v1 checkpoint format (transformers, GPTQModel, vLLM):
  *     per quantized Linear `qweight` I32 (K/pf, N), `qzeros` I32 (G, N/pf), `scales` F16 (G, N),
- *     `g_idx` I32 (K), with pf = 32 / bits values per int32 (low bits first), G = ceil(K / group) and
- *     the zeros stored minus one as GPTQModel writes v1 (gptqmodel/utils/model.py
- *     `convert_gptq_v2_to_v1_format_module`: the packed word minus 0x11111111 for 4 bits, 0x55555555 for
- *     2, 0x01010101 for 8); config.json gets `quantization_config`.
+ *     `g_idx` I32 (K), with the values of a column (qweight) or row (qzeros) as one little-endian bit
+ *     stream of `bits`-bit fields, low bits first: 32 / bits per int32 for 2, 4 and 8 bits, and for 3
+ *     bits 32 values in three words with values 10 and 21 straddling two words (IST-DASLab/gptq quant.py
+ *     `Quant3Linear.pack`, GPTQModel `pack_original` for bits 3), G = ceil(K / group); the zeros stored
+ *     minus one as GPTQModel writes v1 (gptqmodel/utils/model.py `convert_gptq_v2_to_v1_format_module`:
+ *     the packed word minus 0x11111111 for 4 bits, 0x55555555 for 2, 0x01010101 for 8; for 3 bits each
+ *     field minus one modulo 8, its `_revert_gptq_v1_qzeros_correction`); config.json gets
+ *     `quantization_config`.
  *   - ONNX `MatMulNBits` (com.microsoft): B uint8 (N, n_blocks, blob) with blob = block_size * bits / 8,
  *     codes low bits first along K, scales f32 (N, n_blocks), zero_points uint8 packed per row
  *     (N * ceil(n_blocks * bits / 8)), block_size = the group size.
@@ -97,15 +101,30 @@ export function checkQuantizedExport(format: QuantizedFormat, q: QuantSettings, 
     }
     return;
   }
-  if (![2, 4, 8].includes(q.bits)) {
-    throw new PolyPruneError('BAD_ARGUMENT', `PolyPrune writes the hf-gptq format for 2, 4 and 8 bits (3-bit codes straddle the int32 words and are not written); export this ${q.bits}-bit model as hf (dequantized), or quantize with --bits 4.`);
+  if (![2, 3, 4, 8].includes(q.bits)) {
+    throw new PolyPruneError('BAD_ARGUMENT', `PolyPrune writes the hf-gptq format for 2, 3, 4 and 8 bits, not ${q.bits}; export this model as hf (dequantized), or quantize with --bits 4.`);
   }
-  const pf = 32 / q.bits;
+  const { values, words } = gptqPacking(q.bits);
   for (const [name, N, K] of shapes) {
-    if (K % pf || N % pf) {
-      throw new PolyPruneError('BAD_ARGUMENT', `The hf-gptq format packs ${pf} ${q.bits}-bit values per int32 along both sides of a matrix; '${name}' is ${N} x ${K} (out x in), not a multiple of ${pf}; export as onnx or hf (dequantized).`);
+    if (K % values || N % values) {
+      const per = words === 1 ? `${values} ${q.bits}-bit values per int32` : `${values} ${q.bits}-bit values per ${words} int32 words`;
+      throw new PolyPruneError('BAD_ARGUMENT', `The hf-gptq format packs ${per} along both sides of a matrix; '${name}' is ${N} x ${K} (out x in), not a multiple of ${values}; export as hf (dequantized)${q.bits === 3 ? '' : ' or onnx'}.`);
     }
   }
+}
+
+/** hf-gptq's packing unit: `values` codes of `bits` bits fill `words` int32 words exactly (3 bits: 32 in 3). */
+export function gptqPacking(bits: number): { values: number; words: number } {
+  return bits === 3 ? { values: 32, words: 3 } : { values: 32 / bits, words: 1 };
+}
+
+/** ORs `v` (bits wide) into the little-endian bit stream `out` at field `j` of the stream starting at word `w0`, with `stride` words between consecutive stream words. */
+function putField(out: Uint32Array, w0: number, stride: number, j: number, v: number, bits: number): void {
+  const bit = j * bits;
+  const w = w0 + (bit >>> 5) * stride;
+  const off = bit & 31;
+  out[w] = (out[w] | (v << off)) >>> 0;
+  if (off + bits > 32) out[w + stride] = (out[w + stride] | (v >>> (32 - off))) >>> 0;
 }
 
 /** The groups of a matrix of K input columns (G of qzeros and scales). */
@@ -116,43 +135,43 @@ export function groupCount(q: QuantSettings, K: number): number {
 /** The hf-gptq tensors replacing one quantized `<p>.weight` of shape (N, K). */
 export function gptqTensorMetas(weight: string, N: number, K: number, q: QuantSettings): TensorMeta[] {
   const p = weight.slice(0, -'.weight'.length);
-  const pf = 32 / q.bits;
   const G = groupCount(q, K);
   return [
-    { name: `${p}.qweight`, dtype: 'I32' as SafetensorsDtype, shape: [K / pf, N] },
-    { name: `${p}.qzeros`, dtype: 'I32' as SafetensorsDtype, shape: [G, N / pf] },
+    { name: `${p}.qweight`, dtype: 'I32' as SafetensorsDtype, shape: [(K * q.bits) / 32, N] },
+    { name: `${p}.qzeros`, dtype: 'I32' as SafetensorsDtype, shape: [G, (N * q.bits) / 32] },
     { name: `${p}.scales`, dtype: 'F16' as SafetensorsDtype, shape: [G, N] },
     { name: `${p}.g_idx`, dtype: 'I32' as SafetensorsDtype, shape: [K] },
   ];
 }
 
-/** GPTQModel's v2 -> v1 offset: one added to every packed zero. */
+/** GPTQModel's v2 -> v1 offset for 2, 4 and 8 bits: one subtracted from every packed zero, word-wise. */
 const V1_OFFSET: Record<number, number> = { 2: 0x55555555, 4: 0x11111111, 8: 0x01010101 };
 
 /** One quantized Linear (N, K) in the GPTQ v1 layout (see the file comment). Bytes little-endian. */
 export function packGptqV1(r: GptqResult, N: number, K: number, q: QuantSettings): { qweight: Uint8Array; qzeros: Uint8Array; scales: Uint8Array; gIdx: Uint8Array } {
   const bits = r.bits;
-  const pf = 32 / bits;
+  const maxq = 2 ** bits - 1;
   const G = groupCount(q, K);
   const stored = r.scales.length / N; // the groups the quantizer kept per row
   if (stored !== G) throw new PolyPruneError('INTERNAL', `GPTQ result has ${stored} groups per row, expected ${G}`);
-  const qweight = new Uint32Array((K / pf) * N);
+  // qweight (K * bits / 32, N): column n's codes along k as one bit stream down the column
+  const qweight = new Uint32Array(((K * bits) / 32) * N);
   for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const i = Math.floor(k / pf) * N + n;
-      qweight[i] = (qweight[i] | (r.codes[n * K + k] << (bits * (k % pf)))) >>> 0;
-    }
+    for (let k = 0; k < K; k++) putField(qweight, n, N, k, r.codes[n * K + k], bits);
   }
-  const qzeros = new Uint32Array(G * (N / pf));
+  // qzeros (G, N * bits / 32): group g's zeros along n as one bit stream along the row
+  const zw = (N * bits) / 32;
+  const qzeros = new Uint32Array(G * zw);
   const scales = new Uint16Array(G * N);
   for (let g = 0; g < G; g++) {
     for (let n = 0; n < N; n++) {
-      const i = g * (N / pf) + Math.floor(n / pf);
-      qzeros[i] = (qzeros[i] | (Math.round(r.zeros[n * G + g]) << (bits * (n % pf)))) >>> 0;
+      const z = Math.round(r.zeros[n * G + g]);
+      // v1: zero - 1; 3 bits per field modulo 8 (a field straddles words), the others word-wise below
+      putField(qzeros, g * zw, 1, n, bits === 3 ? (z - 1) & maxq : z, bits);
       scales[g * N + n] = f32ToF16Bits(r.scales[n * G + g]);
     }
   }
-  for (let i = 0; i < qzeros.length; i++) qzeros[i] = (qzeros[i] - V1_OFFSET[bits]) >>> 0;
+  if (bits !== 3) for (let i = 0; i < qzeros.length; i++) qzeros[i] = (qzeros[i] - V1_OFFSET[bits]) >>> 0;
   const gIdx = Int32Array.from(r.gIdx);
   const bytes = (a: Uint32Array | Uint16Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   return { qweight: bytes(qweight), qzeros: bytes(qzeros), scales: bytes(scales), gIdx: bytes(gIdx) };

@@ -316,13 +316,18 @@ describe('experiment panel', () => {
     const sizes = panel().getByRole('table', { name: 'Exported size per row' });
     const bytesOf = async (label: string): Promise<number> => Number((await sizes.locator('tr', { has: page.getByRole('rowheader', { name: label, exact: true }) }).locator('td').first().innerText()).replace(/,/g, ''));
     const dense = await bytesOf('dense');
+    expect(dense).toBeGreaterThan(0);
     expect(await bytesOf('wanda 50% · bundled de')).toBe(dense);
-    const gptq = await bytesOf('gptq 4-bit g128 · bundled en');
-    expect(gptq).toBeGreaterThan(0);
-    expect(gptq).toBeLessThan(dense / 3);
+    // the export's own accounting (Engine.exportSizes): the stand-in (stories260K) has a 172-wide MLP the GPTQ
+    // folder cannot pack, so its GPTQ rows export the dequantized weights, at the dense size (a packable model's
+    // smaller GPTQ figure is compared with written files in test/export/gptqHf.test.ts)
+    expect(await bytesOf('gptq 4-bit g128 · bundled en')).toBe(dense);
+    const formatOf = (label: string) => sizes.locator('tr', { has: page.getByRole('rowheader', { name: label, exact: true }) }).locator('td').nth(1).innerText();
+    expect(await formatOf('gptq 4-bit g128 · bundled en')).toBe('HF safetensors (dense)');
     expect(await sizes.locator('tbody tr').count()).toBe(7);
     const wins = await panel().getByRole('list', { name: 'Best row at each size' }).locator('li').allInnerTexts();
-    expect(wins[0]).toMatch(new RegExp(`^At most ${gptq.toLocaleString('en-US')} bytes the best row is gptq 4-bit g128 · bundled (de|en)`));
+    expect(wins).toHaveLength(1);
+    expect(wins[0]).toMatch(new RegExp(`^At most ${dense.toLocaleString('en-US')} bytes the best row is `));
     await panel().locator('.exp-sizes').scrollIntoViewIfNeeded();
     await shot('methods-sizes');
     await field.fill('');

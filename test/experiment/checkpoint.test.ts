@@ -8,6 +8,7 @@ import { nodeGpu } from '../../src/gpu/node';
 import { startStaticServer } from '../helpers/httpServer';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
 import { planStudy, runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
+import { engineRowSizer } from '../../src/experiment/size';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 
@@ -38,7 +39,7 @@ describe('resume an interrupted experiment', () => {
       const adapter = (await engine.gpuInfo()).description;
 
       // Uninterrupted, with a checkpoint fed from its events: the checkpoint equals the result.
-      const full = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, s));
+      const full = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, engineRowSizer(engine, m.id)));
       const whole = await runStudy(engine, m.id, spec, inputs, { onEvent: (e) => full.apply(e) });
       expect(whole.complete).toBe(true);
       expect(full.record.cells).toEqual(whole.cells);
@@ -48,7 +49,7 @@ describe('resume an interrupted experiment', () => {
 
       // Stopped after the third measured cell (the first pruned row is half measured).
       const stop = new AbortController();
-      const cp = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, s));
+      const cp = new StudyCheckpoint(await planStudy(model, adapter, spec, inputs, engineRowSizer(engine, m.id)));
       let cells = 0;
       const partial = await runStudy(engine, m.id, spec, inputs, {
         signal: stop.signal,

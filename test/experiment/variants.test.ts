@@ -1,15 +1,20 @@
 import { describe, it, expect } from 'vitest';
 import { parseVariant, parseVariantList, variantLabel, variantText } from '../../src/experiment/variants';
-import { exportedWeightBytes, gptqLinearBytes } from '../../src/experiment/size';
+import { engineRowSizer, rowSizeOf, type RowSizer } from '../../src/experiment/size';
+import type { ExportQuantSettings, ExportSizes } from '../../src/engine/api';
 import { planStudy, resolveVariants, rowSizes, sizeWinners, studySizeMarkdown } from '../../src/experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 
 const hex = (k: number) => k.toString(16).padStart(2, '0').repeat(32);
 const model = { source: 'models/x/', name: 'x', sha256: hex(1), modelType: 'llama', parameters: 0, layers: 2 };
-/** The bundled model's shape (public/models/polyprune-ml/config.json): 6 layers, C 256, F 688, 8 heads of 32, 8192 tokens, untied head, f32. */
-const ml = { numLayers: 6, hiddenSize: 256, intermediateSize: 688, numHeads: 8, numKvHeads: 8, headDim: 32, parameters: 0, checkpointBytes: 0 };
-ml.parameters = 2 * 8192 * 256 + 6 * (4 * 256 * 256 + 3 * 256 * 688 + 2 * 256) + 256;
-ml.checkpointBytes = 4 * ml.parameters;
+/** Export sizes of a model as Engine.exportSizes gives them (the byte counts are made up; test/export/gptqHf.test.ts compares the real ones with written files). */
+const sizesFor = (q: ExportQuantSettings | null): ExportSizes => ({
+  hf: { bytes: 26_000_000, files: { 'model.safetensors': 26_000_000 } },
+  'hf-gptq': q ? (q.bits === 3 ? { refused: "'x' is 172 x 64 (out x in), not a multiple of 32" } : { bytes: 10_000_000 + q.bits, files: { 'model.safetensors': 10_000_000 + q.bits } }) : { refused: 'hf-gptq needs a GPTQ model quantized in this session.' },
+  onnx: { bytes: 27_000_000, files: { 'onnx/model.onnx': 27_000_000 } },
+});
+const sizer: RowSizer = async (q) => rowSizeOf(sizesFor(q), !!q);
+const dense = 26_000_000;
 
 describe('method variants of an experiment', () => {
   it('parses method@pattern, writes it back, and labels it', () => {
@@ -34,15 +39,21 @@ describe('method variants of an experiment', () => {
     expect(() => resolveVariants({ method: 'wanda', variants: [{ method: 'wanda', sparsity: 0.5, quantize: { bits: 4 } }] })).toThrow(/wanda prunes and takes no bits/);
   });
 
-  it('sizes: dense and pruned rows are the checkpoint, GPTQ rows the HF GPTQ tensors', () => {
-    // qweight 256x4/32 x 256 int32, qzeros 2 groups x 256x4/32, scales 2 x 256 f16, g_idx 256 int32
-    expect(gptqLinearBytes(256, 256, 4, 128)).toBe(4 * 32 * 256 + 4 * 2 * 32 + 2 * 2 * 256 + 4 * 256);
-    expect(gptqLinearBytes(256, 688, 4, 128)).toBe(4 * 86 * 256 + 4 * 6 * 32 + 2 * 6 * 256 + 4 * 688);
-    expect(gptqLinearBytes(256, 688, 3, -1)).toBe(4 * Math.ceil((688 * 3) / 32) * 256 + 4 * 24 + 2 * 256 + 4 * 688);
-    expect(exportedWeightBytes(ml)).toEqual({ bytes: ml.checkpointBytes, format: 'safetensors' });
-    const linears = 6 * (4 * 256 * 256 + 3 * 256 * 688);
-    const packed = 6 * (4 * gptqLinearBytes(256, 256, 4, 128) + 2 * gptqLinearBytes(688, 256, 4, 128) + gptqLinearBytes(256, 688, 4, 128));
-    expect(exportedWeightBytes(ml, { bits: 4, groupSize: 128 })).toEqual({ bytes: ml.checkpointBytes - 4 * linears + packed, format: 'gptq' });
+  it("sizes: the export's own accounting, hf for dense and pruned rows, hf-gptq for quantized ones where it holds the model (else hf), one engine call per quantizer", async () => {
+    const q4 = { bits: 4, groupSize: 128, actOrder: false, staticGroups: false };
+    expect(rowSizeOf(sizesFor(null), false)).toEqual({ bytes: dense, format: 'safetensors' });
+    expect(rowSizeOf(sizesFor(q4), true)).toEqual({ bytes: 10_000_004, format: 'gptq' });
+    expect(rowSizeOf(sizesFor({ ...q4, bits: 3 }), true)).toEqual({ bytes: dense, format: 'safetensors' });
+    expect(() => rowSizeOf({ ...sizesFor(null), hf: { refused: 'no such model' } }, false)).toThrow(/^no such model$/);
+    const calls: unknown[] = [];
+    const s = engineRowSizer({ exportSizes: async (id, as) => (calls.push([id, as]), sizesFor(as?.quantize ?? null)) }, 'base');
+    expect(await Promise.all([s(null), s(q4), s({ ...q4 }), s(null)])).toEqual([
+      { bytes: dense, format: 'safetensors' },
+      { bytes: 10_000_004, format: 'gptq' },
+      { bytes: 10_000_004, format: 'gptq' },
+      { bytes: dense, format: 'safetensors' },
+    ]);
+    expect(calls).toEqual([['base', undefined], ['base', { quantize: q4 }]]);
   });
 
   it('plans one row per variant and source (record version 2), sizes them, and names the winner at each size', async () => {
@@ -53,7 +64,7 @@ describe('method variants of an experiment', () => {
       ],
       columns: [{ language: 'de', text: { name: 'de-eval.txt', text: 'Guten Tag' } }],
     };
-    const rec = await planStudy(model, 'test', { method: 'wanda', nsamples: 4, seqlen: 8, evalSeqlen: 8, variants: [{ method: 'magnitude', sparsity: 0.5 }, { method: 'wanda', sparsity: 0.5 }, { method: 'gptq', quantize: { bits: 4 } }] }, inputs, ml);
+    const rec = await planStudy(model, 'test', { method: 'wanda', nsamples: 4, seqlen: 8, evalSeqlen: 8, variants: [{ method: 'magnitude', sparsity: 0.5 }, { method: 'wanda', sparsity: 0.5 }, { method: 'gptq', quantize: { bits: 4 } }] }, inputs, sizer);
     expect(rec.version).toBe(2);
     expect(rec.rows.map((r) => [r.label, r.variant ?? null, r.size?.format])).toEqual([
       ['dense', null, 'safetensors'],
@@ -63,7 +74,7 @@ describe('method variants of an experiment', () => {
       ['gptq 4-bit g128 · de', 2, 'gptq'],
       ['gptq 4-bit g128 · en', 2, 'gptq'],
     ]);
-    expect(rowSizes(rec, ml).map((s) => s.bytes)).toEqual(rec.rows.map((r) => r.size!.bytes));
+    expect((await rowSizes(rec, sizer)).map((s) => s.bytes)).toEqual(rec.rows.map((r) => r.size!.bytes));
     // measured: wanda · de is best among the full-size rows, gptq · en at the GPTQ size
     [1, 2, 3, 4, 5].forEach((r, i) => (rec.cells[r][0].ppl[0] = [90, 20, 30, 40, 25][i]));
     rec.cells[0][0].ppl[0] = 15;
@@ -71,7 +82,7 @@ describe('method variants of an experiment', () => {
     const back = parseResultRecord(JSON.parse(JSON.stringify(rec))) as ExperimentRecord;
     expect(sizeWinners(back).map((w) => [w.bytes, back.rows[w.row].label])).toEqual([
       [rec.rows[4].size!.bytes, 'gptq 4-bit g128 · en'],
-      [ml.checkpointBytes, 'wanda 50% · de'],
+      [dense, 'wanda 50% · de'],
     ]);
     expect(studySizeMarkdown(back)).toMatch(/\| gptq 4-bit g128 · en \| [\d,]+ \| HF GPTQ \| 25\.00 \|/);
     // a version-1 record cannot hold variants (an older build would misread its rows)

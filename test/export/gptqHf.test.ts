@@ -1,7 +1,7 @@
 /**
  * The hf-gptq export (GPTQ v1 checkpoint format, docs/export.md "Quantized exports") of the bundled
  * model's first two decoder layers (a folder made here: stories260K's 172-wide MLP cannot be packed), GPTQ 4-bit group 128 with act-order (g_idx not in column order; the last group of the 704-wide
- * down_proj is shorter), on
+ * down_proj is shorter) and 3-bit group 32 (32 codes in three int32 words), on
  * French windows made here: tools/gptq-export-check/check_gptq.py unpacks qweight/qzeros/scales/g_idx
  * as GPTQModel does and compares with the engine's dequantized weights (the same model exported as
  * hf). torch/transformers cannot be installed here; python3 with numpy is required and its absence
@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { LocalEngine } from '../../src/engine/local';
 import { nodeOutputSink } from '../../src/export/node';
 import { fixtureEngine } from '../helpers/engine';
+import { engineRowSizer } from '../../src/experiment/size';
 
 const BUNDLED = path.resolve('public/models/polyprune-ml');
 const FRENCH = readFileSync(path.join(BUNDLED, 'calib/fr.txt'), 'utf8');
@@ -50,6 +51,7 @@ afterAll(async () => {
 describe('hf-gptq export', () => {
   it.each([
     { bits: 4, groupSize: 128, actOrder: true, staticGroups: false },
+    { bits: 3, groupSize: 32, actOrder: false, staticGroups: false },
   ])('$bits-bit group $groupSize act-order $actOrder: numpy unpacking as GPTQModel equals the engine weights', async (quantize) => {
     const r = await engine.prune(baseId, { method: 'gptq', quantize, calibration: { texts: [{ name: 'fr.txt', text: FRENCH, language: 'fr' }], nsamples: 4, seqlen: 64, seed: 0 } });
     const tag = `${quantize.bits}-${quantize.groupSize}`;
@@ -63,6 +65,11 @@ describe('hf-gptq export', () => {
     expect(rec.quantization.weights).toBe('gptq-v1');
     expect(rec.quantization.export_bytes['hf-gptq']).toBe(statSync(path.join(gdir, 'model.safetensors')).size);
     expect(rec.quantization.export_bytes.hf).toBe(statSync(path.join(ddir, 'model.safetensors')).size);
+    // the grid's size column (engineRowSizer: Engine.exportSizes of the base model with the row's quantizer, before
+    // any row is made) is the bytes these exports wrote: a dense or pruned row the hf file, this row the hf-gptq file
+    const sizeOf = engineRowSizer(engine, baseId);
+    expect(await sizeOf(null)).toEqual({ bytes: statSync(path.join(ddir, 'model.safetensors')).size, format: 'safetensors' });
+    expect(await sizeOf(quantize)).toEqual({ bytes: statSync(path.join(gdir, 'model.safetensors')).size, format: 'gptq' });
     const py = spawnSync('python3', [CHECK, gdir, ddir], { encoding: 'utf8' });
     expect(py.status, py.stdout + py.stderr).toBe(0);
     const res = JSON.parse(py.stdout.trim().split('\n').pop()!);

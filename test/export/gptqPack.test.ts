@@ -1,8 +1,9 @@
 /**
- * The GPTQ v1 packing (src/export/gptq.ts `packGptqV1`) for 2, 4 and 8 bits on random codes, with
+ * The GPTQ v1 packing (src/export/gptq.ts `packGptqV1`) for 2, 3, 4 and 8 bits on random codes, with
  * act-order-like g_idx and zero points of 0 and of maxq (the v1 "zero minus one" borrows across the
  * packed word there), read back by tools/gptq-export-check/check_gptq.py (numpy, as GPTQModel
- * unpacks) against the f32 dequantized weights. No GPU; needs python3 with numpy (fails without).
+ * unpacks) against the f32 dequantized weights, and here bit by bit (3 bits: 32 values in 3 words,
+ * values 10 and 21 straddling two). No GPU; needs python3 with numpy (fails without).
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -28,7 +29,7 @@ function rng(seed: number): () => number {
 }
 
 describe('GPTQ v1 packing', () => {
-  it.each([2, 4, 8])('%i-bit: numpy unpacking as GPTQModel gives back every code, zero (0 and maxq included) and g_idx', (bits) => {
+  it.each([2, 3, 4, 8])('%i-bit: numpy unpacking as GPTQModel gives back every code, zero (0 and maxq included) and g_idx', (bits) => {
     const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
     if (py.status !== 0) throw new Error(`needs python3 with numpy (apt install python3-numpy): ${py.error?.message ?? py.stderr.trim()}`);
     const [N, K, gs] = [64, 96, 32];
@@ -48,6 +49,22 @@ describe('GPTQ v1 packing', () => {
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) W[n * K + k] = Math.fround(res.scales[n * G + gIdx[k]] * (res.codes[n * K + k] - res.zeros[n * G + gIdx[k]]));
     const q = { bits, groupSize: gs, actOrder: true, staticGroups: false };
     const p = packGptqV1(res, N, K, q);
+    // bit by bit: field j of a stream of little-endian words, (bits wide, possibly over two words)
+    const field = (words: Uint32Array, at: (w: number) => number, j: number): number => {
+      const bit = j * bits;
+      const lo = words[at(bit >>> 5)] >>> (bit & 31);
+      const hi = (bit & 31) + bits > 32 ? words[at((bit >>> 5) + 1)] << (32 - (bit & 31)) : 0;
+      return (lo | hi) & maxq;
+    };
+    const qw = new Uint32Array(p.qweight.buffer, p.qweight.byteOffset, p.qweight.byteLength / 4);
+    const qz = new Uint32Array(p.qzeros.buffer, p.qzeros.byteOffset, p.qzeros.byteLength / 4);
+    expect(qw.length).toBe((K * bits) / 32 * N);
+    expect(qz.length).toBe((G * N * bits) / 32);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) expect(field(qw, (w) => w * N + n, k)).toBe(res.codes[n * K + k]);
+    // v1 zeros: 3 bits per field minus one modulo 8; 2, 4, 8 bits the packed word minus 0x55.., 0x11.., 0x0101..
+    const v1 = bits === 3 ? null : { 2: 0x55555555, 4: 0x11111111, 8: 0x01010101 }[bits]!;
+    const qzv2 = v1 === null ? qz : qz.map((w) => (w + v1) >>> 0);
+    for (let g = 0; g < G; g++) for (let n = 0; n < N; n++) expect((field(qzv2, (w) => g * ((N * bits) / 32) + w, n) + (v1 === null ? 1 : 0)) & maxq).toBe(res.zeros[n * G + g]);
     const name = 'model.layers.0.mlp.up_proj';
     const metas = gptqTensorMetas(`${name}.weight`, N, K, q);
     const data = [p.qweight, p.qzeros, p.scales, p.gIdx];

@@ -149,7 +149,8 @@ describe('ONNX MatMulNBits', () => {
     expect(refuse('onnx', 4, -1)).toThrow(/per-channel quantization of 'model\.layers\.0\.mlp\.down_proj\.weight' \(172 input columns\) would need block_size 172/);
     expect(refuse('onnx', 4, 48)).toThrow(/power-of-two block_size of at least 16; group size 48 is not/);
     expect(refuse('onnx', 4, 8)).toThrow(/group size 8 is not/);
-    expect(refuse('hf-gptq', 3, 32)).toThrow(/hf-gptq format for 2, 4 and 8 bits/);
+    expect(refuse('hf-gptq', 3, 32)).toThrow(/packs 32 3-bit values per 3 int32 words along both sides of a matrix; 'model\.layers\.0\.mlp\.gate_proj\.weight' is 172 x 64 \(out x in\), not a multiple of 32; export as hf \(dequantized\)\./);
+    expect(refuse('hf-gptq', 5, 32)).toThrow(/hf-gptq format for 2, 3, 4 and 8 bits, not 5/);
     expect(refuse('onnx', 8, 16)).not.toThrow();
   });
 });

@@ -126,7 +126,7 @@ async function quantizeOnGpu(
  * Rows that differ from the reference; for each, its first differing code in quantization order as a
  * `force` entry when it lies at a tie (else a message); scale agreement in the other rows.
  */
-function compare(got: GptqResult[], ref: Ref, shapes: [number, number][]): { rows: number; flipRows: number; ties: number[][]; notTies: string[]; worstScale: number } {
+function compare(got: GptqResult[], ref: Ref, shapes: [number, number][]): { rows: number; flipRows: number; ties: number[][]; notTies: string[]; notTieAt: number[]; worstScale: number; firstMatrix: number } {
   let base = 0;
   let gbase = 0;
   let pbase = 0;
@@ -134,7 +134,9 @@ function compare(got: GptqResult[], ref: Ref, shapes: [number, number][]): { row
   let flipRows = 0;
   let worstScale = 0;
   const notTies: string[] = [];
+  const notTieAt: number[] = [];
   const ties: number[][] = [];
+  let firstMatrix = -1;
   shapes.forEach(([N, K], j) => {
     const g = got[j];
     const groups = g.scales.length / N;
@@ -149,8 +151,12 @@ function compare(got: GptqResult[], ref: Ref, shapes: [number, number][]): { row
       }
       if (first >= 0) {
         differ = true;
+        if (firstMatrix < 0) firstMatrix = j;
         if (ref.margin[base + r * K + first] < TIE) ties.push([j, r, first, g.codes[r * K + first]]);
-        else notTies.push(`matrix ${j} row ${r} column ${first}: code ${g.codes[r * K + first]}, reference ${ref.codes[base + r * K + first]}, margin ${ref.margin[base + r * K + first]}`);
+        else {
+          notTieAt.push(j);
+          notTies.push(`matrix ${j} row ${r} column ${first}: code ${g.codes[r * K + first]}, reference ${ref.codes[base + r * K + first]}, margin ${ref.margin[base + r * K + first]}`);
+        }
       }
       for (let k = 0; k < groups; k++) {
         const rs = ref.scales[pbase + r * groups + k];
@@ -164,7 +170,7 @@ function compare(got: GptqResult[], ref: Ref, shapes: [number, number][]): { row
     pbase += N * groups;
   });
   expect(base).toBe(ref.codes.length);
-  return { rows: rowsAll, flipRows, ties, notTies, worstScale };
+  return { rows: rowsAll, flipRows, ties, notTies, notTieAt, worstScale, firstMatrix };
 }
 
 describe('GPTQ against the float64 reference', () => {
@@ -198,20 +204,31 @@ describe('GPTQ against the float64 reference', () => {
     });
   }
 
-  // SparseGPT's joint mode: prune (50 % or 2:4) and quantize the kept weights to 4 bits per channel in one pass
-  // (unstructured 50 % + 4-bit is not in CI: there the first layers agree exactly but from layer 3 on codes
-  // differ at small margins, 433 of 3000 rows; docs/quantize.md)
-  for (const prune of [{ nm: { n: 2, m: 4 } }]) {
+  // SparseGPT's joint mode: prune (2:4 or 50 %) and quantize the kept weights to 4 bits per channel in one pass.
+  // A code float32 rounds to the other side of a tie changes the next layers' inputs, hence their Hessians and
+  // (unstructured) their masks: everything after it may differ. So, round by round, only the ties of the first
+  // matrix that differs are taken the engine's way (the reference refuses any that is not at a tie, or pruned);
+  // a difference there that is not at a tie fails. On the fixture 50 % needs one (layer 2 gate_proj, margin
+  // 4.7e-8 code units; without it 433 of 3000 rows differ from layer 3 on and perplexity by 4 %), 2:4 none.
+  for (const prune of [{ nm: { n: 2, m: 4 } }, { sparsity: 0.5 }]) {
     it(`SparseGPT ${JSON.stringify(prune)} + 4-bit (joint mode), stories260K: masks and codes equal the reference's`, async () => {
       const calib = await frenchWindows(FIXTURE, 4, 64);
       const evalWin = await frenchWindows(FIXTURE, 2, 64, 4);
       const got = await quantizeOnGpu(FIXTURE, calib, evalWin, { bits: 4 }, { method: 'sparsegpt', ...prune });
-      const ref = reference(FIXTURE, { calib, eval: evalWin, bits: 4, prune: 'nm' in prune ? prune.nm : prune });
+      const refJob = { calib, eval: evalWin, bits: 4, prune: 'nm' in prune ? prune.nm : prune };
+      const force: number[][] = [];
+      let ref = reference(FIXTURE, refJob);
+      let cmp = compare(got.q, ref, got.shapes);
+      for (let round = 0; round < 3 && cmp.flipRows > 0 && !cmp.notTieAt.includes(cmp.firstMatrix); round++) {
+        force.push(...cmp.ties.filter((t) => t[0] === cmp.firstMatrix));
+        ref = reference(FIXTURE, { ...refJob, force });
+        cmp = compare(got.q, ref, got.shapes);
+      }
       const mask = new Uint8Array(readFileSync(path.join(tmp, 'ref.mask')));
-      const cmp = compare(got.q, ref, got.shapes);
-      console.log(`SparseGPT ${JSON.stringify(prune)} + 4-bit: ${cmp.flipRows} of ${cmp.rows} rows differ (${cmp.ties.length} at ties); worst scale rel. difference ${cmp.worstScale.toExponential(2)}; ppl ${got.ppl} vs reference ${ref.ppl}`);
+      console.log(`SparseGPT ${JSON.stringify(prune)} + 4-bit: ${force.length} code(s) at float32 rounding ties taken the engine's way (${JSON.stringify(force)}); then ${cmp.flipRows} of ${cmp.rows} rows differ; worst scale rel. difference ${cmp.worstScale.toExponential(2)}; ppl ${got.ppl} vs reference ${ref.ppl}`);
       expect(cmp.notTies).toEqual([]);
       expect(cmp.flipRows).toBe(0);
+      expect(force.length).toBeLessThanOrEqual(3);
       expect(cmp.worstScale).toBeLessThan(1e-5);
       // the mask: every weight the reference prunes is exactly 0 in the engine, and where the reference
       // keeps a weight the engine's code is the reference's (codes are equal everywhere, above)

@@ -44,7 +44,7 @@ paper and from the authors' code, IST-DASLab/gptq:
   W1^2 / diag(Hinv1)^2 up to the int(numel * r)-th smallest, ties included; N:M: at every M-th column
   the M - N smallest of the group's current scores, ties by lower column); q = quantize(0 if pruned else
   w), so a pruned weight is exactly 0; err = (w - q) / Hinv[i, i] and the same updates as GPTQ.
-  Writes OUT.mask as well (uint8, 1 = pruned).
+  Writes OUT.mask as well (uint8, 1 = pruned). `force` works as for GPTQ, on kept weights only.
 Precision: everything is float64. Where float32 (the authors' torch code, PolyPrune's WGSL) lands a
 value of x / scale on the other side of a rounding tie its code differs; the .margin output (per
 weight: |frac(x / scale) - 0.5|, in code units, as this reference computed it) lets a comparison tell
@@ -170,8 +170,12 @@ def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percd
     return Q[:, inv], codes[:, inv], margins[:, inv], gidx[inv], scales, zeros, perm
 
 
-def fasterprune_quant(W, H, bits, prune, blocksize, percdamp):
-    """SparseGPT pruning with per-channel quantization of the kept weights (the joint mode)."""
+def fasterprune_quant(W, H, bits, prune, blocksize, percdamp, force=()):
+    """SparseGPT pruning with per-channel quantization of the kept weights (the joint mode). `force`: as
+    fasterquant's, (row, column, code) triples at rounding ties of kept weights."""
+    forced = {}
+    for r, c, code in force:
+        forced.setdefault(int(c), []).append((int(r), code))
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
@@ -207,6 +211,11 @@ def fasterprune_quant(W, H, bits, prune, blocksize, percdamp):
                 mask1[np.arange(rows)[:, None], i + idx] = True
             w = W1[:, i]
             code, q, margin = quantize(np.where(mask1[:, i], 0.0, w), scale, zero, maxq)
+            for r, fc in forced.get(c, ()):
+                if mask1[r, i] or margin[r] >= 1e-3 or abs(fc - code[r]) != 1:
+                    raise SystemExit(f'forced code {fc} at row {r} column {c} is not at a tie (margin {margin[r]}, code {code[r]}, pruned {bool(mask1[r, i])})')
+                code[r] = fc
+                q[r] = scale[r] * (fc - zero[r])
             codes[:, c], Q[:, c], margins[:, c] = code, q, margin
             err = (w - q) / Hinv[c, c]
             W1[:, i:] -= np.outer(err, Hinv[c, c:i2])
@@ -265,7 +274,8 @@ def main():
             key = f'model.layers.{i}.{name}.weight'
             H = 2.0 * hs[GROUP[name]] / n
             if prune:
-                Q, codes, margins, scales, zeros, mask = fasterprune_quant(weights[key], H, bits, prune, job.get('blocksize', 128), job.get('percdamp', 0.01))
+                Q, codes, margins, scales, zeros, mask = fasterprune_quant(weights[key], H, bits, prune, job.get('blocksize', 128), job.get('percdamp', 0.01),
+                                                                          force.get(i * len(LINEARS) + LINEARS.index(name), ()))
                 weights[key] = Q
                 cols = Q.shape[1]
                 for k, v in (('codes', codes.astype(np.uint8)), ('gidx', np.zeros(cols, dtype='<i4')), ('scales', scales), ('zeros', zeros), ('deq', Q), ('margin', margins), ('order', np.arange(cols, dtype='<i4')), ('mask', mask.astype(np.uint8))):

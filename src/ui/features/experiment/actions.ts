@@ -12,7 +12,7 @@ import type { CalibrationText, HubTextRef, OpOptions } from '../../../engine';
 import { meanSpread } from '../../../experiment/records';
 import type { StudyColumn, StudySource, StudySpec, StudyVariant } from '../../../experiment/study';
 import { parseVariantList, resolveVariants } from '../../../experiment/variants';
-import { exportedWeightBytes } from '../../../experiment/size';
+import { engineRowSizer, type RowSize } from '../../../experiment/size';
 import { evalTextUrl, hubEndpoint, taskFileUrl, udhrFileUrl } from '../../paths';
 import { lmEvalTasksFor, resolveTaskName } from '../../../eval/lmEvalNames';
 import { hubCorpusText, hubTaskRows, hubTextRef } from '../../../engine';
@@ -208,10 +208,17 @@ export async function runExperiment(): Promise<void> {
   // "Methods to compare": several methods side by side (each a row per source), instead of the one method
   let variants: StudyVariant[] | undefined;
   let variantLabels: string[] = [];
+  // the size column (rows of several methods): each variant's export bytes, from the export's own accounting
+  let variantSizes: RowSize[] = [];
+  let denseSize: RowSize | undefined;
   if (s.expVariants.trim()) {
     try {
       variants = parseVariantList(s.expVariants);
-      variantLabels = resolveVariants({ method: s.expMethod, variants, ...(owl ? { profile: 'owl', owlM: owl.m, owlLambda: owl.lambda } : {}), instant: s.expInstant }).labels;
+      const resolved = resolveVariants({ method: s.expMethod, variants, ...(owl ? { profile: 'owl', owlM: owl.m, owlLambda: owl.lambda } : {}), instant: s.expInstant });
+      variantLabels = resolved.labels;
+      const sizeOf = engineRowSizer(getEngine(), model.id);
+      variantSizes = await Promise.all(resolved.variants.map((v) => sizeOf(v.quantize)));
+      denseSize = await sizeOf(null);
     } catch (e) {
       return bad(`Methods to compare: ${(e as Error).message}`);
     }
@@ -309,13 +316,13 @@ export async function runExperiment(): Promise<void> {
   // several methods: per method one row per source (a method without calibration: one row), as runStudy plans them
   const variantRows = (vs: StudyVariant[]): ExpRow[] =>
     vs.flatMap((v, vi) => {
-      const size = exportedWeightBytes(model, v.quantize ? { bits: v.quantize.bits, groupSize: v.quantize.groupSize ?? 128 } : null);
+      const size = variantSizes[vi];
       return !needsCalibration(v.method)
         ? [{ id: `v${vi}`, label: variantLabels[vi], language: null, sparsity: [], size }]
         : chosen.map((src) => ({ id: `v${vi}:${src.id}`, label: vs.length > 1 ? `${variantLabels[vi]} · ${src.name}` : src.name, language: src.language, sparsity: [], size }));
     });
   const shownRows = variants ? variantRows(variants) : settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
-  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [], ...(variants ? { size: exportedWeightBytes(model) } : {}) }, ...shownRows];
+  const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [], ...(denseSize ? { size: denseSize } : {}) }, ...shownRows];
   const id = nextRunId();
   const run: ExperimentRun = { id, modelName: model.name, modelSource: model.source, modelId: model.id, settings, rows, tasks, cells: {}, status: 'running', current: null, layerTraces: [], masks: [], record: null, startedAt: Date.now(), elapsedMs: 0 };
   s.setExpRun(run);

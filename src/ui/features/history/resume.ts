@@ -12,6 +12,7 @@ import { sha256Hex } from '../../../calib/text';
 import { StudyCheckpoint } from '../../../experiment/checkpoint';
 import type { ExperimentRecord } from '../../../experiment/records';
 import { planStudy, type StudyInputs, type StudySpec } from '../../../experiment/study';
+import { engineRowSizer } from '../../../experiment/size';
 import { getEngine, reportError, store } from '../../store/actions/core';
 import { discardPartial, findResumable, historyDb, historyInfo, newId, saveRecord, type PartialData } from './storage';
 
@@ -40,7 +41,7 @@ export async function trackStudy(model: ModelSummary, spec: StudySpec, inputs: S
     saving = saving.then(() => historyDb()?.savePartial(partialId, data)).catch((e) => reportError('history', e));
   };
   try {
-    const planned = opts.resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await getEngine().gpuInfo()).description, spec, inputs, model));
+    const planned = opts.resume ?? (await planStudy({ source: model.source, name: model.name, sha256: model.sha256, modelType: model.modelType, parameters: model.parameters, layers: model.numLayers }, (await getEngine().gpuInfo()).description, spec, inputs, engineRowSizer(getEngine(), model.id)));
     cp = new StudyCheckpoint(planned);
     if (db && !opts.resume) {
       const texts: Record<string, string> = {};

@@ -397,7 +397,7 @@ export function SizeTable({ run }: { run: ExperimentRun }) {
           ))}
         </ul>
       )}
-      <p className="hint">Weight files only (safetensors headers, config and tokenizer files, a few kB, are the same for every row). Pruned rows are stored dense, so pruning alone does not make the download smaller.</p>
+      <p className="hint">The bytes of the model files each row's export writes (config, pruning.json and tokenizer files, a few kB, are not counted). Pruned rows are stored dense, so pruning alone does not make the download smaller; a quantized row whose matrices the GPTQ folder cannot pack is exported dequantized, at the dense size.</p>
     </div>
   );
 }
