@@ -173,6 +173,8 @@ export const mixSpecSchema = z.object({
   updateMs: num.min(0).optional(),
   /** confirm: mean mask IoU per layer against the instant masks of the same mix. */
   layerIou: z.array(ratio.nullable()).optional(),
+  /** confirm of a quantizing method (GPTQ): per layer the mean share of integer codes equal to the instant model's (instead of `layerIou`). */
+  layerCodes: z.array(ratio.nullable()).optional(),
 });
 export type MixSpecRecord = z.infer<typeof mixSpecSchema>;
 
@@ -263,6 +265,8 @@ export const experimentRowSchema = z.object({
       updateMs: z.array(nonneg.nullable()).optional(),
       /** confirm: per seed the mean mask IoU per layer against the instant row's masks (null until pruned). */
       layerIou: z.array(z.array(ratio.nullable()).nullable()).optional(),
+      /** confirm of a quantizing method (GPTQ): per seed the mean share of integer codes equal to the instant row's, per layer (instead of `layerIou`; null until quantized). */
+      layerCodes: z.array(z.array(ratio.nullable()).nullable()).optional(),
     })
     .optional(),
 });
@@ -384,6 +388,7 @@ function checkExperimentShape(e: ExperimentRecord): void {
       if (mix.weights.length !== row.sources.length || mix.windows.length !== row.sources.length) bad(`row ${r} has mix weights or windows for ${mix.weights.length} source(s), expected ${row.sources.length}`);
       if (mix.updateMs && mix.updateMs.length !== S) bad(`row ${r} has mix update times for ${mix.updateMs.length} seed(s), expected ${S}`);
       if (mix.layerIou && mix.layerIou.length !== S) bad(`row ${r} has per-layer IoU for ${mix.layerIou.length} seed(s), expected ${S}`);
+      if (mix.layerCodes && mix.layerCodes.length !== S) bad(`row ${r} has per-layer code agreement for ${mix.layerCodes.length} seed(s), expected ${S}`);
     }
   });
   for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
