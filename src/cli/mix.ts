@@ -142,7 +142,7 @@ export function registerMix(program: Command): void {
         const { file, language } = fileAndLanguage(a);
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }
-      if (stored && !sharesMixStatistics(stored.method, method)) throw new PolyPruneError('BAD_ARGUMENT', `--method ${method}, but ${o.loadStats} holds ${mixStatistics(stored.method)}, which serve ${orList(mixMethodsServedBy(stored.method))}; leave out --method (the file's method is used) or collect ${method} statistics with --calib.`);
+      if (stored && !sharesMixStatistics(stored.method, method)) throw new PolyPruneError('BAD_ARGUMENT', `--method ${method}, but ${o.loadStats} holds ${stored.method} statistics (${mixStatistics(stored.method)}, which serve ${orList(mixMethodsServedBy(stored.method))}); leave out --method (the file's method is used) or collect ${method} statistics with --calib.`);
       if (stored) for (const s of stored.sources) sources.push({ name: s.name, file: s.name, language: s.language ?? undefined, bytes: new Uint8Array() });
       const labels = sources.map((s) => s.name);
       const mixes = o.mix.map((m) => parseMix(m, labels));
