@@ -154,6 +154,8 @@ export interface TaskRequest {
 
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
 export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, sharesMixStatistics, mixStatisticsOwner, mixMethodsServedBy, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
+/** GPTQ's bit widths and the check of its settings (the page's mixer fields). */
+export { GPTQ_BITS, validateGptqOptions } from '../prune/methods/gptq';
 export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod, PruneSettings, PruneSettingsInput } from '../prune/method';
 /** The prune settings' one schema and parse (the same messages in the engine, the CLI and the page). */
 export { parsePruneSettings, pruneSettingsSchema } from '../prune/method';
