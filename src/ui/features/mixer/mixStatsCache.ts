@@ -92,7 +92,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     // the put may fail with AbortError while the transaction's own error says why
     await tx.done.catch(() => undefined);
     if (isQuotaError(e) || isQuotaError(tx.error)) {
-      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? 'the Hessians, ' : ''}${fmtBytes(bytes, { unit: 'MiB' })}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
+      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? `${METHODS[data.method].label}'s Hessians, ` : ''}${fmtBytes(bytes, { unit: 'MiB' })}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
     }
     throw new PolyPruneError('STORAGE_UNAVAILABLE', `The mixer statistics could not be stored: ${(e as Error)?.message ?? String(e)}. They stay usable in this tab.`);
   }
