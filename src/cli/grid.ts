@@ -359,7 +359,7 @@ function printTables(rec: ExperimentRecord): void {
       const m = row.mix;
       if (!m) continue;
       const w = row.sources.length > 1 ? ` weights ${m.weights.map((x) => x.toFixed(3)).join(':')},` : '';
-      if (m.mode === 'instant') console.log(`${row.label}: instant,${w} ${m.windows.join('+')} windows, ${m.layerCodes !== undefined || rec.rows.some((x) => x.mix?.layerCodes) ? 'update' : 'mask update'} ${ms(m.updateMs ?? []).map((x) => `${x.toFixed(0)} ms`).join(', ') || '—'}`);
+      if (m.mode === 'instant') console.log(`${row.label}: instant,${w} ${m.windows.join('+')} windows, ${s.variants?.some((v) => v.quantize) ? 'update' : 'mask update'} ${ms(m.updateMs ?? []).map((x) => `${x.toFixed(0)} ms`).join(', ') || '—'}`);
       else if (m.layerCodes) {
         // a quantizing method (GPTQ): the share of equal integer codes, instant vs exact
         const codes = m.layerCodes.find((x) => x !== null);

@@ -209,7 +209,6 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
   if (specIn.instant) {
     const mixer = METHODS[method].mixer;
     if (!mixer.supported) throw new PolyPruneError('BAD_ARGUMENT', mixer.why);
-    if (settings.quantize && !methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `The instant mode's ${method} prunes only; run ${method}'s joint prune + quantize without the instant mode.`);
     if (owl) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mode derives masks with a uniform sparsity per layer; OWL layer-wise sparsity is not supported there. Run OWL without the instant mode.');
   }
   if (!inputs.columns.length) throw new PolyPruneError('BAD_ARGUMENT', 'Give at least one evaluation language.');
