@@ -278,7 +278,7 @@ export interface MixSourceRequest {
 }
 
 export interface CollectStatsRequest {
-  /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
+  /** 'wanda' (per-window input norms), 'sparsegpt' or 'gptq' (the same per-source Hessians, either serves both; refused with a message when they do not fit). */
   method: MixMethod;
   sources: MixSourceRequest[];
   /** Windows drawn from EACH text source (its own seed, as a one-source prune with `seed`). */

@@ -14,9 +14,10 @@ const fmtMiB = (n: number): string => fmtBytes(n, { unit: 'MiB', digits: n < 2 *
 
 /**
  * Calibration mixer: one calibration pass per set of sources, then sliders (weights summing to 1)
- * re-derive the Wanda masks (or the SparseGPT prune, from the mixed per-source Hessians) from the
- * mixed statistics without a forward pass; perplexity per evaluation language follows. Confirm runs
- * the exact sequential prune and shows per-layer IoU.
+ * re-derive the Wanda masks (or the SparseGPT prune, or GPTQ's quantized weights, from the mixed
+ * per-source Hessians) from the mixed statistics without a forward pass; perplexity per evaluation
+ * language follows. Confirm runs the exact sequential prune (quantize) and shows per-layer IoU (GPTQ:
+ * the share of equal integer codes).
  */
 export function MixerPanel() {
   const languages = useAppStore((s) => s.languages);
