@@ -20,7 +20,7 @@ import { resolveVariants, runStudy, studyMarkdown, studySizeMarkdown, type Study
 import { parseVariant, variantLabel } from '../experiment/variants';
 import type { ExperimentRecord } from '../experiment/records';
 import { readRecordFile } from './share';
-import { METHODS, PRUNE_METHODS, assertNoDuplicates, hubTextRef, methodSpec, type PruneMethod } from '../engine';
+import { METHODS, MIX_METHODS, PRUNE_METHODS, assertNoDuplicates, hubTextRef, methodSpec, type PruneMethod } from '../engine';
 import { createEngine, modelSpec, parseIntArg, parseSeed, seedArg } from './main';
 import { progressPrinter } from './progress';
 import { addGenOptions, pendingGen, writeGenerated, type GenCliOptions, type PendingGen } from './genCalib';
@@ -126,8 +126,8 @@ export function registerGrid(program: Command): void {
     .option('--task-limit <n>', 'score at most this many items per task', parseIntArg('--task-limit'))
     .option('--no-recon', 'skip the per-layer reconstruction error')
     .option('--no-mask-overlap', 'skip the mask IoU between rows')
-    .option('--instant', 'instant rows (Wanda or SparseGPT): one dense calibration pass per seed collects every source\'s statistics, each row\'s masks are mixed from them (docs/mixer.md)')
-    .option('--confirm', 'with --instant: after each row its exact sequential prune, with the per-layer mask IoU against the instant masks')
+    .option('--instant', `instant rows (${MIX_METHODS.join(', ')}): one dense calibration pass per seed collects every source's statistics, each row is derived from them (masks; GPTQ: quantized from the mixed Hessians; docs/mixer.md)`)
+    .option('--confirm', 'with --instant: after each row its exact sequential prune (or quantize), with the per-layer mask IoU (GPTQ: share of equal integer codes) against the instant row')
     .option('--json', 'print the experiment record as JSON')
     .option('--out <file.json>', 'also write the experiment record to this file (written even when stopped early)')
     .option('--resume <file.json>', 'continue an experiment record written by --out: measured cells are kept');
@@ -353,14 +353,18 @@ function printTables(rec: ExperimentRecord): void {
   const what = s.variants ? s.variants.map(variantLabel).join(' vs ') : `${s.method} ${s.nm ? `${s.nm.n}:${s.nm.m}` : s.sparsity}`;
   console.log(`${what}, seeds ${s.seeds.join(',')} (rows: calibration source, columns: evaluation language; mean ± sd over seeds; bold = best calibration)${rec.complete ? '' : '  [INCOMPLETE]'}\n`);
   if (s.instant) {
-    console.log(`instant rows: masks mixed from the dense statistics of one calibration pass per seed${s.confirm ? "; '(exact)' rows: the exact sequential prune of the same mix" : ''}\n`);
+    console.log(`instant rows: ${s.variants?.some((v) => v.quantize) ? 'quantized from the mixed dense Hessians' : 'masks mixed from the dense statistics'} of one calibration pass per seed${s.confirm ? "; '(exact)' rows: the exact sequential run of the same mix" : ''}\n`);
     const ms = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
     for (const row of rec.rows) {
       const m = row.mix;
       if (!m) continue;
       const w = row.sources.length > 1 ? ` weights ${m.weights.map((x) => x.toFixed(3)).join(':')},` : '';
-      if (m.mode === 'instant') console.log(`${row.label}: instant,${w} ${m.windows.join('+')} windows, mask update ${ms(m.updateMs ?? []).map((x) => `${x.toFixed(0)} ms`).join(', ') || '—'}`);
-      else {
+      if (m.mode === 'instant') console.log(`${row.label}: instant,${w} ${m.windows.join('+')} windows, ${s.variants?.some((v) => v.quantize) ? 'update' : 'mask update'} ${ms(m.updateMs ?? []).map((x) => `${x.toFixed(0)} ms`).join(', ') || '—'}`);
+      else if (m.layerCodes) {
+        // a quantizing method (GPTQ): the share of equal integer codes, instant vs exact
+        const codes = m.layerCodes.find((x) => x !== null);
+        console.log(`${row.label}: exact,${w} ${m.windows.join('+')} windows, integer codes equal to the instant model's per layer ${codes ? codes.map((x) => (x === null ? '—' : x.toFixed(3))).join(' ') : '—'}`);
+      } else {
         const iou = (m.layerIou ?? []).find((x) => x !== null);
         console.log(`${row.label}: exact,${w} ${m.windows.join('+')} windows, mask IoU with the instant masks per layer ${iou ? iou.map((x) => (x === null ? '—' : x.toFixed(3))).join(' ') : '—'}`);
       }

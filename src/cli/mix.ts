@@ -11,12 +11,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
-import { LINEAR_MATRICES, METHODS, MIX_METHODS, andList, isMixMethod, type MixMethod, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine';
+import { LINEAR_MATRICES, METHODS, MIX_METHODS, andList, isMixMethod, methodSpec, mixMethodsServedBy, orList, sharesMixStatistics, type MixMethod, type MixRequest, type MixResult, type PruneResult, type StatsSummary } from '../engine';
 import { modelRefOf, pruneResultRecord, recordHeader, type PruneResultRecord, type SourceRef } from '../experiment/records';
 import { fsError, pathSource } from '../io/node';
 import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { readStatsFile, statsFileChunks } from '../engine/local';
-import { nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
+import { bitsArg, groupSizeArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { progressPrinter } from './progress';
 import { decodeUtf8Strict, readTextArg } from './text';
 
@@ -24,6 +24,10 @@ import { decodeUtf8Strict, readTextArg } from './text';
 interface MixCliOptions extends Pick<PruneCliFields, 'sparsity' | 'nm'> {
   model: string;
   method?: MixMethod;
+  bits?: number;
+  groupSize?: number;
+  actOrder?: boolean;
+  staticGroups?: boolean;
   calib?: string[];
   saveStats?: string;
   loadStats?: string;
@@ -99,9 +103,13 @@ export function parseMix(arg: string, labels: readonly string[]): number[] {
 export function registerMix(program: Command): void {
   const cmd = program
     .command('mix')
-    .description('Calibration mixer: collect Wanda statistics (or SparseGPT Hessians) per source once, then re-mask for each --mix without a forward pass (and --confirm with the exact sequential prune).')
+    .description('Calibration mixer: collect Wanda statistics (or SparseGPT/GPTQ Hessians) per source once, then re-mask (GPTQ: re-quantize) for each --mix without a forward pass (and --confirm with the exact sequential run).')
     .requiredOption('-m, --model <dir|url>', 'model folder or URL')
-    .option('--method <name>', 'wanda (per-window input norms; the default) or sparsegpt (one Hessian per source, layer and input group)', mixMethodArg)
+    .option('--method <name>', 'wanda (per-window input norms; the default), sparsegpt or gptq (one Hessian per source, layer and input group; the same statistics serve both)', mixMethodArg)
+    .option('--bits <n>', 'with --method gptq: bits per weight, 2, 3, 4 or 8', bitsArg)
+    .option('--group-size <n>', 'with --bits: input columns per group (default 128; per-channel or -1)', groupSizeArg)
+    .option('--act-order', 'with --bits: quantize columns in order of decreasing Hessian diagonal')
+    .option('--static-groups', 'with --bits: all group parameters from the weights before any update')
     .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label); Hub corpora as hub:mc4:de")
     .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
     .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
@@ -113,10 +121,16 @@ export function registerMix(program: Command): void {
     .option('--seed <n>', 'seed of the window sampler', seedArg('--seed'), 0)
     .option('--eval <files...>', "held-out texts for perplexity ('file.txt:de')")
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
-    .option('--confirm', 'also run the exact sequential prune of each mix: per-layer mask IoU and perplexity')
+    .option('--confirm', 'also run the exact sequential prune (GPTQ: quantize) of each mix: per-layer mask IoU (GPTQ: share of equal integer codes) and perplexity')
     .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON');
   addHubOptions(cmd).action(async (o: MixCliOptions & HubCliOptions) => {
-      const { fields: pattern } = settingsArgs({ method: o.method ?? MIX_METHODS[0], sparsity: o.sparsity, nm: o.nm });
+      if (o.bits === undefined && (o.groupSize !== undefined || o.actOrder || o.staticGroups)) throw new PolyPruneError('BAD_ARGUMENT', '--group-size, --act-order and --static-groups set the quantizer: give --bits too (e.g. --method gptq --bits 4).');
+      const stored = o.loadStats && o.calib === undefined ? await readStatsFile(pathSource(o.loadStats)) : null;
+      // the method that derives each mix: --method, else the statistics file's
+      const method: MixMethod = o.method ?? stored?.method ?? MIX_METHODS[0];
+      if (o.bits !== undefined && !methodSpec(method).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `--bits quantizes: the mixer's ${method} prunes only; use --method ${orList(MIX_METHODS.filter((m) => methodSpec(m).quantizes))} --bits ${o.bits}.`);
+      const quantize = o.bits !== undefined ? { bits: o.bits, groupSize: o.groupSize ?? 128, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups } : undefined;
+      const { fields: pattern } = settingsArgs({ method, sparsity: o.sparsity, nm: o.nm, ...(quantize ? { quantize } : {}) });
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources = [];
       for (const a of o.calib ?? []) {
@@ -128,8 +142,7 @@ export function registerMix(program: Command): void {
         const { file, language } = fileAndLanguage(a);
         sources.push({ name: language ?? path.basename(file), file: path.basename(file), language, bytes: await read(file) });
       }
-      const stored = o.loadStats ? await readStatsFile(pathSource(o.loadStats)) : null;
-      if (stored && o.method && o.method !== stored.method) throw new PolyPruneError('BAD_ARGUMENT', `--method ${o.method}, but ${o.loadStats} holds ${stored.method} statistics; leave out --method (the file's method is used) or collect ${o.method} statistics with --calib.`);
+      if (stored && !sharesMixStatistics(stored.method, method)) throw new PolyPruneError('BAD_ARGUMENT', `--method ${method}, but ${o.loadStats} holds ${stored.method} statistics (${mixStatistics(stored.method)}, which serve ${orList(mixMethodsServedBy(stored.method))}); leave out --method (the file's method is used) or collect ${method} statistics with --calib.`);
       if (stored) for (const s of stored.sources) sources.push({ name: s.name, file: s.name, language: s.language ?? undefined, bytes: new Uint8Array() });
       const labels = sources.map((s) => s.name);
       const mixes = o.mix.map((m) => parseMix(m, labels));
@@ -144,7 +157,7 @@ export function registerMix(program: Command): void {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
         const stats: StatsSummary = stored
           ? await engine.loadStats(base.id, stored)
-          : await engine.collectStats(base.id, { method: o.method ?? MIX_METHODS[0], sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+          : await engine.collectStats(base.id, { method, sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
         if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
         const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
@@ -158,7 +171,7 @@ export function registerMix(program: Command): void {
           const report = 'report' in r ? r.report : { overall: r.overall, perMatrix: r.sparsity.flatMap((row, i) => row.map((s, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: s }))) };
           return pruneResultRecord(
             header,
-            { method: stats.method, ...pattern, calibration: { nsamples: mix!.windows.reduce((a, b) => a + b, 0), seqlen, seed: stats.seed ?? o.seed } },
+            { method, ...pattern, calibration: { nsamples: mix!.windows.reduce((a, b) => a + b, 0), seqlen, seed: stats.seed ?? o.seed } },
             refs.map((s, k) => ({ ...s, ...(weights[k] > 0 ? { weight: weights[k] } : {}) })),
             report,
             LINEAR_MATRICES,
@@ -168,21 +181,23 @@ export function registerMix(program: Command): void {
         const dense = await ppl(base.id);
         const out = [];
         for (const w of mixes) {
-          const req: MixRequest = { weights: w, ...pattern };
+          const req: MixRequest = { weights: w, method, ...pattern };
           const r = await engine.mixPrune(stats.id, req);
           const p = await ppl(r.model.id);
           const item: Record<string, unknown> = { weights: r.weights, updateMs: r.updateMs, ppl: p, result: record(r, { mode: 'instant', weights: r.weights, windows: r.mix.windows, updateMs: r.updateMs }, r.weights) };
           if (!o.json) {
-            console.log(`mix ${labels.map((l, k) => `${l}=${r.weights[k].toFixed(3)}`).join(' ')}: instant (no forward pass) ${r.updateMs.toFixed(0)} ms, sparsity ${r.overall.toFixed(4)}`);
+            console.log(`mix ${labels.map((l, k) => `${l}=${r.weights[k].toFixed(3)}`).join(' ')}: instant (no forward pass) ${r.updateMs.toFixed(0)} ms, ${quantize ? `${method} ${quantize.bits}-bit` : `sparsity ${r.overall.toFixed(4)}`}`);
             for (const e of evals) console.log(`  ppl ${e.label.padEnd(8)} dense ${dense[e.label].toFixed(3)}  instant ${p[e.label].toFixed(3)}`);
           }
           if (o.confirm) {
             const c = await engine.confirmMix(stats.id, req, { onProgress: progress });
             const pe = await ppl(c.exact.model.id);
-            item.confirm = { windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, ppl: pe, result: record(c.exact, { mode: 'confirm', weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou }, c.instant.weights) };
+            // pruning: mask IoU; a quantizing method (GPTQ): the share of equal integer codes
+            const codes = c.agreement === 'codes-equal';
+            item.confirm = { windows: c.windows, agreement: c.agreement, ...(codes ? { layerCodes: c.layerIou, codes: c.overlap.iou } : { layerIou: c.layerIou, iou: c.overlap.iou }), ppl: pe, result: record(c.exact, { mode: 'confirm', weights: c.instant.weights, windows: c.windows, ...(codes ? { layerCodes: c.layerIou } : { layerIou: c.layerIou }) }, c.instant.weights) };
             if (!o.json) {
-              console.log(`  confirm: exact sequential prune on ${c.windows.map((n, k) => `${n} ${labels[k]}`).join(' + ')} windows`);
-              console.log(`  mask IoU instant vs exact, per layer: ${c.layerIou.map((v) => (v === null ? '-' : v.toFixed(4))).join(' ')}`);
+              console.log(`  confirm: exact sequential ${codes ? 'quantize' : 'prune'} on ${c.windows.map((n, k) => `${n} ${labels[k]}`).join(' + ')} windows`);
+              console.log(`  ${codes ? 'integer codes equal, instant vs exact' : 'mask IoU instant vs exact'}, per layer: ${c.layerIou.map((v) => (v === null ? '-' : v.toFixed(4))).join(' ')}`);
               for (const e of evals) console.log(`  ppl ${e.label.padEnd(8)} instant ${p[e.label].toFixed(3)}  exact ${pe[e.label].toFixed(3)}  (difference ${(p[e.label] - pe[e.label]).toFixed(3)})`);
             }
             await engine.unloadModel(c.exact.model.id);

@@ -43,7 +43,7 @@ export type ProgressEvent =
   | { kind: 'cell'; row: number; col: number; seed: number; values: CellValues; summary: { ppl: SeedSummary | null; bpb: SeedSummary | null; acc: (SeedSummary | null)[] } }
   | { kind: 'layerDone'; layer: number; layers: number; matrices: string[]; sparsity: number[]; recon: (number | null)[]; row?: number; seed?: number; layerSparsity?: number }
   /** `updateMs` (instant grid rows: engine time of the mask update) and `layerIou` (confirm rows: mean IoU per layer vs the instant masks). */
-  | { kind: 'rowDone'; row: number; seed: number; sparsity: number; updateMs?: number; layerIou?: (number | null)[] }
+  | { kind: 'rowDone'; row: number; seed: number; sparsity: number; updateMs?: number; layerIou?: (number | null)[]; /** confirm rows of a quantizing method (GPTQ): mean share of equal integer codes per layer vs the instant model. */ layerCodes?: (number | null)[] }
   | { kind: 'maskOverlap'; a: number; b: number; seed: number; matrices: string[]; iou: (number | null)[][] };
 
 export type ProgressCallback = (e: ProgressEvent) => void;

@@ -161,7 +161,9 @@ export interface TaskRequest {
 }
 
 /** The one registry of pruning methods and the one validator of sparsity / N:M (src/prune/method.ts). */
-export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
+export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, isMixMethod, sharesMixStatistics, mixStatisticsOwner, mixMethodsServedBy, lookupMethod, needsCalibration, methodSpec, methodsWhere, orList, andList, parsePruneMethod, parseNm, parseSparsity, resolvePattern, validatePruneOptions, assertNoDuplicates } from '../prune/method';
+/** GPTQ's bit widths and the check of its settings (the page's mixer fields). */
+export { GPTQ_BITS, validateGptqOptions } from '../prune/methods/gptq';
 export type { NM, PruneMethod, PruneMethodInfo, LayerProfileSpec, MethodSpec, MixMethod, PruneSettings, PruneSettingsInput } from '../prune/method';
 /** The prune settings' one schema and parse (the same messages in the engine, the CLI and the page). */
 export { parsePruneSettings, pruneSettingsSchema } from '../prune/method';
@@ -284,7 +286,7 @@ export interface MixSourceRequest {
 }
 
 export interface CollectStatsRequest {
-  /** 'wanda' (per-window input norms) or 'sparsegpt' (per-source Hessians; refused with a message when they do not fit). */
+  /** 'wanda' (per-window input norms), 'sparsegpt' or 'gptq' (the same per-source Hessians, either serves both; refused with a message when they do not fit). */
   method: MixMethod;
   sources: MixSourceRequest[];
   /** Windows drawn from EACH text source (its own seed, as a one-source prune with `seed`). */
@@ -322,6 +324,13 @@ export interface MixRequest {
   weights: number[];
   sparsity?: number;
   nm?: NM;
+  /**
+   * The method that derives the model (default: the statistics' method). It must keep the same
+   * statistic (`sharesMixStatistics`): SparseGPT's per-source Hessians serve GPTQ and back.
+   */
+  method?: MixMethod;
+  /** Quantizing methods (GPTQ): bits 2/3/4/8, columns per group (default 128, -1 per channel), act-order, static groups, as `prune`'s `quantize`. */
+  quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean };
 }
 
 /** Where a mix came from, in the pruning record (pruning.json) and the result record. */
@@ -338,8 +347,10 @@ export interface MixInfo {
 export type MixedPruningRecord = PruningRecord & { mix?: MixInfo };
 
 export interface MixResult {
-  /** The mixer's pruned model: the SAME id on every call for one statistics handle (unless unloaded). */
+  /** The mixer's pruned (GPTQ: quantized) model: the SAME id on every call for one statistics handle (unless unloaded). */
   model: import('./api').ModelSummary;
+  /** The method that derived it (the request's, else the statistics'). */
+  method: MixMethod;
   weights: number[];
   overall: number;
   /** sparsity[layer][matrix] (LINEAR_MATRICES order). */
@@ -358,9 +369,15 @@ export interface ConfirmMixResult {
   exact: import('./api').PruneResult;
   /** Windows of each source in the confirm run. */
   windows: number[];
-  /** IoU of the pruned positions, instant vs exact, per layer and matrix. */
+  /**
+   * What `overlap` and `layerIou` measure: 'mask-iou' (pruning methods: IoU of the pruned positions)
+   * or 'codes-equal' (quantizing methods, the registry's `quantizes`: the share of integer codes
+   * that are equal, instant vs exact).
+   */
+  agreement: 'mask-iou' | 'codes-equal';
+  /** Instant vs exact per layer and matrix: mask IoU, or the share of equal integer codes (`agreement`). */
   overlap: import('./api').MaskOverlap;
-  /** Mean IoU over the matrices of each layer. */
+  /** Mean over the matrices of each layer. */
   layerIou: (number | null)[];
 }
 

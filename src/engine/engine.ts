@@ -13,7 +13,8 @@ import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type C
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
 import { planRun, type RunPlan } from '../prune/plan';
-import { MIX_METHODS, isMixMethod, lookupMethod } from '../prune/method';
+import { METHODS, MIX_METHODS, isMixMethod, lookupMethod, methodSpec, mixMethodsServedBy, orList, parsePruneSettings, sharesMixStatistics, type MixMethod } from '../prune/method';
+import { QuantizedTensors } from '../export/gptq';
 import { checkTokenIds, checkTokenizerFits, loadTokenizerFromFolder } from '../io/tokenizer';
 import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
@@ -39,7 +40,7 @@ import { overlayCheckpoint } from './overlay';
 import { checkpointMaskSource, compareMaskSources, heldMaskSource, iouMeans, type MaskSource } from './compare';
 import type { LoadedModel } from './loaded';
 import { checkCalibrationMemory, DEFAULT_GPU_MEMORY_BYTES } from './prune';
-import { mixCalibration, confirmWindows, instantRecord, mixInfo, type StatsHandle } from './mix';
+import { mixCalibration, confirmWindows, instantRecord, mixInfo, mixStructure, codesAgreement, type StatsHandle } from './mix';
 import type { CompareRequest, CompareResult, CompareSide } from './api';
 import { generate as generateText } from './generate';
 import type { GenerateRequest, GenerateResult, GenerateCalibrationRequest, GeneratedCalibration } from './api';
@@ -516,20 +517,41 @@ export class LocalEngine implements Engine {
     MIXERS[h.summary.method].free(h.stats);
   }
 
+  /** The method a mix request derives with (the request's, else the statistics'), checked against the statistics and its settings. */
+  private mixMethodOf(h: StatsHandle, req: MixRequest): { method: MixMethod; quantize?: { bits: number; groupSize: number; actOrder: boolean; staticGroups: boolean } } {
+    const method = req.method ?? h.summary.method;
+    if (!isMixMethod(method)) throw new PolyPruneError('BAD_ARGUMENT', `Unknown mixer method '${String(method)}'. Supported: ${MIX_METHODS.join(', ')}.`);
+    if (!sharesMixStatistics(h.summary.method, method)) {
+      const have = METHODS[h.summary.method].mixer;
+      const need = METHODS[method].mixer;
+      throw new PolyPruneError('BAD_ARGUMENT', `These statistics are ${have.supported ? have.statistics : h.summary.method}, which serve ${orList(mixMethodsServedBy(h.summary.method))}; ${method} needs ${need.supported ? need.statistics : method}: collect them with method ${method}.`);
+    }
+    const spec = methodSpec(method);
+    if (req.quantize && !spec.quantizes) throw new PolyPruneError('BAD_ARGUMENT', `The mixer's ${method} prunes and takes no bits; quantize with ${orList(MIX_METHODS.filter((m) => methodSpec(m).quantizes))}, or prune and quantize together with polyprune prune --method ${method} --bits 4.`);
+    const settings = parsePruneSettings({ method, sparsity: req.sparsity, nm: req.nm, quantize: req.quantize });
+    return { method, ...(settings.quantize ? { quantize: { ...settings.quantize } } : {}) };
+  }
+
   async mixPrune(statsId: string, req: MixRequest, opts?: OpOptions): Promise<MixResult> {
     const h = this.statsHandle(statsId);
     const base = this.get(h.summary.modelId);
     return this.op(opts, async (signal) => {
       const t0 = performance.now();
+      const { method, quantize } = this.mixMethodOf(h, req);
+      if (quantize) {
+        const prior = (base.pruning?.record ?? base.record)?.quantization;
+        if (prior) throw new PolyPruneError('BAD_ARGUMENT', `${base.summary.name} is already quantized (${prior.method} ${prior.bits}-bit); quantize the original checkpoint instead.`);
+      }
       const weights = normaliseWeights(req.weights, h.stats.counts, h.summary.sources.map((s) => s.name));
       if (!base.model.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential prune) instead.');
       const gpu = base.model.gpu;
       const slot = h.slotId ? this.models.get(h.slotId) : undefined;
       const slotModel = slot ? slot.model : await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: true, signal, shareFrom: base.model });
       let r;
+      const quantized = quantize ? new QuantizedTensors(quantize) : null;
       try {
-        const o = { sparsity: req.sparsity, nm: req.nm, signal };
-        r = await MIXERS[h.summary.method].mix(slotModel, base.model, h.stats, weights, o);
+        const o = { sparsity: req.sparsity, nm: req.nm, signal, ...(quantize ? { quantize, onQuantized: (i: number, n: (typeof LINEAR_NAMES)[number], q: Parameters<QuantizedTensors['add']>[2]) => quantized!.add(i, n, q) } : {}) };
+        r = await MIXERS[method].mix(slotModel, base.model, h.stats, weights, o);
       } catch (e) {
         if (!slot) slotModel.destroy();
         else {
@@ -539,13 +561,12 @@ export class LocalEngine implements Engine {
         }
         throw e;
       }
-      const { record, windows } = await instantRecord(base, h, weights, r, { sparsity: req.sparsity, nm: req.nm });
+      const { record, windows } = await instantRecord(base, h, weights, r, { method, sparsity: req.sparsity, nm: req.nm, quantize });
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...record, created_at: undefined })}`));
-      const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
-      const name = `${base.summary.name}-${h.summary.method}-${structure}-mix`;
+      const name = `${base.summary.name}-${method}-${mixStructure({ sparsity: req.sparsity, nm: req.nm, quantize })}-mix`;
       // The masks and the pruned tensors (for maskOverlap and export) are read back from the GPU only
       // when asked for (materialize): a slider move reads nothing but the zero counts.
-      const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows } }, name, sha, h.summary.modelId, h.slotId);
+      const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows, quantized } }, name, sha, h.summary.modelId, h.slotId);
       this.pendingReadback.set(summary.id, async () => {
         const pruned = new PrunedTensors(base.checkpoint);
         const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
@@ -563,6 +584,7 @@ export class LocalEngine implements Engine {
       const tEnd = performance.now();
       return {
         model: summary,
+        method,
         weights,
         overall: r.overall,
         sparsity: r.zeros.map((row) => row.map((z, j) => z / r.numel[j])),
@@ -576,30 +598,40 @@ export class LocalEngine implements Engine {
 
   async confirmMix(statsId: string, req: MixRequest, opts?: OpOptions): Promise<ConfirmMixResult> {
     const h = this.statsHandle(statsId);
+    const { method, quantize } = this.mixMethodOf(h, req);
     const instant = await this.mixPrune(statsId, req, opts);
     const total = h.summary.nsamples;
     const { ids, counts } = confirmWindows(h, instant.weights, total);
-    const structure = req.nm ? `${req.nm.n}of${req.nm.m}` : `${req.sparsity}`;
     const base = this.get(h.summary.modelId);
+    // the exact sequential run of the same method: SparseGPT's prune, or GPTQ's quantize on the
+    // quantized outputs of the previous layers
     const exact = await this.prune(
       h.summary.modelId,
       {
-        method: h.summary.method,
+        method,
         sparsity: req.sparsity,
         nm: req.nm,
+        ...(quantize ? { quantize } : {}),
         calibration: { windows: { ids, n: total, seqlen: h.summary.seqlen, name: 'the mixed calibration windows' } },
-        name: `${base.summary.name}-${h.summary.method}-${structure}-mix-exact`,
+        name: `${base.summary.name}-${method}-${mixStructure({ sparsity: req.sparsity, nm: req.nm, quantize })}-mix-exact`,
       },
       opts,
     );
     const mix = mixInfo(h, 'confirm', instant.weights, counts);
     (exact.record as typeof exact.record & { mix?: typeof mix }).mix = mix;
-    const overlap = await this.maskOverlap(instant.model.id, exact.model.id);
+    const quantizes = !!methodSpec(method).quantizes;
+    let overlap: MaskOverlap;
+    if (quantizes) {
+      const a = this.get(instant.model.id).pruning?.quantized;
+      const b = this.get(exact.model.id).pruning?.quantized;
+      if (!a || !b) throw new PolyPruneError('INTERNAL', 'confirmMix: the codes of the instant or the exact GPTQ model are missing');
+      overlap = codesAgreement(a, b, base.cfg.numLayers);
+    } else overlap = await this.maskOverlap(instant.model.id, exact.model.id);
     const layerIou = overlap.iou.map((row) => {
       const v = row.filter((x): x is number => x !== null);
       return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
     });
-    return { instant, exact, windows: counts, overlap, layerIou };
+    return { instant, exact, windows: counts, agreement: quantizes ? 'codes-equal' : 'mask-iou', overlap, layerIou };
   }
 
   /**

@@ -9,12 +9,13 @@ import { buildCalibration, allocateSamples, sha256Hex, type CalibrationFileProve
 import { checkTokenIds } from '../io/tokenizer';
 import { pruningRecord } from '../export/hf';
 import { LINEAR_NAMES, linearShape } from '../model/llama';
-import { MIX_METHODS, isMixMethod, type NM } from '../prune/method';
+import { MIX_METHODS, isMixMethod, type MixMethod, type NM } from '../prune/method';
+import type { QuantizedTensors } from '../export/gptq';
 import type { MixStats } from '../prune/mixer';
 import type { MixPruneReport } from '../prune/mix';
 import type { PruneReport } from '../prune/run';
 import type { LoadedModel } from './loaded';
-import type { CollectStatsRequest, MixInfo, MixedPruningRecord, StatsSummary } from './api';
+import type { CollectStatsRequest, MaskOverlap, MixInfo, MixedPruningRecord, StatsSummary } from './api';
 
 /** Engine-side state of a statistics handle. */
 export interface StatsHandle {
@@ -92,8 +93,41 @@ export function confirmWindows(h: StatsHandle, weights: readonly number[], total
   return { ids, counts };
 }
 
-/** pruning.json of an instant mix: the windows of the used sources, their weights, the zero counts. */
-export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: number[], r: MixPruneReport, opts: { sparsity?: number; nm?: NM }): Promise<{ record: MixedPruningRecord; windows: { ids: Int32Array; n: number; seqlen: number } }> {
+type MixQuantize = { bits: number; groupSize: number; actOrder: boolean; staticGroups: boolean };
+
+/** The structure part of a mix model's name: '0.5', '2of4', '4bit-g128' (as `prune` names its models). */
+export function mixStructure(o: { sparsity?: number; nm?: NM; quantize?: MixQuantize }): string {
+  const q = o.quantize;
+  if (q) return `${q.bits}bit-g${q.groupSize === -1 ? 'channel' : q.groupSize}${q.actOrder ? '-actorder' : ''}`;
+  return o.nm ? `${o.nm.n}of${o.nm.m}` : `${o.sparsity}`;
+}
+
+/** The report's structure text of a quantized mix ('4-bit, group 128, act-order'), as the sequential run writes it. */
+function quantStructure(q: MixQuantize): string {
+  return `${q.bits}-bit, ${q.groupSize === -1 ? 'per channel' : `group ${q.groupSize}`}${q.actOrder ? ', act-order' : ''}${q.staticGroups ? ', static groups' : ''}`;
+}
+
+/**
+ * Instant vs exact GPTQ: per layer and matrix, the share of integer codes that are equal (1 = the
+ * same codes). The codes alone: equal codes with different scales or zeros are counted equal.
+ */
+export function codesAgreement(a: QuantizedTensors, b: QuantizedTensors, layers: number): MaskOverlap {
+  const iou = Array.from({ length: layers }, (_, i) =>
+    LINEAR_NAMES.map((name) => {
+      const t = `model.layers.${i}.${name}.weight`;
+      const x = a.get(t);
+      const y = b.get(t);
+      if (!x || !y || x.codes.length !== y.codes.length || !x.codes.length) return null;
+      let same = 0;
+      for (let k = 0; k < x.codes.length; k++) if (x.codes[k] === y.codes[k]) same++;
+      return same / x.codes.length;
+    }),
+  );
+  return { matrices: [...LINEAR_NAMES], iou };
+}
+
+/** pruning.json of an instant mix: the windows of the used sources, their weights, the zero counts (GPTQ: the quantizer's settings). */
+export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: number[], r: MixPruneReport, opts: { method: MixMethod; sparsity?: number; nm?: NM; quantize?: MixQuantize }): Promise<{ record: MixedPruningRecord; windows: { ids: Int32Array; n: number; seqlen: number } }> {
   const S = h.summary.seqlen;
   const used: Int32Array[] = [];
   let start = 0;
@@ -115,12 +149,12 @@ export async function instantRecord(base: LoadedModel, h: StatsHandle, weights: 
       perMatrix.push({ layer: i, name, tensor: `model.layers.${i}.${name}.weight`, shape, zeros: row[j], numel: r.numel[j], sparsity: row[j] / r.numel[j] });
     }),
   );
-  const method = h.summary.method;
-  const report: PruneReport = { method, structure: opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', layerProfile: { profile: 'uniform' }, perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
+  const method = opts.method;
+  const report: PruneReport = { method, structure: opts.quantize ? quantStructure(opts.quantize) : opts.nm ? `${opts.nm.n}:${opts.nm.m}` : 'unstructured', layerProfile: { profile: 'uniform' }, perMatrix, overall: r.overall, timings: { forwardMs: 0, scoringMs: r.ms, perLayerMs: [], totalMs: r.ms }, peakGpuBytes: 0 };
   const files = h.files.flatMap((f, s) => (weights[s] > 0 ? [{ ...f, weight: weights[s] }] : []));
   const rec: MixedPruningRecord = await pruningRecord({
     report,
-    options: { method, sparsity: opts.sparsity, nm: opts.nm },
+    options: { method, sparsity: opts.sparsity, nm: opts.nm, ...(opts.quantize ? { quantize: opts.quantize } : {}) },
     calibration: { ids, n: total / S, seqlen: S, seed: h.summary.seed ?? undefined, files },
     modelSource: base.summary.source,
     modelSha256: base.summary.sha256,

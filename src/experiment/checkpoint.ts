@@ -89,6 +89,7 @@ export class StudyCheckpoint {
         // instant grid rows: the time of the mask update, and for confirm rows the per-layer IoU
         if (row.mix?.updateMs && e.updateMs !== undefined) row.mix.updateMs[e.seed] = sig(e.updateMs, 4);
         if (row.mix?.layerIou && e.layerIou) row.mix.layerIou[e.seed] = e.layerIou.map((v) => sig(v, 4));
+        if (row.mix?.layerCodes && e.layerCodes) row.mix.layerCodes[e.seed] = e.layerCodes.map((v) => sig(v, 4));
         const ls = this.layers.get(`${e.row}/${e.seed}`);
         if (row.layerSparsity && ls) row.layerSparsity[e.seed] = ls;
         this.recon.delete(`${e.row}/${e.seed}`);

@@ -41,7 +41,8 @@ export const RECORD_FORMAT = 'polyprune-result';
  * The newest record version this build reads (and writes where needed). A record carries the lowest
  * version that holds it, so builds that read only version 1 keep opening what they can show:
  * version 2 = an experiment whose rows use several methods or quantize (`spec.variants`, rows'
- * `variant`); everything else is written as version 1. Optional fields that older builds can ignore
+ * `variant`), or a prune record of a quantized model (`spec.quantize`: the mixer's GPTQ rows);
+ * everything else is written as version 1. Optional fields that older builds can ignore
  * without misreading (rows' `size`) do not raise the version.
  */
 export const RECORD_VERSION = 2;
@@ -149,10 +150,15 @@ export const taskResultRecordSchema = z.object({
   result: taskResultSchema,
 });
 
+/** The quantizer of a row (GPTQ, or SparseGPT's joint prune + quantize): bits, columns per group (-1 per channel). */
+export const quantizeSpecSchema = z.object({ bits: int.refine((b) => [2, 3, 4, 8].includes(b), 'bits are 2, 3, 4 or 8'), groupSize: int.min(-1).refine((g) => g !== 0, 'a group size is -1 (per channel) or a number of columns'), actOrder: z.boolean(), staticGroups: z.boolean() });
+
 export const pruneSpecSchema = z.object({
   method: methodSchema,
-  /** Resolved target: the ratio, or (m - n) / m for N:M. */
-  sparsity: num.gt(0).lt(1),
+  /** Resolved target: the ratio, or (m - n) / m for N:M; 0 for a model only quantized (`quantize`, version 2). */
+  sparsity: num.min(0).lt(1),
+  /** A quantized model (version 2; the calibration mixer's GPTQ rows): bits, columns per group, act-order, static groups. */
+  quantize: quantizeSpecSchema.optional(),
   nm: nmSchema.nullable(),
   nsamples: int.min(1).nullable(),
   seqlen: int.min(1).nullable(),
@@ -173,6 +179,8 @@ export const mixSpecSchema = z.object({
   updateMs: num.min(0).optional(),
   /** confirm: mean mask IoU per layer against the instant masks of the same mix. */
   layerIou: z.array(ratio.nullable()).optional(),
+  /** confirm of a quantizing method (GPTQ): per layer the mean share of integer codes equal to the instant model's (instead of `layerIou`). */
+  layerCodes: z.array(ratio.nullable()).optional(),
 });
 export type MixSpecRecord = z.infer<typeof mixSpecSchema>;
 
@@ -194,8 +202,6 @@ export const pruneResultRecordSchema = z.object({
   layerSparsity: z.object({ outlierRatio: z.array(num.min(0).max(100).nullable()), target: z.array(num.min(0).max(1)), achieved: z.array(num.min(0).max(1)) }).optional(),
 });
 
-/** The quantizer of a row (GPTQ, or SparseGPT's joint prune + quantize): bits, columns per group (-1 per channel). */
-export const quantizeSpecSchema = z.object({ bits: int.refine((b) => [2, 3, 4, 8].includes(b), 'bits are 2, 3, 4 or 8'), groupSize: int.min(-1).refine((g) => g !== 0, 'a group size is -1 (per channel) or a number of columns'), actOrder: z.boolean(), staticGroups: z.boolean() });
 
 /**
  * One method of a multi-method experiment (version 2): the rows of this variant are one model per
@@ -263,6 +269,8 @@ export const experimentRowSchema = z.object({
       updateMs: z.array(nonneg.nullable()).optional(),
       /** confirm: per seed the mean mask IoU per layer against the instant row's masks (null until pruned). */
       layerIou: z.array(z.array(ratio.nullable()).nullable()).optional(),
+      /** confirm of a quantizing method (GPTQ): per seed the mean share of integer codes equal to the instant row's, per layer (instead of `layerIou`; null until quantized). */
+      layerCodes: z.array(z.array(ratio.nullable()).nullable()).optional(),
     })
     .optional(),
 });
@@ -350,6 +358,10 @@ export function parseResultRecord(value: unknown): ResultRecord {
   }
   const rec = r.data;
   if (rec.kind === 'experiment') checkExperimentShape(rec);
+  if (rec.kind === 'prune') {
+    if (rec.spec.quantize && rec.version < 2) throw new PolyPruneError('BAD_ARGUMENT', 'Invalid PolyPrune prune result: a quantized model (spec.quantize) needs record version 2.');
+    if (!rec.spec.quantize && rec.spec.sparsity === 0) throw new PolyPruneError('BAD_ARGUMENT', "Invalid PolyPrune prune result at 'spec.sparsity': a pruned model's sparsity is above 0.");
+  }
   return rec;
 }
 
@@ -384,6 +396,7 @@ function checkExperimentShape(e: ExperimentRecord): void {
       if (mix.weights.length !== row.sources.length || mix.windows.length !== row.sources.length) bad(`row ${r} has mix weights or windows for ${mix.weights.length} source(s), expected ${row.sources.length}`);
       if (mix.updateMs && mix.updateMs.length !== S) bad(`row ${r} has mix update times for ${mix.updateMs.length} seed(s), expected ${S}`);
       if (mix.layerIou && mix.layerIou.length !== S) bad(`row ${r} has per-layer IoU for ${mix.layerIou.length} seed(s), expected ${S}`);
+      if (mix.layerCodes && mix.layerCodes.length !== S) bad(`row ${r} has per-layer code agreement for ${mix.layerCodes.length} seed(s), expected ${S}`);
     }
   });
   for (const m of e.iou) if (m.a >= e.rows.length || m.b >= e.rows.length || m.s >= S) bad(`mask overlap refers to row ${m.a}/${m.b}, seed ${m.s}, which do not exist`);
@@ -438,7 +451,7 @@ export function taskResultRecord(header: ReturnType<typeof recordHeader>, file: 
 /** A prune run (engine.prune): spec, calibration sources, per-matrix sparsity and reconstruction error. */
 export function pruneResultRecord(
   header: ReturnType<typeof recordHeader>,
-  req: { method: string; sparsity?: number; nm?: { n: number; m: number }; calibration?: { nsamples: number; seqlen: number; seed?: number } | { windows: { n: number; seqlen: number } }; langBeta?: number },
+  req: { method: string; sparsity?: number; nm?: { n: number; m: number }; calibration?: { nsamples: number; seqlen: number; seed?: number } | { windows: { n: number; seqlen: number } }; langBeta?: number; quantize?: { bits: number; groupSize?: number; actOrder?: boolean; staticGroups?: boolean } },
   calibration: SourceRef[],
   report: {
     overall: number;
@@ -458,13 +471,17 @@ export function pruneResultRecord(
   const lp = report.layerProfile;
   const measured = report.perMatrix.some((m) => m.reconError !== undefined && m.reconError !== null);
   const c = !req.calibration ? null : 'windows' in req.calibration ? { nsamples: req.calibration.windows.n, seqlen: req.calibration.windows.seqlen, seed: null } : { ...req.calibration, seed: req.calibration.seed ?? 0 };
+  const q = req.quantize;
   return pruneResultRecordSchema.parse({
     ...header,
+    // a quantized model needs version 2 (spec.quantize); everything else stays readable by version-1 builds
+    ...(q ? { version: 2 } : {}),
     kind: 'prune',
     ...(mix ? { mix } : {}),
     spec: {
       method: req.method,
-      sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : req.sparsity,
+      sparsity: req.nm ? (req.nm.m - req.nm.n) / req.nm.m : (req.sparsity ?? (q ? 0 : undefined)),
+      ...(q ? { quantize: { bits: q.bits, groupSize: q.groupSize ?? 128, actOrder: !!q.actOrder, staticGroups: !!q.staticGroups } } : {}),
       nm: req.nm ?? null,
       nsamples: c?.nsamples ?? null,
       seqlen: c?.seqlen ?? null,

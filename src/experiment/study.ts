@@ -31,7 +31,7 @@ import type { CalibrationText, CollectStatsRequest, Engine, MixSourceRequest, Pr
 import { allocateSamples, sha256Hex } from '../calib/text';
 import type { HubTextRef } from '../io/datasets/corpus';
 import { LINEAR_NAMES } from '../model/names';
-import { METHODS, assertNoDuplicates, lookupMethod, type NM, type PruneMethod } from '../prune/method';
+import { METHODS, assertNoDuplicates, lookupMethod, methodSpec, type NM, type PruneMethod } from '../prune/method';
 import { layerAchieved, type SparsityProfile } from '../prune/owl';
 import { meanSpread, profileSpec, recordHeader, sig, type ExperimentCell, type ExperimentRecord, type ExperimentVariant, type ModelRef, type SourceRef } from './records';
 import { engineRowSizer, type RowSize, type RowSizer } from './size';
@@ -246,7 +246,9 @@ export async function planStudy(model: ModelRef, adapter: string, specIn: StudyS
         const weights = mixWeights(s);
         // instant: every collected window of each text of the row; confirm: nsamples drawn from them in the mix's proportions
         sourceRows.push({ ...row, mix: { mode: 'instant', weights, windows: s.texts.map(() => spec.nsamples), updateMs: seeds.map(() => null) } });
-        if (specIn.confirm) sourceRows.push({ ...row, label: `${s.label} (exact)`, mix: { mode: 'confirm', weights, windows: allocateSamples(spec.nsamples, weights), layerIou: seeds.map(() => null) } });
+        // confirm: mask IoU per layer, or for a quantizing method (GPTQ) the share of equal integer codes
+        const agreement = methodSpec(method).quantizes ? { layerCodes: seeds.map(() => null) } : { layerIou: seeds.map(() => null) };
+        if (specIn.confirm) sourceRows.push({ ...row, label: `${s.label} (exact)`, mix: { mode: 'confirm', weights, windows: allocateSamples(spec.nsamples, weights), ...agreement } });
       }
     }
   }
@@ -551,7 +553,8 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
         const mix = row.mix!;
         const first = !rowDone(r, s); // else derived again only for its mask (resume)
         const keep = keepMaskOf(r, s);
-        const req = { weights: rowWeights[r], ...(spec.nm ? { nm: spec.nm } : { sparsity: spec.sparsity }) };
+        const v = variantOf(r);
+        const req = { weights: rowWeights[r], method: v.method as CollectStatsRequest['method'], ...(v.nm ? { nm: v.nm } : v.sparsity > 0 ? { sparsity: v.sparsity } : {}), ...(v.quantize ? { quantize: { ...v.quantize } } : {}) };
         const again = `'${row.label}' again for its mask (seed ${spec.seeds[s]}; masks do not survive an interruption)`;
         begin(mix.mode === 'instant' ? `masks of '${row.label}' from the mixed statistics (seed ${spec.seeds[s]})` : `exact sequential prune of '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
         const t = performance.now();
@@ -585,8 +588,11 @@ export async function runStudy(engine: StudyEngine, baseModelId: string, specIn:
               const iou = c.layerIou.map((v) => sig(v, 4));
               row.sparsity[s] = sig(c.exact.report.overall, 6);
               row.recon[s] = null;
-              mix.layerIou![s] = iou;
-              emit({ kind: 'rowDone', row: r, seed: s, sparsity: c.exact.report.overall, layerIou: iou });
+              // GPTQ: the share of equal integer codes per layer (the engine's `agreement`), else mask IoU
+              const codes = c.agreement === 'codes-equal';
+              if (codes) mix.layerCodes![s] = iou;
+              else mix.layerIou![s] = iou;
+              emit({ kind: 'rowDone', row: r, seed: s, sparsity: c.exact.report.overall, ...(codes ? { layerCodes: iou } : { layerIou: iou }) });
               step('prune', performance.now() - t, `exact sequential prune of '${row.label}' (seed ${spec.seeds[s]})`, { row: r, seed: s });
               await measureRow(c.exact.model.id, r, s);
             } else step('prune', performance.now() - t, `pruned ${again}`, { row: r, seed: s });

@@ -87,6 +87,8 @@ export function resolveVariants(specIn: Pick<StudySpec, 'method' | 'sparsity' | 
   const labels = variants.map(variantLabel);
   assertNoDuplicates(labels, 'The methods to compare');
   if (specIn.instant && variants.length > 1) throw new PolyPruneError('BAD_ARGUMENT', 'Instant rows mix the statistics of one method; compare several methods without the instant mode.');
+  // the mixer quantizes with a quantizing method (GPTQ); a pruning method's joint prune + quantize is not offered there
+  if (specIn.instant && all[0].quantize && !lookupMethod(all[0].method)?.quantizes) throw new PolyPruneError('BAD_ARGUMENT', `The instant mode's ${all[0].method} prunes only; run ${all[0].method}'s joint prune + quantize without the instant mode.`);
   if (specIn.langBeta !== undefined && !all.some((x) => x.layers.langBeta !== undefined)) throw new PolyPruneError('BAD_ARGUMENT', `The language-aware weight beta only applies to the ${methodsWhere((x) => x.perSource).join(', ')} method.`);
   return { all, variants, labels };
 }

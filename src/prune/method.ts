@@ -24,7 +24,7 @@ export interface PruneOptions {
 
 // The method registry (names, what each method is, the profile rule) lives in ./methods; these
 // names stay importable from here.
-export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, parsePruneMethod, isMixMethod, methodSpec, methodsWhere, lookupMethod, needsCalibration, orList, andList, resolveLayerProfile } from './methods';
+export { PRUNE_METHODS, PRUNE_METHOD_INFO, METHODS, MIX_METHODS, parsePruneMethod, isMixMethod, sharesMixStatistics, mixStatisticsOwner, mixMethodsServedBy, methodSpec, methodsWhere, lookupMethod, needsCalibration, orList, andList, resolveLayerProfile } from './methods';
 export type { PruneMethod, PruneMethodInfo, MixMethod, LayerProfileSpec, MethodSpec } from './methods';
 export { parsePruneSettings, pruneSettingsSchema, type PruneSettings, type PruneSettingsInput } from './methods/settings';
 

@@ -34,6 +34,8 @@ import type { Mixer } from './mixer';
 import { type PanelMatrix, allocPanels, copyPanels, destroyPanels, panelRows, panelRowsFor, panelStart, readPanels } from './panels';
 import { HessianAccumulator } from './stats';
 import { sparsegptPrune } from './sparsegpt';
+import { gptqQuantize, type GptqResult } from './gptq';
+import type { QuantizeSettings } from './methods';
 
 /** SparseGPT's column block and dampening in the mixer (the sequential prune's defaults). */
 export const MIX_SPARSEGPT = { blocksize: 128, percdamp: 0.01 } as const;
@@ -277,6 +279,79 @@ export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: 
   return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs, sqrtMs: 0, selectMs: t1 - t0 - mixMs } };
 }
 
+/** What the GPTQ mixer takes besides the weights: the quantizer's settings, and where each matrix's codes and parameters go. */
+export interface MixQuantizeOptions {
+  readonly quantize?: QuantizeSettings;
+  readonly onQuantized?: (layer: number, name: LinearName, q: GptqResult) => void | Promise<void>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Re-quantize `slot` (a resident copy of `dense`, same config) with GPTQ from the mixed per-source
+ * Hessians: per layer, mix the four input groups' Hessians (as SparseGPT's mixer), then for each linear
+ * copy its dense weights back from `dense` and run `gptqQuantize` (the sequential quantize's solver:
+ * the same bits, group size, act-order, static groups, block size 128 and dampening 0.01) with the
+ * mixed Hessian. GPTQ reads H without changing it (the damped factor is a new matrix), so the members
+ * of an input group share one mixed Hessian. No forward pass. `zeros` counts the dequantized weights
+ * that are exactly 0 (a code equal to its zero point), not a pruning mask.
+ */
+export async function mixGptqModel(slot: LlamaModel, dense: LlamaModel, h: DenseHessians, weights: readonly number[], opts: PruneOptions & MixQuantizeOptions): Promise<MixPruneReport> {
+  const gpu = slot.gpu;
+  const q = opts.quantize;
+  if (!q) throw new PolyPruneError('BAD_ARGUMENT', 'GPTQ in the mixer quantizes: give the bits (e.g. 4).');
+  if (opts.sparsity !== undefined || opts.nm) throw new PolyPruneError('BAD_ARGUMENT', 'GPTQ quantizes and prunes nothing: give the bits and no sparsity or N:M.');
+  if (!slot.resident || !dense.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential quantize) instead.');
+  const w = normaliseWeights(weights, h.counts);
+  const t0 = performance.now();
+  const L = slot.cfg.numLayers;
+  const counter = gpu.tensor([L * LINEAR_NAMES.length], 'u32', 'mix.zero_counts');
+  let mixMs = 0;
+  let zeros: number[][];
+  const live: PanelMatrix[] = [];
+  try {
+    gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
+    for (let i = 0; i < L; i++) {
+      throwIfAborted(opts.signal);
+      const tm = performance.now();
+      const mixed = INPUT_GROUPS.map((g) => {
+        const m = mixedHessian(gpu, h, i, g.lead, w);
+        live.push(m);
+        return m;
+      });
+      await gpu.sync();
+      mixMs += performance.now() - tm;
+      const src = await dense.layer(i);
+      const dst = await slot.layer(i);
+      for (const [k, g] of INPUT_GROUPS.entries()) {
+        for (const name of g.members) {
+          const work = prunable(gpu, src.linears[name], dst.linears[name]);
+          try {
+            const res = await gptqQuantize(gpu, work.W, mixed[k], { ...q, ...MIX_SPARSEGPT });
+            work.store();
+            for (const ch of work.W.chunks) countZeros(gpu, ch.tensor, ch.rows * work.W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
+            if (opts.onQuantized) await opts.onQuantized(i, name, res);
+          } finally {
+            work.free();
+          }
+        }
+      }
+      for (const m of mixed) destroyPanels(m);
+      live.length = 0;
+    }
+    const counts = await gpu.read(counter);
+    zeros = Array.from({ length: L }, (_, i) => [...counts.subarray(i * LINEAR_NAMES.length, (i + 1) * LINEAR_NAMES.length)]);
+  } finally {
+    counter.destroy();
+    for (const m of live) destroyPanels(m);
+  }
+  const numel = LINEAR_NAMES.map((n) => linearShape(slot.cfg, n).reduce((a, b) => a * b, 1));
+  let z = 0;
+  let all = 0;
+  for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
+  const t1 = performance.now();
+  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs, sqrtMs: 0, selectMs: t1 - t0 - mixMs } };
+}
+
 /** CPU reference of hessian_mix over the sources (f32, source order). */
 export function refMixHessian(hs: readonly Float32Array[], weights: readonly number[]): Float32Array {
   const out = new Float32Array(hs[0].length);
@@ -329,3 +404,10 @@ export const sparsegptMixer: Mixer<DenseHessians> = {
     return [K, K];
   },
 };
+
+/**
+ * GPTQ's mixer: the SAME per-source Hessians as SparseGPT's (collected, stored and checked by the same
+ * code, under the same tensor names), quantized with GPTQ instead of pruned with SparseGPT. A
+ * collection made for either method serves both (the registry's `statistic`, 'hessian').
+ */
+export const gptqMixer: Mixer<DenseHessians> = { ...sparsegptMixer, mix: mixGptqModel };

@@ -4,14 +4,15 @@
  * source's statistics in one dense pass, derives the masks of any mix of them without a forward
  * pass, says what they take on the GPU, and serialises them (the browser's storage, a
  * `--save-stats` file). Implementations: Wanda's per-window input norms (./mix.ts) and SparseGPT's
- * per-source Hessians (./mixHessian.ts); MIXERS picks one by method.
+ * per-source Hessians (./mixHessian.ts), which GPTQ's mixer shares (same statistics, GPTQ's solver);
+ * MIXERS picks one by method.
  */
 import type { Gpu } from '../gpu/device';
 import type { LlamaModel } from '../model/llama';
 import type { MixMethod } from './methods';
 import type { PruneOptions } from './method';
 import { wandaMixer, type CollectOptions, type MixPruneReport } from './mix';
-import { sparsegptMixer } from './mixHessian';
+import { gptqMixer, sparsegptMixer, type MixQuantizeOptions } from './mixHessian';
 
 /** What every mixer's statistics have: windows per source (source after source), their length and the GPU bytes held. */
 export interface MixStats {
@@ -29,8 +30,11 @@ export interface Mixer<S extends MixStats = MixStats> {
   checkFits(model: LlamaModel, counts: readonly number[], extraBytes: number, budget: number): void;
   /** One dense pass over the windows `ids` (source after source, `counts[s]` windows each). */
   collect(model: LlamaModel, ids: Int32Array, counts: readonly number[], seqlen: number, opts?: CollectOptions): Promise<S>;
-  /** Re-mask `slot` (a resident copy of `dense`) from the statistics mixed with `weights` (one per source). */
-  mix(slot: LlamaModel, dense: LlamaModel, stats: S, weights: readonly number[], opts: PruneOptions & { signal?: AbortSignal }): Promise<MixPruneReport>;
+  /**
+   * Re-mask `slot` (a resident copy of `dense`) from the statistics mixed with `weights` (one per
+   * source); a quantizing method (GPTQ) re-quantizes it instead, with `opts.quantize`.
+   */
+  mix(slot: LlamaModel, dense: LlamaModel, stats: S, weights: readonly number[], opts: PruneOptions & MixQuantizeOptions): Promise<MixPruneReport>;
   /** Every array back to the host, in the order `deserialise` and `tensorNames` take. */
   serialise(gpu: Gpu, stats: S): Promise<Float32Array[]>;
   /** Arrays from `serialise` onto the GPU again (checked against the model: BAD_ARGUMENT / NON_FINITE). */
@@ -46,4 +50,5 @@ export interface Mixer<S extends MixStats = MixStats> {
 export const MIXERS: { readonly [K in MixMethod]: Mixer } = {
   wanda: wandaMixer,
   sparsegpt: sparsegptMixer,
+  gptq: gptqMixer,
 };

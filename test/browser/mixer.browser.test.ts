@@ -218,5 +218,19 @@ describe('calibration mixer in Chromium', () => {
     console.log(`SparseGPT mixer in Chromium (SwiftShader, stories260K): ${await panel().getByTestId('mixer-timing').innerText()}`);
     await shot('sparsegpt');
     expect(await page.getByRole('alert').count(), log()).toBe(0);
+
+    // ---- GPTQ (gptqmix, issue 23): the same Hessians serve GPTQ; the method switch and a slider move run no calibration forward ----
+    await panel().getByLabel('Mixer method').selectOption('gptq');
+    expect(await panel().getByLabel('Mixer bits').inputValue()).toBe('4');
+    await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 180_000 }).toMatch(/^Last update: GPTQ 4-bit g128 \d+ ms.*restore and GPTQ solve \d+ ms/);
+    const g1 = await instantPpl();
+    expect(g1.every((t) => /^\d/.test(t))).toBe(true);
+    await panel().getByLabel('weight of de').fill('0.5');
+    await expect.poll(async () => (await instantPpl()).join(), { timeout: 180_000 }).not.toBe(g1.join());
+    await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 180_000 }).toMatch(/^Last update: GPTQ 4-bit/);
+    expect(await counters()).toEqual(c1);
+    console.log(`GPTQ mixer in Chromium (SwiftShader, stories260K): ${await panel().getByTestId('mixer-timing').innerText()}`);
+    await shot('gptq');
+    expect(await page.getByRole('alert').count(), log()).toBe(0);
   });
 });

@@ -178,6 +178,8 @@ describe('polyprune grid', () => {
       [[...one, '--variant', 'wanda@0.5', 'wanda@50%'], /The methods to compare lists 'wanda 50%' twice/],
       [[...one, '--variant', 'wanda@0.5', '--method', 'wanda'], /either with --variant .* or with --method/],
       [[...one, '--variant', 'wanda@0.5', 'gptq@4bit', '--instant'], /Instant rows mix the statistics of one method/],
+      // gptqmix: GPTQ's instant rows are offered, SparseGPT's joint prune + quantize is not
+      [[...one, '--variant', 'sparsegpt@0.5+4bit', '--instant'], /The instant mode's sparsegpt prunes only; run sparsegpt's joint prune \+ quantize without the instant mode/],
       [[...one, '--method', 'gptq'], /gptq quantizes: give --bits/],
     );
     const short = path.join(tmp, 'short.txt');

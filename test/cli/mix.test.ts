@@ -69,6 +69,40 @@ describe('polyprune mix', () => {
     }
   });
 
+  // ---- GPTQ in the mixer (gptqmix, issue 23) ----
+  it('--method gptq --bits 4: instant rows quantized from the per-source Hessians; --save-stats then --load-stats gives the same model without a calibration pass, bad bits and Wanda refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'polyprune-mixq-'));
+    try {
+      const file = path.join(dir, 'stats.safetensors');
+      const q = ['--bits', '4', '--group-size', '32', '--mix', 'de=1', '--eval', `${M}/eval/de.txt:de`, '--eval-windows', '1', '--json'];
+      const a = cli(['mix', '--model', FIXTURE, '--method', 'gptq', '--calib', `${M}/calib/de.txt:de`, `${M}/calib/en.txt:en`, '--nsamples', '2', '--seqlen', '32', '--save-stats', file, ...q]);
+      expect(a.code, a.stderr).toBe(0);
+      const first = JSON.parse(a.stdout);
+      expect(first.stats.method).toBe('gptq');
+      expect(first.counters.calibrationRuns).toBe(1);
+      const rec = parseResultRecord(first.mixes[0].result);
+      expect(rec.kind === 'prune' && rec.version === 2 && rec.spec).toMatchObject({ method: 'gptq', sparsity: 0, quantize: { bits: 4, groupSize: 32, actOrder: false, staticGroups: false } });
+      expect(rec.kind === 'prune' && rec.mix).toMatchObject({ mode: 'instant', weights: [1, 0] });
+      expect(first.mixes[0].ppl.de).toBeGreaterThan(0);
+      // the same file, loaded: the same quantized model (perplexity), no calibration pass
+      const b = cli(['mix', '--model', FIXTURE, '--load-stats', file, ...q]);
+      expect(b.code, b.stderr).toBe(0);
+      const second = JSON.parse(b.stdout);
+      expect(second.counters).toEqual({ calibrationRuns: 0, calibrationForwards: 0 });
+      expect(second.mixes[0].ppl).toEqual(first.mixes[0].ppl);
+      // refused in one line (a GPTQ collection is SparseGPT's Hessians: --method sparsegpt is accepted, Wanda is not)
+      const wanda = cli(['mix', '--model', FIXTURE, '--load-stats', file, '--method', 'wanda', '--mix', 'de=1', '--sparsity', '0.5']);
+      expect(wanda.stderr).toMatch(/--method wanda, but .*stats\.safetensors holds gptq statistics \(GPTQ Hessians, which serve gptq or sparsegpt\)/);
+      const bits = cli(['mix', '--model', FIXTURE, '--load-stats', file, '--bits', '5', '--mix', 'de=1']);
+      expect(bits.code).toBe(2);
+      expect(bits.stderr).toMatch(/GPTQ quantizes to 2, 3, 4 or 8 bits, got 5/);
+      const pruner = cli(['mix', '--model', FIXTURE, '--load-stats', file, '--method', 'sparsegpt', '--bits', '4', '--mix', 'de=1', '--sparsity', '0.5']);
+      expect(pruner.stderr).toMatch(/--bits quantizes: the mixer's sparsegpt prunes only; use --method gptq --bits 4/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a mix that does not fit the sources, and a missing sparsity', () => {
     const a = cli(['mix', '--model', M, '--calib', `${M}/calib/de.txt:de`, `${M}/calib/en.txt:en`, '--mix', '0.7,0.2,0.1', '--sparsity', '0.5']);
     expect(a.code).toBe(2);

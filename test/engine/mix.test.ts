@@ -53,7 +53,12 @@ interface EngineMixCase {
   specific(c: () => Ctx): void;
 }
 
-const CASES: { readonly [K in MixMethod]: EngineMixCase } = {
+/** A mixer method served by another method's collection (GPTQ: SparseGPT's Hessians): tested in that method's suite (its `specific`). */
+interface SharedCase {
+  readonly sharedWith: MixMethod;
+}
+
+const CASES: { readonly [K in MixMethod]: EngineMixCase | SharedCase } = {
   wanda: {
     moves: [
       [1, 0],
@@ -208,12 +213,41 @@ const CASES: { readonly [K in MixMethod]: EngineMixCase } = {
         expect(mixStatsBytes(baseSummary, 'wanda', [16, 5])).toBe(w.gpuBytes);
         await engine.releaseStats(w.id);
       });
+
+      // ---- GPTQ from the same Hessians (gptqmix, issue 23) ----
+      it('GPTQ from the SparseGPT collection: instant quantize without a forward pass, the record names the quantizer; Wanda statistics and bad settings refused', async () => {
+        const { engine, baseId, stats, en, ppl } = ctx();
+        const c0 = await engine.counters();
+        const quantize = { bits: 4, groupSize: 32 };
+        const r = await engine.mixPrune(stats.id, { method: 'gptq', weights: [0.6, 0.4], quantize });
+        expect(await engine.counters()).toEqual(c0);
+        expect(r.method).toBe('gptq');
+        expect(r.model.name).toMatch(/-gptq-4bit-g32-mix$/);
+        expect(r.record.quantization).toMatchObject({ method: 'gptq', bits: 4, group_size: 32 });
+        expect(r.record.mix).toMatchObject({ mode: 'instant', weights: [0.6, 0.4] });
+        expect(Number.isFinite(await ppl(r.model.id))).toBe(true);
+        await engine.unloadModel(r.model.id);
+        // (confirm of a GPTQ mix, compared by equal integer codes: test/experiment/studyInstant.test.ts)
+        // refused with one line each: pruning settings or bad bits with GPTQ, bits with SparseGPT in the mixer, Wanda statistics
+        expect(await code(engine.mixPrune(stats.id, { method: 'gptq', weights: [1, 0], quantize: { bits: 5 } }))).toMatch(/^BAD_ARGUMENT: GPTQ quantizes to 2, 3, 4 or 8 bits, got 5/);
+        expect(await code(engine.mixPrune(stats.id, { method: 'gptq', weights: [1, 0], quantize: { bits: 4, groupSize: 0 } }))).toMatch(/^BAD_ARGUMENT: The GPTQ group size must be a positive number/);
+        expect(await code(engine.mixPrune(stats.id, { method: 'gptq', weights: [1, 0] }))).toMatch(/^BAD_ARGUMENT: gptq quantizes: give the bits/);
+        expect(await code(engine.mixPrune(stats.id, { method: 'gptq', weights: [1, 0], sparsity: 0.5, quantize }))).toMatch(/^BAD_ARGUMENT: gptq quantizes and prunes nothing/);
+        expect(await code(engine.mixPrune(stats.id, { weights: [1, 0], sparsity: 0.5, quantize: { bits: 4 } }))).toMatch(/^BAD_ARGUMENT: The mixer's sparsegpt prunes and takes no bits/);
+        const w = await engine.collectStats(baseId, { method: 'wanda', sources: [{ name: 'en', windows: { ...en, n: 2, ids: en.ids.subarray(0, 2 * en.seqlen) } }], nsamples: 2, seqlen: en.seqlen });
+        expect(await code(engine.mixPrune(w.id, { method: 'gptq', weights: [1], quantize }))).toMatch(/^BAD_ARGUMENT: These statistics are Wanda statistics, which serve wanda; gptq needs GPTQ Hessians: collect them with method gptq\.$/);
+        await engine.releaseStats(w.id);
+      });
     },
   },
+
+  gptq: { sharedWith: 'sparsegpt' },
 };
 
-describe.each(MIX_METHODS)('engine: calibration mixer (%s)', (method) => {
-  const kase = CASES[method];
+const OWN = MIX_METHODS.filter((m) => !('sharedWith' in CASES[m]));
+
+describe.each(OWN)('engine: calibration mixer (%s)', (method) => {
+  const kase = CASES[method] as EngineMixCase;
   let engine: LocalEngine;
   let baseId: string;
   let baseSummary: ModelSummary;

@@ -4,7 +4,7 @@ import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
 import { parseResultRecord, sig, type ExperimentRecord } from '../../src/experiment/records';
 import type { ProgressEvent } from '../../src/common/progress';
-import type { MixResult, StatsSummary } from '../../src/engine/api';
+import type { MixRequest, MixResult, StatsSummary } from '../../src/engine/api';
 import { MIX_METHODS, type MixMethod } from '../../src/prune/methods';
 import { fixtureEngine } from '../helpers/engine';
 import { handbookTexts } from '../helpers/handbook';
@@ -93,7 +93,7 @@ describe('runStudy with instant rows', () => {
    * Every mixer method's grid row of one source equals the mixer on that source alone with weight 1
    * (its own collection). A new mixer method needs its entry in `rows` (the compiler asks for it).
    */
-  const rows: { readonly [K in MixMethod]: { record(): Promise<ExperimentRecord>; check(rec: ExperimentRecord, st: StatsSummary, one: MixResult): Promise<void> } } = {
+  const rows: { readonly [K in MixMethod]: { record(): Promise<ExperimentRecord>; check(rec: ExperimentRecord, st: StatsSummary, one: MixResult): Promise<void>; /** the row's mix request besides the weights (default: 50 %) */ req?: Omit<MixRequest, 'weights'> } } = {
     // Wanda: the first test's grid
     wanda: {
       record: async () => full,
@@ -125,12 +125,45 @@ describe('runStudy with instant rows', () => {
         expect(rec.cells[1][0].ppl[0]).not.toBe(full.cells[1][0].ppl[0]);
       },
     },
+    // ---- GPTQ (gptqmix, issue 23): 4-bit instant rows from the per-source Hessians, with confirm ----
+    gptq: {
+      req: { method: 'gptq', quantize: { bits: 4 } },
+      async record() {
+        const one: StudyInputs = { sources: [inputs.sources[0]], columns: [inputs.columns[0]] };
+        const before = await engine.counters();
+        const rec = await runStudy(engine, base, { ...spec, variants: [{ method: 'gptq', quantize: { bits: 4 } }], confirm: true }, one);
+        const after = await engine.counters();
+        expect(rec.complete, rec.note).toBe(true);
+        expect(parseResultRecord(JSON.parse(JSON.stringify(rec)))).toEqual(rec);
+        // one collection pass + the exact sequential quantize of the confirm row
+        expect(after.calibrationRuns - before.calibrationRuns).toBe(2);
+        expect(rec.rows.map((r) => [r.label, r.mix?.mode])).toEqual([
+          ['dense', undefined],
+          ['en.txt', 'instant'],
+          ['en.txt (exact)', 'confirm'],
+        ]);
+        // confirm of a quantizer: the share of equal integer codes per layer, no mask IoU; layer 0 sees the embeddings in both
+        const codes = rec.rows[2].mix!.layerCodes![0]!;
+        expect(rec.rows[2].mix!.layerIou).toBeUndefined();
+        expect(codes).toHaveLength(5);
+        expect(codes[0]).toBe(1);
+        expect(codes.every((v) => v! > 0.5 && v! <= 1)).toBe(true);
+        expect(rec.iou).toEqual([]);
+        return rec;
+      },
+      async check(rec, st, one) {
+        expect(st.method).toBe('gptq');
+        expect(one.record.quantization).toMatchObject({ bits: 4, group_size: 128 });
+        // the exact row is another model than the instant one (its later layers see quantized inputs)
+        expect(rec.cells[2][0].ppl[0]).not.toBe(rec.cells[1][0].ppl[0]);
+      },
+    },
   };
 
   it.each(MIX_METHODS)('%s: a single-source row equals collectStats + mixPrune with weight 1 on that source', async (method) => {
     const rec = await rows[method].record();
     const st = await engine.collectStats(base, { method, sources: [{ name: 'en', text: enText.text, language: 'en' }], nsamples: 4, seqlen: 64, seed: 0 });
-    const one = await engine.mixPrune(st.id, { weights: [1], sparsity: 0.5 });
+    const one = await engine.mixPrune(st.id, { weights: [1], ...(rows[method].req ?? { sparsity: 0.5 }) });
     expect(sig(one.overall, 6)).toBe(rec.rows[1].sparsity[0]);
     expect(sig((await engine.perplexity(one.model.id, evalReq(0))).ppl, 6)).toBe(rec.cells[1][0].ppl[0]);
     await rows[method].check(rec, st, one);

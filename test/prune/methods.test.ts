@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { METHODS, MIX_METHODS, PRUNE_METHODS, isMixMethod, lookupMethod, methodsWhere, needsCalibration, resolveLayerProfile } from '../../src/prune/methods';
+import { METHODS, MIX_METHODS, PRUNE_METHODS, isMixMethod, mixMethodsServedBy, mixStatisticsOwner, sharesMixStatistics, lookupMethod, methodsWhere, needsCalibration, resolveLayerProfile } from '../../src/prune/methods';
 import { PRUNE_STEPS } from '../../src/prune/methods/steps';
 import { llmCompressorRecipe } from '../../src/export/recipe';
 import type { PruningRecord } from '../../src/export/hf';
@@ -21,7 +21,12 @@ describe('the method registry (src/prune/methods)', () => {
 
   it('answers the questions code used to ask of the names', () => {
     expect(methodsWhere((s) => !s.calibrated)).toEqual(['magnitude']);
-    expect(MIX_METHODS).toEqual(['wanda', 'sparsegpt']);
+    expect(MIX_METHODS).toEqual(['wanda', 'sparsegpt', 'gptq']);
+    // SparseGPT's and GPTQ's collections are the same Hessians (one entry, either method); Wanda's are not
+    expect(sharesMixStatistics('sparsegpt', 'gptq')).toBe(true);
+    expect(sharesMixStatistics('wanda', 'gptq')).toBe(false);
+    expect(mixStatisticsOwner('gptq')).toBe('sparsegpt');
+    expect(mixMethodsServedBy('gptq')).toEqual(['gptq', 'sparsegpt']);
     expect(isMixMethod('wanda-lang')).toBe(false);
     expect(isMixMethod('nope')).toBe(false);
     expect(lookupMethod('nope')).toBeUndefined();

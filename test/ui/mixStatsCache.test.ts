@@ -60,6 +60,8 @@ describe('mixer statistics in IndexedDB', () => {
     const w = data('m4', 0);
     const h: StatsData = { ...data('m4', 0), method: 'sparsegpt', values: [w.values[0].subarray(0, 4), w.values[1].subarray(0, 4), w.values[2].subarray(0, 4), w.values[3].subarray(0, 9)] };
     expect(statsKey(h)).toBe(`${statsKey(w)}|sparsegpt`);
+    // GPTQ's collection is the same Hessians: the same entry (collecting for either replaces it)
+    expect(statsKey({ ...h, method: 'gptq' })).toBe(statsKey(h));
     await saveMixStats(w);
     await saveMixStats(h);
     const list = await listMixStats('m4');

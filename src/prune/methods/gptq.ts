@@ -29,7 +29,8 @@ export const gptq = {
   statistic: 'hessian',
   perSource: false,
   solver: { blocksize: 128, percdamp: 0.01 },
-  mixer: { supported: false, why: 'The instant mode derives pruning masks; GPTQ quantizes. Run it with polyprune quantize.' },
+  // the same per-source Hessians as SparseGPT's mixer (statistic 'hessian'), quantized instead of pruned
+  mixer: { supported: true, statistics: 'GPTQ Hessians' },
   profiles: ['uniform'],
   patterns: [],
   llmCompressor: { modifier: null, why: 'PolyPrune writes no quantization recipe yet' },

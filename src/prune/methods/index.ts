@@ -88,6 +88,28 @@ export function isMixMethod(name: unknown): name is MixMethod {
   return isMethod(name) && isMix(name);
 }
 
+/**
+ * True when statistics collected for mixer method `a` serve method `b`: the same statistic per input
+ * group (the registry's `statistic`; SparseGPT's and GPTQ's per-source Hessians are one collection).
+ */
+export function sharesMixStatistics(a: MixMethod, b: MixMethod): boolean {
+  return METHODS[a].statistic === METHODS[b].statistic;
+}
+
+/**
+ * The method a collection of `m`'s statistics is filed under (the browser's storage key): the first
+ * mixer method in registry order with the same statistic, so a SparseGPT collection and a GPTQ one
+ * are the same entry.
+ */
+export function mixStatisticsOwner(m: MixMethod): MixMethod {
+  return MIX_METHODS.find((x) => sharesMixStatistics(x, m)) ?? m;
+}
+
+/** The mixer methods that statistics collected for `m` serve (itself first). */
+export function mixMethodsServedBy(m: MixMethod): MixMethod[] {
+  return [m, ...MIX_METHODS.filter((x) => x !== m && sharesMixStatistics(x, m))];
+}
+
 /** 'a', 'a or b', 'a, b or c'. */
 export function orList(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;

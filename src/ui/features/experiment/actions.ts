@@ -148,7 +148,7 @@ export function experimentEvents(id: number, opts: OpOptions & { opId: string })
       case 'rowDone': {
         const rid = rowId(e.row);
         if (!rid) return;
-        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}), ...(e.layerIou ? { layerIou: [...(x.layerIou ?? []), e.layerIou] } : {}) } : x)) }));
+        update((r) => ({ ...r, rows: r.rows.map((x) => (x.id === rid ? { ...x, sparsity: [...x.sparsity, e.sparsity], ...(e.updateMs !== undefined ? { updateMs: [...(x.updateMs ?? []), e.updateMs] } : {}), ...(e.layerIou ? { layerIou: [...(x.layerIou ?? []), e.layerIou] } : {}), ...(e.layerCodes ? { layerCodes: [...(x.layerCodes ?? []), e.layerCodes] } : {}) } : x)) }));
         return;
       }
       case 'maskOverlap': {
@@ -319,7 +319,11 @@ export async function runExperiment(): Promise<void> {
       const size = variantSizes[vi];
       return !needsCalibration(v.method)
         ? [{ id: `v${vi}`, label: variantLabels[vi], language: null, sparsity: [], size }]
-        : chosen.map((src) => ({ id: `v${vi}:${src.id}`, label: vs.length > 1 ? `${variantLabels[vi]} · ${src.name}` : src.name, language: src.language, sparsity: [], size }));
+        : chosen.flatMap((src) => {
+            // instant rows (one variant, e.g. gptq@4bit): the instant row, and with confirm its exact row after it, as runStudy plans them
+            const row: ExpRow = { id: `v${vi}:${src.id}`, label: vs.length > 1 ? `${variantLabels[vi]} · ${src.name}` : src.name, language: src.language, sparsity: [], size, ...(settings.instant ? { mode: 'instant' as const } : {}) };
+            return settings.confirm ? [row, { ...row, id: `${row.id}:exact`, label: `${row.label} (exact)`, mode: 'exact' as const }] : [row];
+          });
     });
   const shownRows = variants ? variantRows(variants) : settings.confirm ? prunedRows.flatMap((r) => [r.row, { ...r.row, id: `${r.row.id}:exact`, label: `${r.row.label} (exact)`, mode: 'exact' as const }]) : prunedRows.map((r) => r.row);
   const rows: ExpRow[] = [{ id: 'dense', label: 'dense', language: null, sparsity: [], ...(denseSize ? { size: denseSize } : {}) }, ...shownRows];

@@ -104,6 +104,8 @@ export interface ExpRow {
   updateMs?: number[];
   /** Exact rows (confirm): per seed the mean mask IoU per layer against the instant row's masks. */
   layerIou?: (number | null)[][];
+  /** Exact rows of a quantizing method (GPTQ): per seed the mean share of integer codes equal to the instant row's, per layer. */
+  layerCodes?: (number | null)[][];
   /** Bytes of the row's exported weights and their format (src/experiment/size.ts). */
   size?: { bytes: number; format: 'safetensors' | 'gptq' };
 }

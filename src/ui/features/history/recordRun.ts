@@ -64,7 +64,7 @@ export function recordToRun(rec: ExperimentRecord, modelName = rec.model.name): 
       language: r === 0 ? null : languageOf(r),
       sparsity: nums(row.sparsity),
       ...(row.size ? { size: row.size } : {}),
-      ...(row.mix ? { mode: row.mix.mode === 'instant' ? ('instant' as const) : ('exact' as const), ...(row.mix.updateMs ? { updateMs: nums(row.mix.updateMs) } : {}), ...(row.mix.layerIou ? { layerIou: row.mix.layerIou.filter((x): x is (number | null)[] => x !== null) } : {}) } : {}),
+      ...(row.mix ? { mode: row.mix.mode === 'instant' ? ('instant' as const) : ('exact' as const), ...(row.mix.updateMs ? { updateMs: nums(row.mix.updateMs) } : {}), ...(row.mix.layerIou ? { layerIou: row.mix.layerIou.filter((x): x is (number | null)[] => x !== null) } : {}), ...(row.mix.layerCodes ? { layerCodes: row.mix.layerCodes.filter((x): x is (number | null)[] => x !== null) } : {}) } : {}),
     })),
     tasks,
     cells,

@@ -3,7 +3,7 @@
  * then every slider move re-masks from the mixed statistics (engine.mixPrune, no forward pass) and
  * re-measures perplexity on the evaluation languages; Confirm runs the exact sequential prune.
  */
-import { LINEAR_MATRICES, METHODS, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine';
+import { LINEAR_MATRICES, METHODS, methodSpec, sharesMixStatistics, validateGptqOptions, type MixMethod, type MixRequest, type ModelSummary, type StatsSummary } from '../../../engine';
 import type { ProgressEvent } from '../../../common/progress';
 import { pruneResultRecord } from '../../../experiment/records';
 import { deleteMixStats, listMixStats, loadMixStats, saveMixStats } from './mixStatsCache';
@@ -17,6 +17,16 @@ import { keepRecord, runHeader } from '../history/records';
 
 const DEBOUNCE_MS = 120;
 
+/** The registry's check of GPTQ's bits and group size, as a one-line message (null when they are fine). */
+function quantizerProblem(q: { bits: number; groupSize: number }): string | null {
+  try {
+    validateGptqOptions(q);
+    return null;
+  } catch (e) {
+    return errorText(e);
+  }
+}
+
 /** Move source i's weight to v (0..1); the others share the rest in their current proportions. */
 export function rebalance(weights: readonly number[], i: number, v: number): number[] {
   const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0));
@@ -25,8 +35,38 @@ export function rebalance(weights: readonly number[], i: number, v: number): num
   return weights.map((w, k) => (k === i ? x : n === 1 ? 1 : rest > 0 ? (w / rest) * (1 - x) : (1 - x) / (n - 1)));
 }
 
+/** The quantizer of a quantizing mixer method (GPTQ), from the panel's bits and group size; undefined for a pruning method. */
+function mixQuantize(method: MixMethod): { bits: number; groupSize: number } | undefined {
+  const { mixBits, mixGroupSize } = store();
+  return methodSpec(method).quantizes ? { bits: mixBits, groupSize: mixGroupSize } : undefined;
+}
+
+/** The request of the panel's method: a pruning method's pattern (Prune panel), or GPTQ's bits and group size. */
 function mixRequest(weights: number[], pattern: SparsityPattern): MixRequest {
-  return { weights, ...patternFields(pattern) };
+  const method = store().mixMethod;
+  const quantize = mixQuantize(method);
+  return { weights, method, ...(quantize ? { quantize } : patternFields(pattern)) };
+}
+
+/**
+ * The method menu moved: with statistics that serve the new method (SparseGPT's Hessians serve GPTQ
+ * and back) the mix is derived again at once, without a calibration pass; otherwise the next
+ * collection uses it.
+ */
+export function chooseMixMethod(m: MixMethod): void {
+  store().setMixMethod(m);
+  const { mixStats } = store();
+  if (mixStats && sharesMixStatistics(mixStats.method, m)) {
+    store().setMixState({ mixConfirm: null });
+    void updateMix();
+  }
+}
+
+/** Bits or group size moved (GPTQ): derive the mix again. */
+export function setMixQuantizer(q: { bits?: number; groupSize?: number }): void {
+  store().setMixQuantizer(q);
+  const { mixStats, mixMethod } = store();
+  if (mixStats && methodSpec(mixMethod).quantizes && sharesMixStatistics(mixStats.method, mixMethod)) void updateMix();
 }
 
 /**
@@ -97,7 +137,7 @@ export async function collectMixStats(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: `Two calibration sources are named '${dup}'; leave one of them out.` });
     return;
   }
-  const ok = await runOp('mixer', `Collecting ${METHODS[mixMethod].statistic === 'hessian' ? 'SparseGPT Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
+  const ok = await runOp('mixer', `Collecting ${METHODS[mixMethod].statistic === 'hessian' ? 'Hessians' : 'calibration statistics'} (${names.join(', ')})`, async (opts) => {
     // the previous statistics and their mixer model are replaced
     if (mixStats) await getEngine().releaseStats(mixStats.id);
     if (mixUpdate && (await getEngine().listModels()).some((m) => m.id === mixUpdate.modelId)) await getEngine().unloadModel(mixUpdate.modelId);
@@ -119,7 +159,8 @@ async function showStats(s: StatsSummary, origin: 'collected' | 'stored', report
   const dense = await perplexities(s.modelId, store().mixEvalLangs, 'Dense model', report);
   store().setMixState({ mixStats: { id: s.id, modelId: s.modelId, method: s.method, sources: s.sources.map((x) => ({ name: x.name, windows: x.windows, language: x.language, bytes: x.bytes, sha256: x.sha256 })), seqlen: s.seqlen, seed: s.seed, collectMs: s.collectMs, gpuBytes: s.gpuBytes }, mixDense: dense, mixStatsOrigin: origin });
   store().setMixWeights(s.sources.map(() => 1 / s.sources.length));
-  store().setMixMethod(s.method);
+  // keep the panel's method when these statistics serve it (stored SparseGPT Hessians serve GPTQ)
+  if (!sharesMixStatistics(s.method, store().mixMethod)) store().setMixMethod(s.method);
 }
 
 /** Keep freshly collected statistics in the browser's storage; a full quota is a message, the statistics stay usable. */
@@ -206,9 +247,10 @@ export async function updateMix(): Promise<void> {
 }
 
 async function updateOnce(): Promise<void> {
-  const { mixStats, mixWeights, prunePattern, mixEvalLangs } = store();
+  const { mixStats, mixWeights, prunePattern, mixEvalLangs, mixMethod } = store();
   if (!mixStats) return;
-  const problem = patternProblem(prunePattern);
+  const quantize = mixQuantize(mixMethod);
+  const problem = quantize ? quantizerProblem(quantize) : patternProblem(prunePattern);
   if (problem) {
     store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: problem });
     return;
@@ -217,12 +259,12 @@ async function updateOnce(): Promise<void> {
     store().pushMessage({ panel: 'mixer', level: 'info', text: `Wait for "${store().running!.label}" to finish; the mix is updated after it.` });
     return;
   }
-  store().setMixState({ mixBusy: true, mixBusyText: 'masks from the mixed statistics' });
+  store().setMixState({ mixBusy: true, mixBusyText: quantize ? 'GPTQ from the mixed Hessians' : 'masks from the mixed statistics' });
   const t0 = performance.now();
   try {
     const r = await getEngine().mixPrune(mixStats.id, mixRequest(mixWeights, prunePattern));
     const ppl = await perplexities(r.model.id, mixEvalLangs, 'Mix', (e) => e.kind === 'eval' && store().setMixState({ mixBusyText: `${e.message.replace(/^Mix: /, '')} ${e.done}/${e.total}` }));
-    store().setMixState({ mixUpdate: { modelId: r.model.id, weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows, phases: r.phases } });
+    store().setMixState({ mixUpdate: { modelId: r.model.id, method: r.method, ...(quantize ? { quantize } : {}), weights: r.weights, pattern: prunePattern, overall: r.overall, maskMs: r.updateMs, totalMs: performance.now() - t0, ppl, sparsity: r.sparsity, windows: r.mix.windows, phases: r.phases } });
   } catch (e) {
     reportError('mixer', e);
   } finally {
@@ -238,12 +280,18 @@ export async function confirmCurrentMix(): Promise<void> {
     return;
   }
   if (inFlight) await inFlight;
-  await runOp('mixer', 'Confirm: exact sequential prune of this mix', async (opts) => {
+  const quantize = mixQuantize(store().mixMethod);
+  const problem = quantize ? quantizerProblem(quantize) : null;
+  if (problem) {
+    store().pushMessage({ panel: 'mixer', level: 'error', code: 'BAD_ARGUMENT', text: problem });
+    return;
+  }
+  await runOp('mixer', `Confirm: exact sequential ${quantize ? 'quantize' : 'prune'} of this mix`, async (opts) => {
     const c = await getEngine().confirmMix(mixStats.id, mixRequest(mixWeights, prunePattern), opts);
     try {
       const instantPpl = await perplexities(c.instant.model.id, mixEvalLangs, 'Instant mix', opts.onProgress);
-      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs, 'Exact prune', opts.onProgress);
-      store().setMixState({ mixConfirm: { weights: c.instant.weights, windows: c.windows, layerIou: c.layerIou, iou: c.overlap.iou, matrices: c.overlap.matrices, instantPpl, exactPpl } });
+      const exactPpl = await perplexities(c.exact.model.id, mixEvalLangs, quantize ? 'Exact quantize' : 'Exact prune', opts.onProgress);
+      store().setMixState({ mixConfirm: { weights: c.instant.weights, windows: c.windows, agreement: c.agreement, layerIou: c.layerIou, iou: c.overlap.iou, matrices: c.overlap.matrices, instantPpl, exactPpl } });
     } finally {
       // the exact model was made for the comparison only
       await getEngine().unloadModel(c.exact.model.id);
@@ -279,7 +327,7 @@ export async function keepCurrentMix(): Promise<void> {
   await keepRecord(async () =>
     pruneResultRecord(
       await runHeader(base),
-      { method: mixStats.method, ...patternFields(pattern), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
+      { method: mixUpdate.method ?? mixStats.method, ...(mixUpdate.quantize ? { quantize: mixUpdate.quantize } : patternFields(pattern)), calibration: { nsamples: mixUpdate.windows.reduce((a, b) => a + b, 0), seqlen: mixStats.seqlen, ...(mixStats.seed !== null ? { seed: mixStats.seed } : {}) } },
       mixStats.sources.map((x, k) => ({ name: x.name, language: x.language, bytes: x.bytes, sha256: x.sha256, ...(mixUpdate.weights[k] > 0 ? { weight: mixUpdate.weights[k] } : {}) })),
       { overall: mixUpdate.overall, perMatrix: mixUpdate.sparsity.flatMap((row, i) => row.map((v, j) => ({ layer: i, name: LINEAR_MATRICES[j], sparsity: v }))) },
       LINEAR_MATRICES,

@@ -15,7 +15,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { PolyPruneError } from '../../../common/errors';
 import { fmtBytes } from '../../../common/format';
-import { METHODS, MIX_METHODS, type MixMethod, type StatsData } from '../../../engine';
+import { METHODS, MIX_METHODS, mixStatisticsOwner, type MixMethod, type StatsData } from '../../../engine';
 
 export interface StoredStatsMeta {
   key: string;
@@ -40,8 +40,11 @@ export const MIX_STATS_DB = 'polyprune-mixstats';
 
 export function statsKey(d: Pick<StatsData, 'modelSha256' | 'sources' | 'nsamples' | 'seqlen' | 'seed'> & { method?: StatsData['method'] }): string {
   const parts = [d.modelSha256, d.sources.map((s) => `${s.name}:${s.sha256}`).join(','), `n${d.nsamples}`, `t${d.seqlen}`, `seed${d.seed ?? '-'}`];
-  // The first mixer method's (Wanda's) keys are those of the entries saved before other methods existed
-  if (d.method !== undefined && d.method !== MIX_METHODS[0]) parts.push(d.method);
+  // The first mixer method's (Wanda's) keys are those of the entries saved before other methods existed.
+  // Methods that share a statistic share the entry (GPTQ's collection is SparseGPT's Hessians: filed
+  // under 'sparsegpt', so collecting for either replaces it and either method reuses it).
+  const owner = d.method !== undefined ? mixStatisticsOwner(d.method) : undefined;
+  if (owner !== undefined && owner !== MIX_METHODS[0]) parts.push(owner);
   return parts.join('|');
 }
 
@@ -89,7 +92,7 @@ export async function saveMixStats(data: StatsData): Promise<StoredStatsMeta> {
     // the put may fail with AbortError while the transaction's own error says why
     await tx.done.catch(() => undefined);
     if (isQuotaError(e) || isQuotaError(tx.error)) {
-      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? "SparseGPT's Hessians, " : ''}${fmtBytes(bytes, { unit: 'MiB' })}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
+      throw new PolyPruneError('STORAGE_FULL', `The mixer statistics (${METHODS[data.method].statistic === 'hessian' ? `${METHODS[data.method].label}'s Hessians, ` : ''}${fmtBytes(bytes, { unit: 'MiB' })}) could not be kept for a later visit: the browser's storage for this page is full. They stay usable in this tab; nothing stored before was changed. Free space (History, Weight cache) to keep them.`);
     }
     throw new PolyPruneError('STORAGE_UNAVAILABLE', `The mixer statistics could not be stored: ${(e as Error)?.message ?? String(e)}. They stay usable in this tab.`);
   }

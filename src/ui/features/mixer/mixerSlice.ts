@@ -18,6 +18,9 @@ export interface MixStatsView {
 
 /** The latest instant update: weights, masks' sparsity, perplexity per evaluation language, timings. */
 export interface MixUpdateView {
+  /** The method that derived it, and its quantizer (GPTQ). */
+  method?: MixMethod;
+  quantize?: { bits: number; groupSize: number };
   /** The engine's mixer model (re-masked on every update). */
   modelId: string;
   weights: number[];
@@ -39,6 +42,8 @@ export interface MixUpdateView {
 export interface MixConfirmView {
   weights: number[];
   windows: number[];
+  /** What layerIou and iou measure: mask IoU, or (GPTQ) the share of equal integer codes. */
+  agreement: 'mask-iou' | 'codes-equal';
   layerIou: (number | null)[];
   /** iou[layer][matrix]. */
   iou: (number | null)[][];
@@ -60,6 +65,9 @@ export interface MixerSlice {
   mixEvalWindows: number;
   /** The method whose statistics a collection keeps (Wanda or SparseGPT). */
   mixMethod: MixMethod;
+  /** A quantizing mixer method (GPTQ): bits and columns per group (-1 per channel). */
+  mixBits: number;
+  mixGroupSize: number;
   mixWeights: number[];
   mixStats: MixStatsView | null;
   mixDense: Record<string, number>;
@@ -80,6 +88,7 @@ export interface MixerSlice {
   setMixSeqlen: (n: number) => void;
   setMixEvalWindows: (n: number) => void;
   setMixMethod: (m: MixMethod) => void;
+  setMixQuantizer: (q: { bits?: number; groupSize?: number }) => void;
   setMixWeights: (w: number[]) => void;
   setMixState: (p: Partial<Pick<MixerSlice, 'mixStats' | 'mixDense' | 'mixUpdate' | 'mixConfirm' | 'mixBusy' | 'mixBusyText' | 'mixStored' | 'mixStatsOrigin'>>) => void;
 }
@@ -92,6 +101,8 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   mixSeqlen: 128,
   mixEvalWindows: 8,
   mixMethod: MIX_METHODS[0],
+  mixBits: 4,
+  mixGroupSize: 128,
   mixWeights: [0.5, 0.5],
   mixStats: null,
   mixDense: {},
@@ -108,6 +119,7 @@ export const createMixerSlice: SliceCreator<MixerSlice> = (set) => ({
   setMixSeqlen: (mixSeqlen) => set({ mixSeqlen }),
   setMixEvalWindows: (mixEvalWindows) => set({ mixEvalWindows }),
   setMixMethod: (mixMethod) => set({ mixMethod }),
+  setMixQuantizer: (q) => set({ ...(q.bits !== undefined ? { mixBits: q.bits } : {}), ...(q.groupSize !== undefined ? { mixGroupSize: q.groupSize } : {}) }),
   setMixWeights: (mixWeights) => set({ mixWeights }),
   setMixState: (p) => set(p),
 });

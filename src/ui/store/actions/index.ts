@@ -17,4 +17,4 @@ export { discardResume } from '../../features/history/resume';
 export { addRerunFiles, cancelRerunSetup, prepareRerun, resumeRun, startRerun } from '../../features/history/rerun';
 export { recordTitle } from '../../features/history/names';
 export { canSaveToFolder, exportActiveModel } from '../../features/export/actions';
-export { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from '../../features/mixer/actions';
+export { chooseMixMethod, setMixQuantizer, collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, rebalance, refreshStoredMixStats, reuseMixStats, setMixWeight, updateMix } from '../../features/mixer/actions';

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { PRUNE_METHOD_INFO, TASK_NAMES, needsCalibration, type TaskName } from '../../../../engine';
+import { MIX_METHODS, methodSpec, PRUNE_METHOD_INFO, TASK_NAMES, needsCalibration, orList, type TaskName } from '../../../../engine';
 import { ProfileField } from '../../../components/ProfileField/ProfileField';
 import { DEFAULT_EXP_SPARSITY, DEFAULT_EXP_TASK_ITEMS, useAppStore, type PruneMethod } from '../../../store';
 import { addExpTaskFiles, runExperiment } from '../../../store/actions';
@@ -165,11 +165,11 @@ export function ExperimentPanel() {
               <input id="exp-instant" type="checkbox" checked={s.instant} disabled={busy} aria-describedby="exp-instant-about" onChange={(e) => setExp({ expInstant: e.target.checked })} /> Instant rows
             </label>
             <span id="exp-instant-about" className="hint">
-              One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row (Wanda or SparseGPT, uniform
-              sparsity; an approximation from layer 1 on, see the Calibration mixer).
+              One calibration pass per seed collects every source&apos;s statistics; each row&apos;s masks are mixed from them at once instead of one sequential prune per row ({orList(MIX_METHODS.map((m) => methodSpec(m).label))}, uniform
+              sparsity; GPTQ as one method to compare, e.g. gptq@4bit: quantized from the mixed Hessians; an approximation from layer 1 on, see the Calibration mixer).
             </span>
             <label htmlFor="exp-confirm">
-              <input id="exp-confirm" type="checkbox" checked={s.confirm} disabled={busy || !s.instant} onChange={(e) => setExp({ expConfirm: e.target.checked })} /> Confirm: also the exact prune of each row
+              <input id="exp-confirm" type="checkbox" checked={s.confirm} disabled={busy || !s.instant} onChange={(e) => setExp({ expConfirm: e.target.checked })} /> Confirm: also the exact prune (GPTQ: quantize) of each row
             </label>
           </div>
           <div className="field">

@@ -130,6 +130,8 @@ function taskFiles(files: { language: string; file: string }[]): string {
 function InstantFacts({ run }: { run: ExperimentRun }) {
   const times = run.rows.flatMap((r) => r.updateMs ?? []);
   const exact = run.rows.filter((r) => r.mode === 'exact' && r.layerIou?.length);
+  // a quantizing method (GPTQ): the share of equal integer codes instead of mask IoU
+  const exactCodes = run.rows.filter((r) => r.mode === 'exact' && r.layerCodes?.length);
   return (
     <span className="exp-instant">
       Instant rows: one calibration pass per seed collected every source&apos;s statistics; each row&apos;s masks were mixed from them
@@ -138,6 +140,11 @@ function InstantFacts({ run }: { run: ExperimentRun }) {
       {exact.map((r) => (
         <span key={r.id} className="exp-instant-iou">
           {r.label}: mask IoU with the instant masks per layer {r.layerIou![0].map((v) => (v === null ? '–' : v.toFixed(3))).join(' ')}.{' '}
+        </span>
+      ))}
+      {exactCodes.map((r) => (
+        <span key={r.id} className="exp-instant-iou">
+          {r.label}: integer codes equal to the instant model&apos;s per layer {r.layerCodes![0].map((v) => (v === null ? '–' : v.toFixed(3))).join(' ')}.{' '}
         </span>
       ))}
     </span>

@@ -1,11 +1,11 @@
 import { useEffect } from 'react';
 import { useAppStore } from '../../../store';
-import { collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../../store/actions';
+import { chooseMixMethod, setMixQuantizer, collectMixStats, confirmCurrentMix, denseBaseOf, forgetMixStats, keepCurrentMix, mixableSources, refreshStoredMixStats, reuseMixStats, setMixWeight } from '../../../store/actions';
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { fmtBytes } from '../../../format';
-import { LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, mixStatsBytes } from '../../../../engine';
+import { GPTQ_BITS, LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, methodSpec, mixStatsBytes, sharesMixStatistics } from '../../../../engine';
 import './MixerPanel.css';
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
@@ -14,9 +14,10 @@ const fmtMiB = (n: number): string => fmtBytes(n, { unit: 'MiB', digits: n < 2 *
 
 /**
  * Calibration mixer: one calibration pass per set of sources, then sliders (weights summing to 1)
- * re-derive the Wanda masks (or the SparseGPT prune, from the mixed per-source Hessians) from the
- * mixed statistics without a forward pass; perplexity per evaluation language follows. Confirm runs
- * the exact sequential prune and shows per-layer IoU.
+ * re-derive the Wanda masks (or the SparseGPT prune, or GPTQ's quantized weights, from the mixed
+ * per-source Hessians) from the mixed statistics without a forward pass; perplexity per evaluation
+ * language follows. Confirm runs the exact sequential prune (quantize) and shows per-layer IoU (GPTQ:
+ * the share of equal integer codes).
  */
 export function MixerPanel() {
   const languages = useAppStore((s) => s.languages);
@@ -42,6 +43,10 @@ export function MixerPanel() {
   const own = mixableSources(expSources);
   const origin = useAppStore((s) => s.mixStatsOrigin);
   const method = useAppStore((s) => s.mixMethod);
+  const bits = useAppStore((s) => s.mixBits);
+  const groupSize = useAppStore((s) => s.mixGroupSize);
+  // a quantizing method (GPTQ): bits and group size instead of the Prune panel's sparsity
+  const quantizes = !!methodSpec(method).quantizes;
   const active = useAppStore((s) => s.models.find((m) => m.id === s.activeModelId) ?? null);
   // The mixer always works from the dense model: the active one, or the one it was pruned from.
   const base = useAppStore((s) => denseBaseOf(s.models, s.activeModelId) ?? null);
@@ -49,7 +54,7 @@ export function MixerPanel() {
   useEffect(() => {
     void refreshStoredMixStats();
   }, [activeSha, base?.id]);
-  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixMethod, setMixSeqlen, setMixEvalWindows } = useAppStore.getState();
+  const { setMixSources, setMixOwnSources, setMixEvalLangs, setMixSamples, setMixSeqlen, setMixEvalWindows } = useAppStore.getState();
   const nSources = sources.length + own.filter((x) => ownChosen.includes(x.id)).length;
   const plannedBytes = base && nSources > 0 && Number.isInteger(samples) && samples >= 1 ? mixStatsBytes(base, method, Array.from({ length: nSources }, () => samples)) : null;
   const hessians = METHODS[method].statistic === 'hessian';
@@ -62,14 +67,18 @@ export function MixerPanel() {
         : `Statistics are collected on the dense model ${base.name}, not on the active pruned model ${active.name}.`
       : `The active model ${active.name} is pruned and the dense model it comes from is not loaded: load the dense model to collect statistics.`;
   const options = (languages.state === 'ready' ? languages.languages : []).map((code) => ({ code }));
-  const patternText = pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`;
+  const patternText = quantizes ? `${METHODS[method].label} ${bits}-bit, ${groupSize === -1 ? 'per channel' : `groups of ${groupSize}`} (below)` : `${pattern.kind === 'nm' ? `${pattern.n}:${pattern.m}` : `${pct(pattern.sparsity)} unstructured`} (Prune panel)`;
+  // statistics held for another statistic (Wanda's norms, the menu now at GPTQ): collect again
+  const statsServe = !stats || sharesMixStatistics(stats.method, method);
+  const derived = update?.method ?? stats?.method ?? method;
+  const derivedQuantizes = !!methodSpec(derived).quantizes;
   const confirmStale = confirm && stats && weights.some((w, i) => Math.abs(w - (confirm.weights[i] ?? -1)) > 1e-9);
 
   return (
     <section className="panel mixer-panel" aria-labelledby="mixer-heading">
       <h2 id="mixer-heading">Calibration mixer</h2>
       <p className="hint">
-        Wanda or SparseGPT with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model (Wanda: input norms per window; SparseGPT: one Hessian per language, layer and input group), then every slider move re-derives the masks from the mixed statistics without running the model, and perplexity follows. Those masks approximate the sequential prune (where each layer sees the already pruned layers; SparseGPT&apos;s also ignore the weight updates of earlier layers); Confirm runs the exact one and shows how far apart they are. Sparsity: {patternText} (Prune panel).
+        Wanda, SparseGPT or GPTQ with a mix of calibration languages: one pass collects each language&apos;s statistics on the dense model (Wanda: input norms per window; SparseGPT and GPTQ: one Hessian per language, layer and input group, the same for both), then every slider move re-derives the masks (GPTQ: the quantized weights) from the mixed statistics without running the model, and perplexity follows. That approximates the sequential run (where each layer sees the already pruned or quantized layers; SparseGPT&apos;s and GPTQ&apos;s also ignore the weight updates of earlier layers); Confirm runs the exact one and shows how far apart they are. Method: {patternText}.
       </p>
       {baseText && (
         <p className="hint" data-testid="mixer-base">
@@ -94,11 +103,32 @@ export function MixerPanel() {
         <LanguagePicker legend="Evaluation languages" options={options} selected={evalLangs} onChange={setMixEvalLangs} disabled={running} />
         <label className="mixer-field">
           Method
-          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => setMixMethod(isMixMethod(e.target.value) ? e.target.value : MIX_METHODS[0])}>
-            <option value="wanda">Wanda</option>
-            <option value="sparsegpt">SparseGPT</option>
+          <select aria-label="Mixer method" value={method} disabled={running} onChange={(e) => chooseMixMethod(isMixMethod(e.target.value) ? e.target.value : MIX_METHODS[0])}>
+            {MIX_METHODS.map((m) => (
+              <option key={m} value={m}>
+                {METHODS[m].label}
+              </option>
+            ))}
           </select>
         </label>
+        {quantizes && (
+          <label className="mixer-field">
+            Bits
+            <select aria-label="Mixer bits" value={bits} disabled={running} onChange={(e) => setMixQuantizer({ bits: Number(e.target.value) })}>
+              {GPTQ_BITS.map((b) => (
+                <option key={b} value={b}>
+                  {b}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {quantizes && (
+          <label className="mixer-field">
+            Group size (-1: per channel)
+            <input type="number" aria-label="Mixer group size" min={-1} step={1} value={Number.isFinite(groupSize) ? groupSize : ''} disabled={running} onChange={(e) => setMixQuantizer({ groupSize: e.target.valueAsNumber })} />
+          </label>
+        )}
         <label className="mixer-field">
           Windows per source
           <input type="number" min={1} step={1} value={Number.isFinite(samples) ? samples : ''} disabled={running} onChange={(e) => setMixSamples(e.target.valueAsNumber)} />
@@ -124,16 +154,21 @@ export function MixerPanel() {
         <button type="button" className="primary" disabled={!hasModel || running} onClick={() => void collectMixStats()}>
           {stats ? 'Collect again' : 'Collect statistics'}
         </button>
-        <button type="button" disabled={!stats || running} onClick={() => void confirmCurrentMix()}>
-          Confirm (exact sequential prune)
+        <button type="button" disabled={!stats || !statsServe || running} onClick={() => void confirmCurrentMix()}>
+          {quantizes ? 'Confirm (exact sequential quantize)' : 'Confirm (exact sequential prune)'}
         </button>
       </div>
+      {!statsServe && stats && (
+        <p className="hint error" data-testid="mixer-method-stats">
+          The statistics held are {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method}; {METHODS[method].label} needs {METHODS[method].mixer.supported ? METHODS[method].mixer.statistics : method}: collect again.
+        </p>
+      )}
       {stored.length > 0 && (
         <div className="mixer-stored" data-testid="mixer-stored">
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'SparseGPT Hessians' : 'Wanda'}`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'Hessians (SparseGPT, GPTQ)' : 'Wanda'}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {fmtBytes(m.bytes, { unit: 'MiB', digits: 2 })}, saved {new Date(m.savedAt).toLocaleString()}{' '}
@@ -166,7 +201,7 @@ export function MixerPanel() {
             ))}
           </div>
           <p className="hint" aria-live="polite" data-testid="mixer-timing">
-            {busy ? `Updating…${busyText ? ` ${busyText}` : ''}` : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${METHODS[stats.method].statistic === 'hessian' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
+            {busy ? `Updating…${busyText ? ` ${busyText}` : ''}` : update && derivedQuantizes ? `Last update: ${METHODS[derived].label} ${update.quantize?.bits ?? '?'}-bit ${update.quantize?.groupSize === -1 ? 'per channel' : `g${update.quantize?.groupSize ?? '?'}`} ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and GPTQ solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : update ? `Last update: masks ${update.maskMs.toFixed(0)} ms, with perplexity ${update.totalMs.toFixed(0)} ms (no forward pass over the calibration text). Sparsity ${(update.overall * 100).toFixed(2)} %. ${METHODS[stats.method].statistic === 'hessian' ? `Masks: mix the Hessians ${update.phases.mixMs.toFixed(0)} ms, restore and SparseGPT solve ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.` : `Masks: mix and read back ${update.phases.mixMs.toFixed(0)} ms, sqrt ${update.phases.sqrtMs.toFixed(0)} ms, restore and select ${update.phases.selectMs.toFixed(0)} ms, record ${update.phases.recordMs.toFixed(0)} ms.`}` : ''}
           </p>
           <div className="row actions">
             <button type="button" disabled={!update || busy || running} onClick={() => void keepCurrentMix()}>
@@ -199,11 +234,11 @@ export function MixerPanel() {
           {confirm && (
             <div data-testid="mixer-confirm">
               <p className="hint">
-                Confirmed mix {stats.sources.map((s, i) => `${s.name} ${pct(confirm.weights[i])}`).join(', ')}: the sequential prune on {confirm.windows.map((n, i) => `${n} ${stats.sources[i].name}`).join(' + ')} windows.
+                Confirmed mix {stats.sources.map((s, i) => `${s.name} ${pct(confirm.weights[i])}`).join(', ')}: the sequential {confirm.agreement === 'codes-equal' ? 'quantize' : 'prune'} on {confirm.windows.map((n, i) => `${n} ${stats.sources[i].name}`).join(' + ')} windows.
                 {confirmStale ? ' The sliders have moved since; confirm again for the current mix.' : ''}
               </p>
               <table className="mixer-table mixer-iou">
-                <caption>Mask IoU, instant vs exact (1 = the same pruned weights)</caption>
+                <caption>{confirm.agreement === 'codes-equal' ? 'Integer codes equal, instant vs exact (share of the weights; 1 = the same codes)' : 'Mask IoU, instant vs exact (1 = the same pruned weights)'}</caption>
                 <thead>
                   <tr>
                     <th scope="col">Layer</th>
