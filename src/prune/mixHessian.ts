@@ -85,7 +85,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
   const gpu = model.gpu;
   const n = counts.reduce((a, b) => a + b, 0);
   if (ids.length !== n * seqlen) throw new PolyPruneError('INTERNAL', `collectDenseHessians: ${ids.length} ids for ${n} windows of ${seqlen}`);
-  for (const g of INPUT_GROUPS) panelRowsFor(gpu, linearShape(model.cfg, g.lead)[1], 1, `SparseGPT's Hessian of ${g.lead}`);
+  for (const g of INPUT_GROUPS) panelRowsFor(gpu, linearShape(model.cfg, g.lead)[1], 1, `the mixer's Hessian of ${g.lead}`);
   const ranges = sourceRanges(counts);
   const perSource: Map<LinearName, PanelMatrix>[][] = counts.map(() => []);
   let accs: HessianAccumulator[][] = [];
@@ -107,7 +107,7 @@ export async function collectDenseHessians(model: LlamaModel, ids: Int32Array, c
           accs.forEach((row, s) =>
             row.forEach((acc, k) => {
               const K = acc.cols;
-              acc.matrix.panels.forEach((t, p) => check.add(`SparseGPT Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
+              acc.matrix.panels.forEach((t, p) => check.add(`Mixer Hessian of source ${s + 1}, layer ${i} ${INPUT_GROUPS[k].lead}`, t, t.numel, { base: panelStart(acc.matrix, p) * K, cols: K }));
             }),
           );
           // checked next; the statistics are the caller's from here (freed below on error)
@@ -162,7 +162,7 @@ export function uploadDenseHessians(model: LlamaModel, counts: readonly number[]
   const L = model.cfg.numLayers;
   const G = INPUT_GROUPS.length;
   const S = counts.length;
-  if (!Array.isArray(values) || values.length !== S * L * G) throw new PolyPruneError('BAD_ARGUMENT', `Stored SparseGPT statistics hold ${Array.isArray(values) ? values.length : 0} Hessians; this model and ${S} source${S === 1 ? '' : 's'} need ${S * L * G} (${S} x ${L} layers x ${G} input groups). They were collected for another model; collect them again.`);
+  if (!Array.isArray(values) || values.length !== S * L * G) throw new PolyPruneError('BAD_ARGUMENT', `Stored Hessian statistics (SparseGPT and GPTQ mixer) hold ${Array.isArray(values) ? values.length : 0} Hessians; this model and ${S} source${S === 1 ? '' : 's'} need ${S * L * G} (${S} x ${L} layers x ${G} input groups). They were collected for another model; collect them again.`);
   values.forEach((v, k) => {
     const g = INPUT_GROUPS[k % G];
     const layer = Math.floor(k / G) % L;
@@ -183,7 +183,7 @@ export function uploadDenseHessians(model: LlamaModel, counts: readonly number[]
         src.push(m);
         for (const [k, g] of INPUT_GROUPS.entries()) {
           const K = linearShape(model.cfg, g.lead)[1];
-          const pm = allocPanels(gpu, K, panelRowsFor(gpu, K, 1, 'SparseGPT: the Hessian'), `mix.H.${s}.${i}.${g.lead}`);
+          const pm = allocPanels(gpu, K, panelRowsFor(gpu, K, 1, 'the mixer: the Hessian'), `mix.H.${s}.${i}.${g.lead}`);
           m.set(g.lead, pm);
           const v = values[(s * L + i) * G + k];
           pm.panels.forEach((t, p) => gpu.write(t, v.subarray(panelStart(pm, p) * K, (panelStart(pm, p) + panelRows(pm, p)) * K)));
