@@ -156,6 +156,7 @@ export class Gpu {
   private liveTensors = 0;
   private pendingWork = 0;
   private submitStats: SubmitStats = { submits: 0, budgetSubmits: 0, maxSubmitWork: 0, oversizedDispatches: 0, splitDispatches: 0 };
+  private dispatchCount = new Map<string, number>();
   /** Most work per submit (flop-equivalents). */
   readonly submitBudget: number;
   readonly info: GpuInfo;
@@ -310,6 +311,11 @@ export class Gpu {
     return { ...this.submitStats };
   }
 
+  /** Dispatches recorded so far, by kernel name (tests count work with it, e.g. which matmul kernel ran). */
+  dispatches(): Record<string, number> {
+    return Object.fromEntries(this.dispatchCount);
+  }
+
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
   }
@@ -363,6 +369,7 @@ export class Gpu {
     if (x > maxWg || y > maxWg || z > maxWg) throw new PolyPruneError('GPU_LIMITS', `dispatch ${name}: grid ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.kernel(name, args.bindings.length, readOnly, args.constants);
+    this.dispatchCount.set(name, (this.dispatchCount.get(name) ?? 0) + 1);
     if (this.uniformUsed >= UNIFORM_SLOTS) this.flush();
     this.account(workCost(args.work));
     if (!this.encoder) this.begin();
