@@ -106,14 +106,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         for (var i = 0u; i < rows; i++) { acc[i] = fma(wv, x[(m0 + i) * K + k], acc[i]); }
       }
     }
-    partial[lid] = acc;
-    workgroupBarrier();
-    for (var s = LANES / 2u; s > 0u; s = s / 2u) {
-      if (lane < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    if (LANES > 1u) {
+      partial[lid] = acc;
       workgroupBarrier();
+      for (var s = LANES / 2u; s > 0u; s = s / 2u) {
+        if (lane < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+        workgroupBarrier();
+      }
+      acc = partial[lid];
     }
     if (live && lane == 0u) {
-      let sum = partial[lid];
+      let sum = acc;
       for (var i = 0u; i < rows; i++) {
         let o = (m0 + i) * p.ldOut + p.colOffset + n;
         var v = sum[i];
@@ -122,6 +125,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         out[o] = v;
       }
     }
-    workgroupBarrier();
+    if (LANES > 1u) { workgroupBarrier(); }
   }
 }

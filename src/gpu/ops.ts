@@ -103,12 +103,16 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
 }
 
 /**
- * Shape of nn/matvec (override constants): WG invocations per workgroup, LANES of them per output row
- * (a power of two from 4 to 64, about a quarter of the row's loads each, so short rows keep their
- * lanes busy), VEC4 when K is a multiple of 4 and the x binding starts on a 16-byte boundary.
+ * Shape of nn/matvec (override constants): WG invocations per workgroup, LANES of them per output row,
+ * VEC4 when K is a multiple of 4 and the x binding starts on a 16-byte boundary. On a GPU, LANES is a
+ * power of two from 4 to 64 (about eight loads each, so short rows keep their lanes busy) and WG 256:
+ * K is split and summed by a tree in workgroup memory. On a CPU adapter (lavapipe, SwiftShader) a
+ * workgroup barrier costs far more than the arithmetic, so LANES is 1 (one invocation sums a whole
+ * row, no barrier) and WG 64 (small matrices still span several workgroups, i.e. cores).
  */
 export function matvecShape(gpu: Gpu, K: number, xOffsetElems: number): { WG: number; LANES: number; VEC4: boolean } {
   const VEC4 = K % 4 === 0 && xOffsetElems % 4 === 0;
+  if (gpu.info.cpu) return { WG: 64, LANES: 1, VEC4 };
   const loads = VEC4 ? K / 4 : K;
   let LANES = 4;
   while (LANES < 64 && LANES * 8 <= loads) LANES *= 2;
@@ -122,14 +126,15 @@ export function matvecShape(gpu: Gpu, K: number, xOffsetElems: number): { WG: nu
  * in workgroup memory; every weight is read once per four rows of x. Same operands and layouts as
  * {@link matmul} (f32 or packed 16-bit weights, row chunks, bias, beta, ldOut, colOffset); the sums
  * agree with it to float32 rounding, not bitwise, and a row's result does not depend on M. Output
- * rows go in slices within the submit budget.
+ * rows go in slices within the submit budget. `shape`: override {@link matvecShape} (tests, bench).
  */
-export function matvec(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number } = {}): void {
+export function matvec(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number; shape?: { WG: number; LANES: number; VEC4: boolean } } = {}): void {
   const K = w.cols;
   const ldOut = opts.ldOut ?? w.rows;
   const colOffset = opts.colOffset ?? 0;
   const xOffset = x instanceof Tensor ? 0 : x.offsetElems;
-  const { WG, LANES, VEC4 } = matvecShape(gpu, K, xOffset);
+  const { WG, LANES } = opts.shape ?? matvecShape(gpu, K, xOffset);
+  const VEC4 = (opts.shape ?? matvecShape(gpu, K, xOffset)).VEC4 && K % 4 === 0 && xOffset % 4 === 0;
   const perGroup = WG / LANES;
   const format = w.format ?? 'f32';
   const wb = weightBytes(format);

@@ -138,7 +138,7 @@ describe('Engine.generate with the K/V cache', () => {
     const ml = await engine.loadModel({ kind: 'folder', folder: dirFolder(path.resolve('public/models/polyprune-ml')) });
     try {
       await checkGreedy(ml, 'Alle Menschen sind frei und gleich', 6, false);
-      await checkMatvecDecode(engine.get(ml.id).model, (await engine.generate(ml.id, { prompt: 'Das ist', maxNewTokens: 1, checkOnly: true })).promptIds, 8);
+      await checkMatvecDecode(engine.get(ml.id).model, (await engine.generate(ml.id, { prompt: 'Das ist', maxNewTokens: 1, checkOnly: true })).promptIds, 4);
     } finally {
       await engine.unloadModel(ml.id);
     }

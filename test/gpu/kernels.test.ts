@@ -75,17 +75,23 @@ describe('WGSL kernels against the TypeScript reference', () => {
         const part = (r0: number, r1: number) => (format === 'f32' ? gpu.upload(w.subarray(r0 * K, r1 * K), [r1 - r0, K]) : gpu.uploadBytes(new Uint8Array(encode16(w.subarray(r0 * K, r1 * K), format).buffer), 'w16'));
         const c1 = part(0, 128), c2 = part(128, N);
         const W: ops.ChunkedMatrix = { rows: N, cols: K, chunks: [{ tensor: c1, rowStart: 0, rows: 128 }, { tensor: c2, rowStart: 128, rows: N - 128 }], ...(format === 'f32' ? {} : { format }) };
-        const run = async (matvec: boolean) => {
+        const run = async (matvec: boolean, shape?: { WG: number; LANES: number; VEC4: boolean }) => {
           const ty = gpu.upload(y0, [M, ld]);
-          ops.matmul(gpu, xs, M, W, ty, { bias: tb, beta: 1, ldOut: ld, colOffset: col, matvec });
+          if (matvec) ops.matvec(gpu, xs, M, W, ty, { bias: tb, beta: 1, ldOut: ld, colOffset: col, shape });
+          else ops.matmul(gpu, xs, M, W, ty, { bias: tb, beta: 1, ldOut: ld, colOffset: col });
           const out = await gpu.readF32(ty);
           ty.destroy();
           return out;
         };
-        const before = gpu.dispatches()['nn/matvec'] ?? 0;
-        const got = await run(true);
-        expect((gpu.dispatches()['nn/matvec'] ?? 0) - before).toBe(2); // one per chunk
-        expectClose(got, await run(false), 1e-5, 1e-5, `matvec M=${M} K=${K} ${format}`);
+        const want = await run(false);
+        // this adapter's shape (lavapipe: one invocation per row), and a GPU's (K split over lanes, tree sum)
+        // (one GPU shape per case and format: each is another pipeline to build, slow on lavapipe)
+        for (const shape of [undefined, { WG: 64, LANES: K % 4 ? 8 : 16, VEC4: true }].slice(0, format === 'f16' ? 1 : 2)) {
+          const before = gpu.dispatches()['nn/matvec'] ?? 0;
+          const got = await run(true, shape);
+          expect((gpu.dispatches()['nn/matvec'] ?? 0) - before).toBe(2); // one per chunk
+          expectClose(got, want, 1e-5, 1e-5, `matvec M=${M} K=${K} ${format} ${JSON.stringify(shape ?? ops.matvecShape(gpu, K, off * K))}`);
+        }
         [c1, c2].forEach((t) => t.destroy());
       }
       [tx, tb].forEach((t) => t.destroy());
