@@ -3,7 +3,8 @@
  * Prints ratios, never pass/fail: machines here are shared and noisy.
  * BENCH_ONLY=big: only the roofline and the 8B layer (bench/big.ts); BENCH_ONLY=eval: only the
  * matmul, forward and multiple-choice lines (context sharing before/after among them); BENCH_ONLY=mix:
- * only the calibration mixer (bench/mix.ts).
+ * only the calibration mixer (bench/mix.ts); BENCH_ONLY=decode: only token-by-token generation,
+ * tiled matmul vs matvec (bench/decode.ts).
  */
 import path from 'node:path';
 import { Gpu } from '../src/gpu/device';
@@ -67,6 +68,12 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'mix') {
     const { benchMix } = await import('./mix');
     await benchMix({ gpu, model: null as unknown as LlamaModel, fixtureDir: shared, timeIt });
+    gpu.destroy();
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'decode') {
+    const { benchDecode } = await import('./decode');
+    await benchDecode({ gpu, model: null as unknown as LlamaModel, fixtureDir: shared, timeIt });
     gpu.destroy();
     return;
   }

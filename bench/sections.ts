@@ -17,3 +17,5 @@ import { benchBig } from './big';
 benchSections.push(benchBig);
 import { benchMix } from './mix';
 benchSections.push(benchMix);
+import { benchDecode } from './decode';
+benchSections.push(benchDecode);

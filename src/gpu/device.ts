@@ -28,6 +28,11 @@ export type DType = 'f32' | 'i32' | 'u32';
 export interface GpuInfo {
   description: string;
   features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
+  /**
+   * The adapter runs on the CPU (Mesa lavapipe/llvmpipe, SwiftShader, or the browser's fallback
+   * adapter): kernels that choose their shape by it (ops.matvecShape) avoid workgroup barriers there.
+   */
+  cpu: boolean;
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupStorageSize: number; maxComputeWorkgroupsPerDimension: number; maxComputeInvocationsPerWorkgroup: number };
 }
 
@@ -140,6 +145,14 @@ export interface SubmitStats {
   splitDispatches: number;
 }
 
+/** Whether an adapter is a CPU (software) implementation: the fallback adapter, or one named as such. */
+function isCpuAdapter(adapter: GPUAdapter): boolean {
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean; info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } };
+  if (a.isFallbackAdapter || a.info?.isFallbackAdapter) return true;
+  const i = a.info;
+  return /llvmpipe|lavapipe|swiftshader|software/i.test([i?.vendor, i?.architecture, i?.device, i?.description].join(' '));
+}
+
 export class Gpu {
   private kernels = new Map<string, KernelEntry>();
   private encoder: GPUCommandEncoder | null = null;
@@ -156,6 +169,7 @@ export class Gpu {
   private liveTensors = 0;
   private pendingWork = 0;
   private submitStats: SubmitStats = { submits: 0, budgetSubmits: 0, maxSubmitWork: 0, oversizedDispatches: 0, splitDispatches: 0 };
+  private dispatchCount = new Map<string, number>();
   /** Most work per submit (flop-equivalents). */
   readonly submitBudget: number;
   readonly info: GpuInfo;
@@ -174,6 +188,7 @@ export class Gpu {
     this.info = {
       description: [ai?.vendor, ai?.architecture, ai?.device, ai?.description].filter((s) => s).join(' ') || 'unknown adapter',
       features: { shaderF16: f.has('shader-f16'), subgroups: f.has('subgroups'), timestampQuery: f.has('timestamp-query') },
+      cpu: isCpuAdapter(adapter),
       limits: {
         maxStorageBufferBindingSize: Math.min(device.limits.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
         maxBufferSize: Math.min(device.limits.maxBufferSize, options.maxBindingBytes ?? Infinity),
@@ -310,6 +325,11 @@ export class Gpu {
     return { ...this.submitStats };
   }
 
+  /** Dispatches recorded so far, by kernel name (tests count work with it, e.g. which matmul kernel ran). */
+  dispatches(): Record<string, number> {
+    return Object.fromEntries(this.dispatchCount);
+  }
+
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
   }
@@ -363,6 +383,7 @@ export class Gpu {
     if (x > maxWg || y > maxWg || z > maxWg) throw new PolyPruneError('GPU_LIMITS', `dispatch ${name}: grid ${x}x${y}x${z} exceeds ${maxWg} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.kernel(name, args.bindings.length, readOnly, args.constants);
+    this.dispatchCount.set(name, (this.dispatchCount.get(name) ?? 0) + 1);
     if (this.uniformUsed >= UNIFORM_SLOTS) this.flush();
     this.account(workCost(args.work));
     if (!this.encoder) this.begin();

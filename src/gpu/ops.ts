@@ -5,7 +5,7 @@
 import { PolyPruneError } from '../common/errors';
 import { type Gpu, Tensor, type Binding, type Work, u32, f32, workCost } from './device';
 
-import { foldRows as rowGrid, grid1d } from './fold';
+import { foldGroups, foldRows as rowGrid, grid1d } from './fold';
 
 export { grid1d };
 
@@ -62,8 +62,12 @@ export function matmulTuning(gpu: Gpu, K: number, xOffsetElems: number): MatmulT
   return { WGX: wg, WGY: wg, TK: 16, VEC4: K % 4 === 0 && xOffsetElems % 4 === 0 };
 }
 
-/** out[:, colOffset..] (+)= x W^T (+ bias). x: (M, K); W: (N, K); out: (M, ldOut). */
-export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number; tuning?: MatmulTuning } = {}): void {
+/**
+ * out[:, colOffset..] (+)= x W^T (+ bias). x: (M, K); W: (N, K); out: (M, ldOut). `matvec`: the
+ * few-rows kernel ({@link matvec}) instead of the 64 x 64 tiles (token-by-token generation).
+ */
+export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number; tuning?: MatmulTuning; matvec?: boolean } = {}): void {
+  if (opts.matvec) return matvec(gpu, x, M, w, out, opts);
   const K = w.cols;
   const ldOut = opts.ldOut ?? w.rows;
   const colOffset = opts.colOffset ?? 0;
@@ -93,6 +97,67 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
         workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(m / (4 * t.WGY)), 1],
         constants,
         work: work(m),
+      });
+    }
+  }
+}
+
+/**
+ * Shape of nn/matvec (override constants): WG invocations per workgroup, LANES of them per output row,
+ * VEC4 when K is a multiple of 4 and the x binding starts on a 16-byte boundary. On a GPU, LANES is a
+ * power of two from 4 to 64 (about eight loads each, so short rows keep their lanes busy) and WG 256:
+ * K is split and summed by a tree in workgroup memory. On a CPU adapter (lavapipe, SwiftShader) a
+ * workgroup barrier costs far more than the arithmetic, so LANES is 1 (one invocation sums a whole
+ * row, no barrier) and WG 64 (small matrices still span several workgroups, i.e. cores).
+ */
+export function matvecShape(gpu: Gpu, K: number, xOffsetElems: number): { WG: number; LANES: number; VEC4: boolean } {
+  const VEC4 = K % 4 === 0 && xOffsetElems % 4 === 0;
+  if (gpu.info.cpu) return { WG: 64, LANES: 1, VEC4 };
+  const loads = VEC4 ? K / 4 : K;
+  let LANES = 4;
+  while (LANES < 64 && LANES * 8 <= loads) LANES *= 2;
+  const WG = gpu.info.limits.maxComputeInvocationsPerWorkgroup >= 256 ? 256 : 64;
+  return { WG, LANES, VEC4 };
+}
+
+/**
+ * out[:, colOffset..] (+)= x W^T (+ bias) for few rows M of x (shaders/nn/matvec.wgsl): one workgroup
+ * per block of WG / LANES output rows, each row's K split over LANES invocations and summed by a tree
+ * in workgroup memory; every weight is read once per four rows of x. Same operands and layouts as
+ * {@link matmul} (f32 or packed 16-bit weights, row chunks, bias, beta, ldOut, colOffset); the sums
+ * agree with it to float32 rounding, not bitwise, and a row's result does not depend on M. Output
+ * rows go in slices within the submit budget. `shape`: override {@link matvecShape} (tests, bench).
+ */
+export function matvec(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: Tensor, opts: { bias?: Tensor; beta?: number; ldOut?: number; colOffset?: number; shape?: { WG: number; LANES: number; VEC4: boolean } } = {}): void {
+  const K = w.cols;
+  const ldOut = opts.ldOut ?? w.rows;
+  const colOffset = opts.colOffset ?? 0;
+  const xOffset = x instanceof Tensor ? 0 : x.offsetElems;
+  const { WG, LANES } = opts.shape ?? matvecShape(gpu, K, xOffset);
+  const VEC4 = (opts.shape ?? matvecShape(gpu, K, xOffset)).VEC4 && K % 4 === 0 && xOffset % 4 === 0;
+  const perGroup = WG / LANES;
+  const format = w.format ?? 'f32';
+  const wb = weightBytes(format);
+  const constants = { WG, LANES, VEC4: VEC4 ? 1 : 0, WPACK: WPACK[format] };
+  // Every weight of the slice is read from memory once (x, a few KiB, stays in cache), each output written once.
+  const work = (n: number): Work => ({ flops: 2 * M * n * K, bytes: wb * n * K + 4 * M * K + 4 * M * n * (opts.beta ? 2 : 1) });
+  for (const ch of w.chunks) {
+    const bias: Binding = opts.bias ? { tensor: opts.bias, offsetElems: ch.rowStart, numElems: ch.rows } : ch.tensor;
+    let per = ch.rows;
+    if (workCost(work(per)) > gpu.submitBudget) {
+      per = perGroup;
+      while (per * 2 < ch.rows && workCost(work(per * 2)) <= gpu.submitBudget) per *= 2;
+      gpu.noteSplit();
+    }
+    for (let r0 = 0; r0 < ch.rows; r0 += per) {
+      const n = Math.min(per, ch.rows - r0);
+      gpu.dispatch('nn/matvec', [true, true, true, false, true, true, true], {
+        params: [u32(M), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0), u32(r0), u32(r0 + n)],
+        // x4/w4 view the same ranges as vec4 (read only when VEC4); wp is the packed view of the weights.
+        bindings: [x, ch.tensor, bias, out, VEC4 ? x : ch.tensor, ch.tensor, ch.tensor],
+        workgroups: foldGroups(Math.ceil(n / perGroup)),
+        constants,
+        work: work(n),
       });
     }
   }

@@ -83,6 +83,11 @@ export class LlamaModel {
   /** RoPE cos/sin tables (S, D/2) by sequence length S. */
   private ropeCache = new Map<number, { cos: Tensor; sin: Tensor }>();
   private destroyed = false;
+  /**
+   * Kernel of the linear layers in decode steps of one token per sequence (decodeStep): 'matvec' (the
+   * default) or 'tiled' (the 64 x 64 matmul every forward uses; the bench's side-by-side baseline).
+   */
+  decodeKernel: 'matvec' | 'tiled' = 'matvec';
 
   private constructor(
     readonly gpu: Gpu,
@@ -307,7 +312,7 @@ export class LlamaModel {
     x: Tensor,
     T: number,
     S: number,
-    o: { capture?: CaptureFn; prefix?: PrefixKv; keepKv?: boolean; kvOnly?: boolean },
+    o: { capture?: CaptureFn; prefix?: PrefixKv; keepKv?: boolean; kvOnly?: boolean; matvec?: boolean },
   ): Promise<{ h: Tensor | null; k?: Tensor; v?: Tensor }> {
     const g = this.gpu;
     const capture = o.capture;
@@ -324,9 +329,9 @@ export class LlamaModel {
     let q = g.tensor([T, H * D], 'f32', 'q');
     let k = g.tensor([T, Hkv * D], 'f32', 'k');
     const v = g.tensor([T, Hkv * D], 'f32', 'v');
-    ops.matmul(g, hIn, T, L['self_attn.q_proj'], q, { bias: w.biases['self_attn.q_proj'] });
-    ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'] });
-    ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'] });
+    ops.matmul(g, hIn, T, L['self_attn.q_proj'], q, { bias: w.biases['self_attn.q_proj'], matvec: o.matvec });
+    ops.matmul(g, hIn, T, L['self_attn.k_proj'], k, { bias: w.biases['self_attn.k_proj'], matvec: o.matvec });
+    ops.matmul(g, hIn, T, L['self_attn.v_proj'], v, { bias: w.biases['self_attn.v_proj'], matvec: o.matvec });
     // The parallel block feeds the same normed input to the MLP: keep it until then.
     if (!parallelBlock || o.kvOnly) hIn.destroy();
     if (w.qNorm && w.kNorm) {
@@ -352,7 +357,7 @@ export class LlamaModel {
     capture?.('self_attn.o_proj', att, T, H * D);
     const h = g.tensor([T, C], 'f32', 'h');
     g.copy(x, 0, h, 0, T * C);
-    ops.matmul(g, att, T, L['self_attn.o_proj'], h, { beta: 1, bias: w.biases['self_attn.o_proj'] });
+    ops.matmul(g, att, T, L['self_attn.o_proj'], h, { beta: 1, bias: w.biases['self_attn.o_proj'], matvec: o.matvec });
     att.destroy();
     // Llama: mlp_in = norm(x + attn); Cohere (parallel): mlp_in = the attention's input norm(x).
     let mIn = hIn;
@@ -364,13 +369,13 @@ export class LlamaModel {
     capture?.('mlp.up_proj', mIn, T, C);
     const gate = g.tensor([T, F], 'f32', 'gate');
     const up = g.tensor([T, F], 'f32', 'up');
-    ops.matmul(g, mIn, T, L['mlp.gate_proj'], gate, { bias: w.biases['mlp.gate_proj'] });
-    ops.matmul(g, mIn, T, L['mlp.up_proj'], up, { bias: w.biases['mlp.up_proj'] });
+    ops.matmul(g, mIn, T, L['mlp.gate_proj'], gate, { bias: w.biases['mlp.gate_proj'], matvec: o.matvec });
+    ops.matmul(g, mIn, T, L['mlp.up_proj'], up, { bias: w.biases['mlp.up_proj'], matvec: o.matvec });
     mIn.destroy();
     ops.siluMul(g, gate, up, T * F);
     up.destroy();
     capture?.('mlp.down_proj', gate, T, F);
-    ops.matmul(g, gate, T, L['mlp.down_proj'], h, { beta: 1, bias: w.biases['mlp.down_proj'] });
+    ops.matmul(g, gate, T, L['mlp.down_proj'], h, { beta: 1, bias: w.biases['mlp.down_proj'], matvec: o.matvec });
     gate.destroy();
     return o.keepKv ? { h, k, v } : { h };
   }
@@ -412,14 +417,14 @@ export class LlamaModel {
     return out;
   }
 
-  /** Logits (T, V) of the final layer output; for tests and small inputs only. */
-  logits(x: Tensor, T: number): Tensor {
+  /** Logits (T, V) of the final layer output; for tests and small inputs only. `matvec`: see decodeStep. */
+  logits(x: Tensor, T: number, matvec = false): Tensor {
     const g = this.gpu;
     const { hiddenSize: C, vocabSize: V, logitScale } = this.cfg;
     const xn = g.tensor([T, C], 'f32', 'final_norm');
     this.norm(x, this.finalNorm, xn, T);
     const logits = g.tensor([T, V], 'f32', 'logits');
-    ops.matmul(g, xn, T, this.head, logits);
+    ops.matmul(g, xn, T, this.head, logits, { matvec });
     if (logitScale !== 1) ops.scale(g, logits, T * V, logitScale);
     xn.destroy();
     return logits;
@@ -696,8 +701,11 @@ export class LlamaModel {
    * each sequence's last new token. The new tokens attend the cached rows first through the
    * context-sharing attention path (the same key order as one forward over the whole sequence), so a
    * cached step gives the logits of a full forward over everything so far. Long prompts run in
-   * several steps. Matmuls cost the same for 1 and for up to 64 rows: generating several sequences
-   * in one batch is nearly free on the GPU side.
+   * several steps. A step of one new token per sequence (each step after the prompt, and a one-token
+   * prompt) runs its linear layers and the output head through the few-rows kernel (ops.matvec, unless
+   * `decodeKernel` is 'tiled'): its cost grows with the batch instead of paying a 64-row tile per
+   * matmul. The kernel depends on the tokens per sequence, never on the batch size, so a sequence gets
+   * the same logits alone or in a batch.
    */
   async decodeStep(ids: Int32Array, cache: KvCache, signal?: AbortSignal): Promise<Float32Array> {
     this.checkAlive();
@@ -710,6 +718,7 @@ export class LlamaModel {
     if (cache.length + Tall > cache.capacity) throw new PolyPruneError('INTERNAL', `decodeStep: ${cache.length + Tall} tokens exceed the cache's ${cache.capacity}`);
     const chunk = Math.max(1, Math.floor(Math.min(this.maxChunkTokens(), 4096) / B));
     if (chunk < 1 || B > Math.min(this.maxChunkTokens(), 4096)) throw new PolyPruneError('GPU_LIMITS', `decodeStep: a batch of ${B} sequences exceeds one forward chunk here`);
+    const matvec = Tall === 1 && this.decodeKernel === 'matvec';
     let last: Tensor | null = null;
     for (let s0 = 0; s0 < Tall; s0 += chunk) {
       const T = Math.min(chunk, Tall - s0);
@@ -736,7 +745,7 @@ export class LlamaModel {
           throwIfAborted(signal);
           live.push(x);
           const prefix = meta ? { k: cache.k[i], v: cache.v[i], meta, maxPrefix: P } : undefined;
-          const r = await this.layerPass(i, x, B * T, T, { keepKv: true, prefix });
+          const r = await this.layerPass(i, x, B * T, T, { keepKv: true, prefix, matvec });
           live.push(r.h!, r.k!, r.v!);
           for (let b = 0; b < B; b++) {
             g.copy(r.k!, b * T * W, cache.k[i], (b * cache.capacity + P) * W, T * W);
@@ -764,7 +773,7 @@ export class LlamaModel {
     }
     let lt: Tensor | null = null;
     try {
-      lt = this.logits(last!, B);
+      lt = this.logits(last!, B, matvec);
       return await g.readF32(lt);
     } finally {
       last!.destroy();

@@ -14,6 +14,11 @@ import { PyRandom } from '../../src/calib/random';
 import { dirFolder } from '../../src/io/node';
 import { fixtureEngine } from '../helpers/engine';
 import { outcome } from '../helpers/errors';
+import { FIXTURE, requireShared } from '../helpers/fixture';
+import { write16BitCopies } from '../helpers/bf16';
+import type { LlamaModel } from '../../src/model/llama';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 let engine: LocalEngine;
 let base: ModelSummary;
@@ -64,6 +69,55 @@ async function greedyByOneForward(id: string, prompt: Int32Array, got: Int32Arra
   return { tokens, logprobs };
 }
 
+/**
+ * Greedy decoding with decode steps through nn/matvec (the default) and through the tiled nn/matmul
+ * (decodeKernel 'tiled'): the same tokens, logits within 1e-5 of the largest; every linear layer and
+ * the output head of a one-token step is one matvec dispatch per weight chunk, no matmul.
+ */
+async function checkMatvecDecode(m: LlamaModel, prompt: Int32Array, n: number): Promise<void> {
+  const run = async (kernel: 'matvec' | 'tiled') => {
+    m.decodeKernel = kernel;
+    try {
+      const cache = m.createKvCache(prompt.length + n);
+      const logits: Float32Array[] = [];
+      const tokens: number[] = [];
+      const counts: Record<string, number>[] = [];
+      try {
+        logits.push(await m.decodeStep(prompt, cache));
+        for (let i = 0; i < n; i++) {
+          tokens.push(argmax(logits[i]));
+          const before = m.gpu.dispatches();
+          logits.push(await m.decodeStep(Int32Array.of(tokens[i]), cache));
+          const after = m.gpu.dispatches();
+          counts.push(Object.fromEntries(['nn/matvec', 'nn/matmul'].map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])));
+        }
+      } finally {
+        cache.destroy();
+      }
+      return { logits, tokens, counts };
+    } finally {
+      m.decodeKernel = 'matvec';
+    }
+  };
+  const fast = await run('matvec');
+  const tiled = await run('tiled');
+  expect(fast.tokens).toEqual(tiled.tokens);
+  fast.logits.forEach((row, i) => {
+    let scale = 0;
+    let diff = 0;
+    for (let j = 0; j < row.length; j++) {
+      scale = Math.max(scale, Math.abs(tiled.logits[i][j]));
+      diff = Math.max(diff, Math.abs(row[j] - tiled.logits[i][j]));
+    }
+    expect(diff, `step ${i}`).toBeLessThanOrEqual(1e-5 * scale);
+  });
+  const chunks = (x: { chunks: readonly unknown[] }) => x.chunks.length;
+  const layer = await m.layer(0);
+  const perLayer = Object.values(layer.linears).reduce((a, x) => a + chunks(x), 0);
+  expect(fast.counts[0]).toEqual({ 'nn/matvec': m.cfg.numLayers * perLayer + chunks(m.head), 'nn/matmul': 0 });
+  expect(tiled.counts[0]).toEqual({ 'nn/matvec': 0, 'nn/matmul': m.cfg.numLayers * perLayer + chunks(m.head) });
+}
+
 describe('Engine.generate with the K/V cache', () => {
   it('greedy equals greedy by full forwards (stories260K), and the prompt is BOS + its tokens', async () => {
     await checkGreedy(base, 'Once upon a time', 24, true);
@@ -84,6 +138,7 @@ describe('Engine.generate with the K/V cache', () => {
     const ml = await engine.loadModel({ kind: 'folder', folder: dirFolder(path.resolve('public/models/polyprune-ml')) });
     try {
       await checkGreedy(ml, 'Alle Menschen sind frei und gleich', 6, false);
+      await checkMatvecDecode(engine.get(ml.id).model, (await engine.generate(ml.id, { prompt: 'Das ist', maxNewTokens: 1, checkOnly: true })).promptIds, 4);
     } finally {
       await engine.unloadModel(ml.id);
     }
@@ -127,6 +182,20 @@ describe('Engine.generate with the K/V cache', () => {
     expect(Array.from(batch[1].tokens)).toEqual(Array.from(alone[0].tokens));
     batch[1].logprobs.forEach((lp, i) => expect(Math.abs(lp - alone[0].logprobs[i])).toBeLessThan(1e-4));
     expect(Array.from(batch[0].tokens)).not.toEqual(Array.from(batch[1].tokens));
+  });
+
+  it('decode steps run the few-rows matvec kernel: the same greedy tokens and logits as the tiled matmul (stories260K f32 and bf16)', async () => {
+    const m = engine.get(base.id).model;
+    await checkMatvecDecode(m, Int32Array.of(1, 403, 2125 % m.cfg.vocabSize), 12);
+    const dir = mkdtempSync(path.join(tmpdir(), 'polyprune-decode-'));
+    try {
+      const { packed } = await write16BitCopies(requireShared(FIXTURE), dir, 'BF16', false);
+      const bf = await engine.loadModel({ kind: 'folder', folder: dirFolder(packed) });
+      await checkMatvecDecode(engine.get(bf.id).model, Int32Array.of(1, 403), 12);
+      await engine.unloadModel(bf.id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad settings in one line with BAD_ARGUMENT', async () => {

@@ -65,6 +65,22 @@ describe('GPU submit budget', () => {
     });
   }
 
+  it('matvec (token-by-token generation) splits its output rows within a 2e5-flop budget: the same numbers in several dispatches', async () => {
+    const ops = await import('../../src/gpu/ops');
+    const { refLinear } = await import('../../src/model/reference');
+    const M = 1, K = 32, N = 512;
+    const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i)), w = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.37));
+    const tx = tiny.upload(x, [M, K]), tw = tiny.upload(w, [N, K]), ty = tiny.tensor([M, N]);
+    const before = { n: tiny.dispatches()['nn/matvec'] ?? 0, over: tiny.submits().oversizedDispatches };
+    ops.matvec(tiny, tx, M, { rows: N, cols: K, chunks: [{ tensor: tw, rowStart: 0, rows: N }] }, ty);
+    const got = await tiny.readF32(ty);
+    expect(tiny.dispatches()['nn/matvec'] - before.n).toBe(8); // 64 output rows each
+    expect(tiny.submits().oversizedDispatches).toBe(before.over);
+    const ref = refLinear(x, M, K, w, N);
+    got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]))));
+    [tx, tw, ty].forEach((t) => t.destroy());
+  });
+
   it('refuses a budget of 0, a negative one or a non-number, saying what to give', async () => {
     for (const bad of [0, -1, NaN, 'x']) {
       await expect(Gpu.create(await nodeGpu(), { submitBudget: bad as number })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/GPU submit budget must be a positive number of flops per submit \(for example 1e12/) });

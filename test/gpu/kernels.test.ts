@@ -62,6 +62,42 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tx, c1, c2, ty].forEach((t) => t.destroy());
   });
 
+  it('matvec (few rows) equals the matmul: f32 and packed weights, bias, beta, row chunks, column offset, offset x', async () => {
+    const { encode16 } = await import('../../src/io/dtypes');
+    // K 132: vec4 loads; K 71: scalar loads. M up to 6 crosses the four-rows-per-pass step. N 200 in
+    // two chunks (128 + 72) written into columns 3.. of a wider output.
+    for (const [M, K, off] of [[6, 132, 16], [1, 71, 0]] as const) {
+      const N = 200, ld = N + 5, col = 3;
+      const x = randn((M + off) * K, 21 + K), w = randn(N * K, 22), b = randn(N, 23), y0 = randn(M * ld, 24);
+      const tx = gpu.upload(x, [M + off, K]), tb = gpu.upload(b, [N]);
+      const xs = off ? { tensor: tx, offsetElems: off * K, numElems: M * K } : tx;
+      for (const format of ['f32', 'bf16', 'f16'] as const) {
+        const part = (r0: number, r1: number) => (format === 'f32' ? gpu.upload(w.subarray(r0 * K, r1 * K), [r1 - r0, K]) : gpu.uploadBytes(new Uint8Array(encode16(w.subarray(r0 * K, r1 * K), format).buffer), 'w16'));
+        const c1 = part(0, 128), c2 = part(128, N);
+        const W: ops.ChunkedMatrix = { rows: N, cols: K, chunks: [{ tensor: c1, rowStart: 0, rows: 128 }, { tensor: c2, rowStart: 128, rows: N - 128 }], ...(format === 'f32' ? {} : { format }) };
+        const run = async (matvec: boolean, shape?: { WG: number; LANES: number; VEC4: boolean }) => {
+          const ty = gpu.upload(y0, [M, ld]);
+          if (matvec) ops.matvec(gpu, xs, M, W, ty, { bias: tb, beta: 1, ldOut: ld, colOffset: col, shape });
+          else ops.matmul(gpu, xs, M, W, ty, { bias: tb, beta: 1, ldOut: ld, colOffset: col });
+          const out = await gpu.readF32(ty);
+          ty.destroy();
+          return out;
+        };
+        const want = await run(false);
+        // this adapter's shape (lavapipe: one invocation per row), and a GPU's (K split over lanes, tree sum)
+        // (one GPU shape per case and format: each is another pipeline to build, slow on lavapipe)
+        for (const shape of [undefined, { WG: 64, LANES: K % 4 ? 8 : 16, VEC4: true }].slice(0, format === 'f16' ? 1 : 2)) {
+          const before = gpu.dispatches()['nn/matvec'] ?? 0;
+          const got = await run(true, shape);
+          expect((gpu.dispatches()['nn/matvec'] ?? 0) - before).toBe(2); // one per chunk
+          expectClose(got, want, 1e-5, 1e-5, `matvec M=${M} K=${K} ${format} ${JSON.stringify(shape ?? ops.matvecShape(gpu, K, off * K))}`);
+        }
+        [c1, c2].forEach((t) => t.destroy());
+      }
+      [tx, tb].forEach((t) => t.destroy());
+    }
+  });
+
   it('rmsnorm', async () => {
     const T = 9, C = 300;
     const x = randn(T * C, 7, 3), w = randn(C, 8);
