@@ -23,6 +23,7 @@ import { decodeTextFile, firstInvalidUtf8 } from '../common/text';
 import type { ProgressCallback } from '../common/progress';
 import type { TextTokenizer } from '../io/tokenizer';
 import { sampleWindows } from './sample';
+import type { GeneratedSource } from './genSource';
 
 export interface CalibrationText {
   /** File name (used in errors and provenance). */
@@ -32,6 +33,8 @@ export interface CalibrationText {
   readonly language?: string;
   /** Share of the windows (relative to the other files); default 1. */
   readonly weight?: number;
+  /** Text the model wrote itself: how it was written (kept in the provenance, pruning.json). */
+  readonly generated?: GeneratedSource;
 }
 
 export interface CalibrationFileProvenance {
@@ -49,6 +52,8 @@ export interface CalibrationFileProvenance {
   seed: number;
   /** Start of each window in this file's stream. */
   offsets: number[];
+  /** Set for text the model wrote itself (docs/generate.md). */
+  generated?: GeneratedSource;
 }
 
 export interface Calibration {
@@ -167,6 +172,7 @@ export async function buildCalibration(opts: BuildCalibrationOptions): Promise<C
       samples: k,
       seed: seed + f,
       offsets,
+      ...(t.generated ? { generated: t.generated } : {}),
     });
   }
   opts.onProgress?.({ kind: 'calibrate', message: 'calibration windows ready', done: texts.length, total: texts.length });

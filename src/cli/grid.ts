@@ -9,7 +9,7 @@ import { describeEstimate, estimateStudy, measureForwardRate, studyShapeOf } fro
 import { checkOutFile, partialOf, writeOutFile } from './outFile';
 import { cliSignal, removeOnHardExit, setCancelMessage } from './cancel';
 import { applyPreset } from './preset';
-import { addHubOptions, hubTaskRows, hubText, isHubSource, textBytesFor, type HubCliOptions } from './hubData';
+import { addHubOptions, hubTaskRows, hubText, hubTextResumed, isHubSource, textBytesFor, type HubCliOptions, type RecordedHubText } from './hubData';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -182,6 +182,16 @@ export function registerGrid(program: Command): void {
         return (await readText(f, kind === 'calib' ? 'calibration text' : 'evaluation text', kind === 'calib' ? o.nsamples * o.seqlen + 1 : undefined)).text;
       };
 
+      // the record to resume: its Hub texts are read again from their provenance (commit, offset, bytes)
+      let resume: ExperimentRecord | undefined;
+      if (o.resume) {
+        const r = await readRecordFile(o.resume);
+        if (r.kind !== 'experiment') throw new PolyPruneError('BAD_ARGUMENT', `--resume ${o.resume} is a ${r.kind} record, not an experiment.`);
+        resume = r;
+      }
+      const hubTextOf = (arg: string, bytes: number, recorded: RecordedHubText[] | undefined) =>
+        recorded ? hubTextResumed(arg, bytes, o, recorded, `--resume ${o.resume}`) : hubText(arg, bytes, o).then((t) => ({ ...t, hub: hubTextRef(t.provenance) }));
+
       // rows
       const sources: StudySource[] = [];
       const gens: PendingGen[] = [];
@@ -220,9 +230,9 @@ export function registerGrid(program: Command): void {
               continue;
             }
             if (isHubSource(p.file)) {
-              const t = await hubText(p.file, textBytesFor(o.nsamples, o.seqlen), o);
+              const t = await hubTextOf(p.file, textBytesFor(o.nsamples, o.seqlen), resume?.rows.flatMap((r) => r.sources));
               if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${p.file}: a dataset has no language of its own; use a corpus by language (hub:mc4:de, hub:fineweb2:de, hub:wikipedia:de).`);
-              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), language: t.language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}), hub: hubTextRef(t.provenance) });
+              texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), language: t.language, ...(parts.length > 1 ? { weight: p.weight ?? 1 } : {}), hub: t.hub });
               continue;
             }
             const { bytes } = await readText(p.file, 'calibration file', o.nsamples * o.seqlen + 1);
@@ -248,10 +258,10 @@ export function registerGrid(program: Command): void {
       if (o.eval) {
         for (const arg of o.eval) {
           if (isHubSource(arg)) {
-            const t = await hubText(arg, textBytesFor(o.evalMaxWindows ?? 64, o.evalSeqlen), o);
+            const t = await hubTextOf(arg, textBytesFor(o.evalMaxWindows ?? 64, o.evalSeqlen), resume?.columns.flatMap((c) => (c.text ? [c.text] : [])));
             if (!t.language) throw new PolyPruneError('BAD_ARGUMENT', `--eval ${arg}: a dataset has no language of its own; use a corpus by language (hub:mc4:de:validation).`);
             if (columns.some((c) => c.language === t.language)) throw new PolyPruneError('BAD_ARGUMENT', `Two evaluation texts are in '${t.language}' (${arg}); give one per language.`);
-            columns.push({ language: t.language, text: { name: t.name, text: t.text, hub: hubTextRef(t.provenance) }, tasks: [] });
+            columns.push({ language: t.language, text: { name: t.name, text: t.text, hub: t.hub }, tasks: [] });
             continue;
           }
           const p = fileAndLanguage(arg);
@@ -304,12 +314,6 @@ export function registerGrid(program: Command): void {
         ...(variants ? { variants } : {}),
       };
       const inputs: StudyInputs = { sources, columns };
-      let resume: ExperimentRecord | undefined;
-      if (o.resume) {
-        const r = await readRecordFile(o.resume);
-        if (r.kind !== 'experiment') throw new PolyPruneError('BAD_ARGUMENT', `--resume ${o.resume} is a ${r.kind} record, not an experiment.`);
-        resume = r;
-      }
 
       const engine = createEngine();
       const signal = cliSignal();

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { PolyPruneError } from '../common/errors';
 import { toIso6391 } from '../common/languages';
-import { fetchCorpusText, parseCorpusSpec, type CorpusText, type CorpusTextOptions } from '../io/datasets/corpus';
+import { corpusSpecString, fetchCorpusText, fetchTextAgain, hubTextRef, parseCorpusSpec, type CorpusSpec, type CorpusText, type CorpusTextOptions, type HubTextRef } from '../io/datasets/corpus';
 import { defaultDatasetCacheDir, diskDatasetCache } from '../io/datasets/diskCache';
 import { fetchTaskRows, lmEvalDataset, type TaskRows } from '../io/datasets/taskData';
 import { parseIntArg } from './main';
@@ -61,10 +61,46 @@ export async function hubText(arg: string, bytes: number, o: HubCliOptions): Pro
     `polyprune: ${p.spec}: ${p.documents} documents from ${p.dataset}@${p.sha.slice(0, 12)} (${p.files.map((f) => `${f.file} from document ${f.firstDocument}`).join(', ')}), ` +
       `${p.textBytes} bytes of text, ${t.cached ? 'from the cache' : `${p.bytesRead} bytes downloaded`}, SHA-256 ${p.sha256.slice(0, 16)}\n`,
   );
-  // ISO 639-1 where one exists: wikipedia's dated configs lose the date, FineWeb-2's deu_Latn is de
+  return { ...t, language: languageOfSpec(spec), name: hubTextName(t) };
+}
+
+/** A corpus's language, ISO 639-1 where one exists: wikipedia's dated configs lose the date, FineWeb-2's deu_Latn is de. */
+function languageOfSpec(spec: CorpusSpec): string | undefined {
   const raw = spec.kind === 'dataset' ? undefined : spec.language!.replace(/^\d{8}\./, '');
-  const language = raw && /^[a-z]{3}_[A-Z][a-z]{3}$/.test(raw) ? toIso6391(raw.slice(0, 3)) : raw;
-  return { ...t, language, name: hubTextName(t) };
+  return raw && /^[a-z]{3}_[A-Z][a-z]{3}$/.test(raw) ? toIso6391(raw.slice(0, 3)) : raw;
+}
+
+/** A Hub text a record read: its name, SHA-256 and provenance (SourceRef of src/experiment/records). */
+export interface RecordedHubText {
+  name: string;
+  sha256: string;
+  hub?: HubTextRef;
+}
+
+/**
+ * `hub:<corpus>:<lang>` of a resumed run (`grid --resume`): when the record read that corpus at this
+ * --hub-offset, exactly its text again (its commit sha, offset and bytes, not the branch as it is
+ * now), checked against the record's SHA-256 (HASH_MISMATCH in one line when the files changed);
+ * a corpus the record does not hold is read as new. The recorded name and provenance are kept.
+ */
+export async function hubTextResumed(arg: string, bytes: number, o: HubCliOptions, recorded: readonly RecordedHubText[], what: string): Promise<CorpusText & { language?: string; name: string; hub: HubTextRef }> {
+  const specString = corpusSpecString(parseCorpusSpec(arg.replace(/^hub:/, '')));
+  const r = recorded.find((x) => x.hub && x.hub.spec === specString && x.hub.offset === (o.hubOffset ?? 0));
+  if (!r?.hub) {
+    const fresh = await hubText(arg, bytes, o);
+    return { ...fresh, hub: hubTextRef(fresh.provenance) };
+  }
+  const ref = r.hub;
+  const { offset: _offset, ...opts } = baseOptions(o);
+  let t: CorpusText;
+  try {
+    t = await fetchTextAgain(ref, r.sha256, opts);
+  } catch (e) {
+    if (e instanceof PolyPruneError) throw new PolyPruneError(e.code, `${what}: ${e.message}`);
+    throw e;
+  }
+  process.stderr.write(`polyprune: ${ref.spec}: the record's text again from ${ref.dataset}@${ref.sha.slice(0, 12)} (documents from offset ${ref.offset}, ${ref.bytes} bytes), ${t.cached ? 'from the cache' : `${t.provenance.bytesRead} bytes downloaded`}, SHA-256 ${t.provenance.sha256.slice(0, 16)} as recorded\n`);
+  return { ...t, language: languageOfSpec(parseCorpusSpec(ref.spec)), name: r.name, hub: ref };
 }
 
 /** The rows of an lm-eval task's dataset (the split lm-eval scores), as JSON lines. */

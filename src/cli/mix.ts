@@ -18,6 +18,8 @@ import { createEngine, modelSpec, parseIntArg, seedArg } from './main';
 import { readStatsFile, statsFileChunks } from '../engine/local';
 import { bitsArg, groupSizeArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
 import { progressPrinter } from './progress';
+import { addGenOptions, pendingGen, writeGenerated, type GenCliOptions, type PendingGen } from './genCalib';
+import { isGenSource } from '../calib/genSource';
 import { decodeUtf8Strict, readTextArg } from './text';
 
 /** The options of `mix`: the settings schema's pattern fields (pattern.ts), the mixer's method, and the run's. */
@@ -110,7 +112,7 @@ export function registerMix(program: Command): void {
     .option('--group-size <n>', 'with --bits: input columns per group (default 128; per-channel or -1)', groupSizeArg)
     .option('--act-order', 'with --bits: quantize columns in order of decreasing Hessian diagonal')
     .option('--static-groups', 'with --bits: all group parameters from the weights before any update')
-    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label); Hub corpora as hub:mc4:de")
+    .option('--calib <files...>', "calibration sources, one per file; 'file.txt:de' names the language (used as the source's label); Hub corpora as hub:mc4:de; text the model writes itself as gen:de (--gen-* options, docs/generate.md)")
     .option('--save-stats <file>', 'write the collected statistics to this file (safetensors with JSON metadata) for a later --load-stats')
     .option('--load-stats <file>', 'use statistics from a --save-stats file of this model instead of a calibration pass (no --calib)')
     .requiredOption('--mix <weights>', "weights per source, e.g. 0.7,0.3 or de=0.7,en=0.3 (normalised to sum 1); repeat for several mixes", (v: string, prev: string[] = []) => [...prev, v])
@@ -123,7 +125,7 @@ export function registerMix(program: Command): void {
     .option('--eval-windows <n>', 'score at most this many windows of each --eval text', parseIntArg('--eval-windows'), 8)
     .option('--confirm', 'also run the exact sequential prune (GPTQ: quantize) of each mix: per-layer mask IoU (GPTQ: share of equal integer codes) and perplexity')
     .option('--json', 'print the statistics summary and one result record per mix (and confirm) as JSON');
-  addHubOptions(cmd).action(async (o: MixCliOptions & HubCliOptions) => {
+  addGenOptions(addHubOptions(cmd)).action(async (o: MixCliOptions & HubCliOptions & GenCliOptions) => {
       if (o.bits === undefined && (o.groupSize !== undefined || o.actOrder || o.staticGroups)) throw new PolyPruneError('BAD_ARGUMENT', '--group-size, --act-order and --static-groups set the quantizer: give --bits too (e.g. --method gptq --bits 4).');
       const stored = o.loadStats && o.calib === undefined ? await readStatsFile(pathSource(o.loadStats)) : null;
       // the method that derives each mix: --method, else the statistics file's
@@ -132,8 +134,17 @@ export function registerMix(program: Command): void {
       const quantize = o.bits !== undefined ? { bits: o.bits, groupSize: o.groupSize ?? 128, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups } : undefined;
       const { fields: pattern } = settingsArgs({ method, sparsity: o.sparsity, nm: o.nm, ...(quantize ? { quantize } : {}) });
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
-      const sources = [];
+      const sources: { name: string; file: string; language?: string; bytes: Uint8Array }[] = [];
+      const gens: { source: (typeof sources)[number]; gen: PendingGen }[] = [];
       for (const a of o.calib ?? []) {
+        if (isGenSource(a)) {
+          // written by the dense model once it is loaded (below), nsamples windows as in prune and grid
+          const gen = pendingGen(a, o, o.nsamples, o.seqlen);
+          const source = { name: gen.text.name, file: gen.text.name, language: gen.text.language, bytes: new Uint8Array() };
+          sources.push(source);
+          gens.push({ source, gen });
+          continue;
+        }
         if (isHubSource(a)) {
           const t = await hubText(a, textBytesFor(o.nsamples, o.seqlen), o);
           sources.push({ name: a.slice(4), file: t.name, language: t.language, bytes: new TextEncoder().encode(t.text) });
@@ -155,13 +166,18 @@ export function registerMix(program: Command): void {
       const progress = o.json ? undefined : progressPrinter();
       try {
         const base = await engine.loadModel(modelSpec(o.model), { onProgress: progress });
+        await writeGenerated(engine, base.id, gens.map((g) => g.gen), progress);
+        for (const g of gens) g.source.bytes = new TextEncoder().encode(g.gen.text.text);
         const stats: StatsSummary = stored
           ? await engine.loadStats(base.id, stored)
           : await engine.collectStats(base.id, { method, sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
         if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
         const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
-        const refs: SourceRef[] = stats.sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes, sha256: s.sha256 }));
+        const refs: SourceRef[] = stats.sources.map((s, k) => {
+          const generated = gens.find((g) => g.source === sources[k])?.gen.text.generated;
+          return { name: s.name, language: s.language, bytes: s.bytes, sha256: s.sha256, ...(generated ? { generated } : {}) };
+        });
         const ppl = async (id: string): Promise<Record<string, number>> => {
           const out: Record<string, number> = {};
           for (const e of evals) out[e.label] = (await engine.perplexity(id, { text: e.text, textName: e.name, seqlen, maxWindows: o.evalWindows, language: e.language })).ppl;

@@ -2,10 +2,11 @@ import { addHubOptions, hubText, isHubSource, textBytesFor, type HubCliOptions }
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addProfileOptions, bitsArg, methodArg, nmArg, settingsArgs, sparsityArg, type PruneCliFields } from './pattern';
-import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, methodSpec } from '../engine';
-import { modelRefOf, pruneResultRecord, recordHeader } from '../experiment/records';
+import { METHODS, PRUNE_METHODS, LINEAR_MATRICES, hubTextRef, methodSpec } from '../engine';
+import { modelRefOf, pruneResultRecord, recordHeader, type SourceRef } from '../experiment/records';
 import { sha256Hex } from '../calib/text';
 import { isGenSource } from '../calib/genSource';
+import { addGenOptions, pendingGen, writeGenerated, type GenCliOptions, type PendingGen } from './genCalib';
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { fmtBytes } from '../common/format';
 import type { CalibrationText, PruneMethod, PruneRequest } from '../engine';
@@ -44,10 +45,10 @@ function parseGiB(v: string): number {
   return x * 1024 ** 3;
 }
 
-/** The calibration options of `prune` and `quantize` (read by {@link calibrationArgs}). */
+/** The calibration options of `prune` and `quantize` (read by {@link calibrationArgs}; the --gen-* options are added by the caller with addGenOptions). */
 export function addCalibrationOptions(cmd: Command): Command {
   return cmd
-    .option('--calib <files...>', "calibration text files (UTF-8), or Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]]; several are mixed")
+    .option('--calib <files...>', "calibration text files (UTF-8), Hub corpora such as hub:mc4:de, hub:fineweb2:sw, hub:wikipedia:de, hub:<org/name>:<config>[:<split>[:<column>]], or text the model writes itself as gen:de, gen:de:bos or gen:de:<prompt> (--gen-* options, docs/generate.md); several are mixed")
     .option('--calib-weights <w,...>', 'share of windows per calibration file (default equal)')
     .option('--calib-tokens <file.safetensors>', "explicit token windows: 'input_ids' I32 [n, seqlen] (instead of --calib)")
     .option('--nsamples <n>', 'calibration windows', parseIntArg('--nsamples'), 128)
@@ -72,14 +73,15 @@ export function registerPrune(program: Command): void {
     .option('--plan', 'only print what the run needs (GPU memory, biggest binding, download) against this adapter, and exit')
     .option('--gpu-memory <GiB>', 'GPU memory available (WebGPU does not report it); the run is refused when it needs more', parseGiB)
     .option('--bits <n>', "also quantize the kept weights to 2, 3, 4 or 8 bits per channel in the same pass (SparseGPT's joint mode, docs/quantize.md)", bitsArg);
-  addHubOptions(addProfileOptions(cmd)).action(async (o: PruneCliOptions & HubCliOptions, cmd: Command) => {
+  addGenOptions(addHubOptions(addProfileOptions(cmd))).action(async (o: PruneCliOptions & HubCliOptions & GenCliOptions, cmd: Command) => {
       if (o.out === undefined && !o.plan) throw new PolyPruneError('BAD_ARGUMENT', "required option '-o, --out <dir>' not specified (or give --plan).");
       if (methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} quantizes and prunes nothing: run polyprune quantize --method ${o.method} --bits 4 (for example).`);
       // --bits with a pruning method: SparseGPT's joint mode; the one parse refuses it for a method that cannot
       const { method, fields } = settingsArgs({ ...o, ...(o.bits !== undefined ? { quantize: { bits: o.bits } } : {}) });
       const format = parseFormat(o.format);
       if (o.out !== undefined) await checkOutputFree(o.out);
-      const calibration = await calibrationArgs(o, method);
+      const gens: PendingGen[] = [];
+      const calibration = await calibrationArgs(o, method, gens);
 
       const engine = createEngine();
       const ctrl = { opId: 'prune' };
@@ -102,13 +104,19 @@ export function registerPrune(program: Command): void {
         if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
           throw new PolyPruneError('BAD_ARGUMENT', `${cmd.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
         }
+        // gen: sources are written by the dense model now, as in the grid (docs/generate.md)
+        await writeGenerated(engine, base.id, gens, progress);
+        throwIfAborted(cliSignal());
         const res = await engine.prune(base.id, { method, ...fields, calibration, reconstructionError: o.recon }, { ...ctrl, onProgress: progress });
         throwIfAborted(cliSignal());
         const written = await exportToFolder(engine, res.model.id, o.out!, { format }, { ...ctrl, onProgress: progress });
         if (o.json) {
           const texts = calibration && 'texts' in calibration ? calibration.texts : [];
           const refs = [];
-          for (const t of texts) refs.push({ name: t.name, language: t.language ?? null, bytes: t.bytes!.byteLength, sha256: await sha256Hex(t.bytes!), ...(t.weight !== undefined ? { weight: t.weight } : {}) });
+          for (const t of texts) {
+            const bytes = t.bytes ?? new TextEncoder().encode(t.text ?? '');
+            refs.push({ name: t.name, language: t.language ?? null, bytes: bytes.byteLength, sha256: await sha256Hex(bytes), ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(hubRefs.has(t) ? { hub: hubRefs.get(t) } : {}), ...(t.generated ? { generated: t.generated } : {}) });
+          }
           const result = pruneResultRecord(recordHeader(modelRefOf(base), (await engine.gpuInfo()).description), { method, sparsity: o.sparsity, nm: o.nm, calibration, langBeta: o.langBeta }, refs, res.report, LINEAR_MATRICES);
           console.log(JSON.stringify({ out: written.path, files: written.files, record: res.record, timings: res.report.timings, peakGpuBytes: res.report.peakGpuBytes, result }, null, 2));
         }
@@ -138,8 +146,15 @@ export function registerPrune(program: Command): void {
     });
 }
 
-/** The calibration of a prune or quantize run from the command line (--calib / --calib-tokens, Hub sources), or undefined without calibration. */
-export async function calibrationArgs(o: PruneCliOptions & HubCliOptions, method: PruneMethod): Promise<PruneRequest['calibration']> {
+/** Where each Hub calibration text came from, for the result record (the engine's request carries the text alone). */
+const hubRefs = new WeakMap<CalibrationText, SourceRef['hub']>();
+
+/**
+ * The calibration of a prune or quantize run from the command line (--calib / --calib-tokens, Hub
+ * sources), or undefined without calibration. A `gen:` source is a placeholder text pushed onto
+ * `gens`: the caller has the model write it (writeGenerated) once the model is loaded.
+ */
+export async function calibrationArgs(o: PruneCliOptions & HubCliOptions & GenCliOptions, method: PruneMethod, gens: PendingGen[]): Promise<PruneRequest['calibration']> {
   let calibration: PruneRequest['calibration'];
   if (METHODS[method].calibrated) {
     if (!o.calib === !o.calibTokens) throw new PolyPruneError('BAD_ARGUMENT', `${method} needs calibration: give --calib <text files...> or --calib-tokens <file.safetensors> (one of them).`);
@@ -153,10 +168,18 @@ export async function calibrationArgs(o: PruneCliOptions & HubCliOptions, method
       }
       const texts: CalibrationText[] = [];
       for (const [i, f] of files.entries()) {
-        if (isGenSource(f)) throw new PolyPruneError('BAD_ARGUMENT', `--calib ${f}: text the model writes itself is a source of polyprune grid (a row: --calib ${f}) and of the page's Experiment panel; it is not taken here yet (docs/generate.md).`);
+        if (isGenSource(f)) {
+          // nsamples windows of --gen-tokens (default seqlen) new tokens, as a grid row writes them
+          const g = pendingGen(f, o, o.nsamples, o.seqlen);
+          if (weights) g.text.weight = weights[i];
+          gens.push(g);
+          texts.push(g.text);
+          continue;
+        }
         if (isHubSource(f)) {
           const t = await hubText(f, textBytesFor(o.nsamples, o.seqlen), o);
-          texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), weight: weights?.[i] });
+          texts.push({ name: t.name, bytes: new TextEncoder().encode(t.text), ...(t.language ? { language: t.language } : {}), weight: weights?.[i] });
+          hubRefs.set(texts[texts.length - 1], hubTextRef(t.provenance));
           continue;
         }
         const bytes = await readTextHead(f, o.nsamples * o.seqlen + 1, 'Calibration file', (w) => process.stderr.write(`polyprune: warning: ${w}\n`));

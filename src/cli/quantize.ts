@@ -18,6 +18,7 @@ import { createEngine, modelSpec } from './main';
 import { bitsArg, groupSizeArg, methodArg, settingsArgs } from './pattern';
 import { addCalibrationOptions, calibrationArgs, type PruneCliOptions } from './prune';
 import { progressPrinter } from './progress';
+import { addGenOptions, writeGenerated, type GenCliOptions, type PendingGen } from './genCalib';
 
 interface QuantizeCliOptions extends Omit<PruneCliOptions, 'sparsity' | 'nm' | 'plan' | 'recon' | 'profile' | 'owlM' | 'owlLambda' | 'langBeta' | 'gpuMemory'> {
   bits: number;
@@ -44,14 +45,15 @@ export function registerQuantize(program: Command): void {
     .option('--onnx-variants <list>', 'onnx: graphs to write (default q<bits>; fp32,fp16 for the dequantized weights)')
     .requiredOption('-o, --out <dir>', 'output folder (must not exist)')
     .option('--json', 'print the record (pruning.json, with the quantization settings) and the export sizes as JSON');
-  addHubOptions(cmd).action(async (o: QuantizeCliOptions & HubCliOptions, c: Command) => {
+  addGenOptions(addHubOptions(cmd)).action(async (o: QuantizeCliOptions & HubCliOptions & GenCliOptions, c: Command) => {
     if (!methodSpec(methodArg(o.method)).quantizes) throw new PolyPruneError('BAD_ARGUMENT', `${o.method} prunes; quantize with ${orList(quantizers)}, or run polyprune prune --method ${o.method}.`);
     const quantize = { bits: o.bits, groupSize: o.groupSize, actOrder: !!o.actOrder, staticGroups: !!o.staticGroups };
     const { method } = settingsArgs({ method: o.method, quantize });
     const format = parseFormat(o.format);
     const onnxVariants = parseOnnxVariants(o.onnxVariants);
     await checkOutputFree(o.out);
-    const calibration = await calibrationArgs(o, method);
+    const gens: PendingGen[] = [];
+    const calibration = await calibrationArgs(o, method, gens);
     const engine = createEngine();
     const ctrl = { opId: 'quantize' };
     const unregister = removeOnHardExit(`${path.resolve(o.out)}.partial-${process.pid}`);
@@ -68,6 +70,8 @@ export function registerQuantize(program: Command): void {
       if (calibration && 'texts' in calibration && o.seqlen > base.maxPositionEmbeddings) {
         throw new PolyPruneError('BAD_ARGUMENT', `${c.getOptionValueSource('seqlen') === 'default' ? 'the default ' : ''}--seqlen ${o.seqlen} is longer than the model's context (max_position_embeddings ${base.maxPositionEmbeddings}); give --seqlen ${base.maxPositionEmbeddings} or less.`);
       }
+      await writeGenerated(engine, base.id, gens, progress);
+      throwIfAborted(cliSignal());
       const res = await engine.prune(base.id, { method, calibration, quantize }, { ...ctrl, onProgress: progress });
       throwIfAborted(cliSignal());
       const written = await exportToFolder(engine, res.model.id, o.out, { format, onnxVariants }, { ...ctrl, onProgress: progress });

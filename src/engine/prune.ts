@@ -90,7 +90,7 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     } else {
       const enc = new TextEncoder();
       calib = await buildCalibration({
-        texts: c.texts.map((t) => ({ name: t.name, bytes: t.bytes ?? enc.encode(t.text ?? ''), language: t.language, weight: t.weight })),
+        texts: c.texts.map((t) => ({ name: t.name, bytes: t.bytes ?? enc.encode(t.text ?? ''), language: t.language, weight: t.weight, ...(t.generated ? { generated: t.generated } : {}) })),
         tokenizer: base.tokenizer,
         nsamples: c.nsamples,
         seqlen: c.seqlen,

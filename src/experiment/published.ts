@@ -57,6 +57,14 @@ export function publishedModelPart(model: string, extra: readonly PublishedModel
   return [...extra, ...PUBLISHED_MODELS].find((m) => m.hubId.toLowerCase() === id)?.part ?? null;
 }
 
+/** The seeds in the organisation's names (`-0`, `-42`, `-1234`; docs/data.md). */
+export const PUBLISHED_SEEDS: readonly number[] = [0, 42, 1234];
+
+/** The seeds a comparison may use: the run's own first, then the published ones it lacks. */
+export function comparableSeeds(runSeeds: readonly number[]): number[] {
+  return [...new Set([...runSeeds, ...PUBLISHED_SEEDS])];
+}
+
 export interface PublishedRun {
   /** Base model Hub id (e.g. meta-llama/Meta-Llama-3-8B-Instruct; a revision or `hf:` is ignored). */
   model: string;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PRUNE_METHODS } from '../prune/method';
+import { generatedSourceSchema } from '../calib/genSource';
 
 const calibrationFile = z.looseObject({
   name: z.string(),
@@ -16,6 +17,8 @@ const calibrationFile = z.looseObject({
   samples: z.number().int().nonnegative(),
   seed: z.number(),
   offsets: z.array(z.number().int().nonnegative()),
+  /** Text the model wrote itself: how it was written (docs/generate.md). */
+  generated: generatedSourceSchema.optional(),
 });
 
 export const pruningSchema = z.looseObject({

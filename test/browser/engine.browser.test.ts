@@ -3,6 +3,7 @@
  * adapter: the engine behind the worker client against the stories260K golden fixtures, and the UI.
  * Needs /usr/bin/chromium and ../shared/fixtures/stories260K; fails (never skips) without them.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -14,6 +15,8 @@ import { runTask } from '../../src/eval/run';
 import { cpuScorer, fixtureModel, fixtureTokenizer, sharedText } from '../eval/helpers';
 import { FIXTURE_DIR, makeBundledStandIn, serveApp } from './standIn';
 import { openView } from './views';
+import { fixtureEngine } from '../helpers/engine';
+import { BUNDLED_PROMPTS } from '../../src/ui/features/tryit/prompts';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
@@ -262,7 +265,7 @@ describe('app UI in Chromium', () => {
 });
 
 describe('app UI without WebGPU', () => {
-  it('explains why WebGPU is unavailable and what to do', async () => {
+  it('explains why WebGPU is unavailable and what to do; Try it runs an opened ONNX export on wasm', { timeout: 300_000 }, async () => {
     const browser = await launchChromium({ webgpu: false });
     try {
       const { page } = browser;
@@ -277,6 +280,47 @@ describe('app UI without WebGPU', () => {
       expect(await page.getByRole('heading', { name: 'Model' }).isVisible()).toBe(true);
       await openView(page, 'Perplexity & prune');
       expect(await page.getByRole('heading', { name: 'Perplexity' }).isVisible()).toBe(true);
+
+      // Try it still runs an ONNX export (the .zip Export -> ONNX writes; here made in Node from the
+      // bundled model) on onnxruntime-web's wasm backend, and says what it cannot do without WebGPU
+      const { engine, base } = await fixtureEngine({}, path.resolve('public/models/polyprune-ml'));
+      const tmp = await tempDir('pp-tryit-nogpu-');
+      const zip = path.join(tmp.dir, 'polyprune-ml-onnx.zip');
+      let want: { prompt: number[]; ids: number[] };
+      try {
+        writeFileSync(zip, new Uint8Array(await (await engine.exportZip(base.id, { format: 'onnx', onnxVariants: ['fp32'] })).arrayBuffer()));
+        const g = await engine.generate(base.id, { prompt: BUNDLED_PROMPTS.de, maxNewTokens: 8 });
+        want = { prompt: Array.from(g.promptIds), ids: Array.from(g.tokens) };
+      } finally {
+        await engine.dispose();
+      }
+      await openView(page, 'Try it');
+      const tryit = page.locator('section.tryit-panel');
+      expect(await tryit.getByTestId('tryit-nogpu').textContent()).toMatch(/no usable WebGPU, so PolyPrune's engine cannot load, prune or export a model here, and Check .* cannot run\. Try it can still run an ONNX export on onnxruntime-web's wasm backend/);
+      const open = tryit.getByLabel('Open an ONNX export (.zip)');
+      await open.setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
+      await expect.poll(() => tryit.textContent(), { timeout: 30_000 }).toMatch(/notes\.zip is not a zip of an ONNX export \(.*\): make it with Export → ONNX\./);
+      await open.setInputFiles(zip);
+      await tryit.getByText(/\(ONNX export, [\d.]+ MiB\)/).waitFor({ timeout: 60_000 }).catch(async (e: unknown) => {
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'tryit-no-webgpu-failed.png'), fullPage: true });
+        throw new Error(`${String(e)}\nTry it: ${await tryit.textContent()}\n${browser.log.join('\n')}`);
+      });
+      await tryit.getByRole('group', { name: 'Bundled prompts' }).getByRole('button', { name: 'de', exact: true }).click();
+      await tryit.getByLabel('Max new tokens').fill('8');
+      expect(await tryit.getByRole('button', { name: 'Check' }).isDisabled()).toBe(true);
+      await tryit.getByRole('button', { name: 'Generate' }).click();
+      const out = tryit.locator('.tryit-output');
+      await expect.poll(() => out.getAttribute('data-status'), { timeout: 180_000 }).toMatch(/^(done|failed)$/);
+      const got = await out.evaluate((e) => ({ status: e.getAttribute('data-status'), prompt: e.getAttribute('data-prompt-ids')!.split(',').map(Number), ids: e.getAttribute('data-ids')!.split(',').filter(Boolean).map(Number), head: e.querySelector('header')!.textContent!, text: e.textContent }));
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'tryit-no-webgpu.png'), fullPage: true });
+      expect(got.status, `${got.text}${browser.log.join('\n')}`).toBe('done');
+      expect(got.head).toMatch(new RegExp(`polyprune-ml-onnx dense · wasm · done · ${want.ids.length} tokens`));
+      // the export's own tokenizer makes the engine's prompt ids, and greedy wasm decoding gives the engine's tokens (Dawn, in Node)
+      expect(got.prompt).toEqual(want.prompt);
+      expect(got.ids).toEqual(want.ids);
+      // this Chromium offers navigator.gpu without an adapter; one without WebGPU at all says "This browser has no WebGPU"
+      expect(await tryit.getByTestId('tryit-runtime').textContent()).toMatch(/^(WebGPU gave no adapter here|This browser has no WebGPU): onnxruntime-web runs on wasm \(CPU\) instead\.$/);
+      await tmp.remove();
     } finally {
       await browser.close();
     }

@@ -275,6 +275,7 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     // the same settings and text give the same masks (up to float ties between Dawn and SwiftShader) and the same perplexity
     const m = /vs multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-de-0: mean mask IoU ([\d.]+); zeros ([\d.]+) % and ([\d.]+) %\. Perplexity on hub:mc4:de:validation@[0-9a-f]{12} \(de, 2 windows of 32 tokens\): this row ([\d.]+), published ([\d.]+)\./.exec(t);
     expect(m, t).not.toBeNull();
+    expect(t).toMatch(/^hub:mc4:de@[0-9a-f]{12}, seed 0, vs /); // which seed is compared is said
     expect(Number(m![1])).toBeGreaterThan(0.99);
     expect(Number(m![2])).toBeCloseTo(50, 0);
     expect(Number(m![3])).toBeCloseTo(50, 0);
@@ -289,9 +290,21 @@ describe('Hugging Face access token in the Model panel (Chromium, production bui
     await box.getByRole('button', { name: /^Compare hub:mc4:sw@[0-9a-f]{12} with the published model$/ }).click();
     const note = box.locator('[data-row] [role=note]');
     await note.first().waitFor({ timeout: 120_000 });
-    expect(await note.first().textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:sw@[0-9a-f]{12}' \(tried multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0, multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0\)\.$/);
+    expect(await note.first().textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:sw@[0-9a-f]{12}' with seed 0 \(tried multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0, multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-sw-0\)\.$/);
     expect(await page().locator('[role=alert][data-code="FILE_NOT_FOUND"]').count()).toBe(0); // said once, in the row
     await page().screenshot({ path: path.join(SHOTS, 'published-compare-none.png'), fullPage: true });
+    // another seed than the run's (the study's 42): offered, the row pruned again with it, that seed's names asked for (the prefix twice first)
+    const deRow = box.locator('[data-row]').filter({ hasText: /^hub:mc4:de@/ });
+    const seedSelect = deRow.getByRole('combobox', { name: /^Seed to compare for hub:mc4:de@[0-9a-f]{12}$/ });
+    expect(await seedSelect.locator('option').allTextContents()).toEqual(['0 (this run)', '42 (published; pruned again here)', '1234 (published; pruned again here)']);
+    await seedSelect.selectOption('42');
+    expect(await deRow.textContent()).toContain('→ multilingual-pruning/pruned-pruned-stories260k-wanda-0.5-unstructured-mc4-de-42');
+    expect(await deRow.textContent()).toContain('The last comparison of this row was with seed 0');
+    await deRow.getByRole('button', { name: /with the published model$/ }).click();
+    const note42 = deRow.locator('[role=note]');
+    await note42.waitFor({ timeout: 120_000 });
+    expect(await note42.textContent()).toMatch(/^The Hub has no published checkpoint for 'hub:mc4:de@[0-9a-f]{12}' with seed 42 \(tried multilingual-pruning\/pruned-pruned-stories260k-wanda-0\.5-unstructured-mc4-de-42, multilingual-pruning\/pruned-stories260k-wanda-0\.5-unstructured-mc4-de-42\)\.$/);
+    await page().screenshot({ path: path.join(SHOTS, 'published-compare-seed42.png'), fullPage: true });
     // a re-run of the run (its record names the Hub texts by provenance): every Hub text is fetched again at its commit and checked by SHA-256, no file asked for
     hub.requests.length = 0;
     await page().getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'History' }).click();

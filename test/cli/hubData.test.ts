@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
 import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
-import { writeCorpusFixture, writeXcopaFixture } from '../helpers/hubDatasets';
+import { jsonGz, makeDocs, write, writeCorpusFixture, writeXcopaFixture } from '../helpers/hubDatasets';
 
 const MODEL = FIXTURE; // stories260K: any model scores the same items the same way from both sources
 let hub: FakeHub;
@@ -82,7 +82,9 @@ describe('polyprune with Hub data', () => {
   });
 
   it('grid: Hub calibration rows and held-out columns; --preset kurz2026 --plan prints the design before anything runs', async () => {
-    const r = await cli(['grid', '--model', MODEL, '--method', 'wanda', '--sparsity', '0.5', '--calib', 'hub:mc4:de', 'hub:fineweb2:de', '--eval', 'hub:mc4:de:validation', '--nsamples', '2', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--no-recon', '--json', '--no-cache']);
+    const gridArgs = ['grid', '--model', MODEL, '--method', 'wanda', '--sparsity', '0.5', '--calib', 'hub:mc4:de', 'hub:fineweb2:de', '--eval', 'hub:mc4:de:validation', '--nsamples', '2', '--seqlen', '32', '--eval-seqlen', '32', '--eval-max-windows', '2', '--no-recon', '--json', '--no-cache'];
+    const first = path.join(tmp, 'grid-hub.json');
+    const r = await cli([...gridArgs, '--out', first]);
     expect(r.code, r.stderr).toBe(0);
     const rec = JSON.parse(r.stdout);
     expect(rec.rows.map((x: { label: string }) => x.label)).toEqual(['dense', 'mc4:de', 'fineweb2:de']);
@@ -100,5 +102,24 @@ describe('polyprune with Hub data', () => {
     expect(plan.stderr).toContain('time on this adapter: needs the model loaded');
     expect(plan.stderr).toContain('polyprune grid --preset kurz2026 --model CohereForAI/aya-23-8B --method sparsegpt --nm 2:4');
     expect(hub.requests.length).toBeGreaterThan(0);
+
+    // --resume reads the record's Hub texts again from their provenance (commit sha, offset, bytes), not the branch
+    hub.requests.length = 0;
+    const resumed = await cli([...gridArgs, '--resume', first, '--out', path.join(tmp, 'grid-hub-2.json')]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/mc4:de: the record's text again from allenai\/c4@[0-9a-f]{12} \(documents from offset 0, \d+ bytes\), \d+ bytes downloaded, SHA-256 [0-9a-f]{16} as recorded/);
+    const again = JSON.parse(resumed.stdout);
+    expect(again.rows).toEqual(rec.rows);
+    expect(again.columns[0].text).toEqual(rec.columns[0].text);
+    const sha = rec.rows[1].sources[0].hub.sha;
+    expect(hub.requests.filter((q) => /\/revision\//.test(q.path)).map((q) => q.path.replace(/^.*\/revision\//, ''))).toEqual([sha, sha, rec.columns[0].text.hub.sha]);
+    // the held-out shard now holds other documents at that commit: refused in one line before any model work, nothing written
+    write(path.join(tmp, 'c4'), 'multilingual/c4-de-validation.tfrecord-00000-of-00016.json.gz', jsonGz(makeDocs('de', 40, 120, 33)));
+    const changed = await cli([...gridArgs, '--resume', first, '--out', path.join(tmp, 'grid-hub-3.json')]);
+    expect(changed.code).not.toBe(0);
+    const msg = changed.stderr.trim().split('\n').pop()!;
+    expect(msg).toMatch(new RegExp(`^polyprune: --resume ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: The text of hub:mc4:de:validation fetched again from allenai/c4@[0-9a-f]{12} .* but the record needs [0-9a-f]{12}…: those files are not the ones the record read\\. Give the text as a file instead\\.$`));
+    expect(changed.stderr).not.toMatch(/load layer/);
+    expect(existsSync(path.join(tmp, 'grid-hub-3.json'))).toBe(false);
   });
 });

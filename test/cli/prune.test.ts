@@ -10,6 +10,7 @@ import { pathSource } from '../../src/io/node';
 import { decodeRecordLink } from '../../src/experiment/share';
 
 const BIN = path.resolve('bin/polyprune.mjs');
+const BUNDLED = path.resolve('public/models/polyprune-ml');
 const cli = (args: string[]) => {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -83,6 +84,26 @@ describe('polyprune prune', () => {
     expect(rec).toMatchObject({ method: 'ria', structure: '2:4', llm_compressor: { recipe: null, reason: expect.stringMatching(/no RIA modifier/) } });
     expect(rec.overall_sparsity).toBe(0.5);
     expect(existsSync(path.join(out, 'recipe.yaml'))).toBe(false);
+  });
+
+  it('--calib gen:fr on the bundled model: the model writes the French windows, and how is recorded in the result record and pruning.json', () => {
+    const out = path.join(tmp, 'gen-fr');
+    const r = cli(['prune', '-m', BUNDLED, '--method', 'wanda', '--sparsity', '0.5', '--calib', 'gen:fr', '--nsamples', '2', '--seqlen', '12', '--gen-keep', '1', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/gen:fr: 2 windows written, 2 kept/);
+    const { result, record } = JSON.parse(r.stdout);
+    const generated = { language: 'fr', prompt: "C'est", windows: 2, tokens: 12, keep: 1, temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.1, seed: 0, model: result.model.sha256 };
+    const parsed = parseResultRecord(result);
+    expect(parsed).toMatchObject({ kind: 'prune', spec: { method: 'wanda', nsamples: 2, seqlen: 12 }, calibration: [{ name: 'gen:fr', language: 'fr', generated }] });
+    const sha = parsed.kind === 'prune' ? parsed.calibration[0].sha256 : '';
+    expect(r.stderr).toContain(`sha256 ${sha.slice(0, 12)}`);
+    expect(record.calibration.files).toMatchObject([{ name: 'gen:fr', sha256: sha, samples: 2, generated }]);
+    expect(JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8')).calibration.files[0].generated).toEqual(generated);
+    // a language without default words, before any model is loaded
+    const bad = cli(['prune', '-m', BUNDLED, '--method', 'wanda', '--sparsity', '0.5', '--calib', 'gen:xx', '--nsamples', '2', '--seqlen', '12', '-o', path.join(tmp, 'gen-xx')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toMatch(/^polyprune: 'gen:xx': there are no default words for 'xx' \(there are for ar, de, .*\); give a prompt/);
+    expect(existsSync(path.join(tmp, 'gen-xx'))).toBe(false);
   });
 
   it('sparsegpt 2:4 with German calibration text writes a valid 2:4 model', () => {

@@ -7,6 +7,8 @@
 // a refactor that changes no numbers prints the same hashes as the code before it.
 //   node tools/same-numbers/run.mjs            print the hashes
 //   node tools/same-numbers/run.mjs FILE       compare with a saved baseline (exit 1 on a difference)
+// baseline-<commit>.txt is the first form's output at that commit of main (run from a clean copy of it,
+// `npm run build:cli` first); write a new one when records or files change on purpose.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -20,8 +22,10 @@ const M = path.join(root, 'public/models/polyprune-ml');
 const tmp = mkdtempSync(path.join(tmpdir(), 'same-numbers-'));
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
-// Keys whose values depend on the run (clock, machine, paths), not on the numbers.
-const VOLATILE = /^(timings|createdAt|created|date|id|runId|adapter|gpu|path|out|file|files|totalMs|forwardMs|scoringMs|ms|elapsedMs|seconds|peakGpuBytes|durationMs|startedAt|finishedAt|version|appVersion|engineVersion|checksum|stats)$/i;
+// Keys whose values depend on the run (clock, machine, paths, handles), not on the numbers; any key
+// ending in Ms is a time too. Kept on purpose: pruning.json's calibration `files` (SHA-256, tokens,
+// window offsets per text), the mixer's `stats` summary (sources, windows, GPU bytes), record fields.
+const VOLATILE = /^(timings|createdAt|created|date|id|runId|modelId|adapter|gpu|path|out|totalMs|forwardMs|scoringMs|ms|elapsedMs|seconds|peakGpuBytes|durationMs|startedAt|finishedAt|version|appVersion|engineVersion|checksum)$/i;
 function stable(v) {
   if (Array.isArray(v)) return v.map(stable);
   if (v && typeof v === 'object') {

@@ -41,7 +41,7 @@ export type { CalibSource, ExpCell, ExperimentRun, ExperimentSettings, ExpMetric
 export type { TaskFile, TaskRow, UdhrList } from '../features/tasks/tasksSlice';
 export type { OpOverall, OpPanel, RunningOp } from './opsSlice';
 export type { Panel, UiMessage } from './messagesSlice';
-export type { TryCheck, TryOutput, TryToken } from '../features/tryit/tryitSlice';
+export type { TryCheck, TryExport, TryOutput, TryToken } from '../features/tryit/tryitSlice';
 export type { MixStatsView, MixUpdateView, MixConfirmView } from '../features/mixer/mixerSlice';
 export type { HistoryStatus, RerunState, ResumeOffer, SharedView } from '../features/history/historySlice';
 export { VIEWS, VIEW_OF_PANEL, isViewId, type ViewId } from './viewSlice';

@@ -184,6 +184,8 @@ export type ExpMetric = 'ppl' | 'bpb';
 export interface PublishedComparison {
   runId: number;
   rowId: string;
+  /** The seed the row was pruned again with, and whose published checkpoint it is compared with. */
+  seed?: number;
   /** The published checkpoint's Hub id, once found; the candidates tried while none is. */
   repo: string | null;
   tried: string[];

@@ -23,8 +23,8 @@ function extraModels(): PublishedModel[] {
   }
 }
 
-/** The published run a row stands for, or null when its settings match no published name. */
-export function publishedRunOf(run: ExperimentRun, row: ExpRow): PublishedRun | null {
+/** The published run a row stands for with `seed` (default the run's first), or null when its settings match no published name. */
+export function publishedRunOf(run: ExperimentRun, row: ExpRow, seed = run.settings.seeds[0]): PublishedRun | null {
   if (row.id === 'dense' || row.mode || !run.modelSource || run.settings.owl || run.settings.instant) return null;
   const src = store().sources.find((x) => x.id === row.id);
   const calib = publishedCalibration(src && src.origin !== 'mix' ? [src.name] : []);
@@ -37,23 +37,28 @@ export function publishedRunOf(run: ExperimentRun, row: ExpRow): PublishedRun | 
     ...(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : {}),
     dataset: calib.dataset,
     language: calib.language,
-    seed: run.settings.seeds[0],
+    seed,
   };
 }
 
-/** The Hub ids the row's published checkpoint may have ([] when none can match). */
-export function publishedCandidatesOf(run: ExperimentRun, row: ExpRow): string[] {
-  const r = publishedRunOf(run, row);
+/** The Hub ids the row's published checkpoint of `seed` may have ([] when none can match). */
+export function publishedCandidatesOf(run: ExperimentRun, row: ExpRow, seed?: number): string[] {
+  const r = publishedRunOf(run, row, seed);
   return r ? publishedCandidates(r, extraModels()) : [];
 }
 
-/** Compare a row of the live run with its published checkpoint (the first candidate name the Hub has). */
-export async function compareWithPublished(rowId: string): Promise<void> {
+/**
+ * Compare a row of the live run, pruned again with `seed` (default the run's first; any seed, also one
+ * the run did not use, e.g. the study's 42 and 1234), with the published checkpoint of that seed (the
+ * first candidate name the Hub has).
+ */
+export async function compareWithPublished(rowId: string, seedIn?: number): Promise<void> {
   const run = store().expRun;
   const row = run?.rows.find((r) => r.id === rowId);
   if (!run || !row) return;
+  const seed = seedIn ?? run.settings.seeds[0];
   const set = (patch: Parameters<ReturnType<typeof store>['setExpPublished']>[2]): void => store().setExpPublished(rowId, run.id, patch);
-  const candidates = publishedCandidatesOf(run, row);
+  const candidates = publishedCandidatesOf(run, row, seed);
   const src = store().sources.find((x) => x.id === row.id);
   const model = store().models.find((m) => m.id === run.modelId);
   const bad = (text: string, code = 'BAD_ARGUMENT'): void => {
@@ -65,8 +70,8 @@ export async function compareWithPublished(rowId: string): Promise<void> {
   const s = run.settings;
   const language = row.language && s.evalLanguages.includes(row.language) ? row.language : s.evalLanguages[0];
   const text = liveRunEvalText(run.id, language);
-  set({ status: 'running', repo: null, tried: [], error: undefined });
-  await runOp('experiment', `Compare '${row.label}' with the published model`, async (opts, signal) => {
+  set({ status: 'running', seed, repo: null, tried: [], error: undefined });
+  await runOp('experiment', `Compare '${row.label}' (seed ${seed}) with the published model`, async (opts, signal) => {
     const engine = getEngine();
     const p = s.pattern;
     const pruned = await engine.prune(
@@ -74,7 +79,7 @@ export async function compareWithPublished(rowId: string): Promise<void> {
       {
         method: s.method,
         ...(p.kind === 'nm' ? { nm: { n: p.n, m: p.m } } : { sparsity: p.sparsity }),
-        calibration: { texts: calibrationTexts(src, store().sources), nsamples: s.nsamples, seqlen: s.seqlen, seed: s.seeds[0] },
+        calibration: { texts: calibrationTexts(src, store().sources), nsamples: s.nsamples, seqlen: s.seqlen, seed },
       },
       opts,
     );
@@ -104,7 +109,7 @@ export async function compareWithPublished(rowId: string): Promise<void> {
         }
       }
       // an answer, not a failure: said in the row only (no error notice on top of it)
-      set({ status: 'failed', error: `The Hub has no published checkpoint for '${row.label}' (tried ${tried.join(', ')}).` });
+      set({ status: 'failed', error: `The Hub has no published checkpoint for '${row.label}' with seed ${seed} (tried ${tried.join(', ')}).` });
     } catch (e) {
       set({ status: 'failed', error: errorText(e) });
       throw e;

@@ -10,7 +10,7 @@ import { PolyPruneError } from '../../../common/errors';
 import type { ModelSummary, OpOptions } from '../../../engine';
 import { errorText, getEngine, runOp, store } from '../../store/actions/core';
 import { decodeProblem, logitDiff, newText } from './decoding';
-import type { TryCheck, TryOutput, TryToken } from './tryitSlice';
+import type { TryCheck, TryExport, TryOutput, TryToken } from './tryitSlice';
 
 type Runtime = typeof import('./runtime');
 type RuntimeModel = import('./runtime').RuntimeModel;
@@ -33,9 +33,58 @@ export function tryModels(): ModelSummary[] {
   return s.tryModelIds === null ? s.models : s.models.filter((m) => s.tryModelIds!.includes(m.id));
 }
 
+/** The opened ONNX exports the panel runs: the ones chosen, or all. */
+export function tryExports(): TryExport[] {
+  const s = store();
+  return s.tryModelIds === null ? s.tryExports : s.tryExports.filter((e) => s.tryModelIds!.includes(e.id));
+}
+
+/** The files of each opened export, by its id (bytes stay out of the store). */
+const openedFiles = new Map<string, Map<string, Uint8Array>>();
+
+/**
+ * Open an ONNX export (the .zip of Export → ONNX, or of `polyprune export --format onnx` zipped) to
+ * run it in onnxruntime-web without the engine: the way to try a model on a browser without WebGPU.
+ */
+export async function openTryExport(file: File): Promise<void> {
+  const s = store();
+  s.clearMessages('tryit');
+  try {
+    const files = unzipExport(new Uint8Array(await file.arrayBuffer()));
+    if (!files.has('onnx/model.onnx')) throw new PolyPruneError('BAD_ARGUMENT', `${file.name} holds no onnx/model.onnx (an fp32 graph): make it with Export → ONNX or polyprune export --format onnx.`);
+    if (!files.has('tokenizer.json')) throw new PolyPruneError('BAD_ARGUMENT', `${file.name} holds no tokenizer.json: Try it needs the export's tokenizer.`);
+    const id = `export:${openedFiles.size + 1}`;
+    openedFiles.set(id, files);
+    s.addTryExport({ id, name: file.name.replace(/\.zip$/i, ''), bytes: file.size, pruned: files.has('pruning.json') });
+  } catch (e) {
+    const text = e instanceof PolyPruneError ? e.message : `${file.name} is not a zip of an ONNX export (${errorText(e).split('\n')[0]}): make it with Export → ONNX.`;
+    s.pushMessage({ panel: 'tryit', level: 'error', code: e instanceof PolyPruneError ? e.code : 'BAD_ARGUMENT', text });
+  }
+}
+
+/** An opened export in the runtime: loaded the first time, then kept (per device). */
+async function ensureExportRuntime(e: TryExport, status: (s: TryOutput['status']) => void): Promise<RuntimeModel> {
+  const rtm = await runtime();
+  const device = await rtm.pickDevice(store().tryDevice);
+  const have = loaded.get(e.id);
+  store().setTryRuntimeNote(device.note);
+  if (have && have.rt.device === device.device) return have.rt;
+  if (have) {
+    loaded.delete(e.id);
+    await rtm.disposeRuntimeModel(have.rt).catch(() => undefined);
+  }
+  status('loading');
+  // loadRuntimeModel takes the map (and may add a tokenizer_config.json): a copy, so a later load has it whole
+  const rt = await rtm.loadRuntimeModel(e.id, new Map(openedFiles.get(e.id)), device.device).catch((err: unknown) => {
+    throw new PolyPruneError('INTERNAL', `onnxruntime-web could not load ${e.name}: ${errorText(err).split('\n')[0]}`);
+  });
+  loaded.set(e.id, { sha256: e.id, rt });
+  return rt;
+}
+
 /** Free the runtime sessions of models that are no longer loaded in the engine. */
 async function forgetUnloaded(): Promise<void> {
-  const ids = new Set(store().models.map((m) => `${m.id}|${m.sha256}`));
+  const ids = new Set([...store().models.map((m) => `${m.id}|${m.sha256}`), ...store().tryExports.map((e) => `${e.id}|${e.id}`)]);
   for (const [id, v] of loaded) {
     if (!ids.has(`${id}|${v.sha256}`)) {
       loaded.delete(id);
@@ -98,61 +147,71 @@ async function promptIdsOf(m: ModelSummary, prompt: string): Promise<number[]> {
 }
 
 /** The models and settings are usable: else a one-line message in the panel. */
-function precheck(): ModelSummary[] | null {
+function precheck(): { models: ModelSummary[]; exports: TryExport[] } | null {
   const s = store();
   const models = tryModels();
-  if (!models.length) {
-    s.pushMessage({ panel: 'tryit', level: 'error', code: 'BAD_ARGUMENT', text: s.models.length ? 'Choose at least one model.' : 'Load a model first.' });
+  const exports = tryExports();
+  if (!models.length && !exports.length) {
+    s.pushMessage({ panel: 'tryit', level: 'error', code: 'BAD_ARGUMENT', text: s.models.length || s.tryExports.length ? 'Choose at least one model.' : 'Load a model first (or open an ONNX export).' });
     return null;
   }
-  const context = Math.min(...models.map((m) => m.maxPositionEmbeddings));
-  const problem = decodeProblem(s.tryDecode, context, undefined, Math.min(...models.map((m) => m.vocabSize)));
+  // an opened export's context and vocabulary are known once it is loaded: checked then, per model
+  const context = models.length ? Math.min(...models.map((m) => m.maxPositionEmbeddings)) : Number.MAX_SAFE_INTEGER;
+  const problem = decodeProblem(s.tryDecode, context, undefined, models.length ? Math.min(...models.map((m) => m.vocabSize)) : undefined);
   if (problem) {
     s.pushMessage({ panel: 'tryit', level: 'error', code: 'BAD_ARGUMENT', text: problem });
     return null;
   }
-  return models;
+  return { models, exports };
 }
 
 /** Generate the continuation of the prompt with every chosen model, one after another, streaming. */
 export async function generateTryIt(): Promise<void> {
   store().clearMessages('tryit');
-  const models = precheck();
-  if (!models) return;
+  const chosen = precheck();
+  if (!chosen) return;
   const s = store();
   const decode = s.tryDecode;
   const prompt = s.tryPrompt;
-  s.setTryOutputs(models.map((m) => ({ modelId: m.id, modelName: m.name, pruned: Boolean(m.pruning ?? m.prunedFrom), device: null, prompt, promptIds: [], tokens: [], status: 'waiting' })));
+  const targets = [
+    ...chosen.models.map((m) => ({ id: m.id, name: m.name, pruned: Boolean(m.pruning ?? m.prunedFrom), model: m as ModelSummary | null, exp: null as TryExport | null })),
+    ...chosen.exports.map((e) => ({ id: e.id, name: e.name, pruned: e.pruned, model: null, exp: e as TryExport | null })),
+  ];
+  s.setTryOutputs(targets.map((t) => ({ modelId: t.id, modelName: t.name, pruned: t.pruned, device: null, prompt, promptIds: [], tokens: [], status: 'waiting' })));
   await runOp('tryit', 'Try it: generate', async (opts, signal) => {
     await forgetUnloaded();
     const rtm = await runtime();
-    for (const [i, m] of models.entries()) {
-      const update = (f: (o: TryOutput) => TryOutput): void => store().updateTryOutput(m.id, f);
-      store().setOpOverall(opts.opId, { done: i, total: models.length, message: `${m.name}` });
+    for (const [i, t] of targets.entries()) {
+      const update = (f: (o: TryOutput) => TryOutput): void => store().updateTryOutput(t.id, f);
+      store().setOpOverall(opts.opId, { done: i, total: targets.length, message: `${t.name}` });
       try {
-        const rt = await ensureRuntime(m, opts, signal, (status) => update((o) => ({ ...o, status })));
-        const ids = await promptIdsOf(m, prompt);
-        const problem = decodeProblem(decode, m.maxPositionEmbeddings, ids.length, m.vocabSize);
+        const setStatus = (status: TryOutput['status']): void => update((o) => ({ ...o, status }));
+        const rt = t.model ? await ensureRuntime(t.model, opts, signal, setStatus) : await ensureExportRuntime(t.exp!, setStatus);
+        // an engine model: the engine's ids; an opened export: its own tokenizer's, made the same way
+        const ids = t.model ? await promptIdsOf(t.model, prompt) : rtm.runtimePromptIds(rt, prompt);
+        if (!ids.length) throw new PolyPruneError('BAD_ARGUMENT', `${t.name} has no BOS token to start from: give a prompt.`);
+        const info = t.model ? { context: t.model.maxPositionEmbeddings, vocab: t.model.vocabSize } : rtm.runtimeInfo(rt);
+        const problem = decodeProblem(decode, info.context, ids.length, info.vocab);
         if (problem) throw new PolyPruneError('BAD_ARGUMENT', problem);
         update((o) => ({ ...o, device: rt.device, promptIds: ids, status: 'generating' }));
         const gen: number[] = [];
         let shown = '';
         let eos = false;
-        await rtm.generateStream(rt, ids, decode, signal, (t) => {
-          gen.push(t.id);
-          eos = rt.eos.includes(t.id);
+        await rtm.generateStream(rt, ids, decode, signal, (tok) => {
+          gen.push(tok.id);
+          eos = rt.eos.includes(tok.id);
           const piece = newText(rtm.decodeContinuation(rt, ids, gen), shown);
           if (piece !== null) shown += piece;
-          const token: TryToken = { id: t.id, text: piece ?? '', logprob: t.logprob };
+          const token: TryToken = { id: tok.id, text: piece ?? '', logprob: tok.logprob };
           update((o) => ({ ...o, tokens: [...o.tokens, token] }));
-          opts.onProgress?.({ kind: 'eval', message: `${m.name}: tokens`, done: gen.length, total: decode.maxNewTokens });
+          opts.onProgress?.({ kind: 'eval', message: `${t.name}: tokens`, done: gen.length, total: decode.maxNewTokens });
         });
         update((o) => ({ ...o, status: 'done', note: eos ? 'stopped at the end-of-text token' : undefined }));
       } catch (e) {
         const cancelled = e instanceof PolyPruneError && e.code === 'CANCELLED';
         update((o) => ({ ...o, status: cancelled ? 'stopped' : 'failed', note: cancelled ? 'cancelled' : errorText(e).split('\n')[0] }));
         if (cancelled || signal.aborted) throw e;
-        store().pushMessage({ panel: 'tryit', level: 'error', code: e instanceof PolyPruneError ? e.code : 'INTERNAL', text: `${m.name}: ${errorText(e).split('\n')[0]}` });
+        store().pushMessage({ panel: 'tryit', level: 'error', code: e instanceof PolyPruneError ? e.code : 'INTERNAL', text: `${t.name}: ${errorText(e).split('\n')[0]}` });
       }
     }
   });

@@ -111,6 +111,18 @@ export async function loadRuntimeModel(key: string, exported: Map<string, Uint8A
   }
 }
 
+/** What an export's config.json says: the model's context, vocabulary and BOS token (when it has one). */
+export function runtimeInfo(rt: RuntimeModel): { context: number; vocab: number; bos?: number } {
+  const cfg = rt.model.config as unknown as { max_position_embeddings?: number; vocab_size?: number; bos_token_id?: number | null };
+  return { context: cfg.max_position_embeddings ?? Number.MAX_SAFE_INTEGER, vocab: cfg.vocab_size ?? Number.MAX_SAFE_INTEGER, ...(typeof cfg.bos_token_id === 'number' ? { bos: cfg.bos_token_id } : {}) };
+}
+
+/** The prompt's ids as the engine makes them (BOS, then the prompt's tokens, no other special tokens), from the export's own tokenizer. */
+export function runtimePromptIds(rt: RuntimeModel, prompt: string): number[] {
+  const bos = runtimeInfo(rt).bos;
+  return [...(bos !== undefined ? [bos] : []), ...(prompt ? rt.tokenizer.encode(prompt, { add_special_tokens: false }) : [])];
+}
+
 async function idsTensor(ids: number[]): Promise<{ input_ids: Tensor; attention_mask: Tensor }> {
   const { Tensor } = await loadTransformers();
   return {

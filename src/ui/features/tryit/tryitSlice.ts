@@ -35,6 +35,16 @@ export interface TryCheck {
   relative: number;
 }
 
+/** An ONNX export opened from a file (run in onnxruntime-web without the engine: e.g. a browser without WebGPU). */
+export interface TryExport {
+  /** `export:<n>`, in the same choice list as the engine's model ids. */
+  id: string;
+  name: string;
+  bytes: number;
+  /** It holds a pruning.json. */
+  pruned: boolean;
+}
+
 /** Greedy, 40 new tokens; the sampling fields start at common values. */
 export const DEFAULT_DECODE: DecodeSettings = { mode: 'greedy', temperature: 0.8, topK: 50, topP: 0.95, seed: 0, maxNewTokens: 40 };
 
@@ -42,6 +52,9 @@ export const DEFAULT_DECODE: DecodeSettings = { mode: 'greedy', temperature: 0.8
 export interface TryItSlice {
   /** Models chosen by the user (ids); null: every loaded model. */
   tryModelIds: string[] | null;
+  /** ONNX exports opened from files (their bytes stay in actions.ts, not in the store). */
+  tryExports: TryExport[];
+  addTryExport: (e: TryExport) => void;
   tryPrompt: string;
   tryDecode: DecodeSettings;
   /** onnxruntime-web's backend: automatic (WebGPU on a hardware adapter, else wasm), WebGPU or wasm. */
@@ -62,6 +75,8 @@ export interface TryItSlice {
 
 export const createTryItSlice: SliceCreator<TryItSlice> = (set) => ({
   tryModelIds: null,
+  tryExports: [],
+  addTryExport: (e) => set((s) => ({ tryExports: [...s.tryExports, e], tryModelIds: s.tryModelIds && [...s.tryModelIds, e.id] })),
   tryPrompt: '',
   tryDecode: DEFAULT_DECODE,
   tryDevice: 'auto',

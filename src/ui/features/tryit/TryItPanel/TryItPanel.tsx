@@ -1,7 +1,8 @@
 import type { CSSProperties } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore, type TryCheck, type TryOutput } from '../../../store';
-import { checkTryIt, generateTryIt } from '../actions';
+import { checkTryIt, generateTryIt, openTryExport } from '../actions';
+import { fmtBytes } from '../../../../common/format';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { BUNDLED_PROMPTS } from '../prompts';
@@ -16,6 +17,8 @@ export function TryItPanel() {
   const s = useAppStore(
     useShallow((st) => ({
       models: st.models,
+      exports: st.tryExports,
+      noGpu: st.gpu.state === 'unavailable',
       chosen: st.tryModelIds,
       prompt: st.tryPrompt,
       d: st.tryDecode,
@@ -28,7 +31,7 @@ export function TryItPanel() {
   const { setTryModelIds, setTryPrompt, setTryDecode, setTryDevice } = useAppStore.getState();
   const isChosen = (id: string): boolean => s.chosen === null || s.chosen.includes(id);
   const toggle = (id: string, on: boolean): void => {
-    const cur = s.chosen ?? s.models.map((m) => m.id);
+    const cur = s.chosen ?? [...s.models.map((m) => m.id), ...s.exports.map((e) => e.id)];
     setTryModelIds(on ? [...cur.filter((x) => x !== id), id] : cur.filter((x) => x !== id));
   };
   const langs = Object.keys(BUNDLED_PROMPTS);
@@ -41,16 +44,45 @@ export function TryItPanel() {
         where WebGPU is missing). An empty prompt starts from the BOS token alone. The faint line under each token shows its probability under the model (green likely, red
         unlikely); hover a token for its log-probability.
       </p>
+      {s.noGpu && (
+        <p className="notice tryit-nogpu" role="note" data-testid="tryit-nogpu">
+          This browser has no usable WebGPU, so PolyPrune&apos;s engine cannot load, prune or export a model here, and Check (which compares with the engine) cannot run. Try it can
+          still run an ONNX export on onnxruntime-web&apos;s wasm backend (CPU): open the .zip of one (Export → ONNX in a browser with WebGPU, or{' '}
+          <code>polyprune export --format onnx</code> zipped).
+        </p>
+      )}
       <div className="tryit-form">
         <fieldset className="tryit-models">
           <legend>Models</legend>
-          {s.models.length === 0 && <span className="hint">Load a model first.</span>}
+          {s.models.length === 0 && s.exports.length === 0 && <span className="hint">{s.noGpu ? 'Open an ONNX export below.' : 'Load a model first, or open an ONNX export below.'}</span>}
           {s.models.map((m) => (
             <label key={m.id}>
               <input type="checkbox" checked={isChosen(m.id)} onChange={(e) => toggle(m.id, e.target.checked)} /> {m.name}
               {m.pruning ? <span className="hint"> (pruned)</span> : null}
             </label>
           ))}
+          {s.exports.map((e) => (
+            <label key={e.id}>
+              <input type="checkbox" checked={isChosen(e.id)} onChange={(ev) => toggle(e.id, ev.target.checked)} /> {e.name}
+              <span className="hint">
+                {' '}
+                (ONNX export{e.pruned ? ', pruned' : ''}, {fmtBytes(e.bytes)})
+              </span>
+            </label>
+          ))}
+          <label className="tryit-open">
+            Open an ONNX export (.zip){' '}
+            <input
+              type="file"
+              accept=".zip,application/zip"
+              disabled={s.busy}
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                e.target.value = '';
+                if (f) void openTryExport(f);
+              }}
+            />
+          </label>
         </fieldset>
         <fieldset className="tryit-decode">
           <legend>Decoding</legend>
@@ -104,10 +136,10 @@ export function TryItPanel() {
         ))}
       </div>
       <div className="row actions">
-        <button type="button" className="primary" disabled={s.busy || s.models.length === 0} onClick={() => void generateTryIt()}>
+        <button type="button" className="primary" disabled={s.busy || s.models.length + s.exports.length === 0} onClick={() => void generateTryIt()}>
           Generate
         </button>
-        <button type="button" disabled={s.busy || s.models.length === 0} onClick={() => void checkTryIt()}>
+        <button type="button" disabled={s.busy || s.models.length === 0} title={s.models.length === 0 ? 'Check compares with the engine: it needs a model loaded in the engine (WebGPU).' : undefined} onClick={() => void checkTryIt()}>
           Check
         </button>
         {s.note && (
