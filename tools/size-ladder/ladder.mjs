@@ -190,15 +190,35 @@ function makeModel(name, work, oneLayer = true) {
 
 // ------------------------------------------------------------------ steps
 
-/** One CLI command: wall seconds, exit code, stdout, stderr, peak RSS (VmHWM), the engine's GPU stats. */
+/**
+ * CPU seconds (user + system) of this process's waited-for children so far (/proc/self/stat cutime +
+ * cstime): the difference around one child is that child's CPU time, all its threads (lavapipe's
+ * included), exact once it has been reaped. null where /proc is missing.
+ */
+function childCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    return (Number(f[13]) + Number(f[14])) / 100; // USER_HZ: 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** The last `n` characters of a command's output, for a failed step's record. */
+const tail = (s, n) => (s.length > n ? `…${s.slice(-n)}` : s);
+
+/** One CLI command: wall and CPU seconds, exit code, stdout, stderr, peak RSS (VmHWM), the engine's GPU stats. */
 function runCli(args, { timeoutS, statsFile }) {
   return new Promise((done) => {
     const t0 = performance.now();
+    const cpu0 = childCpuSeconds();
     rmSync(statsFile, { force: true });
     const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, POLYPRUNE_GPU_STATS_FILE: statsFile } });
     let stdout = '';
     let stderr = '';
     let hwm = 0;
+    p.on('error', (e) => (stderr += `\nspawn failed: ${e.message}\n`)); // 'close' follows
     p.stdout.on('data', (b) => (stdout += b));
     p.stderr.on('data', (b) => (stderr += b));
     const poll = setInterval(() => {
@@ -209,7 +229,11 @@ function runCli(args, { timeoutS, statsFile }) {
         /* gone */
       }
     }, 100);
-    const kill = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
+    let timedOut = false;
+    const kill = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutS * 1000);
     p.on('close', (code, signal) => {
       clearInterval(poll);
       clearTimeout(kill);
@@ -219,7 +243,8 @@ function runCli(args, { timeoutS, statsFile }) {
       } catch {
         /* no device was made, or killed */
       }
-      done({ seconds: (performance.now() - t0) / 1000, code: code ?? -1, signal, stdout, stderr, hostPeakBytes: hwm, gpu });
+      const cpu1 = childCpuSeconds();
+      done({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, code: code ?? -1, signal, timedOut, args, stdout, stderr, hostPeakBytes: hwm, gpu });
     });
   });
 }
@@ -228,7 +253,9 @@ function firstError(r) {
   const line = r.stderr.split('\n').find((l) => l.startsWith('polyprune: ') && !l.startsWith('polyprune: warning'));
   // no 'polyprune:' line: the last thing it said (a crash, an uncaught error), so a failure is never opaque
   const last = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:')).at(-1);
-  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}${last ? `: ${last.slice(0, 200)}` : ''}`);
+  const out = r.stdout.trim().split('\n').at(-1);
+  const said = last ? `: ${last.slice(0, 200)}` : out ? `, nothing on stderr; stdout: ${out.slice(0, 200)}` : ', nothing on stderr or stdout';
+  return line ?? (r.signal ? `killed (${r.signal}${r.timedOut ? ', timeout' : ''})` : `exit ${r.code}${said}`);
 }
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
@@ -256,8 +283,13 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       }
       process.stderr.write(`[ladder] ${name}: ${key}\n`);
       const r = await runCli(args.map((a) => (a === '$M' ? model : a)), { timeoutS, statsFile });
-      const s = { seconds: +r.seconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
-      if (r.code !== 0) s.error = firstError(r);
+      const s = { seconds: +r.seconds.toFixed(2), cpuSeconds: r.cpuSeconds == null ? null : +r.cpuSeconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
+      if (r.code !== 0) {
+        // the whole story of a failure is kept, not only its first line: the command, its exit and both outputs' tails
+        s.error = firstError(r);
+        Object.assign(s, { command: ['polyprune', ...r.args].join(' '), exitCode: r.code, signal: r.signal, stderrTail: tail(r.stderr, 4000), stdoutTail: tail(r.stdout, 1000) });
+        process.stderr.write(`[ladder] ${name}: ${key} failed (${s.error})\n${s.stderrTail}\n`);
+      }
       row.steps[key] = s;
       onStep(row);
       return { r, s };
@@ -293,7 +325,8 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
 // ------------------------------------------------------------------ table
 
 const gb = (n) => (n == null ? '–' : n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
-const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}` : 'failed');
+/** Wall seconds (the prune's own in brackets) and, where recorded, the command's CPU seconds: cpu/wall near 2 is both cores. */
+const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}${s.cpuSeconds != null ? ` cpu ${s.cpuSeconds.toFixed(0)}` : ''}` : 'failed');
 
 /**
  * The markdown table of page rows (Chromium): seconds, the engine's GPU bytes (its peak since the page
