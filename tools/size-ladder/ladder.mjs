@@ -220,7 +220,16 @@ function runCli(args, { timeoutS, statsFile }) {
     let hwm = 0;
     p.on('error', (e) => (stderr += `\nspawn failed: ${e.message}\n`)); // 'close' follows
     p.stdout.on('data', (b) => (stdout += b));
-    p.stderr.on('data', (b) => (stderr += b));
+    // progress lines (layer, matrix) with the seconds they came at: a step stopped midway says how far it got
+    const progress = [];
+    let partial = '';
+    p.stderr.on('data', (b) => {
+      stderr += b;
+      const lines = (partial + b).split('\n');
+      partial = lines.pop();
+      for (const l of lines) if (/^(layer|prune) /.test(l)) progress.push([+((performance.now() - t0) / 1000).toFixed(1), l.trim()]);
+      if (progress.length > 400) progress.splice(0, progress.length - 200);
+    });
     const poll = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
@@ -244,7 +253,7 @@ function runCli(args, { timeoutS, statsFile }) {
         /* no device was made, or killed */
       }
       const cpu1 = childCpuSeconds();
-      done({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, code: code ?? -1, signal, timedOut, args, stdout, stderr, hostPeakBytes: hwm, gpu });
+      done({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, code: code ?? -1, signal, timedOut, args, progress, stdout, stderr, hostPeakBytes: hwm, gpu });
     });
   });
 }
@@ -284,6 +293,7 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       process.stderr.write(`[ladder] ${name}: ${key}\n`);
       const r = await runCli(args.map((a) => (a === '$M' ? model : a)), { timeoutS, statsFile });
       const s = { seconds: +r.seconds.toFixed(2), cpuSeconds: r.cpuSeconds == null ? null : +r.cpuSeconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
+      if (r.progress.length) s.progress = r.progress.slice(-40);
       if (r.code !== 0) {
         // the whole story of a failure is kept, not only its first line: the command, its exit and both outputs' tails
         s.error = firstError(r);
@@ -312,10 +322,16 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       rmSync(d, { recursive: true, force: true });
       return d;
     };
-    const w = await step('wanda', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--out', out('wanda'), '--json']);
-    if (w.s.ok) w.s.pruneSeconds = +(JSON.parse(w.r.stdout).timings.totalMs / 1000).toFixed(2);
-    const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt'), '--json'], made.one);
-    if (sg.s.ok) sg.s.pruneSeconds = +(JSON.parse(sg.r.stdout).timings.totalMs / 1000).toFixed(2);
+    // the prunes without --json: then the CLI prints its progress (layer, matrix) on stderr, which the
+    // record keeps with its times, and its own time on stdout ("time  12.34 s (forward ...)")
+    const pruneTime = (r) => {
+      const m = /^time\s+([\d.]+) s/m.exec(r.stdout);
+      return m ? Number(m[1]) : null;
+    };
+    const w = await step('wanda', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--out', out('wanda')]);
+    if (w.s.ok) w.s.pruneSeconds = pruneTime(w.r);
+    const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt')], made.one);
+    if (sg.s.ok) sg.s.pruneSeconds = pruneTime(sg.r);
     await step('export', ['export', '--model', '$M', '--format', 'hf', '--out', out('export'), '--json']);
     for (const k of ['wanda', 'sparsegpt', 'export']) rmSync(join(work, `${name}-${k}`), { recursive: true, force: true });
   }
