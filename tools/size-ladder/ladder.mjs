@@ -322,16 +322,11 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       rmSync(d, { recursive: true, force: true });
       return d;
     };
-    // the prunes without --json: then the CLI prints its progress (layer, matrix) on stderr, which the
-    // record keeps with its times, and its own time on stdout ("time  12.34 s (forward ...)")
-    const pruneTime = (r) => {
-      const m = /^time\s+([\d.]+) s/m.exec(r.stdout);
-      return m ? Number(m[1]) : null;
-    };
-    const w = await step('wanda', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--out', out('wanda')]);
-    if (w.s.ok) w.s.pruneSeconds = pruneTime(w.r);
-    const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt')], made.one);
-    if (sg.s.ok) sg.s.pruneSeconds = pruneTime(sg.r);
+    // the CLI prints its progress (layer, matrix) on stderr, --json or not: the record keeps it with its times
+    const w = await step('wanda', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--out', out('wanda'), '--json']);
+    if (w.s.ok) w.s.pruneSeconds = +(JSON.parse(w.r.stdout).timings.totalMs / 1000).toFixed(2);
+    const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt'), '--json'], made.one);
+    if (sg.s.ok) sg.s.pruneSeconds = +(JSON.parse(sg.r.stdout).timings.totalMs / 1000).toFixed(2);
     await step('export', ['export', '--model', '$M', '--format', 'hf', '--out', out('export'), '--json']);
     for (const k of ['wanda', 'sparsegpt', 'export']) rmSync(join(work, `${name}-${k}`), { recursive: true, force: true });
   }
