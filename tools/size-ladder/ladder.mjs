@@ -367,7 +367,7 @@ export function table(results) {
   const cli = results.filter((r) => r.runtime !== 'chromium');
   if (page.length) return [cli.length ? table(cli) : '', pageTable(page)].filter(Boolean).join('\n\n');
   const lines = [
-    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan: Wanda; SparseGPT | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
@@ -379,8 +379,9 @@ export function table(results) {
     const loadGpu = s.load?.gpuPeakBytes ?? null;
     const loadHost = s.load?.hostPeakBytes || null;
     const per = (b) => (b ? ` (${(b / r.params).toFixed(2)})` : '');
+    const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '–');
     const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
-    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${ratio(gpu, est)}; ${ratio(s.sparsegpt?.gpuPeakBytes, r.planSparsegpt?.gpuPeakBytes)} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }
   return lines.join('\n');
 }
