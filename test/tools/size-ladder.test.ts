@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/shared';
 
@@ -22,6 +22,7 @@ describe('tools/size-ladder', () => {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].seconds).toBeGreaterThan(0);
         expect(r.steps[k].hostPeakBytes).toBeGreaterThan(0);
+        expect(r.steps[k].cpuSeconds, k).toBeGreaterThan(0); // the command's own CPU time, beside its wall time
       }
       for (const k of ['load', 'ppl', 'wanda', 'sparsegpt', 'export']) expect(r.steps[k].gpuPeakBytes, k).toBeGreaterThan(0);
       // BF16 weights counted packed by the plan; the engine stays within its estimate
@@ -54,6 +55,31 @@ describe('tools/size-ladder', () => {
       // the page's HF zip holds the checkpoint (BF16, as loaded)
       expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
       expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ \| not run \| not run \| not run \| [\d.]+ \|/m);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('a CLI that cannot start (its dependencies gone, as while npm reinstalls node_modules under a ladder run) says so in one line, no stack', async () => {
+    // the cause of the ladder's Llama-3.2-1B export that exited 1 in 0.2 s (BENCHMARKS.md): the
+    // shared node_modules was being reinstalled, the bundle's imports did not resolve, and Node's
+    // stack was all the command said
+    const tmp = await tempDir('polyprune-nodeps-');
+    try {
+      cpSync('bin', path.join(tmp.dir, 'bin'), { recursive: true });
+      cpSync('dist-cli', path.join(tmp.dir, 'dist-cli'), { recursive: true });
+      mkdirSync(path.join(tmp.dir, 'node_modules'));
+      let status = 0;
+      let stderr = '';
+      try {
+        execFileSync(process.execPath, [path.join(tmp.dir, 'bin/polyprune.mjs'), 'export', '--model', tmp.dir, '--out', path.join(tmp.dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      } catch (e) {
+        ({ status, stderr } = e as { status: number; stderr: string });
+      }
+      expect(status).toBe(1);
+      const lines = String(stderr).trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^polyprune: cannot start: Cannot find package '[^']+'.*run `npm install`/);
     } finally {
       await tmp.remove();
     }

@@ -190,17 +190,46 @@ function makeModel(name, work, oneLayer = true) {
 
 // ------------------------------------------------------------------ steps
 
-/** One CLI command: wall seconds, exit code, stdout, stderr, peak RSS (VmHWM), the engine's GPU stats. */
+/**
+ * CPU seconds (user + system) of this process's waited-for children so far (/proc/self/stat cutime +
+ * cstime): the difference around one child is that child's CPU time, all its threads (lavapipe's
+ * included), exact once it has been reaped. null where /proc is missing.
+ */
+function childCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    return (Number(f[13]) + Number(f[14])) / 100; // USER_HZ: 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** The last `n` characters of a command's output, for a failed step's record. */
+const tail = (s, n) => (s.length > n ? `…${s.slice(-n)}` : s);
+
+/** One CLI command: wall and CPU seconds, exit code, stdout, stderr, peak RSS (VmHWM), the engine's GPU stats. */
 function runCli(args, { timeoutS, statsFile }) {
   return new Promise((done) => {
     const t0 = performance.now();
+    const cpu0 = childCpuSeconds();
     rmSync(statsFile, { force: true });
     const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, POLYPRUNE_GPU_STATS_FILE: statsFile } });
     let stdout = '';
     let stderr = '';
     let hwm = 0;
+    p.on('error', (e) => (stderr += `\nspawn failed: ${e.message}\n`)); // 'close' follows
     p.stdout.on('data', (b) => (stdout += b));
-    p.stderr.on('data', (b) => (stderr += b));
+    // progress lines (layer, matrix) with the seconds they came at: a step stopped midway says how far it got
+    const progress = [];
+    let partial = '';
+    p.stderr.on('data', (b) => {
+      stderr += b;
+      const lines = (partial + b).split('\n');
+      partial = lines.pop();
+      for (const l of lines) if (/^(layer|prune) /.test(l)) progress.push([+((performance.now() - t0) / 1000).toFixed(1), l.trim()]);
+      if (progress.length > 400) progress.splice(0, progress.length - 200);
+    });
     const poll = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
@@ -209,7 +238,11 @@ function runCli(args, { timeoutS, statsFile }) {
         /* gone */
       }
     }, 100);
-    const kill = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
+    let timedOut = false;
+    const kill = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutS * 1000);
     p.on('close', (code, signal) => {
       clearInterval(poll);
       clearTimeout(kill);
@@ -219,7 +252,8 @@ function runCli(args, { timeoutS, statsFile }) {
       } catch {
         /* no device was made, or killed */
       }
-      done({ seconds: (performance.now() - t0) / 1000, code: code ?? -1, signal, stdout, stderr, hostPeakBytes: hwm, gpu });
+      const cpu1 = childCpuSeconds();
+      done({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, code: code ?? -1, signal, timedOut, args, progress, stdout, stderr, hostPeakBytes: hwm, gpu });
     });
   });
 }
@@ -228,7 +262,9 @@ function firstError(r) {
   const line = r.stderr.split('\n').find((l) => l.startsWith('polyprune: ') && !l.startsWith('polyprune: warning'));
   // no 'polyprune:' line: the last thing it said (a crash, an uncaught error), so a failure is never opaque
   const last = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:')).at(-1);
-  return line ?? (r.signal ? `killed (${r.signal}, timeout)` : `exit ${r.code}${last ? `: ${last.slice(0, 200)}` : ''}`);
+  const out = r.stdout.trim().split('\n').at(-1);
+  const said = last ? `: ${last.slice(0, 200)}` : out ? `, nothing on stderr; stdout: ${out.slice(0, 200)}` : ', nothing on stderr or stdout';
+  return line ?? (r.signal ? `killed (${r.signal}${r.timedOut ? ', timeout' : ''})` : `exit ${r.code}${said}`);
 }
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
@@ -256,8 +292,14 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       }
       process.stderr.write(`[ladder] ${name}: ${key}\n`);
       const r = await runCli(args.map((a) => (a === '$M' ? model : a)), { timeoutS, statsFile });
-      const s = { seconds: +r.seconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
-      if (r.code !== 0) s.error = firstError(r);
+      const s = { seconds: +r.seconds.toFixed(2), cpuSeconds: r.cpuSeconds == null ? null : +r.cpuSeconds.toFixed(2), ok: r.code === 0, hostPeakBytes: r.hostPeakBytes, gpuPeakBytes: r.gpu?.peakBytes ?? null, submits: r.gpu?.submits?.submits ?? null };
+      if (r.progress.length) s.progress = r.progress.slice(-40);
+      if (r.code !== 0) {
+        // the whole story of a failure is kept, not only its first line: the command, its exit and both outputs' tails
+        s.error = firstError(r);
+        Object.assign(s, { command: ['polyprune', ...r.args].join(' '), exitCode: r.code, signal: r.signal, stderrTail: tail(r.stderr, 4000), stdoutTail: tail(r.stdout, 1000) });
+        process.stderr.write(`[ladder] ${name}: ${key} failed (${s.error})\n${s.stderrTail}\n`);
+      }
       row.steps[key] = s;
       onStep(row);
       return { r, s };
@@ -280,6 +322,7 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
       rmSync(d, { recursive: true, force: true });
       return d;
     };
+    // the CLI prints its progress (layer, matrix) on stderr, --json or not: the record keeps it with its times
     const w = await step('wanda', ['prune', '--model', '$M', '--method', 'wanda', '--sparsity', '0.5', ...calib, '--out', out('wanda'), '--json']);
     if (w.s.ok) w.s.pruneSeconds = +(JSON.parse(w.r.stdout).timings.totalMs / 1000).toFixed(2);
     const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt'), '--json'], made.one);
@@ -293,7 +336,8 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
 // ------------------------------------------------------------------ table
 
 const gb = (n) => (n == null ? '–' : n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
-const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}` : 'failed');
+/** Wall seconds (the prune's own in brackets) and, where recorded, the command's CPU seconds: cpu/wall near 2 is both cores. */
+const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}${s.cpuSeconds != null ? ` cpu ${s.cpuSeconds.toFixed(0)}` : ''}` : 'failed');
 
 /**
  * The markdown table of page rows (Chromium): seconds, the engine's GPU bytes (its peak since the page
@@ -323,7 +367,7 @@ export function table(results) {
   const cli = results.filter((r) => r.runtime !== 'chromium');
   if (page.length) return [cli.length ? table(cli) : '', pageTable(page)].filter(Boolean).join('\n\n');
   const lines = [
-    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU: load (B/param) | Wanda (B/param) | Wanda plan estimate | engine/plan: Wanda; SparseGPT | host peak RSS: load (/ckpt) | any step (/ckpt) | refused |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
@@ -335,8 +379,9 @@ export function table(results) {
     const loadGpu = s.load?.gpuPeakBytes ?? null;
     const loadHost = s.load?.hostPeakBytes || null;
     const per = (b) => (b ? ` (${(b / r.params).toFixed(2)})` : '');
+    const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '–');
     const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
-    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${gpu && est ? (gpu / est).toFixed(2) : '–'} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${ratio(gpu, est)}; ${ratio(s.sparsegpt?.gpuPeakBytes, r.planSparsegpt?.gpuPeakBytes)} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }
   return lines.join('\n');
 }
