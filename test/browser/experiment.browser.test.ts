@@ -304,9 +304,14 @@ describe('experiment panel', () => {
     await panel().getByLabel('Evaluation windows per language').fill('1');
     await panel().getByLabel('Windows per calibration source').fill('4');
     await panel().getByLabel('Window length (tokens)').fill('32');
-    // UDHR only (the stand-in's tokenizer has no BOS for the bundled minimal pairs)
+    // One evaluation column and no task: what is checked here is the rows (method x calibration source),
+    // their sizes and the best row at each size (by perplexity). Tasks in an experiment are checked by the
+    // 2 x 2 grid above, and --variant with a task by test/cli/grid.test.ts.
     const more = panel().getByRole('checkbox', { name: /^Bundled tasks:/ });
     if (await more.count()) await more.uncheck();
+    await panel().getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
+    await panel().getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
+    await panel().getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
     await panel().getByRole('button', { name: 'Run experiment' }).click();
     await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 300_000 }).not.toBe('running');
     expect(await panel().locator('.exp-status').getAttribute('data-status'), `${(await alerts.allTextContents()).join(' | ')}\n${log()}`).toBe('done');

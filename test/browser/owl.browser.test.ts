@@ -87,9 +87,13 @@ describe('OWL in the Prune panel', () => {
     await panel.getByLabel('Window length (tokens)').fill('32');
     await panel.getByLabel('Evaluation windows per language').fill('1');
     await panel.getByLabel('Task items per cell').fill('1');
-    // UDHR only: the bundled minimal pairs need a BOS token, which the stand-in's tokenizer lacks
+    // One evaluation column and no task: the layer sparsities come from the prunes alone (tasks in an
+    // experiment: experiment.browser.test.ts).
     const more = panel.getByRole('checkbox', { name: /^Bundled tasks:/ });
     if (await more.count()) await more.uncheck();
+    await panel.getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
+    await panel.getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
+    await panel.getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
     await panel.getByRole('button', { name: 'Run experiment' }).click();
     await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
     expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
