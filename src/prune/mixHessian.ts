@@ -215,15 +215,20 @@ export function mixedHessian(gpu: Gpu, h: DenseHessians, layer: number, group: L
 }
 
 /**
- * Re-prune `slot` (a resident copy of `dense`, same config) with SparseGPT from the mixed per-source
- * Hessians: per layer, mix the four input groups' Hessians, then for each linear copy its dense weights
- * back from `dense` and run `sparsegptPrune` with the mixed Hessian. No forward pass.
+ * The instant mixer's layer loop, shared by SparseGPT and GPTQ: per layer, mix the four input groups'
+ * Hessians (sum_s w_s H_s), then for each linear copy its dense weights back from `dense` into `slot`
+ * and hand them to `solve` with the group's mixed Hessian (`last`: the group's last member, which may
+ * use the mixed Hessian in place), store them and count the weights that are exactly 0.
  */
-export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: DenseHessians, weights: readonly number[], opts: PruneOptions & { signal?: AbortSignal }): Promise<MixPruneReport> {
+async function mixSolveModel(
+  slot: LlamaModel,
+  dense: LlamaModel,
+  h: DenseHessians,
+  weights: readonly number[],
+  signal: AbortSignal | undefined,
+  solve: (W: ReturnType<typeof prunable>['W'], H: PanelMatrix, at: { layer: number; name: LinearName; last: boolean }) => Promise<void>,
+): Promise<MixPruneReport> {
   const gpu = slot.gpu;
-  for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(slot.cfg, name)[1], `${name} (${linearShape(slot.cfg, name).join('x')})`);
-  if (opts.nm && MIX_SPARSEGPT.blocksize % opts.nm.m !== 0) throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size ${MIX_SPARSEGPT.blocksize} must be a multiple of the N:M group size ${opts.nm.m}.`);
-  if (!slot.resident || !dense.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential prune) instead.');
   const w = normaliseWeights(weights, h.counts);
   const t0 = performance.now();
   const L = slot.cfg.numLayers;
@@ -234,7 +239,7 @@ export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: 
   try {
     gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
     for (let i = 0; i < L; i++) {
-      throwIfAborted(opts.signal);
+      throwIfAborted(signal);
       const tm = performance.now();
       const mixed = INPUT_GROUPS.map((g) => {
         const m = mixedHessian(gpu, h, i, g.lead, w);
@@ -248,16 +253,11 @@ export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: 
       for (const [k, g] of INPUT_GROUPS.entries()) {
         for (const [u, name] of g.members.entries()) {
           const work = prunable(gpu, src.linears[name], dst.linears[name]);
-          const W = work.W;
-          // the solver dampens H in place: every member but the last gets a copy (as src/prune/run.ts)
-          const last = u === g.members.length - 1;
-          const Huse = last ? mixed[k] : copyPanels(gpu, mixed[k], 'mix.H.copy');
           try {
-            await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, ...MIX_SPARSEGPT });
+            await solve(work.W, mixed[k], { layer: i, name, last: u === g.members.length - 1 });
             work.store();
-            for (const ch of W.chunks) countZeros(gpu, ch.tensor, ch.rows * W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
+            for (const ch of work.W.chunks) countZeros(gpu, ch.tensor, ch.rows * work.W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
           } finally {
-            if (!last) destroyPanels(Huse);
             work.free();
           }
         }
@@ -277,6 +277,27 @@ export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: 
   for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
   const t1 = performance.now();
   return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs, sqrtMs: 0, selectMs: t1 - t0 - mixMs } };
+}
+
+/**
+ * Re-prune `slot` (a resident copy of `dense`, same config) with SparseGPT from the mixed per-source
+ * Hessians: per layer, mix the four input groups' Hessians, then for each linear copy its dense weights
+ * back from `dense` and run `sparsegptPrune` with the mixed Hessian. No forward pass.
+ */
+export async function mixSparsegptModel(slot: LlamaModel, dense: LlamaModel, h: DenseHessians, weights: readonly number[], opts: PruneOptions & { signal?: AbortSignal }): Promise<MixPruneReport> {
+  const gpu = slot.gpu;
+  for (const name of LINEAR_NAMES) validatePruneOptions(opts, linearShape(slot.cfg, name)[1], `${name} (${linearShape(slot.cfg, name).join('x')})`);
+  if (opts.nm && MIX_SPARSEGPT.blocksize % opts.nm.m !== 0) throw new PolyPruneError('BAD_ARGUMENT', `SparseGPT block size ${MIX_SPARSEGPT.blocksize} must be a multiple of the N:M group size ${opts.nm.m}.`);
+  if (!slot.resident || !dense.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential prune) instead.');
+  return mixSolveModel(slot, dense, h, weights, opts.signal, async (W, H, { last }) => {
+    // the solver dampens H in place: every member but the last gets a copy (as src/prune/run.ts)
+    const Huse = last ? H : copyPanels(gpu, H, 'mix.H.copy');
+    try {
+      await sparsegptPrune(gpu, W, Huse, { sparsity: opts.sparsity, nm: opts.nm, ...MIX_SPARSEGPT });
+    } finally {
+      if (!last) destroyPanels(Huse);
+    }
+  });
 }
 
 /** What the GPTQ mixer takes besides the weights: the quantizer's settings, and where each matrix's codes and parameters go. */
@@ -301,55 +322,10 @@ export async function mixGptqModel(slot: LlamaModel, dense: LlamaModel, h: Dense
   if (!q) throw new PolyPruneError('BAD_ARGUMENT', 'GPTQ in the mixer quantizes: give the bits (e.g. 4).');
   if (opts.sparsity !== undefined || opts.nm) throw new PolyPruneError('BAD_ARGUMENT', 'GPTQ quantizes and prunes nothing: give the bits and no sparsity or N:M.');
   if (!slot.resident || !dense.resident) throw new PolyPruneError('BAD_ARGUMENT', 'The instant mixer needs the model resident on the GPU; this model streams its layers. Use Confirm (the sequential quantize) instead.');
-  const w = normaliseWeights(weights, h.counts);
-  const t0 = performance.now();
-  const L = slot.cfg.numLayers;
-  const counter = gpu.tensor([L * LINEAR_NAMES.length], 'u32', 'mix.zero_counts');
-  let mixMs = 0;
-  let zeros: number[][];
-  const live: PanelMatrix[] = [];
-  try {
-    gpu.write(counter, new Uint32Array(L * LINEAR_NAMES.length));
-    for (let i = 0; i < L; i++) {
-      throwIfAborted(opts.signal);
-      const tm = performance.now();
-      const mixed = INPUT_GROUPS.map((g) => {
-        const m = mixedHessian(gpu, h, i, g.lead, w);
-        live.push(m);
-        return m;
-      });
-      await gpu.sync();
-      mixMs += performance.now() - tm;
-      const src = await dense.layer(i);
-      const dst = await slot.layer(i);
-      for (const [k, g] of INPUT_GROUPS.entries()) {
-        for (const name of g.members) {
-          const work = prunable(gpu, src.linears[name], dst.linears[name]);
-          try {
-            const res = await gptqQuantize(gpu, work.W, mixed[k], { ...q, ...MIX_SPARSEGPT });
-            work.store();
-            for (const ch of work.W.chunks) countZeros(gpu, ch.tensor, ch.rows * work.W.cols, counter, i * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(name));
-            if (opts.onQuantized) await opts.onQuantized(i, name, res);
-          } finally {
-            work.free();
-          }
-        }
-      }
-      for (const m of mixed) destroyPanels(m);
-      live.length = 0;
-    }
-    const counts = await gpu.read(counter);
-    zeros = Array.from({ length: L }, (_, i) => [...counts.subarray(i * LINEAR_NAMES.length, (i + 1) * LINEAR_NAMES.length)]);
-  } finally {
-    counter.destroy();
-    for (const m of live) destroyPanels(m);
-  }
-  const numel = LINEAR_NAMES.map((n) => linearShape(slot.cfg, n).reduce((a, b) => a * b, 1));
-  let z = 0;
-  let all = 0;
-  for (const row of zeros) row.forEach((c, j) => ((z += c), (all += numel[j])));
-  const t1 = performance.now();
-  return { zeros, numel, overall: all ? z / all : 0, ms: t1 - t0, phases: { mixMs, sqrtMs: 0, selectMs: t1 - t0 - mixMs } };
+  return mixSolveModel(slot, dense, h, weights, opts.signal, async (W, H, { layer, name }) => {
+    const res = await gptqQuantize(gpu, W, H, { ...q, ...MIX_SPARSEGPT });
+    if (opts.onQuantized) await opts.onQuantized(layer, name, res);
+  });
 }
 
 /** CPU reference of hessian_mix over the sources (f32, source order). */
