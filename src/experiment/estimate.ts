@@ -6,7 +6,7 @@
  * hours before the user commits, and `fasterSettings` says what brings hours down to minutes. While the
  * study runs, its ETA replaces these per-step times with measured ones (src/experiment/study.ts).
  */
-import type { Engine, ModelSummary } from '../engine/api';
+import type { Engine, ModelSummary, OpOptions } from '../engine/api';
 import type { StepKind, StudyInputs, StudySpec } from './study';
 import { lookupMethod } from '../prune/methods';
 
@@ -109,16 +109,17 @@ export function fasterSettings(p: StudyShape, tokensPerMs: number, targetMs = 15
 
 /**
  * The forward rate of a loaded model on this adapter (tokens per ms): one warm-up pass (pipelines
- * compile), then 8 synthetic windows of 64 tokens timed. The page (src/ui/features/experiment/estimate.ts)
- * keeps it per adapter and model; `polyprune grid` measures it once before the run.
+ * compile), then 4 synthetic windows of 64 tokens timed. The page (src/ui/features/experiment/estimate.ts)
+ * keeps it per adapter and model, and cancels it (through `opts.opId`) when the user starts anything;
+ * `polyprune grid` measures it once before the run.
  */
-export async function measureForwardRate(engine: Pick<Engine, 'perplexity'>, model: Pick<ModelSummary, 'id' | 'maxPositionEmbeddings' | 'vocabSize'>): Promise<number> {
+export async function measureForwardRate(engine: Pick<Engine, 'perplexity'>, model: Pick<ModelSummary, 'id' | 'maxPositionEmbeddings' | 'vocabSize'>, opts: OpOptions = {}): Promise<number> {
   const seqlen = Math.min(64, model.maxPositionEmbeddings);
   const windows = (n: number) => ({ ids: Int32Array.from({ length: n * seqlen }, (_, i) => (i * 7919 + 13) % model.vocabSize), n, seqlen });
-  await engine.perplexity(model.id, { windows: windows(1), seqlen });
-  const n = 8;
+  await engine.perplexity(model.id, { windows: windows(1), seqlen }, opts);
+  const n = 4;
   const t0 = performance.now();
-  await engine.perplexity(model.id, { windows: windows(n), seqlen });
+  await engine.perplexity(model.id, { windows: windows(n), seqlen }, opts);
   return (n * seqlen) / Math.max(1, performance.now() - t0);
 }
 

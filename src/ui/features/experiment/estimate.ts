@@ -7,7 +7,7 @@ import { parseVariantList } from '../../../experiment/variants';
 import { needsCalibration, type ModelSummary } from '../../../engine';
 import { estimateStudy, fasterSettings, measureForwardRate as measureRate, type FasterSettings, type StudyShape } from '../../../experiment/estimate';
 import type { StepKind } from '../../../experiment/study';
-import type { AppState } from '../../store';
+import { useAppStore, type AppState } from '../../store';
 import { getEngine, store } from '../../store/actions/core';
 
 const STORAGE_PREFIX = 'polyprune-rate:';
@@ -39,8 +39,10 @@ export function storedRate(key: string): number | null {
 
 /**
  * Measure the forward rate of the active model on this adapter, once per adapter and model: one
- * warm-up pass (pipelines compile), then 8 windows of 64 tokens timed. Runs only while nothing else
- * does (the engine has one GPU queue); quietly gives up on errors (the estimate then says it is unknown).
+ * warm-up pass (pipelines compile), then 4 windows of 64 tokens timed. Runs only while nothing else
+ * does (the engine has one GPU queue): it starts when the page is idle and is cancelled as soon as the
+ * user starts an operation, to be measured again afterwards; quietly gives up on errors (the estimate
+ * then says it is unknown).
  */
 export function measureForwardRate(model: ModelSummary): Promise<void> {
   if (measuring) return measuring;
@@ -53,8 +55,17 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
     return Promise.resolve();
   }
   measuring = (async () => {
+    // A user's operation takes the GPU at once: the measurement is cancelled when one starts (nothing is
+    // kept) and RunEstimate measures again once the page is idle.
+    const opId = `rate-${key}-${Date.now()}`;
+    let cancelled = false;
+    const yieldToUser = useAppStore.subscribe((st) => {
+      if (!st.running || cancelled) return;
+      cancelled = true;
+      getEngine().cancel(opId).catch(() => undefined);
+    });
     try {
-      const tokensPerMs = await measureRate(getEngine(), model);
+      const tokensPerMs = await measureRate(getEngine(), model, { opId });
       try {
         globalThis.localStorage?.setItem(STORAGE_PREFIX + key, String(tokensPerMs));
       } catch {
@@ -62,8 +73,9 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
       }
       store().setExpRate({ key, tokensPerMs });
     } catch {
-      /* no estimate (the page says so) */
+      /* cancelled for a user's operation, or no estimate (the page says so) */
     } finally {
+      yieldToUser();
       measuring = null;
     }
   })();
