@@ -3,21 +3,22 @@
  * Unstructured ratio r: comparison group = the whole matrix; thresh = sort(|W|.flatten())[floor(numel*r)]
  * and every |W| <= thresh is pruned (floor(numel * r) + 1 weights when there are no ties). The
  * threshold is found exactly on the GPU by a 4-pass radix select over all row chunks (atomic
- * histograms), without reading the matrix back. On a CPU adapter (SwiftShader, lavapipe) a matrix of
- * at most {@link CPU_SELECT_MAX_ELEMENTS} is instead read back once and its threshold key selected on
- * the CPU (the same key, so the same mask): SwiftShader's contended workgroup atomics made the radix
- * histograms take seconds per layer of the bundled model in the page. N:M: per row, the m - n smallest
- * |W| of every group.
+ * histograms), without reading the matrix back. On SwiftShader (Chromium's software adapter) a matrix
+ * of at most {@link CPU_SELECT_MAX_ELEMENTS} is instead read back once and its threshold key selected
+ * on the CPU (the same key, so the same mask): SwiftShader's contended workgroup atomics made the radix
+ * histograms take about 5 s per layer of the bundled model in the page (under 0.2 s on the CPU).
+ * lavapipe keeps the GPU select, which is faster there. N:M: per row, the m - n smallest |W| of every
+ * group.
  */
 import type { Gpu } from '../gpu/device';
 import type { ChunkedMatrix } from '../gpu/ops';
 import { magHistogram, magRefine, magApply, nmSelect } from '../gpu/prune';
 import { type PruneOptions, validatePruneOptions } from './method';
 
-/** Largest matrix (elements) whose threshold a CPU adapter selects on the CPU (64 MiB read back). */
+/** Largest matrix (elements) whose threshold SwiftShader's runs select on the CPU (64 MiB read back). */
 export const CPU_SELECT_MAX_ELEMENTS = 2 ** 24;
 
-/** Where the unstructured threshold is selected: 'auto' = the CPU on a CPU adapter for matrices up to CPU_SELECT_MAX_ELEMENTS. */
+/** Where the unstructured threshold is selected: 'auto' = the CPU on SwiftShader for matrices up to CPU_SELECT_MAX_ELEMENTS. */
 export type MagnitudeSelect = 'auto' | 'gpu' | 'cpu';
 
 /** Prune W (N, K) in place on the GPU by magnitude. `_stats` is unused (shared method signature). */
@@ -29,7 +30,7 @@ export async function magnitudePrune(gpu: Gpu, W: ChunkedMatrix, _stats: null, o
   }
   const numel = W.rows * W.cols;
   const k = Math.floor(numel * (opts.sparsity as number));
-  const onCpu = select === 'cpu' || (select === 'auto' && gpu.info.cpu && numel <= CPU_SELECT_MAX_ELEMENTS);
+  const onCpu = select === 'cpu' || (select === 'auto' && gpu.info.cpu && /swiftshader/i.test(gpu.info.description) && numel <= CPU_SELECT_MAX_ELEMENTS);
   const state = onCpu ? gpu.upload(new Uint32Array([await cpuThresholdKey(gpu, W, k), 0xffffffff, 0]), [3], 'magnitude.state') : gpu.upload(new Uint32Array([0, 0, k]), [3], 'magnitude.state');
   if (!onCpu) {
     const hist = gpu.upload(new Uint32Array(256), [256], 'magnitude.hist');
