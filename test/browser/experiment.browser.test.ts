@@ -313,6 +313,8 @@ describe('experiment panel', () => {
     await panel().getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
     await panel().getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
     await panel().getByRole('button', { name: 'Run experiment' }).click();
+    // the previous test's run shows 'cancelled' until this one starts (after the rows' export sizes): wait for the start first
+    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
     await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 300_000 }).not.toBe('running');
     expect(await panel().locator('.exp-status').getAttribute('data-status'), `${(await alerts.allTextContents()).join(' | ')}\n${log()}`).toBe('done');
     const labels = await panel().locator('table.exp-heatmap[data-metric="ppl"] tbody tr th').allInnerTexts();

@@ -39,6 +39,8 @@ describe('Experiment panel: instant rows', () => {
     expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates of /);
     const c0 = await counters();
     await panel.getByRole('button', { name: 'Run experiment' }).click();
+    // an earlier run's status shows until this one starts: wait for the start first
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
     await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
     expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
     // one pass over the 5 layers for both rows; no sequential prune
@@ -77,6 +79,8 @@ describe('Experiment panel: instant rows', () => {
     expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates and 2 exact prunes of .*, 10 perplexity measurements\./);
     const c0 = await counters();
     await panel.getByRole('button', { name: 'Run experiment' }).click();
+    // an earlier run's status shows until this one starts: wait for the start first
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
     await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
     expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
     // one collection and one sequential prune per exact row

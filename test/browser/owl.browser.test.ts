@@ -95,6 +95,8 @@ describe('OWL in the Prune panel', () => {
     await panel.getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
     await panel.getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
     await panel.getByRole('button', { name: 'Run experiment' }).click();
+    // an earlier run's status shows until this one starts: wait for the start first
+    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
     await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
     expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
     expect(await panel.locator('.exp-facts').textContent()).toMatch(/wanda-lang, 50 % unstructured, OWL layer-wise \(M 5, λ 0.08\)/);

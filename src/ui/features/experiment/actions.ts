@@ -4,7 +4,7 @@
  * into the store the moment it is measured, so the heatmaps fill in live; a cancel or an error keeps
  * the finished cells.
  */
-import { priorStepMs } from './estimate';
+import { priorStepMs, stopRateMeasurement } from './estimate';
 import { needsCalibration, resolvePattern } from '../../../engine';
 import { patternFields, settingsProblem } from '../prune/settings';
 import type { ProgressEvent } from '../../../common/progress';
@@ -216,6 +216,7 @@ export async function runExperiment(): Promise<void> {
       variants = parseVariantList(s.expVariants);
       const resolved = resolveVariants({ method: s.expMethod, variants, ...(owl ? { profile: 'owl', owlM: owl.m, owlLambda: owl.lambda } : {}), instant: s.expInstant });
       variantLabels = resolved.labels;
+      stopRateMeasurement(); // the sizes come from the engine: do not wait behind the page's speed measurement
       const sizeOf = engineRowSizer(getEngine(), model.id);
       variantSizes = await Promise.all(resolved.variants.map((v) => sizeOf(v.quantize)));
       denseSize = await sizeOf(null);

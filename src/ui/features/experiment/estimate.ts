@@ -12,6 +12,17 @@ import { getEngine, store } from '../../store/actions/core';
 
 const STORAGE_PREFIX = 'polyprune-rate:';
 let measuring: Promise<void> | null = null;
+/** Cancels the measurement in flight (set while one runs). */
+let stopMeasuring: (() => void) | null = null;
+
+/**
+ * Cancel the speed measurement in flight, if any (nothing is kept; RunEstimate measures again when the
+ * page is idle). Called by actions that use the engine before they show as running (e.g. the
+ * experiment's export sizes), so the user's click does not wait behind the measurement.
+ */
+export function stopRateMeasurement(): void {
+  stopMeasuring?.();
+}
 
 /**
  * The key of a measured rate: the adapter and the content hash of the model, or of the model it was
@@ -59,10 +70,14 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
     // kept) and RunEstimate measures again once the page is idle.
     const opId = `rate-${key}-${Date.now()}`;
     let cancelled = false;
-    const yieldToUser = useAppStore.subscribe((st) => {
-      if (!st.running || cancelled) return;
+    const stop = (): void => {
+      if (cancelled) return;
       cancelled = true;
       getEngine().cancel(opId).catch(() => undefined);
+    };
+    stopMeasuring = stop;
+    const yieldToUser = useAppStore.subscribe((st) => {
+      if (st.running) stop();
     });
     try {
       const tokensPerMs = await measureRate(getEngine(), model, { opId });
@@ -76,6 +91,7 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
       /* cancelled for a user's operation, or no estimate (the page says so) */
     } finally {
       yieldToUser();
+      stopMeasuring = null;
       measuring = null;
     }
   })();

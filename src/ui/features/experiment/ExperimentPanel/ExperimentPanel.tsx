@@ -169,7 +169,7 @@ export function ExperimentPanel() {
               sparsity; GPTQ as one method to compare, e.g. gptq@4bit: quantized from the mixed Hessians; an approximation from layer 1 on, see the Calibration mixer).
             </span>
             <label htmlFor="exp-confirm">
-              <input id="exp-confirm" type="checkbox" checked={s.confirm} disabled={busy || !s.instant} onChange={(e) => setExp({ expConfirm: e.target.checked })} /> Confirm: also the exact prune (GPTQ: quantize) of each row
+              <input id="exp-confirm" type="checkbox" checked={s.confirm} disabled={busy || !s.instant} onChange={(e) => setExp({ expConfirm: e.target.checked })} /> Confirm: also the exact prune of each row (GPTQ: the exact quantize)
             </label>
           </div>
           <div className="field">
