@@ -206,7 +206,7 @@ describe('calibration mixer in Chromium', () => {
     const c0 = await counters();
     await panel().getByRole('button', { name: /^Collect (statistics|again)$/ }).click();
     const statsText = () => panel().getByTestId('mixer-stats').innerText({ timeout: 1000 }).catch(() => '');
-    await expect.poll(statsText, { timeout: 180_000 }).toMatch(/^SparseGPT Hessians of 4 de \+ 4 \S+ windows of 32 tokens on \S+ \(dense\), 1\.60 MiB on the GPU, collected in/);
+    await expect.poll(statsText, { timeout: 180_000 }).toMatch(/^Hessians \(SparseGPT, GPTQ\) of 4 de \+ 4 \S+ windows of 32 tokens on \S+ \(dense\), 1\.60 MiB on the GPU, collected in/);
     await expect.poll(async () => (await instantPpl()).every((t) => /^\d/.test(t)), { timeout: 180_000 }).toBe(true);
     await expect.poll(() => panel().getByTestId('mixer-timing').innerText(), { timeout: 120_000 }).toMatch(/SparseGPT solve \d+ ms/);
     const c1 = await counters();

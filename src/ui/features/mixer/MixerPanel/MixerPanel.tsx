@@ -5,8 +5,15 @@ import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicke
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { fmtBytes } from '../../../format';
-import { GPTQ_BITS, LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, methodSpec, mixStatsBytes, sharesMixStatistics } from '../../../../engine';
+import { GPTQ_BITS, LINEAR_MATRICES, METHODS, MIX_METHODS, isMixMethod, methodSpec, mixStatsBytes, sharesMixStatistics, type MixMethod } from '../../../../engine';
 import './MixerPanel.css';
+
+/** What a collection of `m`'s statistics holds, naming every mixer method it serves ("Hessians (SparseGPT, GPTQ)"). */
+function statisticsLabel(m: MixMethod): string {
+  const served = MIX_METHODS.filter((x) => sharesMixStatistics(x, m));
+  if (served.length > 1) return `${METHODS[m].statistic === 'hessian' ? 'Hessians' : 'Statistics'} (${served.map((x) => METHODS[x].label).join(', ')})`;
+  return METHODS[m].mixer.supported ? METHODS[m].mixer.statistics : m;
+}
 
 const fmt = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3));
 const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
@@ -168,7 +175,7 @@ export function MixerPanel() {
           <p className="hint">Statistics of this model kept in the browser from an earlier collection: reuse them without a calibration pass.</p>
           <ul>
             {stored.map((m) => {
-              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${METHODS[m.method ?? MIX_METHODS[0]].statistic === 'hessian' ? 'Hessians (SparseGPT, GPTQ)' : 'Wanda'}`;
+              const what = `${m.sources.map((x) => `${x.windows} ${x.name}`).join(' + ')} windows of ${m.seqlen} tokens, ${statisticsLabel(m.method ?? MIX_METHODS[0])}`;
               return (
                 <li key={m.key}>
                   {what}, seed {m.seed ?? '–'}, {fmtBytes(m.bytes, { unit: 'MiB', digits: 2 })}, saved {new Date(m.savedAt).toLocaleString()}{' '}
@@ -189,7 +196,7 @@ export function MixerPanel() {
       {stats && (
         <>
           <p className="hint" data-testid="mixer-stats">
-            {METHODS[stats.method].mixer.supported ? METHODS[stats.method].mixer.statistics : stats.method} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows of {stats.seqlen} tokens on {statsModel ? statsModel.name : 'the dense model'} (dense), {fmtBytes(stats.gpuBytes, { unit: 'MiB', digits: 2 })} on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
+            {statisticsLabel(stats.method)} of {stats.sources.map((s) => `${s.windows} ${s.name}`).join(' + ')} windows of {stats.seqlen} tokens on {statsModel ? statsModel.name : 'the dense model'} (dense), {fmtBytes(stats.gpuBytes, { unit: 'MiB', digits: 2 })} on the GPU, {origin === 'stored' ? `loaded from the browser's storage in ${(stats.collectMs / 1000).toFixed(1)} s (no calibration pass).` : `collected in ${(stats.collectMs / 1000).toFixed(1)} s.`}
           </p>
           <div className="mixer-sliders" role="group" aria-label="Mix weights (sum 1)">
             {stats.sources.map((s, i) => (
