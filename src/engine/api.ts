@@ -123,6 +123,13 @@ export interface WeightCacheInfo {
 export interface OpOptions {
   opId?: string;
   onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Idle-time work that must not share the GPU with anything else (the page's speed measurement): it
+   * is refused (CANCELLED) while another operation runs, and any other operation that starts meanwhile
+   * cancels it and waits until its buffers are freed, so another run's time and peak GPU memory never
+   * include it.
+   */
+  background?: boolean;
 }
 
 export interface PerplexityRequest {
@@ -504,6 +511,8 @@ export interface Engine {
    * download) against this adapter's limits, from config.json and the checkpoint headers only: no
    * weights are read. `problems` lists what cannot work; callers refuse the run when it is not empty.
    * A loaded model's id instead of a spec: the plan of a run on that model (nothing to download).
+   * What the engine already holds on the GPU (other loaded models, kept statistics) counts as
+   * 'already on the GPU': the run adds to it.
    */
   plan(spec: ModelSpec | string, query: PlanQuery): Promise<RunPlan>;
   /** The browser cache of downloaded weights (URL and Hub models): size, and a way to empty it. */

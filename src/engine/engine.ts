@@ -116,6 +116,12 @@ export class LocalEngine implements Engine {
   private counts: EngineCounters = { calibrationRuns: 0, calibrationForwards: 0 };
   /** Open checkpoints by the number of loaded models that read them (a pruned copy shares its base's). */
   private checkpointRefs = new Map<Checkpoint, number>();
+  /** Background operations in flight (OpOptions.background): their controllers and when they have settled. */
+  private background = new Map<AbortController, Promise<void>>();
+  /** Other operations in flight that use the GPU; a background operation starts only when there are none. */
+  private foreground = 0;
+  /** GPU bytes live when the background operations in flight started (null: none in flight). */
+  private backgroundBaseBytes: number | null = null;
 
   constructor(private readonly options: EngineOptions) {
     if (options.gpuSubmitBudget !== undefined) parseSubmitBudget(options.gpuSubmitBudget);
@@ -139,16 +145,60 @@ export class LocalEngine implements Engine {
     return (await this.device()).info;
   }
 
-  /** Run `fn` with an AbortSignal registered under opts.opId. */
-  protected async op<T>(opts: OpOptions | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` with an AbortSignal registered under opts.opId. `gpu` false: it allocates nothing on the
+   * GPU (a plan) and neither waits for nor cancels background operations (OpOptions.background).
+   */
+  protected async op<T>(opts: OpOptions | undefined, fn: (signal: AbortSignal) => Promise<T>, gpu = true): Promise<T> {
     const ctrl = new AbortController();
     const id = opts?.opId;
     if (id) this.ops.set(id, ctrl);
     try {
-      return await fn(ctrl.signal);
+      if (!gpu) return await fn(ctrl.signal);
+      if (opts?.background) return await this.inBackground(ctrl, fn);
+      this.foreground++;
+      try {
+        // Background work yields: cancelled, and its buffers freed before this operation allocates any.
+        for (const c of this.background.keys()) c.abort();
+        await Promise.all(this.background.values());
+        return await fn(ctrl.signal);
+      } finally {
+        this.foreground--;
+      }
     } finally {
       if (id) this.ops.delete(id);
     }
+  }
+
+  /** A background operation: refused while another operation runs, cancelled when one starts. */
+  private async inBackground<T>(ctrl: AbortController, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const g = this.gpuPromise ? await this.gpuPromise.catch(() => null) : null;
+    // (checked after the await: from here to the registration below nothing else runs)
+    if (this.foreground > 0) throw new PolyPruneError('CANCELLED', 'Background work is not started while another operation runs; try again when it has finished.');
+    if (this.background.size === 0) this.backgroundBaseBytes = g?.memory().liveBytes ?? 0;
+    const run = fn(ctrl.signal);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.set(ctrl, settled);
+    try {
+      return await run;
+    } finally {
+      this.background.delete(ctrl);
+      if (this.background.size === 0) this.backgroundBaseBytes = null;
+    }
+  }
+
+  /**
+   * GPU bytes the engine holds between operations (loaded models, kept statistics): the live bytes,
+   * without the temporaries of background work in flight (it yields to the run being planned).
+   */
+  private async heldBytes(): Promise<number> {
+    const g = this.gpuPromise ? await this.gpuPromise.catch(() => null) : null;
+    if (!g) return 0;
+    const live = g.memory().liveBytes;
+    return this.backgroundBaseBytes === null ? live : Math.min(live, this.backgroundBaseBytes);
   }
 
   async cancel(opId: string): Promise<void> {
@@ -182,7 +232,7 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec | string, query: PlanQuery): Promise<RunPlan> {
-    return this.op(undefined, (signal) => (typeof spec === 'string' ? this.planOf(this.get(spec).cfg, this.get(spec).checkpoint, query, false, 0) : this.planIn(spec, query, signal)));
+    return this.op(undefined, (signal) => (typeof spec === 'string' ? this.planOf(this.get(spec).cfg, this.get(spec).checkpoint, query, false, 0, true) : this.planIn(spec, query, signal)), false);
   }
 
   private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
@@ -200,8 +250,11 @@ export class LocalEngine implements Engine {
     }
   }
 
-  /** The plan of a run on a model of this config and checkpoint (headers only) against this adapter. */
-  private async planOf(cfg: ModelConfig, checkpoint: Checkpoint, query: PlanQuery, remote: boolean, cachedBytes: number): Promise<RunPlan> {
+  /**
+   * The plan of a run on a model of this config and checkpoint (headers only) against this adapter,
+   * beside what the engine already holds (`loaded`: this model is one of them).
+   */
+  private async planOf(cfg: ModelConfig, checkpoint: Checkpoint, query: PlanQuery, remote: boolean, cachedBytes: number, loaded = false): Promise<RunPlan> {
     let stored = 0;
     let asF32 = 0;
     let largest = 0;
@@ -224,6 +277,8 @@ export class LocalEngine implements Engine {
       gpuMemoryBytes: query.gpuMemoryBytes,
       hostMemoryBytes: query.hostMemoryBytes,
       resident: this.options.resident,
+      heldBytes: await this.heldBytes(),
+      heldIncludesModel: loaded,
     });
   }
 

@@ -8,8 +8,9 @@
  * The figures follow the code: LlamaModel (resident layers or one streamed layer, 64-row weight chunks,
  * forward temporaries of one chunk of whole windows), pruneModel (calibration activations, statistics
  * of the four input groups, a resident pruned copy beside the base model) and sparsegptPrune (Cholesky
- * and inverse scratch of the widest matrix, panels of lcm(32, blocksize) rows). They are estimates of
- * live bytes, not of allocator overhead.
+ * and inverse scratch of the widest matrix, panels of lcm(32, blocksize) rows), plus what the engine
+ * already holds on the same device (other loaded models: the page keeps its bundled model and every
+ * pruned copy loaded). They are estimates of live bytes, not of allocator overhead.
  *
  * Shape letters: C hidden, F ffn, H heads, Hkv kv heads, D head dim, V vocab, L layers.
  */
@@ -53,6 +54,16 @@ export interface PlanEnvironment {
   resident?: boolean;
   /** Bytes of the largest tensor as stored (a load holds one tensor's bytes at a time on the host). */
   largestTensorBytes?: number;
+  /**
+   * GPU bytes the engine already holds and keeps through the run (other loaded models, pruned copies,
+   * kept statistics): the run adds to them, so they count in the peak. Default 0.
+   */
+  heldBytes?: number;
+  /**
+   * Whether heldBytes includes this model's own weights (the plan of a model already loaded): they are
+   * counted once, in the weight items, and taken out of heldBytes.
+   */
+  heldIncludesModel?: boolean;
 }
 
 export interface PlanItem {
@@ -116,20 +127,26 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const fmt = packed ? '16-bit, packed two per word' : 'f32';
   const headElems = (cfg.tieWordEmbeddings ? 1 : 2) * V * C;
   const layerElems = 2 * C * H * D + 2 * C * Hkv * D + 3 * C * F;
-  const headBytes = headElems * wb;
+  // (with the final norm, C floats)
+  const headBytes = headElems * wb + C * f32;
   const layerBytes = layerElems * wb + 2 * C * f32;
   const resident = env.resident ?? (env.gpuWeightBytes ?? env.f32Bytes) <= 2 * maxBuf;
   const spec = req.method === 'evaluate' ? null : METHODS[req.method];
   const pruning = spec !== null;
   const sequential = !!spec?.calibrated;
   const layerCount = resident ? L * (pruning ? 2 : 1) : 1;
+  // What the engine holds besides this run (a loaded model's own weights are the weight items below;
+  // a streamed model keeps only its embeddings and head between layers).
+  const ownWeights = env.heldIncludesModel ? headBytes + (resident ? L * layerBytes : 0) : 0;
+  const held = Math.max(0, (env.heldBytes ?? 0) - ownWeights);
 
-  items.push({ kind: 'embeddings + head', bytes: headBytes, note: cfg.tieWordEmbeddings ? `embed_tokens (tied head), ${fmt}` : `embed_tokens and lm_head, ${fmt}` });
+  items.push({ kind: 'embeddings + head', bytes: headBytes, note: `${cfg.tieWordEmbeddings ? 'embed_tokens (tied head)' : 'embed_tokens and lm_head'}, ${fmt}; the final norm` });
   items.push({
     kind: 'decoder layers',
     bytes: layerCount * layerBytes,
     note: `${resident ? `${L} resident layers${pruning ? ' x 2 (the model and its pruned copy)' : ''}` : 'one layer at a time, streamed from the checkpoint'}, ${fmt}`,
   });
+  if (held > 0) items.push({ kind: 'already on the GPU', bytes: held, note: 'other models and statistics this engine holds; they stay loaded during the run' });
   if (packed && pruning) items.push({ kind: 'f32 working copy', bytes: Math.max(C * F, C * H * D) * f32, note: 'the matrix being pruned, unpacked to f32 (written back as 16-bit)' });
 
   // Forward chunk: whole windows of seqlen tokens, at most maxChunkTokens and what one binding holds.
@@ -182,7 +199,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   const cached = env.remote ? Math.min(env.checkpointBytes, env.cachedBytes ?? 0) : 0;
   const notes: string[] = [];
   if (env.gpuMemoryBytes !== undefined && gpuPeakBytes > env.gpuMemoryBytes) {
-    problems.push(`The run needs about ${fmtBytes(gpuPeakBytes)} of GPU memory; ${fmtBytes(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.`);
+    problems.push(`The run needs about ${fmtBytes(gpuPeakBytes)} of GPU memory; ${fmtBytes(env.gpuMemoryBytes)} are available (${packed ? 'counting its 16-bit weights packed, 2 bytes each' : 'its weights are f32; a BF16 or F16 checkpoint of the model would halve them'}). ${resident ? 'Streaming the layers (not resident) or ' : ''}fewer calibration samples or a shorter --seqlen need less.${held ? ` ${fmtBytes(held)} of it is held by other loaded models: unloading them frees it.` : ''}`);
   } else if (packed && env.gpuMemoryBytes !== undefined) {
     const unpacked = planRun(cfg, req, { ...env, packed: false, gpuWeightBytes: env.f32Bytes, gpuMemoryBytes: undefined, hostMemoryBytes: undefined, resident });
     if (unpacked.gpuPeakBytes > env.gpuMemoryBytes) {
@@ -205,7 +222,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     resident,
     packed,
     weightBytes: headBytes + layerCount * layerBytes,
-    f32WeightBytes: headElems * f32 + layerCount * (layerElems + 2 * C) * f32,
+    f32WeightBytes: (headElems + C) * f32 + layerCount * (layerElems + 2 * C) * f32,
     notes,
     limits: { maxBindingBytes: maxBind, maxBufferBytes: maxBuf, gpuMemoryBytes: env.gpuMemoryBytes, hostMemoryBytes: env.hostMemoryBytes },
     problems,

@@ -52,8 +52,9 @@ export function storedRate(key: string): number | null {
  * Measure the forward rate of the active model on this adapter, once per adapter and model: one
  * warm-up pass (pipelines compile), then 4 windows of 64 tokens timed. Runs only while nothing else
  * does (the engine has one GPU queue): it starts when the page is idle and is cancelled as soon as the
- * user starts an operation, to be measured again afterwards; quietly gives up on errors (the estimate
- * then says it is unknown).
+ * user starts an operation, to be measured again afterwards; the engine runs it as background work
+ * (OpOptions.background), so any other engine call cancels it and waits for its buffers to be freed.
+ * Quietly gives up on errors (the estimate then says it is unknown).
  */
 export function measureForwardRate(model: ModelSummary): Promise<void> {
   if (measuring) return measuring;
@@ -80,7 +81,9 @@ export function measureForwardRate(model: ModelSummary): Promise<void> {
       if (st.running) stop();
     });
     try {
-      const tokensPerMs = await measureRate(getEngine(), model, { opId });
+      // background: the engine runs it only while nothing else does, and cancels it for any other call
+      // (also those that do not go through the store, e.g. the ?test=1 hook's), before that call allocates.
+      const tokensPerMs = await measureRate(getEngine(), model, { opId, background: true });
       try {
         globalThis.localStorage?.setItem(STORAGE_PREFIX + key, String(tokensPerMs));
       } catch {
