@@ -404,7 +404,7 @@ async function main(argv) {
   try {
     ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { models: { type: 'string' }, steps: { type: 'string' }, work: { type: 'string' }, out: { type: 'string' }, 'timeout-s': { type: 'string' }, keep: { type: 'boolean' }, page: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
-    throw new Error(`${e.message}\n${USAGE}`);
+    throw new Error(`${e.message}\n${USAGE}`, { cause: e });
   }
   if (values.help) {
     console.log(USAGE);
