@@ -51,12 +51,35 @@ describe('tools/size-ladder', () => {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
         expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
+        // Chromium's CPU seconds over the step (all its processes): what compares under load
+        expect(r.steps[k].cpuSeconds, k).toBeGreaterThanOrEqual(0);
       }
+      expect(r.steps.load.cpuSeconds).toBeGreaterThan(0);
       // the page's HF zip holds the checkpoint (BF16, as loaded)
       expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
-      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ \| not run \| not run \| not run \| [\d.]+ \|/m);
+      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| not run \| not run \| not run \| [\d.]+ cpu \d+ \|/m);
     } finally {
       await tmp.remove();
+    }
+  });
+
+  it('says how it is used for --help, and refuses an unknown option or a bad value in one line before it writes anything', () => {
+    const run = (args: string[]): { code: number; out: string; err: string } => {
+      try {
+        return { code: 0, out: execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).toString(), err: '' };
+      } catch (e) {
+        const x = e as { status: number; stdout: Buffer; stderr: Buffer };
+        return { code: x.status, out: x.stdout.toString(), err: x.stderr.toString() };
+      }
+    };
+    const help = run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: node tools\/size-ladder\/ladder\.mjs/);
+    for (const [args, msg] of [[['--bogus'], /^ladder: Unknown option '--bogus'/], [['--timeout-s=0'], /^ladder: --timeout-s must be a positive number/], [['--models', 'gpt-5'], /^ladder: Unknown model 'gpt-5'/]] as const) {
+      const r = run([...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toMatch(msg);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack
     }
   });
 

@@ -32,6 +32,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { pageLadder } from './page.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -388,15 +389,31 @@ export function table(results) {
 
 // ------------------------------------------------------------------ main
 
+const USAGE = `usage: node tools/size-ladder/ladder.mjs [--models a,b] [--steps plan,load,ppl,wanda,sparsegpt,export]
+         [--work DIR] [--out results.json] [--timeout-s N] [--keep] [--page]
+       node tools/size-ladder/ladder.mjs table results.json
+(tools/size-ladder/README.md)`;
+
 async function main(argv) {
   if (argv[0] === 'table') {
+    if (!argv[1]) throw new Error(`table needs a results file\n${USAGE}`);
     console.log(table(JSON.parse(readFileSync(argv[1], 'utf8'))));
     return;
   }
-  const opt = (k, d) => {
-    const i = argv.indexOf(k);
-    return i >= 0 ? argv[i + 1] : d;
-  };
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { models: { type: 'string' }, steps: { type: 'string' }, work: { type: 'string' }, out: { type: 'string' }, 'timeout-s': { type: 'string' }, keep: { type: 'boolean' }, page: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (e) {
+    throw new Error(`${e.message}\n${USAGE}`, { cause: e });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const opt = (k, d) => values[k.slice(2)] ?? d;
+  const timeoutS = Number(opt('--timeout-s', 3600));
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error(`--timeout-s must be a positive number of seconds, not '${values['timeout-s']}'`);
+  argv = [...(values.page ? ['--page'] : []), ...(values.keep ? ['--keep'] : [])];
   const names = opt('--models', Object.keys(MODELS).filter((n) => n !== 'tiny').join(',')).split(',');
   for (const n of names) if (!MODELS[n]) throw new Error(`Unknown model '${n}'. Known: ${Object.keys(MODELS).join(', ')}`);
   if (argv.includes('--page') ? !existsSync(join(REPO, 'dist/index.html')) : !existsSync(BIN) || !existsSync(join(REPO, 'dist-cli'))) throw new Error(argv.includes('--page') ? 'Build the app first: npm run build' : 'Build the CLI first: npm run build:cli');
@@ -410,7 +427,7 @@ async function main(argv) {
     if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
     // written after every step: a run stopped midway keeps what finished
     const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));
-    const [r] = await ladder([n], work, Number(opt('--timeout-s', 3600)), steps, save, argv.includes('--page'));
+    const [r] = await ladder([n], work, timeoutS, steps, save, argv.includes('--page'));
     results.push(r);
     writeFileSync(outFile, JSON.stringify(results, null, 2));
     if (!argv.includes('--keep')) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });

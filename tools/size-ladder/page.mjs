@@ -103,6 +103,28 @@ export function chromiumMemory(browserPid) {
   return mem;
 }
 
+/**
+ * CPU seconds used so far by the Chromium browser process and everything under it: user + system time
+ * of the live processes, plus what the exited children the browser reaped had used (cutime + cstime).
+ * A step's CPU seconds are the difference across it; on a shared machine they compare where wall
+ * seconds do not.
+ */
+export function chromiumCpuSeconds(browserPid) {
+  const HZ = 100; // Linux USER_HZ: /proc/<pid>/stat counts clock ticks of 1/100 s
+  let ticks = 0;
+  for (const [i, p] of [browserPid, ...descendants(browserPid)].entries()) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name
+      ticks += Number(f[11]) + Number(f[12]) + (i === 0 ? Number(f[13]) + Number(f[14]) : 0);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks / HZ;
+}
+
 const CHROMIUM = process.env.POLYPRUNE_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
@@ -132,6 +154,7 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       if (!steps.includes(key)) return (row.steps[key] = { skipped: true });
       process.stderr.write(`[ladder] ${name} (page): ${key}\n`);
       const t0 = performance.now();
+      const cpu0 = pid ? chromiumCpuSeconds(pid) : null;
       const s = {};
       try {
         s.result = await fn();
@@ -141,6 +164,7 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
         s.error = String(e?.message ?? e).split('\n')[0];
       }
       s.seconds = +((performance.now() - t0) / 1000).toFixed(2);
+      if (cpu0 !== null) s.cpuSeconds = +(chromiumCpuSeconds(pid) - cpu0).toFixed(1);
       const m = pid ? chromiumMemory(pid) : {};
       Object.assign(s, { rendererPeakBytes: m.renderer ?? null, gpuProcessPeakBytes: m.gpu ?? null, rendererBytes: m.rendererNow ?? null, gpuProcessBytes: m.gpuNow ?? null });
       row.steps[key] = s;
