@@ -45,6 +45,21 @@ const WG: u32 = 64u;
 var<workgroup> ks: array<f32, 2048>; // [KT][MAXD]
 var<workgroup> vs: array<f32, 2048>;
 
+// One online-softmax step: folds the score sc of the next key into the running max mx and sum
+// (rescaling acc, the weighted sum of values so far, when the max grows) and returns the key's weight
+// exp(sc - mx); the caller adds weight * value to acc. Shared by the cached-prefix and the own keys.
+fn softmaxStep(sc: f32, mx: ptr<function, f32>, sum: ptr<function, f32>, acc: ptr<function, array<f32, MAXD>>, D: u32) -> f32 {
+  if (sc > *mx) {
+    let corr = exp(*mx - sc);
+    *sum = *sum * corr;
+    for (var d = 0u; d < D; d++) { (*acc)[d] = (*acc)[d] * corr; }
+    *mx = sc;
+  }
+  let pw = exp(sc - *mx);
+  *sum += pw;
+  return pw;
+}
+
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = wg.y;
@@ -80,14 +95,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let kb = (r0 + j) * kvStride + g * D;
       var sc = 0.0;
       for (var d = 0u; d < D; d++) { sc = fma(qv[d], kc[kb + d], sc); }
-      if (sc > mx) {
-        let corr = exp(mx - sc);
-        sum = sum * corr;
-        for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
-        mx = sc;
-      }
-      let pw = exp(sc - mx);
-      sum += pw;
+      let pw = softmaxStep(sc, &mx, &sum, &acc, D);
       for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vc[kb + d], acc[d]); }
     }
   }
@@ -116,14 +124,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (j < s0 || j > tq) { continue; }
         var sc = 0.0;
         for (var d = 0u; d < D; d++) { sc = fma(qv[d], ks[jj * MAXD + d], sc); }
-        if (sc > mx) {
-          let corr = exp(mx - sc);
-          sum = sum * corr;
-          for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
-          mx = sc;
-        }
-        let pw = exp(sc - mx);
-        sum += pw;
+        let pw = softmaxStep(sc, &mx, &sum, &acc, D);
         for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vs[jj * MAXD + d], acc[d]); }
       }
     }
