@@ -1,6 +1,6 @@
 // sum256: the sum of one value per invocation over a workgroup of 256, by a fixed tree (strides
-// 128, 64, .., 1: deterministic, the same order on every GPU), shared by nn/layernorm, nn/rmsnorm and
-// prune/dot_partial. Not a kernel: appended with the line `// uses: common/sum256`.
+// 128, 64, .., 1: deterministic, the same order on every GPU), shared by nn/layernorm, nn/rmsnorm,
+// nn/nll and prune/dot_partial. Not a kernel: appended with the line `// uses: common/sum256`.
 
 var<workgroup> sum256Parts: array<f32, 256>;
 
