@@ -45,6 +45,23 @@ const WG: u32 = 64u;
 var<workgroup> ks: array<f32, 2048>; // [KT][MAXD]
 var<workgroup> vs: array<f32, 2048>;
 
+// One online-softmax step for the score sc of the next key: when sc is above the running max mx it
+// becomes the max, and the running sum is rescaled by corr = exp(old max - sc); the key's weight
+// pw = exp(sc - mx) is added to the sum. Returns (corr, pw), corr = 1 when the max stays; the caller
+// rescales its weighted sum of values by corr unless it is 1 (a no-op), then adds pw * value. Only
+// scalars go by pointer: HLSL passes pointer parameters as inout, copying an array in and out.
+fn softmaxStep(sc: f32, mx: ptr<function, f32>, sum: ptr<function, f32>) -> vec2<f32> {
+  var corr = 1.0;
+  if (sc > *mx) {
+    corr = exp(*mx - sc);
+    *sum = *sum * corr;
+    *mx = sc;
+  }
+  let pw = exp(sc - *mx);
+  *sum += pw;
+  return vec2<f32>(corr, pw);
+}
+
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = wg.y;
@@ -80,15 +97,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let kb = (r0 + j) * kvStride + g * D;
       var sc = 0.0;
       for (var d = 0u; d < D; d++) { sc = fma(qv[d], kc[kb + d], sc); }
-      if (sc > mx) {
-        let corr = exp(mx - sc);
-        sum = sum * corr;
-        for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
-        mx = sc;
-      }
-      let pw = exp(sc - mx);
-      sum += pw;
-      for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vc[kb + d], acc[d]); }
+      let cw = softmaxStep(sc, &mx, &sum);
+      if (cw.x != 1.0) { for (var d = 0u; d < D; d++) { acc[d] = acc[d] * cw.x; } }
+      for (var d = 0u; d < D; d++) { acc[d] = fma(cw.y, vc[kb + d], acc[d]); }
     }
   }
 
@@ -116,15 +127,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (j < s0 || j > tq) { continue; }
         var sc = 0.0;
         for (var d = 0u; d < D; d++) { sc = fma(qv[d], ks[jj * MAXD + d], sc); }
-        if (sc > mx) {
-          let corr = exp(mx - sc);
-          sum = sum * corr;
-          for (var d = 0u; d < D; d++) { acc[d] = acc[d] * corr; }
-          mx = sc;
-        }
-        let pw = exp(sc - mx);
-        sum += pw;
-        for (var d = 0u; d < D; d++) { acc[d] = fma(pw, vs[jj * MAXD + d], acc[d]); }
+        let cw = softmaxStep(sc, &mx, &sum);
+        if (cw.x != 1.0) { for (var d = 0u; d < D; d++) { acc[d] = acc[d] * cw.x; } }
+        for (var d = 0u; d < D; d++) { acc[d] = fma(cw.y, vs[jj * MAXD + d], acc[d]); }
       }
     }
     workgroupBarrier();

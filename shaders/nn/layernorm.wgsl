@@ -10,6 +10,7 @@
 //   1 read     x       f32 [rows, n]
 //   2 read     weight  f32 [groups, n]
 //   3 rw       out     f32 [rows, n]   (may not alias x)
+// uses: common/sum256
 // Dispatch: (1, rows, 1) folded as r = wg.y + wg.z * 65535; one workgroup of 256 per row.
 
 struct Params {
@@ -24,19 +25,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
-
-fn reduce(lid: u32) -> f32 {
-  workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   // uses: common/fold
@@ -45,15 +33,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let base = r * p.n;
   var s = 0.0;
   for (var c = lid.x; c < p.n; c += 256u) { s += x[base + c]; }
-  partial[lid.x] = s;
-  let mu = reduce(lid.x) / f32(p.n);
+  let mu = sum256(lid.x, s) / f32(p.n);
   var q = 0.0;
   for (var c = lid.x; c < p.n; c += 256u) {
     let d = x[base + c] - mu;
     q += d * d;
   }
-  partial[lid.x] = q;
-  let inv = inverseSqrt(reduce(lid.x) / f32(p.n) + p.eps);
+  let inv = inverseSqrt(sum256(lid.x, q) / f32(p.n) + p.eps);
   let wbase = (r % p.groups) * p.n;
   for (var c = lid.x; c < p.n; c += 256u) {
     out[base + c] = weight[wbase + c] * ((x[base + c] - mu) * inv);

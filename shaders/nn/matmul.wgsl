@@ -12,7 +12,8 @@
 //   7 read     wp    u32 [ceil(N*K / 2)] binding 2's buffer holding 16-bit weights, two per word
 //                    (element 2i in the low half of word i), read instead of w/w4 when WPACK != 0
 // uses: common/gemm_core
-// Override constants (set at pipeline creation, src/gpu/ops.ts matmulTuning; declared in the core):
+// uses: common/linear_io
+// Override constants (set at pipeline creation, src/gpu/ops.ts matmulTuning; declared in the parts):
 //   WGX, WGY  workgroup of WGX x WGY invocations, each computing 4x4 outputs: a TM x TN = 4*WGY x 4*WGX
 //             output tile per workgroup (default 16 x 16: 64 x 64)
 //   TK        K step through workgroup memory (default 16; a multiple of 4 with VEC4)
@@ -34,29 +35,7 @@ struct Params {
   beta: f32,
 }
 
-override VEC4: bool = false;
-override WPACK: u32 = 0u;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read> x4: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read> w4: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read> wp: array<u32>;
-
-/** The two 16-bit weights of one packed word as f32 (low half first). */
-fn unpackWord(word: u32) -> vec2<f32> {
-  if (WPACK == 1u) { return unpack2x16float(word); }
-  return vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
-}
-
-/** Weight element i (flat index into this chunk) of a packed matrix. */
-fn packedWeight(i: u32) -> f32 {
-  let pair = unpackWord(wp[i / 2u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
-}
+@group(0) @binding(0) var<uniform> p: Params; // bindings 1-7: common/linear_io
 
 /** Load rows r0.. of `rows` (TM or TN) x TK k-values into the core's tiles (x into gemmA, w into gemmB). */
 fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
@@ -70,12 +49,7 @@ fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
       let gk = k0 + c;
       var v = vec4<f32>(0.0);
       if (gr < limit && gk < p.K) {
-        if (isX) { v = x4[(gr * p.K + gk) / 4u]; } else if (WPACK != 0u) {
-          let j = (gr * p.K + gk) / 2u;
-          let a = unpackWord(wp[j]);
-          let b = unpackWord(wp[j + 1u]);
-          v = vec4<f32>(a.x, a.y, b.x, b.y);
-        } else { v = w4[(gr * p.K + gk) / 4u]; }
+        if (isX) { v = x4[(gr * p.K + gk) / 4u]; } else { v = weightQuad(gr * p.K + gk); }
       }
       for (var i = 0u; i < 4u; i++) {
         if (isX) { gemmA[(c + i) * rows + r] = v[i]; } else { gemmB[(c + i) * rows + r] = v[i]; }
@@ -89,7 +63,7 @@ fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
       let gk = k0 + c;
       var v = 0.0;
       if (gr < limit && gk < p.K) {
-        if (isX) { v = x[gr * p.K + gk]; } else if (WPACK != 0u) { v = packedWeight(gr * p.K + gk); } else { v = w[gr * p.K + gk]; }
+        if (isX) { v = x[gr * p.K + gk]; } else { v = weight(gr * p.K + gk); }
       }
       if (isX) { gemmA[c * rows + r] = v; } else { gemmB[c * rows + r] = v; }
     }
@@ -123,11 +97,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j = 0u; j < 4u; j++) {
       let gn = n0 + lid.x * 4u + j;
       if (gn >= p.N) { continue; }
-      let o = gm * p.ldOut + p.colOffset + gn;
-      var v = acc[i * 4u + j];
-      if (p.hasBias == 1u) { v += bias[gn]; }
-      if (p.beta != 0.0) { v += p.beta * out[o]; }
-      out[o] = v;
+      storeOut(gm * p.ldOut + p.colOffset + gn, gn, acc[i * 4u + j]);
     }
   }
 }

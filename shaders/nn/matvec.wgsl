@@ -13,7 +13,8 @@
 //   7 read     wp    u32 [ceil(N*K / 2)] binding 2's buffer holding 16-bit weights, two per word
 //                    (element 2i in the low half of word i), read instead of w/w4 when WPACK != 0
 // uses: common/fold
-// Override constants (src/gpu/ops.ts matvec):
+// uses: common/linear_io
+// Override constants (src/gpu/ops.ts matvec; VEC4 and WPACK declared in common/linear_io):
 //   WG     invocations per workgroup (a power of two, at most the adapter's limit)
 //   LANES  invocations per output row (a power of two dividing WG): the workgroup computes WG / LANES
 //          output rows of w; the LANES invocations of a row split K between them (lane l takes k = l,
@@ -41,44 +42,9 @@ struct Params {
 
 override WG: u32 = 256u;
 override LANES: u32 = 32u;
-override VEC4: bool = false;
-override WPACK: u32 = 0u;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read> x4: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read> w4: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read> wp: array<u32>;
+@group(0) @binding(0) var<uniform> p: Params; // bindings 1-7: common/linear_io
 
 var<workgroup> partial: array<vec4<f32>, WG>;
-
-/** The two 16-bit weights of one packed word as f32 (low half first). */
-fn unpackWord(word: u32) -> vec2<f32> {
-  if (WPACK == 1u) { return unpack2x16float(word); }
-  return vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
-}
-
-/** Weights e .. e + 3 (flat index into this chunk, e a multiple of 4). */
-fn weightQuad(e: u32) -> vec4<f32> {
-  if (WPACK != 0u) {
-    let a = unpackWord(wp[e / 2u]);
-    let b = unpackWord(wp[e / 2u + 1u]);
-    return vec4<f32>(a.x, a.y, b.x, b.y);
-  }
-  return w4[e / 4u];
-}
-
-/** Weight element e (flat index into this chunk). */
-fn weight(e: u32) -> f32 {
-  if (WPACK != 0u) {
-    let pair = unpackWord(wp[e / 2u]);
-    return select(pair.x, pair.y, (e & 1u) == 1u);
-  }
-  return w[e];
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -117,13 +83,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     if (live && lane == 0u) {
       let sum = acc;
-      for (var i = 0u; i < rows; i++) {
-        let o = (m0 + i) * p.ldOut + p.colOffset + n;
-        var v = sum[i];
-        if (p.hasBias == 1u) { v += bias[n]; }
-        if (p.beta != 0.0) { v += p.beta * out[o]; }
-        out[o] = v;
-      }
+      for (var i = 0u; i < rows; i++) { storeOut((m0 + i) * p.ldOut + p.colOffset + n, n, sum[i]); }
     }
     if (LANES > 1u) { workgroupBarrier(); }
   }

@@ -5,6 +5,7 @@
 //   1 read     x       f32 [T, C]
 //   2 read     weight  f32 [C]
 //   3 rw       out     f32 [T, C]
+// uses: common/sum256
 // Dispatch: (1, T, 1) folded as t = wg.y + wg.z * 65535; one workgroup of 256 per row.
 
 struct Params {
@@ -18,8 +19,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
-
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   // uses: common/fold
@@ -31,13 +30,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     let v = x[base + c];
     s += v * v;
   }
-  partial[lid.x] = s;
-  workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride >>= 1u) {
-    if (lid.x < stride) { partial[lid.x] += partial[lid.x + stride]; }
-    workgroupBarrier();
-  }
-  let inv = inverseSqrt(partial[0] / f32(p.C) + p.eps);
+  let inv = inverseSqrt(sum256(lid.x, s) / f32(p.C) + p.eps);
   for (var c = lid.x; c < p.C; c += 256u) {
     out[base + c] = weight[c] * (x[base + c] * inv);
   }

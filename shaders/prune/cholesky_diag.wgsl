@@ -13,7 +13,8 @@
 //   2 rw       ctl   atomic<u32> [..]  ctl[0] = first failing pivot
 //   3 rw       lkk   f32 [NB, NB]      a copy of the factored block (lower triangle, row stride NB) for
 //                                      cholesky_panel, which may run on other row panels
-// Override constants: NB (>= nb), WG (invocations).
+// uses: common/lkk_block
+// Override constants: NB (>= nb; declared in the part), WG (invocations).
 // Dispatch: (1, 1, 1).
 
 struct Params {
@@ -23,7 +24,6 @@ struct Params {
   rowBase: u32,
 }
 
-override NB: u32 = 32u;
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -31,7 +31,9 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(3) var<storage, read_write> lkkOut: array<f32>;
 
-var<workgroup> lkk: array<f32, NB * NB>; // [NB][NB], lower triangle
+fn lkkEntry(i: u32, j: u32) -> f32 {
+  return a[(p.k0 + i - p.rowBase) * p.d + p.k0 + j];
+}
 
 fn badPivot(v: f32) -> bool {
   // Not via (v > 0): compilers may assume no NaN. Exponent all ones = Inf/NaN; sign bit or zero = <= 0.
@@ -45,14 +47,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   let k0 = p.k0;
   let nb = p.nb;
   let t = lid.x;
-  for (var e = t; e < nb * nb; e += WG) {
-    let i = e / nb;
-    let j = e % nb;
-    var v = 0.0;
-    if (j <= i) { v = a[(k0 + i - p.rowBase) * d + k0 + j]; }
-    lkk[i * NB + j] = v;
-  }
-  workgroupBarrier();
+  loadLkk(t, nb);
   for (var j = 0u; j < nb; j++) {
     var piv = lkk[j * NB + j];
     if (badPivot(piv)) {

@@ -7,6 +7,7 @@
 //   1 read     x        f32 [n]
 //   2 read     y        f32 [n]
 //   3 rw       partial  f32 [groups]
+// uses: common/sum256
 // Dispatch: g = wg.y * 65535 + wg.x, grid1d(ceil(n / 4), 256); thread t sums entries g*1024 + t + 256*k, k < 4
 
 struct Params {
@@ -18,8 +19,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-var<workgroup> acc: array<f32, 256>;
-
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   // uses: common/fold
@@ -29,11 +28,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     let i = g * 1024u + k * 256u + lid.x;
     if (i < p.n) { s += x[i] * y[i]; }
   }
-  acc[lid.x] = s;
-  workgroupBarrier();
-  for (var w = 128u; w > 0u; w >>= 1u) {
-    if (lid.x < w) { acc[lid.x] += acc[lid.x + w]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { partial[g] = acc[0]; }
+  let total = sum256(lid.x, s);
+  if (lid.x == 0u) { partial[g] = total; }
 }

@@ -20,7 +20,9 @@
 //   4 rw       w       f32 [rows, d]         one row chunk of W, updated in place
 //   5 rw       codes   u32 [allRows, d]
 //   6 rw       errOut  f32 [allRows, count]
-// Override constants: R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
+// uses: common/obs_block
+// uses: common/quantizer
+// Override constants (declared in common/obs_block): R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
 // Dispatch: (ceil(rows / R), 1, 1) folded as (x, y) with x <= 65535: slab = y * 65535 + x.
 
 struct Params {
@@ -34,10 +36,6 @@ struct Params {
   maxq: f32,
 }
 
-override R: u32 = 16u;
-override BS: u32 = 128u;
-override WG: u32 = 128u;
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> u: array<f32>;
 @group(0) @binding(2) var<storage, read> gidx: array<u32>;
@@ -45,9 +43,6 @@ override WG: u32 = 128u;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;
 @group(0) @binding(5) var<storage, read_write> codes: array<u32>;
 @group(0) @binding(6) var<storage, read_write> errOut: array<f32>;
-
-var<workgroup> ws: array<f32, R * BS>; // [R][BS] the rows' W1
-var<workgroup> es: array<f32, R>;      // err of the current column
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -58,14 +53,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let i1 = p.i1;
   let count = p.count;
 
-  for (var e = t0; e < R * count; e += WG) {
-    let r = e / count;
-    let c = e % count;
-    var v = 0.0;
-    if (r0 + r < p.rows) { v = w[(r0 + r) * d + i1 + c]; }
-    ws[r * BS + c] = v;
-  }
-  workgroupBarrier();
+  obsLoadRows(t0, r0);
 
   for (var i = 0u; i < count; i++) {
     if (t0 < R) {
@@ -75,23 +63,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
       var err = 0.0;
       if (row < p.rows) {
         let sz = qp[(p.rowStart + row) * p.groups + gidx[i1 + i]];
-        let code = clamp(round(wi / sz.x) + sz.y, 0.0, p.maxq);
-        let q = sz.x * (code - sz.y);
-        err = (wi - q) / u[(i1 + i - p.uRow0) * d + i1 + i];
+        let code = quantCode(wi, sz, p.maxq);
+        let q = dequant(code, sz);
+        err = obsErr(wi, q, i);
         w[row * d + i1 + i] = q;
         codes[(p.rowStart + row) * d + i1 + i] = u32(code);
         errOut[(p.rowStart + row) * count + i] = err;
       }
       es[r] = err;
     }
-    workgroupBarrier();
-    let urow = (i1 + i - p.uRow0) * d + i1;
-    for (var t = i + 1u + t0; t < count; t += WG) {
-      let h = u[urow + t];
-      for (var r = 0u; r < R; r++) {
-        ws[r * BS + t] = ws[r * BS + t] - es[r] * h;
-      }
-    }
-    workgroupBarrier();
+    obsUpdate(t0, i);
   }
 }

@@ -11,7 +11,8 @@
 //   2 rw       x     f32 [d, d]
 // Split storage: l and x are the row panels (of L and X) that start at row rowBase and hold rows
 // k0 .. k0 + nb; rowBase = 0 for whole matrices.
-// Override constants: NB (>= nb), WG (columns per workgroup).
+// uses: common/lkk_solve
+// Override constants: NB (>= nb; declared in common/lkk_block), WG (columns per workgroup).
 // Dispatch: (ceil((k0 + nb) / WG), 1, 1).
 
 struct Params {
@@ -21,15 +22,15 @@ struct Params {
   rowBase: u32,
 }
 
-override NB: u32 = 32u;
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> l: array<f32>;
 @group(0) @binding(2) var<storage, read_write> x: array<f32>;
 
-var<workgroup> lkk: array<f32, NB * NB>;
-var<workgroup> ys: array<f32, WG * (NB + 1u)>;
+fn lkkEntry(i: u32, j: u32) -> f32 {
+  return l[(p.k0 + i - p.rowBase) * p.d + p.k0 + j];
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -37,21 +38,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let k0 = p.k0;
   let nb = p.nb;
   let t = lid.x;
-  for (var e = t; e < nb * nb; e += WG) {
-    let i = e / nb;
-    let j = e % nb;
-    var v = 0.0;
-    if (j <= i) { v = l[(k0 + i - p.rowBase) * d + k0 + j]; }
-    lkk[i * NB + j] = v;
-  }
-  workgroupBarrier();
+  loadLkk(t, nb);
   let col = wg.x * WG + t;
   if (col >= k0 + nb) { return; }
   let yb = t * (NB + 1u);
-  for (var i = 0u; i < nb; i++) {
-    var s = x[(k0 + i - p.rowBase) * d + col];
-    for (var q = 0u; q < i; q++) { s -= lkk[i * NB + q] * ys[yb + q]; }
-    ys[yb + i] = s / lkk[i * NB + i];
-  }
-  for (var i = 0u; i < nb; i++) { x[(k0 + i - p.rowBase) * d + col] = ys[yb + i]; }
+  for (var i = 0u; i < nb; i++) { rhs[yb + i] = x[(k0 + i - p.rowBase) * d + col]; }
+  lkkForwardSolve(yb, nb);
+  for (var i = 0u; i < nb; i++) { x[(k0 + i - p.rowBase) * d + col] = rhs[yb + i]; }
 }

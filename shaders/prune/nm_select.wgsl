@@ -8,6 +8,7 @@
 //   1 read     scale  f32 [K]        sqrt(scaler_row) (hasScale == 1; ignored when 0), or
 //                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place; K % M == 0, M <= 32
+// uses: common/select_score
 // Dispatch: one invocation per (row, group): i = (wg.y * 65535 + wg.x) * 256 + lid.x over
 // rows * K / M groups, i.e. grid1d(rows * K / M, 256).
 
@@ -19,9 +20,7 @@ struct Params {
   hasScale: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scale: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
+@group(0) @binding(0) var<uniform> p: Params; // bindings 1-2: common/select_score
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -33,12 +32,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let c0 = (gi % groupsPerRow) * p.m;
   let base = r * p.K + c0;
   var s: array<f32, 32>;
-  for (var j = 0u; j < p.m; j++) {
-    var v = abs(w[base + j]);
-    if (p.hasScale == 1u) { v = v * scale[c0 + j]; }
-    if (p.hasScale == 2u) { v = scale[base + j]; }
-    s[j] = v;
-  }
+  for (var j = 0u; j < p.m; j++) { s[j] = selectScore(r * p.K, c0 + j); }
   let prune = p.m - p.n;
   for (var j = 0u; j < p.m; j++) {
     var rank = 0u;

@@ -11,6 +11,7 @@
 //   1 read     scale  f32 [K]        sqrt(scaler_row) (hasScale == 1; ignored when 0), or
 //                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place
+// uses: common/select_score
 // Dispatch: (1, rows, 1) folded as r = wg.y + wg.z * 65535; one workgroup of 256 per row.
 
 struct Params {
@@ -20,19 +21,14 @@ struct Params {
   hasScale: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scale: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
+@group(0) @binding(0) var<uniform> p: Params; // bindings 1-2: common/select_score
 
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> sel: array<u32, 3>; // prefix, mask of decided bits, rank still to find within the prefix
 var<workgroup> cnt: array<u32, 256>;
 
 fn key(base: u32, c: u32) -> u32 {
-  var s = abs(w[base + c]);
-  if (p.hasScale == 1u) { s = s * scale[c]; }
-  if (p.hasScale == 2u) { s = scale[base + c]; }
-  return bitcast<u32>(s);
+  return bitcast<u32>(selectScore(base, c));
 }
 
 @compute @workgroup_size(256, 1, 1)

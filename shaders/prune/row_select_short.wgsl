@@ -11,6 +11,7 @@
 //   1 read     scale  f32 [K]        sqrt(scaler_row) (hasScale == 1; ignored when 0), or
 //                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place
+// uses: common/select_score
 // Dispatch: (1, rows, 1) folded as r = wg.y + wg.z * 65535; one workgroup of 64 per row; K <= 256.
 
 struct Params {
@@ -20,9 +21,7 @@ struct Params {
   hasScale: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> scale: array<f32>;
-@group(0) @binding(2) var<storage, read_write> w: array<f32>;
+@group(0) @binding(0) var<uniform> p: Params; // bindings 1-2: common/select_score
 
 var<workgroup> keys: array<u32, 256>;
 
@@ -35,10 +34,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let base = r * p.K;
   let i = lid.x;
   for (var c = i; c < p.K; c += 64u) {
-    var s = abs(w[base + c]);
-    if (p.hasScale == 1u) { s = s * scale[c]; }
-    if (p.hasScale == 2u) { s = scale[base + c]; }
-    keys[c] = bitcast<u32>(s);
+    keys[c] = bitcast<u32>(selectScore(base, c));
   }
   workgroupBarrier();
   for (var c = i; c < p.K; c += 64u) {

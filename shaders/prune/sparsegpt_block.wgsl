@@ -23,7 +23,9 @@
 //   4 rw       w       f32 [rows, d]         one row chunk of W, updated in place
 //   5 rw       errOut  f32 [allRows, count]
 //   6 read     qp      vec2<f32> [allRows]    per-row (scale, zero) (joint mode; any small buffer otherwise)
-// Override constants: R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
+// uses: common/obs_block
+// uses: common/quantizer
+// Override constants (declared in common/obs_block): R (rows per workgroup, <= WG), BS (>= count), WG (invocations).
 // Dispatch: (ceil(rows / R), 1, 1)... folded as (x, y) with x <= 65535: slab = y * 65535 + x.
 
 struct Params {
@@ -39,10 +41,6 @@ struct Params {
   maxq: f32,   // 0: prune only; 2^bits - 1: prune and quantize (joint mode)
 }
 
-override R: u32 = 16u;
-override BS: u32 = 128u;
-override WG: u32 = 128u;
-
 const CTL_PREFIX: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -52,9 +50,6 @@ const CTL_PREFIX: u32 = 4u;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;
 @group(0) @binding(5) var<storage, read_write> errOut: array<f32>;
 @group(0) @binding(6) var<storage, read> qp: array<vec2<f32>>;
-
-var<workgroup> ws: array<f32, R * BS>; // [R][BS] the rows' W1
-var<workgroup> es: array<f32, R>;      // err of the current column
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -66,14 +61,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   let count = p.count;
   let thresh = ctl[CTL_PREFIX];
 
-  for (var e = t0; e < R * count; e += WG) {
-    let r = e / count;
-    let c = e % count;
-    var v = 0.0;
-    if (r0 + r < p.rows) { v = w[(r0 + r) * d + i1 + c]; }
-    ws[r * BS + c] = v;
-  }
-  workgroupBarrier();
+  obsLoadRows(t0, r0);
 
   var groupMask = 0u; // invocation r < R: pruned flags of its row's current N:M group (bit j = column g0 + j)
   var g0 = 0u;
@@ -95,7 +83,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
             for (var j = 0u; j < glen; j++) {
               if ((groupMask & (1u << j)) != 0u) { continue; }
               let v = ws[r * BS + i + j];
-              let dg = u[(i1 + i + j - p.uRow0) * d + i1 + i + j];
+              let dg = obsDiag(i + j);
               let sc = (v * v) / (dg * dg);
               if (best == 0xFFFFFFFFu || sc < bestScore) { best = j; bestScore = sc; }
             }
@@ -109,23 +97,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
       var q = select(wi, 0.0, pruned);
       if (p.maxq > 0.0 && row < p.rows) {
         let sz = qp[p.rowStart + row];
-        q = sz.x * (clamp(round(q / sz.x) + sz.y, 0.0, p.maxq) - sz.y);
+        q = dequant(quantCode(q, sz, p.maxq), sz);
       }
-      let err = (wi - q) / u[(i1 + i - p.uRow0) * d + i1 + i];
+      let err = obsErr(wi, q, i);
       es[r] = err;
       if (row < p.rows) {
         w[row * d + i1 + i] = q;
         errOut[(p.rowStart + row) * count + i] = err;
       }
     }
-    workgroupBarrier();
-    let urow = (i1 + i - p.uRow0) * d + i1;
-    for (var t = i + 1u + t0; t < count; t += WG) {
-      let h = u[urow + t];
-      for (var r = 0u; r < R; r++) {
-        ws[r * BS + t] = ws[r * BS + t] - es[r] * h;
-      }
-    }
-    workgroupBarrier();
+    obsUpdate(t0, i);
   }
 }
