@@ -8,11 +8,14 @@ function memoryCache(limitBytes = Infinity): WeightCache & { store: Map<string, 
   let used = 0;
   return {
     store,
-    get: async (k) => store.get(k),
+    get: async (k) => {
+      const e = store.get(k);
+      return e && { bytes: e.bytes.slice(), contentRange: e.contentRange };
+    },
     put: async (k, bytes, contentRange) => {
       if (used + bytes.byteLength > limitBytes) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
       used += bytes.byteLength;
-      store.set(k, { bytes, contentRange });
+      store.set(k, { bytes: bytes.slice(), contentRange });
     },
     info: async () => ({ entries: store.size, bytes: used }),
     clear: async () => {
