@@ -228,17 +228,19 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
 }
 
 /**
- * Copies of one slice of a tensor that a load holds at once: the slice as read (the reader's
- * buffer), the copy the browser's weight cache stores from it (a download; src/io/cache.ts) and the
- * copy `queue.writeBuffer` stages on its way to the GPU. The CLI holds the first and the last.
+ * Slices' worth of host memory a load is counted at. Three copies of a slice are alive at once in the
+ * page: the slice as read (the reader's buffer), the copy the browser's weight cache stores from it
+ * (a download; src/io/cache.ts) and the copy `queue.writeBuffer` stages on its way to the GPU (the
+ * CLI holds the first and the last). Slices already uploaded stay in memory until the JavaScript
+ * engine collects them: Chromium was measured at up to 7 slices beyond the page's own size during a
+ * load (docs/models.md, "Run plans"), so the estimate counts 8.
  */
-export const LOAD_SLICE_COPIES = 3;
+export const LOAD_SLICE_COPIES = 8;
 
 /**
  * Host memory a load holds at its peak beyond the page or process, for a checkpoint whose largest
  * tensor has `largestTensorBytes`: tensors go one at a time, each read and uploaded in slices of at
- * most LOAD_SLICE_BYTES (src/model/llama.ts uploadMatrix), {@link LOAD_SLICE_COPIES} copies of a slice
- * at once. Memory the JavaScript engine has not yet collected comes on top (docs/models.md, "Run plans").
+ * most LOAD_SLICE_BYTES (src/model/llama.ts uploadMatrix), counted as {@link LOAD_SLICE_COPIES} slices.
  */
 export function loadHostBytesOf(largestTensorBytes: number): number {
   return LOAD_SLICE_COPIES * Math.min(largestTensorBytes, LOAD_SLICE_BYTES);
