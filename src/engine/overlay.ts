@@ -17,6 +17,11 @@ export function overlayCheckpoint(base: Checkpoint, pruned: PrunedTensors): Chec
     has: (n) => base.has(n),
     info: (n): CheckpointTensorInfo => base.info(n),
     readRaw: async (n) => raw(n) ?? base.readRaw(n),
+    readRawRange: async (n, start, length) => {
+      const r = raw(n);
+      if (r) return r.slice(start, start + length);
+      return base.readRawRange ? base.readRawRange(n, start, length) : (await base.readRaw(n)).slice(start, start + length);
+    },
     readF32: async (n) => {
       const r = raw(n);
       return r ? bytesToF32(r, base.info(n).dtype, n) : base.readF32(n);

@@ -14,7 +14,9 @@ export interface WeightCacheInfo {
 }
 
 export interface WeightCache {
+  /** A stored range in a buffer of its own: the reader keeps it (the cache must not hand out what it stores). */
   get(key: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentRange: string } | undefined>;
+  /** Stores a copy of `bytes` (the reader keeps `bytes` itself). */
   put(key: string, bytes: Uint8Array<ArrayBuffer>, contentRange: string): Promise<void>;
   info(): Promise<WeightCacheInfo>;
   clear(): Promise<void>;
@@ -82,6 +84,21 @@ function wellFormedRange(contentRange: string, start: number, end: number, bytes
 }
 
 /**
+ * A 206 answer whose body is `bytes` themselves, one chunk, not a copy (`new Response(bytes)` copies
+ * them): urlSource keeps a body that arrives as one whole chunk, so a range read from or into the
+ * cache is held once in the page, not twice.
+ */
+function bytesResponse(bytes: Uint8Array<ArrayBuffer>, contentRange: string): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (bytes.byteLength) c.enqueue(bytes);
+      c.close();
+    },
+  });
+  return new Response(body, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+}
+
+/**
  * `fetchFn` with ranged GETs served from and stored in `cache`. Other requests (HEAD, whole files)
  * pass through, and so do answers that cannot be trusted as the file's bytes: a compressed 206
  * (Content-Encoding: its offsets are not the file's) or one whose length does not match its
@@ -97,7 +114,7 @@ export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: u
     const key = `${input}${input.includes('?') ? '&' : '?'}polyprune-range=${m[1]}-${m[2]}`;
     try {
       const hit = await cache.get(key);
-      if (hit && wellFormedRange(hit.contentRange, Number(m[1]), Number(m[2]), hit.bytes.byteLength)) return new Response(hit.bytes, { status: 206, headers: { 'Content-Range': hit.contentRange, 'Content-Length': String(hit.bytes.byteLength) } });
+      if (hit && wellFormedRange(hit.contentRange, Number(m[1]), Number(m[2]), hit.bytes.byteLength)) return bytesResponse(hit.bytes, hit.contentRange);
     } catch {
       /* an unreadable cache is a cache miss */
     }
@@ -107,14 +124,14 @@ export function cachingFetch(fetchFn: FetchFn, cache: WeightCache, onFull: (e: u
     const bytes = new Uint8Array(await res.arrayBuffer());
     const contentRange = res.headers.get('Content-Range') ?? '';
     if (!wellFormedRange(contentRange, Number(m[1]), Number(m[2]), bytes.byteLength)) {
-      return new Response(bytes, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+      return bytesResponse(bytes, contentRange);
     }
     try {
       await cache.put(key, bytes, contentRange);
     } catch (e) {
       if (isQuotaError(e)) onFull(e);
     }
-    return new Response(bytes, { status: 206, headers: { 'Content-Range': contentRange, 'Content-Length': String(bytes.byteLength) } });
+    return bytesResponse(bytes, contentRange);
   };
 }
 

@@ -26,6 +26,14 @@ export const MAX_TEXT_FILE_BYTES = 256 * 1024 * 1024;
  */
 export const DEFAULT_MIN_RATE_BYTES_PER_S = 1024;
 
+/**
+ * The most bytes of one tensor a load reads and uploads at a time: src/model/llama.ts uploadMatrix
+ * reads a weight matrix in row slices of at most this size (one row pair when rows are larger), so a
+ * 1 GiB embedding never sits in host memory whole and no single `queue.writeBuffer`, which the
+ * browser stages through a copy of its own, is larger. The plan's host estimate for a load counts
+ * from it (src/prune/plan.ts, docs/models.md "Run plans").
+ */
+export const LOAD_SLICE_BYTES = 64 * 1024 * 1024;
 
 /** The one message for a JSON file over {@link MAX_JSON_BYTES}. */
 export function jsonTooLarge(where: string, bytes: number | null, limit = MAX_JSON_BYTES): PolyPruneError {

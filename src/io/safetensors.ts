@@ -49,6 +49,8 @@ export interface SafetensorsFile {
   readonly metadata: Readonly<Record<string, string>>;
   /** The tensor's raw little-endian bytes (reads only that range). */
   readRaw(name: string): Promise<Uint8Array<ArrayBuffer>>;
+  /** Bytes [start, start + length) of the tensor's raw bytes (a load reads big tensors in slices). */
+  readRawRange(name: string, start: number, length: number): Promise<Uint8Array<ArrayBuffer>>;
   /** The tensor converted to float32 on the CPU (F32/F16/BF16 exactly; see bytesToF32). */
   readF32(name: string): Promise<Float32Array<ArrayBuffer>>;
   /** An integer tensor as int32 (I32, I64 in range, U8, ...). */
@@ -297,6 +299,11 @@ async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsFile> 
     tensors,
     metadata: Object.freeze(metadata),
     readRaw,
+    async readRawRange(name, start, length) {
+      const t = info(name);
+      checkPart(t, start, length, file);
+      return src.read(t.byteOffset + start, length);
+    },
     async readF32(name) {
       const t = info(name);
       return bytesToF32(await readRaw(name), t.dtype, `tensor '${name}' in ${file}`);
@@ -307,6 +314,12 @@ async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsFile> 
     },
     close: () => src.close?.() ?? Promise.resolve(),
   };
+}
+
+function checkPart(t: TensorInfo, start: number, length: number, file: string): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0 || start + length > t.byteLength) {
+    throw new PolyPruneError('BAD_ARGUMENT', `Invalid byte range [${start}, ${start + length}) of tensor '${t.name}' in ${file}: it has ${t.byteLength} bytes.`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,6 +342,12 @@ export interface Checkpoint {
   /** Throws CHECKPOINT_MISMATCH "Missing tensor 'x'" listing the closest names. */
   info(name: string): CheckpointTensorInfo;
   readRaw(name: string): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Bytes [start, start + length) of a tensor's raw bytes, read alone: a load reads big tensors in
+   * slices so that it never holds one whole (src/model/llama.ts uploadMatrix). Optional: a
+   * checkpoint without it is read whole.
+   */
+  readRawRange?(name: string, start: number, length: number): Promise<Uint8Array<ArrayBuffer>>;
   readF32(name: string): Promise<Float32Array<ArrayBuffer>>;
   readI32(name: string): Promise<Int32Array<ArrayBuffer>>;
   close(): Promise<void>;
@@ -400,6 +419,7 @@ function makeCheckpoint(
     has: (name) => owner.has(name),
     info,
     readRaw: (name) => Promise.resolve().then(() => fileOf(name).readRaw(name)),
+    readRawRange: (name, start, length) => Promise.resolve().then(() => fileOf(name).readRawRange(name, start, length)),
     readF32: (name) => Promise.resolve().then(() => fileOf(name).readF32(name)),
     readI32: (name) => Promise.resolve().then(() => fileOf(name).readI32(name)),
     async close() {

@@ -532,7 +532,9 @@ function makeUrlSource(
 
   /** Bytes [offset, offset + length) with Range requests; a body cut off mid-way is resumed. */
   const readRange = async (offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> => {
-    const out = new Uint8Array(length);
+    // A body that arrives as one chunk of exactly the range, a buffer of its own (the weight cache
+    // answers so, src/io/cache.ts), is returned as it is: no second copy of a slice of weights.
+    let out: Uint8Array<ArrayBuffer> | null = null;
     const last = offset + length - 1;
     let got = 0;
     let breaks = 0;
@@ -558,6 +560,12 @@ function makeUrlSource(
               overflow = true;
               return false;
             }
+            if (!out && c.byteLength === length && c.byteOffset === 0 && c.buffer instanceof ArrayBuffer && c.buffer.byteLength === length) {
+              out = c as Uint8Array<ArrayBuffer>;
+              got = length;
+              return true;
+            }
+            out ??= new Uint8Array(length);
             out.set(c, got);
             got += c.byteLength;
             return true;
@@ -596,7 +604,7 @@ function makeUrlSource(
         guard.done();
       }
     }
-    return out;
+    return out ?? new Uint8Array(length);
   };
 
   return {

@@ -19,6 +19,7 @@ import { type ChunkedMatrix, type PrefixKv, isPacked } from '../gpu/ops';
 import { FiniteCheck, describeIndex, nonFinite16, type NonFinite } from '../gpu/finite';
 import { bytesToF32, dtypeSize, encode16 } from '../io/dtypes';
 import type { Checkpoint } from '../io/safetensors';
+import { LOAD_SLICE_BYTES } from '../io/limits';
 import { type ModelConfig, ropeInvFreq, validateCheckpoint } from '../io/config';
 
 import { LINEAR_NAMES, type LinearName } from './names';
@@ -899,36 +900,51 @@ export function throwNonFiniteWeights(bad: NonFinite[], ckpt: Checkpoint): void 
 /**
  * A [rows, cols] weight matrix as row chunks within one binding each (chunk starts 64-row aligned,
  * cut as for f32 whatever the dtype). F16/BF16 stay packed two per word (`format`), checked for
- * NaN/Inf on the host as they go up; F32 (and F64, rounded once) are f32, checked on the GPU.
+ * NaN/Inf on the host as they go up; F32 are f32, checked on the GPU. The bytes are read and
+ * written in row slices of at most `sliceBytes` ({@link LOAD_SLICE_BYTES}); a checkpoint without
+ * `readRawRange` is read whole and uploaded in the same slices.
  */
-export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number, check?: FiniteCheck): Promise<ChunkedMatrix> {
+export async function uploadMatrix(gpu: Gpu, ckpt: Checkpoint, name: string, rows: number, cols: number, check?: FiniteCheck, sliceBytes = LOAD_SLICE_BYTES): Promise<ChunkedMatrix> {
   const info = ckpt.info(name);
-  const raw = await ckpt.readRaw(name);
-  const eb = raw.byteLength / (rows * cols);
+  if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
+    throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16.`);
+  }
+  const eb = info.byteLength / (rows * cols);
   const format = info.dtype === 'F16' ? 'f16' : info.dtype === 'BF16' ? 'bf16' : 'f32';
   const maxRows = Math.max(64, Math.floor(gpu.info.limits.maxStorageBufferBindingSize / (cols * 4) / 64) * 64);
+  // an even number of rows per slice keeps every 16-bit slice's offset 4-byte aligned for writeBuffer
+  const sliceRows = Math.max(2, Math.floor(sliceBytes / (cols * eb) / 2) * 2);
+  let whole: Uint8Array<ArrayBuffer> | null = null;
+  const readRows = async (r0: number, r: number): Promise<Uint8Array<ArrayBuffer>> => {
+    if (ckpt.readRawRange) return ckpt.readRawRange(name, r0 * cols * eb, r * cols * eb);
+    whole ??= await ckpt.readRaw(name);
+    return whole.subarray(r0 * cols * eb, (r0 + r) * cols * eb);
+  };
   const chunks: { tensor: Tensor; rowStart: number; rows: number }[] = [];
-  if (format !== 'f32' && check) {
-    const bits = new Uint16Array(raw.byteOffset % 2 === 0 ? raw.buffer : raw.slice().buffer, raw.byteOffset % 2 === 0 ? raw.byteOffset : 0, rows * cols);
-    const bad = nonFinite16(bits, format);
-    if (bad.count > 0) check.addFound({ what: name, count: bad.count, first: bad.first, cols });
-  }
-  for (let r0 = 0; r0 < rows; r0 += maxRows) {
-    const r = Math.min(maxRows, rows - r0);
-    const part = raw.subarray(r0 * cols * eb, (r0 + r) * cols * eb);
-    try {
-      if (format !== 'f32') {
-        chunks.push({ tensor: gpu.uploadBytes(part, name), rowStart: r0, rows: r });
-        continue;
-      }
-      const tensor = await uploadRows(gpu, part, info.dtype, r, cols, name);
+  const bad = { count: 0, first: -1 };
+  try {
+    for (let r0 = 0; r0 < rows; r0 += maxRows) {
+      const r = Math.min(maxRows, rows - r0);
+      const tensor = format === 'f32' ? gpu.tensor([r, cols], 'f32', name) : gpu.tensor([Math.ceil((r * cols * eb) / 4)], 'u32', name);
       chunks.push({ tensor, rowStart: r0, rows: r });
-      check?.add(name, tensor, r * cols, { base: r0 * cols, cols });
-    } catch (e) {
-      for (const c of chunks) c.tensor.destroy();
-      throw e;
+      for (let s0 = 0; s0 < r; s0 += sliceRows) {
+        const n = Math.min(sliceRows, r - s0);
+        const part = await readRows(r0 + s0, n);
+        if (format !== 'f32' && check) {
+          const bits = new Uint16Array(part.byteOffset % 2 === 0 ? part.buffer : part.slice().buffer, part.byteOffset % 2 === 0 ? part.byteOffset : 0, n * cols);
+          const found = nonFinite16(bits, format);
+          if (found.count > 0 && bad.first < 0) bad.first = (r0 + s0) * cols + found.first;
+          bad.count += found.count;
+        }
+        gpu.write(tensor, part, (s0 * cols * eb) / 4);
+      }
+      if (format === 'f32') check?.add(name, tensor, r * cols, { base: r0 * cols, cols });
     }
+  } catch (e) {
+    for (const c of chunks) c.tensor.destroy();
+    throw e;
   }
+  if (bad.count > 0) check?.addFound({ what: name, count: bad.count, first: bad.first, cols });
   return format === 'f32' ? { rows, cols, chunks } : { rows, cols, chunks, format };
 }
 

@@ -15,6 +15,7 @@
  * Shape letters: C hidden, F ffn, H heads, Hkv kv heads, D head dim, V vocab, L layers.
  */
 import { fmtBytes } from '../common/format';
+import { LOAD_SLICE_BYTES } from '../io/limits';
 import type { ModelConfig } from '../io/config';
 import type { GpuInfo } from '../gpu/device';
 import { METHODS, type PruneMethod } from './methods';
@@ -52,7 +53,7 @@ export interface PlanEnvironment {
   hostMemoryBytes?: number;
   /** Force resident layers (default: as LlamaModel.load decides). */
   resident?: boolean;
-  /** Bytes of the largest tensor as stored (a load holds one tensor's bytes at a time on the host). */
+  /** Bytes of the largest tensor as stored (a load holds one slice of one tensor at a time on the host). */
   largestTensorBytes?: number;
   /**
    * GPU bytes the engine already holds and keeps through the run (other loaded models, pruned copies,
@@ -84,10 +85,7 @@ export interface RunPlan {
   cachedBytes: number;
   /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
   hostBytes: number;
-  /**
-   * Host memory a load holds at its peak beyond the runtime itself: the largest tensor as read, and its
-   * copy on the way to the GPU (tensors are read and uploaded one at a time).
-   */
+  /** Host memory a load holds at its peak beyond the runtime itself: {@link loadHostBytesOf} the largest tensor. */
   loadHostBytes: number;
   resident: boolean;
   /** 16-bit weight matrices kept packed on the GPU (2 bytes an element). */
@@ -218,7 +216,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     downloadBytes: env.remote ? Math.max(0, env.checkpointBytes - cached) : 0,
     cachedBytes: cached,
     hostBytes,
-    loadHostBytes: 2 * (env.largestTensorBytes ?? 0),
+    loadHostBytes: loadHostBytesOf(env.largestTensorBytes ?? 0),
     resident,
     packed,
     weightBytes: headBytes + layerCount * layerBytes,
@@ -229,13 +227,32 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   };
 }
 
+/**
+ * Slices' worth of host memory a load is counted at. Three copies of a slice are alive at once in the
+ * page: the slice as read (the reader's buffer), the copy the browser's weight cache stores from it
+ * (a download; src/io/cache.ts) and the copy `queue.writeBuffer` stages on its way to the GPU (the
+ * CLI holds the first and the last). Slices already uploaded stay in memory until the JavaScript
+ * engine collects them: Chromium was measured at up to 7 slices beyond the page's own size during a
+ * load (docs/models.md, "Run plans"), so the estimate counts 8.
+ */
+export const LOAD_SLICE_COPIES = 8;
+
+/**
+ * Host memory a load holds at its peak beyond the page or process, for a checkpoint whose largest
+ * tensor has `largestTensorBytes`: tensors go one at a time, each read and uploaded in slices of at
+ * most LOAD_SLICE_BYTES (src/model/llama.ts uploadMatrix), counted as {@link LOAD_SLICE_COPIES} slices.
+ */
+export function loadHostBytesOf(largestTensorBytes: number): number {
+  return LOAD_SLICE_COPIES * Math.min(largestTensorBytes, LOAD_SLICE_BYTES);
+}
+
 /** The plan as lines for a terminal or a panel. */
 export function describePlan(p: RunPlan): string[] {
   const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${fmtBytes(i.bytes).padStart(11)}  ${i.note}`);
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${fmtBytes(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${fmtBytes(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${fmtBytes(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${fmtBytes(p.limits.maxBindingBytes)} per binding, ${fmtBytes(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, one tensor at a time)`);
+  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, tensors in slices of at most ${fmtBytes(LOAD_SLICE_BYTES)})`);
   lines.push(`weights on the GPU: ${fmtBytes(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${fmtBytes(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);

@@ -8,11 +8,14 @@ function memoryCache(limitBytes = Infinity): WeightCache & { store: Map<string, 
   let used = 0;
   return {
     store,
-    get: async (k) => store.get(k),
+    get: async (k) => {
+      const e = store.get(k);
+      return e && { bytes: e.bytes.slice(), contentRange: e.contentRange };
+    },
     put: async (k, bytes, contentRange) => {
       if (used + bytes.byteLength > limitBytes) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
       used += bytes.byteLength;
-      store.set(k, { bytes, contentRange });
+      store.set(k, { bytes: bytes.slice(), contentRange });
     },
     info: async () => ({ entries: store.size, bytes: used }),
     clear: async () => {
@@ -56,6 +59,30 @@ describe('cachingFetch', () => {
     await cache.clear();
     await urlSource('http://x/model.safetensors', f).read(100, 50);
     expect(calls.filter((c) => c.startsWith('GET')).length).toBe(gets + 1);
+  });
+
+  it('a range read from or into the cache is held once: the reader gets the bytes the cache handed over, not a copy', async () => {
+    const cache = memoryCache();
+    const handed: Uint8Array[] = [];
+    const get = cache.get;
+    cache.get = async (k) => {
+      const hit = await get(k);
+      if (hit) handed.push(hit.bytes);
+      return hit;
+    };
+    const put = cache.put;
+    cache.put = async (k, bytes, range) => {
+      handed.push(bytes);
+      await put(k, bytes, range);
+    };
+    const { fetchFn } = fakeServer(data);
+    const f = cachingFetch(fetchFn, cache, () => undefined);
+    const miss = await urlSource('http://x/model.safetensors', f).read(200, 300);
+    const hit = await urlSource('http://x/model.safetensors', f).read(200, 300);
+    expect(handed).toHaveLength(2);
+    expect(miss.buffer).toBe(handed[0].buffer);
+    expect(hit.buffer).toBe(handed[1].buffer);
+    expect(Array.from(hit)).toEqual(Array.from(data.slice(200, 500)));
   });
 
   it('a full cache reports once per refusal and the read still succeeds', async () => {

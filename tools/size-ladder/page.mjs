@@ -173,7 +173,7 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
     };
     const plan = await step('plan', () => page.evaluate(async ({ spec }) => {
       const p = await window.polyprune.engine.plan(spec, { method: 'wanda', nsamples: 4, seqlen: 128 });
-      return { gpuPeakBytes: p.gpuPeakBytes, weightBytes: p.weightBytes, f32WeightBytes: p.f32WeightBytes, packed: p.packed, resident: p.resident, problems: p.problems };
+      return { gpuPeakBytes: p.gpuPeakBytes, weightBytes: p.weightBytes, f32WeightBytes: p.f32WeightBytes, loadHostBytes: p.loadHostBytes, packed: p.packed, resident: p.resident, problems: p.problems };
     }, { spec: spec(false) }));
     if (plan.ok) row.plan = plan.result;
     delete plan.result;
