@@ -3,23 +3,16 @@
  * time reads no weights from the server; the Model panel shows what is cached and clears it.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StaticServer } from '../helpers/httpServer';
-import { openWithEngine, type Browser } from './chromium';
-import { FIXTURE_DIR, serveApp } from './standIn';
+import type { Browser } from './chromium';
+import { FIXTURE_DIR, useEnginePage } from './standIn';
 
 const SCREENSHOTS = path.resolve('.tmp');
 
 let server: StaticServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await serveApp({ '/fixtures/stories260K/': FIXTURE_DIR });
-  browser = await openWithEngine(`${server.url}/?test=1`);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useEnginePage({ '/fixtures/stories260K/': FIXTURE_DIR }, '?test=1', (s) => void ({ server, browser } = s));
 
 describe('weight cache (Cache API)', () => {
   it('the second load of a URL model downloads no weights; the panel shows the cache and clears it', async () => {
