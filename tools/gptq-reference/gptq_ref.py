@@ -76,11 +76,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'ria-reference'))
-from ria_ref import LINEARS, Llama  # noqa: E402
-
-GROUP = {'self_attn.q_proj': 'self_attn.q_proj', 'self_attn.k_proj': 'self_attn.q_proj', 'self_attn.v_proj': 'self_attn.q_proj',
-         'self_attn.o_proj': 'self_attn.o_proj', 'mlp.gate_proj': 'mlp.gate_proj', 'mlp.up_proj': 'mlp.gate_proj',
-         'mlp.down_proj': 'mlp.down_proj'}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
+from ria_ref import Llama  # noqa: E402
+from refcommon import GROUP, LINEARS  # noqa: E402
 
 
 def find_params(x, maxq):
