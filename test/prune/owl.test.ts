@@ -23,6 +23,7 @@ import { parsePruningRecord } from '../../src/export/provenance';
 import { pruneResultRecord, recordHeader, parseResultRecord } from '../../src/experiment/records';
 import { PolyPruneError } from '../../src/common/errors';
 import { testGpu } from '../helpers/gpu';
+import { mulberry32 } from '../helpers/random';
 import { FIXTURE, fixtureCheckpoint, fixtureConfig, fixtureTensors, fixtureWindows, requireShared } from '../helpers/fixture';
 
 function errorOf(f: () => unknown): PolyPruneError {
@@ -33,16 +34,6 @@ function errorOf(f: () => unknown): PolyPruneError {
     return e as PolyPruneError;
   }
   throw new Error('expected an error');
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('OWL: layer sparsities from outlier ratios', () => {
