@@ -4,11 +4,12 @@
  * and recorded (pruning.json, recipe.yaml, the result and experiment records).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+import { runPythonReference } from '../helpers/pythonRef';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 
 const BIN = path.resolve('bin/polyprune.mjs');
@@ -39,7 +40,7 @@ describe('polyprune prune --profile owl / --method wanda-lang', () => {
     const out = path.join(tmp, 'owl');
     const r = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--profile', 'owl', '--owl-m', '5', '--owl-lambda', '0.08', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '-o', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const ref = JSON.parse(execFileSync('python3', [path.resolve('tools/owl-reference/owl_ratios.py'), path.join(FIXTURE, 'model.safetensors'), path.join(FIXTURE, 'dense.safetensors'), '5', '0.08', '0.5']).toString());
+    const ref = JSON.parse(runPythonReference('OWL', 'tools/owl-reference/owl_ratios.py', [path.join(FIXTURE, 'model.safetensors'), path.join(FIXTURE, 'dense.safetensors'), '5', '0.08', '0.5']));
     const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
     expect(rec.layer_sparsity).toMatchObject({ profile: 'owl', m: 5, lambda: 0.08 });
     rec.layer_sparsity.target.forEach((t: number, i: number) => expect(Math.abs(t - ref.sparsity[i])).toBeLessThanOrEqual(1e-12));
