@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
-from refcommon import LINEARS, pruned_mask, read_safetensors  # noqa: E402
+from refcommon import LINEARS, pruned_mask, read_safetensors, sq_norms, sum_inputs  # noqa: E402
 
 
 class Cohere:
@@ -136,13 +136,7 @@ class Cohere:
         masks = []
         xs = [self.w['model.embed_tokens.weight'][np.asarray(ids)] for ids in calib]
         for i in range(self.L):
-            sums = {}
-
-            def capture(name, inp):
-                sums[name] = sums.get(name, 0.0) + (inp ** 2).sum(0)
-
-            for x in xs:
-                self.layer(i, x, weights, capture)
+            sums = sum_inputs(lambda x, capture: self.layer(i, x, weights, capture), xs, sq_norms)
             for name in LINEARS:
                 key = f'model.layers.{i}.{name}.weight'
                 W = weights[key].copy()

@@ -78,7 +78,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'ria-reference'))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
 from ria_ref import Llama  # noqa: E402
-from refcommon import GROUP, LINEARS  # noqa: E402
+from refcommon import GROUP, LINEARS, gram, sum_inputs  # noqa: E402
 
 
 def find_params(x, maxq):
@@ -261,13 +261,7 @@ def main():
         force.setdefault(m, []).append((r, c, code))
     groups = []
     for i in range(model.L):
-        hs = {}
-
-        def capture(name, inp):
-            hs[name] = hs.get(name, 0.0) + inp.T @ inp
-
-        for x in xs:
-            model.layer(i, x, weights, capture)
+        hs = sum_inputs(lambda x, capture: model.layer(i, x, weights, capture), xs, gram)
         for name in LINEARS:
             key = f'model.layers.{i}.{name}.weight'
             H = 2.0 * hs[GROUP[name]] / n

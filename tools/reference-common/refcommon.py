@@ -62,3 +62,26 @@ def pruned_mask(metric, sparsity, nm=None):
         idx = np.argsort(metric, axis=1, kind='stable')[:, :int(metric.shape[1] * sparsity)]
         np.put_along_axis(mask, idx, True, axis=1)
     return mask
+
+
+def sq_norms(inp):
+    """Wanda's statistic of one window's input (T, K): the squared L2 norm of each input feature."""
+    return (inp ** 2).sum(0)
+
+
+def gram(inp):
+    """SparseGPT's / GPTQ's statistic of one window's input (T, K): X^T X (K, K)."""
+    return inp.T @ inp
+
+
+def sum_inputs(layer, xs, stat):
+    """{linear: sum over the windows xs of stat(its input)}. layer(x, capture) runs one window through a
+    decoder layer, calling capture(name, input (T, K)) with the input of each linear it reads."""
+    sums = {}
+
+    def capture(name, inp):
+        sums[name] = sums.get(name, 0.0) + stat(inp)
+
+    for x in xs:
+        layer(x, capture)
+    return sums
