@@ -87,12 +87,12 @@ describe('experiment panel', () => {
     expect(page.url()).toContain(work.server.url);
     await expect.poll(() => panel().getByLabel('Language of notes-de.txt').inputValue()).toBe('de');
     expect(await panel().getByLabel('Language of notes-en.jsonl').inputValue()).toBe('en');
-    const input = panel().getByLabel('Calibration files');
-    await input.setInputFiles([
-      { name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) },
-      { name: 'archive.txt', mimeType: 'text/plain', buffer: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a]) },
-      { name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from('Caf\xe9 au lait, s\'il vous pla\xeet, et une cr\xeape.', 'latin1') },
-      { name: 'numbers.txt', mimeType: 'text/plain', buffer: Buffer.from('1234 5678 90 -- 42 17 3.14 2718 1618 '.repeat(3)) },
+    // Dropped on the sources list itself (its own drop zone): the panel says what is wrong with each.
+    await dropOnPage(page, 'fieldset.exp-sources', [
+      { name: 'empty.txt', text: '' },
+      { name: 'archive.txt', bytes: [0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a] },
+      { name: 'latin1.txt', bytes: [...Buffer.from('Caf\xe9 au lait, s\'il vous pla\xeet, et une cr\xeape.', 'latin1')] },
+      { name: 'numbers.txt', text: '1234 5678 90 -- 42 17 3.14 2718 1618 '.repeat(3) },
     ]);
     const alerts = panel().getByRole('alert');
     await expect.poll(() => alerts.allTextContents()).toEqual(
