@@ -1,17 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseResultRecord } from '../../src/experiment/records';
 import { FIXTURE } from '../helpers/fixture';
+import { runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 const M = path.resolve('public/models/polyprune-ml');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args);
 
 describe('polyprune mix', () => {
   it('one calibration pass for several mixes; each mix a valid prune record with its weights; perplexity per eval text', () => {

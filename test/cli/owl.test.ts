@@ -4,26 +4,22 @@
  * and recorded (pruning.json, recipe.yaml, the result and experiment records).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
 import { runPythonReference } from '../helpers/pythonRef';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
+import { runCli, requireCliBundle } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args);
 
 let tmp: string;
 let en: string;
 let de: string;
 let heldOut: string;
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-owl-'));
   const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');

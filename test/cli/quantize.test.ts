@@ -5,20 +5,16 @@
  * The codes themselves are checked against the float64 reference in test/prune/gptqReference.test.ts.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { openSafetensors } from '../../src/io/safetensors';
 import { pathSource } from '../../src/io/node';
+import { runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 const FRENCH = path.resolve('public/models/polyprune-ml/calib/fr.txt');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args, 300_000);
 
 let tmp: string;
 beforeAll(() => {
