@@ -13,6 +13,7 @@ import { FIXTURE, requireShared } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
 import { runCliAsync } from '../helpers/cli';
+import { rejection as errorOf } from '../helpers/errors';
 
 let hub: FakeHub;
 let tmp: { dir: string; remove: () => Promise<void> };
@@ -35,15 +36,6 @@ afterAll(async () => {
   await hub?.close();
   await tmp?.remove();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<PolyPruneError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as PolyPruneError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('Hub ids', () => {
   it('parse org/name, @revision, hf: and huggingface.co URLs; reject others', () => {

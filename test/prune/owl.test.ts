@@ -25,16 +25,7 @@ import { testGpu } from '../helpers/gpu';
 import { mulberry32 } from '../helpers/random';
 import { runPythonReference } from '../helpers/pythonRef';
 import { FIXTURE, fixtureCheckpoint, fixtureConfig, fixtureTensors, fixtureWindows, requireShared } from '../helpers/fixture';
-
-function errorOf(f: () => unknown): PolyPruneError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return e as PolyPruneError;
-  }
-  throw new Error('expected an error');
-}
+import { thrown as errorOf } from '../helpers/errors';
 
 describe('OWL: layer sparsities from outlier ratios', () => {
   it('keeps the unweighted mean at the target, spreads over exactly 2 lambda, prunes the most-outlier layer least', () => {
