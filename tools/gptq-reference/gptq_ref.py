@@ -101,12 +101,18 @@ def quantize(w, scale, zero, maxq):
     return code, scale * (code - zero), margin
 
 
-def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp, force=()):
-    """`force`: (row, original column, code) triples taken instead of this reference's code; each must
-    be at a rounding tie (margin < 1e-3 code units), where float32 may round to the other side."""
+def forced_by_column(force):
+    """{original column: [(row, code), ...]} of the (row, column, code) triples of a job's `force`."""
     forced = {}
     for r, c, code in force:
         forced.setdefault(int(c), []).append((int(r), code))
+    return forced
+
+
+def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp, force=()):
+    """`force`: (row, original column, code) triples taken instead of this reference's code; each must
+    be at a rounding tie (margin < 1e-3 code units), where float32 may round to the other side."""
+    forced = forced_by_column(force)
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
@@ -171,9 +177,7 @@ def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percd
 def fasterprune_quant(W, H, bits, prune, blocksize, percdamp, force=()):
     """SparseGPT pruning with per-channel quantization of the kept weights (the joint mode). `force`: as
     fasterquant's, (row, column, code) triples at rounding ties of kept weights."""
-    forced = {}
-    for r, c, code in force:
-        forced.setdefault(int(c), []).append((int(r), code))
+    forced = forced_by_column(force)
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
