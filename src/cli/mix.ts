@@ -136,6 +136,10 @@ export function registerMix(program: Command): void {
       if (!o.calib === !o.loadStats) throw new PolyPruneError('BAD_ARGUMENT', 'Give the calibration sources with --calib, or statistics collected before with --load-stats (not both).');
       const sources: { name: string; file: string; language?: string; bytes: Uint8Array }[] = [];
       const gens: { source: (typeof sources)[number]; gen: PendingGen }[] = [];
+      const generatedOf = (s: (typeof sources)[number]) => {
+        const generated = gens.find((g) => g.source === s)?.gen.text.generated;
+        return generated ? { generated } : {};
+      };
       for (const a of o.calib ?? []) {
         if (isGenSource(a)) {
           // written by the dense model once it is loaded (below), nsamples windows as in prune and grid
@@ -170,12 +174,13 @@ export function registerMix(program: Command): void {
         for (const g of gens) g.source.bytes = new TextEncoder().encode(g.gen.text.text);
         const stats: StatsSummary = stored
           ? await engine.loadStats(base.id, stored)
-          : await engine.collectStats(base.id, { method, sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
+          : await engine.collectStats(base.id, { method, sources: sources.map((s) => ({ name: s.name, language: s.language, bytes: s.bytes, ...generatedOf(s) })), nsamples: o.nsamples, seqlen: o.seqlen, seed: o.seed }, { onProgress: progress });
         if (o.saveStats) await saveStats(o.saveStats, statsFileChunks(await engine.readStats(stats.id)));
         const seqlen = stats.seqlen;
         const header = recordHeader(modelRefOf(base), (await engine.gpuInfo()).description);
         const refs: SourceRef[] = stats.sources.map((s, k) => {
-          const generated = gens.find((g) => g.source === sources[k])?.gen.text.generated;
+          // written now, or (--load-stats) as the statistics file's provenance says
+          const generated = generatedOf(sources[k]).generated ?? stored?.files.find((f) => f.name === s.name)?.generated;
           return { name: s.name, language: s.language, bytes: s.bytes, sha256: s.sha256, ...(generated ? { generated } : {}) };
         });
         const ppl = async (id: string): Promise<Record<string, number>> => {

@@ -290,6 +290,8 @@ export interface MixSourceRequest {
   bytes?: Uint8Array;
   /** Explicit token windows (n x seqlen, seqlen = the request's). */
   windows?: { ids: Int32Array; n: number; seqlen: number };
+  /** How the model wrote this text (a `gen:` source): kept in the provenance, so a statistics file keeps it too. */
+  generated?: GeneratedSource;
 }
 
 export interface CollectStatsRequest {

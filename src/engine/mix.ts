@@ -53,7 +53,7 @@ export async function mixCalibration(base: LoadedModel, req: CollectStatsRequest
       files.push({ name: s.name, ...(s.language ? { language: s.language } : {}), weight: 1, sha256: await sha256Hex(new Uint8Array(w.ids.buffer, w.ids.byteOffset, w.ids.byteLength)), bytes: 0, paragraphs: 0, tokens: w.ids.length, samples: w.n, seed: -1, offsets: [] });
     } else {
       const c = await buildCalibration({
-        texts: [{ name: s.name, bytes: s.bytes ?? enc.encode(s.text ?? ''), language: s.language }],
+        texts: [{ name: s.name, bytes: s.bytes ?? enc.encode(s.text ?? ''), language: s.language, ...(s.generated ? { generated: s.generated } : {}) }],
         tokenizer: base.tokenizer,
         nsamples: req.nsamples,
         seqlen,

@@ -5,23 +5,16 @@
  * which counts what the page holds on the GPU (issue 22: the page's peak was 1.03 x the plan).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StaticServer } from '../helpers/httpServer';
-import { openWithEngine, type Browser } from './chromium';
-import { CALIB_TEXT, FIXTURE_DIR, serveApp } from './standIn';
+import type { Browser } from './chromium';
+import { CALIB_TEXT, FIXTURE_DIR, useEnginePage } from './standIn';
 
 const SCREENSHOTS = path.resolve('.tmp');
 
 let server: StaticServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await serveApp({ '/fixtures/stories260K/': FIXTURE_DIR });
-  browser = await openWithEngine(`${server.url}/?test=1`);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useEnginePage({ '/fixtures/stories260K/': FIXTURE_DIR }, '?test=1', (s) => void ({ server, browser } = s));
 
 describe('weight cache (Cache API)', () => {
   it('the second load of a URL model downloads no weights; the panel shows the cache and clears it', async () => {

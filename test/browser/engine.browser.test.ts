@@ -14,7 +14,7 @@ import { launchChromium, type Browser } from './chromium';
 import { runTask } from '../../src/eval/run';
 import { cpuScorer, fixtureModel, fixtureTokenizer, sharedText } from '../eval/helpers';
 import { FIXTURE_DIR, makeBundledStandIn, serveApp } from './standIn';
-import { openView } from './views';
+import { dropOnPage, openView } from './views';
 import { fixtureEngine } from '../helpers/engine';
 import { BUNDLED_PROMPTS } from '../../src/ui/features/tryit/prompts';
 
@@ -212,7 +212,8 @@ describe('app UI in Chromium', () => {
 
     await openView(page, 'Perplexity & prune');
     await page.getByRole('radio', { name: 'Your own text' }).check();
-    await page.getByLabel('Text to measure').fill('Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. '.repeat(4));
+    const pasted = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. '.repeat(4);
+    await page.getByLabel('Text to measure').fill(pasted);
     await page.getByLabel('Sequence length', { exact: true }).fill('64');
     await page.getByLabel('Max windows', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Measure', exact: true }).click();
@@ -220,6 +221,11 @@ describe('app UI in Chromium', () => {
     await ppl.waitFor({ timeout: 60_000 });
     expect(Number(await ppl.textContent())).toBeGreaterThan(1);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-loaded.png'), fullPage: true });
+    // A .txt file dropped on the text area is kept and shown in it.
+    const dropped = 'One day, Lily found a big red ball in the park. '.repeat(3);
+    await dropOnPage(page, '#ppl-custom', [{ name: 'lily-en.txt', text: dropped }]);
+    await expect.poll(() => page.getByLabel('Text to measure').inputValue()).toBe(dropped);
+    await page.getByLabel('Text to measure').fill(pasted); // the pasted text again, for the tests below
     expect(await page.getByRole('alert').count(), browser.log.join('\n')).toBe(0);
   });
 

@@ -8,16 +8,16 @@
  * Screenshots go to .tmp/ (ignored).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { CALIB_TEXT, DIST, openStandInApp, type StandInApp, type StandInSession } from './standIn';
+import { dropOnPage, experimentSizes, openExperimentSettings, runExperiment, screenshotDir, uncheckBundledTasks } from './views';
 
 const CLI = path.resolve(process.cwd(), 'bin/polyprune.mjs');
-const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
+const SHOTS = screenshotDir();
 
 let browser: Browser;
 let page: Page;
@@ -25,7 +25,6 @@ let session: StandInSession;
 let work: StandInApp;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   session = await openStandInApp('polyprune-experiment-');
   ({ work, browser } = session);
   page = browser.page;
@@ -39,26 +38,11 @@ const log = (): string => browser.log.join('\n');
 const panel = () => page.locator('section.exp-panel');
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `experiment-${name}.png`), fullPage: true });
 
-/** Drop files on the page body, outside every drop zone, as a user dragging from the desktop. */
-async function dropOnPage(files: { name: string; text?: string; bytes?: number[] }[]): Promise<void> {
-  const dt = await page.evaluateHandle((fs) => {
-    const d = new DataTransfer();
-    for (const f of fs) d.items.add(new File([f.bytes ? new Uint8Array(f.bytes) : (f.text ?? '')], f.name, { type: 'text/plain' }));
-    return d;
-  }, files);
-  await page.dispatchEvent('header.app-header', 'dragover', { dataTransfer: dt });
-  await page.dispatchEvent('header.app-header', 'drop', { dataTransfer: dt });
-}
-
 async function settings(p: { windows: number; seqlen: number; evalWindows: number; items: number }): Promise<void> {
-  const s = panel().locator('details.exp-settings');
-  if ((await s.getAttribute('open')) === null) await s.locator('summary').click(); // open is '' when open
+  await openExperimentSettings(panel());
   // 50 %, as the CLI runs compared below (the panel's default is the bundled model's measured choice)
   await panel().getByLabel('Experiment: fraction of weights to remove').fill('0.5');
-  await panel().getByLabel('Windows per calibration source').fill(String(p.windows));
-  await panel().getByLabel('Window length (tokens)').fill(String(p.seqlen));
-  await panel().getByLabel('Evaluation windows per language').fill(String(p.evalWindows));
-  await panel().getByLabel('Task items per cell').fill(String(p.items));
+  await experimentSizes(panel(), p);
 }
 
 describe('experiment panel', () => {
@@ -96,19 +80,19 @@ describe('experiment panel', () => {
   });
 
   it('takes two calibration files dropped anywhere, keeps both and shows their detected languages; bad files get a message', async () => {
-    await dropOnPage([
+    await dropOnPage(page, 'header.app-header', [
       { name: 'notes-de.txt', text: CALIB_TEXT.de },
       { name: 'notes-en.jsonl', text: CALIB_TEXT.en.split('. ').map((t) => JSON.stringify({ text: t })).join('\n') },
     ]);
     expect(page.url()).toContain(work.server.url);
     await expect.poll(() => panel().getByLabel('Language of notes-de.txt').inputValue()).toBe('de');
     expect(await panel().getByLabel('Language of notes-en.jsonl').inputValue()).toBe('en');
-    const input = panel().getByLabel('Calibration files');
-    await input.setInputFiles([
-      { name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) },
-      { name: 'archive.txt', mimeType: 'text/plain', buffer: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a]) },
-      { name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from('Caf\xe9 au lait, s\'il vous pla\xeet, et une cr\xeape.', 'latin1') },
-      { name: 'numbers.txt', mimeType: 'text/plain', buffer: Buffer.from('1234 5678 90 -- 42 17 3.14 2718 1618 '.repeat(3)) },
+    // Dropped on the sources list itself (its own drop zone): the panel says what is wrong with each.
+    await dropOnPage(page, 'fieldset.exp-sources', [
+      { name: 'empty.txt', text: '' },
+      { name: 'archive.txt', bytes: [0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a] },
+      { name: 'latin1.txt', bytes: [...Buffer.from('Caf\xe9 au lait, s\'il vous pla\xeet, et une cr\xeape.', 'latin1')] },
+      { name: 'numbers.txt', text: '1234 5678 90 -- 42 17 3.14 2718 1618 '.repeat(3) },
     ]);
     const alerts = panel().getByRole('alert');
     await expect.poll(() => alerts.allTextContents()).toEqual(
@@ -198,8 +182,7 @@ describe('experiment panel', () => {
   it('runs a 2 x 2 Wanda grid live (cells fill in while others are pending) with the numbers of polyprune grid --json', async () => {
     await settings({ windows: 4, seqlen: 32, evalWindows: 2, items: 2 });
     // Only UDHR (a build with data/tasks/index.json offers more bundled tasks; not in this comparison).
-    const more = panel().getByRole('checkbox', { name: /^Bundled tasks:/ });
-    if (await more.count()) await more.uncheck();
+    await uncheckBundledTasks(panel());
     await panel().getByRole('button', { name: 'Run experiment' }).click();
     const cells = panel().locator('table.exp-heatmap[data-metric="ppl"] td[data-col]');
     // Intermediate: some cells measured, others pending.
@@ -289,8 +272,7 @@ describe('experiment panel', () => {
   it('puts Wanda 50 %, SparseGPT 2:4 and GPTQ 4-bit side by side per calibration source, with the exported size and the best row at each size', async () => {
     const alerts = panel().getByRole('alert');
     await page.getByLabel('Model architecture').waitFor({ timeout: 90_000 });
-    const details = panel().locator('details.exp-settings');
-    if ((await details.getAttribute('open')) === null) await details.locator('summary').click(); // open is '' when open
+    await openExperimentSettings(panel());
     const field = panel().getByLabel('Methods to compare');
     // a bad method text: said at once beside the field, and refused by Run
     await field.fill('gptq@0.5');
@@ -300,23 +282,16 @@ describe('experiment panel', () => {
     await panel().getByRole('button', { name: 'Wanda 50 % vs SparseGPT 2:4 vs GPTQ 4-bit' }).click();
     expect(await field.inputValue()).toBe('wanda@0.5, sparsegpt@2:4, gptq@4bit');
     expect(await panel().locator('#exp-variants-about').innerText()).toMatch(/^Rows: wanda 50%, sparsegpt 2:4, gptq 4-bit g128, each per calibration source/);
-    await panel().getByLabel('Task items per cell').fill('2');
-    await panel().getByLabel('Evaluation windows per language').fill('1');
-    await panel().getByLabel('Windows per calibration source').fill('4');
-    await panel().getByLabel('Window length (tokens)').fill('32');
+    await experimentSizes(panel(), { windows: 4, seqlen: 32, evalWindows: 1, items: 2 });
     // One evaluation column and no task: what is checked here is the rows (method x calibration source),
     // their sizes and the best row at each size (by perplexity). Tasks in an experiment are checked by the
     // 2 x 2 grid above, and --variant with a task by test/cli/grid.test.ts.
-    const more = panel().getByRole('checkbox', { name: /^Bundled tasks:/ });
-    if (await more.count()) await more.uncheck();
+    await uncheckBundledTasks(panel());
     await panel().getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
     await panel().getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
     await panel().getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
-    await panel().getByRole('button', { name: 'Run experiment' }).click();
-    // the previous test's run shows 'cancelled' until this one starts (after the rows' export sizes): wait for the start first
-    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
-    await expect.poll(() => panel().locator('.exp-status').getAttribute('data-status'), { timeout: 300_000 }).not.toBe('running');
-    expect(await panel().locator('.exp-status').getAttribute('data-status'), `${(await alerts.allTextContents()).join(' | ')}\n${log()}`).toBe('done');
+    // the previous test's run shows 'cancelled' until this one starts (after the rows' export sizes)
+    await runExperiment(panel(), log, 300_000);
     const labels = await panel().locator('table.exp-heatmap[data-metric="ppl"] tbody tr th').allInnerTexts();
     expect(labels).toHaveLength(7);
     for (const l of ['wanda 50% · bundled de', 'sparsegpt 2:4 · bundled en', 'gptq 4-bit g128 · bundled de']) expect(labels.some((x) => x.startsWith(l))).toBe(true);

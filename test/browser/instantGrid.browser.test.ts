@@ -3,19 +3,18 @@
  * calibration pass for both calibration sources (the engine's counters), each row's masks mixed from
  * it, and the results saying so. Tiny: the stories260K stand-in, 2 windows of 32 tokens, 1 evaluation window.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentRecord } from '../../src/experiment/records';
 import type { Browser } from './chromium';
 import { useStandInApp } from './standIn';
-import { openView } from './views';
+import { experimentSizes, openExperimentSettings, openView, runExperiment, screenshotDir, uncheckBundledTasks } from './views';
 
-const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
+const SCREENSHOT_DIR = screenshotDir();
 
 let browser: Browser;
 
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
 useStandInApp('polyprune-instant-grid-', { waitForModel: true }, (s) => void ({ browser } = s));
 
 describe('Experiment panel: instant rows', () => {
@@ -25,24 +24,16 @@ describe('Experiment panel: instant rows', () => {
     const panel = page.locator('section.exp-panel');
     await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
     const s = panel.locator('details.exp-settings');
-    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await openExperimentSettings(panel);
     await panel.getByLabel('Pruning method').selectOption('wanda');
-    await panel.getByLabel('Windows per calibration source').fill('2');
-    await panel.getByLabel('Window length (tokens)').fill('32');
-    await panel.getByLabel('Evaluation windows per language').fill('1');
-    await panel.getByLabel('Task items per cell').fill('1');
-    const more = panel.getByRole('checkbox', { name: /^Bundled tasks:/ });
-    if (await more.count()) await more.uncheck();
+    await experimentSizes(panel, { windows: 2, seqlen: 32, evalWindows: 1, items: 1 });
+    await uncheckBundledTasks(panel);
     await panel.getByRole('checkbox', { name: 'UDHR sentence continuation (bundled)' }).uncheck();
     await panel.getByRole('checkbox', { name: 'Instant rows' }).check();
     expect(await s.locator('summary').textContent()).toMatch(/, instant rows/);
     expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates of /);
     const c0 = await counters();
-    await panel.getByRole('button', { name: 'Run experiment' }).click();
-    // an earlier run's status shows until this one starts: wait for the start first
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
-    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    await runExperiment(panel, () => browser.log.join('\n'));
     // one pass over the 5 layers for both rows; no sequential prune
     const c1 = await counters();
     expect(c1.calibrationRuns - c0.calibrationRuns).toBe(1);
@@ -78,11 +69,7 @@ describe('Experiment panel: instant rows', () => {
     expect(await panel.locator('details.exp-settings summary').textContent()).toMatch(/, instant rows \+ exact/);
     expect(await panel.locator('.row.actions .hint').textContent()).toMatch(/^1 calibration pass, 2 mask updates and 2 exact prunes of .*, 10 perplexity measurements\./);
     const c0 = await counters();
-    await panel.getByRole('button', { name: 'Run experiment' }).click();
-    // an earlier run's status shows until this one starts: wait for the start first
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
-    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    await runExperiment(panel, () => browser.log.join('\n'));
     // one collection and one sequential prune per exact row
     expect((await counters()).calibrationRuns - c0.calibrationRuns).toBe(3);
     const iou = await panel.locator('.exp-instant-iou').allTextContents();

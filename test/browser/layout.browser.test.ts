@@ -7,17 +7,16 @@
  * Prune panel lists one entry per calibration text; and a phone (390 x 844) reads without sideways
  * scrolling. Screenshots: .tmp/screenshots/layout-*.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { useStandInApp, type StandInApp } from './standIn';
-import { openView } from './views';
+import { dropOnPage, modelLoaded, openView, screenshotDir } from './views';
 import { sharedPath } from '../helpers/shared';
 
-const SHOTS = path.resolve(process.cwd(), '.tmp/screenshots');
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir();
 
 let browser: Browser;
 let work: StandInApp;
@@ -26,7 +25,6 @@ useStandInApp('polyprune-layout-', { waitForModel: false }, (s) => void ({ brows
 
 const log = (): string => browser.log.join('\n');
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `layout-${name}.png`) });
-const modelLoaded = () => page.locator('.model-line[data-state="loaded"]').waitFor({ timeout: 90_000 });
 const exp = () => page.locator('section.exp-panel');
 const appNotices = () => page.locator('.app > .messages');
 
@@ -36,20 +34,10 @@ async function unnamedControls(): Promise<string[]> {
   return snap.split('\n').filter((l) => /^\s*- (button|link|textbox|combobox|checkbox|radio|spinbutton|slider|listbox|searchbox)( \[[^\]]*\])?:?\s*$/.test(l));
 }
 
-async function dropOnPage(files: { name: string; text?: string; bytes?: number[] }[]): Promise<void> {
-  const dt = await page.evaluateHandle((fs) => {
-    const d = new DataTransfer();
-    for (const f of fs) d.items.add(new File([f.bytes ? new Uint8Array(f.bytes) : (f.text ?? '')], f.name, { type: 'text/plain' }));
-    return d;
-  }, files);
-  await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
-  await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
-}
-
 it('puts the model line and the study on the first screen at 1400 x 1000, a few Tab presses from the top', async () => {
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto(`${work.server.url}/?test=1`);
-  await modelLoaded();
+  await modelLoaded(page);
   await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(2);
   expect(await page.locator('.model-line').textContent()).toContain('polyprune-ml');
   expect(await page.locator('section.gpu-status').getAttribute('data-state')).toBe('ready');
@@ -103,17 +91,17 @@ it('shows the other views as tabs that keep the URL: back, forward, reload and o
 
 it('gives a good and a bad file dropped anywhere their notices in the same place; reload restores the sources and settings', async () => {
   await page.goto(`${work.server.url}/?test=1`);
-  await modelLoaded();
+  await modelLoaded(page);
   await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(2);
   // 12 KB of real German prose: identified clearly (no "not clearly" hint).
   const german = readFileSync(sharedPath('data/text/debian-handbook/de-DE.txt'), 'utf8').slice(50_000, 62_000);
   await openView(page, 'Mixer'); // dropped in another view: the notice is still at the top
-  await dropOnPage([{ name: 'handbuch-de.txt', text: german }]);
+  await dropOnPage(page, 'main', [{ name: 'handbuch-de.txt', text: german }]);
   await expect.poll(() => appNotices().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Added 'handbuch-de\.txt' \(de\)/)]));
-  await dropOnPage([{ name: 'archive.txt', bytes: [0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a] }]);
+  await dropOnPage(page, 'main', [{ name: 'archive.txt', bytes: [0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0, 0x21, 0x0a] }]);
   await expect.poll(() => appNotices().getByRole('alert').allTextContents()).toEqual([expect.stringMatching(/'archive\.txt' is a ZIP archive/)]);
   // Model files that do not load: why, in the same place (the Model panel has it too).
-  await dropOnPage([{ name: 'config.json', text: '{"model_type": "llama"' }]);
+  await dropOnPage(page, 'main', [{ name: 'config.json', text: '{"model_type": "llama"' }]);
   await expect.poll(() => appNotices().getByRole('alert').count(), { timeout: 30_000 }).toBe(2);
   expect(await appNotices().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/loading it as a model/)]));
   await shot('1400-drop-notices');
@@ -131,7 +119,7 @@ it('gives a good and a bad file dropped anywhere their notices in the same place
   await exp().getByRole('checkbox', { name: 'Use bundled en' }).uncheck();
   await page.waitForTimeout(1000); // the save is debounced
   await page.reload();
-  await modelLoaded();
+  await modelLoaded(page);
   await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(3);
   expect(await exp().getByLabel('Language of handbuch-de.txt').inputValue()).toBe('de');
   await expect.poll(() => item.textContent()).toMatch(/[\d,]+ tokens/);
@@ -159,14 +147,14 @@ it('gives a good and a bad file dropped anywhere their notices in the same place
       }),
   );
   await page.reload();
-  await modelLoaded();
+  await modelLoaded(page);
   await expect.poll(() => exp().getByRole('status').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/Not restored from your last visit .*'handbuch-de\.txt'/)]));
   expect(await exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(2);
   await exp().getByLabel('Calibration files').setInputFiles({ name: 'handbuch-de.txt', mimeType: 'text/plain', buffer: Buffer.from(german) });
   await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(3);
   await page.waitForTimeout(1000);
   await page.reload();
-  await modelLoaded();
+  await modelLoaded(page);
   await expect.poll(() => exp().getByRole('list', { name: 'Calibration sources' }).locator('li').count()).toBe(3);
   expect(await exp().getByRole('status').allTextContents()).not.toEqual(expect.arrayContaining([expect.stringMatching(/Not restored/)]));
   // The Prune panel lists each calibration text once: the bundled languages, then the dropped file.

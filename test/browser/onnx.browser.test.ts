@@ -13,6 +13,7 @@ import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 import { ORT_DIST, runOrtInPage } from '../helpers/ortPage';
 import { fixtureEngine } from '../helpers/engine';
+import { relMaxErr } from '../helpers/gpu';
 import { nodeOutputSink } from '../../src/export/node';
 import { openWithEngine, type Browser } from './chromium';
 import { DIST, serveApp } from './standIn';
@@ -43,17 +44,6 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (!Number.isFinite(a[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
-
 describe('onnxruntime-web in Chromium', () => {
   it('wasm (and WebGPU where the adapter allows) give the logits of PolyPrune\'s WGSL forward within 1e-4', async () => {
     const ids = Array.from((await fixtureWindows('eval-en.safetensors')).ids.slice(0, 48));
@@ -70,9 +60,9 @@ describe('onnxruntime-web in Chromium', () => {
     const common = { ortBase: `${server.url}/ort`, model: `${server.url}/exports/onnx/onnx/model.onnx`, ids, layers: 5, kvHeads: 4, headDim: 8 };
     const wasm = await runOrtInPage(browser.page, { ...common, ep: 'wasm' });
     expect(wasm.error, browser.log.join('\n')).toBeNull();
-    const eWasm = relErr(wasm.logits!, ours.logits);
+    const eWasm = relMaxErr(wasm.logits!, ours.logits);
     const webgpu = await runOrtInPage(browser.page, { ...common, ep: 'webgpu' });
-    const eGpu = webgpu.logits ? relErr(webgpu.logits, ours.logits) : null;
+    const eGpu = webgpu.logits ? relMaxErr(webgpu.logits, ours.logits) : null;
     console.log(`onnxruntime-web vs PolyPrune (WGSL, SwiftShader) logits, max abs error / max |logit|: wasm ${eWasm.toExponential(2)}, webgpu ${eGpu === null ? `not run: ${webgpu.error}` : eGpu.toExponential(2)}`);
     expect(eWasm).toBeLessThan(1e-4);
     if (eGpu !== null) expect(eGpu).toBeLessThan(1e-4);

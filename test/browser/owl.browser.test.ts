@@ -3,18 +3,16 @@
  * panel's layer-wise setting, the refusal of OWL with 2:4, and the prune report's per-layer
  * sparsity chart and table; then RIA 2:4 from the same panel. Tiny: the stories260K stand-in, 2 calibration windows of 32 tokens.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { useStandInApp } from './standIn';
-import { openView } from './views';
+import { experimentSizes, openExperimentSettings, openView, runExperiment, screenshotDir, uncheckBundledTasks } from './views';
 
-const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? path.resolve('.tmp/screenshots');
+const SCREENSHOT_DIR = screenshotDir();
 
 let browser: Browser;
 
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
 useStandInApp('polyprune-owl-', { waitForModel: true }, (s) => void ({ browser } = s));
 
 describe('OWL in the Prune panel', () => {
@@ -76,29 +74,20 @@ describe('OWL in the Prune panel', () => {
     await openView(page, 'Experiment');
     const panel = page.locator('section.exp-panel');
     await expect.poll(() => panel.getByRole('list', { name: 'Calibration sources' }).locator('li').count(), { timeout: 30_000 }).toBe(2);
-    const s = panel.locator('details.exp-settings');
-    if (!(await s.getAttribute('open'))) await s.locator('summary').click();
+    await openExperimentSettings(panel);
     await panel.getByLabel('Pruning method').selectOption('wanda-lang');
     // one setting for both panels: OWL is still chosen from the Prune panel
     expect(await panel.getByLabel('Experiment: layer-wise sparsity').inputValue()).toBe('owl');
     // 50 % here (the panel's default is the bundled model's measured choice, docs/eval-tasks.md)
     await panel.getByLabel('Experiment: fraction of weights to remove').fill('0.5');
-    await panel.getByLabel('Windows per calibration source').fill('2');
-    await panel.getByLabel('Window length (tokens)').fill('32');
-    await panel.getByLabel('Evaluation windows per language').fill('1');
-    await panel.getByLabel('Task items per cell').fill('1');
+    await experimentSizes(panel, { windows: 2, seqlen: 32, evalWindows: 1, items: 1 });
     // One evaluation column and no task: the layer sparsities come from the prunes alone (tasks in an
     // experiment: experiment.browser.test.ts).
-    const more = panel.getByRole('checkbox', { name: /^Bundled tasks:/ });
-    if (await more.count()) await more.uncheck();
+    await uncheckBundledTasks(panel);
     await panel.getByRole('checkbox', { name: /UDHR sentence continuation/ }).uncheck();
     await panel.getByRole('button', { name: 'None: Evaluation languages (columns)' }).click();
     await panel.getByRole('group', { name: 'Evaluation languages (columns)' }).getByRole('checkbox', { name: 'de', exact: true }).check();
-    await panel.getByRole('button', { name: 'Run experiment' }).click();
-    // an earlier run's status shows until this one starts: wait for the start first
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 120_000, interval: 100 }).toBe('running');
-    await expect.poll(() => panel.locator('.exp-status').getAttribute('data-status'), { timeout: 400_000 }).not.toBe('running');
-    expect(await panel.locator('.exp-status').getAttribute('data-status'), (await panel.getByRole('alert').allTextContents()).join('\n') + browser.log.join('\n')).toBe('done');
+    await runExperiment(panel, () => browser.log.join('\n'));
     expect(await panel.locator('.exp-facts').textContent()).toMatch(/wanda-lang, 50 % unstructured, OWL layer-wise \(M 5, λ 0.08\)/);
     const chart = panel.locator('.exp-owl').getByRole('figure', { name: 'Sparsity per layer' });
     await chart.locator('.recharts-line').first().waitFor({ timeout: 30_000 });

@@ -3,26 +3,18 @@
  * Wanda 50 % with the fixture's calibration windows must reproduce the reference perplexity, and the
  * exported model.safetensors must carry the reference masks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, requireShared, fixtureMetrics, fixtureTensors, fixtureWindows } from '../helpers/fixture';
 import { openSafetensors } from '../../src/io/safetensors';
 import { blobSource } from '../../src/io/source';
-import { openWithEngine, type Browser } from './chromium';
-import { serveApp } from './standIn';
+import type { Browser } from './chromium';
+import { useEnginePage } from './standIn';
 
 let server: StaticServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  server = await serveApp({ '/fixtures/stories260K/': requireShared(FIXTURE) });
-  browser = await openWithEngine(`${server.url}/?test=1&autoload=0`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useEnginePage({ '/fixtures/stories260K/': requireShared(FIXTURE) }, '?test=1&autoload=0', (s) => void ({ server, browser } = s));
 
 describe('pruning in Chromium', () => {
   it('wanda 50% with calib-en windows matches the reference perplexity and masks', async () => {

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StaticServer } from '../helpers/httpServer';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
-import { openWithEngine, type Browser } from './chromium';
-import { serveApp } from './standIn';
+import type { Browser } from './chromium';
+import { useEnginePage } from './standIn';
 import { fixtureEngine } from '../helpers/engine';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
@@ -30,15 +30,7 @@ const inputs: StudyInputs = {
 };
 const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 2, seqlen: 32, seeds: [0], evalSeqlen: 32, evalMaxWindows: 2 };
 
-beforeAll(async () => {
-  server = await serveApp({ '/fixtures/stories260K/': requireShared(FIXTURE) });
-  browser = await openWithEngine(`${server.url}/?test=1&autoload=0`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+useEnginePage({ '/fixtures/stories260K/': requireShared(FIXTURE) }, '?test=1&autoload=0', (s) => void ({ server, browser } = s));
 
 describe('runStudy in Chromium through the worker client', () => {
   it('reports cells and layers as they finish and matches the in-thread engine', async () => {

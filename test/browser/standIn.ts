@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startStaticServer, type StaticServer, type StaticServerOptions } from '../helpers/httpServer';
 import { tempDir } from '../helpers/shared';
 import { afterAll, beforeAll } from 'vitest';
-import { launchChromium, type Browser } from './chromium';
+import { launchChromium, openWithEngine, type Browser } from './chromium';
 
 export const FIXTURE_DIR = path.resolve(process.cwd(), '../shared/fixtures/stories260K');
 
@@ -118,5 +118,24 @@ export function useStandInApp(prefix: string, opts: { waitForModel?: boolean; se
   });
   afterAll(async () => {
     await session?.close();
+  });
+}
+
+/**
+ * The built app served with `routes` (URL prefix -> folder) and open in Chromium at `/${query}` once
+ * the page's test hook holds the worker engine, in the file's beforeAll (closed in afterAll); `use`
+ * receives the server and browser.
+ */
+export function useEnginePage(routes: Record<string, string>, query: string, use: (s: { server: StaticServer; browser: Browser }) => void): void {
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await serveApp(routes);
+    browser = await openWithEngine(`${server.url}/${query}`);
+    use({ server, browser });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
   });
 }

@@ -10,7 +10,7 @@ import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
 import { type StandInApp, useStandInApp } from './standIn';
-import { openView } from './views';
+import { dropOnPage, openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
 
@@ -64,7 +64,8 @@ describe('tasks panel', () => {
   it('shows a task error with its code and stays usable', async () => {
     const { page } = browser;
     const panel = page.locator('.tasks-panel');
-    await panel.getByLabel('Task file', { exact: true }).setInputFiles({ name: 'empty.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('\n') });
+    // dropped on the task file's drop zone (the first file was picked with the file input)
+    await dropOnPage(page, '.tasks-panel .task-drop', [{ name: 'empty.jsonl', text: '\n' }]);
     await expect.poll(() => panel.locator('.task-file-name').textContent()).toContain('empty.jsonl');
     await panel.getByRole('button', { name: 'Score' }).click();
     const alert = panel.locator('[role="alert"]');

@@ -1,22 +1,18 @@
 import { parseResultRecord } from '../../src/experiment/records';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, cpSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, SHARED, requireShared, fixtureMetrics } from '../helpers/fixture';
+import { runCli, requireCliBundle } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, 300_000);
 
 let tmp: string;
 let evalText: string;
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-cli-'));
   // The fixture's eval region: en-US.txt lines 2372..2936 joined with a blank line (fixture README).

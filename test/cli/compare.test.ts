@@ -3,28 +3,19 @@
  * per layer and matrix as the experiment's mask-overlap table for those rows, and the same
  * perplexities as the experiment's cells, from the written checkpoints read matrix by matrix.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+import { requireCliBundle, runCliAsync } from '../helpers/cli';
 
 let tmp: string;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.resolve('bin/polyprune.mjs'), ...args], { timeout: 240_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliAsync(args, { timeout: 240_000 });
 
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'pp-compare-'));
   const text = (lang: string) => readFileSync(path.join(SHARED, `data/text/debian-handbook/${lang}.txt`), 'utf8');

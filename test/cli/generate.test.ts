@@ -4,22 +4,11 @@
  * `generate` on the model's ONNX export (onnxruntime-node) token for token; bad settings end in one
  * line with exit code 1.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, requireShared } from '../helpers/fixture';
+import { requireCliBundle, runCliAsync } from '../helpers/cli';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.resolve('bin/polyprune.mjs'), ...args], { timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliAsync(args);
 
 interface Out { tokens: number[]; promptIds: number[]; text: string; logprobs: number[]; stopReason: string; runtime: string }
 async function gen(args: string[]): Promise<Out> {
@@ -29,7 +18,7 @@ async function gen(args: string[]): Promise<Out> {
 }
 
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
 });
 

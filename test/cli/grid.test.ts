@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
@@ -9,19 +9,15 @@ import { loadModelConfig } from '../../src/io/config';
 import { dirFolder } from '../../src/io/node';
 import { openCheckpoint } from '../../src/io/safetensors';
 import { checkpointTensors, exportedBytes } from '../../src/export/size';
+import { CLI_BIN as BIN, runCli, requireCliBundle } from '../helpers/cli';
 
 /** `polyprune grid` with own files on the stories260K fixture (small settings). */
-const BIN = path.resolve('bin/polyprune.mjs');
-
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 let tmp: string;
 let base: string[];
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-grid-'));
   const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');

@@ -3,7 +3,6 @@
  * --data scores the same as the same items from a JSONL file; `prune --calib hub:mc4:de` gives the
  * same calibration text (SHA-256) on a second run with --offline, from the disk cache.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,25 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
 import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
 import { jsonGz, makeDocs, write, writeCorpusFixture, writeXcopaFixture } from '../helpers/hubDatasets';
+import { requireCliBundle, runCliAsync } from '../helpers/cli';
 
 const MODEL = FIXTURE; // stories260K: any model scores the same items the same way from both sources
 let hub: FakeHub;
 let tmp: string;
 let jsonlFile: string;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.resolve('bin/polyprune.mjs'), ...args], { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: '', ...env }, timeout: 240_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCliAsync(args, { env: { HF_ENDPOINT: hub.url, HF_TOKEN: '', ...env }, timeout: 240_000 });
 
 beforeAll(async () => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   const xcopa = path.join(SHARED, 'data/tasks/xcopa/data/it/test.it.jsonl');
   requireShared(xcopa);
   const fx = writeCorpusFixture();

@@ -1,17 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseResultRecord } from '../../src/experiment/records';
 import { FIXTURE } from '../helpers/fixture';
+import { runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 const M = path.resolve('public/models/polyprune-ml');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args);
 
 describe('polyprune mix', () => {
   it('one calibration pass for several mixes; each mix a valid prune record with its weights; perplexity per eval text', () => {
@@ -64,6 +60,52 @@ describe('polyprune mix', () => {
       expect(wrong.stderr).toMatch(/--method wanda, but .*stats\.safetensors holds sparsegpt statistics/);
       const both = cli(['mix', '--model', M, '--load-stats', file, '--calib', `${M}/calib/de.txt:de`, '--mix', '1', '--sparsity', '0.5']);
       expect(both.stderr).toMatch(/--calib, or statistics collected before with --load-stats \(not both\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--calib gen:en beside a file: each mix record names the generated text (settings, SHA-256), the same seed gives the same text and models, --load-stats keeps how it was written; a bad gen: spec is refused in one line', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'polyprune-mixgen-'));
+    try {
+      const file = path.join(dir, 'stats.safetensors');
+      const common = ['--mix', 'gen:en=1', '--mix', '0.5,0.5', '--sparsity', '0.5', '--eval', `${M}/eval/en.txt:en`, '--eval-windows', '1', '--json'];
+      const run = (extra: string[]) => cli(['mix', '--model', FIXTURE, '--calib', 'gen:en', `${M}/calib/en.txt:en`, '--nsamples', '2', '--seqlen', '12', '--gen-keep', '1', ...extra, ...common]);
+      const a = run(['--save-stats', file]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.stderr).toMatch(/gen:en: 2 windows written, 2 kept/);
+      const first = JSON.parse(a.stdout);
+      expect(first.stats.sources.map((s: { name: string; windows: number }) => [s.name, s.windows])).toEqual([['gen:en', 2], ['en', 2]]);
+      const sha: string = first.stats.sources[0].sha256;
+      expect(sha).toMatch(/^[0-9a-f]{64}$/);
+      expect(a.stderr).toContain(`sha256 ${sha.slice(0, 12)}`);
+      const weights = [[1, 0], [0.5, 0.5]];
+      first.mixes.forEach((m: { result: unknown }, i: number) => {
+        const rec = parseResultRecord(m.result);
+        expect(rec.kind).toBe('prune');
+        if (rec.kind !== 'prune') return;
+        const generated = { language: 'en', prompt: 'This is', windows: 2, tokens: 12, keep: 1, temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.1, seed: 0, model: rec.model.sha256 };
+        expect(rec.mix).toMatchObject({ mode: 'instant', weights: weights[i] });
+        expect(rec.calibration[0]).toEqual({ name: 'gen:en', language: 'en', bytes: first.stats.sources[0].bytes, sha256: sha, weight: weights[i][0], generated });
+        expect(rec.calibration[1]).not.toHaveProperty('generated');
+      });
+      // the same seed: the same text, masks and perplexity
+      const b = run([]);
+      expect(b.code, b.stderr).toBe(0);
+      const second = JSON.parse(b.stdout);
+      expect(second.stats.sources).toEqual(first.stats.sources);
+      expect(second.mixes.map((m: { ppl: unknown }) => m.ppl)).toEqual(first.mixes.map((m: { ppl: unknown }) => m.ppl));
+      expect(second.mixes.map((m: { result: { perMatrix: unknown } }) => m.result.perMatrix)).toEqual(first.mixes.map((m: { result: { perMatrix: unknown } }) => m.result.perMatrix));
+      // statistics read back from the file: the records still say how the text was written
+      const c = cli(['mix', '--model', FIXTURE, '--load-stats', file, ...common]);
+      expect(c.code, c.stderr).toBe(0);
+      const loaded = JSON.parse(c.stdout);
+      expect(loaded.counters.calibrationRuns).toBe(0);
+      expect(loaded.mixes.map((m: { result: { calibration: unknown } }) => m.result.calibration)).toEqual(first.mixes.map((m: { result: { calibration: unknown } }) => m.result.calibration));
+      // a malformed spec, before any model is loaded: one line, no stack
+      const bad = cli(['mix', '--model', FIXTURE, '--calib', 'gen:', '--mix', '1', '--sparsity', '0.5']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr.trim()).toMatch(/^polyprune: 'gen:' is not a generated source: write gen:<language>, gen:<language>:bos or gen:<language>:<prompt>, e\.g\. gen:de\.$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

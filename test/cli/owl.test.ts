@@ -4,25 +4,22 @@
  * and recorded (pruning.json, recipe.yaml, the result and experiment records).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, SHARED, requireShared } from '../helpers/fixture';
+import { runPythonReference } from '../helpers/pythonRef';
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
+import { runCli, requireCliBundle } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args);
 
 let tmp: string;
 let en: string;
 let de: string;
 let heldOut: string;
 beforeAll(() => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-owl-'));
   const book = (loc: string) => readFileSync(requireShared(path.join(SHARED, `data/text/debian-handbook/${loc}.txt`)), 'utf8').split('\n');
@@ -39,7 +36,7 @@ describe('polyprune prune --profile owl / --method wanda-lang', () => {
     const out = path.join(tmp, 'owl');
     const r = cli(['prune', '-m', FIXTURE, '--method', 'wanda', '--sparsity', '0.5', '--profile', 'owl', '--owl-m', '5', '--owl-lambda', '0.08', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '-o', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const ref = JSON.parse(execFileSync('python3', [path.resolve('tools/owl-reference/owl_ratios.py'), path.join(FIXTURE, 'model.safetensors'), path.join(FIXTURE, 'dense.safetensors'), '5', '0.08', '0.5']).toString());
+    const ref = JSON.parse(runPythonReference('OWL', 'tools/owl-reference/owl_ratios.py', [path.join(FIXTURE, 'model.safetensors'), path.join(FIXTURE, 'dense.safetensors'), '5', '0.08', '0.5']));
     const rec = JSON.parse(readFileSync(path.join(out, 'pruning.json'), 'utf8'));
     expect(rec.layer_sparsity).toMatchObject({ profile: 'owl', m: 5, lambda: 0.08 });
     rec.layer_sparsity.target.forEach((t: number, i: number) => expect(Math.abs(t - ref.sparsity[i])).toBeLessThanOrEqual(1e-12));

@@ -3,7 +3,6 @@
  * adapter, from config.json and the checkpoint headers only, and refusals before any weight is read.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
@@ -12,18 +11,10 @@ import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { LLAMA3_8B_CONFIG, writeSparseCheckpoint } from '../helpers/bigCheckpoint';
 import { planRun } from '../../src/prune/plan';
 import { parseModelConfig } from '../../src/io/config';
+import { runCliAsync } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 /** Runs the CLI without blocking this process (the test's HTTP server answers it). */
-const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((done) => {
-    const p = spawn(process.execPath, [BIN, ...args], { timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
+const cli = (args: string[]) => runCliAsync(args);
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let big: string;
@@ -151,12 +142,7 @@ describe('GPU submit budget and a lost device in the CLI (issue 22)', () => {
   it('a device lost mid-prune: one clear line, exit 1, no output folder, no hang', async () => {
     const out = path.join(tmp.dir, 'lost-out');
     const args = ['prune', '--model', requireShared(FIXTURE), '--method', 'wanda', '--sparsity', '0.5', '--calib-tokens', path.join(FIXTURE, 'calib-en.safetensors'), '--out', out];
-    const r = await new Promise<{ code: number; stderr: string }>((done) => {
-      const p = spawn(process.execPath, [BIN, ...args], { timeout: 120_000, env: { ...process.env, POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS: '80' } });
-      let stderr = '';
-      p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      p.on('close', (code) => done({ code: code ?? -1, stderr }));
-    });
+    const r = await runCliAsync(args, { env: { POLYPRUNE_TEST_LOSE_DEVICE_AFTER_SUBMITS: '80' } });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/polyprune: The GPU device was lost \(destroyed.*Run it again on a new device \(the command line: the same command/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

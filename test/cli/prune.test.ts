@@ -1,6 +1,5 @@
 import { parseResultRecord } from '../../src/experiment/records';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,13 +7,10 @@ import { FIXTURE, SHARED, requireShared, fixtureMetrics, fixtureTensors } from '
 import { openSafetensors } from '../../src/io/safetensors';
 import { pathSource } from '../../src/io/node';
 import { decodeRecordLink } from '../../src/experiment/share';
+import { runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 const BUNDLED = path.resolve('public/models/polyprune-ml');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args);
 
 let tmp: string;
 let evalText: string;

@@ -1,23 +1,20 @@
 /**
  * polyprune quantize (GPTQ, docs/quantize.md) on the stories260K fixture with a few short French
- * windows: the dequantized HF folder, its pruning.json settings, --json, and the one-line refusals.
+ * windows (or text the model writes itself, gen:en): the dequantized HF folder, its pruning.json settings,
+ * --json, and the one-line refusals.
  * The codes themselves are checked against the float64 reference in test/prune/gptqReference.test.ts.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { openSafetensors } from '../../src/io/safetensors';
 import { pathSource } from '../../src/io/node';
+import { runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 const FRENCH = path.resolve('public/models/polyprune-ml/calib/fr.txt');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args, 300_000);
 
 let tmp: string;
 beforeAll(() => {
@@ -50,6 +47,36 @@ describe('polyprune quantize', () => {
     expect(existsSync(path.join(out, 'onnx/model.onnx'))).toBe(false);
   });
 
+  it('--calib gen:en: the model writes its own windows, pruning.json names that text (settings, SHA-256), the same seed writes the same model; a bad gen: spec is refused in one line', () => {
+    const run = (out: string, seed: string) => cli(['quantize', '-m', FIXTURE, '--method', 'gptq', '--bits', '4', '--group-size', '32', '--calib', 'gen:en', '--nsamples', '2', '--seqlen', '12', '--gen-keep', '1', '--gen-seed', seed, '-o', out, '--json']);
+    const [a, b] = [path.join(tmp, 'gen-a'), path.join(tmp, 'gen-b')];
+    const r = run(a, '5');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/gen:en: 2 windows written, 2 kept/);
+    const j = JSON.parse(r.stdout);
+    const rec = JSON.parse(readFileSync(path.join(a, 'pruning.json'), 'utf8'));
+    const generated = { language: 'en', prompt: 'This is', windows: 2, tokens: 12, keep: 1, temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.1, seed: 5, model: rec.model.sha256 };
+    expect(rec.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec.quantization).toMatchObject({ method: 'gptq', bits: 4, group_size: 32 });
+    expect(rec.calibration).toMatchObject({ nsamples: 2, seqlen: 12 });
+    expect(rec.calibration.files).toHaveLength(1);
+    expect(rec.calibration.files[0]).toMatchObject({ name: 'gen:en', language: 'en', samples: 2 });
+    expect(rec.calibration.files[0].generated).toEqual(generated);
+    const sha: string = rec.calibration.files[0].sha256;
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toContain(`sha256 ${sha.slice(0, 12)}`);
+    expect(j.record.calibration).toEqual(rec.calibration);
+    // the same seed: the same text and the same quantized weights
+    const again = run(b, '5');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(b, 'pruning.json'), 'utf8')).calibration).toEqual(rec.calibration);
+    expect(readFileSync(path.join(b, 'model.safetensors')).equals(readFileSync(path.join(a, 'model.safetensors')))).toBe(true);
+    // an empty prompt, before any model is loaded: one line, no stack, no output folder
+    const bad = cli(['quantize', '-m', FIXTURE, '--method', 'gptq', '--bits', '4', '--calib', 'gen:en:', '--nsamples', '2', '--seqlen', '12', '-o', path.join(tmp, 'gen-bad')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toMatch(/^polyprune: 'gen:en:': the prompt is empty; give a few words, or gen:en:bos for the BOS token alone\.$/);
+    expect(existsSync(path.join(tmp, 'gen-bad'))).toBe(false);
+  });
 
   it('gptq 3-bit, group 32: dequantized weights on a 8-level grid per row and group, the settings in pruning.json and --json; refusals in one line', async () => {
     const out = path.join(tmp, 'q3');

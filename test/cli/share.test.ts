@@ -1,22 +1,18 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { planStudy } from '../../src/experiment/study';
 import { decodeRecordLink } from '../../src/experiment/share';
 import type { ExperimentRecord } from '../../src/experiment/records';
+import { runCli, requireCliBundle } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[]) => runCli(args, 120_000);
 
 let tmp: string;
 let rec: ExperimentRecord;
 beforeAll(async () => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-share-'));
   rec = await planStudy({ source: 'https://example.org/m/', name: 'tiny', sha256: 'b'.repeat(64) }, 'lavapipe', { method: 'wanda', sparsity: 0.5, nsamples: 4, seqlen: 32, evalSeqlen: 32 }, {
     sources: ['de', 'en'].map((l) => ({ label: l, texts: [{ name: `${l}.txt`, text: `text ${l}`, language: l }] })),

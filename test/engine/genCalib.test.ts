@@ -3,21 +3,16 @@
  * SHA-256) and another seed another; the perplexity filter keeps the windows the model finds most
  * likely; the provenance says how to write it again; bad settings are refused in one line.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { LocalEngine } from '../../src/engine/local';
 import { DEFAULT_GEN_CALIBRATION, parseGenSource, genSourceName, type GenerateCalibrationRequest, type ModelSummary } from '../../src/engine/api';
 import { sha256Hex } from '../../src/calib/text';
-import { fixtureEngine } from '../helpers/engine';
+import { useFixtureEngine } from '../helpers/engine';
 import { outcome } from '../helpers/errors';
 
 let engine: LocalEngine;
 let base: ModelSummary;
-beforeAll(async () => {
-  ({ engine, base } = await fixtureEngine());
-});
-afterAll(async () => {
-  await engine?.dispose();
-});
+useFixtureEngine((f) => void ({ engine, base } = f));
 
 const req: GenerateCalibrationRequest = { language: 'en', prompt: 'Once upon a time', windows: 6, tokens: 24, seed: 0, ...DEFAULT_GEN_CALIBRATION };
 

@@ -5,14 +5,14 @@
  * is reproducible; the streamed tokens add up to the result; bad settings are refused in one line.
  */
 import path from 'node:path';
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { LocalEngine } from '../../src/engine/local';
 import type { GenerateRequest, ModelSummary } from '../../src/engine/api';
 import type { ProgressEvent } from '../../src/common/progress';
 import { DEFAULT_SAMPLING, argmax, generateBatch, generateTokens, logSoftmax } from '../../src/model/generate';
 import { PyRandom } from '../../src/calib/random';
 import { dirFolder } from '../../src/io/node';
-import { fixtureEngine } from '../helpers/engine';
+import { useFixtureEngine } from '../helpers/engine';
 import { outcome } from '../helpers/errors';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { write16BitCopies } from '../helpers/bf16';
@@ -22,12 +22,7 @@ import { tmpdir } from 'node:os';
 
 let engine: LocalEngine;
 let base: ModelSummary;
-beforeAll(async () => {
-  ({ engine, base } = await fixtureEngine());
-});
-afterAll(async () => {
-  await engine?.dispose();
-});
+useFixtureEngine((f) => void ({ engine, base } = f));
 
 /** Greedy by full forwards: each step runs the whole sequence and takes the argmax of its last row. */
 async function greedyByForwards(id: string, prompt: Int32Array, n: number, V: number): Promise<{ tokens: number[]; logprobs: number[] }> {

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalEngine } from '../../src/engine/local';
@@ -6,7 +6,7 @@ import { runStudy, studyMarkdown, type StudyInputs, type StudySpec } from '../..
 import { parseResultRecord, type ExperimentRecord } from '../../src/experiment/records';
 import type { ProgressEvent } from '../../src/common/progress';
 import { SHARED, requireShared } from '../helpers/fixture';
-import { fixtureEngine } from '../helpers/engine';
+import { useFixtureEngine } from '../helpers/engine';
 import { handbookTexts } from '../helpers/handbook';
 
 /**
@@ -30,13 +30,9 @@ const spec: StudySpec = { method: 'wanda', sparsity: 0.5, nsamples: 4, seqlen: 6
 
 let engine: LocalEngine;
 let base: string;
-beforeAll(async () => {
-  const f = await fixtureEngine();
+useFixtureEngine((f) => {
   engine = f.engine;
   base = f.base.id;
-});
-afterAll(async () => {
-  await engine?.dispose();
 });
 
 describe('runStudy', () => {

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { LocalEngine } from '../../src/engine/local';
 import { runStudy, type StudyInputs, type StudySpec } from '../../src/experiment/study';
 import { StudyCheckpoint } from '../../src/experiment/checkpoint';
@@ -6,7 +6,7 @@ import { parseResultRecord, sig, type ExperimentRecord } from '../../src/experim
 import type { ProgressEvent } from '../../src/common/progress';
 import type { MixRequest, MixResult, StatsSummary } from '../../src/engine/api';
 import { MIX_METHODS, type MixMethod } from '../../src/prune/methods';
-import { fixtureEngine } from '../helpers/engine';
+import { useFixtureEngine } from '../helpers/engine';
 import { handbookTexts } from '../helpers/handbook';
 
 /**
@@ -30,13 +30,9 @@ const evalReq = (k: number) => ({ text: inputs.columns[k].text!.text, seqlen: 64
 
 let engine: LocalEngine;
 let base: string;
-beforeAll(async () => {
-  const f = await fixtureEngine();
+useFixtureEngine((f) => {
   engine = f.engine;
   base = f.base.id;
-});
-afterAll(async () => {
-  await engine?.dispose();
 });
 
 describe('runStudy with instant rows', () => {

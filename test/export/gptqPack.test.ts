@@ -13,20 +13,9 @@ import path from 'node:path';
 import { gptqQuantizationConfig, gptqTensorMetas, packGptqV1 } from '../../src/export/gptq';
 import { serializeSafetensors } from '../../src/io/safetensors';
 import type { GptqResult } from '../../src/prune/gptq';
+import { mulberry32 } from '../helpers/random';
 
 const CHECK = path.resolve('tools/gptq-export-check/check_gptq.py');
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('GPTQ v1 packing', () => {
   it.each([2, 3, 4, 8])('%i-bit: numpy unpacking as GPTQModel gives back every code, zero (0 and maxq included) and g_idx', (bits) => {
@@ -35,7 +24,7 @@ describe('GPTQ v1 packing', () => {
     const [N, K, gs] = [64, 96, 32];
     const G = K / gs;
     const maxq = 2 ** bits - 1;
-    const r = rng(bits);
+    const r = mulberry32(bits);
     const perm = Array.from({ length: K }, (_, i) => i).sort(() => r() - 0.5);
     const gIdx = new Int32Array(K);
     perm.forEach((col, pos) => (gIdx[col] = Math.floor(pos / gs))); // act-order: groups in quantization order

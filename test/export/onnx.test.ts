@@ -20,6 +20,8 @@ import { modelRefOf, pruneResultRecord, recordHeader } from '../../src/experimen
 import { decodeRecordLink, recordShareLink } from '../../src/experiment/share';
 import { LINEAR_NAMES } from '../../src/model/names';
 import { fixtureEngine } from '../helpers/engine';
+import { relMaxErr } from '../helpers/gpu';
+import { emptyPast, engineGreedy, offlineTransformers, ortLogits } from '../helpers/onnx';
 
 let engine: LocalEngine;
 let tmp: string;
@@ -49,32 +51,6 @@ afterAll(async () => {
   await engine?.dispose();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Max |a-b| relative to max |b| (logits are compared as a whole sequence). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (!Number.isFinite(a[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
-
-async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, D: number): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(file);
-  const S = ids.length;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, S]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
-  };
-  for (let i = 0; i < L; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, Hkv, 0, D]);
-  const r = await session.run(feeds);
-  await session.release();
-  return r.logits.data as Float32Array;
-}
 
 describe('ONNX export', () => {
   it('writes the transformers.js layout, recipe.yaml and the calibration windows, and nothing partial', async () => {
@@ -125,15 +101,15 @@ describe('ONNX export', () => {
     const s = (await engine.listModels()).find((x) => x.id === prunedId)!;
     const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 64);
     const want = await engine.logits(prunedId, ids);
-    const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
-    const e32 = relErr(got, want);
-    const g16 = await ortLogits(path.join(out, 'onnx/model_fp16.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
-    const e16 = relErr(g16, want);
+    const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, s);
+    const e32 = relMaxErr(got, want);
+    const g16 = await ortLogits(path.join(out, 'onnx/model_fp16.onnx'), ids, s);
+    const e16 = relMaxErr(g16, want);
     console.log(`ONNX vs PolyPrune logits, max abs error / max |logit|: fp32 ${e32.toExponential(2)}, fp16 weights ${e16.toExponential(2)}`);
     expect(e32).toBeLessThan(1e-4);
     expect(e16).toBeLessThan(5e-3);
     // Dense and pruned differ, so the comparison above sees the pruned weights.
-    expect(relErr(await engine.logits(baseId, ids), want)).toBeGreaterThan(1e-2);
+    expect(relMaxErr(await engine.logits(baseId, ids), want)).toBeGreaterThan(1e-2);
 
     // Every pruned matrix's zeros are in the ONNX initializer (stored transposed).
     const m = onnx.ModelProto.decode(readFileSync(path.join(out, 'onnx/model.onnx')));
@@ -156,8 +132,7 @@ describe('ONNX export', () => {
     const want = await engine.logits(prunedId, ids);
     const session = await ort.InferenceSession.create(path.join(out, 'onnx/model.onnx'));
     const V = s.vocabSize;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < s.numLayers; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, s.numKvHeads, 0, s.headDim]);
+    const feeds = emptyPast(s);
     const got = new Float32Array(ids.length * V);
     // 8 tokens at once, then one at a time with the cache.
     let t = 0;
@@ -173,7 +148,7 @@ describe('ONNX export', () => {
       t += n;
     }
     await session.release();
-    expect(relErr(got, want)).toBeLessThan(1e-4);
+    expect(relMaxErr(got, want)).toBeLessThan(1e-4);
   });
 
   it('external data files (forced small threshold) load in onnxruntime-node', async () => {
@@ -184,19 +159,14 @@ describe('ONNX export', () => {
     expect(cfg['transformers.js_config'].use_external_data_format).toEqual({ 'model.onnx': 1 });
     const s = (await engine.listModels()).find((x) => x.id === prunedId)!;
     const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 32);
-    const got = await ortLogits(path.join(ext, 'onnx/model.onnx'), ids, s.numLayers, s.numKvHeads, s.headDim);
-    expect(relErr(got, await engine.logits(prunedId, ids))).toBeLessThan(1e-4);
+    const got = await ortLogits(path.join(ext, 'onnx/model.onnx'), ids, s);
+    expect(relMaxErr(got, await engine.logits(prunedId, ids))).toBeLessThan(1e-4);
   });
 });
 
 describe('transformers.js', () => {
   it('AutoModelForCausalLM + AutoTokenizer load the exported folder (no network): same logits and greedy continuation as PolyPrune', async () => {
-    const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = tmp;
-    env.useBrowserCache = false;
-    env.useFSCache = false;
+    const { AutoModelForCausalLM, AutoTokenizer } = await offlineTransformers(tmp);
     const tokenizer = await AutoTokenizer.from_pretrained('onnx-out');
     const model = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp32', device: 'cpu' });
     const prompt = 'Debian is a free operating system';
@@ -206,30 +176,21 @@ describe('transformers.js', () => {
 
     const out = await model(enc);
     const want = await engine.logits(prunedId, ids);
-    const err = relErr(out.logits.data as Float32Array, want);
+    const err = relMaxErr(out.logits.data as Float32Array, want);
     console.log(`transformers.js vs PolyPrune logits: ${err.toExponential(2)} of max |logit|`);
     expect(err).toBeLessThan(1e-4);
 
     const steps = 6;
     const gen = (await model.generate({ ...enc, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
     const tjs = gen.tolist()[0].map(Number).slice(ids.length);
-    const ours: number[] = [];
-    let seq = Array.from(ids);
-    const V = (await engine.listModels()).find((x) => x.id === prunedId)!.vocabSize;
-    for (let s = 0; s < steps; s++) {
-      const l = await engine.logits(prunedId, Int32Array.from(seq));
-      let best = 0;
-      for (let c = 1; c < V; c++) if (l[(seq.length - 1) * V + c] > l[(seq.length - 1) * V + best]) best = c;
-      ours.push(best);
-      seq = [...seq, best];
-    }
+    const ours = await engineGreedy(engine, prunedId, ids, steps);
     console.log(`greedy continuation: PolyPrune ${JSON.stringify(ours)} transformers.js ${JSON.stringify(tjs)} ("${tokenizer.decode(ours)}")`);
     expect(tjs).toEqual(ours);
     await model.dispose();
 
     // dtype 'fp16' picks onnx/model_fp16.onnx (fp16 weights, fp32 compute).
     const m16 = await AutoModelForCausalLM.from_pretrained('onnx-out', { dtype: 'fp16', device: 'cpu' });
-    const e16 = relErr((await m16(enc)).logits.data as Float32Array, want);
+    const e16 = relMaxErr((await m16(enc)).logits.data as Float32Array, want);
     console.log(`transformers.js fp16 weights vs PolyPrune logits: ${e16.toExponential(2)} of max |logit|`);
     expect(e16).toBeLessThan(5e-3);
     await m16.dispose();
@@ -305,8 +266,8 @@ describe('other Llama-family layouts', () => {
       await engine.exportTo(m.id, await nodeOutputSink(out), { format: 'onnx', onnxVariants: ['fp32'] });
       const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 37 + 5) % 512);
       const want = await engine.logits(m.id, ids);
-      const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, cfg.numLayers, cfg.numKvHeads, cfg.headDim);
-      const err = relErr(got, want);
+      const got = await ortLogits(path.join(out, 'onnx/model.onnx'), ids, cfg);
+      const err = relMaxErr(got, want);
       console.log(`${config.model_type}${k ? ' with biases, tied' : ''}: ONNX vs PolyPrune ${err.toExponential(2)} of max |logit|`);
       expect(err).toBeLessThan(1e-4);
       expect(existsSync(path.join(out, 'pruning.json'))).toBe(false);

@@ -9,11 +9,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { LocalEngine } from '../../src/engine/local';
 import { nodeOutputSink } from '../../src/export/node';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { fixtureEngine } from '../helpers/engine';
+import { relMaxErr } from '../helpers/gpu';
+import { engineGreedy, offlineTransformers, ortLogits } from '../helpers/onnx';
 
 const FRENCH = readFileSync(path.resolve('public/models/polyprune-ml/calib/fr.txt'), 'utf8');
 let engine: LocalEngine;
@@ -39,31 +40,6 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (!Number.isFinite(a[i])) return Infinity;
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
-
-async function ortLogits(file: string, ids: Int32Array, L: number, Hkv: number, D: number): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(file);
-  const S = ids.length;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, S]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
-  };
-  for (let i = 0; i < L; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, Hkv, 0, D]);
-  const r = await session.run(feeds);
-  await session.release();
-  return r.logits.data as Float32Array;
-}
-
 describe('ONNX MatMulNBits', () => {
   it('q4: onnxruntime-node and transformers.js (dtype q4) logits equal the dequantized forward, same greedy continuation; q8 and q2 in onnxruntime-node', async () => {
     const out = path.join(tmp, 'q4');
@@ -78,36 +54,23 @@ describe('ONNX MatMulNBits', () => {
     const prompt = 'Le chat est sur la table et il dort.';
     const ids = await engine.tokenize(q.g64, prompt);
     const want = await engine.logits(q.g64, ids);
-    const err = relErr(await ortLogits(path.join(out, 'onnx/model_q4.onnx'), ids, m.numLayers, m.numKvHeads, m.headDim), want);
+    const err = relMaxErr(await ortLogits(path.join(out, 'onnx/model_q4.onnx'), ids, m), want);
     console.log(`onnxruntime-node q4 vs PolyPrune's dequantized forward: ${err.toExponential(2)} of max |logit|`);
     expect(err).toBeLessThan(1e-4);
 
-    const { AutoModelForCausalLM, AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = tmp;
-    env.useBrowserCache = false;
-    env.useFSCache = false;
+    const { AutoModelForCausalLM, AutoTokenizer } = await offlineTransformers(tmp);
     const tokenizer = await AutoTokenizer.from_pretrained('q4');
     const model = await AutoModelForCausalLM.from_pretrained('q4', { dtype: 'q4', device: 'cpu' });
     const enc = tokenizer(prompt, { add_special_tokens: false });
     expect(Array.from(enc.input_ids.data as BigInt64Array, Number)).toEqual(Array.from(ids));
-    const tErr = relErr((await model(enc)).logits.data as Float32Array, want);
+    const tErr = relMaxErr((await model(enc)).logits.data as Float32Array, want);
     console.log(`transformers.js q4 vs PolyPrune's dequantized forward: ${tErr.toExponential(2)} of max |logit|`);
     expect(tErr).toBeLessThan(1e-4);
     // greedy continuation with the KV cache: the same tokens as PolyPrune's dequantized forward
     const steps = 5;
     const gen = (await model.generate({ ...enc, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
     const tjs = gen.tolist()[0].map(Number).slice(ids.length);
-    let seq = Array.from(ids);
-    for (let st = 0; st < steps; st++) {
-      const l = await engine.logits(q.g64, Int32Array.from(seq));
-      const V = m.vocabSize;
-      let best = 0;
-      for (let c = 1; c < V; c++) if (l[(seq.length - 1) * V + c] > l[(seq.length - 1) * V + best]) best = c;
-      seq = [...seq, best];
-    }
-    expect(tjs).toEqual(seq.slice(ids.length));
+    expect(tjs).toEqual(await engineGreedy(engine, q.g64, ids, steps));
     await model.dispose();
 
     for (const [bits, file] of [[8, 'model_quantized.onnx'], [2, 'model_q2.onnx']] as const) {
@@ -115,7 +78,7 @@ describe('ONNX MatMulNBits', () => {
       const o = path.join(tmp, `q${bits}`);
       await engine.exportTo(id, await nodeOutputSink(o), { format: 'onnx' });
       const ids2 = await engine.tokenize(id, prompt);
-      const e = relErr(await ortLogits(path.join(o, 'onnx', file), ids2, m.numLayers, m.numKvHeads, m.headDim), await engine.logits(id, ids2));
+      const e = relMaxErr(await ortLogits(path.join(o, 'onnx', file), ids2, m), await engine.logits(id, ids2));
       console.log(`onnxruntime-node ${bits}-bit (${file}) vs PolyPrune: ${e.toExponential(2)} of max |logit|`);
       expect(e).toBeLessThan(1e-4);
       await engine.unloadModel(id);

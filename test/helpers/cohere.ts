@@ -3,12 +3,12 @@
  * model.safetensors, the stories260K tokenizer files), and a runner for the independent float64
  * reference tools/cohere-reference/cohere_ref.py (Python 3 + numpy; fails loudly when missing).
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { safetensorsBytes, type TensorToWrite } from '../../src/io/safetensors';
 import { randn } from './gpu';
 import { FIXTURE, requireShared } from './fixture';
+import { readF64, runPythonReference } from './pythonRef';
 
 export interface CohereDims {
   hidden: number; // C
@@ -97,17 +97,8 @@ export function runCohereReference(dir: string, job: { eval: number[][]; calib?:
   const out = join(dir, 'ref-out');
   const jobPath = join(dir, 'job.json');
   writeFileSync(jobPath, JSON.stringify(job));
-  const script = resolve(process.cwd(), 'tools/cohere-reference/cohere_ref.py');
-  try {
-    execFileSync('python3', [script, dir, jobPath, out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`The Cohere reference (python3 + numpy; Debian: apt-get install -y python3-numpy) failed: ${err.stderr?.toString() || err.message}`, { cause: e });
-  }
-  const f64 = (name: string) => {
-    const b = readFileSync(join(out, name));
-    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  };
+  runPythonReference('Cohere', 'tools/cohere-reference/cohere_ref.py', [dir, jobPath, out]);
+  const f64 = (name: string) => readF64(join(out, name));
   const res: CohereReference = { logits: f64('logits.f64') };
   if (job.calib) {
     res.masks = new Uint8Array(readFileSync(join(out, 'masks.u8')));

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { LocalEngine, type EngineOptions } from '../../src/engine/local';
 import type { ModelSummary } from '../../src/engine';
 import { nodeGpu } from '../../src/gpu/node';
@@ -12,4 +13,20 @@ export async function fixtureEngine(options: Partial<EngineOptions> = {}, folder
   const engine = new LocalEngine({ gpu: nodeGpu, politeWait: true, ...options });
   const base = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(folder)) });
   return { engine, base };
+}
+
+/**
+ * fixtureEngine in the file's beforeAll, disposed in afterAll; `use` receives the engine and the loaded
+ * model (`(f) => { engine = f.engine; base = f.base.id; }`).
+ */
+export function useFixtureEngine(use: (f: { engine: LocalEngine; base: ModelSummary }) => void, options: Partial<EngineOptions> = {}, folder = FIXTURE): void {
+  let engine: LocalEngine | undefined;
+  beforeAll(async () => {
+    const f = await fixtureEngine(options, folder);
+    engine = f.engine;
+    use(f);
+  });
+  afterAll(async () => {
+    await engine?.dispose();
+  });
 }

@@ -14,6 +14,17 @@ export async function rejection(p: Promise<unknown>): Promise<PolyPruneError> {
   return e as PolyPruneError;
 }
 
+/** The PolyPruneError `f` throws; fails the test when it returns or throws anything else. */
+export function thrown(f: () => unknown): PolyPruneError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PolyPruneError);
+    return e as PolyPruneError;
+  }
+  throw new Error('expected a throw');
+}
+
 /** "CODE: message" of the PolyPruneError `p` rejects with, or 'accepted' when it resolves. */
 export async function outcome(p: Promise<unknown>): Promise<string> {
   try {

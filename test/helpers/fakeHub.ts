@@ -18,8 +18,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenLocal } from './httpServer';
 
 export interface FakeRepo {
   dir: string;
@@ -166,10 +166,8 @@ export async function startFakeHub(repos: Record<string, FakeRepo>, datasets: Re
     res.writeHead(302, { Location: `/cdn/${repoId}/${file}` });
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenLocal(server),
     requests,
     sent,
     cut,

@@ -5,8 +5,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { listenLocal } from './httpServer';
 
 export interface FaultyServer {
   url: string;
@@ -103,13 +104,8 @@ export async function startFaultyServer(dir: string, opts: FaultyServerOptions):
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenLocal(server),
     get faults() {
       return faults;
     },

@@ -41,11 +41,12 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
-/** max |a-b| / max |b| */
+/** max |a-b| / max |b| (logits compared as a whole sequence); Infinity where a holds a NaN or infinity. */
 export function relMaxErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
   let m = 0;
   for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
     d = Math.max(d, Math.abs(a[i] - b[i]));
     m = Math.max(m, Math.abs(b[i]));
   }

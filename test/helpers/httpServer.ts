@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createGzip } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
@@ -164,13 +164,8 @@ export async function startStaticServer(
       else res.destroy();
     });
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenLocal(server),
     requests,
     close: () =>
       new Promise<void>((ok, fail) => {
@@ -178,4 +173,13 @@ export async function startStaticServer(
         server.close((e) => (e ? fail(e) : ok()));
       }),
   };
+}
+
+/** Starts `server` on a free port of 127.0.0.1 (fails if it cannot listen) and gives its base URL. */
+export async function listenLocal(server: Server): Promise<string> {
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

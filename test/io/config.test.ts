@@ -16,19 +16,10 @@ import {
 import { dirFolder } from '../../src/io/node';
 import { openCheckpoint, serializeSafetensors, type Checkpoint } from '../../src/io/safetensors';
 import { sharedPath, STORIES_DIR_REL, tempDir } from '../helpers/shared';
+import { thrown } from '../helpers/errors';
 
 const STORIES = sharedPath(STORIES_DIR_REL);
 const RAW = JSON.parse(readFileSync(join(STORIES, 'config.json'), 'utf8')) as Record<string, unknown>;
-
-function thrown(f: () => unknown): PolyPruneError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return e as PolyPruneError;
-  }
-  throw new Error('expected a throw');
-}
 
 const with_ = (patch: Record<string, unknown>, drop: string[] = []): Record<string, unknown> => {
   const o: Record<string, unknown> = { ...RAW, ...patch };

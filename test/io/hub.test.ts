@@ -3,7 +3,6 @@
  * (test/helpers/fakeHub.ts: resolve URLs, CDN redirect, Range, and the Hub's 401/403/404 answers).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseHubId, isHubId, hubFileUrl, hubFolder } from '../../src/io/hub';
@@ -13,6 +12,8 @@ import { PolyPruneError } from '../../src/common/errors';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { startFakeHub, type FakeHub } from '../helpers/fakeHub';
+import { runCliAsync } from '../helpers/cli';
+import { rejection as errorOf } from '../helpers/errors';
 
 let hub: FakeHub;
 let tmp: { dir: string; remove: () => Promise<void> };
@@ -35,15 +36,6 @@ afterAll(async () => {
   await hub?.close();
   await tmp?.remove();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<PolyPruneError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as PolyPruneError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('Hub ids', () => {
   it('parse org/name, @revision, hf: and huggingface.co URLs; reject others', () => {
@@ -108,15 +100,7 @@ describe('loading from the (imitated) Hub', () => {
   });
 
   it('the CLI takes Hub ids (HF_ENDPOINT, HF_TOKEN) and ends a gated one with one line', async () => {
-    const run = (args: string[], env: Record<string, string>) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-        const p = spawn(process.execPath, [path.resolve('bin/polyprune.mjs'), ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
-        let stdout = '';
-        let stderr = '';
-        p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-        p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-      });
+    const run = (args: string[], env: Record<string, string>) => runCliAsync(args, { env });
     const ok = await run(['info', '--model', 'polyprune/gated', '--json'], { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_good' });
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).source).toBe('polyprune/gated@main (Hugging Face Hub)');

@@ -6,14 +6,14 @@
  * export read back.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Gpu } from '../../src/gpu/device';
 import { LlamaModel, LINEAR_NAMES } from '../../src/model/llama';
 import { loadModelConfig, expectedTensors } from '../../src/io/config';
 import { openCheckpoint, safetensorsBytes } from '../../src/io/safetensors';
 import { dirFolder } from '../../src/io/node';
 import { pruneModel } from '../../src/prune/run';
-import { spawnSync } from 'node:child_process';
+import { runCli } from '../helpers/cli';
 import { writeFileSync } from 'node:fs';
 import { testGpu, expectClose, randn } from '../helpers/gpu';
 import { tempDir } from '../helpers/shared';
@@ -144,8 +144,8 @@ describe('pruning a Cohere model', () => {
     const windows = join(tmp.dir, 'windows.safetensors');
     writeFileSync(windows, safetensorsBytes([{ name: 'input_ids', dtype: 'I32', shape: [4, 24], data: Int32Array.from(calib.flat()) }]));
     const out = join(tmp.dir, 'sparsegpt-out');
-    const r = spawnSync(process.execPath, [resolve('bin/polyprune.mjs'), 'prune', '--model', dir, '--method', 'sparsegpt', '--nm', '2:4', '--calib-tokens', windows, '--out', out, '--json'], { encoding: 'utf8', timeout: 600_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runCli(['prune', '--model', dir, '--method', 'sparsegpt', '--nm', '2:4', '--calib-tokens', windows, '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
     const exported = await load(out);
     expect(exported.cfg.modelType).toBe('cohere');
     const q = await exported.ckpt.readF32('model.layers.1.mlp.down_proj.weight');

@@ -4,7 +4,6 @@
  * weight memory, pruned weights written back in the checkpoint's dtype.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,13 +44,7 @@ function writeWindows(path: string, w: Windows): string {
  */
 async function numpyWanda(model: string, calib: string, evalFile: string, sparsity: number): Promise<{ ppl: number; masks: Map<string, Int32Array> }> {
   const out = join(dir, `masks-${Math.random().toString(36).slice(2)}.safetensors`);
-  let stdout: string;
-  try {
-    stdout = execFileSync('python3', ['tools/packed-reference/wanda_ref.py', model, calib, evalFile, String(sparsity), out], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`The Wanda reference (python3 + numpy; Debian: apt-get install -y python3-numpy) failed: ${err.stderr?.toString() || err.message}`, { cause: e });
-  }
+  const stdout = runPythonReference('Wanda', 'tools/packed-reference/wanda_ref.py', [model, calib, evalFile, String(sparsity), out]);
   const f = await openSafetensors(pathSource(out));
   const masks = new Map<string, Int32Array>();
   for (const name of f.tensors.keys()) masks.set(name.replace(/^mask\./, ''), await f.readI32(name));
@@ -78,6 +71,7 @@ async function checkAgainstNumpy(path: string, calib: Windows, evalW: Windows, s
   expect(Math.abs(ppl - ref.ppl) / ref.ppl, `ppl ${ppl} vs float64 ${ref.ppl}`).toBeLessThan(1e-5);
 }
 import { write16BitCopies } from '../helpers/bf16';
+import { runPythonReference } from '../helpers/pythonRef';
 
 let gpu: Gpu;
 let dir: string;

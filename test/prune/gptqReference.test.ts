@@ -11,7 +11,6 @@
  * Bad input is refused in one line.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
 import type { GptqResult } from '../../src/prune/gptq';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { testGpu } from '../helpers/gpu';
+import { readF64, readI32, runPythonReference } from '../helpers/pythonRef';
 
 const BUNDLED = path.resolve('public/models/polyprune-ml');
 const FRENCH = readFileSync(path.join(BUNDLED, 'calib/fr.txt'), 'utf8');
@@ -55,30 +55,18 @@ interface Ref {
   ppl: number;
 }
 
-function f64(file: string): Float64Array {
-  const b = readFileSync(file);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
 function reference(dir: string, job: object): Ref {
   const jobPath = path.join(tmp, 'job.json');
   const out = path.join(tmp, 'ref');
   writeFileSync(jobPath, JSON.stringify(job));
-  try {
-    execFileSync('python3', [path.resolve('tools/gptq-reference/gptq_ref.py'), dir, jobPath, out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`The GPTQ reference (python3 + numpy; Debian: apt-get install -y python3-numpy) failed: ${err.stderr?.toString() || err.message}`, { cause: e });
-  }
-  const g = readFileSync(`${out}.gidx`);
-  const o = readFileSync(`${out}.order`);
+  runPythonReference('GPTQ', 'tools/gptq-reference/gptq_ref.py', [dir, jobPath, out]);
   return {
-    order: new Int32Array(o.buffer.slice(o.byteOffset, o.byteOffset + o.byteLength)),
+    order: readI32(`${out}.order`),
     codes: new Uint8Array(readFileSync(`${out}.codes`)),
-    gidx: new Int32Array(g.buffer.slice(g.byteOffset, g.byteOffset + g.byteLength)),
-    scales: f64(`${out}.scales`),
-    zeros: f64(`${out}.zeros`),
-    margin: f64(`${out}.margin`),
+    gidx: readI32(`${out}.gidx`),
+    scales: readF64(`${out}.scales`),
+    zeros: readF64(`${out}.zeros`),
+    margin: readF64(`${out}.margin`),
     ppl: JSON.parse(readFileSync(`${out}.json`, 'utf8')).ppl,
   };
 }

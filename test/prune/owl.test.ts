@@ -9,7 +9,6 @@
  *   fixture's own per-language statistics, with wanda's per-row selection.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Gpu } from '../../src/gpu/device';
 import { LlamaModel, LINEAR_NAMES, linearShape } from '../../src/model/llama';
@@ -23,27 +22,10 @@ import { parsePruningRecord } from '../../src/export/provenance';
 import { pruneResultRecord, recordHeader, parseResultRecord } from '../../src/experiment/records';
 import { PolyPruneError } from '../../src/common/errors';
 import { testGpu } from '../helpers/gpu';
+import { mulberry32 } from '../helpers/random';
+import { runPythonReference } from '../helpers/pythonRef';
 import { FIXTURE, fixtureCheckpoint, fixtureConfig, fixtureTensors, fixtureWindows, requireShared } from '../helpers/fixture';
-
-function errorOf(f: () => unknown): PolyPruneError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return e as PolyPruneError;
-  }
-  throw new Error('expected an error');
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { thrown as errorOf } from '../helpers/errors';
 
 describe('OWL: layer sparsities from outlier ratios', () => {
   it('keeps the unweighted mean at the target, spreads over exactly 2 lambda, prunes the most-outlier layer least', () => {
@@ -120,14 +102,8 @@ describe('OWL on the stories260K fixture (GPU) against a float64 numpy reference
   });
 
   function numpyReference(m: number, lambda: number, target: number): { outlier_ratio: number[]; sparsity: number[] } {
-    const script = path.resolve('tools/owl-reference/owl_ratios.py');
-    try {
-      const out = execFileSync('python3', [script, requireShared(path.join(FIXTURE, 'model.safetensors')), requireShared(path.join(FIXTURE, 'dense.safetensors')), String(m), String(lambda), String(target)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      return JSON.parse(out.toString());
-    } catch (e) {
-      const err = e as { stderr?: Buffer; message: string };
-      throw new Error(`The OWL reference (python3 + numpy; Debian: apt-get install -y python3-numpy) failed: ${err.stderr?.toString() || err.message}`, { cause: e });
-    }
+    const args = [requireShared(path.join(FIXTURE, 'model.safetensors')), requireShared(path.join(FIXTURE, 'dense.safetensors')), String(m), String(lambda), String(target)];
+    return JSON.parse(runPythonReference('OWL', 'tools/owl-reference/owl_ratios.py', args));
   }
 
   async function owlRun(opts: Partial<PruneModelOptions>, resident = true): Promise<PruneReport> {

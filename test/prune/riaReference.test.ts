@@ -6,7 +6,6 @@
  * where the reference's scores at a row's cut are closer than float32 resolves (counted and printed).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { LlamaModel } from '../../src/model/llama';
 import { pruneModel } from '../../src/prune/run';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { testGpu } from '../helpers/gpu';
+import { readF64, runPythonReference } from '../helpers/pythonRef';
 
 const BUNDLED = path.resolve('public/models/polyprune-ml');
 const FRENCH = readFileSync(path.join(BUNDLED, 'calib/fr.txt'), 'utf8');
@@ -44,14 +44,8 @@ function reference(dir: string, job: object): { masks: Uint8Array; gaps: Float64
   const jobPath = path.join(tmp, 'job.json');
   const out = path.join(tmp, 'masks.u8');
   writeFileSync(jobPath, JSON.stringify(job));
-  try {
-    execFileSync('python3', [path.resolve('tools/ria-reference/ria_ref.py'), dir, jobPath, out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`The RIA reference (python3 + numpy; Debian: apt-get install -y python3-numpy) failed: ${err.stderr?.toString() || err.message}`, { cause: e });
-  }
-  const g = readFileSync(`${out}.gaps`);
-  return { masks: new Uint8Array(readFileSync(out)), gaps: new Float64Array(g.buffer.slice(g.byteOffset, g.byteOffset + g.byteLength)) };
+  runPythonReference('RIA', 'tools/ria-reference/ria_ref.py', [dir, jobPath, out]);
+  return { masks: new Uint8Array(readFileSync(out)), gaps: readF64(`${out}.gaps`) };
 }
 
 /** RIA on the GPU (the engine's sequential run): masks (1 = pruned) and matrix shapes, layer by layer in LINEAR_NAMES order. */

@@ -2,11 +2,11 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import type { Gpu } from '../../src/gpu/device';
 import { LlamaModel, LINEAR_NAMES } from '../../src/model/llama';
 import { pruneModel, type PruneModelOptions } from '../../src/prune/run';
-import { PolyPruneError } from '../../src/common/errors';
 import type { ProgressEvent } from '../../src/common/progress';
 import { Pacer } from '../../src/common/pace';
 import { testGpu } from '../helpers/gpu';
 import { fixtureCheckpoint, fixtureModel, fixtureTensors, fixtureWindows, fixtureMetrics } from '../helpers/fixture';
+import { rejection as errorOf } from '../helpers/errors';
 
 let gpu: Gpu;
 beforeAll(async () => {
@@ -14,16 +14,6 @@ beforeAll(async () => {
 });
 
 const freshModel = (resident = true): Promise<LlamaModel> => fixtureModel(gpu, resident);
-
-async function errorOf(p: Promise<unknown>): Promise<PolyPruneError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PolyPruneError);
-    return e as PolyPruneError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('pruneModel argument checks (BAD_ARGUMENT, before any work)', () => {
   let model: LlamaModel;

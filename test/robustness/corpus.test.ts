@@ -4,7 +4,7 @@
  * one message line that names the input, no stack trace, no partial output and no open handles.
  * The stall and mid-body-close servers bind 127.0.0.1 and use sub-second stall timeouts.
  */
-import { spawnSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,13 +20,13 @@ import { startFaultyServer } from '../helpers/faultyServer';
 import { makeCorpus, type Corpus } from './make-corpus';
 import { recordShareLink } from '../../src/experiment/share';
 import type { ResultRecord } from '../../src/experiment/records';
+import { CLI_BIN as BIN, requireCliBundle, runCli } from '../helpers/cli';
 
-const BIN = path.resolve('bin/polyprune.mjs');
 let c: Corpus;
 let tmp: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.resolve('dist-cli/polyprune.mjs'))) throw new Error('CLI bundle missing: run `npm run build:cli` (npm test does).');
+  requireCliBundle();
   requireShared(FIXTURE);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'polyprune-corpus-'));
   c = await makeCorpus(FIXTURE, tmp);
@@ -54,8 +54,8 @@ function judge(code: number, stdout: string, stderr: string): Run {
 }
 
 function cli(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return judge(r.status ?? -1, r.stdout, r.stderr);
+  const r = runCli(args, 120_000);
+  return judge(r.code, r.stdout, r.stderr);
 }
 
 /** The CLI timed: the run and its wall time in ms. */

@@ -31,39 +31,13 @@ and with "calib": OUT_DIR/masks.u8 (1 = pruned, per layer in the order q,k,v,o,g
 """
 import json
 import os
-import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 
-LINEARS = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj',
-           'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj']
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        a, b = info['data_offsets']
-        raw = data[base + a:base + b]
-        dt = info['dtype']
-        if dt == 'F32':
-            arr = np.frombuffer(raw, dtype='<f4').astype(np.float64)
-        elif dt == 'F16':
-            arr = np.frombuffer(raw, dtype='<f2').astype(np.float64)
-        elif dt == 'BF16':
-            u = np.frombuffer(raw, dtype='<u2').astype(np.uint32) << 16
-            arr = u.view(np.float32).astype(np.float64)
-        else:
-            raise SystemExit(f'unsupported dtype {dt} for {name}')
-        out[name] = arr.reshape(info['shape'])
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
+from refcommon import LINEARS, pruned_mask, read_safetensors, sq_norms, sum_inputs  # noqa: E402
 
 
 class Cohere:
@@ -82,7 +56,7 @@ class Cohere:
         self.qk_norm = c.get('use_qk_norm', False)
         self.tied = c.get('tie_word_embeddings', True)
         self.bias = c.get('attention_bias', False)
-        self.w = read_safetensors(os.path.join(model_dir, 'model.safetensors'))
+        self.w = read_safetensors(os.path.join(model_dir, 'model.safetensors'), ('F32', 'F16', 'BF16'), float64=True)
 
     def p(self, i, name):
         return self.w[f'model.layers.{i}.{name}']
@@ -162,28 +136,12 @@ class Cohere:
         masks = []
         xs = [self.w['model.embed_tokens.weight'][np.asarray(ids)] for ids in calib]
         for i in range(self.L):
-            sums = {}
-
-            def capture(name, inp):
-                sums[name] = sums.get(name, 0.0) + (inp ** 2).sum(0)
-
-            for x in xs:
-                self.layer(i, x, weights, capture)
+            sums = sum_inputs(lambda x, capture: self.layer(i, x, weights, capture), xs, sq_norms)
             for name in LINEARS:
                 key = f'model.layers.{i}.{name}.weight'
                 W = weights[key].copy()
                 scaler = sums[name] / len(calib)
-                metric = np.abs(W) * np.sqrt(scaler)[None, :]
-                mask = np.zeros(W.shape, dtype=bool)
-                if nm:
-                    n, m = nm
-                    for c0 in range(0, W.shape[1], m):
-                        tmp = metric[:, c0:c0 + m]
-                        idx = np.argsort(tmp, axis=1, kind='stable')[:, :m - n]
-                        np.put_along_axis(mask[:, c0:c0 + m], idx, True, axis=1)
-                else:
-                    idx = np.argsort(metric, axis=1, kind='stable')[:, :int(W.shape[1] * sparsity)]
-                    np.put_along_axis(mask, idx, True, axis=1)
+                mask = pruned_mask(np.abs(W) * np.sqrt(scaler)[None, :], sparsity, nm)
                 W[mask] = 0
                 weights[key] = W
                 masks.append(mask.astype(np.uint8).ravel())

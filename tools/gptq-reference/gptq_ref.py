@@ -76,11 +76,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'ria-reference'))
-from ria_ref import LINEARS, Llama  # noqa: E402
-
-GROUP = {'self_attn.q_proj': 'self_attn.q_proj', 'self_attn.k_proj': 'self_attn.q_proj', 'self_attn.v_proj': 'self_attn.q_proj',
-         'self_attn.o_proj': 'self_attn.o_proj', 'mlp.gate_proj': 'mlp.gate_proj', 'mlp.up_proj': 'mlp.gate_proj',
-         'mlp.down_proj': 'mlp.down_proj'}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
+from ria_ref import Llama  # noqa: E402
+from refcommon import GROUP, LINEARS, gram, sum_inputs  # noqa: E402
 
 
 def find_params(x, maxq):
@@ -103,12 +101,18 @@ def quantize(w, scale, zero, maxq):
     return code, scale * (code - zero), margin
 
 
-def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp, force=()):
-    """`force`: (row, original column, code) triples taken instead of this reference's code; each must
-    be at a rounding tie (margin < 1e-3 code units), where float32 may round to the other side."""
+def forced_by_column(force):
+    """{original column: [(row, code), ...]} of the (row, column, code) triples of a job's `force`."""
     forced = {}
     for r, c, code in force:
         forced.setdefault(int(c), []).append((int(r), code))
+    return forced
+
+
+def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percdamp, force=()):
+    """`force`: (row, original column, code) triples taken instead of this reference's code; each must
+    be at a rounding tie (margin < 1e-3 code units), where float32 may round to the other side."""
+    forced = forced_by_column(force)
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
@@ -173,9 +177,7 @@ def fasterquant(W, H, bits, groupsize, actorder, static_groups, blocksize, percd
 def fasterprune_quant(W, H, bits, prune, blocksize, percdamp, force=()):
     """SparseGPT pruning with per-channel quantization of the kept weights (the joint mode). `force`: as
     fasterquant's, (row, column, code) triples at rounding ties of kept weights."""
-    forced = {}
-    for r, c, code in force:
-        forced.setdefault(int(c), []).append((int(r), code))
+    forced = forced_by_column(force)
     W = W.copy()
     H = H.copy()
     rows, cols = W.shape
@@ -263,13 +265,7 @@ def main():
         force.setdefault(m, []).append((r, c, code))
     groups = []
     for i in range(model.L):
-        hs = {}
-
-        def capture(name, inp):
-            hs[name] = hs.get(name, 0.0) + inp.T @ inp
-
-        for x in xs:
-            model.layer(i, x, weights, capture)
+        hs = sum_inputs(lambda x, capture: model.layer(i, x, weights, capture), xs, gram)
         for name in LINEARS:
             key = f'model.layers.{i}.{name}.weight'
             H = 2.0 * hs[GROUP[name]] / n

@@ -23,6 +23,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { rng } from '../common/rng.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL_DIR = join(ROOT, 'public/models/polyprune-ml');
@@ -67,17 +68,6 @@ function fnv1a(s) {
   return h >>> 0;
 }
 
-/** mulberry32: small seeded PRNG, floats in [0, 1). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = (rand, arr) => arr[Math.floor(rand() * arr.length)];
 function shuffle(rand, arr) {
   const a = arr.slice();

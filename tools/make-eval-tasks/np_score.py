@@ -27,30 +27,16 @@ correct: per-item 0/1, all: every item of the file scored}) and a task already t
 """
 import json
 import math
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
+from refcommon import read_safetensors  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == '__metadata__':
-            continue
-        if v['dtype'] != 'F32':
-            raise SystemExit(f'{path}: tensor {k} is {v["dtype"]}; only F32 is supported')
-        a, b = v['data_offsets']
-        out[k] = np.frombuffer(data[a:b], dtype=np.float32).reshape(v['shape'])
-    return out
 
 
 class Llama:
@@ -58,7 +44,7 @@ class Llama:
         model_dir = Path(model_dir)
         cfg = json.loads((model_dir / 'config.json').read_text())
         self.cfg = cfg
-        w = load_safetensors(model_dir / 'model.safetensors')
+        w = read_safetensors(model_dir / 'model.safetensors', ('F32',))
         self.w = w
         self.L = cfg['num_hidden_layers']
         self.H = cfg['num_attention_heads']
@@ -157,13 +143,7 @@ def score_items(model, items):
 
 
 def load_ids(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    v = header['input_ids']
-    a, b = v['data_offsets']
-    return np.frombuffer(data[a:b], dtype=np.int32).reshape(v['shape'])
+    return read_safetensors(path, ('I32',))['input_ids']
 
 
 def ppl_main(argv):

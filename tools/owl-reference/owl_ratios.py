@@ -10,31 +10,16 @@ Outlier-weighed layer-wise sparsity (Yin et al. 2023; luuyin/OWL lib/prune_all.p
 Usage: owl_ratios.py <model.safetensors> <stats.safetensors> <M> <lambda> <target>
   stats.safetensors holds `scaler_row.<layer>.<linear>` F32 [in_features] (e.g. the stories260K
   fixture's dense.safetensors). Prints JSON {"outlier_ratio": [...], "sparsity": [...]}.
-Independent of PolyPrune's TypeScript: its own safetensors reader, float64 throughout.
+Independent of PolyPrune's TypeScript: the safetensors reader of tools/reference-common, float64 throughout.
 """
 import json
-import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 
-LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
-DTYPES = {"F32": np.float32, "F16": np.float16, "I32": np.int32, "U8": np.uint8}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(data[base + a : base + b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reference-common"))
+from refcommon import LINEARS, read_safetensors  # noqa: E402
 
 
 def main():

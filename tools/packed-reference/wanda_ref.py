@@ -14,7 +14,7 @@ Usage: wanda_ref.py <model dir> <calib.safetensors> <eval.safetensors> <sparsity
   calib/eval hold `input_ids` I32 [n, seqlen] (no BOS added). Writes `mask.<tensor>` U8 [N, K]
   (1 = kept) and prints JSON {"ppl": ..., "nll": mean NLL, "tokens": ...} of the pruned model on the
   eval windows (each window predicts its tokens 1..n-1).
-Independent of PolyPrune's TypeScript: its own safetensors reader and writer.
+Independent of PolyPrune's TypeScript: the safetensors reader of tools/reference-common, its own writer.
 """
 import json
 import struct
@@ -23,33 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
-
-
-def read_safetensors(path):
-    data = Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        raw = data[base + a : base + b]
-        dt = info["dtype"]
-        if dt == "BF16":
-            v = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
-        elif dt == "F16":
-            v = np.frombuffer(raw, dtype=np.float16)
-        elif dt == "F32":
-            v = np.frombuffer(raw, dtype=np.float32)
-        elif dt == "I32":
-            v = np.frombuffer(raw, dtype=np.int32)
-        else:
-            raise SystemExit(f"{path}: tensor {name} is {dt}; F32, BF16, F16 and I32 are read")
-        out[name] = v.reshape(info["shape"])
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reference-common"))
+from refcommon import GROUP, LINEARS, pruned_mask, read_safetensors  # noqa: E402
 
 
 def write_masks(path, masks):
@@ -71,7 +46,7 @@ class Llama:
         cfg = json.loads((Path(model_dir) / "config.json").read_text())
         if cfg.get("model_type") not in ("llama", "mistral", "qwen2"):
             raise SystemExit(f"model_type {cfg.get('model_type')} is not a Llama-family model")
-        self.w = {k: v.astype(np.float64) for k, v in read_safetensors(Path(model_dir) / "model.safetensors").items()}
+        self.w = read_safetensors(Path(model_dir) / "model.safetensors", ("F32", "BF16", "F16"), float64=True)
         self.C = cfg["hidden_size"]
         self.H = cfg["num_attention_heads"]
         self.Hkv = cfg.get("num_key_value_heads", self.H)
@@ -144,14 +119,11 @@ class Llama:
         return (lse[:, :-1] - picked).ravel()
 
 
-GROUP = {"self_attn.q_proj": "self_attn.q_proj", "self_attn.k_proj": "self_attn.q_proj", "self_attn.v_proj": "self_attn.q_proj", "self_attn.o_proj": "self_attn.o_proj", "mlp.gate_proj": "mlp.gate_proj", "mlp.up_proj": "mlp.gate_proj", "mlp.down_proj": "mlp.down_proj"}
-
-
 def main():
     model_dir, calib_path, eval_path, sparsity, out = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
     m = Llama(model_dir)
-    calib = read_safetensors(calib_path)["input_ids"].astype(np.int64)
-    ev = read_safetensors(eval_path)["input_ids"].astype(np.int64)
+    calib = read_safetensors(calib_path, ("I32",))["input_ids"].astype(np.int64)
+    ev = read_safetensors(eval_path, ("I32",))["input_ids"].astype(np.int64)
     x = m.w["model.embed_tokens.weight"][calib]
     masks = {}
     for i in range(m.L):
@@ -164,13 +136,8 @@ def main():
         for name in LINEARS:
             t = f"model.layers.{i}.{name}.weight"
             W = m.w[t]
-            N, K = W.shape
-            score = np.abs(W) * np.sqrt(scaler[GROUP[name]])[None, :]
-            k = int(K * sparsity)
-            # stable sort: among equal scores the lower column ranks lower (is pruned first)
-            order = np.argsort(score, axis=1, kind="stable")[:, :k]
-            mask = np.ones((N, K), dtype=bool)
-            np.put_along_axis(mask, order, False, axis=1)
+            # kept: all but the row's int(K * sparsity) smallest scores (stable: of equal scores the lower column is pruned first)
+            mask = ~pruned_mask(np.abs(W) * np.sqrt(scaler[GROUP[name]])[None, :], sparsity)
             m.w[t] = np.where(mask, W, 0.0)
             masks["mask." + t] = mask
         x = m.layer(i, x)

@@ -45,30 +45,13 @@ group of M (N:M) the relative gap (smallest kept - largest pruned) / smallest ke
 a comparison can tell a real difference from a tie that float32 cannot resolve.
 """
 import json
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 
-LINEARS = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj',
-           'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj']
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == '__metadata__':
-            continue
-        if v['dtype'] != 'F32':
-            raise SystemExit(f'{path}: tensor {k} is {v["dtype"]}; this reference reads F32 only')
-        a, b = v['data_offsets']
-        out[k] = np.frombuffer(data[a:b], dtype='<f4').reshape(v['shape']).astype(np.float64)
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'reference-common'))
+from refcommon import GROUP, LINEARS, pruned_mask, read_safetensors, sq_norms, sum_inputs  # noqa: E402
 
 
 def ria_score(W, scaler, alpha, dtype):
@@ -93,7 +76,7 @@ class Llama:
         cfg = json.loads((d / 'config.json').read_text())
         if cfg.get('rope_scaling'):
             raise SystemExit('rope_scaling is not supported by this reference')
-        self.w = read_safetensors(d / 'model.safetensors')
+        self.w = read_safetensors(d / 'model.safetensors', ('F32',), float64=True)
         self.L = cfg['num_hidden_layers']
         self.H = cfg['num_attention_heads']
         self.Hkv = cfg.get('num_key_value_heads', self.H)
@@ -155,34 +138,20 @@ class Llama:
         masks = []
         gaps = []
         xs = [] if stats else [self.w['model.embed_tokens.weight'][np.asarray(ids)] for ids in calib]
-        group = {'self_attn.q_proj': 'self_attn.q_proj', 'self_attn.k_proj': 'self_attn.q_proj', 'self_attn.v_proj': 'self_attn.q_proj',
-                 'self_attn.o_proj': 'self_attn.o_proj', 'mlp.gate_proj': 'mlp.gate_proj', 'mlp.up_proj': 'mlp.gate_proj',
-                 'mlp.down_proj': 'mlp.down_proj'}
         for i in range(self.L):
-            sums = {}
-
-            def capture(name, inp):
-                sums[name] = sums.get(name, 0.0) + (inp ** 2).sum(0)
-
-            for x in xs:
-                self.layer(i, x, weights, capture)
+            sums = sum_inputs(lambda x, capture: self.layer(i, x, weights, capture), xs, sq_norms)
             for name in LINEARS:
                 key = f'model.layers.{i}.{name}.weight'
                 Wm = weights[key].copy()
-                scaler = np.asarray(stats[i][name], dtype=np.float64) if stats else sums[group[name]] / len(calib)
+                scaler = np.asarray(stats[i][name], dtype=np.float64) if stats else sums[GROUP[name]] / len(calib)
                 metric = ria_score(Wm, scaler, alpha, self.score_dtype)
-                mask = np.zeros(Wm.shape, dtype=bool)
+                mask = pruned_mask(metric, sparsity, nm)
                 if nm:
                     n, m = nm
-                    for c0 in range(0, Wm.shape[1], m):
-                        idx = np.argsort(metric[:, c0:c0 + m], axis=1, kind='stable')[:, :m - n]
-                        np.put_along_axis(mask[:, c0:c0 + m], idx, True, axis=1)
                     g = np.sort(metric.reshape(Wm.shape[0], -1, m), axis=2)
                     lo, hi = g[:, :, m - n - 1], g[:, :, m - n]
                 else:
                     k = int(Wm.shape[1] * sparsity)
-                    idx = np.argsort(metric, axis=1, kind='stable')[:, :k]
-                    np.put_along_axis(mask, idx, True, axis=1)
                     srt = np.sort(metric, axis=1)
                     lo, hi = srt[:, max(k - 1, 0)], srt[:, min(k, Wm.shape[1] - 1)]
                 # relative gap between the largest pruned and the smallest kept score of every row (group)

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ChangeEvent, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import { useAppStore } from '../../../store';
 import { hubToken, hubTokenRemembered, loadModel, reportError, setHubToken } from '../../../store/actions';
 import { DEFAULT_MODEL_DIR } from '../../../paths';
@@ -6,6 +6,7 @@ import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
 import { ModelSummaryView } from '../ModelSummaryView/ModelSummaryView';
 import { WeightCachePanel } from '../WeightCachePanel/WeightCachePanel';
+import { useDropZone } from '../../../hooks/useDropZone';
 import { checkModelFiles, filesFromDrop, filesFromInput, type PickedFiles } from './dropFiles';
 import './ModelPanel.css';
 
@@ -15,7 +16,6 @@ export function ModelPanel() {
   const modelUrl = useAppStore((s) => s.modelUrl);
   const setModelUrl = useAppStore((s) => s.setModelUrl);
   const pushMessage = useAppStore((s) => s.pushMessage);
-  const [dragging, setDragging] = useState(false);
   // The Hub token is held outside the store (see store/actions/hubToken.ts); this mirrors it for the inputs.
   const [token, setToken] = useState(hubToken);
   const [remember, setRemember] = useState(hubTokenRemembered);
@@ -49,12 +49,9 @@ export function ModelPanel() {
     void loadModel({ kind: 'url', url: modelUrl });
   };
 
-  const onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    setDragging(false);
-    if (busy) return;
-    filesFromDrop(e.dataTransfer).then(loadPicked, (err: unknown) => reportError('model', err));
-  };
+  const { dragging, handlers: drop } = useDropZone((data) => {
+    if (!busy) filesFromDrop(data).then(loadPicked, (err: unknown) => reportError('model', err));
+  });
 
   return (
     <section className="panel model-panel" aria-labelledby="model-heading">
@@ -107,15 +104,7 @@ export function ModelPanel() {
             {storeFailed ? ' This browser refused to store it; it is kept for this tab only.' : ''}
           </p>
         </form>
-        <div
-          className={`model-source drop-zone${dragging ? ' dragging' : ''}`}
-          onDragOver={(e) => {
-            e.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={onDrop}
-        >
+        <div className={`model-source drop-zone${dragging ? ' dragging' : ''}`} {...drop}>
           <p>
             <strong>Drop a model folder</strong> or its files here (config.json, tokenizer.json, *.safetensors).
           </p>

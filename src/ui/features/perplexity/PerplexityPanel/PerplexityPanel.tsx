@@ -1,4 +1,3 @@
-import { useState, type DragEvent } from 'react';
 import { useAppStore } from '../../../store';
 import { measureAllLanguages, reportError, runPerplexity } from '../../../store/actions';
 import { fmtNum } from '../../../format';
@@ -6,6 +5,7 @@ import { decodeTextFile } from '../../../../common/text';
 import { BitsPerByteChart } from '../../../charts/BitsPerByteChart/LazyBitsPerByteChart';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
+import { useDropZone } from '../../../hooks/useDropZone';
 import { PerplexityHead } from './PerplexityHead';
 import './PerplexityPanel.css';
 
@@ -45,7 +45,6 @@ function TextChooser() {
   const setCustomText = useAppStore((s) => s.setCustomText);
   const ownTexts = useAppStore((s) => s.ownTexts);
   const addOwnTexts = useAppStore((s) => s.addOwnTexts);
-  const [dragging, setDragging] = useState(false);
   const ready = languages.state === 'ready' ? languages.languages : [];
   const bundledLang = source.kind === 'bundled' ? source.language : (ready.includes('en') ? 'en' : ready[0]);
 
@@ -55,11 +54,7 @@ function TextChooser() {
     if (!files.length) return;
     Promise.all(files.map(async (f) => ({ name: f.name, text: decodeTextFile(f.name, new Uint8Array(await f.arrayBuffer()), { what: 'Text file' }) }))).then(addOwnTexts, (e: unknown) => reportError('perplexity', e));
   };
-  const onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    setDragging(false);
-    readFiles([...e.dataTransfer.files]);
-  };
+  const { dragging, handlers: drop } = useDropZone((data) => readFiles([...data.files]));
 
   return (
     <fieldset className="ppl-text">
@@ -144,12 +139,7 @@ function TextChooser() {
           setCustomText(e.target.value, 'pasted text');
           setSource({ kind: 'custom' });
         }}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+        {...drop}
       />
     </fieldset>
   );

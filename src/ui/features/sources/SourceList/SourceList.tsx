@@ -1,4 +1,4 @@
-import { useState, type DragEvent } from 'react';
+import { useState } from 'react';
 import { SOURCE_EXTENSIONS } from '../../../../calib/sources';
 import { LANGID_CLEAR, LANGID_CLEAR_CHARS } from '../../../../calib/langid';
 import { useAppStore, type CalibSource } from '../../../store';
@@ -6,33 +6,19 @@ import { addBundledSource, addMixSource, addSourceFiles, generateSource } from '
 import { DEFAULT_GEN_CALIBRATION, GEN_PROMPTS } from '../../../../engine';
 import { fmtBytes } from '../../../format';
 import { HubCorpusPicker } from '../HubCorpusPicker/HubCorpusPicker';
+import { useDropZone } from '../../../hooks/useDropZone';
 
 /** Calibration sources: files (dropped or picked), bundled texts one click away, and mixes. */
 export function SourceList() {
   const sources = useAppStore((s) => s.sources);
   const languages = useAppStore((s) => s.languages);
   const busy = useAppStore((s) => s.running !== null);
-  const [dragging, setDragging] = useState(false);
+  const { dragging, handlers: drop } = useDropZone((data) => void addSourceFiles([...data.files]));
   const bundled = languages.state === 'ready' ? languages.languages : [];
   const have = new Set(sources.filter((s) => s.origin === 'bundled').map((s) => s.language));
 
-  const onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    e.stopPropagation();
-    setDragging(false);
-    void addSourceFiles([...e.dataTransfer.files]);
-  };
-
   return (
-    <fieldset
-      className={`exp-sources${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={onDrop}
-    >
+    <fieldset className={`exp-sources${dragging ? ' dragging' : ''}`} {...drop}>
       <legend>Calibration sources (one pruned model each)</legend>
       <div className="row exp-add">
         <label className="button-like">

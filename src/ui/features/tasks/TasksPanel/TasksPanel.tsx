@@ -1,5 +1,5 @@
 import { decodeTextFile } from '../../../../common/text';
-import { useMemo, useState, type DragEvent } from 'react';
+import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { TASK_NAMES, type TaskName } from '../../../../engine';
 import { TASKS } from '../../../../eval/tasks/index';
@@ -9,6 +9,7 @@ import { fmtBytes } from '../../../format';
 import { LanguagePicker } from '../../../components/LanguagePicker/LanguagePicker';
 import { Messages } from '../../../components/Messages/Messages';
 import { OpProgress } from '../../../components/OpProgress/OpProgress';
+import { useDropZone } from '../../../hooks/useDropZone';
 import { TaskResultHead, TaskScoreCells } from './TaskResultTable';
 import './TasksPanel.css';
 
@@ -102,7 +103,6 @@ function TaskFileChooser() {
   const format = useAppStore((s) => s.taskFormat);
   const language = useAppStore((s) => s.taskLanguage);
   const { setTaskFile, setTaskFormat, setTaskLanguage } = useAppStore.getState();
-  const [dragging, setDragging] = useState(false);
   const supported = taskLanguages(format);
   const lineCount = useMemo(() => (file ? file.text.split('\n').filter((l) => l.trim()).length : 0), [file]);
 
@@ -112,11 +112,7 @@ function TaskFileChooser() {
       .then((buf) => setTaskFile({ name: f.name, bytes: f.size, text: decodeTextFile(f.name, new Uint8Array(buf), { what: 'Task file', allowEmpty: true }) }))
       .catch((e: unknown) => reportError('tasks', e));
   };
-  const onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    setDragging(false);
-    readFile(e.dataTransfer.files[0]);
-  };
+  const { dragging, handlers: drop } = useDropZone((data) => readFile(data.files[0]));
   const changeFormat = (t: TaskName): void => {
     setTaskFormat(t);
     const langs = taskLanguages(t);
@@ -125,15 +121,7 @@ function TaskFileChooser() {
 
   return (
     <div className="task-file">
-      <div
-        className={`task-drop${dragging ? ' dragging' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-      >
+      <div className={`task-drop${dragging ? ' dragging' : ''}`} {...drop}>
         <label className="button-like">
           Open task file…
           <input
