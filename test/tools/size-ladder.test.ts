@@ -63,6 +63,26 @@ describe('tools/size-ladder', () => {
     }
   });
 
+  it('--page: a step that runs past --timeout-s is given up with a message, and the steps after it are not run', async () => {
+    const tmp = await tempDir('polyprune-ladder-page-timeout-');
+    try {
+      const out = path.join(tmp.dir, 'results.json');
+      // the perplexity step compiles its pipelines on SwiftShader: several seconds, never under 1
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,export', '--timeout-s', '1', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      const [r] = JSON.parse(readFileSync(out, 'utf8'));
+      // whichever step ran out of time first (on a slow machine it may be the load), nothing after it ran
+      const order = ['plan', 'load', 'ppl', 'export'] as const;
+      const first = order.findIndex((k) => !r.steps[k]?.ok);
+      expect(first, JSON.stringify(r.steps)).toBeGreaterThanOrEqual(0);
+      expect(r.steps[order[first]].error).toBe('did not finish within --timeout-s 1 s');
+      expect(r.steps[order[first]].timedOut).toBe(true);
+      for (const k of order.slice(first + 1)) expect(r.steps[k]?.ok, k).not.toBe(true);
+      expect(table).toMatch(/failed|refused/);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   it('says how it is used for --help, and refuses an unknown option or a bad value in one line before it writes anything', () => {
     const run = (args: string[]): { code: number; out: string; err: string } => {
       try {

@@ -150,18 +150,34 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
     const spec = (one) => ({ kind: 'url', url: `${server.url}/ladder-model${one ? '-1layer' : ''}/`, name });
     const calib = { texts: [{ name: 'en.txt', text }], nsamples: 4, seqlen: 128, seed: 0 };
     const ids = {};
+    // page.evaluate has no timeout of its own: a step that runs past --timeout-s is given up, and the
+    // steps after it are not run (the page is still busy with it until the browser is closed)
+    let stuck = null;
+    const withinTimeout = (p, key) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          stuck = key;
+          reject(new Error(`did not finish within --timeout-s ${timeoutS} s`));
+        }, timeoutS * 1000);
+        p.then(
+          (v) => (clearTimeout(timer), resolve(v)),
+          (e) => (clearTimeout(timer), reject(e)),
+        );
+      });
     const step = async (key, fn) => {
       if (!steps.includes(key)) return (row.steps[key] = { skipped: true });
+      if (stuck) return (row.steps[key] = { skipped: true, reason: `not run: ${stuck} did not finish within --timeout-s` });
       process.stderr.write(`[ladder] ${name} (page): ${key}\n`);
       const t0 = performance.now();
       const cpu0 = pid ? chromiumCpuSeconds(pid) : null;
       const s = {};
       try {
-        s.result = await fn();
+        s.result = await withinTimeout(fn(), key);
         s.ok = true;
       } catch (e) {
         s.ok = false;
         s.error = String(e?.message ?? e).split('\n')[0];
+        if (stuck === key) s.timedOut = true;
       }
       s.seconds = +((performance.now() - t0) / 1000).toFixed(2);
       if (cpu0 !== null) s.cpuSeconds = +(chromiumCpuSeconds(pid) - cpu0).toFixed(1);
