@@ -413,10 +413,9 @@ async function main(argv) {
   const opt = (k, d) => values[k.slice(2)] ?? d;
   const timeoutS = Number(opt('--timeout-s', 3600));
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error(`--timeout-s must be a positive number of seconds, not '${values['timeout-s']}'`);
-  argv = [...(values.page ? ['--page'] : []), ...(values.keep ? ['--keep'] : [])];
   const names = opt('--models', Object.keys(MODELS).filter((n) => n !== 'tiny').join(',')).split(',');
   for (const n of names) if (!MODELS[n]) throw new Error(`Unknown model '${n}'. Known: ${Object.keys(MODELS).join(', ')}`);
-  if (argv.includes('--page') ? !existsSync(join(REPO, 'dist/index.html')) : !existsSync(BIN) || !existsSync(join(REPO, 'dist-cli'))) throw new Error(argv.includes('--page') ? 'Build the app first: npm run build' : 'Build the CLI first: npm run build:cli');
+  if (values.page ? !existsSync(join(REPO, 'dist/index.html')) : !existsSync(BIN) || !existsSync(join(REPO, 'dist-cli'))) throw new Error(values.page ? 'Build the app first: npm run build' : 'Build the CLI first: npm run build:cli');
   const work = resolve(opt('--work', join(REPO, '.size-ladder')));
   const outFile = opt('--out', join(work, 'results.json'));
   mkdirSync(work, { recursive: true });
@@ -427,10 +426,10 @@ async function main(argv) {
     if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
     // written after every step: a run stopped midway keeps what finished
     const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));
-    const [r] = await ladder([n], work, timeoutS, steps, save, argv.includes('--page'));
+    const [r] = await ladder([n], work, timeoutS, steps, save, values.page === true);
     results.push(r);
     writeFileSync(outFile, JSON.stringify(results, null, 2));
-    if (!argv.includes('--keep')) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });
+    if (!values.keep) for (const d of [n, `${n}-1layer`]) rmSync(join(work, d), { recursive: true, force: true });
   }
   console.log(table(results));
   process.stderr.write(`[ladder] results in ${outFile}; sizes: ${statSync(outFile).size} bytes\n`);
