@@ -14,10 +14,11 @@
  * key order, the Rust crate's safetensors layout.
  *
  * Memory: the pruned linears are kept in the source dtype (PrunedTensors) while the pruned model is
- * loaded; the export itself reads and writes one tensor at a time.
+ * loaded; the export itself reads and writes one tensor at a time, in slices (EXPORT_SLICE_BYTES).
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
 import { dtypeSize, f32ToBf16Bits, f32ToF16Bits, numel, type SafetensorsDtype } from '../io/dtypes';
+import { LOAD_SLICE_BYTES } from '../io/limits';
 import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE } from './recipe';
 import { safetensorsLayout, serializeSafetensors, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint, type TensorMeta } from '../io/safetensors';
 import type { ProgressCallback } from '../common/progress';
@@ -171,6 +172,8 @@ export interface HfExportOptions {
   onProgress?: ProgressCallback;
   /** Split the weights into `model-0000k-of-0000n.safetensors` shards of at most this many bytes (default 5 GB, as the Hub). */
   maxShardBytes?: number;
+  /** The most bytes of one tensor read and written at a time (default EXPORT_SLICE_BYTES; tests use less). */
+  sliceBytes?: number;
   /** The calibration windows of this pruning (written as calibration.safetensors beside recipe.yaml). */
   calibration?: CalibrationWindows | null;
   /** Write the GPTQ format (hf-gptq): these codes replace the quantized linears' weights, config.json gets quantization_config. */
@@ -295,16 +298,36 @@ export function planShards(tensors: readonly TensorMeta[], max: number): TensorM
   return shards;
 }
 
-/** Stream one safetensors file: header, then each tensor read from `read` (one tensor in memory). */
-async function writeSafetensorsFile(w: ExportWriter, name: string, tensors: readonly TensorMeta[], read: (n: string) => Promise<Uint8Array>, progress: () => void): Promise<number> {
+/**
+ * The most bytes of one tensor an export reads and writes at a time (the load's slice,
+ * LOAD_SLICE_BYTES): a 2 GiB embedding is never whole in memory, and a browser's zip Blob gets it in
+ * parts of this size.
+ */
+export const EXPORT_SLICE_BYTES = LOAD_SLICE_BYTES;
+
+/**
+ * A tensor's bytes in slices of at most `sliceBytes`: from memory (pruned or GPTQ tensors: views, no
+ * copy) or read range by range from the checkpoint (a checkpoint without ranges is read whole).
+ */
+export async function* tensorSlices(name: string, byteLength: number, inMemory: Uint8Array | null, checkpoint: Checkpoint, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
+  const whole = inMemory ?? (checkpoint.readRawRange && byteLength > sliceBytes ? null : await checkpoint.readRaw(name));
+  if (whole && whole.byteLength !== byteLength) throw new PolyPruneError('INTERNAL', `tensor '${name}': ${whole.byteLength} bytes, expected ${byteLength}`);
+  for (let start = 0; start < byteLength; start += sliceBytes) {
+    const len = Math.min(sliceBytes, byteLength - start);
+    const part = whole ? whole.subarray(start, start + len) : await checkpoint.readRawRange!(name, start, len);
+    if (part.byteLength !== len) throw new PolyPruneError('INTERNAL', `tensor '${name}': read ${part.byteLength} bytes at ${start}, expected ${len}`);
+    yield part;
+  }
+}
+
+/** Stream one safetensors file: header, then each tensor from `slices` (at most one slice of a checkpoint tensor in memory). */
+async function writeSafetensorsFile(w: ExportWriter, name: string, tensors: readonly TensorMeta[], slices: (n: string, byteLength: number) => AsyncIterable<Uint8Array>, progress: () => void): Promise<number> {
   const { header, order } = safetensorsLayout(tensors, { format: 'pt' });
   const total = header.byteLength + order.reduce((a, o) => a + o.byteLength, 0);
   await w.begin(name, total);
   await w.write(header);
   for (const o of order) {
-    const data = await read(o.name);
-    if (data.byteLength !== o.byteLength) throw new PolyPruneError('INTERNAL', `tensor '${o.name}': ${data.byteLength} bytes, expected ${o.byteLength}`);
-    await w.write(data);
+    for await (const part of slices(o.name, o.byteLength)) await w.write(part);
     progress();
   }
   await w.end();
@@ -314,7 +337,8 @@ async function writeSafetensorsFile(w: ExportWriter, name: string, tensors: read
 /**
  * Write a model in Hugging Face layout through `sink` and commit it: config.json, tokenizer files,
  * model.safetensors (or shards plus model.safetensors.index.json), pruning.json. Tensors are read
- * one at a time, so peak memory is about the largest tensor. Returns the files written.
+ * one at a time, in slices of at most EXPORT_SLICE_BYTES, so peak memory is about one slice beyond
+ * the pruned tensors already held. Returns the files written.
  */
 export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportResult> {
   const { source, checkpoint, pruned, record, sink, signal, onProgress, gptq } = opts;
@@ -345,7 +369,7 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
       }
       return m[2] === 'qweight' ? packed.p.qweight : m[2] === 'qzeros' ? packed.p.qzeros : m[2] === 'scales' ? packed.p.scales : packed.p.gIdx;
     };
-    const read = async (name: string): Promise<Uint8Array> => readGptq(name) ?? pruned?.get(name) ?? (await checkpoint.readRaw(name));
+    const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, readGptq(name) ?? pruned?.get(name) ?? null, checkpoint, opts.sliceBytes);
     const metas: TensorMeta[] = gptq ? gptqFolderMetas(srcMetas, gptq.settings) : srcMetas;
     let done = 0;
     const progress = () => onProgress?.({ kind: 'export', message: 'writing tensors', done: ++done, total: metas.length });
@@ -354,14 +378,14 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
     }
     const shards = planShards([...metas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES);
     if (shards.length === 1) {
-      await writeSafetensorsFile(w, SAFETENSORS_SINGLE_FILE, metas, read, progress);
+      await writeSafetensorsFile(w, SAFETENSORS_SINGLE_FILE, metas, slices, progress);
     } else {
       const n = shards.length;
       const weightMap: Record<string, string> = {};
       let totalSize = 0;
       for (const [k, shard] of shards.entries()) {
         const file = `model-${String(k + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`;
-        totalSize += await writeSafetensorsFile(w, file, shard, read, progress);
+        totalSize += await writeSafetensorsFile(w, file, shard, slices, progress);
         for (const t of shard) weightMap[t.name] = file;
       }
       const sorted = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]]));

@@ -11,7 +11,7 @@ import { nodeOutputSink, checkOutputFree } from '../../src/export/node';
 import { writeWholeFile } from '../../src/export/sink';
 import { f16BitsToNumber } from '../../src/io/dtypes';
 import { dirFolder, pathSource } from '../../src/io/node';
-import { openCheckpoint, openSafetensors, safetensorsBytes } from '../../src/io/safetensors';
+import { openCheckpoint, openSafetensors, safetensorsBytes, type Checkpoint } from '../../src/io/safetensors';
 import { loadModelConfig } from '../../src/io/config';
 import { testGpu } from '../helpers/gpu';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
@@ -153,6 +153,45 @@ describe('HF export', () => {
       else expect(zeros).toBe(0);
     }
     await o.close();
+  });
+
+  it('reads and writes each tensor in slices (issue 22): the same files, no read above the slice, pruned tensors sliced too', async () => {
+    const folder = dirFolder(FIXTURE);
+    const ckpt = await openCheckpoint(folder);
+    const reads: number[] = [];
+    const counted: Checkpoint = {
+      ...ckpt,
+      readRaw: async (n) => {
+        const b = await ckpt.readRaw(n);
+        reads.push(b.byteLength);
+        return b;
+      },
+      readRawRange: (n, start, length) => {
+        reads.push(length);
+        return ckpt.readRawRange!(n, start, length);
+      },
+    };
+    const pruned = new PrunedTensors(ckpt);
+    const q = await ckpt.readF32('model.layers.0.self_attn.q_proj.weight');
+    pruned.add('model.layers.0.self_attn.q_proj.weight', q.map((v, i) => (i % 2 ? 0 : v)));
+    const writes: number[] = []; // model.safetensors' writes, header first
+    let file = '';
+    const whole = memorySink();
+    const sliced = memorySink();
+    const [begin, write] = [sliced.beginFile.bind(sliced), sliced.write.bind(sliced)];
+    sliced.beginFile = (name, size) => ((file = name), begin(name, size));
+    sliced.write = (chunk) => (file === 'model.safetensors' && writes.push(chunk.byteLength), write(chunk));
+    await exportHfCheckpoint({ source: folder, checkpoint: ckpt, pruned, sink: whole, sliceBytes: 2 ** 30 });
+    const slice = 1000;
+    await exportHfCheckpoint({ source: folder, checkpoint: counted, pruned, sink: sliced, sliceBytes: slice });
+    await ckpt.close();
+    expect([...sliced.files.keys()].sort()).toEqual([...whole.files.keys()].sort());
+    for (const [name, bytes] of whole.files) expect(Buffer.from(sliced.files.get(name)!).equals(Buffer.from(bytes)), name).toBe(true);
+    // the 512 x 64 f32 embedding (131 KB) is read in 132 ranges; no read and no tensor write above the slice
+    expect(Math.max(...reads)).toBeLessThanOrEqual(slice);
+    expect(reads.filter((r) => r === slice).length).toBeGreaterThan(131);
+    expect(Math.max(...writes.slice(1))).toBeLessThanOrEqual(slice);
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(whole.files.get('model.safetensors')!.byteLength);
   });
 
   it('an existing output folder is refused before any work (OUTPUT_EXISTS)', async () => {
