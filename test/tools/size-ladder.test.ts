@@ -51,6 +51,7 @@ describe('tools/size-ladder', () => {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
         expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
+        expect(r.steps[k].browserPeakBytes, k).toBeGreaterThan(0);
         // Chromium's CPU seconds over the step (all its processes): what compares under load
         expect(r.steps[k].cpuSeconds, k).toBeGreaterThanOrEqual(0);
       }

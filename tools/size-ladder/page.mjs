@@ -83,13 +83,16 @@ function descendants(pid) {
   return out;
 }
 
-/** Peak RSS (VmHWM) and current RSS of Chromium's renderer and GPU processes under the browser pid. */
+/**
+ * Peak RSS (VmHWM) and current RSS of Chromium's renderer and GPU processes under the browser pid, and
+ * of the browser process itself (it holds Blobs, such as an exported zip, until they go to disk).
+ */
 export function chromiumMemory(browserPid) {
-  const mem = { renderer: 0, rendererNow: 0, gpu: 0, gpuNow: 0 };
-  for (const p of descendants(browserPid)) {
+  const mem = { renderer: 0, rendererNow: 0, gpu: 0, gpuNow: 0, browser: 0, browserNow: 0 };
+  for (const p of [browserPid, ...descendants(browserPid)]) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      const kind = cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('--type=gpu-process') ? 'gpu' : null;
+      const kind = p === browserPid ? 'browser' : cmd.includes('--type=renderer') ? 'renderer' : cmd.includes('--type=gpu-process') ? 'gpu' : null;
       if (!kind) continue;
       const st = readFileSync(`/proc/${p}/status`, 'utf8');
       const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0) * 1024;
@@ -182,7 +185,7 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       s.seconds = +((performance.now() - t0) / 1000).toFixed(2);
       if (cpu0 !== null) s.cpuSeconds = +(chromiumCpuSeconds(pid) - cpu0).toFixed(1);
       const m = pid ? chromiumMemory(pid) : {};
-      Object.assign(s, { rendererPeakBytes: m.renderer ?? null, gpuProcessPeakBytes: m.gpu ?? null, rendererBytes: m.rendererNow ?? null, gpuProcessBytes: m.gpuNow ?? null });
+      Object.assign(s, { rendererPeakBytes: m.renderer ?? null, gpuProcessPeakBytes: m.gpu ?? null, browserPeakBytes: m.browser ?? null, rendererBytes: m.rendererNow ?? null, gpuProcessBytes: m.gpuNow ?? null, browserBytes: m.browserNow ?? null });
       row.steps[key] = s;
       save();
       return s;
