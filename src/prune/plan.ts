@@ -265,7 +265,7 @@ export function loadHostBytesOf(largestTensorBytes: number): number {
  * vocabulary, an array of every merge pair and a Map of their ranks, a few hundred bytes per word and
  * per merge; building it also holds the file's text (2 bytes a character) and garbage. Measured on the
  * size ladder's tokenizers of 49152 to 256000 words (docs/models.md, "Run plans"): the peak RSS a load
- * of one adds was 46-57 bytes per byte of the file above a fixed 16 MiB in Node, less in Chromium's
+ * of one adds was 37-57 bytes per byte of the file above a fixed 16 MiB in Node, less in Chromium's
  * renderer; what stays on the heap after collection, 16-21. Published tokenizers have longer pieces
  * than the ladder's letter n-grams, so fewer objects per byte of file.
  */
