@@ -232,7 +232,7 @@ export class LocalEngine implements Engine {
   }
 
   async plan(spec: ModelSpec | string, query: PlanQuery): Promise<RunPlan> {
-    return this.op(undefined, (signal) => (typeof spec === 'string' ? this.planOf(this.get(spec).cfg, this.get(spec).checkpoint, query, false, 0, true) : this.planIn(spec, query, signal)), false);
+    return this.op(undefined, (signal) => (typeof spec === 'string' ? this.planOf(this.get(spec).cfg, this.get(spec).checkpoint, query, false, 0, true, this.get(spec).tokenizer.jsonBytes) : this.planIn(spec, query, signal)), false);
   }
 
   private async planIn(spec: ModelSpec, query: PlanQuery, signal: AbortSignal): Promise<RunPlan> {
@@ -241,10 +241,15 @@ export class LocalEngine implements Engine {
     // What the browser's weight cache holds of this folder, asked before the plan's own header reads land there.
     const prefix = this.cachePrefix(spec);
     const cachedBytes = prefix ? ((await this.options.weightCache?.cachedBytesUnder?.(prefix).catch(() => 0)) ?? 0) : 0;
+    // tokenizer.json's size (stat, Blob or HEAD; the file itself is read by the load): the tokenizer the
+    // load builds from it is part of the load's host memory. Unknown (no such file, no size): from the vocabulary.
+    const tokenizerSource = folder.open('tokenizer.json');
+    const tokenizerJsonBytes = await tokenizerSource.size().catch(() => undefined);
+    await tokenizerSource.close?.().catch(() => undefined);
     const checkpoint = await openCheckpoint(folder);
     try {
       validateCheckpoint(cfg, checkpoint);
-      return await this.planOf(cfg, checkpoint, query, spec.kind === 'url' || spec.kind === 'hub', cachedBytes);
+      return await this.planOf(cfg, checkpoint, query, spec.kind === 'url' || spec.kind === 'hub', cachedBytes, false, tokenizerJsonBytes);
     } finally {
       await checkpoint.close();
     }
@@ -254,7 +259,7 @@ export class LocalEngine implements Engine {
    * The plan of a run on a model of this config and checkpoint (headers only) against this adapter,
    * beside what the engine already holds (`loaded`: this model is one of them).
    */
-  private async planOf(cfg: ModelConfig, checkpoint: Checkpoint, query: PlanQuery, remote: boolean, cachedBytes: number, loaded = false): Promise<RunPlan> {
+  private async planOf(cfg: ModelConfig, checkpoint: Checkpoint, query: PlanQuery, remote: boolean, cachedBytes: number, loaded = false, tokenizerJsonBytes?: number): Promise<RunPlan> {
     let stored = 0;
     let asF32 = 0;
     let largest = 0;
@@ -272,6 +277,7 @@ export class LocalEngine implements Engine {
       packed: LlamaModel.keepsPacked(checkpoint),
       gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
       largestTensorBytes: largest,
+      tokenizerJsonBytes,
       remote,
       cachedBytes,
       gpuMemoryBytes: query.gpuMemoryBytes,

@@ -19,6 +19,8 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  /** UTF-8 bytes of the tokenizer.json it was built from (a load's host memory is estimated from it: src/prune/plan.ts). */
+  readonly jsonBytes?: number;
   /**
    * Per token id, how many UTF-8 bytes of the source text the token covers: byte-fallback `<0xXX>`
    * tokens 1, `▁` one byte (a space), byte-level BPE (GPT-2 `Ġ` alphabet) one byte per character,
@@ -77,6 +79,21 @@ function tokenName(v: unknown): string | undefined {
 }
 
 const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
+
+/** Bytes of `s` as UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD), without encoding it. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 
 const fmtId = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
 
@@ -167,6 +184,7 @@ export function loadTokenizer(tokenizerJsonText: string, tokenizerConfigText?: s
 
   return {
     vocabSize,
+    jsonBytes: utf8Length(tokenizerJsonText),
     bosTokenId: idOf(config.bos_token),
     eosTokenId: idOf(config.eos_token),
     encode(text, opts) {

@@ -56,6 +56,12 @@ export interface PlanEnvironment {
   /** Bytes of the largest tensor as stored (a load holds one slice of one tensor at a time on the host). */
   largestTensorBytes?: number;
   /**
+   * Bytes of tokenizer.json (its size from stat, the Blob or a HEAD request, before it is read): the
+   * tokenizer a load builds from it is counted in loadHostBytes. Unknown: estimated from the vocabulary
+   * ({@link TOKENIZER_JSON_BYTES_PER_WORD}).
+   */
+  tokenizerJsonBytes?: number;
+  /**
    * GPU bytes the engine already holds and keeps through the run (other loaded models, pruned copies,
    * kept statistics): the run adds to them, so they count in the peak. Default 0.
    */
@@ -85,8 +91,13 @@ export interface RunPlan {
   cachedBytes: number;
   /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
   hostBytes: number;
-  /** Host memory a load holds at its peak beyond the runtime itself: {@link loadHostBytesOf} the largest tensor. */
+  /**
+   * Host memory a load holds at its peak beyond the page or process before it: {@link loadHostBytesOf}
+   * the largest tensor (the weights, in slices) plus {@link loadTokenizerBytes}.
+   */
   loadHostBytes: number;
+  /** The tokenizer's part of loadHostBytes: {@link tokenizerHostBytesOf} tokenizer.json's size. */
+  loadTokenizerBytes: number;
   resident: boolean;
   /** 16-bit weight matrices kept packed on the GPU (2 bytes an element). */
   packed: boolean;
@@ -204,6 +215,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
       notes.push(`Fits only because the 16-bit weights stay packed on the GPU: about ${fmtBytes(gpuPeakBytes)} of ${fmtBytes(env.gpuMemoryBytes)}; unpacked to f32 the run would need ${fmtBytes(unpacked.gpuPeakBytes)}.`);
     }
   }
+  const tokenizerBytes = tokenizerHostBytesOf(env.tokenizerJsonBytes ?? V * TOKENIZER_JSON_BYTES_PER_WORD);
   const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
   const hostBytes = pruning ? Math.round(linearBytes) : 0;
   if (env.hostMemoryBytes !== undefined && hostBytes > env.hostMemoryBytes) {
@@ -216,7 +228,8 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     downloadBytes: env.remote ? Math.max(0, env.checkpointBytes - cached) : 0,
     cachedBytes: cached,
     hostBytes,
-    loadHostBytes: loadHostBytesOf(env.largestTensorBytes ?? 0),
+    loadHostBytes: loadHostBytesOf(env.largestTensorBytes ?? 0) + tokenizerBytes,
+    loadTokenizerBytes: tokenizerBytes,
     resident,
     packed,
     weightBytes: headBytes + layerCount * layerBytes,
@@ -246,13 +259,44 @@ export function loadHostBytesOf(largestTensorBytes: number): number {
   return LOAD_SLICE_COPIES * Math.min(largestTensorBytes, LOAD_SLICE_BYTES);
 }
 
+/**
+ * Host bytes a tokenizer is counted at, per byte of its tokenizer.json. A byte-level BPE tokenizer is
+ * held as JavaScript objects: the parsed JSON (the tokenizers library keeps it), a Map of the
+ * vocabulary, an array of every merge pair and a Map of their ranks, a few hundred bytes per word and
+ * per merge; building it also holds the file's text (2 bytes a character) and garbage. Measured on the
+ * size ladder's tokenizers of 49152 to 256000 words (docs/models.md, "Run plans"): the peak RSS a load
+ * of one adds was 37-57 bytes per byte of the file above a fixed 16 MiB in Node, less in Chromium's
+ * renderer; what stays on the heap after collection, 16-21. Published tokenizers have longer pieces
+ * than the ladder's letter n-grams, so fewer objects per byte of file.
+ */
+export const TOKENIZER_HOST_BYTES_PER_BYTE = 64;
+
+/** The fixed part of a tokenizer's host memory (the library's structures, compiled code, a young heap): 32 MiB. */
+export const TOKENIZER_HOST_BASE_BYTES = 32 * 2 ** 20;
+
+/**
+ * tokenizer.json bytes per vocabulary word, when the file's size is not known before the load (no size
+ * from the server): well above the size ladder's tokenizers (21-31 bytes a word, merges included).
+ */
+export const TOKENIZER_JSON_BYTES_PER_WORD = 80;
+
+/**
+ * Host memory a tokenizer holds, counted at its peak (reading and building it), for a tokenizer.json of
+ * `tokenizerJsonBytes`: {@link TOKENIZER_HOST_BASE_BYTES} + {@link TOKENIZER_HOST_BYTES_PER_BYTE} x the
+ * file (0 for no file). Most of it stays held while the model is loaded.
+ */
+export function tokenizerHostBytesOf(tokenizerJsonBytes: number): number {
+  if (!(Number.isFinite(tokenizerJsonBytes) && tokenizerJsonBytes > 0)) return 0;
+  return TOKENIZER_HOST_BASE_BYTES + TOKENIZER_HOST_BYTES_PER_BYTE * tokenizerJsonBytes;
+}
+
 /** The plan as lines for a terminal or a panel. */
 export function describePlan(p: RunPlan): string[] {
   const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${fmtBytes(i.bytes).padStart(11)}  ${i.note}`);
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${fmtBytes(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${fmtBytes(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${fmtBytes(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${fmtBytes(p.limits.maxBindingBytes)} per binding, ${fmtBytes(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}, tensors in slices of at most ${fmtBytes(LOAD_SLICE_BYTES)})`);
+  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}: tensors in slices of at most ${fmtBytes(LOAD_SLICE_BYTES)}, the tokenizer about ${fmtBytes(p.loadTokenizerBytes)})`);
   lines.push(`weights on the GPU: ${fmtBytes(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${fmtBytes(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);

@@ -70,7 +70,7 @@ describe('npm start (README)', () => {
     // Before the load started the page said what it would cost (issue 22): download, GPU memory with
     // the weights as kept, host memory, and what pruning with the Prune panel's settings needs.
     const cost = (await model.getByText(/^This load: /).allTextContents()).join(' ');
-    expect(cost).toMatch(/^This load: downloads [\d.]+ MiB; GPU about [\d.]+ MiB \(weights [\d.]+ MiB as f32; largest buffer .*\); host memory about [\d.]+ MiB beyond the page \(tensors go one at a time, in slices\)\. Pruning it \(wanda, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
+    expect(cost).toMatch(/^This load: downloads [\d.]+ MiB; GPU about [\d.]+ MiB \(weights [\d.]+ MiB as f32; largest buffer .*\); host memory about [\d.]+ MiB beyond the page \(tensors go one at a time, in slices; the tokenizer about [\d.]+ MiB\)\. Pruning it \(wanda, \d+ x \d+ calibration tokens\) needs about [\d.]+ MiB of GPU memory/);
     const [, mib] = /downloads ([\d.]+) MiB/.exec(cost)!;
     // The second visit reads the weights from the browser's cache, and the page says so before the load.
     await page.goto(URL);

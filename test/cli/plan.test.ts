@@ -3,13 +3,13 @@
  * adapter, from config.json and the checkpoint headers only, and refusals before any weight is read.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { cpSync } from 'node:fs';
+import { cpSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURE, requireShared } from '../helpers/fixture';
 import { tempDir } from '../helpers/shared';
 import { startStaticServer, type StaticServer } from '../helpers/httpServer';
 import { LLAMA3_8B_CONFIG, writeSparseCheckpoint } from '../helpers/bigCheckpoint';
-import { planRun } from '../../src/prune/plan';
+import { describePlan, loadHostBytesOf, planRun, tokenizerHostBytesOf, TOKENIZER_HOST_BASE_BYTES, TOKENIZER_JSON_BYTES_PER_WORD } from '../../src/prune/plan';
 import { parseModelConfig } from '../../src/io/config';
 import { runCliAsync } from '../helpers/cli';
 
@@ -50,6 +50,19 @@ describe('planRun', () => {
     expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 6e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[10e9, 6e9]]);
     expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 17e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[0, 16e9]]);
     expect(planRun(cfg, { method: 'evaluate' }, { ...env, remote: false, cachedBytes: 6e9 }).cachedBytes).toBe(0);
+  });
+  it("a load's host memory: the weights in slices plus the tokenizer, from tokenizer.json's size or else the vocabulary", () => {
+    expect(tokenizerHostBytesOf(0)).toBe(0);
+    expect(tokenizerHostBytesOf(Number.NaN)).toBe(0);
+    expect(tokenizerHostBytesOf(2705898)).toBe(TOKENIZER_HOST_BASE_BYTES + 64 * 2705898); // the ladder's 128256-word file: 197 MiB
+    expect(tokenizerHostBytesOf(2 * 2705898)).toBeGreaterThan(tokenizerHostBytesOf(2705898));
+    const withFile = planRun(cfg, { method: 'evaluate' }, { ...env, largestTensorBytes: 128256 * 4096 * 2, tokenizerJsonBytes: 9e6 });
+    expect(withFile.loadTokenizerBytes).toBe(tokenizerHostBytesOf(9e6));
+    expect(withFile.loadHostBytes).toBe(loadHostBytesOf(128256 * 4096 * 2) + tokenizerHostBytesOf(9e6));
+    // no size known: the vocabulary's words at a generous size each
+    const guessed = planRun(cfg, { method: 'evaluate' }, { ...env, largestTensorBytes: 128256 * 4096 * 2 });
+    expect(guessed.loadTokenizerBytes).toBe(tokenizerHostBytesOf(128256 * TOKENIZER_JSON_BYTES_PER_WORD));
+    expect(describePlan(withFile).join('\n')).toMatch(/\(loading: 1\.07 GiB: tensors in slices of at most 64\.0 MiB, the tokenizer about 581\.3 MiB\)/);
   });
   it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
@@ -122,6 +135,8 @@ describe('packed 16-bit weights in the plan (issue 22)', () => {
       const fixture = await engine.loadModel({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) });
       const byId = await engine.plan(fixture.id, q);
       expect({ ...byId, downloadBytes: 0 }).toEqual({ ...bySpec, downloadBytes: 0 });
+      // the tokenizer counted from its file's size, before the load (stat) and after it (the text it read)
+      expect(bySpec.loadTokenizerBytes).toBe(tokenizerHostBytesOf(statSync(path.join(FIXTURE, 'tokenizer.json')).size));
       expect(byId.downloadBytes).toBe(0);
     } finally {
       await engine.dispose();

@@ -136,7 +136,7 @@ function byteChars() {
 }
 
 /** A byte-level BPE tokenizer.json with exactly V ids: 256 bytes, letter n-gram merges, then BOS/EOS. */
-function writeTokenizer(dir, V) {
+export function writeTokenizer(dir, V) {
   const bytes = byteChars();
   const vocab = new Map();
   bytes.forEach((c, i) => vocab.set(c, i));

@@ -103,7 +103,7 @@ export function loadCostText(load: RunPlan, prune: RunPlan, pruneWhat: string): 
   const parts = [
     `This load: ${load.downloadBytes ? `downloads ${fmtBytes(load.downloadBytes)}${load.cachedBytes ? ` (${fmtBytes(load.cachedBytes)} more come from this browser's cache)` : ''}` : load.cachedBytes ? `reads ${fmtBytes(load.cachedBytes)} from this browser's cache (no download)` : 'reads local files (no download)'}`,
     `GPU about ${fmtBytes(load.gpuPeakBytes)} (${weights}; largest buffer ${fmtBytes(load.biggestBinding.bytes)}, this GPU allows ${fmtBytes(load.limits.maxBindingBytes)})`,
-    `host memory about ${fmtBytes(load.loadHostBytes)} beyond the page (tensors go one at a time, in slices)`,
+    `host memory about ${fmtBytes(load.loadHostBytes)} beyond the page (tensors go one at a time, in slices; the tokenizer about ${fmtBytes(load.loadTokenizerBytes)})`,
   ];
   const pr = prune.problems.length ? `Pruning it (${pruneWhat}) cannot run here: ${prune.problems.join(' ')}` : `Pruning it (${pruneWhat}) needs about ${fmtBytes(prune.gpuPeakBytes)} of GPU memory${prune.hostBytes ? ` and ${fmtBytes(prune.hostBytes)} of host memory to export` : ''}.`;
   return `${parts.join('; ')}. ${[...load.notes, pr].join(' ')}`;
