@@ -245,10 +245,11 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
  * page: the slice as read (the reader's buffer), the copy the browser's weight cache stores from it
  * (a download; src/io/cache.ts) and the copy `queue.writeBuffer` stages on its way to the GPU (the
  * CLI holds the first and the last). Slices already uploaded stay in memory until the JavaScript
- * engine collects them: Chromium was measured at up to 7 slices beyond the page's own size during a
- * load (docs/models.md, "Run plans"), so the estimate counts 8.
+ * engine collects them: Chromium was measured at up to 7 slices beyond the page's own size for two
+ * 256 MiB matrices, and up to about 14 for the 8B shapes' 1-2 GiB embeddings and heads, the
+ * tokenizer aside (docs/models.md, "Run plans"), so the estimate counts 16.
  */
-export const LOAD_SLICE_COPIES = 8;
+export const LOAD_SLICE_COPIES = 16;
 
 /**
  * Host memory a load holds at its peak beyond the page or process, for a checkpoint whose largest

@@ -62,7 +62,7 @@ describe('planRun', () => {
     // no size known: the vocabulary's words at a generous size each
     const guessed = planRun(cfg, { method: 'evaluate' }, { ...env, largestTensorBytes: 128256 * 4096 * 2 });
     expect(guessed.loadTokenizerBytes).toBe(tokenizerHostBytesOf(128256 * TOKENIZER_JSON_BYTES_PER_WORD));
-    expect(describePlan(withFile).join('\n')).toMatch(/\(loading: 1\.07 GiB: tensors in slices of at most 64\.0 MiB, the tokenizer about 581\.3 MiB\)/);
+    expect(describePlan(withFile).join('\n')).toMatch(/\(loading: 1\.57 GiB: tensors in slices of at most 64\.0 MiB, the tokenizer about 581\.3 MiB\)/);
   });
   it('refuses a window wider than a binding, a too small GPU, and SparseGPT panels that cannot fit', () => {
     expect(planRun(cfg, { method: 'wanda', nsamples: 128, seqlen: 4096 }, env).problems.join(' ')).toMatch(/One window of 4096 tokens .* hold 2340 tokens. Use --seqlen 2340 or less/);
