@@ -6,9 +6,9 @@ import { PolyPruneError } from '../common/errors';
 import { escapeControls } from '../common/text';
 import { VERSION } from '../common/version';
 import { nodeGpu } from '../gpu/node';
-import { parseSubmitBudget, type ModelSpec, type ModelSummary, type OpOptions } from '../engine';
+import { parseSubmitBudget, type ModelSpec, type ModelSummary, type OpOptions, type PruneRequest, type PruneResult } from '../engine';
 import { LocalEngine } from '../engine/local';
-import { checkedDirFolder } from '../io/node';
+import { checkedDirFolder, nodeSpill } from '../io/node';
 import { isHubId } from '../io/hub';
 import { existsSync, writeFileSync } from 'node:fs';
 import { progressPrinter } from './progress';
@@ -39,7 +39,7 @@ export function modelSpec(model: string): ModelSpec {
 }
 
 /** Settings of the global options (set before a command runs). */
-const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined, gpuSubmitBudget: undefined as number | undefined, loseDeviceAfterSubmits: undefined as number | undefined };
+const cliSettings = { stallTimeoutMs: undefined as number | undefined, minRate: undefined as number | undefined, gpuSubmitBudget: undefined as number | undefined, loseDeviceAfterSubmits: undefined as number | undefined, spillAbove: undefined as number | undefined };
 
 /** --stall-timeout in milliseconds (undefined: the default). */
 export function cliStallTimeoutMs(): number | undefined {
@@ -69,6 +69,12 @@ class CliEngine extends LocalEngine {
     if (file && stats) writeFileSync(file, JSON.stringify(stats));
   }
 
+  override async prune(id: string, req: PruneRequest, opts?: OpOptions): Promise<PruneResult> {
+    const r = await super.prune(id, req, opts);
+    for (const w of r.model.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
+    return r;
+  }
+
   override async loadModel(spec: ModelSpec, opts?: OpOptions): Promise<ModelSummary> {
     const s = await super.loadModel(spec, opts);
     for (const w of s.warnings ?? []) process.stderr.write(`polyprune: warning: ${w}\n`);
@@ -77,7 +83,7 @@ class CliEngine extends LocalEngine {
 }
 
 export function createEngine(): LocalEngine {
-  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate, gpuSubmitBudget: cliSettings.gpuSubmitBudget, loseDeviceAfterSubmits: cliSettings.loseDeviceAfterSubmits });
+  return new CliEngine({ gpu: nodeGpu, politeWait: true, stallTimeoutMs: cliSettings.stallTimeoutMs, minRateBytesPerS: cliSettings.minRate, gpuSubmitBudget: cliSettings.gpuSubmitBudget, loseDeviceAfterSubmits: cliSettings.loseDeviceAfterSubmits, spill: nodeSpill(), spillPrunedAboveBytes: cliSettings.spillAbove });
 }
 
 function parseRate(v: string): number {
@@ -92,6 +98,12 @@ function parseBudget(v: string): number {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+}
+
+function parseSpillAbove(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--spill-above must be a number of bytes >= 0 (got '${v}'), e.g. 1e9; 0 spills every pruned model.`);
+  return n;
 }
 
 function parseSeconds(v: string): number {
@@ -163,8 +175,10 @@ export function buildProgram(): Command {
     .option('--stall-timeout <seconds>', 'fail a download that receives no data for this long (0 = never)', parseSeconds, 30)
     .option('--min-rate <bytes/s>', `fail a download slower than this on average over a --stall-timeout span (0 = no minimum)`, parseRate, DEFAULT_MIN_RATE_BYTES_PER_S)
     .option('--gpu-submit-budget <flops>', 'most GPU work per submitted command buffer, in flops (default 1e12: a 2 TFLOP/s GPU for 0.5 s; docs/models.md)', parseBudget)
+    .option('--spill-above <bytes>', 'keep pruned matrices above this many bytes in a temporary file (os.tmpdir(), TMPDIR) instead of memory (default 1 GiB; 0 = always)', parseSpillAbove)
     .hook('preAction', (cmd) => {
-      const o = cmd.opts<{ stallTimeout?: number; minRate?: number; gpuSubmitBudget?: number }>();
+      const o = cmd.opts<{ stallTimeout?: number; minRate?: number; gpuSubmitBudget?: number; spillAbove?: number }>();
+      cliSettings.spillAbove = o.spillAbove;
       cliSettings.stallTimeoutMs = o.stallTimeout === undefined ? undefined : o.stallTimeout * 1000;
       cliSettings.minRate = o.minRate;
       cliSettings.gpuSubmitBudget = o.gpuSubmitBudget;

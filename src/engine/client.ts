@@ -27,7 +27,7 @@ export interface WorkerEngineOptions {
   /** Errors the worker raises outside any call (it failed to start, an uncaught exception). */
   onWorkerError?: (e: PolyPruneError) => void;
   /** Engine settings for the worker (EngineOptions of the same names), e.g. from the page URL. */
-  settings?: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string };
+  settings?: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string; spillPrunedAbove?: string };
 }
 
 /** Start the engine in a module worker and return its client. */

@@ -12,6 +12,7 @@ import { cachingFetch, type WeightCache } from '../io/cache';
 import { openCheckpoint, SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE, type Checkpoint } from '../io/safetensors';
 import { checkpointWarnings, loadModelConfig, parameterCount, validateCheckpoint, type ModelConfig } from '../io/config';
 import { dtypeSize } from '../io/dtypes';
+import { DEFAULT_SPILL_ABOVE_BYTES, openTensorStore, type SpillBacking, type TensorStore } from '../io/spill';
 import { planRun, type RunPlan } from '../prune/plan';
 import { METHODS, MIX_METHODS, isMixMethod, lookupMethod, methodSpec, mixMethodsServedBy, orList, parsePruneSettings, sharesMixStatistics, type MixMethod } from '../prune/method';
 import { QuantizedTensors } from '../export/gptq';
@@ -20,7 +21,7 @@ import { LlamaModel } from '../model/llama';
 import { runTask } from '../eval/run';
 import type { Engine, ModelSpec, ModelSummary, OpOptions, PlanQuery, WeightCacheInfo, PerplexityRequest, PerplexityResult, TaskRequest, TaskResult } from './api';
 import { computePerplexity, gpuScorer, pacerOf } from './perplexity';
-import { calibrationPacer, prunedCopy } from './prune';
+import { calibrationPacer, linearBytes, prunedCopy } from './prune';
 import { exportHfCheckpoint, PrunedTensors } from '../export/hf';
 import { blobZipSink, memorySink, type ExportSink } from '../export/sink';
 import { exportOnnx } from '../export/onnx';
@@ -69,6 +70,13 @@ export interface EngineOptions {
   gpuSubmitBudget?: number;
   /** Fault injection for tests: the device is lost after this many submits. */
   loseDeviceAfterSubmits?: number;
+  /**
+   * Where a pruned model's matrices spill when they are big (src/io/spill.ts): the worker passes the
+   * origin private file system (opfsSpill), the CLI a temporary file (nodeSpill). None: host memory.
+   */
+  spill?: SpillBacking;
+  /** Pruned matrices above this many bytes (in the checkpoint's dtype) go to `spill` (default 1 GiB; 0: always, as tests do). */
+  spillPrunedAboveBytes?: number;
 }
 
 export type { LoadedModel } from './loaded';
@@ -125,6 +133,13 @@ export class LocalEngine implements Engine {
 
   constructor(private readonly options: EngineOptions) {
     if (options.gpuSubmitBudget !== undefined) parseSubmitBudget(options.gpuSubmitBudget);
+    const spill = options.spillPrunedAboveBytes;
+    if (spill !== undefined && !(spill >= 0)) throw new PolyPruneError('BAD_ARGUMENT', `The spill threshold for pruned matrices must be a number of bytes >= 0 (got ${String(spill)}).`);
+  }
+
+  /** The store for `bytes` of a new pruned model's matrices: memory, or a spill file when they are big (EngineOptions.spill). */
+  private openPrunedStore(bytes: number): Promise<TensorStore> {
+    return openTensorStore(bytes, { aboveBytes: this.options.spillPrunedAboveBytes ?? DEFAULT_SPILL_ABOVE_BYTES, backing: this.options.spill });
   }
 
   /** The device, created on first use. */
@@ -282,6 +297,7 @@ export class LocalEngine implements Engine {
       cachedBytes,
       gpuMemoryBytes: query.gpuMemoryBytes,
       hostMemoryBytes: query.hostMemoryBytes,
+      ...(this.options.spill ? { spillAboveBytes: this.options.spillPrunedAboveBytes ?? DEFAULT_SPILL_ABOVE_BYTES, spillFreeBytes: await this.options.spill.freeBytes().catch(() => undefined) } : {}),
       resident: this.options.resident,
       heldBytes: await this.heldBytes(),
       heldIncludesModel: loaded,
@@ -360,6 +376,8 @@ export class LocalEngine implements Engine {
     const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
     const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256, loaded.tokenizer.bosTokenId), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
+    const replaced = existed ? this.models.get(id)?.pruning?.pruned : undefined;
+    if (replaced && replaced !== loaded.pruning?.pruned) void replaced.dispose().catch(() => undefined);
     this.models.set(id, { ...loaded, summary });
     if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
@@ -373,6 +391,8 @@ export class LocalEngine implements Engine {
     const m = this.get(id);
     m.model.destroy();
     this.models.delete(id);
+    // a spilled pruned model's file is deleted here
+    await m.pruning?.pruned.dispose().catch(() => undefined);
     for (const [sid, h] of this.statsHandles) if (h.summary.modelId === id) await this.releaseStats(sid);
     if (opts?.keepMask && m.pruning?.mask) this.keptMasks.set(id, m.pruning.mask);
     const root = m.pruning?.base ?? m.checkpoint;
@@ -475,10 +495,11 @@ export class LocalEngine implements Engine {
         if (e.kind === 'layer' && e.phase === 'forward') this.counts.calibrationForwards++;
         opts?.onProgress?.(e);
       };
-      const out = await prunedCopy(base, req, { signal, onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes });
+      const out = await prunedCopy(base, req, { signal, onProgress, gpuMemoryBytes: this.options.gpuMemoryBytes, openStore: (bytes) => this.openPrunedStore(bytes) });
       // The pruned model's identity: the base's hash and what pruning did to it.
       const sha = await sha256Hex(new TextEncoder().encode(`${base.summary.sha256}\n${JSON.stringify({ ...out.record, created_at: undefined })}`));
       const summary = this.register({ ...out.loaded, pruning: { pruned: out.pruned, record: out.record, base: base.checkpoint, calibration: out.calibration, mask: out.mask, quantized: out.quantized } }, out.name, sha, id);
+      if (out.pruned.store.warning) summary.warnings = [...(summary.warnings ?? []), out.pruned.store.warning];
       return { model: summary, report: out.report, record: out.record };
     });
   }
@@ -629,17 +650,23 @@ export class LocalEngine implements Engine {
       // when asked for (materialize): a slider move reads nothing but the zero counts.
       const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows, quantized } }, name, sha, h.summary.modelId, h.slotId);
       this.pendingReadback.set(summary.id, async () => {
-        const pruned = new PrunedTensors(base.checkpoint);
+        const pruned = new PrunedTensors(base.checkpoint, await this.openPrunedStore(linearBytes(base.checkpoint, base.cfg.numLayers)));
         const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
-        for (let i = 0; i < base.cfg.numLayers; i++) {
-          for (const [j, n] of LINEAR_NAMES.entries()) {
-            const w = await slotModel.readLinear(i, n);
-            (mask.layers[i] ??= [])[j] = packMask(w);
-            pruned.add(`model.layers.${i}.${n}.weight`, w);
+        try {
+          for (let i = 0; i < base.cfg.numLayers; i++) {
+            for (const [j, n] of LINEAR_NAMES.entries()) {
+              const w = await slotModel.readLinear(i, n);
+              (mask.layers[i] ??= [])[j] = packMask(w);
+              await pruned.add(`model.layers.${i}.${n}.weight`, w);
+            }
           }
+        } catch (e) {
+          await pruned.dispose().catch(() => undefined);
+          throw e;
         }
         const m = this.get(summary.id);
-        this.models.set(summary.id, { ...m, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
+        const warn = pruned.store.warning;
+        this.models.set(summary.id, { ...m, summary: warn ? Object.assign(m.summary, { warnings: [...(m.summary.warnings ?? []), warn] }) : m.summary, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
       });
       h.slotId = summary.id;
       const tEnd = performance.now();

@@ -11,7 +11,7 @@ export type { EngineOptions } from './engine';
 /** The page's engine: a client of the engine in a Web Worker. */
 export { createWorkerEngine, type WorkerEngine, type WorkerEngineOptions } from './client';
 /** Run plans (what a run needs against the adapter's limits). */
-export { describePlan, planRun } from '../prune/plan';
+export { describePlan, planRun, prunedBytesText } from '../prune/plan';
 /** Hugging Face Hub ids for the front ends (the app's model field, the CLI's --model). */
 export { isHubId, parseHubId, hubFileUrl, HUB_ENDPOINT } from '../io/hub';
 /** What the mixer's statistics take, from a model summary alone. */

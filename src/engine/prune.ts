@@ -8,6 +8,8 @@ import { METHODS, parsePruneSettings } from '../prune/method';
 import { LlamaModel } from '../model/llama';
 import { PrunedTensors, pruningRecord, type PruningRecord } from '../export/hf';
 import { overlayCheckpoint } from './overlay';
+import type { Checkpoint } from '../io/safetensors';
+import type { TensorStore } from '../io/spill';
 import { packMask, type ModelMask } from '../prune/mask';
 import { LINEAR_NAMES } from '../model/names';
 import type { LoadedModel } from './loaded';
@@ -67,7 +69,23 @@ export function checkCalibrationMemory(n: number, seqlen: number, hidden: number
   }
 }
 
-export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number }): Promise<PruneOutcome> {
+/** Bytes of the `layers` decoder layers' linear weights as stored in `checkpoint` (what a prune's PrunedTensors holds at most). */
+export function linearBytes(checkpoint: Checkpoint, layers: number): number {
+  let bytes = 0;
+  for (let i = 0; i < layers; i++) {
+    for (const n of LINEAR_NAMES) {
+      const name = `model.layers.${i}.${n}.weight`;
+      if (checkpoint.has(name)) bytes += checkpoint.info(name).byteLength;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * `openStore`: where the pruned matrices go, given their bytes (memory or a spill file; default memory).
+ * A cancelled or failed prune frees the store (a spill file is deleted).
+ */
+export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { signal: AbortSignal; onProgress?: ProgressCallback; gpuMemoryBytes?: number; openStore?: (bytes: number) => Promise<TensorStore> }): Promise<PruneOutcome> {
   const gpu = base.model.gpu;
   // Settings first, before any text is read or weights are copied.
   const settings = parsePruneSettings(req);
@@ -101,7 +119,28 @@ export async function prunedCopy(base: LoadedModel, req: PruneRequest, opts: { s
     }
   }
   const work = await LlamaModel.load(gpu, base.cfg, base.checkpoint, { resident: base.model.resident, signal: opts.signal, shareFrom: base.model });
-  const pruned = new PrunedTensors(base.checkpoint);
+  let pruned: PrunedTensors;
+  try {
+    pruned = new PrunedTensors(base.checkpoint, opts.openStore ? await opts.openStore(linearBytes(base.checkpoint, base.cfg.numLayers)) : undefined);
+  } catch (e) {
+    work.destroy();
+    throw e;
+  }
+  try {
+    return await prunedInto(base, req, { ...opts, work, pruned, calib, calibrated, settings });
+  } catch (e) {
+    await pruned.dispose().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function prunedInto(
+  base: LoadedModel,
+  req: PruneRequest,
+  opts: { signal: AbortSignal; onProgress?: ProgressCallback; work: LlamaModel; pruned: PrunedTensors; calib: Calibration | { ids: Int32Array; n: number; seqlen: number; name?: string } | null; calibrated: boolean; settings: ReturnType<typeof parsePruneSettings> },
+): Promise<PruneOutcome> {
+  const { work, pruned, calib, calibrated, settings } = opts;
+  const gpu = base.model.gpu;
   const mask: ModelMask = { matrices: [...LINEAR_NAMES], layers: [] };
   const sq = settings.quantize;
   const quantized = sq ? new QuantizedTensors({ bits: sq.bits, groupSize: sq.groupSize, actOrder: sq.actOrder, staticGroups: sq.staticGroups }) : null;

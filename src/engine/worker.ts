@@ -2,6 +2,7 @@
 import { expose } from 'comlink';
 import { LocalEngine, parseSubmitBudget } from './engine';
 import { cacheApiWeightCache } from '../io/cache';
+import { opfsSpill } from '../io/opfs';
 import { engineEndpoint, installErrorTransfer } from './rpc';
 
 installErrorTransfer();
@@ -9,4 +10,6 @@ installErrorTransfer();
 const settings = new URLSearchParams(self.name.split('?')[1] ?? '');
 const budget = settings.get('gpuSubmitBudget');
 const lose = settings.get('loseDeviceAfterSubmits');
-expose(engineEndpoint(new LocalEngine({ gpu: async () => navigator.gpu, weightCache: cacheApiWeightCache() ?? undefined, gpuSubmitBudget: budget === null ? undefined : parseSubmitBudget(budget, '?gpuSubmitBudget='), loseDeviceAfterSubmits: lose === null ? undefined : Number(lose) })));
+const spillAbove = settings.get('spillPrunedAbove');
+// Big pruned models keep their matrices in the origin private file system, not on this worker's heap.
+expose(engineEndpoint(new LocalEngine({ gpu: async () => navigator.gpu, weightCache: cacheApiWeightCache() ?? undefined, gpuSubmitBudget: budget === null ? undefined : parseSubmitBudget(budget, '?gpuSubmitBudget='), loseDeviceAfterSubmits: lose === null ? undefined : Number(lose), spill: opfsSpill(), spillPrunedAboveBytes: spillAbove === null ? undefined : Number(spillAbove) })));

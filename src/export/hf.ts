@@ -14,9 +14,11 @@
  * key order, the Rust crate's safetensors layout.
  *
  * Memory: the pruned linears are kept in the source dtype (PrunedTensors) while the pruned model is
- * loaded; the export itself reads and writes one tensor at a time, in slices (EXPORT_SLICE_BYTES).
+ * loaded, in host memory or, for big models, in a spill file on disk (src/io/spill.ts); the export
+ * itself reads and writes one tensor at a time, in slices (EXPORT_SLICE_BYTES), a spilled one by range.
  */
 import { PolyPruneError, throwIfAborted } from '../common/errors';
+import { memoryStore, type TensorStore } from '../io/spill';
 import { dtypeSize, f32ToBf16Bits, f32ToF16Bits, numel, type SafetensorsDtype } from '../io/dtypes';
 import { LOAD_SLICE_BYTES } from '../io/limits';
 import { CALIBRATION_FILE, llmCompressorExport, RECIPE_FILE } from './recipe';
@@ -65,31 +67,46 @@ export function encodeFloats(w: Float32Array, dtype: SafetensorsDtype): Uint8Arr
   throw new PolyPruneError('UNSUPPORTED_MODEL', `Cannot write pruned weights as ${dtype}; weights must be F32, F16 or BF16.`);
 }
 
-/** Pruned weights by HF tensor name, stored in the source checkpoint's dtype as they arrive. */
+/**
+ * Pruned weights by HF tensor name, stored in the source checkpoint's dtype as they arrive, in a
+ * {@link TensorStore}: host memory by default, a spill file for big models (src/io/spill.ts).
+ */
 export class PrunedTensors {
-  private readonly bytes = new Map<string, Uint8Array>();
-  constructor(private readonly checkpoint: Checkpoint) {}
+  constructor(
+    private readonly checkpoint: Checkpoint,
+    /** Where the bytes go (default: memory). */
+    readonly store: TensorStore = memoryStore(),
+  ) {}
 
   /** Add (or replace) the pruned f32 weights of `tensor`, e.g. 'model.layers.0.mlp.up_proj.weight'. */
-  add(tensor: string, weight: Float32Array): void {
+  async add(tensor: string, weight: Float32Array): Promise<void> {
     const info = this.checkpoint.info(tensor);
     if (numel(info.shape) !== weight.length) {
       throw new PolyPruneError('INTERNAL', `Pruned '${tensor}' has ${weight.length} values, the checkpoint's has shape [${info.shape.join(', ')}]`);
     }
     const enc = encodeFloats(weight, info.dtype);
-    this.bytes.set(tensor, enc.buffer === weight.buffer ? enc.slice() : enc);
+    await this.store.add(tensor, enc.buffer === weight.buffer ? enc.slice() : enc);
   }
   has(tensor: string): boolean {
-    return this.bytes.has(tensor);
+    return this.store.has(tensor);
   }
-  get(tensor: string): Uint8Array | undefined {
-    return this.bytes.get(tensor);
+  /** The whole tensor's bytes (from memory, or read from the spill file). */
+  get(tensor: string): Promise<Uint8Array<ArrayBuffer>> {
+    return this.store.readAll(tensor);
+  }
+  /** `length` bytes of `tensor` from `start`. */
+  read(tensor: string, start: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
+    return this.store.read(tensor, start, length);
   }
   get size(): number {
-    return this.bytes.size;
+    return this.store.size;
   }
   names(): string[] {
-    return [...this.bytes.keys()].sort();
+    return this.store.names();
+  }
+  /** Free the bytes (a spill file is deleted). */
+  dispose(): Promise<void> {
+    return this.store.dispose();
   }
 }
 
@@ -305,16 +322,21 @@ export function planShards(tensors: readonly TensorMeta[], max: number): TensorM
  */
 export const EXPORT_SLICE_BYTES = LOAD_SLICE_BYTES;
 
+/** A tensor's bytes held outside the checkpoint: in memory (GPTQ codes) or read by range (pruned tensors). */
+export type HeldTensor = Uint8Array | { read(start: number, length: number): Promise<Uint8Array> };
+
 /**
- * A tensor's bytes in slices of at most `sliceBytes`: from memory (pruned or GPTQ tensors: views, no
- * copy) or read range by range from the checkpoint (a checkpoint without ranges is read whole).
+ * A tensor's bytes in slices of at most `sliceBytes`: from memory (GPTQ tensors: views, no copy), by
+ * range from `held` (pruned tensors, possibly spilled to disk) or from the checkpoint (a checkpoint
+ * without ranges is read whole).
  */
-export async function* tensorSlices(name: string, byteLength: number, inMemory: Uint8Array | null, checkpoint: Checkpoint, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
-  const whole = inMemory ?? (checkpoint.readRawRange && byteLength > sliceBytes ? null : await checkpoint.readRaw(name));
+export async function* tensorSlices(name: string, byteLength: number, held: HeldTensor | null, checkpoint: Checkpoint, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
+  const ranged = held && !(held instanceof Uint8Array) ? held : null;
+  const whole = held instanceof Uint8Array ? held : ranged || (checkpoint.readRawRange && byteLength > sliceBytes) ? null : await checkpoint.readRaw(name);
   if (whole && whole.byteLength !== byteLength) throw new PolyPruneError('INTERNAL', `tensor '${name}': ${whole.byteLength} bytes, expected ${byteLength}`);
   for (let start = 0; start < byteLength; start += sliceBytes) {
     const len = Math.min(sliceBytes, byteLength - start);
-    const part = whole ? whole.subarray(start, start + len) : await checkpoint.readRawRange!(name, start, len);
+    const part = whole ? whole.subarray(start, start + len) : ranged ? await ranged.read(start, len) : await checkpoint.readRawRange!(name, start, len);
     if (part.byteLength !== len) throw new PolyPruneError('INTERNAL', `tensor '${name}': read ${part.byteLength} bytes at ${start}, expected ${len}`);
     yield part;
   }
@@ -369,7 +391,8 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
       }
       return m[2] === 'qweight' ? packed.p.qweight : m[2] === 'qzeros' ? packed.p.qzeros : m[2] === 'scales' ? packed.p.scales : packed.p.gIdx;
     };
-    const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, readGptq(name) ?? pruned?.get(name) ?? null, checkpoint, opts.sliceBytes);
+    const prunedRange = (name: string): HeldTensor | null => (pruned?.has(name) ? { read: (start, length) => pruned.read(name, start, length) } : null);
+    const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, readGptq(name) ?? prunedRange(name), checkpoint, opts.sliceBytes);
     const metas: TensorMeta[] = gptq ? gptqFolderMetas(srcMetas, gptq.settings) : srcMetas;
     let done = 0;
     const progress = () => onProgress?.({ kind: 'export', message: 'writing tensors', done: ++done, total: metas.length });

@@ -3,13 +3,16 @@
  * the CLI and tests do.
  */
 import { statSync } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, statfs, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PolyPruneError } from '../common/errors';
 import type { ByteSource, ModelFolder } from './source';
 import { fmtBytes } from '../common/format';
 import { MAX_JSON_BYTES, jsonTooLarge } from './limits';
+import type { SpillBacking, SpillFile } from './spill';
 import type { Stats } from 'node:fs';
 
 /** What a path that is not a regular file is, for messages ('a FIFO (named pipe)', 'a device'). */
@@ -251,4 +254,64 @@ export function checkedDirFolder(dir: string): ModelFolder {
   }
   if (!st.isDirectory()) throw new PolyPruneError('BAD_ARGUMENT', `${p} is a file; --model needs the model's folder (config.json, model.safetensors, tokenizer.json) or an http(s) URL.`);
   return dirFolder(p);
+}
+
+/**
+ * Spill files for pruned matrices (src/io/spill.ts) in `dir` (default os.tmpdir(), which honours
+ * TMPDIR): one file per pruned model, `polyprune-pruned-<pid>-<random>.bin`, readable by its owner
+ * only, deleted when the model is unloaded.
+ */
+export function nodeSpill(dir: string = tmpdir()): SpillBacking {
+  return {
+    where: `the temporary folder ${dir}`,
+    async create(): Promise<SpillFile> {
+      const path = join(dir, `polyprune-pruned-${process.pid}-${randomBytes(6).toString('hex')}.bin`);
+      let fh: FileHandle;
+      try {
+        fh = await open(path, 'wx+', 0o600);
+      } catch (e) {
+        throw writeError(path, e);
+      }
+      let closed = false;
+      return {
+        location: path,
+        async write(at, bytes) {
+          for (let done = 0; done < bytes.byteLength; ) {
+            const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, at + done).catch((e: unknown) => {
+              throw writeError(path, e);
+            });
+            done += bytesWritten;
+          }
+        },
+        async read(at, length) {
+          const out = new Uint8Array(length);
+          for (let done = 0; done < length; ) {
+            const { bytesRead } = await fh.read(out, done, length - done, at + done).catch((e: unknown) => {
+              throw fsError(path, e);
+            });
+            if (bytesRead === 0) throw new PolyPruneError('STORAGE_UNAVAILABLE', `The spill file ${path} ended at ${at + done} bytes, ${length - done} short; was it removed or truncated? Prune the model again.`);
+            done += bytesRead;
+          }
+          return out;
+        },
+        async delete() {
+          if (closed) return;
+          closed = true;
+          await fh.close().catch(() => undefined);
+          await unlink(path).catch(() => undefined);
+        },
+      };
+    },
+    async freeBytes() {
+      const st = await statfs(dir);
+      return Number(st.bavail) * Number(st.bsize);
+    },
+  };
+}
+
+/** A one-line message for a failed write or create of `path` (a full disk, a read-only folder). */
+function writeError(path: string, e: unknown): PolyPruneError {
+  const code = (e as { code?: unknown } | null)?.code;
+  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'the folder is not writable' : code === 'ENOENT' ? 'the folder does not exist' : `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error)?.message ?? String(e)}`;
+  return new PolyPruneError(code === 'ENOSPC' ? 'STORAGE_FULL' : 'OUTPUT_FAILED', `Cannot write ${path}: ${why}.`, { cause: e });
 }

@@ -16,6 +16,7 @@
  */
 import { fmtBytes } from '../common/format';
 import { LOAD_SLICE_BYTES } from '../io/limits';
+import { spillPlacement } from '../io/spill';
 import type { ModelConfig } from '../io/config';
 import type { GpuInfo } from '../gpu/device';
 import { METHODS, type PruneMethod } from './methods';
@@ -51,6 +52,13 @@ export interface PlanEnvironment {
   gpuMemoryBytes?: number;
   /** Host memory available (CLI: os.totalmem()); checked when given. */
   hostMemoryBytes?: number;
+  /**
+   * Pruned matrices above this many bytes go to a spill file on disk instead of host memory
+   * (EngineOptions.spillPrunedAboveBytes); undefined: the engine has nowhere to spill them.
+   */
+  spillAboveBytes?: number;
+  /** Bytes free where spill files go (Node statfs of the temp folder, the browser's storage estimate), when known. */
+  spillFreeBytes?: number;
   /** Force resident layers (default: as LlamaModel.load decides). */
   resident?: boolean;
   /** Bytes of the largest tensor as stored (a load holds one slice of one tensor at a time on the host). */
@@ -89,8 +97,14 @@ export interface RunPlan {
   downloadBytes: number;
   /** Bytes of the checkpoint read from the browser's weight cache instead of the network. */
   cachedBytes: number;
-  /** Host (CPU) memory the run holds at its peak (export: the pruned matrices in the source dtype). */
+  /** Host (CPU) memory the run holds at its peak: the pruned matrices in the source dtype, unless they spill to disk (then 0). */
   hostBytes: number;
+  /** Bytes of the pruned matrices in the source dtype (0 when not pruning), in host memory or spilled. */
+  prunedBytes: number;
+  /** Whether the pruned matrices go to a spill file on disk (src/io/spill.ts) rather than host memory. */
+  prunedOnDisk: boolean;
+  /** Why pruned matrices that should spill stay in host memory (not enough free disk), also in `notes`. */
+  spillNote?: string;
   /**
    * Host memory a load holds at its peak beyond the page or process before it: {@link loadHostBytesOf}
    * the largest tensor (the weights, in slices) plus {@link loadTokenizerBytes}.
@@ -217,7 +231,10 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
   }
   const tokenizerBytes = tokenizerHostBytesOf(env.tokenizerJsonBytes ?? V * TOKENIZER_JSON_BYTES_PER_WORD);
   const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
-  const hostBytes = pruning ? Math.round(linearBytes) : 0;
+  const prunedBytes = pruning ? Math.round(linearBytes) : 0;
+  const place = spillPlacement(prunedBytes, { aboveBytes: env.spillAboveBytes ?? Infinity, backing: env.spillAboveBytes !== undefined, freeBytes: env.spillFreeBytes });
+  if (place.note) notes.push(place.note);
+  const hostBytes = place.onDisk ? 0 : prunedBytes;
   if (env.hostMemoryBytes !== undefined && hostBytes > env.hostMemoryBytes) {
     problems.push(`Exporting holds the pruned matrices in memory (about ${fmtBytes(hostBytes)}); this machine has ${fmtBytes(env.hostMemoryBytes)}.`);
   }
@@ -228,6 +245,9 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     downloadBytes: env.remote ? Math.max(0, env.checkpointBytes - cached) : 0,
     cachedBytes: cached,
     hostBytes,
+    prunedBytes,
+    prunedOnDisk: place.onDisk,
+    ...(place.note ? { spillNote: place.note } : {}),
     loadHostBytes: loadHostBytesOf(env.largestTensorBytes ?? 0) + tokenizerBytes,
     loadTokenizerBytes: tokenizerBytes,
     resident,
@@ -291,13 +311,22 @@ export function tokenizerHostBytesOf(tokenizerJsonBytes: number): number {
   return TOKENIZER_HOST_BASE_BYTES + TOKENIZER_HOST_BYTES_PER_BYTE * tokenizerJsonBytes;
 }
 
+/**
+ * Where a prune's pruned matrices go, as a clause for the page: ' and 1.2 GiB of host memory to
+ * export', ' and 13 GiB on disk (spilled, not in memory) to export', or '' when not pruning.
+ */
+export function prunedBytesText(p: RunPlan): string {
+  if (!p.prunedBytes) return '';
+  return p.prunedOnDisk ? ` and ${fmtBytes(p.prunedBytes)} on disk (the pruned matrices, spilled: not in memory) to export` : ` and ${fmtBytes(p.prunedBytes)} of host memory to export${p.spillNote ? ` (${p.spillNote})` : ''}`;
+}
+
 /** The plan as lines for a terminal or a panel. */
 export function describePlan(p: RunPlan): string[] {
   const lines = p.gpu.map((i) => `  ${i.kind.padEnd(26)} ${fmtBytes(i.bytes).padStart(11)}  ${i.note}`);
   lines.unshift('GPU memory at the peak (estimate):');
   lines.push(`  ${'total'.padEnd(26)} ${fmtBytes(p.gpuPeakBytes).padStart(11)}${p.limits.gpuMemoryBytes !== undefined ? `  of ${fmtBytes(p.limits.gpuMemoryBytes)} available` : '  (WebGPU does not report the GPU memory size)'}`);
   lines.push(`biggest binding: ${fmtBytes(p.biggestBinding.bytes)} (${p.biggestBinding.what}); this adapter allows ${fmtBytes(p.limits.maxBindingBytes)} per binding, ${fmtBytes(p.limits.maxBufferBytes)} per buffer`);
-  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; host memory: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}: tensors in slices of at most ${fmtBytes(LOAD_SLICE_BYTES)}, the tokenizer about ${fmtBytes(p.loadTokenizerBytes)})`);
+  lines.push(`download: ${p.downloadBytes ? fmtBytes(p.downloadBytes) : p.cachedBytes ? 'nothing (in the cache)' : 'nothing (local files)'}${p.downloadBytes && p.cachedBytes ? ` (${fmtBytes(p.cachedBytes)} more in the cache)` : ''}; ${p.prunedOnDisk ? `pruned matrices on disk (spilled): ${fmtBytes(p.prunedBytes)}; host memory` : p.prunedBytes ? 'pruned matrices in host memory' : 'host memory'}: ${fmtBytes(p.hostBytes)}${p.limits.hostMemoryBytes !== undefined ? ` of ${fmtBytes(p.limits.hostMemoryBytes)}` : ''} (loading: ${fmtBytes(p.loadHostBytes)}: tensors in slices of at most ${fmtBytes(LOAD_SLICE_BYTES)}, the tokenizer about ${fmtBytes(p.loadTokenizerBytes)})`);
   lines.push(`weights on the GPU: ${fmtBytes(p.weightBytes)}${p.packed ? ` (16-bit, packed; ${fmtBytes(p.f32WeightBytes)} as f32)` : ' (f32)'}`);
   for (const n of p.notes) lines.push(`note: ${n}`);
   for (const pr of p.problems) lines.push(`cannot run: ${pr}`);

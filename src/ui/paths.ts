@@ -52,13 +52,15 @@ export function hubEndpoint(): string | undefined {
 /**
  * Engine settings from the page URL, for the engine worker: `?gpuSubmitBudget=<flops>`, the most GPU
  * work per submitted command buffer (default 1e12, a 2 TFLOP/s GPU for 0.5 s; lower it for a slow GPU
- * whose driver resets the page; docs/models.md), and `?loseDeviceAfterSubmits=<n>`, fault injection
- * for tests (the GPU device is lost after n submits). A bad budget is left out (the default applies)
- * and returned as `problem`, a message for the page.
+ * whose driver resets the page; docs/models.md), `?spillPrunedAbove=<bytes>`, pruned models above
+ * this many bytes keep their matrices in the origin private file system (default 1 GiB; 0: always,
+ * as tests do), and `?loseDeviceAfterSubmits=<n>`, fault injection for tests (the GPU device is lost
+ * after n submits). A bad budget or threshold is left out (the default applies) and returned as
+ * `problem`, a message for the page.
  */
-export function engineSettings(): { settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string }; problem?: PolyPruneError } {
+export function engineSettings(): { settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string; spillPrunedAbove?: string }; problem?: PolyPruneError } {
   const q = new URLSearchParams(document.location.search);
-  const settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string } = {};
+  const settings: { gpuSubmitBudget?: string; loseDeviceAfterSubmits?: string; spillPrunedAbove?: string } = {};
   let problem: PolyPruneError | undefined;
   const budget = q.get('gpuSubmitBudget');
   if (budget !== null) {
@@ -67,6 +69,11 @@ export function engineSettings(): { settings: { gpuSubmitBudget?: string; loseDe
     } catch (e) {
       problem = new PolyPruneError('BAD_ARGUMENT', `${(e as Error).message} The default budget is used.`);
     }
+  }
+  const spill = q.get('spillPrunedAbove');
+  if (spill !== null) {
+    if (spill.trim() !== '' && Number(spill) >= 0) settings.spillPrunedAbove = String(Number(spill));
+    else problem = new PolyPruneError('BAD_ARGUMENT', `?spillPrunedAbove=${spill} is not a number of bytes >= 0; the default (1 GiB) is used.`);
   }
   const lose = q.get('loseDeviceAfterSubmits');
   if (lose !== null) settings.loseDeviceAfterSubmits = lose;

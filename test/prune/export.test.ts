@@ -173,7 +173,7 @@ describe('HF export', () => {
     };
     const pruned = new PrunedTensors(ckpt);
     const q = await ckpt.readF32('model.layers.0.self_attn.q_proj.weight');
-    pruned.add('model.layers.0.self_attn.q_proj.weight', q.map((v, i) => (i % 2 ? 0 : v)));
+    await pruned.add('model.layers.0.self_attn.q_proj.weight', q.map((v, i) => (i % 2 ? 0 : v)));
     const writes: number[] = []; // model.safetensors' writes, header first
     let file = '';
     const whole = memorySink();

@@ -1,6 +1,6 @@
 /** Loading and unloading models. */
 import { PolyPruneError } from '../../../common/errors';
-import type { ModelSpec, ModelSummary, RunPlan } from '../../../engine';
+import { prunedBytesText, type ModelSpec, type ModelSummary, type RunPlan } from '../../../engine';
 import { fmtBytes } from '../../format';
 import { isHubId, needsCalibration } from '../../../engine';
 import { defaultModelUrl, DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, hubEndpoint, stallTimeoutMs } from '../../paths';
@@ -105,6 +105,6 @@ export function loadCostText(load: RunPlan, prune: RunPlan, pruneWhat: string): 
     `GPU about ${fmtBytes(load.gpuPeakBytes)} (${weights}; largest buffer ${fmtBytes(load.biggestBinding.bytes)}, this GPU allows ${fmtBytes(load.limits.maxBindingBytes)})`,
     `host memory about ${fmtBytes(load.loadHostBytes)} beyond the page (tensors go one at a time, in slices; the tokenizer about ${fmtBytes(load.loadTokenizerBytes)})`,
   ];
-  const pr = prune.problems.length ? `Pruning it (${pruneWhat}) cannot run here: ${prune.problems.join(' ')}` : `Pruning it (${pruneWhat}) needs about ${fmtBytes(prune.gpuPeakBytes)} of GPU memory${prune.hostBytes ? ` and ${fmtBytes(prune.hostBytes)} of host memory to export` : ''}.`;
+  const pr = prune.problems.length ? `Pruning it (${pruneWhat}) cannot run here: ${prune.problems.join(' ')}` : `Pruning it (${pruneWhat}) needs about ${fmtBytes(prune.gpuPeakBytes)} of GPU memory${prunedBytesText(prune)}.`;
   return `${parts.join('; ')}. ${[...load.notes, pr].join(' ')}`;
 }

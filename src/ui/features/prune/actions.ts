@@ -1,6 +1,6 @@
 /** Pruning a copy of the active model (exports: ./export.ts). */
 import { PolyPruneError } from '../../../common/errors';
-import { LINEAR_MATRICES, needsCalibration, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest, type RunPlan } from '../../../engine';
+import { LINEAR_MATRICES, needsCalibration, prunedBytesText, type CalibrationText, type ModelSummary, type OpOptions, type PruneRequest, type RunPlan } from '../../../engine';
 import { fmtBytes } from '../../format';
 import { pruneResultRecord, type PruneResultRecord } from '../../../experiment/records';
 import { calibrationTexts } from '../experiment/actions';
@@ -27,7 +27,7 @@ export function pruneWhat(method: PruneMethod, nsamples: number, seqlen: number)
 export function prunePlanText(plan: RunPlan, what: string): string {
   if (plan.problems.length) return `This prune (${what}) cannot run on this GPU: ${plan.problems.join(' ')}`;
   const parts = [...plan.gpu].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((i) => `${i.kind} ${fmtBytes(i.bytes)}`);
-  return `This prune (${what}) needs about ${fmtBytes(plan.gpuPeakBytes)} of GPU memory (${parts.join(', ')}${plan.packed ? '; 16-bit weights kept packed' : ''})${plan.hostBytes ? ` and ${fmtBytes(plan.hostBytes)} of host memory to export` : ''}.`;
+  return `This prune (${what}) needs about ${fmtBytes(plan.gpuPeakBytes)} of GPU memory (${parts.join(', ')}${plan.packed ? '; 16-bit weights kept packed' : ''})${prunedBytesText(plan)}.`;
 }
 
 /** The plan of a prune of the active model with the Prune panel's settings (null: no model, or the engine could not tell). */
