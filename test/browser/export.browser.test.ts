@@ -12,7 +12,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Browser } from './chromium';
-import { type StandInApp, useStandInApp } from './standIn';
+import { EVAL_TEXT, type StandInApp, useStandInApp } from './standIn';
 import { openView } from './views';
 
 const SCREENSHOT_DIR = process.env.POLYPRUNE_SCREENSHOTS ?? '/tmp';
@@ -97,5 +97,57 @@ describe('export panel', () => {
     expect(out.onnxBytes).toBeGreaterThan(100_000);
     expect(out.method).toBe('magnitude');
     expect(out.again?.code).toBe('OUTPUT_EXISTS');
+  });
+
+  it('?spillPrunedAbove=0: the pruned matrices live in an OPFS file, not the heap; the same zip and perplexity; the file goes with the model', async () => {
+    // The prune and export of one page, run in the page (`spill`: whether its engine spills).
+    const run = (p: import('playwright-core').Page) =>
+      p.evaluate(async (text) => {
+        const engine = window.polyprune!.engine;
+        const base = (await engine.listModels()).find((m) => !m.prunedFrom && !m.pruning && m.source.includes('/models/polyprune-ml'))!;
+        const r = await engine.prune(base.id, { method: 'magnitude', sparsity: 0.5 });
+        const root = await navigator.storage.getDirectory();
+        const list = async () => {
+          const out: { name: string; size: number | string }[] = [];
+          const d = await root.getDirectoryHandle('polyprune-pruned').catch(() => null);
+          for await (const [name, h] of (d as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> } | null)?.entries() ?? []) {
+            out.push({ name, size: await h.getFile().then((f) => f.size, (e: Error) => e.name) });
+          }
+          return out;
+        };
+        const during = await list();
+        const ppl = (await engine.perplexity(r.model.id, { text, seqlen: 32, maxWindows: 2 })).ppl;
+        const zip = await engine.exportZip(r.model.id, { format: 'hf' });
+        const zipBytes = [...new Uint8Array(await zip.arrayBuffer())];
+        await engine.unloadModel(r.model.id);
+        return { zipBytes, ppl, during, after: await list(), warnings: r.model.warnings ?? [], prunedBytes: r.report.perMatrix.reduce((a, m) => a + m.numel * 4, 0) };
+      }, EVAL_TEXT.en);
+    const inMemory = await run(browser.page);
+    expect(inMemory.during).toEqual([]);
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${work.server.url}/?test=1&spillPrunedAbove=0`);
+      await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+      // the Prune panel's plan says where the pruned matrices go
+      await openView(page, 'Perplexity & prune');
+      const planLine = page.locator('.prune-panel').getByLabel('Prune plan');
+      await expect.poll(() => planLine.textContent(), { timeout: 60_000 }).toMatch(/ and [\d.]+ KiB on disk \(the pruned matrices, spilled: not in memory\) to export\.$/);
+      await page.locator('.prune-panel').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-spill-plan.png') });
+      const spilled = await run(page);
+      expect(spilled.warnings).toEqual([]);
+      // one OPFS file while the pruned model is loaded, holding exactly its pruned matrices (f32 here)
+      expect(spilled.during).toEqual([{ name: expect.stringMatching(/^pruned-.*\.bin$/), size: spilled.prunedBytes }]);
+      expect(spilled.after).toEqual([]);
+      expect(spilled.ppl).toBe(inMemory.ppl);
+      // the zips' files byte for byte (the archives themselves differ in their entries' times)
+      const za = unzipSync(new Uint8Array(inMemory.zipBytes));
+      const zb = unzipSync(new Uint8Array(spilled.zipBytes));
+      expect(Object.keys(zb).sort()).toEqual(Object.keys(za).sort());
+      expect(Object.keys(za)).toContain('model.safetensors');
+      for (const k of Object.keys(za)) expect(Buffer.from(zb[k]).equals(Buffer.from(za[k])), k).toBe(true);
+      expect(await page.getByRole('alert').count(), log()).toBe(0);
+    } finally {
+      await page.close();
+    }
   });
 });
