@@ -51,6 +51,25 @@ describe('planRun', () => {
     expect([planRun(cfg, { method: 'evaluate' }, { ...env, cachedBytes: 17e9 })].map((q) => [q.downloadBytes, q.cachedBytes])).toEqual([[0, 16e9]]);
     expect(planRun(cfg, { method: 'evaluate' }, { ...env, remote: false, cachedBytes: 6e9 }).cachedBytes).toBe(0);
   });
+  it('Llama-3-8B pruned matrices (about 13 GiB in BF16): spilled to disk above the threshold, so 8 GiB of RAM is no refusal; too little disk keeps them in memory and says so', () => {
+    const q = { method: 'wanda' as const, nsamples: 8, seqlen: 512 };
+    const ram = { ...env, hostMemoryBytes: 8 * 2 ** 30 };
+    const inMem = planRun(cfg, q, ram);
+    expect(inMem.prunedBytes / 2 ** 30).toBeGreaterThan(12);
+    expect([inMem.prunedOnDisk, inMem.hostBytes]).toEqual([false, inMem.prunedBytes]);
+    expect(inMem.problems.join(' ')).toMatch(/^Exporting holds the pruned matrices in memory \(about 1[2-4]\.\d+ GiB\); this machine has 8\.00 GiB\.$/);
+    const spilled = planRun(cfg, q, { ...ram, spillAboveBytes: 2 ** 30, spillFreeBytes: 100 * 2 ** 30 });
+    expect([spilled.prunedOnDisk, spilled.hostBytes, spilled.prunedBytes, spilled.problems]).toEqual([true, 0, inMem.prunedBytes, []]);
+    expect(describePlan(spilled).join('\n')).toMatch(/pruned matrices on disk \(spilled\): 1[2-4]\.\d+ GiB; host memory: 0 B of 8\.00 GiB/);
+    // below the threshold: memory, as before
+    expect(planRun(cfg, q, { ...ram, spillAboveBytes: 20 * 2 ** 30 }).prunedOnDisk).toBe(false);
+    const noDisk = planRun(cfg, q, { ...ram, spillAboveBytes: 2 ** 30, spillFreeBytes: 2 ** 30 });
+    expect([noDisk.prunedOnDisk, noDisk.hostBytes]).toEqual([false, inMem.prunedBytes]);
+    expect(noDisk.notes).toContain(noDisk.spillNote);
+    expect(noDisk.spillNote).toMatch(/^Not enough free disk space to spill the pruned matrices \(1[2-4]\.\d+ GiB; 1\.00 GiB free\): they are kept in host memory\.$/);
+    expect(noDisk.problems.join(' ')).toMatch(/Exporting holds the pruned matrices in memory/);
+  });
+
   it("a load's host memory: the weights in slices plus the tokenizer, from tokenizer.json's size or else the vocabulary", () => {
     expect(tokenizerHostBytesOf(0)).toBe(0);
     expect(tokenizerHostBytesOf(Number.NaN)).toBe(0);
