@@ -376,8 +376,6 @@ export class LocalEngine implements Engine {
     const id = existed ? reuseId : `m${this.nextId++}`;
     const record = loaded.pruning?.record ?? loaded.record;
     const summary = { ...summarize(id, name, loaded.folder, loaded.cfg, loaded.checkpoint, loaded.model.resident, sha256, loaded.tokenizer.bosTokenId), prunedFrom, ...(record ? { pruning: summarizePruning(record) } : {}) };
-    const replaced = existed ? this.models.get(id)?.pruning?.pruned : undefined;
-    if (replaced && replaced !== loaded.pruning?.pruned) void replaced.dispose().catch(() => undefined);
     this.models.set(id, { ...loaded, summary });
     if (existed) return summary;
     const root = loaded.pruning?.base ?? loaded.checkpoint;
@@ -648,6 +646,8 @@ export class LocalEngine implements Engine {
       const name = `${base.summary.name}-${method}-${mixStructure({ sparsity: req.sparsity, nm: req.nm, quantize })}-mix`;
       // The masks and the pruned tensors (for maskOverlap and export) are read back from the GPU only
       // when asked for (materialize): a slider move reads nothing but the zero counts.
+      // the slot's matrices read back before this move are stale (a spill file is deleted)
+      await slot?.pruning?.pruned.dispose().catch(() => undefined);
       const summary = this.register({ cfg: base.cfg, folder: base.folder, checkpoint: base.checkpoint, tokenizer: base.tokenizer, model: slotModel, pruning: { pruned: new PrunedTensors(base.checkpoint), record, base: base.checkpoint, calibration: windows, quantized } }, name, sha, h.summary.modelId, h.slotId);
       this.pendingReadback.set(summary.id, async () => {
         const pruned = new PrunedTensors(base.checkpoint, await this.openPrunedStore(linearBytes(base.checkpoint, base.cfg.numLayers)));

@@ -98,6 +98,36 @@ describe('pruned matrices spilled to a temporary file', () => {
     expect(spillFiles()).toEqual([]);
   });
 
+  it("the mixer's model: its matrices read back on export go to the spill file, the same files; re-mixing and unloading delete it", async () => {
+    const calib = req.calibration as { windows: { ids: Int32Array; n: number; seqlen: number } };
+    const mixed = async (engine: LocalEngine, base: string) => {
+      const stats = await engine.collectStats(base, { method: 'wanda', sources: [{ name: 'en', windows: calib.windows }], nsamples: 4, seqlen: calib.windows.seqlen });
+      const r = await engine.mixPrune(stats.id, { weights: [1], sparsity: 0.5 });
+      return { stats, id: r.model.id, files: await exported(engine, r.model.id) };
+    };
+    const m = await fixtureEngine({ spill: nodeSpill(dir) });
+    const d = await fixtureEngine({ spill: nodeSpill(dir), spillPrunedAboveBytes: 0 });
+    try {
+      const a = await mixed(m.engine, m.base.id);
+      expect(spillFiles()).toEqual([]);
+      const b = await mixed(d.engine, d.base.id);
+      const store = d.engine.get(b.id).pruning!.pruned.store;
+      expect([store.kind, store.memoryBytes, spillFiles()]).toEqual(['disk', 0, [path.basename(store.location)]]);
+      expect(statSync(store.location).size).toBe(store.bytes);
+      for (const [name, bytes] of a.files) expect(Buffer.from(b.files.get(name)!).equals(Buffer.from(bytes)), name).toBe(true);
+      // a slider move re-masks the same slot: the read-back matrices are stale, their file goes
+      await d.engine.mixPrune(b.stats.id, { weights: [1], sparsity: 0.25 });
+      expect(spillFiles()).toEqual([]);
+      await exported(d.engine, b.id);
+      expect(spillFiles()).toHaveLength(1);
+      await d.engine.unloadModel(b.id);
+      expect(spillFiles()).toEqual([]);
+    } finally {
+      await m.engine.dispose();
+      await d.engine.dispose();
+    }
+  });
+
   it('a cancelled prune deletes its spill file', async () => {
     let seen = 0;
     const run = disk.engine.prune(disk.base.id, req, {
