@@ -56,7 +56,7 @@ export interface ModelSummary {
   sha256: string;
   /** The BOS token id (config.json's, else the tokenizer's) that starts a generation prompt; absent when there is none. */
   bosTokenId?: number;
-  /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file). */
+  /** Things worth a look that did not stop the load (unused layers or tensors, an ignored file) or the prune (pruned matrices kept in memory because their spill file failed). */
   warnings?: string[];
   /** Set for pruned models: made by `prune`, or loaded from a PolyPrune export (its pruning.json). */
   pruning?: PruningSummary;

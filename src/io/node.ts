@@ -3,7 +3,7 @@
  * the CLI and tests do.
  */
 import { statSync } from 'node:fs';
-import { open, readFile, stat, statfs, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, stat, statfs, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
@@ -256,15 +256,30 @@ export function checkedDirFolder(dir: string): ModelFolder {
   return dirFolder(p);
 }
 
+/** Whether process `pid` is running (EPERM: it is, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === 'EPERM';
+  }
+}
+
 /**
  * Spill files for pruned matrices (src/io/spill.ts) in `dir` (default os.tmpdir(), which honours
  * TMPDIR): one file per pruned model, `polyprune-pruned-<pid>-<random>.bin`, readable by its owner
- * only, deleted when the model is unloaded.
+ * only, deleted when the model is unloaded. Files of processes that are gone (killed mid-run) are
+ * removed when the next one is made.
  */
 export function nodeSpill(dir: string = tmpdir()): SpillBacking {
   return {
     where: `the temporary folder ${dir}`,
     async create(): Promise<SpillFile> {
+      for (const f of await readdir(dir).catch(() => [])) {
+        const m = /^polyprune-pruned-(\d+)-[0-9a-f]+\.bin$/.exec(f);
+        if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await unlink(join(dir, f)).catch(() => undefined);
+      }
       const path = join(dir, `polyprune-pruned-${process.pid}-${randomBytes(6).toString('hex')}.bin`);
       let fh: FileHandle;
       try {

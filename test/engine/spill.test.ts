@@ -6,7 +6,7 @@
  * layers, so every forward of the pruned model reads its matrices back from the file by range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LocalEngine } from '../../src/engine/local';
@@ -66,8 +66,13 @@ describe('pruned matrices spilled to a temporary file', () => {
   });
 
   it('same masks, perplexity and exported files; nothing on the heap; the file goes with the model', async () => {
+    // a file left by a process that is gone (pid above Linux's pid_max) is removed when the next one is made
+    const stale = path.join(dir, 'polyprune-pruned-4194999-0123abcd.bin');
+    writeFileSync(stale, new Uint8Array(10));
     const a = await mem.engine.prune(mem.base.id, req);
+    expect(existsSync(stale)).toBe(true);
     const b = await disk.engine.prune(disk.base.id, req);
+    expect(existsSync(stale)).toBe(false);
     const storeA = mem.engine.get(a.model.id).pruning!.pruned.store;
     const storeB = disk.engine.get(b.model.id).pruning!.pruned.store;
     expect(storeA.kind).toBe('memory');
