@@ -83,6 +83,8 @@ async function pruneAndKeep(model: ModelSummary, req: PruneRequest, opts: OpOpti
     level: 'info',
     text: `Made ${result.model.name}: ${(result.report.overall * 100).toFixed(1)} % of the prunable weights are zero. It is now the active model.`,
   });
+  // e.g. the pruned matrices stayed in memory because the browser's storage refused their spill file
+  for (const w of result.model.warnings ?? []) store().pushMessage({ panel: 'prune', level: 'info', text: `Warning: ${w}` });
   const texts = req.calibration && 'texts' in req.calibration ? req.calibration.texts : [];
   return keepRecord(async () =>
     pruneResultRecord(
