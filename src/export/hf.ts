@@ -322,21 +322,14 @@ export function planShards(tensors: readonly TensorMeta[], max: number): TensorM
  */
 export const EXPORT_SLICE_BYTES = LOAD_SLICE_BYTES;
 
-/** A tensor's bytes held outside the checkpoint: in memory (GPTQ codes) or read by range (pruned tensors). */
-export type HeldTensor = Uint8Array | { read(start: number, length: number): Promise<Uint8Array> };
+/** Reads bytes [start, start + length) of one tensor. */
+export type TensorRange = (start: number, length: number) => Promise<Uint8Array>;
 
-/**
- * A tensor's bytes in slices of at most `sliceBytes`: from memory (GPTQ tensors: views, no copy), by
- * range from `held` (pruned tensors, possibly spilled to disk) or from the checkpoint (a checkpoint
- * without ranges is read whole).
- */
-export async function* tensorSlices(name: string, byteLength: number, held: HeldTensor | null, checkpoint: Checkpoint, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
-  const ranged = held && !(held instanceof Uint8Array) ? held : null;
-  const whole = held instanceof Uint8Array ? held : ranged || (checkpoint.readRawRange && byteLength > sliceBytes) ? null : await checkpoint.readRaw(name);
-  if (whole && whole.byteLength !== byteLength) throw new PolyPruneError('INTERNAL', `tensor '${name}': ${whole.byteLength} bytes, expected ${byteLength}`);
+/** A tensor's bytes in slices of at most `sliceBytes`, each read alone through `read`. */
+export async function* tensorSlices(name: string, byteLength: number, read: TensorRange, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
   for (let start = 0; start < byteLength; start += sliceBytes) {
     const len = Math.min(sliceBytes, byteLength - start);
-    const part = whole ? whole.subarray(start, start + len) : ranged ? await ranged.read(start, len) : await checkpoint.readRawRange!(name, start, len);
+    const part = await read(start, len);
     if (part.byteLength !== len) throw new PolyPruneError('INTERNAL', `tensor '${name}': read ${part.byteLength} bytes at ${start}, expected ${len}`);
     yield part;
   }
@@ -391,8 +384,17 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
       }
       return m[2] === 'qweight' ? packed.p.qweight : m[2] === 'qzeros' ? packed.p.qzeros : m[2] === 'scales' ? packed.p.scales : packed.p.gIdx;
     };
-    const prunedRange = (name: string): HeldTensor | null => (pruned?.has(name) ? { read: (start, length) => pruned.read(name, start, length) } : null);
-    const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, readGptq(name) ?? prunedRange(name), checkpoint, opts.sliceBytes);
+    // where each tensor's bytes come from: GPTQ codes (memory), the pruned store (memory or its spill
+    // file) or the checkpoint (by range; whole once where it has no ranges)
+    const rangeOf = (name: string): TensorRange => {
+      const codes = readGptq(name);
+      if (codes) return (start, length) => Promise.resolve(codes.subarray(start, start + length));
+      if (pruned?.has(name)) return (start, length) => pruned.read(name, start, length);
+      if (checkpoint.readRawRange) return (start, length) => checkpoint.readRawRange!(name, start, length);
+      let whole: Promise<Uint8Array> | null = null;
+      return async (start, length) => (await (whole ??= checkpoint.readRaw(name))).subarray(start, start + length);
+    };
+    const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, rangeOf(name), opts.sliceBytes);
     const metas: TensorMeta[] = gptq ? gptqFolderMetas(srcMetas, gptq.settings) : srcMetas;
     let done = 0;
     const progress = () => onProgress?.({ kind: 'export', message: 'writing tensors', done: ++done, total: metas.length });
