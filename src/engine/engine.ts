@@ -292,6 +292,7 @@ export class LocalEngine implements Engine {
       packed: LlamaModel.keepsPacked(checkpoint),
       gpuWeightBytes: LlamaModel.gpuWeightBytes(checkpoint),
       largestTensorBytes: largest,
+      linearBytes: linearBytes(checkpoint, cfg.numLayers),
       tokenizerJsonBytes,
       remote,
       cachedBytes,

@@ -64,6 +64,12 @@ export interface PlanEnvironment {
   /** Bytes of the largest tensor as stored (a load holds one slice of one tensor at a time on the host). */
   largestTensorBytes?: number;
   /**
+   * Bytes of the decoder layers' linear weights as stored (what a prune keeps as the pruned model's
+   * matrices, in the checkpoint's dtype: the engine's count from the header). Unknown: estimated as the
+   * layers' share of checkpointBytes.
+   */
+  linearBytes?: number;
+  /**
    * Bytes of tokenizer.json (its size from stat, the Blob or a HEAD request, before it is read): the
    * tokenizer a load builds from it is counted in loadHostBytes. Unknown: estimated from the vocabulary
    * ({@link TOKENIZER_JSON_BYTES_PER_WORD}).
@@ -230,7 +236,7 @@ export function planRun(cfg: ModelConfig, req: PlanRequest, env: PlanEnvironment
     }
   }
   const tokenizerBytes = tokenizerHostBytesOf(env.tokenizerJsonBytes ?? V * TOKENIZER_JSON_BYTES_PER_WORD);
-  const linearBytes = env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
+  const linearBytes = env.linearBytes ?? env.checkpointBytes * (layerBytes / Math.max(1, layerBytes + headBytes / L));
   const prunedBytes = pruning ? Math.round(linearBytes) : 0;
   const place = spillPlacement(prunedBytes, { aboveBytes: env.spillAboveBytes ?? Infinity, backing: env.spillAboveBytes !== undefined, freeBytes: env.spillFreeBytes });
   if (place.note) notes.push(place.note);

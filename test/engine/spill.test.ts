@@ -84,6 +84,9 @@ describe('pruned matrices spilled to a temporary file', () => {
     expect(spillFiles()).toEqual([path.basename(storeB.location)]);
     expect(statSync(storeB.location).size).toBe(storeB.bytes);
     expect(b.model.warnings ?? []).toEqual([]);
+    // the plan counts exactly the bytes the engine stores (its spill decision is the engine's)
+    const plan = await disk.engine.plan({ kind: 'folder', folder: dirFolder(requireShared(FIXTURE)) }, { method: 'wanda', nsamples: 4, seqlen: 64 });
+    expect(plan.prunedBytes).toBe(storeB.bytes);
 
     expect(b.report.perMatrix).toEqual(a.report.perMatrix);
     expect(disk.engine.get(b.model.id).pruning!.mask).toEqual(mem.engine.get(a.model.id).pruning!.mask);
