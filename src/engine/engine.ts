@@ -667,7 +667,7 @@ export class LocalEngine implements Engine {
         }
         const m = this.get(summary.id);
         const warn = pruned.store.warning;
-        this.models.set(summary.id, { ...m, summary: warn ? Object.assign(m.summary, { warnings: [...(m.summary.warnings ?? []), warn] }) : m.summary, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
+        this.models.set(summary.id, { ...m, summary: warn ? { ...m.summary, warnings: [...(m.summary.warnings ?? []), warn] } : m.summary, checkpoint: overlayCheckpoint(base.checkpoint, pruned), pruning: { ...m.pruning!, pruned, mask } });
       });
       h.slotId = summary.id;
       const tEnd = performance.now();

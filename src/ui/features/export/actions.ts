@@ -4,7 +4,7 @@
  * one op with progress and Cancel; a cancelled or failed export leaves nothing that looks complete.
  */
 import { PolyPruneError } from '../../../common/errors';
-import type { ExportFormat, ExportSizes } from '../../../engine';
+import type { ExportFormat, ExportSizes, ModelSummary } from '../../../engine';
 import { saveBlob, zipFileName } from '../../download';
 import { fmtBytes } from '../../format';
 import { useAppStore } from '../../store/index';
@@ -68,4 +68,23 @@ export async function exportActiveModel(format: ExportFormat, target: 'zip' | 'f
     return `Saved ${name}.zip (${fmtBytes(blob.size)}).`;
   });
   if (done) store().pushMessage({ panel: 'prune', level: 'info', text: done });
+  await showNewWarnings(model);
+}
+
+/**
+ * Warnings the model gained in the engine during the export (the mixer's model reads its pruned
+ * matrices back only when exported; a spill file that cannot be used keeps them in memory and says
+ * so on the model): the page's summary of it is updated and each new warning shown.
+ */
+async function showNewWarnings(before: ModelSummary): Promise<void> {
+  const now = await getEngine()
+    .listModels()
+    .then((ms) => ms.find((m) => m.id === before.id))
+    .catch(() => undefined);
+  if (!now) return;
+  const known = new Set(before.warnings ?? []);
+  const added = (now.warnings ?? []).filter((w) => !known.has(w));
+  if (!added.length) return;
+  store().updateModel(now);
+  for (const w of added) store().pushMessage({ panel: 'prune', level: 'info', text: `Note: ${w}` });
 }

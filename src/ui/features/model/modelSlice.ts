@@ -12,6 +12,8 @@ export interface ModelSlice {
   modelUrl: string;
   setModelUrl: (url: string) => void;
   addModel: (m: ModelSummary) => void;
+  /** Replace a loaded model's summary (e.g. warnings it gained later), keeping its place and the active model. */
+  updateModel: (m: ModelSummary) => void;
   removeModel: (id: string) => void;
   setActiveModel: (id: string | null) => void;
 }
@@ -22,6 +24,7 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set) => ({
   modelUrl: '',
   setModelUrl: (modelUrl) => set({ modelUrl }),
   addModel: (m) => set((s) => ({ models: [...s.models.filter((x) => x.id !== m.id), m], activeModelId: m.id })),
+  updateModel: (m) => set((s) => ({ models: s.models.map((x) => (x.id === m.id ? m : x)) })),
   removeModel: (id) =>
     set((s) => {
       const models = s.models.filter((m) => m.id !== id);
