@@ -4,7 +4,9 @@
  * zip in the worker), and check the archive: transformers.js layout, pruning.json, and the
  * pruning provenance shown in the model summary after loading the HF zip's files back. The server
  * gzips every answer, ranged ones too (as `vite preview` did): the model loads and exports all the
- * same, its files read whole (issue 18).
+ * same, its files read whole (issue 18). The spill file in OPFS (?spillPrunedAbove=0), and an origin
+ * out of storage quota (set through the DevTools protocol), where the matrices stay in memory and the
+ * page says so.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -147,6 +149,38 @@ describe('export panel', () => {
       for (const k of Object.keys(za)) expect(Buffer.from(zb[k]).equals(Buffer.from(za[k])), k).toBe(true);
       expect(await page.getByRole('alert').count(), log()).toBe(0);
     } finally {
+      await page.close();
+    }
+  });
+
+  it('an origin out of storage quota: the pruned matrices stay in memory and the page says so on the model; the export still works', async () => {
+    const page = await browser.context.newPage();
+    // The origin's quota set to 1 KiB (DevTools protocol), as a full disk or a tight quota would leave it.
+    const cdp = await browser.context.newCDPSession(page);
+    const origin = new URL(work.server.url).origin;
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1024 });
+    try {
+      await page.goto(`${work.server.url}/?test=1&spillPrunedAbove=0`);
+      await page.getByLabel('Model architecture').waitFor({ timeout: 60_000 });
+      await openView(page, 'Perplexity & prune');
+      const panel = page.locator('.prune-panel');
+      await panel.getByLabel('Method', { exact: true }).selectOption('magnitude');
+      await panel.getByRole('button', { name: 'Prune', exact: true }).click();
+      await panel.getByLabel('Pruning report').waitFor({ timeout: 120_000 });
+      // the engine could not write the spill file (OPFS counts against the quota) and kept the matrices in memory
+      await expect.poll(() => panel.getByText(/^Warning: Could not create a spill file/).textContent(), { timeout: 30_000 }).toMatch(/^Warning: Could not create a spill file in the browser's private file system \(OPFS\) \(Cannot create polyprune-pruned\/pruned-\S+\.bin: the browser's storage quota for this site is used up\); the pruned matrices \([\d.]+ KiB\) are kept in memory\.$/);
+      const root = await page.evaluate(async () => (await navigator.storage.getDirectory().then((d) => d.getDirectoryHandle('polyprune-pruned')).then(async (d) => { const n: string[] = []; for await (const [k] of (d as unknown as { entries(): AsyncIterable<[string]> }).entries()) n.push(k); return n; }, () => [])));
+      expect(root).toEqual([]);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-spill-quota.png'), fullPage: true });
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), panel.getByRole('button', { name: 'Download zip' }).click()]);
+      const file = path.join(work.dir, 'quota.zip');
+      await dl.saveAs(file);
+      expect(Object.keys(unzipSync(new Uint8Array(await readFile(file))))).toContain('model.safetensors');
+      // the model's warning was known before the export: no second note after it
+      expect(await page.getByText(/^Note: /).count()).toBe(0);
+      expect(await page.getByRole('alert').count(), log()).toBe(0);
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin }).catch(() => undefined);
       await page.close();
     }
   });
