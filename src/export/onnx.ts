@@ -33,11 +33,11 @@ import { PolyPruneError } from '../common/errors';
 import type { ProgressCallback } from '../common/progress';
 import { VERSION } from '../common/version';
 import { ropeInvFreq, type ModelConfig } from '../io/config';
-import { numel } from '../io/dtypes';
+import { bytesToF32, dtypeSize, numel } from '../io/dtypes';
 import { ropeTables } from '../gpu/ops';
 import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
-import { COPIED_FILES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
+import { COPIED_FILES, EXPORT_SLICE_BYTES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
 import type { ExportSink } from './sink';
 import { checkQuantizedExport, matMulNBitsShapes, onnxQuantVariant, packMatMulNBits, quantizedLinear, type QuantizedTensors, type QuantSettings } from './gptq';
 
@@ -95,6 +95,8 @@ export interface OnnxExportOptions {
   externalDataThreshold?: number;
   /** Largest external data file (default 2e9). */
   maxChunkBytes?: number;
+  /** The most bytes of one weight converted and written at a time (default EXPORT_SLICE_BYTES; tests use less). */
+  sliceBytes?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,17 +300,24 @@ function buildGraph(cfg: ModelConfig, shape: (tensor: string) => readonly number
 // ---------------------------------------------------------------------------------------------
 // weights
 
-/** Packs each quantized matrix once for its three MatMulNBits initializers. */
+/**
+ * A weight's bytes as the ONNX file stores them, in slices: f32 or f16 values (transposed to
+ * [in, out] where the graph asks), or MatMulNBits' packed GPTQ codes (each quantized matrix packed
+ * once for its three initializers). A weight that is not transposed is read, converted and written
+ * one slice at a time (at most `sliceBytes` of f32), so an embedding of 1-2 GiB is never whole in
+ * memory; a transposed one is built whole in f32 from slices of the checkpoint (the transpose needs
+ * every row) and written in slices.
+ */
 class WeightReader {
   private packed: { tensor: string; p: ReturnType<typeof packMatMulNBits> } | null = null;
   constructor(
     private readonly ckpt: Checkpoint,
     private readonly quantized: QuantizedTensors | null | undefined,
     private readonly quant: QuantSettings | null,
+    private readonly sliceBytes: number = EXPORT_SLICE_BYTES,
   ) {}
 
-  /** A weight's bytes as stored in the ONNX file (f32 or f16, transposed when asked; or MatMulNBits' packed codes). */
-  async bytes(w: WeightRef): Promise<Uint8Array> {
+  async *chunks(w: WeightRef): AsyncGenerator<Uint8Array> {
     if (w.kind !== 'float') {
       if (this.packed?.tensor !== w.tensor) {
         const r = this.quantized?.get(w.tensor);
@@ -318,25 +327,48 @@ class WeightReader {
       }
       const p = this.packed.p;
       const a = w.kind === 'qB' ? p.B : w.kind === 'qScales' ? p.scales : p.zeroPoints;
-      return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      return;
     }
-    const ckpt = this.ckpt;
-    const src = await ckpt.readF32(w.tensor);
-    let v = src;
-    if (w.transpose) {
-      const [rows, cols] = ckpt.info(w.tensor).shape; // (out, in) -> (in, out)
-      v = new Float32Array(src.length);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[c * rows + r] = src[r * cols + c];
-    }
-    for (let j = 0; j < v.length; j++) {
-      if (!Number.isFinite(v[j])) throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor '${w.tensor}' has a non-finite value at element ${j}; refusing to export it.`);
-    }
-    if (w.dataType === DT.FLOAT16) {
+    const info = this.ckpt.info(w.tensor);
+    const n = numel(info.shape);
+    const read = this.elements(w.tensor);
+    const maxElems = Math.max(1, Math.floor(this.sliceBytes / 4));
+    const encode = (v: Float32Array): Uint8Array => {
+      if (w.dataType !== DT.FLOAT16) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       const h = new Uint16Array(v.length);
       for (let j = 0; j < v.length; j++) h[j] = f32ToF16Bits(v[j]);
       return new Uint8Array(h.buffer);
+    };
+    if (!w.transpose) {
+      for (let e0 = 0; e0 < n; e0 += maxElems) yield encode(await read(e0, Math.min(maxElems, n - e0)));
+      return;
     }
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const [rows, cols] = info.shape; // (out, in) -> (in, out)
+    const out = new Float32Array(n);
+    const rowsPerRead = Math.max(1, Math.floor(maxElems / cols));
+    for (let r0 = 0; r0 < rows; r0 += rowsPerRead) {
+      const nr = Math.min(rowsPerRead, rows - r0);
+      const src = await read(r0 * cols, nr * cols);
+      for (let r = 0; r < nr; r++) for (let c = 0; c < cols; c++) out[c * rows + r0 + r] = src[r * cols + c];
+    }
+    for (let e0 = 0; e0 < n; e0 += maxElems) yield encode(out.subarray(e0, Math.min(n, e0 + maxElems)));
+  }
+
+  /** Elements [start, start + count) of a tensor as f32, read alone (by range where the checkpoint has ranges); refuses non-finite values. */
+  private elements(tensor: string): (start: number, count: number) => Promise<Float32Array> {
+    const ckpt = this.ckpt;
+    const { dtype } = ckpt.info(tensor);
+    const size = dtypeSize(dtype);
+    let whole: Promise<Uint8Array> | null = null;
+    const raw = (start: number, length: number): Promise<Uint8Array> => (ckpt.readRawRange ? ckpt.readRawRange(tensor, start, length) : (whole ??= ckpt.readRaw(tensor)).then((b) => b.subarray(start, start + length)));
+    return async (start, count) => {
+      const v = bytesToF32(await raw(start * size, count * size), dtype, tensor);
+      for (let j = 0; j < v.length; j++) {
+        if (!Number.isFinite(v[j])) throw new PolyPruneError('CHECKPOINT_MISMATCH', `Tensor '${tensor}' has a non-finite value at element ${start + j}; refusing to export it.`);
+      }
+      return v;
+    };
   }
 }
 
@@ -493,7 +525,15 @@ async function writeOnnxModel(
     { cfg, shape: (n) => ckpt.info(n).shape, variant, quant, record: opts.record, externalDataThreshold: opts.externalDataThreshold, maxChunkBytes: opts.maxChunkBytes },
     fileBase,
   );
-  const reader = new WeightReader(ckpt, opts.quantized, quant);
+  const reader = new WeightReader(ckpt, opts.quantized, quant, opts.sliceBytes);
+  const writeWeight = async (x: WeightRef): Promise<void> => {
+    let n = 0;
+    for await (const part of reader.chunks(x)) {
+      await w.write(part);
+      n += part.byteLength;
+    }
+    if (n !== weightByteLength(x)) throw new PolyPruneError('INTERNAL', `ONNX weight '${x.onnxName}': wrote ${n} bytes, expected ${weightByteLength(x)}`);
+  };
   const dir = fileBase.slice(0, fileBase.lastIndexOf('/') + 1);
   let done = 0;
   const tick = (what: string) => progress(`writing ${fileBase}: ${what}`, ++done, g.weights.length);
@@ -501,8 +541,7 @@ async function writeOnnxModel(
   for (const b of head) await w.write(b);
   for (const e of embedded) {
     for (const b of e.head) await w.write(b);
-    const data = await reader.bytes(e.x);
-    await w.write(data);
+    await writeWeight(e.x);
     tick(e.x.tensor);
   }
   await w.end();
@@ -514,9 +553,8 @@ async function writeOnnxModel(
         const a = plan.at.get(x.onnxName)!;
         if (a.file !== f.name) continue;
         if (a.offset > pos) await w.write(new Uint8Array(a.offset - pos));
-        const data = await reader.bytes(x);
-        await w.write(data);
-        pos = a.offset + data.byteLength;
+        await writeWeight(x);
+        pos = a.offset + weightByteLength(x);
         tick(x.tensor);
       }
       await w.end();

@@ -13,8 +13,10 @@ import type { ModelSummary } from '../../src/engine/api';
 import type { PruneResultRecord } from '../../src/experiment/records';
 import type { LocalEngine } from '../../src/engine/local';
 import { dirFolder, pathSource } from '../../src/io/node';
-import { openSafetensors } from '../../src/io/safetensors';
+import { openSafetensors, type Checkpoint } from '../../src/io/safetensors';
 import { nodeOutputSink } from '../../src/export/node';
+import { exportOnnx } from '../../src/export/onnx';
+import { memorySink } from '../../src/export/sink';
 import { FIXTURE, requireShared, fixtureWindows } from '../helpers/fixture';
 import { modelRefOf, pruneResultRecord, recordHeader } from '../../src/experiment/records';
 import { decodeRecordLink, recordShareLink } from '../../src/experiment/share';
@@ -161,6 +163,66 @@ describe('ONNX export', () => {
     const ids = (await fixtureWindows('eval-en.safetensors')).ids.slice(0, 32);
     const got = await ortLogits(path.join(ext, 'onnx/model.onnx'), ids, s);
     expect(relMaxErr(got, await engine.logits(prunedId, ids))).toBeLessThan(1e-4);
+  });
+
+  it('weights are read, converted and written in slices: the same files byte for byte, no read and no weight write above the slice', async () => {
+    const m = engine.get(prunedId);
+    const reads: number[] = [];
+    const ckpt: Checkpoint = {
+      ...m.checkpoint,
+      readRaw: async (n) => {
+        const b = await m.checkpoint.readRaw(n);
+        reads.push(b.byteLength);
+        return b;
+      },
+      readRawRange: (n, start, length) => {
+        reads.push(length);
+        return m.checkpoint.readRawRange!(n, start, length);
+      },
+    };
+    const run = async (sliceBytes: number, externalDataThreshold?: number) => {
+      const sink = memorySink();
+      const dataWrites: number[] = [];
+      let file = '';
+      const [begin, write] = [sink.beginFile.bind(sink), sink.write.bind(sink)];
+      sink.beginFile = (name, size) => ((file = name), begin(name, size));
+      sink.write = (chunk) => (file.endsWith('.onnx_data') && chunk.some((b) => b !== 0) && dataWrites.push(chunk.byteLength), write(chunk));
+      await exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: ckpt, record: null, sink, variants: ['fp32', 'fp16'], externalDataThreshold, sliceBytes });
+      return { files: sink.files, dataWrites };
+    };
+    const slice = 1000;
+    for (const threshold of [undefined, 1]) {
+      const whole = await run(2 ** 30, threshold);
+      reads.length = 0;
+      const sliced = await run(slice, threshold);
+      expect([...sliced.files.keys()].sort()).toEqual([...whole.files.keys()].sort());
+      for (const [name, bytes] of whole.files) expect(Buffer.from(sliced.files.get(name)!).equals(Buffer.from(bytes)), name).toBe(true);
+      // the 512 x 64 embedding alone is 128 KiB: read in slices, never whole
+      expect(Math.max(...reads)).toBeLessThanOrEqual(slice);
+      expect(reads.length).toBeGreaterThan(2 * 131);
+      if (threshold) {
+        expect(sliced.files.has('onnx/model.onnx_data')).toBe(true);
+        expect(Math.max(...sliced.dataWrites)).toBeLessThanOrEqual(slice);
+        expect(Math.max(...whole.dataWrites)).toBeGreaterThan(slice);
+      }
+    }
+  });
+
+  it('a non-finite weight is refused with its tensor and element, and nothing is left', async () => {
+    const m = engine.get(prunedId);
+    const name = 'model.layers.1.mlp.gate_proj.weight';
+    const ckpt: Checkpoint = {
+      ...m.checkpoint,
+      readRawRange: async (n, start, length) => {
+        const b = await m.checkpoint.readRawRange!(n, start, length);
+        // element 1000 of gate_proj (f32) is NaN
+        if (n === name && start <= 4000 && start + length > 4000) new DataView(b.buffer, b.byteOffset).setFloat32(4000 - start, NaN, true);
+        return b;
+      },
+    };
+    const sink = memorySink();
+    await expect(exportOnnx({ source: m.folder, cfg: m.cfg, checkpoint: ckpt, record: null, sink, variants: ['fp32'], sliceBytes: 1000 })).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH', message: `Tensor '${name}' has a non-finite value at element 1000; refusing to export it.` });
+    expect(sink.files.size).toBe(0);
   });
 });
 
