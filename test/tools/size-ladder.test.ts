@@ -40,14 +40,14 @@ describe('tools/size-ladder', () => {
     const tmp = await tempDir('polyprune-ladder-page-');
     try {
       const out = path.join(tmp.dir, 'results.json');
-      // plan, load and export: the page's plumbing (server, engine hook, process memory); the
-      // computing steps are the CLI's, measured above
-      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,export', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      // plan, load, perplexity and export: the page's plumbing (server, engine hook, process memory,
+      // the engine's progress); the pruning steps are the CLI's, measured above
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,export', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
       const [r] = JSON.parse(readFileSync(out, 'utf8'));
       expect(r.runtime).toBe('chromium');
       expect(r.adapter).toMatch(/\S/);
       expect(r.plan.packed).toBe(true);
-      for (const k of ['plan', 'load', 'export']) {
+      for (const k of ['plan', 'load', 'ppl', 'export']) {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
         expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
@@ -56,9 +56,12 @@ describe('tools/size-ladder', () => {
         expect(r.steps[k].cpuSeconds, k).toBeGreaterThanOrEqual(0);
       }
       expect(r.steps.load.cpuSeconds).toBeGreaterThan(0);
+      // the engine's progress reached the ladder from the page, with the step's second it came at
+      expect(r.steps.ppl.progress.at(-1)).toEqual([expect.any(Number), expect.stringMatching(/^eval perplexity .*: windows \(2\/2\)$/)]);
+      expect(r.steps.ppl.progress.at(-1)[0]).toBeLessThanOrEqual(r.steps.ppl.seconds + 0.1); // (tenths)
       // the page's HF zip holds the checkpoint (BF16, as loaded)
       expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
-      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| not run \| not run \| not run \| [\d.]+ cpu \d+ \|/m);
+      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| [\d.]+ cpu \d+ \| not run \| not run \| [\d.]+ cpu \d+ \|/m);
     } finally {
       await tmp.remove();
     }
@@ -75,7 +78,8 @@ describe('tools/size-ladder', () => {
       const order = ['plan', 'load', 'ppl', 'export'] as const;
       const first = order.findIndex((k) => !r.steps[k]?.ok);
       expect(first, JSON.stringify(r.steps)).toBeGreaterThanOrEqual(0);
-      expect(r.steps[order[first]].error).toBe('did not finish within --timeout-s 1 s');
+      // (with the engine's last progress line when one came before the timeout)
+      expect(r.steps[order[first]].error).toMatch(/^did not finish within --timeout-s 1 s( \(last progress at [\d.]+ s: .+\))?$/);
       expect(r.steps[order[first]].timedOut).toBe(true);
       for (const k of order.slice(first + 1)) expect(r.steps[k]?.ok, k).not.toBe(true);
       expect(table).toMatch(/failed|refused/);

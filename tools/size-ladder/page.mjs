@@ -135,6 +135,19 @@ const CHROMIUM = process.env.POLYPRUNE_CHROMIUM ?? '/usr/bin/chromium';
  * its 1-layer copy); returns a row like the CLI's (steps with seconds, ok, error, renderer and GPU
  * process peaks), plus the plan's estimate.
  */
+/**
+ * The body of the page's onProgress (`p`: a ProgressEvent): the CLI's progress line of the events a
+ * step stopped midway is told by, handed to the ladder (`window.ladderProgress`).
+ */
+const REPORT = `
+  const line = p.kind === 'layer' ? 'layer ' + (p.layer + 1) + '/' + p.layers + ' ' + p.phase
+    : p.kind === 'prune' ? 'prune ' + p.matrix + ' (' + p.done + '/' + p.total + ')'
+    : p.kind === 'layerDone' ? 'layer ' + (p.layer + 1) + '/' + p.layers + ' pruned'
+    : p.kind === 'eval' || p.kind === 'calibrate' ? p.kind + ' ' + p.message + ' (' + p.done + '/' + p.total + ')'
+    : null;
+  if (line !== null) void window.ladderProgress(line);
+`;
+
 export async function pageLadder(repo, made, name, steps, text, evalText, timeoutS, row = { steps: {} }, save = () => {}) {
   const dist = join(repo, 'dist');
   if (!existsSync(join(dist, 'index.html'))) throw new Error('Build the app first: npm run build');
@@ -147,6 +160,19 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(timeoutS * 1000);
+    // The engine's progress (layer, matrix, evaluation) as the CLI prints it, with the step's second it
+    // came at: printed as it comes and kept in the step's record, so a step given up at its timeout
+    // says how far it got. Called from the page while a step's evaluate is still running.
+    let progress = [];
+    let stepT0 = performance.now();
+    let stepKey = '';
+    await page.exposeFunction('ladderProgress', (line) => {
+      const t = +((performance.now() - stepT0) / 1000).toFixed(1);
+      if (progress.at(-1)?.[1] === line) return;
+      progress.push([t, line]);
+      if (progress.length > 400) progress.splice(0, progress.length - 200);
+      process.stderr.write(`[ladder] ${name} (page): ${stepKey} ${t} s: ${line}\n`);
+    });
     await page.goto(`${server.url}/?test=1`);
     await page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 120_000 });
     row.adapter = await page.evaluate(async () => (await window.polyprune.engine.gpuInfo()).description);
@@ -172,6 +198,7 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       if (stuck) return (row.steps[key] = { skipped: true, reason: `not run: ${stuck} did not finish within --timeout-s` });
       process.stderr.write(`[ladder] ${name} (page): ${key}\n`);
       const t0 = performance.now();
+      [progress, stepT0, stepKey] = [[], t0, key];
       const cpu0 = pid ? chromiumCpuSeconds(pid) : null;
       const s = {};
       try {
@@ -180,8 +207,13 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       } catch (e) {
         s.ok = false;
         s.error = String(e?.message ?? e).split('\n')[0];
-        if (stuck === key) s.timedOut = true;
+        if (stuck === key) {
+          s.timedOut = true;
+          const last = progress.at(-1);
+          if (last) s.error += ` (last progress at ${last[0]} s: ${last[1]})`;
+        }
       }
+      if (progress.length) s.progress = progress.slice(-40);
       s.seconds = +((performance.now() - t0) / 1000).toFixed(2);
       if (cpu0 !== null) s.cpuSeconds = +(chromiumCpuSeconds(pid) - cpu0).toFixed(1);
       const m = pid ? chromiumMemory(pid) : {};
@@ -203,15 +235,15 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
     const load = await step('load', () => page.evaluate(async ({ spec }) => (await window.polyprune.engine.loadModel(spec)).id, { spec: spec(false) }));
     if (load.ok) ids.model = load.result;
     delete load.result;
-    const ppl = await step('ppl', () => page.evaluate(async ({ id, text }) => (await window.polyprune.engine.perplexity(id, { text, seqlen: 128, maxWindows: 2 })).ppl, { id: ids.model, text: evalText }));
+    const ppl = await step('ppl', () => page.evaluate(async ({ id, text, report }) => (await window.polyprune.engine.perplexity(id, { text, seqlen: 128, maxWindows: 2 }, { onProgress: new Function('p', report) })).ppl, { id: ids.model, text: evalText, report: REPORT }));
     if (ppl.ok) row.ppl = ppl.result;
     delete ppl.result;
-    const prune = async (id, method) => page.evaluate(async ({ id, method, calib }) => {
+    const prune = async (id, method) => page.evaluate(async ({ id, method, calib, report }) => {
       const e = window.polyprune.engine;
-      const r = await e.prune(id, { method, sparsity: 0.5, calibration: calib });
+      const r = await e.prune(id, { method, sparsity: 0.5, calibration: calib }, { onProgress: new Function('p', report) });
       await e.unloadModel(r.model.id);
       return { ms: r.report.timings.totalMs, peak: r.report.peakGpuBytes ?? null };
-    }, { id, method, calib });
+    }, { id, method, calib, report: REPORT });
     const w = await step('wanda', () => prune(ids.model, 'wanda'));
     if (w.ok) Object.assign(w, { pruneSeconds: +(w.result.ms / 1000).toFixed(2), gpuPeakBytes: w.result.peak });
     delete w.result;
