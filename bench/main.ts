@@ -4,7 +4,8 @@
  * BENCH_ONLY=big: only the roofline and the 8B layer (bench/big.ts); BENCH_ONLY=eval: only the
  * matmul, forward and multiple-choice lines (context sharing before/after among them); BENCH_ONLY=mix:
  * only the calibration mixer (bench/mix.ts); BENCH_ONLY=decode: only token-by-token generation,
- * tiled matmul vs matvec (bench/decode.ts).
+ * tiled matmul vs matvec (bench/decode.ts); BENCH_ONLY=spill: only the spill file's read-back against
+ * memory (bench/spill.ts, no GPU work).
  */
 import path from 'node:path';
 import { Gpu } from '../src/gpu/device';
@@ -68,6 +69,12 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'mix') {
     const { benchMix } = await import('./mix');
     await benchMix({ gpu, model: null as unknown as LlamaModel, fixtureDir: shared, timeIt });
+    gpu.destroy();
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'spill') {
+    const { benchSpill } = await import('./spill');
+    await benchSpill();
     gpu.destroy();
     return;
   }

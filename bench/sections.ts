@@ -19,3 +19,5 @@ import { benchMix } from './mix';
 benchSections.push(benchMix);
 import { benchDecode } from './decode';
 benchSections.push(benchDecode);
+import { benchSpill } from './spill';
+benchSections.push(() => benchSpill());
