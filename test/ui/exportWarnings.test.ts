@@ -45,16 +45,16 @@ describe('export from the page', () => {
       expect(saved[0].bytes).toBeGreaterThan(0);
       const texts = useAppStore.getState().messages.map((m) => `${m.level}: ${m.text}`);
       expect(texts[0]).toMatch(/^info: Saved .*\.zip/);
-      expect(texts.slice(1)).toEqual([expect.stringMatching(/^info: Note: Could not create a spill file in the temporary folder .*missing.folder .*; the pruned matrices \([\d.]+ KiB\) are kept in memory\.$/)]);
+      expect(texts.slice(1)).toEqual([expect.stringMatching(/^info: Warning: Could not create a spill file in the temporary folder .*missing.folder .*; the pruned matrices \([\d.]+ KiB\) are kept in memory\.$/)]);
       const shown = useAppStore.getState().models.find((m) => m.id === mixed.model.id)!;
-      expect(shown.warnings).toEqual([texts[1].replace(/^info: Note: /, '')]);
+      expect(shown.warnings).toEqual([texts[1].replace(/^info: Warning: /, '')]);
       // the summary is replaced in place: the active model and the order stay
       expect(useAppStore.getState().models.map((m) => m.id)).toEqual([base.id, mixed.model.id]);
       expect(useAppStore.getState().activeModelId).toBe(mixed.model.id);
 
-      // a second export adds no second note
+      // a second export repeats no warning
       await exportActiveModel('hf', 'zip');
-      expect(useAppStore.getState().messages.map((m) => m.text).filter((t) => t.startsWith('Note:'))).toEqual([]);
+      expect(useAppStore.getState().messages.map((m) => m.text).filter((t) => t.startsWith('Warning:'))).toEqual([]);
     } finally {
       await engine.dispose();
     }

@@ -86,5 +86,5 @@ async function showNewWarnings(before: ModelSummary): Promise<void> {
   const added = (now.warnings ?? []).filter((w) => !known.has(w));
   if (!added.length) return;
   store().updateModel(now);
-  for (const w of added) store().pushMessage({ panel: 'prune', level: 'info', text: `Note: ${w}` });
+  for (const w of added) store().pushMessage({ panel: 'prune', level: 'info', text: `Warning: ${w}` });
 }
