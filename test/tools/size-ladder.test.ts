@@ -42,12 +42,12 @@ describe('tools/size-ladder', () => {
       const out = path.join(tmp.dir, 'results.json');
       // plan, load, perplexity and export: the page's plumbing (server, engine hook, process memory,
       // the engine's progress); the pruning steps are the CLI's, measured above
-      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,export', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,export,onnx', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
       const [r] = JSON.parse(readFileSync(out, 'utf8'));
       expect(r.runtime).toBe('chromium');
       expect(r.adapter).toMatch(/\S/);
       expect(r.plan.packed).toBe(true);
-      for (const k of ['plan', 'load', 'ppl', 'export']) {
+      for (const k of ['plan', 'load', 'ppl', 'export', 'onnx']) {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
         expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
@@ -61,6 +61,8 @@ describe('tools/size-ladder', () => {
       expect(r.steps.ppl.progress.at(-1)[0]).toBeLessThanOrEqual(r.steps.ppl.seconds + 0.1); // (tenths)
       // the page's HF zip holds the checkpoint (BF16, as loaded)
       expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
+      // (only when named) the ONNX fp16 export as a zip: its weights at 2 bytes each
+      expect(r.steps.onnx.zipBytes).toBeGreaterThan(r.checkpointBytes);
       expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| [\d.]+ cpu \d+ \| not run \| not run \| [\d.]+ cpu \d+ \|/m);
     } finally {
       await tmp.remove();

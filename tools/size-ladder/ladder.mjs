@@ -269,6 +269,8 @@ function firstError(r) {
 }
 
 const STEPS = ['plan', 'load', 'ppl', 'wanda', 'sparsegpt', 'export'];
+/** Steps run only when named in --steps: `onnx`, the export as ONNX fp16 (transformers.js layout), not in the table. */
+const EXTRA_STEPS = ['onnx'];
 
 async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, page = false) {
   const results = [];
@@ -329,7 +331,8 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
     const sg = await step('sparsegpt', ['prune', '--model', '$M', '--method', 'sparsegpt', '--sparsity', '0.5', ...calib, '--out', out('sparsegpt'), '--json'], made.one);
     if (sg.s.ok) sg.s.pruneSeconds = +(JSON.parse(sg.r.stdout).timings.totalMs / 1000).toFixed(2);
     await step('export', ['export', '--model', '$M', '--format', 'hf', '--out', out('export'), '--json']);
-    for (const k of ['wanda', 'sparsegpt', 'export']) rmSync(join(work, `${name}-${k}`), { recursive: true, force: true });
+    await step('onnx', ['export', '--model', '$M', '--format', 'onnx', '--onnx-variants', 'fp16', '--out', out('onnx'), '--json']);
+    for (const k of ['wanda', 'sparsegpt', 'export', 'onnx']) rmSync(join(work, `${name}-${k}`), { recursive: true, force: true });
   }
   return results;
 }
@@ -389,7 +392,7 @@ export function table(results) {
 
 // ------------------------------------------------------------------ main
 
-const USAGE = `usage: node tools/size-ladder/ladder.mjs [--models a,b] [--steps plan,load,ppl,wanda,sparsegpt,export]
+const USAGE = `usage: node tools/size-ladder/ladder.mjs [--models a,b] [--steps plan,load,ppl,wanda,sparsegpt,export[,onnx]]
          [--work DIR] [--out results.json] [--timeout-s N] [--keep] [--page]
        node tools/size-ladder/ladder.mjs table results.json
 (tools/size-ladder/README.md)`;
@@ -422,7 +425,7 @@ async function main(argv) {
   const results = [];
   for (const n of names) {
     const steps = opt('--steps', STEPS.join(',')).split(',');
-    for (const k of steps) if (!STEPS.includes(k)) throw new Error(`Unknown step '${k}'. Steps: ${STEPS.join(', ')}`);
+    for (const k of steps) if (![...STEPS, ...EXTRA_STEPS].includes(k)) throw new Error(`Unknown step '${k}'. Steps: ${[...STEPS, ...EXTRA_STEPS].join(', ')}`);
     if (!steps.includes('plan')) throw new Error('--steps must include plan (it is what the others are measured against)');
     // written after every step: a run stopped midway keeps what finished
     const save = (row) => writeFileSync(outFile, JSON.stringify([...results, row], null, 2));

@@ -260,6 +260,9 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
     const ex = await step('export', () => page.evaluate(async (id) => (await window.polyprune.engine.exportZip(id, { format: 'hf' })).size, ids.model));
     if (ex.ok) ex.zipBytes = ex.result;
     delete ex.result;
+    const onnx = await step('onnx', () => page.evaluate(async (id) => (await window.polyprune.engine.exportZip(id, { format: 'onnx', onnxVariants: ['fp16'] })).size, ids.model));
+    if (onnx.ok) onnx.zipBytes = onnx.result;
+    delete onnx.result;
     return row;
   } finally {
     await browser.close().catch(() => undefined);
