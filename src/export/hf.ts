@@ -325,6 +325,13 @@ export const EXPORT_SLICE_BYTES = LOAD_SLICE_BYTES;
 /** Reads bytes [start, start + length) of one tensor. */
 export type TensorRange = (start: number, length: number) => Promise<Uint8Array>;
 
+/** A checkpoint tensor's bytes by range: ranged reads where the checkpoint has them, else read whole once. */
+export function checkpointRange(checkpoint: Checkpoint, name: string): TensorRange {
+  if (checkpoint.readRawRange) return (start, length) => checkpoint.readRawRange!(name, start, length);
+  let whole: Promise<Uint8Array> | null = null;
+  return async (start, length) => (await (whole ??= checkpoint.readRaw(name))).subarray(start, start + length);
+}
+
 /** A tensor's bytes in slices of at most `sliceBytes`, each read alone through `read`. */
 export async function* tensorSlices(name: string, byteLength: number, read: TensorRange, sliceBytes = EXPORT_SLICE_BYTES): AsyncGenerator<Uint8Array> {
   for (let start = 0; start < byteLength; start += sliceBytes) {
@@ -390,9 +397,7 @@ export async function exportHfCheckpoint(opts: HfExportOptions): Promise<ExportR
       const codes = readGptq(name);
       if (codes) return (start, length) => Promise.resolve(codes.subarray(start, start + length));
       if (pruned?.has(name)) return (start, length) => pruned.read(name, start, length);
-      if (checkpoint.readRawRange) return (start, length) => checkpoint.readRawRange!(name, start, length);
-      let whole: Promise<Uint8Array> | null = null;
-      return async (start, length) => (await (whole ??= checkpoint.readRaw(name))).subarray(start, start + length);
+      return checkpointRange(checkpoint, name);
     };
     const slices = (name: string, byteLength: number) => tensorSlices(name, byteLength, rangeOf(name), opts.sliceBytes);
     const metas: TensorMeta[] = gptq ? gptqFolderMetas(srcMetas, gptq.settings) : srcMetas;

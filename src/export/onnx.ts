@@ -37,7 +37,7 @@ import { bytesToF32, dtypeSize, numel } from '../io/dtypes';
 import { ropeTables } from '../gpu/ops';
 import type { Checkpoint } from '../io/safetensors';
 import type { ModelFolder } from '../io/source';
-import { COPIED_FILES, EXPORT_SLICE_BYTES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
+import { checkpointRange, COPIED_FILES, EXPORT_SLICE_BYTES, f32ToF16Bits, portableRecord, readAll, withSink, writeProvenanceFiles, type CalibrationWindows, type ExportResult, type ExportWriter, type PruningRecord } from './hf';
 import type { ExportSink } from './sink';
 import { checkQuantizedExport, matMulNBitsShapes, onnxQuantVariant, packMatMulNBits, quantizedLinear, type QuantizedTensors, type QuantSettings } from './gptq';
 
@@ -357,11 +357,9 @@ class WeightReader {
 
   /** Elements [start, start + count) of a tensor as f32, read alone (by range where the checkpoint has ranges); refuses non-finite values. */
   private elements(tensor: string): (start: number, count: number) => Promise<Float32Array> {
-    const ckpt = this.ckpt;
-    const { dtype } = ckpt.info(tensor);
+    const { dtype } = this.ckpt.info(tensor);
     const size = dtypeSize(dtype);
-    let whole: Promise<Uint8Array> | null = null;
-    const raw = (start: number, length: number): Promise<Uint8Array> => (ckpt.readRawRange ? ckpt.readRawRange(tensor, start, length) : (whole ??= ckpt.readRaw(tensor)).then((b) => b.subarray(start, start + length)));
+    const raw = checkpointRange(this.ckpt, tensor);
     return async (start, count) => {
       const v = bytesToF32(await raw(start * size, count * size), dtype, tensor);
       for (let j = 0; j < v.length; j++) {
