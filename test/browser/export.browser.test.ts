@@ -60,17 +60,22 @@ describe('export panel', () => {
     const files = Object.keys(hfZip).map((n) => path.join(dir, n));
     await openView(page, 'Experiment');
     const input = page.locator('.drop-zone input[type="file"][multiple]');
+    // The model pruned here shows its provenance too: wait for the loaded export to join the list (it becomes active).
+    const loaded = page.locator('input[name="active-model"]');
+    const before = await loaded.count();
     await input.setInputFiles(files);
+    await expect.poll(() => loaded.count(), { timeout: 60_000 }).toBe(before + 1);
+    expect(await loaded.last().isChecked()).toBe(true);
     const prov = page.getByLabel('Pruning provenance');
-    await expect.poll(() => prov.count(), { timeout: 60_000 }).toBeGreaterThan(0);
     expect(await prov.first().textContent()).toContain('magnitude, unstructured');
     await page.locator('.model-summary').screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-provenance.png') });
     await openView(page, 'Perplexity & prune');
     // Each format's bytes beside it (Engine.exportSizes); hf-gptq is disabled for a model GPTQ did not quantize.
     const select = panel.getByLabel('Export format');
-    await expect.poll(() => select.locator('option[value="hf"]').textContent(), { timeout: 30_000 }).toMatch(/\(\d[\d.]* [KMG]?i?B\)/);
+    // The sizes arrive from the engine after each change of the active model: wait for the refusal too.
+    await expect.poll(() => select.locator('option[value="hf-gptq"]').isDisabled(), { timeout: 30_000 }).toBe(true);
+    expect(await select.locator('option[value="hf"]').textContent()).toMatch(/\(\d[\d.]* [KMG]?i?B\)/);
     expect(await select.locator('option[value="onnx"]').textContent()).toMatch(/\(\d[\d.]* [KMG]?i?B\)/);
-    expect(await select.locator('option[value="hf-gptq"]').isDisabled()).toBe(true);
     expect(await select.locator('option[value="hf-gptq"]').getAttribute('title')).toMatch(/GPTQ/);
     await panel.screenshot({ path: path.join(SCREENSHOT_DIR, 'polyprune-ui-export.png') });
     expect(await page.getByRole('alert').count(), log()).toBe(0);
