@@ -5,7 +5,8 @@
  * matmul, forward and multiple-choice lines (context sharing before/after among them); BENCH_ONLY=mix:
  * only the calibration mixer (bench/mix.ts); BENCH_ONLY=decode: only token-by-token generation,
  * tiled matmul vs matvec (bench/decode.ts); BENCH_ONLY=spill: only the spill file's read-back against
- * memory (bench/spill.ts, no GPU work).
+ * memory (bench/spill.ts, no GPU work); BENCH_ONLY=sparsegpt: only SparseGPT's seconds by kernel for one
+ * weight (bench/sparsegpt.ts; BENCH_SGPT=ROWSxD).
  */
 import path from 'node:path';
 import { Gpu } from '../src/gpu/device';
@@ -75,6 +76,12 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'spill') {
     const { benchSpill } = await import('./spill');
     await benchSpill();
+    gpu.destroy();
+    return;
+  }
+  if (process.env.BENCH_ONLY === 'sparsegpt') {
+    const { benchSparsegpt } = await import('./sparsegpt');
+    await benchSparsegpt(gpu);
     gpu.destroy();
     return;
   }

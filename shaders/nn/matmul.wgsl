@@ -18,12 +18,13 @@
 //             output tile per workgroup (default 16 x 16: 64 x 64)
 //   TK        K step through workgroup memory (default 16; a multiple of 4 with VEC4)
 //   VEC4      load x and w as vec4<f32> (needs K % 4 == 0 and 16-byte aligned bindings)
+//   NT        output tiles per workgroup along N (1; more on CPU adapters: ops.tilesPerGroup)
 //   WPACK     0: w is f32; 1: wp holds IEEE f16 (unpack2x16float); 2: wp holds bfloat16 (the upper
 //             half of an f32: a shift). Unpacking is exact, so the fma chain is the f32 one.
 // Every output is one fma chain over k = 0, 1, ..., K-1 in order (then fma(0, 0, acc) for the padding
 // of the last K step), whatever the tile sizes and loads: the result is the same for every choice of
 // the constants (bitwise for the same TK; another TK may only turn a -0 into +0).
-// Dispatch: (ceil(N / TN), ceil(M / TM), 1)
+// Dispatch: (ceil(N / (TN * NT)), ceil(M / TM), 1)
 
 struct Params {
   M: u32,
@@ -36,6 +37,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params; // bindings 1-7: common/linear_io
+
+override NT: u32 = 1u;
 
 /** Load rows r0.. of `rows` (TM or TN) x TK k-values into the core's tiles (x into gemmA, w into gemmB). */
 fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
@@ -72,10 +75,16 @@ fn loadTile(isX: bool, r0: u32, rows: u32, limit: u32, k0: u32, tid: u32) {
 
 @compute @workgroup_size(WGX, WGY, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var t = 0u; t < NT; t++) {
+    tile(wg.y * 4u * WGY, (wg.x * NT + t) * 4u * WGX, lid);
+  }
+}
+
+/** The output tile at rows m0.., columns n0.. (nothing past N: the last workgroup's extra tiles). */
+fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
   let TM = 4u * WGY;
   let TN = 4u * WGX;
-  let m0 = wg.y * TM;
-  let n0 = wg.x * TN;
+  if (n0 >= p.N) { return; } // uniform per workgroup
   let tid = lid.y * WGX + lid.x;
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }

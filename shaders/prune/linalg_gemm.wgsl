@@ -17,7 +17,7 @@
 // Tiling: a 64x64 tile of C per workgroup of 16x16 invocations, each computing 4x4 outputs (the
 // inner product is common/gemm_core's gemmTile, with its default constants).
 // uses: common/gemm_core
-// Dispatch: (ceil(N / 64), ceil(M / 64), 1).
+// Dispatch: (ceil(N / (64 * NT)), ceil(M / 64), 1).
 
 struct Params {
   M: u32,
@@ -54,12 +54,19 @@ fn loadB(idx: u32) -> f32 {
   return b[idx];
 }
 
+// NT output tiles per workgroup along N (1; more on CPU adapters: ops.tilesPerGroup).
+override NT: u32 = 1u;
+
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let m0 = wg.y * TM;
-  let n0 = wg.x * TN;
+  for (var t = 0u; t < NT; t++) {
+    tile(wg.y * TM, (wg.x * NT + t) * TN, lid);
+  }
+}
+
+fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
   let lower = (p.flags & LOWER) != 0u;
-  if (lower && n0 > m0 + TM - 1u) { return; } // whole tile above the diagonal (uniform per workgroup)
+  if (n0 >= p.N || (lower && n0 > m0 + TM - 1u)) { return; } // whole tile outside (uniform per workgroup)
   let bT = (p.flags & B_TRANS) != 0u;
   let tid = lid.y * 16u + lid.x;
   var acc: array<f32, 16>;

@@ -74,7 +74,7 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
   const xOffset = x instanceof Tensor ? 0 : x.offsetElems;
   const t = opts.tuning ?? matmulTuning(gpu, K, xOffset);
   const vec4 = t.VEC4 && K % 4 === 0 && xOffset % 4 === 0;
-  const constants = { WGX: t.WGX, WGY: t.WGY, TK: t.TK, VEC4: vec4 ? 1 : 0, WPACK: WPACK[w.format ?? 'f32'] };
+  const baseConstants = { WGX: t.WGX, WGY: t.WGY, TK: t.TK, VEC4: vec4 ? 1 : 0, WPACK: WPACK[w.format ?? 'f32'] };
   const xT = x instanceof Tensor ? x : x.tensor;
   const wb = weightBytes(w.format ?? 'f32');
   for (const ch of w.chunks) {
@@ -88,14 +88,15 @@ export function matmul(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
     for (let m0 = 0; m0 < M; m0 += slice) {
       const m = Math.min(slice, M - m0);
       const xs: Binding = slice >= M ? x : { tensor: xT, offsetElems: xOffset + m0 * K, numElems: m * K };
+      const nt = tilesPerGroup(gpu, Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(m / (4 * t.WGY)));
       const os: Binding = slice >= M ? out : { tensor: out, offsetElems: m0 * ldOut, numElems: (m - 1) * ldOut + colOffset + ch.rowStart + ch.rows };
       gpu.dispatch('nn/matmul', [true, true, true, false, true, true, true], {
         params: [u32(m), u32(ch.rows), u32(K), u32(ldOut), u32(colOffset + ch.rowStart), u32(opts.bias ? 1 : 0), f32(opts.beta ?? 0)],
         // x4/w4 view the same ranges as vec4 (read only when VEC4; a vec4 view needs at least 16 bytes);
         // wp is the packed view of the weights (read only when WPACK != 0).
         bindings: [xs, ch.tensor, bias, os, vec4 ? xs : ch.tensor, ch.tensor, ch.tensor],
-        workgroups: [Math.ceil(ch.rows / (4 * t.WGX)), Math.ceil(m / (4 * t.WGY)), 1],
-        constants,
+        workgroups: [Math.ceil(ch.rows / (4 * t.WGX * nt)), Math.ceil(m / (4 * t.WGY)), 1],
+        constants: { ...baseConstants, NT: nt },
         work: work(m),
       });
     }
@@ -161,6 +162,25 @@ export function matvec(gpu: Gpu, x: Binding, M: number, w: ChunkedMatrix, out: T
       });
     }
   }
+}
+
+/** Workgroups a CPU adapter's tiled kernels keep per dispatch at least, before they share out tiles. */
+const CPU_MIN_GROUPS = 16;
+/** Most output tiles one workgroup of a tiled kernel takes along N on a CPU adapter. */
+const CPU_MAX_TILES = 16;
+
+/**
+ * Output tiles per workgroup along N (override NT) for the 64 x 64-tiled kernels (nn/matmul,
+ * prune/linalg_gemm) over a grid of tilesN x tilesM tiles. On a GPU: 1. On a CPU adapter (SwiftShader,
+ * lavapipe) each workgroup has a fixed cost far above a tile's arithmetic for short K (SwiftShader:
+ * about 0.5 ms, bench/sparsegpt.ts), so a workgroup takes up to CPU_MAX_TILES tiles in a row while the
+ * dispatch keeps at least CPU_MIN_GROUPS workgroups for the cores. Each output is computed exactly as
+ * with one tile per workgroup. A power of two, so that few pipelines are made.
+ */
+export function tilesPerGroup(gpu: Gpu, tilesN: number, tilesM: number): number {
+  if (!gpu.info.cpu) return 1;
+  const nt = Math.max(1, Math.min(CPU_MAX_TILES, tilesN, Math.floor((tilesN * tilesM) / CPU_MIN_GROUPS)));
+  return 2 ** Math.floor(Math.log2(nt)); // powers of two: few pipelines
 }
 
 /**

@@ -27,7 +27,7 @@
 import { PolyPruneError, assertArg } from '../common/errors';
 import { type Gpu, Tensor, type Work, u32, f32 } from '../gpu/device';
 import { fmtBytes } from '../common/format';
-import { type ChunkedMatrix, forRowSlices, grid1d, rowSlice, rowsWithin } from '../gpu/ops';
+import { type ChunkedMatrix, forRowSlices, grid1d, rowSlice, rowsWithin, tilesPerGroup } from '../gpu/ops';
 import { foldGroups, foldRows } from '../gpu/fold';
 import { type PanelMatrix, allocPanels, asPanels, destroyPanels, panelOf, panelRows, panelRowsFor, panelStart } from './panels';
 import type { GptqResult } from './gptq';
@@ -91,10 +91,12 @@ export function gemmSub(
   const per = g.lower ? g.M : rowsWithin(gpu, g.M, work);
   for (let i0 = 0; i0 < g.M; i0 += per) {
     const m = Math.min(per, g.M - i0);
+    const nt = tilesPerGroup(gpu, Math.ceil(g.N / 64), Math.ceil(m / 64));
     gpu.dispatch('prune/linalg_gemm', [true, true, false], {
       params: [u32(m), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags)],
       bindings: [aT, bT, c],
-      workgroups: [Math.ceil(g.N / 64), Math.ceil(m / 64), 1],
+      workgroups: [Math.ceil(g.N / (64 * nt)), Math.ceil(m / 64), 1],
+      constants: { NT: nt },
       work: work(m),
     });
   }

@@ -50,6 +50,41 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tx, tw, tb].forEach((t) => t.destroy());
   });
 
+  it('several output tiles per workgroup (CPU adapters) give bitwise the one-tile result: matmul and the trailing GEMM, plain, lower and with N past the last tile', async () => {
+    const { gemmSub } = await import('../../src/prune/sparsegpt');
+    const info = gpu.info as { cpu: boolean };
+    // N 1000: not a multiple of 64 * NT, so the last workgroup has tiles past N.
+    const M = 256, K = 40, N = 1000;
+    expect(info.cpu).toBe(true); // lavapipe: the shared path under test
+    expect(ops.tilesPerGroup(gpu, Math.ceil(N / 64), Math.ceil(M / 64))).toBeGreaterThan(1);
+    const L = 416; // the lower case's C: 384 x 384 below row and column 32, 6 x 6 tiles
+    expect(ops.tilesPerGroup(gpu, 6, 6)).toBeGreaterThan(1);
+    const x = randn(M * K, 21), w = randn(N * K, 22), c0 = randn(M * N, 23), l0 = randn(L * L, 24);
+    const tx = gpu.upload(x, [M, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(randn(K * N, 25), [K, N]);
+    const run = async (cpu: boolean) => {
+      info.cpu = cpu;
+      try {
+        const ty = gpu.tensor([M, N]);
+        ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty);
+        const tc = gpu.upload(c0, [M, N]);
+        gemmSub(gpu, tx, tb, tc, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+        // lower: C (M x M) -= A A^T on and below the diagonal, A read from C's own columns (the Cholesky's use)
+        const tl = gpu.upload(l0, [L, L]);
+        gemmSub(gpu, 'c', 'c', tl, { M: L - 32, N: L - 32, K: 32, lda: L, ldb: L, ldc: L, aOff: 32 * L, bOff: 32 * L, cOff: 32 * L + 32, bTrans: true, lower: true }, tx);
+        const out = [await gpu.readF32(ty), await gpu.readF32(tc), await gpu.readF32(tl)];
+        [ty, tc, tl].forEach((t) => t.destroy());
+        return out;
+      } finally {
+        info.cpu = true;
+      }
+    };
+    const [one1, many] = [await run(false), await run(true)];
+    expectClose(one1[0], refLinear(x, M, K, w, N), 1e-5, 1e-5, 'matmul');
+    expect(Array.from(one1[1].subarray(0, 8))).not.toEqual(Array.from(c0.subarray(0, 8))); // the GEMM ran
+    for (let i = 0; i < 3; i++) expect(Array.from(many[i]), ['matmul', 'gemm', 'lower gemm'][i]).toEqual(Array.from(one1[i]));
+    [tx, tw, tb].forEach((t) => t.destroy());
+  });
+
   it('matmul over row chunks writes the right output columns', async () => {
     const M = 5, K = 16, N = 200;
     const x = randn(M * K, 5), w = randn(N * K, 6);
