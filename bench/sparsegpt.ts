@@ -10,7 +10,8 @@
  * The groups: the fused column loop (sparsegpt_block), the lazy batch update W[:, i2:] -= Err1 U
  * (prune/linalg_gemm with K = the block size), the block scores and their threshold (sparsegpt_score,
  * _hist, _select), and inside the factor the Cholesky's and inverse's trailing updates (prune/linalg_gemm
- * with K = 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each).
+ * with K = 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each). Last, for
+ * comparison, Wanda's per-row selection of the same weight (prune/row_select).
  */
 import type { DispatchArgs, Gpu, Tensor } from '../src/gpu/device';
 import * as ops from '../src/gpu/ops';
@@ -129,6 +130,15 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
       const dt = tPrune - t;
       console.log(`    ${what}: ${dt.toFixed(2)} s${flops && dt > 0.05 * tPrune ? ` (${(flops / dt / 1e9).toFixed(2)} GFLOP/s)` : ''}`);
     }
+    // Wanda's per-row selection (prune/row_select) of the same weight, for comparison.
+    const scaler = gpu.upload(rand(d, 3).map((v) => v * v + 0.1), [d], 'bench.scaler');
+    const select = async () => {
+      gpu.copy(w0, 0, w, 0, rows * d);
+      prune.rowSelect(gpu, w, scaler, rows, d, Math.floor(d / 2));
+    };
+    await secs(select);
+    console.log(`  Wanda's row selection of the same weight (prune/row_select, 50 %): ${(await secs(select)).toFixed(2)} s`);
+    scaler.destroy();
   } finally {
     [x, coef, H, w0, w].forEach((t) => t.destroy());
   }

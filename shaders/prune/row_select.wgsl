@@ -12,7 +12,8 @@
 //                     f32 [rows, K]  the whole score (hasScale == 2: RIA, ria_score.wgsl; |w| is not used)
 //   2 rw       w      f32 [rows, K]  weights, pruned in place
 // uses: common/select_score
-// Dispatch: (1, rows, 1) folded as r = wg.y + wg.z * 65535; one workgroup of 256 per row.
+// Dispatch: (1, ceil(rows / RPW), 1) folded as g = wg.y + wg.z * 65535; one workgroup of 256 per RPW rows
+// (rows g * RPW ..).
 
 struct Params {
   rows: u32,
@@ -31,13 +32,24 @@ fn key(base: u32, c: u32) -> u32 {
   return bitcast<u32>(selectScore(base, c));
 }
 
+// Rows per workgroup (1; more on CPU adapters, whose fixed cost per workgroup is far above a row's
+// work: ops.tilesPerGroup's rule, src/gpu/prune.ts rowSelect).
+override RPW: u32 = 1u;
+
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   // uses: common/fold
-  let r = fold_yz(wg);
-  if (r >= p.rows) { return; }
+  let g = fold_yz(wg);
+  for (var q = 0u; q < RPW; q++) {
+    let r = g * RPW + q;
+    if (r >= p.rows) { return; } // uniform per workgroup
+    selectRow(r, lid.x);
+  }
+}
+
+fn selectRow(r: u32, i: u32) {
   let base = r * p.K;
-  let i = lid.x;
+  workgroupBarrier(); // the previous row's readers of sel and cnt are done
   if (i == 0u) {
     sel[0] = 0u;
     sel[1] = 0u;

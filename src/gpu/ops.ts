@@ -171,7 +171,8 @@ const CPU_MAX_TILES = 16;
 
 /**
  * Output tiles per workgroup along N (override NT) for the 64 x 64-tiled kernels (nn/matmul,
- * prune/linalg_gemm) over a grid of tilesN x tilesM tiles. On a GPU: 1. On a CPU adapter (SwiftShader,
+ * prune/linalg_gemm) over a grid of tilesN x tilesM tiles; also rows per workgroup of prune/row_select
+ * (tilesN = rows, tilesM = 1). On a GPU: 1. On a CPU adapter (SwiftShader,
  * lavapipe) each workgroup has a fixed cost far above a tile's arithmetic for short K (SwiftShader:
  * about 0.5 ms, bench/sparsegpt.ts), so a workgroup takes up to CPU_MAX_TILES tiles in a row while the
  * dispatch keeps at least CPU_MIN_GROUPS workgroups for the cores. Each output is computed exactly as

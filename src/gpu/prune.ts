@@ -4,7 +4,7 @@
  */
 import { PolyPruneError } from '../common/errors';
 import { type Binding, type Gpu, type Tensor, type Work, u32, f32, workCost } from './device';
-import { forRowSlices, matmul, rowSlice, rowsWithin } from './ops';
+import { forRowSlices, matmul, rowSlice, rowsWithin, tilesPerGroup } from './ops';
 import { MAX_WORKGROUPS, foldRows as rowGrid, grid1d } from './fold';
 
 /** scaler (K) <- Wanda running update over B windows of S rows of x (.., K) from row row0; coef (2B) = (n/(n+1), n+1). */
@@ -64,14 +64,7 @@ export function rowSelect(gpu: Gpu, w: Tensor, scale: Tensor | null, rows: numbe
   const s = scale ?? gpu.tensor([1], 'f32', 'no_scale');
   // short rows: rank by counting after one barrier (row_select_short.wgsl), the same masks.
   // Rows are independent: over the submit budget, slices of rows (bitwise the same masks).
-  forRowSlices(gpu, rows, (m) => rowSelectWork(m, K, false), (r0, m) =>
-    gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], {
-      params: [u32(m), u32(K), u32(k), u32(scale ? 1 : 0)],
-      bindings: [s, rowSlice(w, r0, m, K)],
-      workgroups: rowGrid(1, m),
-      work: rowSelectWork(m, K, false),
-    }),
-  );
+  forRowSlices(gpu, rows, (m) => rowSelectWork(m, K, false), (r0, m) => dispatchRowSelect(gpu, s, rowSlice(w, r0, m, K), m, K, k, scale ? 1 : 0));
   if (!scale) s.destroy();
 }
 
@@ -116,9 +109,24 @@ export function selectByScore(gpu: Gpu, w: Tensor, score: Tensor, rows: number, 
   }
   const k = opts.k;
   if (k <= 0) return;
-  forRowSlices(gpu, rows, (r) => rowSelectWork(r, K, true), (r0, r) =>
-    gpu.dispatch(K <= ROW_SELECT_SHORT_MAX_K ? 'prune/row_select_short' : 'prune/row_select', [true, false], { params: [u32(r), u32(K), u32(k), u32(2)], bindings: [rowSlice(score, r0, r, K), rowSlice(w, r0, r, K)], workgroups: rowGrid(1, r), work: rowSelectWork(r, K, true) }),
-  );
+  forRowSlices(gpu, rows, (r) => rowSelectWork(r, K, true), (r0, r) => dispatchRowSelect(gpu, rowSlice(score, r0, r, K), rowSlice(w, r0, r, K), r, K, k, 2));
+}
+
+/**
+ * One row_select (or row_select_short) dispatch over `rows` rows of w: the k lowest scores of each row
+ * zeroed. On a CPU adapter a workgroup of row_select takes several rows in turn (RPW, the rule of
+ * ops.tilesPerGroup): the same selection per row.
+ */
+function dispatchRowSelect(gpu: Gpu, scale: Binding, w: Binding, rows: number, K: number, k: number, hasScale: 0 | 1 | 2): void {
+  const short = K <= ROW_SELECT_SHORT_MAX_K;
+  const rpw = short ? 1 : tilesPerGroup(gpu, rows, 1);
+  gpu.dispatch(short ? 'prune/row_select_short' : 'prune/row_select', [true, false], {
+    params: [u32(rows), u32(K), u32(k), u32(hasScale)],
+    bindings: [scale, w],
+    workgroups: rowGrid(1, Math.ceil(rows / rpw)),
+    ...(short ? {} : { constants: { RPW: rpw } }),
+    work: rowSelectWork(rows, K, hasScale === 2),
+  });
 }
 
 /** colsum (K) <- (accumulate ? colsum : 0) + sum over the rows of |w| (rows, K): RIA's column sums over one row chunk. */

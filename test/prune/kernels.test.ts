@@ -84,6 +84,25 @@ describe('selection kernels', () => {
     sc.destroy();
   });
 
+  it('wanda unstructured with several rows per workgroup (CPU adapters: RPW > 1, the last workgroup partly past the rows): the same exact selection', async () => {
+    const { tilesPerGroup } = await import('../../src/gpu/ops');
+    const N = 102;
+    const K = 300;
+    expect(gpu.info.cpu).toBe(true); // lavapipe
+    expect(tilesPerGroup(gpu, N, 1)).toBe(4); // 26 workgroups, the last with 2 rows
+    const w = randn(N * K, 31);
+    for (let r = 0; r < N; r++) for (let c = 0; c < K; c += 7) w[r * K + c] = (c % 2 ? -1 : 1) * 0.25;
+    const scaler = randn(K, 32, 1).map((v) => v * v + 0.1);
+    for (let c = 0; c < K; c += 7) scaler[c] = 4;
+    const sc = gpu.upload(scaler, [K]);
+    for (const sparsity of [0.5, 0.9]) {
+      const m = chunked(w, N, K, N);
+      await wandaPrune(gpu, m, sc, { sparsity });
+      expectMask(await readChunked(m), w, refRowMask(refWandaScore(w, scaler, N, K), N, K, { sparsity }));
+    }
+    sc.destroy();
+  });
+
   it('wanda unstructured on short rows (row_select_short, K <= 256): the same exact selection and ties', async () => {
     for (const [N, K] of [[9, 64], [7, 172], [5, 256], [3, 5]] as const) {
       const w = randn(N * K, 11 + K);
