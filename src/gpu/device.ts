@@ -337,10 +337,13 @@ export class Gpu {
   // ---------------------------------------------------------------- kernels
 
   private kernel(name: string, nStorage: number, readOnly: boolean[], constants?: Record<string, number>): KernelEntry {
-    const key = `${name}|${readOnly.map((r) => (r ? 'r' : 'w')).join('')}|${constants ? JSON.stringify(constants) : ''}`;
+    const vec4 = /swiftshader/i.test(this.info.description);
+    const key = `${name}|${readOnly.map((r) => (r ? 'r' : 'w')).join('')}|${constants ? JSON.stringify(constants) : ''}|${vec4 ? 'v4' : ''}`;
     const hit = this.kernels.get(key);
     if (hit) return hit;
     const code = shaderSource(name);
+    // gemm_core's loop form for this adapter's compiler (shaders/common/gemm_core.wgsl).
+    if (code.includes('override GEMM_VEC4')) constants = { ...constants, GEMM_VEC4: vec4 ? 1 : 0 };
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label: name, code });
     const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }];

@@ -85,6 +85,38 @@ describe('WGSL kernels against the TypeScript reference', () => {
     [tx, tw, tb].forEach((t) => t.destroy());
   });
 
+  it("gemm_core's vec4 form (chosen on SwiftShader) gives bitwise the loop form's result: matmul, trailing GEMM, Hessian update", async () => {
+    const { gemmSub } = await import('../../src/prune/sparsegpt');
+    const { hessianUpdate } = await import('../../src/gpu/prune');
+    const info = gpu.info as { description: string };
+    const M = 70, K = 52, N = 130;
+    const x = randn(M * K, 41), w = randn(N * K, 42), c0 = randn(M * N, 43);
+    const tx = gpu.upload(x, [M, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(randn(K * N, 44), [K, N]);
+    const coef = gpu.upload(Float32Array.from([0, Math.SQRT2]), [2]);
+    const run = async (description: string) => {
+      const before = info.description;
+      info.description = description;
+      try {
+        const ty = gpu.tensor([M, N]);
+        ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty);
+        const tc = gpu.upload(c0, [M, N]);
+        gemmSub(gpu, tx, tb, tc, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+        const th = gpu.upload(new Float32Array(K * K), [K, K]);
+        hessianUpdate(gpu, tx, coef, th, K, 1, M);
+        const out = [await gpu.readF32(ty), await gpu.readF32(tc), await gpu.readF32(th)];
+        [ty, tc, th].forEach((t) => t.destroy());
+        return out;
+      } finally {
+        info.description = before;
+      }
+    };
+    const loop = await run(info.description);
+    const vec4 = await run('google swiftshader (stand-in for this test)');
+    expectClose(loop[0], refLinear(x, M, K, w, N), 1e-5, 1e-5, 'matmul');
+    for (let i = 0; i < 3; i++) expect(Array.from(vec4[i]), ['matmul', 'gemm', 'hessian'][i]).toEqual(Array.from(loop[i]));
+    [tx, tw, tb, coef].forEach((t) => t.destroy());
+  });
+
   it('matmul over row chunks writes the right output columns', async () => {
     const M = 5, K = 16, N = 200;
     const x = randn(M * K, 5), w = randn(N * K, 6);
