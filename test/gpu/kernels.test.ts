@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { Gpu } from '../../src/gpu/device';
+import type { Gpu, Tensor } from '../../src/gpu/device';
 import * as ops from '../../src/gpu/ops';
 import { refLinear, refRmsnorm, refRope, refAttention } from '../../src/model/reference';
 import { testGpu, randn, expectClose } from '../helpers/gpu';
@@ -10,6 +10,30 @@ beforeAll(async () => {
 });
 
 const one = (gpu: Gpu, t: ReturnType<Gpu['tensor']>, rows: number, cols: number): ops.ChunkedMatrix => ({ rows, cols, chunks: [{ tensor: t, rowStart: 0, rows }] });
+
+/** fn with gpu.info's adapter facts (by which kernels choose their form) patched, then restored. */
+async function withInfo<T>(patch: { cpu?: boolean; description?: string }, fn: () => Promise<T>): Promise<T> {
+  const info = gpu.info as { cpu: boolean; description: string };
+  const before = { cpu: info.cpu, description: info.description };
+  Object.assign(info, patch);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(info, before);
+  }
+}
+
+/** x W^T by nn/matmul, and c0 - x B by prune/linalg_gemm (x: M x K, W: N x K, B: K x N), read back. */
+async function twoProducts(tx: Tensor, tw: Tensor, tb: Tensor, c0: Float32Array, M: number, N: number, K: number): Promise<Float32Array[]> {
+  const { gemmSub } = await import('../../src/prune/sparsegpt');
+  const ty = gpu.tensor([M, N]);
+  ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty);
+  const tc = gpu.upload(c0, [M, N]);
+  gemmSub(gpu, tx, tb, tc, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+  const out = [await gpu.readF32(ty), await gpu.readF32(tc)];
+  [ty, tc].forEach((t) => t.destroy());
+  return out;
+}
 
 describe('WGSL kernels against the TypeScript reference', () => {
   it('matmul with bias, beta and odd shapes', async () => {
@@ -52,32 +76,23 @@ describe('WGSL kernels against the TypeScript reference', () => {
 
   it('several output tiles per workgroup (CPU adapters) give bitwise the one-tile result: matmul and the trailing GEMM, plain, lower and with N past the last tile', async () => {
     const { gemmSub } = await import('../../src/prune/sparsegpt');
-    const info = gpu.info as { cpu: boolean };
     // N 1000: not a multiple of 64 * NT, so the last workgroup has tiles past N.
     const M = 256, K = 40, N = 1000;
-    expect(info.cpu).toBe(true); // lavapipe: the shared path under test
+    expect(gpu.info.cpu).toBe(true); // lavapipe: the shared path under test
     expect(ops.tilesPerGroup(gpu, Math.ceil(N / 64), Math.ceil(M / 64))).toBeGreaterThan(1);
     const L = 416; // the lower case's C: 384 x 384 below row and column 32, 6 x 6 tiles
     expect(ops.tilesPerGroup(gpu, 6, 6)).toBeGreaterThan(1);
     const x = randn(M * K, 21), w = randn(N * K, 22), c0 = randn(M * N, 23), l0 = randn(L * L, 24);
     const tx = gpu.upload(x, [M, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(randn(K * N, 25), [K, N]);
-    const run = async (cpu: boolean) => {
-      info.cpu = cpu;
-      try {
-        const ty = gpu.tensor([M, N]);
-        ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty);
-        const tc = gpu.upload(c0, [M, N]);
-        gemmSub(gpu, tx, tb, tc, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+    const run = (cpu: boolean) =>
+      withInfo({ cpu }, async () => {
         // lower: C (M x M) -= A A^T on and below the diagonal, A read from C's own columns (the Cholesky's use)
         const tl = gpu.upload(l0, [L, L]);
         gemmSub(gpu, 'c', 'c', tl, { M: L - 32, N: L - 32, K: 32, lda: L, ldb: L, ldc: L, aOff: 32 * L, bOff: 32 * L, cOff: 32 * L + 32, bTrans: true, lower: true }, tx);
-        const out = [await gpu.readF32(ty), await gpu.readF32(tc), await gpu.readF32(tl)];
-        [ty, tc, tl].forEach((t) => t.destroy());
-        return out;
-      } finally {
-        info.cpu = true;
-      }
-    };
+        const lower = await gpu.readF32(tl);
+        tl.destroy();
+        return [...(await twoProducts(tx, tw, tb, c0, M, N, K)), lower];
+      });
     const [one1, many] = [await run(false), await run(true)];
     expectClose(one1[0], refLinear(x, M, K, w, N), 1e-5, 1e-5, 'matmul');
     expect(Array.from(one1[1].subarray(0, 8))).not.toEqual(Array.from(c0.subarray(0, 8))); // the GEMM ran
@@ -86,31 +101,20 @@ describe('WGSL kernels against the TypeScript reference', () => {
   });
 
   it("gemm_core's vec4 form (chosen on SwiftShader) gives bitwise the loop form's result: matmul, trailing GEMM, Hessian update", async () => {
-    const { gemmSub } = await import('../../src/prune/sparsegpt');
     const { hessianUpdate } = await import('../../src/gpu/prune');
-    const info = gpu.info as { description: string };
     const M = 70, K = 52, N = 130;
     const x = randn(M * K, 41), w = randn(N * K, 42), c0 = randn(M * N, 43);
     const tx = gpu.upload(x, [M, K]), tw = gpu.upload(w, [N, K]), tb = gpu.upload(randn(K * N, 44), [K, N]);
     const coef = gpu.upload(Float32Array.from([0, Math.SQRT2]), [2]);
-    const run = async (description: string) => {
-      const before = info.description;
-      info.description = description;
-      try {
-        const ty = gpu.tensor([M, N]);
-        ops.matmul(gpu, tx, M, one(gpu, tw, N, K), ty);
-        const tc = gpu.upload(c0, [M, N]);
-        gemmSub(gpu, tx, tb, tc, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+    const run = (description: string) =>
+      withInfo({ description }, async () => {
         const th = gpu.upload(new Float32Array(K * K), [K, K]);
         hessianUpdate(gpu, tx, coef, th, K, 1, M);
-        const out = [await gpu.readF32(ty), await gpu.readF32(tc), await gpu.readF32(th)];
-        [ty, tc, th].forEach((t) => t.destroy());
-        return out;
-      } finally {
-        info.description = before;
-      }
-    };
-    const loop = await run(info.description);
+        const h = await gpu.readF32(th);
+        th.destroy();
+        return [...(await twoProducts(tx, tw, tb, c0, M, N, K)), h];
+      });
+    const loop = await run(gpu.info.description);
     const vec4 = await run('google swiftshader (stand-in for this test)');
     expectClose(loop[0], refLinear(x, M, K, w, N), 1e-5, 1e-5, 'matmul');
     for (let i = 0; i < 3; i++) expect(Array.from(vec4[i]), ['matmul', 'gemm', 'hessian'][i]).toEqual(Array.from(loop[i]));
