@@ -11,7 +11,8 @@
  * (prune/linalg_gemm with K = the block size), the block scores and their threshold (sparsegpt_score,
  * _hist, _select), and inside the factor the Cholesky's and inverse's trailing updates (prune/linalg_gemm
  * with K = 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each). Last, for
- * comparison, Wanda's per-row selection of the same weight (prune/row_select).
+ * comparison, Wanda's per-row selection of the same weight (prune/row_select) and its non-finite check
+ * (util/nonfinite) in both forms.
  */
 import type { DispatchArgs, Gpu, Tensor } from '../src/gpu/device';
 import * as ops from '../src/gpu/ops';
@@ -139,6 +140,27 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
     await secs(select);
     console.log(`  Wanda's row selection of the same weight (prune/row_select, 50 %): ${(await secs(select)).toFixed(2)} s`);
     scaler.destroy();
+    // The non-finite check every pruned matrix gets (util/nonfinite): one entry per invocation (the GPU
+    // form, and the CPU adapters' before the entries per invocation) and this adapter's form.
+    const { countNonFinite } = await import('../src/gpu/finite');
+    const counter = gpu.upload(Uint32Array.from([0, 0xffffffff]), [2], 'bench.counter');
+    const info = gpu.info as { cpu: boolean };
+    const cpu = info.cpu;
+    const finite = (asCpu: boolean) => async () => {
+      info.cpu = asCpu;
+      try {
+        countNonFinite(gpu, w, rows * d, counter, 0);
+      } finally {
+        info.cpu = cpu;
+      }
+    };
+    const perForm: string[] = [];
+    for (const asCpu of [false, true]) {
+      await secs(finite(asCpu));
+      perForm.push(`${asCpu ? 'CPU form' : 'one entry per invocation'} ${(await secs(finite(asCpu))).toFixed(3)} s`);
+    }
+    console.log(`  the non-finite check of the same weight (util/nonfinite): ${perForm.join('; ')}`);
+    counter.destroy();
   } finally {
     [x, coef, H, w0, w].forEach((t) => t.destroy());
   }

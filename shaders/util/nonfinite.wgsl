@@ -9,7 +9,10 @@
 //   0 uniform  Params
 //   1 read     x        f32 [n]
 //   2 rw       counter  u32 [>= 2*slot + 2]   atomic
-// Dispatch: i = (wg.y * 65535 + wg.x) * 256 + lid.x, grid1d(n, 256)
+// Dispatch: i = (wg.y * 65535 + wg.x) * 256 * PER + e * 256 + lid.x for e < PER, grid1d(n, 256 * PER).
+// PER (override): entries per invocation, 1 on a GPU; more on a CPU adapter, whose fixed cost per
+// workgroup is far above 256 entries' work (src/gpu/finite.ts). The count and the first index do not
+// depend on it.
 
 struct Params {
   n: u32,
@@ -20,6 +23,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> counter: array<atomic<u32>>;
+
+override PER: u32 = 1u;
 
 var<workgroup> count: atomic<u32>;
 var<workgroup> first: atomic<u32>;
@@ -32,10 +37,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
   }
   workgroupBarrier();
   // uses: common/fold
-  let i = fold_xy(wg) * 256u + lid.x;
-  if (i < p.n && (bitcast<u32>(x[i]) & 0x7f800000u) == 0x7f800000u) {
-    atomicAdd(&count, 1u);
-    atomicMin(&first, p.base + i);
+  let i0 = fold_xy(wg) * 256u * PER + lid.x;
+  for (var e = 0u; e < PER; e++) {
+    let i = i0 + e * 256u;
+    if (i < p.n && (bitcast<u32>(x[i]) & 0x7f800000u) == 0x7f800000u) {
+      atomicAdd(&count, 1u);
+      atomicMin(&first, p.base + i);
+    }
   }
   workgroupBarrier();
   if (lid.x == 0u) {

@@ -30,8 +30,13 @@ export function refNonFinite(x: Float32Array): { count: number; first: number } 
 
 /** counter[2*slot] += non-finite count of x[0..n); counter[2*slot+1] = min(.., base + first index). */
 export function countNonFinite(gpu: Gpu, x: Tensor, n: number, counter: Tensor, slot: number, base = 0): void {
-  gpu.dispatch('util/nonfinite', [true, false], { params: [u32(n), u32(slot), u32(base)], bindings: [x, counter], workgroups: grid1d(n, 256), work: { flops: n, bytes: 4 * n } });
+  // Entries per invocation: on a CPU adapter (SwiftShader) a workgroup costs far more than 256 entries.
+  const per = gpu.info.cpu ? CPU_ENTRIES_PER_INVOCATION : 1;
+  gpu.dispatch('util/nonfinite', [true, false], { params: [u32(n), u32(slot), u32(base)], bindings: [x, counter], workgroups: grid1d(n, 256 * per), constants: { PER: per }, work: { flops: n, bytes: 4 * n } });
 }
+
+/** util/nonfinite's entries per invocation on a CPU adapter. */
+const CPU_ENTRIES_PER_INVOCATION = 64;
 
 /** "first at [r, c]" or "first at index i". */
 export function describeIndex(f: Pick<NonFinite, 'first' | 'cols'>): string {
