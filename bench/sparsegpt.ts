@@ -10,14 +10,16 @@
  * The groups: the fused column loop (sparsegpt_block), the lazy batch update W[:, i2:] -= Err1 U
  * (prune/linalg_gemm with K = the block size), the block scores and their threshold (sparsegpt_score,
  * _hist, _select), and inside the factor the Cholesky's and inverse's trailing updates (prune/linalg_gemm
- * with K = 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each). Last, for
+ * in chunks of 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each); and the
+ * factor with its trailing updates deferred per super-block of FACTOR_SB columns against per 32 columns
+ * (the earlier form; bitwise the same U), timed side by side. Last, for
  * comparison, Wanda's per-row selection of the same weight (prune/row_select) and its non-finite check
  * (util/nonfinite) in both forms.
  */
 import type { DispatchArgs, Gpu, Tensor } from '../src/gpu/device';
 import * as ops from '../src/gpu/ops';
 import * as prune from '../src/gpu/prune';
-import { controlBlock, gemmSub, inverseHessianFactor, sparsegptPrune } from '../src/prune/sparsegpt';
+import { FACTOR_SB, controlBlock, gemmSub, inverseHessianFactor, sparsegptPrune } from '../src/prune/sparsegpt';
 
 function rand(n: number, seed: number): Float32Array {
   let s = seed;
@@ -63,13 +65,14 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
     return (performance.now() - t0) / 1000;
   };
   const hessian = async () => prune.hessianUpdate(gpu, x, coef, H, d, 1, tokens);
-  const factor = async () => {
+  const factorWith = (sb: number) => async () => {
     const ctl = controlBlock(gpu);
-    const u: Tensor = await inverseHessianFactor(gpu, H, d, 0.01, ctl);
+    const u: Tensor = await inverseHessianFactor(gpu, H, d, 0.01, ctl, 'bench', undefined, sb);
     await gpu.sync();
     u.destroy();
     ctl.destroy();
   };
+  const factor = factorWith(FACTOR_SB);
   const prunes = async () => {
     gpu.copy(w0, 0, w, 0, rows * d);
     await sparsegptPrune(gpu, W, H, { sparsity: 0.5, blocksize: bs });
@@ -79,7 +82,11 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
     const tHessian = await secs(hessian);
     await secs(factor); // warm-up
     const tFactor = await secs(factor);
-    const trailing: Skip = (n, a) => n === 'prune/linalg_gemm' && param(a, 2) === 32;
+    // the earlier form, updates per 32 columns, and this one again: side by side
+    await secs(factorWith(32));
+    const tFactor32 = await secs(factorWith(32));
+    const tFactorAgain = await secs(factor);
+    const trailing: Skip = (n, a) => n === 'prune/linalg_gemm' && param(a, 10) === 32;
     // Left out of the factor, the trailing updates leave a matrix whose pivots may fail: time them
     // without the status check by catching its refusal.
     const factorWithout = async (skip: Skip) => secs(() => without(gpu, skip, factor).catch(() => undefined));
@@ -97,7 +104,8 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
     console.log(`SparseGPT by kernel (${rows} x ${d} weight, Hessian of ${tokens} tokens, blocksize ${bs}; ${gpu.info.description}):`);
     console.log(`  Hessian accumulation (prune/hessian): ${tHessian.toFixed(2)} s (${((tokens * d * d) / tHessian / 1e9).toFixed(2)} GFLOP/s)`);
     console.log(`  inverse factor (damp, Cholesky, triangular inverse, reverse): ${tFactor.toFixed(2)} s (${((d ** 3 * 2) / 3 / tFactor / 1e9).toFixed(2)} GFLOP/s of the ~2/3 d^3 flops)`);
-    console.log(`    of which the trailing updates (linalg_gemm, K 32): ${(tFactor - tNoTrailing).toFixed(2)} s; the diagonal blocks (cholesky_diag): ${(tFactor - tNoDiag).toFixed(2)} s`);
+    console.log(`    of which the trailing updates (linalg_gemm, chunks of 32): ${(tFactor - tNoTrailing).toFixed(2)} s; the diagonal blocks (cholesky_diag): ${(tFactor - tNoDiag).toFixed(2)} s`);
+    console.log(`    trailing updates deferred per ${FACTOR_SB} columns: ${tFactor.toFixed(2)} s, again ${tFactorAgain.toFixed(2)} s; per 32 columns (the earlier form): ${tFactor32.toFixed(2)} s`);
     console.log(`  whole prune (factor included): ${tPrune.toFixed(2)} s`);
     // One product of the lazy update's shape (K = the block size) and of the factor's trailing updates
     // (K = 32), by prune/linalg_gemm and by the forward's nn/matmul (the same gemm_core), for comparison.

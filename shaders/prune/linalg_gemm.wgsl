@@ -6,7 +6,11 @@
 // src_a / src_b is binding 1 / 2, or binding 3 (C itself) when A_FROM_C / B_FROM_C is set: a buffer
 // bound writable may not be bound twice in one dispatch, and the factorizations read their panel from
 // the matrix they update (disjoint regions). Tiles entirely above the diagonal are skipped when LOWER.
-// Accumulation in f32 with fma, K stepped by TK through workgroup memory.
+// Accumulation in f32 with fma, K stepped by TK through workgroup memory. With kChunk (a multiple of
+// TK; 0 = K) the sum is subtracted chunk by chunk in k order,
+//   c <- (..((c - sum_{k in chunk 0}) - sum_{k in chunk 1}) ..),
+// each chunk's sum one fma chain from 0: bitwise K / kChunk updates of K = kChunk in a row, in one
+// dispatch that reads A and B once (the blocked factorizations defer their rank-32 updates this way).
 //
 // Bindings
 //   0 uniform  Params
@@ -30,6 +34,7 @@ struct Params {
   bOff: u32,
   cOff: u32,
   flags: u32,
+  kChunk: u32,
 }
 
 const TM: u32 = 64u;
@@ -71,6 +76,7 @@ fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  let chunk = select(p.K, p.kChunk, p.kChunk != 0u);
 
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     for (var j = 0u; j < 4u; j++) {
@@ -94,8 +100,12 @@ fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
     workgroupBarrier();
     gemmTile(&acc, lid.x, lid.y);
     workgroupBarrier();
+    if ((k0 + TK) % chunk == 0u || k0 + TK >= p.K) { subtract(&acc, m0, n0, lid, lower); }
   }
+}
 
+// c -= acc over the invocation's 4x4 outputs (within C, and on or below the diagonal when LOWER); acc = 0.
+fn subtract(acc: ptr<function, array<f32, 16>>, m0: u32, n0: u32, lid: vec3<u32>, lower: bool) {
   for (var i = 0u; i < 4u; i++) {
     let gm = m0 + lid.y * 4u + i;
     if (gm >= p.M) { continue; }
@@ -103,7 +113,8 @@ fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
       let gn = n0 + lid.x * 4u + j;
       if (gn >= p.N || (lower && gn > gm)) { continue; }
       let o = p.cOff + gm * p.ldc + gn;
-      c[o] = c[o] - acc[i * 4u + j];
+      c[o] = c[o] - (*acc)[i * 4u + j];
+      (*acc)[i * 4u + j] = 0.0;
     }
   }
 }

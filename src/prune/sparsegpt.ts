@@ -70,17 +70,20 @@ export function controlBlock(gpu: Gpu): Tensor {
 /**
  * C -= op(A) op(B) on sub-blocks (shaders/prune/linalg_gemm.wgsl). An operand given as 'c' is read from C
  * itself (a writable buffer may be bound only once per dispatch); its binding slot then takes the other
- * operand or `spare`, any read-only tensor.
+ * operand or `spare`, any read-only tensor. kChunk (a multiple of 16): subtract the sum over K in chunks
+ * of kChunk, in k order, bitwise as K / kChunk calls of K = kChunk one after the other.
  */
 export function gemmSub(
   gpu: Gpu,
   a: Tensor | 'c',
   b: Tensor | 'c',
   c: Tensor,
-  g: { M: number; N: number; K: number; lda: number; ldb: number; ldc: number; aOff: number; bOff: number; cOff: number; bTrans?: boolean; lower?: boolean },
+  g: { M: number; N: number; K: number; lda: number; ldb: number; ldc: number; aOff: number; bOff: number; cOff: number; bTrans?: boolean; lower?: boolean; kChunk?: number },
   spare?: Tensor,
 ): void {
   if (g.M === 0 || g.N === 0 || g.K === 0) return;
+  const kChunk = g.kChunk ?? 0;
+  if (kChunk % 16 !== 0) throw new PolyPruneError('INTERNAL', `gemmSub: kChunk ${kChunk} is not a multiple of the kernel's K step (16)`);
   const flags = (g.bTrans ? 1 : 0) | (a === 'c' ? 2 : 0) | (b === 'c' ? 4 : 0) | (g.lower ? 8 : 0);
   const aT = a !== 'c' ? a : b !== 'c' ? b : spare;
   const bT = b !== 'c' ? b : aT;
@@ -93,7 +96,7 @@ export function gemmSub(
     const m = Math.min(per, g.M - i0);
     const nt = tilesPerGroup(gpu, Math.ceil(g.N / 64), Math.ceil(m / 64));
     gpu.dispatch('prune/linalg_gemm', [true, true, false], {
-      params: [u32(m), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags)],
+      params: [u32(m), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags), u32(kChunk)],
       bindings: [aT, bT, c],
       workgroups: [Math.ceil(g.N / (64 * nt)), Math.ceil(m / 64), 1],
       constants: { NT: nt },
@@ -130,80 +133,121 @@ function* panelsFrom(m: PanelMatrix, r0: number): Generator<{ q: number; start: 
 }
 
 /**
+ * Columns per deferred update of the blocked factorizations: the rank-32 updates of a super-block of SB
+ * columns reach the matrix beyond it as one product with K = SB, subtracted chunk by chunk (kChunk 32),
+ * so every element receives the same subtractions in the same order as with SB = 32 (bitwise the same
+ * factor; test/prune/sparsegpt.test.ts), and the trailing matrix is read and written once per SB columns
+ * instead of once per 32, in a quarter of the dispatches. The inverse factor of a 2048-wide Hessian:
+ * 8.55 -> 7.07 s on SwiftShader, 1.44 s either way on lavapipe (BENCHMARKS.md, eighth session).
+ */
+export const FACTOR_SB = 128;
+
+/**
  * In place: the lower Cholesky factor L of the SPD matrix a (d, d) (only the lower triangle is read and
  * written). A non-positive or non-finite pivot lowers ctl[STATUS] to its index (checkCholeskyStatus).
- * One panel: 3 ceil(d / 32) - 2 dispatches (factor the diagonal block, solve the panel, update the
- * trailing matrix). Row panels (rowsPer a multiple of 32): the same operations per element in the same
- * order, split into one dispatch per panel (solve) and per pair of panels (update), so the factor is
- * bitwise the same.
+ * Right-looking, per panel of 32 columns: factor the diagonal block, solve the panel below it, and
+ * update the rest of the panel's super-block of `sb` columns; after each super-block, one update of the
+ * trailing matrix with K = sb (in chunks of 32, see FACTOR_SB). Row panels (rowsPer a multiple of 32):
+ * the same operations per element in the same order, split into one dispatch per panel (solve) and per
+ * pair of panels (update), so the factor is bitwise the same.
  */
-export function choleskyLower(gpu: Gpu, a: Tensor | PanelMatrix, d: number, ctl: Tensor): void {
+export function choleskyLower(gpu: Gpu, a: Tensor | PanelMatrix, d: number, ctl: Tensor, sb = FACTOR_SB): void {
   const m = panelsOf(a, d);
   if (m.panels.length > 1 && m.rowsPer % NB !== 0) throw new PolyPruneError('INTERNAL', `choleskyLower: ${m.rowsPer} rows per panel is not a multiple of ${NB}`);
+  if (sb % NB !== 0) throw new PolyPruneError('INTERNAL', `choleskyLower: super-block ${sb} is not a multiple of ${NB}`);
   const lkk = gpu.tensor([NB * NB], 'f32', 'cholesky.lkk');
-  for (let k0 = 0; k0 < d; k0 += NB) {
-    const nb = Math.min(NB, d - k0);
-    const pk = panelOf(m, k0);
-    gpu.dispatch('prune/cholesky_diag', [false, false, false], {
-      params: [u32(d), u32(k0), u32(nb), u32(panelStart(m, pk))],
-      bindings: [m.panels[pk], ctl, lkk],
-      workgroups: [1, 1, 1],
-      constants: { NB, WG: 256 },
-      // one workgroup: nb^3 / 3 fmas on the block in workgroup memory (cannot be split)
-      work: { flops: (2 * nb * nb * nb) / 3, bytes: 4 * 3 * nb * nb },
-    });
-    const t0 = k0 + nb;
-    for (const { q, start, lo, hi } of panelsFrom(m, t0)) {
-      gpu.dispatch('prune/cholesky_panel', [false, true], {
-        params: [u32(d), u32(k0), u32(nb), u32(start), u32(lo), u32(hi)],
-        bindings: [m.panels[q], lkk],
-        workgroups: [Math.ceil((hi - lo) / PANEL_WG), 1, 1],
-        constants: { NB, WG: PANEL_WG },
-        // forward substitution of nb columns per row
-        work: { flops: (hi - lo) * nb * nb, bytes: 4 * (2 * (hi - lo) * nb + nb * nb) },
+  for (let s0 = 0; s0 < d; s0 += sb) {
+    const se = Math.min(s0 + sb, d);
+    for (let k0 = s0; k0 < se; k0 += NB) {
+      const nb = Math.min(NB, d - k0);
+      const pk = panelOf(m, k0);
+      gpu.dispatch('prune/cholesky_diag', [false, false, false], {
+        params: [u32(d), u32(k0), u32(nb), u32(panelStart(m, pk))],
+        bindings: [m.panels[pk], ctl, lkk],
+        workgroups: [1, 1, 1],
+        constants: { NB, WG: 256 },
+        // one workgroup: nb^3 / 3 fmas on the block in workgroup memory (cannot be split)
+        work: { flops: (2 * nb * nb * nb) / 3, bytes: 4 * 3 * nb * nb },
       });
-    }
-    // A[t0:, t0:] -= A[t0:, k0:t0] A[t0:, k0:t0]^T (lower): rows of panel q against columns of panel p <= q.
-    for (const r of panelsFrom(m, t0)) {
-      const M = r.hi - r.lo;
-      for (const c of panelsFrom(m, t0)) {
-        if (c.q > r.q) break;
-        const base = { M, K: nb, lda: d, ldb: d, ldc: d, aOff: (r.lo - r.start) * d + k0, bTrans: true };
-        if (c.q === r.q) gemmSub(gpu, 'c', 'c', m.panels[r.q], { ...base, N: M, bOff: base.aOff, cOff: (r.lo - r.start) * d + r.lo, lower: true }, ctl);
-        else gemmSub(gpu, 'c', m.panels[c.q], m.panels[r.q], { ...base, N: c.hi - c.lo, bOff: (c.lo - c.start) * d + k0, cOff: (r.lo - r.start) * d + c.lo });
+      const t0 = k0 + nb;
+      for (const { q, start, lo, hi } of panelsFrom(m, t0)) {
+        gpu.dispatch('prune/cholesky_panel', [false, true], {
+          params: [u32(d), u32(k0), u32(nb), u32(start), u32(lo), u32(hi)],
+          bindings: [m.panels[q], lkk],
+          workgroups: [Math.ceil((hi - lo) / PANEL_WG), 1, 1],
+          constants: { NB, WG: PANEL_WG },
+          // forward substitution of nb columns per row
+          work: { flops: (hi - lo) * nb * nb, bytes: 4 * (2 * (hi - lo) * nb + nb * nb) },
+        });
       }
+      syrkLowerSub(gpu, m, t0, se, k0, t0, ctl);
     }
+    syrkLowerSub(gpu, m, se, d, s0, se, ctl);
   }
   lkk.destroy();
 }
 
 /**
- * x <- L^-1 for a lower-triangular l (d, d); x must hold the identity on entry. The strict upper triangle
- * of x stays 0. One panel: 2 ceil(d / 32) - 1 dispatches; row panels (same layout for l and x, rowsPer a
- * multiple of 32): one update dispatch per panel, bitwise the same result.
+ * A[i, j] -= sum_{k0 <= k < k1} A[i, k] A[j, k] for rows i >= t and columns t <= j < c1, j <= i, in chunks
+ * of 32 k: rows of panel q against columns of panel p <= q.
  */
-export function triangularInverseLower(gpu: Gpu, l: Tensor | PanelMatrix, x: Tensor | PanelMatrix, d: number): void {
+function syrkLowerSub(gpu: Gpu, m: PanelMatrix, t: number, c1: number, k0: number, k1: number, ctl: Tensor): void {
+  const d = m.d;
+  if (t >= c1 || k1 <= k0) return;
+  for (const r of panelsFrom(m, t)) {
+    const M = r.hi - r.lo;
+    for (const c of panelsFrom(m, t)) {
+      const hi = Math.min(c.hi, c1);
+      if (c.q > r.q || c.lo >= hi) break;
+      const base = { M, N: hi - c.lo, K: k1 - k0, kChunk: NB, lda: d, ldb: d, ldc: d, aOff: (r.lo - r.start) * d + k0, bTrans: true };
+      // the same panel: r.lo = c.lo = max(t, its first row), so the kernel's j <= i is the global one
+      if (c.q === r.q) gemmSub(gpu, 'c', 'c', m.panels[r.q], { ...base, bOff: base.aOff, cOff: (r.lo - r.start) * d + r.lo, lower: true }, ctl);
+      else gemmSub(gpu, 'c', m.panels[c.q], m.panels[r.q], { ...base, bOff: (c.lo - c.start) * d + k0, cOff: (r.lo - r.start) * d + c.lo });
+    }
+  }
+}
+
+/**
+ * x <- L^-1 for a lower-triangular l (d, d); x must hold the identity on entry. The strict upper triangle
+ * of x stays 0. Per block row of 32: the diagonal block's solve, then the rest of its super-block's rows;
+ * after each super-block of `sb` rows (when its rows lie in one panel; else 32), the rows below it in one
+ * update with K = sb in chunks of 32 (the extra terms multiply the zero upper triangle of x: bitwise the
+ * same result). Row panels (same layout for l and x, rowsPer a multiple of 32): one update dispatch per
+ * panel, bitwise the same result.
+ */
+export function triangularInverseLower(gpu: Gpu, l: Tensor | PanelMatrix, x: Tensor | PanelMatrix, d: number, sb = FACTOR_SB): void {
   const L = panelsOf(l, d);
   const X = panelsOf(x, d);
   if (L.rowsPer !== X.rowsPer || (L.panels.length > 1 && L.rowsPer % NB !== 0)) throw new PolyPruneError('INTERNAL', 'triangularInverseLower: l and x need the same panels of a multiple of 32 rows');
-  for (let k0 = 0; k0 < d; k0 += NB) {
-    const nb = Math.min(NB, d - k0);
-    const pk = panelOf(L, k0);
-    const base = panelStart(L, pk);
-    gpu.dispatch('prune/linalg_trinv_diag', [true, false], {
-      params: [u32(d), u32(k0), u32(nb), u32(base)],
-      bindings: [L.panels[pk], X.panels[pk]],
-      workgroups: [Math.ceil((k0 + nb) / PANEL_WG), 1, 1],
-      constants: { NB, WG: PANEL_WG },
-      // forward substitution of nb rows per column, for k0 + nb columns
-      work: { flops: (k0 + nb) * nb * nb, bytes: 4 * (2 * (k0 + nb) * nb + nb * nb) },
-    });
-    const t0 = k0 + nb;
-    // X[t0:, 0:t0] -= L[t0:, k0:t0] X[k0:t0, 0:t0]
-    for (const { q, start, lo, hi } of panelsFrom(L, t0)) {
-      const g = { M: hi - lo, N: t0, K: nb, lda: d, ldb: d, ldc: d, aOff: (lo - start) * d + k0, bOff: (k0 - base) * d, cOff: (lo - start) * d };
+  if (sb % NB !== 0) throw new PolyPruneError('INTERNAL', `triangularInverseLower: super-block ${sb} is not a multiple of ${NB}`);
+  // the deferred update reads the super-block's rows of x from one panel
+  const SB = X.panels.length === 1 || X.rowsPer % sb === 0 ? sb : NB;
+  // X[r0:r1, 0:t0] -= L[r0:r1, k0:t0] X[k0:t0, 0:t0] (rows k0..t0 of x in one panel), chunks of 32 k
+  const update = (r0: number, r1: number, k0: number, t0: number): void => {
+    const pk = panelOf(X, k0);
+    const base = panelStart(X, pk);
+    for (const { q, start, lo, hi } of panelsFrom(L, r0)) {
+      if (lo >= r1) break;
+      const g = { M: Math.min(hi, r1) - lo, N: t0, K: t0 - k0, kChunk: NB, lda: d, ldb: d, ldc: d, aOff: (lo - start) * d + k0, bOff: (k0 - base) * d, cOff: (lo - start) * d };
       gemmSub(gpu, L.panels[q], q === pk ? 'c' : X.panels[pk], X.panels[q], g);
     }
+  };
+  for (let s0 = 0; s0 < d; s0 += SB) {
+    const se = Math.min(s0 + SB, d);
+    for (let k0 = s0; k0 < se; k0 += NB) {
+      const nb = Math.min(NB, d - k0);
+      const pk = panelOf(L, k0);
+      gpu.dispatch('prune/linalg_trinv_diag', [true, false], {
+        params: [u32(d), u32(k0), u32(nb), u32(panelStart(L, pk))],
+        bindings: [L.panels[pk], X.panels[pk]],
+        workgroups: [Math.ceil((k0 + nb) / PANEL_WG), 1, 1],
+        constants: { NB, WG: PANEL_WG },
+        // forward substitution of nb rows per column, for k0 + nb columns
+        work: { flops: (k0 + nb) * nb * nb, bytes: 4 * (2 * (k0 + nb) * nb + nb * nb) },
+      });
+      update(k0 + nb, se, k0, k0 + nb);
+    }
+    update(se, d, s0, se);
   }
 }
 
@@ -223,11 +267,12 @@ export async function checkCholeskyStatus(gpu: Gpu, ctl: Tensor, what: string): 
  * U (d, d), the upper Cholesky factor of (dampened H)^-1 with dead columns handled as in SparseGPT.
  * Leaves ctl[DAMP] = damp. The caller destroys the result. Throws BAD_ARGUMENT if the dampened H is not
  * positive definite. A tensor H gives a tensor U; a row-panel H gives U in row panels of `rowsPer` rows
- * (a multiple of 32; default: as many as one binding holds), computed with the same arithmetic.
+ * (a multiple of 32; default: as many as one binding holds), computed with the same arithmetic. `sb`:
+ * the factorizations' super-block (FACTOR_SB; any multiple of 32 gives bitwise the same U).
  */
-export async function inverseHessianFactor(gpu: Gpu, h: Tensor, d: number, percdamp: number, ctl: Tensor, what?: string): Promise<Tensor>;
+export async function inverseHessianFactor(gpu: Gpu, h: Tensor, d: number, percdamp: number, ctl: Tensor, what?: string, rowsPer?: undefined, sb?: number): Promise<Tensor>;
 export async function inverseHessianFactor(gpu: Gpu, h: PanelMatrix, d: number, percdamp: number, ctl: Tensor, what?: string, rowsPer?: number): Promise<PanelMatrix>;
-export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d: number, percdamp: number, ctl: Tensor, what = 'SparseGPT', rowsPer?: number): Promise<Tensor | PanelMatrix> {
+export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d: number, percdamp: number, ctl: Tensor, what = 'SparseGPT', rowsPer?: number, sb = FACTOR_SB): Promise<Tensor | PanelMatrix> {
   const H = panelsOf(h, d);
   const rp = h instanceof Tensor ? d : (rowsPer ?? panelRowsFor(gpu, d, NB, `${what}: the Hessian's Cholesky factor`));
   const a = allocPanels(gpu, d, rp, 'sparsegpt.chol');
@@ -249,9 +294,9 @@ export async function inverseHessianFactor(gpu: Gpu, h: Tensor | PanelMatrix, d:
         work: { flops: panelRows(a, ap) * d, bytes: 4 * 3 * panelRows(a, ap) * d },
       });
     });
-    choleskyLower(gpu, a, d, ctl);
+    choleskyLower(gpu, a, d, ctl, sb);
     await checkCholeskyStatus(gpu, ctl, what);
-    triangularInverseLower(gpu, a, x, d);
+    triangularInverseLower(gpu, a, x, d, sb);
     forReversedPairs(x, a, (xp, ap) => {
       gpu.dispatch('prune/linalg_reverse', [true, false], {
         params: [u32(d), u32(panelStart(x!, xp)), u32(panelRows(x!, xp)), u32(panelStart(a, ap)), u32(panelRows(a, ap))],

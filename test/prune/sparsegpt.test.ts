@@ -86,6 +86,48 @@ describe('SparseGPT linear algebra kernels against a float64 reference', () => {
     [tl, tx].forEach((t) => t.destroy());
   });
 
+  it('super-blocks: deferred trailing updates (K = 64, 128 in chunks of 32) give bitwise the factor and inverse of 32-column steps (d = 300)', async () => {
+    const d = 300;
+    const h = Float32Array.from(randomHessian(d, 2 * d, seeded(41), 0.05));
+    const results: Float32Array[][] = [];
+    for (const sb of [32, 64, 128]) {
+      const ta = gpu.upload(h, [d, d], 'a');
+      const tx = gpu.upload(identity(d), [d, d], 'x');
+      const ctl = controlBlock(gpu);
+      choleskyLower(gpu, ta, d, ctl, sb);
+      await checkCholeskyStatus(gpu, ctl, 'test');
+      triangularInverseLower(gpu, ta, tx, d, sb);
+      results.push([await gpu.readF32(ta), await gpu.readF32(tx)]);
+      [ta, tx, ctl].forEach((t) => t.destroy());
+    }
+    expect(results[1][0]).toEqual(results[0][0]);
+    expect(results[2][0]).toEqual(results[0][0]);
+    expect(results[1][1]).toEqual(results[0][1]);
+    expect(results[2][1]).toEqual(results[0][1]);
+    // and they are the factor and inverse, not merely equal to each other
+    const want = cholLower64(h, d);
+    expectClose(lowerPart(results[2][0], d), lowerPart(want, d), 2e-6 * maxAbs(want), 1e-4, 'cholesky L');
+    const wantInv = triInvLower64(results[2][0], d);
+    expectClose(results[2][1], wantInv, 2e-6 * maxAbs(wantInv), 1e-4, 'L^-1');
+  });
+
+  it('gemm with kChunk: C -= A B with K = 80 in chunks of 16 is bitwise five K = 16 updates in a row', async () => {
+    const M = 70, N = 90, K = 80;
+    const a = randn(M * K, 42), b = randn(K * N, 43), c = randn(M * N, 44);
+    const ta = gpu.upload(a, [M * K]), tb = gpu.upload(b, [K * N]);
+    const tc1 = gpu.upload(c, [M * N]), tc2 = gpu.upload(c, [M * N]);
+    gemmSub(gpu, ta, tb, tc1, { M, N, K, kChunk: 16, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+    for (let k0 = 0; k0 < K; k0 += 16) gemmSub(gpu, ta, tb, tc2, { M, N, K: 16, lda: K, ldb: N, ldc: N, aOff: k0, bOff: k0 * N, cOff: 0 });
+    const got = await gpu.readF32(tc1);
+    expect(got).toEqual(await gpu.readF32(tc2));
+    // one sum over all of K rounds differently: the chunks are real
+    const tc3 = gpu.upload(c, [M * N]);
+    gemmSub(gpu, ta, tb, tc3, { M, N, K, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 });
+    expect(await gpu.readF32(tc3)).not.toEqual(got);
+    expect(() => gemmSub(gpu, ta, tb, tc1, { M, N, K, kChunk: 24, lda: K, ldb: N, ldc: N, aOff: 0, bOff: 0, cOff: 0 })).toThrow(/not a multiple/);
+    [ta, tb, tc1, tc2, tc3].forEach((t) => t.destroy());
+  });
+
   it('U = upper Cholesky factor of (dampened H)^-1, with a dead column (d = 200)', async () => {
     const d = 200;
     const h = randomHessian(d, d + 40, seeded(13));
