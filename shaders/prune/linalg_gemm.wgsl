@@ -1,6 +1,7 @@
 // linalg_gemm: C -= A B over a sub-block, the trailing update of the blocked factorizations and of
 // SparseGPT:
-//   c[cOff + i*ldc + j] -= sum_{k<K} A(i, k) * B(k, j)      for i < M, j < N (and j <= i when LOWER)
+//   c[cOff + i*ldc + j] -= sum_{k<K} A(i, k) * B(k, j)      for i < M, j < N (and j <= i + diag when LOWER:
+//   a slice of rows of a lower-triangular update, diag its first row's index)
 //   A(i, k) = src_a[aOff + i*lda + k]
 //   B(k, j) = src_b[bOff + k*ldb + j]   or, with B_TRANS,   src_b[bOff + j*ldb + k]
 // src_a / src_b is binding 1 / 2, or binding 3 (C itself) when A_FROM_C / B_FROM_C is set: a buffer
@@ -35,6 +36,7 @@ struct Params {
   cOff: u32,
   flags: u32,
   kChunk: u32,
+  diag: u32,
 }
 
 const TM: u32 = 64u;
@@ -71,7 +73,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
 fn tile(m0: u32, n0: u32, lid: vec3<u32>) {
   let lower = (p.flags & LOWER) != 0u;
-  if (n0 >= p.N || (lower && n0 > m0 + TM - 1u)) { return; } // whole tile outside (uniform per workgroup)
+  if (n0 >= p.N || (lower && n0 > m0 + p.diag + TM - 1u)) { return; } // whole tile outside (uniform per workgroup)
   let bT = (p.flags & B_TRANS) != 0u;
   let tid = lid.y * 16u + lid.x;
   var acc: array<f32, 16>;
@@ -111,7 +113,7 @@ fn subtract(acc: ptr<function, array<f32, 16>>, m0: u32, n0: u32, lid: vec3<u32>
     if (gm >= p.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let gn = n0 + lid.x * 4u + j;
-      if (gn >= p.N || (lower && gn > gm)) { continue; }
+      if (gn >= p.N || (lower && gn > gm + p.diag)) { continue; }
       let o = p.cOff + gm * p.ldc + gn;
       c[o] = c[o] - (*acc)[i * 4u + j];
       (*acc)[i * 4u + j] = 0.0;

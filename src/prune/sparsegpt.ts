@@ -11,7 +11,8 @@
  *     J V J = chol_lower(J H J), and H^-1 = (V^-1)^T V^-1 with V^-1 upper and a positive diagonal, so
  *     U = V^-1 = J chol_lower(J H J)^-1 J. Blocked right-looking Cholesky (per panel of 32 columns:
  *     prune/cholesky_diag, prune/cholesky_panel, prune/linalg_gemm), blocked triangular inverse (per block
- *     row: prune/linalg_trinv_diag, prune/linalg_gemm), then prune/linalg_reverse.
+ *     row: prune/linalg_trinv_diag, prune/linalg_gemm), both with the updates beyond a super-block of 128
+ *     columns deferred to one product per super-block (FACTOR_SB), then prune/linalg_reverse.
  *  3. Column blocks of `blocksize`: unstructured scores + exact k-th smallest by radix select
  *     (prune/sparsegpt_score, 4 x prune/sparsegpt_hist + prune/sparsegpt_select), the fused column loop
  *     (prune/sparsegpt_block: one dispatch per block and row chunk), and W[:, after] -= Err1 @ U[block, after]
@@ -89,18 +90,21 @@ export function gemmSub(
   const bT = b !== 'c' ? b : aT;
   if (!aT || !bT) throw new PolyPruneError('INTERNAL', 'gemmSub: both operands read from C; pass a spare tensor for the bindings');
   // Over the submit budget: row slices of C (and A), each its own dispatch with the same per-output
-  // fma chain (bitwise the same). LOWER tests j <= i on the slice's own rows, so it is not split.
-  const work = (m: number): Work => ({ flops: 2 * m * g.N * g.K * (g.lower ? 0.5 : 1), bytes: 4 * (m * g.K + g.K * g.N + 2 * m * g.N) });
-  const per = g.lower ? g.M : rowsWithin(gpu, g.M, work);
+  // fma chain (bitwise the same); a lower-triangular slice tests j <= i + its first row. Slices are
+  // sized by the widest rows (all N columns); each dispatch counts its own columns (j <= i when LOWER).
+  const work = (m: number, cols = g.N): Work => ({ flops: 2 * m * cols * g.K, bytes: 4 * (m * g.K + g.K * cols + 2 * m * cols) });
+  const per = rowsWithin(gpu, g.M, work);
   for (let i0 = 0; i0 < g.M; i0 += per) {
     const m = Math.min(per, g.M - i0);
-    const nt = tilesPerGroup(gpu, Math.ceil(g.N / 64), Math.ceil(m / 64));
+    // a lower slice's columns end at its last row
+    const n = g.lower ? Math.min(g.N, i0 + m) : g.N;
+    const nt = tilesPerGroup(gpu, Math.ceil(n / 64), Math.ceil(m / 64));
     gpu.dispatch('prune/linalg_gemm', [true, true, false], {
-      params: [u32(m), u32(g.N), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags), u32(kChunk)],
+      params: [u32(m), u32(n), u32(g.K), u32(g.lda), u32(g.ldb), u32(g.ldc), u32(g.aOff + i0 * g.lda), u32(g.bOff), u32(g.cOff + i0 * g.ldc), u32(flags), u32(kChunk), u32(i0)],
       bindings: [aT, bT, c],
-      workgroups: [Math.ceil(g.N / (64 * nt)), Math.ceil(m / 64), 1],
+      workgroups: [Math.ceil(n / (64 * nt)), Math.ceil(m / 64), 1],
       constants: { NT: nt },
-      work: work(m),
+      work: work(m, g.lower ? Math.min(n, i0 + (m + 1) / 2) : n),
     });
   }
 }

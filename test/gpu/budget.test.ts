@@ -81,6 +81,27 @@ describe('GPU submit budget', () => {
     [tx, tw, ty].forEach((t) => t.destroy());
   });
 
+  it("the factorizations' lower-triangular update (K = 128 in chunks of 32) splits into row slices within a 2e5-flop budget: bitwise the one-dispatch result", async () => {
+    const { gemmSub } = await import('../../src/prune/sparsegpt');
+    const d = 300, k0 = 20, t0 = k0 + 128, rest = d - t0;
+    const c = Float32Array.from({ length: d * d }, (_, i) => Math.sin(i * 0.731));
+    const results: Float32Array[] = [];
+    for (const g of [big, tiny]) {
+      const tc = g.upload(c, [d, d]);
+      const spare = g.tensor([4]);
+      const before = g.dispatches()['prune/linalg_gemm'] ?? 0;
+      gemmSub(g, 'c', 'c', tc, { M: rest, N: rest, K: 128, kChunk: 32, lda: d, ldb: d, ldc: d, aOff: t0 * d + k0, bOff: t0 * d + k0, cOff: t0 * d + t0, bTrans: true, lower: true }, spare);
+      results.push(await g.readF32(tc));
+      const n = g.dispatches()['prune/linalg_gemm'] - before;
+      if (g === big) expect(n).toBe(1);
+      else expect(n).toBe(3); // 152 rows: slices of 64, 64, 24
+      [tc, spare].forEach((t) => t.destroy());
+    }
+    expect(results[1]).toEqual(results[0]);
+    // the upper triangle of the updated block is untouched
+    expect(results[1][t0 * d + t0 + 1]).toBe(c[t0 * d + t0 + 1]);
+  });
+
   it('refuses a budget of 0, a negative one or a non-number, saying what to give', async () => {
     for (const bad of [0, -1, NaN, 'x']) {
       await expect(Gpu.create(await nodeGpu(), { submitBudget: bad as number })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/GPU submit budget must be a positive number of flops per submit \(for example 1e12/) });
