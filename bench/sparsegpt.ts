@@ -124,6 +124,27 @@ export async function benchSparsegpt(gpu: Gpu): Promise<void> {
       console.log(`  one product ${rows} x ${d} x ${K}: prune/linalg_gemm ${rate(tLg)}; nn/matmul ${rate(tMm)}`);
     }
     {
+      // The Cholesky's deferred update (lower triangle, both operands read from C itself, B transposed,
+      // chunks of 32) against the same product from separate buffers (full square), both K = 128.
+      const n = d - 128;
+      const c = gpu.tensor([d, d], 'f32', 'bench.c');
+      gpu.copy(H, 0, c, 0, d * d);
+      const a = gpu.tensor([d, d], 'f32', 'bench.a');
+      gpu.copy(H, 0, a, 0, d * d);
+      const g = { M: n, N: n, K: 128, kChunk: 32, lda: d, ldb: d, ldc: d, aOff: 128 * d, bOff: 128 * d, cOff: 128 * d + 128, bTrans: true };
+      const lowerFromC = async () => gemmSub(gpu, 'c', 'c', c, { ...g, lower: true }, a);
+      const fullFromC = async () => gemmSub(gpu, 'c', 'c', c, g, a);
+      const separate = async () => gemmSub(gpu, a, a, c, g);
+      const line: string[] = [];
+      for (const [what, fn, flops] of [['lower, from C', lowerFromC, n * n * 128], ['full, from C', fullFromC, 2 * n * n * 128], ['full, separate operands', separate, 2 * n * n * 128]] as const) {
+        await secs(fn);
+        const t = await secs(fn);
+        line.push(`${what} ${t.toFixed(3)} s (${(flops / t / 1e9).toFixed(2)} GFLOP/s)`);
+      }
+      console.log(`  the factor's deferred update ${n} x ${n} x 128 (B transposed): ${line.join('; ')}`);
+      [a, c].forEach((t) => t.destroy());
+    }
+    {
       // The fixed cost of one small dispatch (one 64 x 64 tile, K 32), 100 in one submit.
       const a = gpu.tensor([64, 32], 'f32', 'bench.a'), b = gpu.tensor([32, 64], 'f32', 'bench.b'), c = gpu.tensor([64, 64], 'f32', 'bench.c');
       const small = async () => {
