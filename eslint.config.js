@@ -28,7 +28,7 @@ const all = layers.map(([l]) => l);
 const doors = { 'src/ui': ['./index.ts'], 'src/cli': ['./index.ts', './local.ts'] };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-cli/**', 'dist-bench/**', 'node_modules/**', 'tools/**/work/**', 'public/**'] },
+  { ignores: ['dist/**', 'dist-cli/**', 'dist-bench/**', 'dist-bench-page/**', 'node_modules/**', 'tools/**/work/**', 'public/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
