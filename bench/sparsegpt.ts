@@ -10,11 +10,11 @@
  * The groups: the fused column loop (sparsegpt_block), the lazy batch update W[:, i2:] -= Err1 U
  * (prune/linalg_gemm with K = the block size), the block scores and their threshold (sparsegpt_score,
  * _hist, _select), and inside the factor the Cholesky's and inverse's trailing updates (prune/linalg_gemm
- * in chunks of 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each); and the
- * factor with its trailing updates deferred per super-block of FACTOR_SB columns against per 32 columns
- * (the earlier form; bitwise the same U), timed side by side. Last, for
- * comparison, Wanda's per-row selection of the same weight (prune/row_select) and its non-finite check
- * (util/nonfinite) in both forms.
+ * in chunks of 32) and the Cholesky's diagonal blocks (cholesky_diag, one workgroup each); the factor
+ * with its trailing updates deferred per super-block of FACTOR_SB columns against per 32 columns (the
+ * earlier form; bitwise the same U), side by side; and one deferred update's shape (lower from the
+ * matrix itself, full, separate operands). Last, for comparison, Wanda's per-row selection of the same
+ * weight (prune/row_select) and its non-finite check (util/nonfinite) in both forms.
  */
 import type { DispatchArgs, Gpu, Tensor } from '../src/gpu/device';
 import * as ops from '../src/gpu/ops';

@@ -141,8 +141,9 @@ function* panelsFrom(m: PanelMatrix, r0: number): Generator<{ q: number; start: 
  * columns reach the matrix beyond it as one product with K = SB, subtracted chunk by chunk (kChunk 32),
  * so every element receives the same subtractions in the same order as with SB = 32 (bitwise the same
  * factor; test/prune/sparsegpt.test.ts), in a quarter of the dispatches and workgroups (each output
- * tile stays in one workgroup across the chunks; C is still read and written once per chunk). The inverse factor of a 2048-wide Hessian:
- * 8.55 -> 7.07 s on SwiftShader, 1.44 s either way on lavapipe (BENCHMARKS.md, eighth session).
+ * tile stays in one workgroup across the chunks; C is still read and written once per chunk). The
+ * inverse factor of a 2048-wide Hessian: 8.55 -> 7.07 s on SwiftShader, 1.44 s either way on lavapipe
+ * (BENCHMARKS.md, eighth session).
  */
 export const FACTOR_SB = 128;
 
