@@ -135,12 +135,22 @@ export interface ZipSinkOptions {
   onAbort?(): void | Promise<void>;
 }
 
+/** Zip offsets are 32-bit without ZIP64; keep room for the central directory. */
+const ZIP32_LIMIT = 2 ** 32 - 2 ** 24;
+
+/**
+ * Every entry's modification time. Zip stores local wall-clock fields (fflate reads them with the
+ * Date's local getters), so a date built from local fields gives the same bytes in every time zone;
+ * with it the same export is the same zip, byte for byte (a hash of it identifies the model). The
+ * files themselves carry no timestamps (src/export/hf.ts). February rather than January 1980, the
+ * format's first day, as reproducible-build tools do, so no reader's time zone takes it before 1980.
+ */
+const ZIP_ENTRY_TIME = new Date(1980, 1, 1, 0, 0, 0);
+
 /**
  * A streamed zip. Files whose names end in .safetensors, .onnx or .onnx_data* are stored
  * (ZipPassThrough: deflating weights costs minutes and saves little); everything else is deflated.
  */
-/** Zip offsets are 32-bit without ZIP64; keep room for the central directory. */
-const ZIP32_LIMIT = 2 ** 32 - 2 ** 24;
 
 export function zipSink(opts: ZipSinkOptions): ExportSink & { readonly bytes: number } {
   const st = new SinkState();
@@ -170,6 +180,7 @@ export function zipSink(opts: ZipSinkOptions): ExportSink & { readonly bytes: nu
     async beginFile(name, size) {
       st.begin(name, size);
       entry = /\.(safetensors|onnx|onnx_data(_\d+)?)$/.test(name) ? new ZipPassThrough(name) : new ZipDeflate(name, { level: 6 });
+      entry.mtime = ZIP_ENTRY_TIME;
       zip.add(entry);
     },
     async write(chunk) {

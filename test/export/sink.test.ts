@@ -129,6 +129,32 @@ describe('zip stream', () => {
   });
 });
 
+describe('zip stream', () => {
+  it('is reproducible: the same export twice gives the same zip bytes, every entry dated 1980-02-01 00:00', async () => {
+    const folder = dirFolder(FIXTURE);
+    const zips: Buffer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const checkpoint = await openCheckpoint(folder);
+      const parts: Uint8Array[] = [];
+      await exportHfCheckpoint({ source: folder, checkpoint, sink: zipSink({ onData: (c) => void parts.push(c) }) });
+      await checkpoint.close();
+      zips.push(Buffer.concat(parts));
+      // Across a second boundary, so a wall-clock timestamp would differ.
+      if (i === 0) await new Promise((r) => setTimeout(r, 2100));
+    }
+    expect(zips[0].length).toBeGreaterThan(0);
+    expect(zips[0].equals(zips[1])).toBe(true);
+    // Every central-directory record (PK\x01\x02): DOS time at offset 12, date at 14.
+    let records = 0;
+    for (let at = zips[0].indexOf('PK\x01\x02', 0, 'latin1'); at >= 0; at = zips[0].indexOf('PK\x01\x02', at + 4, 'latin1')) {
+      records++;
+      expect(zips[0].readUInt16LE(at + 12)).toBe(0);
+      expect(zips[0].readUInt16LE(at + 14)).toBe(((1980 - 1980) << 9) | (2 << 5) | 1);
+    }
+    expect(records).toBe(Object.keys(unzipSync(zips[0])).length);
+  });
+});
+
 describe('export failures leave nothing that looks complete', () => {
   const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 
