@@ -4,8 +4,8 @@
  * (dist/, npm run build) in Chromium.
  */
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/shared';
 
@@ -31,6 +31,14 @@ describe('tools/size-ladder', () => {
       expect(r.steps.wanda.gpuPeakBytes).toBeLessThanOrEqual(r.plan.gpuPeakBytes);
       expect(Number.isFinite(r.ppl)).toBe(true);
       expect(table).toMatch(/^\| tiny \(2\) \| 0M \|/m);
+      // several results files make one table; a file that is not one is named in one line
+      const both = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', 'table', out, out]).toString();
+      expect(both.match(/^\| tiny \(2\) \| 0M \|/gm)).toHaveLength(2);
+      const bad = path.join(tmp.dir, 'not-results.json');
+      writeFileSync(bad, '{"model": "tiny"}');
+      const r2 = spawnSync(process.execPath, ['tools/size-ladder/ladder.mjs', 'table', out, bad], { encoding: 'utf8' });
+      expect(r2.status).toBe(1);
+      expect(r2.stderr.trim()).toBe(`ladder: ${bad} is not a results file of this tool (a list of rows with model and steps)`);
     } finally {
       await tmp.remove();
     }

@@ -5,7 +5,7 @@
 //   node tools/size-ladder/ladder.mjs [--models smollm2-135m,qwen2.5-0.5b,...] [--work DIR] [--out results.json]
 //        [--keep] [--timeout-s N] [--steps plan,load,ppl,wanda,sparsegpt,export]
 //   node tools/size-ladder/ladder.mjs --page [--models ...]  # the same steps in the page (Chromium): page.mjs
-//   node tools/size-ladder/ladder.mjs table results.json     # the markdown table of BENCHMARKS.md
+//   node tools/size-ladder/ladder.mjs table results.json [...] # the markdown table of BENCHMARKS.md (one or several runs)
 //
 // Models (config.json as published; --models picks, default all but `tiny`):
 //   tiny           a 2-layer Llama of 64 hidden, 1000 vocab (the CI test: test/tools/size-ladder.test.ts)
@@ -394,13 +394,24 @@ export function table(results) {
 
 const USAGE = `usage: node tools/size-ladder/ladder.mjs [--models a,b] [--steps plan,load,ppl,wanda,sparsegpt,export[,onnx]]
          [--work DIR] [--out results.json] [--timeout-s N] [--keep] [--page]
-       node tools/size-ladder/ladder.mjs table results.json
+       node tools/size-ladder/ladder.mjs table results.json [more.json ...]
 (tools/size-ladder/README.md)`;
 
 async function main(argv) {
   if (argv[0] === 'table') {
+    // several results files (runs of one model or one step at a time) make one table, rows in order
     if (!argv[1]) throw new Error(`table needs a results file\n${USAGE}`);
-    console.log(table(JSON.parse(readFileSync(argv[1], 'utf8'))));
+    const rows = argv.slice(1).flatMap((f) => {
+      let rs;
+      try {
+        rs = JSON.parse(readFileSync(f, 'utf8'));
+      } catch (e) {
+        throw new Error(`cannot read results file ${f}: ${e.message}`, { cause: e });
+      }
+      if (!Array.isArray(rs) || rs.some((r) => typeof r?.model !== 'string' || typeof r?.steps !== 'object')) throw new Error(`${f} is not a results file of this tool (a list of rows with model and steps)`);
+      return rs;
+    });
+    console.log(table(rows));
     return;
   }
   let values;
