@@ -48,14 +48,21 @@ describe('tools/size-ladder', () => {
     const tmp = await tempDir('polyprune-ladder-page-');
     try {
       const out = path.join(tmp.dir, 'results.json');
-      // plan, load, perplexity and export: the page's plumbing (server, engine hook, process memory,
-      // the engine's progress); the pruning steps are the CLI's, measured above
-      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,export,onnx', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
+      // plan, load, perplexity, SparseGPT of one layer and export: the page's plumbing (server, engine
+      // hook, process memory, the engine's progress) and a prune against its own plan; Wanda is the
+      // CLI's, measured above
+      const table = execFileSync(process.execPath, ['tools/size-ladder/ladder.mjs', '--page', '--models', 'tiny', '--steps', 'plan,load,ppl,sparsegpt,export,onnx', '--work', tmp.dir, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).toString();
       const [r] = JSON.parse(readFileSync(out, 'utf8'));
       expect(r.runtime).toBe('chromium');
       expect(r.adapter).toMatch(/\S/);
       expect(r.plan.packed).toBe(true);
-      for (const k of ['plan', 'load', 'ppl', 'export', 'onnx']) {
+      // the SparseGPT step's own plan (its 1-layer copy, beside the model the load step left loaded);
+      // the engine's peak in that step within it (the page opens with autoload=0: the bundled model
+      // is not loaded)
+      expect(r.planSparsegpt.gpuPeakBytes).toBeGreaterThan(0);
+      expect(r.steps.sparsegpt.gpuPeakBytes).toBeGreaterThan(0);
+      expect(r.steps.sparsegpt.gpuPeakBytes).toBeLessThanOrEqual(r.planSparsegpt.gpuPeakBytes);
+      for (const k of ['plan', 'load', 'ppl', 'sparsegpt', 'export', 'onnx']) {
         expect(r.steps[k].ok, `${k}: ${r.steps[k].error}`).toBe(true);
         expect(r.steps[k].rendererPeakBytes, k).toBeGreaterThan(0);
         expect(r.steps[k].gpuProcessPeakBytes, k).toBeGreaterThan(0);
@@ -71,7 +78,7 @@ describe('tools/size-ladder', () => {
       expect(r.steps.export.zipBytes).toBeGreaterThan(r.checkpointBytes);
       // (only when named) the ONNX fp16 export as a zip: its weights at 2 bytes each
       expect(r.steps.onnx.zipBytes).toBeGreaterThan(r.checkpointBytes);
-      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| [\d.]+ cpu \d+ \| not run \| not run \| [\d.]+ cpu \d+ \|/m);
+      expect(table).toMatch(/^\| tiny \(2\) \| 0M \| 0 MiB \| [\d.]+ cpu \d+ \| [\d.]+ cpu \d+ \| not run \| [\d.]+ \([\d.]+\) cpu \d+ \| [\d.]+ cpu \d+ \| – \| \d+ MiB \| –; 0\.\d\d \|/m);
     } finally {
       await tmp.remove();
     }

@@ -339,19 +339,21 @@ async function ladder(names, work, timeoutS, steps = STEPS, onStep = () => {}, p
 
 // ------------------------------------------------------------------ table
 
+/** a / b to two places, '–' where either is missing: the engine's peak against the plan's estimate. */
+const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '–');
 const gb = (n) => (n == null ? '–' : n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
 /** Wall seconds (the prune's own in brackets) and, where recorded, the command's CPU seconds: cpu/wall near 2 is both cores. */
 const sec = (s) => (s == null || s.skipped ? 'not run' : s.ok ? `${s.seconds.toFixed(1)}${s.pruneSeconds != null ? ` (${s.pruneSeconds.toFixed(1)})` : ''}${s.cpuSeconds != null ? ` cpu ${s.cpuSeconds.toFixed(0)}` : ''}` : 'failed');
 
 /**
- * The markdown table of page rows (Chromium): seconds, the engine's GPU bytes (its peak since the page
- * opened, as the worker engine reports it after a prune: all steps before it included), renderer and
- * GPU process peaks.
+ * The markdown table of page rows (Chromium): seconds, the engine's GPU bytes (a prune's peak, as the
+ * worker engine reports it: what the engine held when the prune began included) against the plans,
+ * renderer and GPU process peaks.
  */
 export function pageTable(results) {
   const lines = [
-    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU up to Wanda (B/param) | Wanda plan estimate | renderer peak RSS (/ckpt) | GPU process peak RSS (/ckpt) | refused or failed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model (layers) | params | checkpoint | load s | ppl 2x128 s | Wanda 4x128 s (prune) | SparseGPT 1 layer s (prune) | export s | engine peak GPU up to Wanda (B/param) | Wanda plan estimate | engine/plan: Wanda; SparseGPT | renderer peak RSS (/ckpt) | GPU process peak RSS (/ckpt) | refused or failed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const s = r.steps;
@@ -360,7 +362,7 @@ export function pageTable(results) {
     const peak = (k) => Math.max(0, ...Object.values(s).map((x) => x[k] ?? 0)) || null;
     const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
     const fails = [r.refused, ...Object.entries(s).filter(([, x]) => !x.ok && !x.skipped).map(([k, x]) => `${k}: ${x.error}`)].filter(Boolean);
-    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(gpu)}${gpu ? ` (${(gpu / r.params).toFixed(2)})` : ''} | ${gb(est)} | ${gb(peak('rendererPeakBytes'))}${rel(peak('rendererPeakBytes'))} | ${gb(peak('gpuProcessPeakBytes'))}${rel(peak('gpuProcessPeakBytes'))} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
+    lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(gpu)}${gpu ? ` (${(gpu / r.params).toFixed(2)})` : ''} | ${gb(est)} | ${ratio(gpu, est)}; ${ratio(s.sparsegpt?.gpuPeakBytes, r.planSparsegpt?.gpuPeakBytes)} | ${gb(peak('rendererPeakBytes'))}${rel(peak('rendererPeakBytes'))} | ${gb(peak('gpuProcessPeakBytes'))}${rel(peak('gpuProcessPeakBytes'))} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }
   return lines.join('\n');
 }
@@ -383,7 +385,6 @@ export function table(results) {
     const loadGpu = s.load?.gpuPeakBytes ?? null;
     const loadHost = s.load?.hostPeakBytes || null;
     const per = (b) => (b ? ` (${(b / r.params).toFixed(2)})` : '');
-    const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '–');
     const rel = (b) => (b ? ` (${(b / r.checkpointBytes).toFixed(2)})` : '');
     lines.push(`| ${r.model} (${r.layers}) | ${(r.params / 1e6).toFixed(0)}M | ${gb(r.checkpointBytes)} | ${sec(s.load)} | ${sec(s.ppl)} | ${sec(s.wanda)} | ${sec(s.sparsegpt)} | ${sec(s.export)} | ${gb(loadGpu)}${per(loadGpu)} | ${gb(gpu)}${per(gpu)} | ${gb(est)} | ${ratio(gpu, est)}; ${ratio(s.sparsegpt?.gpuPeakBytes, r.planSparsegpt?.gpuPeakBytes)} | ${gb(loadHost)}${rel(loadHost)} | ${gb(host || null)}${rel(host)} | ${fails.length ? fails.join('; ').replace(/\|/g, '/') : 'no'} |`);
   }

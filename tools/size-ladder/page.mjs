@@ -173,7 +173,8 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       if (progress.length > 400) progress.splice(0, progress.length - 200);
       process.stderr.write(`[ladder] ${name} (page): ${stepKey} ${t} s: ${line}\n`);
     });
-    await page.goto(`${server.url}/?test=1`);
+    // autoload=0: the engine holds only the ladder's models (not the bundled one the page loads by itself)
+    await page.goto(`${server.url}/?test=1&autoload=0`);
     await page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 120_000 });
     row.adapter = await page.evaluate(async () => (await window.polyprune.engine.gpuInfo()).description);
     const spec = (one) => ({ kind: 'url', url: `${server.url}/ladder-model${one ? '-1layer' : ''}/`, name });
@@ -247,6 +248,16 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
     const w = await step('wanda', () => prune(ids.model, 'wanda'));
     if (w.ok) Object.assign(w, { pruneSeconds: +(w.result.ms / 1000).toFixed(2), gpuPeakBytes: w.result.peak });
     delete w.result;
+    // the SparseGPT step's own plan (its 1-layer copy, written only for that step), what that step's
+    // peak is measured against: made just before it, so what the engine holds by then (the model of
+    // the load step) counts as already on the GPU, as it does in the step's peak (headers only)
+    if (steps.includes('sparsegpt') && !stuck) {
+      try {
+        row.planSparsegpt = await page.evaluate(async ({ spec }) => ({ gpuPeakBytes: (await window.polyprune.engine.plan(spec, { method: 'sparsegpt', nsamples: 4, seqlen: 128 })).gpuPeakBytes }), { spec: spec(true) });
+      } catch (e) {
+        row.planSparsegpt = { error: String(e?.message ?? e).split('\n')[0] };
+      }
+    }
     const sg = await step('sparsegpt', async () => {
       const one = await page.evaluate(async ({ spec }) => (await window.polyprune.engine.loadModel(spec)).id, { spec: spec(true) });
       try {
