@@ -174,7 +174,8 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
       process.stderr.write(`[ladder] ${name} (page): ${stepKey} ${t} s: ${line}\n`);
     });
     // autoload=0: the engine holds only the ladder's models (not the bundled one the page loads by itself)
-    await page.goto(`${server.url}/?test=1&autoload=0`);
+    // opening the app is not a step: not bounded by --timeout-s (the default timeout set above)
+    await page.goto(`${server.url}/?test=1&autoload=0`, { timeout: 120_000 });
     await page.waitForFunction(() => window.polyprune?.engine !== undefined, undefined, { timeout: 120_000 });
     row.adapter = await page.evaluate(async () => (await window.polyprune.engine.gpuInfo()).description);
     const spec = (one) => ({ kind: 'url', url: `${server.url}/ladder-model${one ? '-1layer' : ''}/`, name });
