@@ -4,14 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '../../tools/size-ladder/page.mjs';
+import { launchChromium, serve } from '../../tools/size-ladder/page.mjs';
 
-const CHROMIUM = process.env.POLYPRUNE_CHROMIUM ?? '/usr/bin/chromium';
 const mib = Number(process.env.BENCH_SPILL_MIB ?? 1024);
-const { chromium } = await import('playwright-core');
 const server = await serve({ '/': 'dist-bench-page' });
 const profile = mkdtempSync(join(tmpdir(), 'polyprune-bench-page-'));
-const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const browser = await launchChromium(profile);
 let failed = false;
 try {
   const page = await browser.newPage();

@@ -130,6 +130,12 @@ export function chromiumCpuSeconds(browserPid) {
 
 const CHROMIUM = process.env.POLYPRUNE_CHROMIUM ?? '/usr/bin/chromium';
 
+/** Headless Chromium with a fresh profile folder and the flags of test/browser/chromium.ts (WebGPU on). */
+export async function launchChromium(profile) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'] });
+}
+
 /**
  * The steps of ladder.mjs in the page for one model: made = { dir, one, name } (folders of the model and
  * its 1-layer copy); returns a row like the CLI's (steps with seconds, ok, error, renderer and GPU
@@ -152,10 +158,9 @@ export async function pageLadder(repo, made, name, steps, text, evalText, timeou
   const dist = join(repo, 'dist');
   if (!existsSync(join(dist, 'index.html'))) throw new Error('Build the app first: npm run build');
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set POLYPRUNE_CHROMIUM)`);
-  const { chromium } = await import('playwright-core');
   const server = await serve({ '/': dist, '/ladder-model/': made.dir, '/ladder-model-1layer/': made.one });
   const profile = mkdtempSync(join(tmpdir(), 'polyprune-ladder-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'] });
+  const browser = await launchChromium(profile);
   const pid = browserPid(profile);
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
